@@ -1,0 +1,72 @@
+"""Events about offers answered and visits booked, made and checked in (``bookings``)."""
+
+from __future__ import annotations
+
+import uuid
+from enum import StrEnum
+
+from pydantic import AwareDatetime, Field
+
+from shared.contracts.envelope import Payload
+from shared.contracts.skills import Skill
+from shared.contracts.types import Hours, Neighbourhood
+
+
+class Side(StrEnum):
+    """Which side of a visit a person is on."""
+
+    HELPER = "helper"
+    NEIGHBOUR = "neighbour"
+
+
+class _Visit(Payload):
+    booking_id: uuid.UUID
+    request_id: uuid.UUID
+    helper_id: uuid.UUID
+    neighbour_id: uuid.UUID
+    neighbourhood: Neighbourhood
+    skill: Skill
+    starts_at: AwareDatetime
+    hours: Hours
+
+
+class OfferDeclined(Payload):
+    """A helper said no to an offer (or let it lapse); matching widens the search."""
+
+    TYPE = "offer.declined"
+
+    offer_id: uuid.UUID
+    request_id: uuid.UUID
+    helper_id: uuid.UUID
+    neighbourhood: Neighbourhood
+    expired: bool = False
+
+
+class BookingConfirmed(_Visit):
+    """A helper accepted first: the visit is booked and the helper's hours are taken."""
+
+    TYPE = "booking.confirmed"
+
+    offer_id: uuid.UUID
+
+
+class BookingCancelled(_Visit):
+    """A booked visit will not happen; ``late`` when inside the notice window."""
+
+    TYPE = "booking.cancelled"
+
+    cancelled_by: Side
+    late: bool
+    reason: str = Field(max_length=500)
+
+
+class VisitCheckedIn(_Visit):
+    """The helper arrived."""
+
+    TYPE = "visit.checked_in"
+
+
+class VisitCompleted(_Visit):
+    """The helper checked out: the visit happened."""
+
+    TYPE = "visit.completed"

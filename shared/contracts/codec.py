@@ -1,0 +1,101 @@
+"""JSON encoding of envelopes, and decoding through the registry with upcasting."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic import ValidationError
+
+from shared.contracts.envelope import Envelope, Payload
+from shared.contracts.registry import PAYLOADS, UPCASTERS, topic_for
+from shared.contracts.topics import KeyBy
+
+MAX_EVENT_BYTES = 256 * 1024
+# The envelope fills these when an event is made; on the wire they must be present, or a
+# replayed event would get a fresh id and be applied twice.
+_REQUIRED = ("event_id", "occurred_at", "producer", "correlation_id")
+
+
+class UndecodableEvent(ValueError):
+    """A message that cannot be read as a Kith event; ``reason`` says why, for the DLQ."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def encode(envelope: Envelope[Any]) -> bytes:
+    """The envelope as compact UTF-8 JSON."""
+    return envelope.model_dump_json().encode()
+
+
+def decode(raw: bytes | None) -> Envelope[Payload]:
+    """Read one message value as an event of a known type, upcast to the current version.
+
+    Raises:
+        UndecodableEvent: The bytes are not JSON, not an envelope, of an unknown type or
+            version, or their data breaks the contract. The reason names the field.
+    """
+    if raw is None:
+        raise UndecodableEvent("empty message value (tombstone)")
+    if len(raw) > MAX_EVENT_BYTES:
+        raise UndecodableEvent(f"message of {len(raw)} bytes exceeds {MAX_EVENT_BYTES}")
+    try:
+        document = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise UndecodableEvent(f"not JSON: {error}") from error
+    if not isinstance(document, dict):
+        raise UndecodableEvent("not a JSON object")
+    kind, version = document.get("type"), document.get("version")
+    if not isinstance(kind, str) or not isinstance(version, int):
+        raise UndecodableEvent("missing or malformed 'type' or 'version'")
+    missing = [name for name in _REQUIRED if name not in document]
+    if missing:
+        raise UndecodableEvent(f"envelope lacks {', '.join(missing)}")
+    data = document.get("data")
+    if not isinstance(data, dict):
+        raise UndecodableEvent("missing or malformed 'data'")
+    while (kind, version) in UPCASTERS:
+        version, upcast = UPCASTERS[(kind, version)]
+        data = upcast(data)
+    payload_class = PAYLOADS.get((kind, version))
+    if payload_class is None:
+        raise UndecodableEvent(f"unknown event type {kind!r} version {version}")
+    try:
+        payload = payload_class.model_validate(data)
+        return Envelope[Payload].model_validate({**document, "version": version, "data": payload})
+    except ValidationError as error:
+        raise UndecodableEvent(_describe(error)) from error
+
+
+def _describe(error: ValidationError) -> str:
+    """The first few problems as ``field: reason`` — short enough for a Kafka header."""
+    problems = [
+        f"{'.'.join(str(part) for part in item['loc']) or '<root>'}: {item['msg']}"
+        for item in error.errors()[:5]
+    ]
+    return "invalid event: " + "; ".join(problems)
+
+
+def key_for(payload: Payload) -> bytes:
+    """The message key that keeps this payload's order on its topic."""
+    key_by = topic_for(payload).key_by
+    value: object
+    if key_by is KeyBy.NEIGHBOURHOOD:
+        value = getattr(payload, "neighbourhood")  # noqa: B009 - every such payload has one
+    elif key_by is KeyBy.REQUEST:
+        value = getattr(payload, "request_id")  # noqa: B009
+    elif key_by is KeyBy.PERSON:
+        value = getattr(payload, "person_id")  # noqa: B009
+    elif key_by is KeyBy.PAIR:
+        value = pair_key(getattr(payload, "helper_id"), getattr(payload, "neighbour_id"))  # noqa: B009
+    else:
+        raise ValueError(f"{type(payload).__name__} has no key of its own")
+    return str(value).encode()
+
+
+def pair_key(first: object, second: object) -> str:
+    """One id for two people, whichever way round they are given."""
+    low, high = sorted((str(first), str(second)))
+    return f"{low}:{high}"

@@ -1,0 +1,59 @@
+"""Which payload class reads each (type, version), which topic carries it, and upcasters."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from shared.contracts import bookings, people, requests, trust
+from shared.contracts.envelope import Payload
+from shared.contracts.topics import (
+    AVAILABILITY,
+    BOOKINGS,
+    CHECKINS,
+    OFFERS,
+    PEOPLE,
+    RELATIONSHIPS,
+    REQUESTS,
+    STANDING,
+    VETTING,
+    Topic,
+)
+
+#: Every event type Kith publishes, by the topic it travels on.
+EVENTS_BY_TOPIC: dict[Topic, tuple[type[Payload], ...]] = {
+    PEOPLE: (people.PersonProfileChanged,),
+    AVAILABILITY: (people.AvailabilityChanged,),
+    REQUESTS: (requests.HelpRequested, requests.HelpRequestCancelled),
+    OFFERS: (requests.OfferMade, requests.RequestUnmatched),
+    BOOKINGS: (
+        bookings.OfferDeclined,
+        bookings.BookingConfirmed,
+        bookings.BookingCancelled,
+        bookings.VisitCheckedIn,
+        bookings.VisitCompleted,
+    ),
+    CHECKINS: (trust.CheckInSubmitted,),
+    VETTING: (trust.VettingStepRecorded,),
+    RELATIONSHIPS: (trust.RelationshipChanged,),
+    STANDING: (trust.StandingChanged,),
+}
+
+PAYLOADS: dict[tuple[str, int], type[Payload]] = {
+    (cls.TYPE, cls.VERSION): cls for classes in EVENTS_BY_TOPIC.values() for cls in classes
+}
+
+TOPIC_OF: dict[type[Payload], Topic] = {
+    cls: topic for topic, classes in EVENTS_BY_TOPIC.items() for cls in classes
+}
+
+Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
+
+#: ``(type, old_version) -> (new_version, upcast)``: applied in a chain until the data is at
+#: a version that ``PAYLOADS`` reads. Empty until a contract's second version is released.
+UPCASTERS: dict[tuple[str, int], tuple[int, Upcaster]] = {}
+
+
+def topic_for(payload: Payload) -> Topic:
+    """The topic a payload is published on."""
+    return TOPIC_OF[type(payload)]

@@ -1,0 +1,104 @@
+"""Private check-ins and vetting (``checkins``, ``vetting``) and trust's answers
+(``relationships``, ``standing``)."""
+
+from __future__ import annotations
+
+import uuid
+from enum import StrEnum
+
+from pydantic import AwareDatetime, Field
+
+from shared.contracts.envelope import Payload
+from shared.contracts.skills import Skill, VettingStep
+from shared.contracts.types import Neighbourhood
+
+
+class SeeAgain(StrEnum):
+    """ "Would you like to see each other again?" Never shown to the other person."""
+
+    YES = "yes"
+    NOT_SURE = "not_sure"
+    NO = "no"
+
+
+class AsAgreed(StrEnum):
+    """ "Did the visit go as agreed?\""""
+
+    YES = "yes"
+    PARTLY = "partly"
+    NO = "no"
+
+
+class CheckInSubmitted(Payload):
+    """One person's private answers after a visit. Travels only on a private stream."""
+
+    TYPE = "checkin.submitted"
+
+    checkin_id: uuid.UUID
+    booking_id: uuid.UUID
+    author_id: uuid.UUID
+    about_id: uuid.UUID
+    helper_id: uuid.UUID
+    neighbour_id: uuid.UUID
+    neighbourhood: Neighbourhood
+    see_again: SeeAgain
+    as_agreed: AsAgreed
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class VettingStepRecorded(Payload):
+    """An operator (or a partner allowed to vet) records that a helper passed a step."""
+
+    TYPE = "vetting.step_recorded"
+
+    person_id: uuid.UUID
+    step: VettingStep
+    recorded_by: str = Field(min_length=1, max_length=120)
+    skills_offered: list[Skill] = Field(default_factory=list)
+
+
+class RelationshipStage(StrEnum):
+    """Where the relationship between two people stands."""
+
+    INTRODUCED = "introduced"
+    FIRST_VISIT = "first_visit"
+    REGULAR = "regular"
+    PAUSED = "paused"
+    ENDED = "ended"
+
+
+class RelationshipChanged(Payload):
+    """Trust's whole record of one pair, sent on every change (a compacted stream).
+
+    ``matchable`` is false once either person said "not again" or a concern ended the pair;
+    the reason is deliberately absent so that no consumer can tell the other person.
+    """
+
+    TYPE = "relationship.changed"
+
+    pair_id: str = Field(pattern=r"^[0-9a-f-]{36}:[0-9a-f-]{36}$")
+    helper_id: uuid.UUID
+    neighbour_id: uuid.UUID
+    neighbourhood: Neighbourhood
+    stage: RelationshipStage
+    visits: int = Field(ge=0)
+    hours_together: int = Field(ge=0)
+    both_want_again: bool
+    matchable: bool
+    last_visit_at: AwareDatetime | None = None
+
+
+class StandingChanged(Payload):
+    """A person's standing for matching: suspended or not, and the skills they are vetted for.
+
+    Keyed by person; sent whole on every change (a compacted stream).
+    """
+
+    TYPE = "standing.changed"
+
+    person_id: uuid.UUID
+    suspended: bool
+    approved_skills: dict[Skill, AwareDatetime] = Field(
+        default_factory=dict,
+        description="Each skill the helper may be offered, with when that approval expires.",
+    )

@@ -1,0 +1,135 @@
+"""The embedded PostgreSQL 16: the server binaries shipped in the pgserver wheel.
+
+Kith runs them itself (rather than through pgserver's manager) so that the server listens
+on a loopback TCP port, as an external server would, and dies with the process that owns it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import pwd
+import shutil
+import signal
+import subprocess
+from pathlib import Path
+from typing import IO
+
+from shared.embedded.ports import free_port, require_free, wait_for_port
+from shared.embedded.process import spawn, stop
+
+
+def _postgres_bin() -> Path:
+    # Located without importing pgserver: its import sets up a process manager Kith does not use.
+    spec = importlib.util.find_spec("pgserver")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the pgserver package is not installed: run `make install`")
+    return Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
+
+
+POSTGRES_BIN_PATH = _postgres_bin()
+
+# PostgreSQL refuses to run as root; when we are root it runs as this unprivileged user.
+_SERVER_USER = "kith-postgres"
+
+
+class EmbeddedPostgres:
+    """A PostgreSQL server whose data directory lives in Kith's state folder."""
+
+    def __init__(self, data_dir: Path, *, port: int | None = None) -> None:
+        self.data_dir = data_dir.resolve()
+        self.host = "127.0.0.1"
+        self.port = port or free_port()
+        self._process: subprocess.Popen[bytes] | None = None
+        self._log: IO[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        """A URL for the server's ``postgres`` database."""
+        return f"postgresql://postgres@{self.host}:{self.port}/postgres"
+
+    @property
+    def pid(self) -> int | None:
+        """The postmaster's process id while it runs."""
+        return self._process.pid if self._process else None
+
+    def start(self, *, timeout_s: float = 30) -> None:
+        """Create the data directory if it is new, then start the server and wait for it."""
+        require_free(self.host, self.port, "the embedded PostgreSQL")
+        user = _server_user()
+        if not (self.data_dir / "PG_VERSION").exists():
+            self._initdb(user)
+        self._log = (self.data_dir.parent / "postgres.log").open("ab")
+        self._process = spawn(
+            [
+                str(POSTGRES_BIN_PATH / "postgres"),
+                "-D",
+                str(self.data_dir),
+                "-h",
+                self.host,
+                "-p",
+                str(self.port),
+                "-k",
+                str(self.data_dir),
+                # A test and demo server: durability across a power cut is not needed.
+                "-c",
+                "fsync=off",
+                "-c",
+                "synchronous_commit=off",
+                "-c",
+                "full_page_writes=off",
+                "-c",
+                "max_connections=200",
+            ],
+            log=self._log,
+            # SIGINT is PostgreSQL's fast shutdown: clients are disconnected, data is kept.
+            on_parent_death=signal.SIGINT,
+            user=user,
+        )
+        try:
+            wait_for_port(self.host, self.port, timeout_s=timeout_s)
+        except TimeoutError:
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        """Fast shutdown: disconnect clients, keep the data."""
+        if self._process is not None:
+            stop(self._process, sig=signal.SIGINT, timeout_s=15)
+            self._process = None
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def _initdb(self, user: str | None) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        if user is not None:
+            entry = pwd.getpwnam(user)
+            os.chown(self.data_dir, entry.pw_uid, entry.pw_gid)
+            self.data_dir.chmod(0o700)
+        subprocess.run(
+            [
+                str(POSTGRES_BIN_PATH / "initdb"),
+                "-D",
+                str(self.data_dir),
+                "--auth=trust",
+                "--encoding=UTF8",
+                "--locale=C",
+                "-U",
+                "postgres",
+            ],
+            check=True,
+            capture_output=True,
+            user=user,
+        )
+
+
+def _server_user() -> str | None:
+    if os.geteuid() != 0:
+        return None
+    try:
+        pwd.getpwnam(_SERVER_USER)
+    except KeyError:
+        useradd = shutil.which("useradd") or "/usr/sbin/useradd"
+        subprocess.run([useradd, "--system", "--no-create-home", _SERVER_USER], check=True)
+    return _SERVER_USER

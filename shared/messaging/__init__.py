@@ -1,0 +1,21 @@
+"""Kafka plumbing on aiokafka: publishing, consuming with dead letters, and topic set-up.
+
+The only aiokafka code in Kith besides matching's faust driver.
+"""
+
+from shared.messaging.admin import ensure_topics
+from shared.messaging.consumer import Delivery, EventConsumer, Handler, RejectedEvent, run_consumers
+from shared.messaging.dead_letters import DeadLetter, read_dead_letter
+from shared.messaging.publisher import Publisher
+
+__all__ = [
+    "DeadLetter",
+    "Delivery",
+    "EventConsumer",
+    "Handler",
+    "Publisher",
+    "RejectedEvent",
+    "ensure_topics",
+    "read_dead_letter",
+    "run_consumers",
+]

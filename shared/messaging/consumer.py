@@ -1,0 +1,177 @@
+"""Consuming Kith events: decode through the contracts, handle, then commit.
+
+Offsets are committed only after the handler has finished (so a crash re-delivers, and
+handlers must be idempotent). A message that cannot be decoded, does not belong on its
+topic, or whose handler keeps failing goes to the dead-letter topic with the reason, and
+the consumer carries on with the next one: one bad message never stalls a partition.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+import structlog
+from aiokafka import AIOKafkaConsumer
+from aiokafka.structs import ConsumerRecord
+
+from shared.contracts import Envelope, Payload, UndecodableEvent, decode
+from shared.contracts.registry import EVENTS_BY_TOPIC
+from shared.contracts.topics import Topic
+from shared.messaging.dead_letters import send_to_dead_letters
+from shared.messaging.publisher import Publisher
+from shared.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """Where a consumed event came from."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+
+
+Handler = Callable[[Envelope[Payload], Delivery], Awaitable[None]]
+
+
+class RejectedEvent(Exception):
+    """Raised by a handler for an event it can never apply; it is dead-lettered at once."""
+
+
+class EventConsumer:
+    """One consumer group member running ``handler`` over ``topics``."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        name: str,
+        group_id: str,
+        topics: Sequence[Topic],
+        handler: Handler,
+        dead_letters: Publisher,
+        attempts: int = 5,
+        from_beginning: bool = True,
+    ) -> None:
+        self._name = name
+        self._handler = handler
+        self._dead_letters = dead_letters
+        self._attempts = attempts
+        self._allowed = {
+            topic.name: {(cls.TYPE, cls.VERSION) for cls in EVENTS_BY_TOPIC.get(topic, ())}
+            for topic in topics
+        }
+        self._consumer = AIOKafkaConsumer(
+            *self._allowed,
+            bootstrap_servers=settings.require_bootstrap(),
+            group_id=group_id,
+            client_id=name,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest" if from_beginning else "latest",
+            fetch_max_wait_ms=settings.fetch_max_wait_ms,
+            session_timeout_ms=settings.session_timeout_ms,
+            heartbeat_interval_ms=settings.heartbeat_interval_ms,
+            rebalance_timeout_ms=settings.rebalance_timeout_ms,
+            max_poll_interval_ms=max(settings.rebalance_timeout_ms, 60_000),
+        )
+        self._stopping = asyncio.Event()
+        self.ready = asyncio.Event()
+        """Set once the group has assigned this member its partitions."""
+
+    async def start(self) -> None:
+        """Join the group."""
+        await self._consumer.start()
+
+    async def stop(self) -> None:
+        """Leave the group after the batch in hand is handled and committed."""
+        self._stopping.set()
+        await self._consumer.stop()
+
+    async def run(self) -> None:
+        """Consume until ``stop`` is called."""
+        while not self._stopping.is_set():
+            try:
+                batches = await self._consumer.getmany(timeout_ms=200, max_records=500)
+            except Exception:
+                if self._stopping.is_set():
+                    return
+                raise
+            if self._consumer.assignment():
+                self.ready.set()
+            for partition, records in batches.items():
+                for record in records:
+                    await self._process(record)
+                if records:
+                    await self._consumer.commit({partition: records[-1].offset + 1})
+
+    async def seek_to_end(self) -> None:
+        """Skip everything already on the assigned partitions (for tail-like readers)."""
+        await self._consumer.seek_to_end()
+
+    async def _process(self, record: ConsumerRecord[bytes, bytes]) -> None:
+        delivery = Delivery(record.topic, record.partition, record.offset, record.key)
+        try:
+            envelope = decode(record.value)
+        except UndecodableEvent as error:
+            await self._dead_letter(record, error.reason)
+            return
+        if (envelope.type, envelope.version) not in self._allowed[record.topic]:
+            await self._dead_letter(
+                record,
+                f"event {envelope.type!r} v{envelope.version} does not belong on {record.topic}",
+            )
+            return
+        for attempt in range(1, self._attempts + 1):
+            try:
+                with structlog.contextvars.bound_contextvars(
+                    event_id=str(envelope.event_id),
+                    correlation_id=str(envelope.correlation_id),
+                    topic=record.topic,
+                    partition=record.partition,
+                    offset=record.offset,
+                ):
+                    await self._handler(envelope, delivery)
+                return
+            except RejectedEvent as error:
+                await self._dead_letter(record, f"rejected by handler: {error}")
+                return
+            except Exception as error:
+                log.warning(
+                    "handler failed",
+                    topic=record.topic,
+                    partition=record.partition,
+                    offset=record.offset,
+                    attempt=attempt,
+                    error=repr(error),
+                )
+                if attempt == self._attempts:
+                    await self._dead_letter(record, f"handler failed {attempt} times: {error!r}")
+                    return
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), timeout=0.05 * 2**attempt)
+                if self._stopping.is_set():
+                    raise
+
+    async def _dead_letter(self, record: ConsumerRecord[bytes, bytes], reason: str) -> None:
+        log.warning(
+            "dead-lettered",
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            reason=reason,
+            consumer=self._name,
+        )
+        await send_to_dead_letters(self._dead_letters, record, reason=reason, consumer=self._name)
+
+
+async def run_consumers(consumers: Sequence[EventConsumer]) -> None:
+    """Run consumers side by side until one fails or all stop."""
+    async with asyncio.TaskGroup() as group:
+        for consumer in consumers:
+            group.create_task(consumer.run())

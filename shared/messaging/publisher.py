@@ -1,0 +1,67 @@
+"""Publishing envelopes (and raw dead letters) to Kafka."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Any
+
+from aiokafka import AIOKafkaProducer
+
+from shared.contracts import Envelope, encode, key_for, topic_for
+from shared.settings import Settings
+
+Headers = list[tuple[str, bytes]]
+
+
+class Publisher:
+    """A started producer that waits for the broker's acknowledgement of every event."""
+
+    def __init__(self, settings: Settings, *, client_id: str) -> None:
+        self._producer = AIOKafkaProducer(
+            bootstrap_servers=settings.require_bootstrap(),
+            client_id=client_id,
+            acks=_acks(settings.kafka_acks),
+            # The embedded broker rejects the producer-id request idempotence needs.
+            enable_idempotence=settings.kafka_idempotence,
+            linger_ms=0,
+            request_timeout_ms=15_000,
+        )
+
+    async def start(self) -> None:
+        """Connect to the broker."""
+        await self._producer.start()
+
+    async def stop(self) -> None:
+        """Flush and disconnect."""
+        await self._producer.stop()
+
+    async def publish(self, envelope: Envelope[Any]) -> None:
+        """Publish one event on its registered topic, keyed to keep its order."""
+        await self.publish_many([envelope])
+
+    async def publish_many(self, envelopes: Sequence[Envelope[Any]]) -> None:
+        """Publish events in order and return once the broker has acknowledged all of them."""
+        await self.send_encoded(
+            [(topic_for(e.data).name, key_for(e.data), encode(e), e.type) for e in envelopes]
+        )
+
+    async def send_encoded(self, messages: Sequence[tuple[str, bytes, bytes, str]]) -> None:
+        """Publish already-encoded ``(topic, key, envelope, type)`` in order; wait for all acks."""
+        futures = [
+            await self._producer.send(
+                topic, value=value, key=key, headers=[("kith-type", kind.encode())]
+            )
+            for topic, key, value, kind in messages
+        ]
+        await asyncio.gather(*futures)
+
+    async def publish_raw(
+        self, topic: str, *, value: bytes | None, key: bytes | None, headers: Headers
+    ) -> None:
+        """Publish bytes as they are: dead letters keep the original message untouched."""
+        await self._producer.send_and_wait(topic, value=value, key=key, headers=headers)
+
+
+def _acks(value: str) -> int | str:
+    return "all" if value in {"all", "-1"} else int(value)

@@ -1,0 +1,16 @@
+"""PostgreSQL plumbing every service with a database shares: pools, migrations, an outbox
+written in the same transaction as each change, its relay, and an inbox for idempotency."""
+
+from shared.postgres.database import connect_pool, ensure_database
+from shared.postgres.inbox import first_delivery
+from shared.postgres.migrations import apply_migrations
+from shared.postgres.outbox import OutboxRelay, add_to_outbox
+
+__all__ = [
+    "OutboxRelay",
+    "add_to_outbox",
+    "apply_migrations",
+    "connect_pool",
+    "ensure_database",
+    "first_delivery",
+]

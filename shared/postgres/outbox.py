@@ -1,0 +1,127 @@
+"""The transactional outbox and the relay that publishes it.
+
+A service writes its events with ``add_to_outbox`` inside the transaction that makes the
+change, so an event exists exactly when its change does. The relay reads unpublished rows
+in order, publishes them, waits for the broker's acknowledgement and only then marks them
+published: a crash in between publishes them again (at least once; consumers dedupe by
+event id), and nothing committed is ever lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Sequence
+from typing import Any
+
+import asyncpg
+import structlog
+
+from shared.contracts import Envelope, encode, key_for, topic_for
+from shared.messaging.publisher import Publisher
+
+log = structlog.get_logger(__name__)
+
+_CHANNEL = "kith_outbox"
+# Only one relay publishes at a time, so that events keep their order per key even when a
+# service runs several processes.
+_RELAY_LOCK_ID = 0x6F7574626F78  # "outbox"
+
+
+async def add_to_outbox(conn: asyncpg.Connection, envelopes: Sequence[Envelope[Any]]) -> None:
+    """Write events in the caller's transaction and wake the relay when it commits."""
+    if not envelopes:
+        return
+    await conn.executemany(
+        "INSERT INTO outbox (event_id, topic, key, type, envelope) VALUES ($1, $2, $3, $4, $5)",
+        [
+            (e.event_id, topic_for(e.data).name, key_for(e.data), e.type, encode(e))
+            for e in envelopes
+        ],
+    )
+    # NOTIFY is delivered only if the transaction commits.
+    await conn.execute(f"NOTIFY {_CHANNEL}")
+
+
+class OutboxRelay:
+    """Publishes a service's outbox, woken by NOTIFY and, as a safety net, by a short poll."""
+
+    def __init__(
+        self, pool: asyncpg.Pool, publisher: Publisher, *, poll_s: float, batch: int = 500
+    ) -> None:
+        self._pool = pool
+        self._publisher = publisher
+        self._poll_s = poll_s
+        self._batch = batch
+        self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self.published = 0
+
+    async def run(self) -> None:
+        """Publish until ``stop``; survives broker hiccups by retrying the same rows."""
+        # A connection of its own for LISTEN, held for the relay's whole life.
+        async with self._pool.acquire() as listener:
+            await self._relay(listener)
+
+    async def _relay(self, listener: Any) -> None:
+        try:
+            await listener.add_listener(_CHANNEL, self._on_notify)
+            while not self._stopping.is_set():
+                self._wake.clear()
+                try:
+                    sent = await self.publish_pending()
+                except (TimeoutError, OSError, asyncpg.PostgresError) as error:
+                    log.warning("outbox relay retrying", error=repr(error))
+                    sent = 0
+                except Exception as error:  # a broker error from aiokafka
+                    if self._stopping.is_set():
+                        return
+                    log.warning("outbox relay retrying", error=repr(error))
+                    sent = 0
+                if sent >= self._batch:
+                    continue  # more are waiting
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=self._poll_s)
+        finally:
+            with contextlib.suppress(Exception):
+                await listener.remove_listener(_CHANNEL, self._on_notify)
+
+    def stop(self) -> None:
+        """Finish the batch in hand, then return from ``run``."""
+        self._stopping.set()
+        self._wake.set()
+
+    async def publish_pending(self) -> int:
+        """Publish one batch of unpublished events in order; return how many."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            if not await conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", _RELAY_LOCK_ID):
+                return 0
+            rows = await conn.fetch(
+                "SELECT id, topic, key, envelope, type FROM outbox WHERE published_at IS NULL"
+                " ORDER BY id LIMIT $1",
+                self._batch,
+            )
+            if not rows:
+                return 0
+            await self._publisher.send_encoded(
+                [(row["topic"], row["key"], row["envelope"], row["type"]) for row in rows]
+            )
+            await conn.execute(
+                "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])",
+                [row["id"] for row in rows],
+            )
+        self.published += len(rows)
+        return len(rows)
+
+    def _on_notify(self, *_: object) -> None:
+        self._wake.set()
+
+
+async def republish_all(pool: asyncpg.Pool) -> int:
+    """Mark every event unpublished, so the relay sends the whole history again.
+
+    For an embedded broker that restarted empty: consumers dedupe by event id.
+    """
+    async with pool.acquire() as conn:
+        status = await conn.execute("UPDATE outbox SET published_at = NULL")
+    return int(status.split()[-1])

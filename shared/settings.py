@@ -1,0 +1,98 @@
+"""Settings for every Kith process, read from ``KITH_*`` environment variables.
+
+Nothing reads them at import time: each process builds one ``Settings`` at start-up.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class LogFormat(StrEnum):
+    """How logs are written: readable on a terminal, or one JSON object a line."""
+
+    CONSOLE = "console"
+    JSON = "json"
+
+
+class Settings(BaseSettings):
+    """Every setting Kith reads. Unknown ``KITH_*`` variables are an error, not a silent typo."""
+
+    model_config = SettingsConfigDict(env_prefix="KITH_", extra="forbid", frozen=True)
+
+    kafka_bootstrap: str | None = Field(
+        default=None,
+        description="host:port[,host:port] of a Kafka broker; unset starts the embedded one.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="postgresql:// URL of a server; each service uses its own database on it. "
+        "Unset starts the embedded PostgreSQL.",
+    )
+    kafka_idempotence: bool = Field(
+        default=False,
+        description="Idempotent producer. Apache Kafka supports it; the embedded broker does not.",
+    )
+    kafka_acks: str = Field(default="all", pattern=r"^(all|0|1|-1)$")
+    kafka_replication_factor: int = Field(default=1, ge=1, le=5)
+    fetch_max_wait_ms: int = Field(
+        default=10,
+        ge=0,
+        le=5000,
+        description="How long a fetch waits for data. Every hop waits this long when idle.",
+    )
+    session_timeout_ms: int = Field(default=6000, ge=1000, le=300_000)
+    heartbeat_interval_ms: int = Field(default=500, ge=100, le=60_000)
+    rebalance_timeout_ms: int = Field(
+        default=3000,
+        ge=500,
+        le=300_000,
+        description="A consumer group join waits this long on the embedded broker.",
+    )
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8000, ge=0, le=65535)
+    state_dir: Path = Field(default=Path(".kith"), description="Embedded data and run files.")
+    log_format: LogFormat = LogFormat.CONSOLE
+    log_level: str = Field(default="info", pattern=r"^(debug|info|warning|error)$")
+    operator_token: SecretStr | None = Field(
+        default=None, description="Bearer token of the operators' role."
+    )
+    offer_ttl_s: int = Field(default=15 * 60, ge=1, description="How long an offer stays open.")
+    regular_hold_s: int = Field(
+        default=10 * 60, ge=0, description="How long a regular helper holds an offer alone."
+    )
+    cascade_width: int = Field(default=3, ge=1, le=20, description="Helpers offered at once.")
+    cascade_rounds: int = Field(default=4, ge=1, le=20, description="Rounds before escalation.")
+    address_visible_before_s: int = Field(
+        default=48 * 3600,
+        ge=0,
+        description="How long before a visit its helper may see the neighbour's address.",
+    )
+    late_cancel_window_s: int = Field(default=24 * 3600, ge=0)
+    regular_after_visits: int = Field(default=3, ge=1, le=20)
+    outbox_poll_s: float = Field(default=0.5, gt=0, le=30)
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_only(cls, value: str | None) -> str | None:
+        if value is not None and urlsplit(value).scheme not in {"postgres", "postgresql"}:
+            raise ValueError("must be a postgresql:// URL")
+        return value
+
+    def require_bootstrap(self) -> str:
+        """The broker address; fails loudly when no broker was started or configured."""
+        if not self.kafka_bootstrap:
+            raise RuntimeError("KITH_KAFKA_BOOTSTRAP is not set: start Kith with `kith up`")
+        return self.kafka_bootstrap
+
+    def database_for(self, service: str) -> str:
+        """The URL of ``service``'s own database on the configured server."""
+        if not self.database_url:
+            raise RuntimeError("KITH_DATABASE_URL is not set: start Kith with `kith up`")
+        parts = urlsplit(self.database_url)
+        return urlunsplit(parts._replace(path=f"/kith_{service}"))
