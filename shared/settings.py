@@ -75,6 +75,9 @@ class Settings(BaseSettings):
     )
     late_cancel_window_s: int = Field(default=24 * 3600, ge=0)
     regular_after_visits: int = Field(default=3, ge=1, le=20)
+    ready_file: Path | None = Field(
+        default=None, description="Written by a service once it serves; read by `kith up`."
+    )
     outbox_poll_s: float = Field(default=0.5, gt=0, le=30)
 
     @field_validator("database_url")

@@ -13,7 +13,7 @@ import shutil
 import signal
 import subprocess
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from shared.embedded.ports import free_port, require_free, wait_for_port
 from shared.embedded.process import spawn, stop
@@ -84,7 +84,7 @@ class EmbeddedPostgres:
             log=self._log,
             # SIGINT is PostgreSQL's fast shutdown: clients are disconnected, data is kept.
             on_parent_death=signal.SIGINT,
-            user=user,
+            as_user=_as_user(user),
         )
         try:
             wait_for_port(self.host, self.port, timeout_s=timeout_s)
@@ -107,21 +107,25 @@ class EmbeddedPostgres:
             entry = pwd.getpwnam(user)
             os.chown(self.data_dir, entry.pw_uid, entry.pw_gid)
             self.data_dir.chmod(0o700)
-        subprocess.run(
-            [
-                str(POSTGRES_BIN_PATH / "initdb"),
-                "-D",
-                str(self.data_dir),
-                "--auth=trust",
-                "--encoding=UTF8",
-                "--locale=C",
-                "-U",
-                "postgres",
-            ],
-            check=True,
-            capture_output=True,
-            user=user,
-        )
+            _let_traverse(self.data_dir.parent)
+        argv = [str(POSTGRES_BIN_PATH / "initdb"), "-D", str(self.data_dir)]
+        argv += ["--auth=trust", "--encoding=UTF8", "--locale=C", "-U", "postgres"]
+        done = subprocess.run(argv, capture_output=True, check=False, **_as_user(user))
+        if done.returncode != 0:
+            raise RuntimeError(f"initdb failed: {done.stderr.decode(errors='replace')}")
+
+
+def _as_user(user: str | None) -> dict[str, Any]:
+    # Drop the group too: with root's group, the folders' group bits would deny access.
+    return {} if user is None else {"user": user, "group": user, "extra_groups": []}
+
+
+def _let_traverse(folder: Path) -> None:
+    # The server user must reach its data directory through folders root created 0700.
+    for ancestor in (folder, *folder.parents):
+        mode = ancestor.stat().st_mode
+        if not mode & 0o001:
+            ancestor.chmod(mode | 0o001)
 
 
 def _server_user() -> str | None:

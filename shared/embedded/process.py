@@ -7,7 +7,7 @@ import signal
 import subprocess
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 _PR_SET_PDEATHSIG = 1
 
@@ -26,7 +26,7 @@ def spawn(
     *,
     log: IO[bytes] | None,
     on_parent_death: signal.Signals = signal.SIGTERM,
-    user: str | None = None,
+    as_user: dict[str, Any] | None = None,
     cwd: Path | None = None,
     env: dict[str, str] | None = None,
 ) -> subprocess.Popen[bytes]:
@@ -37,8 +37,8 @@ def spawn(
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
         preexec_fn=_die_with_parent(on_parent_death),
-        user=user,
         cwd=cwd,
+        **(as_user or {}),
         env=env,
     )
 

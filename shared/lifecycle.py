@@ -1,0 +1,40 @@
+"""Running a service process: stop cleanly on SIGTERM or Ctrl-C, and say when it is ready."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import Awaitable, Callable
+
+from shared.settings import Settings
+
+
+def mark_ready(settings: Settings, detail: str = "ready") -> None:
+    """Tell the supervisor (``kith up``) this process serves; a no-op when run alone."""
+    if settings.ready_file is not None:
+        settings.ready_file.parent.mkdir(parents=True, exist_ok=True)
+        settings.ready_file.write_text(detail)
+
+
+def clear_ready(settings: Settings) -> None:
+    """Withdraw the ready mark on the way out."""
+    if settings.ready_file is not None:
+        settings.ready_file.unlink(missing_ok=True)
+
+
+def run_service(main: Callable[[asyncio.Event], Awaitable[None]], settings: Settings) -> None:
+    """Run ``main(stop)`` until it returns; SIGTERM and SIGINT set ``stop``."""
+
+    async def supervise() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        try:
+            await main(stop)
+        finally:
+            clear_ready(settings)
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(supervise())
