@@ -1,0 +1,54 @@
+"""``kith``: the one command a user needs."""
+
+from __future__ import annotations
+
+import asyncio
+
+import typer
+
+from kith.supervisor import Supervisor, SupervisorError
+from shared.settings import Settings
+
+app = typer.Typer(help="Kith: neighbourhood help, booked in whole hours.", no_args_is_help=True)
+
+
+@app.command()
+def up(
+    demo: bool = typer.Option(False, "--demo", help="Run the demo once the platform is up."),
+) -> None:
+    """Start the broker, the database and the three services; Ctrl-C stops everything."""
+    settings = Settings()
+    supervisor = Supervisor(settings)
+    try:
+        code = asyncio.run(supervisor.run(demo=demo))
+    except SupervisorError as error:
+        typer.secho(f"kith: {error}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2) from error
+    raise typer.Exit(code)
+
+
+@app.command()
+def demo(
+    api: str = typer.Option("http://127.0.0.1:8000", help="The booking API of a running Kith."),
+) -> None:
+    """Seed a small neighbourhood and walk it through a whole visit, printing each step."""
+    from kith.demo import run_demo
+
+    settings = Settings()
+    asyncio.run(run_demo(api, operator_token=_operator_token(settings)))
+
+
+def _operator_token(settings: Settings) -> str:
+    if settings.operator_token is not None:
+        return settings.operator_token.get_secret_value()
+    path = settings.state_dir / "operator-token"
+    if not path.exists():
+        raise typer.BadParameter(
+            f"no operator token: set KITH_OPERATOR_TOKEN or start Kith with `kith up` ({path})"
+        )
+    return path.read_text().strip()
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

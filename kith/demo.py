@@ -1,0 +1,259 @@
+"""``kith demo``: a small neighbourhood walked through one whole visit, over the real API.
+
+Three vetted helpers and a neighbour sign up; the neighbour asks for help; matching offers it;
+a helper accepts; the visit happens; both say privately they would like to meet again; trust
+records the pair; and the neighbour's next request goes to the same helper first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+import httpx
+from rich.console import Console
+
+T = TypeVar("T")
+
+# A corner of Hackney, London: the demo neighbourhood.
+_CENTRE = (51.5450, -0.0553)
+_STEPS = ("identity", "references", "interview", "background_check")
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+class DemoFailed(RuntimeError):
+    """A step of the demo did not happen in time."""
+
+
+@dataclass(frozen=True)
+class Person:
+    """A demo account."""
+
+    name: str
+    person_id: str
+    token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    """What the demo saw, for tests to check."""
+
+    helpers: list[Person]
+    neighbour: Person
+    first_offer: dict[str, Any]
+    booking: dict[str, Any]
+    relationship: dict[str, Any]
+    second_offer_helper: str
+    second_offer: dict[str, Any]
+
+
+async def run_demo(
+    api: str, *, operator_token: str, console: Console | None = None, timeout_s: float = 60
+) -> DemoResult:
+    """Drive the whole flow through the booking API at ``api``; print each step."""
+    out = console or Console(highlight=False)
+    operator = {"Authorization": f"Bearer {operator_token}"}
+    run = uuid.uuid4().hex[:6]
+    rng = random.Random(run)
+    async with httpx.AsyncClient(base_url=api, timeout=10) as http:
+        out.print(f"[bold]Kith demo[/] against {api}")
+        helpers = [
+            await _sign_up(http, f"{name} ({run})", _near(rng), ["shopping", "company"], run)
+            for name in ("Ada", "Bilal", "Chen")
+        ]
+        for helper in helpers:
+            await _send(
+                http,
+                "PUT",
+                "/v1/me/availability",
+                helper.headers,
+                json={
+                    "rules": [
+                        {"weekday": day, "start": "08:00", "end": "20:00"} for day in _WEEKDAYS
+                    ]
+                },
+            )
+            for step in _STEPS:
+                await _send(
+                    http,
+                    "POST",
+                    f"/v1/operator/people/{helper.person_id}/vetting-steps",
+                    operator,
+                    json={"step": step},
+                )
+        out.print(
+            f"  3 helpers signed up, offering hours every day, vetted by an operator: "
+            f"{', '.join(h.name for h in helpers)}"
+        )
+        for helper in helpers:
+            await _until(
+                lambda h=helper: _vetted(http, operator, h.person_id),
+                timeout_s,
+                f"trust to approve {helper.name}",
+            )
+        out.print("  trust approved them for shopping and company")
+        neighbour = await _sign_up(http, f"Mrs Okafor ({run})", _near(rng), [], run)
+        out.print(f"  neighbour signed up: {neighbour.name}")
+
+        first_request = await _ask(http, neighbour, day=1)
+        out.print(
+            f"  {neighbour.name} asks for help with shopping, "
+            f"{first_request['starts_at']} for 1 hour"
+        )
+        holder, offer = await _until(
+            lambda: _offer_for(http, helpers, first_request["request_id"]),
+            timeout_s,
+            "matching to make an offer",
+        )
+        out.print(
+            f"  [cyan]offer[/] to {holder.name}: "
+            + "; ".join(reason["text"] for reason in offer["reasons"])
+        )
+        booking = await _send(
+            http, "POST", f"/v1/offers/{offer['offer_id']}/accept", holder.headers
+        )
+        out.print(f"  [cyan]booked[/]: {holder.name} accepted, booking {booking['booking_id']}")
+        await _send(http, "POST", f"/v1/bookings/{booking['booking_id']}/check-in", holder.headers)
+        await _send(http, "POST", f"/v1/bookings/{booking['booking_id']}/check-out", holder.headers)
+        out.print("  visit checked in and out: completed")
+        for person in (holder, neighbour):
+            await _send(
+                http,
+                "POST",
+                f"/v1/bookings/{booking['booking_id']}/check-ins",
+                person.headers,
+                json={"see_again": "yes", "as_agreed": "yes"},
+            )
+        out.print("  both said, privately, that they would like to see each other again")
+        relationship = await _until(
+            lambda: _relationship(http, neighbour, holder),
+            timeout_s,
+            "trust to record the relationship",
+        )
+        out.print(
+            f"  [green]relationship[/]: {holder.name} and {neighbour.name} — "
+            f"stage {relationship['stage']}, {relationship['visits']} visit(s)"
+        )
+
+        second_request = await _ask(http, neighbour, day=8)
+        out.print(f"  {neighbour.name} asks again, for {second_request['starts_at']}")
+        second_holder, second_offer = await _until(
+            lambda: _offer_for(http, helpers, second_request["request_id"]),
+            timeout_s,
+            "matching to offer the second request",
+        )
+        out.print(
+            f"  [cyan]offer[/] to {second_holder.name} first: "
+            + "; ".join(reason["text"] for reason in second_offer["reasons"])
+        )
+        out.print(
+            "[bold green]Done:[/] an offer, a booking, a visit and a relationship that "
+            "brings the same people back together."
+        )
+        return DemoResult(
+            helpers, neighbour, offer, booking, relationship, second_holder.person_id, second_offer
+        )
+
+
+def _near(rng: random.Random) -> tuple[float, float]:
+    return _CENTRE[0] + rng.uniform(-0.004, 0.004), _CENTRE[1] + rng.uniform(-0.006, 0.006)
+
+
+async def _sign_up(
+    http: httpx.AsyncClient, name: str, home: tuple[float, float], skills: list[str], run: str
+) -> Person:
+    email = f"{name.split()[0].lower()}.{run}.{uuid.uuid4().hex[:6]}@demo.kith.example"
+    body = {
+        "display_name": name,
+        "email": email,
+        "password": "demo-password",
+        "home": {"lat": home[0], "lng": home[1], "address": "1 Demo Street, London"},
+        "time_zone": "Europe/London",
+        "skills": skills,
+        "travel_radius_km": 3,
+        "weekly_hour_cap": 10,
+        "languages": ["en"],
+    }
+    created = await _send(http, "POST", "/v1/people", {}, json=body)
+    return Person(name, created["person_id"], created["token"])
+
+
+async def _ask(http: httpx.AsyncClient, neighbour: Person, *, day: int) -> dict[str, Any]:
+    start = (datetime.now(UTC) + timedelta(days=day)).replace(
+        hour=11, minute=0, second=0, microsecond=0
+    )
+    created = await _send(
+        http,
+        "POST",
+        "/v1/requests",
+        neighbour.headers,
+        json={
+            "skill": "shopping",
+            "starts_at": start.isoformat(),
+            "hours": 1,
+        },
+    )
+    occurrence: dict[str, Any] = created["occurrences"][0]
+    return occurrence
+
+
+async def _vetted(http: httpx.AsyncClient, operator: dict[str, str], person_id: str) -> bool:
+    person = await _send(http, "GET", f"/v1/operator/people/{person_id}", operator)
+    approved = (person.get("standing") or {}).get("approved_skills") or {}
+    return "shopping" in approved
+
+
+async def _offer_for(
+    http: httpx.AsyncClient, helpers: list[Person], request_id: str
+) -> tuple[Person, dict[str, Any]] | None:
+    for helper in helpers:
+        inbox = await _send(http, "GET", "/v1/offers", helper.headers)
+        for offer in inbox["items"]:
+            if offer["request_id"] == request_id and offer["status"] == "open":
+                return helper, offer
+    return None
+
+
+async def _relationship(
+    http: httpx.AsyncClient, neighbour: Person, helper: Person
+) -> dict[str, Any] | None:
+    known = await _send(http, "GET", "/v1/me/relationships", neighbour.headers)
+    for record in known["items"]:
+        if helper.person_id in (record.get("helper_id"), record.get("person_id")):
+            return dict(record)
+    return None
+
+
+async def _send(
+    http: httpx.AsyncClient,
+    method: str,
+    path: str,
+    headers: dict[str, str],
+    json: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    response = await http.request(method, path, headers=headers, json=json)
+    if response.status_code >= 400:
+        raise DemoFailed(f"{method} {path} answered {response.status_code}: {response.text}")
+    body: dict[str, Any] = response.json() if response.content else {}
+    return body
+
+
+async def _until(probe: Callable[[], Awaitable[T | None]], timeout_s: float, what: str) -> T:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        result = await probe()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise DemoFailed(f"gave up after {timeout_s:.0f}s waiting for {what}")
+        await asyncio.sleep(0.05)

@@ -1,0 +1,215 @@
+"""``kith up``: the embedded broker and database, the topics, and the three services as
+separate processes, with their logs prefixed by service. Ctrl-C stops everything."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import secrets
+import signal
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rich.console import Console
+
+from shared.embedded import EmbeddedBroker, EmbeddedPostgres, PortInUse, require_free
+from shared.messaging import ensure_topics
+from shared.settings import Settings
+
+SERVICES = ("booking", "matching", "trust")
+_COLOURS = {"booking": "cyan", "matching": "magenta", "trust": "green", "kith": "bold"}
+_READY_TIMEOUT_S = 90.0
+_STOP_TIMEOUT_S = 15.0
+
+
+class SupervisorError(RuntimeError):
+    """Kith could not start: the message says why and what to do."""
+
+
+@dataclass
+class _Child:
+    name: str
+    process: asyncio.subprocess.Process
+    ready_file: Path
+    pump: asyncio.Task[None] | None = field(default=None)
+
+
+class Supervisor:
+    """Owns every process ``kith up`` starts, and stops them all on the way out."""
+
+    def __init__(self, settings: Settings, *, console: Console | None = None) -> None:
+        self._settings = settings
+        self._console = console or Console(highlight=False, soft_wrap=True)
+        self._state = settings.state_dir.resolve()
+        self._broker: EmbeddedBroker | None = None
+        self._database: EmbeddedPostgres | None = None
+        self._children: list[_Child] = []
+
+    async def run(self, *, demo: bool = False) -> int:
+        """Start everything, wait for Ctrl-C (or a service dying), then stop everything."""
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        started = time.monotonic()
+        try:
+            env = await self._start_infrastructure()
+            await self._start_services(env)
+            await self._wait_ready(stop)
+            if stop.is_set():
+                return 130
+            self._say_ready(time.monotonic() - started)
+            if demo:
+                from kith.demo import run_demo
+
+                await run_demo(self._api_url, operator_token=env["KITH_OPERATOR_TOKEN"])
+            died = asyncio.ensure_future(self._first_death())
+            stopped = asyncio.ensure_future(stop.wait())
+            await asyncio.wait({died, stopped}, return_when=asyncio.FIRST_COMPLETED)
+            for waiter in (died, stopped):
+                waiter.cancel()
+            dead = [child.name for child in self._children if child.process.returncode is not None]
+            if dead:
+                self._log("kith", f"[red]{', '.join(dead)} stopped unexpectedly; stopping Kith[/]")
+                return 1
+            return 0
+        except PortInUse as error:
+            raise SupervisorError(str(error)) from error
+        finally:
+            await self._stop_all()
+
+    @property
+    def _api_url(self) -> str:
+        return f"http://{self._settings.http_host}:{self._settings.http_port}"
+
+    async def _start_infrastructure(self) -> dict[str, str]:
+        settings = self._settings
+        require_free(settings.http_host, settings.http_port, "the booking API")
+        self._state.mkdir(parents=True, exist_ok=True)
+        bootstrap = settings.kafka_bootstrap
+        if not bootstrap:
+            self._broker = EmbeddedBroker(log_path=self._state / "broker.log")
+            await asyncio.to_thread(self._broker.start)
+            bootstrap = self._broker.bootstrap
+            self._log("kith", f"embedded broker (Tansu) on {bootstrap}")
+        else:
+            self._log("kith", f"using Kafka at {bootstrap}")
+        database_url = settings.database_url
+        if not database_url:
+            self._database = EmbeddedPostgres(self._state / "postgres" / "data")
+            await asyncio.to_thread(self._database.start)
+            database_url = self._database.url
+            self._log("kith", f"embedded PostgreSQL on {self._database.host}:{self._database.port}")
+        else:
+            self._log("kith", "using the PostgreSQL server from KITH_DATABASE_URL")
+        created = await ensure_topics(settings.model_copy(update={"kafka_bootstrap": bootstrap}))
+        if created:
+            self._log("kith", f"created {len(created)} topics")
+        token = self._operator_token()
+        return {
+            "KITH_KAFKA_BOOTSTRAP": bootstrap,
+            "KITH_DATABASE_URL": database_url,
+            "KITH_OPERATOR_TOKEN": token,
+        }
+
+    def _operator_token(self) -> str:
+        if self._settings.operator_token is not None:
+            return self._settings.operator_token.get_secret_value()
+        path = self._state / "operator-token"
+        if not path.exists():
+            path.write_text(secrets.token_urlsafe(32))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+    async def _start_services(self, extra_env: dict[str, str]) -> None:
+        run_dir = self._state / "run"
+        run_dir.mkdir(parents=True, exist_ok=True)
+        for name in SERVICES:
+            ready_file = run_dir / f"{name}.ready"
+            ready_file.unlink(missing_ok=True)
+            env = {
+                **os.environ,
+                **extra_env,
+                "KITH_READY_FILE": str(ready_file),
+                "KITH_STATE_DIR": str(self._state),
+                "PYTHONUNBUFFERED": "1",
+            }
+            process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                f"services.{name}",
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.STDOUT,
+                env=env,
+            )
+            child = _Child(name, process, ready_file)
+            child.pump = asyncio.create_task(self._pump(child))
+            self._children.append(child)
+
+    async def _pump(self, child: _Child) -> None:
+        assert child.process.stdout is not None
+        async for line in child.process.stdout:
+            self._log(child.name, line.decode(errors="replace").rstrip(), markup=False)
+
+    async def _wait_ready(self, stop: asyncio.Event) -> None:
+        deadline = time.monotonic() + _READY_TIMEOUT_S
+        waiting = set(self._children)
+        while waiting and not stop.is_set():
+            for child in list(waiting):
+                if child.ready_file.exists():
+                    waiting.discard(child)
+                    self._log("kith", f"{child.name} is ready")
+                elif child.process.returncode is not None:
+                    raise SupervisorError(
+                        f"{child.name} exited with code {child.process.returncode} while "
+                        "starting; its log is above"
+                    )
+            if time.monotonic() > deadline:
+                names = ", ".join(sorted(child.name for child in waiting))
+                raise SupervisorError(f"{names} not ready after {_READY_TIMEOUT_S:.0f}s")
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=0.05)
+
+    async def _first_death(self) -> None:
+        await asyncio.wait(
+            [asyncio.ensure_future(child.process.wait()) for child in self._children],
+            return_when=asyncio.FIRST_COMPLETED,
+        )
+
+    def _say_ready(self, elapsed_s: float) -> None:
+        self._log("kith", f"[bold green]Kith is up in {elapsed_s:.1f}s[/]")
+        self._log("kith", f"  API and its docs:  {self._api_url}/docs")
+        self._log("kith", f"  operator token:    {self._state / 'operator-token'}")
+        self._log("kith", "  try the demo:      .venv/bin/kith demo   (in another terminal)")
+        self._log("kith", "  stop:              Ctrl-C")
+
+    async def _stop_all(self) -> None:
+        # Services first (they flush and commit), then the broker and the database they use.
+        for child in self._children:
+            if child.process.returncode is None:
+                child.process.send_signal(signal.SIGTERM)
+        for child in self._children:
+            try:
+                await asyncio.wait_for(child.process.wait(), timeout=_STOP_TIMEOUT_S)
+            except TimeoutError:
+                self._log("kith", f"{child.name} did not stop in time; killing it")
+                child.process.kill()
+                await child.process.wait()
+            if child.pump is not None:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await child.pump
+        if self._broker is not None:
+            await asyncio.to_thread(self._broker.stop)
+        if self._database is not None:
+            await asyncio.to_thread(self._database.stop)
+        if self._children or self._broker or self._database:
+            self._log("kith", "stopped")
+
+    def _log(self, source: str, message: str, *, markup: bool = True) -> None:
+        colour = _COLOURS.get(source, "white")
+        self._console.print(f"[{colour}]{source:>8} |[/] ", end="")
+        self._console.print(message, markup=markup)
