@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any, TypeVar
 
 import httpx
@@ -97,7 +98,7 @@ async def run_demo(
         )
         for helper in helpers:
             await _until(
-                lambda h=helper: _vetted(http, operator, h.person_id),
+                partial(_vetted, http, operator, helper.person_id),
                 timeout_s,
                 f"trust to approve {helper.name}",
             )
