@@ -6,7 +6,7 @@ import asyncio
 
 import typer
 
-from kith.supervisor import Supervisor, SupervisorError
+from kith.supervisor import SERVICES, Supervisor, SupervisorError
 from shared.settings import Settings
 
 app = typer.Typer(help="Kith: neighbourhood help, booked in whole hours.", no_args_is_help=True)
@@ -15,11 +15,15 @@ app = typer.Typer(help="Kith: neighbourhood help, booked in whole hours.", no_ar
 @app.command()
 def up(
     demo: bool = typer.Option(False, "--demo", help="Run the demo once the platform is up."),
+    services: str = typer.Option(
+        ",".join(SERVICES),
+        help="Which services this machine runs (a second machine may run only matching).",
+    ),
 ) -> None:
     """Start the broker, the database and the three services; Ctrl-C stops everything."""
     settings = Settings()
-    supervisor = Supervisor(settings)
     try:
+        supervisor = Supervisor(settings, services=tuple(services.split(",")))
         code = asyncio.run(supervisor.run(demo=demo))
     except SupervisorError as error:
         typer.secho(f"kith: {error}", fg=typer.colors.RED, err=True)
@@ -52,3 +56,7 @@ def _operator_token(settings: Settings) -> str:
 def main() -> None:
     """Console-script entry point."""
     app()
+
+
+if __name__ == "__main__":
+    main()

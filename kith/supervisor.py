@@ -40,8 +40,18 @@ class _Child:
 class Supervisor:
     """Owns every process ``kith up`` starts, and stops them all on the way out."""
 
-    def __init__(self, settings: Settings, *, console: Console | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        services: tuple[str, ...] = SERVICES,
+        console: Console | None = None,
+    ) -> None:
+        unknown = set(services) - set(SERVICES)
+        if unknown:
+            raise SupervisorError(f"unknown service(s) {sorted(unknown)}; choose from {SERVICES}")
         self._settings = settings
+        self._services = services
         self._console = console or Console(highlight=False, soft_wrap=True)
         self._state = settings.state_dir.resolve()
         self._broker: EmbeddedBroker | None = None
@@ -87,7 +97,8 @@ class Supervisor:
 
     async def _start_infrastructure(self) -> dict[str, str]:
         settings = self._settings
-        require_free(settings.http_host, settings.http_port, "the booking API")
+        if "booking" in self._services:
+            require_free(settings.http_host, settings.http_port, "the booking API")
         self._state.mkdir(parents=True, exist_ok=True)
         bootstrap = settings.kafka_bootstrap
         if not bootstrap:
@@ -127,7 +138,7 @@ class Supervisor:
     async def _start_services(self, extra_env: dict[str, str]) -> None:
         run_dir = self._state / "run"
         run_dir.mkdir(parents=True, exist_ok=True)
-        for name in SERVICES:
+        for name in self._services:
             ready_file = run_dir / f"{name}.ready"
             ready_file.unlink(missing_ok=True)
             env = {
