@@ -27,7 +27,8 @@ class UndecodableEvent(ValueError):
 
 def encode(envelope: Envelope[Any]) -> bytes:
     """The envelope as compact UTF-8 JSON."""
-    return envelope.model_dump_json().encode()
+    # Serialise the payload by its runtime class, not the envelope's declared type parameter.
+    return envelope.model_dump_json(serialize_as_any=True).encode()
 
 
 def decode(raw: bytes | None) -> Envelope[Payload]:
