@@ -1,0 +1,105 @@
+"""The outbox publishes exactly what was committed, in order, and a restart loses nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import AsyncIterator
+
+import asyncpg
+import pytest
+from aiokafka import AIOKafkaConsumer
+
+from shared.contracts import Envelope, decode
+from shared.contracts.requests import HelpRequestCancelled
+from shared.contracts.topics import REQUESTS
+from shared.geo import neighbourhood_of
+from shared.messaging import Publisher
+from shared.postgres import (
+    OutboxRelay,
+    add_to_outbox,
+    apply_migrations,
+    connect_pool,
+    ensure_database,
+)
+from tests.conftest import Stack
+from tests.support import eventually
+
+
+@pytest.fixture
+async def pool(stack: Stack) -> AsyncIterator[asyncpg.Pool]:
+    url = stack.database_url.rsplit("/", 1)[0] + f"/kith_outbox_{uuid.uuid4().hex[:8]}"
+    await ensure_database(url)
+    pool = await connect_pool(url, min_size=1, max_size=4)
+    await apply_migrations(pool)
+    yield pool
+    await pool.close()
+
+
+async def _commit(pool: asyncpg.Pool, events: list[Envelope[HelpRequestCancelled]]) -> None:
+    async with pool.acquire() as conn, conn.transaction():
+        await add_to_outbox(conn, events)
+
+
+async def test_committed_events_are_published_in_order_and_rolled_back_ones_never(
+    stack: Stack, pool: asyncpg.Pool
+) -> None:
+    settings = stack.settings()
+    # A neighbourhood of its own, so this test reads only its own events.
+    neighbourhood = neighbourhood_of(-33.0 - uuid.uuid4().int % 1000 / 1000, 151.0)
+    events = [
+        Envelope.wrap(
+            HelpRequestCancelled(request_id=uuid.uuid4(), neighbourhood=neighbourhood),
+            producer="test",
+        )
+        for _ in range(60)
+    ]
+    rolled_back = Envelope.wrap(
+        HelpRequestCancelled(request_id=uuid.uuid4(), neighbourhood=neighbourhood),
+        producer="test",
+    )
+    publisher = Publisher(settings, client_id="test-outbox")
+    await publisher.start()
+    consumer = AIOKafkaConsumer(
+        REQUESTS.name,
+        bootstrap_servers=stack.bootstrap,
+        auto_offset_reset="earliest",
+        fetch_max_wait_ms=10,
+    )
+    await consumer.start()
+    try:
+        # The first half is published by a relay that is then stopped, as a crash would.
+        await _commit(pool, events[:30])
+        first = OutboxRelay(pool, publisher, poll_s=0.05)
+        assert await first.publish_pending() == 30
+
+        with contextlib.suppress(RuntimeError):
+            async with pool.acquire() as conn, conn.transaction():
+                await add_to_outbox(conn, [rolled_back])
+                raise RuntimeError("the change failed, so its event must not exist")
+        await _commit(pool, events[30:])
+
+        second = OutboxRelay(pool, publisher, poll_s=0.05)
+        task = asyncio.create_task(second.run())
+        seen: list[uuid.UUID] = []
+
+        async def all_seen() -> bool:
+            batch = await consumer.getmany(timeout_ms=100)
+            for records in batch.values():
+                for record in records:
+                    if record.key == neighbourhood.encode():
+                        seen.append(decode(record.value).event_id)
+            return len(seen) >= len(events)
+
+        await eventually(all_seen, what="every committed event on the topic")
+        second.stop()
+        await task
+
+        assert seen == [event.event_id for event in events], "all, once each, in commit order"
+        assert rolled_back.event_id not in seen
+        unpublished = await pool.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL")
+        assert unpublished == 0
+    finally:
+        await consumer.stop()
+        await publisher.stop()
