@@ -79,6 +79,18 @@ class Settings(BaseSettings):
         default=None, description="Written by a service once it serves; read by `kith up`."
     )
     outbox_poll_s: float = Field(default=0.5, gt=0, le=30)
+    relationship_pause_after_days: int = Field(
+        default=42,
+        ge=1,
+        le=3650,
+        description="Trust pauses a pair that has had no visit for this many days.",
+    )
+    vetting_valid_days: int = Field(
+        default=365,
+        ge=1,
+        le=3650,
+        description="A skill's approval expires this many days after its latest required step.",
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -1,0 +1,1 @@
+"""Trust's adapters: the only code here that touches asyncpg."""

@@ -1,0 +1,140 @@
+"""Trust's composition root: its database, publisher, outbox relay, consumer and sweep."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from contextlib import AbstractAsyncContextManager
+
+import asyncpg
+import structlog
+
+from services.trust.adapters.postgres import unit_of_work
+from services.trust.domain.relationship import Rules
+from services.trust.entrypoints.consumer import build_consumer
+from services.trust.entrypoints.sweep import PauseSweep
+from services.trust.service_layer.handlers import Policy
+from services.trust.service_layer.ports import TrustUnitOfWork
+from shared.messaging import EventConsumer, Publisher
+from shared.postgres import OutboxRelay, apply_migrations, connect_pool, ensure_database
+from shared.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+MIGRATIONS = "services.trust.migrations"
+
+
+def policy_from(settings: Settings) -> Policy:
+    """The rules trust applies, from settings."""
+    return Policy(
+        rules=Rules(
+            regular_after_visits=settings.regular_after_visits,
+            pause_after_days=settings.relationship_pause_after_days,
+        ),
+        vetting_valid_days=settings.vetting_valid_days,
+    )
+
+
+class TrustService:
+    """The running trust service; tests start it in-process against their own database.
+
+    Args:
+        settings: Kith settings (broker address, rules).
+        database_url: Trust's database; defaults to ``settings.database_for("trust")``.
+        group_id: The consumer group; tests pass a unique one.
+        consumer_name: Names the consumer in dead letters and keys its inbox.
+        sweep_every_s: How often the pause sweep runs.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        database_url: str | None = None,
+        group_id: str = "kith-trust",
+        consumer_name: str = "trust",
+        sweep_every_s: float = 60.0,
+    ) -> None:
+        self.settings = settings
+        self.database_url = database_url or settings.database_for("trust")
+        self.policy = policy_from(settings)
+        self._group_id = group_id
+        self._consumer_name = consumer_name
+        self._sweep_every_s = sweep_every_s
+        self._pool: asyncpg.Pool | None = None
+        self._publisher: Publisher | None = None
+        self._consumer: EventConsumer | None = None
+        self._relay: OutboxRelay | None = None
+        self._sweep: PauseSweep | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        """Trust's connection pool (once started)."""
+        if self._pool is None:
+            raise RuntimeError("trust is not started")
+        return self._pool
+
+    @property
+    def sweep(self) -> PauseSweep:
+        """The pause sweep (once started)."""
+        if self._sweep is None:
+            raise RuntimeError("trust is not started")
+        return self._sweep
+
+    @property
+    def tasks(self) -> list[asyncio.Task[None]]:
+        """The background tasks: relay, consumer and sweep."""
+        return list(self._tasks)
+
+    def unit_of_work(self) -> AbstractAsyncContextManager[TrustUnitOfWork]:
+        """A unit of work on trust's database."""
+        return unit_of_work(self.pool)
+
+    async def start(self) -> None:
+        """Create and migrate the database, then start the relay, consumer and sweep."""
+        await ensure_database(self.database_url)
+        self._pool = await connect_pool(self.database_url)
+        await apply_migrations(self._pool, MIGRATIONS)
+        self._publisher = Publisher(self.settings, client_id="kith-trust")
+        await self._publisher.start()
+        self._relay = OutboxRelay(self._pool, self._publisher, poll_s=self.settings.outbox_poll_s)
+        self._consumer = build_consumer(
+            self.settings,
+            uow_factory=self.unit_of_work,
+            policy=self.policy,
+            dead_letters=self._publisher,
+            name=self._consumer_name,
+            group_id=self._group_id,
+        )
+        await self._consumer.start()
+        self._sweep = PauseSweep(self.unit_of_work, self.policy.rules, every_s=self._sweep_every_s)
+        self._tasks = [
+            asyncio.create_task(self._relay.run(), name="trust-relay"),
+            asyncio.create_task(self._consumer.run(), name="trust-consumer"),
+            asyncio.create_task(self._sweep.run(), name="trust-sweep"),
+        ]
+
+    async def ready(self) -> None:
+        """Return once the consumer has been assigned its partitions."""
+        if self._consumer is None:
+            raise RuntimeError("trust is not started")
+        await self._consumer.ready.wait()
+
+    async def stop(self) -> None:
+        """Stop consuming, finish the batch in hand, and close everything."""
+        if self._sweep is not None:
+            self._sweep.stop()
+        if self._relay is not None:
+            self._relay.stop()
+        if self._consumer is not None:
+            await self._consumer.stop()
+        for task in self._tasks:
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await asyncio.wait_for(task, timeout=10)
+        self._tasks = []
+        if self._publisher is not None:
+            await self._publisher.stop()
+        if self._pool is not None:
+            await self._pool.close()
+        self._pool = self._publisher = self._consumer = self._relay = self._sweep = None

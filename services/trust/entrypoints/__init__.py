@@ -1,0 +1,1 @@
+"""Trust's entrypoints: the event consumer and the periodic pause sweep."""

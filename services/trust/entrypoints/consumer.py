@@ -1,0 +1,40 @@
+"""Turn consumed messages into handler calls."""
+
+from __future__ import annotations
+
+from services.trust.service_layer.handlers import InvalidEvent, Policy, handle
+from services.trust.service_layer.ports import UnitOfWorkFactory
+from shared.contracts import Envelope, Payload
+from shared.contracts.topics import BOOKINGS, CHECKINS, PEOPLE, VETTING, Topic
+from shared.messaging import Delivery, EventConsumer, Publisher, RejectedEvent
+from shared.settings import Settings
+
+#: The streams trust learns from.
+CONSUMED: tuple[Topic, ...] = (BOOKINGS, CHECKINS, VETTING, PEOPLE)
+
+
+def build_consumer(
+    settings: Settings,
+    *,
+    uow_factory: UnitOfWorkFactory,
+    policy: Policy,
+    dead_letters: Publisher,
+    name: str = "trust",
+    group_id: str = "kith-trust",
+) -> EventConsumer:
+    """A consumer group member applying trust's streams; ``name`` also keys its inbox."""
+
+    async def on_event(envelope: Envelope[Payload], _: Delivery) -> None:
+        try:
+            await handle(envelope, uow_factory, policy, name)
+        except InvalidEvent as error:
+            raise RejectedEvent(str(error)) from error
+
+    return EventConsumer(
+        settings,
+        name=name,
+        group_id=group_id,
+        topics=CONSUMED,
+        handler=on_event,
+        dead_letters=dead_letters,
+    )

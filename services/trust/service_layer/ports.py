@@ -1,0 +1,91 @@
+"""The port trust's handlers work through: one transaction over trust's own state."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from datetime import datetime
+from typing import Any, Protocol
+
+from services.trust.domain.relationship import Relationship
+from services.trust.domain.standing import Standing
+from shared.contracts import Envelope
+from shared.contracts.skills import Skill, VettingStep
+from shared.contracts.trust import CheckInSubmitted
+
+
+class TrustUnitOfWork(Protocol):
+    """Everything one event may read or change, committed together or not at all.
+
+    Events given to ``publish`` are written to the outbox in the same transaction.
+    """
+
+    async def first_delivery(self, consumer: str, event_id: uuid.UUID) -> bool:
+        """Record that ``consumer`` applies ``event_id``; False if it already has."""
+        ...
+
+    async def relationship(self, pair_id: str) -> Relationship | None:
+        """The pair's record, locked until commit; None for a pair trust has not met."""
+        ...
+
+    async def save_relationship(self, relationship: Relationship, *, new: bool) -> None:
+        """Insert (``new``) or update a pair's record."""
+        ...
+
+    async def stale_relationships(self, before: datetime, limit: int) -> list[Relationship]:
+        """Pairs that have met and whose last visit is before ``before``, locked."""
+        ...
+
+    async def count_visit(self, booking_id: uuid.UUID, pair_id: str) -> bool:
+        """Remember that a booking's visit was counted; False if it already was."""
+        ...
+
+    async def record_checkin(self, checkin: CheckInSubmitted, *, submitted_at: datetime) -> bool:
+        """Keep one person's private answers; False if this check-in was already kept."""
+        ...
+
+    async def record_vetting_step(
+        self,
+        event_id: uuid.UUID,
+        person_id: uuid.UUID,
+        step: VettingStep,
+        *,
+        recorded_by: str,
+        recorded_at: datetime,
+    ) -> None:
+        """Keep one passed vetting step, with who recorded it and when."""
+        ...
+
+    async def passed_steps(self, person_id: uuid.UUID) -> dict[VettingStep, datetime]:
+        """Each step the person passed, with when it was last recorded."""
+        ...
+
+    async def set_skills(
+        self,
+        person_id: uuid.UUID,
+        *,
+        profile: list[Skill] | None = None,
+        vetting: list[Skill] | None = None,
+    ) -> None:
+        """Remember the skills a person offers, from their profile or from vetting."""
+        ...
+
+    async def offered_skills(self, person_id: uuid.UUID) -> set[Skill]:
+        """The skills a person offers: their profile's, or vetting's until a profile is seen."""
+        ...
+
+    async def standing(self, person_id: uuid.UUID) -> Standing:
+        """The standing last published for a person (empty if none), locked until commit."""
+        ...
+
+    async def save_standing(self, standing: Standing) -> None:
+        """Remember the standing about to be published."""
+        ...
+
+    def publish(self, envelope: Envelope[Any]) -> None:
+        """Write an event to the outbox when the unit of work commits."""
+        ...
+
+
+UnitOfWorkFactory = Callable[[], AbstractAsyncContextManager[TrustUnitOfWork]]
