@@ -1,0 +1,1 @@
+"""Booking: Kith's HTTP API and system of record for people, requests, offers and bookings."""

@@ -1,0 +1,19 @@
+"""``python -m services.booking``: run the booking service until SIGTERM or Ctrl-C."""
+
+from __future__ import annotations
+
+from services.booking.bootstrap import serve
+from shared.lifecycle import run_service
+from shared.logs import configure_logging
+from shared.settings import Settings
+
+
+def main() -> None:
+    """Read settings, configure logging, serve."""
+    settings = Settings()
+    configure_logging(settings, "booking")
+    run_service(lambda stop: serve(settings, stop), settings)
+
+
+if __name__ == "__main__":
+    main()

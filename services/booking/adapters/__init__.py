@@ -1,0 +1,1 @@
+"""The only booking code that touches asyncpg."""

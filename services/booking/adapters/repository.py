@@ -1,0 +1,363 @@
+"""Booking's SQL: every query the use cases need, on one connection."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from shared.contracts import Envelope
+from shared.postgres import add_to_outbox, first_delivery
+
+Row = dict[str, Any]
+
+
+def _row(record: asyncpg.Record | None) -> Row | None:
+    return dict(record) if record is not None else None
+
+
+class Repository:
+    """Queries on one connection; the caller owns the transaction."""
+
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self.conn = conn
+
+    # -- events ------------------------------------------------------------------------
+    async def publish(self, envelopes: Sequence[Envelope[Any]]) -> None:
+        """Write events to the outbox in the current transaction."""
+        await add_to_outbox(self.conn, envelopes)
+
+    async def first_delivery(self, consumer: str, event_id: uuid.UUID) -> bool:
+        """Record a consumed event; False when it was applied before."""
+        return await first_delivery(self.conn, consumer, event_id)
+
+    # -- people ------------------------------------------------------------------------
+    async def add_person(self, person: Row) -> bool:
+        """Insert a person; False when the email is taken."""
+        columns = ", ".join(person)
+        marks = ", ".join(f"${index}" for index in range(1, len(person) + 1))
+        try:
+            async with self.conn.transaction():  # a savepoint: the caller's transaction lives on
+                await self.conn.execute(
+                    f"INSERT INTO people ({columns}) VALUES ({marks})", *person.values()
+                )
+        except asyncpg.UniqueViolationError:
+            return False
+        return True
+
+    async def person(self, person_id: uuid.UUID) -> Row | None:
+        """A person's whole record, with their suspension."""
+        return _row(
+            await self.conn.fetchrow(
+                "SELECT p.*, coalesce(s.suspended, false) AS suspended FROM people p"
+                " LEFT JOIN standing s USING (person_id) WHERE p.person_id = $1",
+                person_id,
+            )
+        )
+
+    async def person_by_email(self, email: str) -> Row | None:
+        """A person found by email, whatever its case."""
+        return _row(
+            await self.conn.fetchrow("SELECT * FROM people WHERE lower(email) = lower($1)", email)
+        )
+
+    async def display_names(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
+        """Display names of people, by id."""
+        rows = await self.conn.fetch(
+            "SELECT person_id, display_name FROM people WHERE person_id = ANY($1::uuid[])",
+            list(ids),
+        )
+        return {row["person_id"]: row["display_name"] for row in rows}
+
+    async def add_session(self, digest: bytes, person_id: uuid.UUID) -> None:
+        """Store a token's digest."""
+        await self.conn.execute(
+            "INSERT INTO sessions (token_digest, person_id) VALUES ($1, $2)", digest, person_id
+        )
+
+    async def session_person(self, digest: bytes) -> uuid.UUID | None:
+        """The person a token digest belongs to."""
+        value = await self.conn.fetchval(
+            "SELECT person_id FROM sessions WHERE token_digest = $1", digest
+        )
+        return value if isinstance(value, uuid.UUID) else None
+
+    async def set_availability(
+        self,
+        person_id: uuid.UUID,
+        rules: list[Row],
+        start: datetime,
+        end: datetime,
+        hours: list[datetime],
+    ) -> None:
+        """Replace a person's rules and their expansion."""
+        await self.conn.execute(
+            "INSERT INTO availability (person_id, rules, horizon_start, horizon_end, hours)"
+            " VALUES ($1, $2::jsonb, $3, $4, $5) ON CONFLICT (person_id) DO UPDATE SET"
+            " rules = excluded.rules, horizon_start = excluded.horizon_start,"
+            " horizon_end = excluded.horizon_end, hours = excluded.hours, updated_at = now()",
+            person_id,
+            json.dumps(rules),
+            start,
+            end,
+            hours,
+        )
+
+    async def availability(self, person_id: uuid.UUID) -> Row | None:
+        """A person's rules and expanded hours."""
+        row = _row(
+            await self.conn.fetchrow("SELECT * FROM availability WHERE person_id = $1", person_id)
+        )
+        if row is not None:
+            row["rules"] = json.loads(row["rules"])
+        return row
+
+    async def set_standing(self, person_id: uuid.UUID, suspended: bool, as_of: datetime) -> bool:
+        """Store a person's suspension unless a newer one is held; True when stored."""
+        stored = await self.conn.fetchval(
+            "INSERT INTO standing (person_id, suspended, as_of) VALUES ($1, $2, $3)"
+            " ON CONFLICT (person_id) DO UPDATE SET suspended = excluded.suspended,"
+            " as_of = excluded.as_of WHERE standing.as_of <= excluded.as_of RETURNING true",
+            person_id,
+            suspended,
+            as_of,
+        )
+        return bool(stored)
+
+    async def is_suspended(self, person_id: uuid.UUID) -> bool:
+        """Whether trust has suspended this person."""
+        return bool(
+            await self.conn.fetchval(
+                "SELECT suspended FROM standing WHERE person_id = $1", person_id
+            )
+        )
+
+    # -- requests ----------------------------------------------------------------------
+    async def add_requests(self, rows: list[Row]) -> None:
+        """Insert the occurrences of one request."""
+        columns = list(rows[0])
+        marks = ", ".join(f"${index}" for index in range(1, len(columns) + 1))
+        await self.conn.executemany(
+            f"INSERT INTO requests ({', '.join(columns)}) VALUES ({marks})",
+            [tuple(row[column] for column in columns) for row in rows],
+        )
+
+    async def request(self, request_id: uuid.UUID, *, lock: bool = False) -> Row | None:
+        """One occurrence, with how many offers were made for it."""
+        if lock:
+            return _row(
+                await self.conn.fetchrow(
+                    "SELECT * FROM requests WHERE request_id = $1 FOR UPDATE", request_id
+                )
+            )
+        return _row(
+            await self.conn.fetchrow(
+                "SELECT r.*, (SELECT count(*) FROM offers o WHERE o.request_id = r.request_id)"
+                " AS offers_made FROM requests r WHERE r.request_id = $1",
+                request_id,
+            )
+        )
+
+    async def requests_of(self, neighbour_id: uuid.UUID, after: int, limit: int) -> list[Row]:
+        """A neighbour's requests in the order they were made, after a cursor."""
+        rows = await self.conn.fetch(
+            "SELECT r.*, (SELECT count(*) FROM offers o WHERE o.request_id = r.request_id)"
+            " AS offers_made FROM requests r WHERE neighbour_id = $1 AND seq > $2"
+            " ORDER BY seq LIMIT $3",
+            neighbour_id,
+            after,
+            limit,
+        )
+        return [dict(row) for row in rows]
+
+    async def requests_with_status(self, status: str, after: int, limit: int) -> list[Row]:
+        """Requests in one status, oldest first (the operators' waiting list)."""
+        rows = await self.conn.fetch(
+            "SELECT * FROM requests WHERE status = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+            status,
+            after,
+            limit,
+        )
+        return [dict(row) for row in rows]
+
+    async def set_request_status(self, request_id: uuid.UUID, status: str) -> None:
+        """Move an occurrence to a new status."""
+        await self.conn.execute(
+            "UPDATE requests SET status = $2 WHERE request_id = $1", request_id, status
+        )
+
+    # -- offers ------------------------------------------------------------------------
+    async def add_offer(self, offer: Row) -> bool:
+        """Insert an offer unless it is known; True when inserted."""
+        offer = {**offer, "reasons": json.dumps(offer["reasons"])}
+        columns = list(offer)
+        marks = ", ".join(
+            f"${index}::jsonb" if column == "reasons" else f"${index}"
+            for index, column in enumerate(columns, start=1)
+        )
+        inserted = await self.conn.fetchval(
+            f"INSERT INTO offers ({', '.join(columns)}) VALUES ({marks})"
+            " ON CONFLICT (offer_id) DO NOTHING RETURNING true",
+            *offer.values(),
+        )
+        return bool(inserted)
+
+    async def offer(self, offer_id: uuid.UUID, *, lock: bool = False) -> Row | None:
+        """One offer, optionally locked until the transaction ends."""
+        suffix = " FOR UPDATE" if lock else ""
+        return _offer(
+            await self.conn.fetchrow(f"SELECT * FROM offers WHERE offer_id = $1{suffix}", offer_id)
+        )
+
+    async def offers_of(
+        self, helper_id: uuid.UUID, now: datetime, limit: int, offset: int
+    ) -> list[Row]:
+        """A helper's inbox: open unexpired offers first, then the rest, newest first."""
+        rows = await self.conn.fetch(
+            "SELECT o.*, p.display_name AS neighbour_name FROM offers o"
+            " LEFT JOIN people p ON p.person_id = o.neighbour_id WHERE o.helper_id = $1"
+            " ORDER BY (o.status = 'open' AND o.expires_at > $2) DESC, o.starts_at, o.seq"
+            " LIMIT $3 OFFSET $4",
+            helper_id,
+            now,
+            limit,
+            offset,
+        )
+        return [offer for row in rows if (offer := _offer(row)) is not None]
+
+    async def set_offer_status(self, offer_id: uuid.UUID, status: str) -> None:
+        """Move an offer to a new status."""
+        await self.conn.execute(
+            "UPDATE offers SET status = $2 WHERE offer_id = $1", offer_id, status
+        )
+
+    async def withdraw_open_offers(self, request_id: uuid.UUID) -> None:
+        """Every still-open offer of a request lapses."""
+        await self.conn.execute(
+            "UPDATE offers SET status = 'withdrawn' WHERE request_id = $1 AND status = 'open'",
+            request_id,
+        )
+
+    # -- bookings ----------------------------------------------------------------------
+    async def add_booking(self, booking: Row, hours: list[datetime]) -> None:
+        """Insert a booking and one row per helper-hour it takes.
+
+        Raises:
+            asyncpg.UniqueViolationError: The request is booked already
+                (``bookings_one_active_per_request``) or the helper holds one of these
+                hours (``helper_hours_no_overlap``).
+        """
+        columns = list(booking)
+        marks = ", ".join(f"${index}" for index in range(1, len(columns) + 1))
+        await self.conn.execute(
+            f"INSERT INTO bookings ({', '.join(columns)}) VALUES ({marks})", *booking.values()
+        )
+        await self.conn.execute(
+            "INSERT INTO helper_hours (helper_id, hour, booking_id)"
+            " SELECT $1, hour, $2 FROM unnest($3::timestamptz[]) AS hour",
+            booking["helper_id"],
+            booking["booking_id"],
+            hours,
+        )
+
+    async def booking(self, booking_id: uuid.UUID, *, lock: bool = False) -> Row | None:
+        """One booking, optionally locked until the transaction ends."""
+        suffix = " FOR UPDATE" if lock else ""
+        return _row(
+            await self.conn.fetchrow(
+                f"SELECT * FROM bookings WHERE booking_id = $1{suffix}", booking_id
+            )
+        )
+
+    async def bookings_of(
+        self, person_id: uuid.UUID, when: str | None, now: datetime, limit: int, offset: int
+    ) -> list[Row]:
+        """A person's bookings on either side; ``when`` is upcoming, past or None."""
+        condition = {"upcoming": " AND starts_at > $2", "past": " AND starts_at <= $2"}.get(
+            when or "", " AND $2::timestamptz IS NOT NULL"
+        )
+        order = "DESC" if when == "past" else "ASC"
+        rows = await self.conn.fetch(
+            "SELECT * FROM bookings WHERE (helper_id = $1 OR neighbour_id = $1)"
+            f"{condition} ORDER BY starts_at {order}, seq LIMIT $3 OFFSET $4",
+            person_id,
+            now,
+            limit,
+            offset,
+        )
+        return [dict(row) for row in rows]
+
+    async def flagged_bookings(self) -> list[Row]:
+        """Upcoming bookings of suspended helpers."""
+        rows = await self.conn.fetch(
+            "SELECT * FROM bookings WHERE flagged ORDER BY starts_at LIMIT 500"
+        )
+        return [dict(row) for row in rows]
+
+    async def update_booking(self, booking_id: uuid.UUID, **changes: Any) -> None:
+        """Set some columns of a booking."""
+        assignments = ", ".join(
+            f"{column} = ${index}" for index, column in enumerate(changes, start=2)
+        )
+        await self.conn.execute(
+            f"UPDATE bookings SET {assignments} WHERE booking_id = $1",
+            booking_id,
+            *changes.values(),
+        )
+
+    async def free_helper_hours(self, booking_id: uuid.UUID) -> None:
+        """Give a cancelled booking's hours back to its helper."""
+        await self.conn.execute("DELETE FROM helper_hours WHERE booking_id = $1", booking_id)
+
+    async def flag_upcoming(self, helper_id: uuid.UUID, flagged: bool, now: datetime) -> None:
+        """Mark (or unmark) a helper's upcoming bookings for operators."""
+        await self.conn.execute(
+            "UPDATE bookings SET flagged = $2 WHERE helper_id = $1 AND starts_at > $3"
+            " AND status = 'confirmed'",
+            helper_id,
+            flagged,
+            now,
+        )
+
+    async def add_checkin(self, checkin: Row) -> bool:
+        """Store one person's answers about a visit; False if they answered before."""
+        inserted = await self.conn.fetchval(
+            "INSERT INTO checkins (checkin_id, booking_id, author_id, about_id, see_again,"
+            " as_agreed, note) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+            " ON CONFLICT (booking_id, author_id) DO NOTHING RETURNING true",
+            *checkin.values(),
+        )
+        return bool(inserted)
+
+    # -- relationships -----------------------------------------------------------------
+    async def upsert_relationship(self, record: Row) -> None:
+        """Keep trust's latest record of a pair (an older one never overwrites a newer)."""
+        columns = list(record)
+        marks = ", ".join(f"${index}" for index in range(1, len(columns) + 1))
+        updates = ", ".join(f"{column} = excluded.{column}" for column in columns[1:])
+        await self.conn.execute(
+            f"INSERT INTO relationships ({', '.join(columns)}) VALUES ({marks})"
+            f" ON CONFLICT (pair_id) DO UPDATE SET {updates}"
+            " WHERE relationships.as_of <= excluded.as_of",
+            *record.values(),
+        )
+
+    async def relationships_of(self, person_id: uuid.UUID | None) -> list[Row]:
+        """Every pair record of one person (or all, for ``None``)."""
+        rows = await self.conn.fetch(
+            "SELECT * FROM relationships WHERE $1::uuid IS NULL OR helper_id = $1"
+            " OR neighbour_id = $1 ORDER BY last_visit_at DESC NULLS LAST, pair_id LIMIT 1000",
+            person_id,
+        )
+        return [dict(row) for row in rows]
+
+
+def _offer(record: asyncpg.Record | None) -> Row | None:
+    row = _row(record)
+    if row is not None:
+        row["reasons"] = json.loads(row["reasons"])
+    return row

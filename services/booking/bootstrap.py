@@ -1,0 +1,122 @@
+"""The composition root: database, migrations, publisher, outbox relay, consumer, HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import asyncpg
+import structlog
+import uvicorn
+from fastapi import FastAPI
+
+from services.booking.adapters.unit_of_work import UnitOfWork
+from services.booking.entrypoints.consumers import GROUP_ID, make_consumer
+from services.booking.entrypoints.http import create_app
+from shared.lifecycle import mark_ready
+from shared.messaging import EventConsumer, Publisher
+from shared.postgres import OutboxRelay, apply_migrations, connect_pool, ensure_database
+from shared.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+
+class BookingRuntime:
+    """Everything booking runs besides HTTP; ``start`` and ``stop`` pair up.
+
+    Tests build one on a fresh database and a unique group id, and drive ``app`` through
+    ``httpx.ASGITransport`` (which does not run the lifespan, hence the explicit calls).
+    """
+
+    def __init__(
+        self, settings: Settings, *, database_url: str | None = None, group_id: str = GROUP_ID
+    ) -> None:
+        self.settings = settings
+        self.database_url = database_url or settings.database_for("booking")
+        self.group_id = group_id
+        self.pool: asyncpg.Pool | None = None
+        self.publisher: Publisher | None = None
+        self.relay: OutboxRelay | None = None
+        self.consumer: EventConsumer | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._uow: UnitOfWork | None = None
+
+    @property
+    def uow(self) -> UnitOfWork:
+        """The unit of work on the started pool."""
+        if self._uow is None:
+            raise RuntimeError("BookingRuntime.start() has not run")
+        return self._uow
+
+    async def start(self) -> None:
+        """Open the database, migrate, connect to the broker, start the relay and consumer."""
+        await ensure_database(self.database_url)
+        self.pool = await connect_pool(self.database_url)
+        await apply_migrations(self.pool, "services.booking.migrations")
+        self._uow = UnitOfWork(self.pool)
+        self.publisher = Publisher(self.settings, client_id="booking")
+        await self.publisher.start()
+        self.relay = OutboxRelay(self.pool, self.publisher, poll_s=self.settings.outbox_poll_s)
+        self.consumer = make_consumer(self.settings, self._uow, self.publisher, self.group_id)
+        await self.consumer.start()
+        self._tasks = [
+            asyncio.create_task(self.relay.run(), name="booking-outbox"),
+            asyncio.create_task(self.consumer.run(), name="booking-consumer"),
+        ]
+
+    def app(self) -> FastAPI:
+        """The HTTP API over this runtime."""
+        return create_app(self.uow, self.settings)
+
+    async def wait_ready(self) -> None:
+        """Return once the consumer has its partitions."""
+        assert self.consumer is not None
+        await self.consumer.ready.wait()
+
+    async def stop(self) -> None:
+        """Stop consuming and relaying, then close the broker and database connections."""
+        if self.relay is not None:
+            self.relay.stop()
+        if self.consumer is not None:
+            await self.consumer.stop()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await asyncio.wait_for(task, timeout=5)
+        self._tasks = []
+        if self.publisher is not None:
+            await self.publisher.stop()
+        if self.pool is not None:
+            await self.pool.close()
+
+
+async def serve(settings: Settings, stop: asyncio.Event) -> None:
+    """Run booking until ``stop`` is set: the runtime plus uvicorn in the same loop."""
+    runtime = BookingRuntime(settings)
+    await runtime.start()
+    server = uvicorn.Server(
+        uvicorn.Config(
+            runtime.app(),
+            host=settings.http_host,
+            port=settings.http_port,
+            log_config=None,
+            lifespan="on",
+        )
+    )
+    serving = asyncio.create_task(server.serve(), name="booking-http")
+    try:
+        # uvicorn offers no event for "listening": poll its flag briefly.
+        while not server.started and not serving.done():  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
+        if serving.done():
+            await serving  # it failed to start: raise why
+        await runtime.wait_ready()
+        mark_ready(settings, f"booking http://{settings.http_host}:{settings.http_port}")
+        log.info("booking serving", host=settings.http_host, port=settings.http_port)
+        stopping = asyncio.create_task(stop.wait())
+        await asyncio.wait({serving, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
+    finally:
+        server.should_exit = True
+        with contextlib.suppress(Exception):
+            await serving
+        await runtime.stop()

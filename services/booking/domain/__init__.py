@@ -1,0 +1,1 @@
+"""Pure booking rules: standard library and shared contracts only."""

@@ -1,0 +1,54 @@
+"""Why a use case refused; the HTTP layer turns each into a problem response."""
+
+from __future__ import annotations
+
+
+class BookingProblem(Exception):
+    """Base of refusals; ``detail`` is safe to show to the caller."""
+
+    status = 400
+    title = "Bad request"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class NotFound(BookingProblem):
+    """No such thing, or not the caller's (the two are not told apart)."""
+
+    status = 404
+    title = "Not found"
+
+
+class Conflict(BookingProblem):
+    """The change clashes with the current state (taken, overlapping, expired)."""
+
+    status = 409
+    title = "Conflict"
+
+
+class Unauthorized(BookingProblem):
+    """No valid credentials."""
+
+    status = 401
+    title = "Unauthorized"
+
+
+class Forbidden(BookingProblem):
+    """Valid credentials, wrong role."""
+
+    status = 403
+    title = "Forbidden"
+
+
+class Invalid(BookingProblem):
+    """A field that passed its shape check breaks a rule; ``field`` names it."""
+
+    status = 422
+    title = "Validation failed"
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason

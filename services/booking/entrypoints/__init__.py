@@ -1,0 +1,1 @@
+"""Ways into booking: HTTP and the event consumers."""

@@ -1,0 +1,37 @@
+"""Booking's consumer of matching's offers and trust's relationships and standing."""
+
+from __future__ import annotations
+
+from services.booking.adapters.unit_of_work import UnitOfWork
+from services.booking.service_layer import events
+from shared.contracts import Envelope, Payload
+from shared.contracts.topics import OFFERS, RELATIONSHIPS, STANDING
+from shared.messaging import Delivery, EventConsumer, Handler, Publisher
+from shared.settings import Settings
+
+#: The consumer group in production; tests pass their own.
+GROUP_ID = "kith-booking"
+TOPICS = (OFFERS, RELATIONSHIPS, STANDING)
+
+
+def make_handler(uow: UnitOfWork) -> Handler:
+    """A thin handler: decoding and dead letters are the consumer's, effects the service's."""
+
+    async def handle(envelope: Envelope[Payload], _: Delivery) -> None:
+        await events.apply(uow, envelope)
+
+    return handle
+
+
+def make_consumer(
+    settings: Settings, uow: UnitOfWork, publisher: Publisher, group_id: str = GROUP_ID
+) -> EventConsumer:
+    """One group member over every topic booking reads."""
+    return EventConsumer(
+        settings,
+        name="booking",
+        group_id=group_id,
+        topics=TOPICS,
+        handler=make_handler(uow),
+        dead_letters=publisher,
+    )

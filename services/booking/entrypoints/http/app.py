@@ -1,0 +1,32 @@
+"""The FastAPI application: routes, problem details, health."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from services.booking.adapters.unit_of_work import UnitOfWork
+from services.booking.entrypoints.http import routes_operator, routes_people, routes_visits
+from services.booking.entrypoints.http.dependencies import Context
+from services.booking.entrypoints.http.problems import install_problem_handlers
+from shared.settings import Settings
+
+
+def create_app(uow: UnitOfWork, settings: Settings) -> FastAPI:
+    """The booking API over an already started runtime (the caller owns its life)."""
+    app = FastAPI(
+        title="Kith booking",
+        version="1.0.0",
+        description="Neighbourhood help, booked in whole hours. Errors are RFC 9457 problems.",
+    )
+    app.state.context = Context(uow=uow, settings=settings)
+    install_problem_handlers(app)
+    app.include_router(routes_people.router)
+    app.include_router(routes_visits.router)
+    app.include_router(routes_operator.router)
+
+    @app.get("/health", tags=["health"])
+    async def health() -> dict[str, str]:
+        """Liveness: answers without authentication."""
+        return {"status": "ok"}
+
+    return app

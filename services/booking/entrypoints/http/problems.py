@@ -1,0 +1,77 @@
+"""RFC 9457 problem details for every error the API returns."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from services.booking.domain.errors import BookingProblem, Invalid
+
+MEDIA_TYPE = "application/problem+json"
+
+
+def problem(
+    status: int, title: str, detail: str, errors: list[dict[str, str]] | None = None
+) -> JSONResponse:
+    """A problem-details response."""
+    body: dict[str, Any] = {
+        "type": f"https://kith.example/problems/{title.lower().replace(' ', '-')}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
+    if errors is not None:
+        body["errors"] = errors
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
+
+
+def _field(location: tuple[Any, ...] | list[Any]) -> str:
+    parts = [str(part) for part in location]
+    if parts and parts[0] in {"body", "query", "path", "header"}:
+        parts = parts[1:] or parts
+    return ".".join(parts) or "<body>"
+
+
+async def _validation(_: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RequestValidationError)
+    errors = [
+        {"field": _field(item.get("loc", ())), "reason": str(item.get("msg", "invalid"))}
+        for item in error.errors()
+    ]
+    detail = "; ".join(f"{e['field']}: {e['reason']}" for e in errors[:5])
+    return problem(422, "Validation failed", detail, errors)
+
+
+async def _http(_: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, HTTPException)
+    return problem(error.status_code, _title(error.status_code), str(error.detail))
+
+
+async def _booking(_: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, BookingProblem)
+    errors = (
+        [{"field": error.field, "reason": error.reason}] if isinstance(error, Invalid) else None
+    )
+    return problem(error.status, error.title, error.detail, errors)
+
+
+def _title(status: int) -> str:
+    return {
+        401: "Unauthorized",
+        403: "Forbidden",
+        404: "Not found",
+        405: "Method not allowed",
+        409: "Conflict",
+    }.get(status, "Error")
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    """Every refusal, validation failure and HTTP error as problem details."""
+    app.add_exception_handler(RequestValidationError, _validation)
+    app.add_exception_handler(HTTPException, _http)
+    app.add_exception_handler(BookingProblem, _booking)

@@ -1,0 +1,133 @@
+"""Requests, offers and bookings."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+
+from services.booking.entrypoints.http.dependencies import Ctx, Me
+from services.booking.entrypoints.http.schemas import CancelBody, CheckInBody, RequestBody
+from services.booking.service_layer import bookings, offers, requests
+from services.booking.service_layer.commands import AskForHelp, SubmitCheckIn
+from shared.contracts import utc_now
+
+router = APIRouter(prefix="/v1", tags=["visits"])
+
+Limit = Annotated[int, Query(ge=1, le=200)]
+Offset = Annotated[int, Query(ge=0)]
+
+
+@router.post("/requests", status_code=201)
+async def ask_for_help(body: RequestBody, ctx: Ctx, person_id: Me) -> dict[str, Any]:
+    """Ask for help once, or every week or fortnight."""
+    return await requests.ask_for_help(
+        ctx.uow,
+        AskForHelp(
+            neighbour_id=person_id,
+            skill=body.skill,
+            starts_at=body.starts_at,
+            hours=body.hours,
+            repeat=body.repeat.every if body.repeat else None,
+            occurrences=body.repeat.occurrences if body.repeat else 1,
+            preferred_helper_id=body.preferred_helper_id,
+            notes=body.notes,
+        ),
+        utc_now(),
+    )
+
+
+@router.get("/requests")
+async def my_requests(
+    ctx: Ctx, person_id: Me, limit: Limit = 50, cursor: str | None = None
+) -> dict[str, Any]:
+    """My requests, a page at a time (pass ``next_cursor`` back as ``cursor``)."""
+    return await requests.my_requests(ctx.uow, person_id, limit, cursor)
+
+
+@router.get("/requests/{request_id}")
+async def my_request(request_id: uuid.UUID, ctx: Ctx, person_id: Me) -> dict[str, Any]:
+    """One of my requests, with how many offers were made for it."""
+    return await requests.my_request(ctx.uow, person_id, request_id)
+
+
+@router.post("/requests/{request_id}/cancel")
+async def cancel_request(request_id: uuid.UUID, ctx: Ctx, person_id: Me) -> dict[str, Any]:
+    """I no longer need this occurrence."""
+    return await requests.cancel_request(ctx.uow, person_id, request_id)
+
+
+@router.get("/offers")
+async def inbox(ctx: Ctx, person_id: Me, limit: Limit = 50, offset: Offset = 0) -> dict[str, Any]:
+    """Offers made to me, open ones first."""
+    return await offers.inbox(ctx.uow, person_id, utc_now(), limit, offset)
+
+
+@router.post("/offers/{offer_id}/accept", status_code=201)
+async def accept(offer_id: uuid.UUID, ctx: Ctx, person_id: Me) -> dict[str, Any]:
+    """Accept an offer: the first helper to accept books the visit (409 otherwise)."""
+    return await offers.accept(ctx.uow, person_id, offer_id, utc_now())
+
+
+@router.post("/offers/{offer_id}/decline")
+async def decline(offer_id: uuid.UUID, ctx: Ctx, person_id: Me) -> dict[str, Any]:
+    """Say no to an offer."""
+    return await offers.decline(ctx.uow, person_id, offer_id, utc_now())
+
+
+@router.get("/bookings")
+async def my_bookings(
+    ctx: Ctx,
+    person_id: Me,
+    when: Literal["upcoming", "past"] | None = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> dict[str, Any]:
+    """My bookings, as helper or neighbour."""
+    return await bookings.my_bookings(ctx.uow, person_id, when, utc_now(), limit, offset)
+
+
+@router.get("/bookings/{booking_id}")
+async def my_booking(booking_id: uuid.UUID, ctx: Ctx, person_id: Me) -> dict[str, Any]:
+    """One booking; its helper sees the neighbour's address shortly before the visit."""
+    return await bookings.my_booking(ctx.uow, person_id, booking_id, utc_now(), ctx.settings)
+
+
+@router.post("/bookings/{booking_id}/check-in")
+async def check_in(booking_id: uuid.UUID, ctx: Ctx, person_id: Me) -> dict[str, Any]:
+    """The helper has arrived."""
+    return await bookings.check_in(ctx.uow, person_id, booking_id, utc_now())
+
+
+@router.post("/bookings/{booking_id}/check-out")
+async def check_out(booking_id: uuid.UUID, ctx: Ctx, person_id: Me) -> dict[str, Any]:
+    """The helper has left: the visit is completed."""
+    return await bookings.check_out(ctx.uow, person_id, booking_id, utc_now())
+
+
+@router.post("/bookings/{booking_id}/cancel")
+async def cancel_booking(
+    booking_id: uuid.UUID, body: CancelBody, ctx: Ctx, person_id: Me
+) -> dict[str, Any]:
+    """Call a visit off (late when inside the notice window)."""
+    return await bookings.cancel(
+        ctx.uow, person_id, booking_id, body.reason, utc_now(), ctx.settings
+    )
+
+
+@router.post("/bookings/{booking_id}/check-ins", status_code=201)
+async def submit_check_in(
+    booking_id: uuid.UUID, body: CheckInBody, ctx: Ctx, person_id: Me
+) -> dict[str, Any]:
+    """My private answers about a completed visit, once."""
+    return await bookings.submit_check_in(
+        ctx.uow,
+        SubmitCheckIn(
+            booking_id=booking_id,
+            author_id=person_id,
+            see_again=body.see_again,
+            as_agreed=body.as_agreed,
+            note=body.note,
+        ),
+    )

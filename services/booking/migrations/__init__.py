@@ -1,0 +1,1 @@
+"""Booking's SQL migrations, applied in name order."""

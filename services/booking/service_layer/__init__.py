@@ -1,0 +1,1 @@
+"""Use cases: each takes a unit of work (and settings) and returns plain data."""

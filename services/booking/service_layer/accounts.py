@@ -1,0 +1,179 @@
+"""Signing up and in, authenticating, profiles and availability."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from services.booking.adapters.repository import Row
+from services.booking.adapters.unit_of_work import UnitOfWork
+from services.booking.domain import availability
+from services.booking.domain.credentials import (
+    hash_password,
+    new_token,
+    token_digest,
+    verify_password,
+)
+from services.booking.domain.errors import Conflict, Invalid, NotFound, Unauthorized
+from services.booking.service_layer.commands import SetAvailability, SignUp
+from shared import geo
+from shared.contracts import Envelope
+from shared.contracts.people import AvailabilityChanged, PersonProfileChanged
+
+PRODUCER = "booking"
+
+
+def profile_event(person: Row) -> PersonProfileChanged:
+    """The public, matchable part of a profile: cells only, never the address."""
+    return PersonProfileChanged(
+        person_id=person["person_id"],
+        display_name=person["display_name"],
+        neighbourhood=person["neighbourhood"],
+        cell=person["cell"],
+        skills=person["skills"],
+        travel_radius_km=person["travel_radius_km"],
+        weekly_hour_cap=person["weekly_hour_cap"],
+        languages=person["languages"],
+    )
+
+
+async def sign_up(uow: UnitOfWork, command: SignUp) -> tuple[uuid.UUID, str]:
+    """Create an account and a first token; publish the public profile."""
+    salt, digest = hash_password(command.password)
+    person: Row = {
+        "person_id": uuid.uuid4(),
+        "email": command.email,
+        "display_name": command.display_name,
+        "password_salt": salt,
+        "password_hash": digest,
+        "lat": command.lat,
+        "lng": command.lng,
+        "address": command.address,
+        "phone": command.phone,
+        "neighbourhood": geo.neighbourhood_of(command.lat, command.lng),
+        "cell": geo.cell_of(command.lat, command.lng),
+        "time_zone": command.time_zone,
+        "skills": [str(skill) for skill in command.skills],
+        "travel_radius_km": command.travel_radius_km,
+        "weekly_hour_cap": command.weekly_hour_cap,
+        "languages": command.languages,
+    }
+    token = new_token()
+    async with uow.begin() as repo:
+        if not await repo.add_person(person):
+            raise Conflict("an account with this email exists")
+        await repo.add_session(token_digest(token), person["person_id"])
+        await repo.publish([Envelope.wrap(profile_event(person), producer=PRODUCER)])
+    return person["person_id"], token
+
+
+async def sign_in(uow: UnitOfWork, email: str, password: str) -> tuple[uuid.UUID, str]:
+    """A new token for the right email and password."""
+    async with uow.begin() as repo:
+        person = await repo.person_by_email(email)
+        if person is None or not verify_password(
+            password, person["password_salt"], person["password_hash"]
+        ):
+            raise Unauthorized("wrong email or password")
+        token = new_token()
+        await repo.add_session(token_digest(token), person["person_id"])
+    return person["person_id"], token
+
+
+async def authenticate(uow: UnitOfWork, token: str) -> uuid.UUID:
+    """The person a bearer token belongs to."""
+    async with uow.read() as repo:
+        person_id = await repo.session_person(token_digest(token))
+    if person_id is None:
+        raise Unauthorized("unknown or revoked token")
+    return person_id
+
+
+async def me(uow: UnitOfWork, person_id: uuid.UUID) -> dict[str, Any]:
+    """The caller's own profile, address included (it is theirs)."""
+    async with uow.read() as repo:
+        person = await repo.person(person_id)
+    if person is None:
+        raise NotFound("no such person")
+    return {
+        "person_id": person["person_id"],
+        "display_name": person["display_name"],
+        "email": person["email"],
+        "home": {
+            "lat": person["lat"],
+            "lng": person["lng"],
+            "address": person["address"],
+            "phone": person["phone"],
+        },
+        "neighbourhood": person["neighbourhood"],
+        "time_zone": person["time_zone"],
+        "skills": person["skills"],
+        "travel_radius_km": person["travel_radius_km"],
+        "weekly_hour_cap": person["weekly_hour_cap"],
+        "languages": person["languages"],
+        "suspended": person["suspended"],
+    }
+
+
+async def set_availability(
+    uow: UnitOfWork, command: SetAvailability, now: datetime
+) -> dict[str, Any]:
+    """Replace the weekly rules, expand them in the person's zone, publish the hours."""
+    async with uow.begin() as repo:
+        person = await repo.person(command.person_id)
+        if person is None:
+            raise NotFound("no such person")
+        try:
+            expansion = availability.expand(command.rules, person["time_zone"], now)
+        except ValueError as error:
+            raise Invalid("rules", str(error)) from error
+        rules = [
+            {"weekday": str(rule.weekday), "start_hour": rule.start_hour, "end_hour": rule.end_hour}
+            for rule in command.rules
+        ]
+        await repo.set_availability(
+            command.person_id,
+            rules,
+            expansion.horizon_start,
+            expansion.horizon_end,
+            expansion.hours,
+        )
+        event = AvailabilityChanged(
+            person_id=command.person_id,
+            neighbourhood=person["neighbourhood"],
+            horizon_start=expansion.horizon_start,
+            horizon_end=expansion.horizon_end,
+            free_hours=expansion.hours,
+        )
+        await repo.publish([Envelope.wrap(event, producer=PRODUCER)])
+    return _availability_view(
+        rules, expansion.horizon_start, expansion.horizon_end, expansion.hours
+    )
+
+
+async def get_availability(uow: UnitOfWork, person_id: uuid.UUID) -> dict[str, Any]:
+    """The caller's rules and the hours they expand to."""
+    async with uow.read() as repo:
+        row = await repo.availability(person_id)
+    if row is None:
+        return _availability_view([], None, None, [])
+    return _availability_view(row["rules"], row["horizon_start"], row["horizon_end"], row["hours"])
+
+
+def _availability_view(
+    rules: list[Row], start: datetime | None, end: datetime | None, hours: list[datetime]
+) -> dict[str, Any]:
+    return {
+        "rules": [
+            {
+                "weekday": rule["weekday"],
+                "start": f"{rule['start_hour']:02d}:00",
+                "end": f"{rule['end_hour']:02d}:00",
+            }
+            for rule in rules
+        ],
+        "horizon_start": start,
+        "horizon_end": end,
+        "hours": hours,
+    }

@@ -1,0 +1,233 @@
+"""Booked visits: reading, checking in and out, cancelling, and the private check-ins."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from services.booking.adapters.repository import Repository, Row
+from services.booking.adapters.unit_of_work import UnitOfWork
+from services.booking.domain.errors import Conflict, NotFound
+from services.booking.domain.visits import (
+    BookingStatus,
+    RequestStatus,
+    address_visible,
+    is_late_cancel,
+)
+from services.booking.service_layer.commands import SubmitCheckIn
+from services.booking.service_layer.requests import help_requested
+from shared.contracts import Envelope
+from shared.contracts.bookings import (
+    BookingCancelled,
+    Side,
+    VisitCheckedIn,
+    VisitCompleted,
+)
+from shared.contracts.trust import CheckInSubmitted
+from shared.settings import Settings
+
+PRODUCER = "booking"
+
+
+def _visit(row: Row) -> dict[str, Any]:
+    return {
+        "booking_id": row["booking_id"],
+        "request_id": row["request_id"],
+        "helper_id": row["helper_id"],
+        "neighbour_id": row["neighbour_id"],
+        "neighbourhood": row["neighbourhood"],
+        "skill": row["skill"],
+        "starts_at": row["starts_at"],
+        "hours": row["hours"],
+    }
+
+
+def booking_view(row: Row, viewer: uuid.UUID, names: dict[uuid.UUID, str]) -> dict[str, Any]:
+    """What either side sees of a booking (no address: see ``my_booking``)."""
+    side = Side.HELPER if row["helper_id"] == viewer else Side.NEIGHBOUR
+    return {
+        "booking_id": row["booking_id"],
+        "request_id": row["request_id"],
+        "side": side,
+        "skill": row["skill"],
+        "starts_at": row["starts_at"],
+        "hours": row["hours"],
+        "status": row["status"],
+        "helper": {"person_id": row["helper_id"], "display_name": names.get(row["helper_id"])},
+        "neighbour": {
+            "person_id": row["neighbour_id"],
+            "display_name": names.get(row["neighbour_id"]),
+        },
+        "checked_in_at": row["checked_in_at"],
+        "completed_at": row["completed_at"],
+        "cancelled_at": row["cancelled_at"],
+        "late_cancel": row["late_cancel"],
+    }
+
+
+async def _mine(repo: Repository, person_id: uuid.UUID, booking_id: uuid.UUID) -> Row:
+    row = await repo.booking(booking_id, lock=True)
+    if row is None or person_id not in {row["helper_id"], row["neighbour_id"]}:
+        raise NotFound("no such booking")
+    return row
+
+
+async def my_bookings(
+    uow: UnitOfWork, person_id: uuid.UUID, when: str | None, now: datetime, limit: int, offset: int
+) -> dict[str, Any]:
+    """A page of the person's bookings on either side."""
+    async with uow.read() as repo:
+        rows = await repo.bookings_of(person_id, when, now, limit + 1, offset)
+        names = await repo.display_names(
+            list({row["helper_id"] for row in rows} | {row["neighbour_id"] for row in rows})
+        )
+    items = [booking_view(row, person_id, names) for row in rows[:limit]]
+    return {"items": items, "next_offset": offset + limit if len(rows) > limit else None}
+
+
+async def my_booking(
+    uow: UnitOfWork, person_id: uuid.UUID, booking_id: uuid.UUID, now: datetime, settings: Settings
+) -> dict[str, Any]:
+    """One booking; the neighbour's address only for its confirmed helper, shortly before."""
+    async with uow.read() as repo:
+        row = await repo.booking(booking_id)
+        if row is None or person_id not in {row["helper_id"], row["neighbour_id"]}:
+            raise NotFound("no such booking")
+        names = await repo.display_names([row["helper_id"], row["neighbour_id"]])
+        view = booking_view(row, person_id, names)
+        if address_visible(
+            is_helper=row["helper_id"] == person_id,
+            status=row["status"],
+            starts_at=row["starts_at"],
+            now=now,
+            window_s=settings.address_visible_before_s,
+        ):
+            neighbour = await repo.person(row["neighbour_id"])
+            if neighbour is not None:
+                view["neighbour"]["address"] = neighbour["address"]
+                view["neighbour"]["phone"] = neighbour["phone"]
+    return view
+
+
+async def check_in(
+    uow: UnitOfWork, helper_id: uuid.UUID, booking_id: uuid.UUID, now: datetime
+) -> dict[str, Any]:
+    """The helper says they have arrived."""
+    async with uow.begin() as repo:
+        row = await _mine(repo, helper_id, booking_id)
+        if row["helper_id"] != helper_id:
+            raise Conflict("only the helper checks in")
+        if row["status"] == BookingStatus.CHECKED_IN:
+            return {"booking_id": booking_id, "status": row["status"]}
+        if row["status"] != BookingStatus.CONFIRMED:
+            raise Conflict(f"this booking is {row['status']}")
+        await repo.update_booking(
+            booking_id, status=BookingStatus.CHECKED_IN.value, checked_in_at=now
+        )
+        await repo.publish([Envelope.wrap(VisitCheckedIn(**_visit(row)), producer=PRODUCER)])
+    return {"booking_id": booking_id, "status": BookingStatus.CHECKED_IN}
+
+
+async def check_out(
+    uow: UnitOfWork, helper_id: uuid.UUID, booking_id: uuid.UUID, now: datetime
+) -> dict[str, Any]:
+    """The helper leaves: the visit happened."""
+    async with uow.begin() as repo:
+        row = await _mine(repo, helper_id, booking_id)
+        if row["helper_id"] != helper_id:
+            raise Conflict("only the helper checks out")
+        if row["status"] == BookingStatus.COMPLETED:
+            return {"booking_id": booking_id, "status": row["status"]}
+        if row["status"] != BookingStatus.CHECKED_IN:
+            raise Conflict("check in before checking out")
+        await repo.update_booking(
+            booking_id, status=BookingStatus.COMPLETED.value, completed_at=now
+        )
+        await repo.publish([Envelope.wrap(VisitCompleted(**_visit(row)), producer=PRODUCER)])
+    return {"booking_id": booking_id, "status": BookingStatus.COMPLETED}
+
+
+async def cancel(
+    uow: UnitOfWork,
+    person_id: uuid.UUID,
+    booking_id: uuid.UUID,
+    reason: str,
+    now: datetime,
+    settings: Settings,
+) -> dict[str, Any]:
+    """Either side calls a visit off; the helper's hours are freed.
+
+    When the neighbour cancels, the request is cancelled too. When the helper cancels, the
+    request opens again and is asked for anew, so matching can find someone else.
+    """
+    async with uow.begin() as repo:
+        row = await _mine(repo, person_id, booking_id)
+        if row["status"] == BookingStatus.CANCELLED:
+            return {"booking_id": booking_id, "status": row["status"]}
+        if row["status"] != BookingStatus.CONFIRMED:
+            raise Conflict(f"this booking is {row['status']}: it can no longer be cancelled")
+        side = Side.HELPER if row["helper_id"] == person_id else Side.NEIGHBOUR
+        late = is_late_cancel(row["starts_at"], now, settings.late_cancel_window_s)
+        await repo.update_booking(
+            booking_id,
+            status=BookingStatus.CANCELLED.value,
+            cancelled_at=now,
+            cancelled_by=side.value,
+            cancel_reason=reason,
+            late_cancel=late,
+        )
+        await repo.free_helper_hours(booking_id)
+        events: list[Envelope[Any]] = [
+            Envelope.wrap(
+                BookingCancelled(**_visit(row), cancelled_by=side, late=late, reason=reason),
+                producer=PRODUCER,
+            )
+        ]
+        if side is Side.NEIGHBOUR or row["starts_at"] <= now:
+            await repo.set_request_status(row["request_id"], RequestStatus.CANCELLED)
+        else:
+            await repo.set_request_status(row["request_id"], RequestStatus.OPEN)
+            request = await repo.request(row["request_id"])
+            if request is not None:
+                events.append(Envelope.wrap(help_requested(request), producer=PRODUCER))
+        await repo.publish(events)
+    return {"booking_id": booking_id, "status": BookingStatus.CANCELLED, "late": late}
+
+
+async def submit_check_in(uow: UnitOfWork, command: SubmitCheckIn) -> dict[str, Any]:
+    """Store one side's private answers about a completed visit, once."""
+    async with uow.begin() as repo:
+        row = await _mine(repo, command.author_id, command.booking_id)
+        if row["status"] != BookingStatus.COMPLETED:
+            raise Conflict("check-ins open once the visit is completed")
+        helper_id, neighbour_id = row["helper_id"], row["neighbour_id"]
+        about_id = neighbour_id if command.author_id == helper_id else helper_id
+        checkin_id = uuid.uuid4()
+        stored = await repo.add_checkin(
+            {
+                "checkin_id": checkin_id,
+                "booking_id": command.booking_id,
+                "author_id": command.author_id,
+                "about_id": about_id,
+                "see_again": command.see_again.value,
+                "as_agreed": command.as_agreed.value,
+                "note": command.note,
+            }
+        )
+        if not stored:
+            raise Conflict("you have already answered for this visit")
+        event = CheckInSubmitted(
+            checkin_id=checkin_id,
+            booking_id=command.booking_id,
+            author_id=command.author_id,
+            about_id=about_id,
+            helper_id=helper_id,
+            neighbour_id=neighbour_id,
+            neighbourhood=row["neighbourhood"],
+            see_again=command.see_again,
+            as_agreed=command.as_agreed,
+            note=command.note,
+        )
+        await repo.publish([Envelope.wrap(event, producer=PRODUCER)])
+    return {"checkin_id": checkin_id, "booking_id": command.booking_id}

@@ -1,0 +1,63 @@
+"""What callers ask booking to do, already checked for shape by the entrypoint."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from services.booking.domain.availability import WeeklyRule
+from services.booking.domain.visits import Repeat
+from shared.contracts.skills import Skill
+from shared.contracts.trust import AsAgreed, SeeAgain
+
+
+@dataclass(frozen=True, slots=True)
+class SignUp:
+    """Open an account that both gives and receives help."""
+
+    display_name: str
+    email: str
+    password: str
+    lat: float
+    lng: float
+    address: str
+    phone: str | None
+    time_zone: str
+    skills: list[Skill] = field(default_factory=list)
+    travel_radius_km: float = 2.0
+    weekly_hour_cap: int = 4
+    languages: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class SetAvailability:
+    """Replace a person's weekly rules."""
+
+    person_id: uuid.UUID
+    rules: list[WeeklyRule]
+
+
+@dataclass(frozen=True, slots=True)
+class AskForHelp:
+    """Ask for a skill at a time, once or repeating."""
+
+    neighbour_id: uuid.UUID
+    skill: Skill
+    starts_at: datetime
+    hours: int
+    repeat: Repeat | None = None
+    occurrences: int = 1
+    preferred_helper_id: uuid.UUID | None = None
+    notes: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitCheckIn:
+    """One person's private answers after a completed visit."""
+
+    booking_id: uuid.UUID
+    author_id: uuid.UUID
+    see_again: SeeAgain
+    as_agreed: AsAgreed
+    note: str | None = None

@@ -1,0 +1,90 @@
+"""Applying what matching and trust publish: offers, escalations, relationships, standing.
+
+Each handler runs in one transaction with the inbox record, so a redelivered event has no
+second effect.
+"""
+
+from __future__ import annotations
+
+from services.booking.adapters.repository import Repository
+from services.booking.adapters.unit_of_work import UnitOfWork
+from services.booking.domain.visits import OfferStatus, RequestStatus
+from shared.contracts import Envelope, Payload
+from shared.contracts.requests import OfferMade, RequestUnmatched
+from shared.contracts.trust import RelationshipChanged, StandingChanged
+from shared.messaging import RejectedEvent
+
+CONSUMER = "booking"
+
+
+async def apply(uow: UnitOfWork, envelope: Envelope[Payload]) -> None:
+    """Apply one consumed event exactly once."""
+    async with uow.begin() as repo:
+        if not await repo.first_delivery(CONSUMER, envelope.event_id):
+            return
+        data = envelope.data
+        if isinstance(data, OfferMade):
+            await _offer_made(repo, data)
+        elif isinstance(data, RequestUnmatched):
+            await _request_unmatched(repo, data)
+        elif isinstance(data, RelationshipChanged):
+            await _relationship_changed(repo, data, envelope)
+        elif isinstance(data, StandingChanged):
+            await repo.set_standing(data.person_id, data.suspended, envelope.occurred_at)
+            await repo.flag_upcoming(data.person_id, data.suspended, envelope.occurred_at)
+        # Other types on these topics are not booking's concern.
+
+
+async def _offer_made(repo: Repository, offer: OfferMade) -> None:
+    request = await repo.request(offer.request_id, lock=True)
+    if request is None:
+        raise RejectedEvent(f"offer for unknown request {offer.request_id}")
+    if request["neighbour_id"] != offer.neighbour_id:
+        raise RejectedEvent("offer names a neighbour other than the request's")
+    # An offer that arrives after the request was booked or cancelled is kept, as withdrawn,
+    # so the helper's inbox is honest and a redelivery is still recognised.
+    bookable = request["status"] in {RequestStatus.OPEN, RequestStatus.UNMATCHED}
+    await repo.add_offer(
+        {
+            "offer_id": offer.offer_id,
+            "request_id": offer.request_id,
+            "helper_id": offer.helper_id,
+            "neighbour_id": offer.neighbour_id,
+            "neighbourhood": offer.neighbourhood,
+            "skill": str(offer.skill),
+            "starts_at": request["starts_at"],
+            "hours": request["hours"],
+            "round": offer.round,
+            "expires_at": offer.expires_at,
+            "reasons": [reason.model_dump(mode="json") for reason in offer.reasons],
+            "status": (OfferStatus.OPEN if bookable else OfferStatus.WITHDRAWN).value,
+        }
+    )
+
+
+async def _request_unmatched(repo: Repository, event: RequestUnmatched) -> None:
+    request = await repo.request(event.request_id, lock=True)
+    if request is None:
+        raise RejectedEvent(f"unmatched escalation for unknown request {event.request_id}")
+    if request["status"] == RequestStatus.OPEN:
+        await repo.set_request_status(event.request_id, RequestStatus.UNMATCHED)
+
+
+async def _relationship_changed(
+    repo: Repository, event: RelationshipChanged, envelope: Envelope[Payload]
+) -> None:
+    await repo.upsert_relationship(
+        {
+            "pair_id": event.pair_id,
+            "helper_id": event.helper_id,
+            "neighbour_id": event.neighbour_id,
+            "neighbourhood": event.neighbourhood,
+            "stage": str(event.stage),
+            "visits": event.visits,
+            "hours_together": event.hours_together,
+            "both_want_again": event.both_want_again,
+            "matchable": event.matchable,
+            "last_visit_at": event.last_visit_at,
+            "as_of": envelope.occurred_at,
+        }
+    )

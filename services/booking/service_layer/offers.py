@@ -1,0 +1,156 @@
+"""A helper's offers: the inbox, accepting (booking) and declining."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from services.booking.adapters.repository import Row
+from services.booking.adapters.unit_of_work import UnitOfWork
+from services.booking.domain.errors import Conflict, NotFound
+from services.booking.domain.visits import (
+    BookingStatus,
+    OfferStatus,
+    RequestStatus,
+    booked_hours,
+    effective_offer_status,
+)
+from shared.contracts import Envelope
+from shared.contracts.bookings import BookingConfirmed, OfferDeclined
+
+PRODUCER = "booking"
+_BOOKABLE = {RequestStatus.OPEN, RequestStatus.UNMATCHED}
+
+
+def offer_view(row: Row, now: datetime) -> dict[str, Any]:
+    """What a helper sees of an offer: the neighbour's display name, never their address."""
+    return {
+        "offer_id": row["offer_id"],
+        "request_id": row["request_id"],
+        "skill": row["skill"],
+        "starts_at": row["starts_at"],
+        "hours": row["hours"],
+        "status": effective_offer_status(row["status"], row["expires_at"], now),
+        "expires_at": row["expires_at"],
+        "reasons": row["reasons"],
+        "round": row["round"],
+        "neighbour": {"display_name": row.get("neighbour_name")},
+    }
+
+
+async def inbox(
+    uow: UnitOfWork, helper_id: uuid.UUID, now: datetime, limit: int, offset: int
+) -> dict[str, Any]:
+    """A page of the helper's offers, open ones first."""
+    async with uow.read() as repo:
+        rows = await repo.offers_of(helper_id, now, limit + 1, offset)
+    items = [offer_view(row, now) for row in rows[:limit]]
+    return {"items": items, "next_offset": offset + limit if len(rows) > limit else None}
+
+
+async def accept(
+    uow: UnitOfWork, helper_id: uuid.UUID, offer_id: uuid.UUID, now: datetime
+) -> dict[str, Any]:
+    """Book the visit: the first helper to accept wins, and no helper is double-booked.
+
+    Everything happens in ONE transaction, in the order lock, check, write:
+
+    * lock the request row (``FOR UPDATE``) first, so accepts of different offers of one
+      request take turns; always request before offer, or two accepts that each hold an
+      offer and withdraw the other's would deadlock;
+    * lock the offer row so two accepts of the same offer queue up and the second sees the
+      first one's result instead of a stale "open";
+    * check the offer is the caller's, open and unexpired, the helper not suspended, and the
+      request still bookable;
+    * write the booking and one row per helper-hour. The checks above are a courtesy: the
+      unique indexes are what guarantee one active booking per request and no two bookings
+      of one helper in the same hour, even for accepts of *different* requests racing in
+      separate transactions. A ``UniqueViolationError`` rolls everything back and is a 409;
+    * mark the offer accepted, the request's other offers withdrawn, the request booked, and
+      write ``BookingConfirmed`` to the outbox, all committed together.
+    """
+    try:
+        async with uow.begin() as repo:
+            unlocked = await repo.offer(offer_id)
+            if unlocked is None or unlocked["helper_id"] != helper_id:
+                raise NotFound("no such offer")
+            request = await repo.request(unlocked["request_id"], lock=True)
+            offer = await repo.offer(offer_id, lock=True)
+            assert offer is not None  # offers are never deleted
+            status = effective_offer_status(offer["status"], offer["expires_at"], now)
+            if status is OfferStatus.EXPIRED:
+                raise Conflict("this offer has expired")
+            if status is not OfferStatus.OPEN:
+                raise Conflict(f"this offer is {status}: it can no longer be accepted")
+            if await repo.is_suspended(helper_id):
+                raise Conflict("your account is paused: you cannot accept offers at present")
+            if request is None or request["status"] not in _BOOKABLE:
+                raise Conflict("this visit has already been taken or cancelled")
+            booking: Row = {
+                "booking_id": uuid.uuid4(),
+                "request_id": offer["request_id"],
+                "offer_id": offer_id,
+                "helper_id": helper_id,
+                "neighbour_id": offer["neighbour_id"],
+                "neighbourhood": request["neighbourhood"],
+                "skill": request["skill"],
+                "starts_at": request["starts_at"],
+                "hours": request["hours"],
+                "status": BookingStatus.CONFIRMED.value,
+            }
+            await repo.add_booking(booking, booked_hours(request["starts_at"], request["hours"]))
+            await repo.set_offer_status(offer_id, OfferStatus.ACCEPTED)
+            await repo.withdraw_open_offers(offer["request_id"])
+            await repo.set_request_status(offer["request_id"], RequestStatus.BOOKED)
+            event = BookingConfirmed(
+                booking_id=booking["booking_id"],
+                request_id=booking["request_id"],
+                helper_id=helper_id,
+                neighbour_id=booking["neighbour_id"],
+                neighbourhood=booking["neighbourhood"],
+                skill=booking["skill"],
+                starts_at=booking["starts_at"],
+                hours=booking["hours"],
+                offer_id=offer_id,
+            )
+            await repo.publish([Envelope.wrap(event, producer=PRODUCER)])
+    except asyncpg.UniqueViolationError as error:
+        if error.constraint_name == "helper_hours_no_overlap":
+            raise Conflict("this visit overlaps another booking of yours") from error
+        raise Conflict("this visit has already been taken") from error
+    return {
+        "booking_id": booking["booking_id"],
+        "request_id": booking["request_id"],
+        "offer_id": offer_id,
+        "skill": booking["skill"],
+        "starts_at": booking["starts_at"],
+        "hours": booking["hours"],
+        "status": booking["status"],
+    }
+
+
+async def decline(
+    uow: UnitOfWork, helper_id: uuid.UUID, offer_id: uuid.UUID, now: datetime
+) -> dict[str, Any]:
+    """Say no to an open offer; matching widens the search."""
+    async with uow.begin() as repo:
+        offer = await repo.offer(offer_id, lock=True)
+        if offer is None or offer["helper_id"] != helper_id:
+            raise NotFound("no such offer")
+        status = effective_offer_status(offer["status"], offer["expires_at"], now)
+        if status is OfferStatus.DECLINED:
+            return {"offer_id": offer_id, "status": status}
+        if status is not OfferStatus.OPEN:
+            raise Conflict(f"this offer is {status}: there is nothing to decline")
+        await repo.set_offer_status(offer_id, OfferStatus.DECLINED)
+        event = OfferDeclined(
+            offer_id=offer_id,
+            request_id=offer["request_id"],
+            helper_id=helper_id,
+            neighbourhood=offer["neighbourhood"],
+        )
+        await repo.publish([Envelope.wrap(event, producer=PRODUCER)])
+    return {"offer_id": offer_id, "status": OfferStatus.DECLINED}

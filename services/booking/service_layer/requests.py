@@ -1,0 +1,158 @@
+"""Asking for help, reading one's requests, cancelling them."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from services.booking.adapters.repository import Row
+from services.booking.adapters.unit_of_work import UnitOfWork
+from services.booking.domain.errors import Conflict, Invalid, NotFound
+from services.booking.domain.visits import RequestStatus, is_on_the_hour, occurrence_starts
+from services.booking.service_layer.commands import AskForHelp
+from services.booking.service_layer.pages import decode_cursor, page
+from shared.contracts import Envelope
+from shared.contracts.requests import HelpRequestCancelled, HelpRequested
+
+PRODUCER = "booking"
+
+
+async def ask_for_help(uow: UnitOfWork, command: AskForHelp, now: datetime) -> dict[str, Any]:
+    """Record every occurrence and publish one ``HelpRequested`` each, sharing a series."""
+    if not is_on_the_hour(command.starts_at):
+        raise Invalid("starts_at", "must be on the hour (minutes and seconds zero)")
+    if command.starts_at <= now:
+        raise Invalid("starts_at", "must be in the future")
+    if command.preferred_helper_id == command.neighbour_id:
+        raise Invalid("preferred_helper_id", "cannot be yourself")
+    series_id = uuid.uuid4()
+    starts = occurrence_starts(command.starts_at, command.repeat, command.occurrences)
+    correlation = uuid.uuid4()
+    async with uow.begin() as repo:
+        neighbour = await repo.person(command.neighbour_id)
+        if neighbour is None:
+            raise NotFound("no such person")
+        rows: list[Row] = [
+            {
+                "request_id": uuid.uuid4(),
+                "series_id": series_id,
+                "occurrence": index,
+                "occurrences": len(starts),
+                "neighbour_id": command.neighbour_id,
+                "neighbourhood": neighbour["neighbourhood"],
+                "cell": neighbour["cell"],
+                "skill": str(command.skill),
+                "starts_at": start,
+                "hours": command.hours,
+                "preferred_helper_id": command.preferred_helper_id,
+                "notes": command.notes,
+            }
+            for index, start in enumerate(starts, start=1)
+        ]
+        await repo.add_requests(rows)
+        await repo.publish(
+            [
+                Envelope.wrap(help_requested(row), producer=PRODUCER, correlation_id=correlation)
+                for row in rows
+            ]
+        )
+    return {
+        "series_id": series_id,
+        "occurrences": [
+            {"request_id": row["request_id"], "starts_at": row["starts_at"], "status": "open"}
+            for row in rows
+        ],
+    }
+
+
+def help_requested(row: Row) -> HelpRequested:
+    """The event for one stored occurrence."""
+    return HelpRequested(
+        request_id=row["request_id"],
+        series_id=row["series_id"],
+        occurrence=row["occurrence"],
+        occurrences=row["occurrences"],
+        neighbour_id=row["neighbour_id"],
+        neighbourhood=row["neighbourhood"],
+        cell=row["cell"],
+        skill=row["skill"],
+        starts_at=row["starts_at"],
+        hours=row["hours"],
+        preferred_helper_id=row["preferred_helper_id"],
+    )
+
+
+def request_view(row: Row) -> dict[str, Any]:
+    """What the neighbour sees of one occurrence."""
+    return {
+        "request_id": row["request_id"],
+        "series_id": row["series_id"],
+        "occurrence": row["occurrence"],
+        "occurrences": row["occurrences"],
+        "skill": row["skill"],
+        "starts_at": row["starts_at"],
+        "hours": row["hours"],
+        "status": row["status"],
+        "preferred_helper_id": row["preferred_helper_id"],
+        "notes": row["notes"],
+        "offers_made": row.get("offers_made", 0),
+        "seq": row["seq"],
+    }
+
+
+async def my_requests(
+    uow: UnitOfWork, neighbour_id: uuid.UUID, limit: int, cursor: str | None
+) -> dict[str, Any]:
+    """A page of the neighbour's occurrences, oldest first."""
+    async with uow.read() as repo:
+        rows = await repo.requests_of(neighbour_id, decode_cursor(cursor), limit + 1)
+    return page([request_view(row) for row in rows], limit)
+
+
+async def my_request(uow: UnitOfWork, neighbour_id: uuid.UUID, request_id: uuid.UUID) -> Row:
+    """One of the neighbour's occurrences; someone else's is not found."""
+    async with uow.read() as repo:
+        row = await repo.request(request_id)
+    if row is None or row["neighbour_id"] != neighbour_id:
+        raise NotFound("no such request")
+    view = request_view(row)
+    view.pop("seq")
+    return view
+
+
+async def cancel_request(
+    uow: UnitOfWork, neighbour_id: uuid.UUID, request_id: uuid.UUID
+) -> dict[str, Any]:
+    """Withdraw an open occurrence; its open offers lapse."""
+    async with uow.begin() as repo:
+        row = await repo.request(request_id, lock=True)
+        if row is None or row["neighbour_id"] != neighbour_id:
+            raise NotFound("no such request")
+        if row["status"] == RequestStatus.CANCELLED:
+            return {"request_id": request_id, "status": row["status"]}
+        if row["status"] == RequestStatus.BOOKED:
+            raise Conflict("this request is booked: cancel the booking instead")
+        await repo.set_request_status(request_id, RequestStatus.CANCELLED)
+        await repo.withdraw_open_offers(request_id)
+        event = HelpRequestCancelled(request_id=request_id, neighbourhood=row["neighbourhood"])
+        await repo.publish([Envelope.wrap(event, producer=PRODUCER)])
+    return {"request_id": request_id, "status": RequestStatus.CANCELLED}
+
+
+async def waiting_list(
+    uow: UnitOfWork, status: str, limit: int, cursor: str | None
+) -> dict[str, Any]:
+    """Operators: requests in one status, oldest first, with the neighbour's name."""
+    async with uow.read() as repo:
+        rows = await repo.requests_with_status(status, decode_cursor(cursor), limit + 1)
+        names = await repo.display_names([row["neighbour_id"] for row in rows])
+    items = []
+    for row in rows:
+        view = request_view(row)
+        view["neighbour_id"] = row["neighbour_id"]
+        view["neighbour_name"] = names.get(row["neighbour_id"])
+        view["neighbourhood"] = row["neighbourhood"]
+        view["waiting_since"] = row["created_at"]
+        items.append(view)
+    return page(items, limit)

@@ -1,0 +1,72 @@
+"""Relationships as people see them, and what operators record and read."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from services.booking.adapters.unit_of_work import UnitOfWork
+from services.booking.domain.errors import NotFound
+from shared.contracts import Envelope
+from shared.contracts.skills import VettingStep
+from shared.contracts.trust import VettingStepRecorded
+
+PRODUCER = "booking"
+
+
+async def my_relationships(uow: UnitOfWork, person_id: uuid.UUID) -> list[dict[str, Any]]:
+    """The people I have met. A pair that is no longer matchable is left out, never
+    explained, so nobody learns that the other person said "not again"."""
+    async with uow.read() as repo:
+        rows = [row for row in await repo.relationships_of(person_id) if row["matchable"]]
+        others = [
+            row["neighbour_id"] if row["helper_id"] == person_id else row["helper_id"]
+            for row in rows
+        ]
+        names = await repo.display_names(others)
+    return [
+        {
+            "person_id": other,
+            "display_name": names.get(other),
+            "my_side": "helper" if row["helper_id"] == person_id else "neighbour",
+            "stage": row["stage"],
+            "visits": row["visits"],
+            "hours_together": row["hours_together"],
+            "last_visit_at": row["last_visit_at"],
+        }
+        for row, other in zip(rows, others, strict=True)
+    ]
+
+
+async def all_relationships(uow: UnitOfWork, person_id: uuid.UUID | None) -> list[dict[str, Any]]:
+    """Operators: trust's full pair records."""
+    async with uow.read() as repo:
+        rows = await repo.relationships_of(person_id)
+    for row in rows:
+        row.pop("as_of", None)
+    return rows
+
+
+async def record_vetting_step(
+    uow: UnitOfWork, person_id: uuid.UUID, step: VettingStep
+) -> dict[str, Any]:
+    """Operators: a helper passed a vetting step; trust decides what it unlocks."""
+    async with uow.begin() as repo:
+        person = await repo.person(person_id)
+        if person is None:
+            raise NotFound("no such person")
+        event = VettingStepRecorded(
+            person_id=person_id,
+            step=step,
+            recorded_by="operator",
+            skills_offered=person["skills"],
+        )
+        envelope = Envelope.wrap(event, producer=PRODUCER)
+        await repo.publish([envelope])
+    return {"person_id": person_id, "step": step, "event_id": envelope.event_id}
+
+
+async def flagged_bookings(uow: UnitOfWork) -> list[dict[str, Any]]:
+    """Operators: upcoming bookings of helpers trust has suspended."""
+    async with uow.read() as repo:
+        return await repo.flagged_bookings()
