@@ -1,0 +1,37 @@
+"""``python -m services.matching``: run one matching worker until SIGTERM or Ctrl-C."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import faust
+
+from services.matching.app import create_app, runtime_of
+from shared.lifecycle import clear_ready, mark_ready
+from shared.logs import configure_logging
+from shared.settings import Settings
+
+
+def main() -> None:
+    """Build the app from ``KITH_*`` settings and run it as a faust worker."""
+    settings = Settings()
+    configure_logging(settings, "matching")
+    app = create_app(settings)
+    runtime = runtime_of(app)
+
+    async def announce_ready() -> None:
+        await runtime.ready.wait()
+        mark_ready(settings, "matching: partitions assigned, tables recovered")
+
+    app.task(announce_ready)
+    worker: Any = faust.Worker(app, loglevel="warning", quiet=True)
+    try:
+        # The worker installs SIGTERM and SIGINT handlers that stop every service cleanly
+        # (a final commit included) and then returns.
+        worker.execute_from_commandline()
+    finally:
+        clear_ready(settings)
+
+
+if __name__ == "__main__":
+    main()

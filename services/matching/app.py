@@ -1,0 +1,316 @@
+"""The faust application: tables per neighbourhood, thin agents, and the round timer.
+
+Agents take raw bytes and decode through the shared contracts; what cannot be read, or does
+not belong on its topic, goes to the dead-letter topic and the agent carries on. All
+neighbourhood-keyed topics feed one agent, so a neighbourhood's state is updated in one place.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+import uuid
+from typing import Any
+
+import faust
+import structlog
+from faust.tables import TableManager
+
+from services.matching.domain import Policy
+from services.matching.driver import FETCH_MAX_WAIT_ATTR, IDEMPOTENCE_ATTR, register_transport
+from services.matching.handlers import DueRound, Matcher, Outgoing
+from services.matching.state import MatchingState
+from shared.contracts import UndecodableEvent, decode, encode, key_for, utc_now
+from shared.contracts.registry import EVENTS_BY_TOPIC
+from shared.contracts.topics import (
+    AVAILABILITY,
+    BOOKINGS,
+    DEAD_LETTERS,
+    NEIGHBOURHOOD_PARTITIONS,
+    OFFERS,
+    PEOPLE,
+    RELATIONSHIPS,
+    REQUESTS,
+    STANDING,
+    Topic,
+)
+from shared.contracts.trust import StandingChanged
+from shared.messaging.dead_letters import (
+    CONSUMER,
+    REASON,
+    SOURCE_OFFSET,
+    SOURCE_PARTITION,
+    SOURCE_TOPIC,
+)
+from shared.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+APP_ID = "kith-matching"
+CONSUMER_NAME = "matching"
+#: The neighbourhood-keyed streams matching reads (co-partitioned: one count, one key).
+NEIGHBOURHOOD_TOPICS: tuple[Topic, ...] = (PEOPLE, AVAILABILITY, RELATIONSHIPS, REQUESTS, BOOKINGS)
+_MAX_REASON = 2000
+_RUNTIME_ATTR = "kith_runtime"
+#: Wait this long before ticking the same round again (its tick may still be in flight).
+_RETICK_S = 5.0
+_RAW: dict[str, Any] = {
+    "key_type": bytes,
+    "value_type": bytes,
+    "key_serializer": "raw",
+    "value_serializer": "raw",
+}
+
+
+class EagerTableManager(TableManager):
+    """faust's table manager without its hard-coded one-second sleep at start."""
+
+    async def on_start(self) -> None:
+        if not self.should_stop:
+            await self._update_channels()
+            await self.recovery.start()
+
+
+class Runtime:
+    """What the running app holds besides faust's own: the handlers and readiness."""
+
+    def __init__(self, matcher: Matcher) -> None:
+        self.matcher = matcher
+        self.ready = asyncio.Event()
+        """Set once partitions are assigned and tables recovered."""
+
+
+def policy_from(settings: Settings) -> Policy:
+    """The cascade's knobs from settings."""
+    return Policy(
+        regular_hold_s=settings.regular_hold_s,
+        offer_ttl_s=settings.offer_ttl_s,
+        cascade_width=settings.cascade_width,
+        cascade_rounds=settings.cascade_rounds,
+    )
+
+
+def runtime_of(app: faust.App) -> Runtime:
+    """The runtime ``create_app`` attached to ``app``."""
+    runtime: Runtime = getattr(app, _RUNTIME_ATTR)
+    return runtime
+
+
+def create_app(
+    settings: Settings, *, app_id: str = APP_ID, from_beginning: bool = True
+) -> faust.App:
+    """Build the matching app; nothing connects until it is started.
+
+    Args:
+        settings: Kith settings (broker, timeouts, cascade knobs).
+        app_id: The faust app id: consumer group and changelog topic prefix.
+        from_beginning: Where a new consumer group starts reading (tests read only the new).
+    """
+    register_transport()
+    for noisy in ("faust", "mode", "aiokafka"):
+        logging.getLogger(noisy).setLevel(max(logging.getLogger(noisy).level, logging.WARNING))
+    session_s = settings.session_timeout_ms / 1000
+    datadir = settings.state_dir / "matching" / app_id
+    # faust makes only the last folder, and tables here are in memory: the folder stays empty.
+    datadir.parent.mkdir(parents=True, exist_ok=True)
+    app = faust.App(
+        app_id,
+        broker=f"kith://{settings.require_bootstrap()}",
+        store="memory://",
+        topic_partitions=NEIGHBOURHOOD_PARTITIONS,
+        topic_replication_factor=settings.kafka_replication_factor,
+        broker_session_timeout=session_s,
+        broker_rebalance_timeout=settings.rebalance_timeout_ms / 1000,
+        broker_heartbeat_interval=settings.heartbeat_interval_ms / 1000,
+        broker_request_timeout=max(session_s, 10.0),
+        stream_recovery_delay=0.0,
+        broker_commit_interval=0.5,
+        producer_linger=0.0,
+        producer_acks=-1 if settings.kafka_acks in {"all", "-1"} else int(settings.kafka_acks),
+        consumer_auto_offset_reset="earliest" if from_beginning else "latest",
+        TableManager=EagerTableManager,
+        web_enabled=False,
+        key_serializer="raw",
+        value_serializer="raw",
+        datadir=str(datadir),
+    )
+    setattr(app, FETCH_MAX_WAIT_ATTR, settings.fetch_max_wait_ms)
+    setattr(app, IDEMPOTENCE_ATTR, settings.kafka_idempotence)
+
+    def table(name: str) -> Any:
+        return app.Table(
+            name,
+            partitions=NEIGHBOURHOOD_PARTITIONS,
+            schema=_table_schema(),
+        )
+
+    state = MatchingState(
+        helpers=table("helpers"),
+        roster=table("roster"),
+        relationships=table("relationships"),
+        progress=table("progress"),
+        open_requests=table("open-requests"),
+        # Standing is keyed by person, not neighbourhood: every worker keeps all of it.
+        # One partition, as faust advises for a GlobalTable read by several workers.
+        standing=app.GlobalTable(
+            "standing",
+            partitions=1,
+            use_partitioner=True,
+            recovery_buffer_size=1,
+            schema=_table_schema(),
+        ),
+    )
+    runtime = Runtime(Matcher(state, policy_from(settings)))
+    setattr(app, _RUNTIME_ATTR, runtime)
+    _wire(app, runtime, settings)
+    return app
+
+
+def _wire(app: faust.App, runtime: Runtime, settings: Settings) -> None:
+    matcher = runtime.matcher
+    allowed = {
+        topic.name: {(cls.TYPE, cls.VERSION) for cls in EVENTS_BY_TOPIC[topic]}
+        for topic in (*NEIGHBOURHOOD_TOPICS, STANDING)
+    }
+    neighbourhood_topics = app.topic(*(t.name for t in NEIGHBOURHOOD_TOPICS), **_RAW)
+    standing_topic = app.topic(STANDING.name, **_RAW)
+    offers_topic = app.topic(OFFERS.name, **_RAW)
+    dead_letters = app.topic(DEAD_LETTERS.name, **_RAW)
+    # Rounds run out of time outside any event; faust tables change only inside a stream,
+    # so the timer sends the owner a tick on this internal, co-partitioned topic.
+    ticks = app.topic(
+        f"{app.conf.id}-round-due",
+        partitions=NEIGHBOURHOOD_PARTITIONS,
+        internal=True,
+        **_RAW,
+    )
+
+    async def dead_letter(message: Any, reason: str) -> None:
+        log.warning(
+            "dead-lettered",
+            topic=message.topic,
+            partition=message.partition,
+            offset=message.offset,
+            reason=reason,
+        )
+        original = [(k, v) for k, v in (message.headers or ()) if not k.startswith("kith-dlq")]
+        headers = [
+            *original,
+            (REASON, reason[:_MAX_REASON].encode()),
+            (SOURCE_TOPIC, message.topic.encode()),
+            (SOURCE_PARTITION, str(message.partition).encode()),
+            (SOURCE_OFFSET, str(message.offset).encode()),
+            (CONSUMER, CONSUMER_NAME.encode()),
+        ]
+        sent = await dead_letters.send(key=message.key, value=message.value, headers=headers)
+        await sent
+
+    async def publish(outgoing: Outgoing) -> None:
+        sent = [
+            await offers_topic.send(
+                key=key_for(e.data),
+                value=encode(e),
+                headers=[("kith-type", e.type.encode())],
+            )
+            for e in outgoing
+        ]
+        # Wait for the broker before this event is acknowledged (at least once).
+        for future in sent:
+            await future
+
+    async def read(event: Any) -> Any:
+        """The event's envelope, or ``None`` once it has been dead-lettered."""
+        message = event.message
+        try:
+            envelope = decode(message.value)
+        except UndecodableEvent as error:
+            await dead_letter(message, error.reason)
+            return None
+        if (envelope.type, envelope.version) not in allowed[message.topic]:
+            reason = (
+                f"event {envelope.type!r} v{envelope.version} does not belong on {message.topic}"
+            )
+            await dead_letter(message, reason)
+            return None
+        return envelope
+
+    @app.agent(neighbourhood_topics)
+    async def neighbourhood_events(stream: Any) -> None:
+        async for event in stream.events():
+            envelope = await read(event)
+            if envelope is None:
+                continue
+            message = event.message
+            try:
+                outgoing = matcher.handle(envelope, message.partition, utc_now())
+            except Exception as error:
+                log.exception("handler failed", topic=message.topic, offset=message.offset)
+                await dead_letter(message, f"handler failed: {error!r}")
+                continue
+            await publish(outgoing)
+
+    @app.agent(standing_topic)
+    async def standing_events(stream: Any) -> None:
+        async for event in stream.events():
+            envelope = await read(event)
+            if envelope is not None and isinstance(envelope.data, StandingChanged):
+                matcher.handle_standing(envelope.data)
+
+    @app.agent(ticks)
+    async def round_due(stream: Any) -> None:
+        async for event in stream.events():
+            try:
+                document = json.loads(event.message.value)
+                due = DueRound(
+                    document["neighbourhood"],
+                    uuid.UUID(document["request_id"]),
+                    int(document["round"]),
+                )
+            except (ValueError, KeyError, TypeError) as error:
+                await dead_letter(event.message, f"malformed round tick: {error!r}")
+                continue
+            await publish(matcher.round_due(due, utc_now()))
+
+    ticked: dict[tuple[uuid.UUID, int], float] = {}
+
+    async def advance_due_rounds() -> None:
+        if not runtime.ready.is_set():
+            return
+        owned = {
+            tp.partition for tp in app.assignor.assigned_actives() if tp.topic == REQUESTS.name
+        }
+        clock = time.monotonic()
+        for due in matcher.due_rounds(utc_now(), owned):
+            if clock - ticked.get((due.request_id, due.round), -_RETICK_S) < _RETICK_S:
+                continue
+            ticked[(due.request_id, due.round)] = clock
+            document = {
+                "neighbourhood": due.neighbourhood,
+                "request_id": str(due.request_id),
+                "round": due.round,
+            }
+            await ticks.send(key=due.neighbourhood.encode(), value=json.dumps(document).encode())
+        for stale in [k for k, at in ticked.items() if clock - at > 4 * _RETICK_S]:
+            del ticked[stale]
+
+    app.timer(interval=_timer_interval(settings))(advance_due_rounds)
+
+    async def on_rebalanced(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
+        runtime.ready.set()
+
+    app.on_rebalance_complete.connect(on_rebalanced)
+
+
+def _table_schema() -> faust.Schema[str, bytes]:
+    """String keys (JSON) and JSON bytes values that matching encodes itself."""
+    return faust.Schema(
+        key_type=str, value_type=bytes, key_serializer="json", value_serializer="raw"
+    )
+
+
+def _timer_interval(settings: Settings) -> float:
+    """Often enough that a round ends close to its time, never busier than 10 a second."""
+    shortest = min(settings.offer_ttl_s, settings.regular_hold_s or settings.offer_ttl_s)
+    return max(0.1, min(1.0, shortest / 4))

@@ -1,0 +1,46 @@
+"""Matching's pure rules: who may be offered a request, in what order, and how it cascades.
+
+Nothing here knows of Kafka or faust.
+"""
+
+from services.matching.domain.cascade import (
+    Policy,
+    Progress,
+    Status,
+    closed,
+    declined,
+    escalate,
+    next_round,
+    offer_id,
+)
+from services.matching.domain.eligibility import hours_booked_in_week, is_eligible, why_ineligible
+from services.matching.domain.model import (
+    BookedVisit,
+    HelperProfile,
+    HelperView,
+    Relationship,
+    Standing,
+)
+from services.matching.domain.ranking import Candidate, Tier, rank
+
+__all__ = [
+    "BookedVisit",
+    "Candidate",
+    "HelperProfile",
+    "HelperView",
+    "Policy",
+    "Progress",
+    "Relationship",
+    "Standing",
+    "Status",
+    "Tier",
+    "closed",
+    "declined",
+    "escalate",
+    "hours_booked_in_week",
+    "is_eligible",
+    "next_round",
+    "offer_id",
+    "rank",
+    "why_ineligible",
+]

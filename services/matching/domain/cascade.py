@@ -1,0 +1,170 @@
+"""How one request moves through rounds of offers until it is booked or escalated.
+
+Pure: every function takes the current progress and the time, and returns the new progress
+with the events to publish. Offer ids are derived from the request, the helper and the round,
+so re-running a step after a redelivery produces the very same offers.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from services.matching.domain.ranking import Candidate, Tier
+from shared.contracts.requests import HelpRequested, OfferMade, RequestUnmatched
+
+_OFFER_NAMESPACE = uuid.UUID("6f1b2f0e-4d0a-5c39-9a57-6b6974680001")
+
+
+class Status(StrEnum):
+    """Where a request stands in matching."""
+
+    OPEN = "open"
+    BOOKED = "booked"
+    CANCELLED = "cancelled"
+    UNMATCHED = "unmatched"
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """The cascade's knobs (from settings).
+
+    Attributes:
+        regular_hold_s: How long a regular or preferred helper holds the request alone.
+        offer_ttl_s: How long an offer (and a widened round) stays open.
+        cascade_width: Helpers offered at once in a widened round.
+        cascade_rounds: Rounds before the request is escalated.
+    """
+
+    regular_hold_s: int
+    offer_ttl_s: int
+    cascade_width: int
+    cascade_rounds: int
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """One request's way through the cascade.
+
+    Attributes:
+        request: The request as asked.
+        event_id: The ``HelpRequested`` event's id (the cause of every offer).
+        correlation_id: Carried over from the request to every offer.
+        status: Open, booked, cancelled or unmatched.
+        round: The current round (0 before the first).
+        offers: The offers of the current round.
+        declined: Offer ids declined (or lapsed) so far.
+        tried: Every helper offered so far, in order.
+        due_at: When the current round ends if nobody answers; ``None`` once closed.
+        partition: The partition the request arrived on (the owner's timer looks at it).
+    """
+
+    request: HelpRequested
+    event_id: uuid.UUID
+    correlation_id: uuid.UUID
+    partition: int
+    status: Status = Status.OPEN
+    round: int = 0
+    offers: tuple[OfferMade, ...] = ()
+    declined: frozenset[uuid.UUID] = frozenset()
+    tried: tuple[uuid.UUID, ...] = ()
+    due_at: datetime | None = None
+
+    def is_due(self, now: datetime) -> bool:
+        """Whether the current round has run out of time."""
+        return self.status is Status.OPEN and self.due_at is not None and self.due_at <= now
+
+
+Outcome = tuple[Progress, list[OfferMade | RequestUnmatched]]
+
+
+def offer_id(request_id: uuid.UUID, helper_id: uuid.UUID, round_: int) -> uuid.UUID:
+    """The deterministic id of the offer of ``request_id`` to ``helper_id`` in ``round_``."""
+    return uuid.uuid5(_OFFER_NAMESPACE, f"{request_id}:{helper_id}:{round_}")
+
+
+def next_round(
+    progress: Progress, ranked: list[Candidate], policy: Policy, now: datetime
+) -> Outcome:
+    """Open the next round with the best helpers not yet tried, or escalate.
+
+    The first round goes to a regular or preferred helper alone for the hold window, when
+    there is one; every other round goes to ``cascade_width`` helpers for the offer TTL. With
+    no untried eligible helper left, or all rounds used, the request is escalated at once.
+    """
+    if progress.status is not Status.OPEN:
+        return progress, []
+    untried = [c for c in ranked if c.helper_id not in progress.tried]
+    if progress.round >= policy.cascade_rounds or not untried:
+        return escalate(progress, untried=bool(untried), policy=policy)
+    number = progress.round + 1
+    hold = number == 1 and untried[0].tier is Tier.PRIORITY and policy.regular_hold_s > 0
+    chosen = untried[:1] if hold else untried[: policy.cascade_width]
+    window = timedelta(seconds=policy.regular_hold_s if hold else policy.offer_ttl_s)
+    expires_at = now + max(window, timedelta(seconds=policy.offer_ttl_s))
+    request = progress.request
+    offers = tuple(
+        OfferMade(
+            offer_id=offer_id(request.request_id, c.helper_id, number),
+            request_id=request.request_id,
+            helper_id=c.helper_id,
+            neighbour_id=request.neighbour_id,
+            neighbourhood=request.neighbourhood,
+            skill=request.skill,
+            starts_at=request.starts_at,
+            hours=request.hours,
+            round=number,
+            expires_at=expires_at,
+            reasons=list(c.reasons),
+        )
+        for c in chosen
+    )
+    advanced = replace(
+        progress,
+        round=number,
+        offers=offers,
+        tried=(*progress.tried, *(c.helper_id for c in chosen)),
+        due_at=now + window,
+    )
+    return advanced, list(offers)
+
+
+def escalate(progress: Progress, *, untried: bool, policy: Policy) -> Outcome:
+    """Give up on matching: an operator should step in."""
+    request = progress.request
+    if untried:
+        reason = f"no helper accepted within {policy.cascade_rounds} rounds"
+    elif progress.tried:
+        reason = "every eligible helper was offered the request and none accepted"
+    else:
+        reason = "no eligible helper: nobody free, vetted and near enough offers this skill"
+    unmatched = RequestUnmatched(
+        request_id=request.request_id,
+        neighbour_id=request.neighbour_id,
+        neighbourhood=request.neighbourhood,
+        skill=request.skill,
+        starts_at=request.starts_at,
+        rounds=progress.round,
+        tried_helper_ids=list(progress.tried),
+        reason=reason,
+    )
+    return replace(progress, status=Status.UNMATCHED, offers=(), due_at=None), [unmatched]
+
+
+def declined(progress: Progress, declined_offer_id: uuid.UUID) -> tuple[Progress, bool]:
+    """Record a declined (or lapsed) offer; ``True`` when the whole round has said no."""
+    updated = replace(progress, declined=progress.declined | {declined_offer_id})
+    current = {offer.offer_id for offer in progress.offers}
+    round_over = (
+        progress.status is Status.OPEN
+        and declined_offer_id in current
+        and current <= updated.declined
+    )
+    return updated, round_over
+
+
+def closed(progress: Progress, status: Status) -> Progress:
+    """The request was booked or cancelled: no further rounds."""
+    return replace(progress, status=status, due_at=None)

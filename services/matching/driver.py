@@ -1,0 +1,64 @@
+"""faust's aiokafka driver, tuned for Kith: a configurable fetch wait and producer idempotence.
+
+faust hard-codes a 1500 ms fetch wait in its worker consumer; a broker that holds every fetch
+for the full wait (Tansu does) would add that to every hop. faust also offers no producer
+idempotence outside exactly-once transactions, which Tansu rejects; Apache Kafka takes it.
+Both values are read from the app (set by ``create_app`` from settings), so two apps in one
+process may differ. Register as the ``kith://`` broker scheme with ``register_transport``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import aiokafka
+from faust.transport import drivers as faust_drivers
+from faust.transport.drivers import aiokafka as faust_aiokafka
+
+SCHEME = "kith"
+#: The app attributes the driver reads (set by ``create_app``).
+FETCH_MAX_WAIT_ATTR = "kith_fetch_max_wait_ms"
+IDEMPOTENCE_ATTR = "kith_idempotence"
+_DEFAULT_FETCH_MAX_WAIT_MS = 10
+
+
+class FastConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
+    """The worker consumer thread, with the fetch wait taken from settings."""
+
+    def _create_worker_consumer(self, transport: Any) -> aiokafka.AIOKafkaConsumer:
+        consumer: aiokafka.AIOKafkaConsumer = super()._create_worker_consumer(transport)
+        # faust passes 1500 to the constructor; the fetcher reads this when started.
+        consumer._fetch_max_wait_ms = getattr(
+            self.app, FETCH_MAX_WAIT_ATTR, _DEFAULT_FETCH_MAX_WAIT_MS
+        )
+        return consumer
+
+
+class FastConsumer(faust_aiokafka.Consumer):
+    """A consumer whose thread uses ``FastConsumerThread``."""
+
+    def _new_consumer_thread(self) -> faust_aiokafka.AIOKafkaConsumerThread:
+        return FastConsumerThread(self, loop=self.loop, beacon=self.beacon)
+
+
+class KithProducer(faust_aiokafka.Producer):
+    """A producer that turns on idempotence when settings say the broker supports it."""
+
+    def _settings_extra(self) -> Mapping[str, Any]:
+        extra: dict[str, Any] = dict(super()._settings_extra())
+        if getattr(self.app, IDEMPOTENCE_ATTR, False):
+            extra.update(acks="all", enable_idempotence=True)
+        return extra
+
+
+class KithTransport(faust_aiokafka.Transport):
+    """faust's aiokafka transport with Kith's consumer and producer."""
+
+    Consumer = FastConsumer
+    Producer = KithProducer
+
+
+def register_transport() -> None:
+    """Make ``kith://host:port`` resolve to ``KithTransport`` (idempotent)."""
+    faust_drivers.TRANSPORTS.aliases[SCHEME] = f"{__name__}:KithTransport"

@@ -1,0 +1,232 @@
+"""Applying one event to matching's state, and deciding which offers to publish.
+
+Synchronous on purpose: between reading and writing a neighbourhood's state nothing else
+runs, so two agents touching the same request cannot interleave. The caller publishes the
+returned envelopes afterwards.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from services.matching.domain import (
+    BookedVisit,
+    HelperProfile,
+    HelperView,
+    Policy,
+    Progress,
+    Relationship,
+    Standing,
+    Status,
+    closed,
+    declined,
+    next_round,
+    rank,
+)
+from services.matching.state import MatchingState
+from shared.contracts import Envelope, Payload
+from shared.contracts.bookings import (
+    BookingCancelled,
+    BookingConfirmed,
+    OfferDeclined,
+)
+from shared.contracts.people import AvailabilityChanged, PersonProfileChanged
+from shared.contracts.requests import (
+    HelpRequestCancelled,
+    HelpRequested,
+    OfferMade,
+    RequestUnmatched,
+)
+from shared.contracts.trust import RelationshipChanged, StandingChanged
+
+PRODUCER = "matching"
+_EVENT_NAMESPACE = uuid.UUID("6f1b2f0e-4d0a-5c39-9a57-6b6974680002")
+
+Outgoing = list[Envelope[Payload]]
+
+
+@dataclass(frozen=True, slots=True)
+class DueRound:
+    """A round whose time is up, on a partition this worker owns."""
+
+    neighbourhood: str
+    request_id: uuid.UUID
+    round: int
+
+
+class Matcher:
+    """Matching's event handlers over its state."""
+
+    def __init__(self, state: MatchingState, policy: Policy) -> None:
+        self.state = state
+        self.policy = policy
+
+    def handle(self, envelope: Envelope[Payload], partition: int, now: datetime) -> Outgoing:
+        """Apply one neighbourhood event; return the offers or escalations it causes."""
+        data = envelope.data
+        if isinstance(data, PersonProfileChanged):
+            self._profile(data)
+        elif isinstance(data, AvailabilityChanged):
+            helper = self.state.helper(data.neighbourhood, data.person_id)
+            free = frozenset(data.free_hours)
+            self.state.put_helper(
+                data.neighbourhood, data.person_id, replace(helper, free_hours=free)
+            )
+        elif isinstance(data, RelationshipChanged):
+            self._relationship(data)
+        elif isinstance(data, HelpRequested):
+            return self._requested(envelope, data, partition, now)
+        elif isinstance(data, HelpRequestCancelled):
+            self._close(data.neighbourhood, data.request_id, Status.CANCELLED)
+        elif isinstance(data, BookingConfirmed):
+            self._booked(data)
+        elif isinstance(data, BookingCancelled):
+            helper = self.state.helper(data.neighbourhood, data.helper_id)
+            bookings = {k: v for k, v in helper.bookings.items() if k != data.booking_id}
+            self.state.put_helper(
+                data.neighbourhood, data.helper_id, replace(helper, bookings=bookings)
+            )
+        elif isinstance(data, OfferDeclined):
+            return self._declined(data, now)
+        return []
+
+    def handle_standing(self, data: StandingChanged) -> None:
+        """Apply trust's standing for a person (a table every worker sees)."""
+        self.state.put_standing(
+            data.person_id, Standing(data.suspended, dict(data.approved_skills))
+        )
+
+    def round_due(self, due: DueRound, now: datetime) -> Outgoing:
+        """Move a request whose round ran out of time to its next round."""
+        progress = self.state.progress_of(due.neighbourhood, due.request_id)
+        if progress is None or progress.round != due.round or not progress.is_due(now):
+            return []  # already moved on (a repeated or late tick)
+        return self._advance(progress, now)
+
+    def due_rounds(self, now: datetime, owns: set[int]) -> list[DueRound]:
+        """Rounds that have run out of time on the partitions in ``owns``."""
+        due: list[DueRound] = []
+        for neighbourhood in list(self.state.open_requests.keys()):
+            for request_id, due_at in self.state.open_in(str(neighbourhood)).items():
+                if due_at > now:
+                    continue
+                progress = self.state.progress_of(str(neighbourhood), request_id)
+                if progress is not None and progress.partition in owns and progress.is_due(now):
+                    due.append(DueRound(str(neighbourhood), request_id, progress.round))
+        return due
+
+    def _profile(self, data: PersonProfileChanged) -> None:
+        helper = self.state.helper(data.neighbourhood, data.person_id)
+        profile = HelperProfile(
+            person_id=data.person_id,
+            display_name=data.display_name,
+            cell=data.cell,
+            skills=frozenset(data.skills),
+            travel_radius_km=data.travel_radius_km,
+            weekly_hour_cap=data.weekly_hour_cap,
+        )
+        self.state.put_helper(data.neighbourhood, data.person_id, replace(helper, profile=profile))
+
+    def _relationship(self, data: RelationshipChanged) -> None:
+        relationship = Relationship(
+            helper_id=data.helper_id,
+            neighbour_id=data.neighbour_id,
+            stage=data.stage,
+            visits=data.visits,
+            both_want_again=data.both_want_again,
+            matchable=data.matchable,
+        )
+        self.state.put_relationship(data.neighbourhood, relationship)
+        helper = self.state.helper(data.neighbourhood, data.helper_id)
+        visits = {**helper.visits, data.neighbour_id: data.visits}
+        self.state.put_helper(data.neighbourhood, data.helper_id, replace(helper, visits=visits))
+
+    def _requested(
+        self, envelope: Envelope[Payload], data: HelpRequested, partition: int, now: datetime
+    ) -> Outgoing:
+        known = self.state.progress_of(data.neighbourhood, data.request_id)
+        if known is not None:
+            # A redelivery: publish the current round again with the same ids (consumers
+            # dedupe by offer id), so offers lost in a crash are not lost for good.
+            return _wrap(known, list(known.offers)) if known.status is Status.OPEN else []
+        progress = Progress(
+            request=data,
+            event_id=envelope.event_id,
+            correlation_id=envelope.correlation_id,
+            partition=partition,
+        )
+        return self._advance(progress, now)
+
+    def _advance(self, progress: Progress, now: datetime) -> Outgoing:
+        ranked = rank(
+            self._views(progress.request), progress.request, width=self.policy.cascade_width
+        )
+        advanced, events = next_round(progress, ranked, self.policy, now)
+        self.state.put_progress(advanced)
+        return _wrap(advanced, events)
+
+    def _views(self, request: HelpRequested) -> list[HelperView]:
+        """Helpers of the request's neighbourhood only: cost follows local density."""
+        relationships = self.state.relationships_of(request.neighbourhood, request.neighbour_id)
+        views: list[HelperView] = []
+        for person_id in self.state.roster_of(request.neighbourhood):
+            helper = self.state.helper(request.neighbourhood, person_id)
+            if helper.profile is None:
+                continue
+            views.append(
+                HelperView(
+                    profile=helper.profile,
+                    free_hours=helper.free_hours,
+                    bookings=tuple(helper.bookings.values()),
+                    standing=self.state.standing_of(person_id),
+                    relationship=relationships.get(person_id),
+                    visits_ever=sum(helper.visits.values()),
+                )
+            )
+        return views
+
+    def _booked(self, data: BookingConfirmed) -> None:
+        helper = self.state.helper(data.neighbourhood, data.helper_id)
+        visit = BookedVisit(starts_at=data.starts_at, hours=data.hours)
+        bookings = {**helper.bookings, data.booking_id: visit}
+        self.state.put_helper(
+            data.neighbourhood, data.helper_id, replace(helper, bookings=bookings)
+        )
+        self._close(data.neighbourhood, data.request_id, Status.BOOKED)
+
+    def _close(self, neighbourhood: str, request_id: uuid.UUID, status: Status) -> None:
+        progress = self.state.progress_of(neighbourhood, request_id)
+        if progress is not None and progress.status is Status.OPEN:
+            self.state.put_progress(closed(progress, status))
+
+    def _declined(self, data: OfferDeclined, now: datetime) -> Outgoing:
+        progress = self.state.progress_of(data.neighbourhood, data.request_id)
+        if progress is None:
+            return []
+        updated, round_over = declined(progress, data.offer_id)
+        if not round_over:
+            self.state.put_progress(updated)
+            return []
+        return self._advance(updated, now)
+
+
+def _wrap(progress: Progress, events: list[OfferMade | RequestUnmatched]) -> Outgoing:
+    """Envelopes caused by the request, with ids fixed by what they say (replays match)."""
+    wrapped: Outgoing = []
+    for event in events:
+        if isinstance(event, OfferMade):
+            identity = f"offer:{event.offer_id}"
+        else:
+            identity = f"unmatched:{event.request_id}"
+        wrapped.append(
+            Envelope.wrap(
+                event,
+                producer=PRODUCER,
+                correlation_id=progress.correlation_id,
+                causation_id=progress.event_id,
+                event_id=uuid.uuid5(_EVENT_NAMESPACE, identity),
+            )
+        )
+    return wrapped

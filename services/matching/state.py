@@ -1,0 +1,143 @@
+"""Matching's state, kept in key-value tables (faust tables in the app, dicts in tests).
+
+Every neighbourhood table is keyed by a neighbourhood-scoped key, so all of a neighbourhood's
+state lives on the partition its events arrive on. Values are JSON bytes written through
+pydantic type adapters built once here.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import MutableMapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
+
+from pydantic import TypeAdapter
+
+from services.matching.domain import BookedVisit, HelperProfile, Progress, Relationship, Standing
+
+T = TypeVar("T")
+Table = MutableMapping[Any, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class HelperState:
+    """What matching holds about one helper in one neighbourhood."""
+
+    profile: HelperProfile | None = None
+    free_hours: frozenset[datetime] = frozenset()
+    bookings: dict[uuid.UUID, BookedVisit] = field(default_factory=dict)
+    #: Visits made to each neighbour, from trust's relationship records.
+    visits: dict[uuid.UUID, int] = field(default_factory=dict)
+
+
+_HELPER = TypeAdapter(HelperState)
+_ROSTER = TypeAdapter(list[uuid.UUID])
+_RELATIONSHIPS = TypeAdapter(dict[uuid.UUID, Relationship])
+_PROGRESS = TypeAdapter(Progress)
+_OPEN = TypeAdapter(dict[uuid.UUID, datetime])
+_STANDING = TypeAdapter(Standing)
+
+
+def _load(adapter: TypeAdapter[T], raw: Any) -> T:
+    """Read a stored value: our JSON bytes, or (when a changelog was read back through a
+    JSON codec, as faust does for global tables) the already-parsed document."""
+    if isinstance(raw, bytes | bytearray | str):
+        return adapter.validate_json(raw)
+    return adapter.validate_python(raw)
+
+
+def _scoped(neighbourhood: str, entity: uuid.UUID) -> str:
+    return f"{neighbourhood}|{entity}"
+
+
+@dataclass(frozen=True, slots=True)
+class MatchingState:
+    """Typed access to matching's tables.
+
+    Attributes:
+        helpers: ``neighbourhood|person`` -> ``HelperState``.
+        roster: ``neighbourhood`` -> the helpers known there (the index a request scans).
+        relationships: ``neighbourhood|neighbour`` -> that neighbour's relationships by helper.
+        progress: ``neighbourhood|request`` -> the request's way through the cascade.
+        open_requests: ``neighbourhood`` -> open request ids and when their round is due.
+        standing: ``person`` -> trust's standing (seen by every worker).
+    """
+
+    helpers: Table
+    roster: Table
+    relationships: Table
+    progress: Table
+    open_requests: Table
+    standing: Table
+
+    def helper(self, neighbourhood: str, person_id: uuid.UUID) -> HelperState:
+        """The helper's state, empty when unknown."""
+        raw = self.helpers.get(_scoped(neighbourhood, person_id))
+        return HelperState() if raw is None else _load(_HELPER, raw)
+
+    def put_helper(self, neighbourhood: str, person_id: uuid.UUID, state: HelperState) -> None:
+        """Store the helper's state, and list them in the neighbourhood's roster."""
+        self.helpers[_scoped(neighbourhood, person_id)] = _HELPER.dump_json(state)
+        roster = self.roster_of(neighbourhood)
+        if state.profile is not None and person_id not in roster:
+            self.roster[neighbourhood] = _ROSTER.dump_json([*roster, person_id])
+
+    def roster_of(self, neighbourhood: str) -> list[uuid.UUID]:
+        """The helpers with a profile in the neighbourhood."""
+        raw = self.roster.get(neighbourhood)
+        return [] if raw is None else _load(_ROSTER, raw)
+
+    def relationships_of(
+        self, neighbourhood: str, neighbour_id: uuid.UUID
+    ) -> dict[uuid.UUID, Relationship]:
+        """The neighbour's relationships, by helper."""
+        raw = self.relationships.get(_scoped(neighbourhood, neighbour_id))
+        return {} if raw is None else _load(_RELATIONSHIPS, raw)
+
+    def put_relationship(self, neighbourhood: str, relationship: Relationship) -> None:
+        """Store one pair's record."""
+        current = self.relationships_of(neighbourhood, relationship.neighbour_id)
+        current[relationship.helper_id] = relationship
+        key = _scoped(neighbourhood, relationship.neighbour_id)
+        self.relationships[key] = _RELATIONSHIPS.dump_json(current)
+
+    def progress_of(self, neighbourhood: str, request_id: uuid.UUID) -> Progress | None:
+        """The request's progress, if matching has seen it."""
+        raw = self.progress.get(_scoped(neighbourhood, request_id))
+        return None if raw is None else _load(_PROGRESS, raw)
+
+    def put_progress(self, progress: Progress) -> None:
+        """Store the request's progress and keep the open-request index in step."""
+        request = progress.request
+        self.progress[_scoped(request.neighbourhood, request.request_id)] = _PROGRESS.dump_json(
+            progress
+        )
+        open_now = self.open_in(request.neighbourhood)
+        if progress.due_at is not None:
+            open_now[request.request_id] = progress.due_at
+        elif request.request_id not in open_now:
+            return
+        else:
+            del open_now[request.request_id]
+        self.open_requests[request.neighbourhood] = _OPEN.dump_json(open_now)
+
+    def open_in(self, neighbourhood: str) -> dict[uuid.UUID, datetime]:
+        """Open requests of a neighbourhood and when their current round is due."""
+        raw = self.open_requests.get(neighbourhood)
+        return {} if raw is None else _load(_OPEN, raw)
+
+    def standing_of(self, person_id: uuid.UUID) -> Standing | None:
+        """Trust's standing for a person, if trust has spoken."""
+        raw = self.standing.get(str(person_id))
+        return None if raw is None else _load(_STANDING, raw)
+
+    def put_standing(self, person_id: uuid.UUID, standing: Standing) -> None:
+        """Store a person's standing."""
+        self.standing[str(person_id)] = _STANDING.dump_json(standing)
+
+    @classmethod
+    def in_memory(cls) -> MatchingState:
+        """State in plain dicts (unit tests)."""
+        return cls({}, {}, {}, {}, {}, {})

@@ -1,0 +1,319 @@
+"""Matching through the real broker: offers with reasons, regulars first, cascade, escalation."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import uuid
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
+from typing import TypeVar
+
+import faust
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.structs import ConsumerRecord
+
+from services.matching.app import create_app, runtime_of
+from shared.contracts import Envelope, Payload, decode
+from shared.contracts.bookings import OfferDeclined
+from shared.contracts.people import AvailabilityChanged, PersonProfileChanged
+from shared.contracts.requests import HelpRequested, OfferMade, RequestUnmatched
+from shared.contracts.skills import Skill
+from shared.contracts.topics import DEAD_LETTERS, OFFERS, REQUESTS
+from shared.contracts.trust import RelationshipChanged, RelationshipStage, StandingChanged
+from shared.geo import cell_of, neighbourhood_of
+from shared.messaging import Publisher, read_dead_letter
+from shared.messaging.dead_letters import DeadLetter
+from tests.conftest import Stack
+from tests.support import eventually
+
+HOLD_S = 1
+T = TypeVar("T")
+
+
+class Harness:
+    """The running app, a publisher, and everything seen on the offers topic."""
+
+    def __init__(self, app: faust.App, publisher: Publisher, bootstrap: str) -> None:
+        self.app = app
+        self.bootstrap = bootstrap
+        self.publisher = publisher
+        self.offers: list[Envelope[Payload]] = []
+        self.dead_letters: list[DeadLetter] = []
+
+    def for_request(self, request_id: uuid.UUID) -> list[Payload]:
+        return [
+            e.data
+            for e in self.offers
+            if isinstance(e.data, OfferMade | RequestUnmatched) and e.data.request_id == request_id
+        ]
+
+    async def events_for(self, request_id: uuid.UUID, count: int) -> list[Payload]:
+        async def probe() -> list[Payload] | None:
+            seen = self.for_request(request_id)
+            return seen if len(seen) >= count else None
+
+        return await eventually(probe, timeout_s=20, what=f"{count} events for {request_id}")
+
+
+async def _tail(
+    consumer: AIOKafkaConsumer, sink: list[T], read: Callable[[ConsumerRecord[bytes, bytes]], T]
+) -> None:
+    while True:
+        batch = await consumer.getmany(timeout_ms=100)
+        for records in batch.values():
+            sink.extend(read(r) for r in records)
+
+
+async def _tail_from_end(stack: Stack, topic: str) -> AIOKafkaConsumer:
+    consumer = AIOKafkaConsumer(bootstrap_servers=stack.bootstrap, fetch_max_wait_ms=10)
+    await consumer.start()
+    partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+    consumer.assign(partitions)
+    await consumer.seek_to_end(*partitions)
+    return consumer
+
+
+@pytest.fixture(scope="module")
+async def harness(stack: Stack) -> AsyncIterator[Harness]:
+    settings = stack.settings(
+        regular_hold_s=HOLD_S,
+        offer_ttl_s=60,
+        cascade_width=1,
+        cascade_rounds=3,
+        session_timeout_ms=1000,
+        rebalance_timeout_ms=1000,
+        heartbeat_interval_ms=200,
+    )
+    app = create_app(settings, app_id=f"test-matching-{uuid.uuid4().hex[:8]}", from_beginning=False)
+    publisher = Publisher(settings, client_id="test-matching")
+    await publisher.start()
+    harness = Harness(app, publisher, stack.bootstrap)
+    offers = await _tail_from_end(stack, OFFERS.name)
+    letters = await _tail_from_end(stack, DEAD_LETTERS.name)
+    tails = [
+        asyncio.create_task(_tail(offers, harness.offers, lambda r: decode(r.value))),
+        asyncio.create_task(_tail(letters, harness.dead_letters, read_dead_letter)),
+    ]
+    try:
+        await app.start()
+        await asyncio.wait_for(runtime_of(app).ready.wait(), timeout=30)
+        yield harness
+    finally:
+        await app.stop()
+        for task in tails:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await offers.stop()
+        await letters.stop()
+        await publisher.stop()
+
+
+class Place:
+    """A fresh random neighbourhood, so tests never see each other's helpers."""
+
+    def __init__(self) -> None:
+        self.lat = random.uniform(51.40, 51.60)
+        self.lng = random.uniform(-0.25, 0.05)
+        self.neighbourhood = neighbourhood_of(self.lat, self.lng)
+        self.cell = cell_of(self.lat, self.lng)
+        monday = datetime(2031, 1, 6, tzinfo=UTC) + timedelta(weeks=random.randint(0, 200))
+        self.starts_at = monday + timedelta(hours=10)
+
+    def near(self, metres: float) -> str:
+        return cell_of(self.lat + metres / 111_000, self.lng)
+
+
+async def add_helper(harness: Harness, place: Place, metres: float = 300) -> uuid.UUID:
+    helper_id = uuid.uuid4()
+    hours = [place.starts_at + timedelta(hours=h) for h in range(-2, 4)]
+    await harness.publisher.publish_many(
+        [
+            Envelope.wrap(
+                PersonProfileChanged(
+                    person_id=helper_id,
+                    display_name="Helper",
+                    neighbourhood=place.neighbourhood,
+                    cell=place.near(metres),
+                    skills=[Skill.SHOPPING],
+                    travel_radius_km=5,
+                    weekly_hour_cap=10,
+                ),
+                producer="test",
+            ),
+            Envelope.wrap(
+                AvailabilityChanged(
+                    person_id=helper_id,
+                    neighbourhood=place.neighbourhood,
+                    horizon_start=hours[0],
+                    horizon_end=hours[-1],
+                    free_hours=hours,
+                ),
+                producer="test",
+            ),
+            Envelope.wrap(
+                StandingChanged(
+                    person_id=helper_id,
+                    suspended=False,
+                    approved_skills={Skill.SHOPPING: place.starts_at + timedelta(days=365)},
+                ),
+                producer="test",
+            ),
+        ]
+    )
+    state = runtime_of(harness.app).matcher.state
+
+    # Profiles, availability and standing travel on different topics: wait until all arrived.
+    async def known() -> bool:
+        helper = state.helper(place.neighbourhood, helper_id)
+        return bool(helper.profile and helper.free_hours and state.standing_of(helper_id))
+
+    await eventually(known, what="the helper's state")
+    return helper_id
+
+
+async def request_help(
+    harness: Harness, place: Place, neighbour_id: uuid.UUID | None = None
+) -> Envelope[HelpRequested]:
+    envelope = Envelope.wrap(
+        HelpRequested(
+            request_id=uuid.uuid4(),
+            series_id=uuid.uuid4(),
+            occurrence=1,
+            occurrences=1,
+            neighbour_id=neighbour_id or uuid.uuid4(),
+            neighbourhood=place.neighbourhood,
+            cell=place.cell,
+            skill=Skill.SHOPPING,
+            starts_at=place.starts_at,
+            hours=2,
+        ),
+        producer="test",
+    )
+    await harness.publisher.publish(envelope)
+    return envelope
+
+
+async def test_a_request_is_offered_with_reasons(harness: Harness) -> None:
+    place = Place()
+    helpers = {await add_helper(harness, place, 200), await add_helper(harness, place, 900)}
+    request = await request_help(harness, place)
+
+    [offer] = await harness.events_for(request.data.request_id, 1)
+
+    assert isinstance(offer, OfferMade)
+    assert offer.helper_id in helpers
+    assert offer.round == 1
+    assert offer.reasons
+    assert any(r.text.endswith("km away") for r in offer.reasons)
+    envelope = next(e for e in harness.offers if e.data == offer)
+    assert envelope.correlation_id == request.correlation_id
+    assert envelope.causation_id == request.event_id
+
+
+async def test_the_regular_helper_is_offered_alone_first(harness: Harness) -> None:
+    place = Place()
+    regular = await add_helper(harness, place, 900)
+    other = await add_helper(harness, place, 100)
+    neighbour_id = uuid.uuid4()
+    await harness.publisher.publish(
+        Envelope.wrap(
+            RelationshipChanged(
+                pair_id=":".join(sorted((str(regular), str(neighbour_id)))),
+                helper_id=regular,
+                neighbour_id=neighbour_id,
+                neighbourhood=place.neighbourhood,
+                stage=RelationshipStage.FIRST_VISIT,
+                visits=1,
+                hours_together=2,
+                both_want_again=True,
+                matchable=True,
+            ),
+            producer="test",
+        )
+    )
+    state = runtime_of(harness.app).matcher.state
+
+    async def related() -> bool:
+        return regular in state.relationships_of(place.neighbourhood, neighbour_id)
+
+    await eventually(related, what="the relationship")
+    request = await request_help(harness, place, neighbour_id)
+
+    first, second = await harness.events_for(request.data.request_id, 2)
+
+    assert isinstance(first, OfferMade)
+    assert isinstance(second, OfferMade)
+    assert (first.helper_id, first.round) == (regular, 1)
+    assert any("visited this neighbour 1 time" in r.text for r in first.reasons)
+    assert (second.helper_id, second.round) == (other, 2)
+    assert second.offer_id != first.offer_id
+
+
+async def test_declining_every_offer_moves_on_then_escalates(harness: Harness) -> None:
+    place = Place()
+    helpers = {await add_helper(harness, place, 200), await add_helper(harness, place, 600)}
+    request = await request_help(harness, place)
+    request_id = request.data.request_id
+
+    for count in (1, 2):
+        offer = (await harness.events_for(request_id, count))[-1]
+        assert isinstance(offer, OfferMade)
+        assert offer.round == count
+        await harness.publisher.publish(
+            Envelope.wrap(
+                OfferDeclined(
+                    offer_id=offer.offer_id,
+                    request_id=request_id,
+                    helper_id=offer.helper_id,
+                    neighbourhood=place.neighbourhood,
+                ),
+                producer="test",
+            )
+        )
+
+    unmatched = (await harness.events_for(request_id, 3))[-1]
+    assert isinstance(unmatched, RequestUnmatched)
+    assert set(unmatched.tried_helper_ids) == helpers
+    assert unmatched.rounds == 2
+
+
+async def test_nobody_eligible_is_escalated_at_once(harness: Harness) -> None:
+    place = Place()
+    request = await request_help(harness, place)
+
+    [unmatched] = await harness.events_for(request.data.request_id, 1)
+
+    assert isinstance(unmatched, RequestUnmatched)
+    assert unmatched.rounds == 0
+    assert unmatched.tried_helper_ids == []
+
+
+async def test_a_malformed_message_is_dead_lettered_and_the_next_one_matched(
+    harness: Harness,
+) -> None:
+    place = Place()
+    await add_helper(harness, place)
+    marker = place.neighbourhood.encode()  # same key, so it lands before the request
+    raw = AIOKafkaProducer(bootstrap_servers=harness.bootstrap, enable_idempotence=False)
+    await raw.start()
+    try:
+        await raw.send_and_wait(REQUESTS.name, b"{not json", key=marker)
+    finally:
+        await raw.stop()
+    request = await request_help(harness, place)
+
+    [offer] = await harness.events_for(request.data.request_id, 1)
+    assert isinstance(offer, OfferMade)
+
+    async def letter() -> DeadLetter | None:
+        return next((d for d in harness.dead_letters if d.key == marker), None)
+
+    dead = await eventually(letter, what="the dead letter")
+    assert dead.reason.startswith("not JSON")
+    assert dead.topic == REQUESTS.name
+    assert dead.value == b"{not json"
+    assert dead.consumer == "matching"
