@@ -39,7 +39,11 @@ def demo(
     from kith.demo import run_demo
 
     settings = Settings()
-    asyncio.run(run_demo(api, operator_token=_operator_token(settings)))
+    bootstrap_file = settings.state_dir / "run" / "kafka-bootstrap"
+    bootstrap = settings.kafka_bootstrap or (
+        bootstrap_file.read_text().strip() if bootstrap_file.exists() else None
+    )
+    asyncio.run(run_demo(api, operator_token=_operator_token(settings), kafka_bootstrap=bootstrap))
 
 
 def _operator_token(settings: Settings) -> str:

@@ -20,7 +20,13 @@ from typing import Any, TypeVar
 import httpx
 from rich.console import Console
 
+from shared.contracts.topics import RELATIONSHIPS
+from shared.messaging import group_caught_up
+
 T = TypeVar("T")
+
+#: Matching's consumer group (its faust app id).
+MATCHING_GROUP = "kith-matching"
 
 # A corner of Hackney, London: the demo neighbourhood.
 _CENTRE = (51.5450, -0.0553)
@@ -54,14 +60,23 @@ class DemoResult:
     first_offer: dict[str, Any]
     booking: dict[str, Any]
     relationship: dict[str, Any]
-    second_offer_helper: str
-    second_offer: dict[str, Any]
+    second_offers: list[tuple[str, dict[str, Any]]]
 
 
 async def run_demo(
-    api: str, *, operator_token: str, console: Console | None = None, timeout_s: float = 60
+    api: str,
+    *,
+    operator_token: str,
+    kafka_bootstrap: str | None = None,
+    console: Console | None = None,
+    timeout_s: float = 60,
 ) -> DemoResult:
-    """Drive the whole flow through the booking API at ``api``; print each step."""
+    """Drive the whole flow through the booking API at ``api``; print each step.
+
+    With ``kafka_bootstrap``, the demo waits until matching has read every relationship
+    before asking again: in life a week passes between the two requests, and matching learns
+    of the relationship on a different stream from the one the request arrives on.
+    """
     out = console or Console(highlight=False)
     operator = {"Authorization": f"Bearer {operator_token}"}
     run = uuid.uuid4().hex[:6]
@@ -111,15 +126,17 @@ async def run_demo(
             f"  {neighbour.name} asks for help with shopping, "
             f"{first_request['starts_at']} for 1 hour"
         )
-        holder, offer = await _until(
-            lambda: _offer_for(http, helpers, first_request["request_id"]),
+        first_offers = await _until(
+            partial(_offers_for, http, helpers, first_request["request_id"]),
             timeout_s,
             "matching to make an offer",
         )
-        out.print(
-            f"  [cyan]offer[/] to {holder.name}: "
-            + "; ".join(reason["text"] for reason in offer["reasons"])
-        )
+        for helper, offer in first_offers:
+            out.print(
+                f"  [cyan]offer[/] to {helper.name}: "
+                + "; ".join(reason["text"] for reason in offer["reasons"])
+            )
+        holder, offer = first_offers[0]
         booking = await _send(
             http, "POST", f"/v1/offers/{offer['offer_id']}/accept", holder.headers
         )
@@ -137,7 +154,7 @@ async def run_demo(
             )
         out.print("  both said, privately, that they would like to see each other again")
         relationship = await _until(
-            lambda: _relationship(http, neighbour, holder),
+            partial(_relationship, http, operator, neighbour, holder),
             timeout_s,
             "trust to record the relationship",
         )
@@ -146,23 +163,35 @@ async def run_demo(
             f"stage {relationship['stage']}, {relationship['visits']} visit(s)"
         )
 
+        if kafka_bootstrap:
+            await _until(
+                partial(group_caught_up, kafka_bootstrap, MATCHING_GROUP, RELATIONSHIPS),
+                timeout_s,
+                "matching to learn of the relationship",
+            )
         second_request = await _ask(http, neighbour, day=8)
         out.print(f"  {neighbour.name} asks again, for {second_request['starts_at']}")
-        second_holder, second_offer = await _until(
-            lambda: _offer_for(http, helpers, second_request["request_id"]),
+        second_offers = await _until(
+            partial(_offers_for, http, helpers, second_request["request_id"]),
             timeout_s,
             "matching to offer the second request",
         )
-        out.print(
-            f"  [cyan]offer[/] to {second_holder.name} first: "
-            + "; ".join(reason["text"] for reason in second_offer["reasons"])
-        )
+        for helper, second_offer in second_offers:
+            out.print(
+                f"  [cyan]offer[/] to {helper.name}, alone first: "
+                + "; ".join(reason["text"] for reason in second_offer["reasons"])
+            )
         out.print(
             "[bold green]Done:[/] an offer, a booking, a visit and a relationship that "
             "brings the same people back together."
         )
         return DemoResult(
-            helpers, neighbour, offer, booking, relationship, second_holder.person_id, second_offer
+            helpers,
+            neighbour,
+            offer,
+            booking | {"helper_id": holder.person_id},
+            relationship,
+            [(helper.person_id, offer) for helper, offer in second_offers],
         )
 
 
@@ -214,23 +243,28 @@ async def _vetted(http: httpx.AsyncClient, operator: dict[str, str], person_id: 
     return "shopping" in approved
 
 
-async def _offer_for(
+async def _offers_for(
     http: httpx.AsyncClient, helpers: list[Person], request_id: str
-) -> tuple[Person, dict[str, Any]] | None:
+) -> list[tuple[Person, dict[str, Any]]]:
+    """Every helper's open offers for one request (empty until matching has made one)."""
+    found = []
     for helper in helpers:
         inbox = await _send(http, "GET", "/v1/offers", helper.headers)
-        for offer in inbox["items"]:
-            if offer["request_id"] == request_id and offer["status"] == "open":
-                return helper, offer
-    return None
+        found += [
+            (helper, offer)
+            for offer in inbox["items"]
+            if offer["request_id"] == request_id and offer["status"] == "open"
+        ]
+    return found
 
 
 async def _relationship(
-    http: httpx.AsyncClient, neighbour: Person, helper: Person
+    http: httpx.AsyncClient, operator: dict[str, str], neighbour: Person, helper: Person
 ) -> dict[str, Any] | None:
-    known = await _send(http, "GET", "/v1/me/relationships", neighbour.headers)
-    for record in known["items"]:
-        if helper.person_id in (record.get("helper_id"), record.get("person_id")):
+    """Trust's record of the pair once it holds the visit and both answers."""
+    path = f"/v1/operator/relationships?person_id={neighbour.person_id}"
+    for record in (await _send(http, "GET", path, operator))["items"]:
+        if str(record["helper_id"]) == helper.person_id and record["both_want_again"]:
             return dict(record)
     return None
 

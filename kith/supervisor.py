@@ -29,7 +29,7 @@ class SupervisorError(RuntimeError):
     """Kith could not start: the message says why and what to do."""
 
 
-@dataclass
+@dataclass(eq=False)  # compared by identity: each is one running process
 class _Child:
     name: str
     process: asyncio.subprocess.Process
@@ -75,7 +75,11 @@ class Supervisor:
             if demo:
                 from kith.demo import run_demo
 
-                await run_demo(self._api_url, operator_token=env["KITH_OPERATOR_TOKEN"])
+                await run_demo(
+                    self._api_url,
+                    operator_token=env["KITH_OPERATOR_TOKEN"],
+                    kafka_bootstrap=env["KITH_KAFKA_BOOTSTRAP"],
+                )
             died = asyncio.ensure_future(self._first_death())
             stopped = asyncio.ensure_future(stop.wait())
             await asyncio.wait({died, stopped}, return_when=asyncio.FIRST_COMPLETED)
@@ -138,6 +142,8 @@ class Supervisor:
     async def _start_services(self, extra_env: dict[str, str]) -> None:
         run_dir = self._state / "run"
         run_dir.mkdir(parents=True, exist_ok=True)
+        # `kith demo` and `kith tail` find the broker here when it is the embedded one.
+        (run_dir / "kafka-bootstrap").write_text(extra_env["KITH_KAFKA_BOOTSTRAP"])
         for name in self._services:
             ready_file = run_dir / f"{name}.ready"
             ready_file.unlink(missing_ok=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from shared.contracts.topics import ALL_TOPICS, Topic
@@ -32,3 +33,26 @@ async def ensure_topics(settings: Settings, topics: tuple[Topic, ...] = ALL_TOPI
         return [topic.name for topic in missing]
     finally:
         await admin.close()
+
+
+async def group_caught_up(bootstrap: str, group_id: str, topic: Topic) -> bool:
+    """Whether ``group_id`` has committed past everything now on ``topic``.
+
+    Lets a client wait until a consumer has seen an event it cannot observe through an API
+    (for example, that matching has applied a relationship before the next request).
+    """
+    # A consumer that only looks at offsets: it never joins the group it inspects.
+    reader = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, group_id=group_id, enable_auto_commit=False
+    )
+    await reader.start()
+    try:
+        partitions = [TopicPartition(topic.name, p) for p in range(topic.partitions)]
+        ends = await reader.end_offsets(partitions)
+        for partition in partitions:
+            committed = await reader.committed(partition)
+            if ends[partition] > 0 and (committed or 0) < ends[partition]:
+                return False
+        return True
+    finally:
+        await reader.stop()

@@ -116,17 +116,38 @@ class Repository:
             row["rules"] = json.loads(row["rules"])
         return row
 
-    async def set_standing(self, person_id: uuid.UUID, suspended: bool, as_of: datetime) -> bool:
-        """Store a person's suspension unless a newer one is held; True when stored."""
+    async def set_standing(
+        self,
+        person_id: uuid.UUID,
+        suspended: bool,
+        approved_skills: dict[str, str],
+        as_of: datetime,
+    ) -> bool:
+        """Store a person's standing unless a newer one is held; True when stored."""
         stored = await self.conn.fetchval(
-            "INSERT INTO standing (person_id, suspended, as_of) VALUES ($1, $2, $3)"
+            "INSERT INTO standing (person_id, suspended, approved_skills, as_of)"
+            " VALUES ($1, $2, $3::jsonb, $4)"
             " ON CONFLICT (person_id) DO UPDATE SET suspended = excluded.suspended,"
-            " as_of = excluded.as_of WHERE standing.as_of <= excluded.as_of RETURNING true",
+            " approved_skills = excluded.approved_skills, as_of = excluded.as_of"
+            " WHERE standing.as_of <= excluded.as_of RETURNING true",
             person_id,
             suspended,
+            json.dumps(approved_skills),
             as_of,
         )
         return bool(stored)
+
+    async def standing(self, person_id: uuid.UUID) -> Row:
+        """Trust's latest word on a person: suspended, and the skills approved until when."""
+        row = await self.conn.fetchrow(
+            "SELECT suspended, approved_skills FROM standing WHERE person_id = $1", person_id
+        )
+        if row is None:
+            return {"suspended": False, "approved_skills": {}}
+        return {
+            "suspended": row["suspended"],
+            "approved_skills": json.loads(row["approved_skills"]),
+        }
 
     async def is_suspended(self, person_id: uuid.UUID) -> bool:
         """Whether trust has suspended this person."""

@@ -30,7 +30,10 @@ async def apply(uow: UnitOfWork, envelope: Envelope[Payload]) -> None:
         elif isinstance(data, RelationshipChanged):
             await _relationship_changed(repo, data, envelope)
         elif isinstance(data, StandingChanged):
-            await repo.set_standing(data.person_id, data.suspended, envelope.occurred_at)
+            approved = {
+                skill.value: until.isoformat() for skill, until in data.approved_skills.items()
+            }
+            await repo.set_standing(data.person_id, data.suspended, approved, envelope.occurred_at)
             await repo.flag_upcoming(data.person_id, data.suspended, envelope.occurred_at)
         # Other types on these topics are not booking's concern.
 

@@ -66,6 +66,22 @@ async def record_vetting_step(
     return {"person_id": person_id, "step": step, "event_id": envelope.event_id}
 
 
+async def person_for_operators(uow: UnitOfWork, person_id: uuid.UUID) -> dict[str, Any]:
+    """Operators: a person's public profile and trust's standing for them."""
+    async with uow.read() as repo:
+        person = await repo.person(person_id)
+        if person is None:
+            raise NotFound("no such person")
+        standing = await repo.standing(person_id)
+    return {
+        "person_id": person_id,
+        "display_name": person["display_name"],
+        "skills": person["skills"],
+        "neighbourhood": person.get("neighbourhood"),
+        "standing": standing,
+    }
+
+
 async def flagged_bookings(uow: UnitOfWork) -> list[dict[str, Any]]:
     """Operators: upcoming bookings of helpers trust has suspended."""
     async with uow.read() as repo:

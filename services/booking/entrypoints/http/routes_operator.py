@@ -21,6 +21,12 @@ async def record_vetting_step(person_id: uuid.UUID, body: VettingBody, ctx: Ctx)
     return await trust.record_vetting_step(ctx.uow, person_id, body.step)
 
 
+@router.get("/people/{person_id}")
+async def person(person_id: uuid.UUID, ctx: Ctx) -> dict[str, Any]:
+    """A person's profile and standing: suspended or not, and the skills approved until when."""
+    return await trust.person_for_operators(ctx.uow, person_id)
+
+
 @router.get("/requests")
 async def requests_by_status(
     ctx: Ctx,
