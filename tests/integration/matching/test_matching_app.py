@@ -21,7 +21,17 @@ from shared.contracts.bookings import OfferDeclined
 from shared.contracts.people import AvailabilityChanged, PersonProfileChanged
 from shared.contracts.requests import HelpRequested, OfferMade, RequestUnmatched
 from shared.contracts.skills import Skill
-from shared.contracts.topics import DEAD_LETTERS, OFFERS, REQUESTS
+from shared.contracts.topics import (
+    AVAILABILITY,
+    BOOKINGS,
+    DEAD_LETTERS,
+    OFFERS,
+    PEOPLE,
+    RELATIONSHIPS,
+    REQUESTS,
+    STANDING,
+    Topic,
+)
 from shared.contracts.trust import RelationshipChanged, RelationshipStage, StandingChanged
 from shared.geo import cell_of, neighbourhood_of
 from shared.messaging import Publisher, read_dead_letter
@@ -295,18 +305,28 @@ async def test_nobody_eligible_is_escalated_at_once(harness: Harness) -> None:
     assert unmatched.tried_helper_ids == []
 
 
+@pytest.mark.parametrize(
+    "topic",
+    [PEOPLE, AVAILABILITY, REQUESTS, BOOKINGS, RELATIONSHIPS, STANDING],
+    ids=lambda topic: topic.name,
+)
 async def test_a_malformed_message_is_dead_lettered_and_the_next_one_matched(
-    harness: Harness,
+    harness: Harness, topic: Topic
 ) -> None:
     place = Place()
-    await add_helper(harness, place)
-    marker = place.neighbourhood.encode()  # same key, so it lands before the request
+    # Keyed like the topic's own messages, so it shares a partition with what follows it.
+    marker = (
+        place.neighbourhood.encode()
+        if topic.partitions == REQUESTS.partitions
+        else uuid.uuid4().bytes.hex().encode()
+    )
     raw = AIOKafkaProducer(bootstrap_servers=harness.bootstrap, enable_idempotence=False)
     await raw.start()
     try:
-        await raw.send_and_wait(REQUESTS.name, b"{not json", key=marker)
+        await raw.send_and_wait(topic.name, b"{not json", key=marker)
     finally:
         await raw.stop()
+    await add_helper(harness, place)
     request = await request_help(harness, place)
 
     [offer] = await harness.events_for(request.data.request_id, 1)
@@ -317,6 +337,6 @@ async def test_a_malformed_message_is_dead_lettered_and_the_next_one_matched(
 
     dead = await eventually(letter, what="the dead letter")
     assert dead.reason.startswith("not JSON")
-    assert dead.topic == REQUESTS.name
+    assert dead.topic == topic.name
     assert dead.value == b"{not json"
     assert dead.consumer == "matching"
