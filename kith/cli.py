@@ -6,10 +6,12 @@ import asyncio
 
 import typer
 
+from kith.bench import app as bench_app
 from kith.supervisor import SERVICES, Supervisor, SupervisorError
 from shared.settings import Settings
 
 app = typer.Typer(help="Kith: neighbourhood help, booked in whole hours.", no_args_is_help=True)
+app.add_typer(bench_app, name="bench")
 
 
 @app.command()
