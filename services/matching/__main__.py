@@ -25,6 +25,8 @@ def main() -> None:
 
     app.task(announce_ready)
     worker: Any = faust.Worker(app, loglevel="warning", quiet=True)
+    # The start-up spinner writes cursor codes into `kith up`'s prefixed log; logs suffice.
+    worker.spinner = None
     try:
         # The worker installs SIGTERM and SIGINT handlers that stop every service cleanly
         # (a final commit included) and then returns.

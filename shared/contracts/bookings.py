@@ -70,3 +70,41 @@ class VisitCompleted(_Visit):
     """The helper checked out: the visit happened."""
 
     TYPE = "visit.completed"
+
+
+class BookingRescheduled(_Visit):
+    """Both sides agreed to move a visit: ``starts_at`` and ``hours`` are the new ones.
+
+    The helper's old hours are freed and the new ones taken in the same transaction.
+    """
+
+    TYPE = "booking.rescheduled"
+
+    previous_starts_at: AwareDatetime
+    previous_hours: Hours
+    proposed_by: Side
+
+
+class VisitNoShow(_Visit):
+    """A visit did not happen because one side was not there; ``absent`` says which."""
+
+    TYPE = "visit.no_show"
+
+    absent: Side
+    reported_by: Side
+
+
+class WelfareCheckRequested(Payload):
+    """A neighbour did not answer the door: operators should check they are well.
+
+    Not a penalty and not a no-show: trust ignores it; operators act on it.
+    """
+
+    TYPE = "welfare.check_requested"
+
+    booking_id: uuid.UUID
+    neighbour_id: uuid.UUID
+    helper_id: uuid.UUID
+    neighbourhood: Neighbourhood
+    starts_at: AwareDatetime
+    note: str | None = Field(default=None, max_length=500)
