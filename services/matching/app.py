@@ -37,13 +37,7 @@ from shared.contracts.topics import (
     Topic,
 )
 from shared.contracts.trust import StandingChanged
-from shared.messaging.dead_letters import (
-    CONSUMER,
-    REASON,
-    SOURCE_OFFSET,
-    SOURCE_PARTITION,
-    SOURCE_TOPIC,
-)
+from shared.messaging.dead_letters import dead_letter_headers
 from shared.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -52,7 +46,6 @@ APP_ID = "kith-matching"
 CONSUMER_NAME = "matching"
 #: The neighbourhood-keyed streams matching reads (co-partitioned: one count, one key).
 NEIGHBOURHOOD_TOPICS: tuple[Topic, ...] = (PEOPLE, AVAILABILITY, RELATIONSHIPS, REQUESTS, BOOKINGS)
-_MAX_REASON = 2000
 _RUNTIME_ATTR = "kith_runtime"
 #: Wait this long before ticking the same round again (its tick may still be in flight).
 _RETICK_S = 5.0
@@ -195,15 +188,14 @@ def _wire(app: faust.App, runtime: Runtime, settings: Settings) -> None:
             offset=message.offset,
             reason=reason,
         )
-        original = [(k, v) for k, v in (message.headers or ()) if not k.startswith("kith-dlq")]
-        headers = [
-            *original,
-            (REASON, reason[:_MAX_REASON].encode()),
-            (SOURCE_TOPIC, message.topic.encode()),
-            (SOURCE_PARTITION, str(message.partition).encode()),
-            (SOURCE_OFFSET, str(message.offset).encode()),
-            (CONSUMER, CONSUMER_NAME.encode()),
-        ]
+        headers = dead_letter_headers(
+            message.headers,
+            topic=message.topic,
+            partition=message.partition,
+            offset=message.offset,
+            reason=reason,
+            consumer=CONSUMER_NAME,
+        )
         sent = await dead_letters.send(key=message.key, value=message.value, headers=headers)
         await sent
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from aiokafka.structs import ConsumerRecord
@@ -30,19 +31,39 @@ class DeadLetter:
     value: bytes | None
 
 
+def dead_letter_headers(
+    original: Sequence[tuple[str, bytes]] | None,
+    *,
+    topic: str,
+    partition: int,
+    offset: int,
+    reason: str,
+    consumer: str,
+) -> Headers:
+    """The original headers plus where the message came from, who refused it, and why."""
+    kept: Headers = [(k, v) for k, v in (original or ()) if not k.startswith("kith-dlq")]
+    return [
+        *kept,
+        (REASON, reason[:_MAX_REASON].encode()),
+        (SOURCE_TOPIC, topic.encode()),
+        (SOURCE_PARTITION, str(partition).encode()),
+        (SOURCE_OFFSET, str(offset).encode()),
+        (CONSUMER, consumer.encode()),
+    ]
+
+
 async def send_to_dead_letters(
     publisher: Publisher, record: ConsumerRecord[bytes, bytes], *, reason: str, consumer: str
 ) -> None:
     """Publish the original message, untouched, with headers saying where it came from and why."""
-    original: Headers = [(k, v) for k, v in (record.headers or ()) if not k.startswith("kith-dlq")]
-    headers: Headers = [
-        *original,
-        (REASON, reason[:_MAX_REASON].encode()),
-        (SOURCE_TOPIC, record.topic.encode()),
-        (SOURCE_PARTITION, str(record.partition).encode()),
-        (SOURCE_OFFSET, str(record.offset).encode()),
-        (CONSUMER, consumer.encode()),
-    ]
+    headers = dead_letter_headers(
+        record.headers,
+        topic=record.topic,
+        partition=record.partition,
+        offset=record.offset,
+        reason=reason,
+        consumer=consumer,
+    )
     await publisher.publish_raw(
         DEAD_LETTERS.name, value=record.value, key=record.key, headers=headers
     )
