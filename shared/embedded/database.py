@@ -13,10 +13,9 @@ import shutil
 import signal
 import subprocess
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
-from shared.embedded.ports import free_port, require_free, wait_for_port
-from shared.embedded.process import spawn, stop
+from shared.embedded.process import LocalServer
 
 
 def _postgres_bin() -> Path:
@@ -33,73 +32,40 @@ POSTGRES_BIN_PATH = _postgres_bin()
 _SERVER_USER = "kith-postgres"
 
 
-class EmbeddedPostgres:
+class EmbeddedPostgres(LocalServer):
     """A PostgreSQL server whose data directory lives in Kith's state folder."""
 
+    what = "the embedded PostgreSQL"
+    # SIGINT is PostgreSQL's fast shutdown: clients are disconnected, data is kept.
+    stop_signal = signal.SIGINT
+    stop_timeout_s = 15.0
+
     def __init__(self, data_dir: Path, *, port: int | None = None) -> None:
+        super().__init__(port=port)
         self.data_dir = data_dir.resolve()
-        self.host = "127.0.0.1"
-        self.port = port or free_port()
-        self._process: subprocess.Popen[bytes] | None = None
-        self._log: IO[bytes] | None = None
 
     @property
     def url(self) -> str:
         """A URL for the server's ``postgres`` database."""
         return f"postgresql://postgres@{self.host}:{self.port}/postgres"
 
-    @property
-    def pid(self) -> int | None:
-        """The postmaster's process id while it runs."""
-        return self._process.pid if self._process else None
-
     def start(self, *, timeout_s: float = 30) -> None:
         """Create the data directory if it is new, then start the server and wait for it."""
-        require_free(self.host, self.port, "the embedded PostgreSQL")
         user = _server_user()
         if not (self.data_dir / "PG_VERSION").exists():
             self._initdb(user)
-        self._log = (self.data_dir.parent / "postgres.log").open("ab")
-        self._process = spawn(
-            [
-                str(POSTGRES_BIN_PATH / "postgres"),
-                "-D",
-                str(self.data_dir),
-                "-h",
-                self.host,
-                "-p",
-                str(self.port),
-                "-k",
-                str(self.data_dir),
-                # A test and demo server: durability across a power cut is not needed.
-                "-c",
-                "fsync=off",
-                "-c",
-                "synchronous_commit=off",
-                "-c",
-                "full_page_writes=off",
-                "-c",
-                "max_connections=200",
-            ],
-            log=self._log,
-            # SIGINT is PostgreSQL's fast shutdown: clients are disconnected, data is kept.
-            on_parent_death=signal.SIGINT,
+        argv = [str(POSTGRES_BIN_PATH / "postgres"), "-D", str(self.data_dir)]
+        argv += ["-h", self.host, "-p", str(self.port), "-k", str(self.data_dir)]
+        # A test and demo server: durability across a power cut is not needed.
+        for option in ("fsync=off", "synchronous_commit=off", "full_page_writes=off"):
+            argv += ["-c", option]
+        argv += ["-c", "max_connections=200"]
+        self._launch(
+            argv,
+            log_path=self.data_dir.parent / "postgres.log",
+            timeout_s=timeout_s,
             as_user=_as_user(user),
         )
-        try:
-            wait_for_port(self.host, self.port, timeout_s=timeout_s)
-        except TimeoutError:
-            self.stop()
-            raise
-
-    def stop(self) -> None:
-        """Fast shutdown: disconnect clients, keep the data."""
-        if self._process is not None:
-            stop(self._process, sig=signal.SIGINT, timeout_s=15)
-            self._process = None
-        if self._log is not None:
-            self._log.close()
-            self._log = None
 
     def _initdb(self, user: str | None) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)

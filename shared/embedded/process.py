@@ -9,6 +9,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO, Any
 
+from shared.embedded.ports import free_port, require_free, wait_for_port
+
 _PR_SET_PDEATHSIG = 1
 
 
@@ -53,3 +55,62 @@ def stop(process: subprocess.Popen[bytes], *, sig: signal.Signals, timeout_s: fl
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait(timeout=5)
+
+
+class LocalServer:
+    """A child process that serves on a loopback port, its output kept in a log file."""
+
+    #: Named in the message when the port is taken.
+    what = "a server"
+    #: The signal that asks this server to stop cleanly, and how long it gets.
+    stop_signal = signal.SIGTERM
+    stop_timeout_s = 5.0
+
+    def __init__(self, *, port: int | None = None) -> None:
+        self.host = "127.0.0.1"
+        self.port = port or free_port()
+        self._process: subprocess.Popen[bytes] | None = None
+        self._log: IO[bytes] | None = None
+
+    @property
+    def pid(self) -> int | None:
+        """The server's process id while it runs."""
+        return self._process.pid if self._process else None
+
+    def _launch(
+        self,
+        argv: Sequence[str],
+        *,
+        log_path: Path | None,
+        timeout_s: float,
+        as_user: dict[str, Any] | None = None,
+    ) -> None:
+        """Start ``argv`` and wait until it accepts connections on the port."""
+        require_free(self.host, self.port, self.what)
+        if log_path is not None:
+            log_path.parent.mkdir(parents=True, exist_ok=True)
+            self._log = log_path.open("ab")
+        self._process = spawn(
+            argv, log=self._log, on_parent_death=self.stop_signal, as_user=as_user
+        )
+        try:
+            wait_for_port(self.host, self.port, timeout_s=timeout_s)
+        except TimeoutError:
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        """Ask the server to stop cleanly; kill it if it does not."""
+        self._end(self.stop_signal, self.stop_timeout_s)
+
+    def kill(self) -> None:
+        """SIGKILL the server, as a crash would."""
+        self._end(signal.SIGKILL, 5)
+
+    def _end(self, sig: signal.Signals, timeout_s: float) -> None:
+        if self._process is not None:
+            stop(self._process, sig=sig, timeout_s=timeout_s)
+            self._process = None
+        if self._log is not None:
+            self._log.close()
+            self._log = None
