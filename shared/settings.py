@@ -91,6 +91,14 @@ class Settings(BaseSettings):
         le=3650,
         description="A skill's approval expires this many days after its latest required step.",
     )
+    vetting_valid_s: int | None = Field(
+        default=None,
+        ge=1,
+        description=(
+            "Overrides vetting_valid_days with a validity in seconds; for tests and demos that "
+            "must watch an approval lapse. Unset in production."
+        ),
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from contextlib import AbstractAsyncContextManager
+from datetime import timedelta
 
 import asyncpg
 import structlog
@@ -12,7 +13,7 @@ import structlog
 from services.trust.adapters.postgres import unit_of_work
 from services.trust.domain.relationship import Rules
 from services.trust.entrypoints.consumer import build_consumer
-from services.trust.entrypoints.sweep import PauseSweep
+from services.trust.entrypoints.sweep import ExpirySweep, PauseSweep
 from services.trust.service_layer.handlers import Policy
 from services.trust.service_layer.ports import TrustUnitOfWork
 from shared.messaging import EventConsumer, Publisher
@@ -25,13 +26,18 @@ MIGRATIONS = "services.trust.migrations"
 
 
 def policy_from(settings: Settings) -> Policy:
-    """The rules trust applies, from settings."""
+    """The rules trust applies, from settings (``vetting_valid_s`` overrides the days)."""
+    valid = (
+        timedelta(days=settings.vetting_valid_days)
+        if settings.vetting_valid_s is None
+        else timedelta(seconds=settings.vetting_valid_s)
+    )
     return Policy(
         rules=Rules(
             regular_after_visits=settings.regular_after_visits,
             pause_after_days=settings.relationship_pause_after_days,
         ),
-        vetting_valid_days=settings.vetting_valid_days,
+        vetting_valid=valid,
     )
 
 
@@ -43,7 +49,8 @@ class TrustService:
         database_url: Trust's database; defaults to ``settings.database_for("trust")``.
         group_id: The consumer group; tests pass a unique one.
         consumer_name: Names the consumer in dead letters and keys its inbox.
-        sweep_every_s: How often the pause sweep runs.
+        sweep_every_s: How often the pause sweep runs (the expiry sweep also wakes at each
+            expiry).
     """
 
     def __init__(
@@ -66,6 +73,7 @@ class TrustService:
         self._consumer: EventConsumer | None = None
         self._relay: OutboxRelay | None = None
         self._sweep: PauseSweep | None = None
+        self._expiry: ExpirySweep | None = None
         self._tasks: list[asyncio.Task[None]] = []
 
     @property
@@ -83,8 +91,15 @@ class TrustService:
         return self._sweep
 
     @property
+    def expiry_sweep(self) -> ExpirySweep:
+        """The vetting expiry sweep (once started)."""
+        if self._expiry is None:
+            raise RuntimeError("trust is not started")
+        return self._expiry
+
+    @property
     def tasks(self) -> list[asyncio.Task[None]]:
-        """The background tasks: relay, consumer and sweep."""
+        """The background tasks: relay, consumer and sweeps."""
         return list(self._tasks)
 
     def unit_of_work(self) -> AbstractAsyncContextManager[TrustUnitOfWork]:
@@ -109,10 +124,12 @@ class TrustService:
         )
         await self._consumer.start()
         self._sweep = PauseSweep(self.unit_of_work, self.policy.rules, every_s=self._sweep_every_s)
+        self._expiry = ExpirySweep(self.unit_of_work, self.policy, every_s=self._sweep_every_s)
         self._tasks = [
             asyncio.create_task(self._relay.run(), name="trust-relay"),
             asyncio.create_task(self._consumer.run(), name="trust-consumer"),
             asyncio.create_task(self._sweep.run(), name="trust-sweep"),
+            asyncio.create_task(self._expiry.run(), name="trust-expiry-sweep"),
         ]
 
     async def ready(self) -> None:
@@ -125,6 +142,8 @@ class TrustService:
         """Stop consuming, finish the batch in hand, and close everything."""
         if self._sweep is not None:
             self._sweep.stop()
+        if self._expiry is not None:
+            self._expiry.stop()
         if self._relay is not None:
             self._relay.stop()
         if self._consumer is not None:
@@ -137,4 +156,5 @@ class TrustService:
             await self._publisher.stop()
         if self._pool is not None:
             await self._pool.close()
-        self._pool = self._publisher = self._consumer = self._relay = self._sweep = None
+        self._pool = self._publisher = self._consumer = self._relay = None
+        self._sweep = self._expiry = None

@@ -11,6 +11,7 @@ from shared.contracts.topics import (
     AVAILABILITY,
     BOOKINGS,
     CHECKINS,
+    CONCERNS,
     OFFERS,
     PEOPLE,
     RELATIONSHIPS,
@@ -40,6 +41,7 @@ EVENTS_BY_TOPIC: dict[Topic, tuple[type[Payload], ...]] = {
     VETTING: (trust.VettingStepRecorded,),
     RELATIONSHIPS: (trust.RelationshipChanged,),
     STANDING: (trust.StandingChanged,),
+    CONCERNS: (trust.ConcernRaised, trust.ConcernResolved),
 }
 
 PAYLOADS: dict[tuple[str, int], type[Payload]] = {

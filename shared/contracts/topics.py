@@ -100,6 +100,13 @@ STANDING = Topic(
     compacted=True,
     description="Each person's suspension and vetted skills, whole on every change.",
 )
+CONCERNS = Topic(
+    "kith.concerns.v1",
+    4,
+    KeyBy.PERSON,
+    private=True,
+    description="Safeguarding concerns raised about a person, and how operators resolved them.",
+)
 DEAD_LETTERS = Topic(
     "kith.deadletter.v1",
     1,
@@ -118,6 +125,7 @@ ALL_TOPICS: tuple[Topic, ...] = (
     VETTING,
     RELATIONSHIPS,
     STANDING,
+    CONCERNS,
     DEAD_LETTERS,
 )
 

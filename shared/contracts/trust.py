@@ -102,3 +102,72 @@ class StandingChanged(Payload):
         default_factory=dict,
         description="Each skill the helper may be offered, with when that approval expires.",
     )
+    # Added later, for operators: absent (zero) in older events, and left out when zero so
+    # that events written before them still read and write back the same.
+    late_cancellations: int = Field(
+        default=0,
+        ge=0,
+        exclude_if=lambda count: count == 0,
+        description="Visits this person cancelled inside the notice window.",
+    )
+    no_shows: int = Field(
+        default=0,
+        ge=0,
+        exclude_if=lambda count: count == 0,
+        description="Visits this person did not turn up to.",
+    )
+
+
+class RaisedBy(StrEnum):
+    """Who raised a safeguarding concern."""
+
+    PERSON = "person"
+    OPERATOR = "operator"
+    PARTNER = "partner"
+
+
+class ConcernOutcome(StrEnum):
+    """How an operator resolved a concern."""
+
+    REINSTATE = "reinstate"
+    REMOVE = "remove"
+
+
+class ConcernRaised(Payload):
+    """Someone raised a safeguarding concern about a person: trust suspends them at once.
+
+    Travels only on the private ``concerns`` stream, keyed by the person it is about.
+    """
+
+    TYPE = "concern.raised"
+
+    concern_id: uuid.UUID
+    about_id: uuid.UUID
+    raised_by_id: uuid.UUID | None = Field(
+        default=None, description="The person who raised it; null for an operator or partner."
+    )
+    raised_by_role: RaisedBy
+    booking_id: uuid.UUID | None = None
+    summary: str = Field(min_length=1, max_length=2000)
+
+    @property
+    def person_id(self) -> uuid.UUID:
+        """The person the concern is about (the stream's key)."""
+        return self.about_id
+
+
+class ConcernResolved(Payload):
+    """An operator resolved a concern: the person is reinstated, or removed for good."""
+
+    TYPE = "concern.resolved"
+
+    concern_id: uuid.UUID
+    about_id: uuid.UUID
+    outcome: ConcernOutcome
+    reason: str = Field(min_length=1, max_length=2000)
+    resolved_by: str = Field(min_length=1, max_length=120)
+
+    @property
+    def person_id(self) -> uuid.UUID:
+        """The person the concern is about (the stream's key)."""
+        return self.about_id

@@ -11,12 +11,13 @@ from typing import Any, cast
 
 import asyncpg
 
+from services.trust.domain.concerns import Concern
 from services.trust.domain.relationship import Relationship, Stage
 from services.trust.domain.standing import Standing
 from services.trust.service_layer.ports import TrustUnitOfWork
 from shared.contracts import Envelope, pair_key
 from shared.contracts.skills import Skill, VettingStep
-from shared.contracts.trust import CheckInSubmitted, SeeAgain
+from shared.contracts.trust import CheckInSubmitted, ConcernOutcome, ConcernRaised, SeeAgain
 from shared.postgres import add_to_outbox, first_delivery
 
 _RELATIONSHIP_COLUMNS = (
@@ -172,8 +173,8 @@ class PostgresUnitOfWork(TrustUnitOfWork):
 
     async def standing(self, person_id: uuid.UUID) -> Standing:
         row = await self._conn.fetchrow(
-            "SELECT suspended, approved_skills::text AS approved FROM people"
-            " WHERE person_id = $1 FOR UPDATE",
+            "SELECT suspended, approved_skills::text AS approved, late_cancellations, no_shows"
+            " FROM people WHERE person_id = $1 FOR UPDATE",
             person_id,
         )
         if row is None:
@@ -182,20 +183,121 @@ class PostgresUnitOfWork(TrustUnitOfWork):
             Skill(skill): datetime.fromisoformat(at)
             for skill, at in json.loads(row["approved"]).items()
         }
-        return Standing(person_id=person_id, suspended=row["suspended"], approved=approved)
+        return Standing(
+            person_id=person_id,
+            suspended=row["suspended"],
+            approved=approved,
+            late_cancellations=row["late_cancellations"],
+            no_shows=row["no_shows"],
+        )
 
     async def save_standing(self, standing: Standing) -> None:
         approved = json.dumps(
             {skill.value: at.isoformat() for skill, at in standing.approved.items()}
         )
         await self._conn.execute(
-            "INSERT INTO people (person_id, suspended, approved_skills) VALUES ($1, $2, $3::jsonb)"
+            "INSERT INTO people (person_id, suspended, approved_skills, late_cancellations,"
+            " no_shows, next_expiry) VALUES ($1, $2, $3::jsonb, $4, $5, $6)"
             " ON CONFLICT (person_id) DO UPDATE SET suspended = $2, approved_skills = $3::jsonb,"
-            " updated_at = now()",
+            " late_cancellations = $4, no_shows = $5, next_expiry = $6, updated_at = now()",
             standing.person_id,
             standing.suspended,
             approved,
+            standing.late_cancellations,
+            standing.no_shows,
+            standing.next_expiry,
         )
+
+    async def relationships_of(self, person_id: uuid.UUID) -> list[Relationship]:
+        rows = await self._conn.fetch(
+            f"SELECT {_RELATIONSHIP_COLUMNS} FROM relationships"
+            " WHERE helper_id = $1 OR neighbour_id = $1 ORDER BY pair_id FOR UPDATE",
+            person_id,
+        )
+        return [_relationship(row) for row in rows]
+
+    async def count_mark(self, booking_id: uuid.UUID, kind: str) -> bool:
+        inserted = await self._conn.fetchval(
+            "INSERT INTO counted_marks (booking_id, kind) VALUES ($1, $2)"
+            " ON CONFLICT DO NOTHING RETURNING true",
+            booking_id,
+            kind,
+        )
+        return bool(inserted)
+
+    async def record_concern(self, concern: ConcernRaised, *, raised_at: datetime) -> bool:
+        inserted = await self._conn.fetchval(
+            "INSERT INTO concerns (concern_id, about_id, raised_by_id, raised_by_role,"
+            " booking_id, summary, raised_at) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+            " ON CONFLICT DO NOTHING RETURNING true",
+            concern.concern_id,
+            concern.about_id,
+            concern.raised_by_id,
+            concern.raised_by_role.value,
+            concern.booking_id,
+            concern.summary,
+            raised_at,
+        )
+        return bool(inserted)
+
+    async def concern(self, concern_id: uuid.UUID) -> Concern | None:
+        row = await self._conn.fetchrow(
+            "SELECT about_id, outcome FROM concerns WHERE concern_id = $1 FOR UPDATE",
+            concern_id,
+        )
+        if row is None:
+            return None
+        outcome = None if row["outcome"] is None else ConcernOutcome(row["outcome"])
+        return Concern(concern_id=concern_id, about_id=row["about_id"], outcome=outcome)
+
+    async def resolve_concern(
+        self,
+        concern_id: uuid.UUID,
+        outcome: ConcernOutcome,
+        *,
+        reason: str,
+        resolved_by: str,
+        resolved_at: datetime,
+    ) -> None:
+        await self._conn.execute(
+            "UPDATE concerns SET outcome = $2, reason = $3, resolved_by = $4, resolved_at = $5"
+            " WHERE concern_id = $1",
+            concern_id,
+            outcome.value,
+            reason,
+            resolved_by,
+            resolved_at,
+        )
+
+    async def suspension(self, person_id: uuid.UUID) -> tuple[int, bool]:
+        row = await self._conn.fetchrow(
+            "SELECT (SELECT count(*) FROM concerns WHERE about_id = $1 AND outcome IS NULL)"
+            " AS open, coalesce((SELECT removed FROM people WHERE person_id = $1), false)"
+            " AS removed",
+            person_id,
+        )
+        assert row is not None  # a SELECT of two scalar subqueries always returns a row
+        return int(row["open"]), bool(row["removed"])
+
+    async def set_removed(self, person_id: uuid.UUID) -> None:
+        await self._conn.execute(
+            "INSERT INTO people (person_id, removed) VALUES ($1, true)"
+            " ON CONFLICT (person_id) DO UPDATE SET removed = true, updated_at = now()",
+            person_id,
+        )
+
+    async def due_expiries(self, now: datetime, limit: int) -> list[uuid.UUID]:
+        rows = await self._conn.fetch(
+            "SELECT person_id FROM people WHERE next_expiry <= $1"
+            " ORDER BY next_expiry LIMIT $2 FOR UPDATE SKIP LOCKED",
+            now,
+            limit,
+        )
+        return [row["person_id"] for row in rows]
+
+    async def next_expiry(self) -> datetime | None:
+        value: datetime | None = await self._conn.fetchval("SELECT min(next_expiry) FROM people")
+        return value
 
     def publish(self, envelope: Envelope[Any]) -> None:
         self.pending.append(envelope)

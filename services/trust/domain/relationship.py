@@ -6,7 +6,7 @@ object when nothing changed), so the rules can be tested without a database or a
 Stages: ``introduced`` (a first booking) → ``first_visit`` (a completed visit) → ``regular``
 (``regular_after_visits`` visits and both latest answers "yes") → ``paused`` (no visit for
 ``pause_after_days``; a new visit resumes) → ``ended`` (either person answered "no" to "see
-again"; terminal).
+again", or an operator removed one of them after a concern; terminal).
 """
 
 from __future__ import annotations
@@ -139,6 +139,25 @@ def cancel(relationship: Relationship, *, by: uuid.UUID) -> Relationship:
             relationship, cancellations_by_neighbour=relationship.cancellations_by_neighbour + 1
         )
     raise ValueError(f"{by} is not one of the pair {relationship.pair_id}")
+
+
+def no_show(relationship: Relationship, *, absent: uuid.UUID) -> Relationship:
+    """Count a visit the person ``absent`` did not turn up to."""
+    if absent == relationship.helper_id:
+        return replace(relationship, no_shows_by_helper=relationship.no_shows_by_helper + 1)
+    if absent == relationship.neighbour_id:
+        return replace(relationship, no_shows_by_neighbour=relationship.no_shows_by_neighbour + 1)
+    raise ValueError(f"{absent} is not one of the pair {relationship.pair_id}")
+
+
+def end(relationship: Relationship) -> Relationship:
+    """End a pair for good (an operator removed one of them after a concern).
+
+    Published like a "not again": ended and unmatchable, with no reason given.
+    """
+    if relationship.stage is Stage.ENDED:
+        return relationship
+    return replace(relationship, stage=Stage.ENDED)
 
 
 def canceller(helper_id: uuid.UUID, neighbour_id: uuid.UUID, side: Side) -> uuid.UUID:

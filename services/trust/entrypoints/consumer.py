@@ -5,12 +5,12 @@ from __future__ import annotations
 from services.trust.service_layer.handlers import InvalidEvent, Policy, handle
 from services.trust.service_layer.ports import UnitOfWorkFactory
 from shared.contracts import Envelope, Payload
-from shared.contracts.topics import BOOKINGS, CHECKINS, PEOPLE, VETTING, Topic
+from shared.contracts.topics import BOOKINGS, CHECKINS, CONCERNS, PEOPLE, VETTING, Topic
 from shared.messaging import Delivery, EventConsumer, Publisher, RejectedEvent
 from shared.settings import Settings
 
 #: The streams trust learns from.
-CONSUMED: tuple[Topic, ...] = (BOOKINGS, CHECKINS, VETTING, PEOPLE)
+CONSUMED: tuple[Topic, ...] = (BOOKINGS, CHECKINS, VETTING, PEOPLE, CONCERNS)
 
 
 def build_consumer(

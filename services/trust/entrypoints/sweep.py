@@ -1,16 +1,21 @@
-"""The periodic sweep that pauses pairs with no recent visit."""
+"""The periodic sweeps: pausing pairs with no recent visit, and lapsing vetting approvals."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import asyncpg
 import structlog
 
 from services.trust.domain.relationship import Rules
-from services.trust.service_layer.handlers import pause_stale
+from services.trust.service_layer.handlers import (
+    Policy,
+    expire_approvals,
+    next_expiry,
+    pause_stale,
+)
 from services.trust.service_layer.ports import UnitOfWorkFactory
 from shared.contracts import utc_now
 
@@ -41,6 +46,47 @@ class PauseSweep:
     async def sweep_once(self, now: datetime | None = None) -> int:
         """Pause what is due at ``now`` (default: the present); return how many were paused."""
         return await pause_stale(self._uow_factory, self._rules, now=now or utc_now())
+
+    def stop(self) -> None:
+        """Return from ``run`` after the sweep in hand."""
+        self._stopping.set()
+
+
+class ExpirySweep:
+    """Republish a person's standing as soon as one of their vetting approvals lapses.
+
+    It wakes at the earliest known expiry, and at least every ``every_s`` seconds so that an
+    approval published while it slept is seen: ``every_s`` is kept below the validity of an
+    approval, so an expiry is never overslept by more than the time of one sweep.
+    """
+
+    def __init__(self, uow_factory: UnitOfWorkFactory, policy: Policy, *, every_s: float) -> None:
+        self._uow_factory = uow_factory
+        self._policy = policy
+        self._every_s = min(every_s, max(policy.vetting_valid.total_seconds() / 2, 0.5))
+        self._stopping = asyncio.Event()
+
+    async def run(self) -> None:
+        """Sweep until ``stop``; a failed sweep is logged and tried again next time."""
+        while not self._stopping.is_set():
+            wait_s = self._every_s
+            try:
+                lapsed = await self.sweep_once()
+                if lapsed:
+                    log.info("vetting approvals lapsed", people=lapsed)
+                upcoming = await next_expiry(self._uow_factory)
+                if upcoming is not None:
+                    # A little after the expiry, so that it has passed when the sweep looks.
+                    due_in = upcoming - utc_now() + timedelta(milliseconds=5)
+                    wait_s = min(wait_s, max(due_in.total_seconds(), 0.05))
+            except (OSError, asyncpg.PostgresError) as error:
+                log.warning("expiry sweep failed", error=repr(error))
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), timeout=wait_s)
+
+    async def sweep_once(self, now: datetime | None = None) -> int:
+        """Republish the standing of people whose approval lapsed by ``now``; return how many."""
+        return await expire_approvals(self._uow_factory, self._policy, now=now or utc_now())
 
     def stop(self) -> None:
         """Return from ``run`` after the sweep in hand."""

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from services.trust.domain import relationship as rel
+from services.trust.domain.concerns import resolution_applies
 from services.trust.domain.relationship import Relationship, Rules
-from services.trust.domain.standing import Standing, approvals
+from services.trust.domain.standing import Standing, approvals, is_suspended
 from services.trust.service_layer.ports import TrustUnitOfWork, UnitOfWorkFactory
 from shared.contracts import Envelope, Payload, pair_key, utc_now
 from shared.contracts.bookings import (
@@ -17,10 +18,14 @@ from shared.contracts.bookings import (
     OfferDeclined,
     VisitCheckedIn,
     VisitCompleted,
+    VisitNoShow,
 )
 from shared.contracts.people import PersonProfileChanged
 from shared.contracts.trust import (
     CheckInSubmitted,
+    ConcernOutcome,
+    ConcernRaised,
+    ConcernResolved,
     RelationshipChanged,
     StandingChanged,
     VettingStepRecorded,
@@ -40,7 +45,7 @@ class Policy:
     """The settings trust's handlers apply."""
 
     rules: Rules
-    vetting_valid_days: int = 365
+    vetting_valid: timedelta = timedelta(days=365)
 
 
 async def handle(
@@ -58,7 +63,13 @@ async def handle(
         elif isinstance(data, VisitCompleted):
             await _visit_completed(uow, envelope, data, policy)
         elif isinstance(data, BookingCancelled):
-            await _booking_cancelled(uow, envelope, data)
+            await _booking_cancelled(uow, envelope, data, policy)
+        elif isinstance(data, VisitNoShow):
+            await _visit_no_show(uow, envelope, data, policy)
+        elif isinstance(data, ConcernRaised):
+            await _concern_raised(uow, envelope, data, policy)
+        elif isinstance(data, ConcernResolved):
+            await _concern_resolved(uow, envelope, data, policy)
         elif isinstance(data, CheckInSubmitted):
             await _checkin_submitted(uow, envelope, data, policy)
         elif isinstance(data, VettingStepRecorded):
@@ -80,6 +91,25 @@ async def pause_stale(uow_factory: UnitOfWorkFactory, rules: Rules, *, now: date
                 uow.publish(Envelope.wrap(relationship_changed(after), producer=PRODUCER))
                 paused += 1
     return paused
+
+
+async def expire_approvals(uow_factory: UnitOfWorkFactory, policy: Policy, *, now: datetime) -> int:
+    """Republish the standing of everyone whose approval lapsed by ``now``; return how many.
+
+    Matching already refuses an approval that ends before a visit; this makes the lapse
+    visible everywhere (operators, booking) and leaves the compacted standing stream true.
+    """
+    async with uow_factory() as uow:
+        due = await uow.due_expiries(now, _SWEEP_BATCH)
+        for person_id in due:
+            await _recompute_standing(uow, None, person_id, policy, now=now)
+    return len(due)
+
+
+async def next_expiry(uow_factory: UnitOfWorkFactory) -> datetime | None:
+    """When the earliest published approval lapses."""
+    async with uow_factory() as uow:
+        return await uow.next_expiry()
 
 
 def relationship_changed(relationship: Relationship) -> RelationshipChanged:
@@ -107,9 +137,15 @@ async def _load_or_introduce(
     if found is not None:
         return found, False
     try:
-        return rel.introduce(helper_id, neighbour_id, neighbourhood), True
+        introduced = rel.introduce(helper_id, neighbour_id, neighbourhood)
     except ValueError as error:
         raise InvalidEvent(str(error)) from error
+    # A visit booked before an operator removed someone may still complete: the pair it
+    # introduces is ended from the start.
+    for person_id in (helper_id, neighbour_id):
+        if (await uow.suspension(person_id))[1]:
+            return rel.end(introduced), True
+    return introduced, True
 
 
 async def _store(
@@ -149,13 +185,63 @@ async def _visit_completed(
 
 
 async def _booking_cancelled(
-    uow: TrustUnitOfWork, envelope: Envelope[Payload], data: BookingCancelled
+    uow: TrustUnitOfWork, envelope: Envelope[Payload], data: BookingCancelled, policy: Policy
 ) -> None:
     before, new = await _load_or_introduce(
         uow, data.helper_id, data.neighbour_id, data.neighbourhood
     )
     by = rel.canceller(data.helper_id, data.neighbour_id, data.cancelled_by)
     await _store(uow, envelope, before, rel.cancel(before, by=by), new=new)
+    if data.late and await uow.count_mark(data.booking_id, "late_cancellation"):
+        await _recompute_standing(uow, envelope, by, policy, late_cancellations=1)
+
+
+async def _visit_no_show(
+    uow: TrustUnitOfWork, envelope: Envelope[Payload], data: VisitNoShow, policy: Policy
+) -> None:
+    if not await uow.count_mark(data.booking_id, "no_show"):
+        return
+    before, new = await _load_or_introduce(
+        uow, data.helper_id, data.neighbour_id, data.neighbourhood
+    )
+    absent = rel.canceller(data.helper_id, data.neighbour_id, data.absent)
+    await _store(uow, envelope, before, rel.no_show(before, absent=absent), new=new)
+    await _recompute_standing(uow, envelope, absent, policy, no_shows=1)
+
+
+async def _concern_raised(
+    uow: TrustUnitOfWork, envelope: Envelope[Payload], data: ConcernRaised, policy: Policy
+) -> None:
+    if data.raised_by_id == data.about_id:
+        raise InvalidEvent("a concern cannot be about the person who raised it")
+    if await uow.record_concern(data, raised_at=envelope.occurred_at):
+        await _recompute_standing(uow, envelope, data.about_id, policy)
+
+
+async def _concern_resolved(
+    uow: TrustUnitOfWork, envelope: Envelope[Payload], data: ConcernResolved, policy: Policy
+) -> None:
+    # Both events are keyed by the person, so a concern is always raised before resolved.
+    concern = await uow.concern(data.concern_id)
+    if concern is None:
+        raise InvalidEvent(f"concern {data.concern_id} was never raised")
+    try:
+        if not resolution_applies(concern, data.about_id):
+            return
+    except ValueError as error:
+        raise InvalidEvent(str(error)) from error
+    await uow.resolve_concern(
+        data.concern_id,
+        data.outcome,
+        reason=data.reason,
+        resolved_by=data.resolved_by,
+        resolved_at=envelope.occurred_at,
+    )
+    if data.outcome is ConcernOutcome.REMOVE:
+        await uow.set_removed(data.about_id)
+        for before in await uow.relationships_of(data.about_id):
+            await _store(uow, envelope, before, rel.end(before), new=False)
+    await _recompute_standing(uow, envelope, data.about_id, policy)
 
 
 async def _checkin_submitted(
@@ -193,20 +279,39 @@ async def _vetting_step_recorded(
 
 
 async def _recompute_standing(
-    uow: TrustUnitOfWork, envelope: Envelope[Payload], person_id: uuid.UUID, policy: Policy
+    uow: TrustUnitOfWork,
+    cause: Envelope[Payload] | None,
+    person_id: uuid.UUID,
+    policy: Policy,
+    *,
+    now: datetime | None = None,
+    late_cancellations: int = 0,
+    no_shows: int = 0,
 ) -> None:
+    """Work out a person's whole standing again; publish it if anything changed."""
     before = await uow.standing(person_id)
-    approved = approvals(
-        await uow.passed_steps(person_id),
-        await uow.offered_skills(person_id),
-        valid_days=policy.vetting_valid_days,
-        now=utc_now(),
+    open_concerns, removed = await uow.suspension(person_id)
+    after = replace(
+        before,
+        suspended=is_suspended(open_concerns=open_concerns, removed=removed),
+        approved=approvals(
+            await uow.passed_steps(person_id),
+            await uow.offered_skills(person_id),
+            valid_for=policy.vetting_valid,
+            now=now or utc_now(),
+        ),
+        late_cancellations=before.late_cancellations + late_cancellations,
+        no_shows=before.no_shows + no_shows,
     )
-    after = replace(before, approved=approved)
-    if dict(after.approved) == dict(before.approved) and after.suspended == before.suspended:
+    if after == before:
         return
     await uow.save_standing(after)
-    uow.publish(envelope.caused(_standing_changed(after), producer=PRODUCER))
+    event = _standing_changed(after)
+    uow.publish(
+        Envelope.wrap(event, producer=PRODUCER)
+        if cause is None
+        else cause.caused(event, producer=PRODUCER)
+    )
 
 
 def _standing_changed(standing: Standing) -> StandingChanged:
@@ -214,4 +319,6 @@ def _standing_changed(standing: Standing) -> StandingChanged:
         person_id=standing.person_id,
         suspended=standing.suspended,
         approved_skills=dict(standing.approved),
+        late_cancellations=standing.late_cancellations,
+        no_shows=standing.no_shows,
     )

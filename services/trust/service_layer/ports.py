@@ -8,11 +8,12 @@ from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Any, Protocol
 
+from services.trust.domain.concerns import Concern
 from services.trust.domain.relationship import Relationship
 from services.trust.domain.standing import Standing
 from shared.contracts import Envelope
 from shared.contracts.skills import Skill, VettingStep
-from shared.contracts.trust import CheckInSubmitted
+from shared.contracts.trust import CheckInSubmitted, ConcernOutcome, ConcernRaised
 
 
 class TrustUnitOfWork(Protocol):
@@ -80,7 +81,51 @@ class TrustUnitOfWork(Protocol):
         ...
 
     async def save_standing(self, standing: Standing) -> None:
-        """Remember the standing about to be published."""
+        """Remember the standing about to be published (and when its next approval lapses)."""
+        ...
+
+    async def relationships_of(self, person_id: uuid.UUID) -> list[Relationship]:
+        """Every pair the person is in, locked until commit."""
+        ...
+
+    async def count_mark(self, booking_id: uuid.UUID, kind: str) -> bool:
+        """Remember that a booking's late cancellation or no-show was counted; False if it was."""
+        ...
+
+    async def record_concern(self, concern: ConcernRaised, *, raised_at: datetime) -> bool:
+        """Keep a concern, open; False if it was already kept."""
+        ...
+
+    async def concern(self, concern_id: uuid.UUID) -> Concern | None:
+        """One concern, locked until commit; None if trust never saw it raised."""
+        ...
+
+    async def resolve_concern(
+        self,
+        concern_id: uuid.UUID,
+        outcome: ConcernOutcome,
+        *,
+        reason: str,
+        resolved_by: str,
+        resolved_at: datetime,
+    ) -> None:
+        """Close a concern with an operator's outcome and reason."""
+        ...
+
+    async def suspension(self, person_id: uuid.UUID) -> tuple[int, bool]:
+        """How many concerns about the person are open, and whether they were removed."""
+        ...
+
+    async def set_removed(self, person_id: uuid.UUID) -> None:
+        """Remember that an operator removed the person (they stay suspended)."""
+        ...
+
+    async def due_expiries(self, now: datetime, limit: int) -> list[uuid.UUID]:
+        """People with an approval that has lapsed by ``now``, locked (others skipped)."""
+        ...
+
+    async def next_expiry(self) -> datetime | None:
+        """When the earliest published approval lapses (None if there is none)."""
         ...
 
     def publish(self, envelope: Envelope[Any]) -> None:

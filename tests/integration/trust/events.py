@@ -7,10 +7,25 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from shared.contracts import Envelope, pair_key
-from shared.contracts.bookings import BookingCancelled, BookingConfirmed, Side, VisitCompleted
+from shared.contracts.bookings import (
+    BookingCancelled,
+    BookingConfirmed,
+    Side,
+    VisitCompleted,
+    VisitNoShow,
+)
 from shared.contracts.people import PersonProfileChanged
 from shared.contracts.skills import Skill, VettingStep
-from shared.contracts.trust import AsAgreed, CheckInSubmitted, SeeAgain, VettingStepRecorded
+from shared.contracts.trust import (
+    AsAgreed,
+    CheckInSubmitted,
+    ConcernOutcome,
+    ConcernRaised,
+    ConcernResolved,
+    RaisedBy,
+    SeeAgain,
+    VettingStepRecorded,
+)
 
 
 def on_the_hour(days_ago: int = 1) -> datetime:
@@ -61,14 +76,20 @@ class Pair:
     def completed(self) -> Envelope[VisitCompleted]:
         return Envelope.wrap(VisitCompleted(**self._visit()), producer="test")
 
-    def cancelled(self, by: Side) -> Envelope[BookingCancelled]:
+    def cancelled(self, by: Side, *, late: bool = False) -> Envelope[BookingCancelled]:
         payload = BookingCancelled(
             cancelled_by=by,
-            late=False,
+            late=late,
             reason="unwell",
             **{**self._visit(), "booking_id": uuid.uuid4()},
         )
         return Envelope.wrap(payload, producer="test")
+
+    def no_show(self, absent: Side) -> Envelope[VisitNoShow]:
+        reporter = Side.NEIGHBOUR if absent is Side.HELPER else Side.HELPER
+        return Envelope.wrap(
+            VisitNoShow(absent=absent, reported_by=reporter, **self._visit()), producer="test"
+        )
 
     def checkin(self, author: uuid.UUID, see_again: SeeAgain) -> Envelope[CheckInSubmitted]:
         about = self.neighbour_id if author == self.helper_id else self.helper_id
@@ -106,5 +127,27 @@ def profile(
         skills=skills,
         travel_radius_km=2,
         weekly_hour_cap=5,
+    )
+    return Envelope.wrap(payload, producer="test")
+
+
+def concern(about_id: uuid.UUID, raised_by_id: uuid.UUID | None = None) -> Envelope[ConcernRaised]:
+    payload = ConcernRaised(
+        concern_id=uuid.uuid4(),
+        about_id=about_id,
+        raised_by_id=raised_by_id,
+        raised_by_role=RaisedBy.OPERATOR if raised_by_id is None else RaisedBy.PERSON,
+        summary="Something about the visit worried me.",
+    )
+    return Envelope.wrap(payload, producer="test")
+
+
+def resolution(raised: ConcernRaised, outcome: ConcernOutcome) -> Envelope[ConcernResolved]:
+    payload = ConcernResolved(
+        concern_id=raised.concern_id,
+        about_id=raised.about_id,
+        outcome=outcome,
+        reason="Spoke to both people.",
+        resolved_by="operator:test",
     )
     return Envelope.wrap(payload, producer="test")

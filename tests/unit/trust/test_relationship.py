@@ -177,3 +177,23 @@ def test_roles_swapped_in_a_later_booking_still_find_the_same_people() -> None:
     r = rel.answer_see_again(r, author_id=r.neighbour_id, answer=SeeAgain.YES, rules=RULES)
     assert r.neighbour_see_again is SeeAgain.YES
     assert r.helper_see_again is None
+
+
+def test_a_no_show_counts_against_the_absent_person() -> None:
+    pair = new_pair()
+    after = rel.no_show(pair, absent=pair.neighbour_id)
+    assert (after.no_shows_by_neighbour, after.no_shows_by_helper) == (1, 0)
+    assert rel.no_show(after, absent=pair.helper_id).no_shows_by_helper == 1
+    with pytest.raises(ValueError, match="is not one of the pair"):
+        rel.no_show(pair, absent=uuid.uuid4())
+
+
+def test_ending_a_pair_makes_it_unmatchable_for_good() -> None:
+    pair = new_pair()
+    ended = rel.end(pair)
+    assert ended.stage is Stage.ENDED
+    assert not ended.matchable
+    assert rel.end(ended) is ended
+    later = rel.complete_visit(ended, at=START, hours=1, rules=RULES)
+    assert later.stage is Stage.ENDED
+    assert later.visits == 1

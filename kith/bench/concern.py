@@ -1,0 +1,396 @@
+"""``kith bench concern``: how soon a safeguarding concern stops a helper being offered work.
+
+Runs ``kith up`` (booking, matching and trust as real processes) against the bench stack.
+For each concern: a neighbour has an open request offered to two vetted helpers around
+them; an operator raises a concern about one helper; the clock runs from the API's 201 to
+matching having consumed trust's ``StandingChanged(suspended=True)`` (its committed offset
+on the standing stream passes that event). The neighbour's next request must then go to
+the other helper only: any offer to the suspended helper is counted in
+``offers_after_suspension``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import random
+import secrets
+import signal
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any, TypeVar
+
+import typer
+
+from kith.bench import app
+from kith.bench.stack import bench_stack
+from shared.settings import Settings
+
+T = TypeVar("T")
+
+_SERVICES = ("booking", "matching", "trust")
+_STEPS = ("identity", "references", "interview", "background_check")
+_EVERY_DAY = [
+    {"weekday": day, "start": "08:00", "end": "20:00"}
+    for day in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+]
+
+
+@dataclass(frozen=True)
+class Figures:
+    """What one run measured."""
+
+    concerns: int
+    latencies_ms: list[float]
+    offers_after_suspension: int
+
+    def summary(self) -> dict[str, Any]:
+        ordered = sorted(self.latencies_ms)
+        return {
+            "benchmark": "concern",
+            "concerns": self.concerns,
+            "p50_ms": round(_percentile(ordered, 50), 1),
+            "p99_ms": round(_percentile(ordered, 99), 1),
+            "max_ms": round(ordered[-1], 1) if ordered else 0.0,
+            "offers_after_suspension": self.offers_after_suspension,
+        }
+
+
+@app.command("concern")
+def concern(
+    concerns: int = typer.Option(20, min=1, max=500, help="Concerns to raise, one at a time."),
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
+) -> None:
+    """Time from a concern's 201 to matching applying the suspension (p50, p99)."""
+    with bench_stack(Settings()) as settings:
+        figures = asyncio.run(run_bench(settings, concerns=concerns))
+    summary = figures.summary()
+    if json_out:
+        typer.echo(json.dumps(summary))
+        return
+    typer.echo(
+        f"{summary['concerns']} concerns: suspension reached matching in "
+        f"p50 {summary['p50_ms']} ms, p99 {summary['p99_ms']} ms (max {summary['max_ms']} ms); "
+        f"offers to a suspended helper afterwards: {summary['offers_after_suspension']}"
+    )
+
+
+async def run_bench(settings: Settings, *, concerns: int, timeout_s: float = 30) -> Figures:
+    """Start Kith against ``settings``' broker and database, and measure ``concerns`` times."""
+    import httpx
+
+    with tempfile.TemporaryDirectory(prefix="kith-bench-concern-") as scratch:
+        async with _kith_up(settings, Path(scratch)) as (api, token):
+            operator = {"Authorization": f"Bearer {token}"}
+            watcher = _StandingWatcher(settings.require_bootstrap())
+            await watcher.start()
+            try:
+                async with httpx.AsyncClient(base_url=api, timeout=10) as http:
+                    corner = (random.uniform(50.5, 51.5), random.uniform(-3.5, -2.5))
+                    streets = [
+                        await _street(http, operator, _grid(corner, index))
+                        for index in range(concerns)
+                    ]
+                    for street in streets:
+                        await _until(
+                            partial(_approved, http, operator, street), timeout_s, "vetting"
+                        )
+                    # Matching learns of people on other streams than booking: let it catch up
+                    # before the first request, or it would find nobody to offer it to.
+                    await _until(
+                        partial(_matching_caught_up, settings.require_bootstrap()),
+                        timeout_s,
+                        "matching to learn of the helpers",
+                    )
+                    latencies: list[float] = []
+                    after = 0
+                    for street in streets:
+                        latency, offered = await _one_concern(
+                            http, operator, watcher, street, timeout_s
+                        )
+                        latencies.append(latency)
+                        after += offered
+            finally:
+                await watcher.stop()
+    return Figures(concerns, latencies, after)
+
+
+@dataclass(frozen=True)
+class _Street:
+    neighbour: dict[str, str]
+    target: dict[str, str]
+    other: dict[str, str]
+
+
+async def _one_concern(
+    http: Any,
+    operator: dict[str, str],
+    watcher: _StandingWatcher,
+    street: _Street,
+    timeout_s: float,
+) -> tuple[float, int]:
+    # An open request around the helper, offered to them: they are live in matching.
+    first = await _ask(http, street.neighbour, day=1)
+    await _until(
+        lambda: _offered(http, [street.target], first), timeout_s, "the first request offered"
+    )
+    body = {"about_id": street.target["person_id"], "summary": "Benchmark concern."}
+    response = await http.post("/v1/operator/concerns", headers=operator, json=body)
+    # The clock starts at the 201: from then on the concern is the platform's to act on.
+    accepted = time.perf_counter()
+    if response.status_code != 201:
+        raise RuntimeError(f"raising a concern answered {response.status_code}: {response.text}")
+    position = await _until(
+        lambda: watcher.suspension_of(street.target["person_id"]), timeout_s, "the suspension"
+    )
+    await _until(lambda: watcher.matching_past(position), timeout_s, "matching to apply it")
+    latency_ms = (time.perf_counter() - accepted) * 1000
+    second = await _ask(http, street.neighbour, day=8)
+    await _until(lambda: _offered(http, [street.other], second), timeout_s, "the next offer")
+    # Both helpers are in one round when both are eligible (cascade width 3).
+    offered = await _offered(http, [street.target], second)
+    return latency_ms, 1 if offered else 0
+
+
+class _StandingWatcher:
+    """Reads the standing stream from now on, and matching's committed offsets on it."""
+
+    def __init__(self, bootstrap: str) -> None:
+        from aiokafka import AIOKafkaConsumer
+
+        from shared.contracts.topics import STANDING
+
+        self._topic = STANDING
+        self._reader = AIOKafkaConsumer(
+            bootstrap_servers=bootstrap, group_id=None, fetch_max_wait_ms=10
+        )
+        # Inspects matching's group without joining it.
+        self._offsets = AIOKafkaConsumer(
+            bootstrap_servers=bootstrap, group_id="kith-matching", enable_auto_commit=False
+        )
+        self._suspended: dict[str, tuple[int, int]] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        from aiokafka import TopicPartition
+
+        await self._reader.start()
+        await self._offsets.start()
+        partitions = [TopicPartition(self._topic.name, p) for p in range(self._topic.partitions)]
+        self._reader.assign(partitions)
+        await self._reader.seek_to_end(*partitions)
+        self._task = asyncio.create_task(self._read())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self._reader.stop()
+        await self._offsets.stop()
+
+    async def _read(self) -> None:
+        from shared.contracts import UndecodableEvent, decode
+        from shared.contracts.trust import StandingChanged
+
+        while True:
+            batch = await self._reader.getmany(timeout_ms=100)
+            for records in batch.values():
+                for record in records:
+                    try:
+                        data = decode(record.value).data
+                    except UndecodableEvent:
+                        continue
+                    if isinstance(data, StandingChanged) and data.suspended:
+                        self._suspended[str(data.person_id)] = (record.partition, record.offset)
+
+    async def suspension_of(self, person_id: str) -> tuple[int, int] | None:
+        """Where trust's suspension of ``person_id`` sits on the stream, once published."""
+        return self._suspended.get(person_id)
+
+    async def matching_past(self, position: tuple[int, int]) -> bool:
+        """Whether matching has committed past the event at ``position``."""
+        from aiokafka import TopicPartition
+
+        partition, offset = position
+        committed = await self._offsets.committed(TopicPartition(self._topic.name, partition))
+        return committed is not None and committed > offset
+
+
+@asynccontextmanager
+async def _kith_up(settings: Settings, state_dir: Path) -> AsyncIterator[tuple[str, str]]:
+    """``kith up`` as a subprocess against the bench stack, as the e2e tests run it."""
+    from shared.embedded import free_port
+
+    port = free_port()
+    token = secrets.token_urlsafe(16)
+    env = {
+        **os.environ,
+        "KITH_KAFKA_BOOTSTRAP": settings.require_bootstrap(),
+        "KITH_DATABASE_URL": settings.database_url or "",
+        "KITH_HTTP_PORT": str(port),
+        "KITH_STATE_DIR": str(state_dir),
+        "KITH_OPERATOR_TOKEN": token,
+    }
+    log_path = state_dir / "kith-up.log"
+    log = log_path.open("wb")
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "kith.cli",
+        "up",
+        "--services",
+        ",".join(_SERVICES),
+        env=env,
+        stdout=log,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    try:
+        ready = [state_dir / "run" / f"{name}.ready" for name in _SERVICES]
+
+        async def all_ready() -> bool:
+            if process.returncode is not None:
+                raise RuntimeError(f"kith up exited: {log_path.read_text()}")
+            return all(path.exists() for path in ready)
+
+        await _until(all_ready, 120, "every service to be ready")
+        yield f"http://127.0.0.1:{port}", token
+    finally:
+        if process.returncode is None:
+            process.send_signal(signal.SIGINT)
+            await asyncio.wait_for(process.wait(), timeout=30)
+        log.close()
+
+
+def _grid(corner: tuple[float, float], index: int) -> tuple[float, float]:
+    """Street ``index``'s centre: streets are 0.1 degrees (over 6 km) apart, so no helper
+    of one street is within reach (3 km) of another street's neighbour."""
+    return corner[0] + 0.1 * (index // 25), corner[1] + 0.1 * (index % 25)
+
+
+async def _street(http: Any, operator: dict[str, str], centre: tuple[float, float]) -> _Street:
+    homes = iter(_homes_in_one_neighbourhood(centre, 3))
+    run = uuid.uuid4().hex[:8]
+
+    async def sign_up(name: str, skills: list[str]) -> dict[str, str]:
+        home = next(homes)
+        body = {
+            "display_name": f"{name} {run}",
+            "email": f"{name.lower()}.{run}@bench.kith.example",
+            "password": "bench-password",
+            "home": {"lat": home[0], "lng": home[1], "address": "1 Bench Street"},
+            "time_zone": "Europe/London",
+            "skills": skills,
+            "travel_radius_km": 3,
+            "weekly_hour_cap": 10,
+            "languages": ["en"],
+        }
+        created = await _send(http, "POST", "/v1/people", {}, body)
+        return {"person_id": created["person_id"], "token": created["token"]}
+
+    helpers = [await sign_up(name, ["shopping"]) for name in ("Target", "Other")]
+    for helper in helpers:
+        await _send(http, "PUT", "/v1/me/availability", _auth(helper), {"rules": _EVERY_DAY})
+        for step in _STEPS:
+            path = f"/v1/operator/people/{helper['person_id']}/vetting-steps"
+            await _send(http, "POST", path, operator, {"step": step})
+    return _Street(await sign_up("Neighbour", []), helpers[0], helpers[1])
+
+
+def _homes_in_one_neighbourhood(
+    centre: tuple[float, float], count: int
+) -> list[tuple[float, float]]:
+    """``count`` homes a few hundred metres apart around ``centre``, all in one neighbourhood
+    cell (matching offers a request to the helpers of its own neighbourhood)."""
+    from shared.geo import neighbourhood_of
+
+    rng = random.Random()
+    while True:
+        homes = [
+            (centre[0] + rng.uniform(-0.002, 0.002), centre[1] + rng.uniform(-0.003, 0.003))
+            for _ in range(count)
+        ]
+        if len({neighbourhood_of(*home) for home in homes}) == 1:
+            return homes
+
+
+async def _approved(http: Any, operator: dict[str, str], street: _Street) -> bool:
+    for helper in (street.target, street.other):
+        person = await _send(
+            http, "GET", f"/v1/operator/people/{helper['person_id']}", operator, None
+        )
+        if "shopping" not in ((person.get("standing") or {}).get("approved_skills") or {}):
+            return False
+    return True
+
+
+async def _ask(http: Any, neighbour: dict[str, str], *, day: int) -> str:
+    from datetime import UTC, datetime, timedelta
+
+    start = (datetime.now(UTC) + timedelta(days=day)).replace(
+        hour=11, minute=0, second=0, microsecond=0
+    )
+    body = {"skill": "shopping", "starts_at": start.isoformat(), "hours": 1}
+    created = await _send(http, "POST", "/v1/requests", _auth(neighbour), body)
+    return str(created["occurrences"][0]["request_id"])
+
+
+async def _offered(http: Any, helpers: list[dict[str, str]], request_id: str) -> bool:
+    for helper in helpers:
+        inbox = await _send(http, "GET", "/v1/offers", _auth(helper), None)
+        if any(offer["request_id"] == request_id for offer in inbox["items"]):
+            return True
+    return False
+
+
+async def _matching_caught_up(bootstrap: str) -> bool:
+    from shared.contracts.topics import AVAILABILITY, PEOPLE, STANDING
+    from shared.messaging import group_caught_up
+
+    for topic in (PEOPLE, AVAILABILITY, STANDING):
+        if not await group_caught_up(bootstrap, "kith-matching", topic):
+            return False
+    return True
+
+
+def _auth(person: dict[str, str]) -> dict[str, str]:
+    return {"Authorization": f"Bearer {person['token']}"}
+
+
+async def _send(
+    http: Any, method: str, path: str, headers: dict[str, str], body: dict[str, Any] | None
+) -> dict[str, Any]:
+    response = await http.request(method, path, headers=headers, json=body)
+    if response.status_code >= 400:
+        raise RuntimeError(f"{method} {path} answered {response.status_code}: {response.text}")
+    found: dict[str, Any] = response.json() if response.content else {}
+    return found
+
+
+async def _until(probe: Callable[[], Awaitable[T | None]], timeout_s: float, what: str) -> T:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        result = await probe()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"gave up after {timeout_s:.0f}s waiting for {what}")
+        await asyncio.sleep(0.01)
+
+
+def _percentile(ordered: list[float], percent: float) -> float:
+    if not ordered:
+        return 0.0
+    if len(ordered) == 1:
+        return ordered[0]
+    return statistics.quantiles(ordered, n=100, method="inclusive")[int(percent) - 1]
