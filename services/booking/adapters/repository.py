@@ -93,18 +93,22 @@ class Repository:
         start: datetime,
         end: datetime,
         hours: list[datetime],
+        exceptions: list[Row] | None = None,
     ) -> None:
-        """Replace a person's rules and their expansion."""
+        """Replace a person's rules, dated exceptions and their expansion."""
         await self.conn.execute(
-            "INSERT INTO availability (person_id, rules, horizon_start, horizon_end, hours)"
-            " VALUES ($1, $2::jsonb, $3, $4, $5) ON CONFLICT (person_id) DO UPDATE SET"
+            "INSERT INTO availability (person_id, rules, horizon_start, horizon_end, hours,"
+            " exceptions) VALUES ($1, $2::jsonb, $3, $4, $5, $6::jsonb)"
+            " ON CONFLICT (person_id) DO UPDATE SET"
             " rules = excluded.rules, horizon_start = excluded.horizon_start,"
-            " horizon_end = excluded.horizon_end, hours = excluded.hours, updated_at = now()",
+            " horizon_end = excluded.horizon_end, hours = excluded.hours,"
+            " exceptions = excluded.exceptions, updated_at = now()",
             person_id,
             json.dumps(rules),
             start,
             end,
             hours,
+            json.dumps(exceptions or []),
         )
 
     async def availability(self, person_id: uuid.UUID) -> Row | None:
@@ -114,7 +118,64 @@ class Repository:
         )
         if row is not None:
             row["rules"] = json.loads(row["rules"])
+            row["exceptions"] = json.loads(row["exceptions"])
         return row
+
+    async def update_person(self, person_id: uuid.UUID, changes: Row) -> None:
+        """Set some columns of a person (names come from the use case, never the caller)."""
+        assignments = ", ".join(
+            f"{column} = ${index}" for index, column in enumerate(changes, start=2)
+        )
+        await self.conn.execute(
+            f"UPDATE people SET {assignments} WHERE person_id = $1", person_id, *changes.values()
+        )
+
+    # -- idempotency -------------------------------------------------------------------
+    async def claim_idempotency_key(
+        self, person_id: uuid.UUID, key: str, route: str, body_digest: bytes
+    ) -> Row | None:
+        """Claim a key for this transaction; the stored first answer when it was used before.
+
+        A concurrent retry with the same key waits here on the primary key until the first
+        transaction ends, then sees its answer (or claims the key if the first rolled back).
+        """
+        inserted = await self.conn.fetchval(
+            "INSERT INTO idempotency_keys (person_id, key, route, body_digest, status, response)"
+            " VALUES ($1, $2, $3, $4, 0, '') ON CONFLICT DO NOTHING RETURNING true",
+            person_id,
+            key,
+            route,
+            body_digest,
+        )
+        if inserted:
+            return None
+        row = await self.conn.fetchrow(
+            "SELECT body_digest, status, response FROM idempotency_keys"
+            " WHERE person_id = $1 AND key = $2 AND route = $3",
+            person_id,
+            key,
+            route,
+        )
+        assert row is not None  # rows are never deleted
+        return {
+            "body_digest": row["body_digest"],
+            "status": row["status"],
+            "response": row["response"],
+        }
+
+    async def save_idempotent_response(
+        self, person_id: uuid.UUID, key: str, route: str, status: int, response: str
+    ) -> None:
+        """Store the answer to a claimed key, in the transaction that made the change."""
+        await self.conn.execute(
+            "UPDATE idempotency_keys SET status = $4, response = $5"
+            " WHERE person_id = $1 AND key = $2 AND route = $3",
+            person_id,
+            key,
+            route,
+            status,
+            response,
+        )
 
     async def set_standing(
         self,
@@ -204,6 +265,24 @@ class Repository:
             limit,
         )
         return [dict(row) for row in rows]
+
+    async def series(self, series_id: uuid.UUID, *, lock: bool = False) -> list[Row]:
+        """Every occurrence of a series, in order, optionally locked."""
+        suffix = " FOR UPDATE" if lock else ""
+        rows = await self.conn.fetch(
+            f"SELECT * FROM requests WHERE series_id = $1 ORDER BY occurrence{suffix}",
+            series_id,
+        )
+        return [dict(row) for row in rows]
+
+    async def move_request(self, request_id: uuid.UUID, starts_at: datetime, hours: int) -> None:
+        """A rescheduled visit moves its request too."""
+        await self.conn.execute(
+            "UPDATE requests SET starts_at = $2, hours = $3 WHERE request_id = $1",
+            request_id,
+            starts_at,
+            hours,
+        )
 
     async def set_request_status(self, request_id: uuid.UUID, status: str) -> None:
         """Move an occurrence to a new status."""
@@ -312,10 +391,12 @@ class Repository:
         )
         return [dict(row) for row in rows]
 
-    async def flagged_bookings(self) -> list[Row]:
-        """Upcoming bookings of suspended helpers."""
+    async def flagged_bookings(self, limit: int, offset: int) -> list[Row]:
+        """Upcoming bookings of suspended helpers, a page at a time."""
         rows = await self.conn.fetch(
-            "SELECT * FROM bookings WHERE flagged ORDER BY starts_at LIMIT 500"
+            "SELECT * FROM bookings WHERE flagged ORDER BY starts_at, seq LIMIT $1 OFFSET $2",
+            limit,
+            offset,
         )
         return [dict(row) for row in rows]
 
@@ -328,6 +409,18 @@ class Repository:
             f"UPDATE bookings SET {assignments} WHERE booking_id = $1",
             booking_id,
             *changes.values(),
+        )
+
+    async def take_helper_hours(
+        self, helper_id: uuid.UUID, booking_id: uuid.UUID, hours: list[datetime]
+    ) -> None:
+        """Take hours for a booking (``helper_hours_no_overlap`` refuses a clash)."""
+        await self.conn.execute(
+            "INSERT INTO helper_hours (helper_id, hour, booking_id)"
+            " SELECT $1, hour, $2 FROM unnest($3::timestamptz[]) AS hour",
+            helper_id,
+            booking_id,
+            hours,
         )
 
     async def free_helper_hours(self, booking_id: uuid.UUID) -> None:
@@ -367,12 +460,23 @@ class Repository:
             *record.values(),
         )
 
-    async def relationships_of(self, person_id: uuid.UUID | None) -> list[Row]:
-        """Every pair record of one person (or all, for ``None``)."""
+    async def relationships_of(
+        self,
+        person_id: uuid.UUID | None,
+        limit: int = 1000,
+        offset: int = 0,
+        *,
+        matchable_only: bool = False,
+    ) -> list[Row]:
+        """A page of the pair records of one person (or all, for ``None``)."""
         rows = await self.conn.fetch(
-            "SELECT * FROM relationships WHERE $1::uuid IS NULL OR helper_id = $1"
-            " OR neighbour_id = $1 ORDER BY last_visit_at DESC NULLS LAST, pair_id LIMIT 1000",
+            "SELECT * FROM relationships WHERE ($1::uuid IS NULL OR helper_id = $1"
+            " OR neighbour_id = $1) AND (matchable OR NOT $4)"
+            " ORDER BY last_visit_at DESC NULLS LAST, pair_id LIMIT $2 OFFSET $3",
             person_id,
+            limit,
+            offset,
+            matchable_only,
         )
         return [dict(row) for row in rows]
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from typing import cast
 
 import asyncpg
@@ -16,6 +18,15 @@ class UnitOfWork:
 
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
+        # The connection of an enclosing ``outer`` transaction in this task, if any.
+        self._current: ContextVar[asyncpg.Connection | None] = ContextVar(
+            f"booking-uow-{uuid.uuid4()}", default=None
+        )
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        """The pool this unit of work draws connections from."""
+        return self._pool
 
     @asynccontextmanager
     async def begin(self) -> AsyncIterator[Repository]:
@@ -23,7 +34,14 @@ class UnitOfWork:
 
         Events written through ``Repository.publish`` go to the outbox in the same
         transaction, so a change is never saved without its event nor the other way round.
+        Inside ``outer`` it is a savepoint of the enclosing transaction instead, so what the
+        outer caller writes (an idempotency record) commits together with the change.
         """
+        current = self._current.get()
+        if current is not None:
+            async with current.transaction():
+                yield Repository(current)
+            return
         async with self._pool.acquire() as conn, conn.transaction():
             # A pool's proxy forwards every call to its connection.
             yield Repository(cast(asyncpg.Connection, conn))
@@ -31,5 +49,20 @@ class UnitOfWork:
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Repository]:
         """A repository for reads that need no transaction."""
+        current = self._current.get()
+        if current is not None:
+            yield Repository(current)
+            return
         async with self._pool.acquire() as conn:
             yield Repository(cast(asyncpg.Connection, conn))
+
+    @asynccontextmanager
+    async def outer(self) -> AsyncIterator[Repository]:
+        """A transaction that every ``begin`` and ``read`` of this task joins until it ends."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            connection = cast(asyncpg.Connection, conn)
+            token = self._current.set(connection)
+            try:
+                yield Repository(connection)
+            finally:
+                self._current.reset(token)

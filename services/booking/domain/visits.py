@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 
 class RequestStatus(StrEnum):
@@ -32,6 +33,8 @@ class BookingStatus(StrEnum):
     CHECKED_IN = "checked_in"
     COMPLETED = "completed"
     CANCELLED = "cancelled"
+    #: One side was not there (``no_show_absent`` says which).
+    NO_SHOW = "no_show"
 
 
 class Repeat(StrEnum):
@@ -50,12 +53,22 @@ def is_on_the_hour(moment: datetime) -> bool:
 
 
 def occurrence_starts(
-    starts_at: datetime, repeat: Repeat | None, occurrences: int
+    starts_at: datetime, repeat: Repeat | None, occurrences: int, time_zone: str = "UTC"
 ) -> list[datetime]:
-    """The start of each occurrence, a fixed number of UTC weeks apart."""
+    """The UTC start of each occurrence, whole weeks apart in ``time_zone``'s wall clock.
+
+    A weekly Tuesday 10:00 in London stays at 10:00 local across a daylight-saving change,
+    so its UTC instant moves by the change. A wall time that falls in a spring gap is
+    taken at the offset before the gap (``fold=0``), an hour later on the wall clock.
+    """
     if repeat is None:
         return [starts_at]
-    return [starts_at + _STEP[repeat] * index for index in range(occurrences)]
+    zone = ZoneInfo(time_zone)
+    wall = starts_at.astimezone(zone).replace(tzinfo=None)
+    return [
+        (wall + _STEP[repeat] * index).replace(tzinfo=zone).astimezone(UTC)
+        for index in range(occurrences)
+    ]
 
 
 def booked_hours(starts_at: datetime, hours: int) -> list[datetime]:
@@ -78,6 +91,16 @@ def address_visible(
     if not is_helper or status not in {BookingStatus.CONFIRMED, BookingStatus.CHECKED_IN}:
         return False
     return now < starts_at <= now + timedelta(seconds=window_s)
+
+
+def may_reschedule(status: str) -> bool:
+    """Only a visit that is still to happen can be moved."""
+    return status == BookingStatus.CONFIRMED
+
+
+def may_report_no_show(status: str, starts_at: datetime, now: datetime) -> bool:
+    """A no-show can be reported once the visit was due to start and before check-in."""
+    return status == BookingStatus.CONFIRMED and starts_at <= now
 
 
 def is_late_cancel(starts_at: datetime, now: datetime, window_s: int) -> bool:

@@ -17,7 +17,10 @@ CREATE TABLE idempotency_keys (
     route        text NOT NULL,
     body_digest  bytea NOT NULL,
     status       integer NOT NULL,
-    response     jsonb NOT NULL,
+    response     text NOT NULL,
     created_at   timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (person_id, key, route)
 );
+
+-- What a person wants helpers to know (steps, hearing, a guide dog): private to booking.
+ALTER TABLE people ADD COLUMN accessibility_notes text;

@@ -16,7 +16,7 @@ from services.booking.domain.credentials import (
     verify_password,
 )
 from services.booking.domain.errors import Conflict, Invalid, NotFound, Unauthorized
-from services.booking.service_layer.commands import SetAvailability, SignUp
+from services.booking.service_layer.commands import SetAvailability, SignUp, UpdateProfile
 from shared import geo
 from shared.contracts import Envelope
 from shared.contracts.people import AvailabilityChanged, PersonProfileChanged
@@ -112,8 +112,53 @@ async def me(uow: UnitOfWork, person_id: uuid.UUID) -> dict[str, Any]:
         "travel_radius_km": person["travel_radius_km"],
         "weekly_hour_cap": person["weekly_hour_cap"],
         "languages": person["languages"],
+        "accessibility_notes": person.get("accessibility_notes"),
         "suspended": person["suspended"],
     }
+
+
+#: Profile fields that travel in ``PersonProfileChanged``; changing any of them publishes.
+_PUBLIC = {"display_name", "skills", "travel_radius_km", "weekly_hour_cap", "languages", "cell"}
+
+
+async def update_profile(uow: UnitOfWork, command: UpdateProfile) -> dict[str, Any]:
+    """Change the caller's own profile; publish the public part when it changed.
+
+    Moving home changes the neighbourhood and cell (derived here, never sent by the caller).
+    """
+    changes: Row = {
+        name: getattr(command, name)
+        for name in (
+            "display_name",
+            "languages",
+            "accessibility_notes",
+            "address",
+            "phone",
+            "time_zone",
+            "travel_radius_km",
+            "weekly_hour_cap",
+        )
+        if getattr(command, name) is not None
+    }
+    if command.skills is not None:
+        changes["skills"] = [str(skill) for skill in command.skills]
+    if (command.lat is None) != (command.lng is None):
+        raise Invalid("home", "send lat and lng together")
+    if command.lat is not None and command.lng is not None:
+        changes["lat"], changes["lng"] = command.lat, command.lng
+        changes["neighbourhood"] = geo.neighbourhood_of(command.lat, command.lng)
+        changes["cell"] = geo.cell_of(command.lat, command.lng)
+    async with uow.begin() as repo:
+        person = await repo.person(command.person_id)
+        if person is None:
+            raise NotFound("no such person")
+        changed = {key: value for key, value in changes.items() if person.get(key) != value}
+        if changed:
+            await repo.update_person(command.person_id, changed)
+            if _PUBLIC & set(changed):
+                event = profile_event({**person, **changed})
+                await repo.publish([Envelope.wrap(event, producer=PRODUCER)])
+    return await me(uow, command.person_id)
 
 
 async def set_availability(
@@ -125,19 +170,23 @@ async def set_availability(
         if person is None:
             raise NotFound("no such person")
         try:
-            expansion = availability.expand(command.rules, person["time_zone"], now)
+            expansion = availability.expand(
+                command.rules, person["time_zone"], now, exceptions=command.exceptions
+            )
         except ValueError as error:
             raise Invalid("rules", str(error)) from error
         rules = [
             {"weekday": str(rule.weekday), "start_hour": rule.start_hour, "end_hour": rule.end_hour}
             for rule in command.rules
         ]
+        exceptions = [_exception_row(item) for item in command.exceptions]
         await repo.set_availability(
             command.person_id,
             rules,
             expansion.horizon_start,
             expansion.horizon_end,
             expansion.hours,
+            exceptions,
         )
         event = AvailabilityChanged(
             person_id=command.person_id,
@@ -148,23 +197,45 @@ async def set_availability(
         )
         await repo.publish([Envelope.wrap(event, producer=PRODUCER)])
     return _availability_view(
-        rules, expansion.horizon_start, expansion.horizon_end, expansion.hours
+        rules, expansion.horizon_start, expansion.horizon_end, expansion.hours, exceptions
     )
 
 
+def _exception_row(item: availability.DatedException) -> Row:
+    if isinstance(item, availability.Away):
+        return {
+            "kind": "away",
+            "first_day": item.first_day.isoformat(),
+            "last_day": item.last_day.isoformat(),
+        }
+    return {
+        "kind": "extra",
+        "day": item.day.isoformat(),
+        "start": f"{item.start_hour:02d}:00",
+        "end": f"{item.end_hour:02d}:00",
+    }
+
+
 async def get_availability(uow: UnitOfWork, person_id: uuid.UUID) -> dict[str, Any]:
-    """The caller's rules and the hours they expand to."""
+    """The caller's rules, dated exceptions and the hours they expand to."""
     async with uow.read() as repo:
         row = await repo.availability(person_id)
     if row is None:
-        return _availability_view([], None, None, [])
-    return _availability_view(row["rules"], row["horizon_start"], row["horizon_end"], row["hours"])
+        return _availability_view([], None, None, [], [])
+    return _availability_view(
+        row["rules"], row["horizon_start"], row["horizon_end"], row["hours"], row["exceptions"]
+    )
 
 
 def _availability_view(
-    rules: list[Row], start: datetime | None, end: datetime | None, hours: list[datetime]
+    rules: list[Row],
+    start: datetime | None,
+    end: datetime | None,
+    hours: list[datetime],
+    exceptions: list[Row],
 ) -> dict[str, Any]:
     return {
+        "exceptions": exceptions,
         "rules": [
             {
                 "weekday": rule["weekday"],

@@ -6,23 +6,32 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+import asyncpg
+
 from services.booking.adapters.repository import Repository, Row
 from services.booking.adapters.unit_of_work import UnitOfWork
-from services.booking.domain.errors import Conflict, NotFound
+from services.booking.domain.errors import Conflict, Invalid, NotFound
 from services.booking.domain.visits import (
     BookingStatus,
     RequestStatus,
     address_visible,
+    booked_hours,
     is_late_cancel,
+    is_on_the_hour,
+    may_report_no_show,
+    may_reschedule,
 )
 from services.booking.service_layer.commands import SubmitCheckIn
 from services.booking.service_layer.requests import help_requested
 from shared.contracts import Envelope
 from shared.contracts.bookings import (
     BookingCancelled,
+    BookingRescheduled,
     Side,
     VisitCheckedIn,
     VisitCompleted,
+    VisitNoShow,
+    WelfareCheckRequested,
 )
 from shared.contracts.trust import CheckInSubmitted
 from shared.settings import Settings
@@ -63,6 +72,16 @@ def booking_view(row: Row, viewer: uuid.UUID, names: dict[uuid.UUID, str]) -> di
         "completed_at": row["completed_at"],
         "cancelled_at": row["cancelled_at"],
         "late_cancel": row["late_cancel"],
+        "proposed_reschedule": (
+            {
+                "starts_at": row["proposed_starts_at"],
+                "hours": row["proposed_hours"],
+                "proposed_by": row["proposed_by"],
+            }
+            if row.get("proposed_starts_at") is not None
+            else None
+        ),
+        "no_show_absent": row.get("no_show_absent"),
     }
 
 
@@ -107,6 +126,7 @@ async def my_booking(
             if neighbour is not None:
                 view["neighbour"]["address"] = neighbour["address"]
                 view["neighbour"]["phone"] = neighbour["phone"]
+                view["neighbour"]["accessibility_notes"] = neighbour.get("accessibility_notes")
     return view
 
 
@@ -231,3 +251,156 @@ async def submit_check_in(uow: UnitOfWork, command: SubmitCheckIn) -> dict[str, 
         )
         await repo.publish([Envelope.wrap(event, producer=PRODUCER)])
     return {"checkin_id": checkin_id, "booking_id": command.booking_id}
+
+
+def _side(row: Row, person_id: uuid.UUID) -> Side:
+    return Side.HELPER if row["helper_id"] == person_id else Side.NEIGHBOUR
+
+
+async def propose_reschedule(
+    uow: UnitOfWork,
+    person_id: uuid.UUID,
+    booking_id: uuid.UUID,
+    starts_at: datetime,
+    hours: int | None,
+    now: datetime,
+) -> dict[str, Any]:
+    """Either side proposes a new time; it takes effect only when the other confirms.
+
+    A new proposal replaces a pending one. Nothing moves yet, so no event is published.
+    """
+    if not is_on_the_hour(starts_at):
+        raise Invalid("starts_at", "must be on the hour (minutes and seconds zero)")
+    if starts_at <= now:
+        raise Invalid("starts_at", "must be in the future")
+    async with uow.begin() as repo:
+        row = await _mine(repo, person_id, booking_id)
+        if not may_reschedule(row["status"]):
+            raise Conflict(f"this booking is {row['status']}: it can no longer be moved")
+        new_hours = hours if hours is not None else row["hours"]
+        if starts_at == row["starts_at"] and new_hours == row["hours"]:
+            raise Invalid("starts_at", "is the booking's current time")
+        side = _side(row, person_id)
+        await repo.update_booking(
+            booking_id,
+            proposed_starts_at=starts_at,
+            proposed_hours=new_hours,
+            proposed_by=side.value,
+        )
+    return {
+        "booking_id": booking_id,
+        "proposed_reschedule": {
+            "starts_at": starts_at,
+            "hours": new_hours,
+            "proposed_by": side,
+        },
+    }
+
+
+async def confirm_reschedule(
+    uow: UnitOfWork, person_id: uuid.UUID, booking_id: uuid.UUID, now: datetime
+) -> dict[str, Any]:
+    """The other side confirms a proposed move: the helper's hours move atomically.
+
+    Lock the booking, then free its old helper-hours and take the new ones in the same
+    transaction: ``helper_hours_no_overlap`` refuses a move onto another booking of the
+    helper (a 409, and nothing has moved), whatever races alongside.
+    """
+    try:
+        async with uow.begin() as repo:
+            row = await _mine(repo, person_id, booking_id)
+            if row["proposed_starts_at"] is None:
+                raise Conflict("there is no proposed new time to confirm")
+            if row["proposed_by"] == _side(row, person_id).value:
+                raise Conflict("the other side confirms a move you proposed")
+            if not may_reschedule(row["status"]):
+                raise Conflict(f"this booking is {row['status']}: it can no longer be moved")
+            if row["proposed_starts_at"] <= now:
+                raise Conflict("the proposed time has passed: propose another")
+            starts_at, hours = row["proposed_starts_at"], row["proposed_hours"]
+            await repo.free_helper_hours(booking_id)
+            await repo.take_helper_hours(
+                row["helper_id"], booking_id, booked_hours(starts_at, hours)
+            )
+            await repo.update_booking(
+                booking_id,
+                starts_at=starts_at,
+                hours=hours,
+                proposed_starts_at=None,
+                proposed_hours=None,
+                proposed_by=None,
+            )
+            await repo.move_request(row["request_id"], starts_at, hours)
+            event = BookingRescheduled(
+                **{**_visit(row), "starts_at": starts_at, "hours": hours},
+                previous_starts_at=row["starts_at"],
+                previous_hours=row["hours"],
+                proposed_by=Side(row["proposed_by"]),
+            )
+            await repo.publish([Envelope.wrap(event, producer=PRODUCER)])
+    except asyncpg.UniqueViolationError as error:
+        raise Conflict("the new time overlaps another booking of the helper") from error
+    return {
+        "booking_id": booking_id,
+        "starts_at": starts_at,
+        "hours": hours,
+        "status": row["status"],
+    }
+
+
+async def decline_reschedule(
+    uow: UnitOfWork, person_id: uuid.UUID, booking_id: uuid.UUID
+) -> dict[str, Any]:
+    """Either side drops a pending proposal (the proposer withdraws, the other says no)."""
+    async with uow.begin() as repo:
+        row = await _mine(repo, person_id, booking_id)
+        if row["proposed_starts_at"] is None:
+            raise Conflict("there is no proposed new time")
+        await repo.update_booking(
+            booking_id, proposed_starts_at=None, proposed_hours=None, proposed_by=None
+        )
+    return {"booking_id": booking_id, "proposed_reschedule": None}
+
+
+async def report_no_show(
+    uow: UnitOfWork, person_id: uuid.UUID, booking_id: uuid.UUID, note: str | None, now: datetime
+) -> dict[str, Any]:
+    """Either side says the other was not there, once the visit was due to start.
+
+    A helper not turning up is a ``visit.no_show`` (absent: helper). A neighbour who does
+    not answer the door may be unwell: that raises ``welfare.check_requested`` for
+    operators and is deliberately *not* published as a no-show, so no one is penalised.
+    """
+    async with uow.begin() as repo:
+        row = await _mine(repo, person_id, booking_id)
+        if row["status"] == BookingStatus.NO_SHOW:
+            return {
+                "booking_id": booking_id,
+                "status": row["status"],
+                "absent": row["no_show_absent"],
+            }
+        if not may_report_no_show(row["status"], row["starts_at"], now):
+            raise Conflict("a no-show can be reported once a confirmed visit was due to start")
+        reporter = _side(row, person_id)
+        absent = Side.NEIGHBOUR if reporter is Side.HELPER else Side.HELPER
+        await repo.update_booking(
+            booking_id,
+            status=BookingStatus.NO_SHOW.value,
+            no_show_absent=absent.value,
+            no_show_reported_by=reporter.value,
+        )
+        await repo.free_helper_hours(booking_id)
+        event: VisitNoShow | WelfareCheckRequested
+        if absent is Side.NEIGHBOUR:
+            event = WelfareCheckRequested(
+                booking_id=booking_id,
+                neighbour_id=row["neighbour_id"],
+                helper_id=row["helper_id"],
+                neighbourhood=row["neighbourhood"],
+                starts_at=row["starts_at"],
+                note=note,
+            )
+        else:
+            event = VisitNoShow(**_visit(row), absent=absent, reported_by=reporter)
+        await repo.publish([Envelope.wrap(event, producer=PRODUCER)])
+    return {"booking_id": booking_id, "status": BookingStatus.NO_SHOW, "absent": absent}

@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from services.booking.domain.availability import WeeklyRule
+from services.booking.domain.availability import DatedException, WeeklyRule
 from services.booking.domain.visits import Repeat
 from shared.contracts.skills import Skill
 from shared.contracts.trust import AsAgreed, SeeAgain
@@ -36,6 +36,25 @@ class SetAvailability:
 
     person_id: uuid.UUID
     rules: list[WeeklyRule]
+    exceptions: list[DatedException] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateProfile:
+    """Change some of a person's own profile fields; ``None`` leaves a field as it is."""
+
+    person_id: uuid.UUID
+    display_name: str | None = None
+    languages: list[str] | None = None
+    accessibility_notes: str | None = None
+    lat: float | None = None
+    lng: float | None = None
+    address: str | None = None
+    phone: str | None = None
+    time_zone: str | None = None
+    skills: list[Skill] | None = None
+    travel_radius_km: float | None = None
+    weekly_hour_cap: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,12 +27,15 @@ async def ask_for_help(uow: UnitOfWork, command: AskForHelp, now: datetime) -> d
     if command.preferred_helper_id == command.neighbour_id:
         raise Invalid("preferred_helper_id", "cannot be yourself")
     series_id = uuid.uuid4()
-    starts = occurrence_starts(command.starts_at, command.repeat, command.occurrences)
     correlation = uuid.uuid4()
     async with uow.begin() as repo:
         neighbour = await repo.person(command.neighbour_id)
         if neighbour is None:
             raise NotFound("no such person")
+        # Repeats keep the neighbour's wall-clock time across daylight-saving changes.
+        starts = occurrence_starts(
+            command.starts_at, command.repeat, command.occurrences, neighbour["time_zone"]
+        )
         rows: list[Row] = [
             {
                 "request_id": uuid.uuid4(),
@@ -138,6 +141,39 @@ async def cancel_request(
         event = HelpRequestCancelled(request_id=request_id, neighbourhood=row["neighbourhood"])
         await repo.publish([Envelope.wrap(event, producer=PRODUCER)])
     return {"request_id": request_id, "status": RequestStatus.CANCELLED}
+
+
+async def cancel_series(
+    uow: UnitOfWork, neighbour_id: uuid.UUID, series_id: uuid.UUID
+) -> dict[str, Any]:
+    """Withdraw every still-open occurrence of a series; booked ones are left to cancel."""
+    async with uow.begin() as repo:
+        rows = await repo.series(series_id, lock=True)
+        if not rows or rows[0]["neighbour_id"] != neighbour_id:
+            raise NotFound("no such series")
+        events: list[Envelope[HelpRequestCancelled]] = []
+        for row in rows:
+            if row["status"] in {RequestStatus.OPEN, RequestStatus.UNMATCHED}:
+                await repo.set_request_status(row["request_id"], RequestStatus.CANCELLED)
+                await repo.withdraw_open_offers(row["request_id"])
+                row["status"] = RequestStatus.CANCELLED.value
+                event = HelpRequestCancelled(
+                    request_id=row["request_id"], neighbourhood=row["neighbourhood"]
+                )
+                events.append(Envelope.wrap(event, producer=PRODUCER))
+        if events:
+            await repo.publish(events)
+    return {
+        "series_id": series_id,
+        "occurrences": [
+            {
+                "request_id": row["request_id"],
+                "starts_at": row["starts_at"],
+                "status": row["status"],
+            }
+            for row in rows
+        ],
+    }
 
 
 async def waiting_list(

@@ -14,11 +14,13 @@ from shared.contracts.trust import VettingStepRecorded
 PRODUCER = "booking"
 
 
-async def my_relationships(uow: UnitOfWork, person_id: uuid.UUID) -> list[dict[str, Any]]:
-    """The people I have met. A pair that is no longer matchable is left out, never
-    explained, so nobody learns that the other person said "not again"."""
+async def my_relationships(
+    uow: UnitOfWork, person_id: uuid.UUID, limit: int, offset: int
+) -> list[dict[str, Any]]:
+    """A page of the people I have met. A pair that is no longer matchable is left out,
+    never explained, so nobody learns that the other person said "not again"."""
     async with uow.read() as repo:
-        rows = [row for row in await repo.relationships_of(person_id) if row["matchable"]]
+        rows = await repo.relationships_of(person_id, limit, offset, matchable_only=True)
         others = [
             row["neighbour_id"] if row["helper_id"] == person_id else row["helper_id"]
             for row in rows
@@ -38,10 +40,12 @@ async def my_relationships(uow: UnitOfWork, person_id: uuid.UUID) -> list[dict[s
     ]
 
 
-async def all_relationships(uow: UnitOfWork, person_id: uuid.UUID | None) -> list[dict[str, Any]]:
-    """Operators: trust's full pair records."""
+async def all_relationships(
+    uow: UnitOfWork, person_id: uuid.UUID | None, limit: int, offset: int
+) -> list[dict[str, Any]]:
+    """Operators: a page of trust's full pair records."""
     async with uow.read() as repo:
-        rows = await repo.relationships_of(person_id)
+        rows = await repo.relationships_of(person_id, limit, offset)
     for row in rows:
         row.pop("as_of", None)
     return rows
@@ -82,7 +86,7 @@ async def person_for_operators(uow: UnitOfWork, person_id: uuid.UUID) -> dict[st
     }
 
 
-async def flagged_bookings(uow: UnitOfWork) -> list[dict[str, Any]]:
-    """Operators: upcoming bookings of helpers trust has suspended."""
+async def flagged_bookings(uow: UnitOfWork, limit: int, offset: int) -> list[dict[str, Any]]:
+    """Operators: a page of upcoming bookings of helpers trust has suspended."""
     async with uow.read() as repo:
-        return await repo.flagged_bookings()
+        return await repo.flagged_bookings(limit, offset)

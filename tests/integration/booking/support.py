@@ -11,7 +11,10 @@ from typing import Any
 import httpx
 from aiokafka import AIOKafkaConsumer
 
+from services.booking.adapters.unit_of_work import UnitOfWork
+from services.booking.service_layer import events
 from shared.contracts import Envelope, Payload, UndecodableEvent, decode
+from shared.contracts.requests import OfferMade, Reason, ReasonCode
 from tests.support import eventually
 
 
@@ -99,3 +102,61 @@ class TopicReader:
             return next((record for record in self.raw if match(record)), None)
 
         return await eventually(probe, timeout_s=20, what=what)
+
+
+async def ask(
+    client: httpx.AsyncClient,
+    headers: dict[str, str],
+    starts_at: datetime,
+    hours: int = 2,
+    **extra: Any,
+) -> dict[str, Any]:
+    """Ask for help through the API; the created series."""
+    response = await client.post(
+        "/v1/requests",
+        headers=headers,
+        json={"skill": "shopping", "starts_at": starts_at.isoformat(), "hours": hours, **extra},
+    )
+    assert response.status_code == 201, response.text
+    created: dict[str, Any] = response.json()
+    return created
+
+
+async def seed_offer(uow: UnitOfWork, request_id: str, helper_id: str) -> str:
+    """Apply matching's offer through booking's own consumer path (no broker round trip)."""
+    async with uow.read() as repo:
+        request = await repo.request(uuid.UUID(request_id))
+    assert request is not None
+    offer = OfferMade(
+        offer_id=uuid.uuid4(),
+        request_id=request["request_id"],
+        helper_id=uuid.UUID(helper_id),
+        neighbour_id=request["neighbour_id"],
+        neighbourhood=request["neighbourhood"],
+        skill=request["skill"],
+        starts_at=request["starts_at"],
+        hours=request["hours"],
+        round=1,
+        expires_at=datetime.now(UTC) + timedelta(minutes=15),
+        reasons=[Reason(code=ReasonCode.NEARBY, text="Lives nearby")],
+    )
+    await events.apply(uow, Envelope.wrap(offer, producer="matching"))
+    return str(offer.offer_id)
+
+
+async def booked(
+    client: httpx.AsyncClient,
+    uow: UnitOfWork,
+    neighbour: dict[str, str],
+    helper_id: str,
+    helper: dict[str, str],
+    starts_at: datetime,
+    hours: int = 2,
+) -> str:
+    """A confirmed booking of a new request; its id."""
+    series = await ask(client, neighbour, starts_at, hours)
+    offer_id = await seed_offer(uow, series["occurrences"][0]["request_id"], helper_id)
+    response = await client.post(f"/v1/offers/{offer_id}/accept", headers=helper)
+    assert response.status_code == 201, response.text
+    booking_id: str = response.json()["booking_id"]
+    return booking_id

@@ -53,7 +53,7 @@ def test_late_cancel_is_inside_the_window() -> None:
 
 def test_occurrences_repeat_weekly_or_fortnightly() -> None:
     assert occurrence_starts(NOW, None, 5) == [NOW]
-    assert occurrence_starts(NOW, Repeat.FORTNIGHT, 3) == [
+    assert occurrence_starts(NOW, Repeat.FORTNIGHT, 3, "Europe/London") == [
         NOW,
         NOW + timedelta(weeks=2),
         NOW + timedelta(weeks=4),

@@ -5,9 +5,14 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from services.booking.adapters.unit_of_work import UnitOfWork
-from services.booking.entrypoints.http import routes_operator, routes_people, routes_visits
+from services.booking.entrypoints.http import (
+    routes_concerns,
+    routes_operator,
+    routes_people,
+    routes_visits,
+)
 from services.booking.entrypoints.http.dependencies import Context
-from services.booking.entrypoints.http.problems import install_problem_handlers
+from services.booking.entrypoints.http.problems import PROBLEM_RESPONSES, install_problem_handlers
 from shared.settings import Settings
 
 
@@ -17,12 +22,14 @@ def create_app(uow: UnitOfWork, settings: Settings) -> FastAPI:
         title="Kith booking",
         version="1.0.0",
         description="Neighbourhood help, booked in whole hours. Errors are RFC 9457 problems.",
+        responses=PROBLEM_RESPONSES,
     )
     app.state.context = Context(uow=uow, settings=settings)
     install_problem_handlers(app)
     app.include_router(routes_people.router)
     app.include_router(routes_visits.router)
     app.include_router(routes_operator.router)
+    app.include_router(routes_concerns.router)
 
     @app.get("/health", tags=["health"])
     async def health() -> dict[str, str]:

@@ -13,6 +13,43 @@ from services.booking.domain.errors import BookingProblem, Invalid
 
 MEDIA_TYPE = "application/problem+json"
 
+#: The JSON schema of every error body, for the OpenAPI document.
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["field", "reason"],
+                "properties": {"field": {"type": "string"}, "reason": {"type": "string"}},
+            },
+        },
+    },
+}
+
+#: Documented on every operation: each error is an RFC 9457 problem.
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {
+        "description": description,
+        "content": {MEDIA_TYPE: {"schema": PROBLEM_SCHEMA}},
+    }
+    for status, description in (
+        (400, "Bad request"),
+        (401, "No valid bearer token"),
+        (403, "Not allowed for this role"),
+        (404, "Not found, or not yours"),
+        (405, "Method not allowed"),
+        (409, "Conflicts with the current state"),
+        (422, "A field breaks a rule; `errors` names each field and why"),
+    )
+}
+
 
 def problem(
     status: int, title: str, detail: str, errors: list[dict[str, str]] | None = None

@@ -5,20 +5,40 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request, Response
 
 from services.booking.domain.visits import RequestStatus
 from services.booking.entrypoints.http.dependencies import Ctx, Operator
+from services.booking.entrypoints.http.idempotency import OPERATORS, IdempotencyKey, idempotent
 from services.booking.entrypoints.http.schemas import VettingBody
 from services.booking.service_layer import requests, trust
+from services.booking.service_layer.pages import offset_page
 
 router = APIRouter(prefix="/v1/operator", tags=["operators"], dependencies=[Operator])
 
 
-@router.post("/people/{person_id}/vetting-steps", status_code=201)
-async def record_vetting_step(person_id: uuid.UUID, body: VettingBody, ctx: Ctx) -> dict[str, Any]:
+Limit = Annotated[int, Query(ge=1, le=200)]
+Offset = Annotated[int, Query(ge=0, le=1_000_000)]
+
+
+@router.post("/people/{person_id}/vetting-steps", status_code=201, response_model=None)
+async def record_vetting_step(
+    person_id: uuid.UUID,
+    body: VettingBody,
+    ctx: Ctx,
+    request: Request,
+    key: IdempotencyKey = None,
+) -> Response:
     """Record that a helper passed a vetting step."""
-    return await trust.record_vetting_step(ctx.uow, person_id, body.step)
+    return await idempotent(
+        ctx,
+        request,
+        OPERATORS,
+        key,
+        body,
+        201,
+        lambda: trust.record_vetting_step(ctx.uow, person_id, body.step),
+    )
 
 
 @router.get("/people/{person_id}")
@@ -31,20 +51,24 @@ async def person(person_id: uuid.UUID, ctx: Ctx) -> dict[str, Any]:
 async def requests_by_status(
     ctx: Ctx,
     status: RequestStatus = RequestStatus.UNMATCHED,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: str | None = None,
+    limit: Limit = 50,
+    cursor: Annotated[str | None, Query(max_length=20)] = None,
 ) -> dict[str, Any]:
     """The waiting list: requests in a status (unmatched by default), oldest first."""
     return await requests.waiting_list(ctx.uow, status.value, limit, cursor)
 
 
 @router.get("/relationships")
-async def relationships(ctx: Ctx, person_id: uuid.UUID | None = None) -> dict[str, Any]:
-    """Trust's full pair records, of one person or of everyone."""
-    return {"items": await trust.all_relationships(ctx.uow, person_id)}
+async def relationships(
+    ctx: Ctx, person_id: uuid.UUID | None = None, limit: Limit = 50, offset: Offset = 0
+) -> dict[str, Any]:
+    """Trust's full pair records, of one person or of everyone, a page at a time."""
+    items = await trust.all_relationships(ctx.uow, person_id, limit + 1, offset)
+    return offset_page(items, limit, offset)
 
 
 @router.get("/bookings/flagged")
-async def flagged_bookings(ctx: Ctx) -> dict[str, Any]:
-    """Upcoming bookings of helpers trust has suspended."""
-    return {"items": await trust.flagged_bookings(ctx.uow)}
+async def flagged_bookings(ctx: Ctx, limit: Limit = 50, offset: Offset = 0) -> dict[str, Any]:
+    """Upcoming bookings of helpers trust has suspended, a page at a time."""
+    items = await trust.flagged_bookings(ctx.uow, limit + 1, offset)
+    return offset_page(items, limit, offset)

@@ -2,48 +2,71 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query, Request, Response
 
-from services.booking.domain.availability import WeeklyRule
+from services.booking.domain.availability import Away, DatedException, ExtraHours, WeeklyRule
 from services.booking.entrypoints.http.dependencies import Ctx, Me
-from services.booking.entrypoints.http.schemas import AvailabilityBody, SignInBody, SignUpBody
+from services.booking.entrypoints.http.idempotency import ANONYMOUS, IdempotencyKey, idempotent
+from services.booking.entrypoints.http.schemas import (
+    AvailabilityBody,
+    AwayBody,
+    ProfilePatch,
+    SignInBody,
+    SignUpBody,
+)
 from services.booking.service_layer import accounts, trust
-from services.booking.service_layer.commands import SetAvailability, SignUp
+from services.booking.service_layer.commands import SetAvailability, SignUp, UpdateProfile
+from services.booking.service_layer.pages import offset_page
 from shared.contracts import utc_now
 
 router = APIRouter(prefix="/v1", tags=["people"])
 
+Limit = Annotated[int, Query(ge=1, le=200)]
+Offset = Annotated[int, Query(ge=0, le=1_000_000)]
 
-@router.post("/people", status_code=201)
-async def sign_up(body: SignUpBody, ctx: Ctx) -> dict[str, Any]:
+
+@router.post("/people", status_code=201, response_model=None)
+async def sign_up(
+    body: SignUpBody, ctx: Ctx, request: Request, key: IdempotencyKey = None
+) -> Response:
     """Open an account (one account both gives and receives help)."""
-    person_id, token = await accounts.sign_up(
-        ctx.uow,
-        SignUp(
-            display_name=body.display_name,
-            email=body.email,
-            password=body.password,
-            lat=body.home.lat,
-            lng=body.home.lng,
-            address=body.home.address,
-            phone=body.home.phone,
-            time_zone=body.time_zone,
-            skills=body.skills,
-            travel_radius_km=body.travel_radius_km,
-            weekly_hour_cap=body.weekly_hour_cap,
-            languages=body.languages,
-        ),
-    )
-    return {"person_id": person_id, "token": token}
+
+    async def create() -> dict[str, Any]:
+        person_id, token = await accounts.sign_up(
+            ctx.uow,
+            SignUp(
+                display_name=body.display_name,
+                email=body.email,
+                password=body.password,
+                lat=body.home.lat,
+                lng=body.home.lng,
+                address=body.home.address,
+                phone=body.home.phone,
+                time_zone=body.time_zone,
+                skills=body.skills,
+                travel_radius_km=body.travel_radius_km,
+                weekly_hour_cap=body.weekly_hour_cap,
+                languages=body.languages,
+            ),
+        )
+        return {"person_id": person_id, "token": token}
+
+    return await idempotent(ctx, request, ANONYMOUS, key, body, 201, create)
 
 
-@router.post("/sessions")
-async def sign_in(body: SignInBody, ctx: Ctx) -> dict[str, Any]:
+@router.post("/sessions", response_model=None)
+async def sign_in(
+    body: SignInBody, ctx: Ctx, request: Request, key: IdempotencyKey = None
+) -> Response:
     """Sign in: a new bearer token."""
-    person_id, token = await accounts.sign_in(ctx.uow, body.email, body.password)
-    return {"person_id": person_id, "token": token}
+
+    async def create() -> dict[str, Any]:
+        person_id, token = await accounts.sign_in(ctx.uow, body.email, body.password)
+        return {"person_id": person_id, "token": token}
+
+    return await idempotent(ctx, request, ANONYMOUS, key, body, 200, create)
 
 
 @router.get("/me")
@@ -52,24 +75,59 @@ async def me(ctx: Ctx, person_id: Me) -> dict[str, Any]:
     return await accounts.me(ctx.uow, person_id)
 
 
+@router.patch("/me")
+async def update_me(body: ProfilePatch, ctx: Ctx, person_id: Me) -> dict[str, Any]:
+    """Change my profile; fields left out stay as they are. The public part is published."""
+    home = body.home
+    return await accounts.update_profile(
+        ctx.uow,
+        UpdateProfile(
+            person_id=person_id,
+            display_name=body.display_name,
+            languages=body.languages,
+            accessibility_notes=body.accessibility_notes,
+            lat=home.lat if home else None,
+            lng=home.lng if home else None,
+            address=home.address if home else None,
+            phone=home.phone if home else None,
+            time_zone=body.time_zone,
+            skills=body.skills,
+            travel_radius_km=body.travel_radius_km,
+            weekly_hour_cap=body.weekly_hour_cap,
+        ),
+    )
+
+
 @router.put("/me/availability")
 async def set_availability(body: AvailabilityBody, ctx: Ctx, person_id: Me) -> dict[str, Any]:
-    """Replace my weekly hours (local time); they are expanded over the next 28 days."""
+    """Replace my weekly hours (local time) and dated exceptions; they are expanded over the
+    next 28 days and published."""
     rules = [
         WeeklyRule(rule.weekday, int(rule.start[:2]), int(rule.end[:2])) for rule in body.rules
     ]
+    exceptions: list[DatedException] = [
+        Away(item.first_day, item.last_day)
+        if isinstance(item, AwayBody)
+        else ExtraHours(item.day, int(item.start[:2]), int(item.end[:2]))
+        for item in body.exceptions
+    ]
     return await accounts.set_availability(
-        ctx.uow, SetAvailability(person_id=person_id, rules=rules), utc_now()
+        ctx.uow,
+        SetAvailability(person_id=person_id, rules=rules, exceptions=exceptions),
+        utc_now(),
     )
 
 
 @router.get("/me/availability")
 async def get_availability(ctx: Ctx, person_id: Me) -> dict[str, Any]:
-    """My weekly rules and the UTC hours they expand to."""
+    """My weekly rules, dated exceptions and the UTC hours they expand to."""
     return await accounts.get_availability(ctx.uow, person_id)
 
 
 @router.get("/me/relationships")
-async def my_relationships(ctx: Ctx, person_id: Me) -> dict[str, Any]:
-    """The people I have met and keep meeting."""
-    return {"items": await trust.my_relationships(ctx.uow, person_id)}
+async def my_relationships(
+    ctx: Ctx, person_id: Me, limit: Limit = 50, offset: Offset = 0
+) -> dict[str, Any]:
+    """The people I have met and keep meeting, a page at a time."""
+    items = await trust.my_relationships(ctx.uow, person_id, limit + 1, offset)
+    return offset_page(items, limit, offset)

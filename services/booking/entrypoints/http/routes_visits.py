@@ -5,10 +5,17 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request, Response
 
 from services.booking.entrypoints.http.dependencies import Ctx, Me
-from services.booking.entrypoints.http.schemas import CancelBody, CheckInBody, RequestBody
+from services.booking.entrypoints.http.idempotency import IdempotencyKey, idempotent
+from services.booking.entrypoints.http.schemas import (
+    CancelBody,
+    CheckInBody,
+    NoShowBody,
+    RequestBody,
+    RescheduleBody,
+)
 from services.booking.service_layer import bookings, offers, requests
 from services.booking.service_layer.commands import AskForHelp, SubmitCheckIn
 from shared.contracts import utc_now
@@ -16,31 +23,39 @@ from shared.contracts import utc_now
 router = APIRouter(prefix="/v1", tags=["visits"])
 
 Limit = Annotated[int, Query(ge=1, le=200)]
-Offset = Annotated[int, Query(ge=0)]
+Offset = Annotated[int, Query(ge=0, le=1_000_000)]
+Cursor = Annotated[str | None, Query(max_length=20)]
 
 
-@router.post("/requests", status_code=201)
-async def ask_for_help(body: RequestBody, ctx: Ctx, person_id: Me) -> dict[str, Any]:
-    """Ask for help once, or every week or fortnight."""
-    return await requests.ask_for_help(
-        ctx.uow,
-        AskForHelp(
-            neighbour_id=person_id,
-            skill=body.skill,
-            starts_at=body.starts_at,
-            hours=body.hours,
-            repeat=body.repeat.every if body.repeat else None,
-            occurrences=body.repeat.occurrences if body.repeat else 1,
-            preferred_helper_id=body.preferred_helper_id,
-            notes=body.notes,
-        ),
-        utc_now(),
+@router.post("/requests", status_code=201, response_model=None)
+async def ask_for_help(
+    body: RequestBody, ctx: Ctx, person_id: Me, request: Request, key: IdempotencyKey = None
+) -> Response:
+    """Ask for help once, or every week or fortnight (same local time each time)."""
+    command = AskForHelp(
+        neighbour_id=person_id,
+        skill=body.skill,
+        starts_at=body.starts_at,
+        hours=body.hours,
+        repeat=body.repeat.every if body.repeat else None,
+        occurrences=body.repeat.occurrences if body.repeat else 1,
+        preferred_helper_id=body.preferred_helper_id,
+        notes=body.notes,
+    )
+    return await idempotent(
+        ctx,
+        request,
+        person_id,
+        key,
+        body,
+        201,
+        lambda: requests.ask_for_help(ctx.uow, command, utc_now()),
     )
 
 
 @router.get("/requests")
 async def my_requests(
-    ctx: Ctx, person_id: Me, limit: Limit = 50, cursor: str | None = None
+    ctx: Ctx, person_id: Me, limit: Limit = 50, cursor: Cursor = None
 ) -> dict[str, Any]:
     """My requests, a page at a time (pass ``next_cursor`` back as ``cursor``)."""
     return await requests.my_requests(ctx.uow, person_id, limit, cursor)
@@ -58,16 +73,32 @@ async def cancel_request(request_id: uuid.UUID, ctx: Ctx, person_id: Me) -> dict
     return await requests.cancel_request(ctx.uow, person_id, request_id)
 
 
+@router.post("/series/{series_id}/cancel")
+async def cancel_series(series_id: uuid.UUID, ctx: Ctx, person_id: Me) -> dict[str, Any]:
+    """I no longer need any open occurrence of this repeating request."""
+    return await requests.cancel_series(ctx.uow, person_id, series_id)
+
+
 @router.get("/offers")
 async def inbox(ctx: Ctx, person_id: Me, limit: Limit = 50, offset: Offset = 0) -> dict[str, Any]:
     """Offers made to me, open ones first."""
     return await offers.inbox(ctx.uow, person_id, utc_now(), limit, offset)
 
 
-@router.post("/offers/{offer_id}/accept", status_code=201)
-async def accept(offer_id: uuid.UUID, ctx: Ctx, person_id: Me) -> dict[str, Any]:
+@router.post("/offers/{offer_id}/accept", status_code=201, response_model=None)
+async def accept(
+    offer_id: uuid.UUID, ctx: Ctx, person_id: Me, request: Request, key: IdempotencyKey = None
+) -> Response:
     """Accept an offer: the first helper to accept books the visit (409 otherwise)."""
-    return await offers.accept(ctx.uow, person_id, offer_id, utc_now())
+    return await idempotent(
+        ctx,
+        request,
+        person_id,
+        key,
+        None,
+        201,
+        lambda: offers.accept(ctx.uow, person_id, offer_id, utc_now()),
+    )
 
 
 @router.post("/offers/{offer_id}/decline")
@@ -116,18 +147,67 @@ async def cancel_booking(
     )
 
 
-@router.post("/bookings/{booking_id}/check-ins", status_code=201)
+@router.post("/bookings/{booking_id}/check-ins", status_code=201, response_model=None)
 async def submit_check_in(
-    booking_id: uuid.UUID, body: CheckInBody, ctx: Ctx, person_id: Me
-) -> dict[str, Any]:
+    booking_id: uuid.UUID,
+    body: CheckInBody,
+    ctx: Ctx,
+    person_id: Me,
+    request: Request,
+    key: IdempotencyKey = None,
+) -> Response:
     """My private answers about a completed visit, once."""
-    return await bookings.submit_check_in(
-        ctx.uow,
-        SubmitCheckIn(
-            booking_id=booking_id,
-            author_id=person_id,
-            see_again=body.see_again,
-            as_agreed=body.as_agreed,
-            note=body.note,
+    command = SubmitCheckIn(
+        booking_id=booking_id,
+        author_id=person_id,
+        see_again=body.see_again,
+        as_agreed=body.as_agreed,
+        note=body.note,
+    )
+    return await idempotent(
+        ctx, request, person_id, key, body, 201, lambda: bookings.submit_check_in(ctx.uow, command)
+    )
+
+
+@router.post("/bookings/{booking_id}/reschedule", status_code=201, response_model=None)
+async def propose_reschedule(
+    booking_id: uuid.UUID,
+    body: RescheduleBody,
+    ctx: Ctx,
+    person_id: Me,
+    request: Request,
+    key: IdempotencyKey = None,
+) -> Response:
+    """Propose a new time; it takes effect when the other side confirms."""
+    return await idempotent(
+        ctx,
+        request,
+        person_id,
+        key,
+        body,
+        201,
+        lambda: bookings.propose_reschedule(
+            ctx.uow, person_id, booking_id, body.starts_at, body.hours, utc_now()
         ),
     )
+
+
+@router.post("/bookings/{booking_id}/reschedule/confirm")
+async def confirm_reschedule(booking_id: uuid.UUID, ctx: Ctx, person_id: Me) -> dict[str, Any]:
+    """Confirm the other side's proposed time: the visit moves (409 if the helper is busy)."""
+    return await bookings.confirm_reschedule(ctx.uow, person_id, booking_id, utc_now())
+
+
+@router.post("/bookings/{booking_id}/reschedule/decline")
+async def decline_reschedule(booking_id: uuid.UUID, ctx: Ctx, person_id: Me) -> dict[str, Any]:
+    """Drop a proposed time (either side); the visit stays as booked."""
+    return await bookings.decline_reschedule(ctx.uow, person_id, booking_id)
+
+
+@router.post("/bookings/{booking_id}/no-show")
+async def report_no_show(
+    booking_id: uuid.UUID, body: NoShowBody, ctx: Ctx, person_id: Me
+) -> dict[str, Any]:
+    """The other side was not there. A neighbour not answering the door asks operators for a
+    welfare check instead of counting against them."""
+    return await bookings.report_no_show(ctx.uow, person_id, booking_id, body.note, utc_now())

@@ -1,0 +1,102 @@
+"""Property-based test of the whole API from its own OpenAPI document (schemathesis).
+
+Every operation gets generated valid inputs with a signed-in person's token (the
+operators' token on operator routes): no answer may be a server error, and every answer
+must match the documented schema. Skipped until schemathesis is a dev dependency.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from typing import Any
+
+import pytest
+import uvicorn
+
+from tests.integration.booking.conftest import Booking
+from tests.integration.booking.support import sign_up
+
+schemathesis = pytest.importorskip("schemathesis")
+
+EXAMPLES_PER_OPERATION = 8
+# schemathesis draws from ``random`` inside its strategies, which hypothesis deprecates.
+pytestmark = pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisDeprecationWarning")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _run(spec: dict[str, Any], base_url: str, person: str, operator: str) -> list[str]:
+    """Drive every operation (blocking: runs in a thread while the server runs in the loop)."""
+    from hypothesis import HealthCheck, Phase, given, settings
+    from schemathesis.checks import not_a_server_error
+    from schemathesis.specs.openapi.checks import response_schema_conformance
+
+    schema = schemathesis.openapi.from_dict(spec)
+    failures: list[str] = []
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        token = operator if operation.path.startswith("/v1/operator") else person
+        headers = {"Authorization": f"Bearer {token}"}
+
+        def call(case: Any, headers: dict[str, str] = headers) -> None:
+            response = case.call(base_url=base_url, headers=headers)
+            case.validate_response(
+                response, checks=[not_a_server_error, response_schema_conformance]
+            )
+
+        check = settings(
+            max_examples=EXAMPLES_PER_OPERATION,
+            deadline=None,
+            database=None,
+            derandomize=True,
+            phases=[Phase.explicit, Phase.generate],
+            report_multiple_bugs=False,
+            suppress_health_check=list(HealthCheck),
+        )(given(case=operation.as_strategy())(_bind(call)))
+        try:
+            check()
+        except Exception as error:  # collect every operation's failure, then report them all
+            causes = getattr(error, "exceptions", None) or [error]
+            failures.append(f"{operation.method.upper()} {operation.path}: {causes[0]!r}"[:1500])
+    return failures
+
+
+def _bind(call: Any) -> Any:
+    def check(case: Any) -> None:
+        call(case)
+
+    return check
+
+
+async def test_no_server_errors_and_every_answer_matches_the_schema(booking: Booking) -> None:
+    _, headers = await sign_up(booking.client, "Schema")
+    person = headers["Authorization"].removeprefix("Bearer ")
+    operator = booking.settings.operator_token
+    assert operator is not None
+    port = _free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(
+            booking.runtime.app(), host="127.0.0.1", port=port, log_config=None, lifespan="off"
+        )
+    )
+    serving = asyncio.create_task(server.serve())
+    try:
+        while not server.started:
+            assert not serving.done(), "uvicorn failed to start"
+            await asyncio.sleep(0.02)
+        spec = (await booking.client.get("/openapi.json")).json()
+        failures = await asyncio.to_thread(
+            _run, spec, f"http://127.0.0.1:{port}", person, operator.get_secret_value()
+        )
+    finally:
+        server.should_exit = True
+        with contextlib.suppress(Exception):
+            await serving
+    assert not failures, "\n\n".join(failures)
