@@ -154,6 +154,7 @@ def create_app(
             recovery_buffer_size=1,
             schema=_table_schema(),
         ),
+        series=table("series"),
     )
     runtime = Runtime(Matcher(state, policy_from(settings)))
     setattr(app, _RUNTIME_ATTR, runtime)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from services.matching.domain import (
     BookedVisit,
@@ -18,6 +18,7 @@ from services.matching.domain import (
     Policy,
     Progress,
     Relationship,
+    SeriesFaces,
     Standing,
     Status,
     closed,
@@ -25,11 +26,12 @@ from services.matching.domain import (
     next_round,
     rank,
 )
-from services.matching.state import MatchingState
+from services.matching.state import MatchingState, SeriesState
 from shared.contracts import Envelope, Payload
 from shared.contracts.bookings import (
     BookingCancelled,
     BookingConfirmed,
+    BookingRescheduled,
     OfferDeclined,
 )
 from shared.contracts.people import AvailabilityChanged, PersonProfileChanged
@@ -64,7 +66,11 @@ class Matcher:
         self.policy = policy
 
     def handle(self, envelope: Envelope[Payload], partition: int, now: datetime) -> Outgoing:
-        """Apply one neighbourhood event; return the offers or escalations it causes."""
+        """Apply one neighbourhood event; return the offers or escalations it causes.
+
+        Event types matching has no use for (visits checked in, completed or missed, welfare
+        checks, and any type added to these topics later) change nothing and cause nothing.
+        """
         data = envelope.data
         if isinstance(data, PersonProfileChanged):
             self._profile(data)
@@ -79,9 +85,17 @@ class Matcher:
         elif isinstance(data, HelpRequested):
             return self._requested(envelope, data, partition, now)
         elif isinstance(data, HelpRequestCancelled):
-            self._close(data.neighbourhood, data.request_id, Status.CANCELLED)
+            return self._close(data.neighbourhood, data.request_id, Status.CANCELLED, now)
         elif isinstance(data, BookingConfirmed):
-            self._booked(data)
+            return self._booked(data, now)
+        elif isinstance(data, BookingRescheduled):
+            # The helper's old hours are free again and the new ones taken.
+            helper = self.state.helper(data.neighbourhood, data.helper_id)
+            visit = BookedVisit(starts_at=data.starts_at, hours=data.hours)
+            bookings = {**helper.bookings, data.booking_id: visit}
+            self.state.put_helper(
+                data.neighbourhood, data.helper_id, replace(helper, bookings=bookings)
+            )
         elif isinstance(data, BookingCancelled):
             helper = self.state.helper(data.neighbourhood, data.helper_id)
             bookings = {k: v for k, v in helper.bookings.items() if k != data.booking_id}
@@ -157,17 +171,70 @@ class Matcher:
             correlation_id=envelope.correlation_id,
             partition=partition,
         )
+        if data.occurrences > 1:
+            series = self.state.series_of(data.neighbourhood, data.series_id)
+            if not series.helpers and self._lead_open(data.neighbourhood, series):
+                # Booking sends every occurrence of a series at once. Matching them all at
+                # once would scatter them over several helpers; the later ones wait for the
+                # lead's helper instead, for at most the lead's whole cascade.
+                waiting = replace(progress, due_at=now + self._series_wait())
+                self.state.put_progress(waiting)
+                self.state.put_series(
+                    data.neighbourhood,
+                    data.series_id,
+                    replace(series, waiting=(*series.waiting, data.request_id)),
+                )
+                return []
+            if not series.helpers:
+                self.state.put_series(
+                    data.neighbourhood, data.series_id, SeriesState(lead=data.request_id)
+                )
         return self._advance(progress, now)
 
+    def _series_wait(self) -> timedelta:
+        policy = self.policy
+        return timedelta(seconds=policy.regular_hold_s + policy.cascade_rounds * policy.offer_ttl_s)
+
+    def _lead_open(self, neighbourhood: str, series: SeriesState) -> bool:
+        if series.lead is None:
+            return False
+        lead = self.state.progress_of(neighbourhood, series.lead)
+        return lead is not None and lead.status is Status.OPEN
+
     def _advance(self, progress: Progress, now: datetime) -> Outgoing:
-        ranked = rank(
-            self._views(progress.request), progress.request, width=self.policy.cascade_width
-        )
+        request = progress.request
+        faces = SeriesFaces()
+        if request.occurrences > 1:
+            helpers = self.state.series_of(request.neighbourhood, request.series_id).helpers
+            if helpers:
+                faces = SeriesFaces(helper_id=helpers[0], familiar=frozenset(helpers[1:]))
+        ranked = rank(self.views(request), request, width=self.policy.cascade_width, series=faces)
         advanced, events = next_round(progress, ranked, self.policy, now)
         self.state.put_progress(advanced)
-        return _wrap(advanced, events)
+        outgoing = _wrap(advanced, events)
+        if advanced.status is not Status.OPEN:
+            outgoing += self._release_series(advanced, now)
+        return outgoing
 
-    def _views(self, request: HelpRequested) -> list[HelperView]:
+    def _release_series(self, settled: Progress, now: datetime) -> Outgoing:
+        """The lead occurrence of a series is settled: start the occurrences waiting for it."""
+        request = settled.request
+        if request.occurrences <= 1:
+            return []
+        series = self.state.series_of(request.neighbourhood, request.series_id)
+        if series.lead != request.request_id:
+            return []
+        self.state.put_series(
+            request.neighbourhood, request.series_id, replace(series, lead=None, waiting=())
+        )
+        outgoing: Outgoing = []
+        for request_id in series.waiting:
+            waiting = self.state.progress_of(request.neighbourhood, request_id)
+            if waiting is not None and waiting.status is Status.OPEN and waiting.round == 0:
+                outgoing += self._advance(waiting, now)
+        return outgoing
+
+    def views(self, request: HelpRequested) -> list[HelperView]:
         """Helpers of the request's neighbourhood only: cost follows local density."""
         relationships = self.state.relationships_of(request.neighbourhood, request.neighbour_id)
         views: list[HelperView] = []
@@ -187,19 +254,31 @@ class Matcher:
             )
         return views
 
-    def _booked(self, data: BookingConfirmed) -> None:
+    def _booked(self, data: BookingConfirmed, now: datetime) -> Outgoing:
         helper = self.state.helper(data.neighbourhood, data.helper_id)
         visit = BookedVisit(starts_at=data.starts_at, hours=data.hours)
         bookings = {**helper.bookings, data.booking_id: visit}
         self.state.put_helper(
             data.neighbourhood, data.helper_id, replace(helper, bookings=bookings)
         )
-        self._close(data.neighbourhood, data.request_id, Status.BOOKED)
+        progress = self.state.progress_of(data.neighbourhood, data.request_id)
+        if progress is not None and progress.request.occurrences > 1:
+            series_id = progress.request.series_id
+            series = self.state.series_of(data.neighbourhood, series_id)
+            if data.helper_id not in series.helpers:
+                faces = replace(series, helpers=(*series.helpers, data.helper_id))
+                self.state.put_series(data.neighbourhood, series_id, faces)
+        return self._close(data.neighbourhood, data.request_id, Status.BOOKED, now)
 
-    def _close(self, neighbourhood: str, request_id: uuid.UUID, status: Status) -> None:
+    def _close(
+        self, neighbourhood: str, request_id: uuid.UUID, status: Status, now: datetime
+    ) -> Outgoing:
         progress = self.state.progress_of(neighbourhood, request_id)
-        if progress is not None and progress.status is Status.OPEN:
-            self.state.put_progress(closed(progress, status))
+        if progress is None or progress.status is not Status.OPEN:
+            return []
+        settled = closed(progress, status)
+        self.state.put_progress(settled)
+        return self._release_series(settled, now)
 
     def _declined(self, data: OfferDeclined, now: datetime) -> Outgoing:
         progress = self.state.progress_of(data.neighbourhood, data.request_id)

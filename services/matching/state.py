@@ -32,7 +32,25 @@ class HelperState:
     visits: dict[uuid.UUID, int] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class SeriesState:
+    """What matching holds about one recurring request's series of occurrences.
+
+    Attributes:
+        helpers: Helpers booked for an occurrence, first booked first: the first is the
+            series' helper, offered every later occurrence first.
+        lead: The occurrence being matched while later ones wait for its outcome.
+        waiting: Occurrences that arrived while ``lead`` was open and no helper was booked:
+            they start once the lead is booked, escalated or cancelled (or their wait ends).
+    """
+
+    helpers: tuple[uuid.UUID, ...] = ()
+    lead: uuid.UUID | None = None
+    waiting: tuple[uuid.UUID, ...] = ()
+
+
 _HELPER = TypeAdapter(HelperState)
+_SERIES = TypeAdapter(SeriesState)
 _ROSTER = TypeAdapter(list[uuid.UUID])
 _RELATIONSHIPS = TypeAdapter(dict[uuid.UUID, Relationship])
 _PROGRESS = TypeAdapter(Progress)
@@ -63,6 +81,7 @@ class MatchingState:
         progress: ``neighbourhood|request`` -> the request's way through the cascade.
         open_requests: ``neighbourhood`` -> open request ids and when their round is due.
         standing: ``person`` -> trust's standing (seen by every worker).
+        series: ``neighbourhood|series`` -> the series' helpers and waiting occurrences.
     """
 
     helpers: Table
@@ -71,6 +90,7 @@ class MatchingState:
     progress: Table
     open_requests: Table
     standing: Table
+    series: Table
 
     def helper(self, neighbourhood: str, person_id: uuid.UUID) -> HelperState:
         """The helper's state, empty when unknown."""
@@ -137,7 +157,16 @@ class MatchingState:
         """Store a person's standing."""
         self.standing[str(person_id)] = _STANDING.dump_json(standing)
 
+    def series_of(self, neighbourhood: str, series_id: uuid.UUID) -> SeriesState:
+        """The series' state, empty when unknown."""
+        raw = self.series.get(_scoped(neighbourhood, series_id))
+        return SeriesState() if raw is None else _load(_SERIES, raw)
+
+    def put_series(self, neighbourhood: str, series_id: uuid.UUID, state: SeriesState) -> None:
+        """Store the series' state."""
+        self.series[_scoped(neighbourhood, series_id)] = _SERIES.dump_json(state)
+
     @classmethod
     def in_memory(cls) -> MatchingState:
         """State in plain dicts (unit tests)."""
-        return cls({}, {}, {}, {}, {}, {})
+        return cls({}, {}, {}, {}, {}, {}, {})

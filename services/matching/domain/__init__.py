@@ -21,7 +21,7 @@ from services.matching.domain.model import (
     Relationship,
     Standing,
 )
-from services.matching.domain.ranking import Candidate, Tier, rank
+from services.matching.domain.ranking import Candidate, SeriesFaces, Tier, rank
 
 __all__ = [
     "BookedVisit",
@@ -31,6 +31,7 @@ __all__ = [
     "Policy",
     "Progress",
     "Relationship",
+    "SeriesFaces",
     "Standing",
     "Status",
     "Tier",

@@ -14,6 +14,10 @@ from shared.contracts.trust import RelationshipStage
 from shared.geo import distance_km
 
 _CONTINUING = frozenset({RelationshipStage.FIRST_VISIT, RelationshipStage.REGULAR})
+#: Fairness, in travel: each hour already booked this week counts as this much farther away.
+#: Ordering by hours first sent work across the neighbourhood (1.3x the offline optimum's
+#: travel in ``kith bench matching``); a price per hour still spreads work, but nearby.
+KM_PER_BOOKED_HOUR = 0.3
 
 
 class Tier(IntEnum):
@@ -40,28 +44,55 @@ class Candidate:
     reasons: tuple[Reason, ...]
 
 
-def rank(helpers: Iterable[HelperView], request: HelpRequested, *, width: int) -> list[Candidate]:
+@dataclass(frozen=True, slots=True)
+class SeriesFaces:
+    """Who already helps with a recurring request's series.
+
+    Attributes:
+        helper_id: The series' helper: the first booked for one of its occurrences. They are
+            offered every later occurrence first, like a regular.
+        familiar: Others booked for an occurrence (they covered while the series' helper was
+            away): a familiar face, offered before strangers.
+    """
+
+    helper_id: uuid.UUID | None = None
+    familiar: frozenset[uuid.UUID] = frozenset()
+
+
+_NO_SERIES = SeriesFaces()
+
+
+def rank(
+    helpers: Iterable[HelperView],
+    request: HelpRequested,
+    *,
+    width: int,
+    series: SeriesFaces = _NO_SERIES,
+) -> list[Candidate]:
     """The eligible helpers for ``request``, best first.
 
-    The preferred helper, then regular helpers (most visits first) come first; then helpers
-    the neighbour has met; then nearby helpers with the fewest hours booked this week, nearest
-    first, where each block of ``width`` (one cascade round) keeps a place for a newcomer so
-    that people new to Kith get a fair turn.
+    The preferred helper, then the series' helper, then regular helpers (most visits first)
+    come first; then helpers the neighbour has met (or who covered an occurrence of the
+    series); then nearby helpers, nearest first with each hour they have booked this week
+    counting as ``KM_PER_BOOKED_HOUR`` farther (work is spread, close to home), where each
+    block of ``width`` (one cascade round) keeps a place for a newcomer so that people new to
+    Kith get a fair turn.
     """
-    candidates = [_place(h, request) for h in helpers if is_eligible(h, request)]
+    candidates = [_place(h, request, series) for h in helpers if is_eligible(h, request)]
     preferred = request.preferred_helper_id
 
-    def closeness(c: Candidate) -> tuple[int, int, int, float, str]:
+    def closeness(c: Candidate) -> tuple[int, int, int, int, float, str]:
         return (
             c.tier,
             c.helper_id != preferred,
+            c.helper_id != series.helper_id,
             -c.visits_together,
             c.distance_km,
             str(c.helper_id),
         )
 
-    def fairness(c: Candidate) -> tuple[int, float, str]:
-        return (c.hours_this_week, c.distance_km, str(c.helper_id))
+    def fairness(c: Candidate) -> tuple[float, float, str]:
+        return (_fair_distance(c), c.distance_km, str(c.helper_id))
 
     known = sorted((c for c in candidates if c.tier is not Tier.NEARBY), key=closeness)
     nearby = [c for c in candidates if c.tier is Tier.NEARBY]
@@ -83,15 +114,18 @@ def _interleave(
             take_newcomer = bool(newcomers) and (
                 owes_newcomer
                 or not established
-                or (newcomers[0].hours_this_week, newcomers[0].distance_km)
-                < (established[0].hours_this_week, established[0].distance_km)
+                or _fair_distance(newcomers[0]) < _fair_distance(established[0])
             )
             block.append(newcomers.pop(0) if take_newcomer else established.pop(0))
         merged.extend(block)
     return merged
 
 
-def _place(helper: HelperView, request: HelpRequested) -> Candidate:
+def _fair_distance(candidate: Candidate) -> float:
+    return candidate.distance_km + KM_PER_BOOKED_HOUR * candidate.hours_this_week
+
+
+def _place(helper: HelperView, request: HelpRequested, series: SeriesFaces) -> Candidate:
     relationship = helper.relationship
     helper_id = helper.profile.person_id
     distance = distance_km(helper.profile.cell, request.cell)
@@ -100,19 +134,34 @@ def _place(helper: HelperView, request: HelpRequested) -> Candidate:
     newcomer = helper.visits_ever == 0
     reasons: list[Reason] = []
     wanted_again = relationship is not None and relationship.both_want_again
+    regular = relationship is not None and wanted_again and relationship.stage in _CONTINUING
     if helper_id == request.preferred_helper_id:
         tier = Tier.PRIORITY
         reasons.append(
             Reason(code=ReasonCode.PREFERRED_BY_NEIGHBOUR, text="The neighbour asked for you")
         )
-    elif relationship is not None and wanted_again and relationship.stage in _CONTINUING:
+    elif helper_id == series.helper_id or regular:
         tier = Tier.PRIORITY
-    elif wanted_again:
+    elif wanted_again or helper_id in series.familiar:
         tier = Tier.MET
     else:
         tier = Tier.NEARBY
-    if relationship is not None and wanted_again and relationship.stage in _CONTINUING:
+    if helper_id == series.helper_id:
+        reasons.append(
+            Reason(
+                code=ReasonCode.REGULAR_HELPER,
+                text=f"You are booked for this {_series_noun(request)}: the same face each time",
+            )
+        )
+    elif regular:
         reasons.append(Reason(code=ReasonCode.REGULAR_HELPER, text=_visited(visits)))
+    elif helper_id in series.familiar and not wanted_again:
+        reasons.append(
+            Reason(
+                code=ReasonCode.MET_BEFORE,
+                text=f"You have helped with this {_series_noun(request)} before",
+            )
+        )
     elif wanted_again:
         reasons.append(
             Reason(
@@ -140,6 +189,10 @@ def _place(helper: HelperView, request: HelpRequested) -> Candidate:
         newcomer=newcomer,
         reasons=tuple(reasons),
     )
+
+
+def _series_noun(request: HelpRequested) -> str:
+    return "recurring request" if request.occurrences > 1 else "request"
 
 
 def _visited(visits: int) -> str:

@@ -1,0 +1,259 @@
+"""Matching's handlers over in-memory state: series, offer expiry, and events it ignores."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from services.matching.domain import Policy
+from services.matching.handlers import DueRound, Matcher
+from services.matching.state import MatchingState, SeriesState
+from shared.contracts import EVENTS_BY_TOPIC, Envelope, Payload
+from shared.contracts.bookings import (
+    BookingConfirmed,
+    BookingRescheduled,
+    OfferDeclined,
+    Side,
+    VisitCompleted,
+    VisitNoShow,
+    WelfareCheckRequested,
+)
+from shared.contracts.people import AvailabilityChanged, PersonProfileChanged
+from shared.contracts.requests import HelpRequested, OfferMade, ReasonCode, RequestUnmatched
+from shared.contracts.skills import Skill
+from shared.contracts.topics import BOOKINGS
+from shared.contracts.trust import StandingChanged
+from tests.unit.matching.factories import HOME, NEIGHBOURHOOD, STARTS, near
+
+NOW = datetime(2031, 3, 1, tzinfo=UTC)
+POLICY = Policy(regular_hold_s=60, offer_ttl_s=300, cascade_width=2, cascade_rounds=3)
+WEEK = timedelta(weeks=1)
+
+
+def _matcher() -> Matcher:
+    return Matcher(MatchingState.in_memory(), POLICY)
+
+
+def _send(matcher: Matcher, payload: Payload, now: datetime = NOW) -> list[Payload]:
+    return [e.data for e in matcher.handle(Envelope.wrap(payload, producer="test"), 0, now)]
+
+
+def _add_helper(matcher: Matcher, metres: float, weeks: int = 4) -> uuid.UUID:
+    person_id = uuid.uuid4()
+    hours = [STARTS + WEEK * w + timedelta(hours=h) for w in range(weeks) for h in range(-2, 4)]
+    _send(
+        matcher,
+        PersonProfileChanged(
+            person_id=person_id,
+            display_name="Helper",
+            neighbourhood=NEIGHBOURHOOD,
+            cell=near(metres),
+            skills=[Skill.SHOPPING],
+            travel_radius_km=5,
+            weekly_hour_cap=10,
+        ),
+    )
+    _send(
+        matcher,
+        AvailabilityChanged(
+            person_id=person_id,
+            neighbourhood=NEIGHBOURHOOD,
+            horizon_start=hours[0],
+            horizon_end=hours[-1],
+            free_hours=hours,
+        ),
+    )
+    matcher.handle_standing(
+        StandingChanged(
+            person_id=person_id,
+            suspended=False,
+            approved_skills={Skill.SHOPPING: STARTS + timedelta(days=365)},
+        )
+    )
+    return person_id
+
+
+def _series(occurrences: int) -> list[HelpRequested]:
+    series_id, neighbour_id = uuid.uuid4(), uuid.uuid4()
+    return [
+        HelpRequested(
+            request_id=uuid.uuid4(),
+            series_id=series_id,
+            occurrence=index + 1,
+            occurrences=occurrences,
+            neighbour_id=neighbour_id,
+            neighbourhood=NEIGHBOURHOOD,
+            cell=HOME,
+            skill=Skill.SHOPPING,
+            starts_at=STARTS + WEEK * index,
+            hours=2,
+        )
+        for index in range(occurrences)
+    ]
+
+
+def _book(offer: OfferMade) -> BookingConfirmed:
+    return BookingConfirmed(
+        booking_id=uuid.uuid4(),
+        request_id=offer.request_id,
+        helper_id=offer.helper_id,
+        neighbour_id=offer.neighbour_id,
+        neighbourhood=offer.neighbourhood,
+        skill=offer.skill,
+        starts_at=offer.starts_at,
+        hours=offer.hours,
+        offer_id=offer.offer_id,
+    )
+
+
+def _offers(events: list[Payload]) -> list[OfferMade]:
+    return [e for e in events if isinstance(e, OfferMade)]
+
+
+def test_later_occurrences_wait_for_the_first_then_go_to_its_helper_alone() -> None:
+    matcher = _matcher()
+    _add_helper(matcher, 100)
+    far = _add_helper(matcher, 2500)
+    first, second, third = _series(3)
+
+    opening = _offers(_send(matcher, first))
+    assert len(opening) == 2  # nobody related yet: a widened first round
+    assert _send(matcher, second) == []
+    assert _send(matcher, third) == []
+
+    # The farther helper accepts first: they become the series' helper.
+    chosen = next(o for o in opening if o.helper_id == far)
+    released = _offers(_send(matcher, _book(chosen)))
+
+    assert {(o.request_id, o.helper_id) for o in released} == {
+        (second.request_id, far),
+        (third.request_id, far),
+    }
+    assert all(o.round == 1 for o in released)
+    assert all(o.reasons[0].code is ReasonCode.REGULAR_HELPER for o in released)
+
+
+def test_an_occurrence_arriving_after_a_booking_goes_to_the_series_helper_first() -> None:
+    matcher = _matcher()
+    near_id = _add_helper(matcher, 100)
+    far = _add_helper(matcher, 2500)
+    first, second = _series(2)
+    [offer] = [o for o in _offers(_send(matcher, first)) if o.helper_id == far]
+    _send(matcher, _book(offer))
+
+    [again] = _offers(_send(matcher, second))
+
+    assert again.helper_id == far
+    assert near_id != far
+
+
+def test_when_the_series_helper_is_away_a_familiar_face_comes_before_a_stranger() -> None:
+    matcher = _matcher()
+    regular = _add_helper(matcher, 2500, weeks=1)  # free for the first occurrence only
+    cover = _add_helper(matcher, 2000)
+    stranger = _add_helper(matcher, 100)
+    first, _, third = _series(3)
+    # The regular took the first occurrence, the cover the second.
+    matcher.state.put_series(NEIGHBOURHOOD, first.series_id, SeriesState(helpers=(regular, cover)))
+
+    [offer, other] = _offers(_send(matcher, third))
+
+    assert offer.helper_id == cover
+    assert offer.reasons[0].code is ReasonCode.MET_BEFORE
+    assert other.helper_id == stranger
+
+
+def test_a_round_whose_offers_expire_moves_to_the_next_round() -> None:
+    matcher = _matcher()
+    for metres in (100, 200, 300):
+        _add_helper(matcher, metres)
+    [asked] = _series(1)
+    first = _offers(_send(matcher, asked))
+    assert {o.round for o in first} == {1}
+
+    later = NOW + timedelta(seconds=POLICY.offer_ttl_s)
+    assert matcher.due_rounds(later - timedelta(seconds=1), owns={0}) == []
+    [due] = matcher.due_rounds(later, owns={0})
+    assert due == DueRound(NEIGHBOURHOOD, asked.request_id, 1)
+    [second] = [e.data for e in matcher.round_due(due, later)]
+
+    assert isinstance(second, OfferMade)
+    assert second.round == 2
+    assert second.helper_id not in {o.helper_id for o in first}
+    # A repeated tick for the old round changes nothing.
+    assert matcher.round_due(due, later) == []
+    # Rounds keep expiring until the cascade gives up and escalates.
+    final = NOW + 3 * timedelta(seconds=POLICY.offer_ttl_s)
+    [escalated] = [
+        e.data for e in matcher.round_due(DueRound(NEIGHBOURHOOD, asked.request_id, 2), final)
+    ]
+    assert isinstance(escalated, RequestUnmatched)
+
+
+def test_a_lapsed_offer_counts_as_a_decline() -> None:
+    matcher = _matcher()
+    _add_helper(matcher, 100)
+    _add_helper(matcher, 200)
+    [asked] = _series(1)
+    opening = _offers(_send(matcher, asked))
+    events: list[Payload] = []
+    for offer in opening:
+        events = _send(
+            matcher,
+            OfferDeclined(
+                offer_id=offer.offer_id,
+                request_id=asked.request_id,
+                helper_id=offer.helper_id,
+                neighbourhood=NEIGHBOURHOOD,
+                expired=True,
+            ),
+        )
+    [unmatched] = events
+    assert isinstance(unmatched, RequestUnmatched)
+
+
+def test_a_rescheduled_visit_frees_the_old_hours_and_takes_the_new() -> None:
+    matcher = _matcher()
+    helper_id = _add_helper(matcher, 100)
+    first, second = _series(2)
+    [offer] = _offers(_send(matcher, first))
+    booked = _book(offer)
+    _send(matcher, booked)
+    moved = BookingRescheduled(
+        **{**booked.model_dump(exclude={"offer_id"}), "starts_at": second.starts_at},
+        previous_starts_at=booked.starts_at,
+        previous_hours=booked.hours,
+        proposed_by=Side.NEIGHBOUR,
+    )
+    _send(matcher, moved)
+
+    [visit] = matcher.state.helper(NEIGHBOURHOOD, helper_id).bookings.values()
+    assert visit.starts_at == second.starts_at
+
+
+@pytest.mark.parametrize("kind", [VisitCompleted, VisitNoShow, WelfareCheckRequested])
+def test_event_types_matching_does_not_use_are_ignored(kind: type[Payload]) -> None:
+    matcher = _matcher()
+    helper_id = _add_helper(matcher, 100)
+    before = {name: dict(getattr(matcher.state, name)) for name in ("helpers", "progress")}
+    visit = {
+        "booking_id": uuid.uuid4(),
+        "request_id": uuid.uuid4(),
+        "helper_id": helper_id,
+        "neighbour_id": uuid.uuid4(),
+        "neighbourhood": NEIGHBOURHOOD,
+        "skill": Skill.SHOPPING,
+        "starts_at": STARTS,
+        "hours": 1,
+        "absent": Side.HELPER,
+        "reported_by": Side.NEIGHBOUR,
+    }
+    fields = set(kind.model_fields)
+    payload = kind.model_validate({k: v for k, v in visit.items() if k in fields})
+
+    assert _send(matcher, payload) == []
+    assert before == {name: dict(getattr(matcher.state, name)) for name in ("helpers", "progress")}
+    # The app accepts every type registered on the topic (it reads the registry).
+    assert kind in EVENTS_BY_TOPIC[BOOKINGS]

@@ -1,0 +1,168 @@
+"""The matching simulator's pieces on instances small enough to solve by hand."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import timedelta
+
+import h3
+import pytest
+from typer.testing import CliRunner
+
+from services.matching.domain import HelperProfile, Policy
+from services.matching.simulation.metrics import figures, gini
+from services.matching.simulation.replay import replay_greedy, replay_matching
+from services.matching.simulation.throughput import build_city, matched_per_second
+from services.matching.simulation.world import (
+    WEEK_START,
+    Need,
+    Shape,
+    SimHelper,
+    World,
+    build_world,
+)
+from services.matching.state import HelperState
+from shared.contracts.requests import HelpRequested
+from shared.contracts.skills import Skill
+from shared.geo import cell_of, neighbourhood_of
+
+POLICY = Policy(regular_hold_s=600, offer_ttl_s=900, cascade_width=3, cascade_rounds=4)
+SLOT = WEEK_START + timedelta(days=1, hours=10)
+NEIGHBOURHOOD = neighbourhood_of(51.5, -0.1)
+
+
+def _cell(km_north: float) -> str:
+    return cell_of(51.5 + km_north / 111.0, -0.1)
+
+
+def _helper(index: int, km_north: float, radius_km: float) -> SimHelper:
+    profile = HelperProfile(
+        person_id=uuid.UUID(int=index + 1),
+        display_name=f"Helper {index}",
+        cell=_cell(km_north),
+        skills=frozenset({Skill.SHOPPING}),
+        travel_radius_km=radius_km,
+        weekly_hour_cap=10,
+    )
+    return SimHelper(index, profile, {SLOT}, newcomer=False)
+
+
+def _need(index: int, km_north: float) -> Need:
+    request = HelpRequested(
+        request_id=uuid.UUID(int=100 + index),
+        series_id=uuid.UUID(int=200 + index),
+        occurrence=1,
+        occurrences=1,
+        neighbour_id=uuid.UUID(int=300 + index),
+        neighbourhood=NEIGHBOURHOOD,
+        cell=_cell(km_north),
+        skill=Skill.SHOPPING,
+        starts_at=SLOT,
+        hours=1,
+    )
+    return Need(index, request, SLOT - timedelta(hours=24 - index))
+
+
+def _crossed() -> World:
+    """Two requests at one hour. A lives between them and reaches both; B reaches only the
+    first. Nearest-first gives A the first request and leaves the second unserved; the
+    optimum sends B to the first and A to the second."""
+    shape = Shape(decline=0.0, regular_decline=0.0, no_show=0.0)
+    helpers = [_helper(0, 0.5, 5.0), _helper(1, -1.0, 1.2)]
+    world = World(shape, NEIGHBOURHOOD, helpers, [_need(0, 0.0), _need(1, 2.0)])
+    world.index()
+    return world
+
+
+def test_gini_is_zero_when_even_and_grows_when_one_has_all() -> None:
+    assert gini([2, 2, 2, 2]) == 0
+    assert gini([0, 0, 0, 4]) == pytest.approx(0.75)
+    assert gini([]) == 0
+
+
+def test_greedy_takes_the_nearest_and_strands_the_second_request() -> None:
+    world = _crossed()
+    outcome = replay_greedy(world)
+    assert {i: b.helper_id for i, b in outcome.bookings.items()} == {0: uuid.UUID(int=1)}
+    assert figures(world, outcome).served == 1
+
+
+def test_the_optimum_serves_both_with_the_least_travel() -> None:
+    pytest.importorskip("scipy")
+    from services.matching.simulation.optimum import solve_optimum
+
+    world = _crossed()
+    outcome = solve_optimum(world)
+    assert {i: b.helper_id for i, b in outcome.bookings.items()} == {
+        0: uuid.UUID(int=2),
+        1: uuid.UUID(int=1),
+    }
+    measured = figures(world, outcome)
+    assert measured.served == 2
+    assert measured.travel_km == pytest.approx(1.0 + 1.5, abs=0.3)
+
+
+def test_the_replay_runs_the_real_matcher_and_books_each_request_once() -> None:
+    world = _crossed()
+    outcome = replay_matching(world, POLICY)
+    helpers = [b.helper_id for b in outcome.bookings.values()]
+    assert len(helpers) == len(set(helpers)) >= 1  # nobody is booked twice in one hour
+    assert all(b.booked_at >= b.need.posted_at for b in outcome.bookings.values())
+
+
+def test_a_drawn_week_is_the_same_for_the_same_seed() -> None:
+    first, second = (
+        build_world(Shape(neighbours=20, helpers=8)),
+        build_world(Shape(neighbours=20, helpers=8)),
+    )
+    assert [n.request for n in first.needs] == [n.request for n in second.needs]
+    recurring = [n for n in first.needs if n.regular_id is not None]
+    assert recurring
+    assert all(first.relationship(n.regular_id, n.request.neighbour_id) for n in recurring)  # type: ignore[arg-type]
+
+
+def test_a_compact_city_hands_matching_real_helper_state_in_the_right_place() -> None:
+    city = build_city(1000, density=50)
+    state = city.state()
+    assert len(city.neighbourhoods) == 20
+    neighbourhood = city.neighbourhoods[3]
+    roster = state.roster_of(neighbourhood)
+    assert len(roster) == 50
+    helper = state.helper(neighbourhood, roster[0])
+    assert isinstance(helper, HelperState)
+    assert helper.profile is not None
+    assert helper.profile.person_id == roster[0]
+    assert h3.cell_to_parent(helper.profile.cell, 7) == neighbourhood
+    assert state.standing_of(roster[0]) is not None
+    assert matched_per_second(city, POLICY, requests=20) > 0
+
+
+def test_the_benchmark_prints_one_json_object_with_every_figure() -> None:
+    pytest.importorskip("scipy")
+    from kith.bench import app
+
+    result = CliRunner().invoke(
+        app,
+        [
+            "matching",
+            "--neighbours=30",
+            "--helpers=10",
+            "--sizes=500,1000",
+            "--requests=10",
+            "--json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    figures_ = json.loads(result.stdout.strip().splitlines()[-1])
+    for key in (
+        "served_vs_optimum",
+        "travel_vs_optimum",
+        "continuity",
+        "hours_gini",
+        "greedy_served_vs_optimum",
+        "greedy_travel_vs_optimum",
+        "matched_per_s",
+    ):
+        assert key in figures_
+    assert set(figures_["matched_per_s"]) == {"500", "1000"}
