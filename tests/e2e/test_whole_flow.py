@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import os
-import secrets
-import signal
-import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -15,56 +10,30 @@ import httpx
 import pytest
 
 from kith.demo import DemoFailed, run_demo
-from shared.embedded import free_port
+from kith.running import running_kith
 from tests.conftest import Stack
-from tests.support import eventually
 
 pytestmark = pytest.mark.e2e
 
 
 @asynccontextmanager
 async def kith_up(
-    stack: Stack, state_dir: Path, *, services: str = "booking,matching,trust"
+    stack: Stack,
+    state_dir: Path,
+    *,
+    services: str = "booking,matching,trust",
+    env: dict[str, str] | None = None,
 ) -> AsyncIterator[tuple[str, str]]:
     """Run `kith up` against the test stack; yield the API URL and the operator token."""
-    port = free_port()
-    token = secrets.token_urlsafe(16)
-    env = {
-        **os.environ,
-        "KITH_KAFKA_BOOTSTRAP": stack.bootstrap,
-        "KITH_DATABASE_URL": stack.database_url,
-        "KITH_HTTP_PORT": str(port),
-        "KITH_STATE_DIR": str(state_dir),
-        "KITH_OPERATOR_TOKEN": token,
-        "KITH_REGULAR_HOLD_S": "30",
-    }
-    log = (state_dir / "kith-up.log").open("wb")
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "kith.cli",
-        "up",
-        "--services",
-        services,
-        env=env,
-        stdout=log,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    try:
-        ready = [state_dir / "run" / f"{name}.ready" for name in services.split(",")]
-
-        async def all_ready() -> bool:
-            if process.returncode is not None:
-                raise AssertionError(f"kith up exited: {(state_dir / 'kith-up.log').read_text()}")
-            return all(path.exists() for path in ready)
-
-        await eventually(all_ready, timeout_s=90, what="every service to be ready")
-        yield f"http://127.0.0.1:{port}", token
-    finally:
-        if process.returncode is None:
-            process.send_signal(signal.SIGINT)
-            await asyncio.wait_for(process.wait(), timeout=30)
-        log.close()
+    async with running_kith(
+        bootstrap=stack.bootstrap,
+        database_url=stack.database_url,
+        state_dir=state_dir,
+        services=tuple(services.split(",")),
+        env={"KITH_REGULAR_HOLD_S": "30", **(env or {})},
+        ready_timeout_s=90,
+    ) as kith:
+        yield kith.api, kith.operator_token
 
 
 async def test_request_is_matched_booked_visited_and_remembered(

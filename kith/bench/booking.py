@@ -1,0 +1,216 @@
+"""``kith bench booking``: accept-offer throughput and latency through the real API.
+
+Booking runs as its own process (``kith up --services booking``) on the bench stack. The
+benchmark signs up one helper per client and a neighbour, posts the neighbour's requests at
+distinct hours through the API, publishes an offer for each (playing matching's part on the
+real topic), waits until booking holds them all, then has every client accept its own offers
+as fast as it can. Each accept is the real transaction: lock, check, booking, helper-hours
+under their unique index, outbox.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import statistics
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from kith.bench import app
+from kith.bench.stack import bench_stack
+from shared.settings import Settings
+
+_SIGN_UP = {
+    "password": "bench-password",
+    "home": {"lat": 51.5450, "lng": -0.0553, "address": "1 Bench Street"},
+    "time_zone": "Europe/London",
+    "travel_radius_km": 3,
+    "weekly_hour_cap": 60,
+    "languages": ["en"],
+}
+
+
+@app.command("booking")
+def booking(
+    clients: int = typer.Option(32, min=1, max=256, help="Concurrent clients, one helper each."),
+    accepts: int = typer.Option(5000, min=1, max=100_000, help="Offers to accept in all."),
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
+) -> None:
+    """Accept offers with N concurrent clients; print throughput, p50, p99 and errors."""
+    with bench_stack(Settings()) as settings:
+        figures = asyncio.run(_run(settings, clients=clients, accepts=accepts))
+    if json_out:
+        typer.echo(json.dumps(figures))
+        return
+    typer.echo(
+        f"booking: {figures['accepts']} accepts by {clients} clients in {figures['seconds']} s\n"
+        f"  throughput  {figures['accepts_per_s']} accepts/s\n"
+        f"  latency     p50 {figures['p50_ms']} ms, p99 {figures['p99_ms']} ms, "
+        f"max {figures['max_ms']} ms\n"
+        f"  errors      {figures['errors']}"
+    )
+
+
+async def _run(settings: Settings, *, clients: int, accepts: int) -> dict[str, Any]:
+    import asyncpg
+    import httpx
+
+    from kith.running import running_kith
+    from shared.messaging import ensure_topics
+
+    await ensure_topics(settings)
+    with tempfile.TemporaryDirectory(prefix="kith-bench-booking-") as state:
+        async with running_kith(
+            bootstrap=settings.require_bootstrap(),
+            database_url=settings.database_url or "",
+            state_dir=Path(state),
+            services=("booking",),
+        ) as kith:
+            limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+            async with httpx.AsyncClient(base_url=kith.api, timeout=30, limits=limits) as http:
+                helpers = await _sign_up_helpers(http, clients)
+                offers = await _offers(http, settings, helpers, accepts)
+                database = await asyncpg.connect(settings.database_for("booking"))
+                try:
+                    await _until_booking_holds(database, [offer["offer_id"] for offer in offers])
+                finally:
+                    await database.close()
+                return await _accept_all(http, helpers, offers)
+
+
+async def _sign_up_helpers(http: Any, clients: int) -> list[dict[str, str]]:
+    run = uuid.uuid4().hex[:8]
+
+    async def one(index: int) -> dict[str, str]:
+        body = {
+            **_SIGN_UP,
+            "display_name": f"Helper {index}",
+            "email": f"helper{index}.{run}@bench.kith.example",
+            "skills": ["shopping"],
+        }
+        response = await http.post("/v1/people", json=body)
+        response.raise_for_status()
+        created: dict[str, str] = response.json()
+        return created
+
+    return list(await asyncio.gather(*(one(index) for index in range(clients))))
+
+
+async def _offers(
+    http: Any, settings: Settings, helpers: list[dict[str, str]], accepts: int
+) -> list[dict[str, Any]]:
+    """Requests at distinct hours, and an offer of each to one helper, round robin."""
+    from shared.contracts import Envelope, new_id
+    from shared.contracts.requests import OfferMade
+    from shared.geo import neighbourhood_of
+    from shared.messaging import Publisher
+
+    neighbour = await http.post(
+        "/v1/people",
+        json={
+            **_SIGN_UP,
+            "display_name": "Neighbour",
+            "skills": [],
+            "email": f"neighbour.{uuid.uuid4().hex[:8]}@bench.kith.example",
+        },
+    )
+    neighbour.raise_for_status()
+    neighbour_id, token = neighbour.json()["person_id"], neighbour.json()["token"]
+    first = (datetime.now(UTC) + timedelta(days=2)).replace(minute=0, second=0, microsecond=0)
+    gate = asyncio.Semaphore(16)
+
+    async def ask(index: int) -> dict[str, Any]:
+        async with gate:
+            response = await http.post(
+                "/v1/requests",
+                headers={"Authorization": f"Bearer {token}"},
+                json={
+                    "skill": "shopping",
+                    "starts_at": (first + timedelta(hours=index)).isoformat(),
+                    "hours": 1,
+                },
+            )
+        response.raise_for_status()
+        occurrence: dict[str, Any] = response.json()["occurrences"][0]
+        return occurrence
+
+    requests = await asyncio.gather(*(ask(index) for index in range(accepts)))
+    home: Any = _SIGN_UP["home"]
+    neighbourhood = neighbourhood_of(home["lat"], home["lng"])
+    offers: list[dict[str, Any]] = []
+    envelopes = []
+    for index, request in enumerate(requests):
+        helper = helpers[index % len(helpers)]
+        offer = OfferMade(
+            offer_id=new_id(),
+            request_id=request["request_id"],
+            helper_id=helper["person_id"],
+            neighbour_id=neighbour_id,
+            neighbourhood=neighbourhood,
+            skill="shopping",
+            starts_at=request["starts_at"],
+            hours=1,
+            round=1,
+            expires_at=datetime.now(UTC) + timedelta(hours=1),
+        )
+        envelopes.append(Envelope.wrap(offer, producer="bench"))
+        offers.append({"offer_id": offer.offer_id, "helper": index % len(helpers)})
+    publisher = Publisher(settings, client_id="bench-booking")
+    await publisher.start()
+    try:
+        await publisher.publish_many(envelopes)
+    finally:
+        await publisher.stop()
+    return offers
+
+
+async def _until_booking_holds(database: Any, offer_ids: list[uuid.UUID]) -> None:
+    deadline = time.monotonic() + 120
+    while True:
+        held = await database.fetchval(
+            "SELECT count(*) FROM offers WHERE offer_id = ANY($1::uuid[])", offer_ids
+        )
+        if held == len(offer_ids):
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"booking holds {held} of {len(offer_ids)} offers after 120 s")
+        await asyncio.sleep(0.1)
+
+
+async def _accept_all(
+    http: Any, helpers: list[dict[str, str]], offers: list[dict[str, Any]]
+) -> dict[str, Any]:
+    latencies: list[float] = []
+    errors = 0
+
+    async def client(index: int) -> None:
+        nonlocal errors
+        headers = {"Authorization": f"Bearer {helpers[index]['token']}"}
+        for offer in (o for o in offers if o["helper"] == index):
+            started = time.perf_counter()
+            response = await http.post(f"/v1/offers/{offer['offer_id']}/accept", headers=headers)
+            latencies.append((time.perf_counter() - started) * 1000)
+            if response.status_code != 201:
+                errors += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client(index) for index in range(len(helpers))))
+    seconds = time.perf_counter() - started
+    ordered = sorted(latencies)
+    return {
+        "benchmark": "booking",
+        "clients": len(helpers),
+        "accepts": len(latencies),
+        "seconds": round(seconds, 2),
+        "accepts_per_s": round(len(latencies) / seconds, 1),
+        "p50_ms": round(statistics.quantiles(ordered, n=100)[49], 1) if len(ordered) > 1 else 0,
+        "p99_ms": round(statistics.quantiles(ordered, n=100)[98], 1) if len(ordered) > 1 else 0,
+        "max_ms": round(ordered[-1], 1),
+        "errors": errors,
+    }
