@@ -7,11 +7,8 @@ records the pair; and the neighbour's next request goes to the same helper first
 
 from __future__ import annotations
 
-import asyncio
 import random
-import time
 import uuid
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -20,6 +17,7 @@ from typing import Any, TypeVar
 import httpx
 from rich.console import Console
 
+from kith.client import ApiError, send, until
 from shared.contracts.topics import RELATIONSHIPS
 from shared.messaging import group_caught_up
 
@@ -34,8 +32,8 @@ _STEPS = ("identity", "references", "interview", "background_check")
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
-class DemoFailed(RuntimeError):
-    """A step of the demo did not happen in time."""
+#: A step of the demo was refused, or did not happen in time.
+DemoFailed = ApiError
 
 
 @dataclass(frozen=True)
@@ -84,11 +82,11 @@ async def run_demo(
     async with httpx.AsyncClient(base_url=api, timeout=10) as http:
         out.print(f"[bold]Kith demo[/] against {api}")
         helpers = [
-            await _sign_up(http, f"{name} ({run})", _near(rng), ["shopping", "company"], run)
+            await sign_up(http, f"{name} ({run})", _near(rng), ["shopping", "company"], run)
             for name in ("Ada", "Bilal", "Chen")
         ]
         for helper in helpers:
-            await _send(
+            await send(
                 http,
                 "PUT",
                 "/v1/me/availability",
@@ -100,7 +98,7 @@ async def run_demo(
                 },
             )
             for step in _STEPS:
-                await _send(
+                await send(
                     http,
                     "POST",
                     f"/v1/operator/people/{helper.person_id}/vetting-steps",
@@ -112,21 +110,21 @@ async def run_demo(
             f"{', '.join(h.name for h in helpers)}"
         )
         for helper in helpers:
-            await _until(
+            await until(
                 partial(_vetted, http, operator, helper.person_id),
                 timeout_s,
                 f"trust to approve {helper.name}",
             )
         out.print("  trust approved them for shopping and company")
-        neighbour = await _sign_up(http, f"Mrs Okafor ({run})", _near(rng), [], run)
+        neighbour = await sign_up(http, f"Mrs Okafor ({run})", _near(rng), [], run)
         out.print(f"  neighbour signed up: {neighbour.name}")
 
-        first_request = await _ask(http, neighbour, day=1)
+        first_request = await ask_for_help(http, neighbour, day=1)
         out.print(
             f"  {neighbour.name} asks for help with shopping, "
             f"{first_request['starts_at']} for 1 hour"
         )
-        first_offers = await _until(
+        first_offers = await until(
             partial(_offers_for, http, helpers, first_request["request_id"]),
             timeout_s,
             "matching to make an offer",
@@ -137,15 +135,13 @@ async def run_demo(
                 + "; ".join(reason["text"] for reason in offer["reasons"])
             )
         holder, offer = first_offers[0]
-        booking = await _send(
-            http, "POST", f"/v1/offers/{offer['offer_id']}/accept", holder.headers
-        )
+        booking = await send(http, "POST", f"/v1/offers/{offer['offer_id']}/accept", holder.headers)
         out.print(f"  [cyan]booked[/]: {holder.name} accepted, booking {booking['booking_id']}")
-        await _send(http, "POST", f"/v1/bookings/{booking['booking_id']}/check-in", holder.headers)
-        await _send(http, "POST", f"/v1/bookings/{booking['booking_id']}/check-out", holder.headers)
+        await send(http, "POST", f"/v1/bookings/{booking['booking_id']}/check-in", holder.headers)
+        await send(http, "POST", f"/v1/bookings/{booking['booking_id']}/check-out", holder.headers)
         out.print("  visit checked in and out: completed")
         for person in (holder, neighbour):
-            await _send(
+            await send(
                 http,
                 "POST",
                 f"/v1/bookings/{booking['booking_id']}/check-ins",
@@ -153,7 +149,7 @@ async def run_demo(
                 json={"see_again": "yes", "as_agreed": "yes"},
             )
         out.print("  both said, privately, that they would like to see each other again")
-        relationship = await _until(
+        relationship = await until(
             partial(_relationship, http, operator, neighbour, holder),
             timeout_s,
             "trust to record the relationship",
@@ -164,14 +160,14 @@ async def run_demo(
         )
 
         if kafka_bootstrap:
-            await _until(
+            await until(
                 partial(group_caught_up, kafka_bootstrap, MATCHING_GROUP, RELATIONSHIPS),
                 timeout_s,
                 "matching to learn of the relationship",
             )
-        second_request = await _ask(http, neighbour, day=8)
+        second_request = await ask_for_help(http, neighbour, day=8)
         out.print(f"  {neighbour.name} asks again, for {second_request['starts_at']}")
-        second_offers = await _until(
+        second_offers = await until(
             partial(_offers_for, http, helpers, second_request["request_id"]),
             timeout_s,
             "matching to offer the second request",
@@ -199,9 +195,10 @@ def _near(rng: random.Random) -> tuple[float, float]:
     return _CENTRE[0] + rng.uniform(-0.004, 0.004), _CENTRE[1] + rng.uniform(-0.006, 0.006)
 
 
-async def _sign_up(
+async def sign_up(
     http: httpx.AsyncClient, name: str, home: tuple[float, float], skills: list[str], run: str
 ) -> Person:
+    """Sign a person up near ``home``; ``run`` keeps emails unique across demo runs."""
     email = f"{name.split()[0].lower()}.{run}.{uuid.uuid4().hex[:6]}@demo.kith.example"
     body = {
         "display_name": name,
@@ -214,15 +211,16 @@ async def _sign_up(
         "weekly_hour_cap": 10,
         "languages": ["en"],
     }
-    created = await _send(http, "POST", "/v1/people", {}, json=body)
+    created = await send(http, "POST", "/v1/people", {}, json=body)
     return Person(name, created["person_id"], created["token"])
 
 
-async def _ask(http: httpx.AsyncClient, neighbour: Person, *, day: int) -> dict[str, Any]:
+async def ask_for_help(http: httpx.AsyncClient, neighbour: Person, *, day: int) -> dict[str, Any]:
+    """An hour of help with shopping at 11:00 UTC, ``day`` days from now; its occurrence."""
     start = (datetime.now(UTC) + timedelta(days=day)).replace(
         hour=11, minute=0, second=0, microsecond=0
     )
-    created = await _send(
+    created = await send(
         http,
         "POST",
         "/v1/requests",
@@ -238,7 +236,7 @@ async def _ask(http: httpx.AsyncClient, neighbour: Person, *, day: int) -> dict[
 
 
 async def _vetted(http: httpx.AsyncClient, operator: dict[str, str], person_id: str) -> bool:
-    person = await _send(http, "GET", f"/v1/operator/people/{person_id}", operator)
+    person = await send(http, "GET", f"/v1/operator/people/{person_id}", operator)
     approved = (person.get("standing") or {}).get("approved_skills") or {}
     return "shopping" in approved
 
@@ -249,7 +247,7 @@ async def _offers_for(
     """Every helper's open offers for one request (empty until matching has made one)."""
     found = []
     for helper in helpers:
-        inbox = await _send(http, "GET", "/v1/offers", helper.headers)
+        inbox = await send(http, "GET", "/v1/offers", helper.headers)
         found += [
             (helper, offer)
             for offer in inbox["items"]
@@ -263,32 +261,7 @@ async def _relationship(
 ) -> dict[str, Any] | None:
     """Trust's record of the pair once it holds the visit and both answers."""
     path = f"/v1/operator/relationships?person_id={neighbour.person_id}"
-    for record in (await _send(http, "GET", path, operator))["items"]:
+    for record in (await send(http, "GET", path, operator))["items"]:
         if str(record["helper_id"]) == helper.person_id and record["both_want_again"]:
             return dict(record)
     return None
-
-
-async def _send(
-    http: httpx.AsyncClient,
-    method: str,
-    path: str,
-    headers: dict[str, str],
-    json: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    response = await http.request(method, path, headers=headers, json=json)
-    if response.status_code >= 400:
-        raise DemoFailed(f"{method} {path} answered {response.status_code}: {response.text}")
-    body: dict[str, Any] = response.json() if response.content else {}
-    return body
-
-
-async def _until(probe: Callable[[], Awaitable[T | None]], timeout_s: float, what: str) -> T:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        result = await probe()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise DemoFailed(f"gave up after {timeout_s:.0f}s waiting for {what}")
-        await asyncio.sleep(0.05)

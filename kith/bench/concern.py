@@ -14,17 +14,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
 import random
-import secrets
-import signal
-import statistics
-import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -34,6 +27,8 @@ import typer
 
 from kith.bench import app
 from kith.bench.stack import bench_stack
+from kith.client import bearer, percentile, send, until
+from kith.running import running_kith
 from shared.settings import Settings
 
 T = TypeVar("T")
@@ -59,8 +54,8 @@ class Figures:
         return {
             "benchmark": "concern",
             "concerns": self.concerns,
-            "p50_ms": round(_percentile(ordered, 50), 1),
-            "p99_ms": round(_percentile(ordered, 99), 1),
+            "p50_ms": round(percentile(ordered, 50), 1),
+            "p99_ms": round(percentile(ordered, 99), 1),
             "max_ms": round(ordered[-1], 1) if ordered else 0.0,
             "offers_after_suspension": self.offers_after_suspension,
         }
@@ -90,7 +85,12 @@ async def run_bench(settings: Settings, *, concerns: int, timeout_s: float = 30)
     import httpx
 
     with tempfile.TemporaryDirectory(prefix="kith-bench-concern-") as scratch:
-        async with _kith_up(settings, Path(scratch)) as (api, token):
+        async with running_kith(
+            bootstrap=settings.require_bootstrap(),
+            database_url=settings.database_url or "",
+            state_dir=Path(scratch),
+        ) as kith:
+            api, token = kith.api, kith.operator_token
             operator = {"Authorization": f"Bearer {token}"}
             watcher = _StandingWatcher(settings.require_bootstrap())
             await watcher.start()
@@ -102,12 +102,12 @@ async def run_bench(settings: Settings, *, concerns: int, timeout_s: float = 30)
                         for index in range(concerns)
                     ]
                     for street in streets:
-                        await _until(
+                        await until(
                             partial(_approved, http, operator, street), timeout_s, "vetting"
                         )
                     # Matching learns of people on other streams than booking: let it catch up
                     # before the first request, or it would find nobody to offer it to.
-                    await _until(
+                    await until(
                         partial(_matching_caught_up, settings.require_bootstrap()),
                         timeout_s,
                         "matching to learn of the helpers",
@@ -141,7 +141,7 @@ async def _one_concern(
 ) -> tuple[float, int]:
     # An open request around the helper, offered to them: they are live in matching.
     first = await _ask(http, street.neighbour, day=1)
-    await _until(
+    await until(
         lambda: _offered(http, [street.target], first), timeout_s, "the first request offered"
     )
     body = {"about_id": street.target["person_id"], "summary": "Benchmark concern."}
@@ -150,13 +150,13 @@ async def _one_concern(
     accepted = time.perf_counter()
     if response.status_code != 201:
         raise RuntimeError(f"raising a concern answered {response.status_code}: {response.text}")
-    position = await _until(
+    position = await until(
         lambda: watcher.suspension_of(street.target["person_id"]), timeout_s, "the suspension"
     )
-    await _until(lambda: watcher.matching_past(position), timeout_s, "matching to apply it")
+    await until(lambda: watcher.matching_past(position), timeout_s, "matching to apply it")
     latency_ms = (time.perf_counter() - accepted) * 1000
     second = await _ask(http, street.neighbour, day=8)
-    await _until(lambda: _offered(http, [street.other], second), timeout_s, "the next offer")
+    await until(lambda: _offered(http, [street.other], second), timeout_s, "the next offer")
     # Both helpers are in one round when both are eligible (cascade width 3).
     offered = await _offered(http, [street.target], second)
     return latency_ms, 1 if offered else 0
@@ -227,51 +227,6 @@ class _StandingWatcher:
         return committed is not None and committed > offset
 
 
-@asynccontextmanager
-async def _kith_up(settings: Settings, state_dir: Path) -> AsyncIterator[tuple[str, str]]:
-    """``kith up`` as a subprocess against the bench stack, as the e2e tests run it."""
-    from shared.embedded import free_port
-
-    port = free_port()
-    token = secrets.token_urlsafe(16)
-    env = {
-        **os.environ,
-        "KITH_KAFKA_BOOTSTRAP": settings.require_bootstrap(),
-        "KITH_DATABASE_URL": settings.database_url or "",
-        "KITH_HTTP_PORT": str(port),
-        "KITH_STATE_DIR": str(state_dir),
-        "KITH_OPERATOR_TOKEN": token,
-    }
-    log_path = state_dir / "kith-up.log"
-    log = log_path.open("wb")
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "kith.cli",
-        "up",
-        "--services",
-        ",".join(_SERVICES),
-        env=env,
-        stdout=log,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    try:
-        ready = [state_dir / "run" / f"{name}.ready" for name in _SERVICES]
-
-        async def all_ready() -> bool:
-            if process.returncode is not None:
-                raise RuntimeError(f"kith up exited: {log_path.read_text()}")
-            return all(path.exists() for path in ready)
-
-        await _until(all_ready, 120, "every service to be ready")
-        yield f"http://127.0.0.1:{port}", token
-    finally:
-        if process.returncode is None:
-            process.send_signal(signal.SIGINT)
-            await asyncio.wait_for(process.wait(), timeout=30)
-        log.close()
-
-
 def _grid(corner: tuple[float, float], index: int) -> tuple[float, float]:
     """Street ``index``'s centre: streets are 0.1 degrees (over 6 km) apart, so no helper
     of one street is within reach (3 km) of another street's neighbour."""
@@ -295,15 +250,17 @@ async def _street(http: Any, operator: dict[str, str], centre: tuple[float, floa
             "weekly_hour_cap": 10,
             "languages": ["en"],
         }
-        created = await _send(http, "POST", "/v1/people", {}, body)
+        created = await send(http, "POST", "/v1/people", {}, body)
         return {"person_id": created["person_id"], "token": created["token"]}
 
     helpers = [await sign_up(name, ["shopping"]) for name in ("Target", "Other")]
     for helper in helpers:
-        await _send(http, "PUT", "/v1/me/availability", _auth(helper), {"rules": _EVERY_DAY})
+        await send(
+            http, "PUT", "/v1/me/availability", bearer(helper["token"]), {"rules": _EVERY_DAY}
+        )
         for step in _STEPS:
             path = f"/v1/operator/people/{helper['person_id']}/vetting-steps"
-            await _send(http, "POST", path, operator, {"step": step})
+            await send(http, "POST", path, operator, {"step": step})
     return _Street(await sign_up("Neighbour", []), helpers[0], helpers[1])
 
 
@@ -326,7 +283,7 @@ def _homes_in_one_neighbourhood(
 
 async def _approved(http: Any, operator: dict[str, str], street: _Street) -> bool:
     for helper in (street.target, street.other):
-        person = await _send(
+        person = await send(
             http, "GET", f"/v1/operator/people/{helper['person_id']}", operator, None
         )
         if "shopping" not in ((person.get("standing") or {}).get("approved_skills") or {}):
@@ -341,13 +298,13 @@ async def _ask(http: Any, neighbour: dict[str, str], *, day: int) -> str:
         hour=11, minute=0, second=0, microsecond=0
     )
     body = {"skill": "shopping", "starts_at": start.isoformat(), "hours": 1}
-    created = await _send(http, "POST", "/v1/requests", _auth(neighbour), body)
+    created = await send(http, "POST", "/v1/requests", bearer(neighbour["token"]), body)
     return str(created["occurrences"][0]["request_id"])
 
 
 async def _offered(http: Any, helpers: list[dict[str, str]], request_id: str) -> bool:
     for helper in helpers:
-        inbox = await _send(http, "GET", "/v1/offers", _auth(helper), None)
+        inbox = await send(http, "GET", "/v1/offers", bearer(helper["token"]), None)
         if any(offer["request_id"] == request_id for offer in inbox["items"]):
             return True
     return False
@@ -361,36 +318,3 @@ async def _matching_caught_up(bootstrap: str) -> bool:
         if not await group_caught_up(bootstrap, "kith-matching", topic):
             return False
     return True
-
-
-def _auth(person: dict[str, str]) -> dict[str, str]:
-    return {"Authorization": f"Bearer {person['token']}"}
-
-
-async def _send(
-    http: Any, method: str, path: str, headers: dict[str, str], body: dict[str, Any] | None
-) -> dict[str, Any]:
-    response = await http.request(method, path, headers=headers, json=body)
-    if response.status_code >= 400:
-        raise RuntimeError(f"{method} {path} answered {response.status_code}: {response.text}")
-    found: dict[str, Any] = response.json() if response.content else {}
-    return found
-
-
-async def _until(probe: Callable[[], Awaitable[T | None]], timeout_s: float, what: str) -> T:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        result = await probe()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"gave up after {timeout_s:.0f}s waiting for {what}")
-        await asyncio.sleep(0.01)
-
-
-def _percentile(ordered: list[float], percent: float) -> float:
-    if not ordered:
-        return 0.0
-    if len(ordered) == 1:
-        return ordered[0]
-    return statistics.quantiles(ordered, n=100, method="inclusive")[int(percent) - 1]

@@ -18,7 +18,8 @@ import httpx
 import pytest
 
 from kith.bench.concern import run_bench
-from kith.demo import MATCHING_GROUP, Person, _ask, _send, _sign_up
+from kith.client import send
+from kith.demo import MATCHING_GROUP, Person, ask_for_help, sign_up
 from shared.contracts.topics import RELATIONSHIPS, STANDING
 from shared.geo import neighbourhood_of
 from shared.messaging import group_caught_up
@@ -72,14 +73,14 @@ async def new_street(http: httpx.AsyncClient, api: Api, *, vet: bool = True) -> 
         if len({neighbourhood_of(*home) for home in homes}) == 1:
             break
     helpers = [
-        await _sign_up(http, f"{name} ({run})", home, ["shopping"], run)
+        await sign_up(http, f"{name} ({run})", home, ["shopping"], run)
         for name, home in zip(("Ada", "Bilal", "Chen"), homes, strict=False)
     ]
     for helper in helpers:
-        await _send(http, "PUT", "/v1/me/availability", helper.headers, json={"rules": _EVERY_DAY})
+        await send(http, "PUT", "/v1/me/availability", helper.headers, json={"rules": _EVERY_DAY})
         if vet:
             await vet_helper(http, api, helper)
-    neighbour = await _sign_up(http, f"Mrs Okafor ({run})", homes[3], [], run)
+    neighbour = await sign_up(http, f"Mrs Okafor ({run})", homes[3], [], run)
     return Street(neighbour, helpers)
 
 
@@ -87,7 +88,7 @@ async def vet_helper(http: httpx.AsyncClient, api: Api, helper: Person) -> None:
     """Record every vetting step, and wait until trust's approval reaches booking."""
     for step in _STEPS:
         path = f"/v1/operator/people/{helper.person_id}/vetting-steps"
-        await _send(http, "POST", path, api.operator, json={"step": step})
+        await send(http, "POST", path, api.operator, json={"step": step})
     await eventually(
         partial(approved_for_shopping, http, api, helper), what=f"{helper.name} approved"
     )
@@ -95,7 +96,7 @@ async def vet_helper(http: httpx.AsyncClient, api: Api, helper: Person) -> None:
 
 async def standing(http: httpx.AsyncClient, api: Api, person: Person) -> dict[str, Any]:
     """Trust's standing for a person, as operators read it."""
-    found = await _send(http, "GET", f"/v1/operator/people/{person.person_id}", api.operator)
+    found = await send(http, "GET", f"/v1/operator/people/{person.person_id}", api.operator)
     return dict(found.get("standing") or {})
 
 
@@ -109,7 +110,7 @@ async def open_offers(
     """Each helper's open offer of one request, by person id."""
     found: dict[str, dict[str, Any]] = {}
     for helper in helpers:
-        for offer in (await _send(http, "GET", "/v1/offers", helper.headers))["items"]:
+        for offer in (await send(http, "GET", "/v1/offers", helper.headers))["items"]:
             if offer["request_id"] == request_id and offer["status"] == "open":
                 found[helper.person_id] = offer
     return found
@@ -124,14 +125,14 @@ async def offered_to_all(
 
 async def book_first_request(http: httpx.AsyncClient, street: Street) -> tuple[Person, str]:
     """The neighbour asks; the first helper offered accepts; return them and the booking."""
-    request = await _ask(http, street.neighbour, day=1)
+    request = await ask_for_help(http, street.neighbour, day=1)
     offers = await eventually(
         partial(open_offers, http, street.helpers, request["request_id"]),
         what="an offer of the first request",
     )
     helper = next(h for h in street.helpers if h.person_id in offers)
     offer_id = offers[helper.person_id]["offer_id"]
-    booking = await _send(http, "POST", f"/v1/offers/{offer_id}/accept", helper.headers)
+    booking = await send(http, "POST", f"/v1/offers/{offer_id}/accept", helper.headers)
     return helper, str(booking["booking_id"])
 
 
@@ -144,7 +145,7 @@ async def only_others_offered(
 ) -> None:
     """The neighbour's next request goes to every other helper and never to ``excluded``."""
     others = [h for h in street.helpers if h is not excluded]
-    request = await _ask(http, street.neighbour, day=8)
+    request = await ask_for_help(http, street.neighbour, day=8)
     await eventually(
         partial(offered_to_all, http, others, request["request_id"]),
         what="the next request offered to the other helpers",
@@ -180,11 +181,11 @@ async def test_a_lapsed_vetting_approval_takes_the_helper_out_of_matching(
                 await eventually(
                     partial(matching_caught_up, api, STANDING), what="matching to read it"
                 )
-                request = await _ask(http, street.neighbour, day=1)
+                request = await ask_for_help(http, street.neighbour, day=1)
 
                 async def unmatched() -> bool:
                     path = "/v1/operator/requests?status=unmatched&limit=200"
-                    items = (await _send(http, "GET", path, api.operator))["items"]
+                    items = (await send(http, "GET", path, api.operator))["items"]
                     return any(str(i["request_id"]) == request["request_id"] for i in items)
 
                 await eventually(unmatched, what="the request escalated: nobody approved")
@@ -211,11 +212,11 @@ async def test_not_again_from_either_side_means_no_offer_for_that_pair_again(
     async with httpx.AsyncClient(base_url=api.url, timeout=10) as http:
         street = await new_street(http, api)
         helper, booking_id = await book_first_request(http, street)
-        await _send(http, "POST", f"/v1/bookings/{booking_id}/check-in", helper.headers)
-        await _send(http, "POST", f"/v1/bookings/{booking_id}/check-out", helper.headers)
+        await send(http, "POST", f"/v1/bookings/{booking_id}/check-in", helper.headers)
+        await send(http, "POST", f"/v1/bookings/{booking_id}/check-out", helper.headers)
         for person, side in ((helper, "helper"), (street.neighbour, "neighbour")):
             answer = "no" if side == says_no else "yes"
-            await _send(
+            await send(
                 http,
                 "POST",
                 f"/v1/bookings/{booking_id}/check-ins",
@@ -225,7 +226,7 @@ async def test_not_again_from_either_side_means_no_offer_for_that_pair_again(
 
         async def ended() -> bool:
             path = f"/v1/operator/relationships?person_id={street.neighbour.person_id}"
-            records = (await _send(http, "GET", path, api.operator))["items"]
+            records = (await send(http, "GET", path, api.operator))["items"]
             return any(
                 str(r["helper_id"]) == helper.person_id and not r["matchable"] for r in records
             )
@@ -251,7 +252,7 @@ async def test_a_concern_suspends_the_helper_and_flags_their_upcoming_bookings(
         )
         assert refused.status_code == 404, "a concern needs a booking with the person"
 
-        raised = await _send(
+        raised = await send(
             http,
             "POST",
             "/v1/concerns",
@@ -264,14 +265,14 @@ async def test_a_concern_suspends_the_helper_and_flags_their_upcoming_bookings(
         )
 
         async def flagged() -> bool:
-            items = (await _send(http, "GET", "/v1/operator/bookings/flagged", api.operator))[
+            items = (await send(http, "GET", "/v1/operator/bookings/flagged", api.operator))[
                 "items"
             ]
             return any(str(item["booking_id"]) == booking_id for item in items)
 
         await eventually(flagged, what="the helper's upcoming booking flagged")
         assert (await standing(http, api, helper))["suspended"]
-        listed = await _send(http, "GET", "/v1/operator/concerns?status=open", api.operator)
+        listed = await send(http, "GET", "/v1/operator/concerns?status=open", api.operator)
         assert raised["concern_id"] in {str(item["concern_id"]) for item in listed["items"]}
 
         await eventually(
@@ -281,7 +282,7 @@ async def test_a_concern_suspends_the_helper_and_flags_their_upcoming_bookings(
 
         path = f"/v1/operator/concerns/{raised['concern_id']}/resolve"
         body = {"outcome": "reinstate", "reason": "A misunderstanding, resolved by phone."}
-        await _send(http, "POST", path, api.operator, json=body)
+        await send(http, "POST", path, api.operator, json=body)
         assert (await http.post(path, headers=api.operator, json=body)).status_code == 409
 
         async def reinstated() -> bool:
