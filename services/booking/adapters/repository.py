@@ -177,38 +177,43 @@ class Repository:
             response,
         )
 
-    async def set_standing(
-        self,
-        person_id: uuid.UUID,
-        suspended: bool,
-        approved_skills: dict[str, str],
-        as_of: datetime,
-    ) -> bool:
-        """Store a person's standing unless a newer one is held; True when stored."""
+    async def set_standing(self, person_id: uuid.UUID, standing: Row, as_of: datetime) -> bool:
+        """Store trust's standing of a person unless a newer one is held; True when stored.
+
+        ``standing`` holds ``suspended``, ``approved_skills`` (skill -> ISO expiry),
+        ``late_cancellations`` and ``no_shows``.
+        """
         stored = await self.conn.fetchval(
-            "INSERT INTO standing (person_id, suspended, approved_skills, as_of)"
-            " VALUES ($1, $2, $3::jsonb, $4)"
+            "INSERT INTO standing (person_id, suspended, approved_skills, late_cancellations,"
+            " no_shows, as_of) VALUES ($1, $2, $3::jsonb, $4, $5, $6)"
             " ON CONFLICT (person_id) DO UPDATE SET suspended = excluded.suspended,"
-            " approved_skills = excluded.approved_skills, as_of = excluded.as_of"
-            " WHERE standing.as_of <= excluded.as_of RETURNING true",
+            " approved_skills = excluded.approved_skills,"
+            " late_cancellations = excluded.late_cancellations, no_shows = excluded.no_shows,"
+            " as_of = excluded.as_of WHERE standing.as_of <= excluded.as_of RETURNING true",
             person_id,
-            suspended,
-            json.dumps(approved_skills),
+            standing["suspended"],
+            json.dumps(standing["approved_skills"]),
+            standing["late_cancellations"],
+            standing["no_shows"],
             as_of,
         )
         return bool(stored)
 
     async def standing(self, person_id: uuid.UUID) -> Row:
-        """Trust's latest word on a person: suspended, and the skills approved until when."""
+        """Trust's latest word on a person, for operators: suspension, skills, counts."""
         row = await self.conn.fetchrow(
-            "SELECT suspended, approved_skills FROM standing WHERE person_id = $1", person_id
+            "SELECT suspended, approved_skills, late_cancellations, no_shows FROM standing"
+            " WHERE person_id = $1",
+            person_id,
         )
         if row is None:
-            return {"suspended": False, "approved_skills": {}}
-        return {
-            "suspended": row["suspended"],
-            "approved_skills": json.loads(row["approved_skills"]),
-        }
+            return {
+                "suspended": False,
+                "approved_skills": {},
+                "late_cancellations": 0,
+                "no_shows": 0,
+            }
+        return {**dict(row), "approved_skills": json.loads(row["approved_skills"])}
 
     async def is_suspended(self, person_id: uuid.UUID) -> bool:
         """Whether trust has suspended this person."""

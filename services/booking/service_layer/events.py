@@ -33,7 +33,13 @@ async def apply(uow: UnitOfWork, envelope: Envelope[Payload]) -> None:
             approved = {
                 skill.value: until.isoformat() for skill, until in data.approved_skills.items()
             }
-            await repo.set_standing(data.person_id, data.suspended, approved, envelope.occurred_at)
+            standing = {
+                "suspended": data.suspended,
+                "approved_skills": approved,
+                "late_cancellations": data.late_cancellations,
+                "no_shows": data.no_shows,
+            }
+            await repo.set_standing(data.person_id, standing, envelope.occurred_at)
             await repo.flag_upcoming(data.person_id, data.suspended, envelope.occurred_at)
         # Other types on these topics are not booking's concern.
 
