@@ -9,27 +9,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
 from typing import Any
 
 import pytest
 import uvicorn
 
+from shared.embedded import free_port
 from tests.integration.booking.conftest import Booking
 from tests.integration.booking.support import sign_up
+from tests.support import eventually
 
 schemathesis = pytest.importorskip("schemathesis")
 
 EXAMPLES_PER_OPERATION = 8
 # schemathesis draws from ``random`` inside its strategies, which hypothesis deprecates.
 pytestmark = pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisDeprecationWarning")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _run(spec: dict[str, Any], base_url: str, person: str, operator: str) -> list[str]:
@@ -80,7 +74,7 @@ async def test_no_server_errors_and_every_answer_matches_the_schema(booking: Boo
     person = headers["Authorization"].removeprefix("Bearer ")
     operator = booking.settings.operator_token
     assert operator is not None
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(
             booking.runtime.app(), host="127.0.0.1", port=port, log_config=None, lifespan="off"
@@ -88,9 +82,12 @@ async def test_no_server_errors_and_every_answer_matches_the_schema(booking: Boo
     )
     serving = asyncio.create_task(server.serve())
     try:
-        while not server.started:
+
+        async def started() -> bool:
             assert not serving.done(), "uvicorn failed to start"
-            await asyncio.sleep(0.02)
+            return bool(server.started)
+
+        await eventually(started, what="uvicorn to start")
         spec = (await booking.client.get("/openapi.json")).json()
         failures = await asyncio.to_thread(
             _run, spec, f"http://127.0.0.1:{port}", person, operator.get_secret_value()
