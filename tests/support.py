@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
+
+from kith.client import ApiError, until
 
 T = TypeVar("T")
 
@@ -17,12 +17,8 @@ async def eventually(
     interval_s: float = 0.02,
     what: str = "condition",
 ) -> T:
-    """Call ``probe`` until it returns something truthy; fail after ``timeout_s``."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        result = await probe()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout_s}s waiting for {what}")
-        await asyncio.sleep(interval_s)
+    """Call ``probe`` until it returns something truthy; fail the test after ``timeout_s``."""
+    try:
+        return await until(probe, timeout_s, what, every_s=interval_s)
+    except ApiError as timed_out:
+        raise AssertionError(str(timed_out)) from None
