@@ -1,0 +1,235 @@
+"""The deployment files in deploy/ parse and agree with the code they deploy.
+
+Docker and Kubernetes are not run here: the files are read, and checked against ``Settings``
+(every ``KITH_*`` variable is a real setting) and ``ALL_TOPICS`` (every topic, with its
+partition count, is created by both the compose job and the Kubernetes job).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from shared.contracts.topics import ALL_TOPICS
+from shared.settings import Settings
+
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
+K8S = DEPLOY / "k8s"
+YAML_FILES = sorted([*DEPLOY.rglob("*.yaml"), *DEPLOY.rglob("*.yml")])
+
+KITH_VARIABLE = re.compile(r"\bKITH_[A-Z0-9_]+\b")
+CREATED_TOPIC = re.compile(r"--topic\s+(\S+)\s+--partitions\s+(\d+)(.*)")
+
+
+def _documents(path: Path) -> list[Any]:
+    with path.open(encoding="utf-8") as stream:
+        return [doc for doc in yaml.safe_load_all(stream) if doc is not None]
+
+
+def _compose() -> dict[str, Any]:
+    (doc,) = _documents(DEPLOY / "compose.yaml")
+    assert isinstance(doc, dict)
+    return doc
+
+
+def _services() -> dict[str, dict[str, Any]]:
+    services = _compose()["services"]
+    assert isinstance(services, dict)
+    return services
+
+
+def _k8s_documents() -> list[dict[str, Any]]:
+    return [doc for path in sorted(K8S.glob("*.yaml")) for doc in _documents(path)]
+
+
+def _k8s_kind(kind: str) -> list[dict[str, Any]]:
+    return [doc for doc in _k8s_documents() if doc.get("kind") == kind]
+
+
+def _strings(node: object) -> list[str]:
+    """Every string in a parsed YAML tree, mapping keys included."""
+    if isinstance(node, str):
+        return [node]
+    if isinstance(node, dict):
+        return [s for key, value in node.items() for s in (*_strings(key), *_strings(value))]
+    if isinstance(node, list):
+        return [s for item in node for s in _strings(item)]
+    return []
+
+
+def _kith_variables(node: object) -> set[str]:
+    return {name for text in _strings(node) for name in KITH_VARIABLE.findall(text)}
+
+
+def _created_topics(script: str) -> dict[str, tuple[int, bool]]:
+    """Topic name -> (partitions, compacted) for each ``--topic X --partitions N`` line."""
+    created: dict[str, tuple[int, bool]] = {}
+    for line in script.splitlines():
+        match = CREATED_TOPIC.search(line)
+        if match:
+            name, partitions, rest = match.groups()
+            assert name not in created, f"{name} is created twice"
+            created[name] = (int(partitions), "cleanup.policy=compact" in rest)
+    return created
+
+
+def _expected_topics() -> dict[str, tuple[int, bool]]:
+    return {topic.name: (topic.partitions, topic.compacted) for topic in ALL_TOPICS}
+
+
+def _role_replicas(role: str) -> int:
+    """Processes of one role in compose: services named ``role`` or ``role-N``, with replicas."""
+    return sum(
+        int(service.get("deploy", {}).get("replicas", 1))
+        for name, service in _services().items()
+        if re.fullmatch(rf"{role}(-\d+)?", name)
+    )
+
+
+ALLOWED_VARIABLES = {f"KITH_{name.upper()}" for name in Settings.model_fields}
+
+
+@pytest.mark.parametrize("path", YAML_FILES, ids=lambda p: str(p.relative_to(DEPLOY)))
+def test_every_yaml_file_parses(path: Path) -> None:
+    assert _documents(path), f"{path} holds no document"
+
+
+def test_there_are_yaml_files_to_check() -> None:
+    assert DEPLOY / "compose.yaml" in YAML_FILES
+    assert len(list(K8S.glob("*.yaml"))) >= 5
+
+
+def test_compose_runs_every_part_of_the_platform() -> None:
+    services = _services()
+    assert _role_replicas("booking") == 2
+    assert _role_replicas("matching") == 2
+    assert _role_replicas("trust") == 1
+    brokers = [name for name, service in services.items() if "apache/kafka" in service["image"]]
+    assert {"kafka-1", "kafka-2", "kafka-3"} <= set(brokers)
+    assert services["postgres"]["image"].startswith("postgres:16")
+    assert any("kafka-ui" in str(service.get("image", "")) for service in services.values())
+
+
+def test_compose_brokers_form_one_kraft_quorum_with_durable_defaults() -> None:
+    services = _services()
+    node_ids = set()
+    for name in ("kafka-1", "kafka-2", "kafka-3"):
+        env = services[name]["environment"]
+        assert "controller" in env["KAFKA_PROCESS_ROLES"]
+        assert env["KAFKA_CONTROLLER_QUORUM_VOTERS"].count("@") == 3
+        assert env["KAFKA_DEFAULT_REPLICATION_FACTOR"] == "3"
+        assert env["KAFKA_MIN_INSYNC_REPLICAS"] == "2"
+        assert env["KAFKA_AUTO_CREATE_TOPICS_ENABLE"] == "false"
+        node_ids.add(env["KAFKA_NODE_ID"])
+    assert node_ids == {"1", "2", "3"}
+
+
+def test_compose_kith_services_have_production_settings() -> None:
+    for name, service in _services().items():
+        if not re.fullmatch(r"(booking|matching|trust)(-\d+)?", name):
+            continue
+        env = service["environment"]
+        role = name.split("-")[0]
+        assert service["command"] == ["python", "-m", f"services.{role}"]
+        assert env["KITH_KAFKA_IDEMPOTENCE"] == "true"
+        assert env["KITH_KAFKA_REPLICATION_FACTOR"] == "3"
+        assert env["KITH_LOG_FORMAT"] == "json"
+        assert env["KITH_HTTP_HOST"] == "0.0.0.0"
+        assert env["KITH_KAFKA_BOOTSTRAP"].count("kafka-") == 3
+        assert env["KITH_DATABASE_URL"].startswith("postgresql://")
+        assert "KITH_OPERATOR_TOKEN" in env
+        assert "healthcheck" in service
+
+
+def test_every_kith_variable_in_compose_and_k8s_is_a_setting() -> None:
+    used = _kith_variables(_compose()) | _kith_variables(_k8s_documents())
+    assert "KITH_KAFKA_BOOTSTRAP" in used
+    assert used <= ALLOWED_VARIABLES, f"not fields of Settings: {sorted(used - ALLOWED_VARIABLES)}"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("KITH_SESSION_TIMEOUT_MS", "30000"),
+        ("KITH_HEARTBEAT_INTERVAL_MS", "3000"),
+        ("KITH_REBALANCE_TIMEOUT_MS", "60000"),
+    ],
+)
+def test_consumer_timeouts_are_valid_settings_in_both(variable: str, value: str) -> None:
+    (config_map,) = _k8s_kind("ConfigMap")
+    assert config_map["data"][variable] == value
+    assert _services()["trust"]["environment"][variable] == value
+    field = variable.removeprefix("KITH_").lower()
+    settings = Settings.model_validate({field: int(value)})
+    assert getattr(settings, field) == int(value)
+
+
+def test_k8s_settings_are_valid_for_settings() -> None:
+    (config_map,) = _k8s_kind("ConfigMap")
+    (secret,) = _k8s_kind("Secret")
+    values = {**config_map["data"], **secret["stringData"]}
+    settings = Settings.model_validate(
+        {name.removeprefix("KITH_").lower(): value for name, value in values.items()}
+    )
+    assert settings.kafka_idempotence is True
+    assert settings.kafka_replication_factor == 3
+
+
+def test_compose_topic_job_creates_exactly_all_topics() -> None:
+    job = _services()["kafka-topics"]
+    script = "\n".join(_strings(job["command"]))
+    assert _created_topics(script) == _expected_topics()
+    assert "--replication-factor 3" in script
+    assert "min.insync.replicas=2" in script
+
+
+def test_k8s_topic_job_creates_exactly_all_topics() -> None:
+    (job,) = _k8s_kind("Job")
+    script = "\n".join(_strings(job["spec"]["template"]["spec"]["containers"]))
+    assert _created_topics(script) == _expected_topics()
+    assert "--replication-factor 3" in script
+    assert "min.insync.replicas=2" in script
+
+
+def test_k8s_deployments_run_each_service() -> None:
+    deployments = {doc["metadata"]["name"]: doc for doc in _k8s_kind("Deployment")}
+    assert {name: doc["spec"]["replicas"] for name, doc in deployments.items()} == {
+        "booking": 2,
+        "matching": 2,
+        "trust": 1,
+    }
+    for name, doc in deployments.items():
+        (container,) = doc["spec"]["template"]["spec"]["containers"]
+        assert container["command"] == ["python", "-m", f"services.{name}"]
+        refs = {next(iter(ref.values()))["name"] for ref in container["envFrom"]}
+        assert refs == {"kith-settings", "kith-secrets"}
+        assert "readinessProbe" in container
+    (booking,) = deployments["booking"]["spec"]["template"]["spec"]["containers"]
+    assert booking["readinessProbe"]["httpGet"]["path"] == "/health"
+    services = [doc for doc in _k8s_kind("Service") if doc["metadata"]["name"] == "booking"]
+    assert services, "booking has no Service"
+
+
+def test_k8s_secret_holds_the_token_and_database_url() -> None:
+    (secret,) = _k8s_kind("Secret")
+    assert set(secret["stringData"]) == {"KITH_OPERATOR_TOKEN", "KITH_DATABASE_URL"}
+    (namespace,) = _k8s_kind("Namespace")
+    assert all(
+        doc["metadata"].get("namespace") == namespace["metadata"]["name"]
+        for doc in _k8s_documents()
+        if doc.get("kind") not in {"Namespace", "Kustomization"}
+    )
+
+
+def test_dockerfile_runs_the_services_as_a_non_root_user() -> None:
+    dockerfile = (DEPLOY / "Dockerfile").read_text(encoding="utf-8")
+    assert re.search(r"^FROM python:3\.11-slim", dockerfile, re.MULTILINE)
+    assert re.search(r"^USER (?!root)\S+", dockerfile, re.MULTILINE)
+    assert re.search(r"^RUN pip install \.(?!\[)", dockerfile, re.MULTILINE)
+    assert '"python", "-m", "services.booking"' in dockerfile
+    assert "python -m services." in dockerfile
+    assert _kith_variables(dockerfile) <= ALLOWED_VARIABLES
