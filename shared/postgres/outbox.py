@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -22,10 +23,26 @@ from shared.messaging.publisher import Publisher
 
 log = structlog.get_logger(__name__)
 
-_CHANNEL = "kith_outbox"
+#: The channel the relay listens on; a commit that wrote to the outbox notifies it.
+OUTBOX_CHANNEL = "kith_outbox"
+_CHANNEL = OUTBOX_CHANNEL
 # Only one relay publishes at a time, so that events keep their order per key even when a
 # service runs several processes.
 _RELAY_LOCK_ID = 0x6F7574626F78  # "outbox"
+
+
+def outbox_row(envelope: Envelope[Any]) -> tuple[uuid.UUID, str, bytes, str, bytes]:
+    """The ``(event_id, topic, key, type, envelope)`` columns of one event's outbox row.
+
+    For a service that writes the row inside a larger statement of its own.
+    """
+    return (
+        envelope.event_id,
+        topic_for(envelope.data).name,
+        key_for(envelope.data),
+        envelope.type,
+        encode(envelope),
+    )
 
 
 async def add_to_outbox(conn: asyncpg.Connection, envelopes: Sequence[Envelope[Any]]) -> None:
@@ -34,10 +51,7 @@ async def add_to_outbox(conn: asyncpg.Connection, envelopes: Sequence[Envelope[A
         return
     await conn.executemany(
         "INSERT INTO outbox (event_id, topic, key, type, envelope) VALUES ($1, $2, $3, $4, $5)",
-        [
-            (e.event_id, topic_for(e.data).name, key_for(e.data), e.type, encode(e))
-            for e in envelopes
-        ],
+        [outbox_row(e) for e in envelopes],
     )
     # NOTIFY is delivered only if the transaction commits.
     await conn.execute(f"NOTIFY {_CHANNEL}")

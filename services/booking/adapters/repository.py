@@ -11,7 +11,7 @@ from typing import Any
 import asyncpg
 
 from shared.contracts import Envelope
-from shared.postgres import add_to_outbox, first_delivery
+from shared.postgres import OUTBOX_CHANNEL, add_to_outbox, first_delivery, outbox_row
 
 Row = dict[str, Any]
 
@@ -345,6 +345,71 @@ class Repository:
         await self.conn.execute(
             "UPDATE offers SET status = 'withdrawn' WHERE request_id = $1 AND status = 'open'",
             request_id,
+        )
+
+    async def lock_for_accept(self, offer_id: uuid.UUID) -> Row | None:
+        """An offer with its request and its helper's suspension, both rows locked.
+
+        One round trip. The request row is locked first (its CTE emits, and so locks, it
+        before the outer query can lock the offer), so accepts of different offers of one
+        request take turns and never deadlock. Columns of the request are prefixed ``r_``;
+        None when the offer or its request does not exist.
+        """
+        return _offer(
+            await self.conn.fetchrow(
+                "WITH r AS MATERIALIZED (SELECT * FROM requests WHERE request_id ="
+                " (SELECT request_id FROM offers WHERE offer_id = $1) FOR UPDATE)"
+                " SELECT o.*, r.status AS r_status, r.neighbourhood AS r_neighbourhood,"
+                " r.skill AS r_skill, r.starts_at AS r_starts_at, r.hours AS r_hours,"
+                " coalesce((SELECT s.suspended FROM standing s"
+                " WHERE s.person_id = o.helper_id), false) AS suspended"
+                " FROM r JOIN offers o ON o.request_id = r.request_id"
+                " WHERE o.offer_id = $1 FOR UPDATE OF o",
+                offer_id,
+            )
+        )
+
+    async def book(
+        self,
+        booking: Row,
+        hours: list[datetime],
+        accepted: str,
+        withdrawn: str,
+        request_status: str,
+        envelope: Envelope[Any],
+    ) -> None:
+        """Write an accept in one statement: the booking, its helper-hours, the offer
+        accepted and the request's other open offers withdrawn, the request's new status,
+        and the event in the outbox (waking the relay when the transaction commits).
+
+        Raises:
+            asyncpg.UniqueViolationError: The request is booked already
+                (``bookings_one_active_per_request``) or the helper holds one of these
+                hours (``helper_hours_no_overlap``).
+        """
+        columns = list(booking)
+        marks = ", ".join(f"${index}" for index in range(1, len(columns) + 1))
+        n = len(columns)
+        await self.conn.execute(
+            f"WITH b AS (INSERT INTO bookings ({', '.join(columns)}) VALUES ({marks})"
+            " RETURNING booking_id, helper_id, request_id, offer_id),"
+            f" h AS (INSERT INTO helper_hours (helper_id, hour, booking_id)"
+            f" SELECT b.helper_id, hour, b.booking_id FROM b, unnest(${n + 1}::timestamptz[])"
+            " AS hour),"
+            f" o AS (UPDATE offers SET status = CASE WHEN offers.offer_id = b.offer_id"
+            f" THEN ${n + 2} ELSE ${n + 3} END FROM b WHERE offers.request_id = b.request_id"
+            " AND (offers.offer_id = b.offer_id OR offers.status = 'open')),"
+            f" r AS (UPDATE requests SET status = ${n + 4} FROM b"
+            " WHERE requests.request_id = b.request_id),"
+            " e AS (INSERT INTO outbox (event_id, topic, key, type, envelope)"
+            f" VALUES (${n + 5}, ${n + 6}, ${n + 7}, ${n + 8}, ${n + 9}))"
+            f" SELECT pg_notify('{OUTBOX_CHANNEL}', '')",
+            *booking.values(),
+            hours,
+            accepted,
+            withdrawn,
+            request_status,
+            *outbox_row(envelope),
         )
 
     # -- bookings ----------------------------------------------------------------------

@@ -56,38 +56,36 @@ async def accept(
 ) -> dict[str, Any]:
     """Book the visit: the first helper to accept wins, and no helper is double-booked.
 
-    Everything happens in ONE transaction, in the order lock, check, write:
+    Everything happens in ONE transaction of two statements, in the order lock, check, write:
 
     * lock the request row (``FOR UPDATE``) first, so accepts of different offers of one
       request take turns; always request before offer, or two accepts that each hold an
-      offer and withdraw the other's would deadlock;
-    * lock the offer row so two accepts of the same offer queue up and the second sees the
-      first one's result instead of a stale "open";
+      offer and withdraw the other's would deadlock. The same statement then locks the
+      offer row, so two accepts of the same offer queue up and the second sees the first
+      one's result instead of a stale "open", and reads the helper's suspension;
     * check the offer is the caller's, open and unexpired, the helper not suspended, and the
       request still bookable;
-    * write the booking and one row per helper-hour. The checks above are a courtesy: the
-      unique indexes are what guarantee one active booking per request and no two bookings
-      of one helper in the same hour, even for accepts of *different* requests racing in
-      separate transactions. A ``UniqueViolationError`` rolls everything back and is a 409;
-    * mark the offer accepted, the request's other offers withdrawn, the request booked, and
-      write ``BookingConfirmed`` to the outbox, all committed together.
+    * write, in one statement, the booking and one row per helper-hour. The checks above are
+      a courtesy: the unique indexes are what guarantee one active booking per request and
+      no two bookings of one helper in the same hour, even for accepts of *different*
+      requests racing in separate transactions. A ``UniqueViolationError`` rolls everything
+      back and is a 409. The same statement marks the offer accepted, the request's other
+      offers withdrawn, the request booked, and writes ``BookingConfirmed`` to the outbox,
+      all committed together.
     """
     try:
         async with uow.begin() as repo:
-            unlocked = await repo.offer(offer_id)
-            if unlocked is None or unlocked["helper_id"] != helper_id:
+            offer = await repo.lock_for_accept(offer_id)
+            if offer is None or offer["helper_id"] != helper_id:
                 raise NotFound("no such offer")
-            request = await repo.request(unlocked["request_id"], lock=True)
-            offer = await repo.offer(offer_id, lock=True)
-            assert offer is not None  # offers are never deleted
             status = effective_offer_status(offer["status"], offer["expires_at"], now)
             if status is OfferStatus.EXPIRED:
                 raise Conflict("this offer has expired")
             if status is not OfferStatus.OPEN:
                 raise Conflict(f"this offer is {status}: it can no longer be accepted")
-            if await repo.is_suspended(helper_id):
+            if offer["suspended"]:
                 raise Conflict("your account is paused: you cannot accept offers at present")
-            if request is None or request["status"] not in _BOOKABLE:
+            if offer["r_status"] not in _BOOKABLE:
                 raise Conflict("this visit has already been taken or cancelled")
             booking: Row = {
                 "booking_id": uuid.uuid4(),
@@ -95,16 +93,12 @@ async def accept(
                 "offer_id": offer_id,
                 "helper_id": helper_id,
                 "neighbour_id": offer["neighbour_id"],
-                "neighbourhood": request["neighbourhood"],
-                "skill": request["skill"],
-                "starts_at": request["starts_at"],
-                "hours": request["hours"],
+                "neighbourhood": offer["r_neighbourhood"],
+                "skill": offer["r_skill"],
+                "starts_at": offer["r_starts_at"],
+                "hours": offer["r_hours"],
                 "status": BookingStatus.CONFIRMED.value,
             }
-            await repo.add_booking(booking, booked_hours(request["starts_at"], request["hours"]))
-            await repo.set_offer_status(offer_id, OfferStatus.ACCEPTED)
-            await repo.withdraw_open_offers(offer["request_id"])
-            await repo.set_request_status(offer["request_id"], RequestStatus.BOOKED)
             event = BookingConfirmed(
                 booking_id=booking["booking_id"],
                 request_id=booking["request_id"],
@@ -116,7 +110,14 @@ async def accept(
                 hours=booking["hours"],
                 offer_id=offer_id,
             )
-            await repo.publish([Envelope.wrap(event, producer=PRODUCER)])
+            await repo.book(
+                booking,
+                booked_hours(booking["starts_at"], booking["hours"]),
+                accepted=OfferStatus.ACCEPTED.value,
+                withdrawn=OfferStatus.WITHDRAWN.value,
+                request_status=RequestStatus.BOOKED.value,
+                envelope=Envelope.wrap(event, producer=PRODUCER),
+            )
     except asyncpg.UniqueViolationError as error:
         if error.constraint_name == "helper_hours_no_overlap":
             raise Conflict("this visit overlaps another booking of yours") from error

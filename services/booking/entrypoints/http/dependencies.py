@@ -26,8 +26,10 @@ class Context:
     settings: Settings
 
 
-def context(request: Request) -> Context:
+async def context(request: Request) -> Context:
     """The app's context, set by ``create_app``."""
+    # async so FastAPI calls it inline: a plain ``def`` dependency is run in a worker thread,
+    # a thread hop on every request.
     value = request.app.state.context
     assert isinstance(value, Context)
     return value
