@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from services.booking.domain.availability import Weekday
 from services.booking.domain.visits import Repeat, is_on_the_hour
@@ -17,10 +25,25 @@ from shared.contracts.trust import AsAgreed, SeeAgain
 _HOUR = r"^([01][0-9]|2[0-4]):00$"
 
 
-def _sane_year(value: AwareDatetime) -> None:
+def _sane_year(value: datetime) -> None:
     # Far-off years overflow once a series or a time zone moves them: refuse them here.
     if not 2000 <= value.year <= 2200:
         raise ValueError("must be a year between 2000 and 2200")
+
+
+def _on_the_hour(value: datetime) -> datetime:
+    _sane_year(value)
+    if not is_on_the_hour(value):
+        raise ValueError("must be on the hour (minutes and seconds zero)")
+    return value
+
+
+#: A start time with an offset, on the hour, in a sane year.
+OnTheHour = Annotated[
+    AwareDatetime,
+    AfterValidator(_on_the_hour),
+    Field(description="ISO 8601 with an offset, on the hour."),
+]
 
 
 class Body(BaseModel):
@@ -194,34 +217,18 @@ class RequestBody(Body):
     """Ask for help."""
 
     skill: Skill
-    starts_at: AwareDatetime = Field(description="ISO 8601 with an offset, on the hour.")
+    starts_at: OnTheHour
     hours: int = Field(ge=1, le=8)
     repeat: RepeatBody | None = None
     preferred_helper_id: uuid.UUID | None = None
     notes: str | None = Field(default=None, max_length=1000)
 
-    @field_validator("starts_at")
-    @classmethod
-    def _on_the_hour(cls, value: AwareDatetime) -> AwareDatetime:
-        _sane_year(value)
-        if not is_on_the_hour(value):
-            raise ValueError("must be on the hour (minutes and seconds zero)")
-        return value
-
 
 class RescheduleBody(Body):
     """A new time for a booking, to be confirmed by the other side."""
 
-    starts_at: AwareDatetime = Field(description="ISO 8601 with an offset, on the hour.")
+    starts_at: OnTheHour
     hours: int | None = Field(default=None, ge=1, le=8, description="Unchanged when left out.")
-
-    @field_validator("starts_at")
-    @classmethod
-    def _on_the_hour(cls, value: AwareDatetime) -> AwareDatetime:
-        _sane_year(value)
-        if not is_on_the_hour(value):
-            raise ValueError("must be on the hour (minutes and seconds zero)")
-        return value
 
 
 class NoShowBody(Body):
