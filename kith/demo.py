@@ -124,16 +124,7 @@ async def run_demo(
             f"  {neighbour.name} asks for help with shopping, "
             f"{first_request['starts_at']} for 1 hour"
         )
-        first_offers = await until(
-            partial(_offers_for, http, helpers, first_request["request_id"]),
-            timeout_s,
-            "matching to make an offer",
-        )
-        for helper, offer in first_offers:
-            out.print(
-                f"  [cyan]offer[/] to {helper.name}: "
-                + "; ".join(reason["text"] for reason in offer["reasons"])
-            )
+        first_offers = await _await_offers(http, helpers, first_request, timeout_s, out, "")
         holder, offer = first_offers[0]
         booking = await send(http, "POST", f"/v1/offers/{offer['offer_id']}/accept", holder.headers)
         out.print(f"  [cyan]booked[/]: {holder.name} accepted, booking {booking['booking_id']}")
@@ -167,16 +158,9 @@ async def run_demo(
             )
         second_request = await ask_for_help(http, neighbour, day=8)
         out.print(f"  {neighbour.name} asks again, for {second_request['starts_at']}")
-        second_offers = await until(
-            partial(_offers_for, http, helpers, second_request["request_id"]),
-            timeout_s,
-            "matching to offer the second request",
+        second_offers = await _await_offers(
+            http, helpers, second_request, timeout_s, out, ", alone first"
         )
-        for helper, second_offer in second_offers:
-            out.print(
-                f"  [cyan]offer[/] to {helper.name}, alone first: "
-                + "; ".join(reason["text"] for reason in second_offer["reasons"])
-            )
         out.print(
             "[bold green]Done:[/] an offer, a booking, a visit and a relationship that "
             "brings the same people back together."
@@ -239,6 +223,26 @@ async def _vetted(http: httpx.AsyncClient, operator: dict[str, str], person_id: 
     person = await send(http, "GET", f"/v1/operator/people/{person_id}", operator)
     approved = (person.get("standing") or {}).get("approved_skills") or {}
     return "shopping" in approved
+
+
+async def _await_offers(
+    http: httpx.AsyncClient,
+    helpers: list[Person],
+    request: dict[str, Any],
+    timeout_s: float,
+    out: Console,
+    note: str,
+) -> list[tuple[Person, dict[str, Any]]]:
+    """Wait for matching's offers of one request, and print each with its reasons."""
+    offers = await until(
+        partial(_offers_for, http, helpers, request["request_id"]),
+        timeout_s,
+        f"matching to offer the request for {request['starts_at']}",
+    )
+    for helper, offer in offers:
+        reasons = "; ".join(reason["text"] for reason in offer["reasons"])
+        out.print(f"  [cyan]offer[/] to {helper.name}{note}: {reasons}")
+    return offers
 
 
 async def _offers_for(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -134,38 +135,62 @@ async def check_in(
     uow: UnitOfWork, helper_id: uuid.UUID, booking_id: uuid.UUID, now: datetime
 ) -> dict[str, Any]:
     """The helper says they have arrived."""
-    async with uow.begin() as repo:
-        row = await _mine(repo, helper_id, booking_id)
-        if row["helper_id"] != helper_id:
-            raise Conflict("only the helper checks in")
-        if row["status"] == BookingStatus.CHECKED_IN:
-            return {"booking_id": booking_id, "status": row["status"]}
-        if row["status"] != BookingStatus.CONFIRMED:
-            raise Conflict(f"this booking is {row['status']}")
-        await repo.update_booking(
-            booking_id, status=BookingStatus.CHECKED_IN.value, checked_in_at=now
-        )
-        await repo.publish([Envelope.wrap(VisitCheckedIn(**_visit(row)), producer=PRODUCER)])
-    return {"booking_id": booking_id, "status": BookingStatus.CHECKED_IN}
+    return await _helper_step(
+        uow, helper_id, booking_id, now, _CHECK_IN, "only the helper checks in"
+    )
 
 
 async def check_out(
     uow: UnitOfWork, helper_id: uuid.UUID, booking_id: uuid.UUID, now: datetime
 ) -> dict[str, Any]:
     """The helper leaves: the visit happened."""
+    return await _helper_step(
+        uow, helper_id, booking_id, now, _CHECK_OUT, "only the helper checks out"
+    )
+
+
+@dataclass(frozen=True)
+class _Step:
+    """A move only the helper makes: from which status, to which, stamped where, told how."""
+
+    before: BookingStatus
+    after: BookingStatus
+    stamp: str
+    event: type[VisitCheckedIn] | type[VisitCompleted]
+    too_early: str
+
+
+_CHECK_IN = _Step(
+    BookingStatus.CONFIRMED, BookingStatus.CHECKED_IN, "checked_in_at", VisitCheckedIn, ""
+)
+_CHECK_OUT = _Step(
+    BookingStatus.CHECKED_IN,
+    BookingStatus.COMPLETED,
+    "completed_at",
+    VisitCompleted,
+    "check in before checking out",
+)
+
+
+async def _helper_step(
+    uow: UnitOfWork,
+    helper_id: uuid.UUID,
+    booking_id: uuid.UUID,
+    now: datetime,
+    step: _Step,
+    not_helper: str,
+) -> dict[str, Any]:
     async with uow.begin() as repo:
         row = await _mine(repo, helper_id, booking_id)
         if row["helper_id"] != helper_id:
-            raise Conflict("only the helper checks out")
-        if row["status"] == BookingStatus.COMPLETED:
-            return {"booking_id": booking_id, "status": row["status"]}
-        if row["status"] != BookingStatus.CHECKED_IN:
-            raise Conflict("check in before checking out")
-        await repo.update_booking(
-            booking_id, status=BookingStatus.COMPLETED.value, completed_at=now
-        )
-        await repo.publish([Envelope.wrap(VisitCompleted(**_visit(row)), producer=PRODUCER)])
-    return {"booking_id": booking_id, "status": BookingStatus.COMPLETED}
+            raise Conflict(not_helper)
+        if row["status"] == step.after:
+            return {"booking_id": booking_id, "status": row["status"]}  # a retry: no change
+        if row["status"] != step.before:
+            raise Conflict(step.too_early or f"this booking is {row['status']}")
+        await repo.update_booking(booking_id, status=step.after.value, **{step.stamp: now})
+        await repo.publish([Envelope.wrap(step.event(**_visit(row)), producer=PRODUCER)])
+    return {"booking_id": booking_id, "status": step.after}
 
 
 async def cancel(
