@@ -4,9 +4,19 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run demo test lint typecheck check clean
+.PHONY: install browser run demo test lint typecheck check clean
 
 install: $(STAMP)
+
+# The operators' console test drives Debian's Chromium through playwright (no browser download).
+# It is installed from Debian's packages when missing; as root, or with sudo where there is one.
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo)
+browser: $(CHROMIUM)
+
+$(CHROMIUM):
+	$(SUDO) apt-get install -y --no-install-recommends chromium || \
+		($(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends chromium)
 
 # Reinstall whenever the project's dependencies change.
 $(STAMP): pyproject.toml
@@ -21,7 +31,7 @@ run: install
 demo: install
 	$(BIN)/kith demo
 
-test: install
+test: install browser
 	$(BIN)/pytest
 
 lint: install

@@ -100,6 +100,22 @@ class Settings(BaseSettings):
         ),
     )
 
+    ops_port: int = Field(
+        default=8001, ge=0, le=65535, description="The operators' console (``/ops``)."
+    )
+    partners_port: int = Field(
+        default=8002, ge=0, le=65535, description="The partners gateway's HTTP API."
+    )
+    metrics_port: int | None = Field(
+        default=None,
+        ge=0,
+        le=65535,
+        description=(
+            "Where this process serves Prometheus metrics (``/metrics``); unset serves none. "
+            "``kith up`` gives each process its own."
+        ),
+    )
+
     @field_validator("database_url")
     @classmethod
     def _postgres_only(cls, value: str | None) -> str | None:

@@ -89,6 +89,8 @@ def key_for(payload: Payload) -> bytes:
         value = getattr(payload, "request_id")  # noqa: B009
     elif key_by is KeyBy.PERSON:
         value = getattr(payload, "person_id")  # noqa: B009
+    elif key_by is KeyBy.PARTNER:
+        value = getattr(payload, "partner_id")  # noqa: B009
     elif key_by is KeyBy.PAIR:
         value = pair_key(getattr(payload, "helper_id"), getattr(payload, "neighbour_id"))  # noqa: B009
     else:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from shared.contracts import bookings, people, requests, trust
+from shared.contracts import bookings, partners, people, requests, trust
 from shared.contracts.envelope import Payload
 from shared.contracts.topics import (
     AVAILABILITY,
@@ -13,6 +13,7 @@ from shared.contracts.topics import (
     CHECKINS,
     CONCERNS,
     OFFERS,
+    PARTNERS,
     PEOPLE,
     RELATIONSHIPS,
     REQUESTS,
@@ -42,7 +43,20 @@ EVENTS_BY_TOPIC: dict[Topic, tuple[type[Payload], ...]] = {
     RELATIONSHIPS: (trust.RelationshipChanged,),
     STANDING: (trust.StandingChanged,),
     CONCERNS: (trust.ConcernRaised, trust.ConcernResolved),
+    PARTNERS: (
+        partners.PartnerServiceChanged,
+        partners.PersonReferred,
+        partners.PartnerOfferAnswered,
+    ),
 }
+
+#: What a partner may send on ``kith.partners.inbox.v1``, each if its scopes allow it. The
+#: gateway publishes an accepted one again on the topic ``TOPIC_OF`` names for its class.
+PARTNER_SENDABLE: tuple[type[Payload], ...] = (
+    partners.PersonReferred,
+    partners.PartnerOfferAnswered,
+    trust.VettingStepRecorded,
+)
 
 PAYLOADS: dict[tuple[str, int], type[Payload]] = {
     (cls.TYPE, cls.VERSION): cls for classes in EVENTS_BY_TOPIC.values() for cls in classes

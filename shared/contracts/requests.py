@@ -52,6 +52,7 @@ class ReasonCode(StrEnum):
     NEARBY = "nearby"
     FEW_HOURS_THIS_WEEK = "few_hours_this_week"
     NEWCOMER = "newcomer"
+    PARTNER_SERVICE = "partner_service"
 
 
 class Reason(BaseModel):

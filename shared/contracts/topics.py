@@ -14,6 +14,7 @@ class KeyBy(StrEnum):
     PAIR = "pair"
     PERSON = "person"
     ORIGINAL = "original"
+    PARTNER = "partner"
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +115,20 @@ DEAD_LETTERS = Topic(
     private=True,
     description="Messages a consumer could not read or handle, with the reason in headers.",
 )
+PARTNERS = Topic(
+    "kith.partners.v1",
+    4,
+    KeyBy.PARTNER,
+    private=True,
+    description="Partners' services, referrals and answers, after the gateway checked them.",
+)
+PARTNERS_INBOX = Topic(
+    "kith.partners.inbox.v1",
+    4,
+    KeyBy.PARTNER,
+    private=True,
+    description="What partners send, unchecked: only the partners gateway reads it.",
+)
 
 ALL_TOPICS: tuple[Topic, ...] = (
     PEOPLE,
@@ -127,7 +142,17 @@ ALL_TOPICS: tuple[Topic, ...] = (
     STANDING,
     CONCERNS,
     DEAD_LETTERS,
+    PARTNERS,
+    PARTNERS_INBOX,
 )
+
+
+def partner_feed(partner_id: object) -> str:
+    """The topic one partner reads: the events and fields its scopes allow, and no more.
+
+    The partners gateway creates it when the partner is registered and is its only writer.
+    """
+    return f"kith.partner.{partner_id}.v1"
 
 
 def topic_named(name: str) -> Topic:
