@@ -7,7 +7,7 @@ import asyncio
 import typer
 
 from kith.bench import app as bench_app
-from kith.supervisor import SERVICES, Supervisor, SupervisorError
+from kith.supervisor import SERVICES, Supervisor, SupervisorError, parse_replicas
 from shared.settings import Settings
 
 app = typer.Typer(help="Kith: neighbourhood help, booked in whole hours.", no_args_is_help=True)
@@ -21,11 +21,17 @@ def up(
         ",".join(SERVICES),
         help="Which services this machine runs (a second machine may run only matching).",
     ),
+    replicas: str = typer.Option(
+        "",
+        help="Processes per service, e.g. booking=2,matching=2 (booking and matching scale).",
+    ),
 ) -> None:
-    """Start the broker, the database and the three services; Ctrl-C stops everything."""
+    """Start the broker, the database and the services; Ctrl-C stops everything."""
     settings = Settings()
     try:
-        supervisor = Supervisor(settings, services=tuple(services.split(",")))
+        supervisor = Supervisor(
+            settings, services=tuple(services.split(",")), replicas=parse_replicas(replicas)
+        )
         code = asyncio.run(supervisor.run(demo=demo))
     except SupervisorError as error:
         typer.secho(f"kith: {error}", fg=typer.colors.RED, err=True)

@@ -17,7 +17,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from kith.supervisor import SERVICES
+from kith.supervisor import SERVICES, instance_names
 from shared.embedded import free_port
 
 
@@ -28,6 +28,8 @@ class RunningKith:
     api: str
     operator_token: str
     state_dir: Path
+    ops: str = ""
+    partners: str = ""
 
 
 @asynccontextmanager
@@ -37,17 +39,20 @@ async def running_kith(
     database_url: str,
     state_dir: Path,
     services: tuple[str, ...] = SERVICES,
+    replicas: dict[str, int] | None = None,
     env: dict[str, str] | None = None,
     ready_timeout_s: float = 120,
 ) -> AsyncIterator[RunningKith]:
     """Start ``kith up --services ...``, wait until each service is ready, stop it on exit."""
-    port = free_port()
+    port, ops_port, partners_port = free_port(), free_port(), free_port()
     token = secrets.token_urlsafe(16)
     child_env = {
         **os.environ,
         "KITH_KAFKA_BOOTSTRAP": bootstrap,
         "KITH_DATABASE_URL": database_url,
         "KITH_HTTP_PORT": str(port),
+        "KITH_OPS_PORT": str(ops_port),
+        "KITH_PARTNERS_PORT": str(partners_port),
         "KITH_STATE_DIR": str(state_dir),
         "KITH_OPERATOR_TOKEN": token,
         **(env or {}),
@@ -62,12 +67,15 @@ async def running_kith(
             "up",
             "--services",
             ",".join(services),
+            "--replicas",
+            ",".join(f"{name}={count}" for name, count in (replicas or {}).items()),
             env=child_env,
             stdout=log,
             stderr=asyncio.subprocess.STDOUT,
         )
         try:
-            ready = [state_dir / "run" / f"{name}.ready" for name in services]
+            names = instance_names(services, replicas or {})
+            ready = [state_dir / "run" / f"{name}.ready" for name in names]
             deadline = time.monotonic() + ready_timeout_s
             while not all(path.exists() for path in ready):
                 if process.returncode is not None:
@@ -75,7 +83,13 @@ async def running_kith(
                 if time.monotonic() > deadline:
                     raise TimeoutError(f"Kith not ready after {ready_timeout_s:.0f}s")
                 await asyncio.sleep(0.05)
-            yield RunningKith(f"http://127.0.0.1:{port}", token, state_dir)
+            yield RunningKith(
+                f"http://127.0.0.1:{port}",
+                token,
+                state_dir,
+                ops=f"http://127.0.0.1:{ops_port}",
+                partners=f"http://127.0.0.1:{partners_port}",
+            )
         finally:
             if process.returncode is None:
                 process.send_signal(signal.SIGINT)

@@ -1,5 +1,10 @@
-"""``kith up``: the embedded broker and database, the topics, and the three services as
-separate processes, with their logs prefixed by service. Ctrl-C stops everything."""
+"""``kith up``: the embedded broker and database, the topics, and the services as separate
+processes, with their logs prefixed by service. Ctrl-C stops everything.
+
+A service may run as several processes (``--replicas booking=2,matching=2``): booking's share
+one HTTP port (``SO_REUSEPORT``) and their consumer group; matching's split the neighbourhood
+partitions between them. Each process serves its own Prometheus metrics.
+"""
 
 from __future__ import annotations
 
@@ -15,18 +20,56 @@ from pathlib import Path
 
 from rich.console import Console
 
-from shared.embedded import EmbeddedBroker, EmbeddedPostgres, PortInUse, require_free
+from shared.embedded import EmbeddedBroker, EmbeddedPostgres, PortInUse, free_port, require_free
 from shared.messaging import ensure_topics
 from shared.settings import Settings
 
 SERVICES = ("booking", "matching", "trust")
-_COLOURS = {"booking": "cyan", "matching": "magenta", "trust": "green", "kith": "bold"}
+_COLOURS = {
+    "booking": "cyan",
+    "matching": "magenta",
+    "trust": "green",
+    "ops": "yellow",
+    "partners": "blue",
+    "kith": "bold",
+}
+#: Services that can run as more than one process.
+SCALABLE = frozenset({"booking", "matching"})
+#: Metrics of the first process of each service, when the port is free: 9101, 9102, ...;
+#: further replicas add 10 per replica (booking's second process serves 9111).
+_METRICS_BASE_PORT = 9100
+_METRICS_ORDER = ("booking", "matching", "trust", "ops", "partners")
 _READY_TIMEOUT_S = 90.0
 _STOP_TIMEOUT_S = 15.0
 
 
 class SupervisorError(RuntimeError):
     """Kith could not start: the message says why and what to do."""
+
+
+def instance_names(services: tuple[str, ...], replicas: dict[str, int]) -> list[str]:
+    """The name of every process ``kith up`` starts: ``booking``, ``booking-2``, ..."""
+    names: list[str] = []
+    for service in services:
+        names.append(service)
+        names.extend(f"{service}-{n}" for n in range(2, replicas.get(service, 1) + 1))
+    return names
+
+
+def parse_replicas(text: str) -> dict[str, int]:
+    """``"booking=2,matching=2"`` as a mapping; ``SupervisorError`` saying what is wrong."""
+    replicas: dict[str, int] = {}
+    for part in filter(None, (piece.strip() for piece in text.split(","))):
+        name, _, count = part.partition("=")
+        if name not in SCALABLE:
+            raise SupervisorError(
+                f"--replicas: {name!r} cannot run as several processes; "
+                f"choose from {sorted(SCALABLE)}"
+            )
+        if not count.isdigit() or not 1 <= int(count) <= 8:
+            raise SupervisorError(f"--replicas: {part!r} needs a count from 1 to 8")
+        replicas[name] = int(count)
+    return replicas
 
 
 @dataclass(eq=False)  # compared by identity: each is one running process
@@ -45,6 +88,7 @@ class Supervisor:
         settings: Settings,
         *,
         services: tuple[str, ...] = SERVICES,
+        replicas: dict[str, int] | None = None,
         console: Console | None = None,
     ) -> None:
         unknown = set(services) - set(SERVICES)
@@ -52,6 +96,8 @@ class Supervisor:
             raise SupervisorError(f"unknown service(s) {sorted(unknown)}; choose from {SERVICES}")
         self._settings = settings
         self._services = services
+        self._replicas = replicas or {}
+        self._metrics: dict[str, int] = {}
         self._console = console or Console(highlight=False, soft_wrap=True)
         self._state = settings.state_dir.resolve()
         self._broker: EmbeddedBroker | None = None
@@ -144,20 +190,23 @@ class Supervisor:
         run_dir.mkdir(parents=True, exist_ok=True)
         # `kith demo` and `kith tail` find the broker here when it is the embedded one.
         (run_dir / "kafka-bootstrap").write_text(extra_env["KITH_KAFKA_BOOTSTRAP"])
-        for name in self._services:
+        for name in instance_names(self._services, self._replicas):
             ready_file = run_dir / f"{name}.ready"
             ready_file.unlink(missing_ok=True)
+            self._metrics[name] = self._metrics_port(name)
             env = {
                 **os.environ,
                 **extra_env,
                 "KITH_READY_FILE": str(ready_file),
                 "KITH_STATE_DIR": str(self._state),
+                "KITH_METRICS_PORT": str(self._metrics[name]),
                 "PYTHONUNBUFFERED": "1",
             }
+            service, _, _ = name.partition("-")
             process = await asyncio.create_subprocess_exec(
                 sys.executable,
                 "-m",
-                f"services.{name}",
+                f"services.{service}",
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.STDOUT,
@@ -166,6 +215,22 @@ class Supervisor:
             child = _Child(name, process, ready_file)
             child.pump = asyncio.create_task(self._pump(child))
             self._children.append(child)
+        (run_dir / "metrics").write_text(
+            "".join(f"{name} {self._metrics_url(port)}\n" for name, port in self._metrics.items())
+        )
+
+    def _metrics_port(self, name: str) -> int:
+        """A stable port for Prometheus to scrape, or any free one when it is taken."""
+        service, _, replica = name.partition("-")
+        port = _METRICS_BASE_PORT + 1 + _METRICS_ORDER.index(service) + 10 * (int(replica or 1) - 1)
+        try:
+            require_free(self._settings.http_host, port, "metrics")
+        except PortInUse:
+            return free_port(self._settings.http_host)
+        return port
+
+    def _metrics_url(self, port: int) -> str:
+        return f"http://{self._settings.http_host}:{port}/metrics"
 
     async def _pump(self, child: _Child) -> None:
         assert child.process.stdout is not None
@@ -201,6 +266,7 @@ class Supervisor:
         self._log("kith", f"[bold green]Kith is up in {elapsed_s:.1f}s[/]")
         self._log("kith", f"  API and its docs:  {self._api_url}/docs")
         self._log("kith", f"  operator token:    {self._state / 'operator-token'}")
+        self._log("kith", f"  metrics:           {self._state / 'run' / 'metrics'}")
         self._log("kith", "  try the demo:      .venv/bin/kith demo   (in another terminal)")
         self._log("kith", "  stop:              Ctrl-C")
 
@@ -227,6 +293,6 @@ class Supervisor:
             self._log("kith", "stopped")
 
     def _log(self, source: str, message: str, *, markup: bool = True) -> None:
-        colour = _COLOURS.get(source, "white")
+        colour = _COLOURS.get(source.partition("-")[0], "white")
         self._console.print(f"[{colour}]{source:>8} |[/] ", end="")
         self._console.print(message, markup=markup)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 
 import asyncpg
 import structlog
@@ -19,6 +20,9 @@ from shared.postgres import OutboxRelay, apply_migrations, ensure_database
 from shared.settings import Settings
 
 log = structlog.get_logger(__name__)
+
+#: Connections the kernel queues before uvicorn accepts them: enough for a burst of clients.
+_BACKLOG = 2048
 
 
 async def _keep_session(_: asyncpg.Connection) -> None:
@@ -102,10 +106,31 @@ class BookingRuntime:
             await self.pool.close()
 
 
+def shared_listener(host: str, port: int) -> socket.socket:
+    """A listening socket that other booking processes may bind too.
+
+    With ``SO_REUSEPORT`` the kernel spreads new connections across every booking process on
+    the port, so booking scales out on one machine without a load balancer in front. A port
+    held by anything else still refuses the bind.
+    """
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        listener.bind((host, port))
+        listener.listen(_BACKLOG)
+    except OSError:
+        listener.close()
+        raise
+    listener.setblocking(False)
+    return listener
+
+
 async def serve(settings: Settings, stop: asyncio.Event) -> None:
     """Run booking until ``stop`` is set: the runtime plus uvicorn in the same loop."""
     runtime = BookingRuntime(settings)
     await runtime.start()
+    listener = shared_listener(settings.http_host, settings.http_port)
     server = uvicorn.Server(
         uvicorn.Config(
             runtime.app(),
@@ -113,9 +138,10 @@ async def serve(settings: Settings, stop: asyncio.Event) -> None:
             port=settings.http_port,
             log_config=None,
             lifespan="on",
+            backlog=_BACKLOG,
         )
     )
-    serving = asyncio.create_task(server.serve(), name="booking-http")
+    serving = asyncio.create_task(server.serve(sockets=[listener]), name="booking-http")
     try:
         # uvicorn offers no event for "listening": poll its flag briefly.
         while not server.started and not serving.done():  # noqa: ASYNC110
@@ -132,4 +158,5 @@ async def serve(settings: Settings, stop: asyncio.Event) -> None:
         server.should_exit = True
         with contextlib.suppress(Exception):
             await serving
+        listener.close()
         await runtime.stop()

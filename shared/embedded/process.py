@@ -32,13 +32,19 @@ def spawn(
     cwd: Path | None = None,
     env: dict[str, str] | None = None,
 ) -> subprocess.Popen[bytes]:
-    """Start ``argv`` with its output in ``log``; it gets ``on_parent_death`` if we die."""
+    """Start ``argv`` with its output in ``log``; it gets ``on_parent_death`` if we die.
+
+    It runs in a session of its own so that Ctrl-C in the terminal, which signals the whole
+    foreground process group, does not stop the broker or database under the services: the
+    supervisor stops it after them.
+    """
     return subprocess.Popen(
         list(argv),
         stdout=log if log is not None else subprocess.DEVNULL,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
         preexec_fn=_die_with_parent(on_parent_death),
+        start_new_session=True,
         cwd=cwd,
         **(as_user or {}),
         env=env,

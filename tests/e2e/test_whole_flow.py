@@ -22,6 +22,7 @@ async def kith_up(
     state_dir: Path,
     *,
     services: str = "booking,matching,trust",
+    replicas: dict[str, int] | None = None,
     env: dict[str, str] | None = None,
 ) -> AsyncIterator[tuple[str, str]]:
     """Run `kith up` against the test stack; yield the API URL and the operator token."""
@@ -30,6 +31,7 @@ async def kith_up(
         database_url=stack.database_url,
         state_dir=state_dir,
         services=tuple(services.split(",")),
+        replicas=replicas,
         env={"KITH_REGULAR_HOLD_S": "30", **(env or {})},
         ready_timeout_s=90,
     ) as kith:
@@ -53,6 +55,22 @@ async def test_request_is_matched_booked_visited_and_remembered(
     )
     codes = {reason["code"] for reason in result.second_offers[0][1]["reasons"]}
     assert codes & {"met_before", "regular_helper"}
+
+
+async def test_two_booking_and_two_matching_processes_serve_one_flow(
+    stack: Stack, tmp_path: Path
+) -> None:
+    async with kith_up(stack, tmp_path, replicas={"booking": 2, "matching": 2}) as (api, token):
+        run = tmp_path / "run"
+        listening = {(run / name).read_text() for name in ("booking.ready", "booking-2.ready")}
+        result = await run_demo(
+            api, operator_token=token, kafka_bootstrap=stack.bootstrap, timeout_s=60
+        )
+
+    assert listening == {f"booking {api}"}, "both booking processes listen on the one port"
+    assert (run / "matching-2.ready").exists() is False, "kith up withdrew the ready marks"
+    assert result.relationship["visits"] == 1
+    assert [helper for helper, _ in result.second_offers] == [result.booking["helper_id"]]
 
 
 @pytest.mark.parametrize("missing", ["booking", "matching", "trust"])
