@@ -7,11 +7,13 @@ import asyncio
 import typer
 
 from kith.bench import app as bench_app
+from kith.contracts import app as contracts_app
 from kith.supervisor import SERVICES, Supervisor, SupervisorError, parse_replicas
 from shared.settings import Settings
 
 app = typer.Typer(help="Kith: neighbourhood help, booked in whole hours.", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
+app.add_typer(contracts_app, name="contracts")
 
 
 @app.command()
