@@ -42,16 +42,20 @@ _SIGN_UP = {
 def booking(
     clients: int = typer.Option(32, min=1, max=256, help="Concurrent clients, one helper each."),
     accepts: int = typer.Option(5000, min=1, max=100_000, help="Offers to accept in all."),
+    processes: int = typer.Option(
+        1, min=1, max=8, help="Booking processes sharing the API port (kith up --replicas)."
+    ),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
 ) -> None:
     """Accept offers with N concurrent clients; print throughput, p50, p99 and errors."""
     with bench_stack(Settings()) as settings:
-        figures = asyncio.run(_run(settings, clients=clients, accepts=accepts))
+        figures = asyncio.run(_run(settings, clients=clients, accepts=accepts, processes=processes))
     if json_out:
         typer.echo(json.dumps(figures))
         return
     typer.echo(
-        f"booking: {figures['accepts']} accepts by {clients} clients in {figures['seconds']} s\n"
+        f"booking: {figures['accepts']} accepts by {clients} clients in {figures['seconds']} s, "
+        f"{processes} booking process{'es' if processes > 1 else ''}\n"
         f"  throughput  {figures['accepts_per_s']} accepts/s\n"
         f"  latency     p50 {figures['p50_ms']} ms, p99 {figures['p99_ms']} ms, "
         f"max {figures['max_ms']} ms\n"
@@ -59,7 +63,9 @@ def booking(
     )
 
 
-async def _run(settings: Settings, *, clients: int, accepts: int) -> dict[str, Any]:
+async def _run(
+    settings: Settings, *, clients: int, accepts: int, processes: int = 1
+) -> dict[str, Any]:
     import asyncpg
     import httpx
 
@@ -73,6 +79,7 @@ async def _run(settings: Settings, *, clients: int, accepts: int) -> dict[str, A
             database_url=settings.database_url or "",
             state_dir=Path(state),
             services=("booking",),
+            replicas={"booking": processes},
         ) as kith:
             limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
             async with httpx.AsyncClient(base_url=kith.api, timeout=30, limits=limits) as http:
@@ -83,7 +90,8 @@ async def _run(settings: Settings, *, clients: int, accepts: int) -> dict[str, A
                     await _until_booking_holds(database, [offer["offer_id"] for offer in offers])
                 finally:
                     await database.close()
-            return await _accept_all(kith.api, helpers, offers)
+            figures = await _accept_all(kith.api, helpers, offers)
+            return {**figures, "processes": processes}
 
 
 async def _sign_up_helpers(http: Any, clients: int) -> list[dict[str, str]]:
