@@ -5,6 +5,7 @@ from __future__ import annotations
 from services.booking.bootstrap import serve
 from shared.lifecycle import run_service
 from shared.logs import configure_logging
+from shared.metrics import start_metrics_server
 from shared.settings import Settings
 
 
@@ -12,6 +13,7 @@ def main() -> None:
     """Read settings, configure logging, serve."""
     settings = Settings()
     configure_logging(settings, "booking")
+    start_metrics_server(settings, "booking")
     run_service(lambda stop: serve(settings, stop), settings)
 
 

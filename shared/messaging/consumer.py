@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
@@ -17,6 +18,7 @@ import structlog
 from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import ConsumerRecord
 
+from shared import metrics
 from shared.contracts import Envelope, Payload, UndecodableEvent, decode
 from shared.contracts.registry import EVENTS_BY_TOPIC
 from shared.contracts.topics import Topic
@@ -25,6 +27,8 @@ from shared.messaging.publisher import Publisher
 from shared.settings import Settings
 
 log = structlog.get_logger(__name__)
+#: How often the consumer-lag gauge is refreshed; each refresh looks at every partition.
+_LAG_EVERY_S = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,8 +62,11 @@ class EventConsumer:
         dead_letters: Publisher,
         attempts: int = 5,
         from_beginning: bool = True,
+        service: str | None = None,
     ) -> None:
         self._name = name
+        self._service = service or metrics.service_name()
+        self._lag_at = 0.0
         self._handler = handler
         self._dead_letters = dead_letters
         self._attempts = attempts
@@ -109,25 +116,49 @@ class EventConsumer:
                     await self._process(record)
                 if records:
                     await self._consumer.commit({partition: records[-1].offset + 1})
+            await self._record_lag()
 
     async def seek_to_end(self) -> None:
         """Skip everything already on the assigned partitions (for tail-like readers)."""
         await self._consumer.seek_to_end()
+
+    async def _record_lag(self) -> None:
+        """Refresh ``kith_consumer_lag`` now and then; never let it stop consumption."""
+        now = time.monotonic()
+        if now - self._lag_at < _LAG_EVERY_S or self._stopping.is_set():
+            return
+        self._lag_at = now
+        for partition in self._consumer.assignment():
+            highwater = self._consumer.highwater(partition)
+            if highwater is None:
+                continue  # nothing fetched yet, so no position to compare with either
+            try:
+                position = await self._consumer.position(partition)
+            except Exception:  # revoked in a rebalance since assignment() was read
+                continue
+            metrics.CONSUMER_LAG.labels(
+                self._service, partition.topic, str(partition.partition)
+            ).set(max(0, highwater - position))
 
     async def _process(self, record: ConsumerRecord[bytes, bytes]) -> None:
         delivery = Delivery(record.topic, record.partition, record.offset, record.key)
         try:
             envelope = decode(record.value)
         except UndecodableEvent as error:
-            await self._dead_letter(record, error.reason)
+            metrics.EVENTS_CONSUMED.labels(self._service, record.topic, "undecodable").inc()
+            await self._dead_letter(record, error.reason, metrics.DeadLetterReason.UNDECODABLE)
             return
+        metrics.EVENTS_CONSUMED.labels(self._service, record.topic, envelope.type).inc()
         if (envelope.type, envelope.version) not in self._allowed[record.topic]:
             await self._dead_letter(
                 record,
                 f"event {envelope.type!r} v{envelope.version} does not belong on {record.topic}",
+                metrics.DeadLetterReason.WRONG_TOPIC,
             )
             return
+        latency = metrics.HANDLER_SECONDS.labels(self._service, record.topic)
         for attempt in range(1, self._attempts + 1):
+            started = time.perf_counter()
             try:
                 with structlog.contextvars.bound_contextvars(
                     event_id=str(envelope.event_id),
@@ -136,10 +167,15 @@ class EventConsumer:
                     partition=record.partition,
                     offset=record.offset,
                 ):
-                    await self._handler(envelope, delivery)
+                    try:
+                        await self._handler(envelope, delivery)
+                    finally:
+                        latency.observe(time.perf_counter() - started)
                 return
             except RejectedEvent as error:
-                await self._dead_letter(record, f"rejected by handler: {error}")
+                await self._dead_letter(
+                    record, f"rejected by handler: {error}", metrics.DeadLetterReason.REJECTED
+                )
                 return
             except Exception as error:
                 log.warning(
@@ -151,14 +187,23 @@ class EventConsumer:
                     error=repr(error),
                 )
                 if attempt == self._attempts:
-                    await self._dead_letter(record, f"handler failed {attempt} times: {error!r}")
+                    await self._dead_letter(
+                        record,
+                        f"handler failed {attempt} times: {error!r}",
+                        metrics.DeadLetterReason.HANDLER_FAILED,
+                    )
                     return
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(self._stopping.wait(), timeout=0.05 * 2**attempt)
                 if self._stopping.is_set():
                     raise
 
-    async def _dead_letter(self, record: ConsumerRecord[bytes, bytes], reason: str) -> None:
+    async def _dead_letter(
+        self,
+        record: ConsumerRecord[bytes, bytes],
+        reason: str,
+        category: metrics.DeadLetterReason,
+    ) -> None:
         log.warning(
             "dead-lettered",
             topic=record.topic,
@@ -168,6 +213,7 @@ class EventConsumer:
             consumer=self._name,
         )
         await send_to_dead_letters(self._dead_letters, record, reason=reason, consumer=self._name)
+        metrics.DEAD_LETTERS.labels(self._service, record.topic, category.value).inc()
 
 
 async def run_consumers(consumers: Sequence[EventConsumer]) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 import asyncpg
 import structlog
 
+from shared import metrics
 from shared.contracts import Envelope, encode, key_for, topic_for
 from shared.messaging.publisher import Publisher
 
@@ -29,6 +30,7 @@ _CHANNEL = OUTBOX_CHANNEL
 # Only one relay publishes at a time, so that events keep their order per key even when a
 # service runs several processes.
 _RELAY_LOCK_ID = 0x6F7574626F78  # "outbox"
+_BACKLOG = "SELECT count(*) FROM outbox WHERE published_at IS NULL"
 
 
 def outbox_row(envelope: Envelope[Any]) -> tuple[uuid.UUID, str, bytes, str, bytes]:
@@ -70,6 +72,7 @@ class OutboxRelay:
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self.published = 0
+        self._backlog = metrics.OUTBOX_BACKLOG.labels(publisher.service)
 
     async def run(self) -> None:
         """Publish until ``stop``; survives broker hiccups by retrying the same rows."""
@@ -91,6 +94,7 @@ class OutboxRelay:
                     if self._stopping.is_set():
                         return
                     log.warning("outbox relay retrying", error=repr(error))
+                    await self._count_backlog()  # while the broker is away, it grows
                     sent = 0
                 if sent >= self._batch:
                     continue  # more are waiting
@@ -115,7 +119,11 @@ class OutboxRelay:
                 " ORDER BY id LIMIT $1",
                 self._batch,
             )
+            # A short batch is all there is (as of this transaction): no need to count.
+            full = len(rows) >= self._batch
+            backlog = await conn.fetchval(_BACKLOG) - len(rows) if full else 0
             if not rows:
+                self._backlog.set(0)
                 return 0
             await self._publisher.send_encoded(
                 [(row["topic"], row["key"], row["envelope"], row["type"]) for row in rows]
@@ -125,7 +133,14 @@ class OutboxRelay:
                 [row["id"] for row in rows],
             )
         self.published += len(rows)
+        self._backlog.set(backlog)
         return len(rows)
+
+    async def _count_backlog(self) -> None:
+        """Count unpublished rows for ``kith_outbox_backlog``; best effort."""
+        with contextlib.suppress(OSError, TimeoutError, asyncpg.PostgresError):
+            async with self._pool.acquire() as conn:
+                self._backlog.set(await conn.fetchval(_BACKLOG))
 
     def _on_notify(self, *_: object) -> None:
         self._wake.set()

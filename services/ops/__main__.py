@@ -1,0 +1,21 @@
+"""``python -m services.ops``: run the operators' console until SIGTERM or Ctrl-C."""
+
+from __future__ import annotations
+
+from services.ops.bootstrap import serve
+from shared.lifecycle import run_service
+from shared.logs import configure_logging
+from shared.metrics import start_metrics_server
+from shared.settings import Settings
+
+
+def main() -> None:
+    """Read settings, configure logging and metrics, serve."""
+    settings = Settings()
+    configure_logging(settings, "ops")
+    start_metrics_server(settings, "ops")
+    run_service(lambda stop: serve(settings, stop), settings)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""How operators reach the console: its HTTP server."""

@@ -1,0 +1,252 @@
+"""The console's HTTP routes: sign-in, the page, the event stream and the panels' JSON.
+
+Every ``/ops`` route but sign-in and health needs an operator: the page sends a browser to
+sign in, the JSON and event-stream routes answer 401 with problem details. A script may send
+``Authorization: Bearer <operator token>`` instead of the session cookie.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+from urllib.parse import parse_qs
+
+from fastapi import Depends, FastAPI, Header, Query, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
+
+from services.ops.entrypoints.http import pages
+from services.ops.entrypoints.http.session import (
+    COOKIE,
+    LIFETIME,
+    new_session,
+    session_valid,
+    token_matches,
+)
+from services.ops.service_layer.console import HISTORY, Console, Shown
+from shared.contracts import utc_now
+from shared.observed import EventFilter
+from shared.settings import Settings
+
+#: A comment line this often keeps idle event streams open through proxies.
+KEEP_ALIVE_S = 15.0
+_MAX_FORM_BYTES = 4096
+
+
+class NotSignedIn(Exception):
+    """The request carries neither a valid session nor the operators' token."""
+
+
+def create_app(console: Console, settings: Settings, *, ready: asyncio.Event) -> FastAPI:
+    """The console's app over ``console``; ``ready`` says when the feed has its partitions."""
+    token = settings.operator_token.get_secret_value() if settings.operator_token else None
+    # Operator-only and not a public API: no OpenAPI document or docs pages to hand out.
+    app = FastAPI(title="Kith operators", docs_url=None, redoc_url=None, openapi_url=None)
+
+    def signed_in(request: Request) -> bool:
+        bearer = request.headers.get("authorization", "")
+        if bearer.lower().startswith("bearer ") and token_matches(token, bearer[7:].strip()):
+            return True
+        return session_valid(token, request.cookies.get(COOKIE), utc_now())
+
+    async def operator(request: Request) -> None:
+        if not signed_in(request):
+            raise NotSignedIn
+
+    @app.exception_handler(NotSignedIn)
+    async def refuse(_: Request, __: Exception) -> Response:
+        return JSONResponse(
+            {
+                "type": "about:blank",
+                "title": "Unauthorized",
+                "status": 401,
+                "detail": "operators only: sign in at /ops/login",
+            },
+            status_code=401,
+            media_type="application/problem+json",
+            headers={"WWW-Authenticate": 'Bearer realm="kith-ops"'},
+        )
+
+    Operator = Depends(operator)  # noqa: N806 - reads as a marker, like FastAPI's own
+
+    @app.get("/", include_in_schema=False)
+    async def root() -> RedirectResponse:
+        return RedirectResponse("/ops", status_code=303)
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    async def favicon() -> Response:
+        return Response(status_code=204)  # browsers ask; an error in their console helps no one
+
+    @app.get("/ops/health")
+    async def health() -> dict[str, Any]:
+        """Whether the console reads the streams; no sign-in, and nothing from them."""
+        return {"ready": ready.is_set(), "caught_up": console.caught_up, "events": console.seen}
+
+    @app.get("/ops/login")
+    async def login_form(request: Request) -> Response:
+        if signed_in(request):
+            return RedirectResponse("/ops", status_code=303)
+        message = "" if token else "No operator token is set (KITH_OPERATOR_TOKEN)."
+        return pages.respond(pages.login_page(message))
+
+    @app.post("/ops/login")
+    async def login(request: Request) -> Response:
+        body = await request.body()
+        if len(body) > _MAX_FORM_BYTES:
+            return pages.respond(pages.login_page("That is not a token."), status_code=413)
+        given = parse_qs(body.decode(errors="replace")).get("token", [""])[0].strip()
+        if not token_matches(token, given):
+            return pages.respond(pages.login_page("That token is not right."), status_code=401)
+        assert token is not None  # token_matches is false without one
+        response = RedirectResponse("/ops", status_code=303)
+        response.set_cookie(
+            COOKIE,
+            new_session(token, utc_now()),
+            max_age=int(LIFETIME.total_seconds()),
+            path="/ops",
+            httponly=True,
+            samesite="strict",
+            secure=request.url.scheme == "https",
+        )
+        return response
+
+    @app.post("/ops/logout")
+    async def logout() -> Response:
+        response = RedirectResponse("/ops/login", status_code=303)
+        response.delete_cookie(COOKIE, path="/ops", httponly=True, samesite="strict")
+        return response
+
+    @app.get("/ops")
+    async def console_page(request: Request) -> Response:
+        if not signed_in(request):
+            return RedirectResponse("/ops/login", status_code=303)
+        return pages.respond(pages.console_page())
+
+    @app.get("/ops/events", dependencies=[Operator])
+    async def events(
+        filters: Annotated[EventFilter, Depends(_filter)],
+        after: Annotated[int | None, Query(ge=0, description="Resume after this seq.")] = None,
+        last_event_id: Annotated[str | None, Header()] = None,
+    ) -> StreamingResponse:
+        """Server-sent events: recent events that pass the filters, then each new one."""
+        resume = after if after is not None else _seq(last_event_id)
+        # Subscribe and read the history with no await in between: nothing falls in a gap.
+        subscription = console.subscribe(filters)
+        backlog = console.recent(
+            filters, after=resume or 0, limit=HISTORY if resume is not None else 200
+        )
+
+        async def stream() -> AsyncIterator[str]:
+            try:
+                yield "retry: 2000\n\n"
+                last = 0
+                for shown in backlog:
+                    yield _frame(shown)
+                    last = shown.seq
+                while True:
+                    try:
+                        item = await asyncio.wait_for(subscription.queue.get(), KEEP_ALIVE_S)
+                    except TimeoutError:
+                        yield ": keep-alive\n\n"
+                        continue
+                    if item is None:
+                        return  # the console is closing, or this browser fell behind
+                    if item.seq > last:
+                        yield _frame(item)
+                        last = item.seq
+            finally:
+                console.unsubscribe(subscription)
+
+        return StreamingResponse(
+            stream(),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+        )
+
+    @app.get("/ops/events/recent", dependencies=[Operator])
+    async def recent(
+        filters: Annotated[EventFilter, Depends(_filter)],
+        limit: Annotated[int, Query(ge=1, le=HISTORY)] = 200,
+    ) -> dict[str, Any]:
+        """The latest events that pass the filters, oldest first."""
+        return {"events": [shown.view for shown in console.recent(filters, limit=limit)]}
+
+    @app.get("/ops/waiting", dependencies=[Operator])
+    async def waiting() -> dict[str, Any]:
+        """Requests nobody has taken yet: escalations first, then the longest waiting."""
+        return {
+            "waiting": [
+                {
+                    "request_id": row.request_id,
+                    "neighbour_id": row.neighbour_id,
+                    "neighbourhood": row.neighbourhood,
+                    "skill": row.skill,
+                    "starts_at": row.starts_at,
+                    "hours": row.hours,
+                    "waiting_s": round(row.waiting_s, 1),
+                    "rounds": row.rounds,
+                    "tried": [{"helper_id": h, "declined": d} for h, d in row.tried],
+                    "status": row.status,
+                    "reason": row.reason,
+                }
+                for row in console.waiting()
+            ]
+        }
+
+    @app.get("/ops/concerns", dependencies=[Operator])
+    async def concerns() -> dict[str, Any]:
+        """Safeguarding concerns no operator has resolved, the oldest first."""
+        return {"concerns": console.concerns()}
+
+    @app.get("/ops/figures", dependencies=[Operator])
+    async def figures() -> dict[str, Any]:
+        """The live figures, and whether the streams' history has been read yet."""
+        current = console.figures()
+        return {
+            "requests_per_hour": current.requests_per_hour,
+            "share_matched": current.share_matched,
+            "matched": current.matched,
+            "unmatched": current.unmatched,
+            "median_time_to_match_s": current.median_time_to_match_s,
+            "continuity": current.continuity,
+            "recurring_visits": current.recurring_visits,
+            "with_regular": current.with_regular,
+            "hours": {
+                "helpers": current.hours.helpers,
+                "p10": current.hours.p10,
+                "p50": current.hours.p50,
+                "p90": current.hours.p90,
+                "most": current.hours.most,
+                "gini": current.hours.gini,
+                "histogram": current.hours.histogram,
+            },
+            "waiting": current.waiting,
+            "escalated": current.escalated,
+            "open_concerns": current.open_concerns,
+            "caught_up": console.caught_up,
+            "events_seen": console.seen,
+        }
+
+    return app
+
+
+async def _filter(
+    stream: Annotated[list[str] | None, Query(description="Stream names or topics.")] = None,
+    type: Annotated[list[str] | None, Query(description="Event types; `*` wildcards.")] = None,
+    neighbourhood: Annotated[str | None, Query(description="An H3 cell.")] = None,
+    person: Annotated[str | None, Query(description="A person's id or its start.")] = None,
+) -> EventFilter:
+    """The event filter from query parameters (each may repeat or hold a comma list)."""
+    return EventFilter.of(
+        streams=stream or (), types=type or (), place=neighbourhood, person=person
+    )
+
+
+def _seq(last_event_id: str | None) -> int | None:
+    return int(last_event_id) if last_event_id and last_event_id.isdigit() else None
+
+
+def _frame(shown: Shown) -> str:
+    """One server-sent event: its seq as the id, so a reconnecting browser resumes after it."""
+    return f"id: {shown.seq}\ndata: {json.dumps(shown.view, separators=(',', ':'))}\n\n"

@@ -1,0 +1,1 @@
+"""The console's live state, fed by the streams and read by the HTTP routes."""
