@@ -115,6 +115,24 @@ class Settings(BaseSettings):
             "``kith up`` gives each process its own."
         ),
     )
+    webhook_backoff_base_s: float = Field(
+        default=1.0,
+        gt=0,
+        le=3600,
+        description="A failed partner webhook is retried after base * 2^(attempt-1) seconds.",
+    )
+    webhook_backoff_cap_s: float = Field(
+        default=300.0, gt=0, le=86_400, description="The longest wait between webhook retries."
+    )
+    webhook_max_attempts: int = Field(
+        default=12,
+        ge=1,
+        le=100,
+        description="Attempts before a webhook delivery is abandoned and later ones proceed.",
+    )
+    webhook_timeout_s: float = Field(
+        default=5.0, gt=0, le=60, description="How long one webhook attempt may take."
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -1,92 +1,28 @@
-"""RFC 9457 problem details for every error the API returns."""
+"""Booking's refusals as RFC 9457 problem details (the shape is ``shared.problems``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from starlette.exceptions import HTTPException
 
 from services.booking.domain.errors import BookingProblem, Invalid
-
-MEDIA_TYPE = "application/problem+json"
-
-#: The JSON schema of every error body, for the OpenAPI document.
-PROBLEM_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": ["type", "title", "status", "detail"],
-    "properties": {
-        "type": {"type": "string"},
-        "title": {"type": "string"},
-        "status": {"type": "integer"},
-        "detail": {"type": "string"},
-        "errors": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["field", "reason"],
-                "properties": {"field": {"type": "string"}, "reason": {"type": "string"}},
-            },
-        },
-    },
-}
+from shared import problems
+from shared.problems import problem
 
 #: Documented on every operation: each error is an RFC 9457 problem.
-PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {
-        "description": description,
-        "content": {MEDIA_TYPE: {"schema": PROBLEM_SCHEMA}},
-    }
-    for status, description in (
-        (400, "Bad request"),
-        (401, "No valid bearer token"),
-        (403, "Not allowed for this role"),
-        (404, "Not found, or not yours"),
-        (405, "Method not allowed"),
-        (409, "Conflicts with the current state"),
-        (422, "A field breaks a rule; `errors` names each field and why"),
-    )
-}
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = problems.problem_responses(
+    (400, "Bad request"),
+    (401, "No valid bearer token"),
+    (403, "Not allowed for this role"),
+    (404, "Not found, or not yours"),
+    (405, "Method not allowed"),
+    (409, "Conflicts with the current state"),
+    (422, "A field breaks a rule; `errors` names each field and why"),
+)
 
-
-def problem(
-    status: int, title: str, detail: str, errors: list[dict[str, str]] | None = None
-) -> JSONResponse:
-    """A problem-details response."""
-    body: dict[str, Any] = {
-        "type": f"https://kith.example/problems/{title.lower().replace(' ', '-')}",
-        "title": title,
-        "status": status,
-        "detail": detail,
-    }
-    if errors is not None:
-        body["errors"] = errors
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
-
-
-def _field(location: tuple[Any, ...] | list[Any]) -> str:
-    parts = [str(part) for part in location]
-    if parts and parts[0] in {"body", "query", "path", "header"}:
-        parts = parts[1:] or parts
-    return ".".join(parts) or "<body>"
-
-
-async def _validation(_: Request, error: Exception) -> JSONResponse:
-    assert isinstance(error, RequestValidationError)
-    errors = [
-        {"field": _field(item.get("loc", ())), "reason": str(item.get("msg", "invalid"))}
-        for item in error.errors()
-    ]
-    detail = "; ".join(f"{e['field']}: {e['reason']}" for e in errors[:5])
-    return problem(422, "Validation failed", detail, errors)
-
-
-async def _http(_: Request, error: Exception) -> JSONResponse:
-    assert isinstance(error, HTTPException)
-    return problem(error.status_code, _title(error.status_code), str(error.detail))
+__all__ = ["PROBLEM_RESPONSES", "install_problem_handlers", "problem"]
 
 
 async def _booking(_: Request, error: Exception) -> JSONResponse:
@@ -97,18 +33,7 @@ async def _booking(_: Request, error: Exception) -> JSONResponse:
     return problem(error.status, error.title, error.detail, errors)
 
 
-def _title(status: int) -> str:
-    return {
-        401: "Unauthorized",
-        403: "Forbidden",
-        404: "Not found",
-        405: "Method not allowed",
-        409: "Conflict",
-    }.get(status, "Error")
-
-
 def install_problem_handlers(app: FastAPI) -> None:
     """Every refusal, validation failure and HTTP error as problem details."""
-    app.add_exception_handler(RequestValidationError, _validation)
-    app.add_exception_handler(HTTPException, _http)
+    problems.install_problem_handlers(app)
     app.add_exception_handler(BookingProblem, _booking)

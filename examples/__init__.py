@@ -1,0 +1,1 @@
+"""Worked examples of partners taking part in Kith."""

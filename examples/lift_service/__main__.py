@@ -1,0 +1,86 @@
+"""``python -m examples.lift_service``: run the example lift-service partner as its own process.
+
+Configuration (flags, or the environment variables named in ``--help``)::
+
+    KITH_KAFKA_BOOTSTRAP   the broker Kith runs on
+    KITH_PARTNER_ID        the partner id from registration
+    KITH_PARTNER_KEY       the API key from registration (shown once)
+    KITH_PARTNERS_API      the partners API, e.g. http://127.0.0.1:8002 (to learn its helper id)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import uuid
+
+from examples.lift_service.service import LiftService, Referral
+from kith_partner import PartnerClient
+
+
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m examples.lift_service", description=__doc__)
+    env = os.environ.get
+    parser.add_argument("--bootstrap", default=env("KITH_KAFKA_BOOTSTRAP", "127.0.0.1:9092"))
+    parser.add_argument("--partner-id", default=env("KITH_PARTNER_ID"), required=False)
+    parser.add_argument("--api-key", default=env("KITH_PARTNER_KEY"), required=False)
+    parser.add_argument("--api", default=env("KITH_PARTNERS_API"))
+    parser.add_argument("--group", default=None, help="feed consumer group (default per partner)")
+    parser.add_argument("--decline", action="store_true", help="decline offers (a full service)")
+    parser.add_argument(
+        "--refer",
+        metavar="NAME@LAT,LNG",
+        action="append",
+        default=[],
+        help="refer someone for a lift at start-up, e.g. Edith@51.545,-0.055",
+    )
+    arguments = parser.parse_args()
+    if not arguments.partner_id or not arguments.api_key:
+        parser.error("give --partner-id and --api-key (or KITH_PARTNER_ID and KITH_PARTNER_KEY)")
+    return arguments
+
+
+def _referral(spec: str) -> Referral:
+    name, _, place = spec.partition("@")
+    lat, _, lng = place.partition(",")
+    return Referral(name, float(lat), float(lng), reference=f"LIFT-{uuid.uuid4().hex[:6]}")
+
+
+async def main(arguments: argparse.Namespace) -> None:
+    """Connect, refer whoever was named, then answer offers until SIGTERM or Ctrl-C."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    client = PartnerClient(
+        arguments.bootstrap,
+        arguments.partner_id,
+        arguments.api_key,
+        api_url=arguments.api,
+        group_id=arguments.group,
+    )
+    async with client:
+        helper_id = None
+        if arguments.api:
+            me = await client.me()
+            runs = me.get("service") or {}
+            helper_id = uuid.UUID(runs["helper_id"]) if runs.get("helper_id") else None
+            logging.info("partner %s, helper id %s", me["name"], helper_id)
+        lifts = LiftService(client, helper_id, accept=not arguments.decline)
+        for spec in arguments.refer:
+            await lifts.refer(_referral(spec))
+        logging.info("lift service ready: reading %s", client.feed_topic)
+        await lifts.run(stop)
+    logging.info("lift service stopped")
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s lift-service %(message)s")
+    for chatty in ("aiokafka", "httpx"):  # every request and rebalance, at info
+        logging.getLogger(chatty).setLevel(logging.WARNING)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(main(_arguments()))

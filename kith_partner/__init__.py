@@ -1,0 +1,27 @@
+"""The Kith partner SDK: send checked events to Kith, read your feed, verify webhooks.
+
+A partner's service uses it like this::
+
+    async with PartnerClient(bootstrap, partner_id, api_key) as kith:
+        await kith.send(PersonReferred(...))
+        async for event in kith.feed():
+            offer = event.payload_as(OfferMade)
+
+Everything is checked against Kith's published contracts (``shared.contracts``) before it
+leaves, so a mistake is an exception here rather than a rejection later.
+"""
+
+from kith_partner.client import KEY_HEADER, InvalidEvent, PartnerClient
+from kith_partner.feed import FeedEvent, IncompleteEvent, read_feed_message
+from kith_partner.webhooks import sign, verify_webhook
+
+__all__ = [
+    "KEY_HEADER",
+    "FeedEvent",
+    "IncompleteEvent",
+    "InvalidEvent",
+    "PartnerClient",
+    "read_feed_message",
+    "sign",
+    "verify_webhook",
+]

@@ -1,0 +1,1 @@
+"""The partners gateway: local partners take part through checked, scoped streams."""

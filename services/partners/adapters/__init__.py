@@ -1,0 +1,1 @@
+"""The gateway's adapters: PostgreSQL, Kafka and HTTP clients."""

@@ -1,0 +1,259 @@
+"""The gateway's composition root: database, producer, outbox relay, consumers, webhooks, HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from typing import Any
+
+import asyncpg
+import structlog
+import uvicorn
+from fastapi import FastAPI
+
+from services.partners.adapters.feeds import KafkaFeeds
+from services.partners.adapters.postgres import PARTNERS_CHANNEL, WEBHOOKS_CHANNEL, PostgresStore
+from services.partners.adapters.raw_consumer import RawConsumer
+from services.partners.adapters.webhook_client import HttpxWebhookSender
+from services.partners.domain.backoff import Backoff
+from services.partners.entrypoints.consumers import (
+    INBOX_GROUP,
+    PROJECTOR_GROUP,
+    inbox_consumer,
+    projector_consumer,
+)
+from services.partners.entrypoints.http import create_app
+from services.partners.entrypoints.http.dependencies import Context
+from services.partners.service_layer.directory import PartnerDirectory
+from services.partners.service_layer.projector import Projector
+from services.partners.service_layer.webhooks import WebhookDispatcher
+from shared.lifecycle import mark_ready
+from shared.messaging import EventConsumer, Publisher
+from shared.postgres import OutboxRelay, apply_migrations, connect_pool, ensure_database
+from shared.postgres.replay import replay_if_broker_lost
+from shared.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+MIGRATIONS = "services.partners.migrations"
+
+
+class PartnersGateway:
+    """Everything the gateway runs besides the HTTP server; ``start`` and ``stop`` pair up.
+
+    Tests build one on a fresh database with unique group ids and drive ``app()`` through
+    ``httpx.ASGITransport``.
+
+    Args:
+        settings: Kith settings.
+        database_url: The gateway's database; defaults to ``settings.database_for("partners")``.
+        inbox_group: The inbox consumer group.
+        projector_group: The projector consumer group.
+        webhook_poll_s: The longest the webhook dispatcher sleeps between looks.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        database_url: str | None = None,
+        inbox_group: str = INBOX_GROUP,
+        projector_group: str = PROJECTOR_GROUP,
+        webhook_poll_s: float = 1.0,
+    ) -> None:
+        self.settings = settings
+        self.database_url = database_url or settings.database_for("partners")
+        self._inbox_group = inbox_group
+        self._projector_group = projector_group
+        self._webhook_poll_s = webhook_poll_s
+        self._pool: asyncpg.Pool | None = None
+        self._publisher: Publisher | None = None
+        self._sender: HttpxWebhookSender | None = None
+        self._listener: Any = None  # a pooled connection held for LISTEN
+        self._listening: list[tuple[str, Callable[..., None]]] = []
+        self._relay: OutboxRelay | None = None
+        self._inbox: RawConsumer | None = None
+        self._projector: EventConsumer | None = None
+        self._dispatcher: WebhookDispatcher | None = None
+        self._directory: PartnerDirectory | None = None
+        self._context: Context | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        """The gateway's connection pool (once started)."""
+        if self._pool is None:
+            raise RuntimeError("the gateway is not started")
+        return self._pool
+
+    @property
+    def store(self) -> PostgresStore:
+        """The gateway's store (once started)."""
+        if self._pool is None:
+            raise RuntimeError("the gateway is not started")
+        return PostgresStore(self._pool)
+
+    @property
+    def tasks(self) -> list[asyncio.Task[None]]:
+        """The background tasks: relay, consumers and webhook dispatcher."""
+        return list(self._tasks)
+
+    async def start(self) -> None:
+        """Create and migrate the database, then start the producer, relay, consumers and
+        webhook dispatcher."""
+        settings = self.settings
+        await ensure_database(self.database_url)
+        self._pool = await connect_pool(self.database_url)
+        await apply_migrations(self._pool, MIGRATIONS)
+        store = PostgresStore(self._pool)
+        self._publisher = Publisher(settings, client_id="kith-partners")
+        await self._publisher.start()
+        # An empty broker (the embedded one restarted) gets the gateway's history again.
+        await replay_if_broker_lost(self._pool, settings)
+        feeds = KafkaFeeds(settings, self._publisher)
+        self._directory = PartnerDirectory(store, feeds)
+        self._sender = HttpxWebhookSender(timeout_s=settings.webhook_timeout_s)
+        self._dispatcher = WebhookDispatcher(
+            store,
+            self._sender,
+            Backoff(
+                base_s=settings.webhook_backoff_base_s,
+                cap_s=settings.webhook_backoff_cap_s,
+                max_attempts=settings.webhook_max_attempts,
+            ),
+            timeout_s=settings.webhook_timeout_s,
+            poll_s=self._webhook_poll_s,
+        )
+        await self._listen()
+        self._relay = OutboxRelay(self._pool, self._publisher, poll_s=settings.outbox_poll_s)
+        self._inbox = inbox_consumer(settings, store, self._publisher, group_id=self._inbox_group)
+        projector = Projector(store, feeds, self._directory, on_queued=self._dispatcher.wake)
+        self._projector = projector_consumer(
+            settings, projector, self._publisher, group_id=self._projector_group
+        )
+        await self._inbox.start()
+        await self._projector.start()
+        self._context = Context(
+            store=store,
+            feeds=feeds,
+            settings=settings,
+            on_partners_changed=self._directory.invalidate,
+        )
+        self._tasks = [
+            asyncio.create_task(self._relay.run(), name="partners-relay"),
+            asyncio.create_task(self._inbox.run(), name="partners-inbox"),
+            asyncio.create_task(self._projector.run(), name="partners-projector"),
+            asyncio.create_task(self._dispatcher.run(), name="partners-webhooks"),
+        ]
+
+    async def _listen(self) -> None:
+        """Hear other gateway processes: a partner changed, or webhooks were queued."""
+        assert self._pool is not None
+        assert self._directory is not None
+        assert self._dispatcher is not None
+        directory, dispatcher = self._directory, self._dispatcher
+        listener = await self._pool.acquire()
+        self._listening = [
+            (PARTNERS_CHANNEL, lambda *_: directory.invalidate()),
+            (WEBHOOKS_CHANNEL, lambda *_: dispatcher.wake()),
+        ]
+        for channel, callback in self._listening:
+            await listener.add_listener(channel, callback)
+        self._listener = listener
+
+    def app(self) -> FastAPI:
+        """The HTTP API over this gateway."""
+        if self._context is None:
+            raise RuntimeError("the gateway is not started")
+        return create_app(self._context)
+
+    async def ready(self) -> None:
+        """Return once both consumers have their partitions."""
+        assert self._inbox is not None
+        assert self._projector is not None
+        await self._inbox.ready.wait()
+        await self._projector.ready.wait()
+
+    async def skip_history(self) -> None:
+        """Once ready, skip what is already on the inbox and the projected streams.
+
+        For tests on a broker shared with other tests: a new group would otherwise read
+        every earlier test's messages first.
+        """
+        assert self._inbox is not None
+        assert self._projector is not None
+        await self._inbox.seek_to_end()
+        await self._projector.seek_to_end()
+
+    async def stop(self) -> None:
+        """Stop consuming, delivering and relaying, then close every connection."""
+        if self._dispatcher is not None:
+            self._dispatcher.stop()
+        if self._relay is not None:
+            self._relay.stop()
+        for consumer in (self._inbox, self._projector):
+            if consumer is not None:
+                with contextlib.suppress(Exception):
+                    await consumer.stop()
+        for task in self._tasks:
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await asyncio.wait_for(task, timeout=10)
+        self._tasks = []
+        if self._sender is not None:
+            await self._sender.close()
+        if self._publisher is not None:
+            await self._publisher.stop()
+        if self._listener is not None and self._pool is not None:
+            # A connection returned with listeners still on it is refused (with a warning).
+            for channel, callback in self._listening:
+                await self._listener.remove_listener(channel, callback)
+            await self._pool.release(self._listener)
+        if self._pool is not None:
+            await self._pool.close()
+        self._pool = self._publisher = self._sender = self._listener = None
+        self._relay = self._inbox = self._projector = self._dispatcher = None
+        self._context = None
+
+
+async def serve(settings: Settings, stop: asyncio.Event) -> None:
+    """Run the gateway until ``stop``: its runtime and uvicorn in the same loop.
+
+    Ready once HTTP listens and both consumers have partitions; a background task that
+    fails ends the process, so a supervisor notices.
+    """
+    gateway = PartnersGateway(settings)
+    await gateway.start()
+    server = uvicorn.Server(
+        uvicorn.Config(
+            gateway.app(),
+            host=settings.http_host,
+            port=settings.partners_port,
+            log_config=None,
+            lifespan="on",
+        )
+    )
+    serving = asyncio.create_task(server.serve(), name="partners-http")
+    try:
+        # uvicorn offers no event for "listening": poll its flag briefly.
+        while not server.started and not serving.done():  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
+        if serving.done():
+            await serving  # it failed to start: raise why
+        await gateway.ready()
+        address = f"http://{settings.http_host}:{settings.partners_port}"
+        mark_ready(settings, f"partners {address}")
+        log.info("partners gateway serving", address=address)
+        stopping = asyncio.create_task(stop.wait())
+        done, _ = await asyncio.wait(
+            {serving, stopping, *gateway.tasks}, return_when=asyncio.FIRST_COMPLETED
+        )
+        stopping.cancel()
+        for task in done - {stopping, serving}:
+            if task.exception() is not None:
+                raise RuntimeError(f"{task.get_name()} failed") from task.exception()
+    finally:
+        server.should_exit = True
+        with contextlib.suppress(Exception):
+            await serving
+        await gateway.stop()

@@ -1,0 +1,66 @@
+"""What of an event each partner receives: nothing, its scoped view, or its own in full."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from services.partners.domain.partner import Partner
+from services.partners.domain.scopes import PUBLIC_TOPICS, never_visible, reduce
+from shared.contracts.envelope import Payload
+from shared.contracts.topics import BOOKINGS, OFFERS
+from shared.contracts.trust import ConcernRaised, ConcernResolved
+
+#: Streams on which a partner's service receives what concerns it (offers made to it, its
+#: bookings) whatever its read scopes: it cannot act as a helper without them.
+OWN_STREAMS = frozenset({OFFERS.name, BOOKINGS.name})
+
+#: What a safeguarding contact learns of a concern: never who reported it, nor the note of
+#: how an operator resolved it.
+CONCERN_RAISED_FIELDS = frozenset({"concern_id", "about_id", "raised_by_role", "summary"})
+CONCERN_RESOLVED_FIELDS = frozenset({"concern_id", "about_id", "outcome"})
+
+
+def view_for(
+    partner: Partner, topic: str, payload: Payload, data: Mapping[str, Any]
+) -> dict[str, Any] | None:
+    """The payload fields ``partner`` receives of an event on a public ``topic``, or None.
+
+    Args:
+        partner: An active partner.
+        topic: The topic the event was read from.
+        payload: The decoded payload.
+        data: The payload as JSON-ready data (what is reduced).
+    """
+    if topic not in PUBLIC_TOPICS:
+        return None  # private streams are never projected, whatever a partner's scopes say
+    helper_id = partner.helper_id
+    if (
+        helper_id is not None
+        and topic in OWN_STREAMS
+        and getattr(payload, "helper_id", None) == helper_id
+    ):
+        return {name: value for name, value in data.items() if not never_visible(name)}
+    if topic in partner.scopes.read_streams:
+        return reduce(data, partner.scopes.visible_fields(payload.TYPE))
+    return None
+
+
+def safeguarding_view(
+    partner: Partner, payload: Payload, data: Mapping[str, Any], neighbourhood: str | None
+) -> dict[str, Any] | None:
+    """A concern's fields for a partner that is the safeguarding contact where the person lives.
+
+    Args:
+        partner: An active partner.
+        payload: A ``ConcernRaised`` or ``ConcernResolved``; anything else gives None.
+        data: The payload as JSON-ready data.
+        neighbourhood: Where the person the concern is about lives, if the gateway knows.
+    """
+    if neighbourhood is None or neighbourhood not in partner.safeguarding_neighbourhoods:
+        return None
+    if isinstance(payload, ConcernRaised):
+        return reduce(data, CONCERN_RAISED_FIELDS)
+    if isinstance(payload, ConcernResolved):
+        return reduce(data, CONCERN_RESOLVED_FIELDS)
+    return None

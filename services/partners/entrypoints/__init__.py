@@ -1,0 +1,1 @@
+"""How work reaches the gateway: the inbox topic, the public streams, and HTTP."""

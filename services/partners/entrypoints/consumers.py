@@ -1,0 +1,74 @@
+"""The gateway's two consumers: partners' inbox, and the streams projected to partners."""
+
+from __future__ import annotations
+
+from aiokafka.structs import ConsumerRecord
+
+from services.partners.adapters.raw_consumer import RawConsumer, header
+from services.partners.service_layer.inbox import Accepted, Source, receive
+from services.partners.service_layer.ports import PartnersStore
+from services.partners.service_layer.projector import Projector
+from shared.contracts import Envelope, Payload
+from shared.contracts.topics import ALL_TOPICS, CONCERNS, PARTNERS_INBOX, Topic
+from shared.messaging import Delivery, EventConsumer, Publisher
+from shared.settings import Settings
+
+#: The header a partner's message carries its API key in.
+KEY_HEADER = "kith-partner-key"
+INBOX_GROUP = "kith-partners-inbox"
+PROJECTOR_GROUP = "kith-partners-projector"
+
+#: What the projector reads: every public stream, and concerns for safeguarding contacts
+#: (of which only a few fields of a few concerns ever leave; see ``safeguarding_view``).
+PROJECTED: tuple[Topic, ...] = (*(t for t in ALL_TOPICS if not t.private), CONCERNS)
+
+
+def inbox_consumer(
+    settings: Settings,
+    store: PartnersStore,
+    publisher: Publisher,
+    *,
+    group_id: str = INBOX_GROUP,
+    name: str = "partners-inbox",
+) -> RawConsumer:
+    """Admits partners' messages from the inbox; dead-letters the rest with the reason."""
+
+    async def handle(record: ConsumerRecord[bytes, bytes]) -> str | None:
+        source = Source("kafka", record.topic, record.partition, record.offset)
+        outcome = await receive(store, record.value, header(record, KEY_HEADER), source)
+        return None if isinstance(outcome, Accepted) else outcome.reason
+
+    return RawConsumer(
+        settings,
+        name=name,
+        group_id=group_id,
+        topic=PARTNERS_INBOX.name,
+        handler=handle,
+        dead_letters=publisher,
+        secret_headers=frozenset({KEY_HEADER}),
+    )
+
+
+def projector_consumer(
+    settings: Settings,
+    projector: Projector,
+    publisher: Publisher,
+    *,
+    group_id: str = PROJECTOR_GROUP,
+    name: str = "partners-projector",
+    from_beginning: bool = True,
+) -> EventConsumer:
+    """Projects each public event (and each concern) to the partners allowed to see it."""
+
+    async def handle(envelope: Envelope[Payload], delivery: Delivery) -> None:
+        await projector.handle(envelope, delivery.topic, delivery.key)
+
+    return EventConsumer(
+        settings,
+        name=name,
+        group_id=group_id,
+        topics=PROJECTED,
+        handler=handle,
+        dead_letters=publisher,
+        from_beginning=from_beginning,
+    )

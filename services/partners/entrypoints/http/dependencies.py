@@ -1,0 +1,67 @@
+"""What every route needs: the gateway's parts, and who is calling."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from services.partners.domain.partner import Partner
+from services.partners.service_layer.inbox import authenticate
+from services.partners.service_layer.ports import Feeds, PartnersStore
+from shared.settings import Settings
+
+_bearer = HTTPBearer(auto_error=False, description="The operators' token, or a partner's API key.")
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """The composition root's pieces the routes use."""
+
+    store: PartnersStore
+    feeds: Feeds
+    settings: Settings
+    on_partners_changed: Callable[[], None]
+
+
+async def context(request: Request) -> Context:
+    """The app's context, set by ``create_app``."""
+    value = request.app.state.context
+    assert isinstance(value, Context)
+    return value
+
+
+Ctx = Annotated[Context, Depends(context)]
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+
+
+def _token(credentials: HTTPAuthorizationCredentials | None) -> str:
+    if credentials is None or not credentials.credentials:
+        raise HTTPException(401, "send Authorization: Bearer <token>")
+    return credentials.credentials
+
+
+async def operator(ctx: Ctx, credentials: Credentials) -> None:
+    """Only a request bearing the operators' token passes."""
+    token = _token(credentials)
+    expected = ctx.settings.operator_token
+    if expected is None or not secrets.compare_digest(
+        token.encode(), expected.get_secret_value().encode()
+    ):
+        raise HTTPException(403, "operators only")
+
+
+async def current_partner(ctx: Ctx, credentials: Credentials) -> Partner:
+    """The active partner whose API key the request bears."""
+    partner = await authenticate(ctx.store, _token(credentials))
+    if partner is None or not partner.active:
+        raise HTTPException(401, "unknown or deactivated partner key")
+    return partner
+
+
+Operator = Depends(operator)
+Me = Annotated[Partner, Depends(current_partner)]

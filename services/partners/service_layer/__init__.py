@@ -1,0 +1,1 @@
+"""The gateway's use cases: registry, inbox admission, projection and webhook delivery."""

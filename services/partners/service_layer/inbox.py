@@ -1,0 +1,137 @@
+"""What a partner sends: authenticate, decode, admit, and publish again, or refuse with why.
+
+Kafka (the inbox topic) and HTTP (``POST /v1/events``) go through ``receive`` alike.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from services.partners.domain import keys
+from services.partners.domain.admission import Refused, admit
+from services.partners.domain.partner import Partner
+from services.partners.service_layer.ports import PartnersStore
+from services.partners.service_layer.records import Rejection
+from shared.contracts import Envelope, Payload, UndecodableEvent, decode, utc_now
+from shared.contracts.partners import PartnerOfferAnswered, PersonReferred
+from shared.contracts.registry import TOPIC_OF
+from shared.geo import neighbourhood_of_cell
+
+PRODUCER = "partners"
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Where a message came from: ``kafka`` with its position, or ``http``."""
+
+    kind: str
+    topic: str | None = None
+    partition: int | None = None
+    offset: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """The message became ``event_id`` on ``topic`` (now, or when it was first sent)."""
+
+    event_id: uuid.UUID
+    topic: str
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """The message was refused; ``partner`` is None when the sender was not recognised."""
+
+    reason: str
+    partner: Partner | None
+
+
+Outcome = Accepted | Rejected
+
+
+async def authenticate(store: PartnersStore, api_key: str | None) -> Partner | None:
+    """The active or inactive partner holding ``api_key``, or None."""
+    if not api_key:
+        return None
+    found = await store.partner_by_key_hash(keys.hash_key(api_key))
+    if found is None:
+        return None
+    partner, stored = found
+    # The lookup was by hash; compare again in constant time so nothing depends on timing.
+    return partner if keys.key_matches(api_key, stored) else None
+
+
+async def receive(
+    store: PartnersStore,
+    raw: bytes | None,
+    api_key: str | None,
+    source: Source,
+    *,
+    now: datetime | None = None,
+) -> Outcome:
+    """Admit one partner message, or refuse it.
+
+    A refusal from a recognised partner is recorded for that partner to read back; an
+    unrecognised sender's message is only refused (the caller dead-letters it).
+    """
+    partner = await authenticate(store, api_key)
+    if partner is None:
+        reason = "no partner key" if not api_key else "unknown partner key"
+        return Rejected(reason, None)
+    try:
+        envelope = decode(raw)
+    except UndecodableEvent as error:
+        return await _refuse(store, partner, source, error.reason, None)
+    try:
+        payload = admit(partner, envelope.data, now=now or utc_now())
+        if isinstance(payload, PartnerOfferAnswered) and not await store.offer_made_to(
+            payload.offer_id, partner.partner_id
+        ):
+            raise Refused(f"offer {payload.offer_id} was not made to your service")
+        if isinstance(payload, PersonReferred):
+            _check_place(payload)
+    except Refused as refusal:
+        return await _refuse(store, partner, source, refusal.reason, envelope)
+    topic = TOPIC_OF[type(payload)].name
+    canonical = Envelope.wrap(
+        payload,
+        producer=PRODUCER,
+        correlation_id=envelope.correlation_id,
+        causation_id=envelope.event_id,
+    )
+    event_id = await store.accept(partner.partner_id, envelope.event_id, canonical, topic)
+    return Accepted(event_id, topic)
+
+
+def _check_place(referral: PersonReferred) -> None:
+    """Booking would refuse a cell outside its neighbourhood; say so to the partner now."""
+    try:
+        parent = neighbourhood_of_cell(referral.cell)
+    except ValueError:  # h3's errors for a string that is not a cell
+        raise Refused(f"cell: {referral.cell} is not an H3 cell") from None
+    if parent != referral.neighbourhood:
+        raise Refused(f"cell: {referral.cell} does not lie in {referral.neighbourhood}")
+
+
+async def _refuse(
+    store: PartnersStore,
+    partner: Partner,
+    source: Source,
+    reason: str,
+    envelope: Envelope[Payload] | None,
+) -> Rejected:
+    await store.reject(
+        Rejection(
+            partner_id=partner.partner_id,
+            reason=reason,
+            source=source.kind,
+            partner_event_id=None if envelope is None else envelope.event_id,
+            type=None if envelope is None else envelope.type,
+            topic=source.topic,
+            partition=source.partition,
+            offset=source.offset,
+        )
+    )
+    return Rejected(reason, partner)

@@ -1,0 +1,94 @@
+"""A real HTTP server on a free port that receives webhooks, for the gateway's tests."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from shared.embedded import free_port
+from tests.support import eventually
+
+
+@dataclass(frozen=True)
+class Received:
+    """One request the receiver answered."""
+
+    path: str
+    headers: dict[str, str]
+    body: bytes
+    status: int
+
+    @property
+    def request_id(self) -> str | None:
+        """The ``request_id`` in the event's data, when it has one."""
+        value = json.loads(self.body)["data"].get("request_id")
+        return None if value is None else str(value)
+
+
+@dataclass
+class Receiver:
+    """Records every request; refuses the event of request ``hold`` with 503 at least twice,
+    and until the event of request ``release`` has been delivered."""
+
+    url: str
+    hold: str | None = None
+    release: str | None = None
+    requests: list[Received] = field(default_factory=list)
+
+    def delivered(self) -> list[str | None]:
+        """Request ids of the events answered 200, in the order they were answered."""
+        return [r.request_id for r in self.requests if r.status == 200]
+
+    def attempts_of(self, request_id: str) -> list[int]:
+        """The statuses answered for one request's event, in order."""
+        return [r.status for r in self.requests if r.request_id == request_id]
+
+    def _answer(self, request_id: str | None) -> int:
+        held = request_id is not None and request_id == self.hold
+        if (
+            held
+            and self.release in self.delivered()
+            and self.attempts_of(request_id).count(503) >= 2
+        ):
+            held = False
+        return 503 if held else 200
+
+
+@contextlib.asynccontextmanager
+async def receiving() -> AsyncIterator[Receiver]:
+    """A webhook receiver listening on ``Receiver.url`` (any path under it works too)."""
+    port = free_port()
+    state = Receiver(url=f"http://127.0.0.1:{port}/hook")
+
+    async def hook(request: Request) -> Response:
+        body = await request.body()
+        received = Received(request.url.path, dict(request.headers), body, 0)
+        status = state._answer(received.request_id)
+        state.requests.append(Received(received.path, received.headers, received.body, status))
+        return Response(status_code=status)
+
+    app = Starlette(routes=[Route("/hook{rest:path}", hook, methods=["POST"])])
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="off")
+    )
+    task = asyncio.create_task(server.serve())
+
+    async def started() -> bool:
+        return bool(server.started)
+
+    await eventually(started, what="the webhook receiver")
+    try:
+        yield state
+    finally:
+        server.should_exit = True
+        with contextlib.suppress(Exception):
+            await task

@@ -1,0 +1,94 @@
+"""Projection: who receives an event, and which of its fields."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from services.partners.domain.projection import safeguarding_view, view_for
+from services.partners.domain.scopes import grant
+from shared.contracts.requests import HelpRequested, OfferMade
+from shared.contracts.skills import Skill
+from shared.contracts.topics import CHECKINS, OFFERS, REQUESTS
+from shared.contracts.trust import ConcernRaised, RaisedBy
+from tests.unit.partners.factories import CELL, NEIGHBOURHOOD, NOW, partner
+
+
+def _request() -> HelpRequested:
+    return HelpRequested(
+        request_id=uuid.uuid4(),
+        series_id=uuid.uuid4(),
+        occurrence=1,
+        occurrences=1,
+        neighbour_id=uuid.uuid4(),
+        neighbourhood=NEIGHBOURHOOD,
+        cell=CELL,
+        skill=Skill.SHOPPING,
+        starts_at=NOW,
+        hours=1,
+    )
+
+
+def _offer(helper_id: uuid.UUID) -> OfferMade:
+    return OfferMade(
+        offer_id=uuid.uuid4(),
+        request_id=uuid.uuid4(),
+        helper_id=helper_id,
+        neighbour_id=uuid.uuid4(),
+        neighbourhood=NEIGHBOURHOOD,
+        skill=Skill.LIFT,
+        starts_at=NOW,
+        hours=1,
+        round=1,
+        expires_at=NOW + timedelta(minutes=15),
+    )
+
+
+def test_a_partner_reading_requests_sees_only_the_default_fields() -> None:
+    reader = partner(grant(read_streams=[REQUESTS.name]))
+    request = _request()
+    view = view_for(reader, REQUESTS.name, request, request.model_dump(mode="json"))
+    assert view is not None
+    assert "neighbour_id" not in view
+    assert "cell" not in view
+    assert view["request_id"] == str(request.request_id)
+
+
+def test_a_stream_outside_the_scopes_or_private_is_not_projected() -> None:
+    reader = partner(grant(read_streams=[OFFERS.name]))
+    request = _request()
+    assert view_for(reader, REQUESTS.name, request, request.model_dump(mode="json")) is None
+    assert view_for(reader, CHECKINS.name, request, request.model_dump(mode="json")) is None
+
+
+def test_a_service_receives_its_own_offers_whole_and_no_one_else_s() -> None:
+    service = partner(grant(), service=True)
+    assert service.helper_id is not None
+    own = _offer(service.helper_id)
+    view = view_for(service, OFFERS.name, own, own.model_dump(mode="json"))
+    assert view is not None
+    assert OfferMade.model_validate(view) == own
+    other = _offer(uuid.uuid4())
+    assert view_for(service, OFFERS.name, other, other.model_dump(mode="json")) is None
+
+
+def test_a_safeguarding_contact_learns_of_a_concern_but_not_who_raised_it() -> None:
+    contact = partner(grant(), safeguarding=frozenset({NEIGHBOURHOOD}))
+    concern = ConcernRaised(
+        concern_id=uuid.uuid4(),
+        about_id=uuid.uuid4(),
+        raised_by_id=uuid.uuid4(),
+        raised_by_role=RaisedBy.PERSON,
+        booking_id=uuid.uuid4(),
+        summary="Seemed unwell and confused",
+    )
+    data = concern.model_dump(mode="json")
+    view = safeguarding_view(contact, concern, data, NEIGHBOURHOOD)
+    assert view == {
+        "concern_id": str(concern.concern_id),
+        "about_id": str(concern.about_id),
+        "raised_by_role": "person",
+        "summary": "Seemed unwell and confused",
+    }
+    assert safeguarding_view(contact, concern, data, "871f1d48fffffff") is None
+    assert safeguarding_view(contact, concern, data, None) is None
