@@ -15,6 +15,8 @@ from services.matching.domain import (
     BookedVisit,
     HelperProfile,
     HelperView,
+    PartnerService,
+    PartnerView,
     Policy,
     Progress,
     Relationship,
@@ -34,6 +36,7 @@ from shared.contracts.bookings import (
     BookingRescheduled,
     OfferDeclined,
 )
+from shared.contracts.partners import PartnerServiceChanged
 from shared.contracts.people import AvailabilityChanged, PersonProfileChanged
 from shared.contracts.requests import (
     HelpRequestCancelled,
@@ -111,6 +114,23 @@ class Matcher:
         self.state.put_standing(
             data.person_id, Standing(data.suspended, dict(data.approved_skills))
         )
+
+    def handle_partner(self, data: Payload) -> None:
+        """Apply a partner event (a table every worker sees).
+
+        Only a service's announcement matters here: referrals and a service's answers reach
+        matching as the requests and bookings booking makes of them, so they are ignored.
+        """
+        if isinstance(data, PartnerServiceChanged):
+            service = PartnerService(
+                partner_id=data.partner_id,
+                name=data.name,
+                helper_id=data.helper_id,
+                skills=frozenset(data.skills),
+                neighbourhoods=frozenset(data.neighbourhoods),
+                active=data.active,
+            )
+            self.state.put_partner_service(service)
 
     def round_due(self, due: DueRound, now: datetime) -> Outgoing:
         """Move a request whose round ran out of time to its next round."""
@@ -208,7 +228,13 @@ class Matcher:
             helpers = self.state.series_of(request.neighbourhood, request.series_id).helpers
             if helpers:
                 faces = SeriesFaces(helper_id=helpers[0], familiar=frozenset(helpers[1:]))
-        ranked = rank(self.views(request), request, width=self.policy.cascade_width, series=faces)
+        ranked = rank(
+            self.views(request),
+            request,
+            width=self.policy.cascade_width,
+            series=faces,
+            partners=self.partner_views(request),
+        )
         advanced, events = next_round(progress, ranked, self.policy, now)
         self.state.put_progress(advanced)
         outgoing = _wrap(advanced, events)
@@ -253,6 +279,18 @@ class Matcher:
                 )
             )
         return views
+
+    def partner_views(self, request: HelpRequested) -> list[PartnerView]:
+        """Every partner's service with trust's word on it; the domain decides which fit."""
+        relationships = self.state.relationships_of(request.neighbourhood, request.neighbour_id)
+        return [
+            PartnerView(
+                service=service,
+                standing=self.state.standing_of(service.helper_id),
+                relationship=relationships.get(service.helper_id),
+            )
+            for service in self.state.partner_services_all()
+        ]
 
     def _booked(self, data: BookingConfirmed, now: datetime) -> Outgoing:
         helper = self.state.helper(data.neighbourhood, data.helper_id)

@@ -15,7 +15,14 @@ from typing import Any, TypeVar
 
 from pydantic import TypeAdapter
 
-from services.matching.domain import BookedVisit, HelperProfile, Progress, Relationship, Standing
+from services.matching.domain import (
+    BookedVisit,
+    HelperProfile,
+    PartnerService,
+    Progress,
+    Relationship,
+    Standing,
+)
 
 T = TypeVar("T")
 Table = MutableMapping[Any, Any]
@@ -56,6 +63,7 @@ _RELATIONSHIPS = TypeAdapter(dict[uuid.UUID, Relationship])
 _PROGRESS = TypeAdapter(Progress)
 _OPEN = TypeAdapter(dict[uuid.UUID, datetime])
 _STANDING = TypeAdapter(Standing)
+_PARTNER_SERVICE = TypeAdapter(PartnerService)
 
 
 def _load(adapter: TypeAdapter[T], raw: Any) -> T:
@@ -82,6 +90,8 @@ class MatchingState:
         open_requests: ``neighbourhood`` -> open request ids and when their round is due.
         standing: ``person`` -> trust's standing (seen by every worker).
         series: ``neighbourhood|series`` -> the series' helpers and waiting occurrences.
+        partner_services: ``helper`` -> a partner's service (seen by every worker: services
+            are few, and each covers neighbourhoods on any partition).
     """
 
     helpers: Table
@@ -91,6 +101,7 @@ class MatchingState:
     open_requests: Table
     standing: Table
     series: Table
+    partner_services: Table = field(default_factory=dict)
 
     def helper(self, neighbourhood: str, person_id: uuid.UUID) -> HelperState:
         """The helper's state, empty when unknown."""
@@ -165,6 +176,14 @@ class MatchingState:
     def put_series(self, neighbourhood: str, series_id: uuid.UUID, state: SeriesState) -> None:
         """Store the series' state."""
         self.series[_scoped(neighbourhood, series_id)] = _SERIES.dump_json(state)
+
+    def partner_services_all(self) -> list[PartnerService]:
+        """Every partner's service, active or not (a handful: read them all per request)."""
+        return [_load(_PARTNER_SERVICE, raw) for raw in list(self.partner_services.values())]
+
+    def put_partner_service(self, service: PartnerService) -> None:
+        """Store a service as last announced."""
+        self.partner_services[str(service.helper_id)] = _PARTNER_SERVICE.dump_json(service)
 
     @classmethod
     def in_memory(cls) -> MatchingState:

@@ -10,6 +10,7 @@ from typing import Any
 
 import asyncpg
 
+from services.booking.adapters.partner_queries import PartnerQueries
 from shared.contracts import Envelope
 from shared.postgres import OUTBOX_CHANNEL, add_to_outbox, first_delivery, outbox_row
 
@@ -20,7 +21,7 @@ def _row(record: asyncpg.Record | None) -> Row | None:
     return dict(record) if record is not None else None
 
 
-class Repository:
+class Repository(PartnerQueries):
     """Queries on one connection; the caller owns the transaction."""
 
     def __init__(self, conn: asyncpg.Connection) -> None:
@@ -353,7 +354,8 @@ class Repository:
         One round trip. The request row is locked first (its CTE emits, and so locks, it
         before the outer query can lock the offer), so accepts of different offers of one
         request take turns and never deadlock. Columns of the request are prefixed ``r_``;
-        None when the offer or its request does not exist.
+        ``partner_service`` says the helper is a partner's service. None when the offer or
+        its request does not exist.
         """
         return _offer(
             await self.conn.fetchrow(
@@ -362,7 +364,9 @@ class Repository:
                 " SELECT o.*, r.status AS r_status, r.neighbourhood AS r_neighbourhood,"
                 " r.skill AS r_skill, r.starts_at AS r_starts_at, r.hours AS r_hours,"
                 " coalesce((SELECT s.suspended FROM standing s"
-                " WHERE s.person_id = o.helper_id), false) AS suspended"
+                " WHERE s.person_id = o.helper_id), false) AS suspended,"
+                " coalesce((SELECT p.kind = 'partner_service' FROM people p"
+                " WHERE p.person_id = o.helper_id), false) AS partner_service"
                 " FROM r JOIN offers o ON o.request_id = r.request_id"
                 " WHERE o.offer_id = $1 FOR UPDATE OF o",
                 offer_id,

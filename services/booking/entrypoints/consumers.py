@@ -1,17 +1,18 @@
-"""Booking's consumer of matching's offers and trust's relationships and standing."""
+"""Booking's consumer of matching's offers, trust's relationships and standing, and what
+partners send through the gateway."""
 
 from __future__ import annotations
 
 from services.booking.adapters.unit_of_work import UnitOfWork
 from services.booking.service_layer import events
 from shared.contracts import Envelope, Payload
-from shared.contracts.topics import OFFERS, RELATIONSHIPS, STANDING
+from shared.contracts.topics import OFFERS, PARTNERS, RELATIONSHIPS, STANDING
 from shared.messaging import Delivery, EventConsumer, Handler, Publisher
 from shared.settings import Settings
 
 #: The consumer group in production; tests pass their own.
 GROUP_ID = "kith-booking"
-TOPICS = (OFFERS, RELATIONSHIPS, STANDING)
+TOPICS = (OFFERS, RELATIONSHIPS, STANDING, PARTNERS)
 
 
 def make_handler(uow: UnitOfWork) -> Handler:

@@ -12,6 +12,7 @@ import asyncpg
 from services.booking.adapters.repository import Repository, Row
 from services.booking.adapters.unit_of_work import UnitOfWork
 from services.booking.domain.errors import Conflict, Invalid, NotFound
+from services.booking.domain.partners import PersonKind, contact_through
 from services.booking.domain.visits import (
     BookingStatus,
     RequestStatus,
@@ -124,7 +125,14 @@ async def my_booking(
             window_s=settings.address_visible_before_s,
         ):
             neighbour = await repo.person(row["neighbour_id"])
-            if neighbour is not None:
+            if neighbour is not None and neighbour["kind"] == PersonKind.REFERRED:
+                # Booking holds no address for a referred neighbour: the partner that
+                # referred them arranges the visit.
+                partner = await repo.partner_name(neighbour["partner_id"])
+                view["neighbour"]["contact"] = contact_through(
+                    partner, neighbour["partner_reference"]
+                )
+            elif neighbour is not None:
                 view["neighbour"]["address"] = neighbour["address"]
                 view["neighbour"]["phone"] = neighbour["phone"]
                 view["neighbour"]["accessibility_notes"] = neighbour.get("accessibility_notes")

@@ -69,6 +69,10 @@ class AskForHelp:
     occurrences: int = 1
     preferred_helper_id: uuid.UUID | None = None
     notes: str | None = None
+    #: The event that asked on the neighbour's behalf (a partner's referral), if any: its
+    #: correlation carries on into the requests, and it is their cause.
+    correlation_id: uuid.UUID | None = None
+    causation_id: uuid.UUID | None = None
 
 
 @dataclass(frozen=True, slots=True)

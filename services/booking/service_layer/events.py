@@ -1,4 +1,5 @@
-"""Applying what matching and trust publish: offers, escalations, relationships, standing.
+"""Applying what matching, trust and partners publish: offers, escalations, relationships,
+standing, and partners' referrals, services and answers (in ``partners``).
 
 Each handler runs in one transaction with the inbox record, so a redelivered event has no
 second effect.
@@ -9,6 +10,7 @@ from __future__ import annotations
 from services.booking.adapters.repository import Repository
 from services.booking.adapters.unit_of_work import UnitOfWork
 from services.booking.domain.visits import OfferStatus, RequestStatus
+from services.booking.service_layer import partners
 from shared.contracts import Envelope, Payload
 from shared.contracts.requests import OfferMade, RequestUnmatched
 from shared.contracts.trust import RelationshipChanged, StandingChanged
@@ -19,6 +21,9 @@ CONSUMER = "booking"
 
 async def apply(uow: UnitOfWork, envelope: Envelope[Payload]) -> None:
     """Apply one consumed event exactly once."""
+    if isinstance(envelope.data, partners.PARTNER_EVENTS):
+        await partners.apply(uow, envelope, CONSUMER)
+        return
     async with uow.begin() as repo:
         if not await repo.first_delivery(CONSUMER, envelope.event_id):
             return

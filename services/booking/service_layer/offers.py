@@ -110,9 +110,12 @@ async def accept(
                 hours=booking["hours"],
                 offer_id=offer_id,
             )
+            # A partner's service (a lift service with several drivers, say) answers many
+            # visits at once under one identity: its hours are not one person's to hold.
+            held = booked_hours(booking["starts_at"], booking["hours"])
             await repo.book(
                 booking,
-                booked_hours(booking["starts_at"], booking["hours"]),
+                [] if offer["partner_service"] else held,
                 accepted=OfferStatus.ACCEPTED.value,
                 withdrawn=OfferStatus.WITHDRAWN.value,
                 request_status=RequestStatus.BOOKED.value,

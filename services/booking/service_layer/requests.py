@@ -27,7 +27,7 @@ async def ask_for_help(uow: UnitOfWork, command: AskForHelp, now: datetime) -> d
     if command.preferred_helper_id == command.neighbour_id:
         raise Invalid("preferred_helper_id", "cannot be yourself")
     series_id = uuid.uuid4()
-    correlation = uuid.uuid4()
+    correlation = command.correlation_id or uuid.uuid4()
     async with uow.begin() as repo:
         neighbour = await repo.person(command.neighbour_id)
         if neighbour is None:
@@ -56,7 +56,12 @@ async def ask_for_help(uow: UnitOfWork, command: AskForHelp, now: datetime) -> d
         await repo.add_requests(rows)
         await repo.publish(
             [
-                Envelope.wrap(help_requested(row), producer=PRODUCER, correlation_id=correlation)
+                Envelope.wrap(
+                    help_requested(row),
+                    producer=PRODUCER,
+                    correlation_id=correlation,
+                    causation_id=command.causation_id,
+                )
                 for row in rows
             ]
         )

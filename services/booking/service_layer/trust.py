@@ -7,6 +7,7 @@ from typing import Any
 
 from services.booking.adapters.unit_of_work import UnitOfWork
 from services.booking.domain.errors import NotFound
+from services.booking.domain.partners import PersonKind
 from shared.contracts import Envelope
 from shared.contracts.skills import VettingStep
 from shared.contracts.trust import VettingStepRecorded
@@ -71,18 +72,41 @@ async def record_vetting_step(
 
 
 async def person_for_operators(uow: UnitOfWork, person_id: uuid.UUID) -> dict[str, Any]:
-    """Operators: a person's public profile and trust's standing for them."""
+    """Operators: a person's public profile and trust's standing for them; for someone a
+    partner referred, each referral with the consent recorded; for a partner's service,
+    what it covers."""
     async with uow.read() as repo:
         person = await repo.person(person_id)
         if person is None:
             raise NotFound("no such person")
         standing = await repo.standing(person_id)
+        view: dict[str, Any] = {
+            "person_id": person_id,
+            "display_name": person["display_name"],
+            "kind": person["kind"],
+            "skills": person["skills"],
+            "neighbourhood": person.get("neighbourhood"),
+            "standing": standing,
+        }
+        if person["kind"] == PersonKind.REFERRED:
+            view["referrals"] = [_referral_view(row) for row in await repo.referrals_of(person_id)]
+        elif person["kind"] == PersonKind.PARTNER_SERVICE:
+            view["partner_service"] = await repo.partner_service(person_id)
+    return view
+
+
+def _referral_view(row: dict[str, Any]) -> dict[str, Any]:
     return {
-        "person_id": person_id,
-        "display_name": person["display_name"],
-        "skills": person["skills"],
-        "neighbourhood": person.get("neighbourhood"),
-        "standing": standing,
+        "referral_id": row["referral_id"],
+        "partner_id": row["partner_id"],
+        "partner_reference": row["partner_reference"],
+        "series_id": row["series_id"],
+        "referred_at": row["referred_at"],
+        "consent": {
+            "given_at": row["consent_given_at"],
+            "method": row["consent_method"],
+            "recorded_by": row["consent_recorded_by"],
+        },
     }
 
 

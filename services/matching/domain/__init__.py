@@ -21,6 +21,7 @@ from services.matching.domain.model import (
     Relationship,
     Standing,
 )
+from services.matching.domain.partners import PartnerService, PartnerView, why_partner_ineligible
 from services.matching.domain.ranking import Candidate, SeriesFaces, Tier, rank
 
 __all__ = [
@@ -28,6 +29,8 @@ __all__ = [
     "Candidate",
     "HelperProfile",
     "HelperView",
+    "PartnerService",
+    "PartnerView",
     "Policy",
     "Progress",
     "Relationship",
@@ -44,4 +47,5 @@ __all__ = [
     "offer_id",
     "rank",
     "why_ineligible",
+    "why_partner_ineligible",
 ]

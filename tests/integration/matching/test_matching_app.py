@@ -18,14 +18,22 @@ from aiokafka.structs import ConsumerRecord
 from services.matching.app import create_app, runtime_of
 from shared.contracts import Envelope, Payload, UndecodableEvent, decode
 from shared.contracts.bookings import OfferDeclined
+from shared.contracts.partners import (
+    Consent,
+    ConsentMethod,
+    PartnerOfferAnswered,
+    PartnerServiceChanged,
+    PersonReferred,
+)
 from shared.contracts.people import AvailabilityChanged, PersonProfileChanged
-from shared.contracts.requests import HelpRequested, OfferMade, RequestUnmatched
+from shared.contracts.requests import HelpRequested, OfferMade, ReasonCode, RequestUnmatched
 from shared.contracts.skills import Skill
 from shared.contracts.topics import (
     AVAILABILITY,
     BOOKINGS,
     DEAD_LETTERS,
     OFFERS,
+    PARTNERS,
     PEOPLE,
     RELATIONSHIPS,
     REQUESTS,
@@ -340,3 +348,68 @@ async def test_a_malformed_message_is_dead_lettered_and_the_next_one_matched(
     assert dead.topic == topic.name
     assert dead.value == b"{not json"
     assert dead.consumer == "matching"
+
+
+async def test_a_partner_service_is_offered_the_requests_it_takes(harness: Harness) -> None:
+    place = Place()
+    stranger = await add_helper(harness, place, 100)
+    partner_id, service_id = uuid.uuid4(), uuid.uuid4()
+    key = str(partner_id).encode()
+    referral = PersonReferred(
+        referral_id=uuid.uuid4(),
+        partner_id=partner_id,
+        partner_reference="GP-1",
+        first_name="Edith",
+        neighbourhood=place.neighbourhood,
+        cell=place.cell,
+        skill=Skill.SHOPPING,
+        starts_at=place.starts_at,
+        hours=1,
+        consent=Consent(
+            given_at=datetime.now(UTC), method=ConsentMethod.VERBAL, recorded_by="Dr Shah"
+        ),
+    )
+    answer = PartnerOfferAnswered(
+        partner_id=partner_id, offer_id=uuid.uuid4(), request_id=uuid.uuid4(), accepted=False
+    )
+    service = PartnerServiceChanged(
+        partner_id=partner_id,
+        name="Ridewell",
+        helper_id=service_id,
+        skills=[Skill.SHOPPING],
+        neighbourhoods=[place.neighbourhood],
+        active=True,
+    )
+    # Events matching does not use, then the service, then a malformed message: all keyed by
+    # the partner, so they are handled in this order.
+    await harness.publisher.publish_many(
+        [Envelope.wrap(p, producer="partners") for p in (referral, answer, service)]
+    )
+    raw = AIOKafkaProducer(bootstrap_servers=harness.bootstrap, enable_idempotence=False)
+    await raw.start()
+    try:
+        await raw.send_and_wait(PARTNERS.name, b"{not json", key=key)
+    finally:
+        await raw.stop()
+    state = runtime_of(harness.app).matcher.state
+
+    async def known() -> bool:
+        return any(s.helper_id == service_id for s in state.partner_services_all())
+
+    await eventually(known, what="the partner's service")
+    request = await request_help(harness, place)
+
+    [offer] = await harness.events_for(request.data.request_id, 1)
+
+    assert isinstance(offer, OfferMade)
+    assert offer.helper_id == service_id != stranger
+    assert [r.code for r in offer.reasons] == [ReasonCode.PARTNER_SERVICE]
+    assert "Ridewell" in offer.reasons[0].text
+
+    async def letter() -> DeadLetter | None:
+        return next((d for d in harness.dead_letters if d.key == key), None)
+
+    # Only the malformed message was dead-lettered: the unused events came before it.
+    dead = await eventually(letter, what="the malformed partner message dead-lettered")
+    assert dead.value == b"{not json"
+    assert [d.value for d in harness.dead_letters if d.key == key] == [b"{not json"]

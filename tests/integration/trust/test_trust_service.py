@@ -11,7 +11,13 @@ from services.trust.bootstrap import TrustService
 from shared.contracts import Envelope
 from shared.contracts.bookings import Side
 from shared.contracts.skills import Skill, VettingStep
-from shared.contracts.trust import RelationshipChanged, RelationshipStage, SeeAgain, StandingChanged
+from shared.contracts.trust import (
+    RelationshipChanged,
+    RelationshipStage,
+    SeeAgain,
+    StandingChanged,
+    VettingStepRecorded,
+)
 from shared.messaging import Publisher
 from tests.integration.trust.conftest import Outputs, random_neighbourhood
 from tests.integration.trust.events import Pair, vetting_step
@@ -151,3 +157,33 @@ async def test_vetting_steps_publish_the_approved_skills(
 
     await eventually(enhanced_approved, what="personal care approved after the background check")
     assert len(outputs.standings(helper)) == 2  # the steps that changed nothing published nothing
+
+
+async def test_a_partners_attested_vetting_counts_like_an_operators(
+    trust: TrustService, publisher: Publisher, outputs: Outputs
+) -> None:
+    # The partners gateway republishes a partner's attestation as an ordinary step, with
+    # ``recorded_by`` naming the partner: trust treats it as any other recorded step.
+    helper = uuid.uuid4()
+    attested_by = f"partner:{uuid.uuid4()}"
+    steps = [
+        Envelope.wrap(
+            VettingStepRecorded(
+                person_id=helper, step=step, recorded_by=attested_by, skills_offered=[Skill.LIFT]
+            ),
+            producer="partners",
+        )
+        for step in VettingStep
+    ]
+    await publisher.publish_many(steps)
+
+    async def approved() -> StandingChanged | None:
+        return next((s for s in outputs.standings(helper) if s.approved_skills), None)
+
+    standing = await eventually(approved, what="lifts approved on the partner's word")
+    assert set(standing.approved_skills) == {Skill.LIFT}
+    async with trust.pool.acquire() as conn:
+        recorders = await conn.fetch(
+            "SELECT DISTINCT recorded_by FROM vetting_steps WHERE person_id = $1", helper
+        )
+    assert [row["recorded_by"] for row in recorders] == [attested_by]
