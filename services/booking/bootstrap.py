@@ -11,12 +11,14 @@ import structlog
 import uvicorn
 from fastapi import FastAPI
 
+from services.booking.adapters.replay import SETTLED_REQUESTS
 from services.booking.adapters.unit_of_work import UnitOfWork
 from services.booking.entrypoints.consumers import GROUP_ID, make_consumer
 from services.booking.entrypoints.http import create_app
 from shared.lifecycle import mark_ready
 from shared.messaging import EventConsumer, Publisher
 from shared.postgres import OutboxRelay, apply_migrations, ensure_database
+from shared.postgres.replay import replay_if_broker_lost
 from shared.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -73,13 +75,15 @@ class BookingRuntime:
         self._uow = UnitOfWork(self.pool)
         self.publisher = Publisher(self.settings, client_id="booking")
         await self.publisher.start()
+        # An empty broker (the embedded one restarted) gets booking's history again.
+        await replay_if_broker_lost(self.pool, self.settings, skip=SETTLED_REQUESTS)
         self.relay = OutboxRelay(self.pool, self.publisher, poll_s=self.settings.outbox_poll_s)
+        # The relay starts before the consumer joins its group: after a crash the join waits
+        # for the dead process's session to time out, and committed events should not.
+        self._tasks = [asyncio.create_task(self.relay.run(), name="booking-outbox")]
         self.consumer = make_consumer(self.settings, self._uow, self.publisher, self.group_id)
         await self.consumer.start()
-        self._tasks = [
-            asyncio.create_task(self.relay.run(), name="booking-outbox"),
-            asyncio.create_task(self.consumer.run(), name="booking-consumer"),
-        ]
+        self._tasks.append(asyncio.create_task(self.consumer.run(), name="booking-consumer"))
 
     def app(self) -> FastAPI:
         """The HTTP API over this runtime."""

@@ -9,6 +9,7 @@ import faust
 from services.matching.app import create_app, runtime_of
 from shared.lifecycle import clear_ready, mark_ready
 from shared.logs import configure_logging
+from shared.metrics import start_metrics_server
 from shared.settings import Settings
 
 
@@ -16,6 +17,7 @@ def main() -> None:
     """Build the app from ``KITH_*`` settings and run it as a faust worker."""
     settings = Settings()
     configure_logging(settings, "matching")
+    start_metrics_server(settings, "matching")
     app = create_app(settings)
     runtime = runtime_of(app)
 
@@ -27,6 +29,9 @@ def main() -> None:
     worker: Any = faust.Worker(app, loglevel="warning", quiet=True)
     # The start-up spinner writes cursor codes into `kith up`'s prefixed log; logs suffice.
     worker.spinner = None
+    # faust would replace Kith's logging with its own format at warning level, hiding
+    # matching's own structured logs (such as the partitions each worker is given).
+    worker._setup_logging = lambda: None
     try:
         # The worker installs SIGTERM and SIGINT handlers that stop every service cleanly
         # (a final commit included) and then returns.

@@ -17,11 +17,13 @@ from typing import Any
 import faust
 import structlog
 from faust.tables import TableManager
+from faust.tables.recovery import Recovery
 
 from services.matching.domain import Policy
 from services.matching.driver import FETCH_MAX_WAIT_ATTR, IDEMPOTENCE_ATTR, register_transport
 from services.matching.handlers import DueRound, Matcher, Outgoing
 from services.matching.state import MatchingState
+from shared import metrics
 from shared.contracts import UndecodableEvent, decode, encode, key_for, utc_now
 from shared.contracts.registry import EVENTS_BY_TOPIC
 from shared.contracts.topics import (
@@ -30,6 +32,7 @@ from shared.contracts.topics import (
     DEAD_LETTERS,
     NEIGHBOURHOOD_PARTITIONS,
     OFFERS,
+    PARTNERS,
     PEOPLE,
     RELATIONSHIPS,
     REQUESTS,
@@ -57,8 +60,41 @@ _RAW: dict[str, Any] = {
 }
 
 
+class ReseekingRecovery(Recovery):
+    """faust's table recovery, with one more seek to the committed offsets at its end.
+
+    faust lets the streams flow part-way through a recovery (to read standby and global
+    changelogs), so a worker taking over partitions fetches and queues their events; at the
+    end it seeks to the committed offsets and only then resumes flow control, which empties
+    the agents' queues. Events queued in between were dropped while the fetch position was
+    already past them: lost until the worker restarted (``kith faults``' matcher_kill found
+    it). Seeking again once the queues are emptied fetches them again; an event handled twice
+    has no second effect (offers keep their ids, state is keyed).
+    """
+
+    # faust's own (quiet) logger family; see ``EagerTableManager``.
+    logger = logging.getLogger("faust.tables.recovery.kith")
+
+    async def on_recovery_completed(self, generation_id: int = 0) -> None:
+        await super().on_recovery_completed(generation_id)
+        # Skipped when another rebalance began meanwhile: its own recovery seeks.
+        if self.app.consumer_generation_id == generation_id and not self.app.rebalancing:
+            await self.app.consumer.perform_seek()
+
+
 class EagerTableManager(TableManager):
-    """faust's table manager without its hard-coded one-second sleep at start."""
+    """faust's table manager without its hard-coded one-second sleep at start, recovering
+    with ``ReseekingRecovery``."""
+
+    # Log under faust's (quiet) loggers, not this module's (matching's own logs). A name of
+    # our own: mode replaces a logger it has already handed out with the module's.
+    logger = logging.getLogger("faust.tables.manager.kith")
+
+    @property
+    def recovery(self) -> Recovery:
+        if self._recovery is None:
+            self._recovery = ReseekingRecovery(self.app, self, beacon=self.beacon, loop=self.loop)
+        return self._recovery
 
     async def on_start(self) -> None:
         if not self.should_stop:
@@ -102,7 +138,9 @@ def create_app(
         from_beginning: Where a new consumer group starts reading (tests read only the new).
     """
     register_transport()
-    for noisy in ("faust", "mode", "aiokafka"):
+    # faust's services log through the logger of the module their class is defined in: the
+    # driver's subclasses are as chatty as faust itself.
+    for noisy in ("faust", "mode", "aiokafka", "services.matching.driver"):
         logging.getLogger(noisy).setLevel(max(logging.getLogger(noisy).level, logging.WARNING))
     session_s = settings.session_timeout_ms / 1000
     datadir = settings.state_dir / "matching" / app_id
@@ -155,6 +193,15 @@ def create_app(
             schema=_table_schema(),
         ),
         series=table("series"),
+        # Partners' services are keyed by partner, and each covers neighbourhoods on any
+        # partition: every worker keeps all of them, like standing.
+        partner_services=app.GlobalTable(
+            "partner-services",
+            partitions=1,
+            use_partitioner=True,
+            recovery_buffer_size=1,
+            schema=_table_schema(),
+        ),
     )
     runtime = Runtime(Matcher(state, policy_from(settings)))
     setattr(app, _RUNTIME_ATTR, runtime)
@@ -166,10 +213,11 @@ def _wire(app: faust.App, runtime: Runtime, settings: Settings) -> None:
     matcher = runtime.matcher
     allowed = {
         topic.name: {(cls.TYPE, cls.VERSION) for cls in EVENTS_BY_TOPIC[topic]}
-        for topic in (*NEIGHBOURHOOD_TOPICS, STANDING)
+        for topic in (*NEIGHBOURHOOD_TOPICS, STANDING, PARTNERS)
     }
     neighbourhood_topics = app.topic(*(t.name for t in NEIGHBOURHOOD_TOPICS), **_RAW)
     standing_topic = app.topic(STANDING.name, **_RAW)
+    partners_topic = app.topic(PARTNERS.name, **_RAW)
     offers_topic = app.topic(OFFERS.name, **_RAW)
     dead_letters = app.topic(DEAD_LETTERS.name, **_RAW)
     # Rounds run out of time outside any event; faust tables change only inside a stream,
@@ -181,7 +229,11 @@ def _wire(app: faust.App, runtime: Runtime, settings: Settings) -> None:
         **_RAW,
     )
 
-    async def dead_letter(message: Any, reason: str) -> None:
+    async def dead_letter(
+        message: Any,
+        reason: str,
+        category: metrics.DeadLetterReason = metrics.DeadLetterReason.HANDLER_FAILED,
+    ) -> None:
         log.warning(
             "dead-lettered",
             topic=message.topic,
@@ -199,6 +251,7 @@ def _wire(app: faust.App, runtime: Runtime, settings: Settings) -> None:
         )
         sent = await dead_letters.send(key=message.key, value=message.value, headers=headers)
         await sent
+        metrics.DEAD_LETTERS.labels(CONSUMER_NAME, message.topic, category.value).inc()
 
     async def publish(outgoing: Outgoing) -> None:
         sent = [
@@ -212,6 +265,8 @@ def _wire(app: faust.App, runtime: Runtime, settings: Settings) -> None:
         # Wait for the broker before this event is acknowledged (at least once).
         for future in sent:
             await future
+        for e in outgoing:
+            metrics.EVENTS_PUBLISHED.labels(CONSUMER_NAME, OFFERS.name, e.type).inc()
 
     async def read(event: Any) -> Any:
         """The event's envelope, or ``None`` once it has been dead-lettered."""
@@ -219,13 +274,15 @@ def _wire(app: faust.App, runtime: Runtime, settings: Settings) -> None:
         try:
             envelope = decode(message.value)
         except UndecodableEvent as error:
-            await dead_letter(message, error.reason)
+            metrics.EVENTS_CONSUMED.labels(CONSUMER_NAME, message.topic, "undecodable").inc()
+            await dead_letter(message, error.reason, metrics.DeadLetterReason.UNDECODABLE)
             return None
+        metrics.EVENTS_CONSUMED.labels(CONSUMER_NAME, message.topic, envelope.type).inc()
         if (envelope.type, envelope.version) not in allowed[message.topic]:
             reason = (
                 f"event {envelope.type!r} v{envelope.version} does not belong on {message.topic}"
             )
-            await dead_letter(message, reason)
+            await dead_letter(message, reason, metrics.DeadLetterReason.WRONG_TOPIC)
             return None
         return envelope
 
@@ -237,7 +294,8 @@ def _wire(app: faust.App, runtime: Runtime, settings: Settings) -> None:
                 continue
             message = event.message
             try:
-                outgoing = matcher.handle(envelope, message.partition, utc_now())
+                with metrics.HANDLER_SECONDS.labels(CONSUMER_NAME, message.topic).time():
+                    outgoing = matcher.handle(envelope, message.partition, utc_now())
             except Exception as error:
                 log.exception("handler failed", topic=message.topic, offset=message.offset)
                 await dead_letter(message, f"handler failed: {error!r}")
@@ -251,6 +309,15 @@ def _wire(app: faust.App, runtime: Runtime, settings: Settings) -> None:
             if envelope is not None and isinstance(envelope.data, StandingChanged):
                 matcher.handle_standing(envelope.data)
 
+    @app.agent(partners_topic)
+    async def partner_events(stream: Any) -> None:
+        # Every partner event type is allowed here (so none is dead-lettered for being
+        # unused); the matcher keeps the services and ignores the rest.
+        async for event in stream.events():
+            envelope = await read(event)
+            if envelope is not None:
+                matcher.handle_partner(envelope.data)
+
     @app.agent(ticks)
     async def round_due(stream: Any) -> None:
         async for event in stream.events():
@@ -261,8 +328,12 @@ def _wire(app: faust.App, runtime: Runtime, settings: Settings) -> None:
                     uuid.UUID(document["request_id"]),
                     int(document["round"]),
                 )
-            except (ValueError, KeyError, TypeError) as error:
-                await dead_letter(event.message, f"malformed round tick: {error!r}")
+            except (ValueError, KeyError, TypeError, RecursionError) as error:
+                await dead_letter(
+                    event.message,
+                    f"malformed round tick: {error!r}",
+                    metrics.DeadLetterReason.UNDECODABLE,
+                )
                 continue
             await publish(matcher.round_due(due, utc_now()))
 
@@ -292,6 +363,12 @@ def _wire(app: faust.App, runtime: Runtime, settings: Settings) -> None:
 
     async def on_rebalanced(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
         runtime.ready.set()
+        # Which neighbourhood partitions this worker now matches: operators (and the fault
+        # scenarios) read it to see how the workers split the work.
+        owned = sorted(
+            tp.partition for tp in app.assignor.assigned_actives() if tp.topic == REQUESTS.name
+        )
+        log.info("partitions assigned", partitions=owned)
 
     app.on_rebalance_complete.connect(on_rebalanced)
 

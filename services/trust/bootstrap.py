@@ -18,6 +18,7 @@ from services.trust.service_layer.handlers import Policy
 from services.trust.service_layer.ports import TrustUnitOfWork
 from shared.messaging import EventConsumer, Publisher
 from shared.postgres import OutboxRelay, apply_migrations, connect_pool, ensure_database
+from shared.postgres.replay import replay_if_broker_lost
 from shared.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -113,6 +114,8 @@ class TrustService:
         await apply_migrations(self._pool, MIGRATIONS)
         self._publisher = Publisher(self.settings, client_id="kith-trust")
         await self._publisher.start()
+        # An empty broker (the embedded one restarted) gets trust's history again.
+        await replay_if_broker_lost(self._pool, self.settings)
         self._relay = OutboxRelay(self._pool, self._publisher, poll_s=self.settings.outbox_poll_s)
         self._consumer = build_consumer(
             self.settings,

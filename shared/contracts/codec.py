@@ -46,6 +46,9 @@ def decode(raw: bytes | None) -> Envelope[Payload]:
         document = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise UndecodableEvent(f"not JSON: {error}") from error
+    except RecursionError as error:
+        # Arrays nested thousands deep fit in a small message; the parser gives up on them.
+        raise UndecodableEvent("not JSON: nested too deeply to read") from error
     if not isinstance(document, dict):
         raise UndecodableEvent("not a JSON object")
     kind, version = document.get("type"), document.get("version")

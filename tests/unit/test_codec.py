@@ -57,3 +57,12 @@ def test_round_trip_keeps_every_envelope_field() -> None:
 def test_pair_key_is_the_same_either_way_round() -> None:
     a, b = uuid.uuid4(), uuid.uuid4()
     assert pair_key(a, b) == pair_key(b, a)
+
+
+def test_json_nested_too_deeply_to_parse_is_refused_not_raised() -> None:
+    # A few hundred kilobytes of brackets once escaped decode as a RecursionError and
+    # stopped every consumer that read it.
+    raw = b'{"data": ' + b"[" * 50_000 + b"]" * 50_000 + b"}"
+
+    with pytest.raises(UndecodableEvent, match="nested too deeply"):
+        decode(raw)

@@ -1,0 +1,118 @@
+"""What the checkers read: whole topics, consumer groups' progress, services' databases.
+
+The checkers are observers: they read topics without a consumer group, and services'
+databases through read-only transactions. Nothing here changes what they look at.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import TypeAlias, TypeVar
+
+import asyncpg
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.structs import ConsumerRecord
+
+from kith.client import ApiError, until
+from shared.contracts import Envelope, Payload, UndecodableEvent, decode
+from shared.contracts.topics import Topic
+from shared.messaging import group_caught_up
+
+T = TypeVar("T")
+Record: TypeAlias = ConsumerRecord[bytes, bytes]
+
+
+async def read_topics(bootstrap: str, names: Sequence[str]) -> list[Record]:
+    """Every message now on the named topics, in order within each partition."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        fetch_max_wait_ms=10,
+        max_partition_fetch_bytes=8 * 1024 * 1024,
+    )
+    await consumer.start()
+    try:
+        known = await consumer.topics()
+        partitions = [
+            TopicPartition(name, number)
+            for name in names
+            if name in known
+            for number in sorted(consumer.partitions_for_topic(name) or ())
+        ]
+        if not partitions:
+            return []
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        ends: dict[TopicPartition, int] = await consumer.end_offsets(partitions)
+        records: list[Record] = []
+        waiting = {tp for tp in partitions if ends[tp] > 0}
+        while waiting:
+            batches = await consumer.getmany(*waiting, timeout_ms=500, max_records=5000)
+            for tp, batch in batches.items():
+                records.extend(batch)
+                if batch and batch[-1].offset + 1 >= ends[tp]:
+                    waiting.discard(tp)
+        return records
+    finally:
+        await consumer.stop()
+
+
+def events_of(records: Sequence[Record]) -> list[tuple[Record, Envelope[Payload]]]:
+    """The records that hold a Kith event, with the event (the rest are skipped)."""
+    found = []
+    for record in records:
+        with contextlib.suppress(UndecodableEvent):
+            found.append((record, decode(record.value)))
+    return found
+
+
+async def caught_up(bootstrap: str, group_id: str, topics: Sequence[Topic]) -> bool:
+    """Whether ``group_id`` has committed past everything now on every one of ``topics``."""
+    for topic in topics:
+        if not await group_caught_up(bootstrap, group_id, topic):
+            return False
+    return True
+
+
+async def wait_caught_up(
+    bootstrap: str, group_id: str, topics: Sequence[Topic], *, timeout_s: float = 120
+) -> None:
+    """Wait until ``group_id`` has read (and committed) everything now on ``topics``."""
+
+    async def probe() -> bool:
+        return await caught_up(bootstrap, group_id, topics)
+
+    await until(probe, timeout_s, f"{group_id} to catch up", every_s=0.2)
+
+
+async def settle(
+    probe: Callable[[], Awaitable[T]], done: Callable[[T], bool], timeout_s: float
+) -> T:
+    """Call ``probe`` until ``done`` says its result is final, or time runs out; return the
+    last result either way (a checker reports what it saw, it does not raise). Results must
+    be truthy (a dataclass, a non-empty tuple)."""
+    last: T | None = None
+
+    async def attempt() -> T | None:
+        nonlocal last
+        last = await probe()
+        return last if done(last) else None
+
+    with contextlib.suppress(ApiError):
+        return await until(attempt, timeout_s, "the checks to settle", every_s=0.5)
+    assert last is not None
+    return last
+
+
+@contextlib.asynccontextmanager
+async def read_only(url: str) -> AsyncIterator[asyncpg.Connection]:
+    """A connection to a service's database inside a read-only transaction."""
+    conn = await asyncpg.connect(url)
+    try:
+        async with conn.transaction(readonly=True):
+            yield conn
+    finally:
+        await conn.close()

@@ -1,0 +1,63 @@
+"""The scenarios ``kith faults`` knows, by name, and the options they share.
+
+Each scenario's module is imported when it runs: ``kith`` itself starts fast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from kith.faults.result import ScenarioResult
+
+
+@dataclass(frozen=True)
+class Options:
+    """Every scenario's knobs, from the command line."""
+
+    bookings: int = 5000
+    kills: int = 5
+    requests: int = 600
+    rate: float = 20.0
+    seed: int = 7
+
+
+async def _relay_kill(folder: Path, options: Options) -> ScenarioResult:
+    from kith.faults.relay_kill import RelayKillOptions, run_relay_kill
+
+    return await run_relay_kill(
+        folder, RelayKillOptions(bookings=options.bookings, kills=options.kills, seed=options.seed)
+    )
+
+
+async def _matcher_kill(folder: Path, options: Options) -> ScenarioResult:
+    from kith.faults.matcher_kill import MatcherKillOptions, run_matcher_kill
+
+    return await run_matcher_kill(
+        folder,
+        MatcherKillOptions(requests=options.requests, rate=options.rate, seed=options.seed),
+    )
+
+
+async def _broker_restart(folder: Path, options: Options) -> ScenarioResult:
+    from kith.faults.broker_restart import run_broker_restart
+
+    return await run_broker_restart(folder)
+
+
+async def _poison(folder: Path, options: Options) -> ScenarioResult:
+    from kith.faults.poison import run_poison
+
+    return await run_poison(folder)
+
+
+Scenario = Callable[[Path, Options], Awaitable[ScenarioResult]]
+
+#: Every scenario, in the order ``kith faults`` runs them.
+SCENARIOS: dict[str, Scenario] = {
+    "relay_kill": _relay_kill,
+    "matcher_kill": _matcher_kill,
+    "broker_restart": _broker_restart,
+    "poison": _poison,
+}

@@ -1,0 +1,41 @@
+"""Short runs of ``kith faults`` scenarios, through the same code as the command.
+
+Each starts its own broker, database and service processes (a scenario may kill them), so
+these tests do not use the session's stack.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kith.faults.poison import POISON, run_poison
+from kith.faults.relay_kill import RelayKillOptions, run_relay_kill
+
+pytestmark = pytest.mark.e2e
+
+
+async def test_poison_on_every_topic_is_dead_lettered_and_each_partition_carries_on(
+    tmp_path: Path,
+) -> None:
+    result = await run_poison(tmp_path)
+
+    assert result.lost == 0, result.details["lost"]
+    assert result.duplicate_effects == 0
+    assert result.checked >= 2 * len(POISON) * len(result.details["topics"])
+    reasons = result.details["reasons"]
+    assert set(reasons) == {kind for kind, _ in POISON}
+    assert all(reasons.values()), "every kind of poison is dead-lettered with a reason"
+
+
+async def test_booking_killed_twice_while_booking_loses_and_repeats_nothing(
+    tmp_path: Path,
+) -> None:
+    result = await run_relay_kill(tmp_path, RelayKillOptions(bookings=200, kills=2, helpers=8))
+
+    assert len(result.details["kills"]) == 2, "booking was killed twice mid-stream"
+    assert result.checked == 200 - result.details["accepts_refused"]
+    assert result.details["accepts_refused"] == 0, result.details["refusals"]
+    assert result.lost == 0, result.details
+    assert result.duplicate_effects == 0, result.details["duplicates"]
