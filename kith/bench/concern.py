@@ -267,17 +267,18 @@ async def _street(http: Any, operator: dict[str, str], centre: tuple[float, floa
 def _homes_in_one_neighbourhood(
     centre: tuple[float, float], count: int
 ) -> list[tuple[float, float]]:
-    """``count`` homes a few hundred metres apart around ``centre``, all in one neighbourhood
-    cell (matching offers a request to the helpers of its own neighbourhood)."""
-    from shared.geo import neighbourhood_of
+    """``count`` homes in one street cell around ``centre`` (so in one neighbourhood, whose
+    helpers matching offers its requests to): both helpers are as near the neighbour as each
+    other, so one round offers the request to both."""
+    from shared.geo import cell_of
 
     rng = random.Random()
     while True:
         homes = [
-            (centre[0] + rng.uniform(-0.002, 0.002), centre[1] + rng.uniform(-0.003, 0.003))
+            (centre[0] + rng.uniform(-0.0005, 0.0005), centre[1] + rng.uniform(-0.0007, 0.0007))
             for _ in range(count)
         ]
-        if len({neighbourhood_of(*home) for home in homes}) == 1:
+        if len({cell_of(*home) for home in homes}) == 1:
             return homes
 
 

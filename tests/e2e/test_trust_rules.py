@@ -21,7 +21,7 @@ from kith.bench.concern import run_bench
 from kith.client import send
 from kith.demo import MATCHING_GROUP, Person, ask_for_help, sign_up
 from shared.contracts.topics import RELATIONSHIPS, STANDING
-from shared.geo import neighbourhood_of
+from shared.geo import cell_of
 from shared.messaging import group_caught_up
 from tests.conftest import Stack
 from tests.e2e.test_whole_flow import kith_up
@@ -64,13 +64,14 @@ async def new_street(http: httpx.AsyncClient, api: Api, *, vet: bool = True) -> 
     rng = random.Random()
     centre = (rng.uniform(51.0, 55.0), rng.uniform(-3.0, 0.0))
     run = uuid.uuid4().hex[:6]
-    # All four in one neighbourhood cell: matching offers a request to that cell's helpers.
+    # All four in one street cell: matching offers a request to its neighbourhood's helpers,
+    # and one round reaches every helper only when they are all about as near the neighbour.
     while True:
         homes = [
-            (centre[0] + rng.uniform(-0.002, 0.002), centre[1] + rng.uniform(-0.003, 0.003))
+            (centre[0] + rng.uniform(-0.0005, 0.0005), centre[1] + rng.uniform(-0.0007, 0.0007))
             for _ in range(4)
         ]
-        if len({neighbourhood_of(*home) for home in homes}) == 1:
+        if len({cell_of(*home) for home in homes}) == 1:
             break
     helpers = [
         await sign_up(http, f"{name} ({run})", home, ["shopping"], run)

@@ -11,8 +11,9 @@ import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
+from itertools import takewhile
 
-from services.matching.domain.ranking import Candidate, Tier
+from services.matching.domain.ranking import Candidate, Tier, within_reach
 from shared.contracts.requests import HelpRequested, OfferMade, RequestUnmatched
 
 _OFFER_NAMESPACE = uuid.UUID("6f1b2f0e-4d0a-5c39-9a57-6b6974680001")
@@ -91,8 +92,12 @@ def next_round(
     """Open the next round with the best helpers not yet tried, or escalate.
 
     The first round goes to a regular or preferred helper alone for the hold window, when
-    there is one; every other round goes to ``cascade_width`` helpers for the offer TTL. With
-    no untried eligible helper left, or all rounds used, the request is escalated at once.
+    there is one. A partner's service also holds a round alone (for the hold window, or the
+    offer TTL when there is no hold): a round of people stops short of it, so the service is
+    never raced by strangers for the requests it takes. Every other round goes to up to
+    ``cascade_width`` helpers for the offer TTL; a round of strangers only to those about as
+    near as its nearest (``within_reach``). With no untried eligible helper left, or all
+    rounds used, the request is escalated at once.
     """
     if progress.status is not Status.OPEN:
         return progress, []
@@ -100,8 +105,15 @@ def next_round(
     if progress.round >= policy.cascade_rounds or not untried:
         return escalate(progress, untried=bool(untried), policy=policy)
     number = progress.round + 1
-    hold = number == 1 and untried[0].tier is Tier.PRIORITY and policy.regular_hold_s > 0
-    chosen = untried[:1] if hold else untried[: policy.cascade_width]
+    lead = untried[0]
+    hold = policy.regular_hold_s > 0 and (
+        (number == 1 and lead.tier is Tier.PRIORITY) or lead.tier is Tier.PARTNER
+    )
+    if hold or lead.tier is Tier.PARTNER:
+        chosen = untried[:1]
+    else:
+        chosen = list(takewhile(lambda c: c.tier is not Tier.PARTNER, untried))
+        chosen = within_reach(chosen)[: policy.cascade_width]
     window = timedelta(seconds=policy.regular_hold_s if hold else policy.offer_ttl_s)
     expires_at = now + max(window, timedelta(seconds=policy.offer_ttl_s))
     request = progress.request

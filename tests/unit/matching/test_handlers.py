@@ -115,11 +115,11 @@ def _offers(events: list[Payload]) -> list[OfferMade]:
 def test_later_occurrences_wait_for_the_first_then_go_to_its_helper_alone() -> None:
     matcher = _matcher()
     _add_helper(matcher, 100)
-    far = _add_helper(matcher, 2500)
+    far = _add_helper(matcher, 250)
     first, second, third = _series(3)
 
     opening = _offers(_send(matcher, first))
-    assert len(opening) == 2  # nobody related yet: a widened first round
+    assert len(opening) == 2  # nobody related yet: a widened first round, both about as near
     assert _send(matcher, second) == []
     assert _send(matcher, third) == []
 
@@ -138,7 +138,7 @@ def test_later_occurrences_wait_for_the_first_then_go_to_its_helper_alone() -> N
 def test_an_occurrence_arriving_after_a_booking_goes_to_the_series_helper_first() -> None:
     matcher = _matcher()
     near_id = _add_helper(matcher, 100)
-    far = _add_helper(matcher, 2500)
+    far = _add_helper(matcher, 250)
     first, second = _series(2)
     [offer] = [o for o in _offers(_send(matcher, first)) if o.helper_id == far]
     _send(matcher, _book(offer))
@@ -163,6 +163,26 @@ def test_when_the_series_helper_is_away_a_familiar_face_comes_before_a_stranger(
     assert offer.helper_id == cover
     assert offer.reasons[0].code is ReasonCode.MET_BEFORE
     assert other.helper_id == stranger
+
+
+def test_a_round_of_strangers_waits_to_offer_a_much_farther_helper() -> None:
+    matcher = _matcher()
+    near_id = _add_helper(matcher, 100)
+    far = _add_helper(matcher, 2500)
+    [asked] = _series(1)
+
+    [offer] = _offers(_send(matcher, asked))
+    no = OfferDeclined(
+        offer_id=offer.offer_id,
+        request_id=asked.request_id,
+        helper_id=offer.helper_id,
+        neighbourhood=NEIGHBOURHOOD,
+        expired=False,
+    )
+    [declined] = _offers(_send(matcher, no))
+
+    assert offer.helper_id == near_id, "the first yes wins: the farther helper waits its turn"
+    assert (declined.helper_id, declined.round) == (far, 2)
 
 
 def test_a_round_whose_offers_expire_moves_to_the_next_round() -> None:
