@@ -8,12 +8,16 @@ import typer
 
 from kith.bench import app as bench_app
 from kith.contracts import app as contracts_app
+from kith.faults import faults
 from kith.supervisor import SERVICES, Supervisor, SupervisorError, parse_replicas
+from kith.tail import tail
 from shared.settings import Settings
 
 app = typer.Typer(help="Kith: neighbourhood help, booked in whole hours.", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
 app.add_typer(contracts_app, name="contracts")
+app.command("tail")(tail)
+app.command("faults")(faults)
 
 
 @app.command()

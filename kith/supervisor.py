@@ -24,7 +24,7 @@ from shared.embedded import EmbeddedBroker, EmbeddedPostgres, PortInUse, free_po
 from shared.messaging import ensure_topics
 from shared.settings import Settings
 
-SERVICES = ("booking", "matching", "trust")
+SERVICES = ("booking", "matching", "trust", "ops", "partners")
 _COLOURS = {
     "booking": "cyan",
     "matching": "magenta",
@@ -35,10 +35,6 @@ _COLOURS = {
 }
 #: Services that can run as more than one process.
 SCALABLE = frozenset({"booking", "matching"})
-#: Metrics of the first process of each service, when the port is free: 9101, 9102, ...;
-#: further replicas add 10 per replica (booking's second process serves 9111).
-_METRICS_BASE_PORT = 9100
-_METRICS_ORDER = ("booking", "matching", "trust", "ops", "partners")
 _READY_TIMEOUT_S = 90.0
 _STOP_TIMEOUT_S = 15.0
 
@@ -147,8 +143,13 @@ class Supervisor:
 
     async def _start_infrastructure(self) -> dict[str, str]:
         settings = self._settings
-        if "booking" in self._services:
-            require_free(settings.http_host, settings.http_port, "the booking API")
+        for service, port, what in (
+            ("booking", settings.http_port, "the booking API"),
+            ("ops", settings.ops_port, "the operators' console"),
+            ("partners", settings.partners_port, "the partners gateway"),
+        ):
+            if service in self._services:
+                require_free(settings.http_host, port, what)
         self._state.mkdir(parents=True, exist_ok=True)
         bootstrap = settings.kafka_bootstrap
         if not bootstrap:
@@ -193,7 +194,9 @@ class Supervisor:
         for name in instance_names(self._services, self._replicas):
             ready_file = run_dir / f"{name}.ready"
             ready_file.unlink(missing_ok=True)
-            self._metrics[name] = self._metrics_port(name)
+            # Any free port, listed in .kith/run/metrics: a fixed one would collide with a second
+            # Kith (or a test run) on the machine, and that process would serve no metrics.
+            self._metrics[name] = free_port(self._settings.http_host)
             env = {
                 **os.environ,
                 **extra_env,
@@ -218,16 +221,6 @@ class Supervisor:
         (run_dir / "metrics").write_text(
             "".join(f"{name} {self._metrics_url(port)}\n" for name, port in self._metrics.items())
         )
-
-    def _metrics_port(self, name: str) -> int:
-        """A stable port for Prometheus to scrape, or any free one when it is taken."""
-        service, _, replica = name.partition("-")
-        port = _METRICS_BASE_PORT + 1 + _METRICS_ORDER.index(service) + 10 * (int(replica or 1) - 1)
-        try:
-            require_free(self._settings.http_host, port, "metrics")
-        except PortInUse:
-            return free_port(self._settings.http_host)
-        return port
 
     def _metrics_url(self, port: int) -> str:
         return f"http://{self._settings.http_host}:{port}/metrics"
@@ -264,7 +257,14 @@ class Supervisor:
 
     def _say_ready(self, elapsed_s: float) -> None:
         self._log("kith", f"[bold green]Kith is up in {elapsed_s:.1f}s[/]")
+        host = self._settings.http_host
         self._log("kith", f"  API and its docs:  {self._api_url}/docs")
+        if "ops" in self._services:
+            self._log("kith", f"  operators:         http://{host}:{self._settings.ops_port}/ops")
+        if "partners" in self._services:
+            self._log(
+                "kith", f"  partners gateway:  http://{host}:{self._settings.partners_port}/docs"
+            )
         self._log("kith", f"  operator token:    {self._state / 'operator-token'}")
         self._log("kith", f"  metrics:           {self._state / 'run' / 'metrics'}")
         self._log("kith", "  try the demo:      .venv/bin/kith demo   (in another terminal)")

@@ -58,13 +58,15 @@ async def test_request_is_matched_booked_visited_and_remembered(
 
 
 async def test_two_booking_and_two_matching_processes_serve_one_flow(
-    stack: Stack, tmp_path: Path
+    own_stack: Stack, tmp_path: Path
 ) -> None:
-    async with kith_up(stack, tmp_path, replicas={"booking": 2, "matching": 2}) as (api, token):
-        run = tmp_path / "run"
+    state = tmp_path / "kith"
+    replicas = {"booking": 2, "matching": 2}
+    async with kith_up(own_stack, state, replicas=replicas) as (api, token):
+        run = state / "run"
         listening = {(run / name).read_text() for name in ("booking.ready", "booking-2.ready")}
         result = await run_demo(
-            api, operator_token=token, kafka_bootstrap=stack.bootstrap, timeout_s=60
+            api, operator_token=token, kafka_bootstrap=own_stack.bootstrap, timeout_s=60
         )
 
     assert listening == {f"booking {api}"}, "both booking processes listen on the one port"
