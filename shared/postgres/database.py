@@ -18,8 +18,11 @@ async def ensure_database(url: str) -> bool:
         try:
             # Identifiers cannot be parameters; the name comes from settings, quoted here.
             await admin.execute(f'CREATE DATABASE "{name.replace(chr(34), "")}"')
-        except asyncpg.DuplicateDatabaseError:
-            return False  # another process of the same service created it first
+        except (asyncpg.DuplicateDatabaseError, asyncpg.UniqueViolationError):
+            # Another process of the same service created it first: PostgreSQL says so as a
+            # duplicate database, or, when both ran CREATE DATABASE at once, as a duplicate
+            # key in its catalogue.
+            return False
         return True
     finally:
         await admin.close()

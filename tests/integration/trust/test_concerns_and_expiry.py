@@ -71,8 +71,19 @@ async def test_one_of_two_open_concerns_resolved_keeps_the_suspension(
         return bool(steps)
 
     await eventually(fenced, what="the events about the person applied")
-    published = outputs.standings(person)
-    assert published
+
+    async def all_published() -> bool:
+        async with trust.pool.acquire() as conn:
+            waiting = await conn.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL")
+        return waiting == 0
+
+    # The relay publishes after the commit: wait until it has sent everything, then read it.
+    await eventually(all_published, what="trust's outbox published")
+
+    async def standings() -> list[StandingChanged] | None:
+        return outputs.standings(person) or None
+
+    published = await eventually(standings, what="the person's standing published")
     assert all(s.suspended for s in published)
 
 
