@@ -20,7 +20,7 @@ from shared.contracts.partners import (
 from shared.contracts.requests import HelpRequested
 from shared.contracts.skills import Skill
 from shared.contracts.topics import BOOKINGS, DEAD_LETTERS, REQUESTS
-from shared.geo import cell_of, neighbourhood_of
+from shared.geo import cell_of, neighbourhood_of, neighbourhood_of_cell
 from shared.messaging import read_dead_letter
 from tests.conftest import Stack
 from tests.integration.booking.conftest import OPERATOR_TOKEN, Booking
@@ -32,13 +32,16 @@ OPERATOR = {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
 def _referral(partner_id: uuid.UUID, starts_at: datetime, **changes: Any) -> PersonReferred:
     """A referral at a random place near London, with fresh ids."""
     lat, lng = random.uniform(51.3, 51.7), random.uniform(-0.4, 0.2)
+    # The neighbourhood that holds the street cell: near a neighbourhood's edge, the point's
+    # own neighbourhood can differ from its street cell's parent (H3 cells do not nest exactly).
+    cell = cell_of(lat, lng)
     fields: dict[str, Any] = {
         "referral_id": uuid.uuid4(),
         "partner_id": partner_id,
         "partner_reference": f"GP-{uuid.uuid4().hex[:8]}",
         "first_name": "Edith",
-        "neighbourhood": neighbourhood_of(lat, lng),
-        "cell": cell_of(lat, lng),
+        "neighbourhood": neighbourhood_of_cell(cell),
+        "cell": cell,
         "skill": Skill.SHOPPING,
         "starts_at": starts_at,
         "hours": 1,
