@@ -48,6 +48,29 @@ class RejectedEvent(Exception):
     """Raised by a handler for an event it can never apply; it is dead-lettered at once."""
 
 
+def group_member(
+    settings: Settings, *topics: str, group_id: str, name: str, from_beginning: bool = True
+) -> AIOKafkaConsumer:
+    """A consumer-group member that commits only by hand, with the broker timings of settings.
+
+    Every Kith consumer group reads this way: offsets are committed after the handler's work
+    is done, and group joins and fetches wait no longer than the settings allow.
+    """
+    return AIOKafkaConsumer(
+        *topics,
+        bootstrap_servers=settings.require_bootstrap(),
+        group_id=group_id,
+        client_id=name,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest" if from_beginning else "latest",
+        fetch_max_wait_ms=settings.fetch_max_wait_ms,
+        session_timeout_ms=settings.session_timeout_ms,
+        heartbeat_interval_ms=settings.heartbeat_interval_ms,
+        rebalance_timeout_ms=settings.rebalance_timeout_ms,
+        max_poll_interval_ms=max(settings.rebalance_timeout_ms, 60_000),
+    )
+
+
 class EventConsumer:
     """One consumer group member running ``handler`` over ``topics``."""
 
@@ -74,18 +97,8 @@ class EventConsumer:
             topic.name: {(cls.TYPE, cls.VERSION) for cls in EVENTS_BY_TOPIC.get(topic, ())}
             for topic in topics
         }
-        self._consumer = AIOKafkaConsumer(
-            *self._allowed,
-            bootstrap_servers=settings.require_bootstrap(),
-            group_id=group_id,
-            client_id=name,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest" if from_beginning else "latest",
-            fetch_max_wait_ms=settings.fetch_max_wait_ms,
-            session_timeout_ms=settings.session_timeout_ms,
-            heartbeat_interval_ms=settings.heartbeat_interval_ms,
-            rebalance_timeout_ms=settings.rebalance_timeout_ms,
-            max_poll_interval_ms=max(settings.rebalance_timeout_ms, 60_000),
+        self._consumer = group_member(
+            settings, *self._allowed, group_id=group_id, name=name, from_beginning=from_beginning
         )
         self._stopping = asyncio.Event()
         self.ready = asyncio.Event()

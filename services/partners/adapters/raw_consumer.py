@@ -9,11 +9,11 @@ import contextlib
 from collections.abc import Awaitable, Callable
 
 import structlog
-from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import ConsumerRecord
 
 from shared.contracts.topics import DEAD_LETTERS
 from shared.messaging import Publisher
+from shared.messaging.consumer import group_member
 from shared.messaging.dead_letters import dead_letter_headers
 from shared.settings import Settings
 
@@ -56,19 +56,7 @@ class RawConsumer:
         self._handler = handler
         self._dead_letters = dead_letters
         self._attempts = attempts
-        self._consumer = AIOKafkaConsumer(
-            topic,
-            bootstrap_servers=settings.require_bootstrap(),
-            group_id=group_id,
-            client_id=name,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            fetch_max_wait_ms=settings.fetch_max_wait_ms,
-            session_timeout_ms=settings.session_timeout_ms,
-            heartbeat_interval_ms=settings.heartbeat_interval_ms,
-            rebalance_timeout_ms=settings.rebalance_timeout_ms,
-            max_poll_interval_ms=max(settings.rebalance_timeout_ms, 60_000),
-        )
+        self._consumer = group_member(settings, topic, group_id=group_id, name=name)
         self._stopping = asyncio.Event()
         self.ready = asyncio.Event()
         """Set once the group has assigned this member its partitions."""
