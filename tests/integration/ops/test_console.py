@@ -137,6 +137,15 @@ async def test_panels_show_who_waits_what_was_tried_and_open_concerns(
     assert row["tried"] == [{"helper_id": str(helper), "declined": False}]
     assert row["rounds"] == 1
     assert row["waiting_s"] >= 0
+
+    # The booking is on another topic than the request: it may be read later.
+    async def booking_seen() -> bool:
+        recent = await operator.get("/ops/events/recent", params={"type": "booking.confirmed"})
+        return any(
+            e["data"]["booking_id"] == str(confirmed.booking_id) for e in recent.json()["events"]
+        )
+
+    await eventually(booking_seen, what="the booking in the console")
     waiting_ids = {r["request_id"] for r in (await operator.get("/ops/waiting")).json()["waiting"]}
     assert str(booked.data.request_id) not in waiting_ids, "a booked request waits no more"
 
