@@ -83,14 +83,52 @@ async def running_kith(
                 if time.monotonic() > deadline:
                     raise TimeoutError(f"Kith not ready after {ready_timeout_s:.0f}s")
                 await asyncio.sleep(0.05)
-            yield RunningKith(
-                f"http://127.0.0.1:{port}",
-                token,
-                state_dir,
-                ops=f"http://127.0.0.1:{ops_port}",
-                partners=f"http://127.0.0.1:{partners_port}",
-            )
+            try:
+                yield RunningKith(
+                    f"http://127.0.0.1:{port}",
+                    token,
+                    state_dir,
+                    ops=f"http://127.0.0.1:{ops_port}",
+                    partners=f"http://127.0.0.1:{partners_port}",
+                )
+            except BaseException:
+                # A caller that gave up waiting usually waited on one stream: say which.
+                print(await _where_things_stand(state_dir), file=sys.stderr)
+                raise
         finally:
             if process.returncode is None:
                 process.send_signal(signal.SIGINT)
                 await asyncio.wait_for(process.wait(), timeout=30)
+
+
+async def _where_things_stand(state_dir: Path) -> str:
+    """Each service's lag, backlog and dead letters (its metrics), and the log's last lines."""
+    import httpx
+
+    lines = ["Kith at the time of the failure:"]
+    listing = state_dir / "run" / "metrics"
+    endpoints = listing.read_text().split("\n") if listing.exists() else []
+    async with httpx.AsyncClient(timeout=2) as http:
+        for name, _, url in (line.partition(" ") for line in endpoints if line):
+            try:
+                text = (await http.get(url)).text
+            except httpx.HTTPError as error:
+                lines.append(f"  {name}: metrics unreachable ({error!r})")
+                continue
+            lines += [
+                f"  {name}: {metric}"
+                for metric in text.splitlines()
+                if metric.startswith(_TELLING) and not metric.endswith(" 0.0")
+            ]
+    log = (state_dir / "kith-up.log").read_text(errors="replace").splitlines()
+    return "\n".join([*lines, "kith up's log, last lines:", *log[-40:]])
+
+
+#: The figures that say where events went: read, published, unread, unpublished, set aside.
+_TELLING = (
+    "kith_events_consumed_total{",
+    "kith_events_published_total{",
+    "kith_consumer_lag{",
+    "kith_outbox_backlog{",
+    "kith_dead_letters_total{",
+)
