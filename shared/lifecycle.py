@@ -7,6 +7,8 @@ import contextlib
 import signal
 from collections.abc import Awaitable, Callable
 
+import uvloop
+
 from shared.settings import Settings
 
 
@@ -36,5 +38,9 @@ def run_service(main: Callable[[asyncio.Event], Awaitable[None]], settings: Sett
         finally:
             clear_ready(settings)
 
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(supervise())
+    # uvloop: the event loop in C, which asyncpg and uvicorn both run markedly faster on.
+    with (
+        contextlib.suppress(KeyboardInterrupt),
+        asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner,
+    ):
+        runner.run(supervise())
