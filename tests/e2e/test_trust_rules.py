@@ -117,6 +117,16 @@ async def open_offers(
     return found
 
 
+async def offers_of_request(http: httpx.AsyncClient, street: Street, request_id: str) -> str:
+    """Every offer of one request, in any status, per helper: what a failed wait saw."""
+    seen = []
+    for index, helper in enumerate(street.helpers):
+        items = (await send(http, "GET", "/v1/offers", helper.headers))["items"]
+        mine = [(o["round"], o["status"]) for o in items if o["request_id"] == request_id]
+        seen.append(f"helper {index}: {mine or 'no offer'}")
+    return ", ".join(seen)
+
+
 async def offered_to_all(
     http: httpx.AsyncClient, helpers: list[Person], request_id: str
 ) -> dict[str, dict[str, Any]] | None:
@@ -147,10 +157,15 @@ async def only_others_offered(
     """The neighbour's next request goes to every other helper and never to ``excluded``."""
     others = [h for h in street.helpers if h is not excluded]
     request = await ask_for_help(http, street.neighbour, day=8)
-    await eventually(
-        partial(offered_to_all, http, others, request["request_id"]),
-        what="the next request offered to the other helpers",
-    )
+    try:
+        await eventually(
+            partial(offered_to_all, http, others, request["request_id"]),
+            what="the next request offered to the other helpers",
+        )
+    except AssertionError as failed:
+        raise AssertionError(
+            f"{failed}; {await offers_of_request(http, street, request['request_id'])}"
+        ) from None
     # The round that offered the others is the widest there is (three helpers, at most three
     # offered at once), and no helper is left untried for a later one.
     assert await open_offers(http, [excluded], request["request_id"]) == {}
