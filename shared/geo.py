@@ -11,8 +11,14 @@ STREET_RESOLUTION = 9
 
 
 def neighbourhood_of(lat: float, lng: float) -> str:
-    """The neighbourhood cell of a point."""
-    return str(h3.latlng_to_cell(lat, lng, NEIGHBOURHOOD_RESOLUTION))
+    """The neighbourhood cell of a point: the one that contains its street cell.
+
+    Not the point's own cell at the coarser resolution: H3 cells do not nest exactly, so a
+    street cell near a neighbourhood's edge can hold points of two neighbourhoods. Everything
+    that knows only a street cell (a partner's referral, the console's filter) finds the
+    neighbourhood by its parent, so people are filed the same way.
+    """
+    return neighbourhood_of_cell(cell_of(lat, lng))
 
 
 def cell_of(lat: float, lng: float) -> str:

@@ -23,7 +23,7 @@ from aiokafka.partitioner import murmur2
 
 from kith.client import ApiError, until
 from shared.contracts.topics import NEIGHBOURHOOD_PARTITIONS
-from shared.geo import NEIGHBOURHOOD_RESOLUTION
+from shared.geo import neighbourhood_of
 
 #: A corner of Hackney, London, where the scenarios' neighbourhoods start.
 _ORIGIN = (51.5450, -0.0553)
@@ -129,7 +129,7 @@ def places(count: int, *, partitions: int = NEIGHBOURHOOD_PARTITIONS) -> list[Pl
         # Walk east in ~3 km steps, then on a new row: neighbourhoods are ~5 km² each.
         row, column = divmod(step, 40)
         lat, lng = _ORIGIN[0] + row * 0.03, _ORIGIN[1] + column * 0.045
-        cell = str(h3.latlng_to_cell(lat, lng, NEIGHBOURHOOD_RESOLUTION))
+        cell = neighbourhood_of(lat, lng)
         partition = partition_of(cell, partitions)
         if cell in seen or (len(covered) < partitions and partition in covered):
             continue

@@ -293,6 +293,14 @@ def _wire(app: faust.App, runtime: Runtime, settings: Settings) -> None:
             if envelope is None:
                 continue
             message = event.message
+            log.debug(
+                "event",
+                type=envelope.type,
+                event_id=str(envelope.event_id),
+                topic=message.topic,
+                partition=message.partition,
+                offset=message.offset,
+            )
             try:
                 with metrics.HANDLER_SECONDS.labels(CONSUMER_NAME, message.topic).time():
                     outgoing = matcher.handle(envelope, message.partition, utc_now())

@@ -11,6 +11,8 @@ import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+import structlog
+
 from services.matching.domain import (
     BookedVisit,
     HelperProfile,
@@ -27,6 +29,7 @@ from services.matching.domain import (
     declined,
     next_round,
     rank,
+    why_ineligible,
 )
 from services.matching.state import MatchingState, SeriesState
 from shared.contracts import Envelope, Payload
@@ -45,6 +48,8 @@ from shared.contracts.requests import (
     RequestUnmatched,
 )
 from shared.contracts.trust import RelationshipChanged, StandingChanged
+
+log = structlog.get_logger(__name__)
 
 PRODUCER = "matching"
 _EVENT_NAMESPACE = uuid.UUID("6f1b2f0e-4d0a-5c39-9a57-6b6974680002")
@@ -228,8 +233,9 @@ class Matcher:
             helpers = self.state.series_of(request.neighbourhood, request.series_id).helpers
             if helpers:
                 faces = SeriesFaces(helper_id=helpers[0], familiar=frozenset(helpers[1:]))
+        views = self.views(request)
         ranked = rank(
-            self.views(request),
+            views,
             request,
             width=self.policy.cascade_width,
             series=faces,
@@ -237,6 +243,7 @@ class Matcher:
         )
         advanced, events = next_round(progress, ranked, self.policy, now)
         self.state.put_progress(advanced)
+        _explain(advanced, views, {c.helper_id for c in ranked})
         outgoing = _wrap(advanced, events)
         if advanced.status is not Status.OPEN:
             outgoing += self._release_series(advanced, now)
@@ -347,3 +354,25 @@ def _wrap(progress: Progress, events: list[OfferMade | RequestUnmatched]) -> Out
             )
         )
     return wrapped
+
+
+def _explain(progress: Progress, views: list[HelperView], ranked: set[uuid.UUID]) -> None:
+    """Log the round just decided, with why each helper of the neighbourhood was left out.
+
+    An escalation is an operator's business (info); an ordinary round is for debugging.
+    """
+    request = progress.request
+    passed_over = {
+        str(view.profile.person_id): why_ineligible(view, request)
+        for view in views
+        if view.profile.person_id not in ranked
+    }
+    offered = [str(offer.helper_id) for offer in progress.offers]
+    emit = log.info if progress.status is Status.UNMATCHED else log.debug
+    emit(
+        "request unmatched" if progress.status is Status.UNMATCHED else "round opened",
+        request_id=str(request.request_id),
+        round=progress.round,
+        offered=offered,
+        passed_over=passed_over,
+    )
