@@ -19,6 +19,7 @@ from rich.console import Console
 
 from kith.client import ApiError, send, until
 from shared.contracts.topics import RELATIONSHIPS
+from shared.geo import neighbourhood_of
 from shared.messaging import group_caught_up
 
 T = TypeVar("T")
@@ -176,7 +177,15 @@ async def run_demo(
 
 
 def _near(rng: random.Random) -> tuple[float, float]:
-    return _CENTRE[0] + rng.uniform(-0.004, 0.004), _CENTRE[1] + rng.uniform(-0.006, 0.006)
+    """A home a few streets from the centre, in the centre's neighbourhood.
+
+    Matching offers a request to the helpers of the neighbour's neighbourhood, and a few
+    hundred metres from the centre already reach the next one.
+    """
+    while True:
+        home = _CENTRE[0] + rng.uniform(-0.004, 0.004), _CENTRE[1] + rng.uniform(-0.006, 0.006)
+        if neighbourhood_of(*home) == neighbourhood_of(*_CENTRE):
+            return home
 
 
 async def sign_up(

@@ -340,12 +340,13 @@ async def test_a_malformed_message_is_dead_lettered_and_the_next_one_matched(
     [offer] = await harness.events_for(request.data.request_id, 1)
     assert isinstance(offer, OfferMade)
 
+    # Another case's random place may share this neighbourhood (its key): look on this topic.
     async def letter() -> DeadLetter | None:
-        return next((d for d in harness.dead_letters if d.key == marker), None)
+        mine = (d for d in harness.dead_letters if d.key == marker and d.topic == topic.name)
+        return next(mine, None)
 
     dead = await eventually(letter, what="the dead letter")
     assert dead.reason.startswith("not JSON")
-    assert dead.topic == topic.name
     assert dead.value == b"{not json"
     assert dead.consumer == "matching"
 
