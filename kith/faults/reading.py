@@ -17,7 +17,7 @@ from aiokafka.structs import ConsumerRecord
 from kith.client import ApiError, until
 from shared.contracts import Envelope, Payload, UndecodableEvent, decode
 from shared.contracts.topics import Topic
-from shared.messaging import group_caught_up
+from shared.messaging import end_offsets, group_caught_up
 
 T = TypeVar("T")
 Record: TypeAlias = ConsumerRecord[bytes, bytes]
@@ -46,7 +46,7 @@ async def read_topics(bootstrap: str, names: Sequence[str]) -> list[Record]:
             return []
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
-        ends: dict[TopicPartition, int] = await consumer.end_offsets(partitions)
+        ends = await end_offsets(bootstrap, partitions)
         records: list[Record] = []
         waiting = {tp for tp in partitions if ends[tp] > 0}
         while waiting:

@@ -6,6 +6,7 @@ The only aiokafka code in Kith besides matching's faust driver.
 from shared.messaging.admin import ensure_topics, group_caught_up
 from shared.messaging.consumer import Delivery, EventConsumer, Handler, RejectedEvent, run_consumers
 from shared.messaging.dead_letters import DeadLetter, read_dead_letter
+from shared.messaging.offsets import end_offsets
 from shared.messaging.publisher import Publisher
 
 __all__ = [
@@ -15,6 +16,7 @@ __all__ = [
     "Handler",
     "Publisher",
     "RejectedEvent",
+    "end_offsets",
     "ensure_topics",
     "group_caught_up",
     "read_dead_letter",

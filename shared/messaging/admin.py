@@ -6,6 +6,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from shared.contracts.topics import ALL_TOPICS, Topic
+from shared.messaging.offsets import end_offsets
 from shared.settings import Settings
 
 
@@ -48,7 +49,7 @@ async def group_caught_up(bootstrap: str, group_id: str, topic: Topic) -> bool:
     await reader.start()
     try:
         partitions = [TopicPartition(topic.name, p) for p in range(topic.partitions)]
-        ends = await reader.end_offsets(partitions)
+        ends = await end_offsets(bootstrap, partitions)
         for partition in partitions:
             committed = await reader.committed(partition)
             if ends[partition] > 0 and (committed or 0) < ends[partition]:

@@ -21,6 +21,7 @@ from shared import metrics
 from shared.contracts import Envelope, Payload, UndecodableEvent, decode
 from shared.contracts.topics import DEAD_LETTERS
 from shared.messaging.dead_letters import read_dead_letter
+from shared.messaging.offsets import end_offsets
 from shared.observed import Observed, Refusal
 
 #: How often the consumer-lag gauge is refreshed.
@@ -49,6 +50,7 @@ class StreamReader:
         client_id: str = "kith-reader",
         service: str | None = None,
     ) -> None:
+        self._bootstrap = bootstrap
         self._topics = list(dict.fromkeys(topics))
         self._from_beginning = from_beginning
         self._service = service or metrics.service_name()
@@ -86,14 +88,14 @@ class StreamReader:
         if self._from_beginning:
             await self._consumer.seek_to_beginning(*self.partitions)
         else:
-            await self._consumer.seek_to_end(*self.partitions)
+            for partition, end in (await self.end_offsets()).items():
+                self._consumer.seek(partition, end)
 
     async def end_offsets(self) -> dict[TopicPartition, int]:
         """The offset the next message on each partition will get, now."""
         if not self.partitions:
             return {}
-        ends: dict[TopicPartition, int] = await self._consumer.end_offsets(self.partitions)
-        return ends
+        return await end_offsets(self._bootstrap, self.partitions)
 
     async def reached(self, offsets: dict[TopicPartition, int]) -> bool:
         """Whether this reader has read up to ``offsets`` (say, the ends when it started)."""

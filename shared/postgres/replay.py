@@ -15,6 +15,7 @@ import asyncpg
 import structlog
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from shared.messaging.offsets import end_offsets
 from shared.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -40,7 +41,7 @@ async def topic_ends(bootstrap: str, topics: list[str]) -> dict[str, int]:
             if not numbers:
                 ends[topic] = 0
                 continue
-            offsets = await reader.end_offsets([TopicPartition(topic, n) for n in numbers])
+            offsets = await end_offsets(bootstrap, [TopicPartition(topic, n) for n in numbers])
             ends[topic] = sum(offsets.values())
         return ends
     finally:
