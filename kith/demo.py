@@ -18,7 +18,7 @@ import httpx
 from rich.console import Console
 
 from kith.client import ApiError, send, until
-from shared.contracts.topics import RELATIONSHIPS
+from shared.contracts.topics import AVAILABILITY, PEOPLE, RELATIONSHIPS, STANDING
 from shared.geo import neighbourhood_of
 from shared.messaging import group_caught_up
 
@@ -72,9 +72,10 @@ async def run_demo(
 ) -> DemoResult:
     """Drive the whole flow through the booking API at ``api``; print each step.
 
-    With ``kafka_bootstrap``, the demo waits until matching has read every relationship
-    before asking again: in life a week passes between the two requests, and matching learns
-    of the relationship on a different stream from the one the request arrives on.
+    With ``kafka_bootstrap``, the demo waits until matching has read the people, their hours
+    and trust's approvals before the first request, and every relationship before asking
+    again: in life days pass between these steps, and matching learns of each on a different
+    stream from the one the request arrives on.
     """
     out = console or Console(highlight=False)
     operator = {"Authorization": f"Bearer {operator_token}"}
@@ -119,6 +120,13 @@ async def run_demo(
         out.print("  trust approved them for shopping and company")
         neighbour = await sign_up(http, f"Mrs Okafor ({run})", _near(rng), [], run)
         out.print(f"  neighbour signed up: {neighbour.name}")
+        if kafka_bootstrap:
+            for topic in (PEOPLE, AVAILABILITY, STANDING):
+                await until(
+                    partial(group_caught_up, kafka_bootstrap, MATCHING_GROUP, topic),
+                    timeout_s,
+                    f"matching to read {topic.name}",
+                )
 
         first_request = await ask_for_help(http, neighbour, day=1)
         out.print(
