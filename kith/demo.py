@@ -27,8 +27,10 @@ T = TypeVar("T")
 #: Matching's consumer group (its faust app id).
 MATCHING_GROUP = "kith-matching"
 
-# A corner of Hackney, London: the demo neighbourhood.
-_CENTRE = (51.5450, -0.0553)
+#: Where each run's neighbourhood is drawn from: England and Wales, over 10,000
+#: neighbourhoods, so that a run never meets the people of an earlier one (who would be
+#: offered its requests first, having said "again" or being nearer).
+_AREA = ((50.8, 53.8), (-3.0, 0.3))
 _STEPS = ("identity", "references", "interview", "background_check")
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
@@ -69,22 +71,25 @@ async def run_demo(
     kafka_bootstrap: str | None = None,
     console: Console | None = None,
     timeout_s: float = 60,
+    centre: tuple[float, float] | None = None,
 ) -> DemoResult:
     """Drive the whole flow through the booking API at ``api``; print each step.
 
     With ``kafka_bootstrap``, the demo waits until matching has read the people, their hours
     and trust's approvals before the first request, and every relationship before asking
     again: in life days pass between these steps, and matching learns of each on a different
-    stream from the one the request arrives on.
+    stream from the one the request arrives on. Everyone lives near ``centre``, a new place
+    each run unless given.
     """
     out = console or Console(highlight=False)
     operator = {"Authorization": f"Bearer {operator_token}"}
     run = uuid.uuid4().hex[:6]
     rng = random.Random(run)
+    centre = centre or _centre(rng)
     async with httpx.AsyncClient(base_url=api, timeout=10) as http:
         out.print(f"[bold]Kith demo[/] against {api}")
         helpers = [
-            await sign_up(http, f"{name} ({run})", _near(rng), ["shopping", "company"], run)
+            await sign_up(http, f"{name} ({run})", _near(rng, centre), ["shopping", "company"], run)
             for name in ("Ada", "Bilal", "Chen")
         ]
         for helper in helpers:
@@ -118,7 +123,7 @@ async def run_demo(
                 f"trust to approve {helper.name}",
             )
         out.print("  trust approved them for shopping and company")
-        neighbour = await sign_up(http, f"Mrs Okafor ({run})", _near(rng), [], run)
+        neighbour = await sign_up(http, f"Mrs Okafor ({run})", _near(rng, centre), [], run)
         out.print(f"  neighbour signed up: {neighbour.name}")
         if kafka_bootstrap:
             for topic in (PEOPLE, AVAILABILITY, STANDING):
@@ -184,15 +189,21 @@ async def run_demo(
         )
 
 
-def _near(rng: random.Random) -> tuple[float, float]:
-    """A home a few streets from the centre, in the centre's neighbourhood.
+def _centre(rng: random.Random) -> tuple[float, float]:
+    """A run's own place."""
+    (south, north), (west, east) = _AREA
+    return rng.uniform(south, north), rng.uniform(west, east)
+
+
+def _near(rng: random.Random, centre: tuple[float, float]) -> tuple[float, float]:
+    """A home a few streets from ``centre``, in its neighbourhood.
 
     Matching offers a request to the helpers of the neighbour's neighbourhood, and a few
-    hundred metres from the centre already reach the next one.
+    hundred metres from a centre can already reach the next one.
     """
     while True:
-        home = _CENTRE[0] + rng.uniform(-0.004, 0.004), _CENTRE[1] + rng.uniform(-0.006, 0.006)
-        if neighbourhood_of(*home) == neighbourhood_of(*_CENTRE):
+        home = centre[0] + rng.uniform(-0.004, 0.004), centre[1] + rng.uniform(-0.006, 0.006)
+        if neighbourhood_of(*home) == neighbourhood_of(*centre):
             return home
 
 
@@ -205,7 +216,7 @@ async def sign_up(
         "display_name": name,
         "email": email,
         "password": "demo-password",
-        "home": {"lat": home[0], "lng": home[1], "address": "1 Demo Street, London"},
+        "home": {"lat": home[0], "lng": home[1], "address": "1 Demo Street"},
         "time_zone": "Europe/London",
         "skills": skills,
         "travel_radius_km": 3,

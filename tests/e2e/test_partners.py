@@ -34,7 +34,7 @@ from tests.support import eventually
 
 pytestmark = pytest.mark.e2e
 
-#: The demo neighbourhood's centre (kith.demo places everyone within ~0.5 km of it).
+#: Where the demo places everyone here (within ~0.5 km of it), inside the partner's ring.
 CENTRE = (51.5450, -0.0553)
 NEVER = {"address", "phone", "note", "see_again", "as_agreed"}
 PRIVATE_TYPES = {
@@ -149,6 +149,7 @@ async def test_partners_take_part_and_receive_nothing_private(stack: Stack, tmp_
                     kafka_bootstrap=stack.bootstrap,
                     console=Console(file=io.StringIO()),
                     timeout_s=60,
+                    centre=CENTRE,
                 )
                 helper_id = demo.booking["helper_id"]
                 await _post(
