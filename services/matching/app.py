@@ -44,6 +44,8 @@ from shared.messaging.dead_letters import dead_letter_headers
 from shared.settings import Settings
 
 log = structlog.get_logger(__name__)
+#: The standard library's logger behind ``log``: it knows which levels are kept.
+traced = logging.getLogger(__name__)
 
 APP_ID = "kith-matching"
 CONSUMER_NAME = "matching"
@@ -293,14 +295,15 @@ def _wire(app: faust.App, runtime: Runtime, settings: Settings) -> None:
             if envelope is None:
                 continue
             message = event.message
-            log.debug(
-                "event",
-                type=envelope.type,
-                event_id=str(envelope.event_id),
-                topic=message.topic,
-                partition=message.partition,
-                offset=message.offset,
-            )
+            if traced.isEnabledFor(logging.DEBUG):  # structlog would format it to drop it
+                log.debug(
+                    "event",
+                    type=envelope.type,
+                    event_id=str(envelope.event_id),
+                    topic=message.topic,
+                    partition=message.partition,
+                    offset=message.offset,
+                )
             try:
                 with metrics.HANDLER_SECONDS.labels(CONSUMER_NAME, message.topic).time():
                     outgoing = matcher.handle(envelope, message.partition, utc_now())

@@ -7,6 +7,7 @@ returned envelopes afterwards.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -50,6 +51,8 @@ from shared.contracts.requests import (
 from shared.contracts.trust import RelationshipChanged, StandingChanged
 
 log = structlog.get_logger(__name__)
+#: The standard library's logger behind ``log``: it knows which levels are kept.
+_stdlib_log = logging.getLogger(__name__)
 
 PRODUCER = "matching"
 _EVENT_NAMESPACE = uuid.UUID("6f1b2f0e-4d0a-5c39-9a57-6b6974680002")
@@ -359,8 +362,12 @@ def _wrap(progress: Progress, events: list[OfferMade | RequestUnmatched]) -> Out
 def _explain(progress: Progress, views: list[HelperView], ranked: set[uuid.UUID]) -> None:
     """Log the round just decided, with why each helper of the neighbourhood was left out.
 
-    An escalation is an operator's business (info); an ordinary round is for debugging.
+    An escalation is an operator's business (info); an ordinary round is for debugging. The
+    reasons cost as much as the ranking, so they are worked out only when the line is kept.
     """
+    unmatched = progress.status is Status.UNMATCHED
+    if not _stdlib_log.isEnabledFor(logging.INFO if unmatched else logging.DEBUG):
+        return
     request = progress.request
     passed_over = {
         str(view.profile.person_id): why_ineligible(view, request)
@@ -368,9 +375,9 @@ def _explain(progress: Progress, views: list[HelperView], ranked: set[uuid.UUID]
         if view.profile.person_id not in ranked
     }
     offered = [str(offer.helper_id) for offer in progress.offers]
-    emit = log.info if progress.status is Status.UNMATCHED else log.debug
+    emit = log.info if unmatched else log.debug
     emit(
-        "request unmatched" if progress.status is Status.UNMATCHED else "round opened",
+        "request unmatched" if unmatched else "round opened",
         request_id=str(request.request_id),
         round=progress.round,
         offered=offered,
