@@ -45,7 +45,7 @@ from shared.settings import Settings
 
 log = structlog.get_logger(__name__)
 #: The standard library's logger behind ``log``: it knows which levels are kept.
-traced = logging.getLogger(__name__)
+_stdlib_log = logging.getLogger(__name__)
 
 APP_ID = "kith-matching"
 CONSUMER_NAME = "matching"
@@ -295,7 +295,7 @@ def _wire(app: faust.App, runtime: Runtime, settings: Settings) -> None:
             if envelope is None:
                 continue
             message = event.message
-            if traced.isEnabledFor(logging.DEBUG):  # structlog would format it to drop it
+            if _stdlib_log.isEnabledFor(logging.DEBUG):  # structlog would format it to drop it
                 log.debug(
                     "event",
                     type=envelope.type,
