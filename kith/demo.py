@@ -126,12 +126,11 @@ async def run_demo(
         neighbour = await sign_up(http, f"Mrs Okafor ({run})", _near(rng, centre), [], run)
         out.print(f"  neighbour signed up: {neighbour.name}")
         if kafka_bootstrap:
-            for topic in (PEOPLE, AVAILABILITY, STANDING):
-                await until(
-                    partial(group_caught_up, kafka_bootstrap, MATCHING_GROUP, topic),
-                    timeout_s,
-                    f"matching to read {topic.name}",
-                )
+            await until(
+                partial(matching_knows_people, kafka_bootstrap),
+                timeout_s,
+                "matching to read the people, their hours and approvals",
+            )
 
         first_request = await ask_for_help(http, neighbour, day=1)
         out.print(
@@ -187,6 +186,14 @@ async def run_demo(
             relationship,
             [(helper.person_id, offer) for helper, offer in second_offers],
         )
+
+
+async def matching_knows_people(bootstrap: str) -> bool:
+    """Whether matching has read every profile, every person's hours and trust's standing."""
+    for topic in (PEOPLE, AVAILABILITY, STANDING):
+        if not await group_caught_up(bootstrap, MATCHING_GROUP, topic):
+            return False
+    return True
 
 
 def _centre(rng: random.Random) -> tuple[float, float]:

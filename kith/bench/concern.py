@@ -28,6 +28,7 @@ import typer
 from kith.bench import app
 from kith.bench.stack import bench_stack
 from kith.client import bearer, percentile, send, until
+from kith.demo import matching_knows_people
 from kith.running import running_kith
 from shared.settings import Settings
 
@@ -108,7 +109,7 @@ async def run_bench(settings: Settings, *, concerns: int, timeout_s: float = 30)
                     # Matching learns of people on other streams than booking: let it catch up
                     # before the first request, or it would find nobody to offer it to.
                     await until(
-                        partial(_matching_caught_up, settings.require_bootstrap()),
+                        partial(matching_knows_people, settings.require_bootstrap()),
                         timeout_s,
                         "matching to learn of the helpers",
                     )
@@ -309,13 +310,3 @@ async def _offered(http: Any, helpers: list[dict[str, str]], request_id: str) ->
         if any(offer["request_id"] == request_id for offer in inbox["items"]):
             return True
     return False
-
-
-async def _matching_caught_up(bootstrap: str) -> bool:
-    from shared.contracts.topics import AVAILABILITY, PEOPLE, STANDING
-    from shared.messaging import group_caught_up
-
-    for topic in (PEOPLE, AVAILABILITY, STANDING):
-        if not await group_caught_up(bootstrap, "kith-matching", topic):
-            return False
-    return True

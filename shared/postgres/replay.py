@@ -35,17 +35,18 @@ async def topic_ends(bootstrap: str, topics: list[str]) -> dict[str, int]:
     await reader.start()
     try:
         known = await reader.topics()
-        ends: dict[str, int] = {}
-        for topic in topics:
-            numbers = reader.partitions_for_topic(topic) if topic in known else None
-            if not numbers:
-                ends[topic] = 0
-                continue
-            offsets = await end_offsets(bootstrap, [TopicPartition(topic, n) for n in numbers])
-            ends[topic] = sum(offsets.values())
-        return ends
+        partitions = [
+            TopicPartition(topic, number)
+            for topic in topics
+            if topic in known
+            for number in reader.partitions_for_topic(topic) or ()
+        ]
     finally:
         await reader.stop()
+    ends = dict.fromkeys(topics, 0)
+    for partition, end in (await end_offsets(bootstrap, partitions)).items():
+        ends[partition.topic] += end
+    return ends
 
 
 async def replay_if_broker_lost(
