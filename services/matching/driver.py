@@ -1,20 +1,29 @@
-"""faust's aiokafka driver, tuned for Kith: a configurable fetch wait and producer idempotence.
+"""faust's aiokafka driver, tuned for Kith: a configurable fetch wait, producer idempotence,
+and partition ends that are right on every broker.
 
 faust hard-codes a 1500 ms fetch wait in its worker consumer; a broker that holds every fetch
 for the full wait (Tansu does) would add that to every hop. faust also offers no producer
 idempotence outside exactly-once transactions, which Tansu rejects; Apache Kafka takes it.
 Both values are read from the app (set by ``create_app`` from settings), so two apps in one
-process may differ. Register as the ``kith://`` broker scheme with ``register_transport``.
+process may differ. faust asks the broker where each changelog ends (ListOffsets) when a worker
+takes over partitions; Tansu answers with the last record batch's first offset plus one, so a
+table's own offset looked past the end and faust stopped the worker (a consistency error), or
+recovery ended early. The ends are taken from a fetch instead (``shared.messaging.end_offsets``).
+Register as the ``kith://`` broker scheme with ``register_transport``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 import aiokafka
+from aiokafka import TopicPartition
 from faust.transport import drivers as faust_drivers
 from faust.transport.drivers import aiokafka as faust_aiokafka
+from faust.types import TP
+
+from shared.messaging.offsets import end_offsets
 
 SCHEME = "kith"
 #: The app attributes the driver reads (set by ``create_app``).
@@ -33,6 +42,17 @@ class FastConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
             self.app, FETCH_MAX_WAIT_ATTR, _DEFAULT_FETCH_MAX_WAIT_MS
         )
         return consumer
+
+    async def _highwaters(self, partitions: list[TP]) -> Mapping[TP, int]:
+        if self.consumer.in_transaction:  # never in Kith; faust's own answer there
+            ends: Mapping[TP, int] = await super()._highwaters(partitions)
+            return ends
+        transport = cast(faust_aiokafka.Transport, self.transport)
+        bootstrap = faust_aiokafka.server_list(transport.url, transport.default_port)
+        exact = await end_offsets(
+            ",".join(bootstrap), [TopicPartition(tp.topic, tp.partition) for tp in partitions]
+        )
+        return {tp: exact[TopicPartition(tp.topic, tp.partition)] for tp in partitions}
 
 
 class FastConsumer(faust_aiokafka.Consumer):

@@ -1,12 +1,16 @@
-"""A partition's end, as the platform reads it, counts every message a batch put there."""
+"""A partition's end, as the platform (and matching's faust consumer) reads it, counts every
+message a batch put there."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from faust.types import TP
 
+from services.matching.app import create_app, runtime_of
 from shared.contracts.topics import KeyBy, Topic
 from shared.messaging import end_offsets, group_caught_up
 from tests.conftest import Stack
@@ -56,3 +60,18 @@ async def test_a_group_that_read_only_part_of_a_batch_has_not_caught_up(stack: S
     finally:
         await committer.stop()
     assert not await group_caught_up(stack.bootstrap, group, Topic(topic, 2, KeyBy.NEIGHBOURHOOD))
+
+
+async def test_matching_sees_where_a_batch_ends(stack: Stack) -> None:
+    # A worker taking over partitions compares its tables' changelog offsets with these ends:
+    # one short by a batch stopped the survivor of a killed worker (``kith faults``).
+    topic = await _topic(stack)
+    await _batch(stack, topic, 5)
+    app = create_app(stack.settings(), app_id=f"test-ends-{uuid.uuid4().hex[:8]}")
+    await app.start()
+    try:
+        await asyncio.wait_for(runtime_of(app).ready.wait(), timeout=30)
+        ends = await app.consumer.highwaters(TP(topic, 0), TP(topic, 1))
+    finally:
+        await app.stop()
+    assert dict(ends) == {TP(topic, 0): 5, TP(topic, 1): 0}
