@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from kith.faults.matcher_kill import MatcherKillOptions, run_matcher_kill
 from kith.faults.poison import POISON, run_poison
 from kith.faults.relay_kill import RelayKillOptions, run_relay_kill
 
@@ -39,3 +40,15 @@ async def test_booking_killed_twice_while_booking_loses_and_repeats_nothing(
     assert result.details["accepts_refused"] == 0, result.details["refusals"]
     assert result.lost == 0, result.details
     assert result.duplicate_effects == 0, result.details["duplicates"]
+
+
+async def test_the_surviving_matcher_takes_over_and_every_request_is_offered_once(
+    tmp_path: Path,
+) -> None:
+    result = await run_matcher_kill(tmp_path, MatcherKillOptions(requests=200, rate=20))
+
+    assert result.checked == 200
+    assert result.details["victim_partitions"], "the killed worker had partitions of its own"
+    assert result.lost == 0, result.details
+    assert result.duplicate_effects == 0, result.details["duplicates"]
+    assert result.details["rebalance_s"] is not None, "the survivor offered the victim's requests"
