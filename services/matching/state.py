@@ -7,6 +7,7 @@ pydantic type adapters built once here.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import MutableMapping
 from dataclasses import dataclass, field
@@ -30,7 +31,11 @@ Table = MutableMapping[Any, Any]
 
 @dataclass(frozen=True, slots=True)
 class HelperState:
-    """What matching holds about one helper in one neighbourhood."""
+    """What matching holds about one helper in one neighbourhood.
+
+    Never change one in place (its dicts included): a decoded state is shared by every
+    reader of the same stored value. Change a copy (``dataclasses.replace``) and store it.
+    """
 
     profile: HelperProfile | None = None
     free_hours: frozenset[datetime] = frozenset()
@@ -74,6 +79,19 @@ def _load(adapter: TypeAdapter[T], raw: Any) -> T:
     return adapter.validate_python(raw)
 
 
+# Every request reads each helper of its neighbourhood (a state with weeks of free hours) and
+# their standing; a value is decoded once, not once per request. Bytes keep their hash, so a
+# repeat costs a dictionary lookup.
+@functools.lru_cache(maxsize=4096)
+def _helper_from(raw: bytes) -> HelperState:
+    return _HELPER.validate_json(raw)
+
+
+@functools.lru_cache(maxsize=4096)
+def _standing_from(raw: bytes) -> Standing:
+    return _STANDING.validate_json(raw)
+
+
 def _scoped(neighbourhood: str, entity: uuid.UUID) -> str:
     return f"{neighbourhood}|{entity}"
 
@@ -106,7 +124,9 @@ class MatchingState:
     def helper(self, neighbourhood: str, person_id: uuid.UUID) -> HelperState:
         """The helper's state, empty when unknown."""
         raw = self.helpers.get(_scoped(neighbourhood, person_id))
-        return HelperState() if raw is None else _load(_HELPER, raw)
+        if raw is None:
+            return HelperState()
+        return _helper_from(raw) if isinstance(raw, bytes) else _load(_HELPER, raw)
 
     def put_helper(self, neighbourhood: str, person_id: uuid.UUID, state: HelperState) -> None:
         """Store the helper's state, and list them in the neighbourhood's roster."""
@@ -162,7 +182,9 @@ class MatchingState:
     def standing_of(self, person_id: uuid.UUID) -> Standing | None:
         """Trust's standing for a person, if trust has spoken."""
         raw = self.standing.get(str(person_id))
-        return None if raw is None else _load(_STANDING, raw)
+        if raw is None:
+            return None
+        return _standing_from(raw) if isinstance(raw, bytes) else _load(_STANDING, raw)
 
     def put_standing(self, person_id: uuid.UUID, standing: Standing) -> None:
         """Store a person's standing."""
