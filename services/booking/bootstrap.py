@@ -11,6 +11,7 @@ import structlog
 import uvicorn
 from fastapi import FastAPI
 
+from services.booking.adapters.notices import NoticeBoard
 from services.booking.adapters.replay import SETTLED_REQUESTS
 from services.booking.adapters.unit_of_work import UnitOfWork
 from services.booking.entrypoints.consumers import GROUP_ID, make_consumer
@@ -57,6 +58,7 @@ class BookingRuntime:
         self.consumer: EventConsumer | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._uow: UnitOfWork | None = None
+        self._notices: NoticeBoard | None = None
 
     @property
     def uow(self) -> UnitOfWork:
@@ -81,23 +83,31 @@ class BookingRuntime:
         # The relay starts before the consumer joins its group: after a crash the join waits
         # for the dead process's session to time out, and committed events should not.
         self._tasks = [asyncio.create_task(self.relay.run(), name="booking-outbox")]
+        self._notices = NoticeBoard(self.pool)
+        self._tasks.append(asyncio.create_task(self._notices.run(), name="booking-notices"))
         self.consumer = make_consumer(self.settings, self._uow, self.publisher, self.group_id)
         await self.consumer.start()
         self._tasks.append(asyncio.create_task(self.consumer.run(), name="booking-consumer"))
 
     def app(self) -> FastAPI:
         """The HTTP API over this runtime."""
-        return create_app(self.uow, self.settings)
+        if self._notices is None:
+            raise RuntimeError("BookingRuntime.start() has not run")
+        return create_app(self.uow, self.settings, self._notices)
 
     async def wait_ready(self) -> None:
-        """Return once the consumer has its partitions."""
+        """Return once the consumer has its partitions and notices are heard."""
         assert self.consumer is not None
+        assert self._notices is not None
         await self.consumer.ready.wait()
+        await self._notices.listening.wait()
 
     async def stop(self) -> None:
         """Stop consuming and relaying, then close the broker and database connections."""
         if self.relay is not None:
             self.relay.stop()
+        if self._notices is not None:
+            self._notices.stop()
         if self.consumer is not None:
             await self.consumer.stop()
         for task in self._tasks:

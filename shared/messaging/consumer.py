@@ -86,8 +86,16 @@ class EventConsumer:
         attempts: int = 5,
         from_beginning: bool = True,
         service: str | None = None,
+        partitions_in_parallel: bool = False,
     ) -> None:
+        """Args:
+        partitions_in_parallel: Handle each partition's share of a fetch side by side (in
+            order within a partition, so per key). Only for handlers whose events on different
+            partitions touch different rows, or that lock what they share: a conflict is
+            retried like any failure, and dead-lettered after ``attempts``.
+        """
         self._name = name
+        self._parallel = partitions_in_parallel
         self._service = service or metrics.service_name()
         self._lag_at = 0.0
         self._handler = handler
@@ -124,12 +132,21 @@ class EventConsumer:
                 raise
             if self._consumer.assignment():
                 self.ready.set()
-            for partition, records in batches.items():
-                for record in records:
-                    await self._process(record)
-                if records:
-                    await self._consumer.commit({partition: records[-1].offset + 1})
+            batches = {partition: records for partition, records in batches.items() if records}
+            if self._parallel:
+                await asyncio.gather(*(self._process_all(rs) for rs in batches.values()))
+            else:
+                for records in batches.values():
+                    await self._process_all(records)
+            if batches:
+                await self._consumer.commit(
+                    {partition: records[-1].offset + 1 for partition, records in batches.items()}
+                )
             await self._record_lag()
+
+    async def _process_all(self, records: Sequence[ConsumerRecord[bytes, bytes]]) -> None:
+        for record in records:
+            await self._process(record)
 
     async def seek_to_end(self) -> None:
         """Skip everything already on the assigned partitions (for tail-like readers)."""

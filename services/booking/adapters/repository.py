@@ -10,6 +10,7 @@ from typing import Any
 
 import asyncpg
 
+from services.booking.adapters.notices import NOTICE_CHANNEL
 from services.booking.adapters.partner_queries import PartnerQueries
 from shared.contracts import Envelope
 from shared.postgres import OUTBOX_CHANNEL, add_to_outbox, first_delivery, outbox_row
@@ -297,20 +298,50 @@ class Repository(PartnerQueries):
         )
 
     # -- offers ------------------------------------------------------------------------
-    async def add_offer(self, offer: Row) -> bool:
-        """Insert an offer unless it is known; True when inserted."""
-        offer = {**offer, "reasons": json.dumps(offer["reasons"])}
-        columns = list(offer)
-        marks = ", ".join(
-            f"${index}::jsonb" if column == "reasons" else f"${index}"
-            for index, column in enumerate(columns, start=1)
+    async def receive_offer(
+        self, consumer: str, event_id: uuid.UUID, offer: Row, bookable: Sequence[str]
+    ) -> Row | None:
+        """Apply a consumed offer once, in one statement (so one round trip, atomic alone).
+
+        Locks the request, checks the offer names its neighbour, records the event in the
+        inbox and inserts the offer (withdrawn unless the request's status is ``bookable``);
+        an open offer notifies its helper and neighbour (``adapters.notices``). Returns
+        ``None`` for an unknown request, else the request's ``neighbour_id`` and whether this
+        delivery was the ``first``; nothing is written when the neighbour differs.
+        """
+        return _row(
+            await self.conn.fetchrow(
+                "WITH request AS (SELECT neighbour_id, status, starts_at, hours FROM requests"
+                " WHERE request_id = $3 FOR UPDATE),"
+                " fits AS (SELECT * FROM request WHERE neighbour_id = $4),"
+                " first AS (INSERT INTO inbox (consumer, event_id) SELECT $1, $2 FROM fits"
+                " ON CONFLICT DO NOTHING RETURNING true),"
+                " added AS (INSERT INTO offers (offer_id, request_id, helper_id, neighbour_id,"
+                " neighbourhood, skill, starts_at, hours, round, expires_at, reasons, status)"
+                " SELECT $5, $3, $6, $4, $7, $8, fits.starts_at, fits.hours, $9, $10, $11::jsonb,"
+                " CASE WHEN fits.status = ANY($12::text[]) THEN 'open' ELSE 'withdrawn' END"
+                " FROM fits, first ON CONFLICT (offer_id) DO NOTHING RETURNING status),"
+                # Heard when the statement commits, and only if the offer was added open.
+                " notified AS (SELECT pg_notify($13, json_build_object('offer_id', $5::uuid,"
+                " 'request_id', $3::uuid, 'helper_id', $6::uuid, 'neighbour_id', $4::uuid)::text)"
+                " FROM added WHERE status = 'open')"
+                " SELECT neighbour_id, EXISTS (SELECT FROM first) AS first,"
+                " (SELECT count(*) FROM notified) AS notified FROM request",
+                consumer,
+                event_id,
+                offer["request_id"],
+                offer["neighbour_id"],
+                offer["offer_id"],
+                offer["helper_id"],
+                offer["neighbourhood"],
+                offer["skill"],
+                offer["round"],
+                offer["expires_at"],
+                json.dumps(offer["reasons"]),
+                list(bookable),
+                NOTICE_CHANNEL,
+            )
         )
-        inserted = await self.conn.fetchval(
-            f"INSERT INTO offers ({', '.join(columns)}) VALUES ({marks})"
-            " ON CONFLICT (offer_id) DO NOTHING RETURNING true",
-            *offer.values(),
-        )
-        return bool(inserted)
 
     async def offer(self, offer_id: uuid.UUID, *, lock: bool = False) -> Row | None:
         """One offer, optionally locked until the transaction ends."""

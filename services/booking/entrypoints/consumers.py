@@ -35,4 +35,7 @@ def make_consumer(
         topics=TOPICS,
         handler=make_handler(uow),
         dead_letters=publisher,
+        # Offers (keyed by request) lock their request's row; relationships, standing and
+        # partners' events each touch their own rows.
+        partitions_in_parallel=True,
     )

@@ -7,9 +7,11 @@ second effect.
 
 from __future__ import annotations
 
+import uuid
+
 from services.booking.adapters.repository import Repository
 from services.booking.adapters.unit_of_work import UnitOfWork
-from services.booking.domain.visits import OfferStatus, RequestStatus
+from services.booking.domain.visits import RequestStatus
 from services.booking.service_layer import partners
 from shared.contracts import Envelope, Payload
 from shared.contracts.requests import OfferMade, RequestUnmatched
@@ -17,6 +19,7 @@ from shared.contracts.trust import RelationshipChanged, StandingChanged
 from shared.messaging import RejectedEvent
 
 CONSUMER = "booking"
+_BOOKABLE = (RequestStatus.OPEN.value, RequestStatus.UNMATCHED.value)
 
 
 async def apply(uow: UnitOfWork, envelope: Envelope[Payload]) -> None:
@@ -24,13 +27,14 @@ async def apply(uow: UnitOfWork, envelope: Envelope[Payload]) -> None:
     if isinstance(envelope.data, partners.PARTNER_EVENTS):
         await partners.apply(uow, envelope, CONSUMER)
         return
+    if isinstance(envelope.data, OfferMade):
+        await _offer_made(uow, envelope.event_id, envelope.data)
+        return
     async with uow.begin() as repo:
         if not await repo.first_delivery(CONSUMER, envelope.event_id):
             return
         data = envelope.data
-        if isinstance(data, OfferMade):
-            await _offer_made(repo, data)
-        elif isinstance(data, RequestUnmatched):
+        if isinstance(data, RequestUnmatched):
             await _request_unmatched(repo, data)
         elif isinstance(data, RelationshipChanged):
             await _relationship_changed(repo, data, envelope)
@@ -49,31 +53,27 @@ async def apply(uow: UnitOfWork, envelope: Envelope[Payload]) -> None:
         # Other types on these topics are not booking's concern.
 
 
-async def _offer_made(repo: Repository, offer: OfferMade) -> None:
-    request = await repo.request(offer.request_id, lock=True)
-    if request is None:
-        raise RejectedEvent(f"offer for unknown request {offer.request_id}")
-    if request["neighbour_id"] != offer.neighbour_id:
-        raise RejectedEvent("offer names a neighbour other than the request's")
+async def _offer_made(uow: UnitOfWork, event_id: uuid.UUID, offer: OfferMade) -> None:
+    # Offers are most of what booking consumes (several per request): one statement each.
     # An offer that arrives after the request was booked or cancelled is kept, as withdrawn,
     # so the helper's inbox is honest and a redelivery is still recognised.
-    bookable = request["status"] in {RequestStatus.OPEN, RequestStatus.UNMATCHED}
-    await repo.add_offer(
-        {
-            "offer_id": offer.offer_id,
-            "request_id": offer.request_id,
-            "helper_id": offer.helper_id,
-            "neighbour_id": offer.neighbour_id,
-            "neighbourhood": offer.neighbourhood,
-            "skill": str(offer.skill),
-            "starts_at": request["starts_at"],
-            "hours": request["hours"],
-            "round": offer.round,
-            "expires_at": offer.expires_at,
-            "reasons": [reason.model_dump(mode="json") for reason in offer.reasons],
-            "status": (OfferStatus.OPEN if bookable else OfferStatus.WITHDRAWN).value,
-        }
-    )
+    row = {
+        "offer_id": offer.offer_id,
+        "request_id": offer.request_id,
+        "helper_id": offer.helper_id,
+        "neighbour_id": offer.neighbour_id,
+        "neighbourhood": offer.neighbourhood,
+        "skill": str(offer.skill),
+        "round": offer.round,
+        "expires_at": offer.expires_at,
+        "reasons": [reason.model_dump(mode="json") for reason in offer.reasons],
+    }
+    async with uow.read() as repo:
+        outcome = await repo.receive_offer(CONSUMER, event_id, row, _BOOKABLE)
+    if outcome is None:
+        raise RejectedEvent(f"offer for unknown request {offer.request_id}")
+    if outcome["neighbour_id"] != offer.neighbour_id:
+        raise RejectedEvent("offer names a neighbour other than the request's")
 
 
 async def _request_unmatched(repo: Repository, event: RequestUnmatched) -> None:

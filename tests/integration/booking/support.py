@@ -1,20 +1,25 @@
-"""Helpers for booking's integration tests: people, and reading real topics."""
+"""Helpers for booking's integration tests: people, reading real topics, serving over TCP."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import random
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import uvicorn
 from aiokafka import AIOKafkaConsumer
+from fastapi import FastAPI
 
 from services.booking.adapters.unit_of_work import UnitOfWork
 from services.booking.service_layer import events
 from shared.contracts import Envelope, Payload, UndecodableEvent, decode
 from shared.contracts.requests import OfferMade, Reason, ReasonCode
+from shared.embedded import free_port
 from tests.support import eventually
 
 
@@ -124,6 +129,11 @@ async def ask(
 
 async def seed_offer(uow: UnitOfWork, request_id: str, helper_id: str) -> str:
     """Apply matching's offer through booking's own consumer path (no broker round trip)."""
+    return str((await offer_made(uow, request_id, helper_id)).offer_id)
+
+
+async def offer_made(uow: UnitOfWork, request_id: str, helper_id: str) -> OfferMade:
+    """``seed_offer``, returning the offer as matching made it."""
     async with uow.read() as repo:
         request = await repo.request(uuid.UUID(request_id))
     assert request is not None
@@ -141,7 +151,7 @@ async def seed_offer(uow: UnitOfWork, request_id: str, helper_id: str) -> str:
         reasons=[Reason(code=ReasonCode.NEARBY, text="Lives nearby")],
     )
     await events.apply(uow, Envelope.wrap(offer, producer="matching"))
-    return str(offer.offer_id)
+    return offer
 
 
 async def booked(
@@ -160,3 +170,31 @@ async def booked(
     assert response.status_code == 201, response.text
     booking_id: str = response.json()["booking_id"]
     return booking_id
+
+
+@contextlib.asynccontextmanager
+async def served(app: FastAPI) -> AsyncIterator[str]:
+    """``app`` behind a real uvicorn on a free port (for clients that stream): its base URL."""
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="off")
+    )
+    serving = asyncio.create_task(server.serve())
+    try:
+
+        async def started() -> bool:
+            assert not serving.done(), "uvicorn failed to start"
+            return bool(server.started)
+
+        await eventually(started, what="uvicorn to start")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        with contextlib.suppress(Exception):
+            await serving
+
+
+def is_stream(operation: dict[str, Any]) -> bool:
+    """Whether an OpenAPI operation answers with an endless event stream."""
+    ok = operation.get("responses", {}).get("200", {})
+    return "text/event-stream" in ok.get("content", {})

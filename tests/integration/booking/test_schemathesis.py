@@ -8,16 +8,12 @@ must match the documented schema. Skipped until schemathesis is a dev dependency
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from typing import Any
 
 import pytest
-import uvicorn
 
-from shared.embedded import free_port
 from tests.integration.booking.conftest import Booking
-from tests.integration.booking.support import sign_up
-from tests.support import eventually
+from tests.integration.booking.support import is_stream, served, sign_up
 
 schemathesis = pytest.importorskip("schemathesis")
 
@@ -36,6 +32,8 @@ def _run(spec: dict[str, Any], base_url: str, person: str, operator: str) -> lis
     failures: list[str] = []
     for result in schema.get_all_operations():
         operation = result.ok()
+        if is_stream(operation.definition.raw):
+            continue  # endless by design: tests/integration/booking/test_notices.py
         token = operator if operation.path.startswith("/v1/operator") else person
         headers = {"Authorization": f"Bearer {token}"}
 
@@ -74,26 +72,9 @@ async def test_no_server_errors_and_every_answer_matches_the_schema(booking: Boo
     person = headers["Authorization"].removeprefix("Bearer ")
     operator = booking.settings.operator_token
     assert operator is not None
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            booking.runtime.app(), host="127.0.0.1", port=port, log_config=None, lifespan="off"
-        )
-    )
-    serving = asyncio.create_task(server.serve())
-    try:
-
-        async def started() -> bool:
-            assert not serving.done(), "uvicorn failed to start"
-            return bool(server.started)
-
-        await eventually(started, what="uvicorn to start")
+    async with served(booking.runtime.app()) as base_url:
         spec = (await booking.client.get("/openapi.json")).json()
         failures = await asyncio.to_thread(
-            _run, spec, f"http://127.0.0.1:{port}", person, operator.get_secret_value()
+            _run, spec, base_url, person, operator.get_secret_value()
         )
-    finally:
-        server.should_exit = True
-        with contextlib.suppress(Exception):
-            await serving
     assert not failures, "\n\n".join(failures)

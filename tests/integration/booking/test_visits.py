@@ -9,9 +9,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import pytest
 from aiokafka import AIOKafkaProducer
 
-from shared.contracts import Envelope, encode
+from services.booking.service_layer import events
+from shared.contracts import Envelope, Payload, encode
 from shared.contracts.bookings import BookingConfirmed, VisitCheckedIn, VisitCompleted
 from shared.contracts.codec import pair_key
 from shared.contracts.requests import OfferMade, Reason, ReasonCode
@@ -29,7 +31,7 @@ from shared.contracts.trust import (
     RelationshipStage,
     StandingChanged,
 )
-from shared.messaging import read_dead_letter
+from shared.messaging import RejectedEvent, read_dead_letter
 from tests.conftest import Stack
 from tests.integration.booking.conftest import Booking
 from tests.integration.booking.support import TopicReader, future_hour, sign_up
@@ -303,3 +305,46 @@ async def test_malformed_messages_are_dead_lettered_and_the_next_ones_applied(
     refused = await booking.client.post(f"/v1/offers/{offer.offer_id}/accept", headers=helper)
     assert refused.status_code == 409
     assert "paused" in refused.json()["detail"]
+
+
+async def test_a_consumed_offer_is_applied_once_and_only_to_its_own_request(
+    booking: Booking,
+) -> None:
+    neighbour = await sign_up(booking.client, "Olive")
+    helper_id, helper = await sign_up(booking.client, "Percy")
+    other_id, _ = await sign_up(booking.client, "Quinn")
+    me = (await booking.client.get("/v1/me", headers=neighbour[1])).json()
+    request_id = await _ask(booking.client, neighbour[1], future_hour(days=6))
+    request = (await booking.client.get(f"/v1/requests/{request_id}", headers=neighbour[1])).json()
+    uow = booking.runtime.uow
+
+    made = _offer(request, helper_id, neighbour[0], me["neighbourhood"])
+    offer: Envelope[Payload] = Envelope.wrap(made, producer="matching")
+    await events.apply(uow, offer)
+    await events.apply(uow, offer)  # redelivered
+    again: Envelope[Payload] = Envelope.wrap(
+        made, producer="matching"
+    )  # re-sent under a new event id
+    await events.apply(uow, again)
+    inbox = await _inbox_has(booking, helper, {str(made.offer_id)})
+    assert [item["offer_id"] for item in inbox].count(str(made.offer_id)) == 1
+    assert inbox[0]["status"] == "open"
+
+    unknown = {**request, "request_id": str(uuid.uuid4())}
+    lost = _offer(unknown, helper_id, neighbour[0], me["neighbourhood"])
+    with pytest.raises(RejectedEvent, match="unknown request"):
+        await events.apply(uow, Envelope.wrap(lost, producer="matching"))
+    stranger = _offer(request, helper_id, other_id, me["neighbourhood"])
+    with pytest.raises(RejectedEvent, match="neighbour other than"):
+        await events.apply(uow, Envelope.wrap(stranger, producer="matching"))
+    after = await _inbox_has(booking, helper, set())
+    assert str(stranger.offer_id) not in {item["offer_id"] for item in after}
+
+    # Once the request is booked, a later offer is kept as withdrawn (the inbox stays honest).
+    accepted = await booking.client.post(f"/v1/offers/{offer.data.offer_id}/accept", headers=helper)
+    assert accepted.status_code == 201, accepted.text
+    late_helper, late = await sign_up(booking.client, "Rosa")
+    late_offer = _offer(request, late_helper, neighbour[0], me["neighbourhood"])
+    await events.apply(uow, Envelope.wrap(late_offer, producer="matching"))
+    items = await _inbox_has(booking, late, {str(late_offer.offer_id)})
+    assert [item["status"] for item in items] == ["withdrawn"]

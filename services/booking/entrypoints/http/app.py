@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from services.booking.adapters.notices import NoticeBoard
 from services.booking.adapters.unit_of_work import UnitOfWork
 from services.booking.entrypoints.http import (
     routes_concerns,
+    routes_notices,
     routes_operator,
     routes_people,
     routes_visits,
@@ -16,7 +18,7 @@ from services.booking.entrypoints.http.problems import PROBLEM_RESPONSES, instal
 from shared.settings import Settings
 
 
-def create_app(uow: UnitOfWork, settings: Settings) -> FastAPI:
+def create_app(uow: UnitOfWork, settings: Settings, notices: NoticeBoard) -> FastAPI:
     """The booking API over an already started runtime (the caller owns its life)."""
     app = FastAPI(
         title="Kith booking",
@@ -24,12 +26,13 @@ def create_app(uow: UnitOfWork, settings: Settings) -> FastAPI:
         description="Neighbourhood help, booked in whole hours. Errors are RFC 9457 problems.",
         responses=PROBLEM_RESPONSES,
     )
-    app.state.context = Context(uow=uow, settings=settings)
+    app.state.context = Context(uow=uow, settings=settings, notices=notices)
     install_problem_handlers(app)
     app.include_router(routes_people.router)
     app.include_router(routes_visits.router)
     app.include_router(routes_operator.router)
     app.include_router(routes_concerns.router)
+    app.include_router(routes_notices.router)
 
     @app.get("/health", tags=["health"])
     async def health() -> dict[str, str]:

@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from services.booking.adapters.notices import NoticeBoard
 from services.booking.adapters.unit_of_work import UnitOfWork
 from services.booking.domain.errors import Forbidden, Unauthorized
 from services.booking.service_layer import accounts
@@ -24,6 +25,7 @@ class Context:
 
     uow: UnitOfWork
     settings: Settings
+    notices: NoticeBoard
 
 
 async def context(request: Request) -> Context:

@@ -1,0 +1,110 @@
+"""A person's notices (``GET /v1/me/events``): theirs as offers are made, nobody else's."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+
+from services.booking.service_layer import events
+from shared.contracts import Envelope
+from tests.integration.booking.conftest import Booking
+from tests.integration.booking.support import (
+    ask,
+    future_hour,
+    offer_made,
+    seed_offer,
+    served,
+    sign_up,
+)
+
+
+class Listener:
+    """One person's open event stream, its notices collected as they come."""
+
+    def __init__(self) -> None:
+        self.notices: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue()
+        self.open = asyncio.Event()
+
+    async def follow(self, client: httpx.AsyncClient, headers: dict[str, str]) -> None:
+        async with client.stream("GET", "/v1/me/events", headers=headers) as response:
+            assert response.status_code == 200
+            assert response.headers["content-type"].startswith("text/event-stream")
+            kind = ""
+            async for line in response.aiter_lines():
+                if line.startswith("retry:"):
+                    self.open.set()  # subscribed before the first line is sent
+                elif line.startswith("event: "):
+                    kind = line.removeprefix("event: ")
+                elif line.startswith("data: "):
+                    await self.notices.put((kind, json.loads(line.removeprefix("data: "))))
+
+    async def next(self) -> tuple[str, dict[str, Any]]:
+        return await asyncio.wait_for(self.notices.get(), timeout=20)
+
+
+@contextlib.asynccontextmanager
+async def listening(
+    client: httpx.AsyncClient, *people: dict[str, str]
+) -> AsyncIterator[list[Listener]]:
+    listeners = [Listener() for _ in people]
+    pairs = zip(listeners, people, strict=True)
+    tasks = [asyncio.create_task(listener.follow(client, who)) for listener, who in pairs]
+    try:
+        for listener, task in zip(listeners, tasks, strict=True):
+            opened = asyncio.create_task(listener.open.wait())
+            await asyncio.wait({opened, task}, timeout=20, return_when=asyncio.FIRST_COMPLETED)
+            opened.cancel()
+            if task.done():
+                task.result()  # raise why the stream ended
+            assert listener.open.is_set(), "the event stream did not open"
+        yield listeners
+    finally:
+        for task in tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+async def test_an_offer_is_told_to_its_helper_and_neighbour_and_nobody_else(
+    booking: Booking,
+) -> None:
+    _, neighbour = await sign_up(booking.client, "Nell")
+    helper_id, helper = await sign_up(booking.client, "Hal")
+    _, intruder = await sign_up(booking.client, "Mallory")
+    series = await ask(booking.client, neighbour, future_hour(days=9), 1)
+    request_id = series["occurrences"][0]["request_id"]
+    uow = booking.runtime.uow
+
+    async with (
+        served(booking.runtime.app()) as base_url,
+        httpx.AsyncClient(base_url=base_url, timeout=30) as client,
+        listening(client, neighbour, helper, intruder) as (nell, hal, mallory),
+    ):
+        made = await offer_made(uow, request_id, helper_id)
+
+        assert await hal.next() == (
+            "offer.received",
+            {"offer_id": str(made.offer_id), "request_id": request_id},
+        )
+        # The neighbour hears that their request was offered, not to whom.
+        assert await nell.next() == ("request.offered", {"request_id": request_id})
+
+        # A redelivered offer is no news; the intruder's first notice is their own.
+        await events.apply(uow, Envelope.wrap(made, producer="matching"))
+        own = await ask(booking.client, intruder, future_hour(days=10), 1)
+        own_request = own["occurrences"][0]["request_id"]
+        await seed_offer(uow, own_request, helper_id)
+        assert await mallory.next() == ("request.offered", {"request_id": own_request})
+        assert (await hal.next())[1]["request_id"] == own_request
+        assert nell.notices.empty()
+
+
+async def test_the_stream_needs_a_signed_in_person(booking: Booking) -> None:
+    response = await booking.client.get("/v1/me/events")
+    assert response.status_code == 401
+    assert response.headers["content-type"].startswith("application/problem+json")
