@@ -41,10 +41,15 @@ class Settings(BaseSettings):
     kafka_acks: str = Field(default="all", pattern=r"^(all|0|1|-1)$")
     kafka_replication_factor: int = Field(default=1, ge=1, le=5)
     fetch_max_wait_ms: int = Field(
-        default=10,
+        default=25,
         ge=0,
         le=5000,
-        description="How long a fetch waits for data. Every hop waits this long when idle.",
+        description=(
+            "How long a fetch waits for data. The broker answers as soon as data arrives, but a"
+            " partition a consumer has just read waits for the fetch in flight to come back, so"
+            " longer adds latency there; shorter costs the broker an empty fetch per consumer"
+            " this often when idle."
+        ),
     )
     session_timeout_ms: int = Field(default=6000, ge=1000, le=300_000)
     heartbeat_interval_ms: int = Field(default=500, ge=100, le=60_000)

@@ -1,24 +1,26 @@
 """``kith bench latency``: from a request posted to its offer visible through the API.
 
 The whole platform runs (``kith up`` on the bench stack). Vetted helpers offering every hour
-live in a few neighbourhoods, each with one neighbour. Requests leave on an open-loop
-schedule (send times fixed in advance, never waiting for earlier answers), and each
-neighbour's list of requests (``GET /v1/requests``, which counts the offers made for each)
-is polled while any of theirs waits. Latency runs from a request's scheduled send time to
-the first poll that shows an offer: HTTP, outbox, relay, broker, matching, broker, booking's
-consumer, database, HTTP. The database's own view (offer received minus request created) is
-printed alongside, without the HTTP legs and the polling.
+live in a few neighbourhoods, each with one neighbour, who follows their notices
+(``GET /v1/me/events``, as the mobile and web clients do). Requests leave on an open-loop
+schedule (send times fixed in advance, never waiting for earlier answers). Latency runs from
+a request's scheduled send time to its neighbour hearing that it was offered, which booking
+says once the offer's row has committed (so ``GET /v1/requests`` shows it from then on):
+HTTP, outbox, relay, broker, matching, broker, booking's consumer, database, HTTP. The
+database's own view (offer received minus request created) is printed alongside, split into
+stages.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -26,11 +28,11 @@ from kith.bench import app
 from kith.bench.stack import bench_stack
 from shared.settings import Settings
 
+if TYPE_CHECKING:
+    import aiohttp
+
 #: A request with no offer after this long counts as an error.
 GIVE_UP_S = 30.0
-# Requests a poll reads: enough for the ones waiting, few enough to keep polls cheap (every
-# poll is work for the service under test, on the same cores).
-_PAGE = 10
 
 
 @app.command("latency")
@@ -41,9 +43,6 @@ def latency(
         4, min=1, max=32, help="Neighbourhoods (one neighbour each)."
     ),
     helpers: int = typer.Option(3, min=1, max=20, help="Vetted helpers per neighbourhood."),
-    poll_ms: float = typer.Option(
-        20.0, min=1, max=1000, help="How often each neighbour's requests are read."
-    ),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
 ) -> None:
     """Post requests at a steady rate; print p50, p99 and max until each offer is visible."""
@@ -55,7 +54,6 @@ def latency(
                 duration=duration,
                 places=neighbourhoods,
                 helpers=helpers,
-                poll_s=poll_ms / 1000,
             )
         )
     if json_out:
@@ -68,20 +66,18 @@ def latency(
         f"  POST /v1/requests answered             p50 {figures['post_p50_ms']} ms\n"
         f"  request row -> offer row (database)    p50 {figures['db_p50_ms']} ms, "
         f"p99 {figures['db_p99_ms']} ms\n"
+        f"    of which (p50): {_stage_line(figures['stages_p50_ms'])}\n"
         f"  errors {figures['errors']}\n"
         f"  fetch_max_wait_ms {figures['fetch_max_wait_ms']}, outbox relay woken by NOTIFY "
-        f"(poll {figures['outbox_poll_s']} s), API polled every {figures['poll_interval_ms']} ms"
+        f"(poll {figures['outbox_poll_s']} s), offers heard on GET /v1/me/events"
     )
 
 
 @dataclass
 class _Neighbour:
     token: str
-    #: Request id -> scheduled send time, for requests whose offer is not seen yet.
-    waiting: dict[str, float] = field(default_factory=dict)
-    #: Request id -> when a poll first showed it with an offer.
-    offered_at: dict[str, float] = field(default_factory=dict)
-    cursor: str | None = None
+    #: Set once their notice stream is open.
+    listening: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 async def _run(
@@ -91,9 +87,8 @@ async def _run(
     duration: float,
     places: int,
     helpers: int,
-    poll_s: float,
 ) -> dict[str, Any]:
-    import httpx
+    import aiohttp
 
     from kith.running import running_kith
     from shared.messaging import ensure_topics
@@ -107,12 +102,11 @@ async def _run(
             services=("booking", "matching", "trust"),
         ) as kith:
             neighbours = await _seed(kith.api, kith.operator_token, settings, places, helpers)
-            limits = httpx.Limits(max_connections=128, max_keepalive_connections=128)
-            async with httpx.AsyncClient(base_url=kith.api, timeout=30, limits=limits) as http:
-                latencies, errors, ids, answered = await _measure(
-                    http, neighbours, rate, duration, poll_s
-                )
+            connector = aiohttp.TCPConnector(limit=128)
+            async with aiohttp.ClientSession(kith.api, connector=connector) as http:
+                latencies, errors, ids, answered = await _measure(http, neighbours, rate, duration)
             database = await _database_view(settings, ids)
+            stages = await _stages(settings, ids)
     ordered = sorted(latencies)
     return {
         "benchmark": "latency",
@@ -126,9 +120,9 @@ async def _run(
         "post_p50_ms": _ms(_percentile(answered, 50)),
         "db_p50_ms": _ms(_percentile(database, 50)),
         "db_p99_ms": _ms(_percentile(database, 99)),
+        "stages_p50_ms": stages,
         "fetch_max_wait_ms": settings.fetch_max_wait_ms,
         "outbox_poll_s": settings.outbox_poll_s,
-        "poll_interval_ms": poll_s * 1000,
     }
 
 
@@ -151,17 +145,43 @@ async def _seed(
 
 
 async def _measure(
-    http: Any, neighbours: list[_Neighbour], rate: float, duration: float, poll_s: float
+    http: aiohttp.ClientSession, neighbours: list[_Neighbour], rate: float, duration: float
 ) -> tuple[list[float], int, list[str], list[float]]:
-    """Send on schedule while polling; return latencies (s), errors and the request ids."""
+    """Send on schedule while following each neighbour's notices; return latencies (s),
+    errors, the request ids and how long each POST took to answer."""
+    import aiohttp
+
     from kith.faults.world import hour_from_now
 
     total = int(rate * duration)
     errors = 0
     ids: list[str] = []
-    sending = True
     latencies: list[float] = []
-    answered: list[float] = []  # how long each POST took to answer
+    answered: list[float] = []
+    scheduled_at: dict[str, float] = {}  # posted, not yet heard of
+    heard_at: dict[str, float] = {}  # heard of before the POST's answer came back
+    settled = asyncio.Event()
+
+    def heard(request_id: str, at: float) -> None:
+        scheduled = scheduled_at.pop(request_id, None)
+        if scheduled is not None:
+            latencies.append(at - scheduled)
+        elif request_id not in ids:
+            heard_at.setdefault(request_id, at)
+        if len(latencies) + errors >= total:
+            settled.set()
+
+    async def follow(neighbour: _Neighbour) -> None:
+        headers = {"Authorization": f"Bearer {neighbour.token}"}
+        forever = aiohttp.ClientTimeout(total=None, sock_read=None)
+        async with http.get("/v1/me/events", headers=headers, timeout=forever) as stream:
+            stream.raise_for_status()
+            async for raw in stream.content:
+                line = raw.decode().rstrip("\r\n")
+                if line.startswith("retry:"):
+                    neighbour.listening.set()
+                elif line.startswith("data: "):
+                    heard(json.loads(line.removeprefix("data: "))["request_id"], _now())
 
     async def post(index: int, scheduled: float) -> None:
         nonlocal errors
@@ -173,64 +193,46 @@ async def _measure(
         }
         headers = {"Authorization": f"Bearer {neighbour.token}"}
         try:
-            response = await http.post("/v1/requests", json=body, headers=headers)
-            response.raise_for_status()
+            async with http.post("/v1/requests", json=body, headers=headers) as response:
+                response.raise_for_status()
+                created = await response.json()
         except Exception:
             errors += 1
+            if len(latencies) + errors >= total:
+                settled.set()
             return
-        answered.append(time.perf_counter() - scheduled)
-        request_id = str(response.json()["occurrences"][0]["request_id"])
+        answered.append(_now() - scheduled)
+        request_id = str(created["occurrences"][0]["request_id"])
         ids.append(request_id)
-        if request_id in neighbour.offered_at:  # seen offered before the answer came back
-            latencies.append(neighbour.offered_at.pop(request_id) - scheduled)
-        else:
-            neighbour.waiting[request_id] = scheduled
+        scheduled_at[request_id] = scheduled
+        if request_id in heard_at:  # its offer was told before the answer came back
+            heard(request_id, heard_at.pop(request_id))
 
-    async def poll(neighbour: _Neighbour) -> None:
-        nonlocal errors
-        headers = {"Authorization": f"Bearer {neighbour.token}"}
-        while sending or neighbour.waiting:
-            await asyncio.sleep(poll_s)
-            now = time.perf_counter()
-            for request_id, scheduled in list(neighbour.waiting.items()):
-                if now - scheduled > GIVE_UP_S:
-                    del neighbour.waiting[request_id]
-                    errors += 1
-            if not neighbour.waiting and not sending:
-                return
-            path = f"/v1/requests?limit={_PAGE}" + (
-                f"&cursor={neighbour.cursor}" if neighbour.cursor else ""
-            )
-            page = (await http.get(path, headers=headers)).json()
-            seen = time.perf_counter()
-            settled = True
-            for item in page["items"]:
-                request_id = str(item["request_id"])
-                if item["offers_made"] == 0:
-                    settled = False
-                    continue
-                scheduled_at = neighbour.waiting.pop(request_id, None)
-                if scheduled_at is not None:
-                    latencies.append(seen - scheduled_at)
-                elif request_id not in ids:
-                    neighbour.offered_at.setdefault(request_id, seen)
-            # A full page whose requests all have offers is never read again.
-            if settled and page.get("next_cursor") and len(page["items"]) == _PAGE:
-                neighbour.cursor = page["next_cursor"]
-
-    pollers = [asyncio.create_task(poll(neighbour)) for neighbour in neighbours]
-    started = time.perf_counter()
-    senders = []
-    for index in range(total):
-        scheduled = started + index / rate
-        delay = scheduled - time.perf_counter()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        senders.append(asyncio.create_task(post(index, scheduled)))
-    await asyncio.gather(*senders)
-    sending = False
-    await asyncio.gather(*pollers)
+    followers = [asyncio.create_task(follow(neighbour)) for neighbour in neighbours]
+    try:
+        for neighbour in neighbours:
+            await asyncio.wait_for(neighbour.listening.wait(), timeout=GIVE_UP_S)
+        started = _now()
+        senders = []
+        for index in range(total):
+            scheduled = started + index / rate
+            delay = scheduled - _now()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            senders.append(asyncio.create_task(post(index, scheduled)))
+        await asyncio.gather(*senders)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(settled.wait(), timeout=GIVE_UP_S)
+    finally:
+        for follower in followers:
+            follower.cancel()
+        await asyncio.gather(*followers, return_exceptions=True)
+    errors += len(scheduled_at)  # never heard of within the wait
     return latencies, errors, ids, sorted(answered)
+
+
+def _now() -> float:
+    return time.perf_counter()
 
 
 async def _database_view(settings: Settings, ids: list[str]) -> list[float]:
@@ -248,6 +250,61 @@ async def _database_view(settings: Settings, ids: list[str]) -> list[float]:
     finally:
         await conn.close()
     return sorted(float(row["s"]) for row in rows)
+
+
+#: Where a request's time goes between the database rows, in order (see ``_stages``).
+STAGES = {
+    "outbox": "request row -> picked up by booking's relay",
+    "matching": "relay -> offer made (broker, matching)",
+    "offer_to_row": "offer made -> offer row (broker, booking's consumer)",
+}
+
+
+async def _stages(settings: Settings, ids: list[str]) -> dict[str, float]:
+    """Median milliseconds of each stage in ``STAGES``, from booking's rows and the offers
+    topic (each offer is stamped by matching when it makes it)."""
+    import asyncpg
+
+    from kith.faults.reading import events_of, read_topics
+    from shared.contracts.requests import HelpRequested, OfferMade
+    from shared.contracts.topics import OFFERS
+
+    made: dict[str, float] = {}
+    for _, envelope in events_of(await read_topics(settings.require_bootstrap(), [OFFERS.name])):
+        if isinstance(envelope.data, OfferMade):
+            request_id, at = str(envelope.data.request_id), envelope.occurred_at.timestamp()
+            made[request_id] = min(at, made.get(request_id, at))
+    conn = await asyncpg.connect(settings.database_for("booking"))
+    try:
+        # The outbox keeps each event as JSON: its request id says which request it is.
+        rows = await conn.fetch(
+            "WITH relayed AS (SELECT published_at,"
+            " (convert_from(envelope, 'UTF8')::jsonb #>> '{data,request_id}')::uuid AS request_id"
+            " FROM outbox WHERE type = $2)"
+            " SELECT r.request_id::text AS id, extract(epoch FROM r.created_at) AS created,"
+            " extract(epoch FROM min(x.published_at)) AS relayed,"
+            " extract(epoch FROM min(o.received_at)) AS received"
+            " FROM requests r JOIN offers o ON o.request_id = r.request_id"
+            " JOIN relayed x ON x.request_id = r.request_id"
+            " WHERE r.request_id = ANY($1::uuid[]) GROUP BY r.request_id, r.created_at",
+            ids,
+            HelpRequested.TYPE,
+        )
+    finally:
+        await conn.close()
+    spans: dict[str, list[float]] = {name: [] for name in STAGES}
+    for row in rows:
+        if row["id"] not in made:
+            continue
+        created, relayed, received = (float(row[k]) for k in ("created", "relayed", "received"))
+        spans["outbox"].append(relayed - created)
+        spans["matching"].append(made[row["id"]] - relayed)
+        spans["offer_to_row"].append(received - made[row["id"]])
+    return {name: _ms(_percentile(sorted(values), 50)) for name, values in spans.items()}
+
+
+def _stage_line(stages: dict[str, float]) -> str:
+    return ", ".join(f"{STAGES[name]} {ms} ms" for name, ms in stages.items())
 
 
 def _percentile(ordered: list[float], percent: float) -> float:

@@ -1,9 +1,11 @@
 """faust's aiokafka driver, tuned for Kith: a configurable fetch wait, producer idempotence,
 and partition ends that are right on every broker.
 
-faust hard-codes a 1500 ms fetch wait in its worker consumer; a broker that holds every fetch
-for the full wait (Tansu does) would add that to every hop. faust also offers no producer
-idempotence outside exactly-once transactions, which Tansu rejects; Apache Kafka takes it.
+faust hard-codes a 1500 ms fetch wait in its worker consumer. A broker answers a fetch as soon
+as data arrives, but aiokafka fetches a partition it has just read again only once the fetch
+in flight comes back: up to the whole wait, on every hop of a busy neighbourhood. faust also
+offers no producer idempotence outside exactly-once transactions, which Tansu rejects; Apache
+Kafka takes it.
 Both values are read from the app (set by ``create_app`` from settings), so two apps in one
 process may differ. faust asks the broker where each changelog ends (ListOffsets) when a worker
 takes over partitions; Tansu answers with the last record batch's first offset plus one, so a
@@ -29,7 +31,7 @@ SCHEME = "kith"
 #: The app attributes the driver reads (set by ``create_app``).
 FETCH_MAX_WAIT_ATTR = "kith_fetch_max_wait_ms"
 IDEMPOTENCE_ATTR = "kith_idempotence"
-_DEFAULT_FETCH_MAX_WAIT_MS = 10
+_DEFAULT_FETCH_MAX_WAIT_MS = 25
 
 
 class FastConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
