@@ -12,7 +12,7 @@ import json
 import logging
 import time
 import uuid
-from typing import Any
+from typing import Any, cast
 
 import faust
 import structlog
@@ -259,20 +259,55 @@ def _wire(app: faust.App, runtime: Runtime, settings: Settings) -> None:
         await sent
         metrics.DEAD_LETTERS.labels(CONSUMER_NAME, message.topic, category.value).inc()
 
-    async def publish(outgoing: Outgoing) -> None:
+    async def publish(event: Any, outgoing: Outgoing) -> None:
+        """Send what ``event`` caused; acknowledge ``event`` once the broker has all of it.
+
+        The agent goes on to the next event meanwhile: waiting here for each event's
+        acknowledgements would cap a worker at one broker round trip per event. An event is
+        committed only once acknowledged, so at least once holds; a send that fails stops the
+        worker before the event is committed, and it is handled again after the restart.
+        """
         sent = [
-            await offers_topic.send(
-                key=key_for(e.data),
-                value=encode(e),
-                headers=[("kith-type", e.type.encode())],
+            # aiokafka's delivery future, once the message is in the producer's buffer.
+            cast(
+                "asyncio.Future[Any]",
+                await offers_topic.send(
+                    key=key_for(e.data),
+                    value=encode(e),
+                    headers=[("kith-type", e.type.encode())],
+                ),
             )
             for e in outgoing
         ]
-        # Wait for the broker before this event is acknowledged (at least once).
-        for future in sent:
-            await future
         for e in outgoing:
             metrics.EVENTS_PUBLISHED.labels(CONSUMER_NAME, OFFERS.name, e.type).inc()
+        acknowledge_when_sent(event, sent)
+
+    crashes: set[asyncio.Future[None]] = set()
+
+    def acknowledge_when_sent(event: Any, sent: list[asyncio.Future[Any]]) -> None:
+        waiting = len(sent)
+        if not waiting:
+            event.ack()
+            return
+
+        def on_sent(future: asyncio.Future[Any]) -> None:
+            nonlocal waiting
+            failure = future.exception() if not future.cancelled() else asyncio.CancelledError()
+            if failure is not None:
+                log.error(
+                    "send failed: stopping before the event is committed", error=repr(failure)
+                )
+                stopping = asyncio.ensure_future(app.crash(failure))
+                crashes.add(stopping)
+                stopping.add_done_callback(crashes.discard)
+                return
+            waiting -= 1
+            if waiting == 0:
+                event.ack()
+
+        for future in sent:
+            future.add_done_callback(on_sent)
 
     async def read(event: Any) -> Any:
         """The event's envelope, or ``None`` once it has been dead-lettered."""
@@ -294,9 +329,11 @@ def _wire(app: faust.App, runtime: Runtime, settings: Settings) -> None:
 
     @app.agent(neighbourhood_topics)
     async def neighbourhood_events(stream: Any) -> None:
-        async for event in stream.events():
+        # Acknowledged by ``publish`` once what the event caused is on the broker.
+        async for event in stream.noack().events():
             envelope = await read(event)
             if envelope is None:
+                event.ack()
                 continue
             message = event.message
             if _stdlib_log.isEnabledFor(logging.DEBUG):  # structlog would format it to drop it
@@ -314,8 +351,9 @@ def _wire(app: faust.App, runtime: Runtime, settings: Settings) -> None:
             except Exception as error:
                 log.exception("handler failed", topic=message.topic, offset=message.offset)
                 await dead_letter(message, f"handler failed: {error!r}")
+                event.ack()
                 continue
-            await publish(outgoing)
+            await publish(event, outgoing)
 
     @app.agent(standing_topic)
     async def standing_events(stream: Any) -> None:
@@ -335,7 +373,7 @@ def _wire(app: faust.App, runtime: Runtime, settings: Settings) -> None:
 
     @app.agent(ticks)
     async def round_due(stream: Any) -> None:
-        async for event in stream.events():
+        async for event in stream.noack().events():
             try:
                 document = json.loads(event.message.value)
                 due = DueRound(
@@ -349,8 +387,9 @@ def _wire(app: faust.App, runtime: Runtime, settings: Settings) -> None:
                     f"malformed round tick: {error!r}",
                     metrics.DeadLetterReason.UNDECODABLE,
                 )
+                event.ack()
                 continue
-            await publish(matcher.round_due(due, utc_now()))
+            await publish(event, matcher.round_due(due, utc_now()))
 
     ticked: dict[tuple[uuid.UUID, int], float] = {}
 
