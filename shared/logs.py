@@ -40,9 +40,11 @@ def configure_logging(settings: Settings, service: str) -> structlog.stdlib.Boun
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    # Client libraries are chatty at info about every rebalance; keep their warnings.
+    # Client libraries are chatty at info about every rebalance; keep their warnings. At
+    # debug, faust's own rebalance and recovery steps (info) are kept too.
     for noisy in ("aiokafka", "kafka", "faust", "mode", "uvicorn.access"):
-        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+        quiet = logging.INFO if level <= logging.DEBUG and noisy in {"faust", "mode"} else None
+        logging.getLogger(noisy).setLevel(quiet or max(level, logging.WARNING))
     structlog.contextvars.bind_contextvars(service=service)
     logger: structlog.stdlib.BoundLogger = structlog.get_logger(service)
     return logger

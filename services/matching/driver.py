@@ -23,7 +23,7 @@ import aiokafka
 from aiokafka import TopicPartition
 from faust.transport import drivers as faust_drivers
 from faust.transport.drivers import aiokafka as faust_aiokafka
-from faust.types import TP
+from faust.types import TP, Message
 
 from shared.messaging.offsets import end_offsets
 
@@ -58,10 +58,28 @@ class FastConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
 
 
 class FastConsumer(faust_aiokafka.Consumer):
-    """A consumer whose thread uses ``FastConsumerThread``."""
+    """A consumer whose thread uses ``FastConsumerThread``, and that never counts a message
+    a rebalance made a stream skip as handled."""
 
     def _new_consumer_thread(self) -> faust_aiokafka.AIOKafkaConsumerThread:
         return FastConsumerThread(self, loop=self.loop, beacon=self.beacon)
+
+    def ack(self, message: Message) -> bool:
+        # faust's streams skip a message fetched before a rebalance began (an older
+        # generation, or the flow stopped for the rebalance) and acknowledge it all the same:
+        # the next commit then passed messages nobody handled. Refused here, the commit stops
+        # short of them and they are fetched again from the committed offset. (A message
+        # handled just before, whose offers were still in flight, is handled again: offers
+        # keep their ids, so that has no second effect.)
+        if (
+            message.generation_id != self.app.consumer_generation_id
+            or not self.app.flow_control.is_active()
+        ):
+            message.acked = True  # so that nothing waits for it
+            self._unacked_messages.discard(message)
+            return False
+        acked: bool = super().ack(message)
+        return acked
 
 
 class KithProducer(faust_aiokafka.Producer):
