@@ -187,7 +187,8 @@ def create_app(
         roster=table("roster"),
         relationships=table("relationships"),
         progress=table("progress"),
-        open_requests=table("open-requests"),
+        # One entry per open request; "open-requests" held one document per neighbourhood.
+        open_requests=table("open-rounds"),
         # Standing is keyed by person, not neighbourhood: every worker keeps all of it.
         # One partition, as faust advises for a GlobalTable read by several workers.
         standing=app.GlobalTable(

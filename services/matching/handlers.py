@@ -150,13 +150,10 @@ class Matcher:
     def due_rounds(self, now: datetime, owns: set[int]) -> list[DueRound]:
         """Rounds that have run out of time on the partitions in ``owns``."""
         due: list[DueRound] = []
-        for neighbourhood in list(self.state.open_requests.keys()):
-            for request_id, due_at in self.state.open_in(str(neighbourhood)).items():
-                if due_at > now:
-                    continue
-                progress = self.state.progress_of(str(neighbourhood), request_id)
-                if progress is not None and progress.partition in owns and progress.is_due(now):
-                    due.append(DueRound(str(neighbourhood), request_id, progress.round))
+        for neighbourhood, request_id in self.state.due_by(now):
+            progress = self.state.progress_of(neighbourhood, request_id)
+            if progress is not None and progress.partition in owns and progress.is_due(now):
+                due.append(DueRound(neighbourhood, request_id, progress.round))
         return due
 
     def _profile(self, data: PersonProfileChanged) -> None:

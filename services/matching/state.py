@@ -7,12 +7,11 @@ pydantic type adapters built once here.
 
 from __future__ import annotations
 
-import functools
 import uuid
 from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from pydantic import TypeAdapter
 
@@ -34,7 +33,8 @@ class HelperState:
     """What matching holds about one helper in one neighbourhood.
 
     Never change one in place (its dicts included): a decoded state is shared by every
-    reader of the same stored value. Change a copy (``dataclasses.replace``) and store it.
+    reader of the same stored value (``_Decoded``). Change a copy (``dataclasses.replace``)
+    and store it.
     """
 
     profile: HelperProfile | None = None
@@ -66,7 +66,7 @@ _SERIES = TypeAdapter(SeriesState)
 _ROSTER = TypeAdapter(list[uuid.UUID])
 _RELATIONSHIPS = TypeAdapter(dict[uuid.UUID, Relationship])
 _PROGRESS = TypeAdapter(Progress)
-_OPEN = TypeAdapter(dict[uuid.UUID, datetime])
+_DUE = TypeAdapter(datetime)
 _STANDING = TypeAdapter(Standing)
 _PARTNER_SERVICE = TypeAdapter(PartnerService)
 
@@ -79,17 +79,29 @@ def _load(adapter: TypeAdapter[T], raw: Any) -> T:
     return adapter.validate_python(raw)
 
 
-# Every request reads each helper of its neighbourhood (a state with weeks of free hours) and
-# their standing; a value is decoded once, not once per request. Bytes keep their hash, so a
-# repeat costs a dictionary lookup.
-@functools.lru_cache(maxsize=4096)
-def _helper_from(raw: bytes) -> HelperState:
-    return _HELPER.validate_json(raw)
+class _Decoded(Generic[T]):
+    """Values decoded once per stored value, by table key.
 
+    Every request reads each helper of its neighbourhood (a state with weeks of free hours)
+    and their standing. A table hands back the very bytes object it holds until the value
+    changes, so a repeat read costs a lookup and an identity check; a changed value (another
+    object) is decoded afresh. Bounded: emptied when full.
+    """
 
-@functools.lru_cache(maxsize=4096)
-def _standing_from(raw: bytes) -> Standing:
-    return _STANDING.validate_json(raw)
+    def __init__(self, adapter: TypeAdapter[T], limit: int = 1024) -> None:
+        self._adapter = adapter
+        self._limit = limit
+        self._by_key: dict[str, tuple[object, T]] = {}
+
+    def load(self, key: str, raw: Any) -> T:
+        seen = self._by_key.get(key)
+        if seen is not None and seen[0] is raw:
+            return seen[1]
+        value = _load(self._adapter, raw)
+        if len(self._by_key) >= self._limit:
+            self._by_key.clear()
+        self._by_key[key] = (raw, value)
+        return value
 
 
 def _scoped(neighbourhood: str, entity: uuid.UUID) -> str:
@@ -105,7 +117,8 @@ class MatchingState:
         roster: ``neighbourhood`` -> the helpers known there (the index a request scans).
         relationships: ``neighbourhood|neighbour`` -> that neighbour's relationships by helper.
         progress: ``neighbourhood|request`` -> the request's way through the cascade.
-        open_requests: ``neighbourhood`` -> open request ids and when their round is due.
+        open_requests: ``neighbourhood|request`` -> when the open request's round is due
+            (one entry each: a busy neighbourhood's many open requests cost nothing per event).
         standing: ``person`` -> trust's standing (seen by every worker).
         series: ``neighbourhood|series`` -> the series' helpers and waiting occurrences.
         partner_services: ``helper`` -> a partner's service (seen by every worker: services
@@ -120,13 +133,18 @@ class MatchingState:
     standing: Table
     series: Table
     partner_services: Table = field(default_factory=dict)
+    _helpers_read: _Decoded[HelperState] = field(
+        default_factory=lambda: _Decoded(_HELPER), init=False, repr=False, compare=False
+    )
+    _standing_read: _Decoded[Standing] = field(
+        default_factory=lambda: _Decoded(_STANDING), init=False, repr=False, compare=False
+    )
 
     def helper(self, neighbourhood: str, person_id: uuid.UUID) -> HelperState:
         """The helper's state, empty when unknown."""
-        raw = self.helpers.get(_scoped(neighbourhood, person_id))
-        if raw is None:
-            return HelperState()
-        return _helper_from(raw) if isinstance(raw, bytes) else _load(_HELPER, raw)
+        key = _scoped(neighbourhood, person_id)
+        raw = self.helpers.get(key)
+        return HelperState() if raw is None else self._helpers_read.load(key, raw)
 
     def put_helper(self, neighbourhood: str, person_id: uuid.UUID, state: HelperState) -> None:
         """Store the helper's state, and list them in the neighbourhood's roster."""
@@ -162,29 +180,27 @@ class MatchingState:
     def put_progress(self, progress: Progress) -> None:
         """Store the request's progress and keep the open-request index in step."""
         request = progress.request
-        self.progress[_scoped(request.neighbourhood, request.request_id)] = _PROGRESS.dump_json(
-            progress
-        )
-        open_now = self.open_in(request.neighbourhood)
+        key = _scoped(request.neighbourhood, request.request_id)
+        self.progress[key] = _PROGRESS.dump_json(progress)
         if progress.due_at is not None:
-            open_now[request.request_id] = progress.due_at
-        elif request.request_id not in open_now:
-            return
-        else:
-            del open_now[request.request_id]
-        self.open_requests[request.neighbourhood] = _OPEN.dump_json(open_now)
+            self.open_requests[key] = _DUE.dump_json(progress.due_at)
+        elif key in self.open_requests:
+            del self.open_requests[key]
 
-    def open_in(self, neighbourhood: str) -> dict[uuid.UUID, datetime]:
-        """Open requests of a neighbourhood and when their current round is due."""
-        raw = self.open_requests.get(neighbourhood)
-        return {} if raw is None else _load(_OPEN, raw)
+    def due_by(self, now: datetime) -> list[tuple[str, uuid.UUID]]:
+        """``(neighbourhood, request)`` of each open request whose round is due by ``now``."""
+        due = []
+        for key, raw in list(self.open_requests.items()):
+            if _load(_DUE, raw) <= now:
+                neighbourhood, _, request_id = str(key).rpartition("|")
+                due.append((neighbourhood, uuid.UUID(request_id)))
+        return due
 
     def standing_of(self, person_id: uuid.UUID) -> Standing | None:
         """Trust's standing for a person, if trust has spoken."""
-        raw = self.standing.get(str(person_id))
-        if raw is None:
-            return None
-        return _standing_from(raw) if isinstance(raw, bytes) else _load(_STANDING, raw)
+        key = str(person_id)
+        raw = self.standing.get(key)
+        return None if raw is None else self._standing_read.load(key, raw)
 
     def put_standing(self, person_id: uuid.UUID, standing: Standing) -> None:
         """Store a person's standing."""
