@@ -66,7 +66,9 @@ _SERIES = TypeAdapter(SeriesState)
 _ROSTER = TypeAdapter(list[uuid.UUID])
 _RELATIONSHIPS = TypeAdapter(dict[uuid.UUID, Relationship])
 _PROGRESS = TypeAdapter(Progress)
-_DUE = TypeAdapter(datetime)
+# A document, not a bare JSON string: faust reads a changelog's values back through its JSON
+# codec, and a string would not survive that (``_load`` takes the parsed document).
+_DUE = TypeAdapter(dict[str, datetime])
 _STANDING = TypeAdapter(Standing)
 _PARTNER_SERVICE = TypeAdapter(PartnerService)
 
@@ -183,7 +185,7 @@ class MatchingState:
         key = _scoped(request.neighbourhood, request.request_id)
         self.progress[key] = _PROGRESS.dump_json(progress)
         if progress.due_at is not None:
-            self.open_requests[key] = _DUE.dump_json(progress.due_at)
+            self.open_requests[key] = _DUE.dump_json({"due_at": progress.due_at})
         elif key in self.open_requests:
             del self.open_requests[key]
 
@@ -191,7 +193,7 @@ class MatchingState:
         """``(neighbourhood, request)`` of each open request whose round is due by ``now``."""
         due = []
         for key, raw in list(self.open_requests.items()):
-            if _load(_DUE, raw) <= now:
+            if _load(_DUE, raw)["due_at"] <= now:
                 neighbourhood, _, request_id = str(key).rpartition("|")
                 due.append((neighbourhood, uuid.UUID(request_id)))
         return due
