@@ -20,12 +20,15 @@ from collections.abc import Mapping
 from typing import Any, cast
 
 import aiokafka
+import structlog
 from aiokafka import TopicPartition
 from faust.transport import drivers as faust_drivers
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP, Message
 
 from shared.messaging.offsets import end_offsets
+
+log = structlog.get_logger(__name__)
 
 SCHEME = "kith"
 #: The app attributes the driver reads (set by ``create_app``).
@@ -80,6 +83,24 @@ class FastConsumer(faust_aiokafka.Consumer):
             return False
         acked: bool = super().ack(message)
         return acked
+
+    async def _add_gap(self, tp: TP, offset_from: int, offset_to: int) -> None:
+        # faust counts offsets a fetch jumped over as handled (holes a compacted or
+        # transactional topic leaves). Kith's streams have no holes: a jump means messages
+        # were dropped around a rebalance's seeks, and counting them loses them. Left
+        # unhandled, they hold the commit back, and the seek to the committed offsets at the
+        # end of a recovery (``ReseekingRecovery``) fetches them again.
+        log.warning("offsets skipped: fetched again", tp=str(tp), first=offset_from, last=offset_to)
+
+    def _new_offset(self, tp: TP) -> int | None:
+        # faust commits past one unhandled message at the head of the acknowledged ones (it
+        # compares with the committed offset as if that were the last handled).
+        acked = self._acked[tp]
+        committed = self._committed_offset[tp]
+        if acked and committed is not None and min(acked) > committed:
+            return None
+        offset: int | None = super()._new_offset(tp)
+        return offset
 
 
 class KithProducer(faust_aiokafka.Producer):

@@ -1,15 +1,19 @@
 """Messages a rebalance made matching skip are fetched again, never committed unhandled.
 
 faust's streams skip a message fetched before a rebalance (an older generation, or while the
-flow is stopped for the rebalance) and acknowledge it; a commit then moved past messages
-nobody handled (``kith faults``' matcher_kill lost requests on both workers' partitions).
+flow is stopped for the rebalance) and acknowledge it; it counts offsets a fetch jumped over
+as handled; and it commits past one unhandled message at the head. Each let a commit move
+past requests nobody matched (``kith faults``' matcher_kill, on both workers' partitions).
 """
 
 from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import AsyncIterator
 
+import faust
+import pytest
 from faust.types import TP
 from faust.types.tuples import Message
 
@@ -18,36 +22,70 @@ from shared.contracts.topics import REQUESTS
 from tests.conftest import Stack
 
 
-def _message(offset: int, generation: int) -> Message:
-    tp = TP(REQUESTS.name, 0)
+def _message(offset: int, generation: int, partition: int = 0) -> Message:
+    tp = TP(REQUESTS.name, partition)
     return Message(
-        REQUESTS.name, 0, offset, 0.0, 0, None, b"k", b"v", None, tp=tp, generation_id=generation
+        REQUESTS.name,
+        partition,
+        offset,
+        0.0,
+        0,
+        None,
+        b"k",
+        b"v",
+        None,
+        tp=tp,
+        generation_id=generation,
     )
 
 
-async def test_a_skipped_message_is_never_counted_as_handled(stack: Stack) -> None:
+@pytest.fixture
+async def app(stack: Stack) -> AsyncIterator[faust.App]:
     app = create_app(stack.settings(), app_id=f"test-skipped-{uuid.uuid4().hex[:8]}")
     await app.start()
     try:
         await asyncio.wait_for(runtime_of(app).ready.wait(), timeout=30)
-        consumer = app.consumer
-        generation = app.consumer_generation_id
-        tp = TP(REQUESTS.name, 0)
-
-        stale = _message(1_000_001, generation - 1)
-        assert not consumer.ack(stale)
-        assert stale.acked, "nobody waits for it any more"
-        app.flow_control.suspend()
-        try:
-            during = _message(1_000_002, generation)
-            assert not consumer.ack(during)
-        finally:
-            app.flow_control.resume()
-        assert 1_000_001 not in consumer._acked[tp]
-        assert 1_000_002 not in consumer._acked[tp]
-
-        handled = _message(1_000_003, generation)
-        assert consumer.ack(handled)
-        assert 1_000_003 in consumer._acked[tp]
+        yield app
     finally:
         await app.stop()
+
+
+async def test_a_skipped_message_is_never_counted_as_handled(app: faust.App) -> None:
+    consumer = app.consumer
+    generation = app.consumer_generation_id
+    tp = TP(REQUESTS.name, 0)
+
+    stale = _message(1_000_001, generation - 1)
+    assert not consumer.ack(stale)
+    assert stale.acked, "nobody waits for it any more"
+    app.flow_control.suspend()
+    try:
+        during = _message(1_000_002, generation)
+        assert not consumer.ack(during)
+    finally:
+        app.flow_control.resume()
+    assert 1_000_001 not in consumer._acked[tp]
+    assert 1_000_002 not in consumer._acked[tp]
+
+    handled = _message(1_000_003, generation)
+    assert consumer.ack(handled)
+    assert 1_000_003 in consumer._acked[tp]
+
+
+async def test_offsets_not_handled_hold_the_commit_back(app: faust.App) -> None:
+    consumer = app.consumer
+    generation = app.consumer_generation_id
+    tp = TP(REQUESTS.name, 1)
+    consumer._committed_offset[tp] = 2_000_000  # the next message to handle
+
+    # The fetch jumped from 2,000,000 to 2,000,005: the five between were never handled.
+    await consumer._add_gap(tp, 2_000_000, 2_000_004)
+    assert consumer.ack(_message(2_000_005, generation, 1))
+    assert consumer._new_offset(tp) is None
+    # One unhandled message at the head holds it back too.
+    for offset in range(2_000_001, 2_000_005):
+        assert consumer.ack(_message(offset, generation, 1))
+    assert consumer._new_offset(tp) is None
+    # Once it is handled, everything up to the last handled one commits.
+    assert consumer.ack(_message(2_000_000, generation, 1))
+    assert consumer._new_offset(tp) == 2_000_006
