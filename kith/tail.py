@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import json
 import os
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -72,10 +73,12 @@ async def follow(
     *,
     from_beginning: bool = False,
     limit: int | None = None,
+    stop: asyncio.Event | None = None,
 ) -> int:
     """Hand every message on ``topics`` that passes the filter to ``emit``; return how many.
 
-    Follows until cancelled, or until ``limit`` messages were emitted.
+    Follows until ``stop`` is set (seen within a read's wait, half a second), until
+    ``limit`` messages were emitted, or until cancelled.
 
     Raises:
         typer.BadParameter: None of the topics exists on the broker.
@@ -88,7 +91,7 @@ async def follow(
             raise typer.BadParameter(f"the broker has none of {', '.join(topics)}")
         if reader.missing:
             typer.secho(f"kith: no topic {', '.join(reader.missing)}", fg="yellow", err=True)
-        while limit is None or emitted < limit:
+        while (limit is None or emitted < limit) and not (stop is not None and stop.is_set()):
             for seen in await reader.read(timeout_ms=500):
                 if event_filter.matches(seen):
                     emit(seen)
@@ -170,18 +173,26 @@ def tail(
         else:
             console.print(as_text(seen))
 
-    try:
-        asyncio.run(
-            follow(
-                bootstrap,
-                topics,
-                event_filter,
-                emit,
-                from_beginning=from_beginning,
-                limit=limit,
-            )
+    async def until_interrupted() -> None:
+        # Ctrl-C (or SIGTERM) ends the loop at its next read, and the reader disconnects
+        # as usual; cancelling the task mid-call into the Kafka client could leave it hanging.
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        await follow(
+            bootstrap,
+            topics,
+            event_filter,
+            emit,
+            from_beginning=from_beginning,
+            limit=limit,
+            stop=stop,
         )
-    except KeyboardInterrupt:
+
+    try:
+        asyncio.run(until_interrupted())
+    except KeyboardInterrupt:  # Ctrl-C before the handlers were in place
         raise typer.Exit(0) from None
     except KafkaConnectionError as error:
         typer.secho(f"kith: cannot reach the broker at {bootstrap}: {error}", fg="red", err=True)

@@ -16,7 +16,7 @@ Register as the ``kith://`` broker scheme with ``register_transport``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from typing import Any, cast
 
 import aiokafka
@@ -26,6 +26,7 @@ from faust.transport import drivers as faust_drivers
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP, Message
 
+from services.matching.ordering import InOrder, Verdict
 from shared.messaging.offsets import end_offsets
 
 log = structlog.get_logger(__name__)
@@ -61,11 +62,55 @@ class FastConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
 
 
 class FastConsumer(faust_aiokafka.Consumer):
-    """A consumer whose thread uses ``FastConsumerThread``, and that never counts a message
-    a rebalance made a stream skip as handled."""
+    """A consumer whose thread uses ``FastConsumerThread``, whose streams see each partition
+    in order from where it was last sought (``ordering.InOrder``), and that never counts a
+    message a rebalance made a stream skip as handled."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self._in_order = InOrder()
 
     def _new_consumer_thread(self) -> faust_aiokafka.AIOKafkaConsumerThread:
         return FastConsumerThread(self, loop=self.loop, beacon=self.beacon)
+
+    async def getmany(self, timeout: float) -> AsyncIterator[tuple[TP, Message]]:  # noqa: ASYNC109 (faust's signature)
+        # One call hands out one batch: a refetch asked for during it makes the rest of the
+        # partition's messages in it stale.
+        refetching: set[TP] = set()
+        acking = self.app.topics.acks_enabled_for
+        async for tp, message in super().getmany(timeout):
+            if not acking(tp.topic):  # changelogs: recovery positions and reads them itself
+                yield tp, message
+                continue
+            verdict = self._in_order.admit(tp, message.offset, refetching=tp in refetching)
+            if verdict is Verdict.DELIVER:
+                yield tp, message
+            elif verdict is Verdict.REFETCH:
+                expected = self._in_order.expected(tp)
+                log.warning(
+                    "offsets jumped: fetching again",
+                    tp=str(tp),
+                    expected=expected,
+                    fetched=message.offset,
+                )
+                refetching.add(tp)
+                # In the consumer's own thread (``seek`` calls into it from this one).
+                await self.seek_wait({tp: cast(int, expected)})
+
+    async def _seek(self, partition: TP, offset: int) -> None:
+        await super()._seek(partition, offset)
+        self._in_order.sought(partition, offset)
+
+    async def seek_to_committed(self) -> Mapping[TP, int]:
+        committed: Mapping[TP, int] = await super().seek_to_committed()
+        for tp, offset in committed.items():
+            self._in_order.sought(tp, offset)
+        return committed
+
+    async def on_partitions_revoked(self, revoked: set[TP]) -> None:
+        for tp in revoked:
+            self._in_order.forget(tp)
+        await super().on_partitions_revoked(revoked)
 
     def ack(self, message: Message) -> bool:
         # faust's streams skip a message fetched before a rebalance began (an older
@@ -83,14 +128,6 @@ class FastConsumer(faust_aiokafka.Consumer):
             return False
         acked: bool = super().ack(message)
         return acked
-
-    async def _add_gap(self, tp: TP, offset_from: int, offset_to: int) -> None:
-        # faust counts offsets a fetch jumped over as handled (holes a compacted or
-        # transactional topic leaves). Kith's streams have no holes: a jump means messages
-        # were dropped around a rebalance's seeks, and counting them loses them. Left
-        # unhandled, they hold the commit back, and the seek to the committed offsets at the
-        # end of a recovery (``ReseekingRecovery``) fetches them again.
-        log.warning("offsets skipped: fetched again", tp=str(tp), first=offset_from, last=offset_to)
 
     def _new_offset(self, tp: TP) -> int | None:
         # faust commits past one unhandled message at the head of the acknowledged ones (it

@@ -51,7 +51,4 @@ async def test_the_surviving_matcher_takes_over_the_killed_ones_partitions(
     assert result.details["victim_partitions"], "the killed worker had partitions of its own"
     assert result.details["rebalance_s"] is not None, "the survivor offered the victim's requests"
     assert result.duplicate_effects == 0, result.details["duplicates"]
-    # A survivor that stops (or never takes over) loses every request after the kill. A few
-    # requests are still lost now and then around the takeover: ``kith faults`` counts them,
-    # and the README says where that stands.
-    assert result.lost < result.checked // 4, result.details
+    assert result.lost == 0, result.details
