@@ -4,12 +4,20 @@ The only aiokafka code in Kith besides matching's faust driver.
 """
 
 from shared.messaging.admin import ensure_topics, group_caught_up
-from shared.messaging.consumer import Delivery, EventConsumer, Handler, RejectedEvent, run_consumers
+from shared.messaging.consumer import (
+    BatchHandler,
+    Delivery,
+    EventConsumer,
+    Handler,
+    RejectedEvent,
+    run_consumers,
+)
 from shared.messaging.dead_letters import DeadLetter, read_dead_letter
 from shared.messaging.offsets import end_offsets
 from shared.messaging.publisher import Publisher
 
 __all__ = [
+    "BatchHandler",
     "DeadLetter",
     "Delivery",
     "EventConsumer",

@@ -343,6 +343,57 @@ class Repository(PartnerQueries):
             )
         )
 
+    async def receive_offers(
+        self, consumer: str, offers: Sequence[tuple[uuid.UUID, Row]], bookable: Sequence[str]
+    ) -> list[uuid.UUID | None]:
+        """``receive_offer`` for a run of consumed offers, in one statement.
+
+        Takes ``(event_id, offer)`` pairs; returns, for each in order, the neighbour of the
+        request it names, or ``None`` for an unknown request. Requests are locked in id order,
+        so two runs never wait on each other in a circle.
+        """
+        rows = await self.conn.fetch(
+            "WITH incoming AS (SELECT * FROM unnest($2::uuid[], $3::uuid[], $4::uuid[],"
+            " $5::uuid[], $6::uuid[], $7::text[], $8::text[], $9::int[], $10::timestamptz[],"
+            " $11::text[]) WITH ORDINALITY AS i(event_id, request_id, neighbour_id, offer_id,"
+            " helper_id, neighbourhood, skill, round, expires_at, reasons, n)),"
+            " request AS (SELECT request_id, neighbour_id, status, starts_at, hours FROM requests"
+            " WHERE request_id IN (SELECT request_id FROM incoming) ORDER BY request_id"
+            " FOR UPDATE),"
+            " fits AS (SELECT i.*, r.status, r.starts_at, r.hours FROM incoming i JOIN request r"
+            " ON r.request_id = i.request_id AND r.neighbour_id = i.neighbour_id),"
+            " first AS (INSERT INTO inbox (consumer, event_id) SELECT $1, event_id FROM fits"
+            " ON CONFLICT DO NOTHING RETURNING event_id),"
+            " added AS (INSERT INTO offers (offer_id, request_id, helper_id, neighbour_id,"
+            " neighbourhood, skill, starts_at, hours, round, expires_at, reasons, status)"
+            " SELECT f.offer_id, f.request_id, f.helper_id, f.neighbour_id, f.neighbourhood,"
+            " f.skill, f.starts_at, f.hours, f.round, f.expires_at, f.reasons::jsonb,"
+            " CASE WHEN f.status = ANY($12::text[]) THEN 'open' ELSE 'withdrawn' END"
+            " FROM fits f JOIN first USING (event_id) ORDER BY f.n"
+            " ON CONFLICT (offer_id) DO NOTHING"
+            " RETURNING offer_id, request_id, helper_id, neighbour_id, status),"
+            # Heard when the statement commits, and only for offers added open.
+            " notified AS (SELECT pg_notify($13, json_build_object('offer_id', offer_id,"
+            " 'request_id', request_id, 'helper_id', helper_id,"
+            " 'neighbour_id', neighbour_id)::text) FROM added WHERE status = 'open')"
+            " SELECT r.neighbour_id, (SELECT count(*) FROM notified) AS notified"
+            " FROM incoming i LEFT JOIN request r USING (request_id) ORDER BY i.n",
+            consumer,
+            [event_id for event_id, _ in offers],
+            [offer["request_id"] for _, offer in offers],
+            [offer["neighbour_id"] for _, offer in offers],
+            [offer["offer_id"] for _, offer in offers],
+            [offer["helper_id"] for _, offer in offers],
+            [offer["neighbourhood"] for _, offer in offers],
+            [offer["skill"] for _, offer in offers],
+            [offer["round"] for _, offer in offers],
+            [offer["expires_at"] for _, offer in offers],
+            [json.dumps(offer["reasons"]) for _, offer in offers],
+            list(bookable),
+            NOTICE_CHANNEL,
+        )
+        return [row["neighbour_id"] for row in rows]
+
     async def offer(self, offer_id: uuid.UUID, *, lock: bool = False) -> Row | None:
         """One offer, optionally locked until the transaction ends."""
         suffix = " FOR UPDATE" if lock else ""

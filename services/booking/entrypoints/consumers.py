@@ -3,9 +3,12 @@ partners send through the gateway."""
 
 from __future__ import annotations
 
+from functools import partial
+
 from services.booking.adapters.unit_of_work import UnitOfWork
 from services.booking.service_layer import events
 from shared.contracts import Envelope, Payload
+from shared.contracts.requests import OfferMade
 from shared.contracts.topics import OFFERS, PARTNERS, RELATIONSHIPS, STANDING
 from shared.messaging import Delivery, EventConsumer, Handler, Publisher
 from shared.settings import Settings
@@ -38,4 +41,6 @@ def make_consumer(
         # Offers (keyed by request) lock their request's row; relationships, standing and
         # partners' events each touch their own rows.
         partitions_in_parallel=True,
+        # A request's offers come in runs (a round is several): one statement per run.
+        batch_handlers={OfferMade.TYPE: partial(events.apply_offers, uow)},
     )

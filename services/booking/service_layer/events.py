@@ -8,8 +8,9 @@ second effect.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
-from services.booking.adapters.repository import Repository
+from services.booking.adapters.repository import Repository, Row
 from services.booking.adapters.unit_of_work import UnitOfWork
 from services.booking.domain.visits import RequestStatus
 from services.booking.service_layer import partners
@@ -53,11 +54,35 @@ async def apply(uow: UnitOfWork, envelope: Envelope[Payload]) -> None:
         # Other types on these topics are not booking's concern.
 
 
+async def apply_offers(uow: UnitOfWork, envelopes: Sequence[Envelope[Payload]]) -> list[str | None]:
+    """Apply a run of consumed offers in one statement, each exactly once, as ``apply`` would
+    one by one; return, for each, ``None`` or why it can never be applied."""
+    offers = [(e.event_id, e.data) for e in envelopes if isinstance(e.data, OfferMade)]
+    if len(offers) != len(envelopes):
+        raise TypeError("a run of offers holds another event")
+    async with uow.read() as repo:
+        neighbours = await repo.receive_offers(
+            CONSUMER, [(event_id, _offer_row(offer)) for event_id, offer in offers], _BOOKABLE
+        )
+    return [
+        _refusal(offer, neighbour) for (_, offer), neighbour in zip(offers, neighbours, strict=True)
+    ]
+
+
 async def _offer_made(uow: UnitOfWork, event_id: uuid.UUID, offer: OfferMade) -> None:
-    # Offers are most of what booking consumes (several per request): one statement each.
-    # An offer that arrives after the request was booked or cancelled is kept, as withdrawn,
-    # so the helper's inbox is honest and a redelivery is still recognised.
-    row = {
+    # Offers are most of what booking consumes (several per request): one statement each,
+    # or one per run of them (``apply_offers``). An offer that arrives after the request was
+    # booked or cancelled is kept, as withdrawn, so the helper's inbox is honest and a
+    # redelivery is still recognised.
+    async with uow.read() as repo:
+        outcome = await repo.receive_offer(CONSUMER, event_id, _offer_row(offer), _BOOKABLE)
+    refusal = _refusal(offer, None if outcome is None else outcome["neighbour_id"])
+    if refusal is not None:
+        raise RejectedEvent(refusal)
+
+
+def _offer_row(offer: OfferMade) -> Row:
+    return {
         "offer_id": offer.offer_id,
         "request_id": offer.request_id,
         "helper_id": offer.helper_id,
@@ -68,12 +93,16 @@ async def _offer_made(uow: UnitOfWork, event_id: uuid.UUID, offer: OfferMade) ->
         "expires_at": offer.expires_at,
         "reasons": [reason.model_dump(mode="json") for reason in offer.reasons],
     }
-    async with uow.read() as repo:
-        outcome = await repo.receive_offer(CONSUMER, event_id, row, _BOOKABLE)
-    if outcome is None:
-        raise RejectedEvent(f"offer for unknown request {offer.request_id}")
-    if outcome["neighbour_id"] != offer.neighbour_id:
-        raise RejectedEvent("offer names a neighbour other than the request's")
+
+
+def _refusal(offer: OfferMade, neighbour_id: uuid.UUID | None) -> str | None:
+    """Why an offer can never be applied, given its request's neighbour (``None``: no such
+    request)."""
+    if neighbour_id is None:
+        return f"offer for unknown request {offer.request_id}"
+    if neighbour_id != offer.neighbour_id:
+        return "offer names a neighbour other than the request's"
+    return None
 
 
 async def _request_unmatched(repo: Repository, event: RequestUnmatched) -> None:

@@ -134,10 +134,17 @@ async def seed_offer(uow: UnitOfWork, request_id: str, helper_id: str) -> str:
 
 async def offer_made(uow: UnitOfWork, request_id: str, helper_id: str) -> OfferMade:
     """``seed_offer``, returning the offer as matching made it."""
+    offer = await offer_for(uow, request_id, helper_id)
+    await events.apply(uow, Envelope.wrap(offer, producer="matching"))
+    return offer
+
+
+async def offer_for(uow: UnitOfWork, request_id: str, helper_id: str) -> OfferMade:
+    """The offer of a request to a helper, as matching would make it (not yet applied)."""
     async with uow.read() as repo:
         request = await repo.request(uuid.UUID(request_id))
     assert request is not None
-    offer = OfferMade(
+    return OfferMade(
         offer_id=uuid.uuid4(),
         request_id=request["request_id"],
         helper_id=uuid.UUID(helper_id),
@@ -150,8 +157,6 @@ async def offer_made(uow: UnitOfWork, request_id: str, helper_id: str) -> OfferM
         expires_at=datetime.now(UTC) + timedelta(minutes=15),
         reasons=[Reason(code=ReasonCode.NEARBY, text="Lives nearby")],
     )
-    await events.apply(uow, Envelope.wrap(offer, producer="matching"))
-    return offer
 
 
 async def booked(

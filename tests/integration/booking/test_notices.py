@@ -16,6 +16,7 @@ from tests.integration.booking.conftest import Booking
 from tests.integration.booking.support import (
     ask,
     future_hour,
+    offer_for,
     offer_made,
     seed_offer,
     served,
@@ -102,6 +103,32 @@ async def test_an_offer_is_told_to_its_helper_and_neighbour_and_nobody_else(
         assert await mallory.next() == ("request.offered", {"request_id": own_request})
         assert (await hal.next())[1]["request_id"] == own_request
         assert nell.notices.empty()
+
+
+async def test_offers_applied_as_a_run_are_told_like_single_ones(booking: Booking) -> None:
+    _, neighbour = await sign_up(booking.client, "Nia")
+    helpers = [await sign_up(booking.client, name) for name in ("Ike", "Jo")]
+    series = await ask(booking.client, neighbour, future_hour(days=11), 1)
+    request_id = series["occurrences"][0]["request_id"]
+    uow = booking.runtime.uow
+
+    async with (
+        served(booking.runtime.app()) as base_url,
+        httpx.AsyncClient(base_url=base_url, timeout=30) as client,
+        listening(client, neighbour, *(headers for _, headers in helpers)) as (nia, ike, jo),
+    ):
+        run = [await offer_for(uow, request_id, helper_id) for helper_id, _ in helpers]
+        applied = await events.apply_offers(
+            uow, [Envelope.wrap(offer, producer="matching") for offer in run]
+        )
+        assert applied == [None, None]
+        for listener, offer in zip((ike, jo), run, strict=True):
+            assert await listener.next() == (
+                "offer.received",
+                {"offer_id": str(offer.offer_id), "request_id": request_id},
+            )
+        offered = ("request.offered", {"request_id": request_id})
+        assert [await nia.next() for _ in run] == [offered, offered]
 
 
 async def test_the_stream_needs_a_signed_in_person(booking: Booking) -> None:

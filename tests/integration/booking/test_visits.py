@@ -348,3 +348,62 @@ async def test_a_consumed_offer_is_applied_once_and_only_to_its_own_request(
     await events.apply(uow, Envelope.wrap(late_offer, producer="matching"))
     items = await _inbox_has(booking, late, {str(late_offer.offer_id)})
     assert [item["status"] for item in items] == ["withdrawn"]
+
+
+async def test_a_run_of_offers_applied_in_one_statement_does_what_one_by_one_would(
+    booking: Booking,
+) -> None:
+    neighbour = await sign_up(booking.client, "Sybil")
+    helpers = [await sign_up(booking.client, name) for name in ("Tariq", "Uma")]
+    other_id, _ = await sign_up(booking.client, "Vera")
+    me = (await booking.client.get("/v1/me", headers=neighbour[1])).json()
+    request_id = await _ask(booking.client, neighbour[1], future_hour(days=7))
+    request = (await booking.client.get(f"/v1/requests/{request_id}", headers=neighbour[1])).json()
+    uow = booking.runtime.uow
+
+    made = [
+        _offer(request, helper_id, neighbour[0], me["neighbourhood"]) for helper_id, _ in helpers
+    ]
+    first: Envelope[Payload] = Envelope.wrap(made[0], producer="matching")
+    unknown = _offer(
+        {**request, "request_id": str(uuid.uuid4())},
+        helpers[0][0],
+        neighbour[0],
+        me["neighbourhood"],
+    )
+    stranger = _offer(request, helpers[1][0], other_id, me["neighbourhood"])
+    run: list[Envelope[Payload]] = [
+        first,
+        first,  # the same event twice in one run
+        Envelope.wrap(made[0], producer="matching"),  # re-sent under a new event id
+        Envelope.wrap(unknown, producer="matching"),
+        Envelope.wrap(made[1], producer="matching"),
+        Envelope.wrap(stranger, producer="matching"),
+    ]
+    outcomes = await events.apply_offers(uow, run)
+    assert outcomes[:3] == [None, None, None]
+    assert outcomes[3] == f"offer for unknown request {unknown.request_id}"
+    assert outcomes[4] is None
+    assert outcomes[5] == "offer names a neighbour other than the request's"
+    assert await events.apply_offers(uow, run) == outcomes, "a redelivered run changes nothing"
+
+    for offer, (_, headers) in zip(made, helpers, strict=True):
+        inbox = await _inbox_has(booking, headers, {str(offer.offer_id)})
+        assert [item["offer_id"] for item in inbox] == [str(offer.offer_id)]
+        assert inbox[0]["status"] == "open"
+    assert str(stranger.offer_id) not in {
+        item["offer_id"] for item in await _inbox_has(booking, helpers[1][1], set())
+    }
+
+    # Once the request is booked, a later run's offers are kept as withdrawn.
+    accepted = await booking.client.post(
+        f"/v1/offers/{made[0].offer_id}/accept", headers=helpers[0][1]
+    )
+    assert accepted.status_code == 201, accepted.text
+    late_id, late = await sign_up(booking.client, "Wilf")
+    late_offers = [_offer(request, late_id, neighbour[0], me["neighbourhood"]) for _ in range(2)]
+    assert await events.apply_offers(
+        uow, [Envelope.wrap(offer, producer="matching") for offer in late_offers]
+    ) == [None, None]
+    items = await _inbox_has(booking, late, {str(offer.offer_id) for offer in late_offers})
+    assert [item["status"] for item in items] == ["withdrawn", "withdrawn"]
