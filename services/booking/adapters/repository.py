@@ -298,59 +298,18 @@ class Repository(PartnerQueries):
         )
 
     # -- offers ------------------------------------------------------------------------
-    async def receive_offer(
-        self, consumer: str, event_id: uuid.UUID, offer: Row, bookable: Sequence[str]
-    ) -> Row | None:
-        """Apply a consumed offer once, in one statement (so one round trip, atomic alone).
-
-        Locks the request, checks the offer names its neighbour, records the event in the
-        inbox and inserts the offer (withdrawn unless the request's status is ``bookable``);
-        an open offer notifies its helper and neighbour (``adapters.notices``). Returns
-        ``None`` for an unknown request, else the request's ``neighbour_id`` and whether this
-        delivery was the ``first``; nothing is written when the neighbour differs.
-        """
-        return _row(
-            await self.conn.fetchrow(
-                "WITH request AS (SELECT neighbour_id, status, starts_at, hours FROM requests"
-                " WHERE request_id = $3 FOR UPDATE),"
-                " fits AS (SELECT * FROM request WHERE neighbour_id = $4),"
-                " first AS (INSERT INTO inbox (consumer, event_id) SELECT $1, $2 FROM fits"
-                " ON CONFLICT DO NOTHING RETURNING true),"
-                " added AS (INSERT INTO offers (offer_id, request_id, helper_id, neighbour_id,"
-                " neighbourhood, skill, starts_at, hours, round, expires_at, reasons, status)"
-                " SELECT $5, $3, $6, $4, $7, $8, fits.starts_at, fits.hours, $9, $10, $11::jsonb,"
-                " CASE WHEN fits.status = ANY($12::text[]) THEN 'open' ELSE 'withdrawn' END"
-                " FROM fits, first ON CONFLICT (offer_id) DO NOTHING RETURNING status),"
-                # Heard when the statement commits, and only if the offer was added open.
-                " notified AS (SELECT pg_notify($13, json_build_object('offer_id', $5::uuid,"
-                " 'request_id', $3::uuid, 'helper_id', $6::uuid, 'neighbour_id', $4::uuid)::text)"
-                " FROM added WHERE status = 'open')"
-                " SELECT neighbour_id, EXISTS (SELECT FROM first) AS first,"
-                " (SELECT count(*) FROM notified) AS notified FROM request",
-                consumer,
-                event_id,
-                offer["request_id"],
-                offer["neighbour_id"],
-                offer["offer_id"],
-                offer["helper_id"],
-                offer["neighbourhood"],
-                offer["skill"],
-                offer["round"],
-                offer["expires_at"],
-                json.dumps(offer["reasons"]),
-                list(bookable),
-                NOTICE_CHANNEL,
-            )
-        )
-
     async def receive_offers(
         self, consumer: str, offers: Sequence[tuple[uuid.UUID, Row]], bookable: Sequence[str]
     ) -> list[uuid.UUID | None]:
-        """``receive_offer`` for a run of consumed offers, in one statement.
+        """Apply consumed offers once each, in one statement (one round trip, atomic alone).
 
-        Takes ``(event_id, offer)`` pairs; returns, for each in order, the neighbour of the
-        request it names, or ``None`` for an unknown request. Requests are locked in id order,
-        so two runs never wait on each other in a circle.
+        Takes ``(event_id, offer)`` pairs. For each, locks the request, checks the offer names
+        its neighbour, records the event in the inbox and inserts the offer (withdrawn unless
+        the request's status is ``bookable``); an open offer notifies its helper and neighbour
+        (``adapters.notices``). Returns, for each in order, the neighbour of the request it
+        names, or ``None`` for an unknown request; nothing is written for an offer whose
+        neighbour differs. Requests are locked in id order, so two runs never wait on each
+        other in a circle.
         """
         rows = await self.conn.fetch(
             "WITH incoming AS (SELECT * FROM unnest($2::uuid[], $3::uuid[], $4::uuid[],"

@@ -29,7 +29,9 @@ async def apply(uow: UnitOfWork, envelope: Envelope[Payload]) -> None:
         await partners.apply(uow, envelope, CONSUMER)
         return
     if isinstance(envelope.data, OfferMade):
-        await _offer_made(uow, envelope.event_id, envelope.data)
+        [refusal] = await apply_offers(uow, [envelope])
+        if refusal is not None:
+            raise RejectedEvent(refusal)
         return
     async with uow.begin() as repo:
         if not await repo.first_delivery(CONSUMER, envelope.event_id):
@@ -56,7 +58,12 @@ async def apply(uow: UnitOfWork, envelope: Envelope[Payload]) -> None:
 
 async def apply_offers(uow: UnitOfWork, envelopes: Sequence[Envelope[Payload]]) -> list[str | None]:
     """Apply a run of consumed offers in one statement, each exactly once, as ``apply`` would
-    one by one; return, for each, ``None`` or why it can never be applied."""
+    one by one; return, for each, ``None`` or why it can never be applied.
+
+    Offers are most of what booking consumes (several per request). One that arrives after
+    its request was booked or cancelled is kept, as withdrawn, so the helper's inbox is
+    honest and a redelivery is still recognised.
+    """
     offers = [(e.event_id, e.data) for e in envelopes if isinstance(e.data, OfferMade)]
     if len(offers) != len(envelopes):
         raise TypeError("a run of offers holds another event")
@@ -67,18 +74,6 @@ async def apply_offers(uow: UnitOfWork, envelopes: Sequence[Envelope[Payload]]) 
     return [
         _refusal(offer, neighbour) for (_, offer), neighbour in zip(offers, neighbours, strict=True)
     ]
-
-
-async def _offer_made(uow: UnitOfWork, event_id: uuid.UUID, offer: OfferMade) -> None:
-    # Offers are most of what booking consumes (several per request): one statement each,
-    # or one per run of them (``apply_offers``). An offer that arrives after the request was
-    # booked or cancelled is kept, as withdrawn, so the helper's inbox is honest and a
-    # redelivery is still recognised.
-    async with uow.read() as repo:
-        outcome = await repo.receive_offer(CONSUMER, event_id, _offer_row(offer), _BOOKABLE)
-    refusal = _refusal(offer, None if outcome is None else outcome["neighbour_id"])
-    if refusal is not None:
-        raise RejectedEvent(refusal)
 
 
 def _offer_row(offer: OfferMade) -> Row:
