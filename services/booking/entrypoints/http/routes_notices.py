@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import AsyncIterator
 
 from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 
 from services.booking.adapters.notices import Notice
 from services.booking.entrypoints.http.dependencies import Ctx, Me
+from shared.sse import event_stream
 
 router = APIRouter(prefix="/v1", tags=["notices"])
 
-#: A comment line this often keeps proxies from closing a quiet stream.
-KEEP_ALIVE_S = 15.0
 _EVENTS = {
     "offer.received": "an offer to you (read GET /v1/offers)",
     "request.offered": "an offer was made for your request (read GET /v1/requests)",
@@ -36,26 +33,8 @@ async def my_events(ctx: Ctx, person_id: Me) -> StreamingResponse:
     """Notices for the signed-in person, as they happen."""
     notices = ctx.notices
     subscription = notices.subscribe(person_id)
-
-    async def stream() -> AsyncIterator[str]:
-        try:
-            yield "retry: 2000\n\n"
-            while True:
-                try:
-                    notice = await asyncio.wait_for(subscription.queue.get(), KEEP_ALIVE_S)
-                except TimeoutError:
-                    yield ": keep-alive\n\n"
-                    continue
-                if notice is None:
-                    return  # booking is stopping, or this client fell behind
-                yield _frame(notice)
-        finally:
-            notices.unsubscribe(subscription)
-
-    return StreamingResponse(
-        stream(),
-        media_type="text/event-stream",
-        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    return event_stream(
+        subscription.queue, _frame, on_close=lambda: notices.unsubscribe(subscription)
     )
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 from typing import Annotated, Any
 from urllib.parse import parse_qs
 
@@ -28,9 +27,8 @@ from services.ops.service_layer.console import HISTORY, Console, Shown
 from shared.contracts import utc_now
 from shared.observed import EventFilter
 from shared.settings import Settings
+from shared.sse import event_stream
 
-#: A comment line this often keeps idle event streams open through proxies.
-KEEP_ALIVE_S = 15.0
 _MAX_FORM_BYTES = 4096
 
 
@@ -136,32 +134,21 @@ def create_app(console: Console, settings: Settings, *, ready: asyncio.Event) ->
         backlog = console.recent(
             filters, after=resume or 0, limit=HISTORY if resume is not None else 200
         )
+        last = max((shown.seq for shown in backlog), default=0)
 
-        async def stream() -> AsyncIterator[str]:
-            try:
-                yield "retry: 2000\n\n"
-                last = 0
-                for shown in backlog:
-                    yield _frame(shown)
-                    last = shown.seq
-                while True:
-                    try:
-                        item = await asyncio.wait_for(subscription.queue.get(), KEEP_ALIVE_S)
-                    except TimeoutError:
-                        yield ": keep-alive\n\n"
-                        continue
-                    if item is None:
-                        return  # the console is closing, or this browser fell behind
-                    if item.seq > last:
-                        yield _frame(item)
-                        last = item.seq
-            finally:
-                console.unsubscribe(subscription)
+        def newer(item: Shown) -> str | None:
+            # Events already sent from the backlog may be queued as well.
+            nonlocal last
+            if item.seq <= last:
+                return None
+            last = item.seq
+            return _frame(item)
 
-        return StreamingResponse(
-            stream(),
-            media_type="text/event-stream",
-            headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+        return event_stream(
+            subscription.queue,
+            newer,
+            first=[_frame(shown) for shown in backlog],
+            on_close=lambda: console.unsubscribe(subscription),
         )
 
     @app.get("/ops/events/recent", dependencies=[Operator])
