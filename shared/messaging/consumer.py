@@ -237,11 +237,9 @@ class EventConsumer:
         metrics.HANDLER_SECONDS.labels(self._service, record.topic).observe(
             time.perf_counter() - started
         )
-        for (rejected, _), reason in zip(run, outcomes, strict=True):
+        for (refused, _), reason in zip(run, outcomes, strict=True):
             if reason is not None:
-                await self._dead_letter(
-                    rejected, f"rejected by handler: {reason}", metrics.DeadLetterReason.REJECTED
-                )
+                await self._reject(refused, reason)
 
     async def _handle(
         self, record: ConsumerRecord[bytes, bytes], envelope: Envelope[Payload]
@@ -264,9 +262,7 @@ class EventConsumer:
                         latency.observe(time.perf_counter() - started)
                 return
             except RejectedEvent as error:
-                await self._dead_letter(
-                    record, f"rejected by handler: {error}", metrics.DeadLetterReason.REJECTED
-                )
+                await self._reject(record, str(error))
                 return
             except Exception as error:
                 log.warning(
@@ -288,6 +284,11 @@ class EventConsumer:
                     await asyncio.wait_for(self._stopping.wait(), timeout=0.05 * 2**attempt)
                 if self._stopping.is_set():
                     raise
+
+    async def _reject(self, record: ConsumerRecord[bytes, bytes], reason: str) -> None:
+        await self._dead_letter(
+            record, f"rejected by handler: {reason}", metrics.DeadLetterReason.REJECTED
+        )
 
     async def _dead_letter(
         self,
