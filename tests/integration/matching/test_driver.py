@@ -1,4 +1,5 @@
-"""Messages a rebalance made matching skip are fetched again, never committed unhandled.
+"""Matching's faust driver: messages a rebalance made it skip are fetched again, never
+committed unhandled, and the changelogs of the tables it holds are not fetched once recovered.
 
 faust's streams skip a message fetched before a rebalance (an older generation, or while the
 flow is stopped for the rebalance) and acknowledge it, and faust commits past one unhandled
@@ -85,3 +86,23 @@ async def test_an_unhandled_message_at_the_head_holds_the_commit_back(app: faust
     # Once it is handled, everything up to the last handled one commits.
     assert consumer.ack(_message(2_000_000, generation, 1))
     assert consumer._new_offset(tp) == 2_000_006
+
+
+async def test_the_changelogs_of_the_tables_a_worker_holds_are_not_fetched_once_recovered(
+    app: faust.App,
+) -> None:
+    client = app.consumer._thread._consumer  # type: ignore[attr-defined]
+    assigned, paused = client.assignment(), client.paused()
+    changelogs = {table.changelog_topic.get_topic_name() for table in app.tables.values()}
+    held = {tp for tp in assigned if tp.topic in changelogs}
+    global_tables = {
+        table.changelog_topic.get_topic_name()
+        for table in app.tables.values()
+        if isinstance(table, faust.GlobalTable)
+    }
+
+    assert held
+    assert {tp for tp in held if tp.topic not in global_tables} <= paused
+    # A global table follows its changelog for good; streams are read, of course.
+    assert not {tp for tp in paused if tp.topic in global_tables}
+    assert not {tp for tp in paused if tp.topic == REQUESTS.name}
