@@ -51,12 +51,17 @@ async def add_to_outbox(conn: asyncpg.Connection, envelopes: Sequence[Envelope[A
     """Write events in the caller's transaction and wake the relay when it commits."""
     if not envelopes:
         return
-    await conn.executemany(
-        "INSERT INTO outbox (event_id, topic, key, type, envelope) VALUES ($1, $2, $3, $4, $5)",
-        [outbox_row(e) for e in envelopes],
-    )
+    columns = list(zip(*(outbox_row(e) for e in envelopes), strict=True))
+    # One round trip. Rows are numbered in order, so the relay publishes them in order; the
     # NOTIFY is delivered only if the transaction commits.
-    await conn.execute(f"NOTIFY {_CHANNEL}")
+    await conn.execute(
+        "WITH added AS (INSERT INTO outbox (event_id, topic, key, type, envelope)"
+        " SELECT event_id, topic, key, type, envelope FROM unnest($1::uuid[], $2::text[],"
+        " $3::bytea[], $4::text[], $5::bytea[]) WITH ORDINALITY"
+        " AS e(event_id, topic, key, type, envelope, n) ORDER BY n)"
+        f" SELECT pg_notify('{_CHANNEL}', '')",
+        *(list(column) for column in columns),
+    )
 
 
 class OutboxRelay:
