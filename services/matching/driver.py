@@ -22,6 +22,7 @@ from typing import Any, cast
 import aiokafka
 import structlog
 from aiokafka import TopicPartition
+from aiokafka.errors import IllegalStateError
 from faust.transport import drivers as faust_drivers
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP, Message
@@ -94,8 +95,13 @@ class FastConsumer(faust_aiokafka.Consumer):
                     fetched=message.offset,
                 )
                 refetching.add(tp)
-                # In the consumer's own thread (``seek`` calls into it from this one).
-                await self.seek_wait({tp: cast(int, expected)})
+                try:
+                    # In the consumer's own thread (``seek`` calls into it from this one).
+                    await self.seek_wait({tp: cast(int, expected)})
+                except IllegalStateError:
+                    # A rebalance took the partition meanwhile: its next owner starts from
+                    # the committed offset, which is never past the expected one.
+                    log.info("partition gone before its refetch", tp=str(tp))
 
     async def _seek(self, partition: TP, offset: int) -> None:
         await super()._seek(partition, offset)

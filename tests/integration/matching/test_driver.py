@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator
 
 import faust
 import pytest
+from faust.transport.consumer import Consumer as BaseConsumer
 from faust.types import TP
 from faust.types.tuples import Message
 
@@ -106,3 +107,30 @@ async def test_the_changelogs_of_the_tables_a_worker_holds_are_not_fetched_once_
     # A global table follows its changelog for good; streams are read, of course.
     assert not {tp for tp in paused if tp.topic in global_tables}
     assert not {tp for tp in paused if tp.topic == REQUESTS.name}
+
+
+async def test_a_refetch_of_a_partition_a_rebalance_took_meanwhile_is_let_go(
+    app: faust.App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    consumer = app.consumer
+    gone = TP(REQUESTS.name, 97)  # assigned to nobody here: seeking it is refused
+    consumer._in_order.sought(gone, 10)  # type: ignore[attr-defined]
+    jumped = _message(12, app.consumer_generation_id, partition=97)
+    ours = 0.123  # the worker's own fetch loop asks with other timeouts
+    original = BaseConsumer.getmany
+
+    async def fetched(
+        self: BaseConsumer,
+        timeout: float,  # noqa: ASYNC109 (faust's signature)
+    ) -> AsyncIterator[tuple[TP, Message]]:
+        if timeout == ours:
+            yield gone, jumped
+            return
+        async for item in original(self, timeout):
+            yield item
+
+    monkeypatch.setattr(BaseConsumer, "getmany", fetched)
+    delivered = [message async for _, message in consumer.getmany(timeout=ours)]
+
+    assert delivered == [], "a jump is never delivered, and the refused seek is no error"
+    assert runtime_of(app).ready.is_set()
