@@ -119,22 +119,25 @@ class FastConsumer(faust_aiokafka.Consumer):
         # about half of every fetch, which costs the broker more than the data does.
         tps = set(tps)
         super().pause_partitions(tps)
-        client = self._client()
-        if client is not None:
-            client.pause(*(tp for tp in client.assignment() if tp in tps))
+        self._in_client(tps, paused=True)
 
     def resume_partitions(self, tps: Iterable[TP]) -> None:
         tps = set(tps)
         super().resume_partitions(tps)
-        client = self._client()
-        if client is not None:
-            client.resume(*(tp for tp in client.assignment() if tp in tps))
+        self._in_client(tps, paused=False)
 
-    def _client(self) -> aiokafka.AIOKafkaConsumer | None:
-        """The Kafka client, once the consumer thread has started it (it takes its own
-        ``TopicPartition``, equal to faust's ``TP`` but not one)."""
+    def _in_client(self, tps: set[TP], *, paused: bool) -> None:
+        """Pause or resume ``tps`` in the Kafka client too, once the consumer thread has
+        started it (the client takes its own ``TopicPartition``, equal to faust's ``TP``
+        but not one)."""
         client: aiokafka.AIOKafkaConsumer | None = cast(FastConsumerThread, self._thread)._consumer
-        return client
+        if client is None:
+            return
+        assigned = [tp for tp in client.assignment() if tp in tps]
+        if paused:
+            client.pause(*assigned)
+        else:
+            client.resume(*assigned)
 
     async def on_partitions_revoked(self, revoked: set[TP]) -> None:
         for tp in revoked:
