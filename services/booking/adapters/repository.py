@@ -331,7 +331,8 @@ class Repository(PartnerQueries):
             " FROM fits f JOIN first USING (event_id) ORDER BY f.n"
             " ON CONFLICT (offer_id) DO NOTHING"
             " RETURNING offer_id, request_id, helper_id, neighbour_id, status),"
-            # Heard when the statement commits, and only for offers added open.
+            # Heard when the statement commits, and only for offers added open. (A plain
+            # SELECT in WITH runs only if read: the count below reads it.)
             " notified AS (SELECT pg_notify($13, json_build_object('offer_id', offer_id,"
             " 'request_id', request_id, 'helper_id', helper_id,"
             " 'neighbour_id', neighbour_id)::text) FROM added WHERE status = 'open')"
