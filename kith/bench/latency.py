@@ -181,7 +181,8 @@ async def _measure(
                 if line.startswith("retry:"):
                     neighbour.listening.set()
                 elif line.startswith("data: "):
-                    heard(json.loads(line.removeprefix("data: "))["request_id"], _now())
+                    notice = json.loads(line.removeprefix("data: "))
+                    heard(notice["request_id"], time.perf_counter())
 
     async def post(index: int, scheduled: float) -> None:
         nonlocal errors
@@ -201,7 +202,7 @@ async def _measure(
             if len(latencies) + errors >= total:
                 settled.set()
             return
-        answered.append(_now() - scheduled)
+        answered.append(time.perf_counter() - scheduled)
         request_id = str(created["occurrences"][0]["request_id"])
         ids.append(request_id)
         scheduled_at[request_id] = scheduled
@@ -212,11 +213,11 @@ async def _measure(
     try:
         for neighbour in neighbours:
             await asyncio.wait_for(neighbour.listening.wait(), timeout=GIVE_UP_S)
-        started = _now()
+        started = time.perf_counter()
         senders = []
         for index in range(total):
             scheduled = started + index / rate
-            delay = scheduled - _now()
+            delay = scheduled - time.perf_counter()
             if delay > 0:
                 await asyncio.sleep(delay)
             senders.append(asyncio.create_task(post(index, scheduled)))
@@ -229,10 +230,6 @@ async def _measure(
         await asyncio.gather(*followers, return_exceptions=True)
     errors += len(scheduled_at)  # never heard of within the wait
     return latencies, errors, ids, sorted(answered)
-
-
-def _now() -> float:
-    return time.perf_counter()
 
 
 async def _database_view(settings: Settings, ids: list[str]) -> list[float]:

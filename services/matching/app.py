@@ -140,13 +140,16 @@ def create_app(
         from_beginning: Where a new consumer group starts reading (tests read only the new).
     """
     register_transport()
+    # faust's own loggers keep a level the process chose (``configure_logging`` keeps their
+    # info at debug); otherwise they say only warnings.
+    for name in ("faust", "mode"):
+        if logging.getLogger(name).level == logging.NOTSET:
+            logging.getLogger(name).setLevel(logging.WARNING)
     # faust's services log through the logger of the module their class is defined in: the
-    # driver's subclasses are as chatty as faust itself. faust's own loggers keep a level
-    # the process chose (``configure_logging`` keeps their info at debug).
-    for noisy in ("faust", "mode", "aiokafka", "services.matching.driver"):
-        logger = logging.getLogger(noisy)
-        if noisy in {"aiokafka", "services.matching.driver"} or logger.level == logging.NOTSET:
-            logger.setLevel(max(logger.level, logging.WARNING))
+    # driver's subclasses are as chatty as faust itself.
+    for name in ("aiokafka", "services.matching.driver"):
+        logger = logging.getLogger(name)
+        logger.setLevel(max(logger.level, logging.WARNING))
     session_s = settings.session_timeout_ms / 1000
     datadir = settings.state_dir / "matching" / app_id
     # faust makes only the last folder, and tables here are in memory: the folder stays empty.

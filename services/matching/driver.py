@@ -101,7 +101,7 @@ class FastConsumer(faust_aiokafka.Consumer):
                 except IllegalStateError:
                     # A rebalance took the partition meanwhile: its next owner starts from
                     # the committed offset, which is never past the expected one.
-                    log.info("partition gone before its refetch", tp=str(tp))
+                    log.warning("partition gone before its refetch", tp=str(tp))
 
     async def _seek(self, partition: TP, offset: int) -> None:
         await super()._seek(partition, offset)
