@@ -4,13 +4,20 @@ written in the same transaction as each change, its relay, and an inbox for idem
 from shared.postgres.database import connect_pool, ensure_database
 from shared.postgres.inbox import first_delivery
 from shared.postgres.migrations import apply_migrations
-from shared.postgres.outbox import OUTBOX_CHANNEL, OutboxRelay, add_to_outbox, outbox_row
+from shared.postgres.outbox import (
+    OUTBOX_CHANNEL,
+    OutboxRelay,
+    add_to_outbox,
+    change_with_events,
+    outbox_row,
+)
 
 __all__ = [
     "OUTBOX_CHANNEL",
     "OutboxRelay",
     "add_to_outbox",
     "apply_migrations",
+    "change_with_events",
     "connect_pool",
     "ensure_database",
     "first_delivery",

@@ -47,20 +47,54 @@ def outbox_row(envelope: Envelope[Any]) -> tuple[uuid.UUID, str, bytes, str, byt
     )
 
 
+def _outbox_insert(first: int) -> str:
+    """The outbox insert, a ``WITH`` query named ``events``, over parameters ``$first`` to
+    ``$first + 4`` (the columns of ``outbox_columns``). Rows are numbered in order, so the
+    relay publishes them in order."""
+    marks = [f"${first + index}" for index in range(5)]
+    return (
+        "events AS (INSERT INTO outbox (event_id, topic, key, type, envelope)"
+        " SELECT event_id, topic, key, type, envelope FROM unnest("
+        f"{marks[0]}::uuid[], {marks[1]}::text[], {marks[2]}::bytea[], {marks[3]}::text[],"
+        f" {marks[4]}::bytea[]) WITH ORDINALITY AS e(event_id, topic, key, type, envelope, n)"
+        " ORDER BY n)"
+    )
+
+
+def _outbox_columns(envelopes: Sequence[Envelope[Any]]) -> list[list[Any]]:
+    return [list(column) for column in zip(*(outbox_row(e) for e in envelopes), strict=True)]
+
+
+#: Wakes the relay; a NOTIFY is delivered only if its transaction commits.
+_WAKE_RELAY = f" SELECT pg_notify('{_CHANNEL}', '')"
+
+
 async def add_to_outbox(conn: asyncpg.Connection, envelopes: Sequence[Envelope[Any]]) -> None:
     """Write events in the caller's transaction and wake the relay when it commits."""
     if not envelopes:
         return
-    columns = list(zip(*(outbox_row(e) for e in envelopes), strict=True))
-    # One round trip. Rows are numbered in order, so the relay publishes them in order; the
-    # NOTIFY is delivered only if the transaction commits.
+    await conn.execute(f"WITH {_outbox_insert(1)}{_WAKE_RELAY}", *_outbox_columns(envelopes))
+
+
+async def change_with_events(
+    conn: asyncpg.Connection,
+    change: str,
+    args: Sequence[Any],
+    envelopes: Sequence[Envelope[Any]],
+) -> None:
+    """Run ``change`` (a data-modifying statement over ``$1`` to ``$len(args)``) and write
+    ``envelopes`` to the outbox in ONE statement.
+
+    One statement is atomic on its own: a change whose other reads need no lock saves the
+    round trips of a transaction (``BEGIN``, ``COMMIT``) and of a separate outbox insert.
+    """
+    if not envelopes:
+        await conn.execute(change, *args)
+        return
     await conn.execute(
-        "WITH added AS (INSERT INTO outbox (event_id, topic, key, type, envelope)"
-        " SELECT event_id, topic, key, type, envelope FROM unnest($1::uuid[], $2::text[],"
-        " $3::bytea[], $4::text[], $5::bytea[]) WITH ORDINALITY"
-        " AS e(event_id, topic, key, type, envelope, n) ORDER BY n)"
-        f" SELECT pg_notify('{_CHANNEL}', '')",
-        *(list(column) for column in columns),
+        f"WITH change AS ({change}), {_outbox_insert(len(args) + 1)}{_WAKE_RELAY}",
+        *args,
+        *_outbox_columns(envelopes),
     )
 
 

@@ -20,6 +20,7 @@ from shared.postgres import (
     OutboxRelay,
     add_to_outbox,
     apply_migrations,
+    change_with_events,
     connect_pool,
     ensure_database,
 )
@@ -103,3 +104,24 @@ async def test_committed_events_are_published_in_order_and_rolled_back_ones_neve
     finally:
         await consumer.stop()
         await publisher.stop()
+
+
+async def test_a_change_with_events_writes_both_or_neither(pool: asyncpg.Pool) -> None:
+    def cancelled() -> Envelope[HelpRequestCancelled]:
+        event = HelpRequestCancelled(
+            request_id=uuid.uuid4(), neighbourhood=neighbourhood_of(51.5, 0)
+        )
+        return Envelope.wrap(event, producer="test")
+
+    change = "INSERT INTO inbox (consumer, event_id) VALUES ($1, $2)"
+    applied = uuid.uuid4()
+    kept = [cancelled(), cancelled()]
+    refused = cancelled()
+    await change_with_events(pool, change, ["test", applied], kept)
+    # The same change again breaks the inbox's primary key: its event must not exist.
+    with pytest.raises(asyncpg.UniqueViolationError):
+        await change_with_events(pool, change, ["test", applied], [refused])
+
+    assert await pool.fetchval("SELECT count(*) FROM inbox WHERE event_id = $1", applied) == 1
+    written = await pool.fetch("SELECT event_id FROM outbox ORDER BY id")
+    assert [row["event_id"] for row in written] == [event.event_id for event in kept]

@@ -13,9 +13,31 @@ import asyncpg
 from services.booking.adapters.notices import NOTICE_CHANNEL
 from services.booking.adapters.partner_queries import PartnerQueries
 from shared.contracts import Envelope
-from shared.postgres import OUTBOX_CHANNEL, add_to_outbox, first_delivery, outbox_row
+from shared.postgres import (
+    OUTBOX_CHANNEL,
+    add_to_outbox,
+    change_with_events,
+    first_delivery,
+    outbox_row,
+)
 
 Row = dict[str, Any]
+
+#: The columns an occurrence of a request is inserted with, and their types.
+_REQUEST_TYPES = {
+    "request_id": "uuid",
+    "series_id": "uuid",
+    "occurrence": "int",
+    "occurrences": "int",
+    "neighbour_id": "uuid",
+    "neighbourhood": "text",
+    "cell": "text",
+    "skill": "text",
+    "starts_at": "timestamptz",
+    "hours": "int",
+    "preferred_helper_id": "uuid",
+    "notes": "text",
+}
 
 
 def _row(record: asyncpg.Record | None) -> Row | None:
@@ -226,13 +248,17 @@ class Repository(PartnerQueries):
         )
 
     # -- requests ----------------------------------------------------------------------
-    async def add_requests(self, rows: list[Row]) -> None:
-        """Insert the occurrences of one request."""
-        columns = list(rows[0])
-        marks = ", ".join(f"${index}" for index in range(1, len(columns) + 1))
-        await self.conn.executemany(
-            f"INSERT INTO requests ({', '.join(columns)}) VALUES ({marks})",
-            [tuple(row[column] for column in columns) for row in rows],
+    async def add_requests(self, rows: list[Row], envelopes: Sequence[Envelope[Any]]) -> None:
+        """Insert the occurrences of one request and their events, in one statement."""
+        columns = list(_REQUEST_TYPES)
+        arrays = ", ".join(
+            f"${index}::{_REQUEST_TYPES[column]}[]" for index, column in enumerate(columns, 1)
+        )
+        await change_with_events(
+            self.conn,
+            f"INSERT INTO requests ({', '.join(columns)}) SELECT * FROM unnest({arrays})",
+            [[row[column] for row in rows] for column in columns],
+            envelopes,
         )
 
     async def request(self, request_id: uuid.UUID, *, lock: bool = False) -> Row | None:

@@ -28,7 +28,8 @@ async def ask_for_help(uow: UnitOfWork, command: AskForHelp, now: datetime) -> d
         raise Invalid("preferred_helper_id", "cannot be yourself")
     series_id = uuid.uuid4()
     correlation = command.correlation_id or uuid.uuid4()
-    async with uow.begin() as repo:
+    # Reads that need no lock, then one statement that is atomic on its own: no transaction.
+    async with uow.read() as repo:
         neighbour = await repo.person(command.neighbour_id)
         if neighbour is None:
             raise NotFound("no such person")
@@ -53,18 +54,16 @@ async def ask_for_help(uow: UnitOfWork, command: AskForHelp, now: datetime) -> d
             }
             for index, start in enumerate(starts, start=1)
         ]
-        await repo.add_requests(rows)
-        await repo.publish(
-            [
-                Envelope.wrap(
-                    help_requested(row),
-                    producer=PRODUCER,
-                    correlation_id=correlation,
-                    causation_id=command.causation_id,
-                )
-                for row in rows
-            ]
-        )
+        events = [
+            Envelope.wrap(
+                help_requested(row),
+                producer=PRODUCER,
+                correlation_id=correlation,
+                causation_id=command.causation_id,
+            )
+            for row in rows
+        ]
+        await repo.add_requests(rows, events)
     return {
         "series_id": series_id,
         "occurrences": [
