@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import os
 import signal
 import subprocess
 from collections.abc import Callable, Sequence
@@ -90,14 +91,20 @@ class LocalServer:
         log_path: Path | None,
         timeout_s: float,
         as_user: dict[str, Any] | None = None,
+        env: dict[str, str] | None = None,
     ) -> None:
-        """Start ``argv`` and wait until it accepts connections on the port."""
+        """Start ``argv`` (with ``env`` added to this process's environment) and wait until
+        it accepts connections on the port."""
         require_free(self.host, self.port, self.what)
         if log_path is not None:
             log_path.parent.mkdir(parents=True, exist_ok=True)
             self._log = log_path.open("ab")
         self._process = spawn(
-            argv, log=self._log, on_parent_death=self.stop_signal, as_user=as_user
+            argv,
+            log=self._log,
+            on_parent_death=self.stop_signal,
+            as_user=as_user,
+            env={**os.environ, **env} if env else None,
         )
         try:
             wait_for_port(self.host, self.port, timeout_s=timeout_s)
