@@ -1,7 +1,8 @@
 """Consuming Kith events: decode through the contracts, handle, then commit.
 
 Offsets are committed only after the handler has finished (so a crash re-delivers, and
-handlers must be idempotent). A message that cannot be decoded, does not belong on its
+handlers must be idempotent), at most every ``COMMIT_EVERY_S`` and whenever partitions are
+revoked or the consumer stops. A message that cannot be decoded, does not belong on its
 topic, or whose handler keeps failing goes to the dead-letter topic with the reason, and
 the consumer carries on with the next one: one bad message never stalls a partition.
 """
@@ -11,12 +12,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 import structlog
-from aiokafka import AIOKafkaConsumer
-from aiokafka.structs import ConsumerRecord
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener
+from aiokafka.structs import ConsumerRecord, TopicPartition
 
 from shared import metrics
 from shared.contracts import Envelope, Payload, UndecodableEvent, decode
@@ -29,6 +30,10 @@ from shared.settings import Settings
 log = structlog.get_logger(__name__)
 #: How often the consumer-lag gauge is refreshed; each refresh looks at every partition.
 _LAG_EVERY_S = 1.0
+#: How long handled offsets may wait to be committed. A commit is a request to the broker,
+#: and one per fetch cost it as much as the fetches did; a crash re-delivers at most this
+#: much more, which idempotent handlers absorb.
+COMMIT_EVERY_S = 0.25
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +80,22 @@ def group_member(
     )
 
 
+class _CommitWhenRevoked(ConsumerRebalanceListener):  # type: ignore[misc]  # untyped aiokafka
+    """Commits what was handled of partitions before another member takes them."""
+
+    def __init__(self, consumer: EventConsumer) -> None:
+        self._consumer = consumer
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        try:
+            await self._consumer.commit(revoked)
+        except Exception as error:  # their next owner handles them again: no loss
+            log.warning("commit before a rebalance failed", error=repr(error))
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        """Nothing to do: reading resumes from the committed offsets."""
+
+
 class EventConsumer:
     """One consumer group member running ``handler`` over ``topics``."""
 
@@ -116,8 +137,12 @@ class EventConsumer:
             for topic in topics
         }
         self._consumer = group_member(
-            settings, *self._allowed, group_id=group_id, name=name, from_beginning=from_beginning
+            settings, group_id=group_id, name=name, from_beginning=from_beginning
         )
+        self._consumer.subscribe(list(self._allowed), listener=_CommitWhenRevoked(self))
+        self._handled: dict[TopicPartition, int] = {}
+        """The next offset to commit per partition, once handled."""
+        self._committed_at = time.monotonic()
         self._stopping = asyncio.Event()
         self.ready = asyncio.Event()
         """Set once the group has assigned this member its partitions."""
@@ -127,8 +152,10 @@ class EventConsumer:
         await self._consumer.start()
 
     async def stop(self) -> None:
-        """Leave the group after the batch in hand is handled and committed."""
+        """Leave the group after committing what was handled."""
         self._stopping.set()
+        with contextlib.suppress(Exception):  # never joined, or the group is gone
+            await self.commit()
         await self._consumer.stop()
 
     async def run(self) -> None:
@@ -148,11 +175,23 @@ class EventConsumer:
             else:
                 for records in batches.values():
                     await self._process_all(records)
-            if batches:
-                await self._consumer.commit(
-                    {partition: records[-1].offset + 1 for partition, records in batches.items()}
-                )
+            for partition, records in batches.items():
+                self._handled[partition] = records[-1].offset + 1
+            if time.monotonic() - self._committed_at >= COMMIT_EVERY_S:
+                await self.commit()
             await self._record_lag()
+
+    async def commit(self, partitions: Collection[TopicPartition] | None = None) -> None:
+        """Commit the handled offsets of ``partitions`` (all by default) still assigned."""
+        self._committed_at = time.monotonic()
+        chosen = self._consumer.assignment() if partitions is None else set(partitions)
+        offsets = {tp: offset for tp, offset in self._handled.items() if tp in chosen}
+        if not offsets:
+            return
+        await self._consumer.commit(offsets)
+        for tp, offset in offsets.items():
+            if self._handled.get(tp) == offset:  # nothing newer handled meanwhile
+                del self._handled[tp]
 
     async def _process_all(self, records: Sequence[ConsumerRecord[bytes, bytes]]) -> None:
         run: list[tuple[ConsumerRecord[bytes, bytes], Envelope[Payload]]] = []
