@@ -58,12 +58,18 @@ class RejectedEvent(Exception):
 
 
 def group_member(
-    settings: Settings, *topics: str, group_id: str, name: str, from_beginning: bool = True
+    settings: Settings,
+    *topics: str,
+    group_id: str,
+    name: str,
+    from_beginning: bool = True,
+    fetch_max_wait_ms: int | None = None,
 ) -> AIOKafkaConsumer:
     """A consumer-group member that commits only by hand, with the broker timings of settings.
 
     Every Kith consumer group reads this way: offsets are committed after the handler's work
-    is done, and group joins and fetches wait no longer than the settings allow.
+    is done, and group joins and fetches wait no longer than the settings allow (or
+    ``fetch_max_wait_ms``, for a consumer that reads in the background).
     """
     return AIOKafkaConsumer(
         *topics,
@@ -72,7 +78,9 @@ def group_member(
         client_id=name,
         enable_auto_commit=False,
         auto_offset_reset="earliest" if from_beginning else "latest",
-        fetch_max_wait_ms=settings.fetch_max_wait_ms,
+        fetch_max_wait_ms=(
+            settings.fetch_max_wait_ms if fetch_max_wait_ms is None else fetch_max_wait_ms
+        ),
         session_timeout_ms=settings.session_timeout_ms,
         heartbeat_interval_ms=settings.heartbeat_interval_ms,
         rebalance_timeout_ms=settings.rebalance_timeout_ms,
@@ -113,6 +121,7 @@ class EventConsumer:
         service: str | None = None,
         partitions_in_parallel: bool = False,
         batch_handlers: Mapping[str, BatchHandler] | None = None,
+        background: bool = False,
     ) -> None:
         """Args:
         partitions_in_parallel: Handle each partition's share of a fetch side by side (in
@@ -123,6 +132,8 @@ class EventConsumer:
             type in one partition's share of a fetch: one call (one round trip to the
             database, say) instead of one per event. It must have the effect of ``handler``
             applied to each in order.
+        background: No one waits on what this consumer does: it fetches with the settings'
+            longer ``background_fetch_max_wait_ms``, which costs an idle broker less.
         """
         self._name = name
         self._batch_handlers = dict(batch_handlers or {})
@@ -137,7 +148,11 @@ class EventConsumer:
             for topic in topics
         }
         self._consumer = group_member(
-            settings, group_id=group_id, name=name, from_beginning=from_beginning
+            settings,
+            group_id=group_id,
+            name=name,
+            from_beginning=from_beginning,
+            fetch_max_wait_ms=settings.background_fetch_max_wait_ms if background else None,
         )
         self._consumer.subscribe(list(self._allowed), listener=_CommitWhenRevoked(self))
         self._handled: dict[TopicPartition, int] = {}

@@ -37,4 +37,7 @@ def build_consumer(
         topics=CONSUMED,
         handler=on_event,
         dead_letters=dead_letters,
+        # What trust derives (relationships, standing) matters within seconds, not
+        # milliseconds: it waits longer on each fetch and costs an idle broker less.
+        background=True,
     )
