@@ -25,7 +25,12 @@ def event_stream(
     keep_alive_s: float = KEEP_ALIVE_S,
 ) -> StreamingResponse:
     """A response streaming ``first``, then each queued item as ``frame`` writes it (``None``:
-    nothing to send), until a ``None`` arrives; ``on_close`` runs however the stream ends."""
+    nothing to send), until a ``None`` arrives; ``on_close`` runs however the stream ends.
+
+    Items queued together go out in one write, and a frame identical to another in that
+    write is sent once: each write wakes the client, and a repeated frame tells it nothing
+    new (three offers made at once for one request are one "offered" for its neighbour).
+    """
 
     async def lines() -> AsyncIterator[str]:
         try:
@@ -38,11 +43,15 @@ def event_stream(
                 except TimeoutError:
                     yield ": keep-alive\n\n"
                     continue
-                if item is None:
+                items = [item]
+                while items[-1] is not None and not queue.empty():
+                    items.append(queue.get_nowait())
+                texts = (frame(i) for i in items if i is not None)
+                chunk = "".join(dict.fromkeys(t for t in texts if t is not None))
+                if chunk:
+                    yield chunk
+                if items[-1] is None:
                     return  # the server is stopping, or this client fell behind
-                text = frame(item)
-                if text is not None:
-                    yield text
         finally:
             on_close()
 

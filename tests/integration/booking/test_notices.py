@@ -105,7 +105,9 @@ async def test_an_offer_is_told_to_its_helper_and_neighbour_and_nobody_else(
         assert nell.notices.empty()
 
 
-async def test_offers_applied_as_a_run_are_told_like_single_ones(booking: Booking) -> None:
+async def test_offers_applied_as_a_run_are_told_to_each_helper_and_once_to_the_neighbour(
+    booking: Booking,
+) -> None:
     _, neighbour = await sign_up(booking.client, "Nia")
     helpers = [await sign_up(booking.client, name) for name in ("Ike", "Jo")]
     series = await ask(booking.client, neighbour, future_hour(days=11), 1)
@@ -127,8 +129,13 @@ async def test_offers_applied_as_a_run_are_told_like_single_ones(booking: Bookin
                 "offer.received",
                 {"offer_id": str(offer.offer_id), "request_id": request_id},
             )
-        offered = ("request.offered", {"request_id": request_id})
-        assert [await nia.next() for _ in run] == [offered, offered]
+        assert await nia.next() == ("request.offered", {"request_id": request_id})
+
+        # The second offer of the run told her nothing new: her next notice is the next news.
+        later = await ask(booking.client, neighbour, future_hour(days=12), 1)
+        later_request = later["occurrences"][0]["request_id"]
+        await seed_offer(uow, later_request, helpers[0][0])
+        assert await nia.next() == ("request.offered", {"request_id": later_request})
 
 
 async def test_the_stream_needs_a_signed_in_person(booking: Booking) -> None:
