@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from services.booking.adapters.repository import Row
+from services.booking.adapters.session_cache import SessionCache
 from services.booking.adapters.unit_of_work import UnitOfWork
 from services.booking.domain import availability
 from services.booking.domain.credentials import (
@@ -81,12 +82,17 @@ async def sign_in(uow: UnitOfWork, email: str, password: str) -> tuple[uuid.UUID
     return person["person_id"], token
 
 
-async def authenticate(uow: UnitOfWork, token: str) -> uuid.UUID:
-    """The person a bearer token belongs to."""
+async def authenticate(uow: UnitOfWork, token: str, sessions: SessionCache) -> uuid.UUID:
+    """The person a bearer token belongs to (asked of the database unless seen lately)."""
+    digest = token_digest(token)
+    person_id = sessions.get(digest)
+    if person_id is not None:
+        return person_id
     async with uow.read() as repo:
-        person_id = await repo.session_person(token_digest(token))
+        person_id = await repo.session_person(digest)
     if person_id is None:
         raise Unauthorized("unknown or revoked token")
+    sessions.put(digest, person_id)
     return person_id
 
 

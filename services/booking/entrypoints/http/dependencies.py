@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from services.booking.adapters.notices import NoticeBoard
+from services.booking.adapters.session_cache import SessionCache
 from services.booking.adapters.unit_of_work import UnitOfWork
 from services.booking.domain.errors import Forbidden, Unauthorized
 from services.booking.service_layer import accounts
@@ -26,6 +27,7 @@ class Context:
     uow: UnitOfWork
     settings: Settings
     notices: NoticeBoard
+    sessions: SessionCache = field(default_factory=SessionCache)
 
 
 async def context(request: Request) -> Context:
@@ -49,7 +51,7 @@ def _token(credentials: HTTPAuthorizationCredentials | None) -> str:
 
 async def current_person(ctx: Ctx, credentials: Credentials) -> uuid.UUID:
     """The signed-in person."""
-    return await accounts.authenticate(ctx.uow, _token(credentials))
+    return await accounts.authenticate(ctx.uow, _token(credentials), ctx.sessions)
 
 
 async def operator(ctx: Ctx, credentials: Credentials) -> None:
