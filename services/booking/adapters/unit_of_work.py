@@ -34,13 +34,13 @@ class UnitOfWork:
 
         Events written through ``Repository.publish`` go to the outbox in the same
         transaction, so a change is never saved without its event nor the other way round.
-        Inside ``outer`` it is a savepoint of the enclosing transaction instead, so what the
-        outer caller writes (an idempotency record) commits together with the change.
+        Inside ``outer`` it joins the enclosing transaction instead, so what the outer caller
+        writes (an idempotency record) commits together with the change, and an error rolls
+        back all of it (no savepoint: nothing goes on after a failed change).
         """
         current = self._current.get()
         if current is not None:
-            async with current.transaction():
-                yield Repository(current)
+            yield Repository(current)
             return
         async with self._pool.acquire() as conn, conn.transaction():
             # A pool's proxy forwards every call to its connection.
