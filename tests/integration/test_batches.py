@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-import pytest
 from aiokafka import AIOKafkaConsumer
 
 from shared.contracts import Envelope, Payload
@@ -48,14 +47,6 @@ class Seen:
 def _cancelled() -> Envelope[Payload]:
     data = HelpRequestCancelled(request_id=uuid.uuid4(), neighbourhood=NEIGHBOURHOOD)
     return Envelope.wrap(data, producer="test")
-
-
-@pytest.fixture
-async def publisher(stack: Stack) -> AsyncIterator[Publisher]:
-    publisher = Publisher(stack.settings(), client_id="test-batches")
-    await publisher.start()
-    yield publisher
-    await publisher.stop()
 
 
 async def _consuming(

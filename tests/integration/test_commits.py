@@ -26,14 +26,6 @@ def no_timed_commits(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(consumer_module, "COMMIT_EVERY_S", 3600.0)
 
 
-@pytest.fixture
-async def publisher(stack: Stack) -> AsyncIterator[Publisher]:
-    publisher = Publisher(stack.settings(), client_id="test-commits")
-    await publisher.start()
-    yield publisher
-    await publisher.stop()
-
-
 def _cancelled_everywhere(count: int) -> list[Envelope[Payload]]:
     """Events keyed by many neighbourhoods, so that every partition holds some."""
     return [
@@ -94,13 +86,16 @@ async def _member(
         await task
 
 
+def _two_rounds() -> tuple[str, list[Envelope[Payload]], list[Envelope[Payload]], set[uuid.UUID]]:
+    """A new group, the events published first and later, and the ids of all of them."""
+    first, later = _cancelled_everywhere(40), _cancelled_everywhere(40)
+    return f"test-commits-{uuid.uuid4()}", first, later, set(_ids(first) + _ids(later))
+
+
 async def test_a_member_that_stops_commits_what_it_handled(
     stack: Stack, publisher: Publisher
 ) -> None:
-    group = f"test-commits-{uuid.uuid4()}"
-    first = _cancelled_everywhere(40)
-    later = _cancelled_everywhere(40)
-    ours = set(_ids(first) + _ids(later))
+    group, first, later, ours = _two_rounds()
     before, after = Handled(ours), Handled(ours)
 
     async with _member(stack, publisher, group, before):
@@ -116,10 +111,7 @@ async def test_a_member_that_stops_commits_what_it_handled(
 async def test_partitions_handed_to_a_new_member_start_after_what_was_handled(
     stack: Stack, publisher: Publisher
 ) -> None:
-    group = f"test-commits-{uuid.uuid4()}"
-    first = _cancelled_everywhere(40)
-    later = _cancelled_everywhere(40)
-    ours = set(_ids(first) + _ids(later))
+    group, first, later, ours = _two_rounds()
     old, new = Handled(ours), Handled(ours)
 
     async with _member(stack, publisher, group, old):
