@@ -49,7 +49,7 @@ def outbox_row(envelope: Envelope[Any]) -> tuple[uuid.UUID, str, bytes, str, byt
 
 def _outbox_insert(first: int) -> str:
     """The outbox insert, a ``WITH`` query named ``events``, over parameters ``$first`` to
-    ``$first + 4`` (the columns of ``outbox_columns``). Rows are numbered in order, so the
+    ``$first + 4`` (the columns of ``_outbox_columns``). Rows are numbered in order, so the
     relay publishes them in order."""
     marks = [f"${first + index}" for index in range(5)]
     return (

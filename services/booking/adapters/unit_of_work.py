@@ -48,7 +48,8 @@ class UnitOfWork:
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Repository]:
-        """A repository for reads that need no transaction."""
+        """A repository for reads, and single statements, that need no transaction (one
+        statement is atomic on its own)."""
         current = self._current.get()
         if current is not None:
             yield Repository(current)
