@@ -11,14 +11,15 @@ import structlog
 import uvicorn
 from fastapi import FastAPI
 
-from services.booking.adapters.notices import NoticeBoard
+from services.booking.adapters.notices import NOTICE_CHANNEL, NoticeBoard
 from services.booking.adapters.replay import SETTLED_REQUESTS
+from services.booking.adapters.session_cache import SESSIONS_CHANNEL, SessionCache
 from services.booking.adapters.unit_of_work import UnitOfWork
 from services.booking.entrypoints.consumers import GROUP_ID, make_consumer
 from services.booking.entrypoints.http import create_app
 from shared.lifecycle import mark_ready
 from shared.messaging import EventConsumer, Publisher
-from shared.postgres import OutboxRelay, apply_migrations, ensure_database
+from shared.postgres import ChannelListener, OutboxRelay, apply_migrations, ensure_database
 from shared.postgres.replay import replay_if_broker_lost
 from shared.settings import Settings
 
@@ -58,7 +59,9 @@ class BookingRuntime:
         self.consumer: EventConsumer | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._uow: UnitOfWork | None = None
-        self._notices: NoticeBoard | None = None
+        self._notices = NoticeBoard()
+        self._sessions = SessionCache()
+        self._listener: ChannelListener | None = None
 
     @property
     def uow(self) -> UnitOfWork:
@@ -83,31 +86,36 @@ class BookingRuntime:
         # The relay starts before the consumer joins its group: after a crash the join waits
         # for the dead process's session to time out, and committed events should not.
         self._tasks = [asyncio.create_task(self.relay.run(), name="booking-outbox")]
-        self._notices = NoticeBoard(self.pool)
-        self._tasks.append(asyncio.create_task(self._notices.run(), name="booking-notices"))
+        # One connection hears the notices for clients' streams and other processes'
+        # sign-outs; after a loss, tokens remembered meanwhile may have been signed out.
+        self._listener = ChannelListener(
+            self.pool,
+            {NOTICE_CHANNEL: self._notices.deliver, SESSIONS_CHANNEL: self._sessions.signed_out},
+            on_listen=self._sessions.clear,
+        )
+        self._tasks.append(asyncio.create_task(self._listener.run(), name="booking-listener"))
         self.consumer = make_consumer(self.settings, self._uow, self.publisher, self.group_id)
         await self.consumer.start()
         self._tasks.append(asyncio.create_task(self.consumer.run(), name="booking-consumer"))
 
     def app(self) -> FastAPI:
         """The HTTP API over this runtime."""
-        if self._notices is None:
-            raise RuntimeError("BookingRuntime.start() has not run")
-        return create_app(self.uow, self.settings, self._notices)
+        return create_app(self.uow, self.settings, self._notices, self._sessions)
 
     async def wait_ready(self) -> None:
         """Return once the consumer has its partitions and notices are heard."""
         assert self.consumer is not None
-        assert self._notices is not None
+        assert self._listener is not None
         await self.consumer.ready.wait()
-        await self._notices.listening.wait()
+        await self._listener.listening.wait()
 
     async def stop(self) -> None:
         """Stop consuming and relaying, then close the broker and database connections."""
         if self.relay is not None:
             self.relay.stop()
-        if self._notices is not None:
-            self._notices.stop()
+        if self._listener is not None:
+            self._listener.stop()
+        self._notices.close()
         if self.consumer is not None:
             await self.consumer.stop()
         for task in self._tasks:

@@ -1,8 +1,10 @@
 """PostgreSQL plumbing every service with a database shares: pools, migrations, an outbox
-written in the same transaction as each change, its relay, and an inbox for idempotency."""
+written in the same transaction as each change, its relay, an inbox for idempotency, and
+a LISTEN that outlives its connection."""
 
 from shared.postgres.database import connect_pool, ensure_database
 from shared.postgres.inbox import first_delivery
+from shared.postgres.listen import ChannelListener
 from shared.postgres.migrations import apply_migrations
 from shared.postgres.outbox import (
     OUTBOX_CHANNEL,
@@ -14,6 +16,7 @@ from shared.postgres.outbox import (
 
 __all__ = [
     "OUTBOX_CHANNEL",
+    "ChannelListener",
     "OutboxRelay",
     "add_to_outbox",
     "apply_migrations",

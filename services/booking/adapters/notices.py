@@ -19,7 +19,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-import asyncpg
 import structlog
 
 log = structlog.get_logger(__name__)
@@ -59,14 +58,10 @@ def offer_notices(payload: dict[str, Any]) -> dict[uuid.UUID, Notice]:
 
 
 class NoticeBoard:
-    """This process's subscribers, fed from the notice channel while ``run`` runs."""
+    """This process's subscribers, fed with ``deliver`` from the notice channel."""
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
-        self._pool = pool
+    def __init__(self) -> None:
         self._subscribers: defaultdict[uuid.UUID, set[Subscription]] = defaultdict(set)
-        self._stopping = asyncio.Event()
-        self.listening = asyncio.Event()
-        """Set while notices are being received."""
 
     def subscribe(self, person_id: uuid.UUID) -> Subscription:
         """Start receiving ``person_id``'s notices."""
@@ -82,36 +77,18 @@ class NoticeBoard:
             if not subscribers:
                 del self._subscribers[subscription.person_id]
 
-    async def run(self) -> None:
-        """Listen until ``stop``, on a connection of its own, listening again after a loss."""
-        while not self._stopping.is_set():
-            try:
-                async with self._pool.acquire() as conn:
-                    await conn.add_listener(NOTICE_CHANNEL, self._on_notify)
-                    self.listening.set()
-                    try:
-                        await self._stopping.wait()
-                    finally:
-                        self.listening.clear()
-                        with contextlib.suppress(Exception):
-                            await conn.remove_listener(NOTICE_CHANNEL, self._on_notify)
-            except (OSError, asyncpg.PostgresError) as error:
-                log.warning("notices: listening again", error=repr(error))
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stopping.wait(), timeout=1.0)
+    def close(self) -> None:
+        """End every subscriber's stream (the process is stopping)."""
         for subscribers in self._subscribers.values():
             for subscription in subscribers:
                 _end(subscription)
 
-    def stop(self) -> None:
-        """Stop listening and end every subscriber's stream."""
-        self._stopping.set()
-
-    def _on_notify(self, _conn: object, _pid: int, _channel: str, payload: object) -> None:
+    def deliver(self, payload: str) -> None:
+        """Hand one NOTIFY payload of ``NOTICE_CHANNEL`` to the subscribers it concerns."""
         if not self._subscribers:
             return  # nobody here is listening: skip the parse
         try:
-            notices = offer_notices(json.loads(str(payload)))
+            notices = offer_notices(json.loads(payload))
         except (ValueError, KeyError, TypeError) as error:
             log.warning("notices: unreadable", error=repr(error))
             return

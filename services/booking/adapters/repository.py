@@ -12,6 +12,11 @@ import asyncpg
 
 from services.booking.adapters.notices import NOTICE_CHANNEL
 from services.booking.adapters.partner_queries import PartnerQueries
+from services.booking.adapters.session_cache import (
+    SESSIONS_CHANNEL,
+    person_signed_out,
+    token_signed_out,
+)
 from shared.contracts import Envelope
 from shared.postgres import (
     OUTBOX_CHANNEL,
@@ -101,6 +106,26 @@ class Repository(PartnerQueries):
         """Store a token's digest."""
         await self.conn.execute(
             "INSERT INTO sessions (token_digest, person_id) VALUES ($1, $2)", digest, person_id
+        )
+
+    async def end_session(self, digest: bytes, person_id: uuid.UUID) -> None:
+        """Delete one of the person's sessions; every booking process hears of it when the
+        statement commits (``SESSIONS_CHANNEL``)."""
+        await self.conn.execute(
+            "WITH gone AS (DELETE FROM sessions WHERE token_digest = $1 AND person_id = $2)"
+            f" SELECT pg_notify('{SESSIONS_CHANNEL}', $3)",
+            digest,
+            person_id,
+            token_signed_out(digest),
+        )
+
+    async def end_sessions_of(self, person_id: uuid.UUID) -> None:
+        """Delete every session of a person, telling every booking process likewise."""
+        await self.conn.execute(
+            "WITH gone AS (DELETE FROM sessions WHERE person_id = $1)"
+            f" SELECT pg_notify('{SESSIONS_CHANNEL}', $2)",
+            person_id,
+            person_signed_out(person_id),
         )
 
     async def session_person(self, digest: bytes) -> uuid.UUID | None:

@@ -1,16 +1,34 @@
 """Who a bearer token belongs to, remembered for a while: every authenticated call looked it
-up in the database, a round trip as costly as the call's own work."""
+up in the database, a round trip as costly as the call's own work.
+
+Signing out deletes sessions and sends a NOTIFY on ``SESSIONS_CHANNEL`` from the same
+statement; every booking process listens and forgets those tokens at once, so a token
+signed out in one process stops working in all of them.
+"""
 
 from __future__ import annotations
 
 import time
 import uuid
 
-#: How long a token's person is remembered. Sessions are never revoked today; should they
-#: be, a revoked token keeps working in other booking processes for at most this long.
+#: How long a token's person is remembered. A sign-out reaches every process's cache at
+#: once by NOTIFY; this bounds what a missed one (a lost listening connection) could cost,
+#: and the cache is emptied whenever listening starts again.
 TTL_S = 60.0
 #: Tokens remembered at most (the oldest is forgotten first).
 SIZE = 10_000
+#: The channel sign-outs are told on: ``token:<sha256 hex>`` or ``person:<uuid>``.
+SESSIONS_CHANNEL = "kith_sessions"
+
+
+def token_signed_out(digest: bytes) -> str:
+    """The NOTIFY payload for one token signed out."""
+    return f"token:{digest.hex()}"
+
+
+def person_signed_out(person_id: uuid.UUID) -> str:
+    """The NOTIFY payload for every token of one person signed out."""
+    return f"person:{person_id}"
 
 
 class SessionCache:
@@ -38,3 +56,30 @@ class SessionCache:
         self._people[digest] = (person_id, time.monotonic() + self._ttl_s)
         while len(self._people) > self._size:
             del self._people[next(iter(self._people))]
+
+    def forget(self, digest: bytes) -> None:
+        """Forget one token (signed out)."""
+        self._people.pop(digest, None)
+
+    def forget_person(self, person_id: uuid.UUID) -> None:
+        """Forget every token of one person (signed out everywhere)."""
+        for digest in [d for d, (person, _) in self._people.items() if person == person_id]:
+            del self._people[digest]
+
+    def clear(self) -> None:
+        """Forget every token: sign-outs may have been missed."""
+        self._people.clear()
+
+    def signed_out(self, payload: str) -> None:
+        """Apply one ``SESSIONS_CHANNEL`` payload; one it cannot read empties the cache."""
+        kind, _, value = payload.partition(":")
+        try:
+            if kind == "token":
+                self.forget(bytes.fromhex(value))
+                return
+            if kind == "person":
+                self.forget_person(uuid.UUID(value))
+                return
+        except ValueError:
+            pass
+        self.clear()

@@ -96,6 +96,25 @@ async def authenticate(uow: UnitOfWork, token: str, sessions: SessionCache) -> u
     return person_id
 
 
+async def sign_out(
+    uow: UnitOfWork, person_id: uuid.UUID, token: str, sessions: SessionCache
+) -> None:
+    """End the session of ``token``: it stops working at once, in every booking process."""
+    digest = token_digest(token)
+    async with uow.read() as repo:
+        await repo.end_session(digest, person_id)
+    sessions.forget(digest)  # here at once, not only when the NOTIFY comes back
+
+
+async def sign_out_everywhere(
+    uow: UnitOfWork, person_id: uuid.UUID, sessions: SessionCache
+) -> None:
+    """End every session of the person (a lost phone): every token of theirs stops working."""
+    async with uow.read() as repo:
+        await repo.end_sessions_of(person_id)
+    sessions.forget_person(person_id)
+
+
 async def me(uow: UnitOfWork, person_id: uuid.UUID) -> dict[str, Any]:
     """The caller's own profile, address included (it is theirs)."""
     async with uow.read() as repo:

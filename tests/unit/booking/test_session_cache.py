@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import uuid
 
-from services.booking.adapters.session_cache import SessionCache
+from services.booking.adapters.session_cache import (
+    SessionCache,
+    person_signed_out,
+    token_signed_out,
+)
 
 
 def test_a_token_seen_valid_is_remembered() -> None:
@@ -31,3 +35,26 @@ def test_the_oldest_token_is_forgotten_first_when_full() -> None:
     assert cache.get(b"second") is None
     assert cache.get(b"first") == first
     assert cache.get(b"third") == third
+
+
+def test_signed_out_tokens_and_people_are_forgotten() -> None:
+    cache = SessionCache()
+    ada, bob = uuid.uuid4(), uuid.uuid4()
+    cache.put(b"ada-phone", ada)
+    cache.put(b"ada-laptop", ada)
+    cache.put(b"bob-phone", bob)
+
+    cache.signed_out(token_signed_out(b"ada-phone"))
+    assert cache.get(b"ada-phone") is None
+    assert cache.get(b"ada-laptop") == ada
+
+    cache.signed_out(person_signed_out(ada))
+    assert cache.get(b"ada-laptop") is None
+    assert cache.get(b"bob-phone") == bob
+
+
+def test_a_sign_out_it_cannot_read_forgets_every_token() -> None:
+    cache = SessionCache()
+    cache.put(b"token", uuid.uuid4())
+    cache.signed_out("token:not-hex")
+    assert cache.get(b"token") is None

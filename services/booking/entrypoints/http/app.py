@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from services.booking.adapters.notices import NoticeBoard
+from services.booking.adapters.session_cache import SessionCache
 from services.booking.adapters.unit_of_work import UnitOfWork
 from services.booking.entrypoints.http import (
     routes_concerns,
@@ -18,7 +19,9 @@ from services.booking.entrypoints.http.problems import PROBLEM_RESPONSES, instal
 from shared.settings import Settings
 
 
-def create_app(uow: UnitOfWork, settings: Settings, notices: NoticeBoard) -> FastAPI:
+def create_app(
+    uow: UnitOfWork, settings: Settings, notices: NoticeBoard, sessions: SessionCache
+) -> FastAPI:
     """The booking API over an already started runtime (the caller owns its life)."""
     app = FastAPI(
         title="Kith booking",
@@ -26,7 +29,7 @@ def create_app(uow: UnitOfWork, settings: Settings, notices: NoticeBoard) -> Fas
         description="Neighbourhood help, booked in whole hours. Errors are RFC 9457 problems.",
         responses=PROBLEM_RESPONSES,
     )
-    app.state.context = Context(uow=uow, settings=settings, notices=notices)
+    app.state.context = Context(uow=uow, settings=settings, notices=notices, sessions=sessions)
     install_problem_handlers(app)
     app.include_router(routes_people.router)
     app.include_router(routes_visits.router)

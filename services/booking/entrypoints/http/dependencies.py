@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -27,7 +27,7 @@ class Context:
     uow: UnitOfWork
     settings: Settings
     notices: NoticeBoard
-    sessions: SessionCache = field(default_factory=SessionCache)
+    sessions: SessionCache
 
 
 async def context(request: Request) -> Context:
@@ -54,6 +54,11 @@ async def current_person(ctx: Ctx, credentials: Credentials) -> uuid.UUID:
     return await accounts.authenticate(ctx.uow, _token(credentials), ctx.sessions)
 
 
+async def bearer_token(credentials: Credentials) -> str:
+    """The bearer token the call was made with."""
+    return _token(credentials)
+
+
 async def operator(ctx: Ctx, credentials: Credentials) -> None:
     """Only a request bearing the operators' token passes."""
     token = _token(credentials)
@@ -65,4 +70,5 @@ async def operator(ctx: Ctx, credentials: Credentials) -> None:
 
 
 Me = Annotated[uuid.UUID, Depends(current_person)]
+Token = Annotated[str, Depends(bearer_token)]
 Operator = Depends(operator)

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 
 from services.booking.domain.availability import Away, DatedException, ExtraHours, WeeklyRule
-from services.booking.entrypoints.http.dependencies import Ctx, Me
+from services.booking.entrypoints.http.dependencies import Ctx, Me, Token
 from services.booking.entrypoints.http.idempotency import ANONYMOUS, IdempotencyKey, idempotent
 from services.booking.entrypoints.http.schemas import (
     AvailabilityBody,
@@ -67,6 +67,20 @@ async def sign_in(
         return {"person_id": person_id, "token": token}
 
     return await idempotent(ctx, request, ANONYMOUS, key, body, 200, create)
+
+
+@router.delete("/sessions/current", status_code=204, response_class=Response)
+async def sign_out(ctx: Ctx, person_id: Me, token: Token) -> Response:
+    """Sign out: this token stops working at once; other devices stay signed in."""
+    await accounts.sign_out(ctx.uow, person_id, token, ctx.sessions)
+    return Response(status_code=204)
+
+
+@router.delete("/sessions", status_code=204, response_class=Response)
+async def sign_out_everywhere(ctx: Ctx, person_id: Me) -> Response:
+    """Sign out everywhere (a lost phone, say): every token of mine stops working at once."""
+    await accounts.sign_out_everywhere(ctx.uow, person_id, ctx.sessions)
+    return Response(status_code=204)
 
 
 @router.get("/me")
