@@ -56,8 +56,10 @@ class Settings(BaseSettings):
         ge=0,
         le=5000,
         description=(
-            "The fetch wait of consumers no one waits on (trust's). An idle consumer costs the"
-            " broker a fetch this often; what it reads is seen up to this much later."
+            "The fetch wait of consumers no one waits on (trust's, the operators' console,"
+            " the partners' projector), and of every other consumer once it has read nothing"
+            " for 2 s. An idle consumer costs the broker a fetch this often; what it reads is"
+            " seen up to this much later (after a quiet spell, the first record only)."
         ),
     )
     session_timeout_ms: int = Field(default=6000, ge=1000, le=300_000)

@@ -20,7 +20,12 @@ from faust.tables import TableManager
 from faust.tables.recovery import Recovery
 
 from services.matching.domain import Policy
-from services.matching.driver import FETCH_MAX_WAIT_ATTR, IDEMPOTENCE_ATTR, register_transport
+from services.matching.driver import (
+    FETCH_MAX_WAIT_ATTR,
+    IDEMPOTENCE_ATTR,
+    IDLE_FETCH_MAX_WAIT_ATTR,
+    register_transport,
+)
 from services.matching.handlers import DueRound, Matcher, Outgoing
 from services.matching.state import MatchingState
 from shared import metrics
@@ -176,6 +181,7 @@ def create_app(
         datadir=str(datadir),
     )
     setattr(app, FETCH_MAX_WAIT_ATTR, settings.fetch_max_wait_ms)
+    setattr(app, IDLE_FETCH_MAX_WAIT_ATTR, settings.background_fetch_max_wait_ms)
     setattr(app, IDEMPOTENCE_ATTR, settings.kafka_idempotence)
 
     def table(name: str) -> Any:

@@ -1,5 +1,6 @@
-"""faust's aiokafka driver, tuned for Kith: a configurable fetch wait, producer idempotence,
-partition ends that are right on every broker, and no fetching of what faust paused.
+"""faust's aiokafka driver, tuned for Kith: a configurable fetch wait (longer once the worker
+has been idle, ``shared.messaging.fetch_wait``), producer idempotence, partition ends that
+are right on every broker, and no fetching of what faust paused.
 
 faust hard-codes a 1500 ms fetch wait in its worker consumer. A broker answers a fetch as soon
 as data arrives, but aiokafka fetches a partition it has just read again only once the fetch
@@ -28,6 +29,7 @@ from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP, Message
 
 from services.matching.ordering import InOrder, Verdict
+from shared.messaging.fetch_wait import FetchWait
 from shared.messaging.offsets import end_offsets
 
 log = structlog.get_logger(__name__)
@@ -35,6 +37,7 @@ log = structlog.get_logger(__name__)
 SCHEME = "kith"
 #: The app attributes the driver reads (set by ``create_app``).
 FETCH_MAX_WAIT_ATTR = "kith_fetch_max_wait_ms"
+IDLE_FETCH_MAX_WAIT_ATTR = "kith_idle_fetch_max_wait_ms"
 IDEMPOTENCE_ATTR = "kith_idempotence"
 _DEFAULT_FETCH_MAX_WAIT_MS = 25
 
@@ -70,6 +73,9 @@ class FastConsumer(faust_aiokafka.Consumer):
     def __post_init__(self) -> None:
         super().__post_init__()
         self._in_order = InOrder()
+        busy_ms = getattr(self.app, FETCH_MAX_WAIT_ATTR, _DEFAULT_FETCH_MAX_WAIT_MS)
+        idle_ms = getattr(self.app, IDLE_FETCH_MAX_WAIT_ATTR, busy_ms)
+        self._wait = FetchWait(busy_ms=busy_ms, idle_ms=idle_ms)
 
     def _new_consumer_thread(self) -> faust_aiokafka.AIOKafkaConsumerThread:
         return FastConsumerThread(self, loop=self.loop, beacon=self.beacon)
@@ -79,7 +85,9 @@ class FastConsumer(faust_aiokafka.Consumer):
         # partition's messages in it stale.
         refetching: set[TP] = set()
         acking = self.app.topics.acks_enabled_for
+        read = 0
         async for tp, message in super().getmany(timeout):
+            read += 1
             if not acking(tp.topic):  # changelogs: recovery positions and reads them itself
                 yield tp, message
                 continue
@@ -102,6 +110,8 @@ class FastConsumer(faust_aiokafka.Consumer):
                     # A rebalance took the partition meanwhile: its next owner starts from
                     # the committed offset, which is never past the expected one.
                     log.warning("partition gone before its refetch", tp=str(tp))
+        # faust calls this in a loop with a timeout: an empty call is a quiet spell.
+        self._wait.after_read(cast(FastConsumerThread, self._thread)._consumer, read)
 
     async def _seek(self, partition: TP, offset: int) -> None:
         await super()._seek(partition, offset)

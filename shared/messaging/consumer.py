@@ -24,6 +24,7 @@ from shared.contracts import Envelope, Payload, UndecodableEvent, decode
 from shared.contracts.registry import EVENTS_BY_TOPIC
 from shared.contracts.topics import Topic
 from shared.messaging.dead_letters import send_to_dead_letters
+from shared.messaging.fetch_wait import FetchWait
 from shared.messaging.publisher import Publisher
 from shared.settings import Settings
 
@@ -133,7 +134,9 @@ class EventConsumer:
             database, say) instead of one per event. It must have the effect of ``handler``
             applied to each in order.
         background: No one waits on what this consumer does: it fetches with the settings'
-            longer ``background_fetch_max_wait_ms``, which costs an idle broker less.
+            longer ``background_fetch_max_wait_ms``, which costs an idle broker less. Any
+            other consumer fetches with it too once it has been idle for a while
+            (``FetchWait``).
         """
         self._name = name
         self._batch_handlers = dict(batch_handlers or {})
@@ -147,14 +150,17 @@ class EventConsumer:
             topic.name: {(cls.TYPE, cls.VERSION) for cls in EVENTS_BY_TOPIC.get(topic, ())}
             for topic in topics
         }
+        idle_ms = settings.background_fetch_max_wait_ms
+        busy_ms = idle_ms if background else settings.fetch_max_wait_ms
         self._consumer = group_member(
             settings,
             group_id=group_id,
             name=name,
             from_beginning=from_beginning,
-            fetch_max_wait_ms=settings.background_fetch_max_wait_ms if background else None,
+            fetch_max_wait_ms=busy_ms,
         )
         self._consumer.subscribe(list(self._allowed), listener=_CommitWhenRevoked(self))
+        self._wait = FetchWait(busy_ms=busy_ms, idle_ms=idle_ms)
         self._handled: dict[TopicPartition, int] = {}
         """The next offset to commit per partition, once handled."""
         self._committed_at = time.monotonic()
@@ -185,6 +191,7 @@ class EventConsumer:
             if self._consumer.assignment():
                 self.ready.set()
             batches = {partition: records for partition, records in batches.items() if records}
+            self._wait.after_read(self._consumer, sum(map(len, batches.values())))
             if self._parallel:
                 await asyncio.gather(*(self._process_all(rs) for rs in batches.values()))
             else:

@@ -3,20 +3,18 @@ partitions to another member, not only on its timer: nothing handled is handled 
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 
 import pytest
 
 from shared.contracts import Envelope, Payload
 from shared.contracts.requests import HelpRequestCancelled
-from shared.contracts.topics import REQUESTS
 from shared.geo import neighbourhood_of
-from shared.messaging import Delivery, EventConsumer, Publisher
+from shared.messaging import Delivery, Publisher
 from shared.messaging import consumer as consumer_module
 from tests.conftest import Stack
+from tests.integration.consumers import running_member
 from tests.support import eventually
 
 
@@ -64,28 +62,6 @@ class Handled:
             self.ids.append(request_id)
 
 
-@asynccontextmanager
-async def _member(
-    stack: Stack, publisher: Publisher, group: str, handled: Handled
-) -> AsyncIterator[EventConsumer]:
-    member = EventConsumer(
-        stack.settings(),
-        name="test-commits",
-        group_id=group,
-        topics=[REQUESTS],
-        handler=handled,
-        dead_letters=publisher,
-    )
-    await member.start()
-    task = asyncio.create_task(member.run())
-    try:
-        await asyncio.wait_for(member.ready.wait(), timeout=30)
-        yield member
-    finally:
-        await member.stop()
-        await task
-
-
 def _two_rounds() -> tuple[str, list[Envelope[Payload]], list[Envelope[Payload]], set[uuid.UUID]]:
     """A new group, the events published first and later, and the ids of all of them."""
     first, later = _cancelled_everywhere(40), _cancelled_everywhere(40)
@@ -98,10 +74,10 @@ async def test_a_member_that_stops_commits_what_it_handled(
     group, first, later, ours = _two_rounds()
     before, after = Handled(ours), Handled(ours)
 
-    async with _member(stack, publisher, group, before):
+    async with running_member(stack.settings(), publisher, group, before):
         await publisher.publish_many(first)
         await eventually(before.count(len(first)), what="the first events handled")
-    async with _member(stack, publisher, group, after):
+    async with running_member(stack.settings(), publisher, group, after):
         await publisher.publish_many(later)
         await eventually(after.count(len(later)), what="the later events handled")
 
@@ -114,10 +90,10 @@ async def test_partitions_handed_to_a_new_member_start_after_what_was_handled(
     group, first, later, ours = _two_rounds()
     old, new = Handled(ours), Handled(ours)
 
-    async with _member(stack, publisher, group, old):
+    async with running_member(stack.settings(), publisher, group, old):
         await publisher.publish_many(first)
         await eventually(old.count(len(first)), what="the first events handled")
-        async with _member(stack, publisher, group, new):
+        async with running_member(stack.settings(), publisher, group, new):
             await publisher.publish_many(later)
 
             async def all_handled() -> bool:

@@ -27,7 +27,9 @@ class Feed:
             settings.require_bootstrap(),
             [topic.name for topic in ALL_TOPICS],
             from_beginning=True,
-            fetch_max_wait_ms=settings.fetch_max_wait_ms,
+            # Every partition of every topic, for people watching: a quarter of a second
+            # is soon enough, and an idle fetch this wide costs the broker each time.
+            fetch_max_wait_ms=settings.background_fetch_max_wait_ms,
             client_id="kith-ops",
         )
         self._stopping = asyncio.Event()

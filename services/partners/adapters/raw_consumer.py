@@ -15,6 +15,7 @@ from shared.contracts.topics import DEAD_LETTERS
 from shared.messaging import Publisher
 from shared.messaging.consumer import group_member
 from shared.messaging.dead_letters import dead_letter_headers
+from shared.messaging.fetch_wait import FetchWait
 from shared.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -57,6 +58,9 @@ class RawConsumer:
         self._dead_letters = dead_letters
         self._attempts = attempts
         self._consumer = group_member(settings, topic, group_id=group_id, name=name)
+        self._wait = FetchWait(
+            busy_ms=settings.fetch_max_wait_ms, idle_ms=settings.background_fetch_max_wait_ms
+        )
         self._stopping = asyncio.Event()
         self.ready = asyncio.Event()
         """Set once the group has assigned this member its partitions."""
@@ -85,6 +89,7 @@ class RawConsumer:
                 raise
             if self._consumer.assignment():
                 self.ready.set()
+            self._wait.after_read(self._consumer, sum(map(len, batches.values())))
             for partition, records in batches.items():
                 for record in records:
                     await self._process(record)

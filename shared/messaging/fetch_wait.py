@@ -1,0 +1,48 @@
+"""A consumer's fetch wait: short while records flow, longer once it has been idle.
+
+The embedded broker answers a fetch that finds no data only when its wait is over, and looks
+at every partition of the fetch on each pass: matching, idle, fetching its 59 partitions
+every 25 ms cost it about a third of a core. Once a consumer has read nothing for
+``IDLE_AFTER_S`` it fetches with the longer wait; its first record puts the short wait back.
+Only the first hop after a quiet spell waits longer; a steady flow never does.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+#: Seconds without a record before a consumer counts as idle.
+IDLE_AFTER_S = 2.0
+
+
+class FetchWait:
+    """Sets an aiokafka consumer's fetch wait from what its reads return."""
+
+    def __init__(
+        self, *, busy_ms: int, idle_ms: int, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._busy_ms = busy_ms
+        self._idle_ms = idle_ms
+        self._clock = clock
+        self._last_record = clock()
+        self.current_ms = busy_ms
+        """The wait now asked for."""
+
+    def after_read(self, consumer: Any, records: int) -> None:
+        """Call after each read of ``consumer`` (an ``AIOKafkaConsumer``, or None before it
+        started) with how many records it returned."""
+        now = self._clock()
+        if records:
+            self._last_record = now
+            wanted = self._busy_ms
+        elif now - self._last_record >= IDLE_AFTER_S:
+            wanted = self._idle_ms
+        else:
+            return
+        fetcher = getattr(consumer, "_fetcher", None)  # aiokafka builds it when started
+        if wanted != self.current_ms and fetcher is not None:
+            # aiokafka reads this attribute for every fetch request it builds.
+            fetcher._fetch_max_wait_ms = wanted
+            self.current_ms = wanted

@@ -1,0 +1,46 @@
+"""An idle consumer fetches with the longer wait, and its next event still arrives and puts
+the short wait back."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+
+from shared.contracts import Envelope, Payload
+from shared.contracts.requests import HelpRequestCancelled
+from shared.geo import neighbourhood_of
+from shared.messaging import Delivery, Publisher, fetch_wait
+from tests.conftest import Stack
+from tests.integration.consumers import running_member
+from tests.support import eventually
+
+
+async def test_an_idle_consumer_waits_longer_and_still_hears_the_next_event(
+    stack: Stack, publisher: Publisher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fetch_wait, "IDLE_AFTER_S", 0.3)
+    settings = stack.settings()
+    assert settings.fetch_max_wait_ms < settings.background_fetch_max_wait_ms
+    heard: dict[uuid.UUID, int] = {}
+    """Each event handled, with the fetch wait in force as it was handled."""
+
+    async def handle(envelope: Envelope[Payload], _: Delivery) -> None:
+        heard[envelope.event_id] = fetcher._fetch_max_wait_ms
+
+    group = f"test-fetch-wait-{uuid.uuid4().hex[:8]}"
+    async with running_member(settings, publisher, group, handle, from_beginning=False) as member:
+        fetcher = member._consumer._fetcher  # what aiokafka builds each fetch request from
+
+        async def waiting(ms: int) -> bool:
+            return bool(fetcher._fetch_max_wait_ms == ms)
+
+        await eventually(lambda: waiting(settings.background_fetch_max_wait_ms), what="idle")
+        event = Envelope.wrap(
+            HelpRequestCancelled(request_id=uuid.uuid4(), neighbourhood=neighbourhood_of(51, 0)),
+            producer="test",
+        )
+        await publisher.publish_many([event])
+        await eventually(lambda: asyncio.sleep(0, event.event_id in heard), what="the event")
+        assert heard[event.event_id] == settings.fetch_max_wait_ms, "busy again"

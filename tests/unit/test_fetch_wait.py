@@ -1,0 +1,45 @@
+"""A consumer's fetch wait lengthens once it has been idle and shortens with its next record."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from shared.messaging import fetch_wait
+from shared.messaging.fetch_wait import FetchWait
+
+
+def _client(wait_ms: int) -> SimpleNamespace:
+    # What FetchWait touches of an aiokafka consumer: the fetcher's wait.
+    return SimpleNamespace(_fetcher=SimpleNamespace(_fetch_max_wait_ms=wait_ms))
+
+
+def test_the_wait_lengthens_after_a_quiet_spell_and_shortens_with_a_record() -> None:
+    clock = [100.0]
+    client = _client(25)
+    wait = FetchWait(busy_ms=25, idle_ms=250, clock=lambda: clock[0])
+
+    clock[0] += fetch_wait.IDLE_AFTER_S / 2
+    wait.after_read(client, 0)
+    assert client._fetcher._fetch_max_wait_ms == 25, "not idle long enough yet"
+
+    clock[0] += fetch_wait.IDLE_AFTER_S
+    wait.after_read(client, 0)
+    assert client._fetcher._fetch_max_wait_ms == 250
+    assert wait.current_ms == 250
+
+    wait.after_read(client, 3)
+    assert client._fetcher._fetch_max_wait_ms == 25
+    clock[0] += fetch_wait.IDLE_AFTER_S / 2
+    wait.after_read(client, 0)
+    assert client._fetcher._fetch_max_wait_ms == 25, "the quiet spell starts at the last record"
+
+
+def test_a_consumer_not_started_yet_is_left_alone() -> None:
+    clock = [100.0]
+    wait = FetchWait(busy_ms=25, idle_ms=250, clock=lambda: clock[0])
+    clock[0] += 2 * fetch_wait.IDLE_AFTER_S
+    wait.after_read(None, 0)
+    assert wait.current_ms == 25, "tried again once the client has a fetcher"
+    client = _client(25)
+    wait.after_read(client, 0)
+    assert client._fetcher._fetch_max_wait_ms == 250
