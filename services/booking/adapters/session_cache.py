@@ -38,6 +38,8 @@ class SessionCache:
         self._ttl_s = ttl_s
         self._size = size
         self._people: dict[bytes, tuple[uuid.UUID, float]] = {}
+        self.sign_outs = 0
+        """Sign-outs heard so far: a lookup begun before one may not be remembered."""
 
     def get(self, digest: bytes) -> uuid.UUID | None:
         """The person, if the token was seen valid lately."""
@@ -50,8 +52,12 @@ class SessionCache:
             return None
         return person_id
 
-    def put(self, digest: bytes, person_id: uuid.UUID) -> None:
-        """Remember a token the database said is valid."""
+    def put(self, digest: bytes, person_id: uuid.UUID, *, asked_at: int) -> None:
+        """Remember a token the database said is valid, unless a sign-out was heard since
+        it was asked (``asked_at``: ``sign_outs`` then): its answer may predate the sign-out.
+        """
+        if asked_at != self.sign_outs:
+            return
         self._people.pop(digest, None)
         self._people[digest] = (person_id, time.monotonic() + self._ttl_s)
         while len(self._people) > self._size:
@@ -59,15 +65,18 @@ class SessionCache:
 
     def forget(self, digest: bytes) -> None:
         """Forget one token (signed out)."""
+        self.sign_outs += 1
         self._people.pop(digest, None)
 
     def forget_person(self, person_id: uuid.UUID) -> None:
         """Forget every token of one person (signed out everywhere)."""
+        self.sign_outs += 1
         for digest in [d for d, (person, _) in self._people.items() if person == person_id]:
             del self._people[digest]
 
     def clear(self) -> None:
         """Forget every token: sign-outs may have been missed."""
+        self.sign_outs += 1
         self._people.clear()
 
     def signed_out(self, payload: str) -> None:

@@ -88,11 +88,12 @@ async def authenticate(uow: UnitOfWork, token: str, sessions: SessionCache) -> u
     person_id = sessions.get(digest)
     if person_id is not None:
         return person_id
+    asked_at = sessions.sign_outs
     async with uow.read() as repo:
         person_id = await repo.session_person(digest)
     if person_id is None:
         raise Unauthorized("unknown or revoked token")
-    sessions.put(digest, person_id)
+    sessions.put(digest, person_id, asked_at=asked_at)
     return person_id
 
 
