@@ -298,9 +298,14 @@ async def _offers_for(
 async def _relationship(
     http: httpx.AsyncClient, operator: dict[str, str], neighbour: Person, helper: Person
 ) -> dict[str, Any] | None:
-    """Trust's record of the pair once it holds the visit and both answers."""
+    """Trust's record of the pair once it holds the visit and both answers (they reach it
+    on different topics, so in either order)."""
     path = f"/v1/operator/relationships?person_id={neighbour.person_id}"
     for record in (await send(http, "GET", path, operator))["items"]:
-        if str(record["helper_id"]) == helper.person_id and record["both_want_again"]:
+        if (
+            str(record["helper_id"]) == helper.person_id
+            and record["both_want_again"]
+            and record["visits"] >= 1
+        ):
             return dict(record)
     return None
