@@ -78,6 +78,13 @@ class Settings(BaseSettings):
     operator_token: SecretStr | None = Field(
         default=None, description="Bearer token of the operators' role."
     )
+    session_max_age_days: int = Field(
+        default=30,
+        ge=1,
+        le=365,
+        description="How long a bearer token from sign-up or sign-in works before its owner"
+        " must sign in again.",
+    )
     offer_ttl_s: int = Field(default=15 * 60, ge=1, description="How long an offer stays open.")
     regular_hold_s: int = Field(
         default=10 * 60, ge=0, description="How long a regular helper holds an offer alone."

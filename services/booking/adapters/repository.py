@@ -128,12 +128,13 @@ class Repository(PartnerQueries):
             person_signed_out(person_id),
         )
 
-    async def session_person(self, digest: bytes) -> uuid.UUID | None:
-        """The person a token digest belongs to."""
-        value = await self.conn.fetchval(
-            "SELECT person_id FROM sessions WHERE token_digest = $1", digest
+    async def session(self, digest: bytes) -> Row | None:
+        """The session of a token digest: ``person_id`` and ``created_at``."""
+        return _row(
+            await self.conn.fetchrow(
+                "SELECT person_id, created_at FROM sessions WHERE token_digest = $1", digest
+            )
         )
-        return value if isinstance(value, uuid.UUID) else None
 
     async def set_availability(
         self,

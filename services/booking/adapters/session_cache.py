@@ -52,14 +52,17 @@ class SessionCache:
             return None
         return person_id
 
-    def put(self, digest: bytes, person_id: uuid.UUID, *, asked_at: int) -> None:
-        """Remember a token the database said is valid, unless a sign-out was heard since
-        it was asked (``asked_at``: ``sign_outs`` then): its answer may predate the sign-out.
+    def put(
+        self, digest: bytes, person_id: uuid.UUID, *, asked_at: int, valid_for_s: float = TTL_S
+    ) -> None:
+        """Remember a token the database said is valid (for at most ``valid_for_s`` more),
+        unless a sign-out was heard since it was asked (``asked_at``: ``sign_outs`` then):
+        its answer may predate the sign-out.
         """
         if asked_at != self.sign_outs:
             return
         self._people.pop(digest, None)
-        self._people[digest] = (person_id, time.monotonic() + self._ttl_s)
+        self._people[digest] = (person_id, time.monotonic() + min(self._ttl_s, valid_for_s))
         while len(self._people) > self._size:
             del self._people[next(iter(self._people))]
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from services.booking.adapters.repository import Row
@@ -82,19 +82,26 @@ async def sign_in(uow: UnitOfWork, email: str, password: str) -> tuple[uuid.UUID
     return person["person_id"], token
 
 
-async def authenticate(uow: UnitOfWork, token: str, sessions: SessionCache) -> uuid.UUID:
-    """The person a bearer token belongs to (asked of the database unless seen lately)."""
+async def authenticate(
+    uow: UnitOfWork, token: str, sessions: SessionCache, max_age: timedelta, now: datetime
+) -> uuid.UUID:
+    """The person a bearer token belongs to (asked of the database unless seen lately); a
+    token works for ``max_age`` after the sign-up or sign-in that gave it."""
     digest = token_digest(token)
     person_id = sessions.get(digest)
     if person_id is not None:
         return person_id
     asked_at = sessions.sign_outs
     async with uow.read() as repo:
-        person_id = await repo.session_person(digest)
-    if person_id is None:
-        raise Unauthorized("unknown or revoked token")
-    sessions.put(digest, person_id, asked_at=asked_at)
-    return person_id
+        session = await repo.session(digest)
+    if session is None:
+        raise Unauthorized("unknown or signed-out token")
+    left = session["created_at"] + max_age - now
+    if left <= timedelta(0):
+        raise Unauthorized("this token has expired: sign in again")
+    owner: uuid.UUID = session["person_id"]
+    sessions.put(digest, owner, asked_at=asked_at, valid_for_s=left.total_seconds())
+    return owner
 
 
 async def sign_out(

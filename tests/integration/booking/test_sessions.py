@@ -7,6 +7,7 @@ import uuid
 import httpx
 
 from services.booking.bootstrap import BookingRuntime
+from services.booking.domain.credentials import token_digest
 from tests.integration.booking.conftest import Booking
 from tests.integration.booking.support import sign_up
 from tests.support import eventually
@@ -70,3 +71,22 @@ async def test_a_token_signed_out_in_one_process_stops_working_in_another(
     finally:
         await elsewhere.aclose()
         await other.stop()
+
+
+async def test_a_token_older_than_the_maximum_age_must_sign_in_again(booking: Booking) -> None:
+    email = f"ivy-{uuid.uuid4().hex[:10]}@example.org"
+    _, old = await sign_up(booking.client, "Ivy", email=email)
+    token = old["Authorization"].removeprefix("Bearer ")
+    days = booking.settings.session_max_age_days
+    async with booking.runtime.uow.read() as repo:
+        await repo.conn.execute(
+            "UPDATE sessions SET created_at = now() - make_interval(days => $2)"
+            " WHERE token_digest = $1",
+            token_digest(token),
+            days,
+        )
+
+    refused = await booking.client.get("/v1/me", headers=old)
+    assert refused.status_code == 401
+    assert "expired" in refused.json()["detail"]
+    assert await _status_of_me(booking.client, await _sign_in(booking.client, email)) == 200

@@ -66,3 +66,9 @@ def test_an_answer_asked_for_before_a_sign_out_is_not_remembered() -> None:
     cache.signed_out(token_signed_out(b"token"))
     cache.put(b"token", uuid.uuid4(), asked_at=asked_at)
     assert cache.get(b"token") is None
+
+
+def test_a_token_is_not_remembered_past_its_own_expiry() -> None:
+    cache = SessionCache(ttl_s=60.0)
+    cache.put(b"token", uuid.uuid4(), asked_at=cache.sign_outs, valid_for_s=0.0)
+    assert cache.get(b"token") is None
