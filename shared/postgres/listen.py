@@ -33,59 +33,47 @@ class ChannelListener:
         self._pool = pool
         self._handlers = dict(handlers)
         self._on_listen = on_listen
-        self._stopping = asyncio.Event()
+        self._stopping = False
+        self._woken = asyncio.Event()
+        """Set by ``stop`` and by the listening connection closing."""
         self.listening = asyncio.Event()
         """Set while notifications are being received."""
 
     async def run(self) -> None:
         """Listen until ``stop``, listening again after a loss."""
-        while not self._stopping.is_set():
+        while not self._stopping:
+            self._woken.clear()
             try:
                 async with self._pool.acquire() as conn:
-                    lost = asyncio.Event()
-                    on_lost = _setter(lost)
-                    conn.add_termination_listener(on_lost)
+                    conn.add_termination_listener(self._on_closed)
                     for channel in self._handlers:
                         await conn.add_listener(channel, self._on_notify)
                     if self._on_listen is not None:
                         self._on_listen()
                     self.listening.set()
                     try:
-                        await _first(self._stopping, lost)
+                        await self._woken.wait()
                     finally:
                         self.listening.clear()
                         # A lost connection refuses even these (it left the pool's hands).
                         with contextlib.suppress(Exception):
-                            conn.remove_termination_listener(on_lost)
+                            conn.remove_termination_listener(self._on_closed)
                             for channel in self._handlers:
                                 await conn.remove_listener(channel, self._on_notify)
-                if lost.is_set():
+                if not self._stopping:
                     raise ConnectionError("the listening connection was closed")
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
                 log.warning("listening again", channels=list(self._handlers), error=repr(error))
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stopping.wait(), timeout=RETRY_S)
+                    await asyncio.wait_for(self._woken.wait(), timeout=RETRY_S)
 
     def stop(self) -> None:
         """Stop listening; ``run`` returns."""
-        self._stopping.set()
+        self._stopping = True
+        self._woken.set()
+
+    def _on_closed(self, _conn: object) -> None:
+        self._woken.set()
 
     def _on_notify(self, _conn: object, _pid: int, channel: str, payload: object) -> None:
         self._handlers[channel](str(payload))
-
-
-def _setter(event: asyncio.Event) -> Callable[[object], None]:
-    def set_it(_conn: object) -> None:
-        event.set()
-
-    return set_it
-
-
-async def _first(*events: asyncio.Event) -> None:
-    """Return once any of ``events`` is set."""
-    waiters = [asyncio.ensure_future(event.wait()) for event in events]
-    try:
-        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for waiter in waiters:
-            waiter.cancel()

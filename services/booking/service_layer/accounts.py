@@ -19,7 +19,7 @@ from services.booking.domain.credentials import (
 from services.booking.domain.errors import Conflict, Invalid, NotFound, Unauthorized
 from services.booking.service_layer.commands import SetAvailability, SignUp, UpdateProfile
 from shared import geo
-from shared.contracts import Envelope
+from shared.contracts import Envelope, utc_now
 from shared.contracts.people import AvailabilityChanged, PersonProfileChanged
 
 PRODUCER = "booking"
@@ -83,10 +83,10 @@ async def sign_in(uow: UnitOfWork, email: str, password: str) -> tuple[uuid.UUID
 
 
 async def authenticate(
-    uow: UnitOfWork, token: str, sessions: SessionCache, max_age: timedelta, now: datetime
+    uow: UnitOfWork, token: str, sessions: SessionCache, max_age_days: int
 ) -> uuid.UUID:
     """The person a bearer token belongs to (asked of the database unless seen lately); a
-    token works for ``max_age`` after the sign-up or sign-in that gave it."""
+    token works for ``max_age_days`` after the sign-up or sign-in that gave it."""
     digest = token_digest(token)
     person_id = sessions.get(digest)
     if person_id is not None:
@@ -96,7 +96,7 @@ async def authenticate(
         session = await repo.session(digest)
     if session is None:
         raise Unauthorized("unknown or signed-out token")
-    left = session["created_at"] + max_age - now
+    left = session["created_at"] + timedelta(days=max_age_days) - utc_now()
     if left <= timedelta(0):
         raise Unauthorized("this token has expired: sign in again")
     owner: uuid.UUID = session["person_id"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -16,7 +15,6 @@ from services.booking.adapters.session_cache import SessionCache
 from services.booking.adapters.unit_of_work import UnitOfWork
 from services.booking.domain.errors import Forbidden, Unauthorized
 from services.booking.service_layer import accounts
-from shared.contracts import utc_now
 from shared.settings import Settings
 
 _bearer = HTTPBearer(auto_error=False, description="A token from sign-up or sign-in.")
@@ -53,9 +51,8 @@ def _token(credentials: HTTPAuthorizationCredentials | None) -> str:
 
 async def current_person(ctx: Ctx, credentials: Credentials) -> uuid.UUID:
     """The signed-in person."""
-    max_age = timedelta(days=ctx.settings.session_max_age_days)
     return await accounts.authenticate(
-        ctx.uow, _token(credentials), ctx.sessions, max_age, utc_now()
+        ctx.uow, _token(credentials), ctx.sessions, ctx.settings.session_max_age_days
     )
 
 
