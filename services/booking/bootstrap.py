@@ -17,8 +17,10 @@ from services.booking.adapters.session_cache import SESSIONS_CHANNEL, SessionCac
 from services.booking.adapters.unit_of_work import UnitOfWork
 from services.booking.entrypoints.consumers import GROUP_ID, make_consumer
 from services.booking.entrypoints.http import create_app
+from services.booking.service_layer import accounts
 from shared.lifecycle import mark_ready
 from shared.messaging import EventConsumer, Publisher
+from shared.periodic import Periodic
 from shared.postgres import ChannelListener, OutboxRelay, apply_migrations, ensure_database
 from shared.postgres.replay import replay_if_broker_lost
 from shared.settings import Settings
@@ -27,6 +29,9 @@ log = structlog.get_logger(__name__)
 
 #: Connections the kernel queues before uvicorn accepts them: enough for a burst of clients.
 _BACKLOG = 2048
+#: How often expired sessions are deleted. Their tokens are refused from the moment they
+#: expire; the sweep only keeps the table from growing.
+SESSION_SWEEP_EVERY_S = 3600.0
 
 
 async def _keep_session(_: asyncpg.Connection) -> None:
@@ -62,6 +67,7 @@ class BookingRuntime:
         self._notices = NoticeBoard()
         self._sessions = SessionCache()
         self._listener: ChannelListener | None = None
+        self._session_sweep: Periodic | None = None
 
     @property
     def uow(self) -> UnitOfWork:
@@ -94,9 +100,22 @@ class BookingRuntime:
             on_listen=self._sessions.clear,
         )
         self._tasks.append(asyncio.create_task(self._listener.run(), name="booking-listener"))
+        self._session_sweep = Periodic(
+            "session sweep", self._forget_expired_sessions, every_s=SESSION_SWEEP_EVERY_S
+        )
+        self._tasks.append(
+            asyncio.create_task(self._session_sweep.run(), name="booking-session-sweep")
+        )
         self.consumer = make_consumer(self.settings, self._uow, self.publisher, self.group_id)
         await self.consumer.start()
         self._tasks.append(asyncio.create_task(self.consumer.run(), name="booking-consumer"))
+
+    async def _forget_expired_sessions(self) -> None:
+        forgotten = await accounts.forget_expired_sessions(
+            self.uow, self.settings.session_max_age_days
+        )
+        if forgotten:
+            log.info("forgot expired sessions", count=forgotten)
 
     def app(self) -> FastAPI:
         """The HTTP API over this runtime."""
@@ -115,6 +134,8 @@ class BookingRuntime:
             self.relay.stop()
         if self._listener is not None:
             self._listener.stop()
+        if self._session_sweep is not None:
+            self._session_sweep.stop()
         self._notices.close()
         if self.consumer is not None:
             await self.consumer.stop()

@@ -104,6 +104,12 @@ async def authenticate(
     return owner
 
 
+async def forget_expired_sessions(uow: UnitOfWork, max_age_days: int) -> int:
+    """Delete the sessions whose tokens have expired; return how many."""
+    async with uow.read() as repo:
+        return await repo.delete_sessions_older_than(max_age_days)
+
+
 async def sign_out(
     uow: UnitOfWork, person_id: uuid.UUID, token: str, sessions: SessionCache
 ) -> None:

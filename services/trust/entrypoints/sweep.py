@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from datetime import datetime, timedelta
 
-import asyncpg
 import structlog
 
 from services.trust.domain.relationship import Rules
@@ -18,6 +15,7 @@ from services.trust.service_layer.handlers import (
 )
 from services.trust.service_layer.ports import UnitOfWorkFactory
 from shared.contracts import utc_now
+from shared.periodic import Periodic
 
 log = structlog.get_logger(__name__)
 
@@ -28,20 +26,16 @@ class PauseSweep:
     def __init__(self, uow_factory: UnitOfWorkFactory, rules: Rules, *, every_s: float) -> None:
         self._uow_factory = uow_factory
         self._rules = rules
-        self._every_s = every_s
-        self._stopping = asyncio.Event()
+        self._periodic = Periodic("pause sweep", self._sweep, every_s=every_s)
 
     async def run(self) -> None:
         """Sweep until ``stop``; a failed sweep is logged and tried again next time."""
-        while not self._stopping.is_set():
-            try:
-                paused = await self.sweep_once()
-                if paused:
-                    log.info("paused quiet relationships", count=paused)
-            except (OSError, asyncpg.PostgresError) as error:
-                log.warning("pause sweep failed", error=repr(error))
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), timeout=self._every_s)
+        await self._periodic.run()
+
+    async def _sweep(self) -> None:
+        paused = await self.sweep_once()
+        if paused:
+            log.info("paused quiet relationships", count=paused)
 
     async def sweep_once(self, now: datetime | None = None) -> int:
         """Pause what is due at ``now`` (default: the present); return how many were paused."""
@@ -49,7 +43,7 @@ class PauseSweep:
 
     def stop(self) -> None:
         """Return from ``run`` after the sweep in hand."""
-        self._stopping.set()
+        self._periodic.stop()
 
 
 class ExpirySweep:
@@ -63,26 +57,24 @@ class ExpirySweep:
     def __init__(self, uow_factory: UnitOfWorkFactory, policy: Policy, *, every_s: float) -> None:
         self._uow_factory = uow_factory
         self._policy = policy
-        self._every_s = min(every_s, max(policy.vetting_valid.total_seconds() / 2, 0.5))
-        self._stopping = asyncio.Event()
+        every_s = min(every_s, max(policy.vetting_valid.total_seconds() / 2, 0.5))
+        self._periodic = Periodic("expiry sweep", self._sweep, every_s=every_s)
 
     async def run(self) -> None:
         """Sweep until ``stop``; a failed sweep is logged and tried again next time."""
-        while not self._stopping.is_set():
-            wait_s = self._every_s
-            try:
-                lapsed = await self.sweep_once()
-                if lapsed:
-                    log.info("vetting approvals lapsed", people=lapsed)
-                upcoming = await next_expiry(self._uow_factory)
-                if upcoming is not None:
-                    # A little after the expiry, so that it has passed when the sweep looks.
-                    due_in = upcoming - utc_now() + timedelta(milliseconds=5)
-                    wait_s = min(wait_s, max(due_in.total_seconds(), 0.05))
-            except (OSError, asyncpg.PostgresError) as error:
-                log.warning("expiry sweep failed", error=repr(error))
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), timeout=wait_s)
+        await self._periodic.run()
+
+    async def _sweep(self) -> float | None:
+        """Sweep; return how soon the next approval lapses, if sooner than the usual wait."""
+        lapsed = await self.sweep_once()
+        if lapsed:
+            log.info("vetting approvals lapsed", people=lapsed)
+        upcoming = await next_expiry(self._uow_factory)
+        if upcoming is None:
+            return None
+        # A little after the expiry, so that it has passed when the sweep looks.
+        due_in = upcoming - utc_now() + timedelta(milliseconds=5)
+        return max(due_in.total_seconds(), 0.05)
 
     async def sweep_once(self, now: datetime | None = None) -> int:
         """Republish the standing of people whose approval lapsed by ``now``; return how many."""
@@ -90,4 +82,4 @@ class ExpirySweep:
 
     def stop(self) -> None:
         """Return from ``run`` after the sweep in hand."""
-        self._stopping.set()
+        self._periodic.stop()

@@ -8,6 +8,7 @@ import httpx
 
 from services.booking.bootstrap import BookingRuntime
 from services.booking.domain.credentials import token_digest
+from services.booking.service_layer import accounts
 from tests.integration.booking.conftest import Booking
 from tests.integration.booking.support import sign_up
 from tests.support import eventually
@@ -90,3 +91,39 @@ async def test_a_token_older_than_the_maximum_age_must_sign_in_again(booking: Bo
     assert refused.status_code == 401
     assert "expired" in refused.json()["detail"]
     assert await _status_of_me(booking.client, await _sign_in(booking.client, email)) == 200
+
+
+async def test_expired_sessions_are_deleted_and_fresh_ones_kept(booking: Booking) -> None:
+    _, aged = await sign_up(booking.client, "Uma")
+    _, fresh = await sign_up(booking.client, "Vic")
+    aged_digest = token_digest(aged["Authorization"].removeprefix("Bearer "))
+    fresh_digest = token_digest(fresh["Authorization"].removeprefix("Bearer "))
+    days = booking.settings.session_max_age_days
+    async with booking.runtime.uow.read() as repo:
+        await repo.conn.execute(
+            "UPDATE sessions SET created_at = now() - make_interval(days => $2, mins => 1)"
+            " WHERE token_digest = $1",
+            aged_digest,
+            days,
+        )
+
+    # A booking process sweeps as it starts (and hourly after).
+    other = BookingRuntime(
+        booking.settings,
+        database_url=booking.runtime.database_url,
+        group_id=f"test-booking-{uuid.uuid4()}",
+    )
+    await other.start()
+    try:
+
+        async def aged_gone() -> bool:
+            async with booking.runtime.uow.read() as repo:
+                return await repo.session(aged_digest) is None
+
+        await eventually(aged_gone, timeout_s=10, what="the expired session deleted")
+    finally:
+        await other.stop()
+    async with booking.runtime.uow.read() as repo:
+        assert await repo.session(fresh_digest) is not None
+    assert await _status_of_me(booking.client, fresh) == 200
+    assert await accounts.forget_expired_sessions(booking.runtime.uow, days) == 0

@@ -1,0 +1,46 @@
+"""Work a service repeats on a timer, such as a sweep, until the service stops."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+
+import asyncpg
+import structlog
+
+log = structlog.get_logger(__name__)
+
+
+class Periodic:
+    """Runs ``action`` at once, then every ``every_s`` seconds until ``stop``.
+
+    ``action`` may return a shorter wait before its next run (in seconds), or ``None`` for
+    ``every_s``. A run that fails on the database or the network is logged and tried again at
+    the next: housekeeping must never take its service down.
+    """
+
+    def __init__(
+        self, name: str, action: Callable[[], Awaitable[float | None]], *, every_s: float
+    ) -> None:
+        self._name = name
+        self._action = action
+        self._every_s = every_s
+        self._stopping = asyncio.Event()
+
+    async def run(self) -> None:
+        """Run until ``stop``, finishing the run in hand."""
+        while not self._stopping.is_set():
+            wait_s = self._every_s
+            try:
+                sooner = await self._action()
+                if sooner is not None:
+                    wait_s = min(wait_s, sooner)
+            except (OSError, TimeoutError, asyncpg.PostgresError) as error:
+                log.warning(f"{self._name} failed", error=repr(error))
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), timeout=wait_s)
+
+    def stop(self) -> None:
+        """Return from ``run`` after the run in hand."""
+        self._stopping.set()
