@@ -6,6 +6,11 @@ distinct hours through the API, publishes an offer for each (playing matching's 
 real topic), waits until booking holds them all, then has every client accept its own offers
 as fast as it can. Each accept is the real transaction: lock, check, booking, helper-hours
 under their unique index, outbox.
+
+With ``--in-process`` the clients call booking's accept use case from the benchmark's own
+process over a pool like booking's, skipping HTTP: the difference between the two runs is what
+the HTTP layer costs, and the in-process figure is as far as the database and the service
+layer go on this machine.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import statistics
 import tempfile
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -45,17 +51,32 @@ def booking(
     processes: int = typer.Option(
         1, min=1, max=8, help="Booking processes sharing the API port (kith up --replicas)."
     ),
+    in_process: bool = typer.Option(
+        False,
+        "--in-process",
+        help="Call booking's accept use case from the benchmark's own process, without HTTP:"
+        " what the database and the service layer allow on their own.",
+    ),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
 ) -> None:
     """Accept offers with N concurrent clients; print throughput, p50, p99 and errors."""
     with bench_stack(Settings()) as settings:
-        figures = asyncio.run(_run(settings, clients=clients, accepts=accepts, processes=processes))
+        figures = asyncio.run(
+            _run(
+                settings,
+                clients=clients,
+                accepts=accepts,
+                processes=processes,
+                in_process=in_process,
+            )
+        )
     if json_out:
         typer.echo(json.dumps(figures))
         return
     typer.echo(
         f"booking: {figures['accepts']} accepts by {clients} clients in {figures['seconds']} s, "
-        f"{processes} booking process{'es' if processes > 1 else ''}\n"
+        f"{processes} booking process{'es' if processes > 1 else ''}"
+        f"{', accepts in process (no HTTP)' if in_process else ''}\n"
         f"  throughput  {figures['accepts_per_s']} accepts/s\n"
         f"  latency     p50 {figures['p50_ms']} ms, p99 {figures['p99_ms']} ms, "
         f"max {figures['max_ms']} ms\n"
@@ -64,7 +85,12 @@ def booking(
 
 
 async def _run(
-    settings: Settings, *, clients: int, accepts: int, processes: int = 1
+    settings: Settings,
+    *,
+    clients: int,
+    accepts: int,
+    processes: int = 1,
+    in_process: bool = False,
 ) -> dict[str, Any]:
     import asyncpg
     import httpx
@@ -90,8 +116,11 @@ async def _run(
                     await _until_booking_holds(database, [offer["offer_id"] for offer in offers])
                 finally:
                     await database.close()
-            figures = await _accept_all(kith.api, helpers, offers)
-            return {**figures, "processes": processes}
+            if in_process:
+                figures = await _accept_in_process(settings, helpers, offers)
+            else:
+                figures = await _accept_over_http(kith.api, helpers, offers)
+            return {**figures, "processes": processes, "in_process": in_process}
 
 
 async def _sign_up_helpers(http: Any, clients: int) -> list[dict[str, str]]:
@@ -240,25 +269,75 @@ class _Connection:
                 await self._writer.wait_closed()
 
 
-async def _accept_all(
+#: One client's accept of one offer: whether it booked.
+Accept = Callable[[int, dict[str, Any]], Awaitable[bool]]
+
+
+async def _accept_over_http(
     api: str, helpers: list[dict[str, str]], offers: list[dict[str, Any]]
 ) -> dict[str, Any]:
+    connections = [_Connection(api) for _ in helpers]
+
+    async def accept(index: int, offer: dict[str, Any]) -> bool:
+        path = f"/v1/offers/{offer['offer_id']}/accept"
+        return await connections[index].post(path, helpers[index]["token"]) == 201
+
+    try:
+        return await _drive(helpers, offers, accept)
+    finally:
+        for connection in connections:
+            await connection.close()
+
+
+async def _accept_in_process(
+    settings: Settings, helpers: list[dict[str, str]], offers: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """Booking's accept use case called from here, over a pool like booking's own."""
+    import asyncpg
+
+    from services.booking.adapters.unit_of_work import UnitOfWork
+    from services.booking.bootstrap import keep_session
+    from services.booking.domain.errors import BookingProblem
+    from services.booking.service_layer import offers as use_cases
+    from shared.contracts import utc_now
+
+    people = [uuid.UUID(helper["person_id"]) for helper in helpers]
+    pool = await asyncpg.create_pool(
+        settings.database_for("booking"),
+        min_size=len(helpers),
+        max_size=len(helpers),
+        reset=keep_session,
+    )
+    uow = UnitOfWork(pool)
+
+    async def accept(index: int, offer: dict[str, Any]) -> bool:
+        try:
+            await use_cases.accept(uow, people[index], offer["offer_id"], utc_now())
+        except BookingProblem:
+            return False
+        return True
+
+    try:
+        return await _drive(helpers, offers, accept)
+    finally:
+        await pool.close()
+
+
+async def _drive(
+    helpers: list[dict[str, str]], offers: list[dict[str, Any]], accept: Accept
+) -> dict[str, Any]:
+    """Every client accepts its own offers one after another; return the figures."""
     latencies: list[float] = []
     errors = 0
 
     async def client(index: int) -> None:
         nonlocal errors
-        token = helpers[index]["token"]
-        connection = _Connection(api)
-        try:
-            for offer in (o for o in offers if o["helper"] == index):
-                started = time.perf_counter()
-                status = await connection.post(f"/v1/offers/{offer['offer_id']}/accept", token)
-                latencies.append((time.perf_counter() - started) * 1000)
-                if status != 201:
-                    errors += 1
-        finally:
-            await connection.close()
+        for offer in (o for o in offers if o["helper"] == index):
+            started = time.perf_counter()
+            booked = await accept(index, offer)
+            latencies.append((time.perf_counter() - started) * 1000)
+            if not booked:
+                errors += 1
 
     started = time.perf_counter()
     await asyncio.gather(*(client(index) for index in range(len(helpers))))
