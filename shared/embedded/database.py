@@ -60,6 +60,11 @@ class EmbeddedPostgres(LocalServer):
         for option in ("fsync=off", "synchronous_commit=off", "full_page_writes=off"):
             argv += ["-c", option]
         argv += ["-c", "max_connections=200"]
+        # Statistics follow tables that grow from empty. A cached plan made while a table
+        # held a few hundred rows (a sequential scan) is kept until the table is analysed:
+        # with the default minute between autovacuum rounds, a busy minute on a new database
+        # scans a table ten times the size the plan was made for.
+        argv += ["-c", "autovacuum_naptime=10"]
         self._launch(
             argv,
             log_path=self.data_dir.parent / "postgres.log",
