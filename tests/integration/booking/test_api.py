@@ -231,3 +231,27 @@ async def test_operators_only_with_the_operator_token(booking: Booking) -> None:
         json={"step": "identity"},
     )
     assert missing.status_code == 404
+
+
+async def test_the_waiting_list_is_read_in_index_order_without_sorting_a_status(
+    booking: Booking,
+) -> None:
+    # Planned as on a large table (where a sequential scan would not be chosen): the page
+    # must come straight off an index in `seq` order, not from sorting every request in
+    # that status.
+    async with booking.runtime.uow.read() as repo, repo.conn.transaction():
+        await repo.conn.execute("SET LOCAL enable_seqscan = off")
+        await repo.conn.execute("SET LOCAL enable_bitmapscan = off")
+        plan = "\n".join(
+            row[0]
+            for row in await repo.conn.fetch(
+                # Repository.requests_with_status's statement.
+                "EXPLAIN SELECT * FROM requests WHERE status = $1 AND seq > $2"
+                " ORDER BY seq LIMIT $3",
+                "unmatched",
+                0,
+                50,
+            )
+        )
+    assert "requests_by_status" in plan, plan
+    assert "Sort" not in plan, plan
