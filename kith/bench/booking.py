@@ -293,20 +293,15 @@ async def _accept_in_process(
     settings: Settings, helpers: list[dict[str, str]], offers: list[dict[str, Any]]
 ) -> dict[str, Any]:
     """Booking's accept use case called from here, over a pool like booking's own."""
-    import asyncpg
-
     from services.booking.adapters.unit_of_work import UnitOfWork
-    from services.booking.bootstrap import keep_session
+    from services.booking.bootstrap import open_pool
     from services.booking.domain.errors import BookingProblem
     from services.booking.service_layer import offers as use_cases
     from shared.contracts import utc_now
 
     people = [uuid.UUID(helper["person_id"]) for helper in helpers]
-    pool = await asyncpg.create_pool(
-        settings.database_for("booking"),
-        min_size=len(helpers),
-        max_size=len(helpers),
-        reset=keep_session,
+    pool = await open_pool(
+        settings.database_for("booking"), min_size=len(helpers), max_size=len(helpers)
     )
     uow = UnitOfWork(pool)
 

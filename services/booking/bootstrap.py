@@ -34,7 +34,7 @@ _BACKLOG = 2048
 SESSION_SWEEP_EVERY_S = 3600.0
 
 
-async def keep_session(_: asyncpg.Connection) -> None:
+async def _keep_session(_: asyncpg.Connection) -> None:
     """Return a connection to the pool without asyncpg's default reset query.
 
     The default costs a round trip on every release (``RESET ALL``, ``UNLISTEN *``, advisory
@@ -43,6 +43,13 @@ async def keep_session(_: asyncpg.Connection) -> None:
     outbox relay removes its listener itself. asyncpg still rolls back an open transaction
     and drops listener callbacks before calling this.
     """
+
+
+async def open_pool(database_url: str, *, min_size: int = 2, max_size: int = 20) -> asyncpg.Pool:
+    """Booking's connection pool (``kith bench booking --in-process`` opens the same)."""
+    return await asyncpg.create_pool(
+        database_url, min_size=min_size, max_size=max_size, reset=_keep_session
+    )
 
 
 class BookingRuntime:
@@ -79,9 +86,7 @@ class BookingRuntime:
     async def start(self) -> None:
         """Open the database, migrate, connect to the broker, start the relay and consumer."""
         await ensure_database(self.database_url)
-        self.pool = await asyncpg.create_pool(
-            self.database_url, min_size=2, max_size=20, reset=keep_session
-        )
+        self.pool = await open_pool(self.database_url)
         await apply_migrations(self.pool, "services.booking.migrations")
         self._uow = UnitOfWork(self.pool)
         self.publisher = Publisher(self.settings, client_id="booking")
