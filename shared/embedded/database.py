@@ -12,8 +12,8 @@ import pwd
 import shutil
 import signal
 import subprocess
+import time
 from pathlib import Path
-from typing import Any
 
 from shared.embedded.process import LocalServer
 
@@ -28,7 +28,9 @@ def _postgres_bin() -> Path:
 
 POSTGRES_BIN_PATH = _postgres_bin()
 
-# PostgreSQL refuses to run as root; when we are root it runs as this unprivileged user.
+# PostgreSQL refuses to run as root. As root, Kith runs it in a user namespace of its own
+# in which root's files belong to this unprivileged user: the server and its data directory
+# stay inside the user's folders, however private, and no folder's permissions change.
 _SERVER_USER = "kith-postgres"
 
 
@@ -51,11 +53,15 @@ class EmbeddedPostgres(LocalServer):
 
     def start(self, *, timeout_s: float = 30) -> None:
         """Create the data directory if it is new, then start the server and wait for it."""
-        user = _server_user()
+        as_server = _as_server()
         if not (self.data_dir / "PG_VERSION").exists():
-            self._initdb(user)
-        argv = [str(POSTGRES_BIN_PATH / "postgres"), "-D", str(self.data_dir)]
-        argv += ["-h", self.host, "-p", str(self.port), "-k", str(self.data_dir)]
+            self._initdb(as_server)
+        elif as_server:
+            _own_as_root(self.data_dir)
+        argv = [*as_server, str(POSTGRES_BIN_PATH / "postgres"), "-D", str(self.data_dir)]
+        # TCP only: a Unix socket's path may not pass 107 bytes, which a project in a deep
+        # folder does, and every Kith client connects over TCP anyway.
+        argv += ["-h", self.host, "-p", str(self.port), "-k", ""]
         # A test and demo server: durability across a power cut is not needed.
         for option in ("fsync=off", "synchronous_commit=off", "full_page_writes=off"):
             argv += ["-c", option]
@@ -69,42 +75,69 @@ class EmbeddedPostgres(LocalServer):
             argv,
             log_path=self.data_dir.parent / "postgres.log",
             timeout_s=timeout_s,
-            as_user=_as_user(user),
         )
+        self._wait_until_ready(timeout_s)
 
-    def _initdb(self, user: str | None) -> None:
+    def _wait_until_ready(self, timeout_s: float) -> None:
+        # The port opens a few milliseconds before the server takes connections ("the
+        # database system is starting up"): a client let in on the port alone fails.
+        deadline = time.monotonic() + timeout_s
+        argv = [str(POSTGRES_BIN_PATH / "pg_isready"), "-q", "-h", self.host, "-p", str(self.port)]
+        while subprocess.run(argv, check=False).returncode != 0:
+            if time.monotonic() > deadline:
+                self.stop()
+                raise TimeoutError(f"{self.what} did not take connections in {timeout_s:.0f}s")
+            time.sleep(0.02)
+
+    def _initdb(self, as_server: list[str]) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        if user is not None:
-            entry = pwd.getpwnam(user)
-            os.chown(self.data_dir, entry.pw_uid, entry.pw_gid)
-            self.data_dir.chmod(0o700)
-            _let_traverse(self.data_dir.parent)
-        argv = [str(POSTGRES_BIN_PATH / "initdb"), "-D", str(self.data_dir)]
+        self.data_dir.chmod(0o700)
+        argv = [*as_server, str(POSTGRES_BIN_PATH / "initdb"), "-D", str(self.data_dir)]
         argv += ["--auth=trust", "--encoding=UTF8", "--locale=C", "-U", "postgres"]
-        done = subprocess.run(argv, capture_output=True, check=False, **_as_user(user))
+        done = subprocess.run(argv, capture_output=True, check=False)
         if done.returncode != 0:
             raise RuntimeError(f"initdb failed: {done.stderr.decode(errors='replace')}")
 
 
-def _as_user(user: str | None) -> dict[str, Any]:
-    # Drop the group too: with root's group, the folders' group bits would deny access.
-    return {} if user is None else {"user": user, "group": user, "extra_groups": []}
+def _as_server() -> list[str]:
+    """The prefix that runs a PostgreSQL program as a user it accepts: none unless root.
 
-
-def _let_traverse(folder: Path) -> None:
-    # The server user must reach its data directory through folders root created 0700.
-    for ancestor in (folder, *folder.parents):
-        mode = ancestor.stat().st_mode
-        if not mode & 0o001:
-            ancestor.chmod(mode | 0o001)
-
-
-def _server_user() -> str | None:
+    As root: ``unshare`` into a new user namespace where root is mapped to the server user.
+    Inside, the program's user is not root, so PostgreSQL runs; outside, it is still root,
+    so it reaches its data through folders only root may enter, and the files it writes
+    belong to root like the rest of the project.
+    """
     if os.geteuid() != 0:
-        return None
+        return []
+    entry = _server_entry()
+    unshare = shutil.which("unshare") or "/usr/bin/unshare"
+    return [
+        unshare,
+        "--user",
+        f"--map-user={entry.pw_uid}",
+        f"--map-group={entry.pw_gid}",
+        "--",
+    ]
+
+
+def _server_entry() -> pwd.struct_passwd:
+    # The mapped user needs an entry in /etc/passwd: initdb and postgres look their user up.
     try:
-        pwd.getpwnam(_SERVER_USER)
+        return pwd.getpwnam(_SERVER_USER)
     except KeyError:
         useradd = shutil.which("useradd") or "/usr/sbin/useradd"
-        subprocess.run([useradd, "--system", "--no-create-home", _SERVER_USER], check=True)
-    return _SERVER_USER
+        subprocess.run(
+            [useradd, "--system", "--no-create-home", _SERVER_USER], check=True, capture_output=True
+        )
+        return pwd.getpwnam(_SERVER_USER)
+
+
+def _own_as_root(data_dir: Path) -> None:
+    # A data directory made before the namespace (owned by the server user itself) would look
+    # foreign inside it: give it back to root, whom the namespace maps to the server user.
+    if data_dir.stat().st_uid == 0:
+        return
+    for folder, _, files in os.walk(data_dir):
+        os.chown(folder, 0, 0)
+        for name in files:
+            os.chown(os.path.join(folder, name), 0, 0, follow_symlinks=False)
