@@ -7,6 +7,7 @@ import asyncio
 import typer
 
 from kith.bench import app as bench_app
+from kith.clock import app as clock_app
 from kith.contracts import app as contracts_app
 from kith.faults import faults
 from kith.supervisor import SERVICES, Supervisor, SupervisorError, parse_replicas
@@ -16,6 +17,7 @@ from shared.settings import Settings
 app = typer.Typer(help="Kith: neighbourhood help, booked in whole hours.", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
 app.add_typer(contracts_app, name="contracts")
+app.add_typer(clock_app, name="clock")
 app.command("tail")(tail)
 app.command("faults")(faults)
 

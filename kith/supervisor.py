@@ -20,6 +20,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from shared import clock
 from shared.embedded import EmbeddedBroker, EmbeddedPostgres, PortInUse, free_port, require_free
 from shared.messaging import ensure_topics
 from shared.settings import Settings
@@ -171,11 +172,31 @@ class Supervisor:
         if created:
             self._log("kith", f"created {len(created)} topics")
         token = self._operator_token()
-        return {
+        env = {
             "KITH_KAFKA_BOOTSTRAP": bootstrap,
             "KITH_DATABASE_URL": database_url,
             "KITH_OPERATOR_TOKEN": token,
         }
+        clock_file = self.clock_file()
+        if clock_file is not None:
+            env["KITH_CLOCK_FILE"] = str(clock_file)
+            clock.install(clock_file)
+            ahead = clock.offset()
+            if ahead:
+                self._log("kith", f"the clock runs {ahead} ahead of real time ({clock_file})")
+        return env
+
+    def clock_file(self) -> Path | None:
+        """Where the movable clock lives: given, or in the state folder of an all-embedded Kith.
+
+        A Kith on an external broker and database runs on real time unless told otherwise.
+        """
+        settings = self._settings
+        if settings.clock_file is not None:
+            return settings.clock_file.resolve()
+        if settings.kafka_bootstrap or settings.database_url:
+            return None
+        return self._state / "clock"
 
     def _operator_token(self) -> str:
         if self._settings.operator_token is not None:

@@ -9,7 +9,17 @@ from collections.abc import Awaitable, Callable
 
 import uvloop
 
+from shared import clock
+from shared.logs import configure_logging
+from shared.metrics import start_metrics_server
 from shared.settings import Settings
+
+
+def prepare_process(settings: Settings, service: str) -> None:
+    """What every service process does first: its clock, its logs, its metrics."""
+    clock.install(settings.clock_file)
+    configure_logging(settings, service)
+    start_metrics_server(settings, service)
 
 
 def mark_ready(settings: Settings, detail: str = "ready") -> None:

@@ -9,6 +9,8 @@ from collections.abc import Awaitable, Callable
 import asyncpg
 import structlog
 
+from shared import clock
+
 log = structlog.get_logger(__name__)
 
 
@@ -38,8 +40,20 @@ class Periodic:
                     wait_s = min(wait_s, sooner)
             except (OSError, TimeoutError, asyncpg.PostgresError) as error:
                 log.warning(f"{self._name} failed", error=repr(error))
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), timeout=wait_s)
+            await self._wait(wait_s)
+
+    async def _wait(self, seconds: float) -> None:
+        # Clock time, not real time: a run due in a week is due at once when the clock moves
+        # a week on, so rules over months can be tried in minutes.
+        stopping = asyncio.ensure_future(self._stopping.wait())
+        slept = asyncio.ensure_future(clock.sleep(seconds))
+        try:
+            await asyncio.wait({stopping, slept}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (stopping, slept):
+                task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.gather(stopping, slept)
 
     def stop(self) -> None:
         """Return from ``run`` after the run in hand."""

@@ -98,6 +98,15 @@ class Settings(BaseSettings):
     )
     late_cancel_window_s: int = Field(default=24 * 3600, ge=0)
     regular_after_visits: int = Field(default=3, ge=1, le=20)
+    clock_file: Path | None = Field(
+        default=None,
+        description=(
+            "Development and tests only: a file holding how far Kith's clock runs ahead of"
+            " real time, so `kith clock advance 7d` moves every process a week on at once."
+            " `kith up` sets it on its embedded stack; unset, the clock is real time and"
+            " cannot be moved."
+        ),
+    )
     ready_file: Path | None = Field(
         default=None, description="Written by a service once it serves; read by `kith up`."
     )

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 from services.booking.bootstrap import serve
-from shared.lifecycle import run_service
-from shared.logs import configure_logging
-from shared.metrics import start_metrics_server
+from shared.lifecycle import prepare_process, run_service
 from shared.settings import Settings
 
 
 def main() -> None:
     """Read settings, configure logging, serve."""
     settings = Settings()
-    configure_logging(settings, "booking")
-    start_metrics_server(settings, "booking")
+    prepare_process(settings, "booking")
     run_service(lambda stop: serve(settings, stop), settings)
 
 

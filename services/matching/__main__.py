@@ -9,9 +9,7 @@ import faust
 import uvloop
 
 from services.matching.app import create_app, runtime_of
-from shared.lifecycle import clear_ready, mark_ready
-from shared.logs import configure_logging
-from shared.metrics import start_metrics_server
+from shared.lifecycle import clear_ready, mark_ready, prepare_process
 from shared.settings import Settings
 
 
@@ -22,8 +20,7 @@ def main() -> None:
     # loops (the worker's and its consumer thread's).
     asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
     settings = Settings()
-    configure_logging(settings, "matching")
-    start_metrics_server(settings, "matching")
+    prepare_process(settings, "matching")
     app = create_app(settings)
     runtime = runtime_of(app)
 

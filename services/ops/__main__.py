@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 from services.ops.bootstrap import serve
-from shared.lifecycle import run_service
-from shared.logs import configure_logging
-from shared.metrics import start_metrics_server
+from shared.lifecycle import prepare_process, run_service
 from shared.settings import Settings
 
 
 def main() -> None:
     """Read settings, configure logging and metrics, serve."""
     settings = Settings()
-    configure_logging(settings, "ops")
-    start_metrics_server(settings, "ops")
+    prepare_process(settings, "ops")
     run_service(lambda stop: serve(settings, stop), settings)
 
 

@@ -7,17 +7,14 @@ import asyncio
 import structlog
 
 from services.trust.bootstrap import TrustService
-from shared.lifecycle import mark_ready, run_service
-from shared.logs import configure_logging
-from shared.metrics import start_metrics_server
+from shared.lifecycle import mark_ready, prepare_process, run_service
 from shared.settings import Settings
 
 
 def main() -> None:
     """Build settings from ``KITH_*``, then serve until stopped."""
     settings = Settings()
-    configure_logging(settings, "trust")
-    start_metrics_server(settings, "trust")
+    prepare_process(settings, "trust")
     run_service(lambda stop: serve(settings, stop), settings)
 
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, ClassVar, Generic, TypeVar
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from shared import clock
 
 
 class Payload(BaseModel):
@@ -41,8 +43,8 @@ def new_id() -> uuid.UUID:
 
 
 def utc_now() -> datetime:
-    """The current time, timezone-aware in UTC."""
-    return datetime.now(UTC)
+    """The present, timezone-aware in UTC, from the process's clock (``shared.clock``)."""
+    return clock.now()
 
 
 class Envelope(BaseModel, Generic[P]):

@@ -17,7 +17,7 @@ from services.booking.adapters.session_cache import (
     person_signed_out,
     token_signed_out,
 )
-from shared.contracts import Envelope
+from shared.contracts import Envelope, utc_now
 from shared.postgres import (
     OUTBOX_CHANNEL,
     add_to_outbox,
@@ -103,9 +103,12 @@ class Repository(PartnerQueries):
         return {row["person_id"]: row["display_name"] for row in rows}
 
     async def add_session(self, digest: bytes, person_id: uuid.UUID) -> None:
-        """Store a token's digest."""
+        """Store a token's digest, made now by Kith's clock (which its age is measured by)."""
         await self.conn.execute(
-            "INSERT INTO sessions (token_digest, person_id) VALUES ($1, $2)", digest, person_id
+            "INSERT INTO sessions (token_digest, person_id, created_at) VALUES ($1, $2, $3)",
+            digest,
+            person_id,
+            utc_now(),
         )
 
     async def end_session(self, digest: bytes, person_id: uuid.UUID) -> None:
@@ -135,7 +138,9 @@ class Repository(PartnerQueries):
         telling.
         """
         status = await self.conn.execute(
-            "DELETE FROM sessions WHERE created_at < now() - make_interval(days => $1)", days
+            "DELETE FROM sessions WHERE created_at < $2 - make_interval(days => $1)",
+            days,
+            utc_now(),
         )
         return int(status.split()[-1])
 

@@ -1,0 +1,175 @@
+"""The present, for every Kith process: the one clock that development and tests can move.
+
+Every service takes the time from :func:`now`. In production it is the system's clock and
+cannot be moved. In development and tests (``KITH_CLOCK_FILE`` set, which ``kith up`` does on
+its embedded stack) the clock runs ahead of the system's by an offset kept in that file, so
+``kith clock advance 7d`` moves every running process a week on at once: months of a
+neighbourhood's life pass in minutes through the real processes, broker and database.
+
+The offset only grows: a clock that went back would let a visit end before it began.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+__all__ = [
+    "ClockNotMovable",
+    "MovableClock",
+    "SystemClock",
+    "advance",
+    "install",
+    "now",
+    "offset",
+    "parse_duration",
+    "read_offset",
+    "sleep",
+]
+
+
+class ClockNotMovable(Exception):
+    """Raised when something asks to move a clock that follows real time."""
+
+
+class SystemClock:
+    """Real time: what production runs on."""
+
+    movable = False
+
+    def now(self) -> datetime:
+        """The current time in UTC."""
+        return datetime.now(UTC)
+
+    def offset(self) -> timedelta:
+        """How far ahead of real time this clock runs: never."""
+        return timedelta(0)
+
+    async def sleep(self, seconds: float) -> None:
+        """Wait ``seconds``."""
+        await asyncio.sleep(max(0.0, seconds))
+
+
+@dataclass
+class _Seen:
+    stamp: tuple[int, int, int]
+    offset: timedelta
+
+
+class MovableClock:
+    """Real time plus the offset held in ``path``, read again whenever the file changes.
+
+    A ``stat`` per reading (about a microsecond) is what lets another process move this one's
+    clock with no message and no delay: the next reading after ``kith clock advance`` is
+    already in the new present.
+    """
+
+    movable = True
+
+    #: How often a sleeper looks whether the clock moved. Only development runs a movable
+    #: clock, and a stat four times a second costs nothing measurable even when idle.
+    watch_every_s = 0.25
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._seen = _Seen(stamp=(-1, -1, -1), offset=timedelta(0))
+
+    def offset(self) -> timedelta:
+        """How far ahead of real time the clock runs now."""
+        try:
+            info = os.stat(self.path)
+        except FileNotFoundError:
+            return timedelta(0)
+        stamp = (info.st_ino, info.st_mtime_ns, info.st_size)
+        if stamp != self._seen.stamp:
+            self._seen = _Seen(stamp=stamp, offset=read_offset(self.path))
+        return self._seen.offset
+
+    def now(self) -> datetime:
+        """The moved present in UTC."""
+        return datetime.now(UTC) + self.offset()
+
+    async def sleep(self, seconds: float) -> None:
+        """Wait ``seconds`` of clock time, or less when the clock is moved meanwhile.
+
+        Returning early on a move is the point: a sweep due in a week of clock time must run
+        as soon as someone moves the clock a week on, not a real week later.
+        """
+        started = self.offset()
+        deadline = time.monotonic() + max(0.0, seconds)
+        while (left := deadline - time.monotonic()) > 0:
+            await asyncio.sleep(min(left, self.watch_every_s))
+            if self.offset() != started:
+                return
+
+
+_clock: SystemClock | MovableClock = SystemClock()
+
+
+def install(clock_file: Path | None) -> SystemClock | MovableClock:
+    """Make this process's clock the movable one in ``clock_file``, or real time for ``None``.
+
+    Each process calls it once, as it starts, from its settings (``KITH_CLOCK_FILE``).
+    """
+    global _clock
+    _clock = SystemClock() if clock_file is None else MovableClock(clock_file)
+    return _clock
+
+
+def now() -> datetime:
+    """The present, timezone-aware in UTC, from this process's clock."""
+    return _clock.now()
+
+
+def offset() -> timedelta:
+    """How far this process's clock runs ahead of real time."""
+    return _clock.offset()
+
+
+async def sleep(seconds: float) -> None:
+    """Wait ``seconds`` of clock time; a movable clock returns early when it is moved."""
+    await _clock.sleep(seconds)
+
+
+def read_offset(path: Path) -> timedelta:
+    """The offset a clock file holds; a missing or unreadable file is no offset."""
+    try:
+        seconds = float(json.loads(path.read_text())["offset_s"])
+    except (FileNotFoundError, ValueError, KeyError, TypeError):
+        return timedelta(0)
+    return timedelta(seconds=seconds)
+
+
+def advance(path: Path, by: timedelta) -> timedelta:
+    """Move the clock in ``path`` forward ``by``; return the new offset.
+
+    The file is replaced in one rename, so a process reading it sees the old offset or the
+    new one, never half a file.
+    """
+    if by < timedelta(0):
+        raise ValueError("the clock only moves forward")
+    moved = read_offset(path) + by
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.{os.getpid()}")
+    partial.write_text(json.dumps({"offset_s": moved.total_seconds()}) + "\n")
+    os.replace(partial, path)
+    return moved
+
+
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(w|d|h|m|s)")
+_UNIT_S = {"w": 7 * 86400, "d": 86400, "h": 3600, "m": 60, "s": 1}
+
+
+def parse_duration(text: str) -> timedelta:
+    """``"7d"``, ``"2w"``, ``"1d12h"``, ``"90m"``, ``"30s"`` as a duration."""
+    cleaned = text.strip().lower().replace(" ", "")
+    parts = _DURATION.findall(cleaned)
+    if not cleaned or "".join(f"{n}{u}" for n, u in parts) != cleaned:
+        raise ValueError(f"{text!r} is not a duration such as 7d, 2w, 1d12h, 90m or 30s")
+    return timedelta(seconds=sum(float(n) * _UNIT_S[u] for n, u in parts))

@@ -1,0 +1,92 @@
+"""The one clock every process shares, and moving it."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from shared import clock
+from shared.contracts import utc_now
+from shared.periodic import Periodic
+
+
+@pytest.fixture
+def clock_file(tmp_path: Path) -> Iterator[Path]:
+    path = tmp_path / "clock"
+    clock.install(path)
+    yield path
+    clock.install(None)
+
+
+def test_real_time_when_no_clock_file_is_set() -> None:
+    clock.install(None)
+    assert abs(clock.now() - datetime.now(UTC)) < timedelta(seconds=1)
+    assert clock.offset() == timedelta(0)
+
+
+def test_advancing_moves_every_reader_at_once(clock_file: Path) -> None:
+    before = utc_now()
+    clock.advance(clock_file, timedelta(days=7))
+    # A second process's view: another clock on the same file.
+    other = clock.MovableClock(clock_file)
+    for present in (utc_now(), other.now()):
+        assert timedelta(days=7) <= present - before < timedelta(days=7, seconds=5)
+    clock.advance(clock_file, clock.parse_duration("1d12h"))
+    assert clock.offset() == timedelta(days=8, hours=12)
+    assert other.offset() == timedelta(days=8, hours=12)
+
+
+def test_the_clock_never_moves_back(clock_file: Path) -> None:
+    with pytest.raises(ValueError, match="forward"):
+        clock.advance(clock_file, timedelta(seconds=-1))
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("7d", 7 * 86400), ("2w", 14 * 86400), ("1d12h", 129_600), ("90m", 5400), ("30s", 30)],
+)
+def test_durations(text: str, seconds: int) -> None:
+    assert clock.parse_duration(text) == timedelta(seconds=seconds)
+
+
+@pytest.mark.parametrize("text", ["", "7", "d", "7x", "-1d", "1d 2q"])
+def test_a_bad_duration_is_refused(text: str) -> None:
+    with pytest.raises(ValueError, match="not a duration"):
+        clock.parse_duration(text)
+
+
+async def test_a_sleeper_wakes_when_the_clock_is_moved(clock_file: Path) -> None:
+    started = time.monotonic()
+    sleeper = asyncio.create_task(clock.sleep(3600))
+    await asyncio.sleep(0)
+    clock.advance(clock_file, timedelta(hours=1))
+    await asyncio.wait_for(sleeper, timeout=5)
+    assert time.monotonic() - started < 5
+
+
+async def test_a_periodic_run_due_in_a_day_runs_once_the_clock_moves_a_day(
+    clock_file: Path,
+) -> None:
+    runs: list[datetime] = []
+    first, second = asyncio.Event(), asyncio.Event()
+
+    async def action() -> float | None:
+        runs.append(utc_now())
+        (first if len(runs) == 1 else second).set()
+        return None
+
+    periodic = Periodic("daily sweep", action, every_s=86400)
+    running = asyncio.create_task(periodic.run())
+    try:
+        await asyncio.wait_for(first.wait(), timeout=5)
+        clock.advance(clock_file, timedelta(days=1))
+        await asyncio.wait_for(second.wait(), timeout=5)
+    finally:
+        periodic.stop()
+        await asyncio.wait_for(running, timeout=5)
+    assert runs[1] - runs[0] >= timedelta(days=1)
