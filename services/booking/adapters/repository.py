@@ -138,7 +138,7 @@ class Repository(PartnerQueries):
         telling.
         """
         status = await self.conn.execute(
-            "DELETE FROM sessions WHERE created_at < $2 - make_interval(days => $1)",
+            "DELETE FROM sessions WHERE created_at < $2::timestamptz - make_interval(days => $1)",
             days,
             utc_now(),
         )
