@@ -55,6 +55,8 @@ async def running_kith(
         "KITH_PARTNERS_PORT": str(partners_port),
         "KITH_STATE_DIR": str(state_dir),
         "KITH_OPERATOR_TOKEN": token,
+        # The tests' and benchmarks' local stack: the development mode.
+        "KITH_DEVELOPMENT": "true",
         **(env or {}),
     }
     log_path = state_dir / "kith-up.log"

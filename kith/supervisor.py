@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import secrets
 import signal
 import sys
 import time
@@ -23,6 +22,7 @@ from rich.console import Console
 from shared import clock
 from shared.embedded import EmbeddedBroker, EmbeddedPostgres, PortInUse, free_port, require_free
 from shared.messaging import ensure_topics
+from shared.secrets import state_secret
 from shared.settings import Settings
 
 SERVICES = ("booking", "matching", "trust", "ops", "partners")
@@ -171,11 +171,10 @@ class Supervisor:
         created = await ensure_topics(settings.model_copy(update={"kafka_bootstrap": bootstrap}))
         if created:
             self._log("kith", f"created {len(created)} topics")
-        token = self._operator_token()
         env = {
             "KITH_KAFKA_BOOTSTRAP": bootstrap,
             "KITH_DATABASE_URL": database_url,
-            "KITH_OPERATOR_TOKEN": token,
+            "KITH_OPERATOR_TOKEN": self._operator_token(),
         }
         clock_file = self.clock_file()
         if clock_file is not None:
@@ -184,6 +183,10 @@ class Supervisor:
             ahead = clock.offset()
             if ahead:
                 self._log("kith", f"the clock runs {ahead} ahead of real time ({clock_file})")
+        if self._database is not None:
+            # The embedded PostgreSQL: the development mode, where secrets left unset are
+            # made into the state folder (each service makes its own there).
+            env["KITH_DEVELOPMENT"] = "true"
         return env
 
     def clock_file(self) -> Path | None:
@@ -201,11 +204,12 @@ class Supervisor:
     def _operator_token(self) -> str:
         if self._settings.operator_token is not None:
             return self._settings.operator_token.get_secret_value()
-        path = self._state / "operator-token"
-        if not path.exists():
-            path.write_text(secrets.token_urlsafe(32))
-            path.chmod(0o600)
-        return path.read_text().strip()
+        if self._database is None and not self._settings.development:
+            raise SupervisorError(
+                "KITH_OPERATOR_TOKEN is not set: outside the development mode (the embedded "
+                "PostgreSQL) set it to a long random string, e.g. `openssl rand -base64 32`"
+            )
+        return state_secret(self._state, "operator-token")
 
     async def _start_services(self, extra_env: dict[str, str]) -> None:
         run_dir = self._state / "run"

@@ -78,6 +78,36 @@ class Settings(BaseSettings):
     operator_token: SecretStr | None = Field(
         default=None, description="Bearer token of the operators' role."
     )
+    development: bool = Field(
+        default=False,
+        description="The embedded development mode, set by `kith up` when it starts the embedded"
+        " PostgreSQL: secrets left unset are generated into state_dir, and a service accepts"
+        " short or placeholder secrets. Never set in production.",
+    )
+    idempotency_key_secret: SecretStr | None = Field(
+        default=None,
+        description="Keys the HMAC under which a request body is kept with its Idempotency-Key"
+        " (at least 32 characters). Generated into state_dir in the development mode.",
+    )
+    idempotency_ttl_s: int = Field(
+        default=24 * 3600,
+        ge=60,
+        le=7 * 24 * 3600,
+        description="How long an Idempotency-Key is remembered; a retry after that is a new"
+        " request.",
+    )
+    password_memory_kib: int = Field(
+        default=19 * 1024,
+        ge=19 * 1024,
+        le=4 * 1024 * 1024,
+        description="argon2id memory per password hash, in KiB (OWASP's minimum: 19 MiB).",
+    )
+    password_time_cost: int = Field(
+        default=2, ge=2, le=20, description="argon2id passes per password hash (OWASP: 2)."
+    )
+    password_parallelism: int = Field(
+        default=1, ge=1, le=16, description="argon2id lanes per password hash (OWASP: 1)."
+    )
     session_max_age_days: int = Field(
         default=30,
         ge=1,

@@ -34,6 +34,8 @@ class Stack:
             "kafka_bootstrap": self.bootstrap,
             "database_url": self.database_url,
             "state_dir": self.state_dir,
+            # The test stack is the embedded one: secrets may be generated into state_dir.
+            "development": True,
             **overrides,
         }
         return Settings(**fields)  # type: ignore[arg-type]

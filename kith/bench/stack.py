@@ -27,6 +27,8 @@ def bench_stack(settings: Settings) -> Iterator[Settings]:
                 database = EmbeddedPostgres(Path(scratch) / "postgres" / "data")
                 database.start()
                 updates["database_url"] = database.url
+                # Its own embedded database: the development mode (secrets made in state_dir).
+                updates["development"] = True
             yield settings.model_copy(update=updates)
         finally:
             if database is not None:

@@ -105,6 +105,8 @@ class Platform:
             "KITH_KAFKA_BOOTSTRAP": self.bootstrap,
             "KITH_DATABASE_URL": self.database_url,
             "KITH_OPERATOR_TOKEN": self.operator_token,
+            # A scenario's own local stack: the development mode, secrets made in its folder.
+            "KITH_DEVELOPMENT": "true",
             # Logs a scenario may read back (matching says which partitions it was given).
             "KITH_LOG_FORMAT": "json",
             **self._env,

@@ -12,25 +12,29 @@ import uvicorn
 from fastapi import FastAPI
 
 from services.booking.adapters.notices import NOTICE_CHANNEL, NoticeBoard
+from services.booking.adapters.passwords import Argon2Passwords, hasher_for
 from services.booking.adapters.replay import SETTLED_REQUESTS
 from services.booking.adapters.session_cache import SESSIONS_CHANNEL, SessionCache
 from services.booking.adapters.unit_of_work import UnitOfWork
+from services.booking.domain.credentials import Passwords
 from services.booking.entrypoints.consumers import GROUP_ID, make_consumer
 from services.booking.entrypoints.http import create_app
 from services.booking.service_layer import accounts
+from shared.contracts import utc_now
 from shared.lifecycle import mark_ready
 from shared.messaging import EventConsumer, Publisher
 from shared.periodic import Periodic
 from shared.postgres import ChannelListener, OutboxRelay, apply_migrations, ensure_database
 from shared.postgres.replay import replay_if_broker_lost
+from shared.secrets import idempotency_key_secret
 from shared.settings import Settings
 
 log = structlog.get_logger(__name__)
 
 #: Connections the kernel queues before uvicorn accepts them: enough for a burst of clients.
 _BACKLOG = 2048
-#: How often expired sessions are deleted. Their tokens are refused from the moment they
-#: expire; the sweep only keeps the table from growing.
+#: How often expired sessions and idempotency records are deleted. Both are refused from the
+#: moment they expire; the sweep only keeps the tables from growing.
 SESSION_SWEEP_EVERY_S = 3600.0
 
 
@@ -75,6 +79,8 @@ class BookingRuntime:
         self._sessions = SessionCache()
         self._listener: ChannelListener | None = None
         self._session_sweep: Periodic | None = None
+        self.passwords: Passwords = Argon2Passwords(hasher_for(settings))
+        self._idempotency_secret = idempotency_key_secret(settings)
 
     @property
     def uow(self) -> UnitOfWork:
@@ -121,10 +127,22 @@ class BookingRuntime:
         )
         if forgotten:
             log.info("forgot expired sessions", count=forgotten)
+        keys = await accounts.forget_expired_idempotency_keys(
+            self.uow, utc_now(), self.settings.idempotency_ttl_s
+        )
+        if keys:
+            log.info("forgot expired idempotency keys", count=keys)
 
-    def app(self) -> FastAPI:
-        """The HTTP API over this runtime."""
-        return create_app(self.uow, self.settings, self._notices, self._sessions)
+    def app(self, *, passwords: Passwords | None = None) -> FastAPI:
+        """The HTTP API over this runtime (tests may hand it another ``Passwords``)."""
+        return create_app(
+            self.uow,
+            self.settings,
+            self._notices,
+            self._sessions,
+            passwords=passwords or self.passwords,
+            idempotency_secret=self._idempotency_secret,
+        )
 
     async def wait_ready(self) -> None:
         """Return once the consumer has its partitions and notices are heard."""

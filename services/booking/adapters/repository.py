@@ -94,6 +94,21 @@ class Repository(PartnerQueries):
             await self.conn.fetchrow("SELECT * FROM people WHERE lower(email) = lower($1)", email)
         )
 
+    async def person_exists(self, person_id: uuid.UUID) -> bool:
+        """Whether a person has an account here."""
+        found = await self.conn.fetchval("SELECT 1 FROM people WHERE person_id = $1", person_id)
+        return found is not None
+
+    async def replace_password_hash(self, person_id: uuid.UUID, old: str | None, new: str) -> None:
+        """Store a new password hash, unless the old one changed meanwhile."""
+        await self.conn.execute(
+            "UPDATE people SET password_hash = $3 WHERE person_id = $1"
+            " AND password_hash IS NOT DISTINCT FROM $2",
+            person_id,
+            old,
+            new,
+        )
+
     async def display_names(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
         """Display names of people, by id."""
         rows = await self.conn.fetch(
@@ -198,20 +213,38 @@ class Repository(PartnerQueries):
 
     # -- idempotency -------------------------------------------------------------------
     async def claim_idempotency_key(
-        self, person_id: uuid.UUID, key: str, route: str, body_digest: bytes
+        self,
+        person_id: uuid.UUID,
+        key: str,
+        route: str,
+        body_digest: bytes,
+        now: datetime,
+        expired_before: datetime,
     ) -> Row | None:
         """Claim a key for this transaction; the stored first answer when it was used before.
 
-        A concurrent retry with the same key waits here on the primary key until the first
-        transaction ends, then sees its answer (or claims the key if the first rolled back).
+        A record made before ``expired_before`` counts as never made (the sweep deletes it
+        later). A concurrent retry with the same key waits here on the primary key until the
+        first transaction ends, then sees its answer (or claims the key if the first rolled
+        back).
         """
+        await self.conn.execute(
+            "DELETE FROM idempotency_keys"
+            " WHERE person_id = $1 AND key = $2 AND route = $3 AND created_at < $4",
+            person_id,
+            key,
+            route,
+            expired_before,
+        )
         inserted = await self.conn.fetchval(
-            "INSERT INTO idempotency_keys (person_id, key, route, body_digest, status, response)"
-            " VALUES ($1, $2, $3, $4, 0, '') ON CONFLICT DO NOTHING RETURNING true",
+            "INSERT INTO idempotency_keys"
+            " (person_id, key, route, body_digest, status, response, created_at)"
+            " VALUES ($1, $2, $3, $4, 0, '', $5) ON CONFLICT DO NOTHING RETURNING true",
             person_id,
             key,
             route,
             body_digest,
+            now,
         )
         if inserted:
             return None
@@ -222,12 +255,19 @@ class Repository(PartnerQueries):
             key,
             route,
         )
-        assert row is not None  # rows are never deleted
+        assert row is not None  # deleted only by this statement's kin, under the same lock
         return {
             "body_digest": row["body_digest"],
             "status": row["status"],
             "response": row["response"],
         }
+
+    async def delete_idempotency_keys_before(self, before: datetime) -> int:
+        """Delete the idempotency records made before ``before``; return how many went."""
+        status = await self.conn.execute(
+            "DELETE FROM idempotency_keys WHERE created_at < $1", before
+        )
+        return int(status.split()[-1])
 
     async def save_idempotent_response(
         self, person_id: uuid.UUID, key: str, route: str, status: int, response: str

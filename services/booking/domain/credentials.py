@@ -3,21 +3,35 @@
 from __future__ import annotations
 
 import hashlib
-import hmac
 import secrets
-
-_SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
-
-
-def hash_password(password: str, salt: bytes | None = None) -> tuple[bytes, bytes]:
-    """``(salt, hash)`` of a password, with scrypt and a fresh random salt."""
-    salt = salt if salt is not None else secrets.token_bytes(16)
-    return salt, hashlib.scrypt(password.encode(), salt=salt, **_SCRYPT)
+from dataclasses import dataclass
+from typing import Protocol
 
 
-def verify_password(password: str, salt: bytes, expected: bytes) -> bool:
-    """Whether ``password`` matches the stored hash, compared in constant time."""
-    return hmac.compare_digest(hash_password(password, salt)[1], expected)
+@dataclass(frozen=True, slots=True)
+class PasswordCheck:
+    """What checking a password found.
+
+    Attributes:
+        matches: Whether the password was right.
+        rehashed: A new hash to store in place of the old one (made with older parameters
+            or an older algorithm); ``None`` when the stored one is current.
+    """
+
+    matches: bool
+    rehashed: str | None = None
+
+
+class Passwords(Protocol):
+    """The port that hashes and checks passwords (slow on purpose, never on the event loop)."""
+
+    async def hash(self, password: str) -> str:
+        """A new, salted hash of ``password`` that carries its own parameters."""
+        ...
+
+    async def check(self, password: str, stored: str | None) -> PasswordCheck:
+        """Check ``password`` against ``stored`` (``None``: no such account, same time)."""
+        ...
 
 
 def new_token() -> str:

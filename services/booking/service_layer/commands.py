@@ -18,7 +18,8 @@ class SignUp:
 
     display_name: str
     email: str
-    password: str
+    password_hash: str
+    """The encoded hash (``Passwords.hash``), made before any transaction opens."""
     lat: float
     lng: float
     address: str

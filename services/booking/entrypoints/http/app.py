@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from services.booking.adapters.notices import NoticeBoard
 from services.booking.adapters.session_cache import SessionCache
 from services.booking.adapters.unit_of_work import UnitOfWork
+from services.booking.domain.credentials import Passwords
 from services.booking.entrypoints.http import (
     routes_concerns,
     routes_notices,
@@ -20,7 +21,13 @@ from shared.settings import Settings
 
 
 def create_app(
-    uow: UnitOfWork, settings: Settings, notices: NoticeBoard, sessions: SessionCache
+    uow: UnitOfWork,
+    settings: Settings,
+    notices: NoticeBoard,
+    sessions: SessionCache,
+    *,
+    passwords: Passwords,
+    idempotency_secret: bytes,
 ) -> FastAPI:
     """The booking API over an already started runtime (the caller owns its life)."""
     app = FastAPI(
@@ -29,7 +36,14 @@ def create_app(
         description="Neighbourhood help, booked in whole hours. Errors are RFC 9457 problems.",
         responses=PROBLEM_RESPONSES,
     )
-    app.state.context = Context(uow=uow, settings=settings, notices=notices, sessions=sessions)
+    app.state.context = Context(
+        uow=uow,
+        settings=settings,
+        notices=notices,
+        sessions=sessions,
+        passwords=passwords,
+        idempotency_secret=idempotency_secret,
+    )
     install_problem_handlers(app)
     app.include_router(routes_people.router)
     app.include_router(routes_visits.router)

@@ -13,6 +13,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from services.booking.adapters.notices import NoticeBoard
 from services.booking.adapters.session_cache import SessionCache
 from services.booking.adapters.unit_of_work import UnitOfWork
+from services.booking.domain.credentials import Passwords
 from services.booking.domain.errors import Forbidden, Unauthorized
 from services.booking.service_layer import accounts
 from shared.settings import Settings
@@ -28,6 +29,9 @@ class Context:
     settings: Settings
     notices: NoticeBoard
     sessions: SessionCache
+    passwords: Passwords
+    idempotency_secret: bytes
+    """Keys the HMAC of bodies kept with idempotency records."""
 
 
 async def context(request: Request) -> Context:

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
 from services.booking.domain.availability import Away, DatedException, ExtraHours, WeeklyRule
-from services.booking.entrypoints.http.dependencies import Ctx, Me, Token
-from services.booking.entrypoints.http.idempotency import ANONYMOUS, IdempotencyKey, idempotent
+from services.booking.entrypoints.http.dependencies import Context, Ctx, Me, Token
+from services.booking.entrypoints.http.idempotency import (
+    ANONYMOUS,
+    IdempotencyKey,
+    Replay,
+    idempotent,
+)
 from services.booking.entrypoints.http.schemas import (
     AvailabilityBody,
     AwayBody,
@@ -32,6 +38,9 @@ async def sign_up(
     body: SignUpBody, ctx: Ctx, request: Request, key: IdempotencyKey = None
 ) -> Response:
     """Open an account (one account both gives and receives help)."""
+    # Hashed before the idempotency record's transaction opens: it takes tens of
+    # milliseconds, and a transaction held meanwhile would hold its connection and locks.
+    password_hash = await ctx.passwords.hash(body.password)
 
     async def create() -> dict[str, Any]:
         person_id, token = await accounts.sign_up(
@@ -39,7 +48,7 @@ async def sign_up(
             SignUp(
                 display_name=body.display_name,
                 email=body.email,
-                password=body.password,
+                password_hash=password_hash,
                 lat=body.home.lat,
                 lng=body.home.lng,
                 address=body.home.address,
@@ -53,20 +62,31 @@ async def sign_up(
         )
         return {"person_id": person_id, "token": token}
 
-    return await idempotent(ctx, request, ANONYMOUS, key, body, 201, create)
+    return await idempotent(ctx, request, ANONYMOUS, key, body, 201, create, _fresh_token(ctx))
 
 
 @router.post("/sessions", response_model=None)
 async def sign_in(
     body: SignInBody, ctx: Ctx, request: Request, key: IdempotencyKey = None
 ) -> Response:
-    """Sign in: a new bearer token."""
+    """Sign in: a new bearer token (a retry with the same ``Idempotency-Key`` gets another)."""
+    person_id = await accounts.check_password(ctx.uow, ctx.passwords, body.email, body.password)
 
     async def create() -> dict[str, Any]:
-        person_id, token = await accounts.sign_in(ctx.uow, body.email, body.password)
+        person_id_, token = await accounts.open_session(ctx.uow, person_id)
+        return {"person_id": person_id_, "token": token}
+
+    return await idempotent(ctx, request, ANONYMOUS, key, body, 200, create, _fresh_token(ctx))
+
+
+def _fresh_token(ctx: Context) -> Replay:
+    """Keep only the person's id of an answer with a token; a retry gets a token of its own."""
+
+    async def again(kept: dict[str, Any]) -> dict[str, Any]:
+        person_id, token = await accounts.open_session(ctx.uow, uuid.UUID(kept["person_id"]))
         return {"person_id": person_id, "token": token}
 
-    return await idempotent(ctx, request, ANONYMOUS, key, body, 200, create)
+    return Replay(keep=lambda answer: {"person_id": answer["person_id"]}, again=again)
 
 
 @router.delete("/sessions/current", status_code=204, response_class=Response)
