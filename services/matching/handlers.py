@@ -26,8 +26,10 @@ from services.matching.domain import (
     SeriesFaces,
     Standing,
     Status,
+    asked_again,
     closed,
     declined,
+    is_new_ask,
     next_round,
     rank,
     why_ineligible,
@@ -186,10 +188,18 @@ class Matcher:
         self, envelope: Envelope[Payload], data: HelpRequested, partition: int, now: datetime
     ) -> Outgoing:
         known = self.state.progress_of(data.neighbourhood, data.request_id)
-        if known is not None:
+        if known is not None and known.status is Status.OPEN:
             # A redelivery: publish the current round again with the same ids (consumers
             # dedupe by offer id), so offers lost in a crash are not lost for good.
-            return _wrap(known, list(known.offers)) if known.status is Status.OPEN else []
+            return _wrap(known, list(known.offers))
+        if known is not None:
+            if not is_new_ask(known, envelope.event_id):
+                return []  # the settled ask delivered again
+            # Booking asks for a settled request again when its helper cancelled, a
+            # suspension held the visit, or a reinstated neighbour's request reopened: it
+            # is offered at once, to anyone but the helper who was booked.
+            reopened = asked_again(known, data, envelope.event_id, envelope.correlation_id)
+            return self._advance(reopened, now)
         progress = Progress(
             request=data,
             event_id=envelope.event_id,
@@ -313,15 +323,20 @@ class Matcher:
             if data.helper_id not in series.helpers:
                 faces = replace(series, helpers=(*series.helpers, data.helper_id))
                 self.state.put_series(data.neighbourhood, series_id, faces)
-        return self._close(data.neighbourhood, data.request_id, Status.BOOKED, now)
+        return self._close(data.neighbourhood, data.request_id, Status.BOOKED, now, data.helper_id)
 
     def _close(
-        self, neighbourhood: str, request_id: uuid.UUID, status: Status, now: datetime
+        self,
+        neighbourhood: str,
+        request_id: uuid.UUID,
+        status: Status,
+        now: datetime,
+        helper_id: uuid.UUID | None = None,
     ) -> Outgoing:
         progress = self.state.progress_of(neighbourhood, request_id)
         if progress is None or progress.status is not Status.OPEN:
             return []
-        settled = closed(progress, status)
+        settled = closed(progress, status, helper_id)
         self.state.put_progress(settled)
         return self._release_series(settled, now)
 
@@ -342,6 +357,10 @@ def _wrap(progress: Progress, events: list[OfferMade | RequestUnmatched]) -> Out
     for event in events:
         if isinstance(event, OfferMade):
             identity = f"offer:{event.offer_id}"
+        elif progress.first_round:
+            # An escalation of a later ask is news: a repeated id would be taken for the
+            # first escalation delivered again, and operators would never see it.
+            identity = f"unmatched:{event.request_id}:{progress.first_round}"
         else:
             identity = f"unmatched:{event.request_id}"
         wrapped.append(

@@ -60,6 +60,14 @@ class Progress:
         tried: Every helper offered so far, in order.
         due_at: When the current round ends if nobody answers; ``None`` once closed.
         partition: The partition the request arrived on (the owner's timer looks at it).
+        first_round: Rounds spent on earlier asks of this request: it was booked, then asked
+            again (its helper cancelled, or a suspension held the visit). Rounds go on
+            counting from there, so every offer keeps an id of its own, while each ask gets
+            the whole cascade.
+        booked_helper_id: The helper booked when the request was last booked; left out when
+            it is asked again (they cancelled, or were suspended).
+        earlier_asks: Ids of the earlier ``HelpRequested`` events of this request: one
+            delivered again is not a new ask.
     """
 
     request: HelpRequested
@@ -72,6 +80,14 @@ class Progress:
     declined: frozenset[uuid.UUID] = frozenset()
     tried: tuple[uuid.UUID, ...] = ()
     due_at: datetime | None = None
+    first_round: int = 0
+    booked_helper_id: uuid.UUID | None = None
+    earlier_asks: tuple[uuid.UUID, ...] = ()
+
+    @property
+    def rounds_this_ask(self) -> int:
+        """Rounds spent on the current ask."""
+        return self.round - self.first_round
 
     def is_due(self, now: datetime) -> bool:
         """Whether the current round has run out of time."""
@@ -102,12 +118,13 @@ def next_round(
     if progress.status is not Status.OPEN:
         return progress, []
     untried = [c for c in ranked if c.helper_id not in progress.tried]
-    if progress.round >= policy.cascade_rounds or not untried:
+    if progress.rounds_this_ask >= policy.cascade_rounds or not untried:
         return escalate(progress, untried=bool(untried), policy=policy)
     number = progress.round + 1
     lead = untried[0]
+    opening = number == progress.first_round + 1
     hold = policy.regular_hold_s > 0 and (
-        (number == 1 and lead.tier is Tier.PRIORITY) or lead.tier is Tier.PARTNER
+        (opening and lead.tier is Tier.PRIORITY) or lead.tier is Tier.PARTNER
     )
     if hold or lead.tier is Tier.PARTNER:
         chosen = untried[:1]
@@ -158,7 +175,7 @@ def escalate(progress: Progress, *, untried: bool, policy: Policy) -> Outcome:
         neighbourhood=request.neighbourhood,
         skill=request.skill,
         starts_at=request.starts_at,
-        rounds=progress.round,
+        rounds=progress.rounds_this_ask,
         tried_helper_ids=list(progress.tried),
         reason=reason,
     )
@@ -177,6 +194,36 @@ def declined(progress: Progress, declined_offer_id: uuid.UUID) -> tuple[Progress
     return updated, round_over
 
 
-def closed(progress: Progress, status: Status) -> Progress:
-    """The request was booked or cancelled: no further rounds."""
-    return replace(progress, status=status, due_at=None)
+def closed(progress: Progress, status: Status, helper_id: uuid.UUID | None = None) -> Progress:
+    """The request was booked (by ``helper_id``) or cancelled: no further rounds."""
+    booked = helper_id if status is Status.BOOKED else progress.booked_helper_id
+    return replace(progress, status=status, due_at=None, booked_helper_id=booked)
+
+
+def is_new_ask(progress: Progress, event_id: uuid.UUID) -> bool:
+    """Whether a ``HelpRequested`` of a request matching knows is a new ask of it, not one
+    delivered again."""
+    return event_id != progress.event_id and event_id not in progress.earlier_asks
+
+
+def asked_again(
+    progress: Progress, request: HelpRequested, event_id: uuid.UUID, correlation_id: uuid.UUID
+) -> Progress:
+    """A settled request asked for anew: open, with a whole cascade ahead of it.
+
+    Everyone may be offered it again except the helper who was booked: those who let it go
+    before may be free now. Rounds go on counting, so no offer id is used twice.
+    """
+    return replace(
+        progress,
+        request=request,
+        event_id=event_id,
+        correlation_id=correlation_id,
+        status=Status.OPEN,
+        first_round=progress.round,
+        offers=(),
+        declined=frozenset(),
+        tried=() if progress.booked_helper_id is None else (progress.booked_helper_id,),
+        due_at=None,
+        earlier_asks=(*progress.earlier_asks, progress.event_id),
+    )

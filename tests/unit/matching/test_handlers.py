@@ -12,6 +12,7 @@ from services.matching.handlers import DueRound, Matcher
 from services.matching.state import MatchingState, SeriesState
 from shared.contracts import EVENTS_BY_TOPIC, Envelope, Payload
 from shared.contracts.bookings import (
+    BookingCancelled,
     BookingConfirmed,
     BookingRescheduled,
     OfferDeclined,
@@ -277,3 +278,57 @@ def test_event_types_matching_does_not_use_are_ignored(kind: type[Payload]) -> N
     assert before == {name: dict(getattr(matcher.state, name)) for name in ("helpers", "progress")}
     # The app accepts every type registered on the topic (it reads the registry).
     assert kind in EVENTS_BY_TOPIC[BOOKINGS]
+
+
+def _cancelled_by_helper(booking: BookingConfirmed) -> BookingCancelled:
+    return BookingCancelled(
+        **booking.model_dump(exclude={"offer_id"}),
+        cancelled_by=Side.HELPER,
+        late=False,
+        reason="called off",
+    )
+
+
+def test_a_request_asked_again_after_its_helper_cancelled_is_offered_to_someone_else() -> None:
+    matcher = _matcher()
+    first_helper = _add_helper(matcher, 100)
+    second_helper = _add_helper(matcher, 120)
+    [request] = _series(1)
+    asked = Envelope.wrap(request, producer="booking")
+    opening = _offers([e.data for e in matcher.handle(asked, 0, NOW)])
+    chosen = next(o for o in opening if o.helper_id == first_helper)
+    booking = _book(chosen)
+    _send(matcher, booking)
+
+    # Booking cancels for the helper and asks for the same occurrence again (a new event).
+    _send(matcher, _cancelled_by_helper(booking))
+    again = _offers(_send(matcher, request, NOW + timedelta(hours=1)))
+
+    assert [o.helper_id for o in again] == [second_helper]
+    assert again[0].round > max(o.round for o in opening)
+    assert again[0].offer_id not in {o.offer_id for o in opening}
+    # Once booked again, the first ask delivered again is not a new ask: nothing happens.
+    _send(matcher, _book(again[0]))
+    assert matcher.handle(asked, 0, NOW + timedelta(hours=2)) == []
+
+
+def test_a_request_asked_again_is_escalated_anew_when_nobody_else_can_take_it() -> None:
+    matcher = _matcher()
+    only_helper = _add_helper(matcher, 100)
+    [request] = _series(1)
+    [offer] = _offers(_send(matcher, request))
+    assert offer.helper_id == only_helper
+    booking = _book(offer)
+    _send(matcher, booking)
+    _send(matcher, _cancelled_by_helper(booking))
+
+    asked_again = Envelope.wrap(request, producer="booking")
+    [unmatched] = matcher.handle(asked_again, 0, NOW)
+
+    assert isinstance(unmatched.data, RequestUnmatched)
+    assert unmatched.data.rounds == 0
+    # A new escalation, not a repeat of an earlier one (consumers dedupe by event id).
+    first_escalation_id = uuid.uuid5(
+        uuid.UUID("6f1b2f0e-4d0a-5c39-9a57-6b6974680002"), f"unmatched:{request.request_id}"
+    )
+    assert unmatched.event_id != first_escalation_id
