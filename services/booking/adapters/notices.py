@@ -23,7 +23,8 @@ import structlog
 
 log = structlog.get_logger(__name__)
 
-#: The channel; the payload is a JSON ``OfferNotice``-shaped document.
+#: The channel. A payload is either an offer (``offer_notices`` says who hears of it) or one
+#: notice to one person: ``{"to": person id, "type": kind, "data": {...}}``.
 NOTICE_CHANNEL = "kith_notices"
 #: Notices a subscriber may have waiting before it is closed (it reconnects and rereads).
 BACKLOG = 256
@@ -43,6 +44,14 @@ class Subscription:
 
     person_id: uuid.UUID
     queue: asyncio.Queue[Notice | None] = field(default_factory=lambda: asyncio.Queue(BACKLOG + 1))
+
+
+def notices_of(payload: dict[str, Any]) -> dict[uuid.UUID, Notice]:
+    """Who hears of one NOTIFY payload, and what."""
+    if "to" in payload:
+        data = {str(name): str(value) for name, value in dict(payload["data"]).items()}
+        return {uuid.UUID(str(payload["to"])): Notice(str(payload["type"]), data)}
+    return offer_notices(payload)
 
 
 def offer_notices(payload: dict[str, Any]) -> dict[uuid.UUID, Notice]:
@@ -88,7 +97,7 @@ class NoticeBoard:
         if not self._subscribers:
             return  # nobody here is listening: skip the parse
         try:
-            notices = offer_notices(json.loads(payload))
+            notices = notices_of(json.loads(payload))
         except (ValueError, KeyError, TypeError) as error:
             log.warning("notices: unreadable", error=repr(error))
             return

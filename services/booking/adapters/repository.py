@@ -12,6 +12,7 @@ import asyncpg
 
 from services.booking.adapters.notices import NOTICE_CHANNEL
 from services.booking.adapters.partner_queries import PartnerQueries
+from services.booking.adapters.safeguarding_queries import SafeguardingQueries
 from services.booking.adapters.session_cache import (
     SESSIONS_CHANNEL,
     person_signed_out,
@@ -49,7 +50,7 @@ def _row(record: asyncpg.Record | None) -> Row | None:
     return dict(record) if record is not None else None
 
 
-class Repository(PartnerQueries):
+class Repository(PartnerQueries, SafeguardingQueries):
     """Queries on one connection; the caller owns the transaction."""
 
     def __init__(self, conn: asyncpg.Connection) -> None:
@@ -616,7 +617,7 @@ class Repository(PartnerQueries):
         return [dict(row) for row in rows]
 
     async def flagged_bookings(self, limit: int, offset: int) -> list[Row]:
-        """Upcoming bookings of suspended helpers, a page at a time."""
+        """Bookings a suspension held (or touched), a page at a time."""
         rows = await self.conn.fetch(
             "SELECT * FROM bookings WHERE flagged ORDER BY starts_at, seq LIMIT $1 OFFSET $2",
             limit,
@@ -650,16 +651,6 @@ class Repository(PartnerQueries):
     async def free_helper_hours(self, booking_id: uuid.UUID) -> None:
         """Give a cancelled booking's hours back to its helper."""
         await self.conn.execute("DELETE FROM helper_hours WHERE booking_id = $1", booking_id)
-
-    async def flag_upcoming(self, helper_id: uuid.UUID, flagged: bool, now: datetime) -> None:
-        """Mark (or unmark) a helper's upcoming bookings for operators."""
-        await self.conn.execute(
-            "UPDATE bookings SET flagged = $2 WHERE helper_id = $1 AND starts_at > $3"
-            " AND status = 'confirmed'",
-            helper_id,
-            flagged,
-            now,
-        )
 
     async def add_checkin(self, checkin: Row) -> bool:
         """Store one person's answers about a visit; False if they answered before."""

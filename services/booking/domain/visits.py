@@ -14,6 +14,8 @@ class RequestStatus(StrEnum):
     BOOKED = "booked"
     UNMATCHED = "unmatched"
     CANCELLED = "cancelled"
+    #: Its neighbour is suspended: it waits, offered to nobody, until they are reinstated.
+    HELD = "held"
 
 
 class OfferStatus(StrEnum):

@@ -11,7 +11,7 @@ import asyncpg
 
 from services.booking.adapters.repository import Repository, Row
 from services.booking.adapters.unit_of_work import UnitOfWork
-from services.booking.domain.errors import Conflict, Invalid, NotFound
+from services.booking.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from services.booking.domain.partners import PersonKind, contact_through
 from services.booking.domain.visits import (
     BookingStatus,
@@ -39,6 +39,11 @@ from shared.contracts.trust import CheckInSubmitted
 from shared.settings import Settings
 
 PRODUCER = "booking"
+#: What a suspended person is told when they try to act on a visit.
+SUSPENDED = (
+    "your account is paused while a concern is looked into: you cannot check in or out;"
+    " an operator will be in touch"
+)
 
 
 def _visit(row: Row) -> dict[str, Any]:
@@ -74,6 +79,8 @@ def booking_view(row: Row, viewer: uuid.UUID, names: dict[uuid.UUID, str]) -> di
         "completed_at": row["completed_at"],
         "cancelled_at": row["cancelled_at"],
         "late_cancel": row["late_cancel"],
+        # Called off by Kith because one side was suspended (see ``safeguarding``).
+        "held": row.get("held", False),
         "proposed_reschedule": (
             {
                 "starts_at": row["proposed_starts_at"],
@@ -110,14 +117,15 @@ async def my_bookings(
 async def my_booking(
     uow: UnitOfWork, person_id: uuid.UUID, booking_id: uuid.UUID, now: datetime, settings: Settings
 ) -> dict[str, Any]:
-    """One booking; the neighbour's address only for its confirmed helper, shortly before."""
+    """One booking; the neighbour's address only for its confirmed helper, shortly before,
+    and never while that helper is suspended."""
     async with uow.read() as repo:
         row = await repo.booking(booking_id)
         if row is None or person_id not in {row["helper_id"], row["neighbour_id"]}:
             raise NotFound("no such booking")
         names = await repo.display_names([row["helper_id"], row["neighbour_id"]])
         view = booking_view(row, person_id, names)
-        if address_visible(
+        if not await repo.is_suspended(person_id) and address_visible(
             is_helper=row["helper_id"] == person_id,
             status=row["status"],
             starts_at=row["starts_at"],
@@ -192,6 +200,8 @@ async def _helper_step(
         row = await _mine(repo, helper_id, booking_id)
         if row["helper_id"] != helper_id:
             raise Conflict(not_helper)
+        if await repo.is_suspended(helper_id):
+            raise Forbidden(SUSPENDED)
         if row["status"] == step.after:
             return {"booking_id": booking_id, "status": row["status"]}  # a retry: no change
         if row["status"] != step.before:
@@ -240,11 +250,16 @@ async def cancel(
         if side is Side.NEIGHBOUR or row["starts_at"] <= now:
             await repo.set_request_status(row["request_id"], RequestStatus.CANCELLED)
         else:
+            # A new ask of the same occurrence: matching offers it again at once, to anyone
+            # but this helper.
             await repo.set_request_status(row["request_id"], RequestStatus.OPEN)
             request = await repo.request(row["request_id"])
             if request is not None:
                 events.append(Envelope.wrap(help_requested(request), producer=PRODUCER))
         await repo.publish(events)
+        other = row["neighbour_id"] if side is Side.HELPER else row["helper_id"]
+        told = {"booking_id": str(booking_id), "request_id": str(row["request_id"])}
+        await repo.notify(other, "booking.cancelled", told)
     return {"booking_id": booking_id, "status": BookingStatus.CANCELLED, "late": late}
 
 

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from services.booking.adapters.repository import Repository, Row
 from services.booking.adapters.unit_of_work import UnitOfWork
 from services.booking.domain.visits import RequestStatus
-from services.booking.service_layer import partners
-from shared.contracts import Envelope, Payload
+from services.booking.service_layer import partners, safeguarding
+from shared.contracts import Envelope, Payload, utc_now
 from shared.contracts.requests import OfferMade, RequestUnmatched
 from shared.contracts.trust import RelationshipChanged, StandingChanged
 from shared.messaging import RejectedEvent
@@ -51,8 +51,11 @@ async def apply(uow: UnitOfWork, envelope: Envelope[Payload]) -> None:
                 "late_cancellations": data.late_cancellations,
                 "no_shows": data.no_shows,
             }
-            await repo.set_standing(data.person_id, standing, envelope.occurred_at)
-            await repo.flag_upcoming(data.person_id, data.suspended, envelope.occurred_at)
+            was_suspended = await repo.is_suspended(data.person_id)
+            if await repo.set_standing(data.person_id, standing, envelope.occurred_at):
+                await safeguarding.standing_changed(
+                    repo, data.person_id, data.suspended, was_suspended, utc_now()
+                )
         # Other types on these topics are not booking's concern.
 
 

@@ -78,13 +78,14 @@ async def accept(
             offer = await repo.lock_for_accept(offer_id)
             if offer is None or offer["helper_id"] != helper_id:
                 raise NotFound("no such offer")
+            # First, as a suspension also withdraws the helper's offers: say why.
+            if offer["suspended"]:
+                raise Conflict("your account is paused: you cannot accept offers at present")
             status = effective_offer_status(offer["status"], offer["expires_at"], now)
             if status is OfferStatus.EXPIRED:
                 raise Conflict("this offer has expired")
             if status is not OfferStatus.OPEN:
                 raise Conflict(f"this offer is {status}: it can no longer be accepted")
-            if offer["suspended"]:
-                raise Conflict("your account is paused: you cannot accept offers at present")
             if offer["r_status"] not in _BOOKABLE:
                 raise Conflict("this visit has already been taken or cancelled")
             booking: Row = {

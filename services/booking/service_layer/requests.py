@@ -8,7 +8,7 @@ from typing import Any
 
 from services.booking.adapters.repository import Row
 from services.booking.adapters.unit_of_work import UnitOfWork
-from services.booking.domain.errors import Conflict, Invalid, NotFound
+from services.booking.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from services.booking.domain.visits import RequestStatus, is_on_the_hour, occurrence_starts
 from services.booking.service_layer.commands import AskForHelp
 from services.booking.service_layer.pages import decode_cursor, page
@@ -33,6 +33,8 @@ async def ask_for_help(uow: UnitOfWork, command: AskForHelp, now: datetime) -> d
         neighbour = await repo.person(command.neighbour_id)
         if neighbour is None:
             raise NotFound("no such person")
+        if neighbour["suspended"]:
+            raise Forbidden("your account is paused while a concern is looked into")
         # Repeats keep the neighbour's wall-clock time across daylight-saving changes.
         starts = occurrence_starts(
             command.starts_at, command.repeat, command.occurrences, neighbour["time_zone"]

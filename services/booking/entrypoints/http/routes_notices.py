@@ -16,6 +16,11 @@ router = APIRouter(prefix="/v1", tags=["notices"])
 _EVENTS = {
     "offer.received": "an offer to you (read GET /v1/offers)",
     "request.offered": "an offer was made for your request (read GET /v1/requests)",
+    "booking.cancelled": (
+        "a visit of yours was called off by the other side or by Kith (read GET /v1/bookings);"
+        " when its helper called it off, it is being offered again"
+    ),
+    "request.reopened": "a request of yours that was held is asked for again",
 }
 
 

@@ -1,0 +1,97 @@
+"""Booking's SQL for safeguarding: holding a suspended person's visits and requests, and
+telling the people affected.
+
+A mixin of ``Repository`` (which owns the connection and the transaction).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from services.booking.adapters.notices import NOTICE_CHANNEL
+
+Row = dict[str, Any]
+
+
+class SafeguardingQueries:
+    """Queries about suspensions on ``self.conn``; the caller owns the transaction."""
+
+    conn: asyncpg.Connection
+
+    async def notify(self, person_id: uuid.UUID, kind: str, data: dict[str, str]) -> None:
+        """Tell one person's connected clients something of theirs changed; heard when the
+        transaction commits, so never for a change that rolled back."""
+        payload = json.dumps({"to": str(person_id), "type": kind, "data": data})
+        await self.conn.execute("SELECT pg_notify($1, $2)", NOTICE_CHANNEL, payload)
+
+    async def upcoming_confirmed(self, person_id: uuid.UUID, now: datetime) -> list[Row]:
+        """The person's confirmed visits (either side) that have not started, locked."""
+        rows = await self.conn.fetch(
+            "SELECT * FROM bookings WHERE (helper_id = $1 OR neighbour_id = $1)"
+            " AND status = 'confirmed' AND starts_at > $2 ORDER BY starts_at, seq FOR UPDATE",
+            person_id,
+            now,
+        )
+        return [dict(row) for row in rows]
+
+    async def hold_booking(
+        self, booking_id: uuid.UUID, cancelled_by: str, reason: str, now: datetime
+    ) -> None:
+        """Cancel a booking as held by a suspension and give its hours back."""
+        await self.conn.execute(
+            "UPDATE bookings SET status = 'cancelled', held = true, flagged = true,"
+            " cancelled_at = $2, cancelled_by = $3, cancel_reason = $4, late_cancel = false"
+            " WHERE booking_id = $1",
+            booking_id,
+            now,
+            cancelled_by,
+            reason,
+        )
+        await self.conn.execute("DELETE FROM helper_hours WHERE booking_id = $1", booking_id)
+
+    async def requests_in_status(
+        self, neighbour_id: uuid.UUID, statuses: Sequence[str], now: datetime
+    ) -> list[Row]:
+        """A neighbour's requests in these statuses that have not started, locked."""
+        rows = await self.conn.fetch(
+            "SELECT * FROM requests WHERE neighbour_id = $1 AND status = ANY($2::text[])"
+            " AND starts_at > $3 ORDER BY seq FOR UPDATE",
+            neighbour_id,
+            list(statuses),
+            now,
+        )
+        return [dict(row) for row in rows]
+
+    async def set_requests_status(self, request_ids: Sequence[uuid.UUID], status: str) -> None:
+        """Move several occurrences to one status."""
+        await self.conn.execute(
+            "UPDATE requests SET status = $2 WHERE request_id = ANY($1::uuid[])",
+            list(request_ids),
+            status,
+        )
+
+    async def withdraw_offers(
+        self, *, helper_id: uuid.UUID | None = None, request_ids: Sequence[uuid.UUID] = ()
+    ) -> None:
+        """Withdraw the open offers to a helper, or of some requests."""
+        await self.conn.execute(
+            "UPDATE offers SET status = 'withdrawn' WHERE status = 'open'"
+            " AND (helper_id = $1 OR request_id = ANY($2::uuid[]))",
+            helper_id,
+            list(request_ids),
+        )
+
+    async def unflag_upcoming(self, person_id: uuid.UUID, now: datetime) -> None:
+        """Take a reinstated person's upcoming visits off the operators' flagged list."""
+        await self.conn.execute(
+            "UPDATE bookings SET flagged = false WHERE (helper_id = $1 OR neighbour_id = $1)"
+            " AND starts_at > $2 AND flagged",
+            person_id,
+            now,
+        )
