@@ -25,6 +25,7 @@ from shared.geo import cell_of
 from shared.messaging import group_caught_up
 from tests.conftest import Stack
 from tests.e2e.test_whole_flow import kith_up
+from tests.integration.booking.test_notices import listening
 from tests.support import eventually
 
 pytestmark = pytest.mark.e2e
@@ -305,3 +306,74 @@ async def test_a_concern_suspends_the_helper_and_flags_their_upcoming_bookings(
             return not (await standing(http, api, helper))["suspended"]
 
         await eventually(reinstated, what="the helper reinstated")
+
+
+async def _offered_elsewhere(
+    http: httpx.AsyncClient, street: Street, gone: Person, request_id: str
+) -> dict[str, dict[str, Any]]:
+    """Wait until the request is offered to the helpers other than ``gone``; never to them."""
+    others = [h for h in street.helpers if h is not gone]
+    try:
+        offers = await eventually(
+            partial(offered_to_all, http, others, request_id),
+            what="the visit offered again to the other helpers",
+        )
+    except AssertionError as failed:
+        raise AssertionError(
+            f"{failed}; {await offers_of_request(http, street, request_id)}"
+        ) from None
+    assert await open_offers(http, [gone], request_id) == {}
+    return offers
+
+
+async def test_a_helpers_cancellation_is_offered_again_and_the_neighbour_is_told(
+    api: Api,
+) -> None:
+    async with httpx.AsyncClient(base_url=api.url, timeout=30) as http:
+        street = await new_street(http, api)
+        helper, booking_id = await book_first_request(http, street)
+        visit = await send(http, "GET", f"/v1/bookings/{booking_id}", street.neighbour.headers)
+        request_id = str(visit["request_id"])
+        async with listening(http, street.neighbour.headers) as (neighbour,):
+            path = f"/v1/bookings/{booking_id}/cancel"
+            await send(http, "POST", path, helper.headers, json={"reason": "my car broke down"})
+            assert await neighbour.next() == (
+                "booking.cancelled",
+                {"booking_id": booking_id, "request_id": request_id},
+            )
+            offers = await _offered_elsewhere(http, street, helper, request_id)
+            # The neighbour hears that it is being offered, as for any request.
+            assert await neighbour.next() == ("request.offered", {"request_id": request_id})
+        for offer in offers.values():
+            assert offer["round"] > 1  # a new ask of the request: rounds go on counting
+            assert all(street.neighbour.name not in r["text"] for r in offer["reasons"])
+        taker = next(h for h in street.helpers if h.person_id in offers)
+        offer_id = offers[taker.person_id]["offer_id"]
+        rebooked = await send(http, "POST", f"/v1/offers/{offer_id}/accept", taker.headers)
+        assert rebooked["booking_id"] != booking_id
+
+
+async def test_a_suspended_helpers_visit_is_held_and_offered_to_someone_else(api: Api) -> None:
+    async with httpx.AsyncClient(base_url=api.url, timeout=30) as http:
+        street = await new_street(http, api)
+        helper, booking_id = await book_first_request(http, street)
+        visit = await send(http, "GET", f"/v1/bookings/{booking_id}", helper.headers)
+        assert "address" in visit["neighbour"]
+        await send(
+            http,
+            "POST",
+            "/v1/concerns",
+            street.neighbour.headers,
+            json={"about_id": helper.person_id, "summary": "They asked me for my bank card."},
+        )
+
+        async def held() -> dict[str, Any] | None:
+            seen = await send(http, "GET", f"/v1/bookings/{booking_id}", helper.headers)
+            return seen if seen["held"] else None
+
+        shown = await eventually(held, what="the suspended helper's visit held")
+        assert "address" not in shown["neighbour"]
+        assert "phone" not in shown["neighbour"]
+        check_in = await http.post(f"/v1/bookings/{booking_id}/check-in", headers=helper.headers)
+        assert check_in.status_code == 403
+        await _offered_elsewhere(http, street, helper, str(visit["request_id"]))
