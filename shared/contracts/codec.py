@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 from pydantic import ValidationError
 
 from shared.contracts.envelope import Envelope, Payload
 from shared.contracts.registry import PAYLOADS, UPCASTERS, topic_for
-from shared.contracts.topics import KeyBy
+from shared.contracts.topics import KeyBy, topic_named
 
 MAX_EVENT_BYTES = 256 * 1024
 # The envelope fills these when an event is made; on the wire they must be present, or a
@@ -99,6 +100,28 @@ def key_for(payload: Payload) -> bytes:
     else:
         raise ValueError(f"{type(payload).__name__} has no key of its own")
     return str(value).encode()
+
+
+def tombstone_of(topic: str, key: bytes | None, value: bytes | None) -> str | None:
+    """The key a tombstone deletes, or ``None`` when the message is not a tombstone.
+
+    A tombstone is a null value under a well-formed key on a compacted Kith topic: the
+    producer's word that everything under that key is forgotten (an erased person's standing,
+    say). A null value anywhere else, or under a key that is not one of the topic's, is an
+    unreadable message like any other.
+    """
+    if value is not None or key is None:
+        return None
+    try:
+        registered = topic_named(topic)
+    except KeyError:
+        return None
+    if not registered.compacted or registered.key_by is not KeyBy.PERSON:
+        return None
+    try:
+        return str(uuid.UUID(key.decode()))
+    except (UnicodeDecodeError, ValueError):
+        return None
 
 
 def pair_key(first: object, second: object) -> str:

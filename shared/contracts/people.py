@@ -44,3 +44,19 @@ class AvailabilityChanged(Payload):
     horizon_start: AwareDatetime
     horizon_end: AwareDatetime
     free_hours: list[AwareDatetime] = Field(default_factory=list, max_length=24 * 7 * 8)
+
+
+class PersonErased(Payload):
+    """A person's account was deleted: every service forgets what it holds about them.
+
+    Carries the person's id and nothing else of theirs; ``neighbourhood`` (their last one, the
+    partition key) keeps it behind their earlier profile events on the stream, so no consumer
+    applies a profile after the erasure. Trust ends the person's relationships and erases
+    its records of them, matching forgets them, and the partners gateway erases its copies and
+    tells the partners that read the people stream, so they can erase theirs.
+    """
+
+    TYPE = "person.erased"
+
+    person_id: uuid.UUID
+    neighbourhood: Neighbourhood

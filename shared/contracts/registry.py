@@ -24,7 +24,7 @@ from shared.contracts.topics import (
 
 #: Every event type Kith publishes, by the topic it travels on.
 EVENTS_BY_TOPIC: dict[Topic, tuple[type[Payload], ...]] = {
-    PEOPLE: (people.PersonProfileChanged,),
+    PEOPLE: (people.PersonProfileChanged, people.PersonErased),
     AVAILABILITY: (people.AvailabilityChanged,),
     REQUESTS: (requests.HelpRequested, requests.HelpRequestCancelled),
     OFFERS: (requests.OfferMade, requests.RequestUnmatched),

@@ -47,7 +47,7 @@ PEOPLE = Topic(
     NEIGHBOURHOOD_PARTITIONS,
     KeyBy.NEIGHBOURHOOD,
     compacted=False,
-    description="Public, matchable profiles of people, whole on every change.",
+    description="Public, matchable profiles of people, whole on every change, and erasures.",
 )
 AVAILABILITY = Topic(
     "kith.availability.v1",

@@ -10,6 +10,7 @@ from shared.messaging.consumer import (
     EventConsumer,
     Handler,
     RejectedEvent,
+    TombstoneHandler,
     run_consumers,
 )
 from shared.messaging.dead_letters import DeadLetter, read_dead_letter
@@ -24,6 +25,7 @@ __all__ = [
     "Handler",
     "Publisher",
     "RejectedEvent",
+    "TombstoneHandler",
     "end_offsets",
     "ensure_topics",
     "group_caught_up",

@@ -20,7 +20,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener
 from aiokafka.structs import ConsumerRecord, TopicPartition
 
 from shared import metrics
-from shared.contracts import Envelope, Payload, UndecodableEvent, decode
+from shared.contracts import Envelope, Payload, UndecodableEvent, decode, tombstone_of
 from shared.contracts.registry import EVENTS_BY_TOPIC
 from shared.contracts.topics import Topic
 from shared.messaging.dead_letters import send_to_dead_letters
@@ -52,6 +52,8 @@ Handler = Callable[[Envelope[Payload], Delivery], Awaitable[None]]
 #: why it can never be (it is dead-lettered). Raising makes the consumer apply the run one
 #: event at a time through the ordinary handler instead.
 BatchHandler = Callable[[Sequence[Envelope[Payload]]], Awaitable[Sequence[str | None]]]
+#: Forgets what a tombstone deletes: called with the topic and the key (a person's id).
+TombstoneHandler = Callable[[str, str], Awaitable[None]]
 
 
 class RejectedEvent(Exception):
@@ -123,6 +125,7 @@ class EventConsumer:
         partitions_in_parallel: bool = False,
         batch_handlers: Mapping[str, BatchHandler] | None = None,
         background: bool = False,
+        on_tombstone: TombstoneHandler | None = None,
     ) -> None:
         """Args:
         partitions_in_parallel: Handle each partition's share of a fetch side by side (in
@@ -137,7 +140,11 @@ class EventConsumer:
             longer ``background_fetch_max_wait_ms``, which costs an idle broker less. Any
             other consumer fetches with it too once it has been idle for a while
             (``FetchWait``).
+        on_tombstone: Called for each tombstone (``tombstone_of``) on a compacted topic, to
+            forget what the consumer keeps under its key. Without it tombstones are skipped;
+            either way they are never dead-lettered, being no mistake.
         """
+        self._on_tombstone = on_tombstone
         self._name = name
         self._batch_handlers = dict(batch_handlers or {})
         self._parallel = partitions_in_parallel
@@ -254,7 +261,14 @@ class EventConsumer:
             ).set(max(0, highwater - position))
 
     async def _readable(self, record: ConsumerRecord[bytes, bytes]) -> Envelope[Payload] | None:
-        """The record's event, or ``None`` once it has been dead-lettered as unreadable."""
+        """The record's event, or ``None`` once it has been dead-lettered as unreadable (or
+        was a tombstone, and applied)."""
+        forgotten = tombstone_of(record.topic, record.key, record.value)
+        if forgotten is not None:
+            metrics.EVENTS_CONSUMED.labels(self._service, record.topic, "tombstone").inc()
+            if self._on_tombstone is not None:
+                await self._forget(record, forgotten)
+            return None
         try:
             envelope = decode(record.value)
         except UndecodableEvent as error:
@@ -270,6 +284,17 @@ class EventConsumer:
             )
             return None
         return envelope
+
+    async def _forget(self, record: ConsumerRecord[bytes, bytes], key: str) -> None:
+        assert self._on_tombstone is not None
+        try:
+            await self._on_tombstone(record.topic, key)
+        except Exception as error:
+            await self._dead_letter(
+                record,
+                f"tombstone handler failed: {error!r}",
+                metrics.DeadLetterReason.HANDLER_FAILED,
+            )
 
     async def _handle_run(
         self, run: Sequence[tuple[ConsumerRecord[bytes, bytes], Envelope[Payload]]]

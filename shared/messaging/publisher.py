@@ -49,8 +49,11 @@ class Publisher:
             [(topic_for(e.data).name, key_for(e.data), encode(e), e.type) for e in envelopes]
         )
 
-    async def send_encoded(self, messages: Sequence[tuple[str, bytes, bytes, str]]) -> None:
-        """Publish already-encoded ``(topic, key, envelope, type)`` in order; wait for all acks."""
+    async def send_encoded(self, messages: Sequence[tuple[str, bytes, bytes | None, str]]) -> None:
+        """Publish already-encoded ``(topic, key, envelope, type)`` in order; wait for all acks.
+
+        A ``None`` envelope is a tombstone (see ``shared.postgres.outbox.add_tombstones``).
+        """
         futures = [
             await self._producer.send(
                 topic, value=value, key=key, headers=[("kith-type", kind.encode())]

@@ -10,6 +10,7 @@ from shared.postgres.outbox import (
     OUTBOX_CHANNEL,
     OutboxRelay,
     add_to_outbox,
+    add_tombstones,
     change_with_events,
     outbox_row,
 )
@@ -19,6 +20,7 @@ __all__ = [
     "ChannelListener",
     "OutboxRelay",
     "add_to_outbox",
+    "add_tombstones",
     "apply_migrations",
     "change_with_events",
     "connect_pool",

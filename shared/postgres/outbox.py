@@ -76,6 +76,30 @@ async def add_to_outbox(conn: asyncpg.Connection, envelopes: Sequence[Envelope[A
     await conn.execute(f"WITH {_outbox_insert(1)}{_WAKE_RELAY}", *_outbox_columns(envelopes))
 
 
+#: The ``type`` of a tombstone's outbox row (it has no envelope).
+TOMBSTONE = "tombstone"
+
+
+async def add_tombstones(conn: asyncpg.Connection, keys: Sequence[tuple[str, bytes]]) -> None:
+    """Write a tombstone (a null value) under each ``(topic, key)`` in the caller's
+    transaction, after the events it wrote before: the relay sends them in that order.
+
+    Only for a service whose outbox allows a null ``envelope`` (a migration of its own), and
+    only on compacted topics, where a tombstone means "forget this key".
+    """
+    if not keys:
+        return
+    await conn.execute(
+        "WITH events AS (INSERT INTO outbox (event_id, topic, key, type, envelope)"
+        " SELECT gen_random_uuid(), topic, key, $3, NULL"
+        " FROM unnest($1::text[], $2::bytea[]) WITH ORDINALITY AS k(topic, key, n)"
+        f" ORDER BY n){_WAKE_RELAY}",
+        [topic for topic, _ in keys],
+        [key for _, key in keys],
+        TOMBSTONE,
+    )
+
+
 async def change_with_events(
     conn: asyncpg.Connection,
     change: str,

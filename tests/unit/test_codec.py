@@ -7,8 +7,17 @@ import uuid
 
 import pytest
 
-from shared.contracts import Envelope, UndecodableEvent, decode, encode, key_for, pair_key
+from shared.contracts import (
+    Envelope,
+    UndecodableEvent,
+    decode,
+    encode,
+    key_for,
+    pair_key,
+    tombstone_of,
+)
 from shared.contracts.requests import HelpRequestCancelled
+from shared.contracts.topics import PEOPLE, STANDING
 
 NEIGHBOURHOOD = "87195da49ffffff"
 
@@ -66,3 +75,14 @@ def test_json_nested_too_deeply_to_parse_is_refused_not_raised() -> None:
 
     with pytest.raises(UndecodableEvent, match="nested too deeply"):
         decode(raw)
+
+
+def test_a_tombstone_is_a_null_value_under_a_person_on_a_compacted_topic() -> None:
+    person = uuid.uuid4()
+
+    assert tombstone_of(STANDING.name, str(person).encode(), None) == str(person)
+    assert tombstone_of(STANDING.name, str(person).encode(), b"{}") is None
+    assert tombstone_of(STANDING.name, b"poison-null_value", None) is None
+    assert tombstone_of(STANDING.name, None, None) is None
+    assert tombstone_of(PEOPLE.name, str(person).encode(), None) is None  # not compacted
+    assert tombstone_of("kith.nonsense.v1", str(person).encode(), None) is None

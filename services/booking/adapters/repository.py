@@ -10,6 +10,7 @@ from typing import Any
 
 import asyncpg
 
+from services.booking.adapters.erasure_queries import ErasureQueries
 from services.booking.adapters.notices import NOTICE_CHANNEL
 from services.booking.adapters.partner_queries import PartnerQueries
 from services.booking.adapters.safeguarding_queries import SafeguardingQueries
@@ -50,7 +51,7 @@ def _row(record: asyncpg.Record | None) -> Row | None:
     return dict(record) if record is not None else None
 
 
-class Repository(PartnerQueries, SafeguardingQueries):
+class Repository(PartnerQueries, SafeguardingQueries, ErasureQueries):
     """Queries on one connection; the caller owns the transaction."""
 
     def __init__(self, conn: asyncpg.Connection) -> None:
@@ -96,8 +97,11 @@ class Repository(PartnerQueries, SafeguardingQueries):
         )
 
     async def person_exists(self, person_id: uuid.UUID) -> bool:
-        """Whether a person has an account here."""
-        found = await self.conn.fetchval("SELECT 1 FROM people WHERE person_id = $1", person_id)
+        """Whether a person has an account here (not deleted). The row is share-locked until
+        the transaction ends, so an erasure waits for a session being opened, then ends it."""
+        found = await self.conn.fetchval(
+            "SELECT 1 FROM people WHERE person_id = $1 AND kind <> 'erased' FOR SHARE", person_id
+        )
         return found is not None
 
     async def replace_password_hash(self, person_id: uuid.UUID, old: str | None, new: str) -> None:

@@ -16,6 +16,9 @@ class PersonKind(StrEnum):
     REFERRED = "referred"
     #: The identity under which a partner's service receives offers and bookings.
     PARTNER_SERVICE = "partner_service"
+    #: An account deleted (by its owner or an operator): the row holds nothing personal and
+    #: stays only because visits other people took part in name it.
+    ERASED = "erased"
 
 
 #: A referral carries no time zone, so its weekly occurrences are whole weeks apart in UTC

@@ -29,6 +29,9 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     },
     ("post", "/v1/sessions"): {"email": "nobody@example.org", "password": "wrong password"},
     ("patch", "/v1/me"): {"languages": ["en"]},
+    # The intruder's own account, with a wrong password: refused, so the walk goes on.
+    ("delete", "/v1/me"): {"password": "wrong password"},
+    ("post", "/v1/operator/people/{person_id}/erase"): {"reason": "walk"},
     ("put", "/v1/me/availability"): {"rules": []},
     ("post", "/v1/requests"): {
         "skill": "shopping",

@@ -9,6 +9,7 @@ from services.booking.adapters.session_cache import SessionCache
 from services.booking.adapters.unit_of_work import UnitOfWork
 from services.booking.domain.credentials import Passwords
 from services.booking.entrypoints.http import (
+    routes_account,
     routes_concerns,
     routes_notices,
     routes_operator,
@@ -50,6 +51,7 @@ def create_app(
     app.include_router(routes_operator.router)
     app.include_router(routes_concerns.router)
     app.include_router(routes_notices.router)
+    app.include_router(routes_account.router)
 
     @app.get("/health", tags=["health"])
     async def health() -> dict[str, str]:

@@ -1,0 +1,55 @@
+"""What an erasure takes out of a kept event: names and free texts, and nothing else."""
+
+from __future__ import annotations
+
+import uuid
+
+from services.booking.domain.erasure import ERASED_TEXT, redacted
+from shared.contracts.people import PersonProfileChanged
+from shared.contracts.trust import AsAgreed, CheckInSubmitted, ConcernRaised, RaisedBy, SeeAgain
+
+
+def test_a_profile_keeps_its_shape_without_the_name() -> None:
+    profile = PersonProfileChanged(
+        person_id=uuid.uuid4(),
+        display_name="Wilhelmina",
+        neighbourhood="87195da49ffffff",
+        cell="89195da49a3ffff",
+        travel_radius_km=3,
+        weekly_hour_cap=6,
+    )
+
+    data = redacted(profile.model_dump(mode="json"))
+
+    assert data["display_name"] == ERASED_TEXT
+    assert {k: v for k, v in data.items() if k != "display_name"} == {
+        k: v for k, v in profile.model_dump(mode="json").items() if k != "display_name"
+    }
+    PersonProfileChanged.model_validate(data)  # still the released contract
+
+
+def test_free_texts_are_replaced_and_a_nullable_note_emptied() -> None:
+    people = {"helper_id": uuid.uuid4(), "neighbour_id": uuid.uuid4()}
+    concern = ConcernRaised(
+        concern_id=uuid.uuid4(),
+        about_id=people["helper_id"],
+        raised_by_role=RaisedBy.PERSON,
+        summary="shouted at me",
+    )
+    checkin = CheckInSubmitted(
+        checkin_id=uuid.uuid4(),
+        booking_id=uuid.uuid4(),
+        author_id=people["neighbour_id"],
+        about_id=people["helper_id"],
+        neighbourhood="87195da49ffffff",
+        see_again=SeeAgain.YES,
+        as_agreed=AsAgreed.YES,
+        note="kind visit",
+        **people,
+    )
+
+    assert redacted(concern.model_dump(mode="json"))["summary"] == ERASED_TEXT
+    assert redacted(checkin.model_dump(mode="json"))["note"] is None
+    assert redacted(checkin.model_dump(mode="json"))["see_again"] == "yes"
+    assert redacted({"reason": ""})["reason"] == ERASED_TEXT
+    assert redacted({"note": None}) == {"note": None}
