@@ -16,9 +16,12 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+from prometheus_client import Counter, start_http_server
 from rich.console import Console
 
+from kith.restarts import CrashRecord, RestartPolicy
 from shared import clock
 from shared.embedded import EmbeddedBroker, EmbeddedPostgres, PortInUse, free_port, require_free
 from shared.messaging import ensure_topics
@@ -38,6 +41,10 @@ _COLOURS = {
 SCALABLE = frozenset({"booking", "matching"})
 _READY_TIMEOUT_S = 90.0
 _STOP_TIMEOUT_S = 15.0
+#: How often kith up looks whether the embedded broker and database still run.
+_INFRASTRUCTURE_CHECK_S = 1.0
+#: Services that send their outbox again when told the broker came back empty.
+REPLAYING = frozenset({"booking", "trust"})
 
 
 class SupervisorError(RuntimeError):
@@ -69,12 +76,22 @@ def parse_replicas(text: str) -> dict[str, int]:
     return replicas
 
 
-@dataclass(eq=False)  # compared by identity: each is one running process
+RESTARTS = Counter(
+    "kith_process_restarts",
+    "Times kith up started a process again after it died, by process.",
+    ["process"],
+)
+
+
+@dataclass(eq=False)  # compared by identity: each is one supervised process
 class _Child:
     name: str
     process: asyncio.subprocess.Process
     ready_file: Path
+    env: dict[str, str]
     pump: asyncio.Task[None] | None = field(default=None)
+    announce: asyncio.Task[None] | None = field(default=None)
+    record: CrashRecord = field(default_factory=CrashRecord)
 
 
 class Supervisor:
@@ -87,6 +104,7 @@ class Supervisor:
         services: tuple[str, ...] = SERVICES,
         replicas: dict[str, int] | None = None,
         console: Console | None = None,
+        restart_policy: RestartPolicy | None = None,
     ) -> None:
         unknown = set(services) - set(SERVICES)
         if unknown:
@@ -100,6 +118,9 @@ class Supervisor:
         self._broker: EmbeddedBroker | None = None
         self._database: EmbeddedPostgres | None = None
         self._children: list[_Child] = []
+        self._policy = restart_policy or RestartPolicy()
+        self._stopping = False
+        self._given_up: set[str] = set()
 
     async def run(self, *, demo: bool = False) -> int:
         """Start everything, wait for Ctrl-C (or a service dying), then stop everything."""
@@ -123,16 +144,7 @@ class Supervisor:
                     operator_token=env["KITH_OPERATOR_TOKEN"],
                     kafka_bootstrap=env["KITH_KAFKA_BOOTSTRAP"],
                 )
-            died = asyncio.ensure_future(self._first_death())
-            stopped = asyncio.ensure_future(stop.wait())
-            await asyncio.wait({died, stopped}, return_when=asyncio.FIRST_COMPLETED)
-            for waiter in (died, stopped):
-                waiter.cancel()
-            dead = [child.name for child in self._children if child.process.returncode is not None]
-            if dead:
-                self._log("kith", f"[red]{', '.join(dead)} stopped unexpectedly; stopping Kith[/]")
-                return 1
-            return 0
+            return await self._supervise(stop)
         except PortInUse as error:
             raise SupervisorError(str(error)) from error
         finally:
@@ -230,22 +242,30 @@ class Supervisor:
                 "KITH_METRICS_PORT": str(self._metrics[name]),
                 "PYTHONUNBUFFERED": "1",
             }
-            service, _, _ = name.partition("-")
-            process = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                f"services.{service}",
-                stdin=asyncio.subprocess.DEVNULL,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.STDOUT,
-                env=env,
-            )
-            child = _Child(name, process, ready_file)
+            child = _Child(name, await self._spawn(name, env), ready_file, env)
             child.pump = asyncio.create_task(self._pump(child))
             self._children.append(child)
+        # kith up's own figures (restarts) beside the services'.
+        self._metrics["kith"] = free_port(self._settings.http_host)
+        start_http_server(self._metrics["kith"], addr=self._settings.http_host)
         (run_dir / "metrics").write_text(
             "".join(f"{name} {self._metrics_url(port)}\n" for name, port in self._metrics.items())
         )
+
+    async def _spawn(self, name: str, env: dict[str, str]) -> asyncio.subprocess.Process:
+        service, _, _ = name.partition("-")
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            f"services.{service}",
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            env=env,
+        )
+        # Where an operator (or a test) finds each process: `kill -9 $(cat .kith/run/trust.pid)`.
+        (self._state / "run" / f"{name}.pid").write_text(f"{process.pid}\n")
+        return process
 
     def _metrics_url(self, port: int) -> str:
         return f"http://{self._settings.http_host}:{port}/metrics"
@@ -274,11 +294,107 @@ class Supervisor:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=0.05)
 
-    async def _first_death(self) -> None:
-        await asyncio.wait(
-            [asyncio.ensure_future(child.process.wait()) for child in self._children],
-            return_when=asyncio.FIRST_COMPLETED,
-        )
+    async def _supervise(self, stop: asyncio.Event) -> int:
+        """Keep every process running until Ctrl-C; 0, or 1 when every one was given up on.
+
+        A process that dies is started again after a backoff while the others go on serving;
+        one that keeps dying is left stopped with a message saying so.
+        """
+        keepers = [asyncio.ensure_future(self._keep(child, stop)) for child in self._children]
+        infrastructure = asyncio.ensure_future(self._keep_infrastructure(stop))
+        stopped = asyncio.ensure_future(stop.wait())
+        try:
+            pending: set[asyncio.Future[Any]] = {stopped, *keepers}
+            while stopped in pending:
+                _, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                if pending == {stopped}:
+                    self._log("kith", "[red]every service was given up on; stopping Kith[/]")
+                    return 1
+            return 0
+        finally:
+            stopped.cancel()
+            self._stopping = True
+            for task in (*keepers, infrastructure):
+                task.cancel()
+            await asyncio.gather(*keepers, infrastructure, return_exceptions=True)
+
+    async def _keep(self, child: _Child, stop: asyncio.Event) -> None:
+        """Start ``child`` again each time it dies, until stopped or given up on."""
+        while True:
+            code = await child.process.wait()
+            if stop.is_set() or self._stopping:
+                return
+            now = time.monotonic()
+            child.record.crashes.append(now)
+            delay = self._policy.delay_s(child.record.crashes, now)
+            if delay is None:
+                self._given_up.add(child.name)
+                self._log(
+                    "kith",
+                    f"[red]{child.name} keeps stopping (exit code {code}, "
+                    f"{len(child.record.crashes)} times): giving up on it; the other services "
+                    "go on. Its log is above.[/]",
+                )
+                return
+            self._log(
+                "kith",
+                f"[yellow]{child.name} stopped unexpectedly (exit code {code}); "
+                f"starting it again in {delay:.1f}s[/]",
+            )
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=delay)
+            if stop.is_set() or self._stopping:
+                return
+            await self._respawn(child)
+
+    async def _respawn(self, child: _Child) -> None:
+        child.ready_file.unlink(missing_ok=True)
+        started = time.monotonic()
+        child.process = await self._spawn(child.name, child.env)
+        child.pump = asyncio.create_task(self._pump(child))
+        child.record.restarts += 1
+        RESTARTS.labels(process=child.name).inc()
+        child.announce = asyncio.create_task(self._say_ready_again(child, child.process, started))
+
+    async def _say_ready_again(
+        self, child: _Child, process: asyncio.subprocess.Process, started: float
+    ) -> None:
+        while process.returncode is None and not self._stopping:
+            if child.ready_file.exists():
+                elapsed = time.monotonic() - started
+                self._log("kith", f"{child.name} is ready again after {elapsed:.1f}s")
+                return
+            await asyncio.sleep(0.05)
+
+    async def _keep_infrastructure(self, stop: asyncio.Event) -> None:
+        """Start the embedded database or broker again if it dies under the services."""
+        while not stop.is_set():
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=_INFRASTRUCTURE_CHECK_S)
+            if stop.is_set() or self._stopping:
+                return
+            if self._database is not None and not self._database.alive():
+                self._log("kith", "[yellow]the embedded PostgreSQL stopped; starting it again[/]")
+                await asyncio.to_thread(self._database.start)
+                RESTARTS.labels(process="postgres").inc()
+                self._log("kith", "the embedded PostgreSQL is back; the services reconnect")
+            if self._broker is not None and not self._broker.alive():
+                self._log("kith", "[yellow]the embedded broker stopped; starting it again[/]")
+                await asyncio.to_thread(self._broker.start)
+                await ensure_topics(
+                    self._settings.model_copy(update={"kafka_bootstrap": self._broker.bootstrap})
+                )
+                RESTARTS.labels(process="broker").inc()
+                self._replay_outboxes()
+                self._log("kith", "the embedded broker is back, its topics made again")
+
+    def _replay_outboxes(self) -> None:
+        # The embedded broker keeps topics in memory: it came back empty. Booking and trust
+        # send their outboxes again when asked (SIGUSR1), as they do when they start.
+        for child in self._children:
+            service, _, _ = child.name.partition("-")
+            if service in REPLAYING and child.process.returncode is None:
+                child.process.send_signal(signal.SIGUSR1)
 
     def _say_ready(self, elapsed_s: float) -> None:
         self._log("kith", f"[bold green]Kith is up in {elapsed_s:.1f}s[/]")
@@ -296,6 +412,7 @@ class Supervisor:
         self._log("kith", "  stop:              Ctrl-C")
 
     async def _stop_all(self) -> None:
+        self._stopping = True
         # Services first (they flush and commit), then the broker and the database they use.
         for child in self._children:
             if child.process.returncode is None:

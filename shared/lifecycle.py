@@ -7,12 +7,15 @@ import contextlib
 import signal
 from collections.abc import Awaitable, Callable
 
+import structlog
 import uvloop
 
 from shared import clock
 from shared.logs import configure_logging
 from shared.metrics import start_metrics_server
 from shared.settings import Settings
+
+log = structlog.get_logger(__name__)
 
 
 def prepare_process(settings: Settings, service: str) -> None:
@@ -33,6 +36,31 @@ def clear_ready(settings: Settings) -> None:
     """Withdraw the ready mark on the way out."""
     if settings.ready_file is not None:
         settings.ready_file.unlink(missing_ok=True)
+
+
+def replay_on_signal(replay: Callable[[], Awaitable[object]]) -> None:
+    """Run ``replay`` whenever this process gets SIGUSR1.
+
+    ``kith up`` sends it to the services with an outbox when it had to start the embedded
+    broker again: that broker keeps its topics in memory, so it came back empty, and each
+    outbox is sent again as it would be at the service's start.
+    """
+    loop = asyncio.get_running_loop()
+    running: set[asyncio.Task[object]] = set()
+
+    async def replay_logged() -> object:
+        try:
+            return await replay()
+        except Exception as error:  # the broker or database still coming back: say so
+            log.error("replay after a broker restart failed", error=repr(error))
+            return None
+
+    def fire() -> None:
+        task = loop.create_task(replay_logged())
+        running.add(task)  # held until done: the loop keeps only a weak reference
+        task.add_done_callback(running.discard)
+
+    loop.add_signal_handler(signal.SIGUSR1, fire)
 
 
 def run_service(main: Callable[[asyncio.Event], Awaitable[None]], settings: Settings) -> None:

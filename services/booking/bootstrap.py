@@ -21,7 +21,7 @@ from services.booking.entrypoints.consumers import GROUP_ID, make_consumer
 from services.booking.entrypoints.http import create_app
 from services.booking.service_layer import accounts
 from shared.contracts import utc_now
-from shared.lifecycle import mark_ready
+from shared.lifecycle import mark_ready, replay_on_signal
 from shared.messaging import EventConsumer, Publisher
 from shared.periodic import Periodic
 from shared.postgres import ChannelListener, OutboxRelay, apply_migrations, ensure_database
@@ -98,7 +98,7 @@ class BookingRuntime:
         self.publisher = Publisher(self.settings, client_id="booking")
         await self.publisher.start()
         # An empty broker (the embedded one restarted) gets booking's history again.
-        await replay_if_broker_lost(self.pool, self.settings, skip=SETTLED_REQUESTS)
+        await self.replay()
         self.relay = OutboxRelay(self.pool, self.publisher, poll_s=self.settings.outbox_poll_s)
         # The relay starts before the consumer joins its group: after a crash the join waits
         # for the dead process's session to time out, and committed events should not.
@@ -120,6 +120,11 @@ class BookingRuntime:
         self.consumer = make_consumer(self.settings, self._uow, self.publisher, self.group_id)
         await self.consumer.start()
         self._tasks.append(asyncio.create_task(self.consumer.run(), name="booking-consumer"))
+
+    async def replay(self) -> int:
+        """Send the outbox again if the broker lost what was published (it restarted empty)."""
+        assert self.pool is not None
+        return await replay_if_broker_lost(self.pool, self.settings, skip=SETTLED_REQUESTS)
 
     async def _forget_expired_sessions(self) -> None:
         forgotten = await accounts.forget_expired_sessions(
@@ -196,6 +201,7 @@ async def serve(settings: Settings, stop: asyncio.Event) -> None:
     """Run booking until ``stop`` is set: the runtime plus uvicorn in the same loop."""
     runtime = BookingRuntime(settings)
     await runtime.start()
+    replay_on_signal(runtime.replay)
     listener = shared_listener(settings.http_host, settings.http_port)
     server = uvicorn.Server(
         uvicorn.Config(

@@ -7,7 +7,7 @@ import asyncio
 import structlog
 
 from services.trust.bootstrap import TrustService
-from shared.lifecycle import mark_ready, prepare_process, run_service
+from shared.lifecycle import mark_ready, prepare_process, replay_on_signal, run_service
 from shared.settings import Settings
 
 
@@ -26,6 +26,7 @@ async def serve(settings: Settings, stop: asyncio.Event) -> None:
     log = structlog.get_logger("trust")
     service = TrustService(settings)
     await service.start()
+    replay_on_signal(service.replay)
     try:
         stopped = asyncio.create_task(stop.wait())
         ready = asyncio.create_task(service.ready())

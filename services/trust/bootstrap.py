@@ -107,6 +107,11 @@ class TrustService:
         """A unit of work on trust's database."""
         return unit_of_work(self.pool)
 
+    async def replay(self) -> int:
+        """Send the outbox again if the broker lost what was published (it restarted empty)."""
+        assert self._pool is not None
+        return await replay_if_broker_lost(self._pool, self.settings)
+
     async def start(self) -> None:
         """Create and migrate the database, then start the relay, consumer and sweep."""
         await ensure_database(self.database_url)
@@ -115,7 +120,7 @@ class TrustService:
         self._publisher = Publisher(self.settings, client_id="kith-trust")
         await self._publisher.start()
         # An empty broker (the embedded one restarted) gets trust's history again.
-        await replay_if_broker_lost(self._pool, self.settings)
+        await self.replay()
         self._relay = OutboxRelay(self._pool, self._publisher, poll_s=self.settings.outbox_poll_s)
         self._consumer = build_consumer(
             self.settings,

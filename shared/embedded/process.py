@@ -84,6 +84,10 @@ class LocalServer:
         """The server's process id while it runs."""
         return self._process.pid if self._process else None
 
+    def alive(self) -> bool:
+        """Whether the server this object started is still running."""
+        return self._process is not None and self._process.poll() is None
+
     def _launch(
         self,
         argv: Sequence[str],
@@ -96,6 +100,8 @@ class LocalServer:
         """Start ``argv`` (with ``env`` added to this process's environment) and wait until
         it accepts connections on the port."""
         require_free(self.host, self.port, self.what)
+        if self._log is not None:  # a server started again after it died
+            self._log.close()
         if log_path is not None:
             log_path.parent.mkdir(parents=True, exist_ok=True)
             self._log = log_path.open("ab")

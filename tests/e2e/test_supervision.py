@@ -1,0 +1,64 @@
+"""`kith up` keeps Kith running: a process killed with SIGKILL is started again by itself,
+the others serve on meanwhile, and the whole flow still works afterwards."""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+import httpx
+import pytest
+
+from kith.demo import run_demo
+from kith.running import running_kith
+from kith.supervisor import SERVICES
+from tests.conftest import Stack
+from tests.support import eventually
+
+pytestmark = pytest.mark.e2e
+
+
+def _pid(state_dir: Path, name: str) -> int:
+    return int((state_dir / "run" / f"{name}.pid").read_text())
+
+
+def _ready(state_dir: Path, name: str) -> bool:
+    return (state_dir / "run" / f"{name}.ready").exists()
+
+
+async def test_every_process_comes_back_after_a_sigkill_and_the_flow_still_works(
+    stack: Stack, tmp_path: Path
+) -> None:
+    async with (
+        running_kith(
+            bootstrap=stack.bootstrap,
+            database_url=stack.database_url,
+            state_dir=tmp_path,
+            services=SERVICES,
+            env={"KITH_REGULAR_HOLD_S": "30"},
+        ) as kith,
+        httpx.AsyncClient(timeout=5) as http,
+    ):
+        for name in SERVICES:
+            killed = _pid(tmp_path, name)
+            os.kill(killed, signal.SIGKILL)
+
+            async def back(name: str = name, killed: int = killed) -> bool:
+                return _pid(tmp_path, name) != killed and _ready(tmp_path, name)
+
+            await eventually(back, timeout_s=60, what=f"{name} started again and ready")
+            # Nobody else was stopped for it: the API answers throughout.
+            assert (await http.get(f"{kith.api}/openapi.json")).status_code == 200
+        for name in SERVICES:
+            os.kill(_pid(tmp_path, name), 0)  # raises if any process is gone
+        log = (tmp_path / "kith-up.log").read_text()
+        assert log.count("stopped unexpectedly") == len(SERVICES)
+        metrics = (tmp_path / "run" / "metrics").read_text().split()
+        kith_metrics = metrics[metrics.index("kith") + 1]
+        figures = (await http.get(kith_metrics)).text
+        for name in SERVICES:
+            assert f'kith_process_restarts_total{{process="{name}"}} 1.0' in figures
+        await run_demo(
+            kith.api, operator_token=kith.operator_token, kafka_bootstrap=stack.bootstrap
+        )
