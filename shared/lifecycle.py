@@ -13,13 +13,16 @@ import uvloop
 from shared import clock
 from shared.logs import configure_logging
 from shared.metrics import start_metrics_server
+from shared.secrets import require_secrets
 from shared.settings import Settings
 
 log = structlog.get_logger(__name__)
 
 
 def prepare_process(settings: Settings, service: str) -> None:
-    """What every service process does first: its clock, its logs, its metrics."""
+    """What every service process does first: refuse weak secrets, then its clock, its logs,
+    its metrics."""
+    require_secrets(settings, service)
     clock.install(settings.clock_file)
     configure_logging(settings, service)
     start_metrics_server(settings, service)

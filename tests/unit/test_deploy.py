@@ -8,6 +8,8 @@ partition count, is created by both the compose job and the Kubernetes job).
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,7 @@ import pytest
 import yaml
 
 from shared.contracts.topics import ALL_TOPICS
+from shared.secrets import NEEDS, require_secrets
 from shared.settings import Settings
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
@@ -170,10 +173,8 @@ def test_consumer_timeouts_are_valid_settings_in_both(variable: str, value: str)
 
 def test_k8s_settings_are_valid_for_settings() -> None:
     (config_map,) = _k8s_kind("ConfigMap")
-    (secret,) = _k8s_kind("Secret")
-    values = {**config_map["data"], **secret["stringData"]}
     settings = Settings.model_validate(
-        {name.removeprefix("KITH_").lower(): value for name, value in values.items()}
+        {name.removeprefix("KITH_").lower(): value for name, value in config_map["data"].items()}
     )
     assert settings.kafka_idempotence is True
     assert settings.kafka_replication_factor == 3
@@ -214,15 +215,82 @@ def test_k8s_deployments_run_each_service() -> None:
     assert services, "booking has no Service"
 
 
-def test_k8s_secret_holds_the_token_and_database_url() -> None:
-    (secret,) = _k8s_kind("Secret")
-    assert set(secret["stringData"]) == {"KITH_OPERATOR_TOKEN", "KITH_DATABASE_URL"}
+def test_every_document_is_in_the_kith_namespace() -> None:
     (namespace,) = _k8s_kind("Namespace")
     assert all(
         doc["metadata"].get("namespace") == namespace["metadata"]["name"]
         for doc in _k8s_documents()
         if doc.get("kind") not in {"Namespace", "Kustomization"}
     )
+
+
+SECRET_VARIABLES = {"KITH_OPERATOR_TOKEN", "KITH_IDEMPOTENCY_KEY_SECRET", "KITH_DATABASE_URL"}
+
+
+def test_no_secret_is_kept_in_the_repository() -> None:
+    """Secrets come from files deploy/make-secrets.py writes (ignored by git), never a sample."""
+    assert not _k8s_kind("Secret"), "a Secret in the manifests would hold a placeholder"
+    (kustomization,) = _documents(K8S / "kustomization.yaml")
+    (generator,) = kustomization["secretGenerator"]
+    assert generator["name"] == "kith-secrets"
+    assert generator["envs"] == ["secrets.env"]
+    ignored = (DEPLOY / ".gitignore").read_text(encoding="utf-8").split()
+    assert {".env", "k8s/secrets.env"} <= set(ignored)
+    for line in (DEPLOY / "env.example").read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, _, value = line.partition("=")
+            assert value == "", f"env.example gives {name} a value: leave it for make-secrets"
+
+
+def test_compose_asks_for_every_secret_and_holds_none() -> None:
+    for name, service in _services().items():
+        if not re.fullmatch(r"(booking|matching|trust)(-\d+)?", name):
+            continue
+        env = service["environment"]
+        assert set(env) >= SECRET_VARIABLES
+        for variable in SECRET_VARIABLES:
+            # ``${NAME:?message}``: compose refuses to start with it unset or empty.
+            assert re.search(r"\$\{[A-Z_]+:\?[^}]+\}", env[variable]), (name, variable)
+    assert re.fullmatch(
+        r"\$\{POSTGRES_PASSWORD:\?[^}]+\}",
+        _services()["postgres"]["environment"]["POSTGRES_PASSWORD"],
+    )
+
+
+def test_make_secrets_writes_values_every_service_accepts_and_never_overwrites(
+    tmp_path: Path,
+) -> None:
+    script = [sys.executable, str(DEPLOY / "make-secrets.py"), "--into", str(tmp_path)]
+    host = ["--database-host", "db.internal:5432"]
+    subprocess.run([*script, *host], check=True, capture_output=True, timeout=30)
+    compose = _env_file(tmp_path / ".env")
+    k8s = _env_file(tmp_path / "k8s" / "secrets.env")
+    assert set(compose) == {"POSTGRES_PASSWORD", "OPERATOR_TOKEN", "IDEMPOTENCY_KEY_SECRET"}
+    assert set(k8s) == SECRET_VARIABLES
+    assert (tmp_path / ".env").stat().st_mode & 0o077 == 0
+    as_compose = Settings(
+        operator_token=compose["OPERATOR_TOKEN"],  # type: ignore[arg-type]
+        idempotency_key_secret=compose["IDEMPOTENCY_KEY_SECRET"],  # type: ignore[arg-type]
+        database_url=f"postgresql://kith:{compose['POSTGRES_PASSWORD']}@postgres:5432/postgres",
+    )
+    as_k8s = Settings.model_validate({n.removeprefix("KITH_").lower(): v for n, v in k8s.items()})
+    assert "@db.internal:5432/" in str(as_k8s.database_url)
+    for settings in (as_compose, as_k8s):
+        for service in NEEDS:
+            require_secrets(settings, service)
+    again = subprocess.run([*script, *host], capture_output=True, text=True, timeout=30)
+    assert again.returncode != 0
+    assert "exists" in again.stderr
+    assert _env_file(tmp_path / ".env") == compose
+
+
+def _env_file(path: Path) -> dict[str, str]:
+    pairs = (
+        line.split("=", 1)
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    )
+    return dict(pairs)
 
 
 def test_dockerfile_runs_the_services_as_a_non_root_user() -> None:
