@@ -29,7 +29,7 @@ from services.matching.driver import (
 from services.matching.handlers import DueRound, Matcher, Outgoing
 from services.matching.state import MatchingState
 from shared import metrics
-from shared.contracts import UndecodableEvent, decode, encode, key_for, utc_now
+from shared.contracts import UndecodableEvent, decode, encode, key_for, tombstone_of, utc_now
 from shared.contracts.registry import EVENTS_BY_TOPIC
 from shared.contracts.topics import (
     AVAILABILITY,
@@ -367,6 +367,12 @@ def _wire(app: faust.App, runtime: Runtime, settings: Settings) -> None:
     @app.agent(standing_topic)
     async def standing_events(stream: Any) -> None:
         async for event in stream.events():
+            message = event.message
+            forgotten = tombstone_of(message.topic, message.key, message.value)
+            if forgotten is not None:  # trust forgot an erased person: so does matching
+                metrics.EVENTS_CONSUMED.labels(CONSUMER_NAME, message.topic, "tombstone").inc()
+                matcher.forget_standing(uuid.UUID(forgotten))
+                continue
             envelope = await read(event)
             if envelope is not None and isinstance(envelope.data, StandingChanged):
                 matcher.handle_standing(envelope.data)

@@ -43,7 +43,7 @@ from shared.contracts.bookings import (
     OfferDeclined,
 )
 from shared.contracts.partners import PartnerServiceChanged
-from shared.contracts.people import AvailabilityChanged, PersonProfileChanged
+from shared.contracts.people import AvailabilityChanged, PersonErased, PersonProfileChanged
 from shared.contracts.requests import (
     HelpRequestCancelled,
     HelpRequested,
@@ -87,6 +87,9 @@ class Matcher:
         data = envelope.data
         if isinstance(data, PersonProfileChanged):
             self._profile(data)
+        elif isinstance(data, PersonErased):
+            # Behind their profile events on this partition: no profile brings them back.
+            self.state.forget_helper(data.neighbourhood, data.person_id)
         elif isinstance(data, AvailabilityChanged):
             helper = self.state.helper(data.neighbourhood, data.person_id)
             free = frozenset(data.free_hours)
@@ -124,6 +127,10 @@ class Matcher:
         self.state.put_standing(
             data.person_id, Standing(data.suspended, dict(data.approved_skills))
         )
+
+    def forget_standing(self, person_id: uuid.UUID) -> None:
+        """Apply trust's tombstone of a person's standing (their account was deleted)."""
+        self.state.forget_standing(person_id)
 
     def handle_partner(self, data: Payload) -> None:
         """Apply a partner event (a table every worker sees).

@@ -169,6 +169,15 @@ class MatchingState:
         if state.profile is not None and person_id not in roster:
             self.roster[neighbourhood] = _ROSTER.dump_json([*roster, person_id])
 
+    def forget_helper(self, neighbourhood: str, person_id: uuid.UUID) -> None:
+        """Forget a person (their account was deleted): state and place in the roster."""
+        key = _scoped(neighbourhood, person_id)
+        if key in self.helpers:
+            del self.helpers[key]  # a faust table writes a tombstone to its changelog
+        roster = self.roster_of(neighbourhood)
+        if person_id in roster:
+            self.roster[neighbourhood] = _ROSTER.dump_json([p for p in roster if p != person_id])
+
     def roster_of(self, neighbourhood: str) -> list[uuid.UUID]:
         """The helpers with a profile in the neighbourhood."""
         raw = self.roster.get(neighbourhood)
@@ -225,6 +234,11 @@ class MatchingState:
     def put_standing(self, person_id: uuid.UUID, standing: Standing) -> None:
         """Store a person's standing."""
         self.standing[str(person_id)] = _STANDING.dump_json(standing)
+
+    def forget_standing(self, person_id: uuid.UUID) -> None:
+        """Forget a person's standing (trust tombstoned it)."""
+        if str(person_id) in self.standing:
+            del self.standing[str(person_id)]
 
     def series_of(self, neighbourhood: str, series_id: uuid.UUID) -> SeriesState:
         """The series' state, empty when unknown."""

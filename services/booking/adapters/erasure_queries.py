@@ -137,6 +137,10 @@ class ErasureQueries:
         ):
             await self.conn.execute(statement, person_id)
 
+    async def forget_standing(self, person_id: uuid.UUID) -> None:
+        """Delete booking's copy of trust's standing of a person."""
+        await self.conn.execute("DELETE FROM standing WHERE person_id = $1", person_id)
+
     async def record_erasure(
         self,
         person_id: uuid.UUID,

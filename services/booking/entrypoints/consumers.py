@@ -43,4 +43,6 @@ def make_consumer(
         partitions_in_parallel=True,
         # A request's offers come in runs (a round is several): one statement per run.
         batch_handlers={OfferMade.TYPE: partial(events.apply_offers, uow)},
+        # Trust tombstones an erased person's standing: booking forgets its copy.
+        on_tombstone=partial(events.forget, uow),
     )

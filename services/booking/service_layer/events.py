@@ -16,6 +16,7 @@ from services.booking.domain.visits import RequestStatus
 from services.booking.service_layer import partners, safeguarding
 from shared.contracts import Envelope, Payload, utc_now
 from shared.contracts.requests import OfferMade, RequestUnmatched
+from shared.contracts.topics import STANDING
 from shared.contracts.trust import RelationshipChanged, StandingChanged
 from shared.messaging import RejectedEvent
 
@@ -57,6 +58,15 @@ async def apply(uow: UnitOfWork, envelope: Envelope[Payload]) -> None:
                     repo, data.person_id, data.suspended, was_suspended, utc_now()
                 )
         # Other types on these topics are not booking's concern.
+
+
+async def forget(uow: UnitOfWork, topic: str, key: str) -> None:
+    """Apply a tombstone: forget what booking keeps under a person's key on a compacted
+    stream (trust's standing of an erased person). Idempotent: a second delete finds
+    nothing."""
+    if topic == STANDING.name:
+        async with uow.read() as repo:
+            await repo.forget_standing(uuid.UUID(key))
 
 
 async def apply_offers(uow: UnitOfWork, envelopes: Sequence[Envelope[Payload]]) -> list[str | None]:

@@ -11,6 +11,7 @@ from typing import Any, cast
 
 import asyncpg
 
+from services.trust.adapters.erasure import ErasureStatements
 from services.trust.domain.concerns import Concern
 from services.trust.domain.relationship import Relationship, Stage
 from services.trust.domain.standing import Standing
@@ -18,7 +19,7 @@ from services.trust.service_layer.ports import TrustUnitOfWork
 from shared.contracts import Envelope, pair_key
 from shared.contracts.skills import Skill, VettingStep
 from shared.contracts.trust import CheckInSubmitted, ConcernOutcome, ConcernRaised, SeeAgain
-from shared.postgres import add_to_outbox, first_delivery
+from shared.postgres import add_to_outbox, add_tombstones, first_delivery
 
 _RELATIONSHIP_COLUMNS = (
     "helper_id, neighbour_id, neighbourhood, stage, visits, hours_together, first_visit_at,"
@@ -27,12 +28,13 @@ _RELATIONSHIP_COLUMNS = (
 )
 
 
-class PostgresUnitOfWork(TrustUnitOfWork):
+class PostgresUnitOfWork(ErasureStatements, TrustUnitOfWork):
     """Trust's state on one connection inside one transaction."""
 
     def __init__(self, conn: asyncpg.Connection) -> None:
         self._conn = conn
         self.pending: list[Envelope[Any]] = []
+        self.tombstones: list[tuple[str, bytes]] = []
 
     async def first_delivery(self, consumer: str, event_id: uuid.UUID) -> bool:
         return await first_delivery(self._conn, consumer, event_id)
@@ -312,6 +314,7 @@ async def unit_of_work(pool: asyncpg.Pool) -> AsyncIterator[TrustUnitOfWork]:
         uow = PostgresUnitOfWork(conn)
         yield uow
         await add_to_outbox(conn, uow.pending)
+        await add_tombstones(conn, uow.tombstones)
 
 
 def _relationship(row: asyncpg.Record) -> Relationship:

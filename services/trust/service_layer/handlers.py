@@ -10,6 +10,7 @@ from services.trust.domain import relationship as rel
 from services.trust.domain.concerns import resolution_applies
 from services.trust.domain.relationship import Relationship, Rules
 from services.trust.domain.standing import Standing, approvals, is_suspended
+from services.trust.service_layer import erasure
 from services.trust.service_layer.ports import TrustUnitOfWork, UnitOfWorkFactory
 from shared.contracts import Envelope, Payload, pair_key, utc_now
 from shared.contracts.bookings import (
@@ -20,7 +21,7 @@ from shared.contracts.bookings import (
     VisitCompleted,
     VisitNoShow,
 )
-from shared.contracts.people import PersonProfileChanged
+from shared.contracts.people import PersonErased, PersonProfileChanged
 from shared.contracts.trust import (
     CheckInSubmitted,
     ConcernOutcome,
@@ -58,6 +59,8 @@ async def handle(
     async with uow_factory() as uow:
         if not await uow.first_delivery(consumer, envelope.event_id):
             return False
+        if await erasure.ignored(uow, data):
+            return True
         if isinstance(data, BookingConfirmed):
             await _booking_confirmed(uow, envelope, data)
         elif isinstance(data, VisitCompleted):
@@ -77,6 +80,11 @@ async def handle(
         elif isinstance(data, PersonProfileChanged):
             await uow.set_skills(data.person_id, profile=list(data.skills))
             await _recompute_standing(uow, envelope, data.person_id, policy)
+        elif isinstance(data, PersonErased):
+            await erasure.person_erased(uow, envelope, data, _store_existing)
+        # Streams are read in no order between them: an event about someone erased meanwhile
+        # may still have recorded something of theirs.
+        await erasure.scrub_named(uow, data)
         return True
 
 
@@ -140,11 +148,13 @@ async def _load_or_introduce(
         introduced = rel.introduce(helper_id, neighbour_id, neighbourhood)
     except ValueError as error:
         raise InvalidEvent(str(error)) from error
-    # A visit booked before an operator removed someone may still complete: the pair it
-    # introduces is ended from the start.
+    # A visit booked before an operator removed someone (or before their account was
+    # deleted) may still complete: the pair it introduces is ended from the start.
     for person_id in (helper_id, neighbour_id):
         if (await uow.suspension(person_id))[1]:
             return rel.end(introduced), True
+    if await uow.erased_among({helper_id, neighbour_id}):
+        return rel.end(introduced), True
     return introduced, True
 
 
@@ -160,6 +170,12 @@ async def _store(
         return
     await uow.save_relationship(after, new=new)
     uow.publish(cause.caused(relationship_changed(after), producer=PRODUCER))
+
+
+async def _store_existing(
+    uow: TrustUnitOfWork, cause: Envelope[Payload], before: Relationship, after: Relationship
+) -> None:
+    await _store(uow, cause, before, after, new=False)
 
 
 async def _booking_confirmed(
@@ -288,7 +304,10 @@ async def _recompute_standing(
     late_cancellations: int = 0,
     no_shows: int = 0,
 ) -> None:
-    """Work out a person's whole standing again; publish it if anything changed."""
+    """Work out a person's whole standing again; publish it if anything changed (never for
+    an erased person: their standing was tombstoned)."""
+    if await uow.erased_among({person_id}):
+        return
     before = await uow.standing(person_id)
     open_concerns, removed = await uow.suspension(person_id)
     after = replace(

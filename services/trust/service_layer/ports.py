@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Any, Protocol
@@ -130,6 +130,25 @@ class TrustUnitOfWork(Protocol):
 
     def publish(self, envelope: Envelope[Any]) -> None:
         """Write an event to the outbox when the unit of work commits."""
+        ...
+
+    async def erased_among(self, people: Collection[uuid.UUID]) -> set[uuid.UUID]:
+        """Which of these people's accounts were deleted."""
+        ...
+
+    async def erase_person(self, person_id: uuid.UUID, erased_at: datetime) -> bool:
+        """Remember the person as erased and ``scrub`` them; False if they were erased
+        before."""
+        ...
+
+    async def scrub(self, person_id: uuid.UUID) -> None:
+        """Delete or empty what trust keeps of an erased person beyond what safeguarding and
+        the other side of their pairs need: concerns stay without their texts, pairs stay."""
+        ...
+
+    def tombstone(self, topic: str, key: bytes) -> None:
+        """Write a tombstone (a null value under ``key`` on the compacted ``topic``) when the
+        unit of work commits, after its events."""
         ...
 
 

@@ -20,7 +20,7 @@ from shared.contracts import Envelope, pair_key
 from shared.contracts.bookings import BookingCancelled
 from shared.contracts.people import PersonErased
 from shared.contracts.requests import HelpRequestCancelled
-from shared.contracts.topics import BOOKINGS, PEOPLE, REQUESTS
+from shared.contracts.topics import BOOKINGS, DEAD_LETTERS, PEOPLE, REQUESTS, STANDING
 from shared.contracts.trust import RelationshipChanged, RelationshipStage, StandingChanged
 from shared.geo import neighbourhood_of
 from tests.conftest import Stack
@@ -356,3 +356,39 @@ async def test_a_person_downloads_what_kith_holds_about_them(
     assert me["Authorization"].removeprefix("Bearer ") not in text
     assert "password" not in text
     assert helper["Authorization"].removeprefix("Bearer ") not in text
+
+
+async def test_a_tombstone_on_the_standing_stream_forgets_booking_s_copy(
+    booking: Booking, stack: Stack
+) -> None:
+    person_id, _ = await sign_up(booking.client, "Tobias")
+    person = uuid.UUID(person_id)
+    await booking.publisher.publish(
+        Envelope.wrap(StandingChanged(person_id=person, suspended=True), producer="trust")
+    )
+
+    async def held() -> bool:
+        async with booking.runtime.uow.read() as repo:
+            return bool(await repo.is_suspended(person))
+
+    await eventually(held, what="the standing applied")
+    await booking.publisher.publish_raw(
+        STANDING.name, value=None, key=person_id.encode(), headers=[]
+    )
+
+    async def forgotten() -> bool:
+        async with booking.runtime.uow.read() as repo:
+            return await repo.conn.fetchval(
+                "SELECT count(*) = 0 FROM standing WHERE person_id = $1", person
+            )
+
+    await eventually(forgotten, what="the standing forgotten")
+    async with TopicReader(stack.bootstrap, DEAD_LETTERS.name) as letters:
+        # A fence: a tombstone with a malformed key after it is dead-lettered, the real one not.
+        await booking.publisher.publish_raw(
+            STANDING.name, value=None, key=b"not-a-person", headers=[]
+        )
+        await letters.wait_for_raw(
+            lambda r: r.key == b"not-a-person", what="the malformed tombstone dead-lettered"
+        )
+        assert not [r for r in letters.raw if r.key == person_id.encode()]

@@ -21,7 +21,7 @@ from shared.contracts.bookings import (
     VisitNoShow,
     WelfareCheckRequested,
 )
-from shared.contracts.people import AvailabilityChanged, PersonProfileChanged
+from shared.contracts.people import AvailabilityChanged, PersonErased, PersonProfileChanged
 from shared.contracts.requests import HelpRequested, OfferMade, ReasonCode, RequestUnmatched
 from shared.contracts.skills import Skill
 from shared.contracts.topics import BOOKINGS
@@ -332,3 +332,20 @@ def test_a_request_asked_again_is_escalated_anew_when_nobody_else_can_take_it() 
         uuid.UUID("6f1b2f0e-4d0a-5c39-9a57-6b6974680002"), f"unmatched:{request.request_id}"
     )
     assert unmatched.event_id != first_escalation_id
+
+
+def test_an_erased_helper_is_forgotten_and_offered_nothing() -> None:
+    matcher = _matcher()
+    erased = _add_helper(matcher, 100)
+    other = _add_helper(matcher, 900)
+
+    assert _send(matcher, PersonErased(person_id=erased, neighbourhood=NEIGHBOURHOOD)) == []
+    matcher.forget_standing(erased)
+
+    assert erased not in matcher.state.roster_of(NEIGHBOURHOOD)
+    assert matcher.state.helper(NEIGHBOURHOOD, erased).profile is None
+    assert matcher.state.standing_of(erased) is None
+    [request] = _series(1)
+    assert [o.helper_id for o in _offers(_send(matcher, request))] == [other]
+    # The same erasure again (another event id) changes nothing.
+    assert _send(matcher, PersonErased(person_id=erased, neighbourhood=NEIGHBOURHOOD)) == []
