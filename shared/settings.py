@@ -153,6 +153,24 @@ class Settings(BaseSettings):
         le=3650,
         description="A skill's approval expires this many days after its latest required step.",
     )
+    concern_window_days: int = Field(
+        default=30,
+        ge=1,
+        le=365,
+        description=(
+            "A person may raise a concern only about someone they have a visit booked with, or"
+            " had one with that started at most this many days ago."
+        ),
+    )
+    concern_limit: int = Field(
+        default=3,
+        ge=1,
+        le=100,
+        description="Concerns one person may raise within concern_limit_window_h (then 429).",
+    )
+    concern_limit_window_h: int = Field(
+        default=24, ge=1, le=24 * 30, description="The period concern_limit counts over."
+    )
     vetting_valid_s: int | None = Field(
         default=None,
         ge=1,

@@ -95,3 +95,68 @@ class SafeguardingQueries:
             person_id,
             now,
         )
+
+    # -- concerns ----------------------------------------------------------------------
+    async def visit_since(
+        self, me: uuid.UUID, other: uuid.UUID, booking_id: uuid.UUID | None, since: datetime
+    ) -> bool:
+        """Whether the two share a visit (``booking_id`` if given) starting at ``since`` or
+        later: one booked, or one that happened recently."""
+        found = await self.conn.fetchval(
+            "SELECT true FROM bookings WHERE ($3::uuid IS NULL OR booking_id = $3)"
+            " AND ((helper_id = $1 AND neighbour_id = $2)"
+            " OR (helper_id = $2 AND neighbour_id = $1)) AND starts_at >= $4 LIMIT 1",
+            me,
+            other,
+            booking_id,
+            since,
+        )
+        return bool(found)
+
+    async def lock_person(self, person_id: uuid.UUID) -> None:
+        """Hold the person's row until the transaction ends: their own changes take turns."""
+        await self.conn.execute("SELECT 1 FROM people WHERE person_id = $1 FOR UPDATE", person_id)
+
+    async def concerns_raised_since(
+        self, person_id: uuid.UUID, since: datetime
+    ) -> tuple[int, datetime | None]:
+        """How many concerns the person raised after ``since``, and when the oldest was."""
+        row = await self.conn.fetchrow(
+            "SELECT count(*) AS n, min(raised_at) AS oldest FROM concerns"
+            " WHERE raised_by_id = $1 AND raised_at > $2",
+            person_id,
+            since,
+        )
+        assert row is not None  # an aggregate always answers
+        return int(row["n"]), row["oldest"]
+
+    async def add_concern(self, concern: Row) -> None:
+        """Store a concern as operators list it."""
+        columns = list(concern)
+        marks = ", ".join(f"${index}" for index in range(1, len(columns) + 1))
+        await self.conn.execute(
+            f"INSERT INTO concerns ({', '.join(columns)}) VALUES ({marks})", *concern.values()
+        )
+
+    async def concern_counts(self, person_id: uuid.UUID) -> dict[str, int]:
+        """How many concerns a person raised, and how many were raised about them."""
+        row = await self.conn.fetchrow(
+            "SELECT count(*) FILTER (WHERE raised_by_id = $1) AS raised,"
+            " count(*) FILTER (WHERE about_id = $1) AS about FROM concerns"
+            " WHERE raised_by_id = $1 OR about_id = $1",
+            person_id,
+        )
+        assert row is not None
+        return {"raised": int(row["raised"]), "about": int(row["about"])}
+
+    async def concerns_in_status(self, status: str, limit: int) -> list[Row]:
+        """Concerns in a status, oldest first, each with how many its raiser has raised."""
+        rows = await self.conn.fetch(
+            "SELECT c.*, CASE WHEN c.raised_by_id IS NULL THEN NULL ELSE"
+            " (SELECT count(*) FROM concerns r WHERE r.raised_by_id = c.raised_by_id) END"
+            " AS raised_by_count FROM concerns c WHERE c.status = $1"
+            " ORDER BY c.raised_at, c.concern_id LIMIT $2",
+            status,
+            limit,
+        )
+        return [dict(row) for row in rows]

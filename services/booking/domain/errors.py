@@ -42,6 +42,17 @@ class Forbidden(BookingProblem):
     title = "Forbidden"
 
 
+class TooMany(BookingProblem):
+    """The caller did this too often; ``retry_after_s`` says when they may again."""
+
+    status = 429
+    title = "Too many requests"
+
+    def __init__(self, detail: str, retry_after_s: int) -> None:
+        super().__init__(detail)
+        self.retry_after_s = retry_after_s
+
+
 class Invalid(BookingProblem):
     """A field that passed its shape check breaks a rule; ``field`` names it."""
 

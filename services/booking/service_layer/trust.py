@@ -87,6 +87,8 @@ async def person_for_operators(uow: UnitOfWork, person_id: uuid.UUID) -> dict[st
             "skills": person["skills"],
             "neighbourhood": person.get("neighbourhood"),
             "standing": standing,
+            # Who raises how many concerns, and about whom: a pattern is an operator's cue.
+            "concerns": await repo.concern_counts(person_id),
         }
         if person["kind"] == PersonKind.REFERRED:
             view["referrals"] = [_referral_view(row) for row in await repo.referrals_of(person_id)]

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from services.booking.domain.errors import BookingProblem, Invalid
+from services.booking.domain.errors import BookingProblem, Invalid, TooMany
 from shared import problems
 from shared.problems import problem
 
@@ -20,6 +20,7 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = problems.problem_responses(
     (405, "Method not allowed"),
     (409, "Conflicts with the current state"),
     (422, "A field breaks a rule; `errors` names each field and why"),
+    (429, "Too often: `Retry-After` says in how many seconds to try again"),
 )
 
 __all__ = ["PROBLEM_RESPONSES", "install_problem_handlers", "problem"]
@@ -30,7 +31,10 @@ async def _booking(_: Request, error: Exception) -> JSONResponse:
     errors = (
         [{"field": error.field, "reason": error.reason}] if isinstance(error, Invalid) else None
     )
-    return problem(error.status, error.title, error.detail, errors)
+    response = problem(error.status, error.title, error.detail, errors)
+    if isinstance(error, TooMany):
+        response.headers["Retry-After"] = str(error.retry_after_s)
+    return response
 
 
 def install_problem_handlers(app: FastAPI) -> None:

@@ -15,10 +15,10 @@ from fastapi import APIRouter, Query
 from pydantic import Field
 
 from services.booking.adapters.repository import Repository
-from services.booking.adapters.unit_of_work import UnitOfWork
-from services.booking.domain.errors import Conflict, Invalid, NotFound
+from services.booking.domain.errors import Conflict, NotFound
 from services.booking.entrypoints.http.dependencies import Ctx, Me, Operator
 from services.booking.entrypoints.http.schemas import Body
+from services.booking.service_layer import concerns as concern_rules
 from shared.contracts import Envelope, utc_now
 from shared.contracts.trust import ConcernOutcome, ConcernRaised, ConcernResolved, RaisedBy
 
@@ -51,24 +51,22 @@ class ConcernStatus(StrEnum):
 
 @router.post("/concerns", status_code=201)
 async def raise_concern(body: ConcernBody, ctx: Ctx, person_id: Me) -> dict[str, Any]:
-    """Raise a concern about someone you have a booking with; they are suspended at once.
+    """Raise a concern about someone you have a visit booked with, or had one with recently
+    (``KITH_CONCERN_WINDOW_DAYS``); they are suspended at once.
 
-    Answers 404 when there is no booking between you (the same as for an unknown person).
+    Answers 404 when there is no such visit between you (the same as for an unknown person),
+    and 429 with ``Retry-After`` past ``KITH_CONCERN_LIMIT`` concerns in
+    ``KITH_CONCERN_LIMIT_WINDOW_H`` hours.
     """
-    if body.about_id == person_id:
-        raise Invalid("about_id", "a concern is about someone else")
-    async with ctx.uow.begin() as repo:
-        if not await _booked_together(repo, person_id, body.about_id, body.booking_id):
-            raise NotFound("no booking with that person")
-        event = ConcernRaised(
-            concern_id=uuid.uuid4(),
-            about_id=body.about_id,
-            raised_by_id=person_id,
-            raised_by_role=RaisedBy.PERSON,
-            booking_id=body.booking_id,
-            summary=body.summary,
-        )
-        await _record(repo, event)
+    event = await concern_rules.raise_concern(
+        ctx.uow,
+        person_id,
+        body.about_id,
+        body.booking_id,
+        body.summary,
+        utc_now(),
+        ctx.settings,
+    )
     return {"concern_id": event.concern_id, "about_id": event.about_id, "status": "open"}
 
 
@@ -89,7 +87,7 @@ async def operator_raises(body: ConcernBody, ctx: Ctx) -> dict[str, Any]:
             booking_id=body.booking_id,
             summary=body.summary,
         )
-        await _record(repo, event)
+        await concern_rules.record(repo, event, utc_now())
     return {"concern_id": event.concern_id, "about_id": event.about_id, "status": "open"}
 
 
@@ -130,48 +128,11 @@ async def concerns(
     status: ConcernStatus = ConcernStatus.OPEN,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> dict[str, Any]:
-    """Concerns in a status (open by default), oldest first."""
-    return {"items": await _listed(ctx.uow, status, limit)}
-
-
-async def _record(repo: Repository, event: ConcernRaised) -> None:
-    await repo.conn.execute(
-        "INSERT INTO concerns (concern_id, about_id, raised_by_id, raised_by_role, booking_id,"
-        " summary) VALUES ($1, $2, $3, $4, $5, $6)",
-        event.concern_id,
-        event.about_id,
-        event.raised_by_id,
-        event.raised_by_role.value,
-        event.booking_id,
-        event.summary,
-    )
-    await repo.publish([Envelope.wrap(event, producer=PRODUCER)])
-
-
-async def _booked_together(
-    repo: Repository, me: uuid.UUID, other: uuid.UUID, booking_id: uuid.UUID | None
-) -> bool:
-    found = await repo.conn.fetchval(
-        "SELECT true FROM bookings WHERE ($3::uuid IS NULL OR booking_id = $3)"
-        " AND ((helper_id = $1 AND neighbour_id = $2) OR (helper_id = $2 AND neighbour_id = $1))"
-        " LIMIT 1",
-        me,
-        other,
-        booking_id,
-    )
-    return bool(found)
+    """Concerns in a status (open by default), oldest first; ``raised_by_count`` is how many
+    concerns the person who raised each one has raised in all (null for an operator's)."""
+    return {"items": await concern_rules.listed(ctx.uow, status.value, limit)}
 
 
 async def _in_booking(repo: Repository, booking_id: uuid.UUID, person_id: uuid.UUID) -> bool:
     booking = await repo.booking(booking_id)
     return booking is not None and person_id in (booking["helper_id"], booking["neighbour_id"])
-
-
-async def _listed(uow: UnitOfWork, status: ConcernStatus, limit: int) -> list[dict[str, Any]]:
-    async with uow.read() as repo:
-        rows = await repo.conn.fetch(
-            "SELECT * FROM concerns WHERE status = $1 ORDER BY raised_at, concern_id LIMIT $2",
-            status.value,
-            limit,
-        )
-    return [dict(row) for row in rows]

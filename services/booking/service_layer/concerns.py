@@ -1,0 +1,97 @@
+"""Raising a concern, with the rules that keep it from being used as a weapon.
+
+A concern suspends its subject at once (trust decides that), so the power is bounded:
+
+* only about someone the raiser has a visit booked with, or had one with that started at most
+  ``concern_window_days`` ago (an old booking is no licence for ever);
+* at most ``concern_limit`` concerns per person in ``concern_limit_window_h`` (a 429 with
+  ``Retry-After`` past that);
+* operators see, beside each concern, how many its raiser has raised in all.
+
+Operators and partners are not limited here: they answer for what they raise.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from services.booking.adapters.repository import Repository
+from services.booking.adapters.unit_of_work import UnitOfWork
+from services.booking.domain.errors import Invalid, NotFound, TooMany
+from shared.contracts import Envelope
+from shared.contracts.trust import ConcernRaised, RaisedBy
+from shared.settings import Settings
+
+PRODUCER = "booking"
+
+
+async def raise_concern(
+    uow: UnitOfWork,
+    person_id: uuid.UUID,
+    about_id: uuid.UUID,
+    booking_id: uuid.UUID | None,
+    summary: str,
+    now: datetime,
+    settings: Settings,
+) -> ConcernRaised:
+    """A person raises a concern about someone they have or recently had a visit with.
+
+    Raises:
+        Invalid: The concern is about the raiser.
+        NotFound: No such visit between them in the window (told apart from nothing else).
+        TooMany: The raiser reached their limit; ``retry_after_s`` says for how long.
+    """
+    if about_id == person_id:
+        raise Invalid("about_id", "a concern is about someone else")
+    since = now - timedelta(days=settings.concern_window_days)
+    period = timedelta(hours=settings.concern_limit_window_h)
+    async with uow.begin() as repo:
+        if not await repo.visit_since(person_id, about_id, booking_id, since):
+            raise NotFound("no booked or recent visit with that person")
+        # Lock, then count, then write: two concerns sent at once cannot both slip under it.
+        await repo.lock_person(person_id)
+        raised, oldest = await repo.concerns_raised_since(person_id, now - period)
+        if raised >= settings.concern_limit and oldest is not None:
+            wait = math.ceil((oldest + period - now).total_seconds())
+            raise TooMany(
+                f"you have raised {raised} concerns in the last"
+                f" {settings.concern_limit_window_h} hours: an operator is looking into them;"
+                " if someone is in danger now, call 999",
+                max(wait, 1),
+            )
+        event = ConcernRaised(
+            concern_id=uuid.uuid4(),
+            about_id=about_id,
+            raised_by_id=person_id,
+            raised_by_role=RaisedBy.PERSON,
+            booking_id=booking_id,
+            summary=summary,
+        )
+        await record(repo, event, now)
+    return event
+
+
+async def record(repo: Repository, event: ConcernRaised, now: datetime) -> None:
+    """Store a concern for operators and send it to trust, in the caller's transaction."""
+    await repo.add_concern(
+        {
+            "concern_id": event.concern_id,
+            "about_id": event.about_id,
+            "raised_by_id": event.raised_by_id,
+            "raised_by_role": event.raised_by_role.value,
+            "booking_id": event.booking_id,
+            "summary": event.summary,
+            # The clock's present, not the database's: the limit compares with it.
+            "raised_at": now,
+        }
+    )
+    await repo.publish([Envelope.wrap(event, producer=PRODUCER)])
+
+
+async def listed(uow: UnitOfWork, status: str, limit: int) -> list[dict[str, Any]]:
+    """Operators: concerns in a status, oldest first, with how many each raiser raised."""
+    async with uow.read() as repo:
+        return await repo.concerns_in_status(status, limit)
