@@ -85,7 +85,9 @@ def _title(status: int) -> str:
         404: "Not found",
         405: "Method not allowed",
         409: "Conflict",
+        413: "Content too large",
         422: "Validation failed",
+        429: "Too many requests",
     }.get(status, "Error")
 
 

@@ -115,6 +115,13 @@ class Settings(BaseSettings):
         description="How long a bearer token from sign-up or sign-in works before its owner"
         " must sign in again.",
     )
+    http_max_body_bytes: int = Field(
+        default=64 * 1024,
+        ge=1024,
+        le=16 * 1024 * 1024,
+        description="The largest request body booking, ops and the partners gateway read; a"
+        " larger one is answered 413.",
+    )
     offer_ttl_s: int = Field(default=15 * 60, ge=1, description="How long an offer stays open.")
     regular_hold_s: int = Field(
         default=10 * 60, ge=0, description="How long a regular helper holds an offer alone."

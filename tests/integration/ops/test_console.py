@@ -31,7 +31,7 @@ from shared.contracts.trust import (
 from shared.messaging import Publisher
 from tests.conftest import Stack
 from tests.integration.ops.support import RunningConsole, help_requested, running_console, somewhere
-from tests.support import eventually
+from tests.support import eventually, oversized_chunks
 
 SECRET_NOTE = "the neighbour's private words " + secrets.token_hex(4)
 
@@ -296,3 +296,19 @@ def _concern(concern_id: uuid.UUID, about: uuid.UUID, summary: str) -> ConcernRa
         raised_by_role=RaisedBy.OPERATOR,
         summary=summary,
     )
+
+
+async def test_a_body_over_the_limit_is_refused_with_a_413_problem(
+    console: RunningConsole,
+) -> None:
+    limit = console.runtime.settings.http_max_body_bytes
+    async with httpx.AsyncClient(base_url=console.url) as client:
+        for content in (b"token=" + b"x" * limit, oversized_chunks(limit + 1)):
+            refused = await client.post(
+                "/ops/login",
+                headers={"Content-Type": "application/x-www-form-urlencoded"},
+                content=content,
+            )
+            assert refused.status_code == 413
+            assert refused.headers["content-type"] == "application/problem+json"
+            assert str(limit) in refused.json()["detail"]

@@ -18,6 +18,7 @@ from services.booking.entrypoints.http import (
 )
 from services.booking.entrypoints.http.dependencies import Context
 from services.booking.entrypoints.http.problems import PROBLEM_RESPONSES, install_problem_handlers
+from shared.http_limits import BodySizeLimit
 from shared.settings import Settings
 
 
@@ -46,6 +47,7 @@ def create_app(
         idempotency_secret=idempotency_secret,
     )
     install_problem_handlers(app)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.http_max_body_bytes)
     app.include_router(routes_people.router)
     app.include_router(routes_visits.router)
     app.include_router(routes_operator.router)

@@ -19,6 +19,7 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = problems.problem_responses(
     (404, "Not found, or not yours"),
     (405, "Method not allowed"),
     (409, "Conflicts with the current state"),
+    (413, "The request body is larger than `KITH_HTTP_MAX_BODY_BYTES`"),
     (422, "A field breaks a rule; `errors` names each field and why"),
     (429, "Too often: `Retry-After` says in how many seconds to try again"),
 )

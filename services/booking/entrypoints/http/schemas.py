@@ -96,7 +96,7 @@ class SignUpBody(Body):
     skills: list[Skill] = Field(default_factory=list, max_length=len(Skill))
     travel_radius_km: float = Field(default=2.0, ge=0, le=50)
     weekly_hour_cap: int = Field(default=4, ge=0, le=60)
-    languages: list[str] = Field(default_factory=list, max_length=10)
+    languages: list[Language] = Field(default_factory=list, max_length=10)
 
     @field_validator("time_zone")
     @classmethod
@@ -155,8 +155,8 @@ class RuleBody(Body):
     """Free every ``weekday`` from ``start`` to ``end``, in the person's local time."""
 
     weekday: Weekday
-    start: str = Field(pattern=_HOUR, examples=["10:00"])
-    end: str = Field(pattern=_HOUR, examples=["12:00"])
+    start: str = Field(pattern=_HOUR, max_length=5, examples=["10:00"])
+    end: str = Field(pattern=_HOUR, max_length=5, examples=["12:00"])
 
     @model_validator(mode="after")
     def _start_before_end(self) -> Self:
@@ -186,8 +186,8 @@ class ExtraBody(Body):
 
     kind: Literal["extra"]
     day: date
-    start: str = Field(pattern=_HOUR, examples=["14:00"])
-    end: str = Field(pattern=_HOUR, examples=["16:00"])
+    start: str = Field(pattern=_HOUR, max_length=5, examples=["14:00"])
+    end: str = Field(pattern=_HOUR, max_length=5, examples=["16:00"])
 
     @model_validator(mode="after")
     def _start_before_end(self) -> Self:

@@ -25,6 +25,7 @@ from services.ops.entrypoints.http.session import (
 )
 from services.ops.service_layer.console import HISTORY, Console, Shown
 from shared.contracts import utc_now
+from shared.http_limits import BodySizeLimit
 from shared.observed import EventFilter
 from shared.settings import Settings
 from shared.sse import event_stream
@@ -41,6 +42,7 @@ def create_app(console: Console, settings: Settings, *, ready: asyncio.Event) ->
     token = settings.operator_token.get_secret_value() if settings.operator_token else None
     # Operator-only and not a public API: no OpenAPI document or docs pages to hand out.
     app = FastAPI(title="Kith operators", docs_url=None, redoc_url=None, openapi_url=None)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.http_max_body_bytes)
 
     def signed_in(request: Request) -> bool:
         bearer = request.headers.get("authorization", "")

@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from services.partners.entrypoints.http import routes_operator, routes_partner
 from services.partners.entrypoints.http.dependencies import Context
 from services.partners.entrypoints.http.problems import PROBLEM_RESPONSES, install_problem_handlers
+from shared.http_limits import BodySizeLimit
 
 
 def create_app(context: Context) -> FastAPI:
@@ -24,6 +25,7 @@ def create_app(context: Context) -> FastAPI:
     )
     app.state.context = context
     install_problem_handlers(app)
+    app.add_middleware(BodySizeLimit, max_bytes=context.settings.http_max_body_bytes)
     app.include_router(routes_operator.router)
     app.include_router(routes_partner.router)
 

@@ -17,6 +17,7 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = problems.problem_responses(
     (401, "No valid bearer token"),
     (403, "Not allowed for this role"),
     (404, "Not found"),
+    (413, "The request body is larger than `KITH_HTTP_MAX_BODY_BYTES`"),
     (422, "A field breaks a rule, or the event was refused; `errors` says why"),
 )
 

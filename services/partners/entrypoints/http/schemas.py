@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
@@ -14,6 +15,12 @@ from shared.contracts.registry import EVENTS_BY_TOPIC
 from shared.contracts.skills import Skill
 from shared.contracts.types import Neighbourhood
 
+#: A neighbourhood as a client sends it: the contracts' pattern, with its length stated so the
+#: OpenAPI document shows the bound (an H3 cell is 15 hex digits).
+NeighbourhoodIn = Annotated[Neighbourhood, Field(max_length=15)]
+#: A topic name, event type or payload field name in a partner's scopes.
+ScopeName = Annotated[str, Field(min_length=1, max_length=100)]
+
 
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -22,17 +29,18 @@ class _In(BaseModel):
 class ScopesIn(_In):
     """What a partner may read, see and send."""
 
-    read_streams: list[str] = Field(
+    read_streams: list[ScopeName] = Field(
         default_factory=list,
         max_length=20,
         description="Public topic names (e.g. kith.requests.v1). Private streams are refused.",
     )
-    fields: dict[str, list[str]] = Field(
+    fields: dict[ScopeName, Annotated[list[ScopeName], Field(max_length=100)]] = Field(
         default_factory=dict,
+        max_length=50,
         description="Per event type, the payload fields it sees. A type left out gets its "
         "non-personal fields. Address, phone, notes and check-in answers are never granted.",
     )
-    send: list[str] = Field(
+    send: list[ScopeName] = Field(
         default_factory=list,
         max_length=10,
         description="Event types it may send: partner.person_referred, "
@@ -44,7 +52,7 @@ class ServiceIn(_In):
     """A class of requests the partner takes itself."""
 
     skills: list[Skill] = Field(min_length=1, max_length=len(Skill))
-    neighbourhoods: list[Neighbourhood] = Field(min_length=1, max_length=500)
+    neighbourhoods: list[NeighbourhoodIn] = Field(min_length=1, max_length=500)
 
 
 class PartnerIn(_In):
@@ -53,7 +61,7 @@ class PartnerIn(_In):
     name: str = Field(min_length=1, max_length=120)
     scopes: ScopesIn = Field(default_factory=ScopesIn)
     service: ServiceIn | None = None
-    safeguarding_neighbourhoods: list[Neighbourhood] = Field(
+    safeguarding_neighbourhoods: list[NeighbourhoodIn] = Field(
         default_factory=list,
         max_length=500,
         description="Where this partner is the safeguarding contact: it receives concerns "
@@ -68,7 +76,7 @@ class PartnerPatch(_In):
     name: str | None = Field(default=None, min_length=1, max_length=120)
     scopes: ScopesIn | None = None
     service: ServiceIn | None = None
-    safeguarding_neighbourhoods: list[Neighbourhood] | None = Field(default=None, max_length=500)
+    safeguarding_neighbourhoods: list[NeighbourhoodIn] | None = Field(default=None, max_length=500)
     webhook_url: HttpUrl | None = None
 
 
