@@ -1,105 +1,41 @@
-"""Seeding a scenario's neighbourhoods through the booking API, with retries that survive a
-killed booking process.
-
-Every create carries an ``Idempotency-Key``, so a call retried after the process died mid-way
-creates nothing twice: the retry gets the first answer, or does the work if it never
-committed. Places are chosen so that each neighbourhood lands on a partition of our choice.
+"""Seeding a scenario's neighbourhoods through the booking API (``kith.seeding``), with
+places chosen so that each neighbourhood lands on a partition of our choice.
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
-import time
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import partial
-from typing import Any
 
 import h3
-import httpx
 from aiokafka.partitioner import murmur2
 
-from kith.client import ApiError, until
+from kith import seeding
+from kith.seeding import Api, ApiRefused, Person, approved, until_approved, vet
 from shared.contracts.topics import NEIGHBOURHOOD_PARTITIONS
 from shared.geo import neighbourhood_of
 
+__all__ = [
+    "Api",
+    "ApiRefused",
+    "Person",
+    "Place",
+    "approved",
+    "ask",
+    "hour_from_now",
+    "offer_every_hour",
+    "partition_of",
+    "places",
+    "sign_up",
+    "until_approved",
+    "vet",
+    "vetted_helpers",
+]
+
 #: A corner of Hackney, London, where the scenarios' neighbourhoods start.
 _ORIGIN = (51.5450, -0.0553)
-_BASIC_VETTING = ("identity", "references", "interview")
-_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-_RETRY_FOR_S = 90.0
-
-
-class Api:
-    """Calls on booking APIs, retried across a booking process's death and restart.
-
-    Args:
-        bases: One base URL per booking process; calls go round them in turn.
-        concurrency: Connections per base URL.
-    """
-
-    def __init__(self, *bases: str, concurrency: int = 32) -> None:
-        limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-        self._clients = [httpx.AsyncClient(base_url=b, timeout=30, limits=limits) for b in bases]
-        self._turn = itertools.cycle(range(len(self._clients)))
-        self.retries = 0
-        """Calls sent again after the connection failed or the server answered 5xx."""
-
-    async def close(self) -> None:
-        """Close every connection."""
-        await asyncio.gather(*(client.aclose() for client in self._clients))
-
-    async def call(
-        self,
-        method: str,
-        path: str,
-        *,
-        token: str | None = None,
-        json: dict[str, Any] | None = None,
-        key: str | None = None,
-        via: int | None = None,
-    ) -> dict[str, Any]:
-        """Call the API until it answers; return the JSON body.
-
-        Raises:
-            ApiError: The API refused the call (4xx), or never answered within 90 s.
-        """
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        if key is not None:
-            headers["Idempotency-Key"] = key
-        client = self._clients[next(self._turn) if via is None else via % len(self._clients)]
-        deadline = time.monotonic() + _RETRY_FOR_S
-        pause = 0.02
-        while True:
-            try:
-                response = await client.request(method, path, headers=headers, json=json)
-            except httpx.TransportError as error:
-                failure = repr(error)
-            else:
-                if response.status_code < 500:
-                    if response.status_code >= 400:
-                        raise ApiError(
-                            f"{method} {path} answered {response.status_code}: {response.text}"
-                        )
-                    body: dict[str, Any] = response.json() if response.content else {}
-                    return body
-                failure = f"{response.status_code} {response.text[:200]}"
-            if time.monotonic() > deadline:
-                raise ApiError(f"{method} {path} failed for {_RETRY_FOR_S:.0f}s: {failure}")
-            self.retries += 1
-            # The process is down or restarting: back off a little, up to a quarter second.
-            await asyncio.sleep(pause)
-            pause = min(pause * 2, 0.25)
-
-
-@dataclass(frozen=True)
-class Person:
-    """An account made for a scenario."""
-
-    person_id: str
-    token: str
 
 
 @dataclass(frozen=True)
@@ -146,53 +82,21 @@ async def sign_up(
     api: Api, place: Place, *, skills: list[str], label: str, radius_km: float = 5
 ) -> Person:
     """An account at ``place``; ``label`` makes the email unique and names the person."""
-    body = {
-        "display_name": label[:80],
-        "email": f"{label}.{uuid.uuid4().hex[:8]}@faults.kith.example",
-        "password": "faults-password",
-        "home": {"lat": place.lat, "lng": place.lng, "address": "1 Fault Street"},
-        "time_zone": "UTC",
-        "skills": skills,
-        "travel_radius_km": radius_km,
-        "weekly_hour_cap": 60,
-        "languages": ["en"],
-    }
-    created = await api.call("POST", "/v1/people", json=body, key=f"sign-up-{label}")
-    return Person(str(created["person_id"]), str(created["token"]))
+    person, _ = await seeding.sign_up(
+        api,
+        (place.lat, place.lng),
+        skills=skills,
+        label=label,
+        radius_km=radius_km,
+        password="faults-password",
+        domain="faults.kith.example",
+    )
+    return person
 
 
 async def offer_every_hour(api: Api, person: Person) -> None:
     """Offer every hour of every day (UTC) over booking's horizon."""
-    rules = [{"weekday": day, "start": "00:00", "end": "24:00"} for day in _WEEKDAYS]
-    await api.call("PUT", "/v1/me/availability", token=person.token, json={"rules": rules})
-
-
-async def vet(api: Api, operator_token: str, person: Person) -> None:
-    """Record the basic vetting steps (enough for shopping and company)."""
-    for step in _BASIC_VETTING:
-        await api.call(
-            "POST",
-            f"/v1/operator/people/{person.person_id}/vetting-steps",
-            token=operator_token,
-            json={"step": step},
-            key=f"vet-{person.person_id}-{step}",
-        )
-
-
-async def approved(api: Api, operator_token: str, person: Person, skill: str) -> bool:
-    """Whether trust's approval of ``skill`` for ``person`` has reached booking."""
-    found = await api.call("GET", f"/v1/operator/people/{person.person_id}", token=operator_token)
-    return skill in ((found.get("standing") or {}).get("approved_skills") or {})
-
-
-async def until_approved(
-    api: Api, operator_token: str, people: list[Person], skill: str = "shopping"
-) -> None:
-    """Wait until trust's approval of ``skill`` for each of ``people`` has reached booking."""
-    for person in people:
-        await until(
-            partial(approved, api, operator_token, person, skill), 60, "trust to approve helpers"
-        )
+    await seeding.set_hours(api, person.token, seeding.every_hour())
 
 
 async def vetted_helpers(

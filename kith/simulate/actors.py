@@ -1,0 +1,214 @@
+"""Simulated people acting through booking's API as real ones would: signing up, keeping
+their hours, asking for help, reading their offers, checking in and out, answering the
+private questions, cancelling, raising a concern.
+
+An actor signs in again when Kith says its token has expired (tokens last 30 days of the
+moved clock, and a run lasts longer).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from kith.seeding import Api, ApiRefused, Person, set_hours, sign_up, vet
+from kith.simulate.world import TIME_ZONE, HelperPlan, NeighbourPlan, Rule
+
+_PASSWORD = "simulated-password"
+_DOMAIN = "simulate.kith.example"
+
+
+@dataclass
+class Actor:
+    """One simulated account."""
+
+    label: str
+    person: Person
+    email: str
+    api: Api
+    token: str = ""
+    suspended: bool = False
+    gone: bool = False
+
+    def __post_init__(self) -> None:
+        self.token = self.token or self.person.token
+
+    @property
+    def person_id(self) -> str:
+        """The account's id."""
+        return self.person.person_id
+
+    async def call(
+        self, method: str, path: str, *, json: dict[str, Any] | None = None, key: str | None = None
+    ) -> dict[str, Any]:
+        """Call as this person, signing in again once if the token has expired."""
+        try:
+            return await self.api.call(method, path, token=self.token, json=json, key=key)
+        except ApiRefused as refused:
+            if refused.status != 401:
+                raise
+        signed_in = await self.api.call(
+            "POST", "/v1/sessions", json={"email": self.email, "password": _PASSWORD}
+        )
+        self.token = str(signed_in["token"])
+        return await self.api.call(method, path, token=self.token, json=json, key=key)
+
+
+@dataclass
+class Helper(Actor):
+    """A helper, with the plan they follow."""
+
+    plan: HelperPlan | None = None
+
+
+@dataclass
+class Neighbour(Actor):
+    """A neighbour, with the plan they follow."""
+
+    plan: NeighbourPlan | None = None
+    series: list[str] = field(default_factory=list)
+
+
+async def sign_up_helper(api: Api, operator_token: str, plan: HelperPlan, run: str) -> Helper:
+    """Sign a helper up, give them their weekly hours, and have an operator vet them."""
+    person, email = await sign_up(
+        api,
+        plan.home,
+        skills=plan.skills,
+        label=f"{plan.label}-{run}",
+        radius_km=plan.radius_km,
+        weekly_hour_cap=plan.weekly_hour_cap,
+        time_zone=TIME_ZONE,
+        password=_PASSWORD,
+        domain=_DOMAIN,
+    )
+    helper = Helper(plan.label, person, email, api, plan=plan)
+    await set_hours(api, person.token, [rule.as_json() for rule in plan.hours])
+    await vet(api, operator_token, person)
+    return helper
+
+
+async def sign_up_neighbour(api: Api, plan: NeighbourPlan, run: str) -> Neighbour:
+    """Sign a neighbour up (they offer no skills)."""
+    person, email = await sign_up(
+        api,
+        plan.home,
+        skills=[],
+        label=f"{plan.label}-{run}",
+        time_zone=TIME_ZONE,
+        password=_PASSWORD,
+        domain=_DOMAIN,
+    )
+    return Neighbour(plan.label, person, email, api, plan=plan)
+
+
+async def change_hours(helper: Helper, rules: tuple[Rule, ...]) -> None:
+    """Save a new set of weekly hours (an empty set: no longer offering any)."""
+    await helper.call(
+        "PUT", "/v1/me/availability", json={"rules": [rule.as_json() for rule in rules]}
+    )
+
+
+async def ask(
+    neighbour: Neighbour, skill: str, starts_at: datetime, hours: int, occurrences: int, key: str
+) -> dict[str, Any]:
+    """Ask for help once, or weekly for ``occurrences`` weeks; Kith's answer."""
+    body: dict[str, Any] = {"skill": skill, "starts_at": starts_at.isoformat(), "hours": hours}
+    if occurrences > 1:
+        body["repeat"] = {"every": "week", "occurrences": occurrences}
+    return await neighbour.call("POST", "/v1/requests", json=body, key=key)
+
+
+async def open_offers(helper: Helper) -> list[dict[str, Any]]:
+    """The helper's open offers (open ones come first in the inbox)."""
+    inbox = await helper.call("GET", "/v1/offers?limit=50")
+    return [offer for offer in inbox["items"] if offer["status"] == "open"]
+
+
+@dataclass(frozen=True)
+class Features:
+    """What this Kith's API offers, read from its OpenAPI document."""
+
+    series_accept_path: str | None = None
+    series_accept_field: str | None = None
+    request_statuses: tuple[str, ...] = ("open", "booked", "unmatched", "cancelled")
+
+    @property
+    def accepts_series(self) -> bool:
+        """Whether a helper can take on a whole series with one answer."""
+        return self.series_accept_path is not None or self.series_accept_field is not None
+
+    @property
+    def operator_statuses(self) -> tuple[str, ...]:
+        """The request statuses that mean operators have been told."""
+        return tuple(s for s in self.request_statuses if s in {"unmatched", "escalated"})
+
+    def as_json(self) -> dict[str, Any]:
+        """What was found, for the report."""
+        return {
+            "series_accept": self.accepts_series,
+            "operator_statuses": list(self.operator_statuses),
+        }
+
+
+async def detect_features(api: Api) -> Features:
+    """Look for accepting a whole series, and the statuses operators list requests by."""
+    document = await api.call("GET", "/openapi.json")
+    paths: dict[str, Any] = document.get("paths", {})
+    series_path = next(
+        (
+            path
+            for path, operations in paths.items()
+            if "post" in operations
+            and "series" in path
+            and "accept" in path
+            and path.startswith("/v1/")
+        ),
+        None,
+    )
+    series_field = None
+    accept = paths.get("/v1/offers/{offer_id}/accept", {}).get("post", {})
+    schema = _body_schema(document, accept)
+    for name in (schema or {}).get("properties", {}):
+        if "series" in name or name in {"rest", "whole"}:
+            series_field = name
+    statuses = _request_statuses(document)
+    return Features(series_path, series_field, statuses or Features.request_statuses)
+
+
+def _body_schema(document: dict[str, Any], operation: dict[str, Any]) -> dict[str, Any] | None:
+    content = (operation.get("requestBody") or {}).get("content", {})
+    schema = (content.get("application/json") or {}).get("schema") or {}
+    for option in [schema, *schema.get("anyOf", [])]:
+        ref = option.get("$ref")
+        if ref:
+            found: dict[str, Any] = document["components"]["schemas"][ref.rsplit("/", 1)[1]]
+            return found
+    return None
+
+
+def _request_statuses(document: dict[str, Any]) -> tuple[str, ...]:
+    schemas = document.get("components", {}).get("schemas", {})
+    found = schemas.get("RequestStatus", {}).get("enum")
+    return tuple(str(s) for s in found) if found else ()
+
+
+async def accept(helper: Helper, offer: dict[str, Any], features: Features) -> dict[str, Any]:
+    """Accept an offer: the whole series where the API allows it and the offer is part of one."""
+    offer_id = offer["offer_id"]
+    in_series = (offer.get("occurrences") or 1) > 1 or offer.get("series_id") is not None
+    if in_series and features.series_accept_path is not None:
+        path = re.sub(r"\{[^}]+\}", offer.get("series_id") or offer_id, features.series_accept_path)
+        if "{offer_id}" in features.series_accept_path:
+            path = features.series_accept_path.replace("{offer_id}", offer_id)
+        return await helper.call("POST", path, key=f"accept-{offer_id}")
+    if in_series and features.series_accept_field is not None:
+        return await helper.call(
+            "POST",
+            f"/v1/offers/{offer_id}/accept",
+            json={features.series_accept_field: True},
+            key=f"accept-{offer_id}",
+        )
+    return await helper.call("POST", f"/v1/offers/{offer_id}/accept", key=f"accept-{offer_id}")
