@@ -43,7 +43,12 @@ from shared.contracts.bookings import (
     OfferDeclined,
 )
 from shared.contracts.partners import PartnerServiceChanged
-from shared.contracts.people import AvailabilityChanged, PersonErased, PersonProfileChanged
+from shared.contracts.people import (
+    AvailabilityChanged,
+    AvailabilityChangedV2,
+    PersonErased,
+    PersonProfileChanged,
+)
 from shared.contracts.requests import (
     HelpRequestCancelled,
     HelpRequested,
@@ -51,6 +56,7 @@ from shared.contracts.requests import (
     RequestUnmatched,
 )
 from shared.contracts.trust import RelationshipChanged, StandingChanged
+from shared.weekly_hours import Away, ExtraHours, WeeklyHours, WeeklyRule
 
 log = structlog.get_logger(__name__)
 #: The standard library's logger behind ``log``: it knows which levels are kept.
@@ -90,11 +96,20 @@ class Matcher:
         elif isinstance(data, PersonErased):
             # Behind their profile events on this partition: no profile brings them back.
             self.state.forget_helper(data.neighbourhood, data.person_id)
+        elif isinstance(data, AvailabilityChangedV2):
+            helper = self.state.helper(data.neighbourhood, data.person_id)
+            weekly = weekly_hours(data)
+            self.state.put_helper(
+                data.neighbourhood,
+                data.person_id,
+                replace(helper, weekly=weekly, free_hours=frozenset()),
+            )
         elif isinstance(data, AvailabilityChanged):
+            # Version 1: a list of hours that ends at its horizon (no rules to roll on).
             helper = self.state.helper(data.neighbourhood, data.person_id)
             free = frozenset(data.free_hours)
             self.state.put_helper(
-                data.neighbourhood, data.person_id, replace(helper, free_hours=free)
+                data.neighbourhood, data.person_id, replace(helper, free_hours=free, weekly=None)
             )
         elif isinstance(data, RelationshipChanged):
             self._relationship(data)
@@ -295,7 +310,7 @@ class Matcher:
             views.append(
                 HelperView(
                     profile=helper.profile,
-                    free_hours=helper.free_hours,
+                    free_hours=self.state.offered_hours(helper),
                     bookings=tuple(helper.bookings.values()),
                     standing=self.state.standing_of(person_id),
                     relationship=relationships.get(person_id),
@@ -356,6 +371,16 @@ class Matcher:
             self.state.put_progress(updated)
             return []
         return self._advance(updated, now)
+
+
+def weekly_hours(data: AvailabilityChangedV2) -> WeeklyHours:
+    """The event's rules and exceptions as the value matching asks about each hour."""
+    return WeeklyHours(
+        time_zone=data.time_zone,
+        rules=tuple(WeeklyRule(r.weekday, r.start_hour, r.end_hour) for r in data.rules),
+        away=tuple(Away(a.first_day, a.last_day) for a in data.away),
+        extra=tuple(ExtraHours(e.day, e.start_hour, e.end_hour) for e in data.extra),
+    )
 
 
 def _wrap(progress: Progress, events: list[OfferMade | RequestUnmatched]) -> Outgoing:

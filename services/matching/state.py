@@ -8,7 +8,7 @@ pydantic type adapters built once here.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, MutableMapping
+from collections.abc import Container, Iterable, MutableMapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -23,6 +23,7 @@ from services.matching.domain import (
     Relationship,
     Standing,
 )
+from shared.weekly_hours import WeeklyHours
 
 T = TypeVar("T")
 Table = MutableMapping[Any, Any]
@@ -38,7 +39,10 @@ class HelperState:
     """
 
     profile: HelperProfile | None = None
+    #: Hours from a version 1 availability event (a 28-day list), until ``weekly`` arrives.
     free_hours: frozenset[datetime] = frozenset()
+    #: The helper's weekly rules (version 2): free hours for any date, no horizon.
+    weekly: WeeklyHours | None = None
     bookings: dict[uuid.UUID, BookedVisit] = field(default_factory=dict)
     #: Visits made to each neighbour, from trust's relationship records.
     visits: dict[uuid.UUID, int] = field(default_factory=dict)
@@ -256,6 +260,11 @@ class MatchingState:
     def put_partner_service(self, service: PartnerService) -> None:
         """Store a service as last announced."""
         self.partner_services[str(service.helper_id)] = _PARTNER_SERVICE.dump_json(service)
+
+    @staticmethod
+    def offered_hours(helper: HelperState) -> Container[datetime]:
+        """The hours the helper offers: their weekly rules, else a version 1 list."""
+        return helper.weekly if helper.weekly is not None else helper.free_hours
 
     @classmethod
     def in_memory(cls) -> MatchingState:

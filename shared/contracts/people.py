@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
+from typing import Self
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from shared.contracts.envelope import Payload
 from shared.contracts.skills import Skill
 from shared.contracts.types import Cell, Neighbourhood
+from shared.weekly_hours import Weekday
 
 
 class PersonProfileChanged(Payload):
@@ -30,6 +34,9 @@ class PersonProfileChanged(Payload):
     languages: list[str] = Field(default_factory=list, max_length=10)
 
 
+# Version 1, superseded by ``AvailabilityChangedV2`` (rules that hold for any date): a
+# version 1 event says nothing past its ``horizon_end``. Still read, so that a stream written
+# before version 2 keeps its meaning; its docstring is part of its released schema.
 class AvailabilityChanged(Payload):
     """The whole hours a person offers over a horizon, expanded from their weekly rules.
 
@@ -60,3 +67,77 @@ class PersonErased(Payload):
 
     person_id: uuid.UUID
     neighbourhood: Neighbourhood
+
+
+_HOUR = Field(ge=0, le=24)
+
+
+class _Spanning(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    start_hour: int = _HOUR
+    end_hour: int = _HOUR
+
+    @model_validator(mode="after")
+    def _start_before_end(self) -> Self:
+        if self.start_hour >= self.end_hour:
+            raise ValueError("start_hour must be before end_hour")
+        return self
+
+
+class WeeklySpan(_Spanning):
+    """Free every ``weekday`` from ``start_hour`` to ``end_hour`` (exclusive), local time."""
+
+    weekday: Weekday
+
+
+class AwayDays(BaseModel):
+    """Not free on any local date from ``first_day`` to ``last_day`` (inclusive)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    first_day: dt.date
+    last_day: dt.date
+
+    @model_validator(mode="after")
+    def _in_order(self) -> Self:
+        if self.last_day < self.first_day:
+            raise ValueError("last_day must not be before first_day")
+        return self
+
+
+class ExtraDay(_Spanning):
+    """Free on the local date ``day`` from ``start_hour`` to ``end_hour``, besides the rules."""
+
+    day: dt.date
+
+
+class AvailabilityChangedV2(Payload):
+    """The hours a person offers, as their weekly rules in their own zone: valid until changed.
+
+    Consumers work out whether any whole UTC hour is free, for any date and with no horizon,
+    from ``time_zone``, ``rules`` and the dated exceptions (``shared.weekly_hours``): a local
+    hour stays put across daylight-saving changes, a local hour in the spring gap is not free,
+    one in the autumn overlap is free once (its first pass), and away days win over rules and
+    extra hours. Sent whole on every change (of the rules or of the person's zone). Bookings
+    are not subtracted: consumers learn of them from the bookings stream.
+    """
+
+    TYPE = "availability.changed"
+    VERSION = 2
+
+    person_id: uuid.UUID
+    neighbourhood: Neighbourhood
+    time_zone: str = Field(min_length=1, max_length=64, description="IANA, e.g. Europe/London.")
+    rules: list[WeeklySpan] = Field(default_factory=list, max_length=7 * 24)
+    away: list[AwayDays] = Field(default_factory=list, max_length=100)
+    extra: list[ExtraDay] = Field(default_factory=list, max_length=100)
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError("not an IANA time zone") from error
+        return value

@@ -25,7 +25,7 @@ from shared.contracts.topics import (
 #: Every event type Kith publishes, by the topic it travels on.
 EVENTS_BY_TOPIC: dict[Topic, tuple[type[Payload], ...]] = {
     PEOPLE: (people.PersonProfileChanged, people.PersonErased),
-    AVAILABILITY: (people.AvailabilityChanged,),
+    AVAILABILITY: (people.AvailabilityChanged, people.AvailabilityChangedV2),
     REQUESTS: (requests.HelpRequested, requests.HelpRequestCancelled),
     OFFERS: (requests.OfferMade, requests.RequestUnmatched),
     BOOKINGS: (

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from services.booking.adapters.repository import Row
@@ -15,7 +15,13 @@ from services.booking.domain.errors import Conflict, Invalid, NotFound, Unauthor
 from services.booking.service_layer.commands import SetAvailability, SignUp, UpdateProfile
 from shared import geo
 from shared.contracts import Envelope, utc_now
-from shared.contracts.people import AvailabilityChanged, PersonProfileChanged
+from shared.contracts.people import (
+    AvailabilityChangedV2,
+    AwayDays,
+    ExtraDay,
+    PersonProfileChanged,
+    WeeklySpan,
+)
 
 PRODUCER = "booking"
 
@@ -215,27 +221,42 @@ async def update_profile(uow: UnitOfWork, command: UpdateProfile) -> dict[str, A
             if _PUBLIC & set(changed):
                 event = profile_event({**person, **changed})
                 await repo.publish([Envelope.wrap(event, producer=PRODUCER)])
+            if {"time_zone", "neighbourhood"} & set(changed):
+                # The weekly rules mean other UTC hours in another zone, and a move takes
+                # them to another neighbourhood's partition: say them again.
+                saved = await repo.availability(command.person_id)
+                if saved is not None:
+                    moved = {**person, **changed}
+                    weekly = weekly_hours(moved["time_zone"], saved["rules"], saved["exceptions"])
+                    again = availability_event(moved, weekly)
+                    await repo.publish([Envelope.wrap(again, producer=PRODUCER)])
     return await me(uow, command.person_id)
 
 
 async def set_availability(
     uow: UnitOfWork, command: SetAvailability, now: datetime
 ) -> dict[str, Any]:
-    """Replace the weekly rules, expand them in the person's zone, publish the hours."""
+    """Replace the weekly rules and dated exceptions; publish them whole.
+
+    The rules are published as rules (``AvailabilityChangedV2``), valid until the person
+    changes them: matching works out any date's free hours from them, so nothing runs out
+    at a horizon. The expansion stored and shown is a preview of the next days.
+    """
     async with uow.begin() as repo:
         person = await repo.person(command.person_id)
         if person is None:
             raise NotFound("no such person")
+        weekly = availability.WeeklyHours(
+            time_zone=person["time_zone"],
+            rules=tuple(command.rules),
+            away=tuple(i for i in command.exceptions if isinstance(i, availability.Away)),
+            extra=tuple(i for i in command.exceptions if isinstance(i, availability.ExtraHours)),
+        )
         try:
-            expansion = availability.expand(
-                command.rules, person["time_zone"], now, exceptions=command.exceptions
-            )
+            expansion = weekly.expand(now)
         except ValueError as error:
             raise Invalid("rules", str(error)) from error
-        rules = [
-            {"weekday": str(rule.weekday), "start_hour": rule.start_hour, "end_hour": rule.end_hour}
-            for rule in command.rules
-        ]
+        rules = [_rule_row(rule) for rule in command.rules]
         exceptions = [_exception_row(item) for item in command.exceptions]
         await repo.set_availability(
             command.person_id,
@@ -245,17 +266,64 @@ async def set_availability(
             expansion.hours,
             exceptions,
         )
-        event = AvailabilityChanged(
-            person_id=command.person_id,
-            neighbourhood=person["neighbourhood"],
-            horizon_start=expansion.horizon_start,
-            horizon_end=expansion.horizon_end,
-            free_hours=expansion.hours,
-        )
+        event = availability_event(person, weekly)
         await repo.publish([Envelope.wrap(event, producer=PRODUCER)])
     return _availability_view(
         rules, expansion.horizon_start, expansion.horizon_end, expansion.hours, exceptions
     )
+
+
+def availability_event(person: Row, weekly: availability.WeeklyHours) -> AvailabilityChangedV2:
+    """A person's weekly hours as published: rules in their zone, no horizon."""
+    return AvailabilityChangedV2(
+        person_id=person["person_id"],
+        neighbourhood=person["neighbourhood"],
+        time_zone=weekly.time_zone,
+        rules=[
+            WeeklySpan(weekday=r.weekday, start_hour=r.start_hour, end_hour=r.end_hour)
+            for r in weekly.rules
+        ],
+        away=[AwayDays(first_day=a.first_day, last_day=a.last_day) for a in weekly.away],
+        extra=[
+            ExtraDay(day=e.day, start_hour=e.start_hour, end_hour=e.end_hour) for e in weekly.extra
+        ],
+    )
+
+
+def weekly_hours(
+    time_zone: str, rules: list[Row], exceptions: list[Row]
+) -> availability.WeeklyHours:
+    """Stored rules and exceptions (as ``set_availability`` writes them) as weekly hours."""
+    away: list[availability.Away] = []
+    extra: list[availability.ExtraHours] = []
+    for item in exceptions:
+        if item["kind"] == "away":
+            away.append(
+                availability.Away(
+                    date.fromisoformat(item["first_day"]), date.fromisoformat(item["last_day"])
+                )
+            )
+        else:
+            extra.append(
+                availability.ExtraHours(
+                    date.fromisoformat(item["day"]), int(item["start"][:2]), int(item["end"][:2])
+                )
+            )
+    return availability.WeeklyHours(
+        time_zone=time_zone,
+        rules=tuple(
+            availability.WeeklyRule(
+                availability.Weekday(rule["weekday"]), rule["start_hour"], rule["end_hour"]
+            )
+            for rule in rules
+        ),
+        away=tuple(away),
+        extra=tuple(extra),
+    )
+
+
+def _rule_row(rule: availability.WeeklyRule) -> Row:
+    return {"weekday": str(rule.weekday), "start_hour": rule.start_hour, "end_hour": rule.end_hour}
 
 
 def _exception_row(item: availability.DatedException) -> Row:
@@ -273,14 +341,21 @@ def _exception_row(item: availability.DatedException) -> Row:
     }
 
 
-async def get_availability(uow: UnitOfWork, person_id: uuid.UUID) -> dict[str, Any]:
-    """The caller's rules, dated exceptions and the hours they expand to."""
+async def get_availability(uow: UnitOfWork, person_id: uuid.UUID, now: datetime) -> dict[str, Any]:
+    """The caller's rules, dated exceptions and the free hours of the next days from ``now``."""
     async with uow.read() as repo:
+        person = await repo.person(person_id)
         row = await repo.availability(person_id)
-    if row is None:
+    if row is None or person is None:
         return _availability_view([], None, None, [], [])
+    weekly = weekly_hours(person["time_zone"], row["rules"], row["exceptions"])
+    expansion = weekly.expand(now)
     return _availability_view(
-        row["rules"], row["horizon_start"], row["horizon_end"], row["hours"], row["exceptions"]
+        row["rules"],
+        expansion.horizon_start,
+        expansion.horizon_end,
+        expansion.hours,
+        row["exceptions"],
     )
 
 

@@ -37,7 +37,7 @@ async def export(
 ) -> dict[str, Any]:
     """Everything booking holds of or by the person, as one JSON-ready document."""
     profile = await me(uow, person_id)
-    availability = await get_availability(uow, person_id)
+    availability = await get_availability(uow, person_id, now)
     async with uow.read() as repo:
         person = await repo.person(person_id)
         if person is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Container
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -60,7 +61,8 @@ class HelperView:
 
     Attributes:
         profile: The helper's profile.
-        free_hours: The whole hours the helper offers.
+        free_hours: The whole UTC hours the helper offers (``hour in free_hours``): their
+            weekly rules, which answer for any date, or a set of hours.
         bookings: Visits the helper is already booked for.
         standing: Trust's standing, or ``None`` when trust has said nothing yet (not vetted).
         relationship: The helper's relationship with the request's neighbour, if any.
@@ -68,7 +70,7 @@ class HelperView:
     """
 
     profile: HelperProfile
-    free_hours: frozenset[datetime]
+    free_hours: Container[datetime]
     bookings: tuple[BookedVisit, ...] = ()
     standing: Standing | None = None
     relationship: Relationship | None = None

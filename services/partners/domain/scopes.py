@@ -50,6 +50,11 @@ PERSONAL_FIELDS = frozenset(
         "travel_radius_km",
         "weekly_hour_cap",
         "free_hours",
+        # A person's weekly hours, days away and zone say when their home is empty.
+        "rules",
+        "away",
+        "extra",
+        "time_zone",
         # Free text and matching's reasons can say who met whom and how it went.
         "reason",
         "reasons",

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
-from shared.contracts.people import AvailabilityChanged, PersonProfileChanged
+from shared.contracts.people import AvailabilityChangedV2, PersonProfileChanged
 from shared.contracts.requests import HelpRequestCancelled, HelpRequested
 from shared.contracts.topics import AVAILABILITY, PEOPLE, REQUESTS
+from shared.weekly_hours import WeeklyHours, WeeklyRule
 from tests.conftest import Stack
 from tests.integration.booking.conftest import Booking
 from tests.integration.booking.support import TopicReader, future_hour, sign_up
@@ -142,12 +144,22 @@ async def test_availability_expands_to_utc_hours_and_is_published(
     async with TopicReader(stack.bootstrap, AVAILABILITY.name) as topic:
         (event,) = await topic.wait_for(
             lambda e: (
-                isinstance(e.data, AvailabilityChanged) and str(e.data.person_id) == person_id
+                isinstance(e.data, AvailabilityChangedV2) and str(e.data.person_id) == person_id
             ),
             what="the availability event",
         )
-    assert isinstance(event.data, AvailabilityChanged)
-    assert event.data.free_hours == hours
+    # The rules travel, not a horizon's hours: they hold for any date until changed.
+    assert isinstance(event.data, AvailabilityChangedV2)
+    assert event.data.time_zone == "Europe/London"
+    assert [(r.weekday, r.start_hour, r.end_hour) for r in event.data.rules] == [
+        ("tuesday", 10, 12)
+    ]
+    weekly = WeeklyHours(
+        event.data.time_zone,
+        rules=tuple(WeeklyRule(r.weekday, r.start_hour, r.end_hour) for r in event.data.rules),
+    )
+    assert all(hour in weekly for hour in hours)
+    assert hours[0] + timedelta(weeks=52) in weekly
 
 
 async def test_a_weekly_request_publishes_one_event_per_occurrence(
@@ -255,3 +267,33 @@ async def test_the_waiting_list_is_read_in_index_order_without_sorting_a_status(
         )
     assert "requests_by_status" in plan, plan
     assert "Sort" not in plan, plan
+
+
+async def test_a_new_time_zone_publishes_the_weekly_hours_again_in_it(
+    booking: Booking, stack: Stack
+) -> None:
+    person_id, headers = await sign_up(booking.client, "Zia")
+    rules = [{"weekday": "friday", "start": "09:00", "end": "11:00"}]
+    response = await booking.client.put(
+        "/v1/me/availability", headers=headers, json={"rules": rules}
+    )
+    assert response.status_code == 200, response.text
+    moved = await booking.client.patch(
+        "/v1/me", headers=headers, json={"time_zone": "America/New_York"}
+    )
+    assert moved.status_code == 200, moved.text
+
+    async with TopicReader(stack.bootstrap, AVAILABILITY.name) as topic:
+        (event,) = await topic.wait_for(
+            lambda e: (
+                isinstance(e.data, AvailabilityChangedV2)
+                and str(e.data.person_id) == person_id
+                and e.data.time_zone == "America/New_York"
+            ),
+            what="the weekly hours in the new zone",
+        )
+    assert isinstance(event.data, AvailabilityChangedV2)
+    assert [(r.weekday, r.start_hour, r.end_hour) for r in event.data.rules] == [("friday", 9, 11)]
+    shown = (await booking.client.get("/v1/me/availability", headers=headers)).json()
+    new_york = ZoneInfo("America/New_York")
+    assert {datetime.fromisoformat(h).astimezone(new_york).hour for h in shown["hours"]} == {9, 10}

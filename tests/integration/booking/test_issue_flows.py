@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from services.booking.domain.availability import next_hour
 from shared.contracts.bookings import BookingRescheduled, VisitNoShow, WelfareCheckRequested
-from shared.contracts.people import AvailabilityChanged, PersonProfileChanged
+from shared.contracts.people import AvailabilityChangedV2, PersonProfileChanged
 from shared.contracts.topics import AVAILABILITY, BOOKINGS, PEOPLE
 from tests.conftest import Stack
 from tests.integration.booking.conftest import Booking
@@ -129,12 +129,15 @@ async def test_profile_changes_are_published_and_exceptions_shape_availability(
     async with TopicReader(stack.bootstrap, AVAILABILITY.name) as availability:
         (event,) = await availability.wait_for(
             lambda e: (
-                isinstance(e.data, AvailabilityChanged) and str(e.data.person_id) == person_id
+                isinstance(e.data, AvailabilityChangedV2)
+                and str(e.data.person_id) == person_id
+                and e.data.time_zone == "Europe/Paris"
             ),
             what="availability with exceptions",
         )
-    assert isinstance(event.data, AvailabilityChanged)
-    assert len(event.data.free_hours) == len(local)
+    assert isinstance(event.data, AvailabilityChangedV2)
+    assert [(a.first_day, a.last_day) for a in event.data.away] == [(away_day, away_day)]
+    assert [(e.day, e.start_hour, e.end_hour) for e in event.data.extra] == [(extra_day, 15, 17)]
 
 
 async def test_a_reschedule_proposed_by_one_side_moves_when_the_other_confirms(

@@ -21,7 +21,13 @@ from shared.contracts.bookings import (
     VisitNoShow,
     WelfareCheckRequested,
 )
-from shared.contracts.people import AvailabilityChanged, PersonErased, PersonProfileChanged
+from shared.contracts.people import (
+    AvailabilityChanged,
+    AvailabilityChangedV2,
+    PersonErased,
+    PersonProfileChanged,
+    WeeklySpan,
+)
 from shared.contracts.requests import HelpRequested, OfferMade, ReasonCode, RequestUnmatched
 from shared.contracts.skills import Skill
 from shared.contracts.topics import BOOKINGS
@@ -74,6 +80,64 @@ def _add_helper(matcher: Matcher, metres: float, weeks: int = 4) -> uuid.UUID:
         )
     )
     return person_id
+
+
+def _add_weekly_helper(matcher: Matcher, rules: list[WeeklySpan]) -> uuid.UUID:
+    """A vetted helper who offers weekly hours (version 2) for as long as they hold."""
+    person_id = _add_helper(matcher, 100, weeks=1)  # replaced below
+    _send(
+        matcher,
+        AvailabilityChangedV2(
+            person_id=person_id,
+            neighbourhood=NEIGHBOURHOOD,
+            time_zone="Europe/London",
+            rules=rules,
+        ),
+    )
+    matcher.handle_standing(
+        StandingChanged(
+            person_id=person_id,
+            suspended=False,
+            approved_skills={Skill.SHOPPING: STARTS + timedelta(days=3650)},
+        )
+    )
+    return person_id
+
+
+def test_weekly_hours_are_offered_for_a_request_forty_days_and_a_year_ahead() -> None:
+    matcher = _matcher()
+    # STARTS is a Monday at 10:00 UTC (11:00 or 10:00 in London, by the season).
+    helper_id = _add_weekly_helper(
+        matcher, [WeeklySpan(weekday="monday", start_hour=8, end_hour=14)]
+    )
+    for days in (42, 364):
+        (ask,) = _series(1)
+        ask = ask.model_copy(update={"starts_at": STARTS + timedelta(days=days)})
+        offers = _offers(_send(matcher, ask))
+        assert [offer.helper_id for offer in offers] == [helper_id], days
+
+
+def test_weekly_hours_replace_a_version_one_list_and_the_other_way_round() -> None:
+    matcher = _matcher()
+    helper_id = _add_weekly_helper(
+        matcher, [WeeklySpan(weekday="tuesday", start_hour=8, end_hour=14)]
+    )
+    (monday,) = _series(1)
+    assert _offers(_send(matcher, monday)) == []  # Tuesdays only
+    hours = [STARTS + timedelta(days=7, hours=h) for h in range(2)]
+    _send(
+        matcher,
+        AvailabilityChanged(
+            person_id=helper_id,
+            neighbourhood=NEIGHBOURHOOD,
+            horizon_start=hours[0],
+            horizon_end=hours[-1],
+            free_hours=hours,
+        ),
+    )
+    (later,) = _series(1)
+    later = later.model_copy(update={"starts_at": hours[0]})
+    assert [o.helper_id for o in _offers(_send(matcher, later))] == [helper_id]
 
 
 def _series(occurrences: int) -> list[HelpRequested]:

@@ -134,8 +134,8 @@ async def update_me(body: ProfilePatch, ctx: Ctx, person_id: Me) -> dict[str, An
 
 @router.put("/me/availability")
 async def set_availability(body: AvailabilityBody, ctx: Ctx, person_id: Me) -> dict[str, Any]:
-    """Replace my weekly hours (local time) and dated exceptions; they are expanded over the
-    next 28 days and published."""
+    """Replace my weekly hours (local time) and dated exceptions. They hold until I change
+    them, for any date; ``hours`` previews the next 28 days' free hours."""
     rules = [
         WeeklyRule(rule.weekday, int(rule.start[:2]), int(rule.end[:2])) for rule in body.rules
     ]
@@ -154,8 +154,8 @@ async def set_availability(body: AvailabilityBody, ctx: Ctx, person_id: Me) -> d
 
 @router.get("/me/availability")
 async def get_availability(ctx: Ctx, person_id: Me) -> dict[str, Any]:
-    """My weekly rules, dated exceptions and the UTC hours they expand to."""
-    return await accounts.get_availability(ctx.uow, person_id)
+    """My weekly rules, dated exceptions and the free UTC hours of the next 28 days."""
+    return await accounts.get_availability(ctx.uow, person_id, utc_now())
 
 
 @router.get("/me/relationships")

@@ -1,0 +1,122 @@
+"""Time-driven rules through `kith up`'s real processes, with the shared clock moved weeks on.
+
+Availability holds until changed (no horizon), visits close by themselves, escalated requests
+are tried again when supply changes. The module runs one Kith on a broker and database of its
+own: its clock runs weeks ahead, and what it writes must not reach the other modules' Kiths.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from kith.client import send
+from kith.demo import Person
+from shared import clock
+from shared.embedded import EmbeddedBroker, EmbeddedPostgres
+from shared.messaging import ensure_topics
+from tests.conftest import Stack
+from tests.e2e.test_trust_rules import Api, Street, new_street, offers_of_request, open_offers
+from tests.e2e.test_whole_flow import kith_up
+from tests.support import eventually
+
+pytestmark = pytest.mark.e2e
+
+
+class Moved:
+    """A running Kith whose clock the test moves."""
+
+    def __init__(self, api: Api, clock_file: Path) -> None:
+        self.api = api
+        self.clock_file = clock_file
+
+    def now(self) -> datetime:
+        """The present as the services see it."""
+        return datetime.now(UTC) + clock.read_offset(self.clock_file)
+
+    def advance(self, by: timedelta) -> None:
+        """Move every process of this Kith ``by`` on."""
+        clock.advance(self.clock_file, by)
+
+
+@pytest.fixture(scope="module")
+async def moved(tmp_path_factory: pytest.TempPathFactory, stack: Stack) -> AsyncIterator[Moved]:
+    root = tmp_path_factory.mktemp("rolling")
+    clock_file = root / "clock"
+    env = {
+        "KITH_CLOCK_FILE": str(clock_file),
+        # Tokens must outlive the weeks the clock is moved.
+        "KITH_SESSION_MAX_AGE_DAYS": "365",
+    }
+    if os.environ.get("KITH_TEST_KAFKA_BOOTSTRAP") or os.environ.get("KITH_TEST_DATABASE_URL"):
+        async with kith_up(stack, root / "state", env=env) as (url, token):
+            yield Moved(Api(url, {"Authorization": f"Bearer {token}"}, stack.bootstrap), clock_file)
+        return
+    broker = EmbeddedBroker(log_path=root / "broker.log")
+    database = EmbeddedPostgres(root / "postgres" / "data")
+    broker.start()
+    try:
+        database.start()
+        try:
+            own = Stack(broker.bootstrap, database.url, root / "state", broker)
+            await ensure_topics(own.settings())
+            async with kith_up(own, root / "state", env=env) as (url, token):
+                api = Api(url, {"Authorization": f"Bearer {token}"}, own.bootstrap)
+                yield Moved(api, clock_file)
+        finally:
+            database.stop()
+    finally:
+        broker.stop()
+
+
+async def ask_at(http: httpx.AsyncClient, neighbour: Person, starts_at: datetime) -> str:
+    """An hour of help with shopping at ``starts_at``; the request's id."""
+    created = await send(
+        http,
+        "POST",
+        "/v1/requests",
+        neighbour.headers,
+        json={"skill": "shopping", "starts_at": starts_at.isoformat(), "hours": 1},
+    )
+    return str(created["occurrences"][0]["request_id"])
+
+
+def eleven_utc(now: datetime, days: int) -> datetime:
+    """11:00 UTC ``days`` days after ``now`` (inside every street helper's 08:00-20:00)."""
+    return (now + timedelta(days=days)).replace(hour=11, minute=0, second=0, microsecond=0)
+
+
+async def offered(
+    http: httpx.AsyncClient, street: Street, request_id: str
+) -> dict[str, dict[str, Any]]:
+    """Wait until the request is offered to at least one helper; the open offers."""
+    try:
+        offers: dict[str, dict[str, Any]] = await eventually(
+            partial(open_offers, http, street.helpers, request_id),
+            what="an offer of the request",
+        )
+    except AssertionError as failed:
+        seen = await offers_of_request(http, street, request_id)
+        raise AssertionError(f"{failed}; {seen}") from None
+    return offers
+
+
+async def test_weekly_hours_are_offered_forty_days_ahead_and_after_six_weeks(
+    moved: Moved,
+) -> None:
+    async with httpx.AsyncClient(base_url=moved.api.url, timeout=10) as http:
+        street = await new_street(http, moved.api)
+        far = await ask_at(http, street.neighbour, eleven_utc(moved.now(), 40))
+        assert await offered(http, street, far)
+
+        # Six weeks on, nobody has saved their hours again: they still hold.
+        moved.advance(timedelta(weeks=6))
+        soon = await ask_at(http, street.neighbour, eleven_utc(moved.now(), 2))
+        assert await offered(http, street, soon)
