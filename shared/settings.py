@@ -8,6 +8,7 @@ from __future__ import annotations
 from enum import StrEnum
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -134,6 +135,16 @@ class Settings(BaseSettings):
         description="How long before a visit its helper may see the neighbour's address.",
     )
     late_cancel_window_s: int = Field(default=24 * 3600, ge=0)
+    referral_time_zone: str = Field(
+        default="Europe/London",
+        min_length=1,
+        max_length=64,
+        description=(
+            "The IANA time zone of the people local partners refer (a referral names none):"
+            " a referred person's weekly visits keep their local hour in it across"
+            " daylight-saving changes, as a member's do in their own zone."
+        ),
+    )
     regular_after_visits: int = Field(default=3, ge=1, le=20)
     clock_file: Path | None = Field(
         default=None,
@@ -220,6 +231,15 @@ class Settings(BaseSettings):
     webhook_timeout_s: float = Field(
         default=5.0, gt=0, le=60, description="How long one webhook attempt may take."
     )
+
+    @field_validator("referral_time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError(f"{value!r} is not an IANA time zone such as Europe/London") from error
+        return value
 
     @field_validator("database_url")
     @classmethod

@@ -21,11 +21,6 @@ class PersonKind(StrEnum):
     ERASED = "erased"
 
 
-#: A referral carries no time zone, so its weekly occurrences are whole weeks apart in UTC
-#: (a partner refers again after a daylight-saving change if the local hour matters).
-REFERRED_TIME_ZONE = "UTC"
-
-
 def referral_problem(neighbourhood: str, cell: str) -> str | None:
     """Why a referral's place cannot be used, or ``None`` when it can."""
     try:

@@ -18,11 +18,11 @@ GROUP_ID = "kith-booking"
 TOPICS = (OFFERS, RELATIONSHIPS, STANDING, PARTNERS)
 
 
-def make_handler(uow: UnitOfWork) -> Handler:
+def make_handler(uow: UnitOfWork, settings: Settings) -> Handler:
     """A thin handler: decoding and dead letters are the consumer's, effects the service's."""
 
     async def handle(envelope: Envelope[Payload], _: Delivery) -> None:
-        await events.apply(uow, envelope)
+        await events.apply(uow, envelope, settings.referral_time_zone)
 
     return handle
 
@@ -36,7 +36,7 @@ def make_consumer(
         name="booking",
         group_id=group_id,
         topics=TOPICS,
-        handler=make_handler(uow),
+        handler=make_handler(uow, settings),
         dead_letters=publisher,
         # Offers (keyed by request) lock their request's row; relationships, standing and
         # partners' events each touch their own rows.

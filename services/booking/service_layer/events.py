@@ -24,10 +24,17 @@ CONSUMER = "booking"
 _BOOKABLE = (RequestStatus.OPEN.value, RequestStatus.UNMATCHED.value)
 
 
-async def apply(uow: UnitOfWork, envelope: Envelope[Payload]) -> None:
-    """Apply one consumed event exactly once."""
+#: The zone of referred people when the caller names none (the ``referral_time_zone``
+#: setting's default).
+REFERRAL_TIME_ZONE = "Europe/London"
+
+
+async def apply(
+    uow: UnitOfWork, envelope: Envelope[Payload], referral_time_zone: str = REFERRAL_TIME_ZONE
+) -> None:
+    """Apply one consumed event exactly once (referred people live in ``referral_time_zone``)."""
     if isinstance(envelope.data, partners.PARTNER_EVENTS):
-        await partners.apply(uow, envelope, CONSUMER)
+        await partners.apply(uow, envelope, CONSUMER, referral_time_zone)
         return
     if isinstance(envelope.data, OfferMade):
         [refusal] = await apply_offers(uow, [envelope])

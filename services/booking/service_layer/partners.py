@@ -15,7 +15,7 @@ import uuid
 from services.booking.adapters.repository import Repository
 from services.booking.adapters.unit_of_work import UnitOfWork
 from services.booking.domain.errors import BookingProblem
-from services.booking.domain.partners import REFERRED_TIME_ZONE, PersonKind, referral_problem
+from services.booking.domain.partners import PersonKind, referral_problem
 from services.booking.domain.visits import OfferStatus, Repeat
 from services.booking.service_layer import offers, requests
 from services.booking.service_layer.commands import AskForHelp
@@ -27,14 +27,20 @@ from shared.messaging import RejectedEvent
 PARTNER_EVENTS = (PersonReferred, PartnerServiceChanged, PartnerOfferAnswered)
 
 
-async def apply(uow: UnitOfWork, envelope: Envelope[Payload], consumer: str) -> None:
-    """Apply one partner event exactly once."""
+async def apply(
+    uow: UnitOfWork, envelope: Envelope[Payload], consumer: str, referral_time_zone: str
+) -> None:
+    """Apply one partner event exactly once.
+
+    A referred person lives in ``referral_time_zone`` (a referral names no zone): their
+    weekly visits keep their local hour across daylight-saving changes, as a member's do.
+    """
     async with uow.outer() as repo:
         if not await repo.first_delivery(consumer, envelope.event_id):
             return
         data = envelope.data
         if isinstance(data, PersonReferred):
-            await _person_referred(uow, repo, envelope, data)
+            await _person_referred(uow, repo, envelope, data, referral_time_zone)
         elif isinstance(data, PartnerServiceChanged):
             await _service_changed(repo, envelope, data)
         elif isinstance(data, PartnerOfferAnswered):
@@ -42,7 +48,11 @@ async def apply(uow: UnitOfWork, envelope: Envelope[Payload], consumer: str) -> 
 
 
 async def _person_referred(
-    uow: UnitOfWork, repo: Repository, envelope: Envelope[Payload], data: PersonReferred
+    uow: UnitOfWork,
+    repo: Repository,
+    envelope: Envelope[Payload],
+    data: PersonReferred,
+    time_zone: str,
 ) -> None:
     """A person the partner refers, their consent, and their request, as if they had asked."""
     if await repo.referral_known(data.referral_id):
@@ -58,7 +68,7 @@ async def _person_referred(
             "display_name": data.first_name,
             "neighbourhood": data.neighbourhood,
             "cell": data.cell,
-            "time_zone": REFERRED_TIME_ZONE,
+            "time_zone": time_zone,
         }
     )
     command = AskForHelp(

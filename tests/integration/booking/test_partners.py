@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import random
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from shared.contracts import Envelope, Payload
 from shared.contracts.bookings import BookingConfirmed
@@ -27,6 +28,7 @@ from tests.integration.booking.conftest import OPERATOR_TOKEN, Booking
 from tests.integration.booking.support import TopicReader, future_hour, seed_offer, sign_up
 
 OPERATOR = {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
+LONDON = ZoneInfo("Europe/London")
 
 
 def _referral(partner_id: uuid.UUID, starts_at: datetime, **changes: Any) -> PersonReferred:
@@ -53,6 +55,19 @@ def _referral(partner_id: uuid.UUID, starts_at: datetime, **changes: Any) -> Per
         **changes,
     }
     return PersonReferred(**fields)
+
+
+def _next_tuesday_before_october_change() -> datetime:
+    """A Tuesday 10:00 London, three weeks before the last Sunday of October (future)."""
+    year = datetime.now(UTC).year
+    while True:
+        last = date(year, 10, 31)
+        change = last - timedelta(days=(last.weekday() + 1) % 7)  # last Sunday
+        tuesday = change - timedelta(days=5 + 14)
+        start = datetime(tuesday.year, tuesday.month, tuesday.day, 10, tzinfo=LONDON)
+        if start > datetime.now(UTC) + timedelta(hours=1):
+            return start
+        year += 1
 
 
 def _service(partner_id: uuid.UUID, helper_id: uuid.UUID, name: str) -> PartnerServiceChanged:
@@ -104,7 +119,12 @@ async def test_a_referral_becomes_weekly_requests_once_with_its_consent(
         asked = [e for e in requests.seen if _caused_by(first)(e) or _caused_by(again)(e)]
 
     occurrences = [e.data for e in asked if isinstance(e.data, HelpRequested)]
-    assert [o.starts_at for o in occurrences] == [starts, starts + timedelta(weeks=1)]
+    # A week later at the same London wall-clock hour (an hour off in UTC across a change).
+    week_later = (starts.astimezone(LONDON) + timedelta(weeks=1)).replace(tzinfo=None)
+    assert [o.starts_at for o in occurrences] == [
+        starts,
+        week_later.replace(tzinfo=LONDON).astimezone(UTC),
+    ]
     assert all(e.correlation_id == first.correlation_id for e in asked)
     neighbour_id = occurrences[0].neighbour_id
     assert {o.neighbour_id for o in occurrences} == {neighbour_id}
@@ -128,6 +148,23 @@ async def test_a_referral_becomes_weekly_requests_once_with_its_consent(
     assert person is not None
     assert (person["address"], person["phone"], person["email"]) == (None, None, None)
     assert len(stored) == 3  # two weekly occurrences, then the later referral's one
+
+
+async def test_a_referred_persons_weekly_visits_keep_their_london_hour_across_the_change(
+    booking: Booking, stack: Stack
+) -> None:
+    start = _next_tuesday_before_october_change()
+    referral = _referral(uuid.uuid4(), start.astimezone(UTC), occurrences=5)
+    envelope = Envelope.wrap(referral, producer="partners")
+    async with TopicReader(stack.bootstrap, REQUESTS.name) as requests:
+        await booking.publisher.publish(envelope)
+        asked = await requests.wait_for(
+            _caused_by(envelope), count=5, what="the referral's five occurrences"
+        )
+
+    starts = sorted(e.data.starts_at for e in asked if isinstance(e.data, HelpRequested))
+    assert [s.astimezone(LONDON).hour for s in starts] == [10] * 5
+    assert [s.astimezone(UTC).hour for s in starts] == [9, 9, 9, 10, 10]  # BST, then GMT
 
 
 async def test_a_referral_that_cannot_be_honoured_is_dead_lettered(
