@@ -17,7 +17,7 @@ from services.booking.adapters.repository import Repository, Row
 from services.booking.adapters.session_cache import SessionCache
 from services.booking.adapters.unit_of_work import UnitOfWork
 from services.booking.domain.credentials import Passwords
-from services.booking.domain.erasure import ErasedBy, redacted
+from services.booking.domain.erasure import ErasedBy
 from services.booking.domain.errors import Conflict, Forbidden, NotFound
 from services.booking.domain.partners import PersonKind
 from services.booking.domain.visits import BookingStatus, OfferStatus, RequestStatus
@@ -25,6 +25,7 @@ from services.booking.service_layer.requests import help_requested
 from shared.contracts import Envelope
 from shared.contracts.bookings import BookingCancelled, OfferDeclined, Side
 from shared.contracts.people import PersonErased
+from shared.contracts.redaction import redacted
 from shared.contracts.requests import HelpRequestCancelled
 
 PRODUCER = "booking"

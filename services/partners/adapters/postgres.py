@@ -11,6 +11,7 @@ from typing import Any, cast
 
 import asyncpg
 
+from services.partners.adapters.erasure import ErasureStore
 from services.partners.domain.partner import Partner, Service
 from services.partners.domain.scopes import Scopes
 from services.partners.service_layer.records import (
@@ -75,7 +76,7 @@ def _partner_values(partner: Partner) -> tuple[Any, ...]:
     )
 
 
-class PostgresStore:
+class PostgresStore(ErasureStore):
     """Every read and write the gateway makes; each method is one transaction."""
 
     def __init__(self, pool: asyncpg.Pool) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 from services.partners.domain.partner import Partner
 from services.partners.domain.scopes import PUBLIC_TOPICS, never_visible, reduce
 from shared.contracts.envelope import Payload
+from shared.contracts.people import PersonErased
 from shared.contracts.topics import BOOKINGS, OFFERS
 from shared.contracts.trust import ConcernRaised, ConcernResolved
 
@@ -42,7 +43,11 @@ def view_for(
     ):
         return {name: value for name, value in data.items() if not never_visible(name)}
     if topic in partner.scopes.read_streams:
-        return reduce(data, partner.scopes.visible_fields(payload.TYPE))
+        visible = partner.scopes.visible_fields(payload.TYPE)
+        if isinstance(payload, PersonErased):
+            # Its point is whom to forget: a partner that reads people is told the id.
+            visible = visible | {"person_id"}
+        return reduce(data, visible)
     return None
 
 

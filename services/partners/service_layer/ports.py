@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -72,6 +72,15 @@ class PartnersStore(Protocol):
 
     async def enqueue_webhooks(self, messages: Sequence[FeedMessage]) -> int:
         """Queue webhook deliveries, once each."""
+        ...
+
+    async def erased_among(self, people: Collection[uuid.UUID]) -> set[uuid.UUID]:
+        """Which of these people's accounts were deleted."""
+        ...
+
+    async def erase_person(self, person_id: uuid.UUID, erased_at: datetime) -> int:
+        """Forget the person's place and take names and texts out of the stored webhook
+        bodies that name them; return how many changed. Idempotent."""
         ...
 
     async def claim_webhooks(self, limit: int, lease: timedelta) -> list[WebhookJob]:

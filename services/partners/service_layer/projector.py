@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -12,7 +13,8 @@ from services.partners.service_layer.directory import PartnerDirectory
 from services.partners.service_layer.ports import Feeds, PartnersStore
 from services.partners.service_layer.records import FeedMessage
 from shared.contracts import Envelope, Payload
-from shared.contracts.people import PersonProfileChanged
+from shared.contracts.people import PersonErased, PersonProfileChanged
+from shared.contracts.redaction import people_named, redacted
 from shared.contracts.requests import OfferMade
 from shared.contracts.topics import CONCERNS
 from shared.contracts.trust import ConcernRaised, ConcernResolved
@@ -59,7 +61,15 @@ class Projector:
         """Project one event; return how many partners received it."""
         payload = envelope.data
         partners = await self._directory.active()
-        if isinstance(payload, PersonProfileChanged):
+        data = payload.model_dump(mode="json")
+        if isinstance(payload, PersonErased):
+            # The stored copies first: what is queued from here on is already without them.
+            await self._store.erase_person(payload.person_id, envelope.occurred_at)
+        # Streams are read in no order between them: an event may name someone erased since.
+        named = {uuid.UUID(person) for person in people_named(data)}
+        if named and await self._store.erased_among(named):
+            data = redacted(data)
+        elif isinstance(payload, PersonProfileChanged):
             await self._store.remember_place(payload.person_id, payload.neighbourhood)
         if isinstance(payload, OfferMade):
             for partner in partners:
@@ -68,7 +78,7 @@ class Projector:
                     await self._store.remember_offer(
                         payload.offer_id, partner.partner_id, payload.request_id
                     )
-        messages = await self._messages(partners, envelope, topic, key or b"")
+        messages = await self._messages(partners, envelope, data, topic, key or b"")
         if not messages:
             return 0
         await self._feeds.publish(messages)
@@ -78,10 +88,14 @@ class Projector:
         return len(messages)
 
     async def _messages(
-        self, partners: list[Partner], envelope: Envelope[Payload], topic: str, key: bytes
+        self,
+        partners: list[Partner],
+        envelope: Envelope[Payload],
+        data: dict[str, Any],
+        topic: str,
+        key: bytes,
     ) -> list[FeedMessage]:
         payload = envelope.data
-        data = payload.model_dump(mode="json")
         messages: list[FeedMessage] = []
         if topic == CONCERNS.name:
             if not isinstance(payload, ConcernRaised | ConcernResolved):

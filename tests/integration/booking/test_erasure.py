@@ -15,10 +15,10 @@ from typing import Any
 
 import httpx
 
-from services.booking.domain.erasure import ERASED_TEXT
 from shared.contracts import Envelope, pair_key
 from shared.contracts.bookings import BookingCancelled
 from shared.contracts.people import PersonErased
+from shared.contracts.redaction import ERASED_TEXT
 from shared.contracts.requests import HelpRequestCancelled
 from shared.contracts.topics import BOOKINGS, DEAD_LETTERS, PEOPLE, REQUESTS, STANDING
 from shared.contracts.trust import RelationshipChanged, RelationshipStage, StandingChanged

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import uuid
 
-from services.booking.domain.erasure import ERASED_TEXT, redacted
 from shared.contracts.people import PersonProfileChanged
+from shared.contracts.redaction import ERASED_TEXT, redacted
 from shared.contracts.trust import AsAgreed, CheckInSubmitted, ConcernRaised, RaisedBy, SeeAgain
 
 
