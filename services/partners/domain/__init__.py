@@ -3,7 +3,7 @@
 from services.partners.domain.admission import Refused, admit, recorded_by
 from services.partners.domain.backoff import Backoff
 from services.partners.domain.partner import Partner, Service
-from services.partners.domain.projection import safeguarding_view, view_for
+from services.partners.domain.projection import safeguarding_view, standing_view, view_for
 from services.partners.domain.scopes import ScopeError, Scopes, grant, reduce
 
 __all__ = [
@@ -18,5 +18,6 @@ __all__ = [
     "recorded_by",
     "reduce",
     "safeguarding_view",
+    "standing_view",
     "view_for",
 ]

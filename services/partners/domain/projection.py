@@ -9,8 +9,8 @@ from services.partners.domain.partner import Partner
 from services.partners.domain.scopes import PUBLIC_TOPICS, never_visible, reduce
 from shared.contracts.envelope import Payload
 from shared.contracts.people import PersonErased
-from shared.contracts.topics import BOOKINGS, OFFERS
-from shared.contracts.trust import ConcernRaised, ConcernResolved
+from shared.contracts.topics import BOOKINGS, OFFERS, STANDING
+from shared.contracts.trust import ConcernRaised, ConcernResolved, StandingChanged
 
 #: Streams on which a partner's service receives what concerns it (offers made to it, its
 #: bookings) whatever its read scopes: it cannot act as a helper without them.
@@ -20,6 +20,10 @@ OWN_STREAMS = frozenset({OFFERS.name, BOOKINGS.name})
 #: how an operator resolved it.
 CONCERN_RAISED_FIELDS = frozenset({"concern_id", "about_id", "raised_by_role", "summary"})
 CONCERN_RESOLVED_FIELDS = frozenset({"concern_id", "about_id", "outcome"})
+
+#: What of a person's standing tells of a concern or of missed visits: only the safeguarding
+#: contact where the person lives may see it, and only as its scopes allow.
+SAFEGUARDING_FIELDS = frozenset({"suspended", "late_cancellations", "no_shows"})
 
 
 def view_for(
@@ -35,6 +39,8 @@ def view_for(
     """
     if topic not in PUBLIC_TOPICS:
         return None  # private streams are never projected, whatever a partner's scopes say
+    if topic == STANDING.name:
+        raise ValueError("a standing is projected by where its person lives: standing_view")
     helper_id = partner.helper_id
     if (
         helper_id is not None
@@ -68,4 +74,25 @@ def safeguarding_view(
         return reduce(data, CONCERN_RAISED_FIELDS)
     if isinstance(payload, ConcernResolved):
         return reduce(data, CONCERN_RESOLVED_FIELDS)
+    return None
+
+
+def standing_view(
+    partner: Partner, payload: StandingChanged, data: Mapping[str, Any], neighbourhood: str | None
+) -> dict[str, Any] | None:
+    """A person's standing as ``partner`` may see it, given where the person lives.
+
+    The standing stream says who is suspended (so under a concern) and who missed visits.
+    A partner reading it learns that only for the people of its safeguarding neighbourhoods;
+    a partner running a service learns, for the people of the neighbourhoods it serves, what
+    they are vetted for and nothing more; of anyone else (or anyone whose home the gateway
+    does not know) it learns nothing, not even that their standing changed.
+    """
+    if STANDING.name not in partner.scopes.read_streams or neighbourhood is None:
+        return None
+    visible = partner.scopes.visible_fields(payload.TYPE)
+    if neighbourhood in partner.safeguarding_neighbourhoods:
+        return reduce(data, visible)
+    if partner.service is not None and neighbourhood in partner.service.neighbourhoods:
+        return reduce(data, visible - SAFEGUARDING_FIELDS)
     return None

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from services.partners.domain.partner import Partner
-from services.partners.domain.projection import safeguarding_view, view_for
+from services.partners.domain.projection import safeguarding_view, standing_view, view_for
 from services.partners.service_layer.directory import PartnerDirectory
 from services.partners.service_layer.ports import Feeds, PartnersStore
 from services.partners.service_layer.records import FeedMessage
@@ -16,8 +16,8 @@ from shared.contracts import Envelope, Payload
 from shared.contracts.people import PersonErased, PersonProfileChanged
 from shared.contracts.redaction import people_named, redacted
 from shared.contracts.requests import OfferMade
-from shared.contracts.topics import CONCERNS
-from shared.contracts.trust import ConcernRaised, ConcernResolved
+from shared.contracts.topics import CONCERNS, STANDING
+from shared.contracts.trust import ConcernRaised, ConcernResolved, StandingChanged
 
 
 def feed_message(
@@ -105,6 +105,17 @@ class Projector:
             place = await self._store.place_of(payload.about_id)
             for partner in partners:
                 view = safeguarding_view(partner, payload, data, place)
+                if view is not None:
+                    messages.append(feed_message(partner, envelope, view, key))
+            return messages
+        if topic == STANDING.name:
+            if not isinstance(payload, StandingChanged):
+                return []
+            if not any(STANDING.name in p.scopes.read_streams for p in partners):
+                return []
+            home = await self._store.place_of(payload.person_id)
+            for partner in partners:
+                view = standing_view(partner, payload, data, home)
                 if view is not None:
                     messages.append(feed_message(partner, envelope, view, key))
             return messages

@@ -5,12 +5,12 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
-from services.partners.domain.projection import safeguarding_view, view_for
+from services.partners.domain.projection import safeguarding_view, standing_view, view_for
 from services.partners.domain.scopes import grant
 from shared.contracts.requests import HelpRequested, OfferMade
 from shared.contracts.skills import Skill
-from shared.contracts.topics import CHECKINS, OFFERS, REQUESTS
-from shared.contracts.trust import ConcernRaised, RaisedBy
+from shared.contracts.topics import CHECKINS, OFFERS, REQUESTS, STANDING
+from shared.contracts.trust import ConcernRaised, RaisedBy, StandingChanged
 from tests.unit.partners.factories import CELL, NEIGHBOURHOOD, NOW, partner
 
 
@@ -92,3 +92,32 @@ def test_a_safeguarding_contact_learns_of_a_concern_but_not_who_raised_it() -> N
     }
     assert safeguarding_view(contact, concern, data, "871f1d48fffffff") is None
     assert safeguarding_view(contact, concern, data, None) is None
+
+
+def test_a_standing_reaches_a_partner_only_by_where_its_person_lives() -> None:
+    every = ["person_id", "suspended", "approved_skills", "late_cancellations", "no_shows"]
+    scopes = grant(read_streams=[STANDING.name], fields={"standing.changed": every})
+    standing = StandingChanged(
+        person_id=uuid.uuid4(),
+        suspended=True,
+        approved_skills={Skill.LIFT: NOW + timedelta(days=30)},
+        no_shows=1,
+    )
+    data = standing.model_dump(mode="json")
+    contact = partner(scopes, safeguarding=frozenset({NEIGHBOURHOOD}))
+    service = partner(scopes, service=True)
+    reader = partner(scopes)
+
+    assert standing_view(contact, standing, data, NEIGHBOURHOOD) == data
+    assert set(standing_view(service, standing, data, NEIGHBOURHOOD) or {}) == {
+        "person_id",
+        "approved_skills",
+    }
+    assert standing_view(reader, standing, data, NEIGHBOURHOOD) is None
+    # Nobody learns of someone whose home the gateway does not know, or who lives elsewhere.
+    for anyone in (contact, service, reader):
+        assert standing_view(anyone, standing, data, None) is None
+        assert standing_view(anyone, standing, data, "871f1d4bbffffff") is None
+    # A partner that does not read the stream gets nothing, whatever its areas.
+    blind = partner(grant(), safeguarding=frozenset({NEIGHBOURHOOD}))
+    assert standing_view(blind, standing, data, NEIGHBOURHOOD) is None

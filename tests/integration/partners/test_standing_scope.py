@@ -1,0 +1,101 @@
+"""The public standing stream tells no partner who is under a concern, nor who missed visits,
+outside its safeguarding area: through the real gateway, broker and database."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from shared.contracts import Envelope
+from shared.contracts.people import PersonProfileChanged
+from shared.contracts.skills import Skill
+from shared.contracts.topics import STANDING
+from shared.contracts.trust import StandingChanged
+from tests.conftest import Stack
+from tests.integration.partners.conftest import Gateway
+from tests.integration.partners.support import Reader, random_place, register
+from tests.support import eventually
+
+_EVERY_FIELD = ["person_id", "suspended", "approved_skills", "late_cancellations", "no_shows"]
+_READS_STANDING = {
+    "read_streams": [STANDING.name],
+    "fields": {"standing.changed": _EVERY_FIELD},
+}
+
+
+def _feed(reader: Reader, feed_topic: str, person: uuid.UUID) -> list[dict[str, Any]]:
+    messages = [json.loads(r.value) for r in reader.records if r.topic == feed_topic and r.value]
+    return [m for m in messages if m["data"].get("person_id") == str(person)]
+
+
+async def test_a_suspension_reaches_only_the_safeguarding_contact_where_the_person_lives(
+    gateway: Gateway, stack: Stack
+) -> None:
+    home, cell = random_place()
+    elsewhere, _ = random_place()
+    contact = await register(
+        gateway.client, scopes=_READS_STANDING, safeguarding_neighbourhoods=[home]
+    )
+    service = await register(
+        gateway.client,
+        scopes=_READS_STANDING,
+        service={"skills": ["lift"], "neighbourhoods": [home]},
+    )
+    far = await register(
+        gateway.client, scopes=_READS_STANDING, safeguarding_neighbourhoods=[elsewhere]
+    )
+    reader_only = await register(gateway.client, scopes=_READS_STANDING)
+    person = uuid.uuid4()
+    profile = PersonProfileChanged(
+        person_id=person,
+        display_name="Ada",
+        neighbourhood=home,
+        cell=cell,
+        skills=[Skill.LIFT],
+        travel_radius_km=2,
+        weekly_hour_cap=4,
+    )
+    until = datetime.now(UTC) + timedelta(days=300)
+    standing = StandingChanged(
+        person_id=person,
+        suspended=True,
+        approved_skills={Skill.LIFT: until},
+        late_cancellations=1,
+        no_shows=2,
+    )
+    feeds = [p["feed_topic"] for p in (contact, service, far, reader_only)]
+    async with Reader(stack.bootstrap, *feeds) as reader:
+        await gateway.publisher.publish(Envelope.wrap(profile, producer="booking"))
+
+        async def known() -> bool:
+            return await gateway.runtime.store.place_of(person) == home
+
+        await eventually(known, what="the person's neighbourhood")
+        await gateway.publisher.publish(Envelope.wrap(standing, producer="trust"))
+        await reader.wait_for(
+            lambda r: r.topic == contact["feed_topic"] and str(person).encode() in r.value,
+            what="the standing on the contact's feed",
+        )
+        # One event is projected to every partner at once: the others' share came with it.
+        await reader.wait_for(
+            lambda r: r.topic == service["feed_topic"] and str(person).encode() in r.value,
+            what="the standing on the service's feed",
+        )
+
+    [told] = _feed(reader, contact["feed_topic"], person)
+    assert told["type"] == "standing.changed"
+    assert told["data"]["suspended"] is True
+    assert told["data"]["no_shows"] == 2
+    # A service working in the neighbourhood learns what the person is vetted for, and no
+    # more: not the suspension, not the counts.
+    [vetted] = _feed(reader, service["feed_topic"], person)
+    assert set(vetted["data"]) == {"person_id", "approved_skills"}
+    assert _feed(reader, far["feed_topic"], person) == []
+    assert _feed(reader, reader_only["feed_topic"], person) == []
+    assert all(
+        str(person) not in r.value.decode()
+        for r in reader.records
+        if r.topic in {far["feed_topic"], reader_only["feed_topic"]} and r.value
+    )
