@@ -165,11 +165,26 @@ class Settings(BaseSettings):
         le=3650,
         description="Trust pauses a pair that has had no visit for this many days.",
     )
-    vetting_valid_days: int = Field(
-        default=365,
+    # Each vetting step counts for its own time (identity is checked once and never lapses),
+    # so recording one step again renews that step only. Three years is the usual renewal
+    # of an enhanced background check for work with adults at risk.
+    vetting_background_check_valid_days: int = Field(
+        default=3 * 365,
         ge=1,
         le=3650,
-        description="A skill's approval expires this many days after its latest required step.",
+        description="How long a passed background check counts before it must be done again.",
+    )
+    vetting_references_valid_days: int = Field(
+        default=3 * 365,
+        ge=1,
+        le=3650,
+        description="How long passed references count before they must be taken again.",
+    )
+    vetting_interview_valid_days: int = Field(
+        default=3 * 365,
+        ge=1,
+        le=3650,
+        description="How long a passed interview counts before the helper is seen again.",
     )
     concern_window_days: int = Field(
         default=30,
@@ -193,8 +208,8 @@ class Settings(BaseSettings):
         default=None,
         ge=1,
         description=(
-            "Overrides vetting_valid_days with a validity in seconds; for tests and demos that "
-            "must watch an approval lapse. Unset in production."
+            "Overrides the validity of every vetting step that lapses with one in seconds; for"
+            " tests and demos that must watch an approval lapse. Unset in production."
         ),
     )
 

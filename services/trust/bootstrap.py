@@ -16,6 +16,7 @@ from services.trust.entrypoints.consumer import build_consumer
 from services.trust.entrypoints.sweep import ExpirySweep, PauseSweep
 from services.trust.service_layer.handlers import Policy
 from services.trust.service_layer.ports import TrustUnitOfWork
+from shared.contracts.skills import VettingStep
 from shared.messaging import EventConsumer, Publisher
 from shared.postgres import OutboxRelay, apply_migrations, connect_pool, ensure_database
 from shared.postgres.replay import replay_if_broker_lost
@@ -27,18 +28,25 @@ MIGRATIONS = "services.trust.migrations"
 
 
 def policy_from(settings: Settings) -> Policy:
-    """The rules trust applies, from settings (``vetting_valid_s`` overrides the days)."""
-    valid = (
-        timedelta(days=settings.vetting_valid_days)
-        if settings.vetting_valid_s is None
-        else timedelta(seconds=settings.vetting_valid_s)
-    )
+    """The rules trust applies, from settings (``vetting_valid_s`` overrides every step that
+    lapses: identity never does)."""
+
+    def days(value: int) -> timedelta:
+        if settings.vetting_valid_s is not None:
+            return timedelta(seconds=settings.vetting_valid_s)
+        return timedelta(days=value)
+
     return Policy(
         rules=Rules(
             regular_after_visits=settings.regular_after_visits,
             pause_after_days=settings.relationship_pause_after_days,
         ),
-        vetting_valid=valid,
+        vetting_validity={
+            VettingStep.IDENTITY: None,
+            VettingStep.REFERENCES: days(settings.vetting_references_valid_days),
+            VettingStep.INTERVIEW: days(settings.vetting_interview_valid_days),
+            VettingStep.BACKGROUND_CHECK: days(settings.vetting_background_check_valid_days),
+        },
     )
 
 

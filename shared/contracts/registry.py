@@ -69,8 +69,10 @@ TOPIC_OF: dict[type[Payload], Topic] = {
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
 
 #: ``(type, old_version) -> (new_version, upcast)``: applied in a chain until the data is at
-#: a version that ``PAYLOADS`` reads. Empty until a contract's second version is released.
-UPCASTERS: dict[tuple[str, int], tuple[int, Upcaster]] = {}
+#: a version that ``PAYLOADS`` reads.
+UPCASTERS: dict[tuple[str, int], tuple[int, Upcaster]] = {
+    (trust.VettingStepRecorded.TYPE, 1): (2, trust.upcast_vetting_v1_v2),
+}
 
 
 def topic_for(payload: Payload) -> Topic:

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import uuid
 from enum import StrEnum
+from typing import Any
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, Field, model_validator
 
 from shared.contracts.envelope import Payload
 from shared.contracts.skills import Skill, VettingStep
@@ -46,15 +47,49 @@ class CheckInSubmitted(Payload):
     note: str | None = Field(default=None, max_length=2000)
 
 
+class VettingOutcome(StrEnum):
+    """What became of a vetting step when it was recorded."""
+
+    #: The helper passed it: it counts until it lapses (see trust's step validity).
+    PASSED = "passed"
+    #: The helper did not pass it.
+    FAILED = "failed"
+    #: An earlier pass no longer stands (a background check's finding came to light, say).
+    REVOKED = "revoked"
+
+
 class VettingStepRecorded(Payload):
-    """An operator (or a partner allowed to vet) records that a helper passed a step."""
+    """An operator (or a partner allowed to vet) records how a helper did at one step.
+
+    Trust counts the latest record of each step: a failure or a revocation withdraws the
+    approvals that need the step until it is passed again. Version 2 added ``outcome`` and
+    ``reason``; a version 1 event reads as a pass (``upcast_vetting_v1_v2``).
+    """
 
     TYPE = "vetting.step_recorded"
+    VERSION = 2
 
     person_id: uuid.UUID
     step: VettingStep
+    outcome: VettingOutcome = VettingOutcome.PASSED
+    reason: str | None = Field(
+        default=None,
+        max_length=500,
+        description="Why a step failed or was revoked (required for those): for operators.",
+    )
     recorded_by: str = Field(min_length=1, max_length=120)
     skills_offered: list[Skill] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _reason_when_not_passed(self) -> VettingStepRecorded:
+        if self.outcome is not VettingOutcome.PASSED and not self.reason:
+            raise ValueError(f"a {self.outcome.value} step needs a reason")
+        return self
+
+
+def upcast_vetting_v1_v2(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 1 recorded passes only."""
+    return {**data, "outcome": VettingOutcome.PASSED.value}
 
 
 class RelationshipStage(StrEnum):

@@ -6,11 +6,11 @@ import uuid
 from typing import Any
 
 from services.booking.adapters.unit_of_work import UnitOfWork
-from services.booking.domain.errors import NotFound
+from services.booking.domain.errors import Invalid, NotFound
 from services.booking.domain.partners import PersonKind
 from shared.contracts import Envelope
 from shared.contracts.skills import VettingStep
-from shared.contracts.trust import VettingStepRecorded
+from shared.contracts.trust import VettingOutcome, VettingStepRecorded
 
 PRODUCER = "booking"
 
@@ -53,9 +53,16 @@ async def all_relationships(
 
 
 async def record_vetting_step(
-    uow: UnitOfWork, person_id: uuid.UUID, step: VettingStep
+    uow: UnitOfWork,
+    person_id: uuid.UUID,
+    step: VettingStep,
+    outcome: VettingOutcome = VettingOutcome.PASSED,
+    reason: str | None = None,
+    operator: str | None = None,
 ) -> dict[str, Any]:
-    """Operators: a helper passed a vetting step; trust decides what it unlocks."""
+    """Operators: how a helper did at a vetting step; trust decides what it unlocks."""
+    if outcome is not VettingOutcome.PASSED and not reason:
+        raise Invalid("reason", f"a {outcome.value} step needs a reason")
     async with uow.begin() as repo:
         person = await repo.person(person_id)
         if person is None:
@@ -63,12 +70,20 @@ async def record_vetting_step(
         event = VettingStepRecorded(
             person_id=person_id,
             step=step,
-            recorded_by="operator",
+            outcome=outcome,
+            reason=reason,
+            recorded_by="operator" if operator is None else f"operator:{operator}",
             skills_offered=person["skills"],
         )
         envelope = Envelope.wrap(event, producer=PRODUCER)
         await repo.publish([envelope])
-    return {"person_id": person_id, "step": step, "event_id": envelope.event_id}
+    return {
+        "person_id": person_id,
+        "step": step,
+        "outcome": outcome,
+        "recorded_by": event.recorded_by,
+        "event_id": envelope.event_id,
+    }
 
 
 async def person_for_operators(uow: UnitOfWork, person_id: uuid.UUID) -> dict[str, Any]:

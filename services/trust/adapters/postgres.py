@@ -14,11 +14,17 @@ import asyncpg
 from services.trust.adapters.erasure import ErasureStatements
 from services.trust.domain.concerns import Concern
 from services.trust.domain.relationship import Relationship, Stage
-from services.trust.domain.standing import Standing
+from services.trust.domain.standing import Standing, StepRecord
 from services.trust.service_layer.ports import TrustUnitOfWork
 from shared.contracts import Envelope, pair_key
 from shared.contracts.skills import Skill, VettingStep
-from shared.contracts.trust import CheckInSubmitted, ConcernOutcome, ConcernRaised, SeeAgain
+from shared.contracts.trust import (
+    CheckInSubmitted,
+    ConcernOutcome,
+    ConcernRaised,
+    SeeAgain,
+    VettingOutcome,
+)
 from shared.postgres import add_to_outbox, add_tombstones, first_delivery
 
 _RELATIONSHIP_COLUMNS = (
@@ -127,26 +133,33 @@ class PostgresUnitOfWork(ErasureStatements, TrustUnitOfWork):
         person_id: uuid.UUID,
         step: VettingStep,
         *,
+        outcome: VettingOutcome,
+        reason: str | None,
         recorded_by: str,
         recorded_at: datetime,
     ) -> None:
         await self._conn.execute(
-            "INSERT INTO vetting_steps (event_id, person_id, step, recorded_by, recorded_at)"
-            " VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+            "INSERT INTO vetting_steps (event_id, person_id, step, outcome, reason, recorded_by,"
+            " recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
             event_id,
             person_id,
             step.value,
+            outcome.value,
+            reason,
             recorded_by,
             recorded_at,
         )
 
-    async def passed_steps(self, person_id: uuid.UUID) -> dict[VettingStep, datetime]:
+    async def latest_steps(self, person_id: uuid.UUID) -> dict[VettingStep, StepRecord]:
         rows = await self._conn.fetch(
-            "SELECT step, max(recorded_at) AS at FROM vetting_steps"
-            " WHERE person_id = $1 GROUP BY step",
+            "SELECT DISTINCT ON (step) step, outcome, recorded_at FROM vetting_steps"
+            " WHERE person_id = $1 ORDER BY step, recorded_at DESC, event_id",
             person_id,
         )
-        return {VettingStep(row["step"]): row["at"] for row in rows}
+        return {
+            VettingStep(row["step"]): StepRecord(VettingOutcome(row["outcome"]), row["recorded_at"])
+            for row in rows
+        }
 
     async def set_skills(
         self,

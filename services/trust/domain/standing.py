@@ -6,9 +6,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Set
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
-from shared.contracts.skills import REQUIRED_STEPS, Skill, VettingStep, approved_skills
+from shared.contracts.skills import REQUIRED_STEPS, Skill, VettingStep
+from shared.contracts.trust import VettingOutcome
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,27 +33,71 @@ class Standing:
         return min(self.approved.values(), default=None)
 
 
+@dataclass(frozen=True, slots=True)
+class StepRecord:
+    """The latest record of one vetting step of a person: how it went, and when."""
+
+    outcome: VettingOutcome
+    at: datetime
+
+
+#: How long a pass of each step counts by default (settings change it): identity is checked
+#: once; references, the interview and the background check are renewed every three years.
+DEFAULT_VALIDITY: Mapping[VettingStep, timedelta | None] = {
+    VettingStep.IDENTITY: None,
+    VettingStep.REFERENCES: timedelta(days=3 * 365),
+    VettingStep.INTERVIEW: timedelta(days=3 * 365),
+    VettingStep.BACKGROUND_CHECK: timedelta(days=3 * 365),
+}
+
+#: Given for an approval none of whose steps lapse (never the case with today's steps).
+NEVER = datetime(9999, 12, 31, tzinfo=UTC)
+
+
 def approvals(
-    passed: Mapping[VettingStep, datetime],
+    latest: Mapping[VettingStep, StepRecord],
     offered: Set[Skill],
     *,
-    valid_for: timedelta,
+    validity: Mapping[VettingStep, timedelta | None],
     now: datetime,
 ) -> dict[Skill, datetime]:
-    """Each offered skill whose required steps are all passed, with when its approval expires.
+    """Each offered skill whose required steps all stand, with when its approval expires.
+
+    A step stands while its latest record is a pass within that step's own validity, so an
+    approval lasts until the first of its required steps lapses: recording one step again
+    renews that step and no other.
 
     Args:
-        passed: Each step passed, with when it was (last) recorded.
+        latest: The latest record of each step recorded for the person.
         offered: The skills the person offers.
-        valid_for: An approval lasts this long after the latest of its required steps.
+        validity: How long a pass of each step counts; ``None`` (or absent) for good.
         now: Approvals already expired at this moment are left out.
     """
     result: dict[Skill, datetime] = {}
-    for skill in approved_skills(set(passed), set(offered)):
-        expires = max(passed[step] for step in REQUIRED_STEPS[skill]) + valid_for
-        if expires > now:
-            result[skill] = expires
+    for skill in offered:
+        until = _standing_until(latest, REQUIRED_STEPS[skill], validity, now)
+        if until is not None:
+            result[skill] = until
     return result
+
+
+def _standing_until(
+    latest: Mapping[VettingStep, StepRecord],
+    steps: Set[VettingStep],
+    validity: Mapping[VettingStep, timedelta | None],
+    now: datetime,
+) -> datetime | None:
+    """When the first of ``steps`` stops standing; None if one does not stand now."""
+    expiries = [NEVER]
+    for step in steps:
+        record = latest.get(step)
+        if record is None or record.outcome is not VettingOutcome.PASSED:
+            return None
+        lasts = validity.get(step)
+        if lasts is not None:
+            expiries.append(record.at + lasts)
+    until = min(expiries)
+    return until if until > now else None
 
 
 def is_suspended(*, open_concerns: int, removed: bool) -> bool:

@@ -57,7 +57,7 @@ class ExpirySweep:
     def __init__(self, uow_factory: UnitOfWorkFactory, policy: Policy, *, every_s: float) -> None:
         self._uow_factory = uow_factory
         self._policy = policy
-        every_s = min(every_s, max(policy.vetting_valid.total_seconds() / 2, 0.5))
+        every_s = min(every_s, max(policy.shortest_validity.total_seconds() / 2, 0.5))
         self._periodic = Periodic("expiry sweep", self._sweep, every_s=every_s)
 
     async def run(self) -> None:

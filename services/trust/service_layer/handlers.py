@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from services.trust.domain import relationship as rel
 from services.trust.domain.concerns import resolution_applies
 from services.trust.domain.relationship import Relationship, Rules
-from services.trust.domain.standing import Standing, approvals, is_suspended
+from services.trust.domain.standing import DEFAULT_VALIDITY, Standing, approvals, is_suspended
 from services.trust.service_layer import erasure
 from services.trust.service_layer.ports import TrustUnitOfWork, UnitOfWorkFactory
 from shared.contracts import Envelope, Payload, pair_key, utc_now
@@ -22,6 +23,7 @@ from shared.contracts.bookings import (
     VisitNoShow,
 )
 from shared.contracts.people import PersonErased, PersonProfileChanged
+from shared.contracts.skills import VettingStep
 from shared.contracts.trust import (
     CheckInSubmitted,
     ConcernOutcome,
@@ -46,7 +48,18 @@ class Policy:
     """The settings trust's handlers apply."""
 
     rules: Rules
-    vetting_valid: timedelta = timedelta(days=365)
+    #: How long a pass of each vetting step counts; None for good (identity).
+    vetting_validity: Mapping[VettingStep, timedelta | None] = field(
+        default_factory=lambda: dict(DEFAULT_VALIDITY)
+    )
+
+    @property
+    def shortest_validity(self) -> timedelta:
+        """The shortest time any step counts: how often an approval may lapse at most."""
+        return min(
+            (lasts for lasts in self.vetting_validity.values() if lasts is not None),
+            default=timedelta(days=365),
+        )
 
 
 async def handle(
@@ -286,6 +299,8 @@ async def _vetting_step_recorded(
         envelope.event_id,
         data.person_id,
         data.step,
+        outcome=data.outcome,
+        reason=data.reason,
         recorded_by=data.recorded_by,
         recorded_at=envelope.occurred_at,
     )
@@ -314,9 +329,9 @@ async def _recompute_standing(
         before,
         suspended=is_suspended(open_concerns=open_concerns, removed=removed),
         approved=approvals(
-            await uow.passed_steps(person_id),
+            await uow.latest_steps(person_id),
             await uow.offered_skills(person_id),
-            valid_for=policy.vetting_valid,
+            validity=policy.vetting_validity,
             now=now or utc_now(),
         ),
         late_cancellations=before.late_cancellations + late_cancellations,

@@ -10,10 +10,15 @@ from typing import Any, Protocol
 
 from services.trust.domain.concerns import Concern
 from services.trust.domain.relationship import Relationship
-from services.trust.domain.standing import Standing
+from services.trust.domain.standing import Standing, StepRecord
 from shared.contracts import Envelope
 from shared.contracts.skills import Skill, VettingStep
-from shared.contracts.trust import CheckInSubmitted, ConcernOutcome, ConcernRaised
+from shared.contracts.trust import (
+    CheckInSubmitted,
+    ConcernOutcome,
+    ConcernRaised,
+    VettingOutcome,
+)
 
 
 class TrustUnitOfWork(Protocol):
@@ -52,14 +57,17 @@ class TrustUnitOfWork(Protocol):
         person_id: uuid.UUID,
         step: VettingStep,
         *,
+        outcome: VettingOutcome,
+        reason: str | None,
         recorded_by: str,
         recorded_at: datetime,
     ) -> None:
-        """Keep one passed vetting step, with who recorded it and when."""
+        """Keep one record of a vetting step: how it went, why (if not passed), who recorded
+        it and when."""
         ...
 
-    async def passed_steps(self, person_id: uuid.UUID) -> dict[VettingStep, datetime]:
-        """Each step the person passed, with when it was last recorded."""
+    async def latest_steps(self, person_id: uuid.UUID) -> dict[VettingStep, StepRecord]:
+        """The latest record of each step recorded for the person."""
         ...
 
     async def set_skills(

@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from services.trust.bootstrap import TrustService
-from shared.contracts import Envelope
+from shared.contracts import Envelope, utc_now
 from shared.contracts.bookings import Side
 from shared.contracts.skills import Skill, VettingStep
 from shared.contracts.trust import (
@@ -16,6 +16,7 @@ from shared.contracts.trust import (
     RelationshipStage,
     SeeAgain,
     StandingChanged,
+    VettingOutcome,
     VettingStepRecorded,
 )
 from shared.messaging import Publisher
@@ -146,8 +147,9 @@ async def test_vetting_steps_publish_the_approved_skills(
     standing = await eventually(basic_approved, what="the basic skills approved")
     assert set(standing.approved_skills) == {Skill.SHOPPING}
     assert not standing.suspended
-    latest_step = max(e.occurred_at for e in basic)
-    expected = latest_step + timedelta(days=trust.settings.vetting_valid_days)
+    # Until the first of its steps lapses (identity never does).
+    first_lapsing = min(e.occurred_at for e in basic if e.data.step is not VettingStep.IDENTITY)
+    expected = first_lapsing + timedelta(days=trust.settings.vetting_references_valid_days)
     assert abs(standing.approved_skills[Skill.SHOPPING] - expected) < timedelta(seconds=1)
 
     await publisher.publish(vetting_step(helper, VettingStep.BACKGROUND_CHECK, offered))
@@ -187,3 +189,71 @@ async def test_a_partners_attested_vetting_counts_like_an_operators(
             "SELECT DISTINCT recorded_by FROM vetting_steps WHERE person_id = $1", helper
         )
     assert [row["recorded_by"] for row in recorders] == [attested_by]
+
+
+async def test_recording_identity_again_never_renews_an_old_background_check(
+    trust: TrustService, publisher: Publisher, outputs: Outputs
+) -> None:
+    helper = uuid.uuid4()
+    offered = [Skill.LIFT, Skill.SHOPPING]
+    lasts = timedelta(days=trust.settings.vetting_background_check_valid_days)
+    now = utc_now()
+    old_check = now - lasts - timedelta(days=1)
+    steps = [
+        Envelope.wrap(
+            VettingStepRecorded(
+                person_id=helper,
+                step=VettingStep.BACKGROUND_CHECK,
+                recorded_by="operator:test",
+                skills_offered=offered,
+            ),
+            producer="test",
+            occurred_at=old_check,
+        ),
+        *(
+            vetting_step(helper, step, offered)
+            for step in (VettingStep.IDENTITY, VettingStep.REFERENCES, VettingStep.INTERVIEW)
+        ),
+    ]
+    await publisher.publish_many(steps)
+
+    async def basic_approved() -> StandingChanged | None:
+        return next((s for s in outputs.standings(helper) if s.approved_skills), None)
+
+    standing = await eventually(basic_approved, what="shopping approved")
+    assert set(standing.approved_skills) == {Skill.SHOPPING}, "the old check counts for nothing"
+
+    # The background check done again brings lifts; revoked, it takes them away again.
+    await publisher.publish(vetting_step(helper, VettingStep.BACKGROUND_CHECK, offered))
+
+    async def with_lifts() -> bool:
+        return any(set(s.approved_skills) == set(offered) for s in outputs.standings(helper))
+
+    await eventually(with_lifts, what="lifts approved after a fresh check")
+    revoked = VettingStepRecorded(
+        person_id=helper,
+        step=VettingStep.BACKGROUND_CHECK,
+        outcome=VettingOutcome.REVOKED,
+        reason="a finding reported after the check",
+        recorded_by="operator:test",
+        skills_offered=offered,
+    )
+    await publisher.publish(Envelope.wrap(revoked, producer="test"))
+
+    async def lifts_withdrawn() -> bool:
+        latest = outputs.standings(helper)[-1]
+        return set(latest.approved_skills) == {Skill.SHOPPING}
+
+    await eventually(lifts_withdrawn, what="lifts withdrawn by the revocation")
+    async with trust.pool.acquire() as conn:
+        stored = await conn.fetchrow(
+            "SELECT outcome, reason, recorded_by FROM vetting_steps WHERE person_id = $1"
+            " ORDER BY recorded_at DESC LIMIT 1",
+            helper,
+        )
+    assert stored is not None
+    assert dict(stored) == {
+        "outcome": "revoked",
+        "reason": "a finding reported after the check",
+        "recorded_by": "operator:test",
+    }

@@ -29,7 +29,9 @@ async def record_vetting_step(
     request: Request,
     key: IdempotencyKey = None,
 ) -> Response:
-    """Record that a helper passed a vetting step."""
+    """Record how a helper did at a vetting step: passed (the default), failed or revoked,
+    the last two with a reason. Trust counts the latest record of each step, each for its
+    own validity: recording one step never renews another."""
     return await idempotent(
         ctx,
         request,
@@ -37,7 +39,9 @@ async def record_vetting_step(
         key,
         body,
         201,
-        lambda: trust.record_vetting_step(ctx.uow, person_id, body.step),
+        lambda: trust.record_vetting_step(
+            ctx.uow, person_id, body.step, body.outcome, body.reason, body.recorded_by
+        ),
     )
 
 

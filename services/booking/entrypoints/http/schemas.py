@@ -20,7 +20,7 @@ from pydantic import (
 from services.booking.domain.availability import Weekday
 from services.booking.domain.visits import Repeat, is_on_the_hour
 from shared.contracts.skills import Skill, VettingStep
-from shared.contracts.trust import AsAgreed, SeeAgain
+from shared.contracts.trust import AsAgreed, SeeAgain, VettingOutcome
 
 _HOUR = r"^([01][0-9]|2[0-4]):00$"
 
@@ -252,6 +252,18 @@ class CheckInBody(Body):
 
 
 class VettingBody(Body):
-    """A vetting step an operator records."""
+    """How a helper did at a vetting step, as an operator records it.
+
+    A failed or revoked step needs a reason; ``recorded_by`` names the operator (kept with
+    the step, for operators only).
+    """
 
     step: VettingStep
+    outcome: VettingOutcome = VettingOutcome.PASSED
+    reason: str | None = Field(default=None, min_length=1, max_length=500)
+    recorded_by: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100,
+        description="The operator recording the step (stored as operator:<name>).",
+    )
