@@ -19,6 +19,7 @@ from pathlib import Path
 
 from kith.supervisor import SERVICES, instance_names
 from shared.embedded import free_port
+from shared.settings import RATE_LIMITS
 
 
 @dataclass(frozen=True)
@@ -55,8 +56,10 @@ async def running_kith(
         "KITH_PARTNERS_PORT": str(partners_port),
         "KITH_STATE_DIR": str(state_dir),
         "KITH_OPERATOR_TOKEN": token,
-        # The tests' and benchmarks' local stack: the development mode.
+        # The tests' and benchmarks' local stack: the development mode, and rate limits no
+        # load test or test world reaches from its one address.
         "KITH_DEVELOPMENT": "true",
+        **{f"KITH_{name.upper()}": "100000000/1" for name in RATE_LIMITS},
         **(env or {}),
     }
     log_path = state_dir / "kith-up.log"

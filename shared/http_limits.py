@@ -1,4 +1,4 @@
-"""A cap on the size of a request body, for every Kith HTTP service.
+"""Limits every Kith HTTP service puts on its callers: body size and request rate.
 
 A body over the cap is answered with a 413 problem before the application sees any of it,
 whether its ``Content-Length`` says so at once or a chunked body grows past it. Bodies under
@@ -7,9 +7,16 @@ the cap are read whole here and handed on: every route reads its JSON whole anyw
 
 from __future__ import annotations
 
+import hashlib
+
+from fastapi import Request
+from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared.contracts import utc_now
+from shared.postgres.rate_limits import RateLimiter
 from shared.problems import problem
+from shared.settings import Settings
 
 
 class BodySizeLimit:
@@ -74,3 +81,61 @@ def _content_length(scope: Scope) -> int | None:
             except ValueError:
                 return None
     return None
+
+
+class RateLimited(Exception):
+    """Too many requests from one client address or for one account (429)."""
+
+    def __init__(self, detail: str, retry_after_s: int) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.retry_after_s = retry_after_s
+
+
+async def too_many(_: Request, error: Exception) -> JSONResponse:
+    """``RateLimited`` as a 429 problem with ``Retry-After``."""
+    assert isinstance(error, RateLimited)
+    response = problem(429, "Too many requests", error.detail)
+    response.headers["Retry-After"] = str(error.retry_after_s)
+    return response
+
+
+def client_address(request: Request) -> str:
+    """The caller's address: the socket's peer, or what a trusted proxy says.
+
+    uvicorn replaces the peer with ``X-Forwarded-For`` only from the addresses in
+    ``FORWARDED_ALLOW_IPS`` (loopback by default), so a client cannot name itself.
+    """
+    return request.client.host if request.client is not None else "unknown"
+
+
+def account_key(value: str) -> str:
+    """An account as a bucket names it: a digest, so no email or key is stored."""
+    return hashlib.sha256(value.strip().lower().encode()).hexdigest()[:32]
+
+
+async def enforce(
+    limiter: RateLimiter,
+    settings: Settings,
+    action: str,
+    *,
+    address: str,
+    account: str | None = None,
+) -> None:
+    """Count one ``action`` for the client address, then the account; raise ``RateLimited``
+    past either limit (``rate_<action>_per_address`` and ``_per_account`` in settings)."""
+    now = utc_now()
+    wait = await limiter.hit(
+        f"{action}:address:{address}", settings.rate(f"rate_{action}_per_address"), now
+    )
+    if wait is not None:
+        raise RateLimited(f"too many requests from your address: try again in {wait} s", wait)
+    if account is None:
+        return
+    wait = await limiter.hit(
+        f"{action}:account:{account_key(account)}",
+        settings.rate(f"rate_{action}_per_account"),
+        now,
+    )
+    if wait is not None:
+        raise RateLimited(f"too many requests for this account: try again in {wait} s", wait)

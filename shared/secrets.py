@@ -57,7 +57,7 @@ NEEDS: dict[str, frozenset[str]] = {
     "booking": frozenset({"operator_token", "idempotency_key_secret", "database"}),
     "trust": frozenset({"database"}),
     "partners": frozenset({"operator_token", "database"}),
-    "ops": frozenset({"operator_token"}),
+    "ops": frozenset({"operator_token", "database"}),
     "matching": frozenset(),
 }
 #: The shortest secret accepted: 32 characters of ``secrets.token_urlsafe`` are 190 bits.

@@ -13,6 +13,22 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+#: A rate limit: COUNT requests per SECONDS (a burst of COUNT, then one every SECONDS/COUNT).
+_RATE = r"^[1-9][0-9]{0,8}/[1-9][0-9]{0,6}$"
+#: Every rate-limit setting, for tools that set them all at once (load tests, benchmarks).
+RATE_LIMITS = (
+    "rate_sign_in_per_address",
+    "rate_sign_in_per_account",
+    "rate_sign_up_per_address",
+    "rate_sign_up_per_account",
+    "rate_ops_sign_in_per_address",
+    "rate_ops_sign_in_per_account",
+    "rate_concerns_per_address",
+    "rate_concerns_per_account",
+    "rate_partner_api_per_address",
+    "rate_partner_api_per_account",
+)
+
 
 class LogFormat(StrEnum):
     """How logs are written: readable on a terminal, or one JSON object a line."""
@@ -122,6 +138,57 @@ class Settings(BaseSettings):
         le=16 * 1024 * 1024,
         description="The largest request body booking, ops and the partners gateway read; a"
         " larger one is answered 413.",
+    )
+    rate_sign_in_per_address: str = Field(
+        default="30/60",
+        pattern=_RATE,
+        description="Sign-ins (POST /v1/sessions) from one client address, as COUNT/SECONDS.",
+    )
+    rate_sign_in_per_account: str = Field(
+        default="10/300",
+        pattern=_RATE,
+        description="Sign-ins to one email, from any address, as COUNT/SECONDS.",
+    )
+    rate_sign_up_per_address: str = Field(
+        default="30/3600",
+        pattern=_RATE,
+        description="Sign-ups (POST /v1/people) from one client address, as COUNT/SECONDS.",
+    )
+    rate_sign_up_per_account: str = Field(
+        default="5/3600",
+        pattern=_RATE,
+        description="Sign-ups with one email, from any address, as COUNT/SECONDS.",
+    )
+    rate_ops_sign_in_per_address: str = Field(
+        default="10/60",
+        pattern=_RATE,
+        description="Operators' sign-ins (POST /ops/login) from one client address, as"
+        " COUNT/SECONDS.",
+    )
+    rate_ops_sign_in_per_account: str = Field(
+        default="30/60",
+        pattern=_RATE,
+        description="Operators' sign-ins from any address (one operators' role), as COUNT/SECONDS.",
+    )
+    rate_concerns_per_address: str = Field(
+        default="30/3600",
+        pattern=_RATE,
+        description="Concerns (POST /v1/concerns) from one client address, as COUNT/SECONDS.",
+    )
+    rate_concerns_per_account: str = Field(
+        default="10/3600",
+        pattern=_RATE,
+        description="Concerns raised by one person, from any address, as COUNT/SECONDS.",
+    )
+    rate_partner_api_per_address: str = Field(
+        default="600/60",
+        pattern=_RATE,
+        description="Partner API calls from one client address, as COUNT/SECONDS.",
+    )
+    rate_partner_api_per_account: str = Field(
+        default="600/60",
+        pattern=_RATE,
+        description="Partner API calls with one partner's key, from any address, as COUNT/SECONDS.",
     )
     offer_ttl_s: int = Field(default=15 * 60, ge=1, description="How long an offer stays open.")
     regular_hold_s: int = Field(
@@ -262,6 +329,13 @@ class Settings(BaseSettings):
         if value is not None and urlsplit(value).scheme not in {"postgres", "postgresql"}:
             raise ValueError("must be a postgresql:// URL")
         return value
+
+    def rate(self, name: str) -> tuple[int, int]:
+        """A rate-limit setting as ``(count, seconds)``."""
+        if name not in RATE_LIMITS:
+            raise KeyError(name)
+        count, _, seconds = str(getattr(self, name)).partition("/")
+        return int(count), int(seconds)
 
     def require_bootstrap(self) -> str:
         """The broker address; fails loudly when no broker was started or configured."""

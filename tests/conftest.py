@@ -16,7 +16,10 @@ import pytest
 
 from shared.embedded import EmbeddedBroker, EmbeddedPostgres
 from shared.messaging import ensure_topics
-from shared.settings import Settings
+from shared.settings import RATE_LIMITS, Settings
+
+#: Rate limits no test world reaches.
+GENEROUS_RATES = dict.fromkeys(RATE_LIMITS, "100000000/1")
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,9 @@ class Stack:
             "state_dir": self.state_dir,
             # The test stack is the embedded one: secrets may be generated into state_dir.
             "development": True,
+            # A test world signs many people up from one address; the rate-limit tests set
+            # their own limits.
+            **GENEROUS_RATES,
             **overrides,
         }
         return Settings(**fields)  # type: ignore[arg-type]

@@ -16,7 +16,7 @@ from pathlib import Path
 from kith.faults.processes import ServiceProcess
 from shared.embedded import EmbeddedBroker, EmbeddedPostgres, free_port
 from shared.messaging import ensure_topics
-from shared.settings import Settings
+from shared.settings import RATE_LIMITS, Settings
 
 
 class Platform:
@@ -105,8 +105,10 @@ class Platform:
             "KITH_KAFKA_BOOTSTRAP": self.bootstrap,
             "KITH_DATABASE_URL": self.database_url,
             "KITH_OPERATOR_TOKEN": self.operator_token,
-            # A scenario's own local stack: the development mode, secrets made in its folder.
+            # A scenario's own local stack: the development mode, secrets made in its folder,
+            # and rate limits its crowd from one address never reaches.
             "KITH_DEVELOPMENT": "true",
+            **{f"KITH_{name.upper()}": "100000000/1" for name in RATE_LIMITS},
             # Logs a scenario may read back (matching says which partitions it was given).
             "KITH_LOG_FORMAT": "json",
             **self._env,

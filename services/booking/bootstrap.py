@@ -25,6 +25,7 @@ from shared.lifecycle import mark_ready, replay_on_signal
 from shared.messaging import EventConsumer, Publisher
 from shared.periodic import Periodic
 from shared.postgres import ChannelListener, OutboxRelay, apply_migrations, ensure_database
+from shared.postgres.rate_limits import RateLimiter
 from shared.postgres.replay import replay_if_broker_lost
 from shared.secrets import idempotency_key_secret
 from shared.settings import Settings
@@ -83,6 +84,13 @@ class BookingRuntime:
         self._idempotency_secret = idempotency_key_secret(settings)
 
     @property
+    def limiter(self) -> RateLimiter:
+        """Rate limits in booking's database (shared by every booking process)."""
+        if self.pool is None:
+            raise RuntimeError("BookingRuntime.start() has not run")
+        return RateLimiter(self.pool)
+
+    @property
     def uow(self) -> UnitOfWork:
         """The unit of work on the started pool."""
         if self._uow is None:
@@ -95,6 +103,9 @@ class BookingRuntime:
         self.pool = await open_pool(self.database_url)
         await apply_migrations(self.pool, "services.booking.migrations")
         self._uow = UnitOfWork(self.pool)
+        # Makes the dummy hash an unknown email is checked against now, so even the first
+        # such sign-in takes as long as a wrong password.
+        await self.passwords.check("", None)
         self.publisher = Publisher(self.settings, client_id="booking")
         await self.publisher.start()
         # An empty broker (the embedded one restarted) gets booking's history again.
@@ -137,6 +148,7 @@ class BookingRuntime:
         )
         if keys:
             log.info("forgot expired idempotency keys", count=keys)
+        await self.limiter.forget_idle(utc_now())
 
     def app(self, *, passwords: Passwords | None = None) -> FastAPI:
         """The HTTP API over this runtime (tests may hand it another ``Passwords``)."""
@@ -147,6 +159,7 @@ class BookingRuntime:
             self._sessions,
             passwords=passwords or self.passwords,
             idempotency_secret=self._idempotency_secret,
+            limiter=self.limiter,
         )
 
     async def wait_ready(self) -> None:

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 from collections.abc import Iterator
 
+import asyncpg
 import structlog
 import uvicorn
 from fastapi import FastAPI
@@ -13,10 +14,21 @@ from fastapi import FastAPI
 from services.ops.adapters.feed import Feed
 from services.ops.entrypoints.http.app import create_app
 from services.ops.service_layer.console import HISTORY, Console
+from shared.contracts import utc_now
 from shared.lifecycle import mark_ready
+from shared.periodic import Periodic
+from shared.postgres import apply_migrations, connect_pool, ensure_database
+from shared.postgres.rate_limits import RateLimiter
 from shared.settings import Settings
 
 log = structlog.get_logger(__name__)
+
+#: How often rate-limit buckets with nothing left to remember are deleted.
+RATE_LIMIT_SWEEP_EVERY_S = 3600.0
+
+
+async def _forget_idle(limiter: RateLimiter) -> None:
+    await limiter.forget_idle(utc_now())
 
 
 class OpsRuntime:
@@ -27,16 +39,38 @@ class OpsRuntime:
         history: How many recent events the console keeps for browsers.
     """
 
-    def __init__(self, settings: Settings, *, history: int = HISTORY) -> None:
+    def __init__(
+        self, settings: Settings, *, history: int = HISTORY, database_url: str | None = None
+    ) -> None:
         self.settings = settings
+        self.database_url = database_url or settings.database_for("ops")
         self.console = Console(history=history)
         self.feed = Feed(settings, self.console)
         self._task: asyncio.Task[None] | None = None
+        self._pool: asyncpg.Pool | None = None
+        self._limit_sweep: Periodic | None = None
+        self._sweeping: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        """Take every partition and start feeding the console."""
+        """Open the console's database (its rate limits, shared by every console process),
+        then take every partition and start feeding the console."""
+        await ensure_database(self.database_url)
+        self._pool = await connect_pool(self.database_url, min_size=1, max_size=4)
+        await apply_migrations(self._pool, "services.ops.migrations")
+        limiter = RateLimiter(self._pool)
+        self._limit_sweep = Periodic(
+            "rate limit sweep", lambda: _forget_idle(limiter), every_s=RATE_LIMIT_SWEEP_EVERY_S
+        )
+        self._sweeping = asyncio.create_task(self._limit_sweep.run(), name="ops-limit-sweep")
         await self.feed.start()
         self._task = asyncio.create_task(self.feed.run(), name="ops-feed")
+
+    @property
+    def limiter(self) -> RateLimiter:
+        """Rate limits in the console's database."""
+        if self._pool is None:
+            raise RuntimeError("OpsRuntime.start() has not run")
+        return RateLimiter(self._pool)
 
     @property
     def task(self) -> asyncio.Task[None]:
@@ -47,15 +81,21 @@ class OpsRuntime:
 
     def app(self) -> FastAPI:
         """The console's HTTP app."""
-        return create_app(self.console, self.settings, ready=self.feed.ready)
+        return create_app(self.console, self.settings, ready=self.feed.ready, limiter=self.limiter)
 
     async def stop(self) -> None:
         """End every open event stream, then stop reading."""
         self.console.close()
         await self.feed.stop()
-        if self._task is not None:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await asyncio.wait_for(self._task, timeout=5)
+        if self._limit_sweep is not None:
+            self._limit_sweep.stop()
+        for task in (self._task, self._sweeping):
+            if task is not None:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await asyncio.wait_for(task, timeout=5)
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
 
 
 class _Server(uvicorn.Server):

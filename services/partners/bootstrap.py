@@ -28,15 +28,26 @@ from services.partners.entrypoints.http.dependencies import Context
 from services.partners.service_layer.directory import PartnerDirectory
 from services.partners.service_layer.projector import Projector
 from services.partners.service_layer.webhooks import WebhookDispatcher
+from shared.contracts import utc_now
 from shared.lifecycle import mark_ready
 from shared.messaging import EventConsumer, Publisher
+from shared.periodic import Periodic
 from shared.postgres import OutboxRelay, apply_migrations, connect_pool, ensure_database
+from shared.postgres.rate_limits import RateLimiter
 from shared.postgres.replay import replay_if_broker_lost
 from shared.settings import Settings
 
 log = structlog.get_logger(__name__)
 
 MIGRATIONS = "services.partners.migrations"
+
+
+#: How often rate-limit buckets with nothing left to remember are deleted.
+RATE_LIMIT_SWEEP_EVERY_S = 3600.0
+
+
+async def _forget_idle(limiter: RateLimiter) -> None:
+    await limiter.forget_idle(utc_now())
 
 
 class PartnersGateway:
@@ -78,6 +89,7 @@ class PartnersGateway:
         self._dispatcher: WebhookDispatcher | None = None
         self._directory: PartnerDirectory | None = None
         self._context: Context | None = None
+        self._limit_sweep: Periodic | None = None
         self._tasks: list[asyncio.Task[None]] = []
 
     @property
@@ -134,17 +146,23 @@ class PartnersGateway:
         )
         await self._inbox.start()
         await self._projector.start()
+        limiter = RateLimiter(self._pool)
+        self._limit_sweep = Periodic(
+            "rate limit sweep", lambda: _forget_idle(limiter), every_s=RATE_LIMIT_SWEEP_EVERY_S
+        )
         self._context = Context(
             store=store,
             feeds=feeds,
             settings=settings,
             on_partners_changed=self._directory.invalidate,
+            limiter=limiter,
         )
         self._tasks = [
             asyncio.create_task(self._relay.run(), name="partners-relay"),
             asyncio.create_task(self._inbox.run(), name="partners-inbox"),
             asyncio.create_task(self._projector.run(), name="partners-projector"),
             asyncio.create_task(self._dispatcher.run(), name="partners-webhooks"),
+            asyncio.create_task(self._limit_sweep.run(), name="partners-rate-limit-sweep"),
         ]
 
     async def _listen(self) -> None:
@@ -190,6 +208,8 @@ class PartnersGateway:
         """Stop consuming, delivering and relaying, then close every connection."""
         if self._dispatcher is not None:
             self._dispatcher.stop()
+        if self._limit_sweep is not None:
+            self._limit_sweep.stop()
         if self._relay is not None:
             self._relay.stop()
         for consumer in (self._inbox, self._projector):

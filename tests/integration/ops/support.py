@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
+from urllib.parse import urlsplit, urlunsplit
 
 from services.ops.bootstrap import OpsRuntime, server_for
 from shared.contracts import Envelope, utc_now
@@ -30,10 +31,19 @@ class RunningConsole:
 
 
 @asynccontextmanager
-async def running_console(settings: Settings) -> AsyncIterator[RunningConsole]:
-    """Start the console's feed and HTTP server in this loop; stop both on exit."""
+async def running_console(
+    settings: Settings, *, own_database: bool = False
+) -> AsyncIterator[RunningConsole]:
+    """Start the console's feed and HTTP server in this loop; stop both on exit.
+
+    ``own_database`` gives it a fresh database, so its rate limits start from nothing.
+    """
     assert settings.operator_token is not None
-    runtime = OpsRuntime(settings)
+    database_url = None
+    if own_database:
+        parts = urlsplit(settings.database_for("ops"))
+        database_url = urlunsplit(parts._replace(path=f"/kith_ops_{uuid.uuid4().hex[:12]}"))
+    runtime = OpsRuntime(settings, database_url=database_url)
     await runtime.start()
     port = free_port()
     server = server_for(runtime, "127.0.0.1", port)

@@ -40,6 +40,7 @@ async def test_ops_process_serves_metrics_refuses_strangers_and_stops_with_a_str
         "KITH_METRICS_PORT": str(metrics_port),
         "KITH_OPERATOR_TOKEN": token,
         "KITH_DEVELOPMENT": "true",
+        "KITH_DATABASE_URL": stack.database_url,
         "KITH_READY_FILE": str(ready),
         "KITH_STATE_DIR": str(tmp_path),
     }

@@ -19,6 +19,7 @@ from services.booking.entrypoints.http import (
 from services.booking.entrypoints.http.dependencies import Context
 from services.booking.entrypoints.http.problems import PROBLEM_RESPONSES, install_problem_handlers
 from shared.http_limits import BodySizeLimit
+from shared.postgres.rate_limits import RateLimiter
 from shared.settings import Settings
 
 
@@ -30,6 +31,7 @@ def create_app(
     *,
     passwords: Passwords,
     idempotency_secret: bytes,
+    limiter: RateLimiter,
 ) -> FastAPI:
     """The booking API over an already started runtime (the caller owns its life)."""
     app = FastAPI(
@@ -45,6 +47,7 @@ def create_app(
         sessions=sessions,
         passwords=passwords,
         idempotency_secret=idempotency_secret,
+        limiter=limiter,
     )
     install_problem_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.http_max_body_bytes)

@@ -16,6 +16,7 @@ from services.booking.adapters.unit_of_work import UnitOfWork
 from services.booking.domain.credentials import Passwords
 from services.booking.domain.errors import Forbidden, Unauthorized
 from services.booking.service_layer import accounts
+from shared.postgres.rate_limits import RateLimiter
 from shared.settings import Settings
 
 _bearer = HTTPBearer(auto_error=False, description="A token from sign-up or sign-in.")
@@ -32,6 +33,8 @@ class Context:
     passwords: Passwords
     idempotency_secret: bytes
     """Keys the HMAC of bodies kept with idempotency records."""
+    limiter: RateLimiter
+    """Rate limits, counted in booking's database for every booking process."""
 
 
 async def context(request: Request) -> Context:

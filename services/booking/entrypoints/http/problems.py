@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 
 from services.booking.domain.errors import BookingProblem, Invalid, TooMany
 from shared import problems
+from shared.http_limits import RateLimited, too_many
 from shared.problems import problem
 
 #: Documented on every operation: each error is an RFC 9457 problem.
@@ -42,3 +43,4 @@ def install_problem_handlers(app: FastAPI) -> None:
     """Every refusal, validation failure and HTTP error as problem details."""
     problems.install_problem_handlers(app)
     app.add_exception_handler(BookingProblem, _booking)
+    app.add_exception_handler(RateLimited, too_many)

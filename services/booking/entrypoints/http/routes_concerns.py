@@ -11,7 +11,7 @@ import uuid
 from enum import StrEnum
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from pydantic import Field
 
 from services.booking.adapters.repository import Repository
@@ -21,6 +21,7 @@ from services.booking.entrypoints.http.schemas import Body
 from services.booking.service_layer import concerns as concern_rules
 from shared.contracts import Envelope, utc_now
 from shared.contracts.trust import ConcernOutcome, ConcernRaised, ConcernResolved, RaisedBy
+from shared.http_limits import client_address, enforce
 
 PRODUCER = "booking"
 
@@ -50,14 +51,24 @@ class ConcernStatus(StrEnum):
 
 
 @router.post("/concerns", status_code=201)
-async def raise_concern(body: ConcernBody, ctx: Ctx, person_id: Me) -> dict[str, Any]:
+async def raise_concern(
+    body: ConcernBody, ctx: Ctx, person_id: Me, request: Request
+) -> dict[str, Any]:
     """Raise a concern about someone you have a visit booked with, or had one with recently
     (``KITH_CONCERN_WINDOW_DAYS``); they are suspended at once.
 
     Answers 404 when there is no such visit between you (the same as for an unknown person),
     and 429 with ``Retry-After`` past ``KITH_CONCERN_LIMIT`` concerns in
-    ``KITH_CONCERN_LIMIT_WINDOW_H`` hours.
+    ``KITH_CONCERN_LIMIT_WINDOW_H`` hours, or past the rate limits per client address and
+    per person (``KITH_RATE_CONCERNS_*``).
     """
+    await enforce(
+        ctx.limiter,
+        ctx.settings,
+        "concerns",
+        address=client_address(request),
+        account=str(person_id),
+    )
     event = await concern_rules.raise_concern(
         ctx.uow,
         person_id,

@@ -26,6 +26,7 @@ from services.booking.service_layer import accounts, trust
 from services.booking.service_layer.commands import SetAvailability, SignUp, UpdateProfile
 from services.booking.service_layer.pages import offset_page
 from shared.contracts import utc_now
+from shared.http_limits import client_address, enforce
 
 router = APIRouter(prefix="/v1", tags=["people"])
 
@@ -37,7 +38,11 @@ Offset = Annotated[int, Query(ge=0, le=1_000_000)]
 async def sign_up(
     body: SignUpBody, ctx: Ctx, request: Request, key: IdempotencyKey = None
 ) -> Response:
-    """Open an account (one account both gives and receives help)."""
+    """Open an account (one account both gives and receives help). Limited per client
+    address and per email (``KITH_RATE_SIGN_UP_*``): past either, a 429 with ``Retry-After``."""
+    await enforce(
+        ctx.limiter, ctx.settings, "sign_up", address=client_address(request), account=body.email
+    )
     # Hashed before the idempotency record's transaction opens: it takes tens of
     # milliseconds, and a transaction held meanwhile would hold its connection and locks.
     password_hash = await ctx.passwords.hash(body.password)
@@ -69,7 +74,12 @@ async def sign_up(
 async def sign_in(
     body: SignInBody, ctx: Ctx, request: Request, key: IdempotencyKey = None
 ) -> Response:
-    """Sign in: a new bearer token (a retry with the same ``Idempotency-Key`` gets another)."""
+    """Sign in: a new bearer token (a retry with the same ``Idempotency-Key`` gets another).
+    Limited per client address and per email (``KITH_RATE_SIGN_IN_*``): past either, a 429
+    with ``Retry-After``, whether the password is right or not."""
+    await enforce(
+        ctx.limiter, ctx.settings, "sign_in", address=client_address(request), account=body.email
+    )
     person_id = await accounts.check_password(ctx.uow, ctx.passwords, body.email, body.password)
 
     async def create() -> dict[str, Any]:

@@ -25,8 +25,9 @@ from services.ops.entrypoints.http.session import (
 )
 from services.ops.service_layer.console import HISTORY, Console, Shown
 from shared.contracts import utc_now
-from shared.http_limits import BodySizeLimit
+from shared.http_limits import BodySizeLimit, RateLimited, client_address, enforce, too_many
 from shared.observed import EventFilter
+from shared.postgres.rate_limits import RateLimiter
 from shared.settings import Settings
 from shared.sse import event_stream
 
@@ -37,12 +38,16 @@ class NotSignedIn(Exception):
     """The request carries neither a valid session nor the operators' token."""
 
 
-def create_app(console: Console, settings: Settings, *, ready: asyncio.Event) -> FastAPI:
-    """The console's app over ``console``; ``ready`` says when the feed has its partitions."""
+def create_app(
+    console: Console, settings: Settings, *, ready: asyncio.Event, limiter: RateLimiter
+) -> FastAPI:
+    """The console's app over ``console``; ``ready`` says when the feed has its partitions;
+    ``limiter`` counts sign-ins in the console's database."""
     token = settings.operator_token.get_secret_value() if settings.operator_token else None
     # Operator-only and not a public API: no OpenAPI document or docs pages to hand out.
     app = FastAPI(title="Kith operators", docs_url=None, redoc_url=None, openapi_url=None)
     app.add_middleware(BodySizeLimit, max_bytes=settings.http_max_body_bytes)
+    app.add_exception_handler(RateLimited, too_many)
 
     def signed_in(request: Request) -> bool:
         bearer = request.headers.get("authorization", "")
@@ -92,6 +97,11 @@ def create_app(console: Console, settings: Settings, *, ready: asyncio.Event) ->
 
     @app.post("/ops/login")
     async def login(request: Request) -> Response:
+        # Every attempt counts, right or wrong: per address, and for the one operators'
+        # account from anywhere (KITH_RATE_OPS_SIGN_IN_*).
+        await enforce(
+            limiter, settings, "ops_sign_in", address=client_address(request), account="operators"
+        )
         body = await request.body()
         if len(body) > _MAX_FORM_BYTES:
             return pages.respond(pages.login_page("That is not a token."), status_code=413)

@@ -13,6 +13,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from services.partners.domain.partner import Partner
 from services.partners.service_layer.inbox import authenticate
 from services.partners.service_layer.ports import Feeds, PartnersStore
+from shared.http_limits import client_address, enforce
+from shared.postgres.rate_limits import RateLimiter
 from shared.settings import Settings
 
 _bearer = HTTPBearer(auto_error=False, description="The operators' token, or a partner's API key.")
@@ -26,6 +28,8 @@ class Context:
     feeds: Feeds
     settings: Settings
     on_partners_changed: Callable[[], None]
+    limiter: RateLimiter
+    """Rate limits, counted in the gateway's database for every gateway process."""
 
 
 async def context(request: Request) -> Context:
@@ -55,8 +59,16 @@ async def operator(ctx: Ctx, credentials: Credentials) -> None:
         raise HTTPException(403, "operators only")
 
 
-async def current_partner(ctx: Ctx, credentials: Credentials) -> Partner:
-    """The active partner whose API key the request bears."""
+async def current_partner(ctx: Ctx, credentials: Credentials, request: Request) -> Partner:
+    """The active partner whose API key the request bears, within its rate limits.
+
+    The address is counted before the key is looked at, so guessing keys is limited too; the
+    key (as a digest) is the account (``KITH_RATE_PARTNER_API_*``).
+    """
+    token = credentials.credentials if credentials is not None else None
+    await enforce(
+        ctx.limiter, ctx.settings, "partner_api", address=client_address(request), account=token
+    )
     partner = await authenticate(ctx.store, _token(credentials))
     if partner is None or not partner.active:
         raise HTTPException(401, "unknown or deactivated partner key")

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from services.partners.domain.scopes import ScopeError
 from services.partners.service_layer.registry import UnknownPartner
 from shared import problems
+from shared.http_limits import RateLimited, too_many
 from shared.problems import problem
 
 #: Documented on every operation: each error is an RFC 9457 problem.
@@ -18,6 +19,7 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = problems.problem_responses(
     (403, "Not allowed for this role"),
     (404, "Not found"),
     (413, "The request body is larger than `KITH_HTTP_MAX_BODY_BYTES`"),
+    (429, "Too many requests from this address or with this key: see `Retry-After`"),
     (422, "A field breaks a rule, or the event was refused; `errors` says why"),
 )
 
@@ -40,3 +42,4 @@ def install_problem_handlers(app: FastAPI) -> None:
     problems.install_problem_handlers(app)
     app.add_exception_handler(ScopeError, _scope)
     app.add_exception_handler(UnknownPartner, _unknown)
+    app.add_exception_handler(RateLimited, too_many)
