@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 MEDIA_TYPE = "application/problem+json"
 
@@ -41,9 +42,13 @@ def problem_responses(*described: tuple[int, str]) -> dict[int | str, dict[str, 
 
 
 def problem(
-    status: int, title: str, detail: str, errors: list[dict[str, str]] | None = None
+    status: int,
+    title: str,
+    detail: str,
+    errors: list[dict[str, str]] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> JSONResponse:
-    """A problem-details response."""
+    """A problem-details response (``WWW-Authenticate`` added to a 401)."""
     body: dict[str, Any] = {
         "type": f"https://kith.example/problems/{title.lower().replace(' ', '-')}",
         "title": title,
@@ -52,7 +57,8 @@ def problem(
     }
     if errors is not None:
         body["errors"] = errors
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if status == 401:
+        headers = {"WWW-Authenticate": "Bearer", **(headers or {})}
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
 
 
@@ -73,9 +79,24 @@ async def _validation(_: Request, error: Exception) -> JSONResponse:
     return problem(422, "Validation failed", detail, errors)
 
 
-async def _http(_: Request, error: Exception) -> JSONResponse:
+async def _http(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, HTTPException)
-    return problem(error.status_code, _title(error.status_code), str(error.detail))
+    headers = dict(error.headers or {})
+    if error.status_code == 405:
+        # RFC 9110 requires Allow on a 405. Starlette names only the methods of the first
+        # route that matched the path; a path served by several routes (GET and PATCH /v1/me)
+        # allows the methods of all of them.
+        headers["Allow"] = ", ".join(_allowed_methods(request))
+    return problem(error.status_code, _title(error.status_code), str(error.detail), None, headers)
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        route_methods = getattr(route, "methods", None)
+        if route_methods and route.matches(request.scope)[0] is not Match.NONE:
+            methods |= route_methods
+    return sorted(methods)
 
 
 def _title(status: int) -> str:

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request, Response
 from services.booking.domain.visits import RequestStatus
 from services.booking.entrypoints.http.dependencies import Ctx, Operator
 from services.booking.entrypoints.http.idempotency import OPERATORS, IdempotencyKey, idempotent
-from services.booking.entrypoints.http.schemas import VettingBody
+from services.booking.entrypoints.http.schemas import CURSOR_PATTERN, VettingBody
 from services.booking.service_layer import requests, trust
 from services.booking.service_layer.pages import offset_page
 
@@ -56,7 +56,7 @@ async def requests_by_status(
     ctx: Ctx,
     status: RequestStatus = RequestStatus.UNMATCHED,
     limit: Limit = 50,
-    cursor: Annotated[str | None, Query(max_length=20)] = None,
+    cursor: Annotated[str | None, Query(pattern=CURSOR_PATTERN, max_length=18)] = None,
 ) -> dict[str, Any]:
     """The waiting list: requests in a status (unmatched by default), oldest first."""
     return await requests.waiting_list(ctx.uow, status.value, limit, cursor)

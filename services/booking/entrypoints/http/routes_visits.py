@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request, Response
 from services.booking.entrypoints.http.dependencies import Ctx, Me
 from services.booking.entrypoints.http.idempotency import IdempotencyKey, idempotent
 from services.booking.entrypoints.http.schemas import (
+    CURSOR_PATTERN,
     CancelBody,
     CheckInBody,
     NoShowBody,
@@ -24,7 +25,7 @@ router = APIRouter(prefix="/v1", tags=["visits"])
 
 Limit = Annotated[int, Query(ge=1, le=200)]
 Offset = Annotated[int, Query(ge=0, le=1_000_000)]
-Cursor = Annotated[str | None, Query(max_length=20)]
+Cursor = Annotated[str | None, Query(pattern=CURSOR_PATTERN, max_length=18)]
 
 
 @router.post("/requests", status_code=201, response_model=None)

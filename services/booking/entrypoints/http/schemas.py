@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import date, datetime
+from functools import cache
 from typing import Annotated, Any, Literal, Self
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import available_timezones
 
 from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
-    field_validator,
+    WithJsonSchema,
     model_validator,
 )
 
@@ -23,6 +26,29 @@ from shared.contracts.skills import Skill, VettingStep
 from shared.contracts.trust import AsAgreed, SeeAgain, VettingOutcome
 
 _HOUR = r"^([01][0-9]|2[0-4]):00$"
+
+#: What a page's ``cursor`` looks like: the ``next_cursor`` of the previous page, or empty.
+CURSOR_PATTERN = r"^[0-9]{0,18}$"
+
+#: Text PostgreSQL can store: no NUL. Declared on every free-text field of the OpenAPI
+#: document; ``Body`` refuses it (and lone surrogates, which are no Unicode text) with a 422.
+TEXT_PATTERN = r"^[^\x00]*$"
+
+# A start on the hour as the API reads it: a date of years 2000-2200 that exists (29 February
+# in leap years only), a whole local hour, and an offset. The date-time formats pydantic also
+# accepts (a space for the T, no seconds with a fraction, ...) are refused, so that the
+# document's pattern and the API agree on every string.
+_MONTH_DAY = (
+    r"((0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])"
+    r"|(0[469]|11)-(0[1-9]|[12][0-9]|30)"
+    r"|02-(0[1-9]|1[0-9]|2[0-8]))"
+)
+_LEAP_YEAR = r"(2(0([02468][048]|[13579][26])|1([02468][48]|[13579][26]|[2468]0)))"
+_DATE = rf"((2[01][0-9]{{2}}|2200)-{_MONTH_DAY}|{_LEAP_YEAR}-02-29)"
+ON_THE_HOUR_PATTERN = (
+    rf"^{_DATE}T([01][0-9]|2[0-3]):00(:00(\.0{{1,6}})?)?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$"
+)
+_ON_THE_HOUR = re.compile(ON_THE_HOUR_PATTERN)
 
 
 def _sane_year(value: datetime) -> None:
@@ -38,18 +64,65 @@ def _on_the_hour(value: datetime) -> datetime:
     return value
 
 
+def _on_the_hour_text(value: Any) -> Any:
+    # Only text: pydantic would also read a number as seconds since 1970.
+    if not isinstance(value, str) or not _ON_THE_HOUR.match(value):
+        raise ValueError(
+            "must be on the hour, with an offset, in years 2000 to 2200"
+            " (such as 2026-03-02T10:00:00Z)"
+        )
+    return value
+
+
+DAY_PATTERN = rf"^{_DATE}$"
+_DAY = re.compile(DAY_PATTERN)
+
+
+def _day_text(value: Any) -> Any:
+    if not isinstance(value, str) or not _DAY.match(value):
+        raise ValueError("must be a date of years 2000 to 2200, such as 2026-03-02")
+    return value
+
+
+#: A local date, as text, in years 2000 to 2200.
+Day = Annotated[
+    date,
+    BeforeValidator(_day_text),
+    WithJsonSchema(
+        {"type": "string", "pattern": DAY_PATTERN, "maxLength": 10, "examples": ["2030-03-04"]}
+    ),
+]
+
+
 #: A start time with an offset, on the hour, in a sane year.
 OnTheHour = Annotated[
     AwareDatetime,
+    BeforeValidator(_on_the_hour_text),
     AfterValidator(_on_the_hour),
-    Field(description="ISO 8601 with an offset, on the hour."),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": ON_THE_HOUR_PATTERN,
+            "maxLength": len("2030-03-04T10:00:00.000000+05:30"),
+            "description": "ISO 8601 with an offset, on the hour, in years 2000 to 2200.",
+            "examples": ["2030-03-04T10:00:00Z"],
+        }
+    ),
 ]
+
+
+def _declare_storable_text(schema: dict[str, Any]) -> None:
+    """Declare in the OpenAPI document the text rule ``Body`` enforces on every string field."""
+    for field in schema.get("properties", {}).values():
+        for variant in field.get("anyOf", [field]):
+            if variant.get("type") == "string" and not {"pattern", "enum", "format"} & set(variant):
+                variant["pattern"] = TEXT_PATTERN
 
 
 class Body(BaseModel):
     """Base of request bodies: unknown fields are an error, not silently dropped."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_declare_storable_text)
 
     @model_validator(mode="before")
     @classmethod
@@ -76,11 +149,42 @@ def _check_text(value: Any) -> None:
             _check_text(item)
 
 
+#: An e-mail address: something, an @, a domain with a dot; no spaces and nothing unstorable.
+EMAIL_PATTERN = r"^[^@\s\x00]+@[^@\s\x00]+\.[^@\s\x00]+$"
+
+
+@cache
+def time_zones() -> list[str]:
+    """Every IANA time zone Kith knows (those of the installed tzdata), sorted."""
+    return sorted(available_timezones())
+
+
+def _known_zone(value: str) -> str:
+    # The same list the document declares: ZoneInfo alone also opens keys such as
+    # "posixrules" that are no time zone a person lives in.
+    if value not in time_zones():
+        raise ValueError("not an IANA time zone such as Europe/London")
+    return value
+
+
+TimeZone = Annotated[
+    str,
+    AfterValidator(_known_zone),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "description": "An IANA time zone, such as Europe/London.",
+            "enum": time_zones(),
+        }
+    ),
+]
+
+
 class Home(Body):
     """Where a person lives. Kept in booking; only H3 cells are published."""
 
-    lat: float = Field(ge=-90, le=90)
-    lng: float = Field(ge=-180, le=180)
+    lat: float = Field(strict=True, ge=-90, le=90)
+    lng: float = Field(strict=True, ge=-180, le=180)
     address: str = Field(min_length=1, max_length=300)
     phone: str | None = Field(default=None, max_length=40)
 
@@ -89,27 +193,14 @@ class SignUpBody(Body):
     """Open an account."""
 
     display_name: str = Field(min_length=1, max_length=80)
-    email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)
+    email: str = Field(pattern=EMAIL_PATTERN, max_length=254)
     password: str = Field(min_length=8, max_length=256)
     home: Home
-    time_zone: str = Field(min_length=1, max_length=64)
+    time_zone: TimeZone
     skills: list[Skill] = Field(default_factory=list, max_length=len(Skill))
-    travel_radius_km: float = Field(default=2.0, ge=0, le=50)
-    weekly_hour_cap: int = Field(default=4, ge=0, le=60)
+    travel_radius_km: float = Field(strict=True, default=2.0, ge=0, le=50)
+    weekly_hour_cap: int = Field(strict=True, default=4, ge=0, le=60)
     languages: list[Language] = Field(default_factory=list, max_length=10)
-
-    @field_validator("time_zone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        return _known_zone(value)
-
-
-def _known_zone(value: str) -> str:
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError) as error:
-        raise ValueError("not an IANA time zone such as Europe/London") from error
-    return value
 
 
 Language = Annotated[
@@ -120,8 +211,8 @@ Language = Annotated[
 class HomeChange(Body):
     """A new home: both coordinates, and optionally the address and phone with them."""
 
-    lat: float = Field(ge=-90, le=90)
-    lng: float = Field(ge=-180, le=180)
+    lat: float = Field(strict=True, ge=-90, le=90)
+    lng: float = Field(strict=True, ge=-180, le=180)
     address: str | None = Field(default=None, min_length=1, max_length=300)
     phone: str | None = Field(default=None, max_length=40)
 
@@ -133,15 +224,10 @@ class ProfilePatch(Body):
     languages: list[Language] | None = Field(default=None, max_length=10)
     accessibility_notes: str | None = Field(default=None, max_length=1000)
     home: HomeChange | None = None
-    time_zone: str | None = Field(default=None, min_length=1, max_length=64)
+    time_zone: TimeZone | None = None
     skills: list[Skill] | None = Field(default=None, max_length=len(Skill))
-    travel_radius_km: float | None = Field(default=None, ge=0, le=50)
-    weekly_hour_cap: int | None = Field(default=None, ge=0, le=60)
-
-    @field_validator("time_zone")
-    @classmethod
-    def _known_zone(cls, value: str | None) -> str | None:
-        return None if value is None else _known_zone(value)
+    travel_radius_km: float | None = Field(strict=True, default=None, ge=0, le=50)
+    weekly_hour_cap: int | None = Field(strict=True, default=None, ge=0, le=60)
 
 
 class SignInBody(Body):
@@ -169,8 +255,8 @@ class AwayBody(Body):
     """Away on every day from ``first_day`` to ``last_day`` inclusive (local dates)."""
 
     kind: Literal["away"]
-    first_day: date
-    last_day: date
+    first_day: Day
+    last_day: Day
 
     @model_validator(mode="after")
     def _in_order(self) -> Self:
@@ -185,7 +271,7 @@ class ExtraBody(Body):
     """Free on ``day`` from ``start`` to ``end`` (local time), besides the weekly rules."""
 
     kind: Literal["extra"]
-    day: date
+    day: Day
     start: str = Field(pattern=_HOUR, max_length=5, examples=["14:00"])
     end: str = Field(pattern=_HOUR, max_length=5, examples=["16:00"])
 
@@ -210,7 +296,7 @@ class RepeatBody(Body):
     """How a request repeats."""
 
     every: Repeat
-    occurrences: int = Field(ge=1, le=52)
+    occurrences: int = Field(strict=True, ge=1, le=52)
 
 
 class RequestBody(Body):
@@ -218,7 +304,7 @@ class RequestBody(Body):
 
     skill: Skill
     starts_at: OnTheHour
-    hours: int = Field(ge=1, le=8)
+    hours: int = Field(strict=True, ge=1, le=8)
     repeat: RepeatBody | None = None
     preferred_helper_id: uuid.UUID | None = None
     notes: str | None = Field(default=None, max_length=1000)
@@ -228,7 +314,9 @@ class RescheduleBody(Body):
     """A new time for a booking, to be confirmed by the other side."""
 
     starts_at: OnTheHour
-    hours: int | None = Field(default=None, ge=1, le=8, description="Unchanged when left out.")
+    hours: int | None = Field(
+        strict=True, default=None, ge=1, le=8, description="Unchanged when left out."
+    )
 
 
 class NoShowBody(Body):
