@@ -312,3 +312,15 @@ async def test_a_body_over_the_limit_is_refused_with_a_413_problem(
             assert refused.status_code == 413
             assert refused.headers["content-type"] == "application/problem+json"
             assert str(limit) in refused.json()["detail"]
+
+
+async def test_every_query_and_header_the_console_reads_is_bounded(
+    operator: httpx.AsyncClient,
+) -> None:
+    too_long = await operator.get("/ops/events/recent", params={"type": "x" * 501})
+    assert too_long.status_code == 422
+    too_many = await operator.get("/ops/events/recent", params=[("stream", "s")] * 21)
+    assert too_many.status_code == 422
+    # A resume id of thousands of digits was turned into an int (and failed) before.
+    huge = await operator.get("/ops/events", headers={"Last-Event-ID": "9" * 5000})
+    assert huge.status_code == 422

@@ -14,6 +14,7 @@ from urllib.parse import parse_qs
 
 from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
+from pydantic import Field
 
 from services.ops.entrypoints.http import pages
 from services.ops.entrypoints.http.session import (
@@ -137,7 +138,7 @@ def create_app(
     async def events(
         filters: Annotated[EventFilter, Depends(_filter)],
         after: Annotated[int | None, Query(ge=0, description="Resume after this seq.")] = None,
-        last_event_id: Annotated[str | None, Header()] = None,
+        last_event_id: Annotated[str | None, Header(max_length=20)] = None,
     ) -> StreamingResponse:
         """Server-sent events: recent events that pass the filters, then each new one."""
         resume = after if after is not None else _seq(last_event_id)
@@ -230,11 +231,21 @@ def create_app(
     return app
 
 
+#: One filter value (it may hold a comma list), bounded like every input a client sends.
+FilterValue = Annotated[str, Field(max_length=500)]
+
+
 async def _filter(
-    stream: Annotated[list[str] | None, Query(description="Stream names or topics.")] = None,
-    type: Annotated[list[str] | None, Query(description="Event types; `*` wildcards.")] = None,
-    neighbourhood: Annotated[str | None, Query(description="An H3 cell.")] = None,
-    person: Annotated[str | None, Query(description="A person's id or its start.")] = None,
+    stream: Annotated[
+        list[FilterValue] | None, Query(max_length=20, description="Stream names or topics.")
+    ] = None,
+    type: Annotated[
+        list[FilterValue] | None, Query(max_length=20, description="Event types; `*` wildcards.")
+    ] = None,
+    neighbourhood: Annotated[str | None, Query(max_length=20, description="An H3 cell.")] = None,
+    person: Annotated[
+        str | None, Query(max_length=36, description="A person's id or its start.")
+    ] = None,
 ) -> EventFilter:
     """The event filter from query parameters (each may repeat or hold a comma list)."""
     return EventFilter.of(
