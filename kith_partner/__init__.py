@@ -13,7 +13,7 @@ leaves, so a mistake is an exception here rather than a rejection later.
 
 from kith_partner.client import KEY_HEADER, InvalidEvent, PartnerClient
 from kith_partner.feed import FeedEvent, IncompleteEvent, read_feed_message
-from kith_partner.webhooks import sign, verify_webhook
+from kith_partner.webhooks import WebhookVerificationError, verify_webhook
 
 __all__ = [
     "KEY_HEADER",
@@ -21,7 +21,7 @@ __all__ = [
     "IncompleteEvent",
     "InvalidEvent",
     "PartnerClient",
+    "WebhookVerificationError",
     "read_feed_message",
-    "sign",
     "verify_webhook",
 ]

@@ -5,6 +5,7 @@ Nothing reads them at import time: each process builds one ``Settings`` at start
 
 from __future__ import annotations
 
+import ipaddress
 from enum import StrEnum
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -311,8 +312,44 @@ class Settings(BaseSettings):
         description="Attempts before a webhook delivery is abandoned and later ones proceed.",
     )
     webhook_timeout_s: float = Field(
-        default=5.0, gt=0, le=60, description="How long one webhook attempt may take."
+        default=5.0,
+        gt=0,
+        le=60,
+        description="How long one webhook attempt may take in all (resolving, connecting,"
+        " sending and reading the answer).",
     )
+    webhook_max_response_bytes: int = Field(
+        default=64 * 1024,
+        ge=0,
+        le=10 * 1024 * 1024,
+        description="How much of a webhook receiver's answer is read; a longer answer fails"
+        " the attempt.",
+    )
+    webhook_allow_http: bool = Field(
+        default=False,
+        description="Allow plain http webhook URLs (the body and signature travel in clear)."
+        " The development mode allows it anyway; elsewhere webhooks go over https.",
+    )
+    webhook_allowed_networks: str = Field(
+        default="",
+        description="Comma-separated CIDRs (such as 10.1.0.0/16) that webhooks may reach"
+        " although they are loopback, private or link-local; every other non-public address"
+        " is refused. The development mode adds loopback.",
+    )
+    webhook_rotation_window_s: int = Field(
+        default=24 * 3600,
+        ge=0,
+        le=30 * 86_400,
+        description="After a webhook secret is rotated, how long the previous secret still"
+        " signs each webhook beside the new one.",
+    )
+
+    @field_validator("webhook_allowed_networks")
+    @classmethod
+    def _cidrs(cls, value: str) -> str:
+        for cidr in filter(None, (part.strip() for part in value.split(","))):
+            ipaddress.ip_network(cidr, strict=False)  # ValueError names the bad one
+        return value
 
     @field_validator("referral_time_zone")
     @classmethod

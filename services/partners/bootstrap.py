@@ -24,7 +24,7 @@ from services.partners.entrypoints.consumers import (
     projector_consumer,
 )
 from services.partners.entrypoints.http import create_app
-from services.partners.entrypoints.http.dependencies import Context
+from services.partners.entrypoints.http.dependencies import Context, target_policy
 from services.partners.service_layer.directory import PartnerDirectory
 from services.partners.service_layer.projector import Projector
 from services.partners.service_layer.webhooks import WebhookDispatcher
@@ -125,7 +125,11 @@ class PartnersGateway:
         await replay_if_broker_lost(self._pool, settings)
         feeds = KafkaFeeds(settings, self._publisher)
         self._directory = PartnerDirectory(store, feeds)
-        self._sender = HttpxWebhookSender(timeout_s=settings.webhook_timeout_s)
+        self._sender = HttpxWebhookSender(
+            timeout_s=settings.webhook_timeout_s,
+            max_response_bytes=settings.webhook_max_response_bytes,
+            policy=target_policy(settings),
+        )
         self._dispatcher = WebhookDispatcher(
             store,
             self._sender,

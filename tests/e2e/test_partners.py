@@ -90,6 +90,9 @@ async def test_partners_take_part_and_receive_nothing_private(stack: Stack, tmp_
                 "KITH_REGULAR_HOLD_S": "30",
                 "KITH_WEBHOOK_BACKOFF_BASE_S": "0.1",
                 "KITH_WEBHOOK_BACKOFF_CAP_S": "1",
+                # The receiver listens on loopback over http: allowed here explicitly.
+                "KITH_WEBHOOK_ALLOW_HTTP": "true",
+                "KITH_WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8",
             },
             ready_timeout_s=90,
         ) as kith,

@@ -259,6 +259,21 @@ class PostgresStore(ErasureStore):
 
     # Webhooks -----------------------------------------------------------------------------
 
+    async def rotate_webhook_secret(
+        self, partner_id: uuid.UUID, secret: str, previous_until: datetime
+    ) -> bool:
+        """Sign with ``secret`` from now on, and with the current one too until
+        ``previous_until``; False for an unknown partner."""
+        status = await self._pool.execute(
+            "UPDATE partners SET previous_webhook_secret = webhook_secret,"
+            " previous_secret_until = $3, webhook_secret = $2, updated_at = now()"
+            " WHERE partner_id = $1",
+            partner_id,
+            secret,
+            previous_until,
+        )
+        return bool(status == "UPDATE 1")
+
     async def claim_webhooks(self, limit: int, lease: timedelta) -> list[WebhookJob]:
         """Due deliveries, each the oldest pending one of its partner and key, leased.
 
@@ -269,7 +284,9 @@ class PostgresStore(ErasureStore):
         async with self._transaction() as conn:
             rows = await conn.fetch(
                 "SELECT q.id, q.partner_id, p.webhook_url, p.webhook_secret, q.key, q.event_id,"
-                " q.type, q.body, q.attempts FROM webhook_queue q"
+                " q.type, q.body, q.attempts,"
+                " CASE WHEN p.previous_secret_until > now() THEN p.previous_webhook_secret END"
+                " AS previous_secret FROM webhook_queue q"
                 " JOIN partners p USING (partner_id)"
                 " WHERE q.state = 'pending' AND q.next_attempt_at <= now()"
                 " AND (q.leased_until IS NULL OR q.leased_until < now())"
@@ -292,7 +309,11 @@ class PostgresStore(ErasureStore):
                 delivery_id=row["id"],
                 partner_id=row["partner_id"],
                 url=row["webhook_url"],
-                secret=row["webhook_secret"],
+                secrets=(
+                    (row["webhook_secret"], row["previous_secret"])
+                    if row["previous_secret"]
+                    else (row["webhook_secret"],)
+                ),
                 key=row["key"],
                 event_id=row["event_id"],
                 type=row["type"],

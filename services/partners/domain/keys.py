@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import secrets
@@ -16,8 +17,12 @@ def new_api_key() -> str:
 
 
 def new_webhook_secret() -> str:
-    """A fresh webhook signing secret, shown to the operator once."""
-    return _SECRET_PREFIX + secrets.token_urlsafe(32)
+    """A fresh webhook signing secret, shown to the operator once.
+
+    Standard Webhooks' form: ``whsec_`` and the base64 of 32 random bytes, which any
+    Standard Webhooks library takes as it is.
+    """
+    return _SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
 def hash_key(api_key: str) -> str:

@@ -83,6 +83,13 @@ class PartnersStore(Protocol):
         bodies that name them; return how many changed. Idempotent."""
         ...
 
+    async def rotate_webhook_secret(
+        self, partner_id: uuid.UUID, secret: str, previous_until: datetime
+    ) -> bool:
+        """Sign with ``secret`` from now on and with the current one too until
+        ``previous_until``; False for an unknown partner."""
+        ...
+
     async def claim_webhooks(self, limit: int, lease: timedelta) -> list[WebhookJob]:
         """Lease due deliveries, the oldest pending one per partner and key."""
         ...

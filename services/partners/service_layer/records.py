@@ -41,7 +41,8 @@ class WebhookJob:
     delivery_id: int
     partner_id: uuid.UUID
     url: str
-    secret: str
+    secrets: tuple[str, ...]
+    """The partner's webhook secret, and the one before it while a rotation lasts."""
     key: str
     event_id: uuid.UUID
     type: str

@@ -6,11 +6,13 @@ import dataclasses
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from services.partners.domain import keys
 from services.partners.domain.partner import Partner, Service
 from services.partners.domain.scopes import ScopeError, Scopes, grant
+from services.partners.domain.webhook_targets import RefusedTarget, TargetPolicy
 from services.partners.service_layer.ports import Feeds, PartnersStore
 from shared.contracts import Envelope
 from shared.contracts.partners import PartnerOfferAnswered
@@ -83,12 +85,15 @@ async def register(
     service: ServiceRequest | None = None,
     safeguarding_neighbourhoods: Iterable[str] = (),
     webhook_url: str | None = None,
+    targets: TargetPolicy | None = None,
 ) -> Registration:
     """Register a partner: check its scopes, create its feed, announce its service.
 
     Raises:
-        ScopeError: A scope cannot be granted; nothing was created.
+        ScopeError: A scope cannot be granted, or the webhook URL is refused by ``targets``
+            (public https only, by default); nothing was created.
     """
+    _check_webhook_url(webhook_url, targets)
     granted = _scopes(scopes, runs_service=service is not None)
     api_key, secret = keys.new_api_key(), keys.new_webhook_secret()
     partner = Partner(
@@ -120,8 +125,11 @@ async def update(
     service: ServiceRequest | None = _UNSET,
     safeguarding_neighbourhoods: Iterable[str] = _UNSET,
     webhook_url: str | None = _UNSET,
+    targets: TargetPolicy | None = None,
 ) -> Partner:
     """Change what a partner may do; only the arguments given change.
+
+    A new webhook URL is checked against ``targets`` (public https only, by default).
 
     A changed service (or name) is announced whole; a removed one is announced inactive, so
     matching stops routing to it.
@@ -150,6 +158,7 @@ async def update(
     if safeguarding_neighbourhoods is not _UNSET:
         changes["safeguarding_neighbourhoods"] = frozenset(safeguarding_neighbourhoods)
     if webhook_url is not _UNSET:
+        _check_webhook_url(webhook_url, targets)
         changes["webhook_url"] = webhook_url
     changed = dataclasses.replace(partner, **changes)
     events: list[Envelope[Any]] = []
@@ -170,3 +179,23 @@ async def deactivate(store: PartnersStore, partner_id: uuid.UUID) -> Partner:
     stopped = dataclasses.replace(partner, active=False)
     await store.save_partner(stopped, _announce(stopped))
     return stopped
+
+
+async def rotate_webhook_secret(
+    store: PartnersStore, partner_id: uuid.UUID, *, window: timedelta, now: datetime
+) -> str:
+    """Issue a new webhook secret, shown this once. Until ``now + window`` every webhook
+    is signed with the previous secret as well, so the partner can switch without a gap."""
+    secret = keys.new_webhook_secret()
+    if not await store.rotate_webhook_secret(partner_id, secret, now + window):
+        raise UnknownPartner(str(partner_id))
+    return secret
+
+
+def _check_webhook_url(url: str | None, targets: TargetPolicy | None) -> None:
+    if url is None:
+        return
+    try:
+        (targets or TargetPolicy()).check_url(url)
+    except RefusedTarget as refused:
+        raise ScopeError("webhook_url", str(refused)) from refused

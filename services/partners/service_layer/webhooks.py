@@ -4,33 +4,32 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from datetime import UTC, datetime, timedelta
 
 import structlog
 
 from services.partners.domain.backoff import Backoff
-from services.partners.domain.signing import sign
 from services.partners.service_layer.ports import PartnersStore, WebhookSender
 from services.partners.service_layer.records import WebhookJob
+from services.partners.service_layer.signing import signature_headers
 
 log = structlog.get_logger(__name__)
 
-#: Header names a receiver reads.
-EVENT_ID_HEADER = "Kith-Event-Id"
-TIMESTAMP_HEADER = "Kith-Timestamp"
-SIGNATURE_HEADER = "Kith-Signature"
+#: The event's type, for a receiver that routes before it parses.
+EVENT_TYPE_HEADER = "Kith-Event-Type"
 
 
-def signed_headers(job: WebhookJob, *, now: float | None = None) -> dict[str, str]:
-    """The headers of one attempt; each attempt is signed afresh with its own timestamp."""
-    timestamp = str(int(time.time() if now is None else now))
+def signed_headers(job: WebhookJob, *, now: datetime | None = None) -> dict[str, str]:
+    """The headers of one attempt; each attempt is signed afresh with its own timestamp.
+
+    The webhook id is the event id, the same on every attempt, so a receiver drops repeats.
+    """
+    # The wall clock, not the movable one: the receiver compares it with its own clock.
+    moment = datetime.now(UTC) if now is None else now
     return {
         "Content-Type": "application/json",
-        EVENT_ID_HEADER: str(job.event_id),
-        "Kith-Event-Type": job.type,
-        TIMESTAMP_HEADER: timestamp,
-        SIGNATURE_HEADER: sign(job.secret, timestamp, job.body),
+        EVENT_TYPE_HEADER: job.type,
+        **signature_headers(job.secrets, str(job.event_id), moment, job.body),
     }
 
 

@@ -44,6 +44,11 @@ def gateway_settings(stack: Stack) -> Settings:
         webhook_backoff_cap_s=0.2,
         webhook_max_attempts=6,
         webhook_timeout_s=2.0,
+        webhook_max_response_bytes=4096,
+        # The receivers of these tests listen on loopback over plain http; allowed here
+        # explicitly, as `kith up` does in development.
+        webhook_allow_http=True,
+        webhook_allowed_networks="127.0.0.0/8",
     )
 
 

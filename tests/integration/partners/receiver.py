@@ -1,4 +1,8 @@
-"""A real HTTP server on a free port that receives webhooks, for the gateway's tests."""
+"""A real HTTP server on a free port that receives webhooks, for the gateway's tests.
+
+Given the partner's webhook secret, it verifies each request as a partner would, with the
+``standardwebhooks`` package, and answers 401 to one that does not verify.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +13,10 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 import uvicorn
+from standardwebhooks import Webhook, WebhookVerificationError
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from shared.embedded import free_port
@@ -26,11 +31,13 @@ class Received:
     headers: dict[str, str]
     body: bytes
     status: int
+    verified: bool = False
+    """Whether the signature verified with the receiver's secret."""
 
     @property
     def request_id(self) -> str | None:
         """The ``request_id`` in the event's data, when it has one."""
-        value = json.loads(self.body)["data"].get("request_id")
+        value = json.loads(self.body).get("data", {}).get("request_id")
         return None if value is None else str(value)
 
 
@@ -42,7 +49,22 @@ class Receiver:
     url: str
     hold: str | None = None
     release: str | None = None
+    secret: str | None = None
+    """The one webhook secret this receiver holds; None accepts unverified requests."""
+    answer_bytes: int = 0
+    """How long a body each answer has."""
+    drip_s: float | None = None
+    """Answer with a body that never ends, one byte this often."""
     requests: list[Received] = field(default_factory=list)
+
+    def _verifies(self, body: bytes, headers: dict[str, str]) -> bool:
+        if self.secret is None:
+            return False
+        try:
+            Webhook(self.secret).verify(body, headers)
+        except WebhookVerificationError:
+            return False
+        return True
 
     def delivered(self) -> list[str | None]:
         """Request ids of the events answered 200, in the order they were answered."""
@@ -71,10 +93,21 @@ async def receiving() -> AsyncIterator[Receiver]:
 
     async def hook(request: Request) -> Response:
         body = await request.body()
-        received = Received(request.url.path, dict(request.headers), body, 0)
+        headers = dict(request.headers)
+        received = Received(request.url.path, headers, body, 0)
+        verified = state._verifies(body, headers)
         status = state._answer(received.request_id)
-        state.requests.append(Received(received.path, received.headers, received.body, status))
-        return Response(status_code=status)
+        if state.secret is not None and not verified:
+            status = 401
+        state.requests.append(Received(received.path, headers, body, status, verified))
+        if state.drip_s is not None:
+            return StreamingResponse(_drip(state.drip_s), status_code=status)
+        return Response(b"x" * state.answer_bytes, status_code=status)
+
+    async def _drip(every_s: float) -> AsyncIterator[bytes]:
+        while True:
+            yield b"."
+            await asyncio.sleep(every_s)
 
     app = Starlette(routes=[Route("/hook{rest:path}", hook, methods=["POST"])])
     server = uvicorn.Server(

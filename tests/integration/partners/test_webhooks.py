@@ -1,5 +1,7 @@
-"""Webhooks: signed, retried with backoff, in order per key (other keys carry on), and every
-attempt in the partner's delivery log. The receiver is a real HTTP server on a free port."""
+"""Webhooks: signed to the Standard Webhooks scheme, retried with backoff, in order per key
+(other keys carry on), every attempt in the partner's delivery log; secrets rotate without a
+gap; only allowed addresses are called. The receiver is a real HTTP server on a free port
+that verifies each request with the ``standardwebhooks`` package."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ import pytest
 
 from kith_partner import verify_webhook
 from shared.contracts import Envelope
-from tests.integration.partners.conftest import Gateway
+from tests.integration.partners.conftest import OPERATOR, Gateway
 from tests.integration.partners.receiver import Receiver, receiving
 from tests.integration.partners.support import bearer, random_place, register
 from tests.integration.partners.test_projector import _request
@@ -32,6 +34,7 @@ async def test_webhooks_are_signed_retried_in_order_per_key_and_logged(
         scopes={"read_streams": ["kith.requests.v1"]},
         webhook_url=receiver.url,
     )
+    receiver.secret = partner["webhook_secret"]
     here, cell = random_place()
     there, there_cell = random_place()
     first, second = _request(here, cell), _request(here, cell)  # one key: neighbourhood `here`
@@ -62,19 +65,13 @@ async def test_webhooks_are_signed_retried_in_order_per_key_and_logged(
 
     for received in receiver.requests:
         headers, body = received.headers, received.body
-        assert verify_webhook(
-            partner["webhook_secret"],
-            headers["kith-timestamp"],
-            body,
-            headers["kith-signature"],
-        )
-        assert headers["kith-event-id"] == json.loads(body)["event_id"]
+        assert received.verified, "the receiver verified it with standardwebhooks"
+        assert verify_webhook(partner["webhook_secret"], body, headers) == json.loads(body)
+        assert headers["webhook-id"] == json.loads(body)["event_id"]
         assert "neighbour_id" not in json.loads(body)["data"]
 
     event_id = next(
-        r.headers["kith-event-id"]
-        for r in receiver.requests
-        if r.request_id == str(first.request_id)
+        r.headers["webhook-id"] for r in receiver.requests if r.request_id == str(first.request_id)
     )
     log = (await gateway.client.get("/v1/deliveries", headers=bearer(partner))).json()
     tries = sorted((a for a in log if a["event_id"] == event_id), key=lambda a: a["attempt"])
@@ -106,3 +103,55 @@ async def test_a_delivery_that_keeps_failing_is_abandoned_and_the_key_moves_on(
     assert receiver.attempts_of(str(doomed.request_id)) == [503] * attempts
     log = (await gateway.client.get("/v1/deliveries", headers=bearer(partner))).json()
     assert [a["outcome"] for a in log].count("abandoned") == 1
+
+
+async def test_a_rotated_secret_signs_beside_the_old_one_for_the_window(
+    gateway: Gateway, receiver: Receiver
+) -> None:
+    partner = await register(
+        gateway.client,
+        scopes={"read_streams": ["kith.requests.v1"]},
+        webhook_url=receiver.url,
+    )
+    old = partner["webhook_secret"]
+    answer = await gateway.client.post(
+        f"/v1/partners/{partner['partner_id']}/webhook-secret", headers=OPERATOR
+    )
+    assert answer.status_code == 201
+    new = answer.json()["webhook_secret"]
+    assert new != old
+    assert new.startswith("whsec_")
+    assert answer.json()["previous_valid_until"]
+
+    receiver.secret = old  # a receiver not yet switched over still verifies
+    here, cell = random_place()
+    request = _request(here, cell)
+    await gateway.publisher.publish(Envelope.wrap(request, producer="booking"))
+
+    async def delivered() -> bool:
+        return str(request.request_id) in receiver.delivered()
+
+    await eventually(delivered, what="the delivery after the rotation")
+    (received,) = [r for r in receiver.requests if r.request_id == str(request.request_id)]
+    assert received.verified
+    assert len(received.headers["webhook-signature"].split(" ")) == 2
+    assert verify_webhook(new, received.body, received.headers)
+
+
+async def test_a_webhook_url_that_is_not_public_https_is_refused_at_registration(
+    gateway: Gateway,
+) -> None:
+    for url, reason in (
+        ("https://10.1.2.3/hook", "not a public address"),
+        ("https://169.254.169.254/latest/meta-data", "not a public address"),
+        ("https://[::ffff:192.168.0.1]/hook", "not a public address"),
+    ):
+        answer = await gateway.client.post(
+            "/v1/partners",
+            headers=OPERATOR,
+            json={"name": "Nosy", "scopes": {"read_streams": []}, "webhook_url": url},
+        )
+        assert answer.status_code == 422, url
+        (error,) = answer.json()["errors"]
+        assert error["field"] == "webhook_url"
+        assert reason in error["reason"]

@@ -3,32 +3,52 @@
 from __future__ import annotations
 
 import random
+from datetime import UTC, datetime, timedelta
 
-from kith_partner import verify_webhook
+import pytest
+from standardwebhooks import Webhook
+
+from kith_partner import WebhookVerificationError, verify_webhook
 from services.partners.domain.backoff import Backoff
-from services.partners.domain.signing import sign
+from services.partners.domain.keys import new_webhook_secret
+from services.partners.service_layer.signing import signature_headers
 
 BODY = b'{"type":"offer.made"}'
 
 
 def test_the_sdk_verifies_the_gateway_signature_and_nothing_else() -> None:
-    signature = sign("whsec_a", "1700000000", BODY)
-    assert signature.startswith("v1=")
-    assert verify_webhook("whsec_a", "1700000000", BODY, signature, now=1700000010)
-    assert not verify_webhook("whsec_b", "1700000000", BODY, signature, now=1700000010)
-    assert not verify_webhook("whsec_a", "1700000000", BODY + b" ", signature, now=1700000010)
-    assert not verify_webhook("whsec_a", "1700000001", BODY, signature, now=1700000010)
+    secret, other = new_webhook_secret(), new_webhook_secret()
+    headers = signature_headers([secret], "evt_1", datetime.now(UTC), BODY)
+    assert headers["webhook-id"] == "evt_1"
+    assert headers["webhook-signature"].startswith("v1,")
+    assert verify_webhook(secret, BODY, headers) == {"type": "offer.made"}
+    # Any Standard Webhooks library verifies it as it is.
+    Webhook(secret).verify(BODY, headers)
+    for wrong_secret, body, changed in (
+        (other, BODY, {}),
+        (secret, BODY + b" ", {}),
+        (secret, BODY, {"webhook-id": "evt_2"}),
+        (secret, BODY, {"webhook-timestamp": str(int(headers["webhook-timestamp"]) + 1)}),
+    ):
+        with pytest.raises(WebhookVerificationError):
+            verify_webhook(wrong_secret, body, {**headers, **changed})
 
 
 def test_an_old_timestamp_is_refused_even_with_a_good_signature() -> None:
-    signature = sign("whsec_a", "1700000000", BODY)
-    assert not verify_webhook("whsec_a", "1700000000", BODY, signature, now=1700000000 + 301)
-    assert not verify_webhook("whsec_a", "soon", BODY, signature, now=1700000000)
+    secret = new_webhook_secret()
+    then = datetime.now(UTC) - timedelta(minutes=6)
+    with pytest.raises(WebhookVerificationError, match="too old"):
+        verify_webhook(secret, BODY, signature_headers([secret], "evt_1", then, BODY))
 
 
-def test_a_rotated_secret_verifies_with_either_signature() -> None:
-    both = f"{sign('old', '1', BODY)}, {sign('new', '1', BODY)}"
-    assert verify_webhook("new", "1", BODY, both, now=1)
+def test_during_a_rotation_either_secret_verifies() -> None:
+    new, old = new_webhook_secret(), new_webhook_secret()
+    headers = signature_headers([new, old], "evt_1", datetime.now(UTC), BODY)
+    assert len(headers["webhook-signature"].split(" ")) == 2
+    assert verify_webhook(new, BODY, headers)
+    assert verify_webhook(old, BODY, headers)
+    with pytest.raises(WebhookVerificationError):
+        verify_webhook(new_webhook_secret(), BODY, headers)
 
 
 def test_backoff_doubles_within_jitter_and_stops_at_the_cap() -> None:

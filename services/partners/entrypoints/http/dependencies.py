@@ -11,6 +11,7 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from services.partners.domain.partner import Partner
+from services.partners.domain.webhook_targets import TargetPolicy, networks
 from services.partners.service_layer.inbox import authenticate
 from services.partners.service_layer.ports import Feeds, PartnersStore
 from shared.http_limits import client_address, enforce
@@ -30,6 +31,25 @@ class Context:
     on_partners_changed: Callable[[], None]
     limiter: RateLimiter
     """Rate limits, counted in the gateway's database for every gateway process."""
+
+
+#: Where a partner's receiver runs in development: on this machine.
+LOOPBACK = ("127.0.0.0/8", "::1/128")
+
+
+def target_policy(settings: Settings) -> TargetPolicy:
+    """Where webhooks may go, as the settings allow.
+
+    The embedded development mode allows plain http and loopback explicitly, so that a
+    receiver on the same machine works; nothing else is opened in it.
+    """
+    allowed = settings.webhook_allowed_networks.split(",")
+    if settings.development:
+        allowed.extend(LOOPBACK)
+    return TargetPolicy(
+        allow_http=settings.webhook_allow_http or settings.development,
+        allowed_networks=networks(allowed),
+    )
 
 
 async def context(request: Request) -> Context:

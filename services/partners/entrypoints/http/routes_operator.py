@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, status
 
-from services.partners.entrypoints.http.dependencies import Ctx, Operator
+from services.partners.entrypoints.http.dependencies import Ctx, Operator, target_policy
 from services.partners.entrypoints.http.schemas import (
     PartnerIn,
     PartnerOut,
@@ -15,9 +16,11 @@ from services.partners.entrypoints.http.schemas import (
     RegistrationOut,
     ScopesIn,
     ServiceIn,
+    WebhookSecretOut,
 )
 from services.partners.service_layer import registry
 from services.partners.service_layer.registry import ScopeRequest, ServiceRequest, UnknownPartner
+from shared.contracts import utc_now
 
 router = APIRouter(prefix="/v1/partners", tags=["operators"], dependencies=[Operator])
 
@@ -46,6 +49,7 @@ async def register_partner(body: PartnerIn, ctx: Ctx) -> RegistrationOut:
         service=_service(body.service),
         safeguarding_neighbourhoods=body.safeguarding_neighbourhoods,
         webhook_url=None if body.webhook_url is None else str(body.webhook_url),
+        targets=target_policy(ctx.settings),
     )
     ctx.on_partners_changed()
     return RegistrationOut(
@@ -86,7 +90,9 @@ async def change_partner(partner_id: uuid.UUID, body: PartnerPatch, ctx: Ctx) ->
         changes["safeguarding_neighbourhoods"] = body.safeguarding_neighbourhoods or []
     if "webhook_url" in given:
         changes["webhook_url"] = None if body.webhook_url is None else str(body.webhook_url)
-    partner = await registry.update(ctx.store, partner_id, **changes)
+    partner = await registry.update(
+        ctx.store, partner_id, targets=target_policy(ctx.settings), **changes
+    )
     ctx.on_partners_changed()
     return PartnerOut.of(partner)
 
@@ -97,3 +103,14 @@ async def deactivate_partner(partner_id: uuid.UUID, ctx: Ctx) -> PartnerOut:
     partner = await registry.deactivate(ctx.store, partner_id)
     ctx.on_partners_changed()
     return PartnerOut.of(partner)
+
+
+@router.post("/{partner_id}/webhook-secret", status_code=status.HTTP_201_CREATED)
+async def rotate_webhook_secret(partner_id: uuid.UUID, ctx: Ctx) -> WebhookSecretOut:
+    """Issue a new webhook secret, shown in this answer only. Until ``previous_valid_until``
+    each webhook carries a signature with the previous secret as well, so the partner's
+    receiver keeps verifying while it switches to the new one."""
+    now = utc_now()
+    window = timedelta(seconds=ctx.settings.webhook_rotation_window_s)
+    secret = await registry.rotate_webhook_secret(ctx.store, partner_id, window=window, now=now)
+    return WebhookSecretOut(webhook_secret=secret, previous_valid_until=now + window)

@@ -148,7 +148,9 @@ class RegistrationOut(PartnerOut):
     """A new partner, with its API key and webhook secret: shown this once, never again."""
 
     api_key: str = Field(description="Send as `Authorization: Bearer` or `kith-partner-key`.")
-    webhook_secret: str = Field(description="Verifies the `Kith-Signature` of each webhook.")
+    webhook_secret: str = Field(
+        description="Verifies the `webhook-signature` of each webhook (Standard Webhooks)."
+    )
 
 
 class AcceptedOut(BaseModel):
@@ -199,3 +201,12 @@ class AttemptOut(BaseModel):
     def of(cls, attempt: Attempt) -> AttemptOut:
         """The API view of an attempt."""
         return cls(**{name: getattr(attempt, name) for name in cls.model_fields})
+
+
+class WebhookSecretOut(BaseModel):
+    """A new webhook secret: shown this once, never again."""
+
+    webhook_secret: str = Field(description="Verifies the `webhook-signature` of each webhook.")
+    previous_valid_until: datetime = Field(
+        description="Until then each webhook is signed with the previous secret as well."
+    )
