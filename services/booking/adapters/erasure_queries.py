@@ -39,6 +39,14 @@ class ErasureQueries:
         )
         return None if row is None else dict(row)
 
+    async def is_erased(self, person_id: uuid.UUID) -> bool:
+        """Whether the person's account was deleted."""
+        return bool(
+            await self.conn.fetchval(
+                "SELECT kind = 'erased' FROM people WHERE person_id = $1", person_id
+            )
+        )
+
     async def erasure(self, person_id: uuid.UUID) -> Row | None:
         """The record of a person's erasure, if they were erased."""
         row = await self.conn.fetchrow("SELECT * FROM erasures WHERE person_id = $1", person_id)

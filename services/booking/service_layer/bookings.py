@@ -271,6 +271,9 @@ async def submit_check_in(uow: UnitOfWork, command: SubmitCheckIn) -> dict[str, 
             raise Conflict("check-ins open once the visit is completed")
         helper_id, neighbour_id = row["helper_id"], row["neighbour_id"]
         about_id = neighbour_id if command.author_id == helper_id else helper_id
+        if await repo.is_erased(about_id):
+            # Their pairs ended with the account; nothing more is kept about them.
+            raise Conflict("the other person's account was deleted")
         checkin_id = uuid.uuid4()
         stored = await repo.add_checkin(
             {

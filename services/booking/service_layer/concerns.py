@@ -75,7 +75,13 @@ async def raise_concern(
 
 
 async def record(repo: Repository, event: ConcernRaised, now: datetime) -> None:
-    """Store a concern for operators and send it to trust, in the caller's transaction."""
+    """Store a concern for operators and send it to trust, in the caller's transaction.
+
+    Raises:
+        NotFound: The person it is about deleted their account (nothing is kept about them).
+    """
+    if await repo.is_erased(event.about_id):
+        raise NotFound("no such person")
     await repo.add_concern(
         {
             "concern_id": event.concern_id,

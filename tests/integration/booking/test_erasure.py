@@ -392,3 +392,35 @@ async def test_a_tombstone_on_the_standing_stream_forgets_booking_s_copy(
             lambda r: r.key == b"not-a-person", what="the malformed tombstone dead-lettered"
         )
         assert not [r for r in letters.raw if r.key == person_id.encode()]
+
+
+async def test_nothing_new_is_kept_about_someone_erased(booking: Booking) -> None:
+    _, neighbour = await sign_up(booking.client, "Nicola")
+    helper_id, helper = await sign_up(booking.client, "Harriet")
+    visit = await _completed_visit(booking, neighbour, helper_id, helper)
+    erased = await booking.client.post(
+        f"/v1/operator/people/{helper_id}/erase", headers=OPERATOR, json={"reason": "asked"}
+    )
+    assert erased.status_code == 200, erased.text
+
+    concern = await booking.client.post(
+        "/v1/concerns",
+        headers=neighbour,
+        json={"about_id": helper_id, "booking_id": visit, "summary": "after they left"},
+    )
+    by_operator = await booking.client.post(
+        "/v1/operator/concerns",
+        headers=OPERATOR,
+        json={"about_id": helper_id, "summary": "after they left"},
+    )
+    check_in = await booking.client.post(
+        f"/v1/bookings/{visit}/check-ins",
+        headers=neighbour,
+        json={"see_again": "yes", "as_agreed": "yes", "note": "after they left"},
+    )
+
+    assert concern.status_code == 404
+    assert by_operator.status_code == 404
+    assert check_in.status_code == 409
+    async with booking.runtime.uow.read() as repo:
+        assert await traces(repo.conn, ["after they left"]) == []
