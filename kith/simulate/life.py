@@ -32,7 +32,7 @@ from kith.simulate import actors
 from kith.simulate.actors import Features, Helper, Neighbour
 from kith.simulate.metrics import Ledger, Occurrence
 from kith.simulate.stack import SimStack
-from kith.simulate.world import TIME_ZONE, NeedPlan, WorldPlan, had_eligible_helper
+from kith.simulate.world import TIME_ZONE, NeedPlan, WorldPlan, eligible_helpers, why_unserved
 from shared import clock
 
 #: Real seconds given to the services after the clock reaches a visit's start, so that
@@ -41,6 +41,8 @@ from shared import clock
 _SETTLE_S = 0.5
 #: Real seconds to wait for matching's first offers of a new ask, or its next round.
 _MATCHING_S = 3.0
+#: Real seconds a visit left open at the end is watched for Kith to close it.
+_CLOSE_OUT_S = 10.0
 _ZONE = ZoneInfo(TIME_ZONE)
 
 Action = Callable[[], Awaitable[None]]
@@ -384,7 +386,7 @@ class Life:
         await asyncio.sleep(_SETTLE_S)
         neighbour = self.neighbours[occurrence.neighbour]
         assert neighbour.plan is not None
-        occurrence.eligible = had_eligible_helper(
+        helpers = eligible_helpers(
             self.world,
             neighbour.plan,
             occurrence.skill,
@@ -392,6 +394,7 @@ class Life:
             occurrence.hours,
             suspended=self.suspended,
         )
+        occurrence.eligible = bool(helpers)
         found = await neighbour.call("GET", f"/v1/requests/{occurrence.request_id}")
         mine = await neighbour.call("GET", "/v1/bookings?limit=200")
         bookings = [b for b in mine["items"] if str(b["request_id"]) == occurrence.request_id]
@@ -416,6 +419,13 @@ class Life:
             await self._on_operators_list(occurrence.request_id)
         )
         occurrence.stranded = not occurrence.told
+        if helpers:
+            occurrence.unserved_cause = why_unserved(
+                neighbour.plan,
+                helpers,
+                helper_cancelled=occurrence.helper_cancelled,
+                told=occurrence.told,
+            )
 
     async def _on_operators_list(self, request_id: str) -> bool:
         for status in self.features.operator_statuses:
@@ -576,14 +586,26 @@ class Life:
     # -- the end --------------------------------------------------------------------------
 
     async def _close_out(self) -> None:
-        """Once the last visit is well past: which visits did nobody ever close?"""
-        await asyncio.sleep(2 * _SETTLE_S)
-        for occurrence in self.ledger.in_range():
-            if occurrence.booking_id is None:
-                continue
-            neighbour = self.neighbours[occurrence.neighbour]
-            booking = await neighbour.call("GET", f"/v1/bookings/{occurrence.booking_id}")
-            occurrence.left_open = booking["status"] in {"confirmed", "checked_in"}
+        """Once the last visit is days past: which visits did nobody ever close?
+
+        Kith's closing sweeps run when they see the moved clock, in real seconds: a visit still
+        open is looked at again for a few seconds before it counts as left open.
+        """
+        open_ones = [o for o in self.ledger.in_range() if o.booking_id is not None]
+        deadline = time.monotonic() + _CLOSE_OUT_S
+        while open_ones:
+            still = []
+            for occurrence in open_ones:
+                neighbour = self.neighbours[occurrence.neighbour]
+                booking = await neighbour.call("GET", f"/v1/bookings/{occurrence.booking_id}")
+                if booking["status"] in {"confirmed", "checked_in"}:
+                    still.append(occurrence)
+            open_ones = still
+            if time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.5)
+        for occurrence in open_ones:
+            occurrence.left_open = True
 
     async def _attempt(self, kind: str, call: Awaitable[object]) -> bool:
         """Make a call a person would make; a refusal is counted by kind, not fatal."""

@@ -16,7 +16,9 @@ The figures (their JSON names are the contract ``kith simulate --json`` prints):
 * ``refilled_after_cancel``: of those, served by someone else when the start came;
 * ``no_shows``: visits one side did not turn up to (planned by the simulation);
 * ``left_open``: visits that took place or were due, never closed once the run ended;
-* ``safeguarding_violations``: a suspended person shown an open offer or an address.
+* ``safeguarding_violations``: a suspended person shown an open offer or an address;
+* ``unserved_causes``: eligible occurrences not served, by a first guess at the cause
+  (``world.why_unserved``).
 """
 
 from __future__ import annotations
@@ -72,6 +74,7 @@ class Occurrence:
     helper_cancelled: bool = False
     no_show: bool = False
     left_open: bool = False
+    unserved_cause: str | None = None
 
     @property
     def served(self) -> bool:
@@ -84,6 +87,7 @@ class Figures:
     """Counts for one week, or for the whole run."""
 
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(FIGURES, 0))
+    causes: dict[str, int] = field(default_factory=dict)
 
     def add(self, occurrence: Occurrence) -> None:
         """Count one occurrence whose start has come."""
@@ -102,6 +106,9 @@ class Figures:
         c["refilled_after_cancel"] += occurrence.helper_cancelled and occurrence.served
         c["no_shows"] += occurrence.no_show
         c["left_open"] += occurrence.left_open
+        if occurrence.eligible and not occurrence.served and occurrence.unserved_cause:
+            cause = occurrence.unserved_cause
+            self.causes[cause] = self.causes.get(cause, 0) + 1
 
     @property
     def served_share(self) -> float | None:
@@ -112,7 +119,11 @@ class Figures:
     def as_json(self) -> dict[str, Any]:
         """The counts and the served share, rounded."""
         share = self.served_share
-        return {**self.counts, "served_share": None if share is None else round(share, 4)}
+        return {
+            **self.counts,
+            "served_share": None if share is None else round(share, 4),
+            "unserved_causes": dict(sorted(self.causes.items())),
+        }
 
 
 class Ledger:

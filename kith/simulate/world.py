@@ -194,6 +194,40 @@ def plan_world(
     )
 
 
+def eligible_helpers(
+    world: WorldPlan,
+    neighbour: NeighbourPlan,
+    skill: str,
+    start: datetime,
+    hours: int,
+    *,
+    suspended: set[str],
+) -> list[HelperPlan]:
+    """The helpers who could have come, by the plan: arrived and not left, vetted (all
+    are), not ``suspended`` (labels), offering ``skill`` at those hours by their own weekly
+    hours, and living within their travel radius of the neighbour.
+
+    Other bookings of the helper are not considered: the world is sized so that helpers'
+    weekly caps and hours leave room, and the first-come order of accepts is Kith's to make.
+    """
+    day = world.day_of(start)
+    local = start.astimezone(_LONDON)
+    found = []
+    for helper in world.helpers:
+        if helper.label in suspended or not helper.active_on(day) or skill not in helper.skills:
+            continue
+        if distance_km(helper.home, neighbour.home) > helper.radius_km:
+            continue
+        if any(
+            rule.weekday == local.weekday()
+            and rule.start <= local.hour
+            and local.hour + hours <= rule.end
+            for rule in helper.hours_on(day)
+        ):
+            found.append(helper)
+    return found
+
+
 def had_eligible_helper(
     world: WorldPlan,
     neighbour: NeighbourPlan,
@@ -203,28 +237,30 @@ def had_eligible_helper(
     *,
     suspended: set[str],
 ) -> bool:
-    """Whether some helper could have come, by the plan: arrived and not left, vetted (all
-    are), not ``suspended`` (labels), offering ``skill`` at those hours by their own weekly
-    hours, and living within their travel radius of the neighbour.
+    """Whether some helper could have come (see ``eligible_helpers``)."""
+    return bool(eligible_helpers(world, neighbour, skill, start, hours, suspended=suspended))
 
-    Other bookings of the helper are not considered: the world is sized so that helpers'
-    weekly caps and hours leave room, and the first-come order of accepts is Kith's to make.
+
+def why_unserved(
+    neighbour: NeighbourPlan,
+    helpers: list[HelperPlan],
+    *,
+    helper_cancelled: bool,
+    told: bool,
+) -> str:
+    """A first guess at why an occurrence with eligible ``helpers`` was not served, from what
+    the plan knows (the cause is confirmed in the services' logs):
+
+    * ``helper_cancelled``: its helper called it off and nobody took it again;
+    * ``other_cell_only``: every eligible helper lives in the other neighbourhood cell;
+    * ``escalated``: operators were told, with none of the above;
+    * ``not_taken``: still open at its start (offers declined, ignored or expired).
     """
-    day = world.day_of(start)
-    local = start.astimezone(_LONDON)
-    for helper in world.helpers:
-        if helper.label in suspended or not helper.active_on(day) or skill not in helper.skills:
-            continue
-        if distance_km(helper.home, neighbour.home) > helper.radius_km:
-            continue
-        for rule in helper.hours_on(day):
-            if (
-                rule.weekday == local.weekday()
-                and rule.start <= local.hour
-                and (local.hour + hours <= rule.end)
-            ):
-                return True
-    return False
+    if helper_cancelled:
+        return "helper_cancelled"
+    if all(h.neighbourhood != neighbour.neighbourhood for h in helpers):
+        return "other_cell_only"
+    return "escalated" if told else "not_taken"
 
 
 def distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:
