@@ -129,6 +129,10 @@ def print_report(report: dict[str, Any], out: Console) -> None:
     for name, target in report["targets"].items():
         mark = "[green]met[/]" if target["met"] else "[red]not met[/]"
         out.print(f"  {name}: {target['value']} (target {target['target']}) {mark}")
+    if report.get("unserved_causes"):
+        out.print(f"  eligible but not served, by first cause: {report['unserved_causes']}")
+    for reason, count in (report.get("unserved_why") or {}).items():
+        out.print(f"    {count} x {reason}")
     if report.get("refused"):
         out.print(f"  refused by the API: {report['refused']}")
     out.print(f"  features: {report['features']}")

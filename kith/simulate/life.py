@@ -20,7 +20,7 @@ import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 from kith.client import ApiError, until
 from kith.demo import matching_knows_people
 from kith.seeding import Api, ApiRefused, approved
-from kith.simulate import actors
+from kith.simulate import actors, diagnosis
 from kith.simulate.actors import Features, Helper, Neighbour
 from kith.simulate.metrics import Ledger, Occurrence
 from kith.simulate.stack import SimStack
@@ -71,7 +71,6 @@ class Life:
         self.world = world
         self.say = say
         self.run = uuid.uuid4().hex[:6]
-        self.rng = random.Random(world.seed)
         self.ledger = Ledger(world.weeks)
         self.features = Features()
         self.helpers: dict[str, Helper] = {}
@@ -86,6 +85,15 @@ class Life:
         self._order = itertools.count()
         self._pending_concern = False
         self.booking_requests: dict[str, str] = {}
+        self.mornings: list[tuple[datetime, int]] = []
+
+    def _draw(self, *key: object) -> random.Random:
+        """A person's own chance for one decision, drawn from the seed and what it is about.
+
+        Not one stream of draws for the run: offers reach helpers in an order the platform's
+        timing decides, and the same choice must come out the same whatever the order.
+        """
+        return random.Random("|".join(str(part) for part in (self.world.seed, *key)))
 
     # -- the agenda ---------------------------------------------------------------------
 
@@ -118,6 +126,14 @@ class Life:
         report["features"] = self.features.as_json()
         report["refused"] = dict(sorted(self.refused.items()))
         report["refused_examples"] = dict(sorted(self.examples.items()))
+        report["unserved_why"] = diagnosis.why_not_served(
+            self.ledger.in_range(),
+            diagnosis.matching_verdicts(self.stack.log_file),
+            {label: helper.person_id for label, helper in self.helpers.items()},
+            {plan.label: plan for plan in self.world.helpers},
+            {plan.label: plan.neighbourhood for plan in self.world.neighbours},
+            self.mornings,
+        )
         report["world"] = {
             "seed": self.world.seed,
             "helpers": len(self.world.helpers),
@@ -175,6 +191,8 @@ class Life:
     # -- mornings: life changes, new asks --------------------------------------------------
 
     async def _morning(self, day: int) -> None:
+        # Logs are stamped in real time: remember when each simulated day began in it.
+        self.mornings.append((datetime.now(UTC), day))
         for plan in self.world.helpers:
             if plan.arrives_day == day and day > 0:
                 helper = await actors.sign_up_helper(
@@ -286,12 +304,14 @@ class Life:
                 continue
             self.decided.add(offer_id)
             chances = self.world.chances
-            if self.rng.random() < chances.ignore:
+            starts_at = datetime.fromisoformat(str(offer["starts_at"]))
+            asked = self.ledger.occurrences.get(str(offer["request_id"]))
+            draw = self._draw("answer", helper.label, asked.neighbour if asked else "", starts_at)
+            if draw.random() < chances.ignore:
                 continue
             answered += 1
-            starts_at = datetime.fromisoformat(str(offer["starts_at"]))
             if self._fits(helper, starts_at, int(offer["hours"])) and (
-                self.rng.random() < chances.accept
+                draw.random() < chances.accept
             ):
                 await self._accept(helper, offer, starts_at)
             else:
@@ -338,12 +358,13 @@ class Life:
         occurrence = self.ledger.occurrences.get(request_id)
         if occurrence is None:
             return
-        before = timedelta(hours=self.rng.choice((3, 6, 20, 30, 48)))
+        draws = self._draw("cancel", helper.label, occurrence.neighbour, starts_at)
+        before = timedelta(hours=draws.choice((3, 6, 20, 30, 48)))
         when = max(clock.now() + timedelta(hours=1), starts_at - before)
         when = when.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
         if when >= starts_at:
             return
-        draw = self.rng.random()
+        draw = draws.random()
         if draw < chances.helper_cancels:
             self.at(when, partial(self._helper_cancels, helper, booking_id, "something came up"))
         elif draw < chances.helper_cancels + chances.neighbour_cancels:
@@ -395,6 +416,7 @@ class Life:
             suspended=self.suspended,
         )
         occurrence.eligible = bool(helpers)
+        occurrence.eligible_helpers = tuple(helper.label for helper in helpers)
         found = await neighbour.call("GET", f"/v1/requests/{occurrence.request_id}")
         mine = await neighbour.call("GET", "/v1/bookings?limit=200")
         bookings = [b for b in mine["items"] if str(b["request_id"]) == occurrence.request_id]
@@ -450,7 +472,7 @@ class Life:
         if helper.suspended or helper.gone:
             return
         chances = self.world.chances
-        draw = self.rng.random()
+        draw = self._draw("visit", occurrence.neighbour, occurrence.starts_at).random()
         edges = itertools.accumulate(
             (
                 chances.neighbour_absent,
@@ -491,15 +513,18 @@ class Life:
                 "check_in", helper.call("POST", f"/v1/bookings/{booking_id}/check-in")
             )
             if fate == "visit":
-                self.at(end, partial(self._end, helper, neighbour, booking_id), rank=2)
+                self.at(end, partial(self._end, helper, neighbour, booking_id, occurrence), rank=2)
 
-    async def _end(self, helper: Helper, neighbour: Neighbour, booking_id: str) -> None:
+    async def _end(
+        self, helper: Helper, neighbour: Neighbour, booking_id: str, occurrence: Occurrence
+    ) -> None:
         if not await self._attempt(
             "check_out", helper.call("POST", f"/v1/bookings/{booking_id}/check-out")
         ):
             return
         for person in (helper, neighbour):
-            see_again = "no" if self.rng.random() < self.world.chances.see_again_no else "yes"
+            draw = self._draw("again", person.label, occurrence.starts_at).random()
+            see_again = "no" if draw < self.world.chances.see_again_no else "yes"
             await self._attempt(
                 "check_in_questions",
                 person.call(

@@ -75,6 +75,7 @@ class Occurrence:
     no_show: bool = False
     left_open: bool = False
     unserved_cause: str | None = None
+    eligible_helpers: tuple[str, ...] = ()
 
     @property
     def served(self) -> bool:

@@ -26,6 +26,7 @@ class SimStack:
     operator_token: str
     bootstrap: str
     clock_file: Path
+    log_file: Path
 
 
 @asynccontextmanager
@@ -49,12 +50,19 @@ async def sim_stack(
             database_url=running.database_url,
             state_dir=folder / "kith",
             services=SERVICES,
-            env={"KITH_CLOCK_FILE": str(clock_file), **(env or {})},
+            # JSON logs: the simulation reads matching's verdicts back from them.
+            env={"KITH_CLOCK_FILE": str(clock_file), "KITH_LOG_FORMAT": "json", **(env or {})},
             ready_timeout_s=120,
         ) as kith,
     ):
         clock.install(clock_file)
         try:
-            yield SimStack(kith.api, kith.operator_token, running.bootstrap, clock_file)
+            yield SimStack(
+                kith.api,
+                kith.operator_token,
+                running.bootstrap,
+                clock_file,
+                kith.state_dir / "kith-up.log",
+            )
         finally:
             clock.install(None)

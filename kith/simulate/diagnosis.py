@@ -1,0 +1,117 @@
+"""Why eligible occurrences went unserved, in matching's own words.
+
+Matching logs, for each request it gives up on, whom it offered it to and why it passed over
+everyone else it considered (``request unmatched``). The simulation runs ``kith up`` with JSON
+logs and reads those verdicts back, to say for each helper who could have come (by the plan)
+what kept them from it: offered but did not take it, passed over for a reason, or never
+considered (a helper filed under another neighbourhood cell).
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from kith.simulate.metrics import Occurrence
+from kith.simulate.world import HelperPlan
+
+OFFERED = "offered, not taken (declined, let lapse, or taken by nobody in time)"
+NOT_CONSIDERED_OTHER_CELL = "not considered: lives in the other neighbourhood cell"
+NOT_CONSIDERED = "not considered"
+CAME_LATER = "not considered: arrived or changed hours after matching gave up (never retried)"
+STILL_OPEN = "no verdict: the request was still open at its start"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Matching's last word on one request it could not place."""
+
+    offered: frozenset[str]
+    passed_over: dict[str, str] = field(default_factory=dict)
+    at: datetime | None = None
+
+
+def matching_verdicts(log: Path) -> dict[str, Verdict]:
+    """Every ``request unmatched`` line of a ``kith up`` log (JSON lines behind a prefix)."""
+    verdicts: dict[str, Verdict] = {}
+    if not log.exists():
+        return verdicts
+    with log.open(errors="replace") as lines:
+        for line in lines:
+            if "request unmatched" not in line:
+                continue
+            _, _, body = line.partition(" | ")
+            try:
+                entry = json.loads(body)
+            except ValueError:
+                continue
+            if entry.get("event") != "request unmatched":
+                continue
+            stamp = entry.get("timestamp")
+            verdicts[str(entry["request_id"])] = Verdict(
+                frozenset(str(h) for h in entry.get("offered", [])),
+                {str(k): str(v) for k, v in (entry.get("passed_over") or {}).items()},
+                datetime.fromisoformat(stamp.replace("Z", "+00:00")) if stamp else None,
+            )
+    return verdicts
+
+
+def why_not_served(
+    occurrences: list[Occurrence],
+    verdicts: dict[str, Verdict],
+    person_ids: dict[str, str],
+    helpers: dict[str, HelperPlan],
+    neighbour_cells: dict[str, str],
+    mornings: list[tuple[datetime, int]],
+) -> dict[str, int]:
+    """For each eligible helper of each eligible, unserved occurrence: what matching said.
+
+    Args:
+        occurrences: The run's settled occurrences.
+        verdicts: Matching's verdicts by request id.
+        person_ids: Helper label to person id.
+        helpers: Helper label to plan.
+        neighbour_cells: Neighbour label to neighbourhood cell.
+        mornings: When (real time, as logs are stamped) each simulated day's morning began.
+    """
+    reasons: Counter[str] = Counter()
+    for occurrence in occurrences:
+        if occurrence.withdrawn or occurrence.served or not occurrence.eligible:
+            continue
+        verdict = verdicts.get(occurrence.request_id)
+        if verdict is None:
+            reasons[STILL_OPEN] += 1
+            continue
+        for label in occurrence.eligible_helpers:
+            person_id = person_ids.get(label, "")
+            if person_id in verdict.offered:
+                reasons[OFFERED] += 1
+            elif person_id in verdict.passed_over:
+                reasons[f"passed over: {verdict.passed_over[person_id]}"] += 1
+            elif helpers[label].neighbourhood != neighbour_cells.get(occurrence.neighbour):
+                reasons[NOT_CONSIDERED_OTHER_CELL] += 1
+            elif _came_later(helpers[label], _day_at(verdict.at, mornings)):
+                reasons[CAME_LATER] += 1
+            else:
+                reasons[NOT_CONSIDERED] += 1
+    return dict(reasons.most_common())
+
+
+def _day_at(moment: datetime | None, mornings: list[tuple[datetime, int]]) -> int | None:
+    """The simulated day that was running at real ``moment``."""
+    if moment is None or not mornings:
+        return None
+    index = bisect.bisect_right([at for at, _ in mornings], moment) - 1
+    return mornings[index][1] if index >= 0 else -1
+
+
+def _came_later(helper: HelperPlan, day: int | None) -> bool:
+    if day is None:
+        return False
+    return helper.arrives_day > day or (
+        helper.new_hours_day is not None and helper.new_hours_day > day
+    )
