@@ -18,8 +18,16 @@ import httpx
 from rich.console import Console
 
 from kith.client import ApiError, send, until
-from shared.contracts.topics import AVAILABILITY, PEOPLE, RELATIONSHIPS, STANDING
-from shared.geo import neighbourhood_of
+from services.matching.filing import filing_topics
+from shared.contracts.topics import (
+    AVAILABILITY,
+    NEIGHBOURHOOD_PARTITIONS,
+    PEOPLE,
+    RELATIONSHIPS,
+    STANDING,
+    KeyBy,
+    Topic,
+)
 from shared.messaging import group_caught_up
 
 T = TypeVar("T")
@@ -165,7 +173,7 @@ async def run_demo(
 
         if kafka_bootstrap:
             await until(
-                partial(group_caught_up, kafka_bootstrap, MATCHING_GROUP, RELATIONSHIPS),
+                partial(matching_caught_up, kafka_bootstrap, RELATIONSHIPS),
                 timeout_s,
                 "matching to learn of the relationship",
             )
@@ -189,8 +197,19 @@ async def run_demo(
 
 
 async def matching_knows_people(bootstrap: str) -> bool:
-    """Whether matching has read every profile, every person's hours and trust's standing."""
-    for topic in (PEOPLE, AVAILABILITY, STANDING):
+    """Whether matching has read every profile, every person's hours and trust's standing,
+    and filed each helper in every neighbourhood within their reach."""
+    return await matching_caught_up(bootstrap, PEOPLE, AVAILABILITY, STANDING)
+
+
+async def matching_caught_up(bootstrap: str, *topics: Topic) -> bool:
+    """Whether matching has read everything on ``topics`` and filed what it learnt of
+    helpers there: checked in that order, so each step's output is there to be waited for."""
+    filing = tuple(
+        Topic(name, NEIGHBOURHOOD_PARTITIONS, KeyBy.NEIGHBOURHOOD)
+        for name in filing_topics(MATCHING_GROUP)
+    )
+    for topic in (*topics, *filing):
         if not await group_caught_up(bootstrap, MATCHING_GROUP, topic):
             return False
     return True
@@ -203,15 +222,9 @@ def _centre(rng: random.Random) -> tuple[float, float]:
 
 
 def _near(rng: random.Random, centre: tuple[float, float]) -> tuple[float, float]:
-    """A home a few streets from ``centre``, in its neighbourhood.
-
-    Matching offers a request to the helpers of the neighbour's neighbourhood, and a few
-    hundred metres from a centre can already reach the next one.
-    """
-    while True:
-        home = centre[0] + rng.uniform(-0.004, 0.004), centre[1] + rng.uniform(-0.006, 0.006)
-        if neighbourhood_of(*home) == neighbourhood_of(*centre):
-            return home
+    """A home a few streets from ``centre``: within about 450 m, in whichever neighbourhood
+    cell it falls (matching asks every helper whose radius reaches the neighbour)."""
+    return centre[0] + rng.uniform(-0.004, 0.004), centre[1] + rng.uniform(-0.006, 0.006)
 
 
 async def sign_up(

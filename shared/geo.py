@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+import math
+
 import h3
 
 #: About 5 km² a cell: a neighbourhood, the unit matching partitions its state by.
@@ -34,3 +37,38 @@ def neighbourhood_of_cell(cell: str) -> str:
 def distance_km(cell_a: str, cell_b: str) -> float:
     """Straight-line distance between the centres of two cells."""
     return float(h3.great_circle_distance(h3.cell_to_latlng(cell_a), h3.cell_to_latlng(cell_b)))
+
+
+#: No street cell lies farther than this from its neighbourhood cell's centre (measured:
+#: 1.38 km at most over the globe; kept generous, as it only spares exact checks).
+_STREET_FROM_CENTRE_KM = 2.0
+#: Adjacent neighbourhood cells' centres are never nearer than this (measured: 1.77 km).
+_NEIGHBOURHOOD_SPACING_KM = 1.7
+
+
+@functools.lru_cache(maxsize=4096)
+def neighbourhoods_within(cell: str, radius_km: float) -> frozenset[str]:
+    """Every neighbourhood holding a street cell within ``radius_km`` of ``cell``.
+
+    A helper living at ``cell`` may be offered the requests of exactly these neighbourhoods
+    (a request's distance is measured between street cells), so matching files the helper in
+    each of them. The helper's own neighbourhood is always one. Exact: a neighbourhood whose
+    centre is in reach holds its centre child there; one on the rim is checked street cell by
+    street cell.
+    """
+    home = neighbourhood_of_cell(cell)
+    origin = h3.cell_to_latlng(cell)
+    reach = radius_km + _STREET_FROM_CENTRE_KM
+    rings = math.ceil((reach + _STREET_FROM_CENTRE_KM) / _NEIGHBOURHOOD_SPACING_KM)
+    found = {home}
+    for candidate in h3.grid_disk(home, rings):
+        centre_km = h3.great_circle_distance(origin, h3.cell_to_latlng(candidate))
+        if centre_km <= radius_km or (
+            centre_km <= reach
+            and any(
+                h3.great_circle_distance(origin, h3.cell_to_latlng(street)) <= radius_km
+                for street in h3.cell_to_children(candidate, STREET_RESOLUTION)
+            )
+        ):
+            found.add(str(candidate))
+    return frozenset(found)

@@ -18,6 +18,7 @@ import faust
 import structlog
 from faust.tables import TableManager
 from faust.tables.recovery import Recovery
+from pydantic import ValidationError
 
 from services.matching.domain import Policy
 from services.matching.driver import (
@@ -26,6 +27,7 @@ from services.matching.driver import (
     IDLE_FETCH_MAX_WAIT_ATTR,
     register_transport,
 )
+from services.matching.filing import Forward, filing_topics
 from services.matching.handlers import DueRound, Matcher, Outgoing
 from services.matching.state import MatchingState
 from shared import metrics
@@ -193,6 +195,8 @@ def create_app(
 
     state = MatchingState(
         helpers=table("helpers"),
+        # Keyed by helper, on the partitions of the facts topic that feeds it (``filing``).
+        ledger=table("helper-ledger"),
         roster=table("roster"),
         relationships=table("relationships"),
         progress=table("progress"),
@@ -218,7 +222,7 @@ def create_app(
             schema=_table_schema(),
         ),
     )
-    runtime = Runtime(Matcher(state, policy_from(settings)))
+    runtime = Runtime(Matcher(state, policy_from(settings), loopback=False))
     setattr(app, _RUNTIME_ATTR, runtime)
     _wire(app, runtime, settings)
     return app
@@ -243,6 +247,15 @@ def _wire(app: faust.App, runtime: Runtime, settings: Settings) -> None:
         internal=True,
         **_RAW,
     )
+    # A helper's changes, keyed by helper, then their copies keyed by each neighbourhood in
+    # reach: co-partitioned with the neighbourhood streams, so a copy is filed on the
+    # partition that decides that neighbourhood's requests (``filing``).
+    facts_name, copies_name = filing_topics(app.conf.id)
+    facts_topic = app.topic(facts_name, partitions=NEIGHBOURHOOD_PARTITIONS, internal=True, **_RAW)
+    copies_topic = app.topic(
+        copies_name, partitions=NEIGHBOURHOOD_PARTITIONS, internal=True, **_RAW
+    )
+    filing_channels = {"facts": facts_topic, "copies": copies_topic}
 
     async def dead_letter(
         message: Any,
@@ -268,13 +281,15 @@ def _wire(app: faust.App, runtime: Runtime, settings: Settings) -> None:
         await sent
         metrics.DEAD_LETTERS.labels(CONSUMER_NAME, message.topic, category.value).inc()
 
-    async def publish(event: Any, outgoing: Outgoing) -> None:
+    async def publish(event: Any, outgoing: Outgoing, forwards: list[Forward]) -> None:
         """Send what ``event`` caused; acknowledge ``event`` once the broker has all of it.
 
-        The agent goes on to the next event meanwhile: waiting here for each event's
-        acknowledgements would cap a worker at one broker round trip per event. An event is
-        committed only once acknowledged, so at least once holds; a send that fails stops the
-        worker before the event is committed, and it is handled again after the restart.
+        ``forwards`` are the facts and copies its handler filed (``Matcher.take_forwards``,
+        taken right after the handler, before anything else could run). The agent goes on to
+        the next event meanwhile: waiting here for each event's acknowledgements would cap a
+        worker at one broker round trip per event. An event is committed only once
+        acknowledged, so at least once holds; a send that fails stops the worker before the
+        event is committed, and it is handled again after the restart.
         """
         sent = [
             # aiokafka's delivery future, once the message is in the producer's buffer.
@@ -290,6 +305,10 @@ def _wire(app: faust.App, runtime: Runtime, settings: Settings) -> None:
         ]
         for e in outgoing:
             metrics.EVENTS_PUBLISHED.labels(CONSUMER_NAME, OFFERS.name, e.type).inc()
+        for forward in forwards:
+            channel = filing_channels[forward.channel]
+            future = await channel.send(key=forward.key, value=forward.value)
+            sent.append(cast("asyncio.Future[Any]", future))
         acknowledge_when_sent(event, sent)
 
     crashes: set[asyncio.Future[None]] = set()
@@ -359,10 +378,40 @@ def _wire(app: faust.App, runtime: Runtime, settings: Settings) -> None:
                     outgoing = matcher.handle(envelope, message.partition, utc_now())
             except Exception as error:
                 log.exception("handler failed", topic=message.topic, offset=message.offset)
+                matcher.take_forwards()
                 await dead_letter(message, f"handler failed: {error!r}")
                 event.ack()
                 continue
-            await publish(event, outgoing)
+            await publish(event, outgoing, matcher.take_forwards())
+
+    @app.agent(facts_topic)
+    async def helper_facts(stream: Any) -> None:
+        # Acknowledged by ``publish`` once the copies are on the broker.
+        async for event in stream.noack().events():
+            try:
+                matcher.handle_fact(event.message.value)
+            except (ValidationError, RecursionError) as error:
+                matcher.take_forwards()
+                await dead_letter(
+                    event.message,
+                    f"malformed helper fact: {error!r}"[:500],
+                    metrics.DeadLetterReason.UNDECODABLE,
+                )
+                event.ack()
+                continue
+            await publish(event, [], matcher.take_forwards())
+
+    @app.agent(copies_topic)
+    async def helper_copies(stream: Any) -> None:
+        async for event in stream.events():
+            try:
+                matcher.handle_copy(event.message.value)
+            except (ValidationError, RecursionError) as error:
+                await dead_letter(
+                    event.message,
+                    f"malformed helper copy: {error!r}"[:500],
+                    metrics.DeadLetterReason.UNDECODABLE,
+                )
 
     @app.agent(standing_topic)
     async def standing_events(stream: Any) -> None:
@@ -404,7 +453,7 @@ def _wire(app: faust.App, runtime: Runtime, settings: Settings) -> None:
                 )
                 event.ack()
                 continue
-            await publish(event, matcher.round_due(due, utc_now()))
+            await publish(event, matcher.round_due(due, utc_now()), matcher.take_forwards())
 
     ticked: dict[tuple[uuid.UUID, int], float] = {}
 

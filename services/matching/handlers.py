@@ -18,6 +18,7 @@ from services.matching.domain import (
     BookedVisit,
     HelperProfile,
     HelperView,
+    Hold,
     PartnerService,
     PartnerView,
     Policy,
@@ -33,6 +34,21 @@ from services.matching.domain import (
     next_round,
     rank,
     why_ineligible,
+)
+from services.matching.filing import (
+    AnyFact,
+    BookedFact,
+    ErasedFact,
+    Forward,
+    HeldFact,
+    HoursFact,
+    ProfileFact,
+    ReleasedFact,
+    UnheldFact,
+    VisitsFact,
+    fact_forward,
+    take_copy,
+    take_fact,
 )
 from services.matching.state import MatchingState, SeriesState
 from shared.contracts import Envelope, Payload
@@ -78,11 +94,57 @@ class DueRound:
 
 
 class Matcher:
-    """Matching's event handlers over its state."""
+    """Matching's event handlers over its state.
 
-    def __init__(self, state: MatchingState, policy: Policy) -> None:
+    What a handler learns about a helper is filed through the helper's ledger (``filing``)
+    in every neighbourhood within their reach. In the app those facts and copies travel on
+    internal topics: a handler leaves them in ``take_forwards()`` for the caller to send.
+    With ``loopback`` (one process holding every partition: unit tests, the simulation) they
+    are filed at once, before the handler returns.
+    """
+
+    def __init__(self, state: MatchingState, policy: Policy, *, loopback: bool = True) -> None:
         self.state = state
         self.policy = policy
+        self.loopback = loopback
+        self._forwards: list[Forward] = []
+
+    def take_forwards(self) -> list[Forward]:
+        """The facts and copies the handlers called since the last take left to send."""
+        forwards, self._forwards = self._forwards, []
+        return forwards
+
+    def handle_fact(self, raw: bytes) -> None:
+        """Apply a fact to its helper's ledger; the copies to file go to ``take_forwards``.
+
+        Raises:
+            pydantic.ValidationError: ``raw`` is not a fact.
+        """
+        self._forwards += take_fact(self.state, raw)
+        self._settle()
+
+    def handle_copy(self, raw: bytes) -> None:
+        """File a helper's copy in its neighbourhood.
+
+        Raises:
+            pydantic.ValidationError: ``raw`` is not a copy.
+        """
+        take_copy(self.state, raw)
+
+    def _file(self, fact: AnyFact) -> None:
+        self._forwards.append(fact_forward(fact))
+        self._settle()
+
+    def _settle(self) -> None:
+        """With ``loopback``, file every fact and copy waiting, in order, at once."""
+        if not self.loopback:
+            return
+        while self._forwards:
+            forward = self._forwards.pop(0)
+            if forward.channel == "facts":
+                self._forwards += take_fact(self.state, forward.value)
+            else:
+                take_copy(self.state, forward.value)
 
     def handle(self, envelope: Envelope[Payload], partition: int, now: datetime) -> Outgoing:
         """Apply one neighbourhood event; return the offers or escalations it causes.
@@ -95,22 +157,13 @@ class Matcher:
             self._profile(data)
         elif isinstance(data, PersonErased):
             # Behind their profile events on this partition: no profile brings them back.
-            self.state.forget_helper(data.neighbourhood, data.person_id)
+            # Their ledger forgets them and tells every neighbourhood holding a copy.
+            self._file(ErasedFact(data.person_id))
         elif isinstance(data, AvailabilityChangedV2):
-            helper = self.state.helper(data.neighbourhood, data.person_id)
-            weekly = weekly_hours(data)
-            self.state.put_helper(
-                data.neighbourhood,
-                data.person_id,
-                replace(helper, weekly=weekly, free_hours=frozenset()),
-            )
+            self._file(HoursFact(data.person_id, frozenset(), weekly_hours(data)))
         elif isinstance(data, AvailabilityChanged):
             # Version 1: a list of hours that ends at its horizon (no rules to roll on).
-            helper = self.state.helper(data.neighbourhood, data.person_id)
-            free = frozenset(data.free_hours)
-            self.state.put_helper(
-                data.neighbourhood, data.person_id, replace(helper, free_hours=free, weekly=None)
-            )
+            self._file(HoursFact(data.person_id, frozenset(data.free_hours)))
         elif isinstance(data, RelationshipChanged):
             self._relationship(data)
         elif isinstance(data, HelpRequested):
@@ -121,18 +174,10 @@ class Matcher:
             return self._booked(data, now)
         elif isinstance(data, BookingRescheduled):
             # The helper's old hours are free again and the new ones taken.
-            helper = self.state.helper(data.neighbourhood, data.helper_id)
             visit = BookedVisit(starts_at=data.starts_at, hours=data.hours)
-            bookings = {**helper.bookings, data.booking_id: visit}
-            self.state.put_helper(
-                data.neighbourhood, data.helper_id, replace(helper, bookings=bookings)
-            )
+            self._file(BookedFact(data.helper_id, data.booking_id, visit))
         elif isinstance(data, BookingCancelled):
-            helper = self.state.helper(data.neighbourhood, data.helper_id)
-            bookings = {k: v for k, v in helper.bookings.items() if k != data.booking_id}
-            self.state.put_helper(
-                data.neighbourhood, data.helper_id, replace(helper, bookings=bookings)
-            )
+            self._file(ReleasedFact(data.helper_id, data.booking_id))
         elif isinstance(data, OfferDeclined):
             return self._declined(data, now)
         return []
@@ -181,7 +226,6 @@ class Matcher:
         return due
 
     def _profile(self, data: PersonProfileChanged) -> None:
-        helper = self.state.helper(data.neighbourhood, data.person_id)
         profile = HelperProfile(
             person_id=data.person_id,
             display_name=data.display_name,
@@ -190,7 +234,7 @@ class Matcher:
             travel_radius_km=data.travel_radius_km,
             weekly_hour_cap=data.weekly_hour_cap,
         )
-        self.state.put_helper(data.neighbourhood, data.person_id, replace(helper, profile=profile))
+        self._file(ProfileFact(data.person_id, data.neighbourhood, profile))
 
     def _relationship(self, data: RelationshipChanged) -> None:
         relationship = Relationship(
@@ -202,9 +246,7 @@ class Matcher:
             matchable=data.matchable,
         )
         self.state.put_relationship(data.neighbourhood, relationship)
-        helper = self.state.helper(data.neighbourhood, data.helper_id)
-        visits = {**helper.visits, data.neighbour_id: data.visits}
-        self.state.put_helper(data.neighbourhood, data.helper_id, replace(helper, visits=visits))
+        self._file(VisitsFact(data.helper_id, data.neighbour_id, data.visits))
 
     def _requested(
         self, envelope: Envelope[Payload], data: HelpRequested, partition: int, now: datetime
@@ -274,7 +316,7 @@ class Matcher:
             partners=self.partner_views(request),
         )
         advanced, events = next_round(progress, ranked, self.policy, now)
-        self.state.put_progress(advanced)
+        self._put_progress(progress, advanced)
         _explain(advanced, views, {c.helper_id for c in ranked})
         outgoing = _wrap(advanced, events)
         if advanced.status is not Status.OPEN:
@@ -300,7 +342,8 @@ class Matcher:
         return outgoing
 
     def views(self, request: HelpRequested) -> list[HelperView]:
-        """Helpers of the request's neighbourhood only: cost follows local density."""
+        """Helpers filed in the request's neighbourhood: every helper whose radius reaches a
+        street of it, wherever they live (``filing``). Cost follows local density."""
         relationships = self.state.relationships_of(request.neighbourhood, request.neighbour_id)
         views: list[HelperView] = []
         for person_id in self.state.roster_of(request.neighbourhood):
@@ -315,6 +358,10 @@ class Matcher:
                     standing=self.state.standing_of(person_id),
                     relationship=relationships.get(person_id),
                     visits_ever=sum(helper.visits.values()),
+                    held=tuple(
+                        Hold(request_id, visit.starts_at, visit.hours)
+                        for request_id, visit in helper.holds.items()
+                    ),
                 )
             )
         return views
@@ -332,12 +379,8 @@ class Matcher:
         ]
 
     def _booked(self, data: BookingConfirmed, now: datetime) -> Outgoing:
-        helper = self.state.helper(data.neighbourhood, data.helper_id)
         visit = BookedVisit(starts_at=data.starts_at, hours=data.hours)
-        bookings = {**helper.bookings, data.booking_id: visit}
-        self.state.put_helper(
-            data.neighbourhood, data.helper_id, replace(helper, bookings=bookings)
-        )
+        self._file(BookedFact(data.helper_id, data.booking_id, visit))
         progress = self.state.progress_of(data.neighbourhood, data.request_id)
         if progress is not None and progress.request.occurrences > 1:
             series_id = progress.request.series_id
@@ -359,8 +402,21 @@ class Matcher:
         if progress is None or progress.status is not Status.OPEN:
             return []
         settled = closed(progress, status, helper_id)
-        self.state.put_progress(settled)
+        self._put_progress(progress, settled)
         return self._release_series(settled, now)
+
+    def _put_progress(self, before: Progress, after: Progress) -> None:
+        """Store a request's progress, and hold or free its regular helper's hours."""
+        self.state.put_progress(after)
+        held, holding = before.held_helper(), after.held_helper()
+        if held == holding:
+            return
+        request = after.request
+        if held is not None:
+            self._file(UnheldFact(held, request.request_id))
+        if holding is not None:
+            visit = BookedVisit(starts_at=request.starts_at, hours=request.hours)
+            self._file(HeldFact(holding, request.request_id, visit))
 
     def _declined(self, data: OfferDeclined, now: datetime) -> Outgoing:
         progress = self.state.progress_of(data.neighbourhood, data.request_id)

@@ -46,6 +46,25 @@ class HelperState:
     bookings: dict[uuid.UUID, BookedVisit] = field(default_factory=dict)
     #: Visits made to each neighbour, from trust's relationship records.
     visits: dict[uuid.UUID, int] = field(default_factory=dict)
+    #: Hours held for a request asking the helper first, by request (``Hold``).
+    holds: dict[uuid.UUID, BookedVisit] = field(default_factory=dict)
+    #: The helper's ledger sequence number this state was filed at (``filing``).
+    seq: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerEntry:
+    """One helper's whole state, wherever they live, and where copies of it are filed.
+
+    Attributes:
+        state: The helper's state (``seq`` counts the facts taken).
+        home: The neighbourhood booking files the helper under.
+        filed: The neighbourhoods holding a copy.
+    """
+
+    state: HelperState = field(default_factory=HelperState)
+    home: str | None = None
+    filed: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +86,7 @@ class SeriesState:
 
 _HELPER = TypeAdapter(HelperState)
 _SERIES = TypeAdapter(SeriesState)
+_LEDGER = TypeAdapter(LedgerEntry)
 _ROSTER = TypeAdapter(list[uuid.UUID])
 _RELATIONSHIPS = TypeAdapter(dict[uuid.UUID, Relationship])
 _PROGRESS = TypeAdapter(Progress)
@@ -140,6 +160,8 @@ class MatchingState:
         series: ``neighbourhood|series`` -> the series' helpers and waiting occurrences.
         partner_services: ``helper`` -> a partner's service (seen by every worker: services
             are few, and each covers neighbourhoods on any partition).
+        ledger: ``helper`` -> the helper's whole state and where copies of it are filed
+            (partitioned by helper, on the facts topic's partitions: see ``filing``).
     """
 
     helpers: Table
@@ -150,6 +172,7 @@ class MatchingState:
     standing: Table
     series: Table
     partner_services: Table = field(default_factory=dict)
+    ledger: Table = field(default_factory=dict)
     _helpers_read: _Decoded[HelperState] = field(
         default_factory=lambda: _Decoded(_HELPER), init=False, repr=False, compare=False
     )
@@ -167,11 +190,28 @@ class MatchingState:
         return HelperState() if raw is None else self._helpers_read.load(key, raw)
 
     def put_helper(self, neighbourhood: str, person_id: uuid.UUID, state: HelperState) -> None:
-        """Store the helper's state, and list them in the neighbourhood's roster."""
+        """Store the helper's state, and list them in the neighbourhood's roster while they
+        have a profile there (a helper unfiled from it has none)."""
         self.helpers[_scoped(neighbourhood, person_id)] = _HELPER.dump_json(state)
         roster = self.roster_of(neighbourhood)
         if state.profile is not None and person_id not in roster:
             self.roster[neighbourhood] = _ROSTER.dump_json([*roster, person_id])
+        elif state.profile is None and person_id in roster:
+            self.roster[neighbourhood] = _ROSTER.dump_json([p for p in roster if p != person_id])
+
+    def ledger_entry(self, person_id: uuid.UUID) -> LedgerEntry:
+        """The helper's ledger entry, empty when unknown."""
+        raw = self.ledger.get(str(person_id))
+        return LedgerEntry() if raw is None else _load(_LEDGER, raw)
+
+    def put_ledger_entry(self, person_id: uuid.UUID, entry: LedgerEntry) -> None:
+        """Store the helper's ledger entry."""
+        self.ledger[str(person_id)] = _LEDGER.dump_json(entry)
+
+    def forget_ledger_entry(self, person_id: uuid.UUID) -> None:
+        """Forget a person's ledger entry (their account was deleted)."""
+        if str(person_id) in self.ledger:
+            del self.ledger[str(person_id)]  # a faust table writes a tombstone
 
     def forget_helper(self, neighbourhood: str, person_id: uuid.UUID) -> None:
         """Forget a person (their account was deleted): state and place in the roster."""

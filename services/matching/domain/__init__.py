@@ -20,6 +20,7 @@ from services.matching.domain.model import (
     BookedVisit,
     HelperProfile,
     HelperView,
+    Hold,
     Relationship,
     Standing,
 )
@@ -31,6 +32,7 @@ __all__ = [
     "Candidate",
     "HelperProfile",
     "HelperView",
+    "Hold",
     "PartnerService",
     "PartnerView",
     "Policy",

@@ -68,6 +68,8 @@ class Progress:
             it is asked again (they cancelled, or were suspended).
         earlier_asks: Ids of the earlier ``HelpRequested`` events of this request: one
             delivered again is not a new ask.
+        holding: The current round is a regular's (or the preferred helper's) alone: their
+            hours are held from other requests until it ends.
     """
 
     request: HelpRequested
@@ -83,11 +85,18 @@ class Progress:
     first_round: int = 0
     booked_helper_id: uuid.UUID | None = None
     earlier_asks: tuple[uuid.UUID, ...] = ()
+    holding: bool = False
 
     @property
     def rounds_this_ask(self) -> int:
         """Rounds spent on the current ask."""
         return self.round - self.first_round
+
+    def held_helper(self) -> uuid.UUID | None:
+        """The helper whose hours this request holds from others now, if any."""
+        if self.status is Status.OPEN and self.holding and self.offers:
+            return self.offers[0].helper_id
+        return None
 
     def is_due(self, now: datetime) -> bool:
         """Whether the current round has run out of time."""
@@ -156,6 +165,7 @@ def next_round(
         offers=offers,
         tried=(*progress.tried, *(c.helper_id for c in chosen)),
         due_at=now + window,
+        holding=hold and lead.tier is Tier.PRIORITY,
     )
     return advanced, list(offers)
 
@@ -179,7 +189,8 @@ def escalate(progress: Progress, *, untried: bool, policy: Policy) -> Outcome:
         tried_helper_ids=list(progress.tried),
         reason=reason,
     )
-    return replace(progress, status=Status.UNMATCHED, offers=(), due_at=None), [unmatched]
+    given_up = replace(progress, status=Status.UNMATCHED, offers=(), due_at=None, holding=False)
+    return given_up, [unmatched]
 
 
 def declined(progress: Progress, declined_offer_id: uuid.UUID) -> tuple[Progress, bool]:
@@ -197,7 +208,7 @@ def declined(progress: Progress, declined_offer_id: uuid.UUID) -> tuple[Progress
 def closed(progress: Progress, status: Status, helper_id: uuid.UUID | None = None) -> Progress:
     """The request was booked (by ``helper_id``) or cancelled: no further rounds."""
     booked = helper_id if status is Status.BOOKED else progress.booked_helper_id
-    return replace(progress, status=status, due_at=None, booked_helper_id=booked)
+    return replace(progress, status=status, due_at=None, booked_helper_id=booked, holding=False)
 
 
 def is_new_ask(progress: Progress, event_id: uuid.UUID) -> bool:

@@ -18,8 +18,9 @@ def why_ineligible(helper: HelperView, request: HelpRequested) -> str | None:
     A helper is eligible when they offer the skill and trust has approved them for it until
     at least the request's start; they are not suspended and not the neighbour themself; the
     pair has not been made unmatchable; they offer every requested hour and are booked for
-    none of them; the neighbour is within their travel radius; and the request keeps them
-    within their weekly cap.
+    none of them, nor being asked for one first by another neighbour they visit regularly;
+    the neighbour is within their travel radius; and the request keeps them within their
+    weekly cap.
     """
     profile = helper.profile
     if profile.person_id == request.neighbour_id:
@@ -44,6 +45,16 @@ def why_ineligible(helper: HelperView, request: HelpRequested) -> str | None:
     booked = {hour for visit in helper.bookings for hour in visit.hours_covered()}
     if any(hour in booked for hour in wanted):
         return "is already booked for a requested hour"
+    held = {
+        hour
+        for hold in helper.held
+        if hold.request_id != request.request_id
+        for hour in hold.hours_covered()
+    }
+    if any(hour in held for hour in wanted):
+        # Their regular neighbour is asking them first: a stranger's yes must not take the
+        # hour from under the regular visit (continuity, in ``kith bench matching``).
+        return "is being asked first by a regular neighbour for a requested hour"
     if distance_km(profile.cell, request.cell) > profile.travel_radius_km:
         return "lives beyond their travel radius"
     if hours_booked_in_week(helper, request) + request.hours > profile.weekly_hour_cap:

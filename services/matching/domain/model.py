@@ -36,6 +36,20 @@ class BookedVisit:
 
 
 @dataclass(frozen=True, slots=True)
+class Hold:
+    """Hours a helper is being asked for first, alone, by a neighbour they visit regularly
+    (or who asked for them): not offered to anyone else until that request moves on."""
+
+    request_id: uuid.UUID
+    starts_at: datetime
+    hours: int
+
+    def hours_covered(self) -> list[datetime]:
+        """Each whole hour the hold takes."""
+        return hours_of(self.starts_at, self.hours)
+
+
+@dataclass(frozen=True, slots=True)
 class Standing:
     """Trust's word on a person: suspended or not, and skills approved until when."""
 
@@ -67,6 +81,7 @@ class HelperView:
         standing: Trust's standing, or ``None`` when trust has said nothing yet (not vetted).
         relationship: The helper's relationship with the request's neighbour, if any.
         visits_ever: Visits the helper has made to anyone (0 makes a newcomer).
+        held: Hours the helper is being asked for first by their own regular neighbours.
     """
 
     profile: HelperProfile
@@ -75,6 +90,7 @@ class HelperView:
     standing: Standing | None = None
     relationship: Relationship | None = None
     visits_ever: int = 0
+    held: tuple[Hold, ...] = ()
 
 
 def hours_of(starts_at: datetime, hours: int) -> list[datetime]:

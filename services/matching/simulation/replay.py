@@ -25,6 +25,7 @@ from shared.contracts.bookings import BookingConfirmed, OfferDeclined
 from shared.contracts.people import AvailabilityChanged, PersonProfileChanged
 from shared.contracts.requests import OfferMade
 from shared.contracts.trust import RelationshipChanged, StandingChanged
+from shared.geo import neighbourhood_of_cell
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +100,7 @@ class _Replay:
                 PersonProfileChanged(
                     person_id=profile.person_id,
                     display_name=profile.display_name,
-                    neighbourhood=world.neighbourhood,
+                    neighbourhood=neighbourhood_of_cell(profile.cell),
                     cell=profile.cell,
                     skills=sorted(profile.skills),
                     travel_radius_km=profile.travel_radius_km,
@@ -110,7 +111,7 @@ class _Replay:
             self.send(
                 AvailabilityChanged(
                     person_id=profile.person_id,
-                    neighbourhood=world.neighbourhood,
+                    neighbourhood=neighbourhood_of_cell(profile.cell),
                     horizon_start=hours[0] if hours else now,
                     horizon_end=hours[-1] if hours else now,
                     free_hours=hours,
@@ -126,12 +127,13 @@ class _Replay:
                 )
             )
         for pair in world.pairs.values():
+            # Trust files a pair under the neighbour's neighbourhood (where they ask).
             self.send(
                 RelationshipChanged(
                     pair_id=f"{pair.helper_id}:{pair.neighbour_id}",
                     helper_id=pair.helper_id,
                     neighbour_id=pair.neighbour_id,
-                    neighbourhood=world.neighbourhood,
+                    neighbourhood=neighbourhood_of_cell(world.homes[pair.neighbour_id]),
                     stage=pair.stage,
                     visits=pair.visits,
                     hours_together=pair.visits,

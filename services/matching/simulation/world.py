@@ -16,7 +16,7 @@ from services.matching.domain.model import hours_of
 from shared.contracts.requests import HelpRequested
 from shared.contracts.skills import Skill
 from shared.contracts.trust import RelationshipStage
-from shared.geo import cell_of, distance_km, neighbourhood_of
+from shared.geo import cell_of, distance_km, neighbourhood_of_cell
 
 #: A Monday: the simulated week starts here.
 WEEK_START = datetime(2031, 3, 3, tzinfo=UTC)
@@ -81,13 +81,19 @@ class Need:
 
 @dataclass(slots=True)
 class World:
-    """The neighbourhood and its week of needs."""
+    """The neighbourhood and its week of needs.
+
+    Its homes spread over several H3 neighbourhood cells, on both sides of their edges: each
+    person is filed in the cell of their own home (``neighbourhood_of_cell``), as booking
+    files them, so a helper a street away across an edge is found only by distance.
+    """
 
     shape: Shape
-    neighbourhood: str
     helpers: list[SimHelper]
     needs: list[Need]
     relationships: list[Relationship] = field(default_factory=list)
+    #: Each neighbour's home (street cell).
+    homes: dict[uuid.UUID, str] = field(default_factory=dict)
     pairs: dict[tuple[uuid.UUID, uuid.UUID], Relationship] = field(default_factory=dict)
     visits: dict[uuid.UUID, int] = field(default_factory=dict)
     by_id: dict[uuid.UUID, SimHelper] = field(default_factory=dict)
@@ -153,10 +159,10 @@ def _uuid(rng: random.Random) -> uuid.UUID:
 def build_world(shape: Shape) -> World:
     """Draw a neighbourhood and its week of needs from ``shape.seed``."""
     rng = random.Random(shape.seed)
-    neighbourhood = neighbourhood_of(*_CENTRE)
     helpers = [_helper(rng, index, shape) for index in range(shape.helpers)]
-    world = World(shape, neighbourhood, helpers, [])
+    world = World(shape, helpers, [])
     neighbours = [(_uuid(rng), _point(rng, 1.2)) for _ in range(shape.neighbours)]
+    world.homes = dict(neighbours)
     established = [h for h in helpers if not h.newcomer]
     for neighbour_id, _ in neighbours:
         if established and rng.random() < shape.met:
@@ -230,7 +236,7 @@ def _request(
         occurrence=occurrence,
         occurrences=occurrences,
         neighbour_id=neighbour_id,
-        neighbourhood=world.neighbourhood,
+        neighbourhood=neighbourhood_of_cell(cell),
         cell=cell,
         skill=skill,
         starts_at=starts_at,

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from services.matching.domain import BookedVisit, Standing, why_ineligible
+from services.matching.domain import BookedVisit, Hold, Standing, why_ineligible
 from shared.contracts.skills import Skill
 from tests.unit.matching.factories import STARTS, helper, near, relationship, request
 
@@ -53,3 +53,14 @@ def test_an_unmatchable_pair_is_never_eligible() -> None:
     view = helper(person_id=person, relationship=pair, metres=50)
     assert why_ineligible(view, asked) == "the pair is not matchable"
     assert near(50)
+
+
+def test_hours_held_by_a_regulars_request_are_kept_from_other_requests() -> None:
+    asked = request()
+    hold = Hold(uuid.uuid4(), STARTS + timedelta(hours=1), 1)
+    held = dataclasses.replace(helper(), held=(hold,))
+    assert why_ineligible(held, asked) == (
+        "is being asked first by a regular neighbour for a requested hour"
+    )
+    # The request that holds them is still theirs to take.
+    assert why_ineligible(held, asked.model_copy(update={"request_id": hold.request_id})) is None

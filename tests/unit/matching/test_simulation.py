@@ -25,11 +25,10 @@ from services.matching.simulation.world import (
 from services.matching.state import HelperState
 from shared.contracts.requests import HelpRequested
 from shared.contracts.skills import Skill
-from shared.geo import cell_of, neighbourhood_of
+from shared.geo import cell_of, neighbourhood_of_cell
 
 POLICY = Policy(regular_hold_s=600, offer_ttl_s=900, cascade_width=3, cascade_rounds=4)
 SLOT = WEEK_START + timedelta(days=1, hours=10)
-NEIGHBOURHOOD = neighbourhood_of(51.5, -0.1)
 
 
 def _cell(km_north: float) -> str:
@@ -55,7 +54,7 @@ def _need(index: int, km_north: float) -> Need:
         occurrence=1,
         occurrences=1,
         neighbour_id=uuid.UUID(int=300 + index),
-        neighbourhood=NEIGHBOURHOOD,
+        neighbourhood=neighbourhood_of_cell(_cell(km_north)),
         cell=_cell(km_north),
         skill=Skill.SHOPPING,
         starts_at=SLOT,
@@ -70,7 +69,7 @@ def _crossed() -> World:
     optimum sends B to the first and A to the second."""
     shape = Shape(decline=0.0, regular_decline=0.0, no_show=0.0)
     helpers = [_helper(0, 0.5, 5.0), _helper(1, -1.0, 1.2)]
-    world = World(shape, NEIGHBOURHOOD, helpers, [_need(0, 0.0), _need(1, 2.0)])
+    world = World(shape, helpers, [_need(0, 0.0), _need(1, 2.0)])
     world.index()
     return world
 
@@ -120,6 +119,20 @@ def test_a_drawn_week_is_the_same_for_the_same_seed() -> None:
     recurring = [n for n in first.needs if n.regular_id is not None]
     assert recurring
     assert all(first.relationship(n.regular_id, n.request.neighbour_id) for n in recurring)  # type: ignore[arg-type]
+
+
+def test_a_drawn_week_spreads_over_cell_edges_and_is_served_across_them() -> None:
+    world = build_world(Shape(neighbours=60, helpers=20, seed=3))
+    asked_in = {n.request.neighbourhood for n in world.needs}
+    assert len(asked_in) > 1
+    outcome = replay_matching(world, POLICY)
+    across = [
+        b
+        for b in outcome.bookings.values()
+        if neighbourhood_of_cell(world.by_id[b.helper_id].profile.cell)
+        != b.need.request.neighbourhood
+    ]
+    assert across, "some neighbours are served by a helper from the next cell"
 
 
 def test_a_compact_city_hands_matching_real_helper_state_in_the_right_place() -> None:
