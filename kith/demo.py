@@ -43,6 +43,12 @@ _STEPS = ("identity", "references", "interview", "background_check")
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
+#: Matching's internal topics that file each helper in every neighbourhood within reach.
+FILING_TOPICS = tuple(
+    Topic(name, NEIGHBOURHOOD_PARTITIONS, KeyBy.NEIGHBOURHOOD)
+    for name in filing_topics(MATCHING_GROUP)
+)
+
 #: A step of the demo was refused, or did not happen in time.
 DemoFailed = ApiError
 
@@ -205,11 +211,7 @@ async def matching_knows_people(bootstrap: str) -> bool:
 async def matching_caught_up(bootstrap: str, *topics: Topic) -> bool:
     """Whether matching has read everything on ``topics`` and filed what it learnt of
     helpers there: checked in that order, so each step's output is there to be waited for."""
-    filing = tuple(
-        Topic(name, NEIGHBOURHOOD_PARTITIONS, KeyBy.NEIGHBOURHOOD)
-        for name in filing_topics(MATCHING_GROUP)
-    )
-    for topic in (*topics, *filing):
+    for topic in (*topics, *FILING_TOPICS):
         if not await group_caught_up(bootstrap, MATCHING_GROUP, topic):
             return False
     return True

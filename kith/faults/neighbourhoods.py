@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import partial
 
 from kith.client import ApiError, until
+from kith.demo import FILING_TOPICS
 from kith.faults.reading import events_of, read_topics, wait_caught_up
 from kith.faults.world import (
     Api,
@@ -68,7 +69,9 @@ async def matched_neighbourhoods(
         neighbour = await sign_up(api, place, skills=[], label=f"{label}-neighbour")
         hoods.append(Neighbourhood(place, neighbour, vetted))
     await until_approved(api, operator_token, [h for hood in hoods for h in hood.helpers])
-    await wait_caught_up(bootstrap, MATCHING_GROUP, [PEOPLE, AVAILABILITY, STANDING])
+    await wait_caught_up(
+        bootstrap, MATCHING_GROUP, [PEOPLE, AVAILABILITY, STANDING, *FILING_TOPICS]
+    )
     waiting = list(hoods)
     for attempt in range(_WARM_UP_TRIES):
         asked: dict[str, Neighbourhood] = {}
