@@ -23,6 +23,7 @@ from services.matching.domain import (
     Relationship,
     Standing,
 )
+from shared.contracts.skills import Skill
 from shared.weekly_hours import WeeklyHours
 
 T = TypeVar("T")
@@ -68,6 +69,21 @@ class LedgerEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class RosterEntry:
+    """What a neighbourhood's roster keeps of each helper filed there: enough to pass over
+    most helpers for a request without reading (decoding) their whole state."""
+
+    skills: frozenset[Skill]
+    cell: str
+    travel_radius_km: float
+
+    @classmethod
+    def of(cls, profile: HelperProfile) -> RosterEntry:
+        """The entry of a helper with ``profile``."""
+        return cls(profile.skills, profile.cell, profile.travel_radius_km)
+
+
+@dataclass(frozen=True, slots=True)
 class SeriesState:
     """What matching holds about one recurring request's series of occurrences.
 
@@ -87,7 +103,9 @@ class SeriesState:
 _HELPER = TypeAdapter(HelperState)
 _SERIES = TypeAdapter(SeriesState)
 _LEDGER = TypeAdapter(LedgerEntry)
-_ROSTER = TypeAdapter(list[uuid.UUID])
+_ROSTER = TypeAdapter(dict[uuid.UUID, RosterEntry | None])
+#: Rosters as stored: a list of ids before entries were kept, then entries by id.
+_ROSTER_STORED = TypeAdapter(list[uuid.UUID] | dict[uuid.UUID, RosterEntry | None])
 _RELATIONSHIPS = TypeAdapter(dict[uuid.UUID, Relationship])
 _PROGRESS = TypeAdapter(Progress)
 # A document, not a bare JSON string: faust reads a changelog's values back through its JSON
@@ -179,6 +197,9 @@ class MatchingState:
     _standing_read: _Decoded[Standing] = field(
         default_factory=lambda: _Decoded(_STANDING), init=False, repr=False, compare=False
     )
+    _roster_read: _Decoded[list[uuid.UUID] | dict[uuid.UUID, RosterEntry | None]] = field(
+        default_factory=lambda: _Decoded(_ROSTER_STORED), init=False, repr=False, compare=False
+    )
     _open_read: _Decoded[dict[str, datetime]] = field(
         default_factory=lambda: _Decoded(_DUE), init=False, repr=False, compare=False
     )
@@ -193,11 +214,13 @@ class MatchingState:
         """Store the helper's state, and list them in the neighbourhood's roster while they
         have a profile there (a helper unfiled from it has none)."""
         self.helpers[_scoped(neighbourhood, person_id)] = _HELPER.dump_json(state)
-        roster = self.roster_of(neighbourhood)
-        if state.profile is not None and person_id not in roster:
-            self.roster[neighbourhood] = _ROSTER.dump_json([*roster, person_id])
-        elif state.profile is None and person_id in roster:
-            self.roster[neighbourhood] = _ROSTER.dump_json([p for p in roster if p != person_id])
+        roster = self.roster_index(neighbourhood)
+        if state.profile is not None:
+            entry = RosterEntry.of(state.profile)
+            if person_id not in roster or roster[person_id] != entry:
+                self._put_roster(neighbourhood, {**roster, person_id: entry})
+        elif person_id in roster:
+            self._put_roster(neighbourhood, {p: e for p, e in roster.items() if p != person_id})
 
     def ledger_entry(self, person_id: uuid.UUID) -> LedgerEntry:
         """The helper's ledger entry, empty when unknown."""
@@ -218,14 +241,28 @@ class MatchingState:
         key = _scoped(neighbourhood, person_id)
         if key in self.helpers:
             del self.helpers[key]  # a faust table writes a tombstone to its changelog
-        roster = self.roster_of(neighbourhood)
+        roster = self.roster_index(neighbourhood)
         if person_id in roster:
-            self.roster[neighbourhood] = _ROSTER.dump_json([p for p in roster if p != person_id])
+            self._put_roster(neighbourhood, {p: e for p, e in roster.items() if p != person_id})
 
     def roster_of(self, neighbourhood: str) -> list[uuid.UUID]:
         """The helpers with a profile in the neighbourhood."""
+        return list(self.roster_index(neighbourhood))
+
+    def roster_index(self, neighbourhood: str) -> dict[uuid.UUID, RosterEntry | None]:
+        """The helpers filed in the neighbourhood, each with what rules most of them out of a
+        request without reading their whole state (``None`` for one filed by an older
+        matching, which listed ids only)."""
         raw = self.roster.get(neighbourhood)
-        return [] if raw is None else _load(_ROSTER, raw)
+        if raw is None:
+            return {}
+        stored = self._roster_read.load(neighbourhood, raw)
+        if isinstance(stored, list):
+            return dict.fromkeys(stored)
+        return dict(stored)
+
+    def _put_roster(self, neighbourhood: str, roster: dict[uuid.UUID, RosterEntry | None]) -> None:
+        self.roster[neighbourhood] = _ROSTER.dump_json(roster)
 
     def relationships_of(
         self, neighbourhood: str, neighbour_id: uuid.UUID

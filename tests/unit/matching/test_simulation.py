@@ -25,7 +25,7 @@ from services.matching.simulation.world import (
 from services.matching.state import HelperState
 from shared.contracts.requests import HelpRequested
 from shared.contracts.skills import Skill
-from shared.geo import cell_of, neighbourhood_of_cell
+from shared.geo import cell_of, distance_km, neighbourhood_of_cell
 
 POLICY = Policy(regular_hold_s=600, offer_ttl_s=900, cascade_width=3, cascade_rounds=4)
 SLOT = WEEK_START + timedelta(days=1, hours=10)
@@ -141,12 +141,21 @@ def test_a_compact_city_hands_matching_real_helper_state_in_the_right_place() ->
     assert len(city.neighbourhoods) == 20
     neighbourhood = city.neighbourhoods[3]
     roster = state.roster_of(neighbourhood)
-    assert len(roster) == 50
-    helper = state.helper(neighbourhood, roster[0])
-    assert isinstance(helper, HelperState)
-    assert helper.profile is not None
-    assert helper.profile.person_id == roster[0]
-    assert h3.cell_to_parent(helper.profile.cell, 7) == neighbourhood
+    # Its own 50, and those of the neighbourhoods around whose radius reaches its streets.
+    own = [p for p in roster if (p.int - 1) // city.density == 3]
+    assert len(own) == 50
+    assert len(roster) > 50
+    for person_id in (own[0], roster[-1]):
+        helper = state.helper(neighbourhood, person_id)
+        assert isinstance(helper, HelperState)
+        assert helper.profile is not None
+        assert helper.profile.person_id == person_id
+        home = helper.profile.cell
+        nearest = min(distance_km(s, home) for s in h3.cell_to_children(neighbourhood, 9))
+        assert nearest <= helper.profile.travel_radius_km
+    first = state.helper(neighbourhood, own[0]).profile
+    assert first is not None
+    assert h3.cell_to_parent(first.cell, 7) == neighbourhood
     assert state.standing_of(roster[0]) is not None
     assert matched_per_second(city, POLICY, requests=20) > 0
 

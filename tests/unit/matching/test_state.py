@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from services.matching.state import MatchingState
-from tests.unit.matching.factories import NEIGHBOURHOOD
+from services.matching.domain import HelperProfile
+from services.matching.state import HelperState, MatchingState, RosterEntry
+from shared.contracts.skills import Skill
+from tests.unit.matching.factories import HOME, NEIGHBOURHOOD
 
 NOW = datetime(2026, 3, 3, 9, tzinfo=UTC)
 
@@ -31,3 +34,23 @@ def test_due_requests_follow_each_change_of_the_index() -> None:
 
     del state.open_requests[key]  # booked
     assert state.due_by(NOW + timedelta(hours=1)) == []
+
+
+def test_a_roster_keeps_each_helpers_skills_and_reach_and_reads_the_old_list() -> None:
+    state = MatchingState.in_memory()
+    old, new = uuid.uuid4(), uuid.uuid4()
+    # A roster written before entries were kept: ids only, each read in full per request.
+    state.roster[NEIGHBOURHOOD] = json.dumps([str(old)]).encode()
+    assert state.roster_index(NEIGHBOURHOOD) == {old: None}
+    profile = HelperProfile(new, "Helper", HOME, frozenset({Skill.LIFT}), 3.0, 10)
+    state.put_helper(NEIGHBOURHOOD, new, HelperState(profile=profile))
+    assert state.roster_index(NEIGHBOURHOOD) == {
+        old: None,
+        new: RosterEntry(frozenset({Skill.LIFT}), HOME, 3.0),
+    }
+    # A changed radius changes the entry; an unfiled helper leaves the roster.
+    wider = HelperState(profile=replace(profile, travel_radius_km=5.0))
+    state.put_helper(NEIGHBOURHOOD, new, wider)
+    assert state.roster_index(NEIGHBOURHOOD)[new] == RosterEntry(frozenset({Skill.LIFT}), HOME, 5.0)
+    state.put_helper(NEIGHBOURHOOD, new, HelperState(seq=9))
+    assert state.roster_of(NEIGHBOURHOOD) == [old]
