@@ -36,21 +36,25 @@ class RunningKith:
 @asynccontextmanager
 async def running_kith(
     *,
-    bootstrap: str,
-    database_url: str,
+    bootstrap: str | None,
+    database_url: str | None,
     state_dir: Path,
     services: tuple[str, ...] = SERVICES,
     replicas: dict[str, int] | None = None,
     env: dict[str, str] | None = None,
     ready_timeout_s: float = 120,
 ) -> AsyncIterator[RunningKith]:
-    """Start ``kith up --services ...``, wait until each service is ready, stop it on exit."""
+    """Start ``kith up --services ...``, wait until each service is ready, stop it on exit.
+
+    With no ``bootstrap`` and ``database_url``, ``kith up`` starts its own embedded broker and
+    database, as it does for a user.
+    """
     port, ops_port, partners_port = free_port(), free_port(), free_port()
     token = secrets.token_urlsafe(16)
     child_env = {
         **os.environ,
-        "KITH_KAFKA_BOOTSTRAP": bootstrap,
-        "KITH_DATABASE_URL": database_url,
+        **({"KITH_KAFKA_BOOTSTRAP": bootstrap} if bootstrap else {}),
+        **({"KITH_DATABASE_URL": database_url} if database_url else {}),
         "KITH_HTTP_PORT": str(port),
         "KITH_OPS_PORT": str(ops_port),
         "KITH_PARTNERS_PORT": str(partners_port),

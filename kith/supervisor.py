@@ -45,6 +45,8 @@ _STOP_TIMEOUT_S = 15.0
 _INFRASTRUCTURE_CHECK_S = 1.0
 #: Services that send their outbox again when told the broker came back empty.
 REPLAYING = frozenset({"booking", "trust"})
+#: Services whose state lives on the broker: started again when the embedded broker was.
+REBUILDING = frozenset({"matching"})
 
 
 class SupervisorError(RuntimeError):
@@ -91,6 +93,7 @@ class _Child:
     env: dict[str, str]
     pump: asyncio.Task[None] | None = field(default=None)
     announce: asyncio.Task[None] | None = field(default=None)
+    restart_asked: bool = False
     record: CrashRecord = field(default_factory=CrashRecord)
 
 
@@ -168,6 +171,7 @@ class Supervisor:
         if not bootstrap:
             self._broker = EmbeddedBroker(log_path=self._state / "broker.log")
             await asyncio.to_thread(self._broker.start)
+            self._write_pid("broker", self._broker.pid)
             bootstrap = self._broker.bootstrap
             self._log("kith", f"embedded broker (Tansu) on {bootstrap}")
         else:
@@ -176,6 +180,7 @@ class Supervisor:
         if not database_url:
             self._database = EmbeddedPostgres(self._state / "postgres" / "data")
             await asyncio.to_thread(self._database.start)
+            self._write_pid("postgres", self._database.pid)
             database_url = self._database.url
             self._log("kith", f"embedded PostgreSQL on {self._database.host}:{self._database.port}")
         else:
@@ -263,9 +268,14 @@ class Supervisor:
             stderr=asyncio.subprocess.STDOUT,
             env=env,
         )
-        # Where an operator (or a test) finds each process: `kill -9 $(cat .kith/run/trust.pid)`.
-        (self._state / "run" / f"{name}.pid").write_text(f"{process.pid}\n")
+        self._write_pid(name, process.pid)
         return process
+
+    def _write_pid(self, name: str, pid: int | None) -> None:
+        # Where an operator (or a test) finds each process: `kill -9 $(cat .kith/run/trust.pid)`.
+        run_dir = self._state / "run"
+        run_dir.mkdir(parents=True, exist_ok=True)
+        (run_dir / f"{name}.pid").write_text(f"{pid}\n")
 
     def _metrics_url(self, port: int) -> str:
         return f"http://{self._settings.http_host}:{port}/metrics"
@@ -324,6 +334,11 @@ class Supervisor:
             code = await child.process.wait()
             if stop.is_set() or self._stopping:
                 return
+            if child.restart_asked:
+                child.restart_asked = False
+                self._log("kith", f"starting {child.name} again to rebuild its tables")
+                await self._respawn(child)
+                continue
             now = time.monotonic()
             child.record.crashes.append(now)
             delay = self._policy.delay_s(child.record.crashes, now)
@@ -376,17 +391,38 @@ class Supervisor:
             if self._database is not None and not self._database.alive():
                 self._log("kith", "[yellow]the embedded PostgreSQL stopped; starting it again[/]")
                 await asyncio.to_thread(self._database.start)
+                self._write_pid("postgres", self._database.pid)
                 RESTARTS.labels(process="postgres").inc()
                 self._log("kith", "the embedded PostgreSQL is back; the services reconnect")
             if self._broker is not None and not self._broker.alive():
                 self._log("kith", "[yellow]the embedded broker stopped; starting it again[/]")
-                await asyncio.to_thread(self._broker.start)
-                await ensure_topics(
-                    self._settings.model_copy(update={"kafka_bootstrap": self._broker.bootstrap})
-                )
+                await self._restart_broker(self._broker)
                 RESTARTS.labels(process="broker").inc()
                 self._replay_outboxes()
                 self._log("kith", "the embedded broker is back, its topics made again")
+
+    async def _restart_broker(self, broker: EmbeddedBroker) -> None:
+        # The services are paused (SIGSTOP) while the broker comes back: the first client to
+        # ask the new, empty broker for a topic would have it made with the broker's default
+        # partitions, before Kith's own topics exist, and keys would land on other partitions.
+        paused = [child for child in self._children if child.process.returncode is None]
+        for child in paused:
+            child.process.send_signal(signal.SIGSTOP)
+        try:
+            await asyncio.to_thread(broker.start)
+            self._write_pid("broker", broker.pid)
+            await ensure_topics(
+                self._settings.model_copy(update={"kafka_bootstrap": broker.bootstrap})
+            )
+        finally:
+            for child in paused:
+                if child.name.partition("-")[0] in REBUILDING:
+                    # Matching's tables live in the broker's changelogs, now gone: it starts
+                    # again and rebuilds them from the streams booking and trust send again.
+                    child.restart_asked = True
+                    child.process.kill()
+                with contextlib.suppress(ProcessLookupError):
+                    child.process.send_signal(signal.SIGCONT)
 
     def _replay_outboxes(self) -> None:
         # The embedded broker keeps topics in memory: it came back empty. Booking and trust

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
-from typing import Any
 
 import asyncpg
 import structlog
@@ -32,7 +30,13 @@ from shared.contracts import utc_now
 from shared.lifecycle import mark_ready
 from shared.messaging import EventConsumer, Publisher
 from shared.periodic import Periodic
-from shared.postgres import OutboxRelay, apply_migrations, connect_pool, ensure_database
+from shared.postgres import (
+    ChannelListener,
+    OutboxRelay,
+    apply_migrations,
+    connect_pool,
+    ensure_database,
+)
 from shared.postgres.rate_limits import RateLimiter
 from shared.postgres.replay import replay_if_broker_lost
 from shared.settings import Settings
@@ -81,8 +85,7 @@ class PartnersGateway:
         self._pool: asyncpg.Pool | None = None
         self._publisher: Publisher | None = None
         self._sender: HttpxWebhookSender | None = None
-        self._listener: Any = None  # a pooled connection held for LISTEN
-        self._listening: list[tuple[str, Callable[..., None]]] = []
+        self._listener: ChannelListener | None = None
         self._relay: OutboxRelay | None = None
         self._inbox: RawConsumer | None = None
         self._projector: EventConsumer | None = None
@@ -141,7 +144,7 @@ class PartnersGateway:
             timeout_s=settings.webhook_timeout_s,
             poll_s=self._webhook_poll_s,
         )
-        await self._listen()
+        listening = self._listen()
         self._relay = OutboxRelay(self._pool, self._publisher, poll_s=settings.outbox_poll_s)
         self._inbox = inbox_consumer(settings, store, self._publisher, group_id=self._inbox_group)
         projector = Projector(store, feeds, self._directory, on_queued=self._dispatcher.wake)
@@ -167,22 +170,34 @@ class PartnersGateway:
             asyncio.create_task(self._projector.run(), name="partners-projector"),
             asyncio.create_task(self._dispatcher.run(), name="partners-webhooks"),
             asyncio.create_task(self._limit_sweep.run(), name="partners-rate-limit-sweep"),
+            listening,
         ]
 
-    async def _listen(self) -> None:
-        """Hear other gateway processes: a partner changed, or webhooks were queued."""
+    def _listen(self) -> asyncio.Task[None]:
+        """Hear other gateway processes: a partner changed, or webhooks were queued.
+
+        The shared listener listens again after a lost connection (the database restarted);
+        what was notified meanwhile went unheard, so the directory is read afresh and the
+        dispatcher looks for due webhooks each time listening starts.
+        """
         assert self._pool is not None
         assert self._directory is not None
         assert self._dispatcher is not None
         directory, dispatcher = self._directory, self._dispatcher
-        listener = await self._pool.acquire()
-        self._listening = [
-            (PARTNERS_CHANNEL, lambda *_: directory.invalidate()),
-            (WEBHOOKS_CHANNEL, lambda *_: dispatcher.wake()),
-        ]
-        for channel, callback in self._listening:
-            await listener.add_listener(channel, callback)
-        self._listener = listener
+
+        def caught_up() -> None:
+            directory.invalidate()
+            dispatcher.wake()
+
+        self._listener = ChannelListener(
+            self._pool,
+            {
+                PARTNERS_CHANNEL: lambda _: directory.invalidate(),
+                WEBHOOKS_CHANNEL: lambda _: dispatcher.wake(),
+            },
+            on_listen=caught_up,
+        )
+        return asyncio.create_task(self._listener.run(), name="partners-listener")
 
     def app(self) -> FastAPI:
         """The HTTP API over this gateway."""
@@ -216,6 +231,8 @@ class PartnersGateway:
             self._limit_sweep.stop()
         if self._relay is not None:
             self._relay.stop()
+        if self._listener is not None:
+            self._listener.stop()
         for consumer in (self._inbox, self._projector):
             if consumer is not None:
                 with contextlib.suppress(Exception):
@@ -228,11 +245,6 @@ class PartnersGateway:
             await self._sender.close()
         if self._publisher is not None:
             await self._publisher.stop()
-        if self._listener is not None and self._pool is not None:
-            # A connection returned with listeners still on it is refused (with a warning).
-            for channel, callback in self._listening:
-                await self._listener.remove_listener(channel, callback)
-            await self._pool.release(self._listener)
         if self._pool is not None:
             await self._pool.close()
         self._pool = self._publisher = self._sender = self._listener = None

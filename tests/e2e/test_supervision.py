@@ -62,3 +62,38 @@ async def test_every_process_comes_back_after_a_sigkill_and_the_flow_still_works
         await run_demo(
             kith.api, operator_token=kith.operator_token, kafka_bootstrap=stack.bootstrap
         )
+
+
+async def test_the_embedded_database_and_broker_come_back_under_the_running_services(
+    tmp_path: Path,
+) -> None:
+    async with (
+        running_kith(
+            bootstrap=None,
+            database_url=None,
+            state_dir=tmp_path,
+            services=SERVICES,
+            env={"KITH_REGULAR_HOLD_S": "30"},
+        ) as kith,
+        httpx.AsyncClient(timeout=5) as http,
+    ):
+        log = tmp_path / "kith-up.log"
+        for server, back in (
+            ("postgres", "the embedded PostgreSQL is back"),
+            ("broker", "the embedded broker is back"),
+        ):
+            os.kill(_pid(tmp_path, server), signal.SIGKILL)
+
+            async def restarted(back: str = back) -> bool:
+                return back in log.read_text()
+
+            await eventually(restarted, timeout_s=60, what=f"{server} started again")
+        bootstrap = (tmp_path / "run" / "kafka-bootstrap").read_text().strip()
+        # The whole flow, over the new broker and the restarted database.
+        await run_demo(kith.api, operator_token=kith.operator_token, kafka_bootstrap=bootstrap)
+        assert (await http.get(f"{kith.api}/openapi.json")).status_code == 200
+        # No service died of it: they reconnected by themselves. Matching alone was started
+        # again on purpose, its tables being on the broker that lost them.
+        text = log.read_text()
+        assert "stopped unexpectedly" not in text
+        assert "starting matching again to rebuild its tables" in text

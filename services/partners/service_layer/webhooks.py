@@ -88,7 +88,11 @@ class WebhookDispatcher:
                 await asyncio.wait_for(self._wake.wait(), timeout=await self._idle_s())
 
     async def _idle_s(self) -> float:
-        due = await self._store.next_webhook_due()
+        try:
+            due = await self._store.next_webhook_due()
+        except Exception as error:  # the database is away: look again after the usual pause
+            log.warning("webhook dispatcher retrying", error=repr(error))
+            return self._poll_s
         if due is None:
             return self._poll_s
         return min(self._poll_s, max(0.0, (due - datetime.now(UTC)).total_seconds()) + 0.005)
