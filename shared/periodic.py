@@ -34,12 +34,18 @@ class Periodic:
         """Run until ``stop``, finishing the run in hand."""
         while not self._stopping.is_set():
             wait_s = self._every_s
+            # A clock moved while the action ran is one the action may not have seen (it took
+            # its present before), and the wait below would miss it (it watches for moves
+            # from when it starts): run again at once instead.
+            seen = clock.offset()
             try:
                 sooner = await self._action()
                 if sooner is not None:
                     wait_s = min(wait_s, sooner)
             except (OSError, TimeoutError, asyncpg.PostgresError) as error:
                 log.warning(f"{self._name} failed", error=repr(error))
+            if clock.offset() != seen:
+                continue
             await self._wait(wait_s)
 
     async def _wait(self, seconds: float) -> None:
