@@ -61,7 +61,17 @@ def demo(
     bootstrap = settings.kafka_bootstrap or (
         bootstrap_file.read_text().strip() if bootstrap_file.exists() else None
     )
-    asyncio.run(run_demo(api, operator_token=_operator_token(settings), kafka_bootstrap=bootstrap))
+    # The clock `kith up` moves on an all-embedded Kith (the demo moves it to the visit's time).
+    embedded = not (settings.kafka_bootstrap or settings.database_url)
+    clock_file = settings.clock_file or (settings.state_dir / "clock" if embedded else None)
+    asyncio.run(
+        run_demo(
+            api,
+            operator_token=_operator_token(settings),
+            kafka_bootstrap=bootstrap,
+            clock_file=clock_file,
+        )
+    )
 
 
 def _operator_token(settings: Settings) -> str:

@@ -12,6 +12,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
+from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
@@ -19,6 +20,7 @@ from rich.console import Console
 
 from kith.client import ApiError, send, until
 from services.matching.filing import filing_topics
+from shared import clock
 from shared.contracts.topics import (
     AVAILABILITY,
     NEIGHBOURHOOD_PARTITIONS,
@@ -86,6 +88,7 @@ async def run_demo(
     console: Console | None = None,
     timeout_s: float = 60,
     centre: tuple[float, float] | None = None,
+    clock_file: Path | None = None,
 ) -> DemoResult:
     """Drive the whole flow through the booking API at ``api``; print each step.
 
@@ -94,6 +97,10 @@ async def run_demo(
     again: in life days pass between these steps, and matching learns of each on a different
     stream from the one the request arrives on. Everyone lives near ``centre``, a new place
     each run unless given.
+
+    A helper checks in only around the visit's time: with ``clock_file`` (a development Kith's
+    movable clock) the demo moves every process's clock on to the visit's start, as the day
+    passing would; without it, the Kith must accept the check-in already.
     """
     out = console or Console(highlight=False)
     operator = {"Authorization": f"Bearer {operator_token}"}
@@ -155,6 +162,11 @@ async def run_demo(
         holder, offer = first_offers[0]
         booking = await send(http, "POST", f"/v1/offers/{offer['offer_id']}/accept", holder.headers)
         out.print(f"  [cyan]booked[/]: {holder.name} accepted, booking {booking['booking_id']}")
+        if clock_file is not None:
+            ahead = _until(first_request["starts_at"], clock.read_offset(clock_file))
+            if ahead > timedelta(0):
+                clock.advance(clock_file, ahead)
+                out.print(f"  [dim]the clock moves on {ahead} to the visit's start[/]")
         await send(http, "POST", f"/v1/bookings/{booking['booking_id']}/check-in", holder.headers)
         await send(http, "POST", f"/v1/bookings/{booking['booking_id']}/check-out", holder.headers)
         out.print("  visit checked in and out: completed")
@@ -200,6 +212,11 @@ async def run_demo(
             relationship,
             [(helper.person_id, offer) for helper, offer in second_offers],
         )
+
+
+def _until(starts_at: str, offset: timedelta) -> timedelta:
+    """How far the clock (``offset`` ahead of real time) is from ``starts_at``."""
+    return datetime.fromisoformat(starts_at) - (datetime.now(UTC) + offset)
 
 
 async def matching_knows_people(bootstrap: str) -> bool:

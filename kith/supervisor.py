@@ -146,6 +146,7 @@ class Supervisor:
                     self._api_url,
                     operator_token=env["KITH_OPERATOR_TOKEN"],
                     kafka_bootstrap=env["KITH_KAFKA_BOOTSTRAP"],
+                    clock_file=self.clock_file(),
                 )
             return await self._supervise(stop)
         except PortInUse as error:

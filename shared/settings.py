@@ -203,6 +203,33 @@ class Settings(BaseSettings):
         description="How long before a visit its helper may see the neighbour's address.",
     )
     late_cancel_window_s: int = Field(default=24 * 3600, ge=0)
+    check_in_opens_before_s: int = Field(
+        default=30 * 60,
+        ge=0,
+        le=7 * 24 * 3600,
+        description=(
+            "How long before a visit's start its helper may check in; check-in closes at the"
+            " visit's end."
+        ),
+    )
+    no_show_after_s: int = Field(
+        default=30 * 60,
+        ge=60,
+        le=24 * 3600,
+        description=(
+            "A helper not checked in this long after a visit's start is a no-show: booking's"
+            " visit sweep reports it (operators see it, both people are told)."
+        ),
+    )
+    visit_close_after_s: int = Field(
+        default=3 * 3600,
+        ge=0,
+        le=7 * 24 * 3600,
+        description=(
+            "A visit checked in but not out is closed (completed) this long after its end, so"
+            " its check-in questions are asked and the relationship moves on."
+        ),
+    )
     referral_time_zone: str = Field(
         default="Europe/London",
         min_length=1,

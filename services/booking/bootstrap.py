@@ -19,7 +19,7 @@ from services.booking.adapters.unit_of_work import UnitOfWork
 from services.booking.domain.credentials import Passwords
 from services.booking.entrypoints.consumers import GROUP_ID, make_consumer
 from services.booking.entrypoints.http import create_app
-from services.booking.service_layer import accounts
+from services.booking.service_layer import accounts, visit_sweep
 from shared.contracts import utc_now
 from shared.lifecycle import mark_ready, replay_on_signal
 from shared.messaging import EventConsumer, Publisher
@@ -37,6 +37,9 @@ _BACKLOG = 2048
 #: How often expired sessions and idempotency records are deleted. Both are refused from the
 #: moment they expire; the sweep only keeps the tables from growing.
 SESSION_SWEEP_EVERY_S = 3600.0
+#: How often visits are looked at for closing: a minute of clock time is well inside every
+#: window (the shortest, a no-show, is `no_show_after_s`, at least a minute).
+VISIT_SWEEP_EVERY_S = 60.0
 
 
 async def _keep_session(_: asyncpg.Connection) -> None:
@@ -80,6 +83,7 @@ class BookingRuntime:
         self._sessions = SessionCache()
         self._listener: ChannelListener | None = None
         self._session_sweep: Periodic | None = None
+        self._visit_sweep: Periodic | None = None
         self.passwords: Passwords = Argon2Passwords(hasher_for(settings))
         self._idempotency_secret = idempotency_key_secret(settings)
 
@@ -128,6 +132,12 @@ class BookingRuntime:
         self._tasks.append(
             asyncio.create_task(self._session_sweep.run(), name="booking-session-sweep")
         )
+        # Visits close by themselves (visit_sweep): every minute of clock time, and at once
+        # when the clock is moved.
+        self._visit_sweep = Periodic(
+            "visit sweep", self._close_overdue_visits, every_s=VISIT_SWEEP_EVERY_S
+        )
+        self._tasks.append(asyncio.create_task(self._visit_sweep.run(), name="booking-visit-sweep"))
         self.consumer = make_consumer(self.settings, self._uow, self.publisher, self.group_id)
         await self.consumer.start()
         self._tasks.append(asyncio.create_task(self.consumer.run(), name="booking-consumer"))
@@ -136,6 +146,15 @@ class BookingRuntime:
         """Send the outbox again if the broker lost what was published (it restarted empty)."""
         assert self.pool is not None
         return await replay_if_broker_lost(self.pool, self.settings, skip=SETTLED_REQUESTS)
+
+    async def _close_overdue_visits(self) -> float | None:
+        closed = await visit_sweep.close_overdue_visits(
+            self.uow, utc_now(), visit_sweep.VisitWindows.from_settings(self.settings)
+        )
+        if closed:
+            log.info("closed overdue visits", count=closed)
+        # A full batch may have left more behind: run again at once.
+        return 0 if closed >= visit_sweep.BATCH else None
 
     async def _forget_expired_sessions(self) -> None:
         forgotten = await accounts.forget_expired_sessions(
@@ -177,6 +196,8 @@ class BookingRuntime:
             self._listener.stop()
         if self._session_sweep is not None:
             self._session_sweep.stop()
+        if self._visit_sweep is not None:
+            self._visit_sweep.stop()
         self._notices.close()
         if self.consumer is not None:
             await self.consumer.stop()

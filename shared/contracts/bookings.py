@@ -94,6 +94,21 @@ class VisitNoShow(_Visit):
     reported_by: Side
 
 
+class VisitNoShowV2(_Visit):
+    """A visit did not happen because one side was not there; ``absent`` says which.
+
+    Version 2 lets ``reported_by`` be ``None``: nobody reported it, the helper had not checked
+    in some time after the start (booking's visit sweep). Version 1 (``VisitNoShow``, a side
+    always) is still published for a no-show one side reports, and read as before.
+    """
+
+    TYPE = "visit.no_show"
+    VERSION = 2
+
+    absent: Side
+    reported_by: Side | None
+
+
 class WelfareCheckRequested(Payload):
     """A neighbour did not answer the door: operators should check they are well.
 

@@ -36,6 +36,7 @@ EVENTS_BY_TOPIC: dict[Topic, tuple[type[Payload], ...]] = {
         bookings.VisitCompleted,
         bookings.BookingRescheduled,
         bookings.VisitNoShow,
+        bookings.VisitNoShowV2,
         bookings.WelfareCheckRequested,
     ),
     CHECKINS: (trust.CheckInSubmitted,),

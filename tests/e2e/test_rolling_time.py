@@ -18,12 +18,19 @@ import httpx
 import pytest
 
 from kith.client import send
-from kith.demo import Person
+from kith.demo import Person, _relationship
 from shared import clock
 from shared.embedded import EmbeddedBroker, EmbeddedPostgres
 from shared.messaging import ensure_topics
 from tests.conftest import Stack
-from tests.e2e.test_trust_rules import Api, Street, new_street, offers_of_request, open_offers
+from tests.e2e.test_trust_rules import (
+    Api,
+    Street,
+    new_street,
+    offers_of_request,
+    open_offers,
+    standing,
+)
 from tests.e2e.test_whole_flow import kith_up
 from tests.support import eventually
 
@@ -54,6 +61,8 @@ async def moved(tmp_path_factory: pytest.TempPathFactory, stack: Stack) -> Async
         "KITH_CLOCK_FILE": str(clock_file),
         # Tokens must outlive the weeks the clock is moved.
         "KITH_SESSION_MAX_AGE_DAYS": "365",
+        # The real check-in window (kith_up opens it days early for other tests).
+        "KITH_CHECK_IN_OPENS_BEFORE_S": "1800",
     }
     if os.environ.get("KITH_TEST_KAFKA_BOOTSTRAP") or os.environ.get("KITH_TEST_DATABASE_URL"):
         async with kith_up(stack, root / "state", env=env) as (url, token):
@@ -74,6 +83,13 @@ async def moved(tmp_path_factory: pytest.TempPathFactory, stack: Stack) -> Async
             database.stop()
     finally:
         broker.stop()
+
+
+async def relationship(
+    http: httpx.AsyncClient, api: Api, neighbour: Person, helper: Person
+) -> dict[str, Any] | None:
+    """Trust's record of the pair once it holds a visit and both answers."""
+    return await _relationship(http, api.operator, neighbour, helper)
 
 
 async def ask_at(http: httpx.AsyncClient, neighbour: Person, starts_at: datetime) -> str:
@@ -120,3 +136,63 @@ async def test_weekly_hours_are_offered_forty_days_ahead_and_after_six_weeks(
         moved.advance(timedelta(weeks=6))
         soon = await ask_at(http, street.neighbour, eleven_utc(moved.now(), 2))
         assert await offered(http, street, soon)
+
+
+async def book(http: httpx.AsyncClient, street: Street, starts_at: datetime) -> tuple[Person, str]:
+    """The neighbour asks for ``starts_at``; the first helper offered accepts."""
+    request_id = await ask_at(http, street.neighbour, starts_at)
+    offers = await offered(http, street, request_id)
+    helper = next(h for h in street.helpers if h.person_id in offers)
+    path = f"/v1/offers/{offers[helper.person_id]['offer_id']}/accept"
+    booking = await send(http, "POST", path, helper.headers)
+    return helper, str(booking["booking_id"])
+
+
+async def status_is(http: httpx.AsyncClient, who: Person, booking_id: str, status: str) -> bool:
+    seen = await send(http, "GET", f"/v1/bookings/{booking_id}", who.headers)
+    return bool(seen["status"] == status)
+
+
+async def test_a_visit_nobody_checks_out_of_closes_and_the_pair_moves_on(moved: Moved) -> None:
+    async with httpx.AsyncClient(base_url=moved.api.url, timeout=10) as http:
+        street = await new_street(http, moved.api)
+        starts_at = eleven_utc(moved.now(), 1)
+        helper, booking_id = await book(http, street, starts_at)
+        refused = await http.post(f"/v1/bookings/{booking_id}/check-in", headers=helper.headers)
+        assert refused.status_code == 409, "a day early is outside the check-in window"
+
+        moved.advance(starts_at - moved.now())
+        await send(http, "POST", f"/v1/bookings/{booking_id}/check-in", helper.headers)
+        # The helper forgets to check out; three hours after the end the visit closes.
+        moved.advance(starts_at + timedelta(hours=4, minutes=1) - moved.now())
+        await eventually(
+            partial(status_is, http, helper, booking_id, "completed"),
+            what="the visit closed by booking's sweep",
+        )
+        for person in (helper, street.neighbour):
+            path = f"/v1/bookings/{booking_id}/check-ins"
+            await send(
+                http, "POST", path, person.headers, json={"see_again": "yes", "as_agreed": "yes"}
+            )
+        record = await eventually(
+            partial(relationship, http, moved.api, street.neighbour, helper),
+            what="trust to record the visit and both answers",
+        )
+    assert (record["stage"], record["visits"]) == ("first_visit", 1)
+
+
+async def test_a_helper_who_never_checks_in_is_a_no_show_operators_see(moved: Moved) -> None:
+    async with httpx.AsyncClient(base_url=moved.api.url, timeout=10) as http:
+        street = await new_street(http, moved.api)
+        starts_at = eleven_utc(moved.now(), 1)
+        helper, booking_id = await book(http, street, starts_at)
+        moved.advance(starts_at + timedelta(minutes=31) - moved.now())
+        await eventually(
+            partial(status_is, http, street.neighbour, booking_id, "no_show"),
+            what="the visit a no-show by booking's sweep",
+        )
+
+        async def counted() -> bool:
+            return bool((await standing(http, moved.api, helper)).get("no_shows") == 1)
+
+        await eventually(counted, what="trust to count the no-show operators see")

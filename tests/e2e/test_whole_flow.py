@@ -32,7 +32,13 @@ async def kith_up(
         state_dir=state_dir,
         services=tuple(services.split(",")),
         replicas=replicas,
-        env={"KITH_REGULAR_HOLD_S": "30", **(env or {})},
+        # Tests book visits a day ahead and check in at once (the demo too, with no clock to
+        # move): check-in opens days early here. test_rolling_time keeps the default window.
+        env={
+            "KITH_REGULAR_HOLD_S": "30",
+            "KITH_CHECK_IN_OPENS_BEFORE_S": str(3 * 24 * 3600),
+            **(env or {}),
+        },
         ready_timeout_s=90,
     ) as kith:
         yield kith.api, kith.operator_token

@@ -19,6 +19,7 @@ from services.booking.adapters.session_cache import (
     person_signed_out,
     token_signed_out,
 )
+from services.booking.adapters.visit_queries import VisitQueries
 from shared.contracts import Envelope, utc_now
 from shared.postgres import (
     OUTBOX_CHANNEL,
@@ -51,7 +52,7 @@ def _row(record: asyncpg.Record | None) -> Row | None:
     return dict(record) if record is not None else None
 
 
-class Repository(PartnerQueries, SafeguardingQueries, ErasureQueries):
+class Repository(PartnerQueries, SafeguardingQueries, ErasureQueries, VisitQueries):
     """Queries on one connection; the caller owns the transaction."""
 
     def __init__(self, conn: asyncpg.Connection) -> None:

@@ -108,3 +108,21 @@ def may_report_no_show(status: str, starts_at: datetime, now: datetime) -> bool:
 def is_late_cancel(starts_at: datetime, now: datetime, window_s: int) -> bool:
     """Whether a cancellation comes inside the notice window before the visit."""
     return starts_at - now < timedelta(seconds=window_s)
+
+
+def visit_end(starts_at: datetime, hours: int) -> datetime:
+    """When a visit is due to end."""
+    return starts_at + timedelta(hours=hours)
+
+
+def check_in_problem(
+    starts_at: datetime, hours: int, now: datetime, opens_before_s: int
+) -> str | None:
+    """Why the helper may not check in now, or ``None``: check-in opens ``opens_before_s``
+    before the visit's start and closes at its end."""
+    opens = starts_at - timedelta(seconds=opens_before_s)
+    if now < opens:
+        return f"check-in opens at {opens.isoformat()}, {opens_before_s // 60} min before the visit"
+    if now >= visit_end(starts_at, hours):
+        return "the visit's time is over: check-in has closed"
+    return None

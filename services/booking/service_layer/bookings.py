@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,6 +19,7 @@ from services.booking.domain.visits import (
     RequestStatus,
     address_visible,
     booked_hours,
+    check_in_problem,
     is_late_cancel,
     is_on_the_hour,
     may_report_no_show,
@@ -148,11 +150,20 @@ async def my_booking(
 
 
 async def check_in(
-    uow: UnitOfWork, helper_id: uuid.UUID, booking_id: uuid.UUID, now: datetime
+    uow: UnitOfWork,
+    helper_id: uuid.UUID,
+    booking_id: uuid.UUID,
+    now: datetime,
+    opens_before_s: int,
 ) -> dict[str, Any]:
-    """The helper says they have arrived."""
+    """The helper says they have arrived: only around the visit's time (from
+    ``opens_before_s`` before its start to its end), so a visit is not ticked off a day early."""
+
+    def window(row: Row) -> str | None:
+        return check_in_problem(row["starts_at"], row["hours"], now, opens_before_s)
+
     return await _helper_step(
-        uow, helper_id, booking_id, now, _CHECK_IN, "only the helper checks in"
+        uow, helper_id, booking_id, now, _CHECK_IN, "only the helper checks in", window
     )
 
 
@@ -195,6 +206,7 @@ async def _helper_step(
     now: datetime,
     step: _Step,
     not_helper: str,
+    window: Callable[[Row], str | None] | None = None,
 ) -> dict[str, Any]:
     async with uow.begin() as repo:
         row = await _mine(repo, helper_id, booking_id)
@@ -206,6 +218,9 @@ async def _helper_step(
             return {"booking_id": booking_id, "status": row["status"]}  # a retry: no change
         if row["status"] != step.before:
             raise Conflict(step.too_early or f"this booking is {row['status']}")
+        problem = None if window is None else window(row)
+        if problem is not None:
+            raise Conflict(problem)
         await repo.update_booking(booking_id, status=step.after.value, **{step.stamp: now})
         await repo.publish([Envelope.wrap(step.event(**_visit(row)), producer=PRODUCER)])
     return {"booking_id": booking_id, "status": step.after}

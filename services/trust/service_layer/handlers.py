@@ -21,6 +21,7 @@ from shared.contracts.bookings import (
     VisitCheckedIn,
     VisitCompleted,
     VisitNoShow,
+    VisitNoShowV2,
 )
 from shared.contracts.people import PersonErased, PersonProfileChanged
 from shared.contracts.skills import VettingStep
@@ -80,7 +81,8 @@ async def handle(
             await _visit_completed(uow, envelope, data, policy)
         elif isinstance(data, BookingCancelled):
             await _booking_cancelled(uow, envelope, data, policy)
-        elif isinstance(data, VisitNoShow):
+        elif isinstance(data, VisitNoShow | VisitNoShowV2):
+            # Either version: who reported it (or that nobody did) does not change its meaning.
             await _visit_no_show(uow, envelope, data, policy)
         elif isinstance(data, ConcernRaised):
             await _concern_raised(uow, envelope, data, policy)
@@ -226,7 +228,10 @@ async def _booking_cancelled(
 
 
 async def _visit_no_show(
-    uow: TrustUnitOfWork, envelope: Envelope[Payload], data: VisitNoShow, policy: Policy
+    uow: TrustUnitOfWork,
+    envelope: Envelope[Payload],
+    data: VisitNoShow | VisitNoShowV2,
+    policy: Policy,
 ) -> None:
     if not await uow.count_mark(data.booking_id, "no_show"):
         return

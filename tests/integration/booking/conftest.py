@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
@@ -29,9 +30,21 @@ class Booking:
     """A producer playing matching's and trust's part (real events on the real broker)."""
 
 
+#: Most tests book a visit a day or two ahead and check in straight away: for them check-in
+#: opens this long before a visit. The window's own tests (test_visit_closing) keep the default.
+CHECK_IN_OPENS_EARLY_S = 3 * 24 * 3600
+
+
 @pytest.fixture(scope="module")
 async def booking(stack: Stack) -> AsyncIterator[Booking]:
-    settings = stack.settings(operator_token=OPERATOR_TOKEN, outbox_poll_s=0.05)
+    async with running_booking(stack, check_in_opens_before_s=CHECK_IN_OPENS_EARLY_S) as running:
+        yield running
+
+
+@asynccontextmanager
+async def running_booking(stack: Stack, **overrides: object) -> AsyncIterator[Booking]:
+    """Booking in this process on a database of its own, with settings ``overrides``."""
+    settings = stack.settings(operator_token=OPERATOR_TOKEN, outbox_poll_s=0.05, **overrides)
     parts = urlsplit(stack.database_url)
     database_url = urlunsplit(parts._replace(path=f"/kith_booking_{uuid.uuid4().hex[:12]}"))
     runtime = BookingRuntime(

@@ -128,13 +128,17 @@ async def my_booking(booking_id: uuid.UUID, ctx: Ctx, person_id: Me) -> dict[str
 
 @router.post("/bookings/{booking_id}/check-in")
 async def check_in(booking_id: uuid.UUID, ctx: Ctx, person_id: Me) -> dict[str, Any]:
-    """The helper has arrived."""
-    return await bookings.check_in(ctx.uow, person_id, booking_id, utc_now())
+    """The helper has arrived: accepted from `KITH_CHECK_IN_OPENS_BEFORE_S` before the visit's
+    start until its end (409 outside it, saying when it opens)."""
+    return await bookings.check_in(
+        ctx.uow, person_id, booking_id, utc_now(), ctx.settings.check_in_opens_before_s
+    )
 
 
 @router.post("/bookings/{booking_id}/check-out")
 async def check_out(booking_id: uuid.UUID, ctx: Ctx, person_id: Me) -> dict[str, Any]:
-    """The helper has left: the visit is completed."""
+    """The helper has left: the visit is completed (only after checking in). A visit nobody
+    checks out of is completed `KITH_VISIT_CLOSE_AFTER_S` after its end."""
     return await bookings.check_out(ctx.uow, person_id, booking_id, utc_now())
 
 
