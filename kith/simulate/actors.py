@@ -8,7 +8,6 @@ moved clock, and a run lasts longer).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -131,14 +130,13 @@ async def open_offers(helper: Helper) -> list[dict[str, Any]]:
 class Features:
     """What this Kith's API offers, read from its OpenAPI document."""
 
-    series_accept_path: str | None = None
-    series_accept_field: str | None = None
+    series_accept_body: dict[str, Any] | None = None
     request_statuses: tuple[str, ...] = ("open", "booked", "unmatched", "cancelled")
 
     @property
     def accepts_series(self) -> bool:
         """Whether a helper can take on a whole series with one answer."""
-        return self.series_accept_path is not None or self.series_accept_field is not None
+        return self.series_accept_body is not None
 
     @property
     def operator_statuses(self) -> tuple[str, ...]:
@@ -148,44 +146,55 @@ class Features:
     def as_json(self) -> dict[str, Any]:
         """What was found, for the report."""
         return {
-            "series_accept": self.accepts_series,
+            "series_accept": self.series_accept_body,
             "operator_statuses": list(self.operator_statuses),
         }
 
 
 async def detect_features(api: Api) -> Features:
-    """Look for accepting a whole series, and the statuses operators list requests by."""
+    """Look for accepting a whole series, and the statuses operators list requests by.
+
+    A whole series is taken on by a field of the accept's body: one whose values include
+    ``series`` (``{"scope": "series"}``), or a flag named for it.
+    """
     document = await api.call("GET", "/openapi.json")
-    paths: dict[str, Any] = document.get("paths", {})
-    series_path = next(
-        (
-            path
-            for path, operations in paths.items()
-            if "post" in operations
-            and "series" in path
-            and "accept" in path
-            and path.startswith("/v1/")
-        ),
-        None,
-    )
-    series_field = None
-    accept = paths.get("/v1/offers/{offer_id}/accept", {}).get("post", {})
-    schema = _body_schema(document, accept)
-    for name in (schema or {}).get("properties", {}):
-        if "series" in name or name in {"rest", "whole"}:
-            series_field = name
+    accept_op = document.get("paths", {}).get("/v1/offers/{offer_id}/accept", {}).get("post", {})
+    schema = _body_schema(document, accept_op) or {}
+    series_body: dict[str, Any] | None = None
+    for name, prop in schema.get("properties", {}).items():
+        if "series" in _enum(document, prop):
+            series_body = {name: "series"}
+        elif "series" in name and prop.get("type") == "boolean":
+            series_body = {name: True}
     statuses = _request_statuses(document)
-    return Features(series_path, series_field, statuses or Features.request_statuses)
+    return Features(series_body, statuses or Features.request_statuses)
+
+
+def _resolve(document: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    ref = schema.get("$ref")
+    if not ref:
+        return schema
+    found: dict[str, Any] = document["components"]["schemas"][ref.rsplit("/", 1)[1]]
+    return found
+
+
+def _enum(document: dict[str, Any], prop: dict[str, Any]) -> list[Any]:
+    values: list[Any] = []
+    for option in [prop, *prop.get("anyOf", []), *prop.get("allOf", [])]:
+        resolved = _resolve(document, option)
+        values += resolved.get("enum", [])
+        if "const" in resolved:
+            values.append(resolved["const"])
+    return values
 
 
 def _body_schema(document: dict[str, Any], operation: dict[str, Any]) -> dict[str, Any] | None:
     content = (operation.get("requestBody") or {}).get("content", {})
     schema = (content.get("application/json") or {}).get("schema") or {}
     for option in [schema, *schema.get("anyOf", [])]:
-        ref = option.get("$ref")
-        if ref:
-            found: dict[str, Any] = document["components"]["schemas"][ref.rsplit("/", 1)[1]]
-            return found
+        resolved = _resolve(document, option)
+        if "properties" in resolved:
+            return resolved
     return None
 
 
@@ -195,20 +204,12 @@ def _request_statuses(document: dict[str, Any]) -> tuple[str, ...]:
     return tuple(str(s) for s in found) if found else ()
 
 
-async def accept(helper: Helper, offer: dict[str, Any], features: Features) -> dict[str, Any]:
-    """Accept an offer: the whole series where the API allows it and the offer is part of one."""
+async def accept(
+    helper: Helper, offer: dict[str, Any], features: Features, *, in_series: bool
+) -> dict[str, Any]:
+    """Accept an offer: its whole series where the API allows it and it is part of one."""
     offer_id = offer["offer_id"]
-    in_series = (offer.get("occurrences") or 1) > 1 or offer.get("series_id") is not None
-    if in_series and features.series_accept_path is not None:
-        path = re.sub(r"\{[^}]+\}", offer.get("series_id") or offer_id, features.series_accept_path)
-        if "{offer_id}" in features.series_accept_path:
-            path = features.series_accept_path.replace("{offer_id}", offer_id)
-        return await helper.call("POST", path, key=f"accept-{offer_id}")
-    if in_series and features.series_accept_field is not None:
-        return await helper.call(
-            "POST",
-            f"/v1/offers/{offer_id}/accept",
-            json={features.series_accept_field: True},
-            key=f"accept-{offer_id}",
-        )
-    return await helper.call("POST", f"/v1/offers/{offer_id}/accept", key=f"accept-{offer_id}")
+    body = features.series_accept_body if in_series else None
+    return await helper.call(
+        "POST", f"/v1/offers/{offer_id}/accept", json=body, key=f"accept-{offer_id}"
+    )

@@ -21,7 +21,9 @@ from kith.simulate.world import HelperPlan
 
 OFFERED = "offered, not taken (declined, let lapse, or taken by nobody in time)"
 NOT_CONSIDERED_OTHER_CELL = "not considered: lives in the other neighbourhood cell"
-NOT_CONSIDERED = "not considered"
+NOT_CONSIDERED = (
+    "neither offered nor passed over (ranked as the rounds ran out, or unknown to matching)"
+)
 CAME_LATER = "not considered: arrived or changed hours after matching gave up (never retried)"
 STILL_OPEN = "no verdict: the request was still open at its start"
 

@@ -213,6 +213,9 @@ class Life:
             for index, need in enumerate(neighbour.plan.needs):
                 if need.post_day == day:
                     asked += await self._ask(neighbour, need, index)
+        for neighbour in self.neighbours.values():
+            if neighbour.series:
+                await self._discover(neighbour)
         if asked:
             await self._until_offered(asked)
         if (
@@ -250,24 +253,51 @@ class Life:
             self._refused("ask", str(refused))
             return []
         series = str(created["series_id"]) if len(starts) > 1 else None
-        ids = []
-        for number, item in enumerate(created["occurrences"], start=1):
-            starts_at = datetime.fromisoformat(str(item["starts_at"]))
-            occurrence = Occurrence(
-                request_id=str(item["request_id"]),
-                series_id=series,
-                index=number,
-                neighbour=neighbour.label,
-                skill=need.skill,
-                starts_at=starts_at,
-                hours=need.hours,
-                week=self.world.week_of(starts_at),
-            )
-            self.ledger.asked(occurrence)
-            ids.append(occurrence.request_id)
+        if series is not None:
+            neighbour.series.append(series)
+        return [
+            self._register(neighbour, item, series, need.skill, need.hours)
+            for item in created["occurrences"]
+        ]
+
+    def _register(
+        self, neighbour: Neighbour, item: dict[str, Any], series: str | None, skill: str, hours: int
+    ) -> str:
+        """Count an occurrence Kith made, and come back at its start."""
+        starts_at = datetime.fromisoformat(str(item["starts_at"]))
+        occurrence = Occurrence(
+            request_id=str(item["request_id"]),
+            series_id=series,
+            index=int(item.get("occurrence") or 0),
+            neighbour=neighbour.label,
+            skill=skill,
+            starts_at=starts_at,
+            hours=hours,
+            week=self.world.week_of(starts_at),
+        )
+        self.ledger.asked(occurrence)
+        if occurrence.week < self.world.weeks:
             self.at(starts_at - timedelta(hours=2), _nothing, rank=8)
             self.at(starts_at, partial(self._start, occurrence), rank=1)
-        return ids
+        return occurrence.request_id
+
+    async def _discover(self, neighbour: Neighbour) -> None:
+        """Occurrences of the neighbour's series that Kith made since (a series rolls forward
+        by itself where Kith makes occurrences only some weeks ahead)."""
+        cursor: str | None = None
+        while True:
+            page = await neighbour.call(
+                "GET", "/v1/requests?limit=200" + (f"&cursor={cursor}" if cursor else "")
+            )
+            for item in page["items"]:
+                series = str(item.get("series_id"))
+                if series in neighbour.series and str(item["request_id"]) not in (
+                    self.ledger.occurrences
+                ):
+                    self._register(neighbour, item, series, str(item["skill"]), int(item["hours"]))
+            cursor = page.get("next_cursor")
+            if not cursor:
+                return
 
     async def _until_offered(self, request_ids: list[str]) -> None:
         """Wait (a little) until matching has offered, or given up on, each new ask."""
@@ -334,7 +364,9 @@ class Life:
 
     async def _accept(self, helper: Helper, offer: dict[str, Any], starts_at: datetime) -> None:
         try:
-            booked = await actors.accept(helper, offer, self.features)
+            asked = self.ledger.occurrences.get(str(offer["request_id"]))
+            in_series = asked is not None and asked.series_id is not None
+            booked = await actors.accept(helper, offer, self.features, in_series=in_series)
         except ApiRefused as refused:
             if refused.status == 409:
                 return  # someone else was quicker, or it overlaps: as in life
