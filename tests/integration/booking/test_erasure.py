@@ -34,6 +34,7 @@ from tests.integration.booking.support import (
     sign_up,
 )
 from tests.integration.booking.test_notices import Listener, listening
+from tests.integration.booking.test_rate_limits import _assert_limited, _client, _two_processes
 from tests.support import eventually
 from tests.traces import traces
 
@@ -424,3 +425,25 @@ async def test_nothing_new_is_kept_about_someone_erased(booking: Booking) -> Non
     assert check_in.status_code == 409
     async with booking.runtime.uow.read() as repo:
         assert await traces(repo.conn, ["after they left"]) == []
+
+
+async def test_a_stolen_token_cannot_guess_the_password_by_deleting(booking: Booking) -> None:
+    _, headers = await sign_up(booking.client, "Gideon")
+    async with _two_processes(
+        booking, rate_sign_in_per_address="1000/600", rate_sign_in_per_account="2/600"
+    ) as (one, two):
+        first, second = _client(one, "10.11.0.1"), _client(two, "10.11.0.2")
+        for client in (first, second):
+            wrong = await client.request(
+                "DELETE", "/v1/me", headers=headers, json={"password": "a guess at it"}
+            )
+            assert wrong.status_code == 403
+        # Even the right password waits now, from any address and any process.
+        third = _client(one, "10.11.0.3")
+        right = await third.request(
+            "DELETE", "/v1/me", headers=headers, json={"password": PASSWORD}
+        )
+        _assert_limited(right)
+        for client in (first, second, third):
+            await client.aclose()
+    assert (await booking.client.get("/v1/me", headers=headers)).status_code == 200

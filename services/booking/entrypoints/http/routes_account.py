@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import Field
 
 from services.booking.domain.erasure import ErasedBy
@@ -14,6 +14,7 @@ from services.booking.entrypoints.http.dependencies import Ctx, Me, Operator
 from services.booking.entrypoints.http.schemas import Body
 from services.booking.service_layer import erasure, export
 from shared.contracts import utc_now
+from shared.http_limits import client_address, enforce
 
 router = APIRouter(prefix="/v1", tags=["account"])
 
@@ -53,10 +54,20 @@ async def export_me(ctx: Ctx, person_id: Me) -> dict[str, Any]:
 
 
 @router.delete("/me", status_code=204, response_class=Response)
-async def delete_me(body: DeleteAccountBody, ctx: Ctx, person_id: Me) -> Response:
+async def delete_me(body: DeleteAccountBody, ctx: Ctx, person_id: Me, request: Request) -> Response:
     """Delete my account, with my password: my personal data is erased in every service,
     my upcoming visits are called off (the other side is told), my open requests cancelled,
-    and every token of mine stops working at once. My email may sign up again."""
+    and every token of mine stops working at once. My email may sign up again.
+
+    Each try counts against the sign-in limits (``KITH_RATE_SIGN_IN_*``, per client address
+    and per account): a stolen token cannot be used to guess the password."""
+    await enforce(
+        ctx.limiter,
+        ctx.settings,
+        "sign_in",
+        address=client_address(request),
+        account=f"person:{person_id}",
+    )
     await erasure.erase_own_account(
         ctx.uow, ctx.passwords, person_id, body.password, ctx.sessions, now=utc_now()
     )
