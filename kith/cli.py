@@ -13,6 +13,7 @@ from kith.faults import faults
 from kith.simulate.command import simulate_command
 from kith.supervisor import SERVICES, Supervisor, SupervisorError, parse_replicas
 from kith.tail import tail
+from shared.messaging.connection import KafkaConnection
 from shared.settings import Settings
 
 app = typer.Typer(help="Kith: neighbourhood help, booked in whole hours.", no_args_is_help=True)
@@ -58,9 +59,11 @@ def demo(
 
     settings = Settings()
     bootstrap_file = settings.state_dir / "run" / "kafka-bootstrap"
-    bootstrap = settings.kafka_bootstrap or (
-        bootstrap_file.read_text().strip() if bootstrap_file.exists() else None
-    )
+    kafka: KafkaConnection | None = None
+    if settings.kafka_bootstrap:
+        kafka = KafkaConnection.from_settings(settings)
+    elif bootstrap_file.exists():
+        kafka = KafkaConnection(bootstrap_file.read_text().strip())
     # The clock `kith up` moves on an all-embedded Kith (the demo moves it to the visit's time).
     embedded = not (settings.kafka_bootstrap or settings.database_url)
     clock_file = settings.clock_file or (settings.state_dir / "clock" if embedded else None)
@@ -68,7 +71,7 @@ def demo(
         run_demo(
             api,
             operator_token=_operator_token(settings),
-            kafka_bootstrap=bootstrap,
+            kafka=kafka,
             clock_file=clock_file,
         )
     )

@@ -31,6 +31,7 @@ from shared.contracts.topics import (
     Topic,
 )
 from shared.messaging import group_caught_up
+from shared.messaging.connection import Kafka
 
 T = TypeVar("T")
 
@@ -84,7 +85,7 @@ async def run_demo(
     api: str,
     *,
     operator_token: str,
-    kafka_bootstrap: str | None = None,
+    kafka: Kafka | None = None,
     console: Console | None = None,
     timeout_s: float = 60,
     centre: tuple[float, float] | None = None,
@@ -92,7 +93,7 @@ async def run_demo(
 ) -> DemoResult:
     """Drive the whole flow through the booking API at ``api``; print each step.
 
-    With ``kafka_bootstrap``, the demo waits until matching has read the people, their hours
+    With ``kafka``, the demo waits until matching has read the people, their hours
     and trust's approvals before the first request, and every relationship before asking
     again: in life days pass between these steps, and matching learns of each on a different
     stream from the one the request arrives on. Everyone lives near ``centre``, a new place
@@ -146,9 +147,9 @@ async def run_demo(
         out.print("  trust approved them for shopping and company")
         neighbour = await sign_up(http, f"Mrs Okafor ({run})", _near(rng, centre), [], run)
         out.print(f"  neighbour signed up: {neighbour.name}")
-        if kafka_bootstrap:
+        if kafka:
             await until(
-                partial(matching_knows_people, kafka_bootstrap),
+                partial(matching_knows_people, kafka),
                 timeout_s,
                 "matching to read the people, their hours and approvals",
             )
@@ -189,9 +190,9 @@ async def run_demo(
             f"stage {relationship['stage']}, {relationship['visits']} visit(s)"
         )
 
-        if kafka_bootstrap:
+        if kafka:
             await until(
-                partial(matching_caught_up, kafka_bootstrap, RELATIONSHIPS),
+                partial(matching_caught_up, kafka, RELATIONSHIPS),
                 timeout_s,
                 "matching to learn of the relationship",
             )
@@ -219,17 +220,17 @@ def _until(starts_at: str, offset: timedelta) -> timedelta:
     return datetime.fromisoformat(starts_at) - (datetime.now(UTC) + offset)
 
 
-async def matching_knows_people(bootstrap: str) -> bool:
+async def matching_knows_people(kafka: Kafka) -> bool:
     """Whether matching has read every profile, every person's hours and trust's standing,
     and filed each helper in every neighbourhood within their reach."""
-    return await matching_caught_up(bootstrap, PEOPLE, AVAILABILITY, STANDING)
+    return await matching_caught_up(kafka, PEOPLE, AVAILABILITY, STANDING)
 
 
-async def matching_caught_up(bootstrap: str, *topics: Topic) -> bool:
+async def matching_caught_up(kafka: Kafka, *topics: Topic) -> bool:
     """Whether matching has read everything on ``topics`` and filed what it learnt of
     helpers there: checked in that order, so each step's output is there to be waited for."""
     for topic in (*topics, *FILING_TOPICS):
-        if not await group_caught_up(bootstrap, MATCHING_GROUP, topic):
+        if not await group_caught_up(kafka, MATCHING_GROUP, topic):
             return False
     return True
 

@@ -145,7 +145,9 @@ class Supervisor:
                 await run_demo(
                     self._api_url,
                     operator_token=env["KITH_OPERATOR_TOKEN"],
-                    kafka_bootstrap=env["KITH_KAFKA_BOOTSTRAP"],
+                    kafka=self._settings.model_copy(
+                        update={"kafka_bootstrap": env["KITH_KAFKA_BOOTSTRAP"]}
+                    ),
                     clock_file=self.clock_file(),
                 )
             return await self._supervise(stop)

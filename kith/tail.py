@@ -22,6 +22,7 @@ from rich.console import Console
 from rich.text import Text
 
 from shared.contracts.topics import ALL_TOPICS
+from shared.messaging.connection import Kafka, KafkaConnection
 from shared.messaging.reader import StreamReader
 from shared.observed import DEAD_LETTER, UNDECODABLE, EventFilter, Observed, stream_of
 from shared.settings import Settings
@@ -66,7 +67,7 @@ def topics_for(streams: Sequence[str]) -> list[str]:
 
 
 async def follow(
-    bootstrap: str,
+    kafka: Kafka,
     topics: Sequence[str],
     event_filter: EventFilter,
     emit: Callable[[Observed], None],
@@ -83,7 +84,7 @@ async def follow(
     Raises:
         typer.BadParameter: None of the topics exists on the broker.
     """
-    reader = StreamReader(bootstrap, topics, from_beginning=from_beginning, client_id="kith-tail")
+    reader = StreamReader(kafka, topics, from_beginning=from_beginning, client_id="kith-tail")
     await reader.start()
     emitted = 0
     try:
@@ -163,7 +164,7 @@ def tail(
     """Follow Kith's streams as events happen; Ctrl-C stops."""
     topics = topics_for(streams or [])
     event_filter = EventFilter.of(types=types or (), place=cell)
-    bootstrap = _bootstrap(Settings())
+    kafka = running_broker(Settings())
     console = Console(highlight=False, soft_wrap=True)
 
     def emit(seen: Observed) -> None:
@@ -181,7 +182,7 @@ def tail(
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
         await follow(
-            bootstrap,
+            kafka,
             topics,
             event_filter,
             emit,
@@ -195,7 +196,9 @@ def tail(
     except KeyboardInterrupt:  # Ctrl-C before the handlers were in place
         raise typer.Exit(0) from None
     except KafkaConnectionError as error:
-        typer.secho(f"kith: cannot reach the broker at {bootstrap}: {error}", fg="red", err=True)
+        typer.secho(
+            f"kith: cannot reach the broker at {kafka.bootstrap}: {error}", fg="red", err=True
+        )
         raise typer.Exit(1) from error
     except BrokenPipeError:
         # The reader of the pipe left (`kith tail | head`): that is how it ends, not an error.
@@ -204,13 +207,14 @@ def tail(
         raise typer.Exit(0) from None
 
 
-def _bootstrap(settings: Settings) -> str:
-    """The broker of a running Kith: from settings, or the file ``kith up`` leaves."""
+def running_broker(settings: Settings) -> KafkaConnection:
+    """The broker of a running Kith: from settings (with their SASL and TLS), or the
+    embedded one's address in the file ``kith up`` leaves (plaintext)."""
     if settings.kafka_bootstrap:
-        return settings.kafka_bootstrap
+        return KafkaConnection.from_settings(settings)
     path = settings.state_dir / "run" / "kafka-bootstrap"
     if not path.exists():
         raise typer.BadParameter(
             f"no broker: set KITH_KAFKA_BOOTSTRAP or start Kith with `kith up` ({path})"
         )
-    return path.read_text().strip()
+    return KafkaConnection(path.read_text().strip())

@@ -12,12 +12,11 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from kith_partner.feed import FeedEvent, read_feed_message
 from shared.contracts import Envelope, Payload, UndecodableEvent, decode, encode
+from shared.contracts.inbox_signature import SIGNATURE_HEADER, sign_inbox_message, signing_key
 from shared.contracts.registry import PARTNER_SENDABLE
 from shared.contracts.topics import PARTNERS_INBOX, partner_feed
 from shared.contracts.trust import VettingStepRecorded
-
-#: The header that carries the partner's API key on every inbox message.
-KEY_HEADER = "kith-partner-key"
+from shared.messaging.connection import KafkaConnection
 
 
 class InvalidEvent(ValueError):
@@ -28,7 +27,9 @@ class PartnerClient:
     """A partner's connection to Kith over Kafka (and, optionally, its HTTP API).
 
     Args:
-        bootstrap: The Kafka bootstrap address Kith gave the partner.
+        kafka: The Kafka bootstrap address Kith gave the partner (plaintext, as on a
+            development Kith), or a ``KafkaConnection`` with the partner's SASL user and
+            TLS settings (production).
         partner_id: The partner's id.
         api_key: The partner's API key (shown once at registration).
         api_url: The partners API (``http://host:8002``), for ``me`` and ``rejections``.
@@ -42,7 +43,7 @@ class PartnerClient:
 
     def __init__(
         self,
-        bootstrap: str,
+        kafka: str | KafkaConnection,
         partner_id: uuid.UUID | str,
         api_key: str,
         *,
@@ -55,8 +56,10 @@ class PartnerClient:
         from_beginning: bool = True,
     ) -> None:
         self.partner_id = uuid.UUID(str(partner_id))
-        self._bootstrap = bootstrap
+        self._kafka = KafkaConnection.of(kafka)
         self._api_key = api_key
+        # Inbox messages are signed with the key's hash: the key itself never goes on a topic.
+        self._signing_key = signing_key(api_key)
         self._api_url = api_url
         self._group_id = group_id or f"partner-{self.partner_id}"
         self._producer_name = producer_name or f"partner:{self.partner_id}"
@@ -91,7 +94,7 @@ class PartnerClient:
         # Idempotence off: Kith's embedded broker does not support it. The gateway dedupes
         # by event id, so a retried send has no second effect anyway.
         self._producer = AIOKafkaProducer(
-            bootstrap_servers=self._bootstrap, enable_idempotence=False, acks="all"
+            **self._kafka.aiokafka(), enable_idempotence=False, acks="all"
         )
         await self._producer.start()
 
@@ -148,11 +151,13 @@ class PartnerClient:
         self.check(envelope)
         if self._producer is None:
             raise RuntimeError("PartnerClient.start() has not run")
+        value = encode(envelope)
+        signature = sign_inbox_message(self._signing_key, str(self.partner_id), value)
         await self._producer.send_and_wait(
             PARTNERS_INBOX.name,
-            value=encode(envelope),
+            value=value,
             key=str(self.partner_id).encode(),
-            headers=[(KEY_HEADER, self._api_key.encode())],
+            headers=[(SIGNATURE_HEADER, signature.encode())],
         )
         return envelope
 
@@ -164,7 +169,7 @@ class PartnerClient:
         """
         consumer = AIOKafkaConsumer(
             *(topics or (self.feed_topic,)),
-            bootstrap_servers=self._bootstrap,
+            **self._kafka.aiokafka(),
             group_id=self._group_id,
             enable_auto_commit=False,
             **self._consumer_options,

@@ -8,6 +8,7 @@ from __future__ import annotations
 import ipaddress
 from enum import StrEnum
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -51,6 +52,34 @@ class Settings(BaseSettings):
         default=None,
         description="postgresql:// URL of a server; each service uses its own database on it. "
         "Unset starts the embedded PostgreSQL.",
+    )
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        default="PLAINTEXT",
+        description="How every Kafka client connects: SASL_SSL (SCRAM over TLS) on Apache"
+        " Kafka in production; PLAINTEXT on the embedded broker, which has no SASL.",
+    )
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"] = Field(
+        default="SCRAM-SHA-512", description="The SASL mechanism of SASL_* protocols."
+    )
+    kafka_sasl_username: str | None = Field(
+        default=None, description="This process's SASL user: one per service (deploy/kafka/)."
+    )
+    kafka_sasl_password: SecretStr | None = Field(
+        default=None, description="The SASL user's password."
+    )
+    kafka_ssl_cafile: Path | None = Field(
+        default=None,
+        description="PEM file of the CA that signed the brokers' certificates (SSL and"
+        " SASL_SSL); the system's CAs when unset.",
+    )
+    kafka_ssl_certfile: Path | None = Field(
+        default=None, description="A client certificate (PEM), for brokers that ask for one."
+    )
+    kafka_ssl_keyfile: Path | None = Field(
+        default=None, description="The client certificate's private key (PEM)."
+    )
+    kafka_ssl_check_hostname: bool = Field(
+        default=True, description="Whether a broker's certificate must name its host."
     )
     kafka_idempotence: bool = Field(
         default=False,

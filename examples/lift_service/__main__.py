@@ -6,6 +6,13 @@ Configuration (flags, or the environment variables named in ``--help``)::
     KITH_PARTNER_ID        the partner id from registration
     KITH_PARTNER_KEY       the API key from registration (shown once)
     KITH_PARTNERS_API      the partners API, e.g. http://127.0.0.1:8002 (to learn its helper id)
+
+Against a Kafka with SASL and TLS, the partner's own Kafka user (given by Kith's operators)::
+
+    KITH_KAFKA_SECURITY_PROTOCOL   SASL_SSL
+    KITH_KAFKA_SASL_USERNAME       the partner's SCRAM user, e.g. partner-<partner id>
+    KITH_KAFKA_SASL_PASSWORD       its password
+    KITH_KAFKA_SSL_CAFILE          the CA of the brokers' certificates (optional)
 """
 
 from __future__ import annotations
@@ -17,9 +24,12 @@ import logging
 import os
 import signal
 import uuid
+from typing import cast
 
 from examples.lift_service.service import LiftService, Referral
 from kith_partner import PartnerClient
+from shared.messaging import KafkaConnection
+from shared.messaging.connection import SaslMechanism, SecurityProtocol
 
 
 def _arguments() -> argparse.Namespace:
@@ -50,6 +60,24 @@ def _referral(spec: str) -> Referral:
     return Referral(name, float(lat), float(lng), reference=f"LIFT-{uuid.uuid4().hex[:6]}")
 
 
+def _kafka(bootstrap: str) -> KafkaConnection:
+    env = os.environ.get
+    protocol = env("KITH_KAFKA_SECURITY_PROTOCOL", "PLAINTEXT")
+    if protocol not in ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"):
+        raise SystemExit(f"KITH_KAFKA_SECURITY_PROTOCOL: unknown protocol {protocol!r}")
+    mechanism = env("KITH_KAFKA_SASL_MECHANISM", "SCRAM-SHA-512")
+    if mechanism not in ("SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"):
+        raise SystemExit(f"KITH_KAFKA_SASL_MECHANISM: unknown mechanism {mechanism!r}")
+    return KafkaConnection(
+        bootstrap,
+        security_protocol=cast(SecurityProtocol, protocol),
+        sasl_mechanism=cast(SaslMechanism, mechanism),
+        sasl_username=env("KITH_KAFKA_SASL_USERNAME"),
+        sasl_password=env("KITH_KAFKA_SASL_PASSWORD"),
+        ssl_cafile=env("KITH_KAFKA_SSL_CAFILE"),
+    )
+
+
 async def main(arguments: argparse.Namespace) -> None:
     """Connect, refer whoever was named, then answer offers until SIGTERM or Ctrl-C."""
     stop = asyncio.Event()
@@ -57,7 +85,7 @@ async def main(arguments: argparse.Namespace) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     client = PartnerClient(
-        arguments.bootstrap,
+        _kafka(arguments.bootstrap),
         arguments.partner_id,
         arguments.api_key,
         api_url=arguments.api,

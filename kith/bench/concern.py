@@ -30,6 +30,7 @@ from kith.bench.stack import bench_stack
 from kith.client import bearer, percentile, send, until
 from kith.demo import matching_knows_people
 from kith.running import running_kith
+from shared.messaging import Kafka, KafkaConnection
 from shared.settings import Settings
 
 T = TypeVar("T")
@@ -93,7 +94,7 @@ async def run_bench(settings: Settings, *, concerns: int, timeout_s: float = 30)
         ) as kith:
             api, token = kith.api, kith.operator_token
             operator = {"Authorization": f"Bearer {token}"}
-            watcher = _StandingWatcher(settings.require_bootstrap())
+            watcher = _StandingWatcher(settings)
             await watcher.start()
             try:
                 async with httpx.AsyncClient(base_url=api, timeout=10) as http:
@@ -109,7 +110,7 @@ async def run_bench(settings: Settings, *, concerns: int, timeout_s: float = 30)
                     # Matching learns of people on other streams than booking: let it catch up
                     # before the first request, or it would find nobody to offer it to.
                     await until(
-                        partial(matching_knows_people, settings.require_bootstrap()),
+                        partial(matching_knows_people, settings),
                         timeout_s,
                         "matching to learn of the helpers",
                     )
@@ -166,18 +167,20 @@ async def _one_concern(
 class _StandingWatcher:
     """Reads the standing stream from now on, and matching's committed offsets on it."""
 
-    def __init__(self, bootstrap: str) -> None:
+    def __init__(self, kafka: Kafka) -> None:
         from aiokafka import AIOKafkaConsumer
 
         from shared.contracts.topics import STANDING
 
+        connection = KafkaConnection.of(kafka)
+
         self._topic = STANDING
         self._reader = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap, group_id=None, fetch_max_wait_ms=10
+            **connection.aiokafka(), group_id=None, fetch_max_wait_ms=10
         )
         # Inspects matching's group without joining it.
         self._offsets = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap, group_id="kith-matching", enable_auto_commit=False
+            **connection.aiokafka(), group_id="kith-matching", enable_auto_commit=False
         )
         self._suspended: dict[str, tuple[int, int]] = {}
         self._task: asyncio.Task[None] | None = None

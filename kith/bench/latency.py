@@ -136,9 +136,7 @@ async def _seed(
 
     api = Api(api_url)
     try:
-        hoods = await matched_neighbourhoods(
-            api, settings.require_bootstrap(), operator_token, count, helpers=helpers
-        )
+        hoods = await matched_neighbourhoods(api, settings, operator_token, count, helpers=helpers)
     finally:
         await api.close()
     return [_Neighbour(hood.neighbour.token) for hood in hoods]
@@ -267,7 +265,7 @@ async def _stages(settings: Settings, ids: list[str]) -> dict[str, float]:
     from shared.contracts.topics import OFFERS
 
     made: dict[str, float] = {}
-    for _, envelope in events_of(await read_topics(settings.require_bootstrap(), [OFFERS.name])):
+    for _, envelope in events_of(await read_topics(settings, [OFFERS.name])):
         if isinstance(envelope.data, OfferMade):
             request_id, at = str(envelope.data.request_id), envelope.occurred_at.timestamp()
             made[request_id] = min(at, made.get(request_id, at))

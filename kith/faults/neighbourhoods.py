@@ -27,6 +27,7 @@ from kith.faults.world import (
 )
 from shared.contracts.requests import OfferMade, RequestUnmatched
 from shared.contracts.topics import AVAILABILITY, OFFERS, PEOPLE, STANDING
+from shared.messaging import Kafka
 
 MATCHING_GROUP = "kith-matching"
 _WARM_UP_TRIES = 5
@@ -43,7 +44,7 @@ class Neighbourhood:
     helpers: list[Person]
 
 
-async def decisions(bootstrap: str) -> dict[str, list[Decision]]:
+async def decisions(bootstrap: Kafka) -> dict[str, list[Decision]]:
     """Every offer and escalation now on the offers topic, by request id."""
     found: dict[str, list[Decision]] = defaultdict(list)
     for _, envelope in events_of(await read_topics(bootstrap, [OFFERS.name])):
@@ -53,7 +54,7 @@ async def decisions(bootstrap: str) -> dict[str, list[Decision]]:
 
 
 async def matched_neighbourhoods(
-    api: Api, bootstrap: str, operator_token: str, count: int, *, helpers: int = 3
+    api: Api, bootstrap: Kafka, operator_token: str, count: int, *, helpers: int = 3
 ) -> list[Neighbourhood]:
     """``count`` neighbourhoods whose requests matching offers, ready to be asked.
 
@@ -91,7 +92,7 @@ async def matched_neighbourhoods(
     raise ApiError(f"{len(waiting)} neighbourhoods never got an offer")
 
 
-async def _all_decided(bootstrap: str, requests: set[str]) -> dict[str, list[Decision]] | None:
+async def _all_decided(bootstrap: Kafka, requests: set[str]) -> dict[str, list[Decision]] | None:
     seen = await decisions(bootstrap)
     return seen if all(seen.get(request_id) for request_id in requests) else None
 

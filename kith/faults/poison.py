@@ -61,6 +61,7 @@ from shared.contracts.trust import (
     VettingStepRecorded,
 )
 from shared.geo import cell_of
+from shared.messaging import KafkaConnection
 from shared.messaging.dead_letters import read_dead_letter
 
 log = structlog.get_logger(__name__)
@@ -321,7 +322,9 @@ async def _valid_events(api_url: str) -> dict[str, Callable[[], bytes]]:
 async def _send(kith: Platform, valid: dict[str, Callable[[], bytes]]) -> list[_Sent]:
     """Each kind of poison, then a valid event, on one partition of every consumed topic."""
     producer = AIOKafkaProducer(
-        bootstrap_servers=kith.bootstrap, enable_idempotence=False, max_request_size=2**21
+        **KafkaConnection.of(kith.settings()).aiokafka(),
+        enable_idempotence=False,
+        max_request_size=2**21,
     )
     await producer.start()
     sent: list[_Sent] = []
@@ -379,7 +382,9 @@ async def _committed(
     found: dict[tuple[str, str, int], int | None] = {}
     for group in GROUPS.values():
         reader = AIOKafkaConsumer(
-            bootstrap_servers=kith.bootstrap, group_id=group, enable_auto_commit=False
+            **KafkaConnection.of(kith.settings()).aiokafka(),
+            group_id=group,
+            enable_auto_commit=False,
         )
         await reader.start()
         try:

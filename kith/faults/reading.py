@@ -17,16 +17,16 @@ from aiokafka.structs import ConsumerRecord
 from kith.client import ApiError, until
 from shared.contracts import Envelope, Payload, UndecodableEvent, decode
 from shared.contracts.topics import Topic
-from shared.messaging import end_offsets, group_caught_up
+from shared.messaging import Kafka, KafkaConnection, end_offsets, group_caught_up
 
 T = TypeVar("T")
 Record: TypeAlias = ConsumerRecord[bytes, bytes]
 
 
-async def read_topics(bootstrap: str, names: Sequence[str]) -> list[Record]:
+async def read_topics(kafka: Kafka, names: Sequence[str]) -> list[Record]:
     """Every message now on the named topics, in order within each partition."""
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap,
+        **KafkaConnection.of(kafka).aiokafka(),
         group_id=None,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
@@ -46,7 +46,7 @@ async def read_topics(bootstrap: str, names: Sequence[str]) -> list[Record]:
             return []
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
-        ends = await end_offsets(bootstrap, partitions)
+        ends = await end_offsets(kafka, partitions)
         records: list[Record] = []
         waiting = {tp for tp in partitions if ends[tp] > 0}
         while waiting:
@@ -69,21 +69,21 @@ def events_of(records: Sequence[Record]) -> list[tuple[Record, Envelope[Payload]
     return found
 
 
-async def caught_up(bootstrap: str, group_id: str, topics: Sequence[Topic]) -> bool:
+async def caught_up(kafka: Kafka, group_id: str, topics: Sequence[Topic]) -> bool:
     """Whether ``group_id`` has committed past everything now on every one of ``topics``."""
     for topic in topics:
-        if not await group_caught_up(bootstrap, group_id, topic):
+        if not await group_caught_up(kafka, group_id, topic):
             return False
     return True
 
 
 async def wait_caught_up(
-    bootstrap: str, group_id: str, topics: Sequence[Topic], *, timeout_s: float = 120
+    kafka: Kafka, group_id: str, topics: Sequence[Topic], *, timeout_s: float = 120
 ) -> None:
     """Wait until ``group_id`` has read (and committed) everything now on ``topics``."""
 
     async def probe() -> bool:
-        return await caught_up(bootstrap, group_id, topics)
+        return await caught_up(kafka, group_id, topics)
 
     await until(probe, timeout_s, f"{group_id} to catch up", every_s=0.2)
 

@@ -22,6 +22,7 @@ from pydantic import ValidationError
 
 from services.matching.domain import Policy
 from services.matching.driver import (
+    CONNECTION_ATTR,
     FETCH_MAX_WAIT_ATTR,
     IDEMPOTENCE_ATTR,
     IDLE_FETCH_MAX_WAIT_ATTR,
@@ -47,6 +48,7 @@ from shared.contracts.topics import (
     Topic,
 )
 from shared.contracts.trust import StandingChanged
+from shared.messaging.connection import KafkaConnection
 from shared.messaging.dead_letters import dead_letter_headers
 from shared.settings import Settings
 
@@ -161,9 +163,11 @@ def create_app(
     datadir = settings.state_dir / "matching" / app_id
     # faust makes only the last folder, and tables here are in memory: the folder stays empty.
     datadir.parent.mkdir(parents=True, exist_ok=True)
+    connection = KafkaConnection.from_settings(settings)
     app = faust.App(
         app_id,
-        broker=f"kith://{settings.require_bootstrap()}",
+        broker=f"kith://{connection.bootstrap}",
+        **connection.faust(),
         store="memory://",
         topic_partitions=NEIGHBOURHOOD_PARTITIONS,
         topic_replication_factor=settings.kafka_replication_factor,
@@ -185,6 +189,7 @@ def create_app(
     setattr(app, FETCH_MAX_WAIT_ATTR, settings.fetch_max_wait_ms)
     setattr(app, IDLE_FETCH_MAX_WAIT_ATTR, settings.background_fetch_max_wait_ms)
     setattr(app, IDEMPOTENCE_ATTR, settings.kafka_idempotence)
+    setattr(app, CONNECTION_ATTR, connection)
 
     def table(name: str) -> Any:
         return app.Table(

@@ -39,6 +39,8 @@ SCHEME = "kith"
 FETCH_MAX_WAIT_ATTR = "kith_fetch_max_wait_ms"
 IDLE_FETCH_MAX_WAIT_ATTR = "kith_idle_fetch_max_wait_ms"
 IDEMPOTENCE_ATTR = "kith_idempotence"
+#: The ``KafkaConnection`` (with its SASL and TLS) of the driver's own offset reads.
+CONNECTION_ATTR = "kith_connection"
 _DEFAULT_FETCH_MAX_WAIT_MS = 25
 
 
@@ -58,9 +60,11 @@ class FastConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
             ends: Mapping[TP, int] = await super()._highwaters(partitions)
             return ends
         transport = cast(faust_aiokafka.Transport, self.transport)
-        bootstrap = faust_aiokafka.server_list(transport.url, transport.default_port)
+        connection = getattr(self.app, CONNECTION_ATTR, None)
+        if connection is None:
+            connection = ",".join(faust_aiokafka.server_list(transport.url, transport.default_port))
         exact = await end_offsets(
-            ",".join(bootstrap), [TopicPartition(tp.topic, tp.partition) for tp in partitions]
+            connection, [TopicPartition(tp.topic, tp.partition) for tp in partitions]
         )
         return {tp: exact[TopicPartition(tp.topic, tp.partition)] for tp in partitions}
 

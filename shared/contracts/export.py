@@ -84,7 +84,8 @@ def asyncapi_document() -> dict[str, Any]:
         f"send-{PARTNERS_INBOX.name}": {
             "action": "send",
             "channel": {"$ref": f"#/channels/{_pointer(PARTNERS_INBOX.name)}"},
-            "summary": "What a partner sends: with header kith-partner-key set to its API key.",
+            "summary": "What a partner sends, keyed by its partner id, signed in the header"
+            " kith-partner-signature (see shared/contracts/inbox_signature.py).",
         },
         "receive-partner-feed": {
             "action": "receive",

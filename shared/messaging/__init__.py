@@ -4,6 +4,7 @@ The only aiokafka code in Kith besides matching's faust driver.
 """
 
 from shared.messaging.admin import ensure_topics, group_caught_up
+from shared.messaging.connection import Kafka, KafkaConnection
 from shared.messaging.consumer import (
     BatchHandler,
     Delivery,
@@ -23,6 +24,8 @@ __all__ = [
     "Delivery",
     "EventConsumer",
     "Handler",
+    "Kafka",
+    "KafkaConnection",
     "Publisher",
     "RejectedEvent",
     "TombstoneHandler",

@@ -6,15 +6,14 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from shared.contracts.topics import ALL_TOPICS, Topic
+from shared.messaging.connection import Kafka, KafkaConnection
 from shared.messaging.offsets import end_offsets
 from shared.settings import Settings
 
 
 async def ensure_topics(settings: Settings, topics: tuple[Topic, ...] = ALL_TOPICS) -> list[str]:
     """Create every missing topic with its registered partitions; return the names created."""
-    admin = AIOKafkaAdminClient(
-        bootstrap_servers=settings.require_bootstrap(), client_id="kith-admin"
-    )
+    admin = AIOKafkaAdminClient(**KafkaConnection.of(settings).aiokafka(), client_id="kith-admin")
     await admin.start()
     try:
         existing = set(await admin.list_topics())
@@ -36,7 +35,7 @@ async def ensure_topics(settings: Settings, topics: tuple[Topic, ...] = ALL_TOPI
         await admin.close()
 
 
-async def group_caught_up(bootstrap: str, group_id: str, topic: Topic) -> bool:
+async def group_caught_up(kafka: Kafka, group_id: str, topic: Topic) -> bool:
     """Whether ``group_id`` has committed past everything now on ``topic``.
 
     Lets a client wait until a consumer has seen an event it cannot observe through an API
@@ -44,12 +43,12 @@ async def group_caught_up(bootstrap: str, group_id: str, topic: Topic) -> bool:
     """
     # A consumer that only looks at offsets: it never joins the group it inspects.
     reader = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, group_id=group_id, enable_auto_commit=False
+        **KafkaConnection.of(kafka).aiokafka(), group_id=group_id, enable_auto_commit=False
     )
     await reader.start()
     try:
         partitions = [TopicPartition(topic.name, p) for p in range(topic.partitions)]
-        ends = await end_offsets(bootstrap, partitions)
+        ends = await end_offsets(kafka, partitions)
         for partition in partitions:
             committed = await reader.committed(partition)
             if ends[partition] > 0 and (committed or 0) < ends[partition]:

@@ -23,6 +23,7 @@ from shared import metrics
 from shared.contracts import Envelope, Payload, UndecodableEvent, decode, tombstone_of
 from shared.contracts.registry import EVENTS_BY_TOPIC
 from shared.contracts.topics import Topic
+from shared.messaging.connection import KafkaConnection
 from shared.messaging.dead_letters import send_to_dead_letters
 from shared.messaging.fetch_wait import FetchWait
 from shared.messaging.publisher import Publisher
@@ -76,7 +77,7 @@ def group_member(
     """
     return AIOKafkaConsumer(
         *topics,
-        bootstrap_servers=settings.require_bootstrap(),
+        **KafkaConnection.of(settings).aiokafka(),
         group_id=group_id,
         client_id=name,
         enable_auto_commit=False,

@@ -7,9 +7,11 @@ from collections.abc import Sequence
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from shared.messaging.connection import Kafka, KafkaConnection
+
 
 async def end_offsets(
-    bootstrap: str, partitions: Sequence[TopicPartition], *, timeout_s: float = 10.0
+    kafka: Kafka, partitions: Sequence[TopicPartition], *, timeout_s: float = 10.0
 ) -> dict[TopicPartition, int]:
     """The offset the next message on each partition will get, now.
 
@@ -24,7 +26,10 @@ async def end_offsets(
     if not partitions:
         return {}
     reader = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False, fetch_max_wait_ms=10
+        **KafkaConnection.of(kafka).aiokafka(),
+        group_id=None,
+        enable_auto_commit=False,
+        fetch_max_wait_ms=10,
     )
     await reader.start()
     try:

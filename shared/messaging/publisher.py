@@ -10,6 +10,7 @@ from aiokafka import AIOKafkaProducer
 
 from shared import metrics
 from shared.contracts import Envelope, encode, key_for, topic_for
+from shared.messaging.connection import KafkaConnection
 from shared.settings import Settings
 
 Headers = list[tuple[str, bytes]]
@@ -22,7 +23,7 @@ class Publisher:
         self.service = service or metrics.service_name()
         """The ``service`` label of this publisher's metrics (the process's by default)."""
         self._producer = AIOKafkaProducer(
-            bootstrap_servers=settings.require_bootstrap(),
+            **KafkaConnection.of(settings).aiokafka(),
             client_id=client_id,
             acks=_acks(settings.kafka_acks),
             # The embedded broker rejects the producer-id request idempotence needs.

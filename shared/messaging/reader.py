@@ -20,6 +20,7 @@ from aiokafka.structs import ConsumerRecord
 from shared import metrics
 from shared.contracts import Envelope, Payload, UndecodableEvent, decode
 from shared.contracts.topics import DEAD_LETTERS
+from shared.messaging.connection import Kafka, KafkaConnection
 from shared.messaging.dead_letters import read_dead_letter
 from shared.messaging.offsets import end_offsets
 from shared.observed import Observed, Refusal
@@ -32,7 +33,7 @@ class StreamReader:
     """Reads ``topics`` from every partition, without a group.
 
     Args:
-        bootstrap: The broker address.
+        kafka: The broker: settings, a connection, or a plaintext address.
         topics: Topic names; those the broker lacks are listed in ``missing`` after ``start``.
         from_beginning: Start at the oldest message kept, else at the end (new messages only).
         fetch_max_wait_ms: How long an idle fetch waits (keep it short on the embedded broker).
@@ -42,7 +43,7 @@ class StreamReader:
 
     def __init__(
         self,
-        bootstrap: str,
+        kafka: Kafka,
         topics: Sequence[str],
         *,
         from_beginning: bool,
@@ -50,12 +51,12 @@ class StreamReader:
         client_id: str = "kith-reader",
         service: str | None = None,
     ) -> None:
-        self._bootstrap = bootstrap
+        self._kafka = KafkaConnection.of(kafka)
         self._topics = list(dict.fromkeys(topics))
         self._from_beginning = from_beginning
         self._service = service or metrics.service_name()
         self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap,
+            **self._kafka.aiokafka(),
             group_id=None,
             client_id=client_id,
             enable_auto_commit=False,
@@ -95,7 +96,7 @@ class StreamReader:
         """The offset the next message on each partition will get, now."""
         if not self.partitions:
             return {}
-        return await end_offsets(self._bootstrap, self.partitions)
+        return await end_offsets(self._kafka, self.partitions)
 
     async def reached(self, offsets: dict[TopicPartition, int]) -> bool:
         """Whether this reader has read up to ``offsets`` (say, the ends when it started)."""

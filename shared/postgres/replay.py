@@ -15,6 +15,7 @@ import asyncpg
 import structlog
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from shared.messaging.connection import Kafka, KafkaConnection
 from shared.messaging.offsets import end_offsets
 from shared.settings import Settings
 
@@ -29,9 +30,9 @@ async def published_counts(pool: asyncpg.Pool) -> dict[str, int]:
     return {row["topic"]: int(row["n"]) for row in rows}
 
 
-async def topic_ends(bootstrap: str, topics: list[str]) -> dict[str, int]:
+async def topic_ends(kafka: Kafka, topics: list[str]) -> dict[str, int]:
     """The sum of each topic's end offsets now (0 for a topic the broker does not have)."""
-    reader = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
+    reader = AIOKafkaConsumer(**KafkaConnection.of(kafka).aiokafka(), group_id=None)
     await reader.start()
     try:
         known = await reader.topics()
@@ -44,7 +45,7 @@ async def topic_ends(bootstrap: str, topics: list[str]) -> dict[str, int]:
     finally:
         await reader.stop()
     ends = dict.fromkeys(topics, 0)
-    for partition, end in (await end_offsets(bootstrap, partitions)).items():
+    for partition, end in (await end_offsets(kafka, partitions)).items():
         ends[partition.topic] += end
     return ends
 
@@ -63,7 +64,7 @@ async def replay_if_broker_lost(
     published = await published_counts(pool)
     if not published:
         return 0
-    ends = await topic_ends(settings.require_bootstrap(), sorted(published))
+    ends = await topic_ends(settings, sorted(published))
     short = {
         topic: (ends[topic], count) for topic, count in published.items() if ends[topic] < count
     }

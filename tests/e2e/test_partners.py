@@ -149,7 +149,7 @@ async def test_partners_take_part_and_receive_nothing_private(stack: Stack, tmp_
                 demo = await run_demo(
                     kith.api,
                     operator_token=token,
-                    kafka_bootstrap=stack.bootstrap,
+                    kafka=stack.bootstrap,
                     console=Console(file=io.StringIO()),
                     timeout_s=60,
                     centre=CENTRE,

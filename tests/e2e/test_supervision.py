@@ -59,9 +59,7 @@ async def test_every_process_comes_back_after_a_sigkill_and_the_flow_still_works
         figures = (await http.get(kith_metrics)).text
         for name in SERVICES:
             assert f'kith_process_restarts_total{{process="{name}"}} 1.0' in figures
-        await run_demo(
-            kith.api, operator_token=kith.operator_token, kafka_bootstrap=stack.bootstrap
-        )
+        await run_demo(kith.api, operator_token=kith.operator_token, kafka=stack.bootstrap)
 
 
 async def test_the_embedded_database_and_broker_come_back_under_the_running_services(
@@ -90,7 +88,7 @@ async def test_the_embedded_database_and_broker_come_back_under_the_running_serv
             await eventually(restarted, timeout_s=60, what=f"{server} started again")
         bootstrap = (tmp_path / "run" / "kafka-bootstrap").read_text().strip()
         # The whole flow, over the new broker and the restarted database.
-        await run_demo(kith.api, operator_token=kith.operator_token, kafka_bootstrap=bootstrap)
+        await run_demo(kith.api, operator_token=kith.operator_token, kafka=bootstrap)
         assert (await http.get(f"{kith.api}/openapi.json")).status_code == 200
         # No service died of it: they reconnected by themselves. Matching alone was started
         # again on purpose, its tables being on the broker that lost them.

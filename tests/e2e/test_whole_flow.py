@@ -48,9 +48,7 @@ async def test_request_is_matched_booked_visited_and_remembered(
     stack: Stack, tmp_path: Path
 ) -> None:
     async with kith_up(stack, tmp_path) as (api, token):
-        result = await run_demo(
-            api, operator_token=token, kafka_bootstrap=stack.bootstrap, timeout_s=60
-        )
+        result = await run_demo(api, operator_token=token, kafka=stack.bootstrap, timeout_s=60)
 
     assert result.first_offer["reasons"], "an offer says why it was made"
     assert result.booking["booking_id"]
@@ -71,9 +69,7 @@ async def test_two_booking_and_two_matching_processes_serve_one_flow(
     async with kith_up(own_stack, state, replicas=replicas) as (api, token):
         run = state / "run"
         listening = {(run / name).read_text() for name in ("booking.ready", "booking-2.ready")}
-        result = await run_demo(
-            api, operator_token=token, kafka_bootstrap=own_stack.bootstrap, timeout_s=60
-        )
+        result = await run_demo(api, operator_token=token, kafka=own_stack.bootstrap, timeout_s=60)
 
     assert listening == {f"booking {api}"}, "both booking processes listen on the one port"
     assert (run / "matching-2.ready").exists() is False, "kith up withdrew the ready marks"
@@ -88,4 +84,4 @@ async def test_flow_fails_without_any_one_service(
     running = ",".join(name for name in ("booking", "matching", "trust") if name != missing)
     async with kith_up(stack, tmp_path, services=running) as (api, token):
         with pytest.raises((DemoFailed, httpx.ConnectError)):
-            await run_demo(api, operator_token=token, kafka_bootstrap=stack.bootstrap, timeout_s=8)
+            await run_demo(api, operator_token=token, kafka=stack.bootstrap, timeout_s=8)

@@ -24,7 +24,7 @@ class Feed:
     def __init__(self, settings: Settings, console: Console) -> None:
         self._console = console
         self._reader = StreamReader(
-            settings.require_bootstrap(),
+            settings,
             [topic.name for topic in ALL_TOPICS],
             from_beginning=True,
             # Every partition of every topic, for people watching: a quarter of a second

@@ -140,6 +140,13 @@ class PostgresStore(ErasureStore):
         )
         return None if row is None else (_partner(row), row["key_hash"])
 
+    async def partner_key_hash(self, partner_id: uuid.UUID) -> tuple[Partner, str] | None:
+        """The partner with this id, and the stored hash of its key."""
+        row = await self._pool.fetchrow(
+            f"SELECT {_PARTNER_COLUMNS}, key_hash FROM partners WHERE partner_id = $1", partner_id
+        )
+        return None if row is None else (_partner(row), row["key_hash"])
+
     # Inbox --------------------------------------------------------------------------------
 
     async def accept(

@@ -5,16 +5,15 @@ from __future__ import annotations
 from aiokafka.structs import ConsumerRecord
 
 from services.partners.adapters.raw_consumer import RawConsumer, header
-from services.partners.service_layer.inbox import Accepted, Source, receive
+from services.partners.service_layer.inbox import Accepted, SignedMessage, Source, receive
 from services.partners.service_layer.ports import PartnersStore
 from services.partners.service_layer.projector import Projector
 from shared.contracts import Envelope, Payload
+from shared.contracts.inbox_signature import CLEAR_KEY_HEADER, SIGNATURE_HEADER
 from shared.contracts.topics import ALL_TOPICS, CONCERNS, PARTNERS_INBOX, Topic
 from shared.messaging import Delivery, EventConsumer, Publisher
 from shared.settings import Settings
 
-#: The header a partner's message carries its API key in.
-KEY_HEADER = "kith-partner-key"
 INBOX_GROUP = "kith-partners-inbox"
 PROJECTOR_GROUP = "kith-partners-projector"
 
@@ -35,7 +34,12 @@ def inbox_consumer(
 
     async def handle(record: ConsumerRecord[bytes, bytes]) -> str | None:
         source = Source("kafka", record.topic, record.partition, record.offset)
-        outcome = await receive(store, record.value, header(record, KEY_HEADER), source)
+        message = SignedMessage(
+            partner_key=record.key,
+            signature=header(record, SIGNATURE_HEADER),
+            clear_key=header(record, CLEAR_KEY_HEADER) is not None,
+        )
+        outcome = await receive(store, record.value, message, source)
         return None if isinstance(outcome, Accepted) else outcome.reason
 
     return RawConsumer(
@@ -45,7 +49,8 @@ def inbox_consumer(
         topic=PARTNERS_INBOX.name,
         handler=handle,
         dead_letters=publisher,
-        secret_headers=frozenset({KEY_HEADER}),
+        # A key sent in clear by an old client is not copied to the dead letters as well.
+        secret_headers=frozenset({CLEAR_KEY_HEADER}),
     )
 
 

@@ -15,6 +15,7 @@ from services.partners.domain.partner import Partner
 from services.partners.service_layer.ports import PartnersStore
 from services.partners.service_layer.records import Rejection
 from shared.contracts import Envelope, Payload, UndecodableEvent, decode, utc_now
+from shared.contracts.inbox_signature import SIGNATURE_HEADER, inbox_signature_matches
 from shared.contracts.partners import PartnerOfferAnswered, PersonReferred
 from shared.contracts.registry import TOPIC_OF
 from shared.geo import neighbourhood_of_cell
@@ -30,6 +31,28 @@ class Source:
     topic: str | None = None
     partition: int | None = None
     offset: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKey:
+    """A sender named by its API key (the HTTP API, over TLS)."""
+
+    key: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SignedMessage:
+    """A Kafka message: the partner id it is keyed by and its ``kith-partner-signature``.
+
+    ``clear_key`` is set when the message carries an API key in a header, which is refused.
+    """
+
+    partner_key: bytes | None
+    signature: str | None
+    clear_key: bool = False
+
+
+Credentials = ApiKey | SignedMessage
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,10 +86,33 @@ async def authenticate(store: PartnersStore, api_key: str | None) -> Partner | N
     return partner if keys.key_matches(api_key, stored) else None
 
 
+async def authenticate_message(
+    store: PartnersStore, raw: bytes | None, message: SignedMessage
+) -> Partner | str:
+    """The partner that signed a Kafka message, or why it is not recognised."""
+    if message.clear_key:
+        return (
+            "an API key travels in a Kafka header in clear: sign the message instead"
+            f" ({SIGNATURE_HEADER}); rotate that key"
+        )
+    if not message.signature or not message.partner_key:
+        return f"no {SIGNATURE_HEADER} and partner id key"
+    try:
+        partner_id = uuid.UUID(message.partner_key.decode())
+    except (UnicodeDecodeError, ValueError):
+        return "the message key is not a partner id"
+    found = await store.partner_key_hash(partner_id)
+    if found is None or not inbox_signature_matches(
+        found[1], str(partner_id), raw or b"", message.signature
+    ):
+        return "the signature does not match the partner's key"
+    return found[0]
+
+
 async def receive(
     store: PartnersStore,
     raw: bytes | None,
-    api_key: str | None,
+    credentials: Credentials,
     source: Source,
     *,
     now: datetime | None = None,
@@ -76,10 +122,18 @@ async def receive(
     A refusal from a recognised partner is recorded for that partner to read back; an
     unrecognised sender's message is only refused (the caller dead-letters it).
     """
-    partner = await authenticate(store, api_key)
-    if partner is None:
-        reason = "no partner key" if not api_key else "unknown partner key"
-        return Rejected(reason, None)
+    if isinstance(credentials, SignedMessage):
+        sender = await authenticate_message(store, raw, credentials)
+        if isinstance(sender, str):
+            return Rejected(sender, None)
+        partner = sender
+    else:
+        found = await authenticate(store, credentials.key)
+        if found is None:
+            return Rejected(
+                "no partner key" if not credentials.key else "unknown partner key", None
+            )
+        partner = found
     try:
         envelope = decode(raw)
     except UndecodableEvent as error:

@@ -38,6 +38,10 @@ class PartnersStore(Protocol):
         """The partner with this key hash, and the stored hash."""
         ...
 
+    async def partner_key_hash(self, partner_id: uuid.UUID) -> tuple[Partner, str] | None:
+        """The partner with this id, and the stored hash of its key."""
+        ...
+
     async def accept(
         self, partner_id: uuid.UUID, partner_event_id: uuid.UUID, event: Envelope[Any], topic: str
     ) -> uuid.UUID:

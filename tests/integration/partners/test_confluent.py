@@ -5,6 +5,9 @@ request, and the partner reads that request back on its own feed."""
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
+import hmac
 import json
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -18,6 +21,7 @@ from services.booking.bootstrap import BookingRuntime
 from shared.contracts.partners import PersonReferred
 from shared.contracts.requests import HelpRequested
 from shared.contracts.topics import PARTNERS, PARTNERS_INBOX, REQUESTS
+from shared.messaging import KafkaConnection
 from tests.conftest import Stack
 from tests.integration.partners.conftest import Gateway, fresh_database
 from tests.integration.partners.support import Reader, future_hour, random_place, register
@@ -42,11 +46,13 @@ async def booking(gateway: Gateway, stack: Stack) -> AsyncIterator[BookingRuntim
 
 @pytest.fixture
 def librdkafka(stack: Stack) -> Iterator[tuple[Producer, Consumer]]:
-    producer = Producer({"bootstrap.servers": stack.bootstrap, "enable.idempotence": False})
+    # The connection's own librdkafka entries: with a SASL user and TLS in production.
+    connection = KafkaConnection(stack.bootstrap).librdkafka()
+    producer = Producer({**connection, "enable.idempotence": False})
     # Small timeouts: a group join on the embedded broker waits for the whole rebalance.
     consumer = Consumer(
         {
-            "bootstrap.servers": stack.bootstrap,
+            **connection,
             "group.id": f"partner-{uuid.uuid4()}",
             "auto.offset.reset": "earliest",
             "session.timeout.ms": 6000,
@@ -110,11 +116,17 @@ async def test_a_librdkafka_partner_refers_and_reads_the_request_on_its_feed(
     correlation = uuid.UUID(envelope["correlation_id"])
     consumer.subscribe([partner["feed_topic"]])
     async with Reader(stack.bootstrap, PARTNERS.name, REQUESTS.name) as reader:
+        value = json.dumps(envelope).encode()
+        # Signed by hand, as a partner without Kith's SDK does (README): HMAC-SHA256 under
+        # the SHA-256 of the API key, over "<partner id>.<value>".
+        signing_key = hashlib.sha256(partner["api_key"].encode()).digest()
+        digest = hmac.new(signing_key, partner["partner_id"].encode() + b"." + value, "sha256")
+        signature = "v1," + base64.b64encode(digest.digest()).decode()
         producer.produce(
             PARTNERS_INBOX.name,
-            value=json.dumps(envelope).encode(),
+            value=value,
             key=partner["partner_id"].encode(),
-            headers=[("kith-partner-key", partner["api_key"].encode())],
+            headers=[("kith-partner-signature", signature.encode())],
         )
         assert await asyncio.to_thread(producer.flush, 10) == 0
 

@@ -1,5 +1,6 @@
 """The inbox: a partner's valid message becomes a canonical event once; anything else is
-dead-lettered with the reason, and the partner can read why."""
+dead-lettered with the reason, and the partner can read why. A message proves its sender by a
+signature over it (``kith-partner-signature``); an API key in a header is refused."""
 
 from __future__ import annotations
 
@@ -11,6 +12,12 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from shared.contracts import Envelope, encode
+from shared.contracts.inbox_signature import (
+    CLEAR_KEY_HEADER,
+    SIGNATURE_HEADER,
+    sign_inbox_message,
+    signing_key,
+)
 from shared.contracts.partners import PersonReferred
 from shared.contracts.skills import Skill, VettingStep
 from shared.contracts.topics import DEAD_LETTERS, PARTNERS, PARTNERS_INBOX, VETTING
@@ -20,8 +27,6 @@ from tests.conftest import Stack
 from tests.integration.partners.conftest import Gateway
 from tests.integration.partners.support import Reader, bearer, random_place, referral, register
 from tests.support import eventually
-
-KEY_HEADER = "kith-partner-key"
 
 
 @pytest.fixture(scope="module")
@@ -34,9 +39,27 @@ async def producer(stack: Stack) -> Any:
         await raw.stop()
 
 
-async def _send(producer: AIOKafkaProducer, value: bytes, key: str | None, marker: bytes) -> None:
-    headers = [] if key is None else [(KEY_HEADER, key.encode())]
-    await producer.send_and_wait(PARTNERS_INBOX.name, value=value, key=marker, headers=headers)
+async def _send(
+    producer: AIOKafkaProducer,
+    value: bytes,
+    partner: dict[str, Any] | None,
+    *,
+    api_key: str | None = None,
+    clear_key: bool = False,
+) -> None:
+    """Send ``value`` keyed by the partner's id, signed with ``api_key`` (the partner's own
+    by default); or with the key itself in a header, as older clients did."""
+    partner_id = str(partner["partner_id"]) if partner else str(uuid.uuid4())
+    key = api_key or (partner["api_key"] if partner else None)
+    headers: list[tuple[str, bytes]] = []
+    if clear_key and key:
+        headers.append((CLEAR_KEY_HEADER, key.encode()))
+    elif key:
+        signature = sign_inbox_message(signing_key(key), partner_id, value)
+        headers.append((SIGNATURE_HEADER, signature.encode()))
+    await producer.send_and_wait(
+        PARTNERS_INBOX.name, value=value, key=partner_id.encode(), headers=headers
+    )
 
 
 async def test_a_valid_referral_becomes_one_canonical_event_even_if_sent_twice(
@@ -48,7 +71,7 @@ async def test_a_valid_referral_becomes_one_canonical_event_even_if_sent_twice(
     sentinel = Envelope.wrap(referral(partner["partner_id"]), producer="surgery")
     async with Reader(stack.bootstrap, PARTNERS.name) as reader:
         for envelope in (sent, sent, sentinel):
-            await _send(producer, encode(envelope), partner["api_key"], b"same-partition")
+            await _send(producer, encode(envelope), partner)
 
         def caused_by(event_id: uuid.UUID) -> list[Envelope[Any]]:
             return [e for e in reader.events() if e.causation_id == event_id]
@@ -72,39 +95,43 @@ async def test_invalid_messages_are_dead_lettered_with_the_reason_and_shown_to_t
 ) -> None:
     partner = await register(gateway.client, scopes={"send": ["partner.person_referred"]})
     other = await register(gateway.client, scopes={"send": []})
-    key = partner["api_key"]
-    not_mine = Envelope.wrap(referral(uuid.uuid4()), producer="surgery")
+
+    def not_mine() -> bytes:
+        return encode(Envelope.wrap(referral(uuid.uuid4()), producer="surgery"))
+
     unknown = json.loads(encode(Envelope.wrap(referral(partner["partner_id"]), producer="x")))
     unknown["type"] = "partner.gossip_shared"
     unscoped = Envelope.wrap(referral(other["partner_id"]), producer="other")
-    cases = {
-        b"json": (b"{not json", key, "not JSON"),
-        b"unknown": (json.dumps(unknown).encode(), key, "unknown event type"),
-        b"wrong": (encode(not_mine), key, "is not yours"),
-        b"scope": (encode(unscoped), other["api_key"], "do not allow sending"),
-        b"anonymous": (encode(not_mine), None, "no partner key"),
-        b"forged": (encode(not_mine), "kith_pk_guess", "unknown partner key"),
+    # name: (value, sender, how it is signed, the reason expected)
+    cases: dict[str, tuple[bytes, dict[str, Any] | None, dict[str, Any], str]] = {
+        "json": (b"{not json " + uuid.uuid4().bytes.hex().encode(), partner, {}, "not JSON"),
+        "unknown": (json.dumps(unknown).encode(), partner, {}, "unknown event type"),
+        "wrong": (not_mine(), partner, {}, "is not yours"),
+        "scope": (encode(unscoped), other, {}, "do not allow sending"),
+        "anonymous": (not_mine(), None, {}, "no kith-partner-signature"),
+        "forged": (not_mine(), partner, {"api_key": "kith_pk_guess"}, "does not match"),
+        "clear key": (not_mine(), partner, {"clear_key": True}, "in clear"),
     }
-    markers = {name: uuid.uuid4().hex.encode() + name for name in cases}
     async with Reader(stack.bootstrap, DEAD_LETTERS.name) as reader:
-        for name, (value, api_key, _) in cases.items():
-            await _send(producer, value, api_key, markers[name])
-        for name, (_, _, reason) in cases.items():
+        for value, sender, how, _ in cases.values():
+            await _send(producer, value, sender, **how)
+        for name, (value, _, _, reason) in cases.items():
             record = await reader.wait_for(
-                lambda r, m=markers[name]: r.key == m, what=f"the dead letter of {name!r}"
+                lambda r, v=value: r.value == v, what=f"the dead letter of {name!r}"
             )
             letter = read_dead_letter(record)
             assert reason in letter.reason, (name, letter.reason)
             assert letter.topic == PARTNERS_INBOX.name
             assert letter.consumer == "partners-inbox"
             # A partner's key never lands where operators' tools read.
-            assert all(k != KEY_HEADER for k, _ in record.headers or ())
+            assert all(k != CLEAR_KEY_HEADER for k, _ in record.headers or ())
+            assert partner["api_key"].encode() not in b"".join(v for _, v in record.headers)
 
     mine = (await gateway.client.get("/v1/rejections", headers=bearer(partner))).json()
     reasons = " | ".join(r["reason"] for r in mine)
     assert "not JSON" in reasons
     assert "unknown event type 'partner.gossip_shared'" in reasons
-    assert f"partner_id {not_mine.data.partner_id} is not yours" in reasons
+    assert "is not yours" in reasons
     assert {r["source"] for r in mine} == {"kafka"}
     assert all(r["offset"] is not None for r in mine)
     assert "do not allow" not in reasons, "another partner's refusal is not shown"

@@ -16,7 +16,7 @@ from services.partners.entrypoints.http.schemas import (
     PartnerOut,
     RejectionOut,
 )
-from services.partners.service_layer.inbox import Accepted, Source, receive
+from services.partners.service_layer.inbox import Accepted, ApiKey, Source, receive
 from shared.contracts.codec import MAX_EVENT_BYTES
 
 router = APIRouter(prefix="/v1", tags=["partners"])
@@ -52,7 +52,7 @@ async def send_event(request: Request, partner: Me, ctx: Ctx) -> AcceptedOut | J
     if len(body) > MAX_EVENT_BYTES:
         return problem(413, "Too large", f"an event is at most {MAX_EVENT_BYTES} bytes")
     api_key = request.headers["authorization"].partition(" ")[2].strip()
-    outcome = await receive(ctx.store, body, api_key, Source("http"))
+    outcome = await receive(ctx.store, body, ApiKey(api_key), Source("http"))
     if isinstance(outcome, Accepted):
         return AcceptedOut(event_id=outcome.event_id, topic=outcome.topic)
     return problem(

@@ -147,7 +147,10 @@ class PartnerOut(BaseModel):
 class RegistrationOut(PartnerOut):
     """A new partner, with its API key and webhook secret: shown this once, never again."""
 
-    api_key: str = Field(description="Send as `Authorization: Bearer` or `kith-partner-key`.")
+    api_key: str = Field(
+        description="Send as `Authorization: Bearer`; on Kafka, sign with its SHA-256"
+        " (`kith-partner-signature`)."
+    )
     webhook_secret: str = Field(
         description="Verifies the `webhook-signature` of each webhook (Standard Webhooks)."
     )
