@@ -445,6 +445,10 @@ class Repository(PartnerQueries, SafeguardingQueries, ErasureQueries, VisitQueri
             " FROM fits f JOIN first USING (event_id) ORDER BY f.n"
             " ON CONFLICT (offer_id) DO NOTHING"
             " RETURNING offer_id, request_id, helper_id, neighbour_id, status),"
+            # An escalated request matching offers again (supply changed) is open again, off
+            # the operators' waiting list; a data-modifying WITH runs whether read or not.
+            " reopened AS (UPDATE requests SET status = 'open' WHERE status = 'unmatched'"
+            " AND request_id IN (SELECT request_id FROM added WHERE status = 'open')),"
             # Heard when the statement commits, and only for offers added open. (A plain
             # SELECT in WITH runs only if read: the count below reads it.)
             " notified AS (SELECT pg_notify($13, json_build_object('offer_id', offer_id,"

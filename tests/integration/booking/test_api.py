@@ -6,13 +6,21 @@ import uuid
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from services.booking.service_layer import events
+from shared.contracts import Envelope
 from shared.contracts.people import AvailabilityChangedV2, PersonProfileChanged
-from shared.contracts.requests import HelpRequestCancelled, HelpRequested
+from shared.contracts.requests import HelpRequestCancelled, HelpRequested, RequestUnmatched
 from shared.contracts.topics import AVAILABILITY, PEOPLE, REQUESTS
 from shared.weekly_hours import WeeklyHours, WeeklyRule
 from tests.conftest import Stack
 from tests.integration.booking.conftest import Booking
-from tests.integration.booking.support import TopicReader, future_hour, sign_up
+from tests.integration.booking.support import (
+    TopicReader,
+    ask,
+    future_hour,
+    seed_offer,
+    sign_up,
+)
 
 PROBLEM = "application/problem+json"
 
@@ -297,3 +305,34 @@ async def test_a_new_time_zone_publishes_the_weekly_hours_again_in_it(
     shown = (await booking.client.get("/v1/me/availability", headers=headers)).json()
     new_york = ZoneInfo("America/New_York")
     assert {datetime.fromisoformat(h).astimezone(new_york).hour for h in shown["hours"]} == {9, 10}
+
+
+async def test_an_escalated_request_offered_again_is_open_again(booking: Booking) -> None:
+    _, headers = await sign_up(booking.client, "Esme")
+    created = await ask(booking.client, headers, future_hour(days=2), 1)
+    request_id = created["occurrences"][0]["request_id"]
+    uow = booking.runtime.uow
+    async with uow.read() as repo:
+        request = await repo.request(uuid.UUID(request_id))
+    assert request is not None
+    escalation = RequestUnmatched(
+        request_id=request["request_id"],
+        neighbour_id=request["neighbour_id"],
+        neighbourhood=request["neighbourhood"],
+        skill=request["skill"],
+        starts_at=request["starts_at"],
+        rounds=0,
+        tried_helper_ids=[],
+        reason="no eligible helper",
+    )
+    await events.apply(uow, Envelope.wrap(escalation, producer="matching"))
+    seen = await booking.client.get(f"/v1/requests/{request_id}", headers=headers)
+    assert seen.json()["status"] == "unmatched"
+
+    # Supply changed: matching offers it again, so operators no longer list it as waiting.
+    helper_id, helper = await sign_up(booking.client, "Hank")
+    offer_id = await seed_offer(uow, request_id, helper_id)
+    seen = await booking.client.get(f"/v1/requests/{request_id}", headers=headers)
+    assert seen.json()["status"] == "open"
+    accepted = await booking.client.post(f"/v1/offers/{offer_id}/accept", headers=helper)
+    assert accepted.status_code == 201, accepted.text
