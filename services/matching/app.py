@@ -217,6 +217,7 @@ def create_app(
             schema=_table_schema(),
         ),
         series=table("series"),
+        unmatched=table("unmatched"),
         # Partners' services are keyed by partner, and each covers neighbourhoods on any
         # partition: every worker keeps all of them, like standing.
         partner_services=app.GlobalTable(
@@ -408,15 +409,20 @@ def _wire(app: faust.App, runtime: Runtime, settings: Settings) -> None:
 
     @app.agent(copies_topic)
     async def helper_copies(stream: Any) -> None:
-        async for event in stream.events():
+        # Acknowledged by ``publish`` once the offers the new copy made possible are sent
+        # (an escalated request the helper can now take is asked again).
+        async for event in stream.noack().events():
             try:
-                matcher.handle_copy(event.message.value)
+                outgoing = matcher.handle_copy(event.message.value, utc_now())
             except (ValidationError, RecursionError) as error:
                 await dead_letter(
                     event.message,
                     f"malformed helper copy: {error!r}"[:500],
                     metrics.DeadLetterReason.UNDECODABLE,
                 )
+                event.ack()
+                continue
+            await publish(event, outgoing, matcher.take_forwards())
 
     @app.agent(standing_topic)
     async def standing_events(stream: Any) -> None:
@@ -429,7 +435,13 @@ def _wire(app: faust.App, runtime: Runtime, settings: Settings) -> None:
                 continue
             envelope = await read(event)
             if envelope is not None and isinstance(envelope.data, StandingChanged):
-                matcher.handle_standing(envelope.data)
+                for neighbourhood in matcher.handle_standing(envelope.data):
+                    # A newly vetted helper: their neighbourhoods' escalated requests are
+                    # tried again by each one's owner (tables change only in its stream).
+                    document = {"neighbourhood": neighbourhood, "retry_unmatched": True}
+                    await ticks.send(
+                        key=neighbourhood.encode(), value=json.dumps(document).encode()
+                    )
 
     @app.agent(partners_topic)
     async def partner_events(stream: Any) -> None:
@@ -445,12 +457,18 @@ def _wire(app: faust.App, runtime: Runtime, settings: Settings) -> None:
         async for event in stream.noack().events():
             try:
                 document = json.loads(event.message.value)
-                due = DueRound(
-                    document["neighbourhood"],
-                    uuid.UUID(document["request_id"]),
-                    int(document["round"]),
+                neighbourhood = str(document["neighbourhood"])
+                # A round ran out of time, or (``retry_unmatched``) a helper was newly vetted.
+                due = (
+                    None
+                    if document.get("retry_unmatched")
+                    else DueRound(
+                        neighbourhood,
+                        uuid.UUID(document["request_id"]),
+                        int(document["round"]),
+                    )
                 )
-            except (ValueError, KeyError, TypeError, RecursionError) as error:
+            except (ValueError, KeyError, TypeError, RecursionError, AttributeError) as error:
                 await dead_letter(
                     event.message,
                     f"malformed round tick: {error!r}",
@@ -458,7 +476,11 @@ def _wire(app: faust.App, runtime: Runtime, settings: Settings) -> None:
                 )
                 event.ack()
                 continue
-            await publish(event, matcher.round_due(due, utc_now()), matcher.take_forwards())
+            if due is None:
+                outgoing = matcher.retry_unmatched(neighbourhood, utc_now())
+            else:
+                outgoing = matcher.round_due(due, utc_now())
+            await publish(event, outgoing, matcher.take_forwards())
 
     ticked: dict[tuple[uuid.UUID, int], float] = {}
 

@@ -244,8 +244,11 @@ def take_fact(state: MatchingState, raw: bytes) -> list[Forward]:
     return forwards
 
 
-def take_copy(state: MatchingState, raw: bytes) -> None:
+def take_copy(state: MatchingState, raw: bytes) -> str | None:
     """File one copy in its neighbourhood, unless a newer one is filed there already.
+
+    Returns the neighbourhood when its supply changed (a helper filed, changed or unfiled),
+    ``None`` for a copy delivered again.
 
     Raises:
         pydantic.ValidationError: ``raw`` is not a copy.
@@ -253,10 +256,10 @@ def take_copy(state: MatchingState, raw: bytes) -> None:
     copy = _COPY.validate_json(raw)
     if copy.erased:
         state.forget_helper(copy.neighbourhood, copy.helper_id)
-        return
+        return copy.neighbourhood
     filed = state.helper(copy.neighbourhood, copy.helper_id)
     if copy.seq <= filed.seq:
-        return  # delivered again
+        return None  # delivered again
     if copy.state is not None:
         helper = copy.state
     elif copy.fact is not None:
@@ -264,3 +267,4 @@ def take_copy(state: MatchingState, raw: bytes) -> None:
     else:
         helper = HelperState(seq=copy.seq)  # out of reach: unfiled
     state.put_helper(copy.neighbourhood, copy.helper_id, helper)
+    return copy.neighbourhood

@@ -16,6 +16,7 @@ import structlog
 
 from services.matching.domain import (
     BookedVisit,
+    Candidate,
     HelperProfile,
     HelperView,
     Hold,
@@ -33,6 +34,7 @@ from services.matching.domain import (
     is_new_ask,
     next_round,
     rank,
+    retried,
     why_ineligible,
 )
 from services.matching.filing import (
@@ -109,6 +111,8 @@ class Matcher:
         self.policy = policy
         self.loopback = loopback
         self._forwards: list[Forward] = []
+        #: Neighbourhoods whose helpers changed in a loopback filing since the last event.
+        self._supplied: set[str] = set()
 
     def take_forwards(self) -> list[Forward]:
         """The facts and copies the handlers called since the last take left to send."""
@@ -124,13 +128,15 @@ class Matcher:
         self._forwards += take_fact(self.state, raw)
         self._settle()
 
-    def handle_copy(self, raw: bytes) -> None:
-        """File a helper's copy in its neighbourhood.
+    def handle_copy(self, raw: bytes, now: datetime) -> Outgoing:
+        """File a helper's copy in its neighbourhood; return the offers of escalated requests
+        there that the change lets someone take (``retry_unmatched``).
 
         Raises:
             pydantic.ValidationError: ``raw`` is not a copy.
         """
-        take_copy(self.state, raw)
+        neighbourhood = take_copy(self.state, raw)
+        return [] if neighbourhood is None else self.retry_unmatched(neighbourhood, now)
 
     def _file(self, fact: AnyFact) -> None:
         self._forwards.append(fact_forward(fact))
@@ -145,14 +151,29 @@ class Matcher:
             if forward.channel == "facts":
                 self._forwards += take_fact(self.state, forward.value)
             else:
-                take_copy(self.state, forward.value)
+                neighbourhood = take_copy(self.state, forward.value)
+                if neighbourhood is not None:
+                    self._supplied.add(neighbourhood)
+
+    def _retry_supplied(self, now: datetime) -> Outgoing:
+        """With ``loopback``, what the helpers filed meanwhile let escalated requests have."""
+        outgoing: Outgoing = []
+        while self._supplied:
+            outgoing += self.retry_unmatched(self._supplied.pop(), now)
+        return outgoing
 
     def handle(self, envelope: Envelope[Payload], partition: int, now: datetime) -> Outgoing:
         """Apply one neighbourhood event; return the offers or escalations it causes.
 
         Event types matching has no use for (visits checked in, completed or missed, welfare
         checks, and any type added to these topics later) change nothing and cause nothing.
+        A change of helpers (their profile, hours or bookings) reaches each neighbourhood as
+        a filed copy, where escalated requests are tried again (``retry_unmatched``).
         """
+        outgoing = self._apply(envelope, partition, now)
+        return outgoing + self._retry_supplied(now)
+
+    def _apply(self, envelope: Envelope[Payload], partition: int, now: datetime) -> Outgoing:
         data = envelope.data
         if isinstance(data, PersonProfileChanged):
             self._profile(data)
@@ -183,11 +204,55 @@ class Matcher:
             return self._declined(data, now)
         return []
 
-    def handle_standing(self, data: StandingChanged) -> None:
-        """Apply trust's standing for a person (a table every worker sees)."""
+    def handle_standing(self, data: StandingChanged) -> list[str]:
+        """Apply trust's standing for a person (a table every worker sees).
+
+        Returns the neighbourhoods, on this worker's partitions, whose escalated requests
+        should be tried again: where the person is filed as a helper and some request waits.
+        The caller asks each neighbourhood's owner (a standing is no neighbourhood's event).
+        """
         self.state.put_standing(
             data.person_id, Standing(data.suspended, dict(data.approved_skills))
         )
+        if data.suspended or not data.approved_skills:
+            return []
+        return [
+            neighbourhood
+            for neighbourhood in self.state.neighbourhoods_unmatched()
+            if data.person_id in self.state.roster_index(neighbourhood)
+        ]
+
+    def retry_unmatched(self, neighbourhood: str, now: datetime) -> Outgoing:
+        """Supply changed in the neighbourhood: ask its escalated requests again.
+
+        A request is asked again only while it has not started and some eligible helper has
+        not yet been offered it: it then gets a whole new cascade (new rounds, the same
+        rules), from the best of those helpers. The others stay with operators and nothing
+        is published for them, so a change that helps nobody costs one ranking per waiting
+        request and no noise.
+        """
+        waiting = self.state.unmatched_in(neighbourhood)
+        if not waiting:
+            return []
+        keep: list[uuid.UUID] = []
+        again: list[Progress] = []
+        for request_id in waiting:
+            progress = self.state.progress_of(neighbourhood, request_id)
+            if progress is None or progress.status is not Status.UNMATCHED:
+                continue  # booked, cancelled or asked anew since
+            if progress.request.starts_at <= now:
+                continue  # too late to help: operators have it
+            _, ranked = self._ranked(progress.request)
+            if any(c.helper_id not in progress.tried for c in ranked):
+                again.append(progress)
+            else:
+                keep.append(request_id)
+        self.state.put_unmatched(neighbourhood, keep)
+        outgoing: Outgoing = []
+        for progress in again:
+            log.info("escalated request asked again", request_id=str(progress.request.request_id))
+            outgoing += self._advance(retried(progress), now)
+        return outgoing
 
     def forget_standing(self, person_id: uuid.UUID) -> None:
         """Apply trust's tombstone of a person's standing (their account was deleted)."""
@@ -301,8 +366,8 @@ class Matcher:
         lead = self.state.progress_of(neighbourhood, series.lead)
         return lead is not None and lead.status is Status.OPEN
 
-    def _advance(self, progress: Progress, now: datetime) -> Outgoing:
-        request = progress.request
+    def _ranked(self, request: HelpRequested) -> tuple[list[HelperView], list[Candidate]]:
+        """The helpers filed in the request's neighbourhood and its eligible candidates."""
         faces = SeriesFaces()
         if request.occurrences > 1:
             helpers = self.state.series_of(request.neighbourhood, request.series_id).helpers
@@ -316,8 +381,21 @@ class Matcher:
             series=faces,
             partners=self.partner_views(request),
         )
+        return views, ranked
+
+    def _note_unmatched(self, request: HelpRequested) -> None:
+        """Remember an escalated request, to ask it again when supply changes."""
+        waiting = self.state.unmatched_in(request.neighbourhood)
+        if request.request_id not in waiting:
+            self.state.put_unmatched(request.neighbourhood, [*waiting, request.request_id])
+
+    def _advance(self, progress: Progress, now: datetime) -> Outgoing:
+        request = progress.request
+        views, ranked = self._ranked(request)
         advanced, events = next_round(progress, ranked, self.policy, now)
         self._put_progress(progress, advanced)
+        if advanced.status is Status.UNMATCHED:
+            self._note_unmatched(request)
         _explain(advanced, views, {c.helper_id for c in ranked})
         outgoing = _wrap(advanced, events)
         if advanced.status is not Status.OPEN:
@@ -454,10 +532,13 @@ def _wrap(progress: Progress, events: list[OfferMade | RequestUnmatched]) -> Out
     for event in events:
         if isinstance(event, OfferMade):
             identity = f"offer:{event.offer_id}"
-        elif progress.first_round:
+        elif progress.first_round or progress.retries:
             # An escalation of a later ask is news: a repeated id would be taken for the
-            # first escalation delivered again, and operators would never see it.
+            # first escalation delivered again, and operators would never see it. (A retry
+            # of a request escalated before any round starts from round 0 again.)
             identity = f"unmatched:{event.request_id}:{progress.first_round}"
+            if progress.retries:
+                identity += f":retry{progress.retries}"
         else:
             identity = f"unmatched:{event.request_id}"
         wrapped.append(

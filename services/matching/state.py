@@ -108,6 +108,7 @@ _ROSTER = TypeAdapter(dict[uuid.UUID, RosterEntry | None])
 _ROSTER_STORED = TypeAdapter(list[uuid.UUID] | dict[uuid.UUID, RosterEntry | None])
 _RELATIONSHIPS = TypeAdapter(dict[uuid.UUID, Relationship])
 _PROGRESS = TypeAdapter(Progress)
+_IDS = TypeAdapter(list[uuid.UUID])
 # A document, not a bare JSON string: faust reads a changelog's values back through its JSON
 # codec, and a string would not survive that (``_load`` takes the parsed document).
 _DUE = TypeAdapter(dict[str, datetime])
@@ -180,6 +181,8 @@ class MatchingState:
             are few, and each covers neighbourhoods on any partition).
         ledger: ``helper`` -> the helper's whole state and where copies of it are filed
             (partitioned by helper, on the facts topic's partitions: see ``filing``).
+        unmatched: ``neighbourhood`` -> its escalated requests, tried again when its supply
+            changes (few: only requests operators hold).
     """
 
     helpers: Table
@@ -191,6 +194,7 @@ class MatchingState:
     series: Table
     partner_services: Table = field(default_factory=dict)
     ledger: Table = field(default_factory=dict)
+    unmatched: Table = field(default_factory=dict)
     _helpers_read: _Decoded[HelperState] = field(
         default_factory=lambda: _Decoded(_HELPER), init=False, repr=False, compare=False
     )
@@ -329,6 +333,22 @@ class MatchingState:
     def put_series(self, neighbourhood: str, series_id: uuid.UUID, state: SeriesState) -> None:
         """Store the series' state."""
         self.series[_scoped(neighbourhood, series_id)] = _SERIES.dump_json(state)
+
+    def unmatched_in(self, neighbourhood: str) -> list[uuid.UUID]:
+        """The neighbourhood's escalated requests, oldest escalation first."""
+        raw = self.unmatched.get(neighbourhood)
+        return [] if raw is None else _load(_IDS, raw)
+
+    def put_unmatched(self, neighbourhood: str, request_ids: list[uuid.UUID]) -> None:
+        """Replace the neighbourhood's escalated requests (none: the entry goes)."""
+        if request_ids:
+            self.unmatched[neighbourhood] = _IDS.dump_json(request_ids)
+        elif neighbourhood in self.unmatched:
+            del self.unmatched[neighbourhood]
+
+    def neighbourhoods_unmatched(self) -> list[str]:
+        """Neighbourhoods with an escalated request, on this worker's partitions."""
+        return [str(key) for key in list(self.unmatched.keys())]
 
     def partner_services_all(self) -> list[PartnerService]:
         """Every partner's service, active or not (a handful: read them all per request)."""

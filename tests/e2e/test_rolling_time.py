@@ -18,12 +18,14 @@ import httpx
 import pytest
 
 from kith.client import send
-from kith.demo import Person, _relationship
+from kith.demo import Person, _relationship, matching_caught_up
 from shared import clock
+from shared.contracts.topics import AVAILABILITY
 from shared.embedded import EmbeddedBroker, EmbeddedPostgres
 from shared.messaging import ensure_topics
 from tests.conftest import Stack
 from tests.e2e.test_trust_rules import (
+    _EVERY_DAY,
     Api,
     Street,
     new_street,
@@ -196,3 +198,33 @@ async def test_a_helper_who_never_checks_in_is_a_no_show_operators_see(moved: Mo
             return bool((await standing(http, moved.api, helper)).get("no_shows") == 1)
 
         await eventually(counted, what="trust to count the no-show operators see")
+
+
+async def test_an_escalated_request_is_offered_when_a_helper_with_hours_appears(
+    moved: Moved,
+) -> None:
+    async with httpx.AsyncClient(base_url=moved.api.url, timeout=10) as http:
+        street = await new_street(http, moved.api)
+        for helper in street.helpers:  # nobody offers any hours: the request is escalated
+            await send(http, "PUT", "/v1/me/availability", helper.headers, json={"rules": []})
+        await eventually(
+            partial(matching_caught_up, moved.api.bootstrap, AVAILABILITY),
+            what="matching to file the hours",
+        )
+        request_id = await ask_at(http, street.neighbour, eleven_utc(moved.now(), 2))
+
+        async def escalated() -> bool:
+            waiting = await send(
+                http, "GET", "/v1/operator/requests?status=unmatched", moved.api.operator
+            )
+            return any(item["request_id"] == request_id for item in waiting["items"])
+
+        await eventually(escalated, what="the request escalated to operators")
+
+        # A minute later one helper sets their hours: the request is offered to them.
+        helper = street.helpers[0]
+        await send(http, "PUT", "/v1/me/availability", helper.headers, json={"rules": _EVERY_DAY})
+        offers = await offered(http, street, request_id)
+        assert list(offers) == [helper.person_id]
+        path = f"/v1/offers/{offers[helper.person_id]['offer_id']}/accept"
+        assert (await send(http, "POST", path, helper.headers))["booking_id"]

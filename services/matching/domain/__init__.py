@@ -14,6 +14,7 @@ from services.matching.domain.cascade import (
     is_new_ask,
     next_round,
     offer_id,
+    retried,
 )
 from services.matching.domain.eligibility import hours_booked_in_week, is_eligible, why_ineligible
 from services.matching.domain.model import (
@@ -52,6 +53,7 @@ __all__ = [
     "next_round",
     "offer_id",
     "rank",
+    "retried",
     "why_ineligible",
     "why_partner_ineligible",
 ]

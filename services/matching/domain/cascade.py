@@ -70,6 +70,8 @@ class Progress:
             delivered again is not a new ask.
         holding: The current round is a regular's (or the preferred helper's) alone: their
             hours are held from other requests until it ends.
+        retries: Times the request was tried again after an escalation, because supply
+            changed in its neighbourhood (``retried``).
     """
 
     request: HelpRequested
@@ -86,6 +88,7 @@ class Progress:
     booked_helper_id: uuid.UUID | None = None
     earlier_asks: tuple[uuid.UUID, ...] = ()
     holding: bool = False
+    retries: int = 0
 
     @property
     def rounds_this_ask(self) -> int:
@@ -237,4 +240,18 @@ def asked_again(
         tried=() if progress.booked_helper_id is None else (progress.booked_helper_id,),
         due_at=None,
         earlier_asks=(*progress.earlier_asks, progress.event_id),
+    )
+
+
+def retried(progress: Progress) -> Progress:
+    """An escalated request tried again because its neighbourhood's supply changed: open,
+    with a whole cascade ahead of it for the helpers not yet offered it (those offered it
+    before let it go). Rounds go on counting, so no offer id is used twice."""
+    return replace(
+        progress,
+        status=Status.OPEN,
+        first_round=progress.round,
+        offers=(),
+        due_at=None,
+        retries=progress.retries + 1,
     )

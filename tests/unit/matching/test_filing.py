@@ -186,7 +186,7 @@ def test_facts_and_copies_wait_for_the_caller_outside_loopback() -> None:
     assert {c.channel for c in copies} == {"copies"}
     assert {c.key.decode() for c in copies} == set(neighbourhoods_within(HERE, 2.0))
     for copy in copies:
-        matcher.handle_copy(copy.value)
+        matcher.handle_copy(copy.value, NOW)
     assert state.helper(neighbourhood_of_cell(THERE), helper_id).profile is not None
 
 

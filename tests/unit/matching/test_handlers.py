@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.matching.domain import Policy
+from services.matching.domain import Policy, Status
 from services.matching.handlers import DueRound, Matcher
 from services.matching.state import MatchingState, SeriesState
 from shared.contracts import EVENTS_BY_TOPIC, Envelope, Payload
@@ -413,3 +413,113 @@ def test_an_erased_helper_is_forgotten_and_offered_nothing() -> None:
     assert [o.helper_id for o in _offers(_send(matcher, request))] == [other]
     # The same erasure again (another event id) changes nothing.
     assert _send(matcher, PersonErased(person_id=erased, neighbourhood=NEIGHBOURHOOD)) == []
+
+
+def _escalated(matcher: Matcher, starts_at: datetime = STARTS) -> HelpRequested:
+    """A request nobody can take yet: escalated at once."""
+    [request] = _series(1)
+    request = request.model_copy(update={"starts_at": starts_at})
+    [unmatched] = _send(matcher, request)
+    assert isinstance(unmatched, RequestUnmatched)
+    return request
+
+
+def test_an_escalated_request_is_offered_to_a_helper_whose_new_hours_cover_it() -> None:
+    matcher = _matcher()
+    helper_id = _add_weekly_helper(
+        matcher, [WeeklySpan(weekday="tuesday", start_hour=8, end_hour=14)]
+    )
+    request = _escalated(matcher)  # a Monday: the helper offers Tuesdays only
+
+    unrelated = _send(
+        matcher,
+        AvailabilityChangedV2(
+            person_id=helper_id,
+            neighbourhood=NEIGHBOURHOOD,
+            time_zone="Europe/London",
+            rules=[WeeklySpan(weekday="wednesday", start_hour=8, end_hour=14)],
+        ),
+    )
+    assert unrelated == []  # a change that helps nobody publishes nothing, not a re-escalation
+    retried = _send(
+        matcher,
+        AvailabilityChangedV2(
+            person_id=helper_id,
+            neighbourhood=NEIGHBOURHOOD,
+            time_zone="Europe/London",
+            rules=[WeeklySpan(weekday="monday", start_hour=8, end_hour=14)],
+        ),
+        NOW + timedelta(minutes=1),
+    )
+    [offer] = _offers(retried)
+    assert (offer.request_id, offer.helper_id) == (request.request_id, helper_id)
+    progress = matcher.state.progress_of(NEIGHBOURHOOD, request.request_id)
+    assert progress is not None
+    assert progress.status is Status.OPEN
+
+
+def test_a_newly_vetted_helper_brings_the_escalated_requests_of_their_neighbourhood_back() -> None:
+    matcher = _matcher()
+    request = _escalated(matcher)
+    helper_id = _add_helper(matcher, 100)  # profile and hours first, vetted last
+
+    # The standing comes on no neighbourhood's stream: it names whose requests to try again.
+    vetted = StandingChanged(
+        person_id=helper_id,
+        suspended=False,
+        approved_skills={Skill.SHOPPING: STARTS + timedelta(days=365)},
+    )
+    assert matcher.handle_standing(vetted) == [NEIGHBOURHOOD]
+    [offer] = _offers([e.data for e in matcher.retry_unmatched(NEIGHBOURHOOD, NOW)])
+    assert (offer.request_id, offer.helper_id) == (request.request_id, helper_id)
+    # Asked again once: the same retry again finds nobody new and does nothing.
+    assert matcher.retry_unmatched(NEIGHBOURHOOD, NOW) == []
+
+
+def test_a_cancellation_elsewhere_frees_its_helper_for_an_escalated_request() -> None:
+    matcher = _matcher()
+    helper_id = _add_helper(matcher, 100)
+    [first] = _series(1)
+    [offer] = _offers(_send(matcher, first))
+    booking = _book(offer)
+    _send(matcher, booking)
+    waiting = _escalated(matcher)  # the same hours: the only helper is booked
+
+    freed = _send(matcher, _cancelled_by_helper(booking), NOW + timedelta(minutes=5))
+
+    [again] = _offers(freed)
+    assert (again.request_id, again.helper_id) == (waiting.request_id, helper_id)
+
+
+def test_a_request_whose_start_has_passed_is_left_with_operators() -> None:
+    matcher = _matcher()
+    _escalated(matcher)
+    _add_helper(matcher, 100)
+    assert matcher.retry_unmatched(NEIGHBOURHOOD, STARTS + timedelta(minutes=1)) == []
+    assert matcher.state.unmatched_in(NEIGHBOURHOOD) == []
+
+
+def test_an_escalation_after_a_retry_is_news_to_operators() -> None:
+    matcher = _matcher()
+    request = _escalated(matcher)
+    helper_id = _add_helper(matcher, 100)
+    vetted = StandingChanged(
+        person_id=helper_id,
+        suspended=False,
+        approved_skills={Skill.SHOPPING: STARTS + timedelta(days=365)},
+    )
+    matcher.handle_standing(vetted)
+    [offer] = _offers([e.data for e in matcher.retry_unmatched(NEIGHBOURHOOD, NOW)])
+    declined_ = OfferDeclined(
+        offer_id=offer.offer_id,
+        request_id=offer.request_id,
+        helper_id=offer.helper_id,
+        neighbourhood=offer.neighbourhood,
+    )
+    [again] = matcher.handle(Envelope.wrap(declined_, producer="booking"), 0, NOW)
+    assert isinstance(again.data, RequestUnmatched)
+    assert again.data.request_id == request.request_id
+    first_escalation_id = uuid.uuid5(
+        uuid.UUID("6f1b2f0e-4d0a-5c39-9a57-6b6974680002"), f"unmatched:{request.request_id}"
+    )
+    assert again.event_id != first_escalation_id
