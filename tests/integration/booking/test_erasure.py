@@ -447,3 +447,25 @@ async def test_a_stolen_token_cannot_guess_the_password_by_deleting(booking: Boo
         for client in (first, second, third):
             await client.aclose()
     assert (await booking.client.get("/v1/me", headers=headers)).status_code == 200
+
+
+async def test_an_erased_token_stops_in_another_process_that_remembered_it(
+    booking: Booking,
+) -> None:
+    _, headers = await sign_up(booking.client, "Octavia")
+    async with _two_processes(booking) as (other, _):
+        await other.wait_ready()
+        elsewhere = _client(other, "10.12.0.1")
+        # Remembered there now: its cache would answer for a minute without asking.
+        assert (await elsewhere.get("/v1/me", headers=headers)).status_code == 200
+
+        deleted = await booking.client.request(
+            "DELETE", "/v1/me", headers=headers, json={"password": PASSWORD}
+        )
+        assert deleted.status_code == 204
+
+        async def refused_there() -> bool:
+            return (await elsewhere.get("/v1/me", headers=headers)).status_code == 401
+
+        await eventually(refused_there, timeout_s=10, what="the other process refusing it")
+        await elsewhere.aclose()
