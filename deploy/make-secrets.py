@@ -21,6 +21,8 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+#: The services with a Kafka user of their own (shared/contracts/topics.py SERVICE_ACCESS).
+KAFKA_USERS = ("BOOKING", "MATCHING", "TRUST", "OPS", "PARTNERS")
 
 
 def _write(path: Path, lines: list[str]) -> None:
@@ -55,6 +57,9 @@ def main() -> int:
             f"POSTGRES_PASSWORD={database_password}",
             f"OPERATOR_TOKEN={token()}",
             f"IDEMPOTENCY_KEY_SECRET={token()}",
+            # Kafka: the brokers' admin, and one SCRAM user per service (deploy/kafka/acls.sh).
+            f"KAFKA_ADMIN_PASSWORD={token()}",
+            *(f"KAFKA_PASSWORD_{name}={token()}" for name in KAFKA_USERS),
         ],
     )
     _write(

@@ -10,6 +10,7 @@ from kith.bench import app as bench_app
 from kith.clock import app as clock_app
 from kith.contracts import app as contracts_app
 from kith.faults import faults
+from kith.kafka_acls import kafka_acls
 from kith.simulate.command import simulate_command
 from kith.supervisor import SERVICES, Supervisor, SupervisorError, parse_replicas
 from kith.tail import tail
@@ -20,6 +21,7 @@ app = typer.Typer(help="Kith: neighbourhood help, booked in whole hours.", no_ar
 app.add_typer(bench_app, name="bench")
 app.add_typer(contracts_app, name="contracts")
 app.add_typer(clock_app, name="clock")
+app.command("kafka-acls")(kafka_acls)
 app.command("tail")(tail)
 app.command("faults")(faults)
 app.command("simulate")(simulate_command)

@@ -161,3 +161,85 @@ def topic_named(name: str) -> Topic:
         if topic.name == name:
             return topic
     raise KeyError(name)
+
+
+@dataclass(frozen=True, slots=True)
+class Access:
+    """What one Kith service may do on the broker: its Kafka user gets these rights only.
+
+    Attributes:
+        reads: Topics it reads (a service that replays its outbox after the broker lost its
+            topics also reads what it writes, to see where each topic ends).
+        writes: Topics it publishes to (every service dead-letters what it cannot read).
+        groups: Consumer groups it joins or whose offsets it commits.
+        owned_prefix: A topic-name prefix it creates, reads and writes on its own (the
+            partners gateway's per-partner feeds; matching's faust changelogs and internal
+            topics).
+    """
+
+    reads: tuple[Topic, ...]
+    writes: tuple[Topic, ...]
+    groups: tuple[str, ...] = ()
+    owned_prefix: str | None = None
+
+
+_PUBLIC = tuple(topic for topic in ALL_TOPICS if not topic.private)
+
+#: Each service's rights on the broker, by service name (its SASL user is ``kith-<name>``).
+#: ``deploy/kafka/acls.sh`` is generated from this (``kith kafka-acls``), and a test keeps
+#: each service's consumers and publishers within it.
+SERVICE_ACCESS: dict[str, Access] = {
+    "booking": Access(
+        reads=(
+            OFFERS,
+            RELATIONSHIPS,
+            STANDING,
+            PARTNERS,
+            PEOPLE,
+            AVAILABILITY,
+            REQUESTS,
+            BOOKINGS,
+            CHECKINS,
+            VETTING,
+            CONCERNS,
+        ),
+        writes=(
+            PEOPLE,
+            AVAILABILITY,
+            REQUESTS,
+            BOOKINGS,
+            CHECKINS,
+            VETTING,
+            CONCERNS,
+            DEAD_LETTERS,
+        ),
+        groups=("kith-booking",),
+    ),
+    "matching": Access(
+        reads=(PEOPLE, AVAILABILITY, RELATIONSHIPS, REQUESTS, BOOKINGS, STANDING, PARTNERS),
+        writes=(OFFERS, DEAD_LETTERS),
+        groups=("kith-matching",),
+        owned_prefix="kith-matching-",
+    ),
+    "trust": Access(
+        reads=(BOOKINGS, CHECKINS, VETTING, PEOPLE, CONCERNS, RELATIONSHIPS, STANDING),
+        writes=(RELATIONSHIPS, STANDING, DEAD_LETTERS),
+        groups=("kith-trust",),
+    ),
+    "ops": Access(reads=ALL_TOPICS, writes=()),
+    "partners": Access(
+        reads=(*_PUBLIC, CONCERNS, PARTNERS_INBOX, PARTNERS, VETTING),
+        writes=(PARTNERS, VETTING, DEAD_LETTERS),
+        groups=("kith-partners-inbox", "kith-partners-projector"),
+        owned_prefix="kith.partner.",
+    ),
+}
+
+
+def partner_access(partner_id: object) -> Access:
+    """A partner's rights: read its own feed (with its own consumer groups), write the inbox.
+
+    Its SASL user is ``partner-<id>``; its groups are named ``partner-<id>...``.
+    """
+    feed = Topic(partner_feed(partner_id), 1, KeyBy.PARTNER)
+    return Access(reads=(feed,), writes=(PARTNERS_INBOX,), groups=(f"partner-{partner_id}",))

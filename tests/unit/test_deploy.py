@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import yaml
 
-from shared.contracts.topics import ALL_TOPICS
+from shared.contracts.topics import ALL_TOPICS, SERVICE_ACCESS
 from shared.secrets import NEEDS, require_secrets
 from shared.settings import Settings
 
@@ -265,7 +265,10 @@ def test_make_secrets_writes_values_every_service_accepts_and_never_overwrites(
     subprocess.run([*script, *host], check=True, capture_output=True, timeout=30)
     compose = _env_file(tmp_path / ".env")
     k8s = _env_file(tmp_path / "k8s" / "secrets.env")
-    assert set(compose) == {"POSTGRES_PASSWORD", "OPERATOR_TOKEN", "IDEMPOTENCY_KEY_SECRET"}
+    kafka = {"KAFKA_ADMIN_PASSWORD"} | {
+        f"KAFKA_PASSWORD_{service.upper()}" for service in SERVICE_ACCESS
+    }
+    assert set(compose) == {"POSTGRES_PASSWORD", "OPERATOR_TOKEN", "IDEMPOTENCY_KEY_SECRET"} | kafka
     assert set(k8s) == SECRET_VARIABLES
     assert (tmp_path / ".env").stat().st_mode & 0o077 == 0
     as_compose = Settings(
