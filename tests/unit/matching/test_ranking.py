@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
+from datetime import timedelta
 
-from services.matching.domain import Tier, rank
+from services.matching.domain import BookedVisit, Tier, rank
 from shared.contracts.requests import ReasonCode
 from shared.contracts.trust import RelationshipStage
-from tests.unit.matching.factories import helper, relationship, request
+from tests.unit.matching.factories import STARTS, helper, relationship, request
 
 
 def test_the_regular_helper_comes_first_even_when_farther() -> None:
@@ -62,3 +64,18 @@ def test_every_round_keeps_a_place_for_a_newcomer() -> None:
     ranked = rank([*established, newcomer], asked, width=2)
     assert newcomer.profile.person_id in {c.helper_id for c in ranked[:2]}
     assert any(r.code is ReasonCode.NEWCOMER for r in ranked[1].reasons)
+
+
+def test_booked_hours_spread_work_among_helpers_about_as_near_not_across_the_area() -> None:
+    asked = request()
+    week = [BookedVisit(STARTS + timedelta(hours=h), 1) for h in (-3, 4)]
+    busy_near = dataclasses.replace(helper(metres=200), bookings=tuple(week))
+    idle_next_door = helper(metres=250)
+    idle_far = helper(metres=1200)
+    ranked = rank([idle_far, busy_near, idle_next_door], asked, width=3)
+    # Two booked hours outweigh 50 m, but not a kilometre.
+    assert [c.helper_id for c in ranked] == [
+        idle_next_door.profile.person_id,
+        busy_near.profile.person_id,
+        idle_far.profile.person_id,
+    ]
