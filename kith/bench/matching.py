@@ -71,11 +71,11 @@ def matching(
     )
     for row in rows:
         print("  " + "".join(f"{cell!s:>12}" for cell in row))
-    print(f"served vs optimum   {summary['served_vs_optimum']:.3f}   (target >= 0.98)")
-    print(f"travel vs optimum   {summary['travel_vs_optimum']:.3f}   (target <= 1.15)")
+    print(f"served vs optimum   {summary['served_vs_optimum']:.3f}   (target >= 0.99)")
+    print(f"travel vs optimum   {summary['travel_vs_optimum']:.3f}   (target <= 1.10)")
     continuity = week.matching.continuity
     shown = "-" if continuity is None else f"{continuity:.3f}"
-    print(f"continuity          {shown}   (target >= 0.90)")
+    print(f"continuity          {shown}   (target >= 0.95)")
     median = week.matching.median_match_s
     print(f"median time to match {'-' if median is None else f'{median / 60:.1f} min'} (simulated)")
     for city_size, rate in rates.items():

@@ -31,6 +31,11 @@ class Comparison:
             "median_match_s": self.matching.median_match_s,
             "greedy_served_vs_optimum": ratio(self.greedy.served, best.served),
             "greedy_travel_vs_optimum": ratio(self.greedy.travel_km, best.travel_km),
+            # What the ratios are of: the offline optimum's own week.
+            "optimum_served": best.served,
+            "optimum_travel_km": best.travel_km,
+            "served": self.matching.served,
+            "travel_km": self.matching.travel_km,
         }
 
 

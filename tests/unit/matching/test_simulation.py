@@ -185,6 +185,8 @@ def test_the_benchmark_prints_one_json_object_with_every_figure() -> None:
         "hours_gini",
         "greedy_served_vs_optimum",
         "greedy_travel_vs_optimum",
+        "optimum_served",
+        "optimum_travel_km",
         "matched_per_s",
     ):
         assert key in figures_
