@@ -1,10 +1,11 @@
 """Why eligible occurrences went unserved, in matching's own words.
 
-Matching logs, for each request it gives up on, whom it offered it to and why it passed over
-everyone else it considered (``request unmatched``). The simulation runs ``kith up`` with JSON
-logs and reads those verdicts back, to say for each helper who could have come (by the plan)
-what kept them from it: offered but did not take it, passed over for a reason, or never
-considered (a helper filed under another neighbourhood cell).
+Matching logs, for each request it gives up on, why it passed over each helper it read but
+did not rank (``request unmatched``). The simulation runs ``kith up`` with JSON logs and reads
+those verdicts back, and knows what each simulated helper did with the offers they saw, to say
+for each helper who could have come (by the plan) what kept them from it: offered it and
+declined, let it lapse or was too late; passed over, and why; or neither (never offered it,
+and not among the helpers matching passed over).
 """
 
 from __future__ import annotations
@@ -19,12 +20,9 @@ from pathlib import Path
 from kith.simulate.metrics import Occurrence
 from kith.simulate.world import HelperPlan
 
-OFFERED = "offered, not taken (declined, let lapse, or taken by nobody in time)"
-NOT_CONSIDERED_OTHER_CELL = "not considered: lives in the other neighbourhood cell"
-NOT_CONSIDERED = (
-    "neither offered nor passed over (ranked as the rounds ran out, or unknown to matching)"
-)
-CAME_LATER = "not considered: arrived or changed hours after matching gave up (never retried)"
+NOT_CONSIDERED_OTHER_CELL = "not among the helpers matching read (lives in the other cell)"
+NOT_CONSIDERED = "not among the helpers matching read (same cell), or ranked as the rounds ran out"
+CAME_LATER = "arrived or changed hours after matching gave up (not retried since)"
 STILL_OPEN = "no verdict: the request was still open at its start"
 
 
@@ -66,6 +64,7 @@ def why_not_served(
     occurrences: list[Occurrence],
     verdicts: dict[str, Verdict],
     person_ids: dict[str, str],
+    answers: dict[str, dict[str, str]],
     helpers: dict[str, HelperPlan],
     neighbour_cells: dict[str, str],
     mornings: list[tuple[datetime, int]],
@@ -76,6 +75,7 @@ def why_not_served(
         occurrences: The run's settled occurrences.
         verdicts: Matching's verdicts by request id.
         person_ids: Helper label to person id.
+        answers: What each helper did with the offers of each request (by request id).
         helpers: Helper label to plan.
         neighbour_cells: Neighbour label to neighbourhood cell.
         mornings: When (real time, as logs are stamped) each simulated day's morning began.
@@ -85,13 +85,14 @@ def why_not_served(
         if occurrence.withdrawn or occurrence.served or not occurrence.eligible:
             continue
         verdict = verdicts.get(occurrence.request_id)
+        answered = answers.get(occurrence.request_id, {})
         if verdict is None:
             reasons[STILL_OPEN] += 1
             continue
         for label in occurrence.eligible_helpers:
             person_id = person_ids.get(label, "")
-            if person_id in verdict.offered:
-                reasons[OFFERED] += 1
+            if label in answered:
+                reasons[f"offered it, and {answered[label]}"] += 1
             elif person_id in verdict.passed_over:
                 reasons[f"passed over: {verdict.passed_over[person_id]}"] += 1
             elif helpers[label].neighbourhood != neighbour_cells.get(occurrence.neighbour):

@@ -68,6 +68,7 @@ class Life(Visits, Safeguarding):
             self.ledger.in_range(),
             diagnosis.matching_verdicts(self.stack.log_file),
             {label: helper.person_id for label, helper in self.helpers.items()},
+            self.answers,
             {plan.label: plan for plan in self.world.helpers},
             {plan.label: plan.neighbourhood for plan in self.world.neighbours},
             self.mornings,
@@ -275,14 +276,16 @@ class Life(Visits, Safeguarding):
             starts_at = datetime.fromisoformat(str(offer["starts_at"]))
             asked = self.ledger.occurrences.get(str(offer["request_id"]))
             draw = self.draw("answer", helper.label, asked.neighbour if asked else "", starts_at)
+            answers = self.answers.setdefault(str(offer["request_id"]), {})
             if draw.random() < chances.ignore:
+                answers[helper.label] = "let it lapse"
                 continue
             answered += 1
-            if self._fits(helper, starts_at, int(offer["hours"])) and (
-                draw.random() < chances.accept
-            ):
-                await self._accept(helper, offer, starts_at)
+            fits = self._fits(helper, starts_at, int(offer["hours"]))
+            if fits and draw.random() < chances.accept:
+                answers[helper.label] = await self._accept(helper, offer, starts_at)
             else:
+                answers[helper.label] = "declined" + ("" if fits else " (outside their hours)")
                 await self.attempt("decline", helper.call("POST", f"/v1/offers/{offer_id}/decline"))
         return answered
 
@@ -298,16 +301,17 @@ class Life(Visits, Safeguarding):
             for rule in helper.plan.hours_on(day)
         )
 
-    async def _accept(self, helper: Helper, offer: dict[str, Any], starts_at: datetime) -> None:
+    async def _accept(self, helper: Helper, offer: dict[str, Any], starts_at: datetime) -> str:
+        """Accept; what came of it, in a few words."""
         try:
             asked = self.ledger.occurrences.get(str(offer["request_id"]))
             in_series = asked is not None and asked.series_id is not None
             booked = await actors.accept(helper, offer, self.features, in_series=in_series)
         except ApiRefused as refused:
             if refused.status == 409:
-                return  # someone else was quicker, or it overlaps: as in life
+                return "accepted too late or overlapping (409)"  # as in life
             self.refuse("accept", str(refused))
-            return
+            return f"accept refused ({refused.status})"
         bookings = booked.get("bookings") or [booked]
         for booking in bookings:
             if "booking_id" in booking:
@@ -317,6 +321,7 @@ class Life(Visits, Safeguarding):
                     str(booking.get("request_id", offer["request_id"])),
                     datetime.fromisoformat(str(booking.get("starts_at", starts_at))),
                 )
+        return "accepted"
 
     def _plan_cancellations(
         self, helper: Helper, booking_id: str, request_id: str, starts_at: datetime

@@ -53,6 +53,9 @@ class Town:
         self._pending_concern = False
         self.booking_requests: dict[str, str] = {}
         self.mornings: list[tuple[datetime, int]] = []
+        self.settled_for: datetime | None = None
+        #: What each helper did with the offer of each request: request id, label, answer.
+        self.answers: dict[str, dict[str, str]] = {}
 
     def at(self, moment: datetime, action: Action, *, rank: int = 5) -> None:
         """Do ``action`` at ``moment`` (lower ``rank`` first among one moment's actions)."""

@@ -34,7 +34,10 @@ class Visits(Town):
         if occurrence.withdrawn:
             occurrence.settled = True
             return
-        await asyncio.sleep(SETTLE_S)
+        if self.settled_for != occurrence.starts_at:
+            # Once for all the visits starting at this moment.
+            await asyncio.sleep(SETTLE_S)
+            self.settled_for = occurrence.starts_at
         neighbour = self.neighbours[occurrence.neighbour]
         assert neighbour.plan is not None
         helpers = eligible_helpers(
