@@ -226,6 +226,21 @@ class Settings(BaseSettings):
     )
     cascade_width: int = Field(default=3, ge=1, le=20, description="Helpers offered at once.")
     cascade_rounds: int = Field(default=4, ge=1, le=20, description="Rounds before escalation.")
+    short_notice_h: int = Field(
+        default=24,
+        ge=0,
+        le=168,
+        description="An offer of a visit starting within this many hours says it is short notice.",
+    )
+    reoffer_escalate_before_h: int = Field(
+        default=2,
+        ge=0,
+        le=72,
+        description=(
+            "A visit asked for again (its helper cancelled, or a suspension held it) that is"
+            " still not booked this many hours before it starts goes to operators then."
+        ),
+    )
     address_visible_before_s: int = Field(
         default=48 * 3600,
         ge=0,

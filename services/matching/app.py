@@ -129,6 +129,8 @@ def policy_from(settings: Settings) -> Policy:
         offer_ttl_s=settings.offer_ttl_s,
         cascade_width=settings.cascade_width,
         cascade_rounds=settings.cascade_rounds,
+        short_notice_s=settings.short_notice_h * 3600,
+        escalate_before_s=settings.reoffer_escalate_before_h * 3600,
     )
 
 

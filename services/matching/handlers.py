@@ -319,6 +319,9 @@ class Matcher:
     ) -> Outgoing:
         known = self.state.progress_of(data.neighbourhood, data.request_id)
         if known is not None and known.status is Status.OPEN:
+            if is_new_ask(known, envelope.event_id):
+                # Asked again before the booking that closed it reached us: take it up then.
+                self.state.put_progress(replace(known, pending_ask=envelope.event_id))
             # A redelivery: publish the current round again with the same ids (consumers
             # dedupe by offer id), so offers lost in a crash are not lost for good.
             return _wrap(known, list(known.offers))
@@ -490,7 +493,13 @@ class Matcher:
             return []
         settled = closed(progress, status, helper_id)
         self._put_progress(progress, settled)
-        return self._release_series(settled, now)
+        outgoing = self._release_series(settled, now)
+        if status is Status.BOOKED and settled.pending_ask is not None:
+            again = asked_again(
+                settled, settled.request, settled.pending_ask, settled.correlation_id
+            )
+            outgoing += self._advance(again, now)
+        return outgoing
 
     def _put_progress(self, before: Progress, after: Progress) -> None:
         """Store a request's progress, and hold or free its regular helper's hours."""

@@ -72,6 +72,7 @@ Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
 #: ``(type, old_version) -> (new_version, upcast)``: applied in a chain until the data is at
 #: a version that ``PAYLOADS`` reads.
 UPCASTERS: dict[tuple[str, int], tuple[int, Upcaster]] = {
+    (requests.OfferMade.TYPE, 1): (2, requests.upcast_offer_v1_v2),
     (trust.VettingStepRecorded.TYPE, 1): (2, trust.upcast_vetting_v1_v2),
 }
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from enum import StrEnum
+from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -53,6 +54,9 @@ class ReasonCode(StrEnum):
     FEW_HOURS_THIS_WEEK = "few_hours_this_week"
     NEWCOMER = "newcomer"
     PARTNER_SERVICE = "partner_service"
+    #: Not why the helper was chosen but what they should know: the visit starts soon (a
+    #: helper cancelled, or a suspension held it). Added in ``offer.made`` version 2.
+    SHORT_NOTICE = "short_notice"
 
 
 class Reason(BaseModel):
@@ -65,9 +69,13 @@ class Reason(BaseModel):
 
 
 class OfferMade(Payload):
-    """Matching offers one occurrence to one helper until ``expires_at``."""
+    """Matching offers one occurrence to one helper until ``expires_at``.
+
+    Version 2 added the reason code ``short_notice``; a version 1 offer reads unchanged.
+    """
 
     TYPE = "offer.made"
+    VERSION = 2
 
     offer_id: uuid.UUID
     request_id: uuid.UUID
@@ -95,3 +103,8 @@ class RequestUnmatched(Payload):
     rounds: int = Field(ge=0)
     tried_helper_ids: list[uuid.UUID] = Field(default_factory=list)
     reason: str = Field(max_length=300)
+
+
+def upcast_offer_v1_v2(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 1 is version 2 without offers at short notice: nothing to change."""
+    return data

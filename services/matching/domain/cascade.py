@@ -14,7 +14,13 @@ from enum import StrEnum
 from itertools import takewhile
 
 from services.matching.domain.ranking import Candidate, Tier, within_reach
-from shared.contracts.requests import HelpRequested, OfferMade, RequestUnmatched
+from shared.contracts.requests import (
+    HelpRequested,
+    OfferMade,
+    Reason,
+    ReasonCode,
+    RequestUnmatched,
+)
 
 _OFFER_NAMESPACE = uuid.UUID("6f1b2f0e-4d0a-5c39-9a57-6b6974680001")
 
@@ -37,12 +43,18 @@ class Policy:
         offer_ttl_s: How long an offer (and a widened round) stays open.
         cascade_width: Helpers offered at once in a widened round.
         cascade_rounds: Rounds before the request is escalated.
+        short_notice_s: An offer of a visit starting within this long says so.
+        escalate_before_s: A request asked for again (its helper cancelled, or a
+            suspension held it) that is still not booked this long before it starts goes to
+            operators then, whatever rounds are left; 0 leaves it to the rounds.
     """
 
     regular_hold_s: int
     offer_ttl_s: int
     cascade_width: int
     cascade_rounds: int
+    short_notice_s: int = 24 * 3600
+    escalate_before_s: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +84,9 @@ class Progress:
             hours are held from other requests until it ends.
         retries: Times the request was tried again after an escalation, because supply
             changed in its neighbourhood (``retried``).
+        pending_ask: A new ask that arrived while the request was still open here: booking
+            booked it and asked again before matching read the booking (the streams are
+            read in no order between them). Taken up as soon as the booking is read.
     """
 
     request: HelpRequested
@@ -89,6 +104,7 @@ class Progress:
     earlier_asks: tuple[uuid.UUID, ...] = ()
     holding: bool = False
     retries: int = 0
+    pending_ask: uuid.UUID | None = None
 
     @property
     def rounds_this_ask(self) -> int:
@@ -130,6 +146,14 @@ def next_round(
     if progress.status is not Status.OPEN:
         return progress, []
     untried = [c for c in ranked if c.helper_id not in progress.tried]
+    deadline = operators_deadline(progress, policy, now)
+    if deadline is not None and progress.rounds_this_ask > 0 and now >= deadline:
+        return escalate(
+            progress,
+            untried=bool(untried),
+            policy=policy,
+            reason="asked again after a cancellation and not taken in time: the visit starts soon",
+        )
     if progress.rounds_this_ask >= policy.cascade_rounds or not untried:
         return escalate(progress, untried=bool(untried), policy=policy)
     number = progress.round + 1
@@ -158,7 +182,7 @@ def next_round(
             hours=request.hours,
             round=number,
             expires_at=expires_at,
-            reasons=list(c.reasons),
+            reasons=[*c.reasons, *short_notice(request, policy, now)][:10],
         )
         for c in chosen
     )
@@ -167,20 +191,47 @@ def next_round(
         round=number,
         offers=offers,
         tried=(*progress.tried, *(c.helper_id for c in chosen)),
-        due_at=now + window,
+        due_at=now + window if deadline is None else min(now + window, deadline),
         holding=hold and lead.tier is Tier.PRIORITY,
     )
     return advanced, list(offers)
 
 
-def escalate(progress: Progress, *, untried: bool, policy: Policy) -> Outcome:
+def operators_deadline(progress: Progress, policy: Policy, now: datetime) -> datetime | None:
+    """When operators must hear of a request asked for again that is still not booked.
+
+    ``escalate_before_s`` before the start; when asked again later than that, halfway to the
+    start (one round, then operators). None for a first ask, or when the policy sets none.
+    """
+    if not progress.first_round or policy.escalate_before_s <= 0:
+        return None
+    starts_at = progress.request.starts_at
+    deadline = starts_at - timedelta(seconds=policy.escalate_before_s)
+    if progress.rounds_this_ask == 0 and deadline <= now:
+        deadline = now + (starts_at - now) / 2
+    return deadline
+
+
+def short_notice(request: HelpRequested, policy: Policy, now: datetime) -> list[Reason]:
+    """A reason saying the visit starts soon, when it does: hours only, nothing personal."""
+    left = request.starts_at - now
+    if left > timedelta(seconds=policy.short_notice_s) or left <= timedelta(0):
+        return []
+    hours = int(left.total_seconds() // 3600)
+    when = "within the hour" if hours < 1 else f"in {hours} hour{'s' if hours > 1 else ''}"
+    return [Reason(code=ReasonCode.SHORT_NOTICE, text=f"Short notice: it starts {when}")]
+
+
+def escalate(
+    progress: Progress, *, untried: bool, policy: Policy, reason: str | None = None
+) -> Outcome:
     """Give up on matching: an operator should step in."""
     request = progress.request
-    if untried:
+    if reason is None and untried:
         reason = f"no helper accepted within {policy.cascade_rounds} rounds"
-    elif progress.tried:
+    elif reason is None and progress.tried:
         reason = "every eligible helper was offered the request and none accepted"
-    else:
+    elif reason is None:
         reason = "no eligible helper: nobody free, vetted and near enough offers this skill"
     unmatched = RequestUnmatched(
         request_id=request.request_id,
@@ -217,7 +268,11 @@ def closed(progress: Progress, status: Status, helper_id: uuid.UUID | None = Non
 def is_new_ask(progress: Progress, event_id: uuid.UUID) -> bool:
     """Whether a ``HelpRequested`` of a request matching knows is a new ask of it, not one
     delivered again."""
-    return event_id != progress.event_id and event_id not in progress.earlier_asks
+    return (
+        event_id != progress.event_id
+        and event_id not in progress.earlier_asks
+        and event_id != progress.pending_ask
+    )
 
 
 def asked_again(
@@ -240,6 +295,7 @@ def asked_again(
         tried=() if progress.booked_helper_id is None else (progress.booked_helper_id,),
         due_at=None,
         earlier_asks=(*progress.earlier_asks, progress.event_id),
+        pending_ask=None,
     )
 
 

@@ -17,7 +17,7 @@ from aiokafka.structs import ConsumerRecord
 
 from services.matching.app import create_app, runtime_of
 from shared.contracts import Envelope, Payload, UndecodableEvent, decode
-from shared.contracts.bookings import OfferDeclined
+from shared.contracts.bookings import BookingCancelled, BookingConfirmed, OfferDeclined, Side
 from shared.contracts.partners import (
     Consent,
     ConsentMethod,
@@ -414,3 +414,46 @@ async def test_a_partner_service_is_offered_the_requests_it_takes(harness: Harne
     dead = await eventually(letter, what="the malformed partner message dead-lettered")
     assert dead.value == b"{not json"
     assert [d.value for d in harness.dead_letters if d.key == key] == [b"{not json"]
+
+
+async def test_a_visit_asked_for_again_after_a_cancellation_goes_to_someone_else_at_once(
+    harness: Harness,
+) -> None:
+    place = Place()
+    # A visit a few hours from now: offered at short notice.
+    place.starts_at = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(
+        hours=4
+    )
+    first, second = await add_helper(harness, place, 200), await add_helper(harness, place, 250)
+    request = await request_help(harness, place)
+    request_id = request.data.request_id
+    [offer] = await harness.events_for(request_id, 1)
+    assert isinstance(offer, OfferMade)
+    assert [r.code for r in offer.reasons].count(ReasonCode.SHORT_NOTICE) == 1
+    visit = {
+        "booking_id": uuid.uuid4(),
+        "request_id": request_id,
+        "helper_id": offer.helper_id,
+        "neighbour_id": offer.neighbour_id,
+        "neighbourhood": place.neighbourhood,
+        "skill": Skill.SHOPPING,
+        "starts_at": place.starts_at,
+        "hours": 2,
+    }
+    await harness.publisher.publish_many(
+        [
+            Envelope.wrap(BookingConfirmed(**visit, offer_id=offer.offer_id), producer="test"),
+            Envelope.wrap(
+                BookingCancelled(**visit, cancelled_by=Side.HELPER, late=True, reason="ill"),
+                producer="test",
+            ),
+            # Booking asks for the occurrence again: a new event of the same request.
+            Envelope.wrap(request.data, producer="test"),
+        ]
+    )
+
+    reoffer = (await harness.events_for(request_id, 2))[-1]
+    assert isinstance(reoffer, OfferMade)
+    assert reoffer.helper_id == ({first, second} - {offer.helper_id}).pop()
+    assert reoffer.round == 2
+    assert any(r.code is ReasonCode.SHORT_NOTICE for r in reoffer.reasons)

@@ -523,3 +523,66 @@ def test_an_escalation_after_a_retry_is_news_to_operators() -> None:
         uuid.UUID("6f1b2f0e-4d0a-5c39-9a57-6b6974680002"), f"unmatched:{request.request_id}"
     )
     assert again.event_id != first_escalation_id
+
+
+def test_a_visit_starting_soon_is_offered_as_short_notice_and_says_nothing_personal() -> None:
+    matcher = _matcher()
+    _add_helper(matcher, 100)
+    [soon] = _series(1)
+    [offer] = _offers(_send(matcher, soon, STARTS - timedelta(hours=3)))
+    notice = [r for r in offer.reasons if r.code is ReasonCode.SHORT_NOTICE]
+    assert [r.text for r in notice] == ["Short notice: it starts in 3 hours"]
+
+    [later] = _series(1)
+    [offer] = _offers(_send(matcher, later, STARTS - timedelta(days=3)))
+    assert all(r.code is not ReasonCode.SHORT_NOTICE for r in offer.reasons)
+
+
+def test_a_visit_asked_again_shortly_before_it_starts_reaches_operators_in_time() -> None:
+    matcher = _matcher()
+    policy = Policy(
+        regular_hold_s=60,
+        offer_ttl_s=3600,
+        cascade_width=1,
+        cascade_rounds=3,
+        escalate_before_s=2 * 3600,
+    )
+    matcher.policy = policy
+    first, second, third = (_add_helper(matcher, metres) for metres in (100, 150, 200))
+    [request] = _series(1)
+    asked_at = STARTS - timedelta(hours=4)
+    [offer] = _offers(_send(matcher, request, asked_at))
+    booking = _book(offer)
+    _send(matcher, booking, asked_at)
+    _send(matcher, _cancelled_by_helper(booking), asked_at)
+
+    # Asked again three hours before: the round ends when operators must know, an hour on,
+    # not when a whole hour-long offer would.
+    again_at = STARTS - timedelta(hours=3)
+    [reoffer] = _offers(_send(matcher, request, again_at))
+    assert reoffer.helper_id != offer.helper_id
+    [due] = matcher.due_rounds(STARTS - timedelta(hours=2), {0})
+    [unmatched] = matcher.round_due(due, STARTS - timedelta(hours=2))
+    assert isinstance(unmatched.data, RequestUnmatched)
+    assert "starts soon" in unmatched.data.reason
+    assert {first, second, third} >= set(unmatched.data.tried_helper_ids)
+
+
+def test_an_ask_that_overtakes_the_booking_it_follows_is_taken_up_once_the_booking_is_read() -> (
+    None
+):
+    matcher = _matcher()
+    first_helper = _add_helper(matcher, 100)
+    second_helper = _add_helper(matcher, 120)
+    [request] = _series(1)
+    opening = _offers(_send(matcher, request))
+    chosen = next(o for o in opening if o.helper_id == first_helper)
+    booking = _book(chosen)
+
+    # The streams are read in no order between them: the new ask comes first.
+    repeated = _offers(_send(matcher, request))
+    assert {o.offer_id for o in repeated} == {o.offer_id for o in opening}
+    again = _offers(_send(matcher, booking))
+
+    assert [o.helper_id for o in again] == [second_helper]
+    assert again[0].round == 2
