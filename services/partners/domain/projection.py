@@ -7,6 +7,7 @@ from typing import Any
 
 from services.partners.domain.partner import Partner
 from services.partners.domain.scopes import PUBLIC_TOPICS, never_visible, reduce
+from shared.contracts.bookings import VisitNoShow
 from shared.contracts.envelope import Payload
 from shared.contracts.people import PersonErased
 from shared.contracts.topics import BOOKINGS, OFFERS, STANDING
@@ -48,6 +49,8 @@ def view_for(
         and getattr(payload, "helper_id", None) == helper_id
     ):
         return {name: value for name, value in data.items() if not never_visible(name)}
+    if isinstance(payload, VisitNoShow) and not _covers(partner, payload.neighbourhood):
+        return None  # who missed visits is for the partners of that neighbourhood only
     if topic in partner.scopes.read_streams:
         visible = partner.scopes.visible_fields(payload.TYPE)
         if isinstance(payload, PersonErased):
@@ -55,6 +58,13 @@ def view_for(
             visible = visible | {"person_id"}
         return reduce(data, visible)
     return None
+
+
+def _covers(partner: Partner, neighbourhood: str) -> bool:
+    """Whether the neighbourhood is one the partner safeguards or serves."""
+    if neighbourhood in partner.safeguarding_neighbourhoods:
+        return True
+    return partner.service is not None and neighbourhood in partner.service.neighbourhoods
 
 
 def safeguarding_view(

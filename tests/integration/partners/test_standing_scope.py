@@ -9,9 +9,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from shared.contracts import Envelope
+from shared.contracts.bookings import Side, VisitNoShow
 from shared.contracts.people import PersonProfileChanged
 from shared.contracts.skills import Skill
-from shared.contracts.topics import STANDING
+from shared.contracts.topics import BOOKINGS, STANDING
 from shared.contracts.trust import StandingChanged
 from tests.conftest import Stack
 from tests.integration.partners.conftest import Gateway
@@ -99,3 +100,39 @@ async def test_a_suspension_reaches_only_the_safeguarding_contact_where_the_pers
         for r in reader.records
         if r.topic in {far["feed_topic"], reader_only["feed_topic"]} and r.value
     )
+
+
+async def test_a_no_show_reaches_only_the_partners_of_its_neighbourhood(
+    gateway: Gateway, stack: Stack
+) -> None:
+    home, _ = random_place()
+    scopes = {
+        "read_streams": [BOOKINGS.name],
+        "fields": {"visit.no_show": ["booking_id", "helper_id", "absent"]},
+    }
+    contact = await register(gateway.client, scopes=scopes, safeguarding_neighbourhoods=[home])
+    reader_only = await register(gateway.client, scopes=scopes)
+    missed = VisitNoShow(
+        booking_id=uuid.uuid4(),
+        request_id=uuid.uuid4(),
+        helper_id=uuid.uuid4(),
+        neighbour_id=uuid.uuid4(),
+        neighbourhood=home,
+        skill=Skill.SHOPPING,
+        starts_at=datetime.now(UTC).replace(minute=0, second=0, microsecond=0),
+        hours=1,
+        absent=Side.HELPER,
+        reported_by=Side.NEIGHBOUR,
+    )
+    booking_id = str(missed.booking_id).encode()
+    async with Reader(stack.bootstrap, contact["feed_topic"], reader_only["feed_topic"]) as reader:
+        await gateway.publisher.publish(Envelope.wrap(missed, producer="booking"))
+        record = await reader.wait_for(
+            lambda r: r.topic == contact["feed_topic"] and booking_id in r.value,
+            what="the no-show on the contact's feed",
+        )
+    assert json.loads(record.value)["data"]["helper_id"] == str(missed.helper_id)
+    # Projected to every partner at once: the reader's share would have come with it.
+    assert not [
+        r for r in reader.records if r.topic == reader_only["feed_topic"] and booking_id in r.value
+    ]

@@ -7,9 +7,10 @@ from datetime import timedelta
 
 from services.partners.domain.projection import safeguarding_view, standing_view, view_for
 from services.partners.domain.scopes import grant
+from shared.contracts.bookings import Side, VisitNoShow
 from shared.contracts.requests import HelpRequested, OfferMade
 from shared.contracts.skills import Skill
-from shared.contracts.topics import CHECKINS, OFFERS, REQUESTS, STANDING
+from shared.contracts.topics import BOOKINGS, CHECKINS, OFFERS, REQUESTS, STANDING
 from shared.contracts.trust import ConcernRaised, RaisedBy, StandingChanged
 from tests.unit.partners.factories import CELL, NEIGHBOURHOOD, NOW, partner
 
@@ -121,3 +122,33 @@ def test_a_standing_reaches_a_partner_only_by_where_its_person_lives() -> None:
     # A partner that does not read the stream gets nothing, whatever its areas.
     blind = partner(grant(), safeguarding=frozenset({NEIGHBOURHOOD}))
     assert standing_view(blind, standing, data, NEIGHBOURHOOD) is None
+
+
+def test_a_no_show_reaches_a_partner_only_in_its_own_areas() -> None:
+    scopes = grant(
+        read_streams=[BOOKINGS.name], fields={"visit.no_show": ["booking_id", "helper_id"]}
+    )
+    missed = VisitNoShow(
+        booking_id=uuid.uuid4(),
+        request_id=uuid.uuid4(),
+        helper_id=uuid.uuid4(),
+        neighbour_id=uuid.uuid4(),
+        neighbourhood=NEIGHBOURHOOD,
+        skill=Skill.SHOPPING,
+        starts_at=NOW,
+        hours=1,
+        absent=Side.HELPER,
+        reported_by=Side.NEIGHBOUR,
+    )
+    data = missed.model_dump(mode="json")
+    here = partner(scopes, safeguarding=frozenset({NEIGHBOURHOOD}))
+    serving = partner(scopes, service=True)
+    elsewhere = partner(scopes, safeguarding=frozenset({"871f1d4bbffffff"}))
+
+    assert view_for(here, BOOKINGS.name, missed, data) == {
+        "booking_id": data["booking_id"],
+        "helper_id": data["helper_id"],
+    }
+    assert view_for(serving, BOOKINGS.name, missed, data) is not None
+    assert view_for(elsewhere, BOOKINGS.name, missed, data) is None
+    assert view_for(partner(scopes), BOOKINGS.name, missed, data) is None
