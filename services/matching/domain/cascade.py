@@ -203,8 +203,8 @@ def operators_deadline(progress: Progress, policy: Policy, now: datetime) -> dat
     ``escalate_before_s`` before the start; when asked again later than that, halfway to the
     start (one round, then operators). None for a first ask, or when the policy sets none.
     """
-    if not progress.first_round or policy.escalate_before_s <= 0:
-        return None
+    if not progress.earlier_asks or progress.retries or policy.escalate_before_s <= 0:
+        return None  # a first ask, or one operators were already told of
     starts_at = progress.request.starts_at
     deadline = starts_at - timedelta(seconds=policy.escalate_before_s)
     if progress.rounds_this_ask == 0 and deadline <= now:
