@@ -23,6 +23,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 #: The services with a Kafka user of their own (shared/contracts/topics.py SERVICE_ACCESS).
 KAFKA_USERS = ("BOOKING", "MATCHING", "TRUST", "OPS", "PARTNERS")
+#: The services with a database and a PostgreSQL role of their own (shared/postgres/roles.py).
+DATABASE_ROLES = ("BOOKING", "TRUST", "PARTNERS", "OPS")
 
 
 def _write(path: Path, lines: list[str]) -> None:
@@ -60,6 +62,8 @@ def main() -> int:
             # Kafka: the brokers' admin, and one SCRAM user per service (deploy/kafka/acls.sh).
             f"KAFKA_ADMIN_PASSWORD={token()}",
             *(f"KAFKA_PASSWORD_{name}={token()}" for name in KAFKA_USERS),
+            # PostgreSQL: each service's own role (deploy/postgres/init-roles.sh).
+            *(f"POSTGRES_PASSWORD_{name}={token()}" for name in DATABASE_ROLES),
         ],
     )
     _write(

@@ -25,6 +25,7 @@ from kith.restarts import CrashRecord, RestartPolicy
 from shared import clock
 from shared.embedded import EmbeddedBroker, EmbeddedPostgres, PortInUse, free_port, require_free
 from shared.messaging import ensure_topics
+from shared.postgres.roles import embedded_service_urls
 from shared.secrets import state_secret
 from shared.settings import Settings
 
@@ -119,6 +120,8 @@ class Supervisor:
         self._console = console or Console(highlight=False, soft_wrap=True)
         self._state = settings.state_dir.resolve()
         self._broker: EmbeddedBroker | None = None
+        self._service_urls: dict[str, str] = {}
+        """Each database service's own URL (its role and password), on the embedded PostgreSQL."""
         self._database: EmbeddedPostgres | None = None
         self._children: list[_Child] = []
         self._policy = restart_policy or RestartPolicy()
@@ -186,6 +189,7 @@ class Supervisor:
             self._write_pid("postgres", self._database.pid)
             database_url = self._database.url
             self._log("kith", f"embedded PostgreSQL on {self._database.host}:{self._database.port}")
+            self._service_urls = await embedded_service_urls(database_url, self._state)
         else:
             self._log("kith", "using the PostgreSQL server from KITH_DATABASE_URL")
         created = await ensure_topics(settings.model_copy(update={"kafka_bootstrap": bootstrap}))
@@ -242,9 +246,14 @@ class Supervisor:
             # Any free port, listed in .kith/run/metrics: a fixed one would collide with a second
             # Kith (or a test run) on the machine, and that process would serve no metrics.
             self._metrics[name] = free_port(self._settings.http_host)
+            service, _, _ = name.partition("-")
             env = {
                 **os.environ,
                 **extra_env,
+                # Each service as its own role, owning only its database (embedded PostgreSQL).
+                "KITH_DATABASE_URL": self._service_urls.get(
+                    service, extra_env["KITH_DATABASE_URL"]
+                ),
                 "KITH_READY_FILE": str(ready_file),
                 "KITH_STATE_DIR": str(self._state),
                 "KITH_METRICS_PORT": str(self._metrics[name]),

@@ -58,6 +58,7 @@ class EmbeddedPostgres(LocalServer):
             self._initdb(as_server)
         elif as_server:
             _own_as_root(self.data_dir)
+        _write_hba(self.data_dir)
         argv = [*as_server, str(POSTGRES_BIN_PATH / "postgres"), "-D", str(self.data_dir)]
         # TCP only: a Unix socket's path may not pass 107 bytes, which a project in a deep
         # folder does, and every Kith client connects over TCP anyway.
@@ -97,6 +98,22 @@ class EmbeddedPostgres(LocalServer):
         done = subprocess.run(argv, capture_output=True, check=False)
         if done.returncode != 0:
             raise RuntimeError(f"initdb failed: {done.stderr.decode(errors='replace')}")
+
+
+#: Who may connect, and how: TCP on loopback only. The superuser ``postgres`` (the developer's
+#: and the tests' administration) without a password; every other role, each service's own
+#: (``shared.postgres.roles``), with its password.
+HBA = """\
+# Written by Kith at every start of the embedded PostgreSQL.
+host all postgres 127.0.0.1/32 trust
+host all postgres ::1/128 trust
+host all all 127.0.0.1/32 scram-sha-256
+host all all ::1/128 scram-sha-256
+"""
+
+
+def _write_hba(data_dir: Path) -> None:
+    (data_dir / "pg_hba.conf").write_text(HBA)
 
 
 def _as_server() -> list[str]:

@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 from shared.contracts.topics import ALL_TOPICS, SERVICE_ACCESS
+from shared.postgres.roles import DATABASE_SERVICES
 from shared.secrets import NEEDS, require_secrets
 from shared.settings import Settings
 
@@ -143,7 +144,10 @@ def test_compose_kith_services_have_production_settings() -> None:
         assert env["KITH_LOG_FORMAT"] == "json"
         assert env["KITH_HTTP_HOST"] == "0.0.0.0"
         assert env["KITH_KAFKA_BOOTSTRAP"].count("kafka-") == 3
-        assert env["KITH_DATABASE_URL"].startswith("postgresql://")
+        if role in DATABASE_SERVICES:  # as its own role, which owns only its database
+            assert env["KITH_DATABASE_URL"].startswith(f"postgresql://kith_{role}:")
+        else:
+            assert "KITH_DATABASE_URL" not in env, "matching has no database"
         assert "KITH_OPERATOR_TOKEN" in env
         assert "healthcheck" in service
 
@@ -247,8 +251,11 @@ def test_compose_asks_for_every_secret_and_holds_none() -> None:
         if not re.fullmatch(r"(booking|matching|trust)(-\d+)?", name):
             continue
         env = service["environment"]
-        assert set(env) >= SECRET_VARIABLES
-        for variable in SECRET_VARIABLES:
+        needed = SECRET_VARIABLES - (
+            set() if name.startswith(DATABASE_SERVICES) else {"KITH_DATABASE_URL"}
+        )
+        assert set(env) >= needed
+        for variable in needed:
             # ``${NAME:?message}``: compose refuses to start with it unset or empty.
             assert re.search(r"\$\{[A-Z_]+:\?[^}]+\}", env[variable]), (name, variable)
     assert re.fullmatch(
@@ -268,7 +275,17 @@ def test_make_secrets_writes_values_every_service_accepts_and_never_overwrites(
     kafka = {"KAFKA_ADMIN_PASSWORD"} | {
         f"KAFKA_PASSWORD_{service.upper()}" for service in SERVICE_ACCESS
     }
-    assert set(compose) == {"POSTGRES_PASSWORD", "OPERATOR_TOKEN", "IDEMPOTENCY_KEY_SECRET"} | kafka
+    roles = {f"POSTGRES_PASSWORD_{service.upper()}" for service in DATABASE_SERVICES}
+    assert (
+        set(compose)
+        == {
+            "POSTGRES_PASSWORD",
+            "OPERATOR_TOKEN",
+            "IDEMPOTENCY_KEY_SECRET",
+        }
+        | kafka
+        | roles
+    )
     assert set(k8s) == SECRET_VARIABLES
     assert (tmp_path / ".env").stat().st_mode & 0o077 == 0
     as_compose = Settings(
@@ -304,3 +321,15 @@ def test_dockerfile_runs_the_services_as_a_non_root_user() -> None:
     assert '"python", "-m", "services.booking"' in dockerfile
     assert "python -m services." in dockerfile
     assert _kith_variables(dockerfile) <= ALLOWED_VARIABLES
+
+
+def test_compose_initialises_a_role_per_service_database() -> None:
+    script = (DEPLOY / "postgres" / "init-roles.sh").read_text(encoding="utf-8")
+    assert f"for service in {' '.join(DATABASE_SERVICES)}; do" in script
+    assert 'CREATE DATABASE :"role" OWNER :"role";' in script
+    assert 'REVOKE ALL ON DATABASE :"role" FROM PUBLIC;' in script
+    compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text(encoding="utf-8"))
+    postgres = compose["services"]["postgres"]
+    assert any("init-roles.sh:/docker-entrypoint-initdb.d/" in v for v in postgres["volumes"])
+    for service in DATABASE_SERVICES:
+        assert f"POSTGRES_PASSWORD_{service.upper()}" in postgres["environment"]
