@@ -92,6 +92,18 @@ class Platform:
         await asyncio.to_thread(self._broker.start)
         await ensure_topics(self.settings())
 
+    async def kill_database(self) -> None:
+        """SIGKILL the embedded PostgreSQL, as a crash would."""
+        if self._database is None:
+            raise RuntimeError("only a database started here can be killed")
+        await asyncio.to_thread(self._database.kill)
+
+    async def start_database(self) -> None:
+        """Start the embedded PostgreSQL again on its port, with its data (crash recovery)."""
+        if self._database is None:
+            raise RuntimeError("only a database started here can be started again")
+        await asyncio.to_thread(self._database.start)
+
     def add(
         self,
         service: str,

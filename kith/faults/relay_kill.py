@@ -62,6 +62,8 @@ class RelayKillOptions:
     kills: int = 5
     helpers: int = 32
     seed: int = 7
+    victim: str = "booking"
+    """What is SIGKILLed: ``booking`` (``relay_kill``) or ``database`` (``database_kill``)."""
 
 
 @dataclass
@@ -92,6 +94,7 @@ async def run_relay_kill(folder: Path, options: RelayKillOptions) -> ScenarioRes
         booking = kith.add("booking", http=True)
         trust, matching = kith.add("trust"), kith.add("matching")
         await kith.start_all(booking, trust, matching)
+        pids = {process: process.pid for process in (booking, trust, matching)}
         api = Api(booking.api, concurrency=options.helpers)
         try:
             world = await _seed(api, kith, options)
@@ -99,6 +102,12 @@ async def run_relay_kill(folder: Path, options: RelayKillOptions) -> ScenarioRes
             kills = await _accept_while_killing(api, kith, booking, world, options)
         finally:
             await api.close()
+        # A database kill must not take a service down with it: each carries on as it was.
+        restarted = [
+            process.name
+            for process, pid in pids.items()
+            if options.victim == "database" and process.pid != pid
+        ]
         await _until_all_published(kith)
         for group in ("kith-trust", "kith-matching"):
             await wait_caught_up(kith.bootstrap, group, [BOOKINGS])
@@ -117,10 +126,11 @@ async def run_relay_kill(folder: Path, options: RelayKillOptions) -> ScenarioRes
                 for k in kills
             ],
             "http_retries": api.retries,
+            "services_restarted": restarted,
         }
         return ScenarioResult(
             result.checked,
-            result.lost,
+            result.lost + len(restarted),
             result.duplicate_effects,
             max((k.recovery_s for k in kills), default=0.0),
             details,
@@ -225,9 +235,12 @@ async def _accept_while_killing(
             # A few milliseconds more, so the kill lands anywhere in an accept or a relay batch.
             await asyncio.sleep(rng.uniform(0, 0.05))
             kill = _Kill(at_accepts=accepted)
-            await booking.kill()
             kills.append(kill)
-            await _restart_and_watch(kith, booking, kill)
+            if options.victim == "database":
+                await _kill_database_and_watch(kith, booking, world.helpers[0], kill)
+            else:
+                await booking.kill()
+                await _restart_and_watch(kith, booking, kill)
         return kills
 
     killing = asyncio.create_task(killer())
@@ -259,6 +272,36 @@ async def _restart_and_watch(kith: Platform, booking: ServiceProcess, kill: _Kil
     await until(published, 120, "the relay to publish what was committed before the kill")
     kill.recovery_s = time.monotonic() - restarted
     kill.ready_s = await ready
+
+
+async def _kill_database_and_watch(
+    kith: Platform, booking: ServiceProcess, helper: Person, kill: _Kill
+) -> None:
+    """SIGKILL PostgreSQL and start it again at once; time how long until booking serves
+    again (``ready_s``) and until every event committed before the kill is published."""
+    database = kith.settings().database_for("booking")
+    async with read_only(database) as db:
+        committed = int(await db.fetchval("SELECT coalesce(max(id), 0) FROM outbox"))
+    await kith.kill_database()
+    await kith.start_database()
+    restarted = time.monotonic()
+    api = Api(booking.api, concurrency=1)
+    try:
+        # A call that reads the database: answered once booking's pool reaches it again.
+        await api.call("GET", "/v1/offers", token=helper.token)
+        kill.ready_s = time.monotonic() - restarted
+    finally:
+        await api.close()
+
+    async def published() -> bool:
+        async with read_only(database) as db:
+            left = await db.fetchval(
+                "SELECT count(*) FROM outbox WHERE id <= $1 AND published_at IS NULL", committed
+            )
+        return bool(left == 0)
+
+    await until(published, 120, "the relay to publish what was committed before the kill")
+    kill.recovery_s = time.monotonic() - restarted
 
 
 async def _until_all_published(kith: Platform) -> None:

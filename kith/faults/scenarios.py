@@ -31,6 +31,17 @@ async def _relay_kill(folder: Path, options: Options) -> ScenarioResult:
     )
 
 
+async def _database_kill(folder: Path, options: Options) -> ScenarioResult:
+    from kith.faults.relay_kill import RelayKillOptions, run_relay_kill
+
+    return await run_relay_kill(
+        folder,
+        RelayKillOptions(
+            bookings=options.bookings, kills=options.kills, seed=options.seed, victim="database"
+        ),
+    )
+
+
 async def _matcher_kill(folder: Path, options: Options) -> ScenarioResult:
     from kith.faults.matcher_kill import MatcherKillOptions, run_matcher_kill
 
@@ -60,4 +71,5 @@ SCENARIOS: dict[str, Scenario] = {
     "matcher_kill": _matcher_kill,
     "broker_restart": _broker_restart,
     "poison": _poison,
+    "database_kill": _database_kill,
 }

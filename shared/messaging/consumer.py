@@ -15,6 +15,7 @@ import time
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 
+import asyncpg
 import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener
 from aiokafka.structs import ConsumerRecord, TopicPartition
@@ -32,6 +33,8 @@ from shared.settings import Settings
 log = structlog.get_logger(__name__)
 #: How often the consumer-lag gauge is refreshed; each refresh looks at every partition.
 _LAG_EVERY_S = 1.0
+#: The longest pause between two tries of a failing handler (a database restart takes ~1 s).
+_MAX_RETRY_PAUSE_S = 1.0
 #: How long handled offsets may wait to be committed. A commit is a request to the broker,
 #: and one per fetch cost it as much as the fetches did; a crash re-delivers at most this
 #: much more, which idempotent handlers absorb.
@@ -333,7 +336,8 @@ class EventConsumer:
     ) -> None:
         delivery = Delivery(record.topic, record.partition, record.offset, record.key)
         latency = metrics.HANDLER_SECONDS.labels(self._service, record.topic)
-        for attempt in range(1, self._attempts + 1):
+        attempt = failures = 0
+        while True:
             started = time.perf_counter()
             try:
                 with structlog.contextvars.bound_contextvars(
@@ -352,23 +356,31 @@ class EventConsumer:
                 await self._reject(record, str(error))
                 return
             except Exception as error:
+                failures += 1
+                # The database or the network being away is not the event's fault: such a
+                # failure is retried for as long as it lasts, never counted towards the
+                # dead letter (which would lose a valid event).
+                transient = is_transient(error)
+                attempt += 0 if transient else 1
                 log.warning(
                     "handler failed",
                     topic=record.topic,
                     partition=record.partition,
                     offset=record.offset,
                     attempt=attempt,
+                    transient=transient,
                     error=repr(error),
                 )
-                if attempt == self._attempts:
+                if attempt >= self._attempts:
                     await self._dead_letter(
                         record,
                         f"handler failed {attempt} times: {error!r}",
                         metrics.DeadLetterReason.HANDLER_FAILED,
                     )
                     return
+                pause_s = min(_MAX_RETRY_PAUSE_S, 0.05 * 2**failures)
                 with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(self._stopping.wait(), timeout=0.05 * 2**attempt)
+                    await asyncio.wait_for(self._stopping.wait(), timeout=pause_s)
                 if self._stopping.is_set():
                     raise
 
@@ -393,6 +405,20 @@ class EventConsumer:
         )
         await send_to_dead_letters(self._dead_letters, record, reason=reason, consumer=self._name)
         metrics.DEAD_LETTERS.labels(self._service, record.topic, category.value).inc()
+
+
+def is_transient(error: BaseException) -> bool:
+    """Whether ``error`` says a resource is away (the database restarting, a connection
+    dropped) rather than that the event cannot be handled."""
+    return isinstance(
+        error,
+        (
+            OSError,
+            TimeoutError,
+            asyncpg.exceptions.PostgresConnectionError,
+            asyncpg.exceptions.OperatorInterventionError,
+        ),
+    )
 
 
 async def run_consumers(consumers: Sequence[EventConsumer]) -> None:

@@ -42,6 +42,21 @@ async def test_booking_killed_twice_while_booking_loses_and_repeats_nothing(
     assert result.duplicate_effects == 0, result.details["duplicates"]
 
 
+async def test_the_database_killed_twice_while_booking_loses_and_repeats_nothing(
+    tmp_path: Path,
+) -> None:
+    result = await run_relay_kill(
+        tmp_path, RelayKillOptions(bookings=200, kills=2, helpers=8, victim="database")
+    )
+
+    assert len(result.details["kills"]) == 2, "PostgreSQL was killed twice mid-stream"
+    assert result.details["services_restarted"] == [], "every service carried on by itself"
+    assert result.checked == 200 - result.details["accepts_refused"]
+    assert result.details["accepts_refused"] == 0, result.details["refusals"]
+    assert result.lost == 0, result.details
+    assert result.duplicate_effects == 0, result.details["duplicates"]
+
+
 async def test_the_surviving_matcher_takes_over_the_killed_ones_partitions(
     tmp_path: Path,
 ) -> None:
