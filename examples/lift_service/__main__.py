@@ -24,9 +24,12 @@ import logging
 import os
 import signal
 import uuid
-from typing import cast
+from typing import Any, cast
+
+import uvicorn
 
 from examples.lift_service.service import LiftService, Referral
+from examples.lift_service.webhook import webhook_app
 from kith_partner import PartnerClient
 from shared.messaging import KafkaConnection
 from shared.messaging.connection import SaslMechanism, SecurityProtocol
@@ -41,6 +44,13 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--api", default=env("KITH_PARTNERS_API"))
     parser.add_argument("--group", default=None, help="feed consumer group (default per partner)")
     parser.add_argument("--decline", action="store_true", help="decline offers (a full service)")
+    parser.add_argument(
+        "--webhook-port",
+        type=int,
+        default=None,
+        help="also take Kith's webhooks on http://127.0.0.1:PORT/kith, verified with the"
+        " secrets in KITH_PARTNER_WEBHOOK_SECRET (comma-separated during a rotation)",
+    )
     parser.add_argument(
         "--refer",
         metavar="NAME@LAT,LNG",
@@ -102,8 +112,30 @@ async def main(arguments: argparse.Namespace) -> None:
         for spec in arguments.refer:
             await lifts.refer(_referral(spec))
         logging.info("lift service ready: reading %s", client.feed_topic)
-        await lifts.run(stop)
+        receiver = _webhooks(arguments.webhook_port) if arguments.webhook_port else None
+        try:
+            await lifts.run(stop)
+        finally:
+            if receiver is not None:
+                receiver.should_exit = True
     logging.info("lift service stopped")
+
+
+def _webhooks(port: int) -> uvicorn.Server:
+    """Serve the webhook receiver in the background (a ``uvicorn.Server`` to stop)."""
+    secrets = [s for s in os.environ.get("KITH_PARTNER_WEBHOOK_SECRET", "").split(",") if s]
+    if not secrets:
+        raise SystemExit("--webhook-port needs KITH_PARTNER_WEBHOOK_SECRET")
+
+    def on_event(event: dict[str, Any]) -> None:
+        logging.info("webhook %s %s", event.get("type"), event.get("event_id"))
+
+    config = uvicorn.Config(
+        webhook_app(secrets, on_event), host="127.0.0.1", port=port, log_config=None
+    )
+    server = uvicorn.Server(config)
+    asyncio.get_running_loop().create_task(server.serve())
+    return server
 
 
 if __name__ == "__main__":
