@@ -428,22 +428,22 @@ def _wire(app: faust.App, runtime: Runtime, settings: Settings) -> None:
 
     @app.agent(standing_topic)
     async def standing_events(stream: Any) -> None:
-        async for event in stream.events():
+        # Acknowledged by ``publish`` once the news of a vetted helper is sent (or at once).
+        async for event in stream.noack().events():
             message = event.message
             forgotten = tombstone_of(message.topic, message.key, message.value)
             if forgotten is not None:  # trust forgot an erased person: so does matching
                 metrics.EVENTS_CONSUMED.labels(CONSUMER_NAME, message.topic, "tombstone").inc()
                 matcher.forget_standing(uuid.UUID(forgotten))
+                event.ack()
                 continue
             envelope = await read(event)
             if envelope is not None and isinstance(envelope.data, StandingChanged):
-                for neighbourhood in matcher.handle_standing(envelope.data):
-                    # A newly vetted helper: their neighbourhoods' escalated requests are
-                    # tried again by each one's owner (tables change only in its stream).
-                    document = {"neighbourhood": neighbourhood, "retry_unmatched": True}
-                    await ticks.send(
-                        key=neighbourhood.encode(), value=json.dumps(document).encode()
-                    )
+                # A helper newly vetted or reinstated is news (a fact) to their ledger.
+                outgoing = matcher.handle_standing(envelope.data, utc_now())
+                await publish(event, outgoing, matcher.take_forwards())
+                continue
+            event.ack()
 
     @app.agent(partners_topic)
     async def partner_events(stream: Any) -> None:
@@ -459,18 +459,12 @@ def _wire(app: faust.App, runtime: Runtime, settings: Settings) -> None:
         async for event in stream.noack().events():
             try:
                 document = json.loads(event.message.value)
-                neighbourhood = str(document["neighbourhood"])
-                # A round ran out of time, or (``retry_unmatched``) a helper was newly vetted.
-                due = (
-                    None
-                    if document.get("retry_unmatched")
-                    else DueRound(
-                        neighbourhood,
-                        uuid.UUID(document["request_id"]),
-                        int(document["round"]),
-                    )
+                due = DueRound(
+                    document["neighbourhood"],
+                    uuid.UUID(document["request_id"]),
+                    int(document["round"]),
                 )
-            except (ValueError, KeyError, TypeError, RecursionError, AttributeError) as error:
+            except (ValueError, KeyError, TypeError, RecursionError) as error:
                 await dead_letter(
                     event.message,
                     f"malformed round tick: {error!r}",
@@ -478,11 +472,7 @@ def _wire(app: faust.App, runtime: Runtime, settings: Settings) -> None:
                 )
                 event.ack()
                 continue
-            if due is None:
-                outgoing = matcher.retry_unmatched(neighbourhood, utc_now())
-            else:
-                outgoing = matcher.round_due(due, utc_now())
-            await publish(event, outgoing, matcher.take_forwards())
+            await publish(event, matcher.round_due(due, utc_now()), matcher.take_forwards())
 
     ticked: dict[tuple[uuid.UUID, int], float] = {}
 

@@ -114,6 +114,16 @@ class VisitsFact:
     kind: Literal["visits"] = "visits"
 
 
+@dataclass(frozen=True, slots=True)
+class VettedFact:
+    """Trust now lets the helper be offered work (newly vetted, or reinstated): nothing of
+    theirs changes here, but every neighbourhood holding them hears of it, so its escalated
+    requests are tried again (trust's standing itself is a table every worker reads)."""
+
+    helper_id: uuid.UUID
+    kind: Literal["vetted"] = "vetted"
+
+
 AnyFact = (
     ProfileFact
     | HoursFact
@@ -123,6 +133,7 @@ AnyFact = (
     | UnheldFact
     | VisitsFact
     | ErasedFact
+    | VettedFact
 )
 Fact = Annotated[AnyFact, Field(discriminator="kind")]
 
@@ -202,6 +213,8 @@ def apply_fact(helper: HelperState, fact: AnyFact, seq: int) -> HelperState:
     elif isinstance(fact, UnheldFact):
         holds = {k: v for k, v in helper.holds.items() if k != fact.request_id}
         helper = replace(helper, holds=holds)
+    elif isinstance(fact, VettedFact):
+        pass  # news for the neighbourhoods, no change to the helper
     else:
         helper = replace(helper, visits={**helper.visits, fact.neighbour_id: fact.visits})
     return replace(helper, seq=seq)
@@ -219,6 +232,8 @@ def take_fact(state: MatchingState, raw: bytes) -> list[Forward]:
     """
     fact = _FACT.validate_json(raw)
     entry = state.ledger_entry(fact.helper_id)
+    if isinstance(fact, VettedFact) and not entry.filed:
+        return []  # not a helper anywhere (yet): nobody to tell, nothing to keep
     if isinstance(fact, ErasedFact):
         state.forget_ledger_entry(fact.helper_id)
         return [

@@ -47,6 +47,7 @@ from services.matching.filing import (
     ProfileFact,
     ReleasedFact,
     UnheldFact,
+    VettedFact,
     VisitsFact,
     fact_forward,
     take_copy,
@@ -204,23 +205,21 @@ class Matcher:
             return self._declined(data, now)
         return []
 
-    def handle_standing(self, data: StandingChanged) -> list[str]:
+    def handle_standing(self, data: StandingChanged, now: datetime) -> Outgoing:
         """Apply trust's standing for a person (a table every worker sees).
 
-        Returns the neighbourhoods, on this worker's partitions, whose escalated requests
-        should be tried again: where the person is filed as a helper and some request waits.
-        The caller asks each neighbourhood's owner (a standing is no neighbourhood's event).
+        A person trust now lets be offered work (vetted, reinstated) is news to every
+        neighbourhood they are filed in, wherever its partition is: the news goes through
+        their ledger (``VettedFact``) like any change of a helper, and each neighbourhood
+        tries its escalated requests again when it arrives (with ``loopback``, at once: the
+        offers are returned).
         """
         self.state.put_standing(
             data.person_id, Standing(data.suspended, dict(data.approved_skills))
         )
-        if data.suspended or not data.approved_skills:
-            return []
-        return [
-            neighbourhood
-            for neighbourhood in self.state.neighbourhoods_unmatched()
-            if data.person_id in self.state.roster_index(neighbourhood)
-        ]
+        if not data.suspended and data.approved_skills:
+            self._file(VettedFact(data.person_id))
+        return self._retry_supplied(now)
 
     def retry_unmatched(self, neighbourhood: str, now: datetime) -> Outgoing:
         """Supply changed in the neighbourhood: ask its escalated requests again.

@@ -346,10 +346,6 @@ class MatchingState:
         elif neighbourhood in self.unmatched:
             del self.unmatched[neighbourhood]
 
-    def neighbourhoods_unmatched(self) -> list[str]:
-        """Neighbourhoods with an escalated request, on this worker's partitions."""
-        return [str(key) for key in list(self.unmatched.keys())]
-
     def partner_services_all(self) -> list[PartnerService]:
         """Every partner's service, active or not (a handful: read them all per request)."""
         return [_load(_PARTNER_SERVICE, raw) for raw in list(self.partner_services.values())]

@@ -32,6 +32,7 @@ from tests.e2e.test_trust_rules import (
     offers_of_request,
     open_offers,
     standing,
+    vet_helper,
 )
 from tests.e2e.test_whole_flow import kith_up
 from tests.support import eventually
@@ -92,6 +93,12 @@ async def relationship(
 ) -> dict[str, Any] | None:
     """Trust's record of the pair once it holds a visit and both answers."""
     return await _relationship(http, api.operator, neighbour, helper)
+
+
+async def escalated(http: httpx.AsyncClient, api: Api, request_id: str) -> bool:
+    """Whether operators list the request as waiting (escalated)."""
+    waiting = await send(http, "GET", "/v1/operator/requests?status=unmatched", api.operator)
+    return any(item["request_id"] == request_id for item in waiting["items"])
 
 
 async def ask_at(http: httpx.AsyncClient, neighbour: Person, starts_at: datetime) -> str:
@@ -213,13 +220,10 @@ async def test_an_escalated_request_is_offered_when_a_helper_with_hours_appears(
         )
         request_id = await ask_at(http, street.neighbour, eleven_utc(moved.now(), 2))
 
-        async def escalated() -> bool:
-            waiting = await send(
-                http, "GET", "/v1/operator/requests?status=unmatched", moved.api.operator
-            )
-            return any(item["request_id"] == request_id for item in waiting["items"])
-
-        await eventually(escalated, what="the request escalated to operators")
+        await eventually(
+            partial(escalated, http, moved.api, request_id),
+            what="the request escalated to operators",
+        )
 
         # A minute later one helper sets their hours: the request is offered to them.
         helper = street.helpers[0]
@@ -228,3 +232,23 @@ async def test_an_escalated_request_is_offered_when_a_helper_with_hours_appears(
         assert list(offers) == [helper.person_id]
         path = f"/v1/offers/{offers[helper.person_id]['offer_id']}/accept"
         assert (await send(http, "POST", path, helper.headers))["booking_id"]
+
+
+async def test_an_escalated_request_is_offered_when_a_helper_is_newly_vetted(moved: Moved) -> None:
+    async with httpx.AsyncClient(base_url=moved.api.url, timeout=10) as http:
+        street = await new_street(http, moved.api, vet=False)
+        await eventually(
+            partial(matching_caught_up, moved.api.bootstrap, AVAILABILITY),
+            what="matching to file the helpers",
+        )
+        request_id = await ask_at(http, street.neighbour, eleven_utc(moved.now(), 2))
+
+        await eventually(
+            partial(escalated, http, moved.api, request_id),
+            what="the request escalated: nobody is vetted",
+        )
+
+        helper = street.helpers[1]
+        await vet_helper(http, moved.api, helper)
+        offers = await offered(http, street, request_id)
+        assert list(offers) == [helper.person_id]

@@ -124,7 +124,8 @@ class _Replay:
                     person_id=profile.person_id,
                     suspended=False,
                     approved_skills=standing.approved_skills,
-                )
+                ),
+                now,
             )
         for pair in world.pairs.values():
             # Trust files a pair under the neighbour's neighbourhood (where they ask).

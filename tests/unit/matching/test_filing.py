@@ -76,7 +76,8 @@ def _helper(matcher: Matcher, cell: str = HERE, radius_km: float = 2.0) -> uuid.
             person_id=person_id,
             suspended=False,
             approved_skills={Skill.SHOPPING: STARTS + timedelta(days=365)},
-        )
+        ),
+        NOW,
     )
     return person_id
 

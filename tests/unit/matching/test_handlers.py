@@ -47,7 +47,9 @@ def _send(matcher: Matcher, payload: Payload, now: datetime = NOW) -> list[Paylo
     return [e.data for e in matcher.handle(Envelope.wrap(payload, producer="test"), 0, now)]
 
 
-def _add_helper(matcher: Matcher, metres: float, weeks: int = 4) -> uuid.UUID:
+def _add_helper(
+    matcher: Matcher, metres: float, weeks: int = 4, *, vetted: bool = True
+) -> uuid.UUID:
     person_id = uuid.uuid4()
     hours = [STARTS + WEEK * w + timedelta(hours=h) for w in range(weeks) for h in range(-2, 4)]
     _send(
@@ -72,13 +74,15 @@ def _add_helper(matcher: Matcher, metres: float, weeks: int = 4) -> uuid.UUID:
             free_hours=hours,
         ),
     )
-    matcher.handle_standing(
-        StandingChanged(
-            person_id=person_id,
-            suspended=False,
-            approved_skills={Skill.SHOPPING: STARTS + timedelta(days=365)},
+    if vetted:
+        matcher.handle_standing(
+            StandingChanged(
+                person_id=person_id,
+                suspended=False,
+                approved_skills={Skill.SHOPPING: STARTS + timedelta(days=365)},
+            ),
+            NOW,
         )
-    )
     return person_id
 
 
@@ -99,7 +103,8 @@ def _add_weekly_helper(matcher: Matcher, rules: list[WeeklySpan]) -> uuid.UUID:
             person_id=person_id,
             suspended=False,
             approved_skills={Skill.SHOPPING: STARTS + timedelta(days=3650)},
-        )
+        ),
+        NOW,
     )
     return person_id
 
@@ -461,16 +466,16 @@ def test_an_escalated_request_is_offered_to_a_helper_whose_new_hours_cover_it() 
 def test_a_newly_vetted_helper_brings_the_escalated_requests_of_their_neighbourhood_back() -> None:
     matcher = _matcher()
     request = _escalated(matcher)
-    helper_id = _add_helper(matcher, 100)  # profile and hours first, vetted last
+    helper_id = _add_helper(matcher, 100, vetted=False)  # profile and hours, not yet vetted
+    assert matcher.retry_unmatched(NEIGHBOURHOOD, NOW) == []
 
-    # The standing comes on no neighbourhood's stream: it names whose requests to try again.
     vetted = StandingChanged(
         person_id=helper_id,
         suspended=False,
         approved_skills={Skill.SHOPPING: STARTS + timedelta(days=365)},
     )
-    assert matcher.handle_standing(vetted) == [NEIGHBOURHOOD]
-    [offer] = _offers([e.data for e in matcher.retry_unmatched(NEIGHBOURHOOD, NOW)])
+    # The news travels through the helper's ledger to every neighbourhood holding them.
+    [offer] = _offers([e.data for e in matcher.handle_standing(vetted, NOW)])
     assert (offer.request_id, offer.helper_id) == (request.request_id, helper_id)
     # Asked again once: the same retry again finds nobody new and does nothing.
     assert matcher.retry_unmatched(NEIGHBOURHOOD, NOW) == []
@@ -502,14 +507,13 @@ def test_a_request_whose_start_has_passed_is_left_with_operators() -> None:
 def test_an_escalation_after_a_retry_is_news_to_operators() -> None:
     matcher = _matcher()
     request = _escalated(matcher)
-    helper_id = _add_helper(matcher, 100)
+    helper_id = _add_helper(matcher, 100, vetted=False)
     vetted = StandingChanged(
         person_id=helper_id,
         suspended=False,
         approved_skills={Skill.SHOPPING: STARTS + timedelta(days=365)},
     )
-    matcher.handle_standing(vetted)
-    [offer] = _offers([e.data for e in matcher.retry_unmatched(NEIGHBOURHOOD, NOW)])
+    [offer] = _offers([e.data for e in matcher.handle_standing(vetted, NOW)])
     declined_ = OfferDeclined(
         offer_id=offer.offer_id,
         request_id=offer.request_id,
