@@ -256,18 +256,20 @@ class Life(Visits, Safeguarding):
     async def _inbox_round(self) -> None:
         for _ in range(3):
             answered = 0
-            for helper in list(self.helpers.values()):
-                if helper.gone or helper.suspended:
-                    continue
-                answered += await self._answer(helper)
+            present = [h for h in self.helpers.values() if not (h.gone or h.suspended)]
+            # Everyone looks at their phone at once; they answer in a fixed order, so that who
+            # wins an offer two were sent does not depend on which inbox answered first.
+            inboxes = await asyncio.gather(*(actors.open_offers(h) for h in present))
+            for helper, offers in zip(present, inboxes, strict=True):
+                answered += await self._answer(helper, offers)
             if not answered:
                 return
             # A declined round makes matching offer the next helpers at once: read again.
             await asyncio.sleep(0.2)
 
-    async def _answer(self, helper: Helper) -> int:
+    async def _answer(self, helper: Helper, offers: list[dict[str, Any]]) -> int:
         answered = 0
-        for offer in await actors.open_offers(helper):
+        for offer in offers:
             offer_id = str(offer["offer_id"])
             if offer_id in self.decided:
                 continue
