@@ -42,6 +42,14 @@ async def _database_kill(folder: Path, options: Options) -> ScenarioResult:
     )
 
 
+async def _ops_kill(folder: Path, options: Options) -> ScenarioResult:
+    from kith.faults.ops_kill import OpsKillOptions, run_ops_kill
+
+    return await run_ops_kill(
+        folder, OpsKillOptions(requests=min(options.requests, 400), seed=options.seed)
+    )
+
+
 async def _matcher_kill(folder: Path, options: Options) -> ScenarioResult:
     from kith.faults.matcher_kill import MatcherKillOptions, run_matcher_kill
 
@@ -72,4 +80,5 @@ SCENARIOS: dict[str, Scenario] = {
     "broker_restart": _broker_restart,
     "poison": _poison,
     "database_kill": _database_kill,
+    "ops_kill": _ops_kill,
 }

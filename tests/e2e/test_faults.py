@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from kith.faults.matcher_kill import MatcherKillOptions, run_matcher_kill
+from kith.faults.ops_kill import OpsKillOptions, run_ops_kill
 from kith.faults.poison import POISON, run_poison
 from kith.faults.relay_kill import RelayKillOptions, run_relay_kill
 
@@ -67,3 +68,14 @@ async def test_the_surviving_matcher_takes_over_the_killed_ones_partitions(
     assert result.details["rebalance_s"] is not None, "the survivor offered the victim's requests"
     assert result.duplicate_effects == 0, result.details["duplicates"]
     assert result.lost == 0, result.details
+
+
+async def test_the_console_killed_mid_flow_shows_every_event_and_the_same_figures(
+    tmp_path: Path,
+) -> None:
+    result = await run_ops_kill(tmp_path, OpsKillOptions(requests=60, rate=10))
+
+    assert result.details["reconnects"] >= 1, "the operator's stream was cut by the kill"
+    assert result.details["events_on_topics"] >= 60
+    assert result.lost == 0, result.details
+    assert result.duplicate_effects == 0, result.details

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import secrets
 from typing import Annotated, Any
 from urllib.parse import parse_qs
 
@@ -47,6 +48,8 @@ def create_app(
     token = settings.operator_token.get_secret_value() if settings.operator_token else None
     # Operator-only and not a public API: no OpenAPI document or docs pages to hand out.
     app = FastAPI(title="Kith operators", docs_url=None, redoc_url=None, openapi_url=None)
+    # Names this process's numbering of events in the ids of its stream (see ``_seq``).
+    epoch = secrets.token_hex(4)
     app.add_middleware(BodySizeLimit, max_bytes=settings.http_max_body_bytes)
     app.add_exception_handler(RateLimited, too_many)
 
@@ -141,7 +144,7 @@ def create_app(
         last_event_id: Annotated[str | None, Header(max_length=20)] = None,
     ) -> StreamingResponse:
         """Server-sent events: recent events that pass the filters, then each new one."""
-        resume = after if after is not None else _seq(last_event_id)
+        resume = after if after is not None else _seq(last_event_id, epoch)
         # Subscribe and read the history with no await in between: nothing falls in a gap.
         subscription = console.subscribe(filters)
         backlog = console.recent(
@@ -155,12 +158,12 @@ def create_app(
             if item.seq <= last:
                 return None
             last = item.seq
-            return _frame(item)
+            return _frame(item, epoch)
 
         return event_stream(
             subscription.queue,
             newer,
-            first=[_frame(shown) for shown in backlog],
+            first=[_frame(shown, epoch) for shown in backlog],
             on_close=lambda: console.unsubscribe(subscription),
         )
 
@@ -253,10 +256,22 @@ async def _filter(
     )
 
 
-def _seq(last_event_id: str | None) -> int | None:
-    return int(last_event_id) if last_event_id and last_event_id.isdigit() else None
+def _seq(last_event_id: str | None, epoch: str) -> int | None:
+    """Where a reconnecting browser resumes: after its last seq if this process numbered it.
+
+    Another console process (this one restarted, or a second one behind a balancer) read the
+    streams in its own order, so its seqs mean nothing here: the browser gets the whole kept
+    history again and drops what it already shows by event id. Resuming at the old number
+    skipped events (``kith faults --scenario ops_kill``).
+    """
+    if last_event_id is None:
+        return None
+    seen_epoch, _, seq = last_event_id.partition("-")
+    if seen_epoch != epoch or not seq.isdigit():
+        return 0
+    return int(seq)
 
 
-def _frame(shown: Shown) -> str:
-    """One server-sent event: its seq as the id, so a reconnecting browser resumes after it."""
-    return f"id: {shown.seq}\ndata: {json.dumps(shown.view, separators=(',', ':'))}\n\n"
+def _frame(shown: Shown, epoch: str) -> str:
+    """One server-sent event, its id this process's epoch and the event's seq."""
+    return f"id: {epoch}-{shown.seq}\ndata: {json.dumps(shown.view, separators=(',', ':'))}\n\n"
