@@ -28,7 +28,13 @@ from shared.contracts.people import (
     PersonProfileChanged,
     WeeklySpan,
 )
-from shared.contracts.requests import HelpRequested, OfferMade, ReasonCode, RequestUnmatched
+from shared.contracts.requests import (
+    HelpRequestCancelled,
+    HelpRequested,
+    OfferMade,
+    ReasonCode,
+    RequestUnmatched,
+)
 from shared.contracts.skills import Skill
 from shared.contracts.topics import BOOKINGS
 from shared.contracts.trust import StandingChanged
@@ -590,3 +596,17 @@ def test_an_ask_that_overtakes_the_booking_it_follows_is_taken_up_once_the_booki
 
     assert [o.helper_id for o in again] == [second_helper]
     assert again[0].round == 2
+
+
+def test_a_held_request_asked_for_again_on_reinstatement_is_offered_afresh() -> None:
+    matcher = _matcher()
+    helper = _add_helper(matcher, 100)
+    [request] = _series(1)
+    [first] = _offers(_send(matcher, request))
+    # The neighbour is suspended: booking holds the request and tells matching it is off.
+    _send(matcher, HelpRequestCancelled(request_id=request.request_id, neighbourhood=NEIGHBOURHOOD))
+    # Reinstated: booking asks for it again.
+    [again] = _offers(_send(matcher, request, NOW + timedelta(minutes=5)))
+
+    assert again.helper_id == helper  # nobody was booked: everyone may be offered it again
+    assert again.round == first.round + 1
