@@ -148,6 +148,15 @@ class TrustService:
             asyncio.create_task(self._expiry.run(), name="trust-expiry-sweep"),
         ]
 
+    async def skip_history(self) -> None:
+        """Once ready, skip what is already on trust's streams.
+
+        For tests on a broker shared with other tests: a new group would otherwise read
+        every earlier test's events first.
+        """
+        assert self._consumer is not None
+        await self._consumer.seek_to_end()
+
     async def ready(self) -> None:
         """Return once the consumer has been assigned its partitions."""
         if self._consumer is None:

@@ -243,8 +243,14 @@ class EventConsumer:
             await self._handle_run(run)
 
     async def seek_to_end(self) -> None:
-        """Skip everything already on the assigned partitions (for tail-like readers)."""
+        """Skip everything already on the assigned partitions (for tail-like readers).
+
+        The ends are looked up before this returns: aiokafka only marks the partitions for
+        a reset, and a message sent meanwhile would count as already there, and be skipped.
+        """
         await self._consumer.seek_to_end()
+        for partition in self._consumer.assignment():
+            await self._consumer.position(partition)
 
     async def _record_lag(self) -> None:
         """Refresh ``kith_consumer_lag`` now and then; never let it stop consumption."""
