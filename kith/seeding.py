@@ -44,9 +44,11 @@ _RETRY_FOR_S = 90.0
 class ApiRefused(ApiError):
     """The API answered 4xx: ``status`` says how (401 signed out, 409 conflict, ...)."""
 
-    def __init__(self, message: str, status: int) -> None:
+    def __init__(self, message: str, status: int, detail: str = "") -> None:
         super().__init__(message)
         self.status = status
+        self.detail = detail
+        """The problem's ``detail``: what the API said was wrong."""
 
 
 class Api:
@@ -101,6 +103,7 @@ class Api:
                         raise ApiRefused(
                             f"{method} {path} answered {response.status_code}: {response.text}",
                             response.status_code,
+                            _detail(response),
                         )
                     body: dict[str, Any] = response.json() if response.content else {}
                     return body
@@ -111,6 +114,18 @@ class Api:
             # The process is down or restarting: back off a little, up to a quarter second.
             await asyncio.sleep(pause)
             pause = min(pause * 2, 0.25)
+
+
+def _detail(response: httpx.Response) -> str:
+    try:
+        problem = response.json()
+    except ValueError:
+        return response.text[:200]
+    return (
+        str(problem.get("detail") or problem.get("title") or "")
+        if isinstance(problem, dict)
+        else ""
+    )
 
 
 @dataclass(frozen=True)

@@ -311,7 +311,7 @@ class Life(Visits, Safeguarding):
             booked = await actors.accept(helper, offer, self.features, in_series=in_series)
         except ApiRefused as refused:
             if refused.status == 409:
-                return "accepted too late or overlapping (409)"  # as in life
+                return f"was refused: {refused.detail}"  # taken by someone else, or overlapping
             self.refuse("accept", str(refused))
             return f"accept refused ({refused.status})"
         bookings = booked.get("bookings") or [booked]
