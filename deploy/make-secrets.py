@@ -22,9 +22,9 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 #: The services with a Kafka user of their own (shared/contracts/topics.py SERVICE_ACCESS).
-KAFKA_USERS = ("BOOKING", "MATCHING", "TRUST", "OPS", "PARTNERS")
+KAFKA_USERS = ("BOOKING", "MATCHING", "TRUST", "OPS", "PARTNERS", "NOTIFY")
 #: The services with a database and a PostgreSQL role of their own (shared/postgres/roles.py).
-DATABASE_ROLES = ("BOOKING", "TRUST", "PARTNERS", "OPS")
+DATABASE_ROLES = ("BOOKING", "TRUST", "PARTNERS", "OPS", "NOTIFY")
 
 
 def _write(path: Path, lines: list[str]) -> None:

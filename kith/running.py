@@ -31,6 +31,9 @@ class RunningKith:
     state_dir: Path
     ops: str = ""
     partners: str = ""
+    notify: str = ""
+    inbox: str = ""
+    """The development mail server's inbox page (its messages are in ``state_dir / "mail"``)."""
 
 
 @asynccontextmanager
@@ -50,6 +53,7 @@ async def running_kith(
     database, as it does for a user.
     """
     port, ops_port, partners_port = free_port(), free_port(), free_port()
+    notify_port, inbox_port = free_port(), free_port()
     token = secrets.token_urlsafe(16)
     child_env = {
         **os.environ,
@@ -58,6 +62,8 @@ async def running_kith(
         "KITH_HTTP_PORT": str(port),
         "KITH_OPS_PORT": str(ops_port),
         "KITH_PARTNERS_PORT": str(partners_port),
+        "KITH_NOTIFY_PORT": str(notify_port),
+        "KITH_MAIL_INBOX_PORT": str(inbox_port),
         "KITH_STATE_DIR": str(state_dir),
         "KITH_OPERATOR_TOKEN": token,
         # The tests' and benchmarks' local stack: the development mode, and rate limits no
@@ -99,6 +105,8 @@ async def running_kith(
                     state_dir,
                     ops=f"http://127.0.0.1:{ops_port}",
                     partners=f"http://127.0.0.1:{partners_port}",
+                    notify=f"http://127.0.0.1:{notify_port}",
+                    inbox=f"http://127.0.0.1:{inbox_port}/",
                 )
             except BaseException:
                 # A caller that gave up waiting usually waited on one stream: say which.

@@ -24,18 +24,20 @@ from rich.console import Console
 from kith.restarts import CrashRecord, RestartPolicy
 from shared import clock
 from shared.embedded import EmbeddedBroker, EmbeddedPostgres, PortInUse, free_port, require_free
+from shared.embedded.mail import DevMailServer
 from shared.messaging import ensure_topics
 from shared.postgres.roles import embedded_service_urls
 from shared.secrets import state_secret
 from shared.settings import Settings
 
-SERVICES = ("booking", "matching", "trust", "ops", "partners")
+SERVICES = ("booking", "matching", "trust", "ops", "partners", "notify")
 _COLOURS = {
     "booking": "cyan",
     "matching": "magenta",
     "trust": "green",
     "ops": "yellow",
     "partners": "blue",
+    "notify": "bright_cyan",
     "kith": "bold",
 }
 #: Services that can run as more than one process.
@@ -123,6 +125,7 @@ class Supervisor:
         self._service_urls: dict[str, str] = {}
         """Each database service's own URL (its role and password), on the embedded PostgreSQL."""
         self._database: EmbeddedPostgres | None = None
+        self._mail: DevMailServer | None = None
         self._children: list[_Child] = []
         self._policy = restart_policy or RestartPolicy()
         self._stopping = False
@@ -169,6 +172,7 @@ class Supervisor:
             ("booking", settings.http_port, "the booking API"),
             ("ops", settings.ops_port, "the operators' console"),
             ("partners", settings.partners_port, "the partners gateway"),
+            ("notify", settings.notify_port, "notify's operators' API"),
         ):
             if service in self._services:
                 require_free(settings.http_host, port, what)
@@ -211,6 +215,24 @@ class Supervisor:
             # The embedded PostgreSQL: the development mode, where secrets left unset are
             # made into the state folder (each service makes its own there).
             env["KITH_DEVELOPMENT"] = "true"
+        development = self._database is not None or settings.development
+        if "notify" in self._services and not settings.smtp_host and development:
+            # No SMTP server given in the development mode: one that keeps what it receives,
+            # so that a new user sees the emails Kith sends without sending any.
+            self._mail = DevMailServer(
+                self._state / "mail",
+                host=settings.http_host,
+                smtp_port=settings.mail_smtp_port,
+                inbox_port=settings.mail_inbox_port,
+            )
+            await asyncio.to_thread(self._mail.start)
+            env["KITH_SMTP_HOST"] = settings.http_host
+            env["KITH_SMTP_PORT"] = str(self._mail.smtp_port)
+            env["KITH_SMTP_STARTTLS"] = "false"
+            env["KITH_SMTP_TLS"] = "false"
+            self._log(
+                "kith", f"development mail server on {settings.http_host}:{self._mail.smtp_port}"
+            )
         return env
 
     def clock_file(self) -> Path | None:
@@ -454,6 +476,8 @@ class Supervisor:
             self._log(
                 "kith", f"  partners gateway:  http://{host}:{self._settings.partners_port}/docs"
             )
+        if self._mail is not None:
+            self._log("kith", f"  emails sent:       {self._mail.inbox_url}")
         self._log("kith", f"  operator token:    {self._state / 'operator-token'}")
         self._log("kith", f"  metrics:           {self._state / 'run' / 'metrics'}")
         self._log("kith", "  try the demo:      .venv/bin/kith demo   (in another terminal)")
@@ -475,6 +499,8 @@ class Supervisor:
             if child.pump is not None:
                 with contextlib.suppress(asyncio.CancelledError):
                     await child.pump
+        if self._mail is not None:
+            await asyncio.to_thread(self._mail.stop)
         if self._broker is not None:
             await asyncio.to_thread(self._broker.stop)
         if self._database is not None:

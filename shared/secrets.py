@@ -59,6 +59,7 @@ NEEDS: dict[str, frozenset[str]] = {
     "partners": frozenset({"operator_token", "database"}),
     "ops": frozenset({"operator_token", "database"}),
     "matching": frozenset(),
+    "notify": frozenset({"operator_token", "database"}),
 }
 #: The shortest secret accepted: 32 characters of ``secrets.token_urlsafe`` are 190 bits.
 MIN_SECRET_CHARS = 32

@@ -358,6 +358,93 @@ class Settings(BaseSettings):
     partners_port: int = Field(
         default=8002, ge=0, le=65535, description="The partners gateway's HTTP API."
     )
+    notify_port: int = Field(
+        default=8003,
+        ge=0,
+        le=65535,
+        description="Notify's small HTTP API: operators' list of notices that could not be sent.",
+    )
+    smtp_host: str | None = Field(
+        default=None,
+        max_length=255,
+        description=(
+            "The SMTP server notify sends email through. Unset, `kith up` on its embedded stack"
+            " runs a development mail server and points notify at it; elsewhere no email is sent."
+        ),
+    )
+    smtp_port: int = Field(
+        default=587, ge=1, le=65535, description="The SMTP server's port (587 submission)."
+    )
+    smtp_username: str | None = Field(
+        default=None, max_length=255, description="SMTP authentication: the user name, if any."
+    )
+    smtp_password: SecretStr | None = Field(
+        default=None, description="SMTP authentication: the password, if any."
+    )
+    smtp_starttls: bool = Field(
+        default=False, description="Upgrade the SMTP connection with STARTTLS before sending."
+    )
+    smtp_tls: bool = Field(
+        default=False, description="Connect to the SMTP server over TLS from the start (465)."
+    )
+    mail_from: str = Field(
+        default="Kith <kith@localhost>",
+        max_length=320,
+        description="The From of every email Kith sends.",
+    )
+    mail_inbox_port: int = Field(
+        default=8025,
+        ge=0,
+        le=65535,
+        description=(
+            "`kith up` on its embedded stack: the development mail server's inbox page, where"
+            " every email Kith sent can be read."
+        ),
+    )
+    mail_smtp_port: int = Field(
+        default=0,
+        ge=0,
+        le=65535,
+        description="`kith up`: the development mail server's SMTP port (0: any free one).",
+    )
+    booking_url: str | None = Field(
+        default=None,
+        max_length=2048,
+        description=(
+            "Where notify asks booking for a person's contact details and language (the"
+            " operator-token-protected internal API); unset, booking on http_host:http_port."
+        ),
+    )
+    notify_reminder_day_before_h: int = Field(
+        default=24,
+        ge=1,
+        le=24 * 7,
+        description="The first reminder of a visit goes this many hours before it starts.",
+    )
+    notify_reminder_hour_before_min: int = Field(
+        default=60,
+        ge=5,
+        le=24 * 60,
+        description="The second reminder of a visit goes this many minutes before it starts.",
+    )
+    notify_max_attempts: int = Field(
+        default=6,
+        ge=1,
+        le=50,
+        description=(
+            "Tries of one notice before it is recorded as failed and listed for operators"
+            " (each retry waits twice as long, from notify_retry_base_s)."
+        ),
+    )
+    notify_retry_base_s: float = Field(
+        default=2.0, gt=0, le=3600, description="The wait before a notice's first retry."
+    )
+    notify_poll_s: float = Field(
+        default=5.0,
+        gt=0,
+        le=3600,
+        description="How often notify looks for notices and reminders that fell due.",
+    )
     metrics_port: int | None = Field(
         default=None,
         ge=0,

@@ -104,3 +104,11 @@ acl --allow-principal User:kith-partners --operation Write --operation Describe 
 acl --allow-principal User:kith-partners --operation Read --operation Describe --group kith-partners-inbox --resource-pattern-type prefixed
 acl --allow-principal User:kith-partners --operation Read --operation Describe --group kith-partners-projector --resource-pattern-type prefixed
 acl --allow-principal User:kith-partners --operation Create --operation Read --operation Write --operation Describe --operation DescribeConfigs --topic kith.partner. --resource-pattern-type prefixed
+
+# notify
+user kith-notify "${KAFKA_PASSWORD_NOTIFY:?}"
+acl --allow-principal User:kith-notify --operation Read --operation Describe --topic kith.bookings.v1
+acl --allow-principal User:kith-notify --operation Read --operation Describe --topic kith.offers.v1
+acl --allow-principal User:kith-notify --operation Read --operation Describe --topic kith.vetting.v1
+acl --allow-principal User:kith-notify --operation Write --operation Describe --topic kith.deadletter.v1
+acl --allow-principal User:kith-notify --operation Read --operation Describe --group kith-notify --resource-pattern-type prefixed

@@ -233,6 +233,11 @@ SERVICE_ACCESS: dict[str, Access] = {
         groups=("kith-partners-inbox", "kith-partners-projector"),
         owned_prefix="kith.partner.",
     ),
+    "notify": Access(
+        reads=(BOOKINGS, OFFERS, VETTING),
+        writes=(DEAD_LETTERS,),
+        groups=("kith-notify",),
+    ),
 }
 
 

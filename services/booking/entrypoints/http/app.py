@@ -11,6 +11,7 @@ from services.booking.domain.credentials import Passwords
 from services.booking.entrypoints.http import (
     routes_account,
     routes_concerns,
+    routes_internal,
     routes_notices,
     routes_operator,
     routes_people,
@@ -57,6 +58,7 @@ def create_app(
     app.include_router(routes_concerns.router)
     app.include_router(routes_notices.router)
     app.include_router(routes_account.router)
+    app.include_router(routes_internal.router)
 
     @app.get("/health", tags=["health"])
     async def health() -> dict[str, str]:

@@ -1,0 +1,38 @@
+"""What other Kith services ask booking for directly, with the operators' token.
+
+Personal data never travels on a topic: notify learns from events *that* someone should be
+told something, and asks here, at the moment it sends, how to reach them. Nothing it is told
+is stored by notify or written to a log.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter
+
+from services.booking.domain.errors import NotFound
+from services.booking.entrypoints.http.dependencies import Ctx, Operator
+
+router = APIRouter(
+    prefix="/v1/internal", tags=["internal"], dependencies=[Operator], include_in_schema=False
+)
+
+
+@router.get("/people/{person_id}/contact")
+async def contact(person_id: uuid.UUID, ctx: Ctx) -> dict[str, Any]:
+    """How to reach a person: name, email, phone, languages and time zone (``null`` where
+    there is none: a referred person has no email, an erased one nothing)."""
+    async with ctx.uow.read() as repo:
+        person = await repo.person(person_id)
+    if person is None:
+        raise NotFound(f"no person {person_id}")
+    return {
+        "person_id": str(person_id),
+        "display_name": person["display_name"],
+        "email": person["email"],
+        "phone": person["phone"],
+        "languages": list(person["languages"] or []),
+        "time_zone": person["time_zone"],
+    }

@@ -1,0 +1,1 @@
+"""Adapters: PostgreSQL, SMTP, booking's contact API, the template folder."""

@@ -1,0 +1,59 @@
+"""Email over SMTP with aiosmtplib: one connection per message, STARTTLS or TLS, and login
+when a user name is set."""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+from email.utils import formatdate
+
+import aiosmtplib
+
+from services.notify.service_layer.ports import SendFailed
+from shared.settings import Settings
+
+#: A server that has not answered in this long is taken as down; the notice is retried.
+_TIMEOUT_S = 15.0
+
+
+class SmtpMailer:
+    """``Mailer`` through the SMTP server in settings."""
+
+    def __init__(self, settings: Settings) -> None:
+        # Unset, every email fails (and, after its retries, becomes an operator's task) rather
+        # than notify refusing to start: the other channels and the log still work.
+        self._host = settings.smtp_host
+        self._port = settings.smtp_port
+        self._username = settings.smtp_username or None  # empty in a compose file: none
+        self._password = (
+            settings.smtp_password.get_secret_value() or None if settings.smtp_password else None
+        )
+        self._starttls = settings.smtp_starttls
+        self._tls = settings.smtp_tls
+        self._sender = settings.mail_from
+
+    async def send(self, *, to: str, subject: str, body: str, message_id: str) -> None:
+        if not self._host:
+            raise SendFailed("no SMTP server is set (KITH_SMTP_HOST)")
+        message = EmailMessage()
+        message["From"] = self._sender
+        message["To"] = to
+        message["Subject"] = subject
+        message["Date"] = formatdate(usegmt=True)
+        message["Message-ID"] = message_id
+        message.set_content(body)
+        try:
+            await aiosmtplib.send(
+                message,
+                hostname=self._host,
+                port=self._port,
+                username=self._username,
+                password=self._password,
+                use_tls=self._tls,
+                start_tls=self._starttls,
+                timeout=_TIMEOUT_S,
+            )
+        except aiosmtplib.SMTPResponseException as error:
+            # The code only: the server's text may repeat the recipient's address.
+            raise SendFailed(f"the server answered {error.code}") from None
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
+            raise SendFailed(type(error).__name__) from None

@@ -1,0 +1,175 @@
+"""Notify's composition root: its database, consumer, sender and operators' API."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import timedelta
+
+import asyncpg
+import structlog
+from fastapi import FastAPI
+
+from services.notify.adapters.contacts import BookingContacts, booking_url
+from services.notify.adapters.postgres import PostgresStore
+from services.notify.adapters.smtp import SmtpMailer
+from services.notify.adapters.templates import TemplateFolder
+from services.notify.domain.notices import ReminderWindows
+from services.notify.entrypoints.consumer import build_consumer
+from services.notify.entrypoints.http import create_app
+from services.notify.entrypoints.sender import Sender
+from services.notify.service_layer.handlers import Delivery
+from services.notify.service_layer.ports import ContactBook, Mailer, Templates
+from shared.messaging import EventConsumer, Publisher
+from shared.postgres import apply_migrations, connect_pool, ensure_database
+from shared.secrets import configured_or_generated
+from shared.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+MIGRATIONS = "services.notify.migrations"
+
+
+def windows_from(settings: Settings) -> ReminderWindows:
+    """The reminder windows in settings."""
+    return ReminderWindows(
+        day_before=timedelta(hours=settings.notify_reminder_day_before_h),
+        hour_before=timedelta(minutes=settings.notify_reminder_hour_before_min),
+    )
+
+
+class NotifyService:
+    """The running notify service; tests start it in-process against their own database.
+
+    Args:
+        settings: Kith settings (broker, SMTP server, windows, retries).
+        database_url: Notify's database; defaults to ``settings.database_for("notify")``.
+        group_id: The consumer group; tests pass a unique one.
+        contacts: Where contact details come from; defaults to booking's internal API.
+        mailer: How email is sent; defaults to the SMTP server in settings.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        database_url: str | None = None,
+        group_id: str = "kith-notify",
+        consumer_name: str = "notify",
+        contacts: ContactBook | None = None,
+        mailer: Mailer | None = None,
+        templates: Templates | None = None,
+    ) -> None:
+        self.settings = settings
+        self.database_url = database_url or settings.database_for("notify")
+        self.operator_token = configured_or_generated(
+            settings, settings.operator_token, "operator-token"
+        )
+        self._group_id = group_id
+        self._consumer_name = consumer_name
+        self._contacts = contacts
+        self._owned_contacts: BookingContacts | None = None
+        self._mailer = mailer
+        self._templates = templates or TemplateFolder()
+        self._pool: asyncpg.Pool | None = None
+        self._store: PostgresStore | None = None
+        self._publisher: Publisher | None = None
+        self._consumer: EventConsumer | None = None
+        self._sender: Sender | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+
+    @property
+    def store(self) -> PostgresStore:
+        """The delivery log (once started)."""
+        if self._store is None:
+            raise RuntimeError("notify is not started")
+        return self._store
+
+    @property
+    def sender(self) -> Sender:
+        """The sender (once started)."""
+        if self._sender is None:
+            raise RuntimeError("notify is not started")
+        return self._sender
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        """Notify's connection pool (once started)."""
+        if self._pool is None:
+            raise RuntimeError("notify is not started")
+        return self._pool
+
+    @property
+    def tasks(self) -> list[asyncio.Task[None]]:
+        """The background tasks: consumer and sender."""
+        return list(self._tasks)
+
+    def app(self) -> FastAPI:
+        """The operators' HTTP API."""
+        return create_app(self.store, self.operator_token)
+
+    async def start(self) -> None:
+        """Create and migrate the database, then start the consumer and the sender."""
+        await ensure_database(self.database_url)
+        self._pool = await connect_pool(self.database_url)
+        await apply_migrations(self._pool, MIGRATIONS)
+        self._store = PostgresStore(self._pool)
+        contacts = self._contacts
+        if contacts is None:
+            self._owned_contacts = BookingContacts(booking_url(self.settings), self.operator_token)
+            contacts = self._owned_contacts
+        mailer = self._mailer or SmtpMailer(self.settings)
+        self._publisher = Publisher(self.settings, client_id="kith-notify")
+        await self._publisher.start()
+        wake = asyncio.Event()
+        self._consumer = build_consumer(
+            self.settings,
+            store=self._store,
+            wake=wake,
+            dead_letters=self._publisher,
+            name=self._consumer_name,
+            group_id=self._group_id,
+        )
+        await self._consumer.start()
+        self._sender = Sender(
+            self._store,
+            contacts,
+            mailer,
+            self._templates,
+            windows=windows_from(self.settings),
+            delivery=Delivery(
+                max_attempts=self.settings.notify_max_attempts,
+                retry_base_s=self.settings.notify_retry_base_s,
+            ),
+            every_s=self.settings.notify_poll_s,
+            wake=wake,
+        )
+        self._tasks = [
+            asyncio.create_task(self._consumer.run(), name="notify-consumer"),
+            asyncio.create_task(self._sender.run(), name="notify-sender"),
+        ]
+
+    async def ready(self) -> None:
+        """Return once the consumer has been assigned its partitions."""
+        if self._consumer is None:
+            raise RuntimeError("notify is not started")
+        await self._consumer.ready.wait()
+
+    async def stop(self) -> None:
+        """Stop consuming and sending, finish what is in hand, and close everything."""
+        if self._sender is not None:
+            self._sender.stop()
+        if self._consumer is not None:
+            await self._consumer.stop()
+        for task in self._tasks:
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await asyncio.wait_for(task, timeout=10)
+        self._tasks = []
+        if self._owned_contacts is not None:
+            await self._owned_contacts.close()
+        if self._publisher is not None:
+            await self._publisher.stop()
+        if self._pool is not None:
+            await self._pool.close()
+        self._pool = self._store = self._publisher = self._consumer = self._sender = None
+        self._owned_contacts = None

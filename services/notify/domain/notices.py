@@ -1,0 +1,125 @@
+"""What a notice is, when reminders fall due, and how long a failed one waits."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+
+class Kind(StrEnum):
+    """What a notice says; each has a template of the same name in every language."""
+
+    BOOKING_CONFIRMED = "booking_confirmed"
+    BOOKING_CANCELLED = "booking_cancelled"
+    OFFER_RECEIVED = "offer_received"
+    CHECKIN_QUESTION = "checkin_question"
+    VETTING_OUTCOME = "vetting_outcome"
+    REMINDER_DAY_BEFORE = "reminder_day_before"
+    REMINDER_HOUR_BEFORE = "reminder_hour_before"
+
+
+#: Reminders are dropped when their visit is cancelled or moved.
+REMINDERS = frozenset({Kind.REMINDER_DAY_BEFORE, Kind.REMINDER_HOUR_BEFORE})
+
+
+class Channel(StrEnum):
+    """How a notice reaches a person."""
+
+    EMAIL = "email"
+
+
+class Status(StrEnum):
+    """Where a notice is in its delivery."""
+
+    PENDING = "pending"
+    SENT = "sent"
+    #: Tried ``max_attempts`` times, or no way to reach the person: an operator task.
+    FAILED = "failed"
+    #: No longer true (its visit was cancelled or moved) or nobody to tell (erased).
+    DROPPED = "dropped"
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """One thing to tell one person on one channel.
+
+    ``(event_id, person_id, channel, kind)`` is its identity: recording it twice (an event
+    delivered again) records it once, so it is sent once. ``params`` hold no personal data:
+    ids, a skill, times; the person's name and address are asked for when it is sent.
+    """
+
+    event_id: uuid.UUID
+    person_id: uuid.UUID
+    kind: Kind
+    due_at: datetime
+    params: dict[str, str] = field(default_factory=dict)
+    channel: Channel = Channel.EMAIL
+
+
+@dataclass(frozen=True, slots=True)
+class Visit:
+    """A booked visit notify will remind both sides of."""
+
+    booking_id: uuid.UUID
+    helper_id: uuid.UUID
+    neighbour_id: uuid.UUID
+    skill: str
+    starts_at: datetime
+    hours: int
+
+    def params(self) -> dict[str, str]:
+        """What the templates say of the visit."""
+        return {
+            "booking_id": str(self.booking_id),
+            "skill": self.skill,
+            "starts_at": self.starts_at.isoformat(),
+            "hours": str(self.hours),
+        }
+
+    def to_both(self, event_id: uuid.UUID, kind: Kind, due_at: datetime) -> list[Notice]:
+        """The same notice to the helper and to the neighbour."""
+        return [
+            Notice(event_id, person, kind, due_at, self.params())
+            for person in (self.helper_id, self.neighbour_id)
+        ]
+
+
+@dataclass(frozen=True, slots=True)
+class ReminderWindows:
+    """How long before a visit each reminder goes."""
+
+    day_before: timedelta
+    hour_before: timedelta
+
+
+_REMINDER_IDS = uuid.UUID("6f1c2a8e-6c52-4f0e-9a57-0d3c1f6b1a11")
+
+
+def reminder_id(visit: Visit, kind: Kind) -> uuid.UUID:
+    """The stable id of a visit's reminder: the same visit at the same time always has the
+    same one, so each sweep that finds it due records it once; a moved visit gets new ones."""
+    return uuid.uuid5(_REMINDER_IDS, f"{visit.booking_id}/{visit.starts_at.isoformat()}/{kind}")
+
+
+def reminders_due(visit: Visit, now: datetime, windows: ReminderWindows) -> list[Notice]:
+    """The reminders of ``visit`` that are due at ``now``, to both sides.
+
+    Only the latest window that has opened: a visit booked (or a clock moved) inside the last
+    hour gets the hour's reminder, not the day's as well. Nothing once the visit has begun.
+    """
+    if now >= visit.starts_at:
+        return []
+    if now >= visit.starts_at - windows.hour_before:
+        kind = Kind.REMINDER_HOUR_BEFORE
+    elif now >= visit.starts_at - windows.day_before:
+        kind = Kind.REMINDER_DAY_BEFORE
+    else:
+        return []
+    return visit.to_both(reminder_id(visit, kind), kind, now)
+
+
+def retry_at(now: datetime, attempts: int, base_s: float, cap_s: float = 3600.0) -> datetime:
+    """When a notice that failed ``attempts`` times is tried again: doubling from ``base_s``."""
+    return now + timedelta(seconds=min(base_s * 2 ** max(attempts - 1, 0), cap_s))

@@ -1,0 +1,1 @@
+"""Entrypoints: the consumer, the sender and reminder sweeps, the operators' HTTP API."""

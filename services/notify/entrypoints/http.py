@@ -1,0 +1,76 @@
+"""Notify's small HTTP API, for operators: notices that could not be sent, and counts.
+
+A failed notice is an operator's task ("phone them: their visit tomorrow was cancelled"):
+it is listed here by person id and kind only; the operator finds how to reach the person in
+booking's operator API. Nothing personal is published, logged or kept by notify.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from services.notify.adapters.postgres import PostgresStore
+
+_bearer = HTTPBearer(auto_error=False, description="The operators' token.")
+
+router = APIRouter(prefix="/v1/operator/notices", tags=["operators"])
+
+
+async def _operator(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> None:
+    expected: str = request.app.state.operator_token
+    given = credentials.credentials if credentials else ""
+    if not secrets.compare_digest(given.encode(), expected.encode()):
+        raise HTTPException(status_code=403, detail="operators only")
+
+
+async def _store(request: Request) -> PostgresStore:
+    store = request.app.state.store
+    assert isinstance(store, PostgresStore)
+    return store
+
+
+Store = Annotated[PostgresStore, Depends(_store)]
+
+
+@router.get("/failed", dependencies=[Depends(_operator)])
+async def failed(store: Store, limit: Annotated[int, Query(ge=1, le=500)] = 100) -> dict[str, Any]:
+    """Notices that could not be sent, newest first: each is a person to reach another way."""
+    rows = await store.failed(limit)
+    return {
+        "items": [
+            {
+                "event_id": str(row.event_id),
+                "person_id": str(row.person_id),
+                "channel": row.channel,
+                "kind": row.kind,
+                "attempts": row.attempts,
+                "reason": row.last_error,
+                "failed_at": row.failed_at.isoformat(),
+                "task": f"reach person {row.person_id} another way: their {row.kind}"
+                " notice could not be sent",
+            }
+            for row in rows
+        ]
+    }
+
+
+@router.get("/counts", dependencies=[Depends(_operator)])
+async def counts(store: Store) -> dict[str, int]:
+    """How many notices are pending, sent, failed and dropped."""
+    return await store.counts()
+
+
+def create_app(store: PostgresStore, operator_token: str) -> FastAPI:
+    """The API over ``store``, open to bearers of ``operator_token``."""
+    app = FastAPI(title="Kith notify", docs_url="/docs")
+    app.state.store = store
+    app.state.operator_token = operator_token
+    app.include_router(router)
+    return app

@@ -1,0 +1,96 @@
+"""The sender: records reminders as they fall due and sends every due notice.
+
+It wakes when the consumer recorded a notice, when the clock moves (``shared.clock.sleep``),
+when a retry falls due, and at least every ``notify_poll_s``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import timedelta
+
+import asyncpg
+import structlog
+
+from services.notify.adapters.postgres import PostgresStore
+from services.notify.domain.notices import ReminderWindows
+from services.notify.service_layer.handlers import Delivery, record_due_reminders, send_next
+from services.notify.service_layer.ports import ContactBook, Mailer, Templates
+from shared import clock
+from shared.contracts import utc_now
+
+log = structlog.get_logger(__name__)
+
+
+class Sender:
+    """Runs until ``stop``: reminders, then every due notice, then a wait."""
+
+    def __init__(
+        self,
+        store: PostgresStore,
+        contacts: ContactBook,
+        mailer: Mailer,
+        templates: Templates,
+        *,
+        windows: ReminderWindows,
+        delivery: Delivery,
+        every_s: float,
+        wake: asyncio.Event,
+    ) -> None:
+        self._store = store
+        self._contacts = contacts
+        self._mailer = mailer
+        self._templates = templates
+        self._windows = windows
+        self._delivery = delivery
+        self._every_s = every_s
+        self._wake = wake
+        self._stopping = asyncio.Event()
+
+    async def run_once(self) -> int:
+        """Record due reminders and send every due notice; return how many were handled."""
+        now = utc_now()
+        await record_due_reminders(self._store, self._windows, now)
+        handled = 0
+        while not self._stopping.is_set() and await send_next(
+            self._store, self._contacts, self._mailer, self._templates, self._delivery, now
+        ):
+            handled += 1
+        return handled
+
+    async def run(self) -> None:
+        """Send until ``stop``; a round that fails on the database is logged and retried."""
+        while not self._stopping.is_set():
+            self._wake.clear()
+            seen = clock.offset()
+            wait_s = self._every_s
+            try:
+                await self.run_once()
+                upcoming = await self._store.next_due()
+                if upcoming is not None:
+                    due_in = (upcoming - utc_now() + timedelta(milliseconds=5)).total_seconds()
+                    wait_s = min(wait_s, max(due_in, 0.05))
+            except (OSError, TimeoutError, asyncpg.PostgresError) as error:
+                log.warning("notify round failed", error=repr(error))
+            if clock.offset() != seen:
+                continue
+            await self._wait(wait_s)
+
+    async def _wait(self, seconds: float) -> None:
+        waits = [
+            asyncio.ensure_future(self._stopping.wait()),
+            asyncio.ensure_future(self._wake.wait()),
+            asyncio.ensure_future(clock.sleep(seconds)),
+        ]
+        try:
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in waits:
+                task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.gather(*waits)
+
+    def stop(self) -> None:
+        """Return from ``run`` after the notice in hand."""
+        self._stopping.set()

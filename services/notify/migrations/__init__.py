@@ -1,0 +1,1 @@
+"""Notify's migrations, applied in name order."""

@@ -1,0 +1,1 @@
+"""Notify's use cases, over ports."""

@@ -1,0 +1,119 @@
+"""What notify's use cases need from the world: its store, booking's contacts, a mailer,
+and the templates."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from services.notify.domain.notices import Notice, Visit
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    """How to reach one person, asked of booking when a notice is sent and never kept."""
+
+    display_name: str
+    email: str | None
+    phone: str | None
+    languages: list[str]
+    time_zone: str
+
+    def __repr__(self) -> str:
+        # An address must never reach a log, even through an error's repr.
+        return "Contact(<redacted>)"
+
+
+class ContactUnavailable(Exception):
+    """Booking could not be asked (down, slow): the notice is tried again later."""
+
+
+class ContactBook(Protocol):
+    """Booking's internal contact API."""
+
+    async def contact(self, person_id: uuid.UUID) -> Contact | None:
+        """The person's contact details; ``None`` when booking has no such person (erased).
+
+        Raises:
+            ContactUnavailable: booking did not answer.
+        """
+
+
+class SendFailed(Exception):
+    """The channel refused or could not take the message; the notice is tried again."""
+
+
+class Mailer(Protocol):
+    """An SMTP server."""
+
+    async def send(self, *, to: str, subject: str, body: str, message_id: str) -> None:
+        """Hand one plain-text email to the server.
+
+        Raises:
+            SendFailed: it was not accepted.
+        """
+
+
+class Templates(Protocol):
+    """The template folder: one subject and body per kind of notice and language."""
+
+    @property
+    def languages(self) -> frozenset[str]:
+        """The languages with templates."""
+
+    def render(self, language: str, kind: str, values: dict[str, str]) -> tuple[str, str]:
+        """The subject and body of ``kind`` in ``language`` (English where it has none)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """A notice due to be sent, with how often it was tried."""
+
+    notice: Notice
+    attempts: int
+
+
+class Claim(Protocol):
+    """One due notice, held by this process until the claim ends (others skip it)."""
+
+    @property
+    def pending(self) -> Pending:
+        """The notice claimed."""
+
+    async def sent(self, at: datetime) -> None:
+        """It was sent."""
+
+    async def retry(self, at: datetime, error: str) -> None:
+        """It failed this time; try again at ``at``."""
+
+    async def failed(self, error: str) -> None:
+        """It will not be sent: an operator must reach the person another way."""
+
+    async def dropped(self, reason: str) -> None:
+        """It no longer needs sending."""
+
+
+class NotifyStore(Protocol):
+    """Notify's own database: visits to remind of, and the delivery log."""
+
+    async def add_notices(self, notices: Sequence[Notice]) -> int:
+        """Record notices not yet recorded (same identity: ignored); return how many were new."""
+
+    async def record_visit(self, visit: Visit) -> None:
+        """Remember a booked visit (a second time changes nothing)."""
+
+    async def end_visit(self, booking_id: uuid.UUID) -> None:
+        """Forget a visit (cancelled or done) and drop its reminders not yet sent."""
+
+    async def move_visit(self, booking_id: uuid.UUID, starts_at: datetime, hours: int) -> None:
+        """A visit moved: drop its reminders not yet sent; new ones fall due at the new time."""
+
+    async def visits_starting(self, after: datetime, before: datetime) -> list[Visit]:
+        """Visits starting within ``(after, before]``."""
+
+    def claim_due(self, now: datetime) -> AbstractAsyncContextManager[Claim | None]:
+        """The earliest notice due at ``now`` that no other process holds, or ``None``."""

@@ -1,0 +1,117 @@
+"""Notify in-process on its own database, sending through a real SMTP server (aiosmtpd)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from email.message import EmailMessage
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+
+from services.notify.bootstrap import NotifyService
+from services.notify.service_layer.ports import Contact
+from shared.embedded.mail import DevMailServer, read_mailbox
+from shared.messaging import Publisher
+from tests.conftest import Stack
+
+
+class Contacts:
+    """Booking's contact API as notify sees it, in memory (booking's own test covers the
+    endpoint; the e2e test covers the two together)."""
+
+    def __init__(self) -> None:
+        self.people: dict[uuid.UUID, Contact] = {}
+
+    def add(
+        self, name: str, *, languages: list[str] | None = None, email: bool = True
+    ) -> uuid.UUID:
+        person_id = uuid.uuid4()
+        self.people[person_id] = Contact(
+            display_name=name,
+            email=f"{name.lower()}-{person_id.hex[:8]}@example.org" if email else None,
+            phone=None,
+            languages=languages or ["en"],
+            time_zone="Europe/London",
+        )
+        return person_id
+
+    def email(self, person_id: uuid.UUID) -> str:
+        address = self.people[person_id].email
+        assert address is not None
+        return address
+
+    async def contact(self, person_id: uuid.UUID) -> Contact | None:
+        return self.people.get(person_id)
+
+
+class Mailbox:
+    """What the SMTP server received."""
+
+    def __init__(self, server: DevMailServer) -> None:
+        self.server = server
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [m for m in read_mailbox(self.server.folder) if m["To"] == address]
+
+
+def fresh_database(url: str) -> str:
+    return urlunsplit(urlsplit(url)._replace(path=f"/kith_notify_{uuid.uuid4().hex[:12]}"))
+
+
+@pytest.fixture(scope="module")
+def mail_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevMailServer]:
+    server = DevMailServer(tmp_path_factory.mktemp("mail"), host="127.0.0.1")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def mailbox(mail_server: DevMailServer) -> Mailbox:
+    return Mailbox(mail_server)
+
+
+@pytest.fixture(scope="module")
+def contacts() -> Contacts:
+    return Contacts()
+
+
+@pytest.fixture(scope="module")
+async def notify(
+    stack: Stack, mail_server: DevMailServer, contacts: Contacts
+) -> AsyncIterator[NotifyService]:
+    service = NotifyService(
+        stack.settings(
+            smtp_host=mail_server.host,
+            smtp_port=mail_server.smtp_port,
+            notify_poll_s=3600,  # woken by events; reminder tests run the sender themselves
+        ),
+        database_url=fresh_database(stack.database_url),
+        group_id=f"test-notify-{uuid.uuid4()}",
+        contacts=contacts,
+    )
+    await service.start()
+    try:
+        await asyncio.wait_for(service.ready(), timeout=30)
+        yield service
+    finally:
+        await service.stop()
+
+
+@pytest.fixture(scope="module")
+async def publisher(stack: Stack) -> AsyncIterator[Publisher]:
+    sender = Publisher(stack.settings(), client_id="test-notify-sender")
+    await sender.start()
+    try:
+        yield sender
+    finally:
+        await sender.stop()
+
+
+def clock_file(tmp_path: Path) -> Path:
+    return tmp_path / "clock"

@@ -1,0 +1,228 @@
+"""Notify through the real broker, its real database and a real SMTP server (aiosmtpd)."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from services.notify.bootstrap import NotifyService
+from shared import clock
+from shared.contracts import Envelope
+from shared.contracts.bookings import BookingCancelled, BookingConfirmed, Side
+from shared.contracts.skills import Skill, VettingStep
+from shared.contracts.trust import VettingOutcome, VettingStepRecorded
+from shared.embedded import free_port
+from shared.embedded.mail import DevMailServer, subject
+from shared.geo import neighbourhood_of
+from shared.messaging import Publisher
+from tests.conftest import Stack
+from tests.integration.notify.conftest import Contacts, Mailbox, fresh_database
+from tests.support import eventually
+
+
+def confirmed(
+    helper_id: uuid.UUID, neighbour_id: uuid.UUID, starts_at: datetime
+) -> Envelope[BookingConfirmed]:
+    return Envelope.wrap(
+        BookingConfirmed(
+            booking_id=uuid.uuid4(),
+            request_id=uuid.uuid4(),
+            offer_id=uuid.uuid4(),
+            helper_id=helper_id,
+            neighbour_id=neighbour_id,
+            neighbourhood=neighbourhood_of(random.uniform(50, 58), random.uniform(-5, 1.5)),
+            skill=Skill.GARDENING,
+            starts_at=starts_at,
+            hours=2,
+        ),
+        producer="test",
+    )
+
+
+def on_the_hour(days: float) -> datetime:
+    start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    return start + timedelta(days=days)
+
+
+async def one_each(mailbox: Mailbox, *addresses: str, subject_has: str = "") -> None:
+    async def arrived() -> bool:
+        return all(
+            any(subject_has in subject(m) for m in mailbox.to(address)) for address in addresses
+        )
+
+    await eventually(arrived, what=f"an email {subject_has!r} to each of {len(addresses)}")
+
+
+async def test_a_booked_visit_emails_both_sides_in_their_own_language(
+    notify: NotifyService, publisher: Publisher, contacts: Contacts, mailbox: Mailbox
+) -> None:
+    helper = contacts.add("Ada")
+    neighbour = contacts.add("Nia", languages=["cy", "en"])
+    event = confirmed(helper, neighbour, on_the_hour(5))
+
+    await publisher.publish(event)
+
+    await one_each(mailbox, contacts.email(helper), contacts.email(neighbour))
+    [to_helper] = mailbox.to(contacts.email(helper))
+    [to_neighbour] = mailbox.to(contacts.email(neighbour))
+    assert subject(to_helper).startswith("Your visit is booked: gardening on ")
+    assert "Hello Ada," in to_helper.get_content()
+    assert subject(to_neighbour).startswith("Mae eich ymweliad wedi'i drefnu")
+    assert "Helo Nia," in to_neighbour.get_content()
+    local = event.data.starts_at.astimezone(clock_zone())
+    assert f"{local:%H:%M}" in subject(to_helper)
+    assert to_helper["Message-ID"] != to_neighbour["Message-ID"]
+
+
+def clock_zone() -> Any:
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo("Europe/London")
+
+
+async def test_an_event_delivered_twice_sends_one_email_to_each(
+    notify: NotifyService, publisher: Publisher, contacts: Contacts, mailbox: Mailbox
+) -> None:
+    helper, neighbour = contacts.add("Bea"), contacts.add("Cai")
+    event = confirmed(helper, neighbour, on_the_hour(6))
+    await publisher.publish(event)
+    await publisher.publish(event)
+    await one_each(mailbox, contacts.email(helper), contacts.email(neighbour))
+    # A fence: an event published after both copies, on the same topic, is mailed after
+    # they were handled.
+    fence_helper, fence_neighbour = contacts.add("Dai"), contacts.add("Eli")
+    await publisher.publish(confirmed(fence_helper, fence_neighbour, on_the_hour(6)))
+    await one_each(mailbox, contacts.email(fence_helper), contacts.email(fence_neighbour))
+    await notify.sender.run_once()
+
+    assert len(mailbox.to(contacts.email(helper))) == 1
+    assert len(mailbox.to(contacts.email(neighbour))) == 1
+    async with notify.pool.acquire() as conn:
+        rows = await conn.fetch("SELECT status FROM deliveries WHERE event_id = $1", event.event_id)
+    assert [row["status"] for row in rows] == ["sent", "sent"]
+
+
+async def test_a_cancellation_tells_the_other_side_and_vetting_the_helper(
+    notify: NotifyService, publisher: Publisher, contacts: Contacts, mailbox: Mailbox
+) -> None:
+    helper, neighbour = contacts.add("Fay"), contacts.add("Gwen")
+    booking = confirmed(helper, neighbour, on_the_hour(4))
+    cancelled = BookingCancelled(
+        **booking.data.model_dump(exclude={"offer_id"}),
+        cancelled_by=Side.HELPER,
+        late=False,
+        reason="ill",
+    )
+    vetting = VettingStepRecorded(
+        person_id=helper,
+        step=VettingStep.REFERENCES,
+        outcome=VettingOutcome.FAILED,
+        reason="a referee said no: for operators only",
+        recorded_by="coordinator",
+    )
+    await publisher.publish_many(
+        [
+            booking,
+            Envelope.wrap(cancelled, producer="test"),
+            Envelope.wrap(vetting, producer="test"),
+        ]
+    )
+
+    await one_each(mailbox, contacts.email(neighbour), subject_has="is cancelled")
+    await one_each(mailbox, contacts.email(helper), subject_has="references check: failed")
+    told_helper = [subject(m) for m in mailbox.to(contacts.email(helper))]
+    assert not any("cancelled" in subject for subject in told_helper), "the canceller is not told"
+    vetting_mail = next(m for m in mailbox.to(contacts.email(helper)) if "check" in subject(m))
+    assert "referee" not in vetting_mail.get_content()
+
+
+async def test_reminders_go_once_the_day_before_and_the_hour_before(
+    notify: NotifyService,
+    publisher: Publisher,
+    contacts: Contacts,
+    mailbox: Mailbox,
+    tmp_path: Path,
+) -> None:
+    clock_file = tmp_path / "clock"
+    clock.install(clock_file)
+    try:
+        helper, neighbour = contacts.add("Huw"), contacts.add("Ifan", languages=["cy"])
+        starts_at = on_the_hour(3)
+        await publisher.publish(confirmed(helper, neighbour, starts_at))
+        await one_each(mailbox, contacts.email(helper), contacts.email(neighbour))
+        await notify.sender.run_once()
+        assert len(mailbox.to(contacts.email(helper))) == 1, "no reminder two days ahead"
+
+        clock.advance(clock_file, starts_at - timedelta(hours=23) - clock.now())
+        for _ in range(3):  # sweeps again and again find it due: it is sent once
+            await notify.sender.run_once()
+        await one_each(mailbox, contacts.email(helper), subject_has="Tomorrow")
+        await one_each(mailbox, contacts.email(neighbour), subject_has="Yfory")
+        assert len(mailbox.to(contacts.email(helper))) == 2
+        assert len(mailbox.to(contacts.email(neighbour))) == 2
+
+        clock.advance(clock_file, starts_at - timedelta(minutes=30) - clock.now())
+        await notify.sender.run_once()
+        await notify.sender.run_once()
+        await one_each(mailbox, contacts.email(helper), contacts.email(neighbour), subject_has="")
+        subjects = [subject(m) for m in mailbox.to(contacts.email(helper))]
+        assert len(subjects) == 3
+        assert subjects[2].startswith("Soon: gardening")
+    finally:
+        clock.install(None)
+
+
+async def test_a_notice_that_cannot_be_sent_is_retried_then_an_operator_task(
+    stack: Stack, publisher: Publisher, mail_server: DevMailServer
+) -> None:
+    contacts = Contacts()
+    helper = contacts.add("Jac")
+    no_email = contacts.add("Kit", email=False)
+    dead_port = free_port("127.0.0.1")  # nothing listens: every try fails
+    service = NotifyService(
+        stack.settings(
+            smtp_host="127.0.0.1",
+            smtp_port=dead_port,
+            notify_max_attempts=3,
+            notify_retry_base_s=0.05,
+            notify_poll_s=3600,
+        ),
+        database_url=fresh_database(stack.database_url),
+        group_id=f"test-notify-{uuid.uuid4()}",
+        contacts=contacts,
+    )
+    await service.start()
+    try:
+        await asyncio.wait_for(service.ready(), timeout=30)
+        event = confirmed(helper, no_email, on_the_hour(5))
+        await publisher.publish(event)
+        client = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=service.app()), base_url="http://notify.test"
+        )
+        operator = {"Authorization": f"Bearer {service.operator_token}"}
+
+        async def both_failed() -> list[dict[str, Any]] | None:
+            response = await client.get("/v1/operator/notices/failed", headers=operator)
+            assert response.status_code == 200, response.text
+            items: list[dict[str, Any]] = [
+                item for item in response.json()["items"] if item["event_id"] == str(event.event_id)
+            ]
+            return items if len(items) == 2 else None
+
+        items = {item["person_id"]: item for item in await eventually(both_failed)}
+        assert items[str(helper)]["attempts"] == 3
+        assert items[str(helper)]["reason"] == "smtp: SMTPConnectError"
+        assert items[str(no_email)]["attempts"] == 1
+        assert items[str(no_email)]["reason"] == "no email address"
+        assert "@" not in str(items), "no address in the operators' list"
+        refused = await client.get("/v1/operator/notices/failed")
+        assert refused.status_code == 403
+        await client.aclose()
+    finally:
+        await service.stop()
