@@ -26,7 +26,7 @@ from shared.contracts.topics import (
 EVENTS_BY_TOPIC: dict[Topic, tuple[type[Payload], ...]] = {
     PEOPLE: (people.PersonProfileChanged, people.PersonErased),
     AVAILABILITY: (people.AvailabilityChanged, people.AvailabilityChangedV2),
-    REQUESTS: (requests.HelpRequested, requests.HelpRequestCancelled),
+    REQUESTS: (requests.HelpRequested, requests.HelpRequestCancelled, requests.SeriesChanged),
     OFFERS: (requests.OfferMade, requests.RequestUnmatched),
     BOOKINGS: (
         bookings.OfferDeclined,
@@ -69,11 +69,19 @@ TOPIC_OF: dict[type[Payload], Topic] = {
 
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
 
+
+def upcast_help_requested_v1_v2(data: dict[str, Any]) -> dict[str, Any]:
+    """A version 1 request is a version 2 one with a count and no languages."""
+    return {**data, "languages": []}
+
+
 #: ``(type, old_version) -> (new_version, upcast)``: applied in a chain until the data is at
 #: a version that ``PAYLOADS`` reads.
 UPCASTERS: dict[tuple[str, int], tuple[int, Upcaster]] = {
     (requests.OfferMade.TYPE, 1): (2, requests.upcast_offer_v1_v2),
     (trust.VettingStepRecorded.TYPE, 1): (2, trust.upcast_vetting_v1_v2),
+    ("help.requested", 1): (2, upcast_help_requested_v1_v2),
+    (requests.OfferMade.TYPE, 2): (3, requests.upcast_offer_v2_v3),
 }
 
 

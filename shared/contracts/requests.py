@@ -10,22 +10,29 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from shared.contracts.envelope import Payload
 from shared.contracts.skills import Skill
-from shared.contracts.types import Cell, Hours, Neighbourhood
+from shared.contracts.types import Cell, Hours, LanguageCode, Neighbourhood
 
 
 class HelpRequested(Payload):
     """One occurrence of help to be matched: a skill, a start on the hour, whole hours.
 
     A weekly or fortnightly request is sent as one event per occurrence, all sharing
-    ``series_id`` so matching can aim for one helper for the whole series.
+    ``series_id`` so matching can aim for one helper for the whole series. A series rolls
+    forward: booking sends its occurrences a few weeks ahead, and more as time passes.
+
+    Version 2: a series may be open-ended (``occurrences`` is ``None``) and run past 52
+    occurrences; ``languages`` carries the neighbour's languages, as codes only, so that a
+    helper who shares one can be preferred. Version 1 reads as version 2 with no languages.
     """
 
     TYPE = "help.requested"
+    VERSION = 2
 
     request_id: uuid.UUID
     series_id: uuid.UUID
-    occurrence: int = Field(ge=1, le=52)
-    occurrences: int = Field(ge=1, le=52)
+    occurrence: int = Field(ge=1)
+    #: How many occurrences the series has, or ``None`` while it runs until cancelled.
+    occurrences: int | None = Field(default=None, ge=1)
     neighbour_id: uuid.UUID
     neighbourhood: Neighbourhood
     cell: Cell
@@ -33,6 +40,31 @@ class HelpRequested(Payload):
     starts_at: AwareDatetime
     hours: Hours
     preferred_helper_id: uuid.UUID | None = None
+    languages: list[LanguageCode] = Field(default_factory=list, max_length=10)
+
+    @property
+    def recurring(self) -> bool:
+        """Whether this occurrence belongs to a series of more than one."""
+        return self.occurrences is None or self.occurrences > 1
+
+
+class SeriesChanged(Payload):
+    """A recurring request's standing arrangement, sent whole on every change.
+
+    ``regular_helper_id`` took the whole series on: booking books each later occurrence with
+    them as it comes into range, when they are free. Helpers in ``stepped_back_helper_ids``
+    stepped back from the series (or the neighbour stepped back from them): matching offers
+    them none of its occurrences again. ``active`` is false once the series is cancelled.
+    """
+
+    TYPE = "series.changed"
+
+    series_id: uuid.UUID
+    neighbour_id: uuid.UUID
+    neighbourhood: Neighbourhood
+    regular_helper_id: uuid.UUID | None = None
+    stepped_back_helper_ids: list[uuid.UUID] = Field(default_factory=list, max_length=100)
+    active: bool = True
 
 
 class HelpRequestCancelled(Payload):
@@ -57,6 +89,8 @@ class ReasonCode(StrEnum):
     #: Not why the helper was chosen but what they should know: the visit starts soon (a
     #: helper cancelled, or a suspension held it). Added in ``offer.made`` version 2.
     SHORT_NOTICE = "short_notice"
+    #: The helper speaks one of the neighbour's languages. Added in ``offer.made`` version 3.
+    SHARED_LANGUAGE = "shared_language"
 
 
 class Reason(BaseModel):
@@ -71,11 +105,12 @@ class Reason(BaseModel):
 class OfferMade(Payload):
     """Matching offers one occurrence to one helper until ``expires_at``.
 
-    Version 2 added the reason code ``short_notice``; a version 1 offer reads unchanged.
+    Version 2 added the reason code ``short_notice``, version 3 ``shared_language`` (the
+    helper speaks one of the neighbour's languages); an older offer reads unchanged.
     """
 
     TYPE = "offer.made"
-    VERSION = 2
+    VERSION = 3
 
     offer_id: uuid.UUID
     request_id: uuid.UUID
@@ -107,4 +142,9 @@ class RequestUnmatched(Payload):
 
 def upcast_offer_v1_v2(data: dict[str, Any]) -> dict[str, Any]:
     """Version 1 is version 2 without offers at short notice: nothing to change."""
+    return data
+
+
+def upcast_offer_v2_v3(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 2 is version 3 without a shared language among the reasons: nothing to change."""
     return data

@@ -42,6 +42,8 @@ PERSONAL_FIELDS = frozenset(
         "about_id",
         "raised_by_id",
         "preferred_helper_id",
+        "regular_helper_id",
+        "stepped_back_helper_ids",
         "tried_helper_ids",
         "pair_id",
         "display_name",
