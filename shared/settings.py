@@ -284,6 +284,19 @@ class Settings(BaseSettings):
             " daylight-saving changes, as a member's do in their own zone."
         ),
     )
+    series_horizon_days: int = Field(
+        default=42,
+        ge=7,
+        le=366,
+        description="How far ahead a weekly or fortnightly request's occurrences are made;"
+        " booking makes more as time passes, so a series never runs out.",
+    )
+    series_step_back_notice_s: int = Field(
+        default=7 * 24 * 3600,
+        ge=0,
+        description="Notice a helper or neighbour gives when stepping back from a series: the"
+        " occurrences starting within it stay booked, later ones are offered again.",
+    )
     regular_after_visits: int = Field(default=3, ge=1, le=20)
     clock_file: Path | None = Field(
         default=None,

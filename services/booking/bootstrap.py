@@ -19,7 +19,7 @@ from services.booking.adapters.unit_of_work import UnitOfWork
 from services.booking.domain.credentials import Passwords
 from services.booking.entrypoints.consumers import GROUP_ID, make_consumer
 from services.booking.entrypoints.http import create_app
-from services.booking.service_layer import accounts, visit_sweep
+from services.booking.service_layer import accounts, series, visit_sweep
 from shared.contracts import utc_now
 from shared.lifecycle import mark_ready, replay_on_signal
 from shared.messaging import EventConsumer, Publisher
@@ -40,6 +40,9 @@ SESSION_SWEEP_EVERY_S = 3600.0
 #: How often visits are looked at for closing: a minute of clock time is well inside every
 #: window (the shortest, a no-show, is `no_show_after_s`, at least a minute).
 VISIT_SWEEP_EVERY_S = 60.0
+#: How often series are rolled forward (by the clock: moving it wakes the sweep). Occurrences
+#: are made weeks ahead, so an hour late is never late.
+SERIES_SWEEP_EVERY_S = 3600.0
 
 
 async def _keep_session(_: asyncpg.Connection) -> None:
@@ -86,6 +89,7 @@ class BookingRuntime:
         self._visit_sweep: Periodic | None = None
         self.passwords: Passwords = Argon2Passwords(hasher_for(settings))
         self._idempotency_secret = idempotency_key_secret(settings)
+        self._series_sweep: Periodic | None = None
 
     @property
     def limiter(self) -> RateLimiter:
@@ -138,6 +142,13 @@ class BookingRuntime:
             "visit sweep", self._close_overdue_visits, every_s=VISIT_SWEEP_EVERY_S
         )
         self._tasks.append(asyncio.create_task(self._visit_sweep.run(), name="booking-visit-sweep"))
+        # Series roll forward: their next occurrences are made as they come into range.
+        self._series_sweep = Periodic(
+            "series sweep", self._extend_series, every_s=SERIES_SWEEP_EVERY_S
+        )
+        self._tasks.append(
+            asyncio.create_task(self._series_sweep.run(), name="booking-series-sweep")
+        )
         self.consumer = make_consumer(self.settings, self._uow, self.publisher, self.group_id)
         await self.consumer.start()
         self._tasks.append(asyncio.create_task(self.consumer.run(), name="booking-consumer"))
@@ -169,6 +180,12 @@ class BookingRuntime:
             log.info("forgot expired idempotency keys", count=keys)
         await self.limiter.forget_idle(utc_now())
 
+    async def _extend_series(self) -> float | None:
+        made, more = await series.extend(self.uow, utc_now(), self.settings.series_horizon_days)
+        if made:
+            log.info("made occurrences of series", count=made)
+        return 0.0 if more else None
+
     def app(self, *, passwords: Passwords | None = None) -> FastAPI:
         """The HTTP API over this runtime (tests may hand it another ``Passwords``)."""
         return create_app(
@@ -198,6 +215,8 @@ class BookingRuntime:
             self._session_sweep.stop()
         if self._visit_sweep is not None:
             self._visit_sweep.stop()
+        if self._series_sweep is not None:
+            self._series_sweep.stop()
         self._notices.close()
         if self.consumer is not None:
             await self.consumer.stop()

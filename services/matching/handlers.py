@@ -37,6 +37,7 @@ from services.matching.domain import (
     retried,
     why_ineligible,
 )
+from services.matching.domain.languages import normalised
 from services.matching.filing import (
     AnyFact,
     BookedFact,
@@ -73,6 +74,7 @@ from shared.contracts.requests import (
     HelpRequested,
     OfferMade,
     RequestUnmatched,
+    SeriesChanged,
 )
 from shared.contracts.trust import RelationshipChanged, StandingChanged
 from shared.geo import distance_km
@@ -191,6 +193,8 @@ class Matcher:
             self._relationship(data)
         elif isinstance(data, HelpRequested):
             return self._requested(envelope, data, partition, now)
+        elif isinstance(data, SeriesChanged):
+            self._series_changed(data)
         elif isinstance(data, HelpRequestCancelled):
             return self._close(data.neighbourhood, data.request_id, Status.CANCELLED, now)
         elif isinstance(data, BookingConfirmed):
@@ -298,8 +302,19 @@ class Matcher:
             skills=frozenset(data.skills),
             travel_radius_km=data.travel_radius_km,
             weekly_hour_cap=data.weekly_hour_cap,
+            languages=normalised(data.languages),
         )
         self._file(ProfileFact(data.person_id, data.neighbourhood, profile))
+
+    def _series_changed(self, data: SeriesChanged) -> None:
+        """Booking's word on a series: its regular, and who stepped back from it."""
+        series = self.state.series_of(data.neighbourhood, data.series_id)
+        changed = replace(
+            series,
+            regular=data.regular_helper_id,
+            stepped_back=tuple(data.stepped_back_helper_ids),
+        )
+        self.state.put_series(data.neighbourhood, data.series_id, changed)
 
     def _relationship(self, data: RelationshipChanged) -> None:
         relationship = Relationship(
@@ -338,7 +353,7 @@ class Matcher:
             correlation_id=envelope.correlation_id,
             partition=partition,
         )
-        if data.occurrences > 1:
+        if data.recurring:
             series = self.state.series_of(data.neighbourhood, data.series_id)
             if not series.helpers and self._lead_open(data.neighbourhood, series):
                 # Booking sends every occurrence of a series at once. Matching them all at
@@ -354,7 +369,7 @@ class Matcher:
                 return []
             if not series.helpers:
                 self.state.put_series(
-                    data.neighbourhood, data.series_id, SeriesState(lead=data.request_id)
+                    data.neighbourhood, data.series_id, replace(series, lead=data.request_id)
                 )
         return self._advance(progress, now)
 
@@ -371,10 +386,8 @@ class Matcher:
     def _ranked(self, request: HelpRequested) -> tuple[list[HelperView], list[Candidate]]:
         """The helpers filed in the request's neighbourhood and its eligible candidates."""
         faces = SeriesFaces()
-        if request.occurrences > 1:
-            helpers = self.state.series_of(request.neighbourhood, request.series_id).helpers
-            if helpers:
-                faces = SeriesFaces(helper_id=helpers[0], familiar=frozenset(helpers[1:]))
+        if request.recurring:
+            faces = _faces(self.state.series_of(request.neighbourhood, request.series_id))
         views = self.views(request)
         ranked = rank(
             views,
@@ -407,7 +420,7 @@ class Matcher:
     def _release_series(self, settled: Progress, now: datetime) -> Outgoing:
         """The lead occurrence of a series is settled: start the occurrences waiting for it."""
         request = settled.request
-        if request.occurrences <= 1:
+        if not request.recurring:
             return []
         series = self.state.series_of(request.neighbourhood, request.series_id)
         if series.lead != request.request_id:
@@ -471,7 +484,7 @@ class Matcher:
         visit = BookedVisit(starts_at=data.starts_at, hours=data.hours)
         self._file(BookedFact(data.helper_id, data.booking_id, visit))
         progress = self.state.progress_of(data.neighbourhood, data.request_id)
-        if progress is not None and progress.request.occurrences > 1:
+        if progress is not None and progress.request.recurring:
             series_id = progress.request.series_id
             series = self.state.series_of(data.neighbourhood, series_id)
             if data.helper_id not in series.helpers:
@@ -531,6 +544,21 @@ def weekly_hours(data: AvailabilityChangedV2) -> WeeklyHours:
         rules=tuple(WeeklyRule(r.weekday, r.start_hour, r.end_hour) for r in data.rules),
         away=tuple(Away(a.first_day, a.last_day) for a in data.away),
         extra=tuple(ExtraHours(e.day, e.start_hour, e.end_hour) for e in data.extra),
+    )
+
+
+def _faces(series: SeriesState) -> SeriesFaces:
+    """Who a series' occurrence goes to first: its regular (the helper who took it on, or else
+    the first booked for it), then others who helped with it; never one who stepped back."""
+    gone = frozenset(series.stepped_back)
+    helpers = [helper for helper in series.helpers if helper not in gone]
+    lead = series.regular if series.regular not in gone else None
+    if lead is None and helpers and not series.stepped_back:
+        lead = helpers[0]
+    return SeriesFaces(
+        helper_id=lead,
+        familiar=frozenset(h for h in helpers if h != lead),
+        stepped_back=gone,
     )
 
 

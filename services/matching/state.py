@@ -93,11 +93,16 @@ class SeriesState:
         lead: The occurrence being matched while later ones wait for its outcome.
         waiting: Occurrences that arrived while ``lead`` was open and no helper was booked:
             they start once the lead is booked, escalated or cancelled (or their wait ends).
+        regular: The helper who took the whole series on (``SeriesChanged``), if any.
+        stepped_back: Helpers who stepped back from the series, or whom the neighbour
+            stepped back from: offered none of its occurrences again.
     """
 
     helpers: tuple[uuid.UUID, ...] = ()
     lead: uuid.UUID | None = None
     waiting: tuple[uuid.UUID, ...] = ()
+    regular: uuid.UUID | None = None
+    stepped_back: tuple[uuid.UUID, ...] = ()
 
 
 _HELPER = TypeAdapter(HelperState)

@@ -142,6 +142,12 @@ class ErasureQueries:
             "UPDATE concerns SET summary = NULL, reason = NULL"
             " WHERE about_id = $1 OR raised_by_id = $1",
             "UPDATE referrals SET partner_reference = NULL WHERE person_id = $1",
+            # Their series end (nothing more is asked for them) and forget them as a regular.
+            "UPDATE series SET notes = NULL, status = 'ended', next_starts_at = NULL"
+            " WHERE neighbour_id = $1",
+            "UPDATE series SET regular_helper_id = NULL WHERE regular_helper_id = $1",
+            "UPDATE series SET stepped_back = array_remove(stepped_back, $1)"
+            " WHERE $1 = ANY(stepped_back)",
         ):
             await self.conn.execute(statement, person_id)
 
@@ -175,6 +181,7 @@ class ErasureQueries:
         """Every row booking keeps of or by the person, by what it is, oldest first."""
         queries = {
             "requests": "SELECT * FROM requests WHERE neighbour_id = $1 ORDER BY seq",
+            "series": "SELECT * FROM series WHERE neighbour_id = $1 ORDER BY created_at",
             "offers": "SELECT * FROM offers WHERE helper_id = $1 ORDER BY seq",
             "bookings": "SELECT * FROM bookings WHERE helper_id = $1 OR neighbour_id = $1"
             " ORDER BY starts_at, seq",

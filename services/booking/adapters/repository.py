@@ -14,6 +14,7 @@ from services.booking.adapters.erasure_queries import ErasureQueries
 from services.booking.adapters.notices import NOTICE_CHANNEL
 from services.booking.adapters.partner_queries import PartnerQueries
 from services.booking.adapters.safeguarding_queries import SafeguardingQueries
+from services.booking.adapters.series_queries import SeriesQueries
 from services.booking.adapters.session_cache import (
     SESSIONS_CHANNEL,
     person_signed_out,
@@ -52,7 +53,7 @@ def _row(record: asyncpg.Record | None) -> Row | None:
     return dict(record) if record is not None else None
 
 
-class Repository(PartnerQueries, SafeguardingQueries, ErasureQueries, VisitQueries):
+class Repository(PartnerQueries, SafeguardingQueries, ErasureQueries, VisitQueries, SeriesQueries):
     """Queries on one connection; the caller owns the transaction."""
 
     def __init__(self, conn: asyncpg.Connection) -> None:
@@ -523,6 +524,7 @@ class Repository(PartnerQueries, SafeguardingQueries, ErasureQueries, VisitQueri
                 " (SELECT request_id FROM offers WHERE offer_id = $1) FOR UPDATE)"
                 " SELECT o.*, r.status AS r_status, r.neighbourhood AS r_neighbourhood,"
                 " r.skill AS r_skill, r.starts_at AS r_starts_at, r.hours AS r_hours,"
+                " r.series_id AS r_series_id, r.occurrence AS r_occurrence,"
                 " coalesce((SELECT s.suspended FROM standing s"
                 " WHERE s.person_id = o.helper_id), false) AS suspended,"
                 " coalesce((SELECT p.kind = 'partner_service' FROM people p"

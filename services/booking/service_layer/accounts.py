@@ -12,6 +12,7 @@ from services.booking.adapters.unit_of_work import UnitOfWork
 from services.booking.domain import availability
 from services.booking.domain.credentials import Passwords, new_token, token_digest
 from services.booking.domain.errors import Conflict, Invalid, NotFound, Unauthorized
+from services.booking.domain.languages import language_codes
 from services.booking.service_layer.commands import SetAvailability, SignUp, UpdateProfile
 from shared import geo
 from shared.contracts import Envelope, utc_now
@@ -36,7 +37,7 @@ def profile_event(person: Row) -> PersonProfileChanged:
         skills=person["skills"],
         travel_radius_km=person["travel_radius_km"],
         weekly_hour_cap=person["weekly_hour_cap"],
-        languages=person["languages"],
+        languages=language_codes(person["languages"]),
     )
 
 

@@ -119,8 +119,9 @@ async def my_bookings(
 async def my_booking(
     uow: UnitOfWork, person_id: uuid.UUID, booking_id: uuid.UUID, now: datetime, settings: Settings
 ) -> dict[str, Any]:
-    """One booking; the neighbour's address only for its confirmed helper, shortly before,
-    and never while that helper is suspended."""
+    """One booking; the neighbour's address, phone and accessibility notes, and the visit's
+    notes, only for its confirmed helper, shortly before, and never while that helper is
+    suspended."""
     async with uow.read() as repo:
         row = await repo.booking(booking_id)
         if row is None or person_id not in {row["helper_id"], row["neighbour_id"]}:
@@ -134,6 +135,10 @@ async def my_booking(
             now=now,
             window_s=settings.address_visible_before_s,
         ):
+            # What the neighbour wrote for this visit, shown with the address and under the
+            # same rule: to the confirmed helper, shortly before (never on a topic).
+            request = await repo.request(row["request_id"])
+            view["notes"] = request["notes"] if request is not None else None
             neighbour = await repo.person(row["neighbour_id"])
             if neighbour is not None and neighbour["kind"] == PersonKind.REFERRED:
                 # Booking holds no address for a referred neighbour: the partner that

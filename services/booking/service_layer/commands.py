@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from services.booking.domain.availability import DatedException, WeeklyRule
 from services.booking.domain.visits import Repeat
@@ -67,7 +67,11 @@ class AskForHelp:
     starts_at: datetime
     hours: int
     repeat: Repeat | None = None
-    occurrences: int = 1
+    #: How many occurrences a repeating request has; ``None`` with no ``until``: it runs
+    #: until cancelled.
+    occurrences: int | None = 1
+    #: The last local day a repeating request may fall on, instead of a count.
+    until: date | None = None
     preferred_helper_id: uuid.UUID | None = None
     notes: str | None = None
     #: The event that asked on the neighbour's behalf (a partner's referral), if any: its

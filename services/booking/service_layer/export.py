@@ -50,6 +50,7 @@ async def export(
         "profile": {**profile, "kind": person["kind"], "created_at": person["created_at"]},
         "availability": availability,
         "requests": [_request(row) for row in rows["requests"]],
+        "series": [_series(row) for row in rows["series"]],
         "offers": [_offer(row) for row in rows["offers"]],
         "bookings": [_booking(row, person_id) for row in rows["bookings"]],
         "check_ins": [_check_in(row) for row in rows["check_ins"]],
@@ -65,6 +66,24 @@ async def export(
         },
         "held_elsewhere": HELD_ELSEWHERE,
     }
+
+
+def _series(row: Row) -> dict[str, Any]:
+    return _pick(
+        row,
+        "series_id",
+        "repeat",
+        "first_starts_at",
+        "time_zone",
+        "occurrences",
+        "skill",
+        "hours",
+        "notes",
+        "made_until",
+        "regular_helper_id",
+        "status",
+        "created_at",
+    )
 
 
 def _pick(row: Row, *names: str) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from services.booking.domain.visits import (
     booked_hours,
     effective_offer_status,
 )
+from services.booking.service_layer import series
 from shared.contracts import Envelope
 from shared.contracts.bookings import BookingConfirmed, OfferDeclined
 
@@ -52,9 +53,18 @@ async def inbox(
 
 
 async def accept(
-    uow: UnitOfWork, helper_id: uuid.UUID, offer_id: uuid.UUID, now: datetime
+    uow: UnitOfWork,
+    helper_id: uuid.UUID,
+    offer_id: uuid.UUID,
+    now: datetime,
+    *,
+    whole_series: bool = False,
 ) -> dict[str, Any]:
     """Book the visit: the first helper to accept wins, and no helper is double-booked.
+
+    With ``whole_series`` the helper also takes the rest of the occurrence's series on, in
+    the same transaction (``series.take_on``): they become its regular, and its later
+    occurrences are booked with them where they are free.
 
     Everything happens in ONE transaction of two statements, in the order lock, check, write:
 
@@ -122,6 +132,13 @@ async def accept(
                 request_status=RequestStatus.BOOKED.value,
                 envelope=Envelope.wrap(event, producer=PRODUCER),
             )
+            taken_on = (
+                await series.take_on(
+                    repo, helper_id, offer["r_series_id"], offer["r_occurrence"], now
+                )
+                if whole_series
+                else None
+            )
     except asyncpg.UniqueViolationError as error:
         if error.constraint_name == "helper_hours_no_overlap":
             raise Conflict("this visit overlaps another booking of yours") from error
@@ -134,6 +151,7 @@ async def accept(
         "starts_at": booking["starts_at"],
         "hours": booking["hours"],
         "status": booking["status"],
+        "series": taken_on,
     }
 
 

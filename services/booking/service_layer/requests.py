@@ -3,30 +3,46 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from collections.abc import Sequence
+from datetime import datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from services.booking.adapters.repository import Row
 from services.booking.adapters.unit_of_work import UnitOfWork
 from services.booking.domain.errors import Conflict, Forbidden, Invalid, NotFound
-from services.booking.domain.visits import RequestStatus, is_on_the_hour, occurrence_starts
+from services.booking.domain.languages import language_codes
+from services.booking.domain.series import SeriesRule, count_until
+from services.booking.domain.visits import RequestStatus, is_on_the_hour
 from services.booking.service_layer.commands import AskForHelp
 from services.booking.service_layer.pages import decode_cursor, page
+from services.booking.service_layer.series_events import series_changed
 from shared.contracts import Envelope
 from shared.contracts.requests import HelpRequestCancelled, HelpRequested
 
 PRODUCER = "booking"
+#: How far ahead a series' occurrences are made when no setting says otherwise
+#: (``Settings.series_horizon_days``).
+HORIZON_DAYS = 42
 
 
-async def ask_for_help(uow: UnitOfWork, command: AskForHelp, now: datetime) -> dict[str, Any]:
-    """Record every occurrence and publish one ``HelpRequested`` each, sharing a series."""
+async def ask_for_help(
+    uow: UnitOfWork, command: AskForHelp, now: datetime, horizon_days: int = HORIZON_DAYS
+) -> dict[str, Any]:
+    """Record the request and publish one ``HelpRequested`` per occurrence made.
+
+    A one-off request is one occurrence. A weekly or fortnightly one is a series: its
+    occurrences within ``horizon_days`` are made now, and later ones by ``series.extend`` as
+    time passes, until its end (a count or a last day) or for as long as it runs.
+    """
     if not is_on_the_hour(command.starts_at):
         raise Invalid("starts_at", "must be on the hour (minutes and seconds zero)")
     if command.starts_at <= now:
         raise Invalid("starts_at", "must be in the future")
     if command.preferred_helper_id == command.neighbour_id:
         raise Invalid("preferred_helper_id", "cannot be yourself")
-    series_id = uuid.uuid4()
+    if command.repeat is not None:
+        return await _ask_for_series(uow, command, now, horizon_days)
     correlation = command.correlation_id or uuid.uuid4()
     # Reads that need no lock, then one statement that is atomic on its own: no transaction.
     async with uow.read() as repo:
@@ -35,48 +51,102 @@ async def ask_for_help(uow: UnitOfWork, command: AskForHelp, now: datetime) -> d
             raise NotFound("no such person")
         if neighbour["suspended"]:
             raise Forbidden("your account is paused while a concern is looked into")
-        # Repeats keep the neighbour's wall-clock time across daylight-saving changes.
-        starts = occurrence_starts(
-            command.starts_at, command.repeat, command.occurrences, neighbour["time_zone"]
+        row: Row = {
+            "request_id": uuid.uuid4(),
+            "series_id": uuid.uuid4(),
+            "occurrence": 1,
+            "occurrences": 1,
+            "neighbour_id": command.neighbour_id,
+            "neighbourhood": neighbour["neighbourhood"],
+            "cell": neighbour["cell"],
+            "skill": str(command.skill),
+            "starts_at": command.starts_at,
+            "hours": command.hours,
+            "preferred_helper_id": command.preferred_helper_id,
+            "notes": command.notes,
+        }
+        event = Envelope.wrap(
+            help_requested(row, language_codes(neighbour["languages"])),
+            producer=PRODUCER,
+            correlation_id=correlation,
+            causation_id=command.causation_id,
         )
-        rows: list[Row] = [
-            {
-                "request_id": uuid.uuid4(),
-                "series_id": series_id,
-                "occurrence": index,
-                "occurrences": len(starts),
-                "neighbour_id": command.neighbour_id,
-                "neighbourhood": neighbour["neighbourhood"],
-                "cell": neighbour["cell"],
-                "skill": str(command.skill),
-                "starts_at": start,
-                "hours": command.hours,
-                "preferred_helper_id": command.preferred_helper_id,
-                "notes": command.notes,
-            }
-            for index, start in enumerate(starts, start=1)
-        ]
-        events = [
-            Envelope.wrap(
-                help_requested(row),
-                producer=PRODUCER,
-                correlation_id=correlation,
-                causation_id=command.causation_id,
-            )
-            for row in rows
-        ]
-        await repo.add_requests(rows, events)
+        await repo.add_requests([row], [event])
     return {
-        "series_id": series_id,
+        "series_id": row["series_id"],
+        "repeat": None,
+        "occurrences_planned": 1,
         "occurrences": [
             {"request_id": row["request_id"], "starts_at": row["starts_at"], "status": "open"}
+        ],
+    }
+
+
+async def _ask_for_series(
+    uow: UnitOfWork, command: AskForHelp, now: datetime, horizon_days: int
+) -> dict[str, Any]:
+    # Imported here: series builds its events with this module's helpers.
+    from services.booking.service_layer import series as series_layer
+
+    assert command.repeat is not None
+    correlation = command.correlation_id or uuid.uuid4()
+    async with uow.begin() as repo:
+        neighbour = await repo.person(command.neighbour_id)
+        if neighbour is None:
+            raise NotFound("no such person")
+        if neighbour["suspended"]:
+            raise Forbidden("your account is paused while a concern is looked into")
+        # Repeats keep the neighbour's wall-clock time across daylight-saving changes.
+        rule = SeriesRule(command.starts_at, command.repeat, neighbour["time_zone"])
+        count = command.occurrences
+        if command.until is not None:
+            zone = ZoneInfo(neighbour["time_zone"])
+            after_last_day = datetime.combine(command.until + timedelta(days=1), time(), zone)
+            count = count_until(rule, after_last_day)
+            if count == 0:
+                raise Invalid("repeat.until", "is before the first occurrence")
+        series: Row = {
+            "series_id": uuid.uuid4(),
+            "neighbour_id": command.neighbour_id,
+            "repeat": str(command.repeat),
+            "first_starts_at": command.starts_at,
+            "time_zone": neighbour["time_zone"],
+            "occurrences": count,
+            "skill": str(command.skill),
+            "hours": command.hours,
+            "preferred_helper_id": command.preferred_helper_id,
+            "notes": command.notes,
+            "made_until": 0,
+            "next_starts_at": command.starts_at,
+        }
+        await repo.add_series(series)
+        rows = await series_layer.make_due(
+            repo,
+            series,
+            neighbour,
+            now,
+            # The series' first weeks are made at once, however far ahead it starts.
+            max(now, command.starts_at) + timedelta(days=horizon_days),
+            correlation_id=correlation,
+            causation_id=command.causation_id,
+        )
+    return {
+        "series_id": series["series_id"],
+        "repeat": series["repeat"],
+        "occurrences_planned": count,
+        "occurrences": [
+            {
+                "request_id": row["request_id"],
+                "starts_at": row["starts_at"],
+                "status": row["status"],
+            }
             for row in rows
         ],
     }
 
 
-def help_requested(row: Row) -> HelpRequested:
-    """The event for one stored occurrence."""
+def help_requested(row: Row, languages: Sequence[str] = ()) -> HelpRequested:
+    """The event for one stored occurrence; ``languages`` are the neighbour's codes."""
     return HelpRequested(
         request_id=row["request_id"],
         series_id=row["series_id"],
@@ -89,6 +159,7 @@ def help_requested(row: Row) -> HelpRequested:
         starts_at=row["starts_at"],
         hours=row["hours"],
         preferred_helper_id=row["preferred_helper_id"],
+        languages=list(languages),
     )
 
 
@@ -152,12 +223,13 @@ async def cancel_request(
 async def cancel_series(
     uow: UnitOfWork, neighbour_id: uuid.UUID, series_id: uuid.UUID
 ) -> dict[str, Any]:
-    """Withdraw every still-open occurrence of a series; booked ones are left to cancel."""
+    """Withdraw every still-open occurrence of a series and make no more; booked ones are
+    left to cancel."""
     async with uow.begin() as repo:
         rows = await repo.series(series_id, lock=True)
         if not rows or rows[0]["neighbour_id"] != neighbour_id:
             raise NotFound("no such series")
-        events: list[Envelope[HelpRequestCancelled]] = []
+        events: list[Envelope[Any]] = []
         for row in rows:
             if row["status"] in {RequestStatus.OPEN, RequestStatus.UNMATCHED}:
                 await repo.set_request_status(row["request_id"], RequestStatus.CANCELLED)
@@ -167,6 +239,12 @@ async def cancel_series(
                     request_id=row["request_id"], neighbourhood=row["neighbourhood"]
                 )
                 events.append(Envelope.wrap(event, producer=PRODUCER))
+        # No more occurrences are made, and matching forgets its regular.
+        series = await repo.series_rule(series_id, lock=True)
+        if series is not None and series["status"] == "active":
+            await repo.update_series(series_id, status="ended", next_starts_at=None)
+            ended = {**series, "status": "ended", "neighbourhood": rows[0]["neighbourhood"]}
+            events.append(Envelope.wrap(series_changed(ended), producer=PRODUCER))
         if events:
             await repo.publish(events)
     return {

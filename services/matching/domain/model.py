@@ -21,6 +21,8 @@ class HelperProfile:
     skills: frozenset[Skill]
     travel_radius_km: float
     weekly_hour_cap: int
+    #: Language codes the helper speaks (a neighbour who shares one prefers them).
+    languages: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 
 from services.matching.domain.eligibility import hours_booked_in_week, is_eligible
+from services.matching.domain.languages import shared, spoken
 from services.matching.domain.model import HelperView
 from services.matching.domain.partners import PartnerView, why_partner_ineligible
 from shared.contracts.requests import HelpRequested, Reason, ReasonCode
@@ -28,6 +29,10 @@ KM_PER_BOOKED_HOUR = 0.06
 #: ``kith bench matching``; with this reach, about 1.1x, at about a minute more to match.
 ROUND_REACH_RATIO = 1.1
 ROUND_REACH_KM = 0.15
+#: A helper who speaks a language of the neighbour's counts as this much nearer among
+#: strangers, and goes first among people the neighbour knows equally well: enough to
+#: prefer them across a street or two, not to send someone across the town.
+KM_FOR_SHARED_LANGUAGE = 0.5
 
 
 class Tier(IntEnum):
@@ -60,6 +65,7 @@ class Candidate:
     visits_together: int
     newcomer: bool
     reasons: tuple[Reason, ...]
+    shares_language: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,10 +77,13 @@ class SeriesFaces:
             offered every later occurrence first, like a regular.
         familiar: Others booked for an occurrence (they covered while the series' helper was
             away): a familiar face, offered before strangers.
+        stepped_back: Helpers who stepped back from the series (or whom the neighbour
+            stepped back from): never offered its occurrences.
     """
 
     helper_id: uuid.UUID | None = None
     familiar: frozenset[uuid.UUID] = frozenset()
+    stepped_back: frozenset[uuid.UUID] = frozenset()
 
 
 _NO_SERIES = SeriesFaces()
@@ -99,20 +108,26 @@ def rank(
     a fair turn. A partner's service that is the preferred, the series' or a regular helper
     ranks with those.
     """
-    candidates = [_place(h, request, series) for h in helpers if is_eligible(h, request)]
+    candidates = [
+        _place(h, request, series)
+        for h in helpers
+        if h.profile.person_id not in series.stepped_back and is_eligible(h, request)
+    ]
     candidates += [
         _place_partner(p, request, series)
         for p in partners
-        if why_partner_ineligible(p, request) is None
+        if p.service.helper_id not in series.stepped_back
+        and why_partner_ineligible(p, request) is None
     ]
     preferred = request.preferred_helper_id
 
-    def closeness(c: Candidate) -> tuple[int, int, int, int, float, str]:
+    def closeness(c: Candidate) -> tuple[int, int, int, int, int, float, str]:
         return (
             c.tier,
             c.helper_id != preferred,
             c.helper_id != series.helper_id,
             -c.visits_together,
+            not c.shares_language,
             c.distance_km,
             str(c.helper_id),
         )
@@ -161,7 +176,8 @@ def within_reach(round_: list[Candidate]) -> list[Candidate]:
 
 
 def _fair_distance(candidate: Candidate) -> float:
-    return candidate.distance_km + KM_PER_BOOKED_HOUR * candidate.hours_this_week
+    bonus = KM_FOR_SHARED_LANGUAGE if candidate.shares_language else 0.0
+    return candidate.distance_km + KM_PER_BOOKED_HOUR * candidate.hours_this_week - bonus
 
 
 def _place(helper: HelperView, request: HelpRequested, series: SeriesFaces) -> Candidate:
@@ -208,6 +224,9 @@ def _place(helper: HelperView, request: HelpRequested, series: SeriesFaces) -> C
                 text="You have met this neighbour and both want to meet again",
             )
         )
+    languages = shared(request.languages, helper.profile.languages)
+    if languages:
+        reasons.append(Reason(code=ReasonCode.SHARED_LANGUAGE, text=spoken(languages)))
     reasons.append(Reason(code=ReasonCode.NEARBY, text=f"{distance:.1f} km away"))
     reasons.append(
         Reason(
@@ -227,6 +246,7 @@ def _place(helper: HelperView, request: HelpRequested, series: SeriesFaces) -> C
         visits_together=visits,
         newcomer=newcomer,
         reasons=tuple(reasons),
+        shares_language=bool(languages),
     )
 
 
@@ -276,7 +296,7 @@ def _place_partner(view: PartnerView, request: HelpRequested, series: SeriesFace
 
 
 def _series_noun(request: HelpRequested) -> str:
-    return "recurring request" if request.occurrences > 1 else "request"
+    return "recurring request" if request.recurring else "request"
 
 
 def _visited(visits: int) -> str:

@@ -38,6 +38,8 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
         "starts_at": "{future}",
         "hours": 1,
     },
+    ("post", "/v1/offers/{offer_id}/accept"): {"scope": "series"},
+    ("post", "/v1/series/{series_id}/step-back"): {"reason": "walk"},
     ("post", "/v1/bookings/{booking_id}/cancel"): {"reason": "walk"},
     ("post", "/v1/bookings/{booking_id}/check-ins"): {"see_again": "yes", "as_agreed": "yes"},
     ("post", "/v1/bookings/{booking_id}/reschedule"): {"starts_at": "{future}"},

@@ -11,13 +11,15 @@ from services.booking.entrypoints.http.dependencies import Ctx, Me
 from services.booking.entrypoints.http.idempotency import IdempotencyKey, idempotent
 from services.booking.entrypoints.http.schemas import (
     CURSOR_PATTERN,
+    AcceptBody,
     CancelBody,
     CheckInBody,
     NoShowBody,
     RequestBody,
     RescheduleBody,
+    StepBackBody,
 )
-from services.booking.service_layer import bookings, offers, requests
+from services.booking.service_layer import bookings, offers, requests, series
 from services.booking.service_layer.commands import AskForHelp, SubmitCheckIn
 from shared.contracts import utc_now
 
@@ -40,6 +42,7 @@ async def ask_for_help(
         hours=body.hours,
         repeat=body.repeat.every if body.repeat else None,
         occurrences=body.repeat.occurrences if body.repeat else 1,
+        until=body.repeat.until if body.repeat else None,
         preferred_helper_id=body.preferred_helper_id,
         notes=body.notes,
     )
@@ -50,7 +53,9 @@ async def ask_for_help(
         key,
         body,
         201,
-        lambda: requests.ask_for_help(ctx.uow, command, utc_now()),
+        lambda: requests.ask_for_help(
+            ctx.uow, command, utc_now(), ctx.settings.series_horizon_days
+        ),
     )
 
 
@@ -76,8 +81,29 @@ async def cancel_request(request_id: uuid.UUID, ctx: Ctx, person_id: Me) -> dict
 
 @router.post("/series/{series_id}/cancel")
 async def cancel_series(series_id: uuid.UUID, ctx: Ctx, person_id: Me) -> dict[str, Any]:
-    """I no longer need any open occurrence of this repeating request."""
+    """I no longer need any open occurrence of this repeating request, nor any later one."""
     return await requests.cancel_series(ctx.uow, person_id, series_id)
+
+
+@router.post("/series/{series_id}/step-back")
+async def step_back(
+    series_id: uuid.UUID, ctx: Ctx, person_id: Me, body: StepBackBody | None = None
+) -> dict[str, Any]:
+    """The neighbour, or the series' regular helper, ends their arrangement with notice.
+
+    Visits starting within the notice (``KITH_SERIES_STEP_BACK_NOTICE_S``) stay booked; the
+    regular's later ones are cancelled, without blame, and offered to others (familiar faces
+    first), as are the occurrences made later. Cancelling the series is
+    ``POST /v1/series/{id}/cancel``.
+    """
+    return await series.step_back(
+        ctx.uow,
+        person_id,
+        series_id,
+        utc_now(),
+        ctx.settings.series_step_back_notice_s,
+        reason=body.reason if body is not None else None,
+    )
 
 
 @router.get("/offers")
@@ -88,17 +114,30 @@ async def inbox(ctx: Ctx, person_id: Me, limit: Limit = 50, offset: Offset = 0) 
 
 @router.post("/offers/{offer_id}/accept", status_code=201, response_model=None)
 async def accept(
-    offer_id: uuid.UUID, ctx: Ctx, person_id: Me, request: Request, key: IdempotencyKey = None
+    offer_id: uuid.UUID,
+    ctx: Ctx,
+    person_id: Me,
+    request: Request,
+    body: AcceptBody | None = None,
+    key: IdempotencyKey = None,
 ) -> Response:
-    """Accept an offer: the first helper to accept books the visit (409 otherwise)."""
+    """Accept an offer: the first helper to accept books the visit (409 otherwise).
+
+    With ``{"scope": "series"}`` you also take the rest of its series on: you become the
+    neighbour's regular for it, its later occurrences already made are booked with you where
+    you are free (``series.booked_request_ids``; the others stay offered to others), and
+    later ones are booked with you as they come into range. Step back with
+    ``POST /v1/series/{id}/step-back``.
+    """
+    whole_series = body is not None and body.scope == "series"
     return await idempotent(
         ctx,
         request,
         person_id,
         key,
-        None,
+        body,
         201,
-        lambda: offers.accept(ctx.uow, person_id, offer_id, utc_now()),
+        lambda: offers.accept(ctx.uow, person_id, offer_id, utc_now(), whole_series=whole_series),
     )
 
 

@@ -189,6 +189,19 @@ class Home(Body):
     phone: str | None = Field(default=None, max_length=40)
 
 
+#: A language as a BCP 47 code ("cy", "en", "pt-BR"): matching prefers a helper who shares
+#: one, and only codes travel on topics.
+Language = Annotated[
+    str,
+    Field(
+        min_length=2,
+        max_length=35,
+        pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$",
+        examples=["cy", "en", "pl"],
+    ),
+]
+
+
 class SignUpBody(Body):
     """Open an account."""
 
@@ -201,11 +214,6 @@ class SignUpBody(Body):
     travel_radius_km: float = Field(strict=True, default=2.0, ge=0, le=50)
     weekly_hour_cap: int = Field(strict=True, default=4, ge=0, le=60)
     languages: list[Language] = Field(default_factory=list, max_length=10)
-
-
-Language = Annotated[
-    str, Field(min_length=2, max_length=35, pattern=r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$")
-]
 
 
 class HomeChange(Body):
@@ -293,10 +301,39 @@ class AvailabilityBody(Body):
 
 
 class RepeatBody(Body):
-    """How a request repeats."""
+    """How a request repeats: a number of occurrences, or until a last day, or (neither)
+    until cancelled. Occurrences are made a few weeks ahead, and more as time passes."""
 
     every: Repeat
-    occurrences: int = Field(strict=True, ge=1, le=52)
+    occurrences: int | None = Field(default=None, strict=True, ge=1, le=520)
+    until: date | None = Field(
+        default=None, description="The last local day an occurrence may fall on."
+    )
+
+    @model_validator(mode="after")
+    def _one_end(self) -> Self:
+        if self.occurrences is not None and self.until is not None:
+            raise ValueError("give occurrences or until, not both")
+        if self.until is not None and not 2000 <= self.until.year <= 2200:
+            raise ValueError("until must be in years 2000 to 2200")
+        return self
+
+
+class AcceptBody(Body):
+    """What an accept answers for: this occurrence, or its whole series from here on."""
+
+    scope: Literal["occurrence", "series"] = Field(
+        default="occurrence",
+        description="``series``: take on this occurrence and every later one of its series "
+        "(you become the neighbour's regular for it; later occurrences are booked with you "
+        "as they come into range, when you are free).",
+    )
+
+
+class StepBackBody(Body):
+    """Why one steps back from a series (optional, for the record)."""
+
+    reason: str | None = Field(default=None, max_length=500)
 
 
 class RequestBody(Body):
