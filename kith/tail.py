@@ -105,7 +105,7 @@ async def follow(
 
 
 def as_json(seen: Observed) -> str:
-    """One line of JSON: where the message was, and the envelope (a check-in's note withheld)."""
+    """One line of JSON: where the message was, and the envelope."""
     document: dict[str, Any] = {
         "topic": seen.topic,
         "partition": seen.partition,

@@ -18,7 +18,6 @@ from typing import Any
 import h3
 
 from shared.contracts import Envelope, Payload
-from shared.contracts.trust import CheckInSubmitted
 from shared.geo import NEIGHBOURHOOD_RESOLUTION
 
 #: The fields of a payload that name a person (``tried_helper_ids`` holds several).
@@ -31,8 +30,6 @@ PEOPLE_FIELDS = (
     "raised_by_id",
     "tried_helper_ids",
 )
-#: Shown instead of a check-in's free-text note: it is meant for trust alone.
-NOTE_WITHHELD = "[withheld]"
 #: The type shown for a message that could not be read as a Kith event.
 UNDECODABLE = "undecodable"
 #: The type shown for a message on the dead-letter topic.
@@ -165,7 +162,7 @@ class Observed:
         return value if isinstance(value, str) else None
 
     def public_data(self, *, max_items: int | None = None) -> dict[str, Any] | None:
-        """The payload as JSON-ready data, with a check-in's free-text note withheld.
+        """The payload as JSON-ready data (no event carries a person's free text to withhold).
 
         Args:
             max_items: Cut lists longer than this (an availability holds hundreds of hours).
@@ -173,8 +170,6 @@ class Observed:
         if self.envelope is None:
             return None
         data: dict[str, Any] = self.envelope.data.model_dump(mode="json")
-        if isinstance(self.envelope.data, CheckInSubmitted) and data.get("note"):
-            data["note"] = NOTE_WITHHELD
         if max_items is not None:
             data = {name: _cut(value, max_items) for name, value in data.items()}
         return data

@@ -302,7 +302,6 @@ async def _valid_events(api_url: str) -> dict[str, Callable[[], bytes]]:
                 concern_id=uuid.uuid4(),
                 about_id=uuid.uuid4(),
                 raised_by_role=RaisedBy.OPERATOR,
-                summary="A valid concern after poison.",
             )
         ),
         PARTNERS.name: lambda: wrap(

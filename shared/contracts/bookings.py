@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import uuid
 from enum import StrEnum
+from typing import Any
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime
 
 from shared.contracts.envelope import Payload
 from shared.contracts.skills import Skill
@@ -51,13 +52,22 @@ class BookingConfirmed(_Visit):
 
 
 class BookingCancelled(_Visit):
-    """A booked visit will not happen; ``late`` when inside the notice window."""
+    """A booked visit will not happen; ``late`` when inside the notice window.
+
+    Version 2 no longer carries the reason the person gave: booking keeps it.
+    ``upcast_cancelled_v1_v2`` drops a version 1 event's reason.
+    """
 
     TYPE = "booking.cancelled"
+    VERSION = 2
 
     cancelled_by: Side
     late: bool
-    reason: str = Field(max_length=500)
+
+
+def upcast_cancelled_v1_v2(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 1 carried the reason the person gave: booking keeps it, the event no longer."""
+    return {name: value for name, value in data.items() if name != "reason"}
 
 
 class VisitCheckedIn(_Visit):
@@ -112,14 +122,23 @@ class VisitNoShowV2(_Visit):
 class WelfareCheckRequested(Payload):
     """A neighbour did not answer the door: operators should check they are well.
 
-    Not a penalty and not a no-show: trust ignores it; operators act on it.
+    Not a penalty and not a no-show: trust ignores it; operators act on it. Version 2 says
+    only whether the helper left a note (``has_note``): booking keeps the note, and operators
+    read it there. ``upcast_welfare_v1_v2`` drops a version 1 event's note.
     """
 
     TYPE = "welfare.check_requested"
+    VERSION = 2
 
     booking_id: uuid.UUID
     neighbour_id: uuid.UUID
     helper_id: uuid.UUID
     neighbourhood: Neighbourhood
     starts_at: AwareDatetime
-    note: str | None = Field(default=None, max_length=500)
+    has_note: bool = False
+
+
+def upcast_welfare_v1_v2(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 1 carried the helper's note: only whether there was one is kept."""
+    rest = {name: value for name, value in data.items() if name != "note"}
+    return {**rest, "has_note": bool(data.get("note"))}

@@ -82,6 +82,13 @@ UPCASTERS: dict[tuple[str, int], tuple[int, Upcaster]] = {
     (trust.VettingStepRecorded.TYPE, 1): (2, trust.upcast_vetting_v1_v2),
     ("help.requested", 1): (2, upcast_help_requested_v1_v2),
     (requests.OfferMade.TYPE, 2): (3, requests.upcast_offer_v2_v3),
+    # Versions that carried text a person wrote; the newer ones leave it in booking.
+    (trust.VettingStepRecorded.TYPE, 2): (3, trust.upcast_vetting_v2_v3),
+    (trust.CheckInSubmitted.TYPE, 1): (2, trust.upcast_checkin_v1_v2),
+    (trust.ConcernRaised.TYPE, 1): (2, trust.upcast_concern_raised_v1_v2),
+    (trust.ConcernResolved.TYPE, 1): (2, trust.upcast_concern_resolved_v1_v2),
+    (bookings.BookingCancelled.TYPE, 1): (2, bookings.upcast_cancelled_v1_v2),
+    (bookings.WelfareCheckRequested.TYPE, 1): (2, bookings.upcast_welfare_v1_v2),
 }
 
 

@@ -7,7 +7,7 @@ import uuid
 from enum import StrEnum
 from typing import Any
 
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import AwareDatetime, Field
 
 from shared.contracts.envelope import Payload
 from shared.contracts.skills import Skill, VettingStep
@@ -31,9 +31,14 @@ class AsAgreed(StrEnum):
 
 
 class CheckInSubmitted(Payload):
-    """One person's private answers after a visit. Travels only on a private stream."""
+    """One person's private answers after a visit. Travels only on a private stream.
+
+    Version 2 carries only whether the author wrote a note (``has_note``), never the note:
+    booking keeps it (``upcast_checkin_v1_v2`` drops a version 1 event's note).
+    """
 
     TYPE = "checkin.submitted"
+    VERSION = 2
 
     checkin_id: uuid.UUID
     booking_id: uuid.UUID
@@ -44,7 +49,13 @@ class CheckInSubmitted(Payload):
     neighbourhood: Neighbourhood
     see_again: SeeAgain
     as_agreed: AsAgreed
-    note: str | None = Field(default=None, max_length=2000)
+    has_note: bool = False
+
+
+def upcast_checkin_v1_v2(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 1 carried the note itself: only whether there was one is kept."""
+    rest = {name: value for name, value in data.items() if name != "note"}
+    return {**rest, "has_note": bool(data.get("note"))}
 
 
 class VettingOutcome(StrEnum):
@@ -63,33 +74,29 @@ class VettingStepRecorded(Payload):
 
     Trust counts the latest record of each step: a failure or a revocation withdraws the
     approvals that need the step until it is passed again. Version 2 added ``outcome`` and
-    ``reason``; a version 1 event reads as a pass (``upcast_vetting_v1_v2``).
+    ``reason``; a version 1 event reads as a pass (``upcast_vetting_v1_v2``). Version 3 no
+    longer carries the reason, written by an operator about a person: whoever recorded the
+    step keeps it (booking, for operators); ``upcast_vetting_v2_v3`` drops it.
     """
 
     TYPE = "vetting.step_recorded"
-    VERSION = 2
+    VERSION = 3
 
     person_id: uuid.UUID
     step: VettingStep
     outcome: VettingOutcome = VettingOutcome.PASSED
-    reason: str | None = Field(
-        default=None,
-        max_length=500,
-        description="Why a step failed or was revoked (required for those): for operators.",
-    )
     recorded_by: str = Field(min_length=1, max_length=120)
     skills_offered: list[Skill] = Field(default_factory=list)
-
-    @model_validator(mode="after")
-    def _reason_when_not_passed(self) -> VettingStepRecorded:
-        if self.outcome is not VettingOutcome.PASSED and not self.reason:
-            raise ValueError(f"a {self.outcome.value} step needs a reason")
-        return self
 
 
 def upcast_vetting_v1_v2(data: dict[str, Any]) -> dict[str, Any]:
     """Version 1 recorded passes only."""
     return {**data, "outcome": VettingOutcome.PASSED.value}
+
+
+def upcast_vetting_v2_v3(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 2 carried a failure's reason: version 3 leaves it with whoever recorded it."""
+    return {name: value for name, value in data.items() if name != "reason"}
 
 
 class RelationshipStage(StrEnum):
@@ -171,10 +178,14 @@ class ConcernOutcome(StrEnum):
 class ConcernRaised(Payload):
     """Someone raised a safeguarding concern about a person: trust suspends them at once.
 
-    Travels only on the private ``concerns`` stream, keyed by the person it is about.
+    Travels only on the private ``concerns`` stream, keyed by the person it is about. Version
+    2 no longer carries the summary: booking keeps it, and operators read it through
+    booking's operator API (``GET /v1/operator/concerns``). ``upcast_concern_raised_v1_v2``
+    drops a version 1 event's summary.
     """
 
     TYPE = "concern.raised"
+    VERSION = 2
 
     concern_id: uuid.UUID
     about_id: uuid.UUID
@@ -183,7 +194,6 @@ class ConcernRaised(Payload):
     )
     raised_by_role: RaisedBy
     booking_id: uuid.UUID | None = None
-    summary: str = Field(min_length=1, max_length=2000)
 
     @property
     def person_id(self) -> uuid.UUID:
@@ -192,17 +202,31 @@ class ConcernRaised(Payload):
 
 
 class ConcernResolved(Payload):
-    """An operator resolved a concern: the person is reinstated, or removed for good."""
+    """An operator resolved a concern: the person is reinstated, or removed for good.
+
+    Version 2 no longer carries the operator's reason: booking keeps it with the concern.
+    ``upcast_concern_resolved_v1_v2`` drops a version 1 event's reason.
+    """
 
     TYPE = "concern.resolved"
+    VERSION = 2
 
     concern_id: uuid.UUID
     about_id: uuid.UUID
     outcome: ConcernOutcome
-    reason: str = Field(min_length=1, max_length=2000)
     resolved_by: str = Field(min_length=1, max_length=120)
 
     @property
     def person_id(self) -> uuid.UUID:
         """The person the concern is about (the stream's key)."""
         return self.about_id
+
+
+def upcast_concern_raised_v1_v2(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 1 carried the concern's summary: booking keeps it, the event no longer."""
+    return {name: value for name, value in data.items() if name != "summary"}
+
+
+def upcast_concern_resolved_v1_v2(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 1 carried the operator's reason: booking keeps it, the event no longer."""
+    return {name: value for name, value in data.items() if name != "reason"}

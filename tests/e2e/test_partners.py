@@ -40,9 +40,11 @@ NEVER = {"address", "phone", "note", "see_again", "as_agreed"}
 PRIVATE_TYPES = {
     cls.TYPE for topic, kinds in EVENTS_BY_TOPIC.items() if topic.private for cls in kinds
 }
+#: A concern's text: it stays in booking and reaches no partner, not even the safeguarding one.
+CONCERN_SUMMARY = "Reported by a neighbour's family"
 #: What a safeguarding contact may be told of a concern, and nothing more.
 SAFEGUARDING_FIELDS = {
-    "concern.raised": {"concern_id", "about_id", "raised_by_role", "summary"},
+    "concern.raised": {"concern_id", "about_id", "raised_by_role"},
     "concern.resolved": {"concern_id", "about_id", "outcome"},
 }
 
@@ -159,7 +161,7 @@ async def test_partners_take_part_and_receive_nothing_private(stack: Stack, tmp_
                     booking,
                     "/v1/operator/concerns",
                     token,
-                    {"about_id": helper_id, "summary": "Reported by a neighbour's family"},
+                    {"about_id": helper_id, "summary": CONCERN_SUMMARY},
                 )
 
                 def on(feed: str, kind: str, **data: str) -> Any:
@@ -196,6 +198,7 @@ async def test_partners_take_part_and_receive_nothing_private(stack: Stack, tmp_
     by_feed: dict[str, list[dict[str, Any]]] = {}
     for record in records:
         by_feed.setdefault(record.topic, []).append(json.loads(record.value))
+    assert not [r for r in records if CONCERN_SUMMARY.encode() in (r.value or b"")]
     council_types = {m["type"] for m in by_feed[council["feed_topic"]]}
     assert {"help.requested", "booking.confirmed", "visit.completed"} <= council_types
     assert "concern.raised" not in council_types

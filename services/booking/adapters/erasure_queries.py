@@ -139,6 +139,9 @@ class ErasureQueries:
             "UPDATE requests SET notes = NULL WHERE neighbour_id = $1 AND notes IS NOT NULL",
             "UPDATE bookings SET cancel_reason = NULL WHERE (helper_id = $1 OR neighbour_id = $1)"
             " AND cancel_reason IS NOT NULL",
+            "UPDATE bookings SET no_show_note = NULL WHERE (helper_id = $1 OR neighbour_id = $1)"
+            " AND no_show_note IS NOT NULL",
+            "DELETE FROM vetting_reasons WHERE person_id = $1",
             "UPDATE concerns SET summary = NULL, reason = NULL"
             " WHERE about_id = $1 OR raised_by_id = $1",
             "UPDATE referrals SET partner_reference = NULL WHERE person_id = $1",

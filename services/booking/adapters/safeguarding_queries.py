@@ -138,6 +138,15 @@ class SafeguardingQueries:
             f"INSERT INTO concerns ({', '.join(columns)}) VALUES ({marks})", *concern.values()
         )
 
+    async def add_vetting_reason(self, record: Row) -> None:
+        """Keep why an operator failed or revoked a vetting step (the event does not carry it)."""
+        columns = list(record)
+        marks = ", ".join(f"${index}" for index in range(1, len(columns) + 1))
+        await self.conn.execute(
+            f"INSERT INTO vetting_reasons ({', '.join(columns)}) VALUES ({marks})",
+            *record.values(),
+        )
+
     async def concern_counts(self, person_id: uuid.UUID) -> dict[str, int]:
         """How many concerns a person raised, and how many were raised about them."""
         row = await self.conn.fetchrow(

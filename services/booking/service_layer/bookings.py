@@ -263,7 +263,7 @@ async def cancel(
         await repo.free_helper_hours(booking_id)
         events: list[Envelope[Any]] = [
             Envelope.wrap(
-                BookingCancelled(**_visit(row), cancelled_by=side, late=late, reason=reason),
+                BookingCancelled(**_visit(row), cancelled_by=side, late=late),
                 producer=PRODUCER,
             )
         ]
@@ -318,7 +318,7 @@ async def submit_check_in(uow: UnitOfWork, command: SubmitCheckIn) -> dict[str, 
             neighbourhood=row["neighbourhood"],
             see_again=command.see_again,
             as_agreed=command.as_agreed,
-            note=command.note,
+            has_note=bool(command.note),
         )
         await repo.publish([Envelope.wrap(event, producer=PRODUCER)])
     return {"checkin_id": checkin_id, "booking_id": command.booking_id}
@@ -459,6 +459,8 @@ async def report_no_show(
             status=BookingStatus.NO_SHOW.value,
             no_show_absent=absent.value,
             no_show_reported_by=reporter.value,
+            # The helper's note stays here; the event says only that there is one.
+            no_show_note=note,
         )
         await repo.free_helper_hours(booking_id)
         event: VisitNoShow | WelfareCheckRequested
@@ -469,7 +471,7 @@ async def report_no_show(
                 helper_id=row["helper_id"],
                 neighbourhood=row["neighbourhood"],
                 starts_at=row["starts_at"],
-                note=note,
+                has_note=bool(note),
             )
         else:
             event = VisitNoShow(**_visit(row), absent=absent, reported_by=reporter)

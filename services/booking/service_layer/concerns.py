@@ -68,14 +68,16 @@ async def raise_concern(
             raised_by_id=person_id,
             raised_by_role=RaisedBy.PERSON,
             booking_id=booking_id,
-            summary=summary,
         )
-        await record(repo, event, now)
+        await record(repo, event, summary, now)
     return event
 
 
-async def record(repo: Repository, event: ConcernRaised, now: datetime) -> None:
+async def record(repo: Repository, event: ConcernRaised, summary: str, now: datetime) -> None:
     """Store a concern for operators and send it to trust, in the caller's transaction.
+
+    The summary stays here, booking's record of the concern: the event tells trust only
+    that there is a concern and about whom.
 
     Raises:
         NotFound: The person it is about deleted their account (nothing is kept about them).
@@ -89,7 +91,7 @@ async def record(repo: Repository, event: ConcernRaised, now: datetime) -> None:
             "raised_by_id": event.raised_by_id,
             "raised_by_role": event.raised_by_role.value,
             "booking_id": event.booking_id,
-            "summary": event.summary,
+            "summary": summary,
             # The clock's present, not the database's: the limit compares with it.
             "raised_at": now,
         }

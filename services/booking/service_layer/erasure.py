@@ -119,9 +119,7 @@ async def _call_off_visits(
         await repo.free_helper_hours(row["booking_id"])
         events.append(
             Envelope.wrap(
-                BookingCancelled(
-                    **_visit(row), cancelled_by=side, late=False, reason=CANCEL_REASON
-                ),
+                BookingCancelled(**_visit(row), cancelled_by=side, late=False),
                 producer=PRODUCER,
             )
         )

@@ -116,7 +116,6 @@ def _cancelled(booking: Row, side: Side) -> Envelope[BookingCancelled]:
             cancelled_by=side,
             # Not counted against anyone as a late cancellation: nobody chose it.
             late=False,
-            reason=HELD_REASON,
         ),
         producer=PRODUCER,
     )

@@ -71,11 +71,22 @@ async def record_vetting_step(
             person_id=person_id,
             step=step,
             outcome=outcome,
-            reason=reason,
             recorded_by="operator" if operator is None else f"operator:{operator}",
             skills_offered=person["skills"],
         )
         envelope = Envelope.wrap(event, producer=PRODUCER)
+        if reason:
+            # The reason is about a person, for operators: it stays here, not on the topic.
+            await repo.add_vetting_reason(
+                {
+                    "event_id": envelope.event_id,
+                    "person_id": person_id,
+                    "step": step.value,
+                    "outcome": outcome.value,
+                    "reason": reason,
+                    "recorded_by": event.recorded_by,
+                }
+            )
         await repo.publish([envelope])
     return {
         "person_id": person_id,

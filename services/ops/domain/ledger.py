@@ -73,16 +73,24 @@ class Booked:
     cancelled: bool = False
 
 
+#: Where an operator reads a concern's summary: booking's operator API, its system of record.
+SUMMARY_AT = "booking: GET /v1/operator/concerns"
+
+
 @dataclass(frozen=True, slots=True)
 class OpenConcern:
-    """A safeguarding concern no operator has resolved yet."""
+    """A safeguarding concern no operator has resolved yet.
+
+    Its summary is not here: it never travels on a topic. Booking keeps it, and operators
+    read it through booking's operator API (``SUMMARY_AT``).
+    """
 
     concern_id: uuid.UUID
     about_id: uuid.UUID
     raised_by_role: str
     raised_at: datetime
-    summary: str
     booking_id: uuid.UUID | None
+    summary_at: str = SUMMARY_AT
 
 
 class Ledger:
@@ -136,7 +144,6 @@ class Ledger:
                 data.about_id,
                 data.raised_by_role.value,
                 at,
-                data.summary,
                 data.booking_id,
             )
         elif isinstance(data, ConcernResolved):

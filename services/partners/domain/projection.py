@@ -17,9 +17,9 @@ from shared.contracts.trust import ConcernRaised, ConcernResolved, StandingChang
 #: bookings) whatever its read scopes: it cannot act as a helper without them.
 OWN_STREAMS = frozenset({OFFERS.name, BOOKINGS.name})
 
-#: What a safeguarding contact learns of a concern: never who reported it, nor the note of
-#: how an operator resolved it.
-CONCERN_RAISED_FIELDS = frozenset({"concern_id", "about_id", "raised_by_role", "summary"})
+#: What a safeguarding contact learns of a concern: never who reported it, nor what anyone
+#: wrote (the summary and an operator's reason stay in booking and are not on the topic).
+CONCERN_RAISED_FIELDS = frozenset({"concern_id", "about_id", "raised_by_role"})
 CONCERN_RESOLVED_FIELDS = frozenset({"concern_id", "about_id", "outcome"})
 
 #: What of a person's standing tells of a concern or of missed visits: only the safeguarding

@@ -113,8 +113,8 @@ class PostgresUnitOfWork(ErasureStatements, TrustUnitOfWork):
     async def record_checkin(self, checkin: CheckInSubmitted, *, submitted_at: datetime) -> bool:
         inserted = await self._conn.fetchval(
             "INSERT INTO checkins (checkin_id, booking_id, pair_id, author_id, about_id,"
-            " see_again, as_agreed, note, submitted_at)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING RETURNING true",
+            " see_again, as_agreed, submitted_at)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING RETURNING true",
             checkin.checkin_id,
             checkin.booking_id,
             pair_key(checkin.helper_id, checkin.neighbour_id),
@@ -122,7 +122,6 @@ class PostgresUnitOfWork(ErasureStatements, TrustUnitOfWork):
             checkin.about_id,
             checkin.see_again.value,
             checkin.as_agreed.value,
-            checkin.note,
             submitted_at,
         )
         return bool(inserted)
@@ -134,18 +133,16 @@ class PostgresUnitOfWork(ErasureStatements, TrustUnitOfWork):
         step: VettingStep,
         *,
         outcome: VettingOutcome,
-        reason: str | None,
         recorded_by: str,
         recorded_at: datetime,
     ) -> None:
         await self._conn.execute(
-            "INSERT INTO vetting_steps (event_id, person_id, step, outcome, reason, recorded_by,"
-            " recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+            "INSERT INTO vetting_steps (event_id, person_id, step, outcome, recorded_by,"
+            " recorded_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
             event_id,
             person_id,
             step.value,
             outcome.value,
-            reason,
             recorded_by,
             recorded_at,
         )
@@ -243,14 +240,13 @@ class PostgresUnitOfWork(ErasureStatements, TrustUnitOfWork):
     async def record_concern(self, concern: ConcernRaised, *, raised_at: datetime) -> bool:
         inserted = await self._conn.fetchval(
             "INSERT INTO concerns (concern_id, about_id, raised_by_id, raised_by_role,"
-            " booking_id, summary, raised_at) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+            " booking_id, raised_at) VALUES ($1, $2, $3, $4, $5, $6)"
             " ON CONFLICT DO NOTHING RETURNING true",
             concern.concern_id,
             concern.about_id,
             concern.raised_by_id,
             concern.raised_by_role.value,
             concern.booking_id,
-            concern.summary,
             raised_at,
         )
         return bool(inserted)
@@ -270,16 +266,14 @@ class PostgresUnitOfWork(ErasureStatements, TrustUnitOfWork):
         concern_id: uuid.UUID,
         outcome: ConcernOutcome,
         *,
-        reason: str,
         resolved_by: str,
         resolved_at: datetime,
     ) -> None:
         await self._conn.execute(
-            "UPDATE concerns SET outcome = $2, reason = $3, resolved_by = $4, resolved_at = $5"
+            "UPDATE concerns SET outcome = $2, resolved_by = $3, resolved_at = $4"
             " WHERE concern_id = $1",
             concern_id,
             outcome.value,
-            reason,
             resolved_by,
             resolved_at,
         )

@@ -267,7 +267,6 @@ async def _concern_resolved(
     await uow.resolve_concern(
         data.concern_id,
         data.outcome,
-        reason=data.reason,
         resolved_by=data.resolved_by,
         resolved_at=envelope.occurred_at,
     )
@@ -305,7 +304,6 @@ async def _vetting_step_recorded(
         data.person_id,
         data.step,
         outcome=data.outcome,
-        reason=data.reason,
         recorded_by=data.recorded_by,
         recorded_at=envelope.occurred_at,
     )

@@ -58,12 +58,11 @@ class TrustUnitOfWork(Protocol):
         step: VettingStep,
         *,
         outcome: VettingOutcome,
-        reason: str | None,
         recorded_by: str,
         recorded_at: datetime,
     ) -> None:
-        """Keep one record of a vetting step: how it went, why (if not passed), who recorded
-        it and when."""
+        """Keep one record of a vetting step: how it went, who recorded it and when (why a
+        step failed stays with whoever recorded it)."""
         ...
 
     async def latest_steps(self, person_id: uuid.UUID) -> dict[VettingStep, StepRecord]:
@@ -113,11 +112,10 @@ class TrustUnitOfWork(Protocol):
         concern_id: uuid.UUID,
         outcome: ConcernOutcome,
         *,
-        reason: str,
         resolved_by: str,
         resolved_at: datetime,
     ) -> None:
-        """Close a concern with an operator's outcome and reason."""
+        """Close a concern with an operator's outcome (the reason stays in booking)."""
         ...
 
     async def suspension(self, person_id: uuid.UUID) -> tuple[int, bool]:

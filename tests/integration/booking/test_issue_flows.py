@@ -252,7 +252,14 @@ async def test_no_shows_name_who_was_absent_and_a_closed_door_asks_for_a_welfare
     assert (no_show.data.absent, no_show.data.reported_by) == ("helper", "neighbour")
     assert isinstance(welfare.data, WelfareCheckRequested)
     assert str(welfare.data.neighbour_id) == neighbour_id
-    assert welfare.data.note == "no answer"
+    # The helper's note stays in booking: the event says only that there is one.
+    assert welfare.data.has_note is True
+    assert "no answer" not in welfare.model_dump_json()
+    async with booking.runtime.uow.read() as repo:
+        kept = await repo.conn.fetchval(
+            "SELECT no_show_note FROM bookings WHERE booking_id = $1", uuid.UUID(closed)
+        )
+    assert kept == "no answer"
 
 
 async def test_a_retried_create_with_the_same_key_returns_the_first_answer(

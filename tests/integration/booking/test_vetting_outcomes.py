@@ -1,7 +1,10 @@
 """Operators record how a helper did at each vetting step: passed, failed or revoked with a
-reason, and who recorded it; the step travels to trust as vetting.step_recorded v2."""
+reason, and who recorded it; the step travels to trust as vetting.step_recorded v3, without the
+reason, which booking keeps for operators."""
 
 from __future__ import annotations
+
+import uuid
 
 from shared.contracts.topics import VETTING
 from shared.contracts.trust import VettingOutcome, VettingStepRecorded
@@ -11,7 +14,7 @@ from tests.integration.booking.support import TopicReader, sign_up
 OPERATOR = {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
 
 
-async def test_a_revoked_step_travels_with_its_reason_and_who_recorded_it(
+async def test_a_revoked_step_travels_with_who_recorded_it_and_its_reason_stays_in_booking(
     booking: Booking,
 ) -> None:
     helper_id, _ = await sign_up(booking.client, "Vera")
@@ -40,11 +43,24 @@ async def test_a_revoked_step_travels_with_its_reason_and_who_recorded_it(
         )
     by_step = {e.data.step.value: e for e in found if isinstance(e.data, VettingStepRecorded)}
     check = by_step["background_check"]
-    assert check.version == 2
+    assert check.version == 3
     assert isinstance(check.data, VettingStepRecorded)
     assert check.data.outcome is VettingOutcome.REVOKED
-    assert check.data.reason == "A finding reported after the check"
     assert check.data.recorded_by == "operator:Sam Okoye"
+    assert "A finding reported" not in check.model_dump_json()
+    async with booking.runtime.uow.read() as repo:
+        kept = await repo.conn.fetchrow(
+            "SELECT event_id, outcome, reason, recorded_by FROM vetting_reasons"
+            " WHERE person_id = $1",
+            uuid.UUID(helper_id),
+        )
+    assert kept is not None
+    assert dict(kept) == {
+        "event_id": check.event_id,
+        "outcome": "revoked",
+        "reason": "A finding reported after the check",
+        "recorded_by": "operator:Sam Okoye",
+    }
     identity = by_step["identity"].data
     assert isinstance(identity, VettingStepRecorded)
     assert (identity.outcome, identity.recorded_by) == (VettingOutcome.PASSED, "operator")

@@ -444,7 +444,7 @@ async def test_a_visit_asked_for_again_after_a_cancellation_goes_to_someone_else
         [
             Envelope.wrap(BookingConfirmed(**visit, offer_id=offer.offer_id), producer="test"),
             Envelope.wrap(
-                BookingCancelled(**visit, cancelled_by=Side.HELPER, late=True, reason="ill"),
+                BookingCancelled(**visit, cancelled_by=Side.HELPER, late=True),
                 producer="test",
             ),
             # Booking asks for the occurrence again: a new event of the same request.

@@ -117,13 +117,11 @@ async def test_a_cancellation_tells_the_other_side_and_vetting_the_helper(
         **booking.data.model_dump(exclude={"offer_id"}),
         cancelled_by=Side.HELPER,
         late=False,
-        reason="ill",
     )
     vetting = VettingStepRecorded(
         person_id=helper,
         step=VettingStep.REFERENCES,
         outcome=VettingOutcome.FAILED,
-        reason="a referee said no: for operators only",
         recorded_by="coordinator",
     )
     await publisher.publish_many(

@@ -9,12 +9,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from kith_partner import read_feed_message
-from shared.contracts import Envelope, encode
+from shared.contracts import Envelope, encode, key_for
 from shared.contracts.partners import PartnerOfferAnswered
 from shared.contracts.people import PersonProfileChanged
 from shared.contracts.requests import HelpRequested, OfferMade
 from shared.contracts.skills import Skill
-from shared.contracts.topics import PARTNERS
+from shared.contracts.topics import CONCERNS, PARTNERS
 from shared.contracts.trust import ConcernRaised, RaisedBy
 from tests.conftest import Stack
 from tests.integration.partners.conftest import Gateway
@@ -151,8 +151,11 @@ async def test_a_safeguarding_contact_hears_of_a_concern_where_the_person_lives(
         raised_by_id=uuid.uuid4(),
         raised_by_role=RaisedBy.PERSON,
         booking_id=uuid.uuid4(),
-        summary="Left the neighbour alone and upset",
     )
+    summary = "Left the neighbour alone and upset"
+    # A version 1 concern, written when the summary still travelled: the feed never has it.
+    old = json.loads(encode(Envelope.wrap(concern, producer="trust")))
+    old["version"], old["data"]["summary"] = 1, summary
     async with Reader(stack.bootstrap, contact["feed_topic"], far["feed_topic"]) as reader:
         await gateway.publisher.publish(Envelope.wrap(profile, producer="booking"))
 
@@ -161,7 +164,9 @@ async def test_a_safeguarding_contact_hears_of_a_concern_where_the_person_lives(
             return await gateway.runtime.store.place_of(person) == home
 
         await eventually(known, what="the person's neighbourhood")
-        await gateway.publisher.publish(Envelope.wrap(concern, producer="trust"))
+        await gateway.publisher.send_encoded(
+            [(CONCERNS.name, key_for(concern), json.dumps(old).encode(), concern.TYPE)]
+        )
         record = await reader.wait_for(
             lambda r: r.topic == contact["feed_topic"], what="the concern on the contact's feed"
         )
@@ -171,6 +176,6 @@ async def test_a_safeguarding_contact_hears_of_a_concern_where_the_person_lives(
         "concern_id": str(concern.concern_id),
         "about_id": str(person),
         "raised_by_role": "person",
-        "summary": concern.summary,
     }
+    assert summary not in record.value.decode()
     assert _feed(reader, far["feed_topic"]) == []

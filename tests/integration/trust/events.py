@@ -80,7 +80,6 @@ class Pair:
         payload = BookingCancelled(
             cancelled_by=by,
             late=late,
-            reason="unwell",
             **{**self._visit(), "booking_id": uuid.uuid4()},
         )
         return Envelope.wrap(payload, producer="test")
@@ -137,7 +136,6 @@ def concern(about_id: uuid.UUID, raised_by_id: uuid.UUID | None = None) -> Envel
         about_id=about_id,
         raised_by_id=raised_by_id,
         raised_by_role=RaisedBy.OPERATOR if raised_by_id is None else RaisedBy.PERSON,
-        summary="Something about the visit worried me.",
     )
     return Envelope.wrap(payload, producer="test")
 
@@ -147,7 +145,6 @@ def resolution(raised: ConcernRaised, outcome: ConcernOutcome) -> Envelope[Conce
         concern_id=raised.concern_id,
         about_id=raised.about_id,
         outcome=outcome,
-        reason="Spoke to both people.",
         resolved_by="operator:test",
     )
     return Envelope.wrap(payload, producer="test")

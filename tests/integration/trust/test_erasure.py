@@ -4,10 +4,11 @@ its standing is tombstoned, and events about them that come later record nothing
 
 from __future__ import annotations
 
+import json
 import uuid
 
 from services.trust.bootstrap import TrustService
-from shared.contracts import Envelope
+from shared.contracts import Envelope, encode, key_for, topic_for
 from shared.contracts.people import PersonErased
 from shared.contracts.skills import Skill, VettingStep
 from shared.contracts.topics import STANDING
@@ -21,8 +22,14 @@ from tests.traces import traces
 BASIC = (VettingStep.IDENTITY, VettingStep.REFERENCES, VettingStep.INTERVIEW)
 
 
-def _with_text(envelope: Envelope, **texts: str) -> Envelope:  # type: ignore[type-arg]
-    return Envelope.wrap(envelope.data.model_copy(update=texts), producer="test")
+def _v1_with_text(envelope: Envelope, **texts: str) -> tuple[str, bytes, bytes, str]:  # type: ignore[type-arg]
+    """The event as its version 1, written before texts stopped travelling: with a text."""
+    document = json.loads(encode(envelope))
+    document["version"] = 1
+    data = {name: value for name, value in document["data"].items() if name != "has_note"}
+    document["data"] = {**data, **texts}
+    topic = topic_for(envelope.data).name
+    return topic, key_for(envelope.data), json.dumps(document).encode(), envelope.type
 
 
 async def _applied(trust: TrustService, query: str, *args: object) -> bool:
@@ -50,12 +57,16 @@ async def test_an_erased_person_s_pairs_end_and_nothing_of_theirs_stays(
             *(vetting_step(erased, step, [Skill.SHOPPING]) for step in BASIC),
             pair.confirmed(),
             pair.completed(),
-            _with_text(pair.checkin(erased, SeeAgain.YES), note=marks["their_note"]),
-            _with_text(
+        ]
+    )
+    await publisher.send_encoded(
+        [
+            _v1_with_text(pair.checkin(erased, SeeAgain.YES), note=marks["their_note"]),
+            _v1_with_text(
                 pair.checkin(pair.neighbour_id, SeeAgain.YES), note=marks["note_about_them"]
             ),
-            _with_text(concern(erased, pair.neighbour_id), summary=marks["concern_about_them"]),
-            _with_text(concern(pair.neighbour_id, erased), summary=marks["their_concern"]),
+            _v1_with_text(concern(erased, pair.neighbour_id), summary=marks["concern_about_them"]),
+            _v1_with_text(concern(pair.neighbour_id, erased), summary=marks["their_concern"]),
         ]
     )
 
@@ -98,11 +109,17 @@ async def test_an_erased_person_s_pairs_end_and_nothing_of_theirs_stays(
     )
     late = [
         vetting_step(erased, VettingStep.BACKGROUND_CHECK, [Skill.PERSONAL_CARE]),
-        _with_text(concern(pair.neighbour_id, erased), summary=marks["late_concern"]),
+        concern(pair.neighbour_id, erased),
         late_pair.confirmed(),
-        _with_text(pair.checkin(erased, SeeAgain.NO), note=marks["late_note"]),
+        pair.checkin(erased, SeeAgain.NO),
     ]
-    await publisher.publish_many(late)
+    await publisher.publish_many([late[0], late[2]])
+    await publisher.send_encoded(
+        [
+            _v1_with_text(late[1], summary=marks["late_concern"]),
+            _v1_with_text(late[3], note=marks["late_note"]),
+        ]
+    )
 
     async def late_applied() -> bool:
         # Each event is in the inbox exactly when its effects are committed.

@@ -152,7 +152,6 @@ def test_a_booking_from_one_neighbourhood_makes_the_hour_busy_in_every_copy() ->
         **booking.model_dump(exclude={"offer_id"}),
         cancelled_by=Side.HELPER,
         late=False,
-        reason="unwell",
     )
     _send(matcher, cancelled)
     [again] = _send(matcher, _request(HERE))

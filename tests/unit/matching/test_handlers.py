@@ -360,7 +360,6 @@ def _cancelled_by_helper(booking: BookingConfirmed) -> BookingCancelled:
         **booking.model_dump(exclude={"offer_id"}),
         cancelled_by=Side.HELPER,
         late=False,
-        reason="called off",
     )
 
 

@@ -159,9 +159,7 @@ def test_concerns_stay_open_until_resolved_oldest_first() -> None:
     for minutes, concern in zip((5, 50, 20), ids, strict=True):
         world.at(
             NOW - timedelta(minutes=minutes),
-            ConcernRaised(
-                concern_id=concern, about_id=about, raised_by_role=RaisedBy.PERSON, summary="x"
-            ),
+            ConcernRaised(concern_id=concern, about_id=about, raised_by_role=RaisedBy.PERSON),
         )
     world.at(
         NOW,
@@ -169,7 +167,6 @@ def test_concerns_stay_open_until_resolved_oldest_first() -> None:
             concern_id=ids[2],
             about_id=about,
             outcome=ConcernOutcome.REINSTATE,
-            reason="talked it through",
             resolved_by="operator",
         ),
     )
@@ -281,7 +278,6 @@ def test_hours_spread_counts_idle_helpers_and_ignores_cancelled_visits() -> None
             hours=dropped.hours,
             cancelled_by=Side.HELPER,
             late=False,
-            reason="ill",
         ),
     )
 

@@ -96,9 +96,8 @@ async def operator_raises(body: ConcernBody, ctx: Ctx) -> dict[str, Any]:
             about_id=body.about_id,
             raised_by_role=RaisedBy.OPERATOR,
             booking_id=body.booking_id,
-            summary=body.summary,
         )
-        await concern_rules.record(repo, event, utc_now())
+        await concern_rules.record(repo, event, body.summary, utc_now())
     return {"concern_id": event.concern_id, "about_id": event.about_id, "status": "open"}
 
 
@@ -117,7 +116,6 @@ async def resolve(concern_id: uuid.UUID, body: ResolveBody, ctx: Ctx) -> dict[st
             concern_id=concern_id,
             about_id=row["about_id"],
             outcome=body.outcome,
-            reason=body.reason,
             resolved_by="operator",
         )
         await repo.conn.execute(
