@@ -44,6 +44,7 @@ ALLOWED_STRINGS: dict[tuple[str, str], str] = {
             "checkin.submitted",
             "relationship.changed",
             "partner.person_referred",
+            "series.changed",
         )
     },
     ("partner.service_changed", "neighbourhoods[]"): "H3 cell ids",
@@ -51,6 +52,7 @@ ALLOWED_STRINGS: dict[tuple[str, str], str] = {
     ("help.requested", "cell"): "H3 cell id at street resolution, not an address",
     ("partner.person_referred", "cell"): "H3 cell id at street resolution, not an address",
     ("person.profile_changed", "languages[]"): "language codes",
+    ("help.requested", "languages[]"): "the neighbour's language codes",
     ("availability.changed", "time_zone"): "an IANA zone name the contract checks",
     ("relationship.changed", "pair_id"): "two person ids",
     # The name a person chose to be shown by to the people they are matched with (a first

@@ -310,7 +310,6 @@ async def step_back(
                         hours=booking["hours"],
                         cancelled_by=side,
                         late=False,
-                        reason=why,
                     ),
                     producer=PRODUCER,
                 )
