@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
+
+import pytest
+from pydantic import ValidationError
 
 from services.notify.adapters.templates import TemplateFolder
 from services.notify.domain.notices import (
     Kind,
     ReminderWindows,
     Visit,
+    quiet_until,
     reminder_id,
     reminders_due,
     retry_at,
 )
 from services.notify.domain.wording import choose_language, when
+from shared.notifications import NoticeKind, NotificationPreferences
 
 START = datetime(2026, 12, 8, 10, 0, tzinfo=UTC)
 WINDOWS = ReminderWindows(day_before=timedelta(hours=24), hour_before=timedelta(minutes=60))
@@ -84,3 +89,36 @@ def test_a_template_fills_its_values_and_keeps_unknown_ones_visible() -> None:
     )
     assert subject.startswith("Your visit is booked: gardening on {starts_at}")
     assert body.startswith("Hello Ada,")
+
+
+def test_quiet_hours_across_midnight_end_the_next_morning() -> None:
+    london = ZoneInfo("Europe/London")
+    late = datetime(2026, 12, 8, 23, 15, tzinfo=london)
+    assert quiet_until(late, time(22, 0), time(7, 30)) == datetime(
+        2026, 12, 9, 7, 30, tzinfo=london
+    )
+    early = datetime(2026, 12, 9, 6, 0, tzinfo=london)
+    assert quiet_until(early, time(22, 0), time(7, 30)) == datetime(
+        2026, 12, 9, 7, 30, tzinfo=london
+    )
+    assert quiet_until(datetime(2026, 12, 9, 12, 0, tzinfo=london), time(22), time(7, 30)) is None
+
+
+def test_quiet_hours_within_a_day() -> None:
+    london = ZoneInfo("Europe/London")
+    lunch = datetime(2026, 12, 8, 13, 0, tzinfo=london)
+    assert quiet_until(lunch, time(12), time(14)) == datetime(2026, 12, 8, 14, 0, tzinfo=london)
+    assert quiet_until(lunch, time(14), time(16)) is None
+
+
+def test_notify_knows_every_kind_booking_lets_people_choose() -> None:
+    assert {str(kind) for kind in Kind} == {str(kind) for kind in NoticeKind}
+
+
+def test_safety_notices_cannot_be_turned_off_and_others_can() -> None:
+    preferences = NotificationPreferences(channels={NoticeKind.OFFER_RECEIVED: []})
+    assert not preferences.sends("offer_received", "email")
+    assert preferences.sends("booking_confirmed", "email")
+    assert preferences.sends("booking_cancelled", "email")
+    with pytest.raises(ValidationError, match="safety"):
+        NotificationPreferences(channels={NoticeKind.BOOKING_CANCELLED: []})

@@ -12,6 +12,7 @@ import asyncpg
 
 from services.booking.adapters.erasure_queries import ErasureQueries
 from services.booking.adapters.notices import NOTICE_CHANNEL
+from services.booking.adapters.notification_queries import NotificationQueries
 from services.booking.adapters.partner_queries import PartnerQueries
 from services.booking.adapters.safeguarding_queries import SafeguardingQueries
 from services.booking.adapters.series_queries import SeriesQueries
@@ -53,7 +54,14 @@ def _row(record: asyncpg.Record | None) -> Row | None:
     return dict(record) if record is not None else None
 
 
-class Repository(PartnerQueries, SafeguardingQueries, ErasureQueries, VisitQueries, SeriesQueries):
+class Repository(
+    PartnerQueries,
+    SafeguardingQueries,
+    ErasureQueries,
+    VisitQueries,
+    SeriesQueries,
+    NotificationQueries,
+):
     """Queries on one connection; the caller owns the transaction."""
 
     def __init__(self, conn: asyncpg.Connection) -> None:

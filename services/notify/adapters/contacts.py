@@ -7,6 +7,7 @@ import uuid
 import httpx
 
 from services.notify.service_layer.ports import Contact, ContactUnavailable
+from shared.notifications import NotificationPreferences
 from shared.settings import Settings
 
 
@@ -41,6 +42,7 @@ class BookingContacts:
             phone=body.get("phone"),
             languages=[str(language) for language in body.get("languages") or []],
             time_zone=str(body.get("time_zone") or "UTC"),
+            preferences=NotificationPreferences.model_validate(body.get("preferences") or {}),
         )
 
     async def close(self) -> None:

@@ -62,6 +62,9 @@ class _Claim:
             Status.PENDING, due_at=at, attempts=self._pending.attempts + 1, last_error=error
         )
 
+    async def deferred(self, until: datetime) -> None:
+        await self._set(Status.PENDING, due_at=until)
+
     async def failed(self, error: str) -> None:
         await self._set(Status.FAILED, attempts=self._pending.attempts + 1, last_error=error)
 

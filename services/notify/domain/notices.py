@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from enum import StrEnum
 
 
@@ -123,3 +123,18 @@ def reminders_due(visit: Visit, now: datetime, windows: ReminderWindows) -> list
 def retry_at(now: datetime, attempts: int, base_s: float, cap_s: float = 3600.0) -> datetime:
     """When a notice that failed ``attempts`` times is tried again: doubling from ``base_s``."""
     return now + timedelta(seconds=min(base_s * 2 ** max(attempts - 1, 0), cap_s))
+
+
+def quiet_until(local_now: datetime, start: time, end: time) -> datetime | None:
+    """When the quiet hours ``start``-``end`` around ``local_now`` end, or ``None`` when
+    ``local_now`` is outside them. Times are the person's own (``local_now`` in their zone);
+    ``start`` after ``end`` spans midnight."""
+    now_t = local_now.time().replace(tzinfo=None)
+    # A span that crosses midnight is the two ends of the day.
+    inside = (start <= now_t < end) if start < end else (now_t >= start or now_t < end)
+    if not inside:
+        return None
+    ends = local_now.replace(hour=end.hour, minute=end.minute, second=0, microsecond=0)
+    if ends <= local_now:
+        ends += timedelta(days=1)
+    return ends

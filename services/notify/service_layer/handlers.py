@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -16,6 +16,7 @@ from services.notify.domain.notices import (
     Notice,
     ReminderWindows,
     Visit,
+    quiet_until,
     reminders_due,
     retry_at,
 )
@@ -39,6 +40,7 @@ from shared.contracts.bookings import (
 )
 from shared.contracts.requests import OfferMade
 from shared.contracts.trust import VettingStepRecorded
+from shared.notifications import SAFETY_KINDS, NoticeKind
 
 log = structlog.get_logger(__name__)
 
@@ -131,6 +133,11 @@ def _values(
     return values
 
 
+def _time(hhmm: str) -> time:
+    hours, minutes = hhmm.split(":")
+    return time(int(hours), int(minutes))
+
+
 def message_id(notice: Notice, domain: str = "kith.local") -> str:
     """The email's Message-ID, the same on every try: a message sent again after a crash
     between the server's acceptance and the log's commit is recognisably the same one."""
@@ -178,8 +185,22 @@ async def send_next(
             bound.warning("notice failed: no email address")
             return True
         assert contact.email is not None
-        language = choose_language(contact.languages, templates.languages)
-        values = _values(notice.params, contact.display_name, language, _zone(contact.time_zone))
+        preferences = contact.preferences
+        if not preferences.sends(notice.kind, notice.channel):
+            await claim.dropped("turned off by the person")
+            bound.info("notice dropped: turned off by the person")
+            return True
+        zone = _zone(contact.time_zone)
+        quiet = preferences.quiet_hours
+        if quiet is not None and NoticeKind(str(notice.kind)) not in SAFETY_KINDS:
+            until = quiet_until(now.astimezone(zone), _time(quiet.start), _time(quiet.end))
+            if until is not None:
+                await claim.deferred(until)
+                bound.info("notice waits for the end of quiet hours", until=until.isoformat())
+                return True
+        spoken = [preferences.language] if preferences.language else []
+        language = choose_language([*spoken, *contact.languages], templates.languages)
+        values = _values(notice.params, contact.display_name, language, zone)
         subject, body = templates.render(language, notice.kind, values)
         try:
             await mailer.send(

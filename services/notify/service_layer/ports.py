@@ -6,11 +6,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
 from services.notify.domain.notices import Notice, Visit
+from shared.notifications import NotificationPreferences
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +23,7 @@ class Contact:
     phone: str | None
     languages: list[str]
     time_zone: str
+    preferences: NotificationPreferences = field(default_factory=NotificationPreferences)
 
     def __repr__(self) -> str:
         # An address must never reach a log, even through an error's repr.
@@ -89,6 +91,9 @@ class Claim(Protocol):
 
     async def retry(self, at: datetime, error: str) -> None:
         """It failed this time; try again at ``at``."""
+
+    async def deferred(self, until: datetime) -> None:
+        """Not now (the person's quiet hours): due again at ``until``, no try counted."""
 
     async def failed(self, error: str) -> None:
         """It will not be sent: an operator must reach the person another way."""

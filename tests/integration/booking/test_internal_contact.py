@@ -35,3 +35,36 @@ async def test_contact_details_go_to_the_operators_token_only(booking: Booking) 
     # Internal: not in the public API's document.
     schema = (await booking.client.get("/openapi.json")).json()
     assert not any(path.startswith("/v1/internal") for path in schema["paths"])
+
+
+async def test_my_notification_preferences_are_kept_checked_and_given_to_notify(
+    booking: Booking,
+) -> None:
+    person_id, headers = await sign_up(booking.client, "Owen", languages=["en", "cy"])
+    defaults = await booking.client.get("/v1/me/notifications", headers=headers)
+    assert defaults.status_code == 200, defaults.text
+    assert defaults.json() == {"channels": {}, "quiet_hours": None, "language": None}
+
+    chosen = {
+        "channels": {"offer_received": [], "booking_confirmed": ["email"]},
+        "quiet_hours": {"start": "21:30", "end": "08:00"},
+        "language": "cy",
+    }
+    saved = await booking.client.put("/v1/me/notifications", json=chosen, headers=headers)
+    assert saved.status_code == 200, saved.text
+    assert (await booking.client.get("/v1/me/notifications", headers=headers)).json() == chosen
+    contact = await booking.client.get(f"/v1/internal/people/{person_id}/contact", headers=OPERATOR)
+    assert contact.json()["preferences"] == chosen
+
+    for bad, field in (
+        ({"channels": {"booking_cancelled": []}}, "booking_cancelled"),
+        ({"channels": {"no_such_kind": ["email"]}}, "no_such_kind"),
+        ({"quiet_hours": {"start": "25:00", "end": "07:00"}}, "start"),
+        ({"language": "Welsh please"}, "language"),
+    ):
+        refused = await booking.client.put("/v1/me/notifications", json=bad, headers=headers)
+        assert refused.status_code == 422, (bad, refused.text)
+        assert field in refused.text
+    assert (await booking.client.get("/v1/me/notifications", headers=headers)).json() == chosen
+    anonymous = await booking.client.get("/v1/me/notifications")
+    assert anonymous.status_code == 401

@@ -15,6 +15,7 @@ from services.notify.bootstrap import NotifyService
 from services.notify.service_layer.ports import Contact
 from shared.embedded.mail import DevMailServer, read_mailbox
 from shared.messaging import Publisher
+from shared.notifications import NotificationPreferences
 from tests.conftest import Stack
 
 
@@ -26,7 +27,12 @@ class Contacts:
         self.people: dict[uuid.UUID, Contact] = {}
 
     def add(
-        self, name: str, *, languages: list[str] | None = None, email: bool = True
+        self,
+        name: str,
+        *,
+        languages: list[str] | None = None,
+        email: bool = True,
+        preferences: NotificationPreferences | None = None,
     ) -> uuid.UUID:
         person_id = uuid.uuid4()
         self.people[person_id] = Contact(
@@ -35,6 +41,7 @@ class Contacts:
             phone=None,
             languages=languages or ["en"],
             time_zone="Europe/London",
+            preferences=preferences or NotificationPreferences(),
         )
         return person_id
 

@@ -13,6 +13,7 @@ from services.booking.entrypoints.http import (
     routes_concerns,
     routes_internal,
     routes_notices,
+    routes_notifications,
     routes_operator,
     routes_people,
     routes_visits,
@@ -59,6 +60,7 @@ def create_app(
     app.include_router(routes_notices.router)
     app.include_router(routes_account.router)
     app.include_router(routes_internal.router)
+    app.include_router(routes_notifications.router)
 
     @app.get("/health", tags=["health"])
     async def health() -> dict[str, str]:

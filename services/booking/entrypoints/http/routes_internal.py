@@ -22,12 +22,14 @@ router = APIRouter(
 
 @router.get("/people/{person_id}/contact")
 async def contact(person_id: uuid.UUID, ctx: Ctx) -> dict[str, Any]:
-    """How to reach a person: name, email, phone, languages and time zone (``null`` where
-    there is none: a referred person has no email, an erased one nothing)."""
+    """How to reach a person: name, email, phone, languages, time zone and notification
+    preferences (``null`` where there is none: a referred person has no email). An erased
+    person is not found: there is nobody to tell."""
     async with ctx.uow.read() as repo:
         person = await repo.person(person_id)
-    if person is None:
-        raise NotFound(f"no person {person_id}")
+        if person is None or person.get("kind") == "erased":
+            raise NotFound(f"no person {person_id}")
+        preferences = await repo.notification_preferences(person_id)
     return {
         "person_id": str(person_id),
         "display_name": person["display_name"],
@@ -35,4 +37,5 @@ async def contact(person_id: uuid.UUID, ctx: Ctx) -> dict[str, Any]:
         "phone": person["phone"],
         "languages": list(person["languages"] or []),
         "time_zone": person["time_zone"],
+        "preferences": preferences.model_dump(mode="json"),
     }
