@@ -137,7 +137,7 @@ async def test_a_cancellation_tells_the_other_side_and_vetting_the_helper(
     told_helper = [subject(m) for m in mailbox.to(contacts.email(helper))]
     assert not any("cancelled" in subject for subject in told_helper), "the canceller is not told"
     vetting_mail = next(m for m in mailbox.to(contacts.email(helper)) if "check" in subject(m))
-    assert "referee" not in vetting_mail.get_content()
+    assert "your references check as failed" in vetting_mail.get_content()
 
 
 async def test_reminders_go_once_the_day_before_and_the_hour_before(

@@ -36,7 +36,6 @@ async def test_a_kind_turned_off_is_not_sent_but_a_cancellation_always_is(
         **booking.data.model_dump(exclude={"offer_id"}),
         cancelled_by=Side.HELPER,
         late=False,
-        reason="ill",
     )
     await publisher.publish_many([booking, Envelope.wrap(cancelled, producer="test")])
 
