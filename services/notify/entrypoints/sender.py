@@ -8,14 +8,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from datetime import timedelta
 
 import asyncpg
 import structlog
 
+from services.notify.adapters.metrics import LATE_SECONDS, NOTICES, SEND_SECONDS
 from services.notify.adapters.postgres import PostgresStore
 from services.notify.domain.notices import ReminderWindows
-from services.notify.service_layer.handlers import Delivery, record_due_reminders, send_next
+from services.notify.service_layer.handlers import (
+    Delivery,
+    Result,
+    record_due_reminders,
+    send_next,
+)
 from services.notify.service_layer.ports import ContactBook, Mailer, Templates
 from shared import clock
 from shared.contracts import utc_now
@@ -53,10 +60,20 @@ class Sender:
         now = utc_now()
         await record_due_reminders(self._store, self._windows, now)
         handled = 0
-        while not self._stopping.is_set() and await send_next(
-            self._store, self._contacts, self._mailer, self._templates, self._delivery, now
-        ):
+        while not self._stopping.is_set():
+            started = time.monotonic()
+            outcome = await send_next(
+                self._store, self._contacts, self._mailer, self._templates, self._delivery, now
+            )
+            if outcome is None:
+                break
             handled += 1
+            channel = str(outcome.notice.channel)
+            NOTICES.labels(channel=channel, result=str(outcome.result)).inc()
+            if outcome.result is Result.SENT:
+                SEND_SECONDS.labels(channel=channel).observe(time.monotonic() - started)
+                late = (utc_now() - outcome.notice.due_at).total_seconds()
+                LATE_SECONDS.labels(channel=channel).observe(max(late, 0.0))
         return handled
 
     async def run(self) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, time
+from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -106,6 +107,24 @@ async def record_due_reminders(store: NotifyStore, windows: ReminderWindows, now
     return await store.add_notices(notices) if notices else 0
 
 
+class Result(StrEnum):
+    """What became of one try of a notice."""
+
+    SENT = "sent"
+    RETRIED = "retried"
+    FAILED = "failed"
+    DROPPED = "dropped"
+    DEFERRED = "deferred"
+
+
+@dataclass(frozen=True, slots=True)
+class Handled:
+    """A notice tried, and what became of it."""
+
+    notice: Notice
+    result: Result
+
+
 @dataclass(frozen=True, slots=True)
 class Delivery:
     """How notices are tried."""
@@ -152,15 +171,15 @@ async def send_next(
     templates: Templates,
     delivery: Delivery,
     now: datetime,
-) -> bool:
-    """Send the earliest due notice; ``False`` when none is due.
+) -> Handled | None:
+    """Send the earliest due notice and say what became of it; ``None`` when none is due.
 
     The notice stays locked from before it is sent until its outcome is committed, so two
     notify processes never send the same one.
     """
     async with store.claim_due(now) as claim:
         if claim is None:
-            return False
+            return None
         notice, attempts = claim.pending.notice, claim.pending.attempts + 1
         bound = log.bind(
             event_id=str(notice.event_id),
@@ -172,24 +191,26 @@ async def send_next(
         try:
             contact = await contacts.contact(notice.person_id)
         except ContactUnavailable as error:
-            await _retry_or_fail(claim, delivery, attempts, now, f"contact: {error}", bound)
-            return True
+            result = await _retry_or_fail(
+                claim, delivery, attempts, now, f"contact: {error}", bound
+            )
+            return Handled(notice, result)
         if contact is None:
             await claim.dropped("no such person (erased)")
             bound.info("notice dropped: no such person")
-            return True
+            return Handled(notice, Result.DROPPED)
         if notice.channel is Channel.EMAIL and not contact.email:
             # A person with no email (referred by a partner, or phone only) cannot be told
             # this way: it becomes an operator's task at once rather than after retries.
             await claim.failed("no email address")
             bound.warning("notice failed: no email address")
-            return True
+            return Handled(notice, Result.FAILED)
         assert contact.email is not None
         preferences = contact.preferences
         if not preferences.sends(notice.kind, notice.channel):
             await claim.dropped("turned off by the person")
             bound.info("notice dropped: turned off by the person")
-            return True
+            return Handled(notice, Result.DROPPED)
         zone = _zone(contact.time_zone)
         quiet = preferences.quiet_hours
         if quiet is not None and NoticeKind(str(notice.kind)) not in SAFETY_KINDS:
@@ -197,7 +218,7 @@ async def send_next(
             if until is not None:
                 await claim.deferred(until)
                 bound.info("notice waits for the end of quiet hours", until=until.isoformat())
-                return True
+                return Handled(notice, Result.DEFERRED)
         spoken = [preferences.language] if preferences.language else []
         language = choose_language([*spoken, *contact.languages], templates.languages)
         values = _values(notice.params, contact.display_name, language, zone)
@@ -207,11 +228,11 @@ async def send_next(
                 to=contact.email, subject=subject, body=body, message_id=message_id(notice)
             )
         except SendFailed as error:
-            await _retry_or_fail(claim, delivery, attempts, now, f"smtp: {error}", bound)
-            return True
+            result = await _retry_or_fail(claim, delivery, attempts, now, f"smtp: {error}", bound)
+            return Handled(notice, result)
         await claim.sent(now)
         bound.info("notice sent", language=language)
-        return True
+        return Handled(notice, Result.SENT)
 
 
 async def _retry_or_fail(
@@ -221,10 +242,11 @@ async def _retry_or_fail(
     now: datetime,
     error: str,
     bound: structlog.typing.FilteringBoundLogger,
-) -> None:
+) -> Result:
     if attempts >= delivery.max_attempts:
         await claim.failed(error)
         bound.warning("notice failed for good", error=error)
-    else:
-        await claim.retry(retry_at(now, attempts, delivery.retry_base_s), error)
-        bound.info("notice will be tried again", error=error)
+        return Result.FAILED
+    await claim.retry(retry_at(now, attempts, delivery.retry_base_s), error)
+    bound.info("notice will be tried again", error=error)
+    return Result.RETRIED

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from prometheus_client import REGISTRY
 
 from services.notify.bootstrap import NotifyService
 from shared import clock
@@ -43,6 +44,11 @@ def confirmed(
         ),
         producer="test",
     )
+
+
+def _tries(result: str) -> float:
+    value = REGISTRY.get_sample_value("kith_notices_total", {"channel": "email", "result": result})
+    return value or 0.0
 
 
 def on_the_hour(days: float) -> datetime:
@@ -195,6 +201,7 @@ async def test_a_notice_that_cannot_be_sent_is_retried_then_an_operator_task(
         group_id=f"test-notify-{uuid.uuid4()}",
         contacts=contacts,
     )
+    before = {result: _tries(result) for result in ("retried", "failed")}
     await service.start()
     try:
         await asyncio.wait_for(service.ready(), timeout=30)
@@ -219,6 +226,9 @@ async def test_a_notice_that_cannot_be_sent_is_retried_then_an_operator_task(
         assert items[str(no_email)]["attempts"] == 1
         assert items[str(no_email)]["reason"] == "no email address"
         assert "@" not in str(items), "no address in the operators' list"
+        # Per channel, in /metrics: two retries of one, and both failed for good.
+        assert _tries("retried") - before["retried"] >= 2
+        assert _tries("failed") - before["failed"] >= 2
         refused = await client.get("/v1/operator/notices/failed")
         assert refused.status_code == 403
         await client.aclose()
