@@ -3,9 +3,12 @@ the development mail server, and the clock moved to the day before brings one re
 
 from __future__ import annotations
 
+import os
 import random
+import signal
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -17,7 +20,12 @@ from kith.client import send
 from kith.demo import ask_for_help, matching_knows_people, sign_up
 from kith.running import running_kith
 from shared import clock
+from shared.contracts import Envelope
+from shared.contracts.bookings import BookingConfirmed
+from shared.contracts.skills import Skill
 from shared.embedded.mail import read_mailbox, subject
+from shared.geo import neighbourhood_of
+from shared.messaging import Publisher
 from tests.conftest import Stack
 from tests.support import eventually
 
@@ -137,3 +145,78 @@ async def _booked_and_reminded(
         page = (await http.get(kith.inbox)).text
         assert "Tomorrow: shopping" in page
     assert "emails sent:" in (state / "kith-up.log").read_text()
+
+
+async def test_notify_killed_while_sending_sends_every_notice_and_each_once(
+    stack: Stack, tmp_path: Path
+) -> None:
+    state = tmp_path / "kith"
+    async with (
+        running_kith(
+            bootstrap=stack.bootstrap,
+            database_url=stack.database_url,
+            state_dir=state,
+            services=("booking", "notify"),
+            ready_timeout_s=90,
+        ) as kith,
+        httpx.AsyncClient(base_url=kith.api, timeout=10) as http,
+    ):
+        mail = state / "mail"
+        operator = {"Authorization": f"Bearer {kith.operator_token}"}
+        run = uuid.uuid4().hex[:6]
+        home = (51.5, -0.1)
+        helper = await sign_up(http, f"Rhys ({run})", home, ["shopping"], run)
+        neighbour = await sign_up(http, f"Sian ({run})", home, [], run)
+        addresses = {
+            await _contact(http, operator, person.person_id) for person in (helper, neighbour)
+        }
+        events = [
+            Envelope.wrap(
+                BookingConfirmed(
+                    booking_id=uuid.uuid4(),
+                    request_id=uuid.uuid4(),
+                    offer_id=uuid.uuid4(),
+                    helper_id=uuid.UUID(helper.person_id),
+                    neighbour_id=uuid.UUID(neighbour.person_id),
+                    neighbourhood=neighbourhood_of(*home),
+                    skill=Skill.SHOPPING,
+                    starts_at=datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+                    + timedelta(days=10, hours=n),
+                    hours=1,
+                ),
+                producer="test",
+            )
+            for n in range(NOTICES // 2)
+        ]
+        publisher = Publisher(stack.settings(), client_id="test-notify-kill")
+        await publisher.start()
+        try:
+            await publisher.publish_many(events)
+        finally:
+            await publisher.stop()
+
+        def ours() -> list[EmailMessage]:
+            return [m for m in read_mailbox(mail) if m["To"] in addresses]
+
+        async def sending() -> bool:
+            return len(ours()) >= 10
+
+        await eventually(sending, timeout_s=60, what="notify to be sending")
+        pid = int((state / "run" / "notify.pid").read_text())
+        os.kill(pid, signal.SIGKILL)
+
+        async def all_sent() -> bool:
+            return len({m["Message-ID"] for m in ours()}) >= NOTICES
+
+        await eventually(all_sent, timeout_s=120, what="every notice after the restart")
+        assert int((state / "run" / "notify.pid").read_text()) != pid, "started again"
+        received = ours()
+        ids = [m["Message-ID"] for m in received]
+        assert len(set(ids)) == NOTICES
+        # The one notice in flight when notify died may arrive twice, with the same
+        # Message-ID (a mail client shows it once); no other may.
+        assert len(ids) - len(set(ids)) <= 1, sorted(ids)
+
+
+#: Notices the kill test sends (two per booking).
+NOTICES = 200
