@@ -309,7 +309,10 @@ class Supervisor:
         # Where an operator (or a test) finds each process: `kill -9 $(cat .kith/run/trust.pid)`.
         run_dir = self._state / "run"
         run_dir.mkdir(parents=True, exist_ok=True)
-        (run_dir / f"{name}.pid").write_text(f"{pid}\n")
+        # Replaced in one rename: a reader never sees the file empty, half written.
+        partial = run_dir / f".{name}.pid"
+        partial.write_text(f"{pid}\n")
+        partial.replace(run_dir / f"{name}.pid")
 
     def _metrics_url(self, port: int) -> str:
         return f"http://{self._settings.http_host}:{port}/metrics"

@@ -90,6 +90,8 @@ async def test_partners_take_part_and_receive_nothing_private(stack: Stack, tmp_
             services=("booking", "matching", "trust", "partners"),
             env={
                 "KITH_REGULAR_HOLD_S": "30",
+                # The demo checks in a day ahead: open check-in early rather than move a clock.
+                "KITH_CHECK_IN_OPENS_BEFORE_S": str(3 * 86400),
                 "KITH_WEBHOOK_BACKOFF_BASE_S": "0.1",
                 "KITH_WEBHOOK_BACKOFF_CAP_S": "1",
                 # The receiver listens on loopback over http: allowed here explicitly.
