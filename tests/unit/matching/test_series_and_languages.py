@@ -6,6 +6,7 @@ import uuid
 from datetime import timedelta
 
 from services.matching.domain import rank
+from shared.contracts.bookings import BookingCancelled, Side
 from shared.contracts.people import PersonProfileChanged
 from shared.contracts.requests import HelpRequested, ReasonCode, SeriesChanged
 from shared.contracts.skills import Skill
@@ -127,3 +128,33 @@ def test_a_helper_who_stepped_back_is_never_offered_the_series_again() -> None:
     later = _offers(_send(matcher, _occurrence(series_id, neighbour_id, 3)))
     assert [o.helper_id for o in later] == [other]
     assert STARTS + 2 * WEEK - later[0].starts_at == timedelta(0)
+
+
+def test_a_booked_week_asked_again_after_a_step_back_goes_to_someone_else() -> None:
+    matcher = _matcher()
+    first = _add_helper(matcher, 100)
+    other = _add_helper(matcher, 300)
+    series_id, neighbour_id = uuid.uuid4(), uuid.uuid4()
+    week = _occurrence(series_id, neighbour_id, 1)
+    offered = _offers(_send(matcher, week))
+    booked = _book(next(o for o in offered if o.helper_id == first))
+    _send(matcher, booked)
+    _send(
+        matcher,
+        SeriesChanged(
+            series_id=series_id,
+            neighbour_id=neighbour_id,
+            neighbourhood=NEIGHBOURHOOD,
+            stepped_back_helper_ids=[first],
+        ),
+    )
+    # Booking cancels the week the helper stepped back from (their hours are free again) and
+    # asks for it anew.
+    fields = {name: getattr(booked, name) for name in type(booked).model_fields}
+    fields.pop("offer_id")
+    cancelled = BookingCancelled(
+        **fields, cancelled_by=Side.HELPER, late=False, reason="stepped back from the series"
+    )
+    _send(matcher, cancelled)
+    again = _offers(_send(matcher, week))
+    assert [o.helper_id for o in again] == [other]
