@@ -147,6 +147,27 @@ class SafeguardingQueries:
             *record.values(),
         )
 
+    async def vetting_reasons_of(self, person_id: uuid.UUID) -> list[Row]:
+        """Why steps of this person were failed or revoked, newest first."""
+        rows = await self.conn.fetch(
+            "SELECT step, outcome, reason, recorded_by, recorded_at FROM vetting_reasons"
+            " WHERE person_id = $1 ORDER BY recorded_at DESC, event_id",
+            person_id,
+        )
+        return [dict(row) for row in rows]
+
+    async def welfare_checks(self, limit: int, offset: int) -> list[Row]:
+        """Visits where the neighbour did not answer the door, newest first, with the note."""
+        rows = await self.conn.fetch(
+            "SELECT booking_id, neighbour_id, helper_id, neighbourhood, starts_at,"
+            " no_show_note AS note FROM bookings"
+            " WHERE status = 'no_show' AND no_show_absent = 'neighbour'"
+            " ORDER BY starts_at DESC, booking_id LIMIT $1 OFFSET $2",
+            limit,
+            offset,
+        )
+        return [dict(row) for row in rows]
+
     async def concern_counts(self, person_id: uuid.UUID) -> dict[str, int]:
         """How many concerns a person raised, and how many were raised about them."""
         row = await self.conn.fetchrow(

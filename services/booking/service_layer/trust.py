@@ -115,6 +115,8 @@ async def person_for_operators(uow: UnitOfWork, person_id: uuid.UUID) -> dict[st
             "standing": standing,
             # Who raises how many concerns, and about whom: a pattern is an operator's cue.
             "concerns": await repo.concern_counts(person_id),
+            # Why steps were failed or revoked: kept here, never on the vetting stream.
+            "vetting_reasons": await repo.vetting_reasons_of(person_id),
         }
         if person["kind"] == PersonKind.REFERRED:
             view["referrals"] = [_referral_view(row) for row in await repo.referrals_of(person_id)]
@@ -136,6 +138,13 @@ def _referral_view(row: dict[str, Any]) -> dict[str, Any]:
             "recorded_by": row["consent_recorded_by"],
         },
     }
+
+
+async def welfare_checks(uow: UnitOfWork, limit: int, offset: int) -> list[dict[str, Any]]:
+    """Operators: a page of visits where the neighbour did not answer the door, with the
+    helper's note (kept here: ``welfare.check_requested`` says only whether there is one)."""
+    async with uow.read() as repo:
+        return await repo.welfare_checks(limit, offset)
 
 
 async def flagged_bookings(uow: UnitOfWork, limit: int, offset: int) -> list[dict[str, Any]]:

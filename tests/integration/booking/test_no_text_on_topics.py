@@ -175,3 +175,13 @@ async def test_texts_people_write_reach_no_topic(booking: Booking) -> None:
     assert listed.status_code == 200, listed.text
     mine = [c for c in listed.json()["items"] if c["concern_id"] == concern_id]
     assert [(c["summary"], c["reason"]) for c in mine] == [(texts["summary"], texts["resolution"])]
+    person = await client.get(f"/v1/operator/people/{helper_id}", headers=OPERATOR)
+    assert person.status_code == 200, person.text
+    reasons = person.json()["vetting_reasons"]
+    assert [(r["step"], r["outcome"], r["reason"]) for r in reasons] == [
+        ("references", "failed", texts["vetting"])
+    ]
+    checks = await client.get("/v1/operator/welfare-checks", headers=OPERATOR)
+    assert checks.status_code == 200, checks.text
+    notes = [c["note"] for c in checks.json()["items"] if c["booking_id"] == due]
+    assert notes == [texts["welfare"]]

@@ -71,6 +71,14 @@ async def relationships(
     return offset_page(items, limit, offset)
 
 
+@router.get("/welfare-checks")
+async def welfare_checks(ctx: Ctx, limit: Limit = 50, offset: Offset = 0) -> dict[str, Any]:
+    """Visits where the neighbour did not answer the door, newest first, with the helper's
+    note: the event operators are told by carries only whether there is one."""
+    items = await trust.welfare_checks(ctx.uow, limit + 1, offset)
+    return offset_page(items, limit, offset)
+
+
 @router.get("/bookings/flagged")
 async def flagged_bookings(ctx: Ctx, limit: Limit = 50, offset: Offset = 0) -> dict[str, Any]:
     """Upcoming bookings of helpers trust has suspended, a page at a time."""
