@@ -1,5 +1,6 @@
-"""Copies of events kept from before texts stopped travelling lose them: booking's outbox (which
-a replay publishes again) and the partners gateway's webhook queue, on real PostgreSQL."""
+"""Copies of texts kept from before they stopped travelling are forgotten: in booking's outbox
+(which a replay publishes again), the partners gateway's webhook queue and trust's tables, on
+real PostgreSQL."""
 
 from __future__ import annotations
 
@@ -90,3 +91,48 @@ async def test_partners_webhook_queue_keeps_no_summary(database: asyncpg.Pool) -
     body = await database.fetchval("SELECT body FROM webhook_queue")
     assert SUMMARY.encode() not in body
     assert json.loads(body)["data"]["concern_id"] == str(concern.concern_id)
+
+
+async def test_trust_forgets_the_texts_it_kept(database: asyncpg.Pool) -> None:
+    await apply_migrations(database, "services.trust.migrations")
+    one, two = uuid.uuid4(), uuid.uuid4()
+    await database.execute(
+        "INSERT INTO checkins (checkin_id, booking_id, pair_id, author_id, about_id, see_again,"
+        " as_agreed, note, submitted_at) VALUES ($1, $2, 'p', $3, $4, 'yes', 'yes',"
+        " 'a kind visit', now())",
+        uuid.uuid4(),
+        uuid.uuid4(),
+        one,
+        two,
+    )
+    await database.execute(
+        "INSERT INTO concerns (concern_id, about_id, raised_by_role, summary, raised_at,"
+        " outcome, reason) VALUES ($1, $2, 'person', $3, now(), 'reinstate', 'talked')",
+        uuid.uuid4(),
+        one,
+        SUMMARY,
+    )
+    await database.execute(
+        "INSERT INTO vetting_steps (event_id, person_id, step, outcome, reason, recorded_by,"
+        " recorded_at) VALUES ($1, $2, 'references', 'failed', 'a referee withdrew', 'operator',"
+        " now())",
+        uuid.uuid4(),
+        one,
+    )
+
+    await _run(database, "services.trust.migrations", "006_no_texts.sql")
+
+    texts = await database.fetchrow(
+        "SELECT (SELECT array_agg(note) FROM checkins) AS notes,"
+        " (SELECT array_agg(summary) FROM concerns) AS summaries,"
+        " (SELECT array_agg(reason) FROM concerns) AS resolutions,"
+        " (SELECT array_agg(reason) FROM vetting_steps) AS vetting,"
+        " (SELECT array_agg(outcome) FROM vetting_steps) AS outcomes"
+    )
+    assert dict(texts) == {
+        "notes": [None],
+        "summaries": [None],
+        "resolutions": [None],
+        "vetting": [None],
+        "outcomes": ["failed"],
+    }
