@@ -390,6 +390,13 @@ async def test_stepping_back_keeps_the_notice_and_offers_the_rest_again(
             assert envelope.data.late is False
             # The reason given stays in booking: the event does not carry it.
             assert "moving away" not in envelope.model_dump_json()
+        # The reason a person gave stays in booking: it never travels on a topic.
+        assert not [record for record in bookings_topic.raw if b"moving away" in record.value]
+        async with moved.runtime.uow.read() as repo:
+            for envelope in cancelled:
+                stored = await repo.booking(envelope.data.booking_id)  # type: ignore[attr-defined]
+                assert stored is not None
+                assert stored["cancel_reason"] == "moving away"
 
     statuses = {
         o["request_id"]: o["status"] for o in await occurrences_of(client, neighbour, series_id)

@@ -152,9 +152,7 @@ def test_a_booked_week_asked_again_after_a_step_back_goes_to_someone_else() -> N
     # asks for it anew.
     fields = {name: getattr(booked, name) for name in type(booked).model_fields}
     fields.pop("offer_id")
-    cancelled = BookingCancelled(
-        **fields, cancelled_by=Side.HELPER, late=False, reason="stepped back from the series"
-    )
+    cancelled = BookingCancelled(**fields, cancelled_by=Side.HELPER, late=False)
     _send(matcher, cancelled)
     again = _offers(_send(matcher, week))
     assert [o.helper_id for o in again] == [other]
