@@ -452,6 +452,16 @@ class Settings(BaseSettings):
     notify_retry_base_s: float = Field(
         default=2.0, gt=0, le=3600, description="The wait before a notice's first retry."
     )
+    notify_senders: int = Field(
+        default=4,
+        ge=1,
+        le=16,
+        description=(
+            "Notices one notify process sends at once: each waits mostly on booking and the"
+            " SMTP server, so a few in parallel keep up with a burst (each holds one database"
+            " connection while it sends)."
+        ),
+    )
     notify_poll_s: float = Field(
         default=5.0,
         gt=0,

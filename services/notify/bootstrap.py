@@ -143,6 +143,7 @@ class NotifyService:
             ),
             every_s=self.settings.notify_poll_s,
             wake=wake,
+            senders=self.settings.notify_senders,
         )
         self._tasks = [
             asyncio.create_task(self._consumer.run(), name="notify-consumer"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import asyncpg
 import structlog
@@ -44,6 +44,7 @@ class Sender:
         delivery: Delivery,
         every_s: float,
         wake: asyncio.Event,
+        senders: int = 1,
     ) -> None:
         self._store = store
         self._contacts = contacts
@@ -53,12 +54,18 @@ class Sender:
         self._delivery = delivery
         self._every_s = every_s
         self._wake = wake
+        self._senders = senders
         self._stopping = asyncio.Event()
 
     async def run_once(self) -> int:
         """Record due reminders and send every due notice; return how many were handled."""
         now = utc_now()
         await record_due_reminders(self._store, self._windows, now)
+        # Several at once: SKIP LOCKED gives each its own notice.
+        counts = await asyncio.gather(*(self._drain(now) for _ in range(self._senders)))
+        return sum(counts)
+
+    async def _drain(self, now: datetime) -> int:
         handled = 0
         while not self._stopping.is_set():
             started = time.monotonic()
