@@ -143,6 +143,10 @@ def _booking(row: Row, person_id: uuid.UUID) -> dict[str, Any]:
     view["my_side"] = mine
     # A reason is the canceller's own words: the person gets theirs, not the other side's.
     view["cancel_reason"] = row["cancel_reason"] if row["cancelled_by"] == mine else None
+    # So is a no-show's note: the side that reported it wrote it.
+    view["no_show_note"] = (
+        row.get("no_show_note") if row.get("no_show_reported_by") == mine else None
+    )
     return view
 
 

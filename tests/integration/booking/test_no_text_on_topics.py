@@ -185,3 +185,10 @@ async def test_texts_people_write_reach_no_topic(booking: Booking) -> None:
     assert checks.status_code == 200, checks.text
     notes = [c["note"] for c in checks.json()["items"] if c["booking_id"] == due]
     assert notes == [texts["welfare"]]
+    # And whoever wrote a text reads it back through booking: the helper their note.
+    export = await client.get("/v1/me/export", headers=helper)
+    assert export.status_code == 200, export.text
+    visits = {b["booking_id"]: b for b in export.json()["bookings"]}
+    assert visits[due]["no_show_note"] == texts["welfare"]
+    theirs = await client.get("/v1/me/export", headers=neighbour)
+    assert texts["welfare"] not in theirs.text, "the other side does not read the helper's note"
