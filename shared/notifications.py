@@ -19,6 +19,7 @@ class NoticeKind(StrEnum):
 
     BOOKING_CONFIRMED = "booking_confirmed"
     BOOKING_CANCELLED = "booking_cancelled"
+    BOOKING_RESCHEDULED = "booking_rescheduled"
     OFFER_RECEIVED = "offer_received"
     CHECKIN_QUESTION = "checkin_question"
     VETTING_OUTCOME = "vetting_outcome"

@@ -13,6 +13,7 @@ class Kind(StrEnum):
 
     BOOKING_CONFIRMED = "booking_confirmed"
     BOOKING_CANCELLED = "booking_cancelled"
+    BOOKING_RESCHEDULED = "booking_rescheduled"
     OFFER_RECEIVED = "offer_received"
     CHECKIN_QUESTION = "checkin_question"
     VETTING_OUTCOME = "vetting_outcome"

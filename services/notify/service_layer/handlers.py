@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import structlog
 
 from services.notify.domain.notices import (
+    REMINDERS,
     Channel,
     Kind,
     Notice,
@@ -78,7 +79,14 @@ async def handle(envelope: Envelope[Any], store: NotifyStore, now: datetime) -> 
         other = data.neighbour_id if data.cancelled_by is Side.HELPER else data.helper_id
         notices = [Notice(event_id, other, Kind.BOOKING_CANCELLED, now, visit.params())]
     elif isinstance(data, BookingRescheduled):
+        visit = _visit(data)
         await store.move_visit(data.booking_id, data.starts_at, int(data.hours))
+        await store.record_visit(visit)  # a visit booked before notify first ran
+        params = {**visit.params(), "previous_starts_at": data.previous_starts_at.isoformat()}
+        notices = [
+            Notice(event_id, person, Kind.BOOKING_RESCHEDULED, now, params)
+            for person in (visit.helper_id, visit.neighbour_id)
+        ]
     elif isinstance(data, VisitCompleted):
         visit = _visit(data)
         await store.end_visit(visit.booking_id)
@@ -146,7 +154,7 @@ def _values(
     values = {**params, "name": display_name}
     if "skill" in params:
         values["skill"] = params["skill"].replace("_", " ")
-    for key in ("starts_at", "expires_at"):
+    for key in ("starts_at", "expires_at", "previous_starts_at"):
         if key in params:
             values[key] = when(datetime.fromisoformat(params[key]), zone, language)
     return values
@@ -215,6 +223,17 @@ async def send_next(
         quiet = preferences.quiet_hours
         if quiet is not None and NoticeKind(str(notice.kind)) not in SAFETY_KINDS:
             until = quiet_until(now.astimezone(zone), _time(quiet.start), _time(quiet.end))
+            starts = notice.params.get("starts_at")
+            if (
+                until is not None
+                and notice.kind in REMINDERS
+                and starts is not None
+                and until >= datetime.fromisoformat(starts)
+            ):
+                # Quiet until after the visit has begun: a reminder then is no use.
+                await claim.dropped("quiet hours last until the visit")
+                bound.info("reminder dropped: quiet hours last until the visit")
+                return Handled(notice, Result.DROPPED)
             if until is not None:
                 await claim.deferred(until)
                 bound.info("notice waits for the end of quiet hours", until=until.isoformat())

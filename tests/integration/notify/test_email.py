@@ -15,7 +15,12 @@ from prometheus_client import REGISTRY
 from services.notify.bootstrap import NotifyService
 from shared import clock
 from shared.contracts import Envelope
-from shared.contracts.bookings import BookingCancelled, BookingConfirmed, Side
+from shared.contracts.bookings import (
+    BookingCancelled,
+    BookingConfirmed,
+    BookingRescheduled,
+    Side,
+)
 from shared.contracts.skills import Skill, VettingStep
 from shared.contracts.trust import VettingOutcome, VettingStepRecorded
 from shared.embedded import free_port
@@ -234,3 +239,43 @@ async def test_a_notice_that_cannot_be_sent_is_retried_then_an_operator_task(
         await client.aclose()
     finally:
         await service.stop()
+
+
+async def test_a_moved_visit_is_told_to_both_and_reminded_at_its_new_time_only(
+    notify: NotifyService,
+    publisher: Publisher,
+    contacts: Contacts,
+    mailbox: Mailbox,
+    tmp_path: Path,
+) -> None:
+    clock_file = tmp_path / "clock"
+    clock.install(clock_file)
+    try:
+        helper, neighbour = contacts.add("Tom"), contacts.add("Wyn", languages=["cy"])
+        booking = confirmed(helper, neighbour, on_the_hour(3))
+        old_start = booking.data.starts_at
+        new_start = old_start + timedelta(days=2)
+        moved = BookingRescheduled(
+            **{**booking.data.model_dump(exclude={"offer_id"}), "starts_at": new_start},
+            previous_starts_at=old_start,
+            previous_hours=2,
+            proposed_by=Side.NEIGHBOUR,
+        )
+        await publisher.publish_many([booking, Envelope.wrap(moved, producer="test")])
+        await one_each(mailbox, contacts.email(helper), subject_has="has moved to")
+        await one_each(mailbox, contacts.email(neighbour), subject_has="wedi symud")
+
+        clock.advance(clock_file, old_start - timedelta(hours=23) - clock.now())
+        await notify.sender.run_once()
+        assert not any("Tomorrow" in subject(m) for m in mailbox.to(contacts.email(helper))), (
+            "no reminder at the old time"
+        )
+
+        clock.advance(clock_file, new_start - timedelta(hours=23) - clock.now())
+        await notify.sender.run_once()
+        await one_each(mailbox, contacts.email(helper), subject_has="Tomorrow")
+        [reminder] = [m for m in mailbox.to(contacts.email(helper)) if "Tomorrow" in subject(m)]
+        local = new_start.astimezone(clock_zone())
+        assert f"{local:%H:%M}" in subject(reminder)
+    finally:
+        clock.install(None)
