@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import yaml
@@ -192,8 +193,13 @@ def test_compose_topic_job_creates_exactly_all_topics() -> None:
     assert "min.insync.replicas=2" in script
 
 
+def _k8s_job(name: str) -> dict[str, Any]:
+    (job,) = [doc for doc in _k8s_kind("Job") if doc["metadata"]["name"] == name]
+    return job
+
+
 def test_k8s_topic_job_creates_exactly_all_topics() -> None:
-    (job,) = _k8s_kind("Job")
+    job = _k8s_job("kith-topics")
     script = "\n".join(_strings(job["spec"]["template"]["spec"]["containers"]))
     assert _created_topics(script) == _expected_topics()
     assert "--replication-factor 3" in script
@@ -211,7 +217,7 @@ def test_k8s_deployments_run_each_service() -> None:
         (container,) = doc["spec"]["template"]["spec"]["containers"]
         assert container["command"] == ["python", "-m", f"services.{name}"]
         refs = {next(iter(ref.values()))["name"] for ref in container["envFrom"]}
-        assert refs == {"kith-settings", "kith-secrets"}
+        assert refs == {"kith-settings", f"kith-{name}"}, "its own Secret and nobody else's"
         assert "readinessProbe" in container
     (booking,) = deployments["booking"]["spec"]["template"]["spec"]["containers"]
     assert booking["readinessProbe"]["httpGet"]["path"] == "/health"
@@ -229,21 +235,54 @@ def test_every_document_is_in_the_kith_namespace() -> None:
 
 
 SECRET_VARIABLES = {"KITH_OPERATOR_TOKEN", "KITH_IDEMPOTENCY_KEY_SECRET", "KITH_DATABASE_URL"}
+#: The services the Kubernetes manifests run, each with a Secret of its own.
+K8S_SERVICES = ("booking", "matching", "trust")
+#: Setting -> the secret NEEDS names for it.
+NEED_OF = {
+    "KITH_OPERATOR_TOKEN": "operator_token",
+    "KITH_IDEMPOTENCY_KEY_SECRET": "idempotency_key_secret",
+    "KITH_DATABASE_URL": "database",
+}
+
+
+def _kustomization() -> dict[str, Any]:
+    (kustomization,) = _documents(K8S / "kustomization.yaml")
+    assert isinstance(kustomization, dict)
+    return kustomization
+
+
+def _generators() -> dict[str, dict[str, Any]]:
+    return {g["name"]: g for g in _kustomization()["secretGenerator"]}
 
 
 def test_no_secret_is_kept_in_the_repository() -> None:
     """Secrets come from files deploy/make-secrets.py writes (ignored by git), never a sample."""
     assert not _k8s_kind("Secret"), "a Secret in the manifests would hold a placeholder"
-    (kustomization,) = _documents(K8S / "kustomization.yaml")
-    (generator,) = kustomization["secretGenerator"]
-    assert generator["name"] == "kith-secrets"
-    assert generator["envs"] == ["secrets.env"]
+    generators = _generators()
+    assert set(generators) == {f"kith-{s}" for s in K8S_SERVICES} | {"kith-admin", "kith-kafka-ca"}
+    for service in K8S_SERVICES:
+        assert generators[f"kith-{service}"]["envs"] == [f"secrets/{service}.env"]
+    assert generators["kith-admin"]["envs"] == ["secrets/admin.env"]
+    assert generators["kith-kafka-ca"]["files"] == ["ca.pem=secrets/kafka-ca.pem"]
     ignored = (DEPLOY / ".gitignore").read_text(encoding="utf-8").split()
-    assert {".env", "k8s/secrets.env"} <= set(ignored)
+    assert {".env", "k8s/secrets/"} <= set(ignored)
     for line in (DEPLOY / "env.example").read_text(encoding="utf-8").splitlines():
         if line.strip() and not line.startswith("#"):
             name, _, value = line.partition("=")
             assert value == "", f"env.example gives {name} a value: leave it for make-secrets"
+
+
+def test_k8s_services_mount_the_kafka_ca_the_config_map_names() -> None:
+    (config_map,) = _k8s_kind("ConfigMap")
+    cafile = Path(config_map["data"]["KITH_KAFKA_SSL_CAFILE"])
+    for deployment in _k8s_kind("Deployment"):
+        pod = deployment["spec"]["template"]["spec"]
+        (container,) = pod["containers"]
+        (mount,) = [m for m in container["volumeMounts"] if m["mountPath"] == str(cafile.parent)]
+        (volume,) = [v for v in pod["volumes"] if v["name"] == mount["name"]]
+        assert volume["secret"]["secretName"] == "kith-kafka-ca"
+        assert mount.get("readOnly") is True
+        assert cafile.name == "ca.pem", "the key kith-kafka-ca holds"
 
 
 def test_compose_asks_for_every_secret_and_holds_none() -> None:
@@ -264,14 +303,17 @@ def test_compose_asks_for_every_secret_and_holds_none() -> None:
     )
 
 
+def _make_secrets(into: Path) -> subprocess.CompletedProcess[str]:
+    script = [sys.executable, str(DEPLOY / "make-secrets.py"), "--into", str(into)]
+    host = ["--database-host", "db.internal:5432"]
+    return subprocess.run([*script, *host], capture_output=True, text=True, timeout=30)
+
+
 def test_make_secrets_writes_values_every_service_accepts_and_never_overwrites(
     tmp_path: Path,
 ) -> None:
-    script = [sys.executable, str(DEPLOY / "make-secrets.py"), "--into", str(tmp_path)]
-    host = ["--database-host", "db.internal:5432"]
-    subprocess.run([*script, *host], check=True, capture_output=True, timeout=30)
+    assert _make_secrets(tmp_path).returncode == 0
     compose = _env_file(tmp_path / ".env")
-    k8s = _env_file(tmp_path / "k8s" / "secrets.env")
     kafka = {"KAFKA_ADMIN_PASSWORD"} | {
         f"KAFKA_PASSWORD_{service.upper()}" for service in SERVICE_ACCESS
     }
@@ -286,22 +328,99 @@ def test_make_secrets_writes_values_every_service_accepts_and_never_overwrites(
         | kafka
         | roles
     )
-    assert set(k8s) == SECRET_VARIABLES
     assert (tmp_path / ".env").stat().st_mode & 0o077 == 0
     as_compose = Settings(
         operator_token=compose["OPERATOR_TOKEN"],  # type: ignore[arg-type]
         idempotency_key_secret=compose["IDEMPOTENCY_KEY_SECRET"],  # type: ignore[arg-type]
         database_url=f"postgresql://kith:{compose['POSTGRES_PASSWORD']}@postgres:5432/postgres",
     )
-    as_k8s = Settings.model_validate({n.removeprefix("KITH_").lower(): v for n, v in k8s.items()})
-    assert "@db.internal:5432/" in str(as_k8s.database_url)
-    for settings in (as_compose, as_k8s):
-        for service in NEEDS:
-            require_secrets(settings, service)
-    again = subprocess.run([*script, *host], capture_output=True, text=True, timeout=30)
+    for service in NEEDS:
+        require_secrets(as_compose, service)
+    again = _make_secrets(tmp_path)
     assert again.returncode != 0
     assert "exists" in again.stderr
     assert _env_file(tmp_path / ".env") == compose
+
+
+def test_make_secrets_gives_each_k8s_service_only_its_own_secrets(tmp_path: Path) -> None:
+    assert _make_secrets(tmp_path).returncode == 0
+    compose = _env_file(tmp_path / ".env")
+    folder = tmp_path / "k8s" / "secrets"
+    files = {path.stem: _env_file(path) for path in folder.glob("*.env")}
+    assert set(files) == {*SERVICE_ACCESS, "admin"}
+    for service, env in files.items():
+        if service == "admin":
+            continue
+        assert (folder / f"{service}.env").stat().st_mode & 0o077 == 0
+        needs = {name for name, need in NEED_OF.items() if need in NEEDS[service]}
+        kafka = {"KITH_KAFKA_SASL_USERNAME", "KITH_KAFKA_SASL_PASSWORD"}
+        assert set(env) == needs | kafka, service
+        assert env["KITH_KAFKA_SASL_USERNAME"] == f"kith-{service}"
+        assert env["KITH_KAFKA_SASL_PASSWORD"] == compose[f"KAFKA_PASSWORD_{service.upper()}"]
+        settings = Settings.model_validate(
+            {name.removeprefix("KITH_").lower(): value for name, value in env.items()}
+        )
+        require_secrets(settings, service)
+        if service in DATABASE_SERVICES:
+            url = urlsplit(env["KITH_DATABASE_URL"])
+            assert (url.username, url.hostname, url.port) == (
+                f"kith_{service}",
+                "db.internal",
+                5432,
+            )
+            assert url.password == compose[f"POSTGRES_PASSWORD_{service.upper()}"]
+    # No two services share a credential.
+    passwords = [
+        value
+        for service, env in files.items()
+        if service != "admin"
+        for name, value in env.items()
+        if name in {"KITH_KAFKA_SASL_PASSWORD", "KITH_DATABASE_URL"}
+    ]
+    assert len(passwords) == len(set(passwords))
+    # The admin Job's file: what acls.sh and the role provisioning read, the same passwords.
+    admin = files["admin"]
+    for name in [*(n for n in compose if n.startswith(("KAFKA_", "POSTGRES_PASSWORD_")))]:
+        assert admin[name] == compose[name], name
+    admin_url = urlsplit(admin["POSTGRES_ADMIN_URL"])
+    assert (admin_url.username, admin_url.hostname) == ("kith", "db.internal")
+    assert admin_url.password == compose["POSTGRES_PASSWORD"]
+    assert not set(admin) & SECRET_VARIABLES, "the admin Job needs no service's secrets"
+
+
+def test_k8s_secrets_reach_only_their_service() -> None:
+    """Each Deployment reads its own Secret; only the admin Jobs read kith-admin."""
+    secret_users: dict[str, set[str]] = {}
+    for doc in [*_k8s_kind("Deployment"), *_k8s_kind("Job")]:
+        pod = doc["spec"]["template"]["spec"]
+        containers = [*pod.get("initContainers", []), *pod["containers"]]
+        names = {
+            ref["secretRef"]["name"]
+            for container in containers
+            for ref in container.get("envFrom", [])
+            if "secretRef" in ref
+        }
+        names |= {
+            env["valueFrom"]["secretKeyRef"]["name"]
+            for container in containers
+            for env in container.get("env", [])
+            if "secretKeyRef" in env.get("valueFrom", {})
+        }
+        for name in names:
+            secret_users.setdefault(name, set()).add(doc["metadata"]["name"])
+    for service in K8S_SERVICES:
+        assert secret_users[f"kith-{service}"] == {service}
+    assert secret_users["kith-admin"] == {"kith-topics", "kith-access"}
+
+
+def test_k8s_access_job_provisions_every_role_and_runs_the_generated_acls() -> None:
+    job = _k8s_job("kith-access")
+    pod = job["spec"]["template"]["spec"]
+    script = "\n".join(_strings([*pod["initContainers"], *pod["containers"]]))
+    assert "kith kafka-acls" in script, "acls.sh as generated from the deployed registry"
+    assert "provision(" in script
+    assert "DATABASE_SERVICES" in script
+    assert pod["restartPolicy"] == "OnFailure", "provision and acls.sh are idempotent"
 
 
 def _env_file(path: Path) -> dict[str, str]:

@@ -127,3 +127,53 @@ def test_compose_gives_each_service_its_own_kafka_user_over_sasl_ssl() -> None:
     }
     assert broker["KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND"] == "false"
     assert "acls.sh" in " ".join(services["kafka-acls"]["command"])
+
+
+def _k8s_documents() -> list[dict[str, Any]]:
+    folder = ROOT / "deploy" / "k8s"
+    return [
+        doc
+        for path in sorted(folder.glob("*.yaml"))
+        for doc in yaml.safe_load_all(path.read_text(encoding="utf-8"))
+        if doc
+    ]
+
+
+def test_k8s_config_map_speaks_sasl_ssl_with_scram() -> None:
+    (config_map,) = [doc for doc in _k8s_documents() if doc["kind"] == "ConfigMap"]
+    data = config_map["data"]
+    assert data["KITH_KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL"
+    assert data["KITH_KAFKA_SASL_MECHANISM"] == "SCRAM-SHA-512"
+    assert data["KITH_KAFKA_SSL_CAFILE"].startswith("/etc/kith/")
+    assert "KITH_KAFKA_SASL_USERNAME" not in data, "each service's user is in its own Secret"
+
+
+def test_each_k8s_service_logs_in_as_the_user_acls_sh_grants(tmp_path: Path) -> None:
+    """make-secrets.py's per-service file names the user acls.sh creates, with the password
+    acls.sh reads for it; matching's has no database."""
+    import subprocess
+    import sys
+
+    make = ROOT / "deploy" / "make-secrets.py"
+    subprocess.run([sys.executable, str(make), "--into", str(tmp_path)], check=True, timeout=30)
+    acls = (ROOT / ACLS_SCRIPT).read_text(encoding="utf-8")
+    compose = dict(
+        line.split("=", 1)
+        for line in (tmp_path / ".env").read_text(encoding="utf-8").splitlines()
+        if line and not line.startswith("#")
+    )
+    deployments = [doc for doc in _k8s_documents() if doc["kind"] == "Deployment"]
+    assert {doc["metadata"]["name"] for doc in deployments} >= {"booking", "matching", "trust"}
+    for deployment in deployments:
+        service = deployment["metadata"]["name"]
+        env = dict(
+            line.split("=", 1)
+            for line in (tmp_path / "k8s" / "secrets" / f"{service}.env")
+            .read_text(encoding="utf-8")
+            .splitlines()
+            if line and not line.startswith("#")
+        )
+        user = env["KITH_KAFKA_SASL_USERNAME"]
+        assert f'user {user} "${{KAFKA_PASSWORD_{service.upper()}:?}}"' in acls
+        assert env["KITH_KAFKA_SASL_PASSWORD"] == compose[f"KAFKA_PASSWORD_{service.upper()}"]
+        assert ("KITH_DATABASE_URL" in env) == (service != "matching")
