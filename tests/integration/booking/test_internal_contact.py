@@ -68,3 +68,26 @@ async def test_my_notification_preferences_are_kept_checked_and_given_to_notify(
     assert (await booking.client.get("/v1/me/notifications", headers=headers)).json() == chosen
     anonymous = await booking.client.get("/v1/me/notifications")
     assert anonymous.status_code == 401
+
+
+async def test_an_erased_person_cannot_be_reached_and_their_preferences_are_gone(
+    booking: Booking,
+) -> None:
+    person_id, headers = await sign_up(booking.client, "Pat")
+    saved = await booking.client.put(
+        "/v1/me/notifications", json={"language": "cy"}, headers=headers
+    )
+    assert saved.status_code == 200, saved.text
+    erased = await booking.client.request(
+        "DELETE", "/v1/me", json={"password": "a long enough password"}, headers=headers
+    )
+    assert erased.status_code == 204, erased.text
+
+    contact = await booking.client.get(f"/v1/internal/people/{person_id}/contact", headers=OPERATOR)
+    assert contact.status_code == 404
+    async with booking.runtime.uow.read() as repo:
+        kept = await repo.conn.fetchval(
+            "SELECT count(*) FROM notification_preferences WHERE person_id = $1",
+            uuid.UUID(person_id),
+        )
+    assert kept == 0
