@@ -70,6 +70,7 @@ class NotifyService:
         self._contacts = contacts
         self._owned_contacts: BookingContacts | None = None
         self._mailer = mailer
+        self._owned_mailer: SmtpMailer | None = None
         self._templates = templates or TemplateFolder()
         self._pool: asyncpg.Pool | None = None
         self._store: PostgresStore | None = None
@@ -118,7 +119,10 @@ class NotifyService:
         if contacts is None:
             self._owned_contacts = BookingContacts(booking_url(self.settings), self.operator_token)
             contacts = self._owned_contacts
-        mailer = self._mailer or SmtpMailer(self.settings)
+        if self._mailer is None:
+            self._owned_mailer = SmtpMailer(self.settings)
+        mailer = self._mailer or self._owned_mailer
+        assert mailer is not None
         self._publisher = Publisher(self.settings, client_id="kith-notify")
         await self._publisher.start()
         wake = asyncio.Event()
@@ -168,9 +172,12 @@ class NotifyService:
         self._tasks = []
         if self._owned_contacts is not None:
             await self._owned_contacts.close()
+        if self._owned_mailer is not None:
+            await self._owned_mailer.close()
         if self._publisher is not None:
             await self._publisher.stop()
         if self._pool is not None:
             await self._pool.close()
         self._pool = self._store = self._publisher = self._consumer = self._sender = None
         self._owned_contacts = None
+        self._owned_mailer = None

@@ -1,8 +1,14 @@
-"""Email over SMTP with aiosmtplib: one connection per message, STARTTLS or TLS, and login
-when a user name is set."""
+"""Email over SMTP with aiosmtplib: STARTTLS or TLS, login when a user name is set, and
+connections kept open between messages.
+
+Opening a connection (TCP, EHLO, STARTTLS, AUTH) costs more than sending one message on it;
+each sender takes an idle connection or opens one, and puts it back after a message the server
+accepted. A connection that failed is closed, never reused: the notice is tried again on a
+fresh one."""
 
 from __future__ import annotations
 
+import contextlib
 from email.message import EmailMessage
 from email.utils import formatdate
 
@@ -30,6 +36,31 @@ class SmtpMailer:
         self._starttls = settings.smtp_starttls
         self._tls = settings.smtp_tls
         self._sender = settings.mail_from
+        self._idle: list[aiosmtplib.SMTP] = []
+
+    async def _connection(self) -> aiosmtplib.SMTP:
+        while self._idle:
+            client = self._idle.pop()
+            if client.is_connected:
+                return client
+        client = aiosmtplib.SMTP(
+            hostname=self._host,
+            port=self._port,
+            username=self._username,
+            password=self._password,
+            use_tls=self._tls,
+            start_tls=self._starttls,
+            timeout=_TIMEOUT_S,
+        )
+        await client.connect()
+        return client
+
+    async def close(self) -> None:
+        """Say goodbye on every idle connection."""
+        while self._idle:
+            client = self._idle.pop()
+            with contextlib.suppress(aiosmtplib.SMTPException, OSError, TimeoutError):
+                await client.quit()
 
     async def send(self, *, to: str, subject: str, body: str, message_id: str) -> None:
         if not self._host:
@@ -41,19 +72,26 @@ class SmtpMailer:
         message["Date"] = formatdate(usegmt=True)
         message["Message-ID"] = message_id
         message.set_content(body)
+        client: aiosmtplib.SMTP | None = None
         try:
-            await aiosmtplib.send(
-                message,
-                hostname=self._host,
-                port=self._port,
-                username=self._username,
-                password=self._password,
-                use_tls=self._tls,
-                start_tls=self._starttls,
-                timeout=_TIMEOUT_S,
-            )
+            client = await self._connection()
+            try:
+                await client.send_message(message)
+            except aiosmtplib.SMTPServerDisconnected:
+                # An idle connection the server had closed: nothing was sent on it.
+                self._discard(client)
+                client = await self._connection()
+                await client.send_message(message)
         except aiosmtplib.SMTPResponseException as error:
+            self._discard(client)
             # The code only: the server's text may repeat the recipient's address.
             raise SendFailed(f"the server answered {error.code}") from None
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
+            self._discard(client)
             raise SendFailed(type(error).__name__) from None
+        self._idle.append(client)
+
+    @staticmethod
+    def _discard(client: aiosmtplib.SMTP | None) -> None:
+        if client is not None:
+            client.close()
