@@ -14,6 +14,7 @@ from services.booking.adapters.erasure_queries import ErasureQueries
 from services.booking.adapters.notices import NOTICE_CHANNEL
 from services.booking.adapters.notification_queries import NotificationQueries
 from services.booking.adapters.partner_queries import PartnerQueries
+from services.booking.adapters.review_queries import ReviewQueries, held_for_review
 from services.booking.adapters.safeguarding_queries import SafeguardingQueries
 from services.booking.adapters.series_queries import SeriesQueries
 from services.booking.adapters.session_cache import (
@@ -61,6 +62,7 @@ class Repository(
     VisitQueries,
     SeriesQueries,
     NotificationQueries,
+    ReviewQueries,
 ):
     """Queries on one connection; the caller owns the transaction."""
 
@@ -91,10 +93,11 @@ class Repository(
         return True
 
     async def person(self, person_id: uuid.UUID) -> Row | None:
-        """A person's whole record, with their suspension."""
+        """A person's whole record, with their suspension (by trust, or held for review)."""
         return _row(
             await self.conn.fetchrow(
-                "SELECT p.*, coalesce(s.suspended, false) AS suspended FROM people p"
+                "SELECT p.*, coalesce(s.suspended, false)"
+                f" OR {held_for_review('p.person_id')} AS suspended FROM people p"
                 " LEFT JOIN standing s USING (person_id) WHERE p.person_id = $1",
                 person_id,
             )
@@ -337,10 +340,12 @@ class Repository(
         return {**dict(row), "approved_skills": json.loads(row["approved_skills"])}
 
     async def is_suspended(self, person_id: uuid.UUID) -> bool:
-        """Whether trust has suspended this person."""
+        """Whether trust has suspended this person, or they wait for an operator's review."""
         return bool(
             await self.conn.fetchval(
-                "SELECT suspended FROM standing WHERE person_id = $1", person_id
+                "SELECT coalesce((SELECT suspended FROM standing WHERE person_id = $1), false)"
+                f" OR {held_for_review('$1')}",
+                person_id,
             )
         )
 
@@ -534,7 +539,8 @@ class Repository(
                 " r.skill AS r_skill, r.starts_at AS r_starts_at, r.hours AS r_hours,"
                 " r.series_id AS r_series_id, r.occurrence AS r_occurrence,"
                 " coalesce((SELECT s.suspended FROM standing s"
-                " WHERE s.person_id = o.helper_id), false) AS suspended,"
+                " WHERE s.person_id = o.helper_id), false)"
+                f" OR {held_for_review('o.helper_id')} AS suspended,"
                 " coalesce((SELECT p.kind = 'partner_service' FROM people p"
                 " WHERE p.person_id = o.helper_id), false) AS partner_service"
                 " FROM r JOIN offers o ON o.request_id = r.request_id"

@@ -10,6 +10,7 @@ from typing import Any
 
 import asyncpg
 
+from services.booking.adapters.review_queries import held_for_review
 from shared.contracts import Envelope
 
 Row = dict[str, Any]
@@ -50,6 +51,7 @@ class SeriesQueries:
             "SELECT series_id FROM series WHERE status = 'active'"
             " AND next_starts_at < $1 AND NOT EXISTS (SELECT 1 FROM standing s"
             " WHERE s.person_id = series.neighbour_id AND s.suspended)"
+            f" AND NOT {held_for_review('series.neighbour_id')}"
             " ORDER BY next_starts_at LIMIT $2",
             horizon_end,
             limit,

@@ -13,6 +13,7 @@ from services.booking.domain import availability
 from services.booking.domain.credentials import Passwords, new_token, token_digest
 from services.booking.domain.errors import Conflict, Invalid, NotFound, Unauthorized
 from services.booking.domain.languages import language_codes
+from services.booking.domain.rejoining import REVIEW, contact_digests
 from services.booking.service_layer.commands import SetAvailability, SignUp, UpdateProfile
 from shared import geo
 from shared.contracts import Envelope, utc_now
@@ -41,8 +42,13 @@ def profile_event(person: Row) -> PersonProfileChanged:
     )
 
 
-async def sign_up(uow: UnitOfWork, command: SignUp) -> tuple[uuid.UUID, str]:
-    """Create an account and a first token; publish the public profile."""
+async def sign_up(uow: UnitOfWork, command: SignUp, contact_key: bytes) -> tuple[uuid.UUID, str]:
+    """Create an account and a first token; publish the public profile.
+
+    An email or phone whose hash (under ``contact_key``) was kept when someone suspended was
+    erased holds the new account for an operator's review. The answer is the same either way:
+    a sign-up never tells anyone about another person's standing.
+    """
     person: Row = {
         "person_id": uuid.uuid4(),
         "email": command.email,
@@ -64,6 +70,9 @@ async def sign_up(uow: UnitOfWork, command: SignUp) -> tuple[uuid.UUID, str]:
     async with uow.begin() as repo:
         if not await repo.add_person(person):
             raise Conflict("an account with this email exists")
+        digests = contact_digests(contact_key, command.email, command.phone)
+        if await repo.matches_erased_contact(digests):
+            await repo.open_review(person["person_id"], REVIEW, utc_now())
         await repo.add_session(token_digest(token), person["person_id"])
         await repo.publish([Envelope.wrap(profile_event(person), producer=PRODUCER)])
     return person["person_id"], token

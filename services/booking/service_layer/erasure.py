@@ -2,7 +2,9 @@
 
 In one transaction booking calls off what the person had coming (the other side of each
 visit is told), empties every row of theirs, rewrites its kept events without their name or
-texts, keeps a record of the erasure (when, by whom, why: nothing personal), and publishes
+texts, keeps a record of the erasure (when, by whom, why: nothing personal), and, when the person
+is suspended or held for review at the time, keyed hashes of their email and phone, so that
+deleting an account is no way round a suspension (``domain.rejoining``). It publishes
 ``PersonErased``: trust, matching and the partners gateway erase what they hold when it
 reaches them, and partners that read the people stream are told to erase theirs.
 """
@@ -20,6 +22,7 @@ from services.booking.domain.credentials import Passwords
 from services.booking.domain.erasure import ErasedBy
 from services.booking.domain.errors import Conflict, Forbidden, NotFound
 from services.booking.domain.partners import PersonKind
+from services.booking.domain.rejoining import HELD_FOR_REVIEW, SUSPENDED, contact_digests
 from services.booking.domain.visits import BookingStatus, OfferStatus, RequestStatus
 from services.booking.service_layer.requests import help_requested
 from shared.contracts import Envelope
@@ -41,6 +44,7 @@ async def erase_own_account(
     sessions: SessionCache,
     *,
     now: datetime,
+    contact_key: bytes,
 ) -> dict[str, Any]:
     """The signed-in person deletes their account, confirming it with their password (checked
     with no transaction open: it takes tens of milliseconds)."""
@@ -50,7 +54,7 @@ async def erase_own_account(
         raise NotFound("no such person")
     if not (await passwords.check(password, person["password_hash"])).matches:
         raise Forbidden("password: that is not your password; the account was not deleted")
-    return await erase(uow, person_id, sessions, now=now, by=ErasedBy.SELF)
+    return await erase(uow, person_id, sessions, now=now, by=ErasedBy.SELF, contact_key=contact_key)
 
 
 async def erase(
@@ -60,12 +64,14 @@ async def erase(
     *,
     now: datetime,
     by: ErasedBy,
+    contact_key: bytes,
     operator: str | None = None,
     reason: str | None = None,
 ) -> dict[str, Any]:
     """Erase a person everywhere booking keeps them; return the record of the erasure.
 
     ``operator`` and ``reason`` say which operator did it and why (for ``ErasedBy.OPERATOR``).
+    ``contact_key`` keys the hashes kept of a suspended person's email and phone.
     Erasing someone already erased changes nothing and returns the first record.
 
     Raises:
@@ -82,6 +88,7 @@ async def erase(
             return _record_view(record)
         if person["kind"] == PersonKind.PARTNER_SERVICE:
             raise Conflict("a partner's service is removed by deregistering its partner")
+        standing = await _standing_at_erasure(repo, person_id)
         # Before anything new is written: the kept events lose the person's name and texts.
         await repo.redact_outbox(person_id, redacted)
         await repo.erase_personal_rows(person_id)
@@ -90,12 +97,25 @@ async def erase(
         events += await _withdraw_requests(repo, person_id)
         events += await _decline_offers(repo, person_id, now)
         record = await repo.record_erasure(person_id, now, by.value, operator, reason)
+        if standing is not None:
+            digests = contact_digests(contact_key, person["email"], person["phone"])
+            await repo.keep_erased_contacts(person_id, digests, standing, now)
         if person["neighbourhood"] is not None:
             erased = PersonErased(person_id=person_id, neighbourhood=person["neighbourhood"])
             events.append(Envelope.wrap(erased, producer=PRODUCER))
         await repo.publish(events)
     sessions.forget_person(person_id)  # here at once, not only when the NOTIFY comes back
     return _record_view(record)
+
+
+async def _standing_at_erasure(repo: Repository, person_id: uuid.UUID) -> str | None:
+    """Why a sign-up with the person's contacts must be reviewed, or None (in good standing:
+    they may come back freely). Trust's removal is a suspension for good."""
+    if (await repo.standing(person_id))["suspended"]:
+        return SUSPENDED
+    if await repo.is_held_for_review(person_id):
+        return HELD_FOR_REVIEW
+    return None
 
 
 async def _call_off_visits(

@@ -59,7 +59,8 @@ async def apply(
                 "late_cancellations": data.late_cancellations,
                 "no_shows": data.no_shows,
             }
-            was_suspended = await repo.is_suspended(data.person_id)
+            # Trust's word only: an account held for review stays held whatever trust says.
+            was_suspended = bool((await repo.standing(data.person_id))["suspended"])
             if await repo.set_standing(data.person_id, standing, envelope.occurred_at):
                 await safeguarding.standing_changed(
                     repo, data.person_id, data.suspended, was_suspended, utc_now()

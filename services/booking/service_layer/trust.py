@@ -113,6 +113,8 @@ async def person_for_operators(uow: UnitOfWork, person_id: uuid.UUID) -> dict[st
             "skills": person["skills"],
             "neighbourhood": person.get("neighbourhood"),
             "standing": standing,
+            # Held for review (a sign-up that matched someone erased while suspended).
+            "review": await repo.pending_review(person_id),
             # Who raises how many concerns, and about whom: a pattern is an operator's cue.
             "concerns": await repo.concern_counts(person_id),
             # Why steps were failed or revoked: kept here, never on the vetting stream.

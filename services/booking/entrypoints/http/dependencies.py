@@ -32,7 +32,8 @@ class Context:
     sessions: SessionCache
     passwords: Passwords
     idempotency_secret: bytes
-    """Keys the HMAC of bodies kept with idempotency records."""
+    """Keys the HMAC of bodies kept with idempotency records; the key of the hashes kept of
+    erased suspended people's contacts is derived from it (``domain.rejoining``)."""
     limiter: RateLimiter
     """Rate limits, counted in booking's database for every booking process."""
 

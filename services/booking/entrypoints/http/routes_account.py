@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request, Response
 from pydantic import Field
 
 from services.booking.domain.erasure import ErasedBy
+from services.booking.domain.rejoining import contact_key
 from services.booking.entrypoints.http.dependencies import Ctx, Me, Operator
 from services.booking.entrypoints.http.schemas import Body
 from services.booking.service_layer import erasure, export
@@ -69,7 +70,13 @@ async def delete_me(body: DeleteAccountBody, ctx: Ctx, person_id: Me, request: R
         account=f"person:{person_id}",
     )
     await erasure.erase_own_account(
-        ctx.uow, ctx.passwords, person_id, body.password, ctx.sessions, now=utc_now()
+        ctx.uow,
+        ctx.passwords,
+        person_id,
+        body.password,
+        ctx.sessions,
+        now=utc_now(),
+        contact_key=contact_key(ctx.idempotency_secret),
     )
     return Response(status_code=204)
 
@@ -84,6 +91,7 @@ async def erase_person(person_id: uuid.UUID, body: EraseBody, ctx: Ctx) -> dict[
         ctx.sessions,
         now=utc_now(),
         by=ErasedBy.OPERATOR,
+        contact_key=contact_key(ctx.idempotency_secret),
         operator=body.operator,
         reason=body.reason,
     )

@@ -10,9 +10,10 @@ from fastapi import APIRouter, Query, Request, Response
 from services.booking.domain.visits import RequestStatus
 from services.booking.entrypoints.http.dependencies import Ctx, Operator
 from services.booking.entrypoints.http.idempotency import OPERATORS, IdempotencyKey, idempotent
-from services.booking.entrypoints.http.schemas import CURSOR_PATTERN, VettingBody
-from services.booking.service_layer import requests, trust
+from services.booking.entrypoints.http.schemas import CURSOR_PATTERN, ReviewBody, VettingBody
+from services.booking.service_layer import requests, reviews, trust
 from services.booking.service_layer.pages import offset_page
+from shared.contracts import utc_now
 
 router = APIRouter(prefix="/v1/operator", tags=["operators"], dependencies=[Operator])
 
@@ -47,8 +48,26 @@ async def record_vetting_step(
 
 @router.get("/people/{person_id}")
 async def person(person_id: uuid.UUID, ctx: Ctx) -> dict[str, Any]:
-    """A person's profile and standing: suspended or not, and the skills approved until when."""
+    """A person's profile and standing: suspended or not, and the skills approved until when;
+    ``review`` says why the account is held for an operator's review (null when it is not)."""
     return await trust.person_for_operators(ctx.uow, person_id)
+
+
+@router.get("/reviews")
+async def pending_reviews(ctx: Ctx, limit: Limit = 50, offset: Offset = 0) -> dict[str, Any]:
+    """Accounts held for review, oldest first: sign-ups whose email or phone matches someone
+    whose account was deleted while suspended or removed. Each can do nothing until cleared."""
+    items = await reviews.pending_reviews(ctx.uow, limit + 1, offset)
+    return offset_page(items, limit, offset)
+
+
+@router.post("/people/{person_id}/review")
+async def clear_review(person_id: uuid.UUID, body: ReviewBody, ctx: Ctx) -> dict[str, Any]:
+    """Clear an account held for review, with the reason (kept for operators): it may then
+    ask for help and take work like anyone. A 409 when it is not waiting for review."""
+    return await reviews.clear_review(
+        ctx.uow, person_id, now=utc_now(), operator=body.operator, reason=body.reason
+    )
 
 
 @router.get("/requests")

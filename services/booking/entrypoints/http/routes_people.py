@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 
 from services.booking.domain.availability import Away, DatedException, ExtraHours, WeeklyRule
+from services.booking.domain.rejoining import contact_key
 from services.booking.entrypoints.http.dependencies import Context, Ctx, Me, Token
 from services.booking.entrypoints.http.idempotency import (
     ANONYMOUS,
@@ -64,6 +65,7 @@ async def sign_up(
                 weekly_hour_cap=body.weekly_hour_cap,
                 languages=body.languages,
             ),
+            contact_key(ctx.idempotency_secret),
         )
         return {"person_id": person_id, "token": token}
 

@@ -392,3 +392,15 @@ class VettingBody(Body):
         max_length=100,
         description="The operator recording the step (stored as operator:<name>).",
     )
+
+
+class ReviewBody(Body):
+    """An operator clears an account held for review, saying why (kept, operators only).
+
+    Say why without personal details (e.g. "spoke to them; the earlier concern was mistaken").
+    """
+
+    reason: str = Field(min_length=1, max_length=500)
+    operator: str | None = Field(
+        default=None, min_length=1, max_length=120, description="The operator who reviewed it."
+    )
