@@ -132,6 +132,7 @@ class Features:
 
     series_accept_body: dict[str, Any] | None = None
     request_statuses: tuple[str, ...] = ("open", "booked", "unmatched", "cancelled")
+    step_back: bool = False
 
     @property
     def accepts_series(self) -> bool:
@@ -148,6 +149,7 @@ class Features:
         return {
             "series_accept": self.series_accept_body,
             "operator_statuses": list(self.operator_statuses),
+            "series_step_back": self.step_back,
         }
 
 
@@ -167,7 +169,8 @@ async def detect_features(api: Api) -> Features:
         elif "series" in name and prop.get("type") == "boolean":
             series_body = {name: True}
     statuses = _request_statuses(document)
-    return Features(series_body, statuses or Features.request_statuses)
+    step_back = "/v1/series/{series_id}/step-back" in document.get("paths", {})
+    return Features(series_body, statuses or Features.request_statuses, step_back)
 
 
 def _resolve(document: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
@@ -210,6 +213,5 @@ async def accept(
     """Accept an offer: its whole series where the API allows it and it is part of one."""
     offer_id = offer["offer_id"]
     body = features.series_accept_body if in_series else None
-    return await helper.call(
-        "POST", f"/v1/offers/{offer_id}/accept", json=body, key=f"accept-{offer_id}"
-    )
+    key = f"accept-{offer_id}" + ("-series" if body else "")
+    return await helper.call("POST", f"/v1/offers/{offer_id}/accept", json=body, key=key)

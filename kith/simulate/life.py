@@ -2,11 +2,11 @@
 moment people do what falls due then, through the API.
 
 Moments are every morning (07:00 UTC: new asks, arrivals, departures, changed hours, the
-concern), two hours before each visit (helpers look at their offers again), each visit's
-start (the occurrence's fate is recorded, the helper checks in) and end (check-out and the
-private questions), and every evening. Helpers read their inbox at every moment and answer
-what they see, so offers are answered in the real seconds between two moves of the clock,
-as a person glancing at their phone would.
+concern), half an hour before each visit (Kith's due rounds run; helpers look at their
+offers again), each visit's start (the occurrence's fate is recorded, the helper checks in)
+and end (check-out and the private questions), and every evening. Helpers read their inbox
+at every moment and answer what they see, so offers are answered in the real seconds
+between two moves of the clock, as a person glancing at their phone would.
 """
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ from shared import clock
 
 #: Real seconds to wait for matching's first offers of a new ask, or its next round.
 _MATCHING_S = 3.0
+#: Real seconds for matching's round timer (once a second) to see a moved clock.
+_ROUNDS_S = 1.2
 _ZONE = ZoneInfo(TIME_ZONE)
 
 
@@ -165,8 +167,25 @@ class Life(Visits, Safeguarding):
             await self.raise_concern()
 
     async def _leave(self, helper: Helper) -> None:
-        """A helper moves away: they call off their upcoming visits and offer no more hours."""
+        """A helper moves away: they step back from the series they are the regular of (where
+        the API has it), call off their upcoming visits and offer no more hours."""
         upcoming = await helper.call("GET", "/v1/bookings?when=upcoming&limit=200")
+        if self.features.step_back:
+            series = {
+                occurrence.series_id
+                for booking in upcoming["items"]
+                if booking["side"] == "helper"
+                and (occurrence := self.ledger.occurrences.get(str(booking["request_id"])))
+                and occurrence.series_id is not None
+            }
+            for series_id in sorted(s for s in series if s is not None):
+                await self.attempt(
+                    "step_back",
+                    helper.call(
+                        "POST", f"/v1/series/{series_id}/step-back", json={"reason": "moving away"}
+                    ),
+                )
+            upcoming = await helper.call("GET", "/v1/bookings?when=upcoming&limit=200")
         for booking in upcoming["items"]:
             if booking["side"] == "helper" and booking["status"] == "confirmed":
                 self.booking_requests[str(booking["booking_id"])] = str(booking["request_id"])
@@ -216,9 +235,19 @@ class Life(Visits, Safeguarding):
         )
         self.ledger.asked(occurrence)
         if occurrence.week < self.world.weeks:
-            self.at(starts_at - timedelta(hours=2), nothing, rank=8)
+            self.at(
+                starts_at - timedelta(minutes=30), partial(self._before_start, starts_at), rank=8
+            )
             self.at(starts_at, partial(self.start, occurrence), rank=1)
         return occurrence.request_id
+
+    async def _before_start(self, starts_at: datetime) -> None:
+        """Half an hour before visits start: Kith's rounds that fell due as the clock jumped
+        here run now (matching looks for them every second), so that a visit nobody took
+        reaches operators before its start, as it would in time that flows."""
+        if self.rounds_for != starts_at:
+            self.rounds_for = starts_at
+            await asyncio.sleep(_ROUNDS_S)
 
     async def _discover(self, neighbour: Neighbour) -> None:
         """Occurrences of the neighbour's series that Kith made since (a series rolls forward
@@ -308,7 +337,17 @@ class Life(Visits, Safeguarding):
         try:
             asked = self.ledger.occurrences.get(str(offer["request_id"]))
             in_series = asked is not None and asked.series_id is not None
-            booked = await actors.accept(helper, offer, self.features, in_series=in_series)
+            try:
+                booked = await actors.accept(helper, offer, self.features, in_series=in_series)
+            except ApiRefused as refused:
+                if not (in_series and self.features.accepts_series and refused.status == 409):
+                    raise
+                # The series cannot be taken on (it has a regular already, say): as a person
+                # would, take this visit alone.
+                self.answers.setdefault(str(offer["request_id"]), {})[helper.label] = (
+                    f"could not take the series on: {refused.detail}"
+                )
+                booked = await actors.accept(helper, offer, self.features, in_series=False)
         except ApiRefused as refused:
             if refused.status == 409:
                 return f"was refused: {refused.detail}"  # taken by someone else, or overlapping

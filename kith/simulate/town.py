@@ -54,6 +54,7 @@ class Town:
         self.booking_requests: dict[str, str] = {}
         self.mornings: list[tuple[datetime, int]] = []
         self.settled_for: datetime | None = None
+        self.rounds_for: datetime | None = None
         #: What each helper did with the offer of each request: request id, label, answer.
         self.answers: dict[str, dict[str, str]] = {}
 
