@@ -20,8 +20,10 @@ from pathlib import Path
 from kith.simulate.metrics import Occurrence
 from kith.simulate.world import HelperPlan
 
-NOT_CONSIDERED_OTHER_CELL = "not among the helpers matching read (lives in the other cell)"
-NOT_CONSIDERED = "not among the helpers matching read (same cell), or ranked as the rounds ran out"
+NOT_CONSIDERED_OTHER_CELL = (
+    "no answer, not passed over: an offer that lapsed unseen, or not read (other cell)"
+)
+NOT_CONSIDERED = "no answer, not passed over: an offer that lapsed unseen, or not read (same cell)"
 CAME_LATER = "arrived or changed hours after matching gave up (not retried since)"
 STILL_OPEN = "no verdict: the request was still open at its start"
 

@@ -283,7 +283,8 @@ class Life(Visits, Safeguarding):
     # -- helpers answering offers -----------------------------------------------------------
 
     async def _inbox_round(self) -> None:
-        for _ in range(3):
+        # Enough looks for a whole cascade (four rounds by default) within one moment.
+        for _ in range(6):
             answered = 0
             present = [h for h in self.helpers.values() if not (h.gone or h.suspended)]
             # Everyone looks at their phone at once; they answer in a fixed order, so that who
