@@ -13,7 +13,6 @@ import logging
 import sys
 import tempfile
 from dataclasses import dataclass
-from datetime import UTC, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +25,7 @@ from kith.seeding import Api
 from kith.simulate.life import Life
 from kith.simulate.metrics import FIGURES
 from kith.simulate.stack import sim_stack
-from kith.simulate.world import plan_world
+from kith.simulate.world import day_zero_after, plan_world
 from shared import clock
 
 
@@ -52,11 +51,10 @@ async def simulate(
     ``options.weeks`` of a neighbourhood through it, and return the report.
     """
     async with sim_stack(folder, bootstrap=bootstrap, database_url=database_url) as stack:
-        today = clock.now().astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
         world = plan_world(
             options.seed,
             options.weeks,
-            today + timedelta(days=1),
+            day_zero_after(clock.now()),
             helpers=options.helpers,
             neighbours=options.neighbours,
         )

@@ -153,6 +153,13 @@ class WorldPlan:
         return sorted(cells)
 
 
+def day_zero_after(moment: datetime) -> datetime:
+    """Midnight UTC of the first Monday after ``moment``: a run always starts on a Monday, so
+    that one seed gives the same weeks (whose needs and hours fall on weekdays) on any date."""
+    midnight = moment.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    return midnight + timedelta(days=7 - midnight.weekday())
+
+
 def plan_world(
     seed: int, weeks: int, day_zero: datetime, *, helpers: int = 12, neighbours: int = 16
 ) -> WorldPlan:

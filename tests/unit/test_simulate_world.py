@@ -5,7 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from kith.simulate.metrics import Ledger, Occurrence
-from kith.simulate.world import Rule, distance_km, had_eligible_helper, plan_world
+from kith.simulate.world import (
+    Rule,
+    day_zero_after,
+    distance_km,
+    had_eligible_helper,
+    plan_world,
+)
 
 _DAY_ZERO = datetime(2027, 1, 4, tzinfo=UTC)  # a Monday
 
@@ -87,3 +93,12 @@ def test_figures_count_each_occurrence_once_by_the_week_it_starts_in() -> None:
     assert report["served_share"] == round(2 / 3, 4)
     assert not report["targets"]["stranded"]["met"]
     assert report["targets"]["elapsed_s"]["met"]
+
+
+def test_a_run_starts_on_the_next_monday_whatever_the_date() -> None:
+    sunday_night = datetime(2027, 1, 3, 23, 59, tzinfo=UTC)
+    monday_morning = datetime(2027, 1, 4, 0, 1, tzinfo=UTC)
+
+    assert day_zero_after(sunday_night) == _DAY_ZERO
+    assert day_zero_after(monday_morning) == _DAY_ZERO + timedelta(weeks=1)
+    assert day_zero_after(_DAY_ZERO - timedelta(days=5)) == _DAY_ZERO
