@@ -67,7 +67,7 @@ async def _reassign_objects(admin_url: str, database: str, role: str) -> None:
         quoted = _identifier(role)
         await inside.execute(f"ALTER SCHEMA public OWNER TO {quoted}")
         rows = await inside.fetch(
-            "SELECT c.relname, c.relkind FROM pg_class c"
+            "SELECT c.relname, c.relkind::text AS relkind FROM pg_class c"
             " JOIN pg_namespace n ON n.oid = c.relnamespace"
             " WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm', 'S')"
             " AND pg_get_userbyid(c.relowner) <> $1"
