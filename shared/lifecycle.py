@@ -5,9 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from collections.abc import Awaitable, Callable
+import socket
+from collections.abc import Awaitable, Callable, Collection
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 import structlog
+import uvicorn
 import uvloop
 
 from shared import clock
@@ -85,3 +89,139 @@ def run_service(main: Callable[[asyncio.Event], Awaitable[None]], settings: Sett
         asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner,
     ):
         runner.run(supervise())
+
+
+class Service(Protocol):
+    """What ``serve`` runs: a service's runtime, whose ``start`` and ``stop`` pair up."""
+
+    async def start(self) -> None:
+        """Open connections and start the background tasks."""
+
+    async def ready(self) -> None:
+        """Return once the service does its work (its consumers have partitions)."""
+
+    @property
+    def tasks(self) -> Collection[asyncio.Task[Any]]:
+        """The background tasks (relays, consumers, sweeps) that must run while it serves."""
+
+    async def stop(self) -> None:
+        """Stop the background tasks and close every connection."""
+
+
+@dataclass
+class Http:
+    """The HTTP server ``serve`` runs beside a service.
+
+    Attributes:
+        server: uvicorn's server for the service's app.
+        sockets: Already bound sockets to serve on (booking shares its port across
+            processes); None lets uvicorn bind its configured host and port.
+        before_exit: Called before the server is told to exit, e.g. to end open event
+            streams that uvicorn's graceful shutdown would otherwise wait for.
+    """
+
+    server: uvicorn.Server
+    sockets: list[socket.socket] | None = None
+    before_exit: Callable[[], None] | None = None
+
+
+class BackgroundTaskEnded(RuntimeError):
+    """A background task a service cannot work without ended while it served."""
+
+
+async def serve(
+    service: Service,
+    settings: Settings,
+    stop: asyncio.Event,
+    *,
+    name: str,
+    http: Callable[[], Http] | None = None,
+    replay: Callable[[], Awaitable[object]] | None = None,
+    ready_detail: str | None = None,
+) -> None:
+    """Run ``service`` (and its HTTP server) until ``stop`` is set, or until it cannot work.
+
+    Every service process runs through here. It is marked ready once the server listens and
+    ``service.ready()`` returns. A background task that ends before ``stop`` (a relay,
+    consumer or sweep that failed) ends the process with ``BackgroundTaskEnded`` after a log
+    line naming it: a process that kept answering HTTP while its relay was dead would look
+    healthy and publish nothing, whereas an exited one is restarted by its supervisor
+    (``kith up``, or the orchestrator).
+
+    Args:
+        service: The runtime; ``serve`` starts and stops it.
+        settings: Kith settings (the ready file).
+        stop: Set on SIGTERM or Ctrl-C (``run_service``).
+        name: The service's name, in its log lines.
+        http: Builds the HTTP server once the service has started (its app needs it).
+        replay: Run on SIGUSR1 (``replay_on_signal``), for services with an outbox.
+        ready_detail: What the ready mark says (its address); ``name`` by default.
+    """
+    await service.start()
+    server: Http | None = None
+    serving: asyncio.Task[None] | None = None
+    try:
+        server = http() if http is not None else None
+        if replay is not None:
+            replay_on_signal(replay)
+        if server is not None:
+            serving = asyncio.create_task(
+                server.server.serve(sockets=server.sockets), name=f"{name}-http"
+            )
+            # uvicorn offers no event for "listening": poll its flag briefly.
+            while not server.server.started and not serving.done():  # noqa: ASYNC110
+                await asyncio.sleep(0.05)
+        watched: set[asyncio.Future[Any]] = set(service.tasks)
+        if serving is not None:
+            watched.add(serving)
+        stopping = asyncio.create_task(stop.wait(), name=f"{name}-stop")
+        ready = asyncio.create_task(service.ready(), name=f"{name}-ready")
+        try:
+            await asyncio.wait({stopping, ready, *watched}, return_when=asyncio.FIRST_COMPLETED)
+            if ready.done() and not stop.is_set() and not any(task.done() for task in watched):
+                ready.result()  # it could not get ready: raise why
+                mark_ready(settings, ready_detail or name)
+                log.info(f"{name} ready", service=name, detail=ready_detail)
+                await asyncio.wait({stopping, *watched}, return_when=asyncio.FIRST_COMPLETED)
+            _raise_if_ended(watched, name, serving, stop)
+        finally:
+            for waiter in (stopping, ready):
+                waiter.cancel()
+    finally:
+        if server is not None:
+            if server.before_exit is not None:
+                server.before_exit()
+            server.server.should_exit = True
+        if serving is not None:
+            with contextlib.suppress(Exception):
+                await serving
+        if server is not None:
+            for listener in server.sockets or ():
+                listener.close()
+        await service.stop()
+
+
+def _raise_if_ended(
+    watched: set[asyncio.Future[Any]],
+    name: str,
+    serving: asyncio.Task[None] | None,
+    stop: asyncio.Event,
+) -> None:
+    """Raise ``BackgroundTaskEnded`` for the first watched task that ended on its own."""
+    for task in watched:
+        if not task.done():
+            continue
+        error = None if task.cancelled() else task.exception()
+        if task is serving and error is None:
+            # uvicorn returns when it handled a signal itself: an orderly stop.
+            continue
+        if stop.is_set() and error is None:
+            continue
+        task_name = task.get_name() if isinstance(task, asyncio.Task) else repr(task)
+        log.error(
+            "a background task ended: stopping the process so that its supervisor restarts it",
+            service=name,
+            task=task_name,
+            error=repr(error) if error is not None else "returned",
+        )
+        raise BackgroundTaskEnded(f"{name}: {task_name} ended") from error

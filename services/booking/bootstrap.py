@@ -20,8 +20,9 @@ from services.booking.domain.credentials import Passwords
 from services.booking.entrypoints.consumers import GROUP_ID, make_consumer
 from services.booking.entrypoints.http import create_app
 from services.booking.service_layer import accounts, series, visit_sweep
+from shared import lifecycle
 from shared.contracts import utc_now
-from shared.lifecycle import mark_ready, replay_on_signal
+from shared.lifecycle import Http
 from shared.messaging import EventConsumer, Publisher
 from shared.periodic import Periodic
 from shared.postgres import ChannelListener, OutboxRelay, apply_migrations, ensure_database
@@ -198,7 +199,12 @@ class BookingRuntime:
             limiter=self.limiter,
         )
 
-    async def wait_ready(self) -> None:
+    @property
+    def tasks(self) -> list[asyncio.Task[None]]:
+        """The background tasks: relay, listener, sweeps and consumer."""
+        return list(self._tasks)
+
+    async def ready(self) -> None:
         """Return once the consumer has its partitions and notices are heard."""
         assert self.consumer is not None
         assert self._listener is not None
@@ -253,35 +259,26 @@ def shared_listener(host: str, port: int) -> socket.socket:
 async def serve(settings: Settings, stop: asyncio.Event) -> None:
     """Run booking until ``stop`` is set: the runtime plus uvicorn in the same loop."""
     runtime = BookingRuntime(settings)
-    await runtime.start()
-    replay_on_signal(runtime.replay)
-    listener = shared_listener(settings.http_host, settings.http_port)
-    server = uvicorn.Server(
-        uvicorn.Config(
-            runtime.app(),
-            host=settings.http_host,
-            port=settings.http_port,
-            log_config=None,
-            lifespan="on",
-            backlog=_BACKLOG,
+
+    def http() -> Http:
+        server = uvicorn.Server(
+            uvicorn.Config(
+                runtime.app(),
+                host=settings.http_host,
+                port=settings.http_port,
+                log_config=None,
+                lifespan="on",
+                backlog=_BACKLOG,
+            )
         )
+        return Http(server, sockets=[shared_listener(settings.http_host, settings.http_port)])
+
+    await lifecycle.serve(
+        runtime,
+        settings,
+        stop,
+        name="booking",
+        http=http,
+        replay=runtime.replay,
+        ready_detail=f"booking http://{settings.http_host}:{settings.http_port}",
     )
-    serving = asyncio.create_task(server.serve(sockets=[listener]), name="booking-http")
-    try:
-        # uvicorn offers no event for "listening": poll its flag briefly.
-        while not server.started and not serving.done():  # noqa: ASYNC110
-            await asyncio.sleep(0.05)
-        if serving.done():
-            await serving  # it failed to start: raise why
-        await runtime.wait_ready()
-        mark_ready(settings, f"booking http://{settings.http_host}:{settings.http_port}")
-        log.info("booking serving", host=settings.http_host, port=settings.http_port)
-        stopping = asyncio.create_task(stop.wait())
-        await asyncio.wait({serving, stopping}, return_when=asyncio.FIRST_COMPLETED)
-        stopping.cancel()
-    finally:
-        server.should_exit = True
-        with contextlib.suppress(Exception):
-            await serving
-        listener.close()
-        await runtime.stop()

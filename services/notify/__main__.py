@@ -6,11 +6,11 @@ import asyncio
 import contextlib
 from collections.abc import Iterator
 
-import structlog
 import uvicorn
 
 from services.notify.bootstrap import NotifyService
-from shared.lifecycle import mark_ready, prepare_process, run_service
+from shared import lifecycle
+from shared.lifecycle import Http, prepare_process, run_service
 from shared.settings import Settings
 
 
@@ -30,44 +30,24 @@ class _Server(uvicorn.Server):
 
 
 async def serve(settings: Settings, stop: asyncio.Event) -> None:
-    """Start notify and its API, mark it ready once its consumer is assigned, stop on ``stop``.
-
-    A background task that fails ends the process, so a supervisor can restart it.
-    """
-    log = structlog.get_logger("notify")
+    """Run notify and its API until ``stop``; a background task that fails ends the process."""
     service = NotifyService(settings)
-    await service.start()
-    config = uvicorn.Config(
-        service.app(),
-        host=settings.http_host,
-        port=settings.notify_port,
-        log_config=None,
-        lifespan="off",
-        timeout_graceful_shutdown=3,
-    )
-    server = _Server(config)
-    serving = asyncio.create_task(server.serve(), name="notify-http")
-    try:
-        stopped = asyncio.create_task(stop.wait())
-        ready = asyncio.create_task(service.ready())
-        await asyncio.wait([stopped, ready], return_when=asyncio.FIRST_COMPLETED)
-        if ready.done():
-            mark_ready(settings, "notify")
-            log.info("notify ready", api=f"http://{settings.http_host}:{settings.notify_port}")
-        else:
-            ready.cancel()
-        done, _ = await asyncio.wait(
-            [stopped, serving, *service.tasks], return_when=asyncio.FIRST_COMPLETED
+
+    def http() -> Http:
+        config = uvicorn.Config(
+            service.app(),
+            host=settings.http_host,
+            port=settings.notify_port,
+            log_config=None,
+            lifespan="off",
+            timeout_graceful_shutdown=3,
         )
-        stopped.cancel()
-        for task in done - {stopped}:
-            if task.exception() is not None:
-                raise RuntimeError(f"{task.get_name()} failed") from task.exception()
-    finally:
-        server.should_exit = True
-        with contextlib.suppress(Exception):
-            await serving
-        await service.stop()
+        return Http(_Server(config))
+
+    api = f"http://{settings.http_host}:{settings.notify_port}"
+    await lifecycle.serve(
+        service, settings, stop, name="notify", http=http, ready_detail=f"notify {api}"
+    )
 
 
 if __name__ == "__main__":

@@ -14,8 +14,9 @@ from fastapi import FastAPI
 from services.ops.adapters.feed import Feed
 from services.ops.entrypoints.http.app import create_app
 from services.ops.service_layer.console import HISTORY, Console
+from shared import lifecycle
 from shared.contracts import utc_now
-from shared.lifecycle import mark_ready
+from shared.lifecycle import Http
 from shared.periodic import Periodic
 from shared.postgres import apply_migrations, connect_pool, ensure_database
 from shared.postgres.rate_limits import RateLimiter
@@ -73,11 +74,13 @@ class OpsRuntime:
         return RateLimiter(self._pool)
 
     @property
-    def task(self) -> asyncio.Task[None]:
-        """The feed's task (once started): if it fails, the console is blind."""
-        if self._task is None:
-            raise RuntimeError("OpsRuntime.start() has not run")
-        return self._task
+    def tasks(self) -> list[asyncio.Task[None]]:
+        """The feed (if it fails, the console is blind) and the rate-limit sweep."""
+        return [task for task in (self._task, self._sweeping) if task is not None]
+
+    async def ready(self) -> None:
+        """Return once the feed has every partition."""
+        await self.feed.ready.wait()
 
     def app(self) -> FastAPI:
         """The console's HTTP app."""
@@ -126,27 +129,11 @@ def server_for(runtime: OpsRuntime, host: str, port: int) -> uvicorn.Server:
 async def serve(settings: Settings, stop: asyncio.Event) -> None:
     """Run the console until ``stop`` is set; mark it ready once it listens and reads."""
     runtime = OpsRuntime(settings)
-    await runtime.start()
-    server = server_for(runtime, settings.http_host, settings.ops_port)
-    serving = asyncio.create_task(server.serve(), name="ops-http")
-    try:
-        # uvicorn offers no event for "listening": poll its flag briefly.
-        while not server.started and not serving.done():  # noqa: ASYNC110
-            await asyncio.sleep(0.05)
-        if serving.done():
-            await serving  # it failed to start: raise why
-        mark_ready(settings, f"ops http://{settings.http_host}:{settings.ops_port}/ops")
-        log.info("ops console serving", url=f"http://{settings.http_host}:{settings.ops_port}/ops")
-        stopping = asyncio.create_task(stop.wait())
-        done, _ = await asyncio.wait(
-            {serving, stopping, runtime.task}, return_when=asyncio.FIRST_COMPLETED
-        )
-        stopping.cancel()
-        if runtime.task in done and runtime.task.exception() is not None:
-            raise RuntimeError("the ops feed failed") from runtime.task.exception()
-    finally:
-        runtime.console.close()  # open event streams end, so the server stops at once
-        server.should_exit = True
-        with contextlib.suppress(Exception):
-            await serving
-        await runtime.stop()
+    url = f"http://{settings.http_host}:{settings.ops_port}/ops"
+
+    def http() -> Http:
+        server = server_for(runtime, settings.http_host, settings.ops_port)
+        # Open event streams end first, so the server stops at once.
+        return Http(server, before_exit=runtime.console.close)
+
+    await lifecycle.serve(runtime, settings, stop, name="ops", http=http, ready_detail=f"ops {url}")

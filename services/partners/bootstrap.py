@@ -26,8 +26,9 @@ from services.partners.entrypoints.http.dependencies import Context, target_poli
 from services.partners.service_layer.directory import PartnerDirectory
 from services.partners.service_layer.projector import Projector
 from services.partners.service_layer.webhooks import WebhookDispatcher
+from shared import lifecycle
 from shared.contracts import utc_now
-from shared.lifecycle import mark_ready
+from shared.lifecycle import Http
 from shared.messaging import EventConsumer, Publisher
 from shared.periodic import Periodic
 from shared.postgres import (
@@ -255,41 +256,21 @@ class PartnersGateway:
 async def serve(settings: Settings, stop: asyncio.Event) -> None:
     """Run the gateway until ``stop``: its runtime and uvicorn in the same loop.
 
-    Ready once HTTP listens and both consumers have partitions; a background task that
-    fails ends the process, so a supervisor notices.
+    Ready once HTTP listens and both consumers have partitions (``lifecycle.serve``).
     """
     gateway = PartnersGateway(settings)
-    await gateway.start()
-    server = uvicorn.Server(
-        uvicorn.Config(
+
+    def http() -> Http:
+        config = uvicorn.Config(
             gateway.app(),
             host=settings.http_host,
             port=settings.partners_port,
             log_config=None,
             lifespan="on",
         )
+        return Http(uvicorn.Server(config))
+
+    address = f"http://{settings.http_host}:{settings.partners_port}"
+    await lifecycle.serve(
+        gateway, settings, stop, name="partners", http=http, ready_detail=f"partners {address}"
     )
-    serving = asyncio.create_task(server.serve(), name="partners-http")
-    try:
-        # uvicorn offers no event for "listening": poll its flag briefly.
-        while not server.started and not serving.done():  # noqa: ASYNC110
-            await asyncio.sleep(0.05)
-        if serving.done():
-            await serving  # it failed to start: raise why
-        await gateway.ready()
-        address = f"http://{settings.http_host}:{settings.partners_port}"
-        mark_ready(settings, f"partners {address}")
-        log.info("partners gateway serving", address=address)
-        stopping = asyncio.create_task(stop.wait())
-        done, _ = await asyncio.wait(
-            {serving, stopping, *gateway.tasks}, return_when=asyncio.FIRST_COMPLETED
-        )
-        stopping.cancel()
-        for task in done - {stopping, serving}:
-            if task.exception() is not None:
-                raise RuntimeError(f"{task.get_name()} failed") from task.exception()
-    finally:
-        server.should_exit = True
-        with contextlib.suppress(Exception):
-            await serving
-        await gateway.stop()

@@ -56,7 +56,7 @@ async def running_booking(stack: Stack, **overrides: object) -> AsyncIterator[Bo
     transport = httpx.ASGITransport(app=runtime.app())
     client = httpx.AsyncClient(transport=transport, base_url="http://booking.test")
     try:
-        await runtime.wait_ready()
+        await runtime.ready()
         yield Booking(runtime, client, settings, publisher)
     finally:
         await client.aclose()

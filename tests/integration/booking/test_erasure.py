@@ -455,7 +455,7 @@ async def test_an_erased_token_stops_in_another_process_that_remembered_it(
 ) -> None:
     _, headers = await sign_up(booking.client, "Octavia")
     async with _two_processes(booking) as (other, _):
-        await other.wait_ready()
+        await other.ready()
         elsewhere = _client(other, "10.12.0.1")
         # Remembered there now: its cache would answer for a minute without asking.
         assert (await elsewhere.get("/v1/me", headers=headers)).status_code == 200

@@ -58,7 +58,7 @@ async def test_a_token_signed_out_in_one_process_stops_working_in_another(
     transport = httpx.ASGITransport(app=other.app())
     elsewhere = httpx.AsyncClient(transport=transport, base_url="http://booking-2.test")
     try:
-        await other.wait_ready()
+        await other.ready()
         _, headers = await sign_up(booking.client, "Otto")
         assert await _status_of_me(elsewhere, headers) == 200  # remembered by the other process
 

@@ -1,0 +1,106 @@
+"""Every service runs through ``shared.lifecycle.serve``: a dead background task ends it."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from structlog.testing import capture_logs
+
+from shared.lifecycle import BackgroundTaskEnded, serve
+from shared.settings import Settings
+from tests.support import eventually
+
+
+class FakeService:
+    """A service whose one background task runs ``work``."""
+
+    def __init__(self, work: asyncio.Event, *, fail: bool = True) -> None:
+        self._work = work
+        self._fail = fail
+        self._tasks: list[asyncio.Task[None]] = []
+        self.started = self.stopped = False
+        self.is_ready = asyncio.Event()
+
+    async def _relay(self) -> None:
+        await self._work.wait()
+        if self._fail:
+            raise ConnectionError("the broker went away")
+
+    async def start(self) -> None:
+        self.started = True
+        self._tasks = [asyncio.create_task(self._relay(), name="fake-relay")]
+
+    async def ready(self) -> None:
+        await self.is_ready.wait()
+
+    @property
+    def tasks(self) -> list[asyncio.Task[None]]:
+        return list(self._tasks)
+
+    async def stop(self) -> None:
+        self.stopped = True
+        for task in self._tasks:
+            task.cancel()
+
+
+async def _until_exists(path: Path) -> None:
+    async def exists() -> bool:
+        return path.exists()  # noqa: ASYNC240 (a stat, in a test)
+
+    await eventually(exists, timeout_s=5, interval_s=0.001, what=f"{path} written")
+
+
+def _settings(tmp_path: Path) -> Settings:
+    return Settings(ready_file=tmp_path / "ready")
+
+
+async def test_a_background_task_that_fails_ends_the_process_with_a_log_line(
+    tmp_path: Path,
+) -> None:
+    die = asyncio.Event()
+    service = FakeService(die)
+    service.is_ready.set()
+    stop = asyncio.Event()
+    settings = _settings(tmp_path)
+    serving = asyncio.create_task(serve(service, settings, stop, name="fake"))
+    await _until_exists(tmp_path / "ready")
+    with capture_logs() as logs:
+        die.set()
+        with pytest.raises(BackgroundTaskEnded, match="fake-relay") as raised:
+            await asyncio.wait_for(serving, timeout=5)
+    assert isinstance(raised.value.__cause__, ConnectionError)
+    assert service.stopped
+    ended = [line for line in logs if "background task ended" in line["event"]]
+    assert ended
+    assert ended[0]["task"] == "fake-relay"
+    assert ended[0]["log_level"] == "error"
+    assert "broker went away" in ended[0]["error"]
+
+
+async def test_a_task_that_returns_before_stop_also_ends_the_process(tmp_path: Path) -> None:
+    done = asyncio.Event()
+    done.set()
+    service = FakeService(done, fail=False)
+    with pytest.raises(BackgroundTaskEnded):
+        await asyncio.wait_for(serve(service, _settings(tmp_path), asyncio.Event(), name="f"), 5)
+    # It ended before the service was ready: never marked ready.
+    assert not (tmp_path / "ready").exists()
+    assert service.stopped
+
+
+async def test_stop_ends_serving_cleanly_after_ready(tmp_path: Path) -> None:
+    service = FakeService(asyncio.Event())
+    stop = asyncio.Event()
+    settings = _settings(tmp_path)
+    serving = asyncio.create_task(serve(service, settings, stop, name="fake", ready_detail="x"))
+    await asyncio.sleep(0)
+    assert not (tmp_path / "ready").exists()  # not before the service says so
+    service.is_ready.set()
+    await _until_exists(tmp_path / "ready")
+    assert (tmp_path / "ready").read_text() == "x"
+    stop.set()
+    await asyncio.wait_for(serving, timeout=5)
+    assert service.started
+    assert service.stopped
