@@ -230,6 +230,12 @@ class Supervisor:
             env["KITH_SMTP_PORT"] = str(self._mail.smtp_port)
             env["KITH_SMTP_STARTTLS"] = "false"
             env["KITH_SMTP_TLS"] = "false"
+            if not settings.sms_account_sid:
+                # Text messages to the same inbox page, through the same provider adapter.
+                env["KITH_SMS_API_URL"] = self._mail.inbox_url.rstrip("/")
+                env["KITH_SMS_ACCOUNT_SID"] = "ACdevelopment"
+                env["KITH_SMS_AUTH_TOKEN"] = "development"
+                env["KITH_SMS_FROM"] = "Kith"
             self._log(
                 "kith", f"development mail server on {settings.http_host}:{self._mail.smtp_port}"
             )

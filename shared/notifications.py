@@ -36,6 +36,9 @@ class NoticeChannel(StrEnum):
     """How a notice reaches a person."""
 
     EMAIL = "email"
+    #: A text message to the person's phone: everything goes this way for someone who gave a
+    #: phone and no email.
+    SMS = "sms"
 
 
 class QuietHours(BaseModel):

@@ -400,6 +400,14 @@ class Settings(BaseSettings):
     smtp_tls: bool = Field(
         default=False, description="Connect to the SMTP server over TLS from the start (465)."
     )
+    smtp_connections: int = Field(
+        default=8,
+        ge=1,
+        le=100,
+        description=(
+            "SMTP connections notify keeps open at once; messages beyond them wait for one."
+        ),
+    )
     mail_from: str = Field(
         default="Kith <kith@localhost>",
         max_length=320,
@@ -419,6 +427,30 @@ class Settings(BaseSettings):
         ge=0,
         le=65535,
         description="`kith up`: the development mail server's SMTP port (0: any free one).",
+    )
+    sms_api_url: str = Field(
+        default="https://api.twilio.com",
+        max_length=2048,
+        description=(
+            "The SMS provider's API (Twilio's Messages API, or one that speaks it). `kith up` on"
+            " its embedded stack with no sms_account_sid points it at the development inbox."
+        ),
+    )
+    sms_account_sid: str | None = Field(
+        default=None,
+        max_length=64,
+        description="The SMS provider's account SID; unset, no text message is sent.",
+    )
+    sms_auth_token: SecretStr | None = Field(
+        default=None, description="The SMS provider's auth token (a secret)."
+    )
+    sms_from: str | None = Field(
+        default=None,
+        max_length=64,
+        description=(
+            "Who text messages come from: a number in E.164 (+447700900123), or a Messaging"
+            " Service SID (MG...)."
+        ),
     )
     booking_url: str | None = Field(
         default=None,
@@ -460,6 +492,16 @@ class Settings(BaseSettings):
             "Notices one notify process sends at once: each waits mostly on booking and the"
             " SMTP server, so a few in parallel keep up with a burst (each holds one database"
             " connection while it sends)."
+        ),
+    )
+    notify_batch: int = Field(
+        default=20,
+        ge=1,
+        le=200,
+        description=(
+            "Due notices one sender takes at once: one question to booking for all their"
+            " contacts, their messages sent together, their outcomes written in one statement."
+            " A notify process killed mid-batch sends that batch again on restart."
         ),
     )
     notify_poll_s: float = Field(

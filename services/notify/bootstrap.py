@@ -12,6 +12,7 @@ from fastapi import FastAPI
 
 from services.notify.adapters.contacts import BookingContacts, booking_url
 from services.notify.adapters.postgres import PostgresStore
+from services.notify.adapters.sms import TwilioTexts
 from services.notify.adapters.smtp import SmtpMailer
 from services.notify.adapters.templates import TemplateFolder
 from services.notify.domain.notices import ReminderWindows
@@ -19,7 +20,13 @@ from services.notify.entrypoints.consumer import build_consumer
 from services.notify.entrypoints.http import create_app
 from services.notify.entrypoints.sender import Sender
 from services.notify.service_layer.handlers import Delivery
-from services.notify.service_layer.ports import ContactBook, Mailer, Templates
+from services.notify.service_layer.ports import (
+    ContactBook,
+    Mailer,
+    Outlets,
+    Templates,
+    TextMessages,
+)
 from shared.messaging import EventConsumer, Publisher
 from shared.postgres import apply_migrations, connect_pool, ensure_database
 from shared.secrets import configured_or_generated
@@ -47,6 +54,7 @@ class NotifyService:
         group_id: The consumer group; tests pass a unique one.
         contacts: Where contact details come from; defaults to booking's internal API.
         mailer: How email is sent; defaults to the SMTP server in settings.
+        texts: How text messages are sent; defaults to the SMS provider in settings.
     """
 
     def __init__(
@@ -58,6 +66,7 @@ class NotifyService:
         consumer_name: str = "notify",
         contacts: ContactBook | None = None,
         mailer: Mailer | None = None,
+        texts: TextMessages | None = None,
         templates: Templates | None = None,
     ) -> None:
         self.settings = settings
@@ -71,6 +80,8 @@ class NotifyService:
         self._owned_contacts: BookingContacts | None = None
         self._mailer = mailer
         self._owned_mailer: SmtpMailer | None = None
+        self._texts = texts
+        self._owned_texts: TwilioTexts | None = None
         self._templates = templates or TemplateFolder()
         self._pool: asyncpg.Pool | None = None
         self._store: PostgresStore | None = None
@@ -115,14 +126,22 @@ class NotifyService:
         self._pool = await connect_pool(self.database_url)
         await apply_migrations(self._pool, MIGRATIONS)
         self._store = PostgresStore(self._pool)
-        contacts = self._contacts
-        if contacts is None:
+        contacts: ContactBook
+        if self._contacts is None:
             self._owned_contacts = BookingContacts(booking_url(self.settings), self.operator_token)
             contacts = self._owned_contacts
+        else:
+            contacts = self._contacts
+        mailer: Mailer
         if self._mailer is None:
-            self._owned_mailer = SmtpMailer(self.settings)
-        mailer = self._mailer or self._owned_mailer
-        assert mailer is not None
+            mailer = self._owned_mailer = SmtpMailer(self.settings)
+        else:
+            mailer = self._mailer
+        texts: TextMessages
+        if self._texts is None:
+            texts = self._owned_texts = TwilioTexts(self.settings)
+        else:
+            texts = self._texts
         self._publisher = Publisher(self.settings, client_id="kith-notify")
         await self._publisher.start()
         wake = asyncio.Event()
@@ -138,7 +157,7 @@ class NotifyService:
         self._sender = Sender(
             self._store,
             contacts,
-            mailer,
+            Outlets(mailer=mailer, texts=texts),
             self._templates,
             windows=windows_from(self.settings),
             delivery=Delivery(
@@ -148,6 +167,7 @@ class NotifyService:
             every_s=self.settings.notify_poll_s,
             wake=wake,
             senders=self.settings.notify_senders,
+            batch=self.settings.notify_batch,
         )
         self._tasks = [
             asyncio.create_task(self._consumer.run(), name="notify-consumer"),
@@ -174,6 +194,8 @@ class NotifyService:
             await self._owned_contacts.close()
         if self._owned_mailer is not None:
             await self._owned_mailer.close()
+        if self._owned_texts is not None:
+            await self._owned_texts.close()
         if self._publisher is not None:
             await self._publisher.stop()
         if self._pool is not None:
@@ -181,3 +203,4 @@ class NotifyService:
         self._pool = self._store = self._publisher = self._consumer = self._sender = None
         self._owned_contacts = None
         self._owned_mailer = None
+        self._owned_texts = None

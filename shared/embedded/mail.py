@@ -1,8 +1,13 @@
 """The development mail server ``kith up`` runs: an SMTP server (aiosmtpd) that keeps every
 message it receives as a file, and a small inbox page that shows them.
 
+The inbox page also answers an SMS provider's request (Twilio's Messages API,
+``POST /2010-04-01/Accounts/{sid}/Messages.json``) and keeps each text message beside the
+emails, so that the same page shows every email and text Kith sent.
+
 Nothing leaves the machine: it accepts mail for any address and delivers none. Point Kith at
-a real server with ``KITH_SMTP_HOST`` (and the other ``KITH_SMTP_*`` settings) instead.
+a real server with ``KITH_SMTP_HOST`` (and the other ``KITH_SMTP_*`` settings), and at a real
+SMS provider with ``KITH_SMS_*``, instead.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from email.parser import BytesParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
@@ -34,6 +40,25 @@ def read_mailbox(folder: Path) -> list[EmailMessage]:
         assert isinstance(message, EmailMessage)
         messages.append(message)
     return messages
+
+
+def read_texts(folder: Path) -> list[dict[str, str]]:
+    """Every text message kept in ``folder`` (``to``, ``from``, ``body``), oldest first."""
+    texts: list[dict[str, str]] = []
+    for path in sorted((folder / "sms").glob("*.json")):
+        texts.append(json.loads(path.read_text(encoding="utf-8")))
+    return texts
+
+
+def _keep_text(folder: Path, text: dict[str, str]) -> str:
+    sms = folder / "sms"
+    sms.mkdir(exist_ok=True)
+    sid = f"SM{uuid.uuid4().hex}"
+    name = f"{time.time_ns():020d}-{sid[2:10]}.json"
+    partial = sms / f".{name}.part"
+    partial.write_text(json.dumps({**text, "sid": sid}), encoding="utf-8")
+    partial.rename(sms / name)  # whole or absent, for readers of the folder
+    return sid
 
 
 def subject(message: EmailMessage) -> str:
@@ -81,26 +106,53 @@ def _page(folder: Path) -> str:
             f"<pre>{fields['body']}</pre></article>"
         )
     listing = "\n".join(rows) or "<p>No email yet.</p>"
+    texts = [
+        f"<article><h3>Text to {html.escape(text.get('to', ''))}</h3>"
+        f"<pre>{html.escape(text.get('body', ''))}</pre></article>"
+        for text in reversed(read_texts(folder))
+    ]
+    texting = "\n".join(texts) or "<p>No text message yet.</p>"
     return (
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
         "<meta http-equiv='refresh' content='5'><title>Kith development inbox</title>"
         "<style>body{font-family:sans-serif;max-width:50em;margin:auto}"
         "article{border-bottom:1px solid #ccc}pre{white-space:pre-wrap}</style></head>"
-        f"<body><h1>Kith development inbox</h1><p>Every email Kith sent, newest first.</p>"
-        f"{listing}</body></html>"
+        "<body><h1>Kith development inbox</h1>"
+        "<p>Every email and text message Kith sent, newest first.</p>"
+        f"<h2>Text messages</h2>{texting}<h2>Emails</h2>{listing}</body></html>"
     )
 
 
 def _inbox_handler(folder: Path) -> type[BaseHTTPRequestHandler]:
     class Inbox(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            if self.path.startswith("/messages.json"):
+            if self.path.startswith("/texts.json"):
+                self._send(200, "application/json", json.dumps(read_texts(folder)).encode())
+            elif self.path.startswith("/messages.json"):
                 payload: Any = [summary(message) for message in read_mailbox(folder)]
                 self._send(200, "application/json", json.dumps(payload).encode())
             elif self.path in ("/", "/index.html"):
                 self._send(200, "text/html; charset=utf-8", _page(folder).encode())
             else:
                 self._send(404, "text/plain", b"not found")
+
+        def do_POST(self) -> None:
+            # The SMS provider's Messages API, as much of it as Kith uses: a form with To,
+            # From (or MessagingServiceSid) and Body; 201 with the message's sid.
+            parts = self.path.split("?", 1)[0].strip("/").split("/")
+            if len(parts) != 4 or parts[0] != "2010-04-01" or parts[3] != "Messages.json":
+                self._send(404, "application/json", b'{"code": 20404, "status": 404}')
+                return
+            length = int(self.headers.get("Content-Length") or 0)
+            form = parse_qs(self.rfile.read(length).decode("utf-8"))
+            to, body = form.get("To", [""])[0], form.get("Body", [""])[0]
+            sender = (form.get("From") or form.get("MessagingServiceSid") or [""])[0]
+            if not to or not body or not sender:
+                self._send(400, "application/json", b'{"code": 21604, "status": 400}')
+                return
+            sid = _keep_text(folder, {"to": to, "from": sender, "body": body})
+            answer = {"sid": sid, "status": "queued", "to": to}
+            self._send(201, "application/json", json.dumps(answer).encode())
 
         def _send(self, status: int, content_type: str, body: bytes) -> None:
             self.send_response(status)

@@ -1,16 +1,23 @@
-"""Sending one notice, over in-memory ports: quiet hours, safety, retries."""
+"""Sending due notices, over in-memory ports: quiet hours, safety, retries, channels."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
 from services.notify.adapters.templates import TemplateFolder
-from services.notify.domain.notices import Kind, Notice, Visit
-from services.notify.service_layer.handlers import Delivery, Result, send_next
-from services.notify.service_layer.ports import Claim, Contact, Pending, SendFailed
+from services.notify.domain.notices import Channel, Kind, Notice, Visit
+from services.notify.service_layer.handlers import Delivery, Result, send_due
+from services.notify.service_layer.ports import (
+    Batch,
+    Claim,
+    Contact,
+    Outlets,
+    Pending,
+    SendFailed,
+)
 from shared.notifications import NotificationPreferences, QuietHours
 
 # 23:00 in London in December: inside quiet hours 22:00-07:00.
@@ -39,13 +46,28 @@ class FakeClaim:
         self.outcome = ("dropped", reason)
 
 
+class FakeBatch:
+    def __init__(self, claims: list[FakeClaim]) -> None:
+        self.claims: list[FakeClaim] = claims
+        self.routed: list[Notice] = []
+
+    async def route(self, claim: Claim, notices: Sequence[Notice]) -> list[Claim]:
+        assert isinstance(claim, FakeClaim)
+        claim.outcome = ("routed", None)
+        self.routed.extend(notices)
+        new = [FakeClaim(Pending(notice, 0)) for notice in notices]
+        self.claims.extend(new)
+        return list[Claim](new)
+
+
 class OneNotice:
     def __init__(self, notice: Notice, attempts: int = 0) -> None:
         self.claim = FakeClaim(Pending(notice, attempts))
+        self.batch = FakeBatch([self.claim])
 
     @asynccontextmanager
-    async def claim_due(self, now: datetime) -> AsyncIterator[Claim | None]:
-        yield self.claim
+    async def claim_due(self, now: datetime, limit: int) -> AsyncIterator[Batch]:
+        yield self.batch
 
     async def add_notices(self, notices: Sequence[Notice]) -> int:
         return 0
@@ -59,13 +81,33 @@ class OneNotice:
     async def visits_starting(self, after: datetime, before: datetime) -> list[Visit]:
         return []
 
+    def outcome(self, channel: Channel) -> tuple[str, object] | None:
+        [claim] = [c for c in self.batch.claims if c.pending.notice.channel is channel]
+        return claim.outcome
+
 
 class Book:
-    def __init__(self, preferences: NotificationPreferences) -> None:
+    def __init__(
+        self,
+        preferences: NotificationPreferences,
+        email: str | None = "ada@example.org",
+        phone: str | None = None,
+    ) -> None:
         self.preferences = preferences
+        self.email = email
+        self.phone = phone
 
-    async def contact(self, person_id: uuid.UUID) -> Contact | None:
-        return Contact("Ada", "ada@example.org", None, ["en"], "Europe/London", self.preferences)
+    async def contacts(self, person_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, Contact]:
+        contact = Contact("Ada", self.email, self.phone, ["en"], "Europe/London", self.preferences)
+        return dict.fromkeys(person_ids, contact)
+
+
+class Texts:
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str]] = []
+
+    async def send(self, *, to: str, text: str) -> None:
+        self.sent.append((to, text))
 
 
 class Mailer:
@@ -79,20 +121,30 @@ class Mailer:
         self.sent.append(subject)
 
 
-def notice(kind: Kind, starts_in: timedelta) -> Notice:
+def notice(kind: Kind, starts_in: timedelta, channel: Channel = Channel.ANY) -> Notice:
     starts = (NOW + starts_in).isoformat()
-    return Notice(
-        uuid.uuid4(), uuid.uuid4(), kind, NOW, {"starts_at": starts, "skill": "gardening"}
-    )
+    params = {"starts_at": starts, "skill": "gardening"}
+    return Notice(uuid.uuid4(), uuid.uuid4(), kind, NOW, params, channel)
 
 
 async def _send(
-    store: OneNotice, preferences: NotificationPreferences, mailer: Mailer
+    store: OneNotice,
+    preferences: NotificationPreferences,
+    mailer: Mailer,
+    texts: Texts | None = None,
+    book: Book | None = None,
 ) -> Result | None:
-    handled = await send_next(
-        store, Book(preferences), mailer, TemplateFolder(), Delivery(3, 2.0), NOW
+    handled = await send_due(
+        store,
+        book or Book(preferences),
+        Outlets(mailer=mailer, texts=texts or Texts()),
+        TemplateFolder(),
+        Delivery(3, 2.0),
+        NOW,
+        limit=10,
     )
-    return handled.result if handled else None
+    # The last word on the notice: on its channel once routed.
+    return handled[-1].result if handled else None
 
 
 async def test_a_notice_in_quiet_hours_waits_until_they_end() -> None:
@@ -116,9 +168,52 @@ async def test_a_cancellation_is_sent_in_quiet_hours() -> None:
 
 
 async def test_a_refused_send_is_retried_then_fails_at_the_last_try() -> None:
-    first = OneNotice(notice(Kind.BOOKING_CONFIRMED, timedelta(days=3)))
+    first = OneNotice(notice(Kind.BOOKING_CONFIRMED, timedelta(days=3), Channel.EMAIL))
     assert await _send(first, NotificationPreferences(), Mailer(fails=True)) is Result.RETRIED
     assert first.claim.outcome == ("retry", NOW + timedelta(seconds=2))
-    last = OneNotice(notice(Kind.BOOKING_CONFIRMED, timedelta(days=3)), attempts=2)
+    last = OneNotice(notice(Kind.BOOKING_CONFIRMED, timedelta(days=3), Channel.EMAIL), attempts=2)
     assert await _send(last, NotificationPreferences(), Mailer(fails=True)) is Result.FAILED
-    assert last.claim.outcome == ("failed", "smtp: the server answered 451")
+    assert last.claim.outcome == ("failed", "email: the server answered 451")
+
+
+async def test_a_notice_goes_by_email_by_default_and_is_routed_once() -> None:
+    store, mailer = OneNotice(notice(Kind.BOOKING_CONFIRMED, timedelta(days=3))), Mailer()
+    texts = Texts()
+    book = Book(NotificationPreferences(), phone="+44 7700 900123")
+    assert await _send(store, NotificationPreferences(), mailer, texts, book) is Result.SENT
+    assert store.claim.outcome == ("routed", None)
+    assert [n.channel for n in store.batch.routed] == [Channel.EMAIL]
+    assert len(mailer.sent) == 1
+    assert texts.sent == []
+
+
+async def test_someone_with_a_phone_and_no_email_gets_a_text_message() -> None:
+    store, mailer = OneNotice(notice(Kind.BOOKING_CONFIRMED, timedelta(days=3))), Mailer()
+    texts = Texts()
+    book = Book(NotificationPreferences(), email=None, phone="+44 7700 900123")
+    assert await _send(store, NotificationPreferences(), mailer, texts, book) is Result.SENT
+    assert store.outcome(Channel.SMS) is not None
+    assert mailer.sent == []
+    [(to, text)] = texts.sent
+    assert to == "+44 7700 900123"
+    assert text.startswith("Your visit is booked")
+
+
+async def test_someone_with_no_email_and_no_phone_is_an_operator_task_at_once() -> None:
+    store, mailer = OneNotice(notice(Kind.BOOKING_CONFIRMED, timedelta(days=3))), Mailer()
+    book = Book(NotificationPreferences(), email=None)
+    assert await _send(store, NotificationPreferences(), mailer, book=book) is Result.FAILED
+    assert store.claim.outcome == ("failed", "no email address or phone number")
+
+
+async def test_a_number_the_provider_refuses_for_good_is_not_retried() -> None:
+    class Refusing(Texts):
+        async def send(self, *, to: str, text: str) -> None:
+            raise SendFailed("the provider answered 400 (21211)", permanent=True)
+
+    store = OneNotice(notice(Kind.BOOKING_CONFIRMED, timedelta(days=3)))
+    book = Book(NotificationPreferences(), email=None, phone="12")
+    assert await _send(store, NotificationPreferences(), Mailer(), Refusing(), book) is (
+        Result.FAILED
+    )
+    assert store.outcome(Channel.SMS) == ("failed", "sms: the provider answered 400 (21211)")

@@ -3,10 +3,28 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
 import asyncpg
 
 from shared.notifications import NotificationPreferences
+
+
+@dataclass(frozen=True, slots=True)
+class ContactRow:
+    """How notify reaches one person: kept by booking, never put on a topic."""
+
+    person_id: uuid.UUID
+    display_name: str
+    email: str | None
+    phone: str | None
+    languages: list[str]
+    time_zone: str
+    preferences: NotificationPreferences
+
+    def __repr__(self) -> str:
+        # An address must never reach a log, even through an error's repr.
+        return f"ContactRow({self.person_id}, <redacted>)"
 
 
 class NotificationQueries:
@@ -34,3 +52,28 @@ class NotificationQueries:
             person_id,
             preferences.model_dump_json(),
         )
+
+    async def contacts(self, person_ids: list[uuid.UUID]) -> list[ContactRow]:
+        """How to reach each of ``person_ids`` that has an account (not erased), with their
+        preferences: one query for a whole batch of notices."""
+        rows = await self.conn.fetch(
+            "SELECT p.person_id, p.display_name, p.email, p.phone, p.languages, p.time_zone,"
+            " n.preferences FROM people p"
+            " LEFT JOIN notification_preferences n USING (person_id)"
+            " WHERE p.person_id = ANY($1::uuid[]) AND p.kind <> 'erased'",
+            person_ids,
+        )
+        return [
+            ContactRow(
+                person_id=row["person_id"],
+                display_name=row["display_name"],
+                email=row["email"],
+                phone=row["phone"],
+                languages=list(row["languages"] or []),
+                time_zone=row["time_zone"],
+                preferences=NotificationPreferences.model_validate_json(row["preferences"])
+                if row["preferences"] is not None
+                else NotificationPreferences(),
+            )
+            for row in rows
+        ]

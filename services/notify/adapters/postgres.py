@@ -13,9 +13,12 @@ from typing import Any, cast
 import asyncpg
 
 from services.notify.domain.notices import REMINDERS, Channel, Kind, Notice, Status, Visit
-from services.notify.service_layer.ports import Claim, Pending
+from services.notify.service_layer.ports import Batch, Claim, Pending
 
 _REMINDER_KINDS = sorted(str(kind) for kind in REMINDERS)
+
+#: A notice's identity: event, person, channel, kind.
+Key = tuple[uuid.UUID, uuid.UUID, str, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,44 +35,128 @@ class FailedNotice:
 
 
 class _Claim:
-    def __init__(self, conn: asyncpg.Connection, pending: Pending) -> None:
-        self._conn = conn
+    """One claimed notice; its outcome is kept here and written with the batch's."""
+
+    def __init__(self, pending: Pending) -> None:
         self._pending = pending
+        notice = pending.notice
+        self.status = Status.PENDING
+        self.due_at = notice.due_at
+        self.attempts = pending.attempts
+        self.last_error: str | None = None
+        self.sent_at: datetime | None = None
+        self.decided = False
 
     @property
     def pending(self) -> Pending:
         return self._pending
 
-    async def _set(self, status: Status, **changes: Any) -> None:
-        notice = self._pending.notice
-        sets = ", ".join(f"{name} = ${n}" for n, name in enumerate(changes, start=6))
-        await self._conn.execute(
-            f"UPDATE deliveries SET status = $5, updated_at = now(){', ' + sets if sets else ''}"
-            " WHERE event_id = $1 AND person_id = $2 AND channel = $3 AND kind = $4",
-            notice.event_id,
-            notice.person_id,
-            str(notice.channel),
-            str(notice.kind),
-            str(status),
-            *changes.values(),
-        )
+    def _set(self, status: Status, **changes: Any) -> None:
+        self.status = status
+        self.decided = True
+        for name, value in changes.items():
+            setattr(self, name, value)
 
     async def sent(self, at: datetime) -> None:
-        await self._set(Status.SENT, sent_at=at, attempts=self._pending.attempts + 1)
+        self._set(Status.SENT, sent_at=at, attempts=self._pending.attempts + 1)
 
     async def retry(self, at: datetime, error: str) -> None:
-        await self._set(
-            Status.PENDING, due_at=at, attempts=self._pending.attempts + 1, last_error=error
-        )
+        self._set(Status.PENDING, due_at=at, attempts=self._pending.attempts + 1, last_error=error)
 
     async def deferred(self, until: datetime) -> None:
-        await self._set(Status.PENDING, due_at=until)
+        self._set(Status.PENDING, due_at=until)
 
     async def failed(self, error: str) -> None:
-        await self._set(Status.FAILED, attempts=self._pending.attempts + 1, last_error=error)
+        self._set(Status.FAILED, attempts=self._pending.attempts + 1, last_error=error)
 
     async def dropped(self, reason: str) -> None:
-        await self._set(Status.DROPPED, last_error=reason)
+        self._set(Status.DROPPED, last_error=reason)
+
+    def routed(self) -> None:
+        self._set(Status.ROUTED)
+
+
+_INSERT = (
+    "INSERT INTO deliveries (event_id, person_id, channel, kind, params, due_at)"
+    " SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[],"
+    " $5::jsonb[], $6::timestamptz[])"
+    " ON CONFLICT DO NOTHING RETURNING event_id, person_id, channel, kind"
+)
+
+
+async def _insert(conn: asyncpg.Connection | asyncpg.Pool, notices: Sequence[Notice]) -> set[Key]:
+    rows = await conn.fetch(
+        _INSERT,
+        [n.event_id for n in notices],
+        [n.person_id for n in notices],
+        [str(n.channel) for n in notices],
+        [str(n.kind) for n in notices],
+        [json.dumps(n.params) for n in notices],
+        [n.due_at for n in notices],
+    )
+    return {(r["event_id"], r["person_id"], r["channel"], r["kind"]) for r in rows}
+
+
+def _key(notice: Notice) -> Key:
+    return (notice.event_id, notice.person_id, str(notice.channel), str(notice.kind))
+
+
+class _Batch:
+    """``Batch`` on one connection inside one transaction."""
+
+    def __init__(self, conn: asyncpg.Connection, claims: list[_Claim]) -> None:
+        self._conn = conn
+        self._claims = claims
+
+    @property
+    def claims(self) -> Sequence[Claim]:
+        return list(self._claims)
+
+    async def route(self, claim: Claim, notices: Sequence[Notice]) -> list[Claim]:
+        assert isinstance(claim, _Claim)
+        claim.routed()
+        new = await _insert(self._conn, notices)
+        routed = [_Claim(Pending(n, 0)) for n in notices if _key(n) in new]
+        self._claims.extend(routed)
+        return list[Claim](routed)
+
+    async def write(self) -> None:
+        """Write every claim's outcome in one statement (undecided ones stay as they were)."""
+        decided = [claim for claim in self._claims if claim.decided]
+        if not decided:
+            return
+        notices = [claim.pending.notice for claim in decided]
+        await self._conn.execute(
+            "UPDATE deliveries d SET status = u.status, due_at = u.due_at,"
+            " attempts = u.attempts, last_error = coalesce(u.last_error, d.last_error),"
+            " sent_at = coalesce(u.sent_at, d.sent_at), updated_at = now()"
+            " FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[],"
+            " $6::timestamptz[], $7::int[], $8::text[], $9::timestamptz[])"
+            " AS u(event_id, person_id, channel, kind, status, due_at, attempts, last_error,"
+            " sent_at)"
+            " WHERE d.event_id = u.event_id AND d.person_id = u.person_id"
+            " AND d.channel = u.channel AND d.kind = u.kind",
+            [n.event_id for n in notices],
+            [n.person_id for n in notices],
+            [str(n.channel) for n in notices],
+            [str(n.kind) for n in notices],
+            [str(claim.status) for claim in decided],
+            [claim.due_at for claim in decided],
+            [claim.attempts for claim in decided],
+            [claim.last_error for claim in decided],
+            [claim.sent_at for claim in decided],
+        )
+
+
+def _notice(row: asyncpg.Record) -> Notice:
+    return Notice(
+        row["event_id"],
+        row["person_id"],
+        Kind(row["kind"]),
+        row["due_at"],
+        json.loads(row["params"]),
+        Channel(row["channel"]),
+    )
 
 
 def _visit(row: asyncpg.Record) -> Visit:
@@ -90,20 +177,7 @@ class PostgresStore:
         self._pool = pool
 
     async def add_notices(self, notices: Sequence[Notice]) -> int:
-        async with self._pool.acquire() as conn:
-            rows = await conn.fetch(
-                "INSERT INTO deliveries (event_id, person_id, channel, kind, params, due_at)"
-                " SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[],"
-                " $5::jsonb[], $6::timestamptz[])"
-                " ON CONFLICT DO NOTHING RETURNING 1",
-                [n.event_id for n in notices],
-                [n.person_id for n in notices],
-                [str(n.channel) for n in notices],
-                [str(n.kind) for n in notices],
-                [json.dumps(n.params) for n in notices],
-                [n.due_at for n in notices],
-            )
-        return len(rows)
+        return len(await _insert(self._pool, notices))
 
     async def record_visit(self, visit: Visit) -> None:
         await self._pool.execute(
@@ -156,28 +230,22 @@ class PostgresStore:
         return [_visit(row) for row in rows]
 
     @asynccontextmanager
-    async def claim_due(self, now: datetime) -> AsyncIterator[Claim | None]:
-        # Locked, then sent, then its outcome written, in one transaction: SKIP LOCKED lets a
-        # second notify process take the next notice instead of waiting for this one.
+    async def claim_due(self, now: datetime, limit: int) -> AsyncIterator[Batch]:
+        # Locked, then sent, then their outcomes written, in one transaction: SKIP LOCKED lets
+        # another sender (or notify process) take the next notices instead of waiting.
         async with self._pool.acquire() as conn, conn.transaction():
             connection = cast(asyncpg.Connection, conn)
-            row = await connection.fetchrow(
+            rows = await connection.fetch(
                 "SELECT * FROM deliveries WHERE status = 'pending' AND due_at <= $1"
-                " ORDER BY due_at LIMIT 1 FOR UPDATE SKIP LOCKED",
+                " ORDER BY due_at LIMIT $2 FOR UPDATE SKIP LOCKED",
                 now,
+                limit,
             )
-            if row is None:
-                yield None
-                return
-            notice = Notice(
-                row["event_id"],
-                row["person_id"],
-                Kind(row["kind"]),
-                row["due_at"],
-                json.loads(row["params"]),
-                Channel(row["channel"]),
+            batch = _Batch(
+                connection, [_Claim(Pending(_notice(row), row["attempts"])) for row in rows]
             )
-            yield _Claim(connection, Pending(notice, row["attempts"]))
+            yield batch
+            await batch.write()
 
     async def next_due(self) -> datetime | None:
         """When the earliest pending notice falls due."""

@@ -28,7 +28,11 @@ REMINDERS = frozenset({Kind.REMINDER_DAY_BEFORE, Kind.REMINDER_HOUR_BEFORE})
 class Channel(StrEnum):
     """How a notice reaches a person."""
 
+    #: Not chosen yet: when the notice falls due, the person's contact details and
+    #: preferences decide its channels, and it becomes one notice per channel.
+    ANY = "any"
     EMAIL = "email"
+    SMS = "sms"
 
 
 class Status(StrEnum):
@@ -40,6 +44,8 @@ class Status(StrEnum):
     FAILED = "failed"
     #: No longer true (its visit was cancelled or moved) or nobody to tell (erased).
     DROPPED = "dropped"
+    #: A notice on ``Channel.ANY`` that became one notice per channel chosen.
+    ROUTED = "routed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,8 +53,10 @@ class Notice:
     """One thing to tell one person on one channel.
 
     ``(event_id, person_id, channel, kind)`` is its identity: recording it twice (an event
-    delivered again) records it once, so it is sent once. ``params`` hold no personal data:
-    ids, a skill, times; the person's name and address are asked for when it is sent.
+    delivered again) records it once, so it is sent once. It is recorded on ``Channel.ANY``
+    and routed when due into the same notice on each channel the person is reached on.
+    ``params`` hold no personal data: ids, a skill, times; the person's name and address are
+    asked for when it is sent.
     """
 
     event_id: uuid.UUID
@@ -56,7 +64,11 @@ class Notice:
     kind: Kind
     due_at: datetime
     params: dict[str, str] = field(default_factory=dict)
-    channel: Channel = Channel.EMAIL
+    channel: Channel = Channel.ANY
+
+    def on(self, channel: Channel, due_at: datetime) -> Notice:
+        """The same notice on ``channel``, due at ``due_at``."""
+        return Notice(self.event_id, self.person_id, self.kind, due_at, self.params, channel)
 
 
 @dataclass(frozen=True, slots=True)

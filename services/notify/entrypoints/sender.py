@@ -21,9 +21,9 @@ from services.notify.service_layer.handlers import (
     Delivery,
     Result,
     record_due_reminders,
-    send_next,
+    send_due,
 )
-from services.notify.service_layer.ports import ContactBook, Mailer, Templates
+from services.notify.service_layer.ports import ContactBook, Outlets, Templates
 from shared import clock
 from shared.contracts import utc_now
 
@@ -37,7 +37,7 @@ class Sender:
         self,
         store: PostgresStore,
         contacts: ContactBook,
-        mailer: Mailer,
+        outlets: Outlets,
         templates: Templates,
         *,
         windows: ReminderWindows,
@@ -45,16 +45,18 @@ class Sender:
         every_s: float,
         wake: asyncio.Event,
         senders: int = 1,
+        batch: int = 1,
     ) -> None:
         self._store = store
         self._contacts = contacts
-        self._mailer = mailer
+        self._outlets = outlets
         self._templates = templates
         self._windows = windows
         self._delivery = delivery
         self._every_s = every_s
         self._wake = wake
         self._senders = senders
+        self._batch = batch
         self._stopping = asyncio.Event()
 
     async def run_once(self) -> int:
@@ -69,18 +71,26 @@ class Sender:
         handled = 0
         while not self._stopping.is_set():
             started = time.monotonic()
-            outcome = await send_next(
-                self._store, self._contacts, self._mailer, self._templates, self._delivery, now
+            outcomes = await send_due(
+                self._store,
+                self._contacts,
+                self._outlets,
+                self._templates,
+                self._delivery,
+                now,
+                self._batch,
             )
-            if outcome is None:
+            if not outcomes:
                 break
-            handled += 1
-            channel = str(outcome.notice.channel)
-            NOTICES.labels(channel=channel, result=str(outcome.result)).inc()
-            if outcome.result is Result.SENT:
-                SEND_SECONDS.labels(channel=channel).observe(time.monotonic() - started)
-                late = (utc_now() - outcome.notice.due_at).total_seconds()
-                LATE_SECONDS.labels(channel=channel).observe(max(late, 0.0))
+            handled += len(outcomes)
+            took = time.monotonic() - started
+            for outcome in outcomes:
+                channel = str(outcome.notice.channel)
+                NOTICES.labels(channel=channel, result=str(outcome.result)).inc()
+                if outcome.result is Result.SENT:
+                    SEND_SECONDS.labels(channel=channel).observe(took)
+                    late = (utc_now() - outcome.notice.due_at).total_seconds()
+                    LATE_SECONDS.labels(channel=channel).observe(max(late, 0.0))
         return handled
 
     async def run(self) -> None:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, time
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import structlog
@@ -22,13 +23,17 @@ from services.notify.domain.notices import (
     reminders_due,
     retry_at,
 )
+from services.notify.domain.routing import Reach, route
 from services.notify.domain.wording import choose_language, when
 from services.notify.service_layer.ports import (
+    Batch,
     Claim,
+    Contact,
     ContactBook,
     ContactUnavailable,
-    Mailer,
     NotifyStore,
+    Outlets,
+    Pending,
     SendFailed,
     Templates,
 )
@@ -123,6 +128,8 @@ class Result(StrEnum):
     FAILED = "failed"
     DROPPED = "dropped"
     DEFERRED = "deferred"
+    #: A notice on ``Channel.ANY`` became one on each of the person's channels.
+    ROUTED = "routed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,96 +179,187 @@ def message_id(notice: Notice, domain: str = "kith.local") -> str:
     return f"<{uuid.uuid5(uuid.NAMESPACE_URL, key)}@{domain}>"
 
 
-async def send_next(
+async def send_due(
     store: NotifyStore,
     contacts: ContactBook,
-    mailer: Mailer,
+    outlets: Outlets,
     templates: Templates,
     delivery: Delivery,
     now: datetime,
-) -> Handled | None:
-    """Send the earliest due notice and say what became of it; ``None`` when none is due.
+    limit: int = 1,
+) -> list[Handled]:
+    """Send up to ``limit`` of the earliest due notices and say what became of each (none
+    handled: nothing was due).
 
-    The notice stays locked from before it is sent until its outcome is committed, so two
-    notify processes never send the same one.
+    One question to booking for the whole batch's contacts, and the batch's messages sent at
+    once: per notice, only the message itself is left. The notices stay locked from before
+    they are sent until their outcomes are committed, so two notify processes never send the
+    same one.
     """
-    async with store.claim_due(now) as claim:
-        if claim is None:
-            return None
-        notice, attempts = claim.pending.notice, claim.pending.attempts + 1
-        bound = log.bind(
+    async with store.claim_due(now, limit) as batch:
+        claims = list(batch.claims)
+        if not claims:
+            return []
+        try:
+            found = await contacts.contacts({claim.pending.notice.person_id for claim in claims})
+        except ContactUnavailable as error:
+            return [
+                Handled(
+                    claim.pending.notice,
+                    await _retry_or_fail(
+                        claim, delivery, now, f"contact: {error}", _bound(claim.pending)
+                    ),
+                )
+                for claim in claims
+            ]
+        handled: list[Handled] = []
+        ready: list[tuple[Claim, Contact]] = []
+        for claim in claims:
+            notice = claim.pending.notice
+            contact = found.get(notice.person_id)
+            result = await _hold(claim, contact, now)
+            if result is not None:
+                handled.append(Handled(notice, result))
+                continue
+            assert contact is not None
+            if notice.channel is not Channel.ANY:
+                ready.append((claim, contact))
+                continue
+            routed = await _route(batch, claim, contact, now)
+            if isinstance(routed, Result):
+                handled.append(Handled(notice, routed))
+                continue
+            handled.append(Handled(notice, Result.ROUTED))
+            ready.extend((each, contact) for each in routed)
+        handled.extend(
+            await asyncio.gather(
+                *(
+                    _deliver(claim, contact, outlets, templates, delivery, now)
+                    for claim, contact in ready
+                )
+            )
+        )
+        return handled
+
+
+def _bound(pending: Pending) -> structlog.typing.FilteringBoundLogger:
+    notice = pending.notice
+    return cast(
+        structlog.typing.FilteringBoundLogger,
+        log.bind(
             event_id=str(notice.event_id),
             person_id=str(notice.person_id),
             kind=str(notice.kind),
             channel=str(notice.channel),
-            attempt=attempts,
-        )
-        try:
-            contact = await contacts.contact(notice.person_id)
-        except ContactUnavailable as error:
-            result = await _retry_or_fail(
-                claim, delivery, attempts, now, f"contact: {error}", bound
+            attempt=pending.attempts + 1,
+        ),
+    )
+
+
+async def _hold(claim: Claim, contact: Contact | None, now: datetime) -> Result | None:
+    """Why ``claim`` is not sent now (dropped or waiting), or ``None`` to go on."""
+    notice, bound = claim.pending.notice, _bound(claim.pending)
+    if contact is None:
+        await claim.dropped("no such person (erased)")
+        bound.info("notice dropped: no such person")
+        return Result.DROPPED
+    preferences = contact.preferences
+    if notice.channel is not Channel.ANY and not preferences.sends(notice.kind, notice.channel):
+        await claim.dropped("turned off by the person")
+        bound.info("notice dropped: turned off by the person")
+        return Result.DROPPED
+    quiet = preferences.quiet_hours
+    if quiet is None or NoticeKind(str(notice.kind)) in SAFETY_KINDS:
+        return None
+    zone = _zone(contact.time_zone)
+    until = quiet_until(now.astimezone(zone), _time(quiet.start), _time(quiet.end))
+    if until is None:
+        return None
+    starts = notice.params.get("starts_at")
+    if notice.kind in REMINDERS and starts is not None and until >= datetime.fromisoformat(starts):
+        # Quiet until after the visit has begun: a reminder then is no use.
+        await claim.dropped("quiet hours last until the visit")
+        bound.info("reminder dropped: quiet hours last until the visit")
+        return Result.DROPPED
+    await claim.deferred(until)
+    bound.info("notice waits for the end of quiet hours", until=until.isoformat())
+    return Result.DEFERRED
+
+
+async def _route(
+    batch: Batch, claim: Claim, contact: Contact, now: datetime
+) -> list[Claim] | Result:
+    """The notice on each channel it goes on, or what became of it when it goes on none."""
+    notice, bound = claim.pending.notice, _bound(claim.pending)
+    kind = NoticeKind(str(notice.kind))
+    chosen = contact.preferences.channels.get(kind)
+    decided = route(
+        None if chosen is None else [str(c) for c in chosen],
+        Reach(email=bool(contact.email), phone=bool(contact.phone)),
+        safety=kind in SAFETY_KINDS,
+    )
+    if decided.none_because == "off":
+        await claim.dropped("turned off by the person")
+        bound.info("notice dropped: turned off by the person")
+        return Result.DROPPED
+    if not decided.channels:
+        # Nobody to write to (referred by a partner with no email or phone): an operator's
+        # task at once rather than after retries.
+        await claim.failed("no email address or phone number")
+        bound.warning("notice failed: no way to reach the person")
+        return Result.FAILED
+    return await batch.route(claim, [notice.on(channel, now) for channel in decided.channels])
+
+
+async def _deliver(
+    claim: Claim,
+    contact: Contact,
+    outlets: Outlets,
+    templates: Templates,
+    delivery: Delivery,
+    now: datetime,
+) -> Handled:
+    notice, bound = claim.pending.notice, _bound(claim.pending)
+    address = contact.email if notice.channel is Channel.EMAIL else contact.phone
+    if not address:
+        # The person's details changed since the notice was routed (or it was recorded on a
+        # channel before routing existed): an operator's task at once.
+        await claim.failed(f"no {'email address' if notice.channel is Channel.EMAIL else 'phone'}")
+        bound.warning("notice failed: no address on its channel")
+        return Handled(notice, Result.FAILED)
+    preferences = contact.preferences
+    zone = _zone(contact.time_zone)
+    spoken = [preferences.language] if preferences.language else []
+    language = choose_language([*spoken, *contact.languages], templates.languages)
+    values = _values(notice.params, contact.display_name, language, zone)
+    subject, body = templates.render(language, notice.kind, values)
+    try:
+        if notice.channel is Channel.EMAIL:
+            await outlets.mailer.send(
+                to=address, subject=subject, body=body, message_id=message_id(notice)
             )
-            return Handled(notice, result)
-        if contact is None:
-            await claim.dropped("no such person (erased)")
-            bound.info("notice dropped: no such person")
-            return Handled(notice, Result.DROPPED)
-        if notice.channel is Channel.EMAIL and not contact.email:
-            # A person with no email (referred by a partner, or phone only) cannot be told
-            # this way: it becomes an operator's task at once rather than after retries.
-            await claim.failed("no email address")
-            bound.warning("notice failed: no email address")
+        else:
+            await outlets.texts.send(to=address, text=f"{subject}\n\n{body}")
+    except SendFailed as error:
+        reason = f"{notice.channel}: {error}"
+        if error.permanent:
+            await claim.failed(reason)
+            bound.warning("notice refused for good", error=reason)
             return Handled(notice, Result.FAILED)
-        assert contact.email is not None
-        preferences = contact.preferences
-        if not preferences.sends(notice.kind, notice.channel):
-            await claim.dropped("turned off by the person")
-            bound.info("notice dropped: turned off by the person")
-            return Handled(notice, Result.DROPPED)
-        zone = _zone(contact.time_zone)
-        quiet = preferences.quiet_hours
-        if quiet is not None and NoticeKind(str(notice.kind)) not in SAFETY_KINDS:
-            until = quiet_until(now.astimezone(zone), _time(quiet.start), _time(quiet.end))
-            starts = notice.params.get("starts_at")
-            if (
-                until is not None
-                and notice.kind in REMINDERS
-                and starts is not None
-                and until >= datetime.fromisoformat(starts)
-            ):
-                # Quiet until after the visit has begun: a reminder then is no use.
-                await claim.dropped("quiet hours last until the visit")
-                bound.info("reminder dropped: quiet hours last until the visit")
-                return Handled(notice, Result.DROPPED)
-            if until is not None:
-                await claim.deferred(until)
-                bound.info("notice waits for the end of quiet hours", until=until.isoformat())
-                return Handled(notice, Result.DEFERRED)
-        spoken = [preferences.language] if preferences.language else []
-        language = choose_language([*spoken, *contact.languages], templates.languages)
-        values = _values(notice.params, contact.display_name, language, zone)
-        subject, body = templates.render(language, notice.kind, values)
-        try:
-            await mailer.send(
-                to=contact.email, subject=subject, body=body, message_id=message_id(notice)
-            )
-        except SendFailed as error:
-            result = await _retry_or_fail(claim, delivery, attempts, now, f"smtp: {error}", bound)
-            return Handled(notice, result)
-        await claim.sent(now)
-        bound.info("notice sent", language=language)
-        return Handled(notice, Result.SENT)
+        return Handled(notice, await _retry_or_fail(claim, delivery, now, reason, bound))
+    await claim.sent(now)
+    bound.info("notice sent", language=language)
+    return Handled(notice, Result.SENT)
 
 
 async def _retry_or_fail(
     claim: Claim,
     delivery: Delivery,
-    attempts: int,
     now: datetime,
     error: str,
     bound: structlog.typing.FilteringBoundLogger,
 ) -> Result:
+    attempts = claim.pending.attempts + 1
     if attempts >= delivery.max_attempts:
         await claim.failed(error)
         bound.warning("notice failed for good", error=error)

@@ -1,10 +1,10 @@
-"""What notify's use cases need from the world: its store, booking's contacts, a mailer,
-and the templates."""
+"""What notify's use cases need from the world: its store, booking's contacts, the channels'
+transports, and the templates."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -37,8 +37,9 @@ class ContactUnavailable(Exception):
 class ContactBook(Protocol):
     """Booking's internal contact API."""
 
-    async def contact(self, person_id: uuid.UUID) -> Contact | None:
-        """The person's contact details; ``None`` when booking has no such person (erased).
+    async def contacts(self, person_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, Contact]:
+        """The contact details of each of ``person_ids`` booking has; one left out has no
+        such person (erased): there is nobody to tell.
 
         Raises:
             ContactUnavailable: booking did not answer.
@@ -46,7 +47,13 @@ class ContactBook(Protocol):
 
 
 class SendFailed(Exception):
-    """The channel refused or could not take the message; the notice is tried again."""
+    """The channel refused or could not take the message; the notice is tried again, unless
+    the refusal is ``permanent`` (a number the provider will never take): then it becomes an
+    operator's task at once."""
+
+    def __init__(self, reason: str, *, permanent: bool = False) -> None:
+        super().__init__(reason)
+        self.permanent = permanent
 
 
 class Mailer(Protocol):
@@ -58,6 +65,26 @@ class Mailer(Protocol):
         Raises:
             SendFailed: it was not accepted.
         """
+
+
+class TextMessages(Protocol):
+    """An SMS provider."""
+
+    async def send(self, *, to: str, text: str) -> None:
+        """Hand one text message for ``to`` (a phone number as the person gave it) to the
+        provider.
+
+        Raises:
+            SendFailed: it was not accepted.
+        """
+
+
+@dataclass(frozen=True, slots=True)
+class Outlets:
+    """The channels' transports."""
+
+    mailer: Mailer
+    texts: TextMessages
 
 
 class Templates(Protocol):
@@ -102,6 +129,19 @@ class Claim(Protocol):
         """It no longer needs sending."""
 
 
+class Batch(Protocol):
+    """Due notices claimed together: each claim's outcome is written, and the notices it was
+    routed into recorded, when the batch ends."""
+
+    @property
+    def claims(self) -> Sequence[Claim]:
+        """The notices claimed (none when nothing is due)."""
+
+    async def route(self, claim: Claim, notices: Sequence[Notice]) -> list[Claim]:
+        """Record ``notices`` (the claimed notice on each of its channels), mark the claimed
+        one routed, and return claims on those that were new, to be sent in this batch."""
+
+
 class NotifyStore(Protocol):
     """Notify's own database: visits to remind of, and the delivery log."""
 
@@ -120,5 +160,6 @@ class NotifyStore(Protocol):
     async def visits_starting(self, after: datetime, before: datetime) -> list[Visit]:
         """Visits starting within ``(after, before]``."""
 
-    def claim_due(self, now: datetime) -> AbstractAsyncContextManager[Claim | None]:
-        """The earliest notice due at ``now`` that no other process holds, or ``None``."""
+    def claim_due(self, now: datetime, limit: int) -> AbstractAsyncContextManager[Batch]:
+        """Up to ``limit`` of the earliest notices due at ``now`` that no other process holds,
+        held until the batch ends."""

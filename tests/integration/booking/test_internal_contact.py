@@ -91,3 +91,39 @@ async def test_an_erased_person_cannot_be_reached_and_their_preferences_are_gone
             uuid.UUID(person_id),
         )
     assert kept == 0
+
+
+async def test_contacts_of_a_batch_come_in_one_answer_without_the_erased(
+    booking: Booking,
+) -> None:
+    nia, _ = await sign_up(booking.client, "Nia", languages=["cy"])
+    owen, owen_headers = await sign_up(booking.client, "Owen")
+    gone, gone_headers = await sign_up(booking.client, "Gone")
+    await booking.client.put("/v1/me/notifications", json={"language": "cy"}, headers=owen_headers)
+    erased = await booking.client.request(
+        "DELETE", "/v1/me", json={"password": "a long enough password"}, headers=gone_headers
+    )
+    assert erased.status_code == 204, erased.text
+
+    asked = {"person_ids": [nia, owen, owen, gone, str(uuid.uuid4())]}
+    response = await booking.client.post(
+        "/v1/internal/people/contacts", json=asked, headers=OPERATOR
+    )
+    assert response.status_code == 200, response.text
+    items = {item["person_id"]: item for item in response.json()["items"]}
+    assert set(items) == {nia, owen}
+    assert items[nia]["languages"] == ["cy"]
+    assert items[nia]["phone"] == "+44 20 7946 0000"
+    assert items[owen]["preferences"]["language"] == "cy"
+    single = await booking.client.get(f"/v1/internal/people/{nia}/contact", headers=OPERATOR)
+    assert items[nia] == single.json()
+
+    refused = await booking.client.post(
+        "/v1/internal/people/contacts", json=asked, headers=owen_headers
+    )
+    assert refused.status_code == 403
+    empty = await booking.client.post(
+        "/v1/internal/people/contacts", json={"person_ids": []}, headers=OPERATOR
+    )
+    assert empty.status_code == 422
+    assert "person_ids" in empty.text

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Collection, Iterator
 from email.message import EmailMessage
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -13,7 +13,7 @@ import pytest
 
 from services.notify.bootstrap import NotifyService
 from services.notify.service_layer.ports import Contact
-from shared.embedded.mail import DevMailServer, read_mailbox
+from shared.embedded.mail import DevMailServer, read_mailbox, read_texts
 from shared.messaging import Publisher
 from shared.notifications import NotificationPreferences
 from tests.conftest import Stack
@@ -32,13 +32,14 @@ class Contacts:
         *,
         languages: list[str] | None = None,
         email: bool = True,
+        phone: str | None = None,
         preferences: NotificationPreferences | None = None,
     ) -> uuid.UUID:
         person_id = uuid.uuid4()
         self.people[person_id] = Contact(
             display_name=name,
             email=f"{name.lower()}-{person_id.hex[:8]}@example.org" if email else None,
-            phone=None,
+            phone=phone,
             languages=languages or ["en"],
             time_zone="Europe/London",
             preferences=preferences or NotificationPreferences(),
@@ -50,8 +51,8 @@ class Contacts:
         assert address is not None
         return address
 
-    async def contact(self, person_id: uuid.UUID) -> Contact | None:
-        return self.people.get(person_id)
+    async def contacts(self, person_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, Contact]:
+        return {p: self.people[p] for p in person_ids if p in self.people}
 
 
 class Mailbox:
@@ -62,6 +63,9 @@ class Mailbox:
 
     def to(self, address: str) -> list[EmailMessage]:
         return [m for m in read_mailbox(self.server.folder) if m["To"] == address]
+
+    def texts_to(self, phone: str) -> list[str]:
+        return [t["body"] for t in read_texts(self.server.folder) if t["to"] == phone]
 
 
 def fresh_database(url: str) -> str:
@@ -96,6 +100,12 @@ async def notify(
         stack.settings(
             smtp_host=mail_server.host,
             smtp_port=mail_server.smtp_port,
+            # Text messages through the provider adapter to the development inbox's stand-in
+            # for the provider's API, over real HTTP.
+            sms_api_url=mail_server.inbox_url.rstrip("/"),
+            sms_account_sid="ACtest",
+            sms_auth_token="test",
+            sms_from="Kith",
             notify_poll_s=3600,  # woken by events; reminder tests run the sender themselves
         ),
         database_url=fresh_database(stack.database_url),

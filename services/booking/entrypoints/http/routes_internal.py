@@ -11,6 +11,7 @@ import uuid
 from typing import Any
 
 from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field
 
 from services.booking.domain.errors import NotFound
 from services.booking.entrypoints.http.dependencies import Ctx, Operator
@@ -38,4 +39,34 @@ async def contact(person_id: uuid.UUID, ctx: Ctx) -> dict[str, Any]:
         "languages": list(person["languages"] or []),
         "time_zone": person["time_zone"],
         "preferences": preferences.model_dump(mode="json"),
+    }
+
+
+class ContactsQuery(BaseModel):
+    """Whom notify is about to tell (a batch of due notices)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    person_ids: list[uuid.UUID] = Field(min_length=1, max_length=500)
+
+
+@router.post("/people/contacts")
+async def contacts(body: ContactsQuery, ctx: Ctx) -> dict[str, Any]:
+    """How to reach each of ``person_ids``, as ``GET .../contact`` says it, in one answer: a
+    person erased (or never known) is left out."""
+    async with ctx.uow.read() as repo:
+        rows = await repo.contacts(list(dict.fromkeys(body.person_ids)))
+    return {
+        "items": [
+            {
+                "person_id": str(row.person_id),
+                "display_name": row.display_name,
+                "email": row.email,
+                "phone": row.phone,
+                "languages": row.languages,
+                "time_zone": row.time_zone,
+                "preferences": row.preferences.model_dump(mode="json"),
+            }
+            for row in rows
+        ]
     }
