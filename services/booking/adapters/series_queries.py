@@ -70,6 +70,17 @@ class SeriesQueries:
             f"UPDATE series SET {assignments} WHERE series_id = $1", series_id, *changes.values()
         )
 
+    async def release_regular(self, helper_id: uuid.UUID) -> list[Row]:
+        """Take the helper off every active series they are the regular of; return those
+        series (each with its neighbour's ``neighbourhood``), locked."""
+        rows = await self.conn.fetch(
+            "UPDATE series s SET regular_helper_id = NULL FROM people p"
+            " WHERE s.regular_helper_id = $1 AND s.status = 'active'"
+            " AND p.person_id = s.neighbour_id RETURNING s.*, p.neighbourhood",
+            helper_id,
+        )
+        return [dict(row) for row in rows]
+
     async def series_bookings_of(
         self, series_id: uuid.UUID, helper_id: uuid.UUID, after: datetime
     ) -> list[Row]:

@@ -134,7 +134,16 @@ async def accept(
             )
             taken_on = (
                 await series.take_on(
-                    repo, helper_id, offer["r_series_id"], offer["r_occurrence"], now
+                    repo,
+                    helper_id,
+                    {
+                        "series_id": offer["r_series_id"],
+                        "occurrence": offer["r_occurrence"],
+                        "skill": booking["skill"],
+                        "starts_at": booking["starts_at"],
+                        "hours": booking["hours"],
+                    },
+                    now,
                 )
                 if whole_series
                 else None

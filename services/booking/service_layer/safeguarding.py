@@ -11,7 +11,10 @@ in the transaction that stores the standing:
   the neighbour, the visit's request waits as ``held``;
 * holds a suspended neighbour's open and unmatched requests (``held``; open offers of them
   are withdrawn and matching is told they are cancelled), so no helper is sent to them;
-* withdraws a suspended helper's open offers.
+* withdraws a suspended helper's open offers;
+* releases every series the suspended helper is the regular of (``series.changed``), so
+  another helper offered its visits may take the whole series on. It is not a step-back:
+  once reinstated, they may be offered it again and take it on anew.
 
 Reinstatement gives back what it can: the neighbour's held requests that have not started
 are asked for again (``request.reopened``). A held visit is not rebooked: its helper was
@@ -31,6 +34,7 @@ from typing import Any
 from services.booking.adapters.repository import Repository, Row
 from services.booking.domain.visits import RequestStatus
 from services.booking.service_layer.requests import help_requested
+from services.booking.service_layer.series_events import series_changed
 from shared.contracts import Envelope
 from shared.contracts.bookings import BookingCancelled, Side
 from shared.contracts.requests import HelpRequestCancelled
@@ -89,6 +93,11 @@ async def _hold(repo: Repository, person_id: uuid.UUID, now: datetime) -> None:
             for row in waiting
         ]
     await repo.withdraw_offers(helper_id=person_id)
+    # After the visits and requests: their locks come before the series', as in an accept.
+    events += [
+        Envelope.wrap(series_changed(released), producer=PRODUCER)
+        for released in await repo.release_regular(person_id)
+    ]
     await repo.publish(events)
 
 

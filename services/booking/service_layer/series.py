@@ -133,23 +133,10 @@ async def book_with_regular(
     ``helper_hours`` unique index decides that last one, whatever races alongside).
     """
     helper = await repo.person(helper_id)
-    if helper is None or helper["suspended"]:
+    if helper is None or not await _may_come(repo, helper, request, dated=True):
         return False
     partner_service = helper["kind"] == PersonKind.PARTNER_SERVICE
     hours = booked_hours(request["starts_at"], request["hours"])
-    if not partner_service:
-        standing = await repo.standing(helper_id)
-        until = standing["approved_skills"].get(request["skill"])
-        if until is None or datetime.fromisoformat(until) <= request["starts_at"]:
-            return False
-        availability = await repo.availability(helper_id)
-        if availability is None or not offers_hours(
-            [_rule(rule) for rule in availability["rules"]],
-            [_exception(item) for item in availability["exceptions"]],
-            helper["time_zone"],
-            hours,
-        ):
-            return False
     offer: Row = {
         "offer_id": uuid.uuid4(),
         "request_id": request["request_id"],
@@ -191,6 +178,37 @@ async def book_with_regular(
     )
 
 
+async def _may_come(repo: Repository, helper: Row, request: Row, *, dated: bool) -> bool:
+    """Whether the helper may come to the occurrence ``request``: an account not deleted nor
+    suspended, still approved for its skill at its start, and the visit inside their weekly
+    hours (and, with ``dated``, their dated exceptions: away that week, extra hours). A
+    partner's service answers for its own people and hours."""
+    if helper["kind"] == PersonKind.ERASED or helper["suspended"]:
+        return False
+    if helper["kind"] == PersonKind.PARTNER_SERVICE:
+        return True
+    standing = await repo.standing(helper["person_id"])
+    until = standing["approved_skills"].get(request["skill"])
+    if until is None or datetime.fromisoformat(until) <= request["starts_at"]:
+        return False
+    availability = await repo.availability(helper["person_id"])
+    return availability is not None and offers_hours(
+        [_rule(rule) for rule in availability["rules"]],
+        [_exception(item) for item in availability["exceptions"]] if dated else [],
+        helper["time_zone"],
+        booked_hours(request["starts_at"], request["hours"]),
+    )
+
+
+async def _regular_gone(repo: Repository, regular_id: uuid.UUID, request: Row) -> bool:
+    """Whether the series' regular can no longer come to its visits at all: deleted,
+    suspended, no longer approved for the skill, or their weekly hours no longer cover the
+    series' time. Being away one week, or booked elsewhere, is not that: they stay its
+    regular."""
+    regular = await repo.person(regular_id)
+    return regular is None or not await _may_come(repo, regular, request, dated=False)
+
+
 def _rule(row: Row) -> WeeklyRule:
     return WeeklyRule(Weekday(row["weekday"]), row["start_hour"], row["end_hour"])
 
@@ -202,21 +220,24 @@ def _exception(row: Row) -> DatedException:
 
 
 async def take_on(
-    repo: Repository, helper_id: uuid.UUID, series_id: uuid.UUID, after: int, now: datetime
+    repo: Repository, helper_id: uuid.UUID, request: Row, now: datetime
 ) -> dict[str, Any]:
-    """The helper takes the series on from occurrence ``after`` (just booked) onwards.
+    """The helper takes the series on from occurrence ``request`` (just booked) onwards.
 
     They become its regular; every later occurrence already made and still open is booked
-    with them where they are free (the others stay offered to others). The caller holds the
-    lock of the accepted occurrence's request, taken before the series' (always in that
-    order, as ``step_back`` and ``cancel_series`` do).
+    with them where they are free (the others stay offered to others). A regular who can no
+    longer come to its visits at all (``_regular_gone``) gives way; one who can is kept, and
+    the answer refused. The caller holds the lock of the accepted occurrence's request, taken
+    before the series' (always in that order, as ``step_back`` and ``cancel_series`` do).
     """
+    series_id, after = request["series_id"], request["occurrence"]
     series = await repo.series_rule(series_id, lock=True)
     if series is None:
         raise Conflict("this request does not repeat: accept it on its own")
     if series["status"] != "active":
         raise Conflict("this series has been cancelled")
-    if series["regular_helper_id"] not in {None, helper_id}:
+    regular = series["regular_helper_id"]
+    if regular not in {None, helper_id} and not await _regular_gone(repo, regular, request):
         raise Conflict("this series already has a regular helper")
     if helper_id in series["stepped_back"]:
         raise Conflict("you have stepped back from this series")

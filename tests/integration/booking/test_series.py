@@ -576,3 +576,130 @@ async def test_an_erased_neighbours_series_stops_and_an_erased_regular_is_forgot
     await eventually(fence_rolled, timeout_s=20, what="the fence series to roll")
     async with moved.runtime.uow.read() as repo:
         assert len(await repo.series(series_id)) == made
+
+
+async def take_series(
+    booking: Booking, request_id: str, helper: tuple[str, dict[str, str]]
+) -> httpx.Response:
+    """The helper is offered an occurrence and answers for the whole series."""
+    helper_id, headers = helper
+    return await booking.client.post(
+        f"/v1/offers/{await offer(booking, request_id, helper_id)}/accept",
+        headers=headers,
+        json={"scope": "series"},
+    )
+
+
+async def set_standing(booking: Booking, person_id: str, **standing: Any) -> None:
+    """Trust's word on a person, applied through booking's consumer path."""
+    changed = StandingChanged(person_id=uuid.UUID(person_id), **standing)
+    await events.apply(booking.runtime.uow, Envelope.wrap(changed, producer="trust"))
+
+
+async def test_a_suspended_regular_releases_the_series_to_another_helper(
+    moved: Booking,
+) -> None:
+    client = moved.client
+    regular = await vetted_helper(moved, "Rhys")
+    other = await vetted_helper(moved, "Siân")
+    _, neighbour = await sign_up(client, "Morgan")
+    created = await ask_weekly(client, neighbour, hour_ahead(2, 1), occurrences=4)
+    series_id = created["series_id"]
+    requests = [item["request_id"] for item in created["occurrences"]]
+    taken = await take_series(moved, requests[0], regular)
+    assert taken.status_code == 201, taken.text
+    assert taken.json()["series"]["regular_helper_id"] == regular[0]
+
+    async with TopicReader(moved.settings.require_bootstrap(), REQUESTS.name) as reader:
+        await set_standing(moved, regular[0], suspended=True)
+        changed = await reader.wait_for(
+            lambda e: (
+                isinstance(e.data, SeriesChanged)
+                and str(e.data.series_id) == series_id
+                and e.data.regular_helper_id is None
+            ),
+            what="the series released from its suspended regular",
+        )
+        # Released, not stepped back from: nothing held against them once reinstated.
+        assert changed[0].data.stepped_back_helper_ids == []  # type: ignore[attr-defined]
+        # Every visit of theirs is asked for again, for someone else to take on.
+        await reader.wait_for(
+            lambda e: isinstance(e.data, HelpRequested) and str(e.data.request_id) in requests,
+            count=len(requests),
+            what="the held visits asked for again",
+        )
+    async with moved.runtime.uow.read() as repo:
+        stored = await repo.series_rule(uuid.UUID(series_id))
+    assert stored is not None
+    assert stored["regular_helper_id"] is None
+
+    # Another helper offered one of them takes the whole series on.
+    response = await take_series(moved, requests[1], other)
+    assert response.status_code == 201, response.text
+    taken_on = response.json()["series"]
+    assert taken_on["regular_helper_id"] == other[0]
+    assert set(taken_on["booked_request_ids"]) == set(requests[2:])
+    statuses = {
+        o["request_id"]: o["status"] for o in await occurrences_of(client, neighbour, series_id)
+    }
+    assert statuses[requests[0]] == "open"  # offered to others, not taken in this answer
+    assert {statuses[r] for r in requests[1:]} == {"booked"}
+
+
+async def test_a_regular_who_stepped_back_or_was_erased_leaves_the_series_to_another(
+    moved: Booking,
+) -> None:
+    client = moved.client
+    first, second, third = [await vetted_helper(moved, name) for name in ("Ann", "Ben", "Cat")]
+    _, neighbour = await sign_up(client, "Dai")
+    created = await ask_weekly(client, neighbour, hour_ahead(1, 6), occurrences=4)
+    series_id = created["series_id"]
+    requests = [item["request_id"] for item in created["occurrences"]]
+    assert (await take_series(moved, requests[0], first)).status_code == 201
+    stepped = await client.post(f"/v1/series/{series_id}/step-back", headers=first[1])
+    assert stepped.status_code == 200, stepped.text
+    offered_again = stepped.json()["offered_again_request_ids"]
+    assert offered_again
+
+    after_step_back = await take_series(moved, offered_again[0], second)
+    assert after_step_back.status_code == 201, after_step_back.text
+    assert after_step_back.json()["series"]["regular_helper_id"] == second[0]
+
+    erased = await client.request(
+        "DELETE", "/v1/me", headers=second[1], json={"password": "a long enough password"}
+    )
+    assert erased.status_code in {200, 204}, erased.text
+    statuses = {
+        o["request_id"]: o["status"] for o in await occurrences_of(client, neighbour, series_id)
+    }
+    reopened = [r for r in offered_again if statuses[r] == "open"]
+    assert reopened  # the erased regular's visits are asked for again
+    after_erasure = await take_series(moved, reopened[0], third)
+    assert after_erasure.status_code == 201, after_erasure.text
+    assert after_erasure.json()["series"]["regular_helper_id"] == third[0]
+
+
+async def test_taking_a_series_on_releases_a_regular_who_can_no_longer_come(
+    moved: Booking,
+) -> None:
+    client = moved.client
+    regular = await vetted_helper(moved, "Lapsed")
+    other = await vetted_helper(moved, "Fresh")
+    _, neighbour = await sign_up(client, "Hughes")
+    created = await ask_weekly(client, neighbour, hour_ahead(1, 8), occurrences=3)
+    requests = [item["request_id"] for item in created["occurrences"]]
+    assert (await take_series(moved, requests[0], regular)).status_code == 201
+    # The regular calls one visit off (they stay its regular), then their approval for the
+    # skill is withdrawn: they can come to none of its visits any more.
+    regular_id, regular_headers = regular
+    mine = await helper_bookings(client, regular_headers)
+    last = next(b for b in mine if b["request_id"] == requests[2])
+    cancelled = await client.post(
+        f"/v1/bookings/{last['booking_id']}/cancel", headers=regular_headers, json={"reason": "x"}
+    )
+    assert cancelled.status_code == 200, cancelled.text
+    await set_standing(moved, regular_id, suspended=False, approved_skills={})
+
+    response = await take_series(moved, requests[2], other)
+    assert response.status_code == 201, response.text
+    assert response.json()["series"]["regular_helper_id"] == other[0]
