@@ -25,9 +25,9 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 #: The services with a Kafka user of their own (shared/contracts/topics.py SERVICE_ACCESS).
-KAFKA_USERS = ("BOOKING", "MATCHING", "TRUST", "OPS", "PARTNERS", "NOTIFY")
+KAFKA_USERS = ("BOOKING", "MATCHING", "TRUST", "OPS", "PARTNERS", "NOTIFY", "LEDGER")
 #: The services with a database and a PostgreSQL role of their own (shared/postgres/roles.py).
-DATABASE_ROLES = ("BOOKING", "TRUST", "PARTNERS", "OPS", "NOTIFY")
+DATABASE_ROLES = ("BOOKING", "TRUST", "PARTNERS", "OPS", "NOTIFY", "LEDGER")
 #: The shared secrets each service reads (shared/secrets.py NEEDS; its database URL aside).
 SHARED_NEEDS = {
     "BOOKING": ("OPERATOR_TOKEN", "IDEMPOTENCY_KEY_SECRET"),
@@ -36,6 +36,7 @@ SHARED_NEEDS = {
     "OPS": ("OPERATOR_TOKEN",),
     "PARTNERS": ("OPERATOR_TOKEN",),
     "NOTIFY": ("OPERATOR_TOKEN",),
+    "LEDGER": ("OPERATOR_TOKEN",),
 }
 
 

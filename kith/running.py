@@ -32,6 +32,7 @@ class RunningKith:
     ops: str = ""
     partners: str = ""
     notify: str = ""
+    ledger: str = ""
     inbox: str = ""
     """The development mail server's inbox page (its messages are in ``state_dir / "mail"``)."""
 
@@ -53,7 +54,7 @@ async def running_kith(
     database, as it does for a user.
     """
     port, ops_port, partners_port = free_port(), free_port(), free_port()
-    notify_port, inbox_port = free_port(), free_port()
+    notify_port, inbox_port, ledger_port = free_port(), free_port(), free_port()
     token = secrets.token_urlsafe(16)
     child_env = {
         **os.environ,
@@ -63,6 +64,7 @@ async def running_kith(
         "KITH_OPS_PORT": str(ops_port),
         "KITH_PARTNERS_PORT": str(partners_port),
         "KITH_NOTIFY_PORT": str(notify_port),
+        "KITH_LEDGER_PORT": str(ledger_port),
         "KITH_MAIL_INBOX_PORT": str(inbox_port),
         "KITH_STATE_DIR": str(state_dir),
         "KITH_OPERATOR_TOKEN": token,
@@ -106,6 +108,7 @@ async def running_kith(
                     ops=f"http://127.0.0.1:{ops_port}",
                     partners=f"http://127.0.0.1:{partners_port}",
                     notify=f"http://127.0.0.1:{notify_port}",
+                    ledger=f"http://127.0.0.1:{ledger_port}",
                     inbox=f"http://127.0.0.1:{inbox_port}/",
                 )
             except BaseException:

@@ -30,7 +30,7 @@ from shared.postgres.roles import embedded_service_urls
 from shared.secrets import state_secret
 from shared.settings import Settings
 
-SERVICES = ("booking", "matching", "trust", "ops", "partners", "notify")
+SERVICES = ("booking", "matching", "trust", "ops", "partners", "notify", "ledger")
 _COLOURS = {
     "booking": "cyan",
     "matching": "magenta",
@@ -38,6 +38,7 @@ _COLOURS = {
     "ops": "yellow",
     "partners": "blue",
     "notify": "bright_cyan",
+    "ledger": "bright_green",
     "kith": "bold",
 }
 #: Services that can run as more than one process.
@@ -173,6 +174,7 @@ class Supervisor:
             ("ops", settings.ops_port, "the operators' console"),
             ("partners", settings.partners_port, "the partners gateway"),
             ("notify", settings.notify_port, "notify's operators' API"),
+            ("ledger", settings.ledger_port, "the ledger's API"),
         ):
             if service in self._services:
                 require_free(settings.http_host, port, what)
@@ -484,6 +486,10 @@ class Supervisor:
         if "partners" in self._services:
             self._log(
                 "kith", f"  partners gateway:  http://{host}:{self._settings.partners_port}/docs"
+            )
+        if "ledger" in self._services:
+            self._log(
+                "kith", f"  ledger (hours):    http://{host}:{self._settings.ledger_port}/docs"
             )
         if self._mail is not None:
             self._log("kith", f"  emails sent:       {self._mail.inbox_url}")

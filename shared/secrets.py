@@ -60,6 +60,7 @@ NEEDS: dict[str, frozenset[str]] = {
     "ops": frozenset({"operator_token", "database"}),
     "matching": frozenset(),
     "notify": frozenset({"operator_token", "database"}),
+    "ledger": frozenset({"operator_token", "database"}),
 }
 #: The shortest secret accepted: 32 characters of ``secrets.token_urlsafe`` are 190 bits.
 MIN_SECRET_CHARS = 32

@@ -510,6 +510,57 @@ class Settings(BaseSettings):
         le=3600,
         description="How often notify looks for notices and reminders that fell due.",
     )
+    ledger_port: int = Field(
+        default=8004,
+        ge=0,
+        le=65535,
+        description=(
+            "The ledger's HTTP API: balances and statements, gifts, expenses, payments, the"
+            " provider's webhooks, and operators' settings and reconciliation."
+        ),
+    )
+    ledger_url: str | None = Field(
+        default=None,
+        max_length=2048,
+        description=(
+            "Where the operators' console asks the ledger for pots, approvals and"
+            " reconciliation; unset, the ledger on http_host:ledger_port."
+        ),
+    )
+    ledger_provider_url: str = Field(
+        default="https://api.stripe.com",
+        max_length=2048,
+        description=(
+            "The payment provider's API (Stripe's PaymentIntents and Transfers). Only its"
+            " ids are kept: card details go from the client to the provider, never to Kith."
+        ),
+    )
+    ledger_provider_secret_key: SecretStr | None = Field(
+        default=None,
+        description=(
+            "The provider's secret API key; unset, the ledger takes no payments and makes no"
+            " payouts (everything else works)."
+        ),
+    )
+    ledger_provider_webhook_secret: SecretStr | None = Field(
+        default=None,
+        description=(
+            "The signing secret of the provider's webhook endpoint: a webhook whose"
+            " signature does not verify with it is refused."
+        ),
+    )
+    ledger_webhook_tolerance_s: int = Field(
+        default=300,
+        ge=1,
+        le=86400,
+        description="How old a webhook's signed timestamp may be (replays older are refused).",
+    )
+    ledger_receipt_max_bytes: int = Field(
+        default=2_000_000,
+        ge=1024,
+        le=20_000_000,
+        description="The largest receipt photo the ledger keeps.",
+    )
     metrics_port: int | None = Field(
         default=None,
         ge=0,

@@ -112,3 +112,9 @@ acl --allow-principal User:kith-notify --operation Read --operation Describe --t
 acl --allow-principal User:kith-notify --operation Read --operation Describe --topic kith.vetting.v1
 acl --allow-principal User:kith-notify --operation Write --operation Describe --topic kith.deadletter.v1
 acl --allow-principal User:kith-notify --operation Read --operation Describe --group kith-notify --resource-pattern-type prefixed
+
+# ledger
+user kith-ledger "${KAFKA_PASSWORD_LEDGER:?}"
+acl --allow-principal User:kith-ledger --operation Read --operation Describe --topic kith.bookings.v1
+acl --allow-principal User:kith-ledger --operation Write --operation Describe --topic kith.deadletter.v1
+acl --allow-principal User:kith-ledger --operation Read --operation Describe --group kith-ledger --resource-pattern-type prefixed

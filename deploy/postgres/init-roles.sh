@@ -4,7 +4,7 @@
 # `kith` superuser that administers the server) may connect to it. The same as
 # shared/postgres/roles.py does on the embedded PostgreSQL.
 set -euo pipefail
-for service in booking trust partners ops notify; do
+for service in booking trust partners ops notify ledger; do
   variable="POSTGRES_PASSWORD_${service^^}"
   password="${!variable:?set $variable in deploy/.env}"
   psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname postgres \

@@ -238,6 +238,11 @@ SERVICE_ACCESS: dict[str, Access] = {
         writes=(DEAD_LETTERS,),
         groups=("kith-notify",),
     ),
+    "ledger": Access(
+        reads=(BOOKINGS,),
+        writes=(DEAD_LETTERS,),
+        groups=("kith-ledger",),
+    ),
 }
 
 

@@ -17,7 +17,7 @@ import asyncpg
 from shared.secrets import state_secret
 
 #: The services that own a database.
-DATABASE_SERVICES = ("booking", "trust", "partners", "ops", "notify")
+DATABASE_SERVICES = ("booking", "trust", "partners", "ops", "notify", "ledger")
 
 
 def role_for(service: str) -> str:

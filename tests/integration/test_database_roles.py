@@ -53,7 +53,7 @@ async def test_kith_up_provisions_every_service_with_a_password_of_its_own(
     stack: Stack, tmp_path: Path
 ) -> None:
     urls = await embedded_service_urls(stack.database_url, tmp_path)
-    assert set(urls) == {"booking", "trust", "partners", "ops", "notify"}
+    assert set(urls) == {"booking", "trust", "partners", "ops", "notify", "ledger"}
     for service, url in urls.items():
         parts = urlsplit(url)
         assert parts.username == f"kith_{service}"

@@ -1,0 +1,1 @@
+"""The ledger's adapters: its PostgreSQL database, the payment provider, booking's sessions."""

@@ -1,0 +1,236 @@
+"""The ledger's unit of work on its own PostgreSQL database."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import cast
+
+import asyncpg
+
+from services.ledger.domain.communities import DEFAULT_COMMUNITY, Community, PotRule
+from services.ledger.domain.postings import (
+    Entry,
+    Kind,
+    Mode,
+    Posting,
+    Unbalanced,
+    pot_account,
+)
+from services.ledger.domain.rules import Coverage, Visit
+from services.ledger.service_layer.ports import KnownVisit, LedgerUnitOfWork
+
+_COMMUNITY = (
+    "SELECT c.*, coalesce((SELECT jsonb_object_agg(skill, rate_per_hour) FROM rates r"
+    " WHERE r.community_id = c.community_id), '{}') AS rates FROM communities c"
+)
+
+
+def community_from(row: asyncpg.Record) -> Community:
+    """A community's settings from its row (with ``rates`` as a JSON object)."""
+    rates = row["rates"]
+    if isinstance(rates, str):  # asyncpg reads jsonb as text
+        rates = json.loads(rates)
+    return Community(
+        community_id=row["community_id"],
+        modes=frozenset(Mode(mode) for mode in row["modes"]),
+        currency=row["currency"],
+        rates={str(skill): int(rate) for skill, rate in rates.items()},
+        payer=row["payer"],
+        pot_rule=PotRule(row["pot_rule"]),
+        monthly_allowance_hours=row["monthly_allowance_hours"],
+        late_cancel_percent=row["late_cancel_percent"],
+        mileage_rate=row["mileage_rate"],
+    )
+
+
+def visit_from(row: asyncpg.Record) -> Visit:
+    """A visit from its row."""
+    return Visit(
+        booking_id=row["booking_id"],
+        request_id=row["request_id"],
+        helper_id=row["helper_id"],
+        neighbour_id=row["neighbour_id"],
+        neighbourhood=row["neighbourhood"],
+        skill=row["skill"],
+        starts_at=row["starts_at"],
+        hours=row["hours"],
+    )
+
+
+class PostgresUnitOfWork(LedgerUnitOfWork):
+    """``LedgerUnitOfWork`` on one connection inside one transaction."""
+
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self.conn = conn
+
+    async def community(self, community_id: str) -> Community | None:
+        row = await self.conn.fetchrow(f"{_COMMUNITY} WHERE c.community_id = $1", community_id)
+        return None if row is None else community_from(row)
+
+    async def community_of(self, neighbourhood: str, *, lock: bool = False) -> Community:
+        community_id = await self.conn.fetchval(
+            "SELECT community_id FROM community_cells WHERE neighbourhood = $1", neighbourhood
+        )
+        community_id = community_id or DEFAULT_COMMUNITY
+        if lock:
+            await self.community_of_id_lock(community_id)
+        found = await self.community(community_id)
+        assert found is not None, "the default community is made by the first migration"
+        return found
+
+    async def community_of_id_lock(self, community_id: str) -> None:
+        await self.conn.execute(
+            "SELECT 1 FROM communities WHERE community_id = $1 FOR UPDATE", community_id
+        )
+
+    async def record_visit(self, visit: Visit) -> None:
+        await self.conn.execute(
+            "INSERT INTO visits (booking_id, request_id, helper_id, neighbour_id, neighbourhood,"
+            " skill, starts_at, hours) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+            " ON CONFLICT (booking_id) DO UPDATE SET starts_at = excluded.starts_at,"
+            " hours = excluded.hours WHERE visits.status = 'booked'",
+            visit.booking_id,
+            visit.request_id,
+            visit.helper_id,
+            visit.neighbour_id,
+            visit.neighbourhood,
+            visit.skill,
+            visit.starts_at,
+            visit.hours,
+        )
+
+    async def known_visit(self, booking_id: uuid.UUID) -> KnownVisit | None:
+        row = await self.conn.fetchrow("SELECT * FROM visits WHERE booking_id = $1", booking_id)
+        return None if row is None else KnownVisit(visit_from(row), row["status"])
+
+    async def set_visit_status(
+        self, booking_id: uuid.UUID, status: str, *, unposted: str | None = None
+    ) -> None:
+        # A completed visit stays completed: a late-arriving cancellation changes nothing.
+        await self.conn.execute(
+            "UPDATE visits SET status = $2, unposted = $3"
+            " WHERE booking_id = $1 AND (status <> 'completed' OR $2 = 'completed')",
+            booking_id,
+            status,
+            unposted,
+        )
+
+    async def coverage(self, visit: Visit, community: Community, month_start: datetime) -> Coverage:
+        pot = await self.balance(pot_account(community.community_id))
+        approved = await self.conn.fetchval(
+            "SELECT status = 'approved' FROM pot_requests WHERE request_id = $1",
+            visit.request_id,
+        )
+        drawn = await self.conn.fetchval(
+            "SELECT coalesce(sum(e.amount), 0) FROM postings p"
+            " JOIN entries e ON e.posting_id = p.posting_id AND e.account = $4"
+            " WHERE p.mode = 'gifted' AND p.community_id = $1 AND p.person_id = $2"
+            " AND p.occurred_at >= $3 AND p.kind IN ('visit', 'late_cancellation', 'correction')",
+            community.community_id,
+            visit.neighbour_id,
+            month_start,
+            pot_account(community.community_id),
+        )
+        payer = await self.conn.fetchval(
+            "SELECT payer FROM payers WHERE neighbour_id = $1", visit.neighbour_id
+        )
+        return Coverage(
+            pot_minutes=pot,
+            approved=bool(approved),
+            drawn_this_month_minutes=-int(drawn),
+            payer=payer,
+        )
+
+    async def post(self, posting: Posting) -> bool:
+        if posting.occurred_at is None:
+            raise ValueError("a posting needs the moment it happened")
+        inserted = await self.conn.fetchval(
+            "INSERT INTO postings (posting_id, kind, mode, community_id, event_id, booking_id,"
+            " request_id, person_id, external_ref, corrects, occurred_at, memo)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+            " ON CONFLICT DO NOTHING RETURNING true",
+            posting.posting_id,
+            str(posting.kind),
+            None if posting.mode is None else str(posting.mode),
+            posting.community_id,
+            posting.event_id,
+            posting.booking_id,
+            posting.request_id,
+            posting.person_id,
+            posting.external_ref,
+            posting.corrects,
+            posting.occurred_at,
+            posting.memo,
+        )
+        if not inserted:
+            return False
+        await write_entries(self.conn, posting.posting_id, posting.entries)
+        return True
+
+    async def posting(self, posting_id: uuid.UUID) -> Posting | None:
+        row = await self.conn.fetchrow("SELECT * FROM postings WHERE posting_id = $1", posting_id)
+        if row is None:
+            return None
+        entries = await self.conn.fetch(
+            "SELECT account, unit, amount FROM entries WHERE posting_id = $1 ORDER BY entry_id",
+            posting_id,
+        )
+        return Posting(
+            Kind(row["kind"]),
+            tuple(Entry(e["account"], e["unit"], e["amount"]) for e in entries),
+            mode=None if row["mode"] is None else Mode(row["mode"]),
+            community_id=row["community_id"],
+            event_id=row["event_id"],
+            booking_id=row["booking_id"],
+            request_id=row["request_id"],
+            person_id=row["person_id"],
+            external_ref=row["external_ref"],
+            corrects=row["corrects"],
+            occurred_at=row["occurred_at"],
+            memo=row["memo"],
+            posting_id=row["posting_id"],
+        )
+
+    async def balance(self, account: str) -> int:
+        value = await self.conn.fetchval(
+            "SELECT coalesce(sum(amount), 0) FROM entries WHERE account = $1", account
+        )
+        return int(value)
+
+
+async def write_entries(
+    conn: asyncpg.Connection, posting_id: uuid.UUID, entries: tuple[Entry, ...]
+) -> None:
+    """Write a posting's entries (opening their accounts first). Nothing here checks that
+    they balance: the database does, when the transaction commits."""
+    await conn.execute(
+        "INSERT INTO accounts (account, unit) SELECT * FROM unnest($1::text[], $2::text[])"
+        " ON CONFLICT DO NOTHING",
+        [e.account for e in entries],
+        [e.unit for e in entries],
+    )
+    await conn.execute(
+        "INSERT INTO entries (posting_id, account, unit, amount)"
+        " SELECT $1, * FROM unnest($2::text[], $3::text[], $4::bigint[])",
+        posting_id,
+        [e.account for e in entries],
+        [e.unit for e in entries],
+        [e.amount for e in entries],
+    )
+
+
+@asynccontextmanager
+async def unit_of_work(pool: asyncpg.Pool) -> AsyncIterator[LedgerUnitOfWork]:
+    """One transaction; an unbalanced posting, refused by the database at commit, is raised
+    as ``Unbalanced``."""
+    try:
+        async with pool.acquire() as conn, conn.transaction():
+            yield PostgresUnitOfWork(cast(asyncpg.Connection, conn))
+    except asyncpg.CheckViolationError as error:
+        if error.constraint_name == "posting_balances":
+            raise Unbalanced(str(error)) from error
+        raise

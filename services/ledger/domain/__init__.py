@@ -1,0 +1,1 @@
+"""The ledger's rules: accounts, postings and what each mode posts. Standard library only."""

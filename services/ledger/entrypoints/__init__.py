@@ -1,0 +1,1 @@
+"""The ledger's entrypoints: the bookings consumer and the HTTP API."""

@@ -1,0 +1,50 @@
+"""The ledger's FastAPI app: its routers and how its errors read (RFC 9457 problems)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from services.ledger.adapters.sessions import BookingUnavailable
+from services.ledger.domain.postings import Unbalanced
+from services.ledger.entrypoints.http import routes_me, routes_operator
+from services.ledger.entrypoints.http.deps import Parts
+from services.ledger.service_layer.ports import NotFound, Refused
+from shared.http_limits import BodySizeLimit
+from shared.problems import install_problem_handlers, problem
+
+
+async def _not_found(_: Request, error: Exception) -> JSONResponse:
+    return problem(404, "Not found", str(error))
+
+
+async def _refused(_: Request, error: Exception) -> JSONResponse:
+    return problem(409, "Conflict", str(error))
+
+
+async def _unbalanced(_: Request, error: Exception) -> JSONResponse:
+    return problem(422, "Unbalanced posting", str(error))
+
+
+async def _unavailable(_: Request, error: Exception) -> JSONResponse:
+    return problem(
+        503,
+        "Service unavailable",
+        f"booking could not check the token: {error}",
+        headers={"Retry-After": "2"},
+    )
+
+
+def create_app(parts: Parts, *, max_body_bytes: int) -> FastAPI:
+    """The ledger's API over ``parts``."""
+    app = FastAPI(title="Kith ledger", docs_url="/docs")
+    app.state.parts = parts
+    app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
+    install_problem_handlers(app)
+    app.add_exception_handler(NotFound, _not_found)
+    app.add_exception_handler(Refused, _refused)
+    app.add_exception_handler(Unbalanced, _unbalanced)
+    app.add_exception_handler(BookingUnavailable, _unavailable)
+    app.include_router(routes_me.router)
+    app.include_router(routes_operator.router)
+    return app

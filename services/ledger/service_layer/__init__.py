@@ -1,0 +1,1 @@
+"""The ledger's use cases, over the ports in ``ports``."""
