@@ -49,7 +49,8 @@ from shared.contracts.topics import (
 )
 from shared.contracts.trust import StandingChanged
 from shared.messaging.connection import KafkaConnection
-from shared.messaging.dead_letters import dead_letter_headers
+from shared.messaging.dead_letters import dead_letter as shared_dead_letter
+from shared.messaging.publisher import Headers
 from shared.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -265,29 +266,22 @@ def _wire(app: faust.App, runtime: Runtime, settings: Settings) -> None:
     )
     filing_channels = {"facts": facts_topic, "copies": copies_topic}
 
+    async def send_dead_letter(key: bytes | None, value: bytes | None, headers: Headers) -> None:
+        await (await dead_letters.send(key=key, value=value, headers=headers))
+
     async def dead_letter(
         message: Any,
         reason: str,
         category: metrics.DeadLetterReason = metrics.DeadLetterReason.HANDLER_FAILED,
     ) -> None:
-        log.warning(
-            "dead-lettered",
-            topic=message.topic,
-            partition=message.partition,
-            offset=message.offset,
+        await shared_dead_letter(
+            send_dead_letter,
+            message,
             reason=reason,
-        )
-        headers = dead_letter_headers(
-            message.headers,
-            topic=message.topic,
-            partition=message.partition,
-            offset=message.offset,
-            reason=reason,
+            category=category,
             consumer=CONSUMER_NAME,
+            service=CONSUMER_NAME,
         )
-        sent = await dead_letters.send(key=message.key, value=message.value, headers=headers)
-        await sent
-        metrics.DEAD_LETTERS.labels(CONSUMER_NAME, message.topic, category.value).inc()
 
     async def publish(event: Any, outgoing: Outgoing, forwards: list[Forward]) -> None:
         """Send what ``event`` caused; acknowledge ``event`` once the broker has all of it.

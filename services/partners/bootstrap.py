@@ -12,7 +12,6 @@ from fastapi import FastAPI
 
 from services.partners.adapters.feeds import KafkaFeeds
 from services.partners.adapters.postgres import PARTNERS_CHANNEL, WEBHOOKS_CHANNEL, PostgresStore
-from services.partners.adapters.raw_consumer import RawConsumer
 from services.partners.adapters.webhook_client import HttpxWebhookSender
 from services.partners.domain.backoff import Backoff
 from services.partners.entrypoints.consumers import (
@@ -29,7 +28,7 @@ from services.partners.service_layer.webhooks import WebhookDispatcher
 from shared import lifecycle
 from shared.contracts import utc_now
 from shared.lifecycle import Http
-from shared.messaging import EventConsumer, Publisher
+from shared.messaging import EventConsumer, Publisher, RecordConsumer
 from shared.periodic import Periodic
 from shared.postgres import (
     ChannelListener,
@@ -88,7 +87,7 @@ class PartnersGateway:
         self._sender: HttpxWebhookSender | None = None
         self._listener: ChannelListener | None = None
         self._relay: OutboxRelay | None = None
-        self._inbox: RawConsumer | None = None
+        self._inbox: RecordConsumer | None = None
         self._projector: EventConsumer | None = None
         self._dispatcher: WebhookDispatcher | None = None
         self._directory: PartnerDirectory | None = None

@@ -15,6 +15,7 @@ from shared.messaging.consumer import (
     run_consumers,
 )
 from shared.messaging.dead_letters import DeadLetter, read_dead_letter
+from shared.messaging.loop import RecordConsumer, RecordHandler
 from shared.messaging.offsets import end_offsets
 from shared.messaging.publisher import Publisher
 
@@ -27,6 +28,8 @@ __all__ = [
     "Kafka",
     "KafkaConnection",
     "Publisher",
+    "RecordConsumer",
+    "RecordHandler",
     "RejectedEvent",
     "TombstoneHandler",
     "end_offsets",

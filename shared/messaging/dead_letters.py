@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
+import structlog
 from aiokafka.structs import ConsumerRecord
 
+from shared import metrics
 from shared.contracts.topics import DEAD_LETTERS
 from shared.messaging.publisher import Headers, Publisher
 
@@ -16,6 +19,8 @@ SOURCE_PARTITION = "kith-dlq-partition"
 SOURCE_OFFSET = "kith-dlq-offset"
 CONSUMER = "kith-dlq-consumer"
 _MAX_REASON = 2000
+
+log = structlog.get_logger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,21 +57,72 @@ def dead_letter_headers(
     ]
 
 
-async def send_to_dead_letters(
-    publisher: Publisher, record: ConsumerRecord[bytes, bytes], *, reason: str, consumer: str
+class Refused(Protocol):
+    """A consumed message, as aiokafka and faust both describe one."""
+
+    @property
+    def topic(self) -> str: ...
+    @property
+    def partition(self) -> int: ...
+    @property
+    def offset(self) -> int: ...
+    @property
+    def key(self) -> bytes | None: ...
+    @property
+    def value(self) -> bytes | None: ...
+    @property
+    def headers(self) -> Sequence[tuple[str, bytes]] | None: ...
+
+
+#: Sends a dead letter: key, value, headers; returns once the broker has it.
+Send = Callable[[bytes | None, bytes | None, Headers], Awaitable[object]]
+
+
+def publisher_sender(publisher: Publisher) -> Send:
+    """Dead letters sent through ``publisher``."""
+
+    async def send(key: bytes | None, value: bytes | None, headers: Headers) -> None:
+        await publisher.publish_raw(DEAD_LETTERS.name, value=value, key=key, headers=headers)
+
+    return send
+
+
+async def dead_letter(
+    send: Send,
+    message: Refused,
+    *,
+    reason: str,
+    category: metrics.DeadLetterReason,
+    consumer: str,
+    service: str,
+    secret_headers: Collection[str] = (),
 ) -> None:
-    """Publish the original message, untouched, with headers saying where it came from and why."""
-    headers = dead_letter_headers(
-        record.headers,
-        topic=record.topic,
-        partition=record.partition,
-        offset=record.offset,
+    """Send the original message, untouched, to the dead-letter topic, with headers saying
+    where it came from, who refused it and why; log it and count it.
+
+    Every consumer dead-letters through here: the shared loop and matching's faust agents.
+    ``secret_headers`` (a partner's key) are left out: operators and their tools read the
+    dead letters.
+    """
+    log.warning(
+        "dead-lettered",
+        topic=message.topic,
+        partition=message.partition,
+        offset=message.offset,
         reason=reason,
         consumer=consumer,
     )
-    await publisher.publish_raw(
-        DEAD_LETTERS.name, value=record.value, key=record.key, headers=headers
+    kept = [(k, v) for k, v in message.headers or () if k not in secret_headers]
+    headers = dead_letter_headers(
+        kept,
+        topic=message.topic,
+        partition=message.partition,
+        offset=message.offset,
+        reason=reason,
+        consumer=consumer,
     )
+    await send(message.key, message.value, headers)
+    metrics.DEAD_LETTERS.labels(service, message.topic, category.value).inc()
 
 
 def read_dead_letter(record: ConsumerRecord[bytes, bytes]) -> DeadLetter:

@@ -12,7 +12,7 @@ from shared.contracts import Envelope, Payload
 from shared.contracts.requests import HelpRequestCancelled
 from shared.geo import neighbourhood_of
 from shared.messaging import Delivery, Publisher
-from shared.messaging import consumer as consumer_module
+from shared.messaging import loop as consumer_module
 from tests.conftest import Stack
 from tests.integration.consumers import running_member
 from tests.support import eventually

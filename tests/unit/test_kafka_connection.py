@@ -89,7 +89,7 @@ def made(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     import kith.faults.reading
     import kith_partner.client
     import shared.messaging.admin
-    import shared.messaging.consumer
+    import shared.messaging.loop
     import shared.messaging.offsets
     import shared.messaging.publisher
     import shared.messaging.reader
@@ -97,7 +97,7 @@ def made(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
 
     for module in (
         shared.messaging.admin,
-        shared.messaging.consumer,
+        shared.messaging.loop,
         shared.messaging.offsets,
         shared.messaging.publisher,
         shared.messaging.reader,
@@ -124,7 +124,7 @@ async def test_every_client_is_made_with_the_connection_options(
     from kith_partner import PartnerClient
     from shared.contracts.topics import PEOPLE
     from shared.messaging import Publisher, end_offsets, ensure_topics, group_caught_up
-    from shared.messaging.consumer import group_member
+    from shared.messaging.loop import group_member
     from shared.messaging.reader import StreamReader
     from shared.postgres.replay import topic_ends
 

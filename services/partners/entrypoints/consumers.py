@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from aiokafka.structs import ConsumerRecord
 
-from services.partners.adapters.raw_consumer import RawConsumer, header
 from services.partners.service_layer.inbox import Accepted, SignedMessage, Source, receive
 from services.partners.service_layer.ports import PartnersStore
 from services.partners.service_layer.projector import Projector
 from shared.contracts import Envelope, Payload
 from shared.contracts.inbox_signature import CLEAR_KEY_HEADER, SIGNATURE_HEADER
 from shared.contracts.topics import ALL_TOPICS, CONCERNS, PARTNERS_INBOX, Topic
-from shared.messaging import Delivery, EventConsumer, Publisher
+from shared.messaging import Delivery, EventConsumer, Publisher, RecordConsumer
 from shared.settings import Settings
 
 INBOX_GROUP = "kith-partners-inbox"
@@ -22,6 +21,15 @@ PROJECTOR_GROUP = "kith-partners-projector"
 PROJECTED: tuple[Topic, ...] = (*(t for t in ALL_TOPICS if not t.private), CONCERNS)
 
 
+def header(record: ConsumerRecord[bytes, bytes], name: str) -> str | None:
+    """The last value of a header, as text."""
+    value = None
+    for key, raw in record.headers or ():
+        if key == name:
+            value = raw.decode(errors="replace")
+    return value
+
+
 def inbox_consumer(
     settings: Settings,
     store: PartnersStore,
@@ -29,8 +37,12 @@ def inbox_consumer(
     *,
     group_id: str = INBOX_GROUP,
     name: str = "partners-inbox",
-) -> RawConsumer:
-    """Admits partners' messages from the inbox; dead-letters the rest with the reason."""
+) -> RecordConsumer:
+    """Admits partners' messages from the inbox; dead-letters the rest with the reason.
+
+    Raw records, not decoded events: a partner's message needs its headers (the key), and
+    is not a Kith event until the gateway says so.
+    """
 
     async def handle(record: ConsumerRecord[bytes, bytes]) -> str | None:
         source = Source("kafka", record.topic, record.partition, record.offset)
@@ -42,11 +54,11 @@ def inbox_consumer(
         outcome = await receive(store, record.value, message, source)
         return None if isinstance(outcome, Accepted) else outcome.reason
 
-    return RawConsumer(
+    return RecordConsumer(
         settings,
         name=name,
         group_id=group_id,
-        topic=PARTNERS_INBOX.name,
+        topics=[PARTNERS_INBOX.name],
         handler=handle,
         dead_letters=publisher,
         # A key sent in clear by an old client is not copied to the dead letters as well.

@@ -10,7 +10,9 @@ from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaProducer
+from prometheus_client import REGISTRY
 
+from shared import metrics
 from shared.contracts import Envelope, encode
 from shared.contracts.inbox_signature import (
     CLEAR_KEY_HEADER,
@@ -90,6 +92,11 @@ async def test_a_valid_referral_becomes_one_canonical_event_even_if_sent_twice(
     assert again.json()["event_id"] == str(event.event_id), "a resend answers with the same event"
 
 
+def _dead_letters_counted() -> float:
+    labels = {"service": metrics.service_name(), "topic": PARTNERS_INBOX.name, "reason": "rejected"}
+    return REGISTRY.get_sample_value("kith_dead_letters_total", labels) or 0.0
+
+
 async def test_invalid_messages_are_dead_lettered_with_the_reason_and_shown_to_the_partner(
     gateway: Gateway, stack: Stack, producer: AIOKafkaProducer
 ) -> None:
@@ -112,6 +119,7 @@ async def test_invalid_messages_are_dead_lettered_with_the_reason_and_shown_to_t
         "forged": (not_mine(), partner, {"api_key": "kith_pk_guess"}, "does not match"),
         "clear key": (not_mine(), partner, {"clear_key": True}, "in clear"),
     }
+    refused_before = _dead_letters_counted()
     async with Reader(stack.bootstrap, DEAD_LETTERS.name) as reader:
         for value, sender, how, _ in cases.values():
             await _send(producer, value, sender, **how)
@@ -126,6 +134,8 @@ async def test_invalid_messages_are_dead_lettered_with_the_reason_and_shown_to_t
             # A partner's key never lands where operators' tools read.
             assert all(k != CLEAR_KEY_HEADER for k, _ in record.headers or ())
             assert partner["api_key"].encode() not in b"".join(v for _, v in record.headers)
+    # The inbox runs on the shared consumer loop, so its refusals are counted like any other.
+    assert _dead_letters_counted() - refused_before >= len(cases)
 
     mine = (await gateway.client.get("/v1/rejections", headers=bearer(partner))).json()
     reasons = " | ".join(r["reason"] for r in mine)
