@@ -15,6 +15,7 @@ from services.ledger.adapters.communities import CommunityStore
 from services.ledger.adapters.postgres import unit_of_work
 from services.ledger.adapters.queries import LedgerQueries
 from services.ledger.adapters.sessions import BookingSessions
+from services.ledger.adapters.stripe import StripeProvider
 from services.ledger.entrypoints.consumer import build_consumer
 from services.ledger.entrypoints.http.app import create_app
 from services.ledger.entrypoints.http.deps import Parts
@@ -68,6 +69,7 @@ class LedgerService:
         self._consumer: EventConsumer | None = None
         self._sessions: BookingSessions | None = None
         self._parts: Parts | None = None
+        self._provider: StripeProvider | None = None
         self._tasks: list[asyncio.Task[None]] = []
 
     @property
@@ -101,6 +103,14 @@ class LedgerService:
             self.parts,
             # A receipt photo travels base64-encoded inside a JSON body.
             max_body_bytes=self.settings.ledger_receipt_max_bytes * 4 // 3 + 16_384,
+            receipt_max_bytes=self.settings.ledger_receipt_max_bytes,
+            provider=self._provider,
+            webhook_secret=(
+                None
+                if self.settings.ledger_provider_webhook_secret is None
+                else self.settings.ledger_provider_webhook_secret.get_secret_value()
+            ),
+            webhook_tolerance_s=self.settings.ledger_webhook_tolerance_s,
         )
 
     async def start(self, *, consume: bool = True) -> None:
@@ -112,6 +122,13 @@ class LedgerService:
         self._sessions = BookingSessions(
             booking_url(self.settings), transport=self._booking_transport
         )
+        key = self.settings.ledger_provider_secret_key
+        if key is not None:
+            self._provider = StripeProvider(
+                self.settings.ledger_provider_url,
+                key.get_secret_value(),
+                transport=self._provider_transport,
+            )
         self._parts = Parts(
             pool=self._pool,
             start=self.unit_of_work,
@@ -150,8 +167,11 @@ class LedgerService:
         self._tasks = []
         if self._sessions is not None:
             await self._sessions.close()
+        if self._provider is not None:
+            await self._provider.close()
         if self._publisher is not None:
             await self._publisher.stop()
         if self._pool is not None:
             await self._pool.close()
         self._pool = self._publisher = self._consumer = self._sessions = self._parts = None
+        self._provider = None

@@ -21,7 +21,8 @@ from services.ledger.domain.postings import (
     pot_account,
 )
 from services.ledger.domain.rules import Coverage, Visit
-from services.ledger.service_layer.ports import KnownVisit, LedgerUnitOfWork
+from services.ledger.service_layer.expenses import Expense, Receipt
+from services.ledger.service_layer.ports import KnownVisit, LedgerUnitOfWork, ProviderObject
 
 _COMMUNITY = (
     "SELECT c.*, coalesce((SELECT jsonb_object_agg(skill, rate_per_hour) FROM rates r"
@@ -171,6 +172,61 @@ class PostgresUnitOfWork(LedgerUnitOfWork):
         await write_entries(self.conn, posting.posting_id, posting.entries)
         return True
 
+    async def posting_by_ref(self, external_ref: str) -> Posting | None:
+        found = await self.conn.fetchval(
+            "SELECT posting_id FROM postings WHERE external_ref = $1", external_ref
+        )
+        return None if found is None else await self.posting(found)
+
+    async def last_entry(self, account: str) -> int:
+        value = await self.conn.fetchval(
+            "SELECT coalesce(max(entry_id), 0) FROM entries WHERE account = $1", account
+        )
+        return int(value)
+
+    async def payout_account(self, owner: str) -> str | None:
+        value = await self.conn.fetchval(
+            "SELECT payout_account FROM provider_accounts WHERE owner = $1", owner
+        )
+        return None if value is None else str(value)
+
+    async def record_provider_object(self, kind: str, obj: ProviderObject, owner: str) -> None:
+        await self.conn.execute(
+            "INSERT INTO provider_objects (provider_id, kind, owner, amount, currency, status)"
+            " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (provider_id) DO NOTHING",
+            obj.provider_id,
+            kind,
+            owner,
+            obj.amount,
+            obj.currency,
+            obj.status,
+        )
+
+    async def provider_object(self, provider_id: str) -> ProviderObject | None:
+        row = await self.conn.fetchrow(
+            "SELECT * FROM provider_objects WHERE provider_id = $1", provider_id
+        )
+        if row is None:
+            return None
+        return ProviderObject(
+            row["provider_id"], row["amount"], row["currency"], row["status"], row["owner"]
+        )
+
+    async def set_provider_status(self, provider_id: str, status: str) -> None:
+        await self.conn.execute(
+            "UPDATE provider_objects SET status = $2 WHERE provider_id = $1", provider_id, status
+        )
+
+    async def first_webhook(self, event_id: str, kind: str) -> bool:
+        return bool(
+            await self.conn.fetchval(
+                "INSERT INTO webhook_events (event_id, type) VALUES ($1, $2)"
+                " ON CONFLICT DO NOTHING RETURNING true",
+                event_id,
+                kind,
+            )
+        )
+
     async def posting(self, posting_id: uuid.UUID) -> Posting | None:
         row = await self.conn.fetchrow("SELECT * FROM postings WHERE posting_id = $1", posting_id)
         if row is None:
@@ -200,6 +256,66 @@ class PostgresUnitOfWork(LedgerUnitOfWork):
             "SELECT coalesce(sum(amount), 0) FROM entries WHERE account = $1", account
         )
         return int(value)
+
+    async def add_expense(self, expense: Expense, receipt: Receipt | None) -> None:
+        await self.conn.execute(
+            "INSERT INTO expenses (expense_id, kind, booking_id, helper_id, neighbour_id,"
+            " community_id, currency, amount, what_for, miles_tenths, receipt, receipt_type,"
+            " recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+            expense.expense_id,
+            str(expense.kind),
+            expense.booking_id,
+            expense.helper_id,
+            expense.neighbour_id,
+            expense.community_id,
+            expense.currency,
+            expense.amount,
+            expense.what_for,
+            expense.miles_tenths,
+            None if receipt is None else receipt.data,
+            None if receipt is None else receipt.content_type,
+            expense.recorded_at,
+        )
+
+    async def expense(self, expense_id: uuid.UUID, *, lock: bool = False) -> Expense | None:
+        row = await self.conn.fetchrow(
+            f"{_EXPENSE} WHERE expense_id = $1{' FOR UPDATE' if lock else ''}", expense_id
+        )
+        return None if row is None else expense_from(row)
+
+    async def set_expense_status(self, expense_id: uuid.UUID, status: str, at: datetime) -> None:
+        await self.conn.execute(
+            "UPDATE expenses SET status = $2, decided_at = $3 WHERE expense_id = $1",
+            expense_id,
+            status,
+            at,
+        )
+
+
+_EXPENSE = (
+    "SELECT expense_id, kind, booking_id, helper_id, neighbour_id, community_id, currency,"
+    " amount, what_for, miles_tenths, receipt IS NOT NULL AS has_receipt, status, recorded_at"
+    " FROM expenses"
+)
+
+
+def expense_from(row: asyncpg.Record) -> Expense:
+    """An expense from its row (without the receipt's bytes)."""
+    return Expense(
+        row["expense_id"],
+        Kind(row["kind"]),
+        row["booking_id"],
+        row["helper_id"],
+        row["neighbour_id"],
+        row["community_id"],
+        row["currency"],
+        row["amount"],
+        row["what_for"],
+        row["miles_tenths"],
+        row["has_receipt"],
+        row["status"],
+        row["recorded_at"],
+    )
 
 
 async def write_entries(

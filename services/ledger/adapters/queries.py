@@ -39,6 +39,24 @@ def _hours(minutes: int) -> float:
     return round(minutes / MINUTES_PER_HOUR, 2)
 
 
+def expense_json(row: asyncpg.Record) -> dict[str, Any]:
+    """An expense as JSON (never the receipt's bytes)."""
+    return {
+        "expense_id": str(row["expense_id"]),
+        "kind": row["kind"],
+        "booking_id": str(row["booking_id"]),
+        "helper_id": str(row["helper_id"]),
+        "neighbour_id": str(row["neighbour_id"]),
+        "currency": row["currency"],
+        "amount": row["amount"],
+        "what_for": row["what_for"],
+        "miles": None if row["miles_tenths"] is None else row["miles_tenths"] / 10,
+        "has_receipt": row["has_receipt"],
+        "status": row["status"],
+        "recorded_at": row["recorded_at"].isoformat(),
+    }
+
+
 class LedgerQueries:
     """Read-only questions over the ledger's pool."""
 
@@ -142,6 +160,30 @@ class LedgerQueries:
             else:
                 month["earned"][row["unit"]] = int(row["amount"])
         return list(months.values())
+
+    async def expenses_of(self, person_id: uuid.UUID, limit: int) -> list[dict[str, Any]]:
+        """Expenses a person recorded as a helper or is asked to confirm, newest first."""
+        rows = await self._pool.fetch(
+            "SELECT expense_id, kind, booking_id, helper_id, neighbour_id, currency, amount,"
+            " what_for, miles_tenths, receipt IS NOT NULL AS has_receipt, status, recorded_at"
+            " FROM expenses WHERE helper_id = $1 OR neighbour_id = $1"
+            " ORDER BY recorded_at DESC LIMIT $2",
+            person_id,
+            limit,
+        )
+        return [expense_json(row) for row in rows]
+
+    async def receipt(
+        self, expense_id: uuid.UUID, person_id: uuid.UUID
+    ) -> tuple[str, bytes] | None:
+        """An expense's receipt photo, for the visit's helper or neighbour only."""
+        row = await self._pool.fetchrow(
+            "SELECT receipt_type, receipt FROM expenses WHERE expense_id = $1"
+            " AND (helper_id = $2 OR neighbour_id = $2) AND receipt IS NOT NULL",
+            expense_id,
+            person_id,
+        )
+        return None if row is None else (row["receipt_type"], bytes(row["receipt"]))
 
     async def pot(self, community_id: str) -> dict[str, Any]:
         """A community's pot: hours in it, given into it and drawn from it."""

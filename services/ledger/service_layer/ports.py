@@ -7,11 +7,14 @@ import uuid
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from services.ledger.domain.communities import Community
 from services.ledger.domain.postings import Posting
 from services.ledger.domain.rules import Coverage, Visit
+
+if TYPE_CHECKING:
+    from services.ledger.service_layer.expenses import Expense, Receipt
 
 
 class NotFound(Exception):
@@ -82,10 +85,93 @@ class LedgerUnitOfWork(Protocol):
         """The sum of an account's entries."""
         ...
 
+    async def last_entry(self, account: str) -> int:
+        """The id of an account's latest entry (0 for none): what a balance was read at."""
+        ...
+
+    async def posting_by_ref(self, external_ref: str) -> Posting | None:
+        """The posting of a provider's payment or payout id."""
+        ...
+
+    async def payout_account(self, owner: str) -> str | None:
+        """The provider's id of an owner's payout account."""
+        ...
+
+    async def record_provider_object(self, kind: str, obj: ProviderObject, owner: str) -> None:
+        """Remember a payment or payout the provider made (by its id; again: no change)."""
+        ...
+
+    async def provider_object(self, provider_id: str) -> ProviderObject | None:
+        """A payment or payout the ledger asked of the provider."""
+        ...
+
+    async def set_provider_status(self, provider_id: str, status: str) -> None:
+        """What the provider says of it now."""
+        ...
+
+    async def first_webhook(self, event_id: str, kind: str) -> bool:
+        """Remember a provider event; False when it was processed before."""
+        ...
+
+    async def add_expense(self, expense: Expense, receipt: Receipt | None) -> None:
+        """Keep a recorded expense and its receipt photo."""
+        ...
+
+    async def expense(self, expense_id: uuid.UUID, *, lock: bool = False) -> Expense | None:
+        """An expense (locked until commit when ``lock``)."""
+        ...
+
+    async def set_expense_status(self, expense_id: uuid.UUID, status: str, at: datetime) -> None:
+        """Mark an expense confirmed or disputed."""
+        ...
+
 
 class UnitOfWorkStarter(Protocol):
     """Opens one transaction over the ledger's database."""
 
     def __call__(self) -> AbstractAsyncContextManager[LedgerUnitOfWork]:
         """A unit of work, committed when the block ends without an error."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderObject:
+    """A payment or a payout as the provider reported it."""
+
+    provider_id: str
+    amount: int
+    currency: str
+    status: str
+    owner: str | None = None
+
+
+class ProviderError(Exception):
+    """The provider refused or could not be reached; the message says which."""
+
+
+class PaymentProvider(Protocol):
+    """A card-payment and payout API. Kith sends it amounts and the provider's own ids (a
+    payment method made by the provider's client library, a connected account); never a
+    card number."""
+
+    async def create_payment(
+        self,
+        *,
+        amount: int,
+        currency: str,
+        payment_method: str,
+        owner: str,
+        idempotency_key: str,
+    ) -> ProviderObject:
+        """Charge ``payment_method``; the outcome arrives later by webhook."""
+        ...
+
+    async def create_payout(
+        self, *, amount: int, currency: str, destination: str, owner: str, idempotency_key: str
+    ) -> ProviderObject:
+        """Send ``amount`` to a connected account."""
+        ...
+
+    async def payouts_since(self, since: datetime) -> list[ProviderObject]:
+        """Every payout made since ``since``, as the provider has them."""
         ...

@@ -7,9 +7,14 @@ from fastapi.responses import JSONResponse
 
 from services.ledger.adapters.sessions import BookingUnavailable
 from services.ledger.domain.postings import Unbalanced
-from services.ledger.entrypoints.http import routes_me, routes_operator
+from services.ledger.entrypoints.http import (
+    routes_expenses,
+    routes_me,
+    routes_operator,
+    routes_payments,
+)
 from services.ledger.entrypoints.http.deps import Parts
-from services.ledger.service_layer.ports import NotFound, Refused
+from services.ledger.service_layer.ports import NotFound, PaymentProvider, ProviderError, Refused
 from shared.http_limits import BodySizeLimit
 from shared.problems import install_problem_handlers, problem
 
@@ -26,6 +31,10 @@ async def _unbalanced(_: Request, error: Exception) -> JSONResponse:
     return problem(422, "Unbalanced posting", str(error))
 
 
+async def _provider(_: Request, error: Exception) -> JSONResponse:
+    return problem(502, "Payment provider", str(error))
+
+
 async def _unavailable(_: Request, error: Exception) -> JSONResponse:
     return problem(
         503,
@@ -35,16 +44,32 @@ async def _unavailable(_: Request, error: Exception) -> JSONResponse:
     )
 
 
-def create_app(parts: Parts, *, max_body_bytes: int) -> FastAPI:
-    """The ledger's API over ``parts``."""
+def create_app(
+    parts: Parts,
+    *,
+    max_body_bytes: int,
+    receipt_max_bytes: int,
+    provider: PaymentProvider | None = None,
+    webhook_secret: str | None = None,
+    webhook_tolerance_s: int = 300,
+) -> FastAPI:
+    """The ledger's API over ``parts``; payments need a ``provider`` and webhooks its
+    ``webhook_secret``."""
     app = FastAPI(title="Kith ledger", docs_url="/docs")
     app.state.parts = parts
+    app.state.receipt_max_bytes = receipt_max_bytes
+    app.state.provider = provider
+    app.state.webhook_secret = webhook_secret
+    app.state.webhook_tolerance_s = webhook_tolerance_s
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
     install_problem_handlers(app)
     app.add_exception_handler(NotFound, _not_found)
     app.add_exception_handler(Refused, _refused)
     app.add_exception_handler(Unbalanced, _unbalanced)
     app.add_exception_handler(BookingUnavailable, _unavailable)
+    app.add_exception_handler(ProviderError, _provider)
     app.include_router(routes_me.router)
     app.include_router(routes_operator.router)
+    app.include_router(routes_expenses.router)
+    app.include_router(routes_payments.router)
     return app
