@@ -179,14 +179,43 @@ class SafeguardingQueries:
         assert row is not None
         return {"raised": int(row["raised"]), "about": int(row["about"])}
 
-    async def concerns_in_status(self, status: str, limit: int) -> list[Row]:
+    async def concerns_in_status(self, status: str, limit: int, offset: int = 0) -> list[Row]:
         """Concerns in a status, oldest first, each with how many its raiser has raised."""
         rows = await self.conn.fetch(
             "SELECT c.*, CASE WHEN c.raised_by_id IS NULL THEN NULL ELSE"
             " (SELECT count(*) FROM concerns r WHERE r.raised_by_id = c.raised_by_id) END"
             " AS raised_by_count FROM concerns c WHERE c.status = $1"
-            " ORDER BY c.raised_at, c.concern_id LIMIT $2",
+            " ORDER BY c.raised_at, c.concern_id LIMIT $2 OFFSET $3",
             status,
             limit,
+            offset,
         )
         return [dict(row) for row in rows]
+
+    async def concern_to_resolve(self, concern_id: uuid.UUID) -> Row | None:
+        """A concern's subject and status, locked until the transaction ends (so two
+        operators cannot both resolve it)."""
+        row = await self.conn.fetchrow(
+            "SELECT about_id, status FROM concerns WHERE concern_id = $1 FOR UPDATE", concern_id
+        )
+        return None if row is None else dict(row)
+
+    async def resolve_concern(
+        self,
+        concern_id: uuid.UUID,
+        *,
+        outcome: str,
+        reason: str,
+        resolved_by: str,
+        resolved_at: datetime,
+    ) -> None:
+        """Record an operator's decision on a concern, with the reason kept here."""
+        await self.conn.execute(
+            "UPDATE concerns SET status = 'resolved', outcome = $2, reason = $3,"
+            " resolved_by = $4, resolved_at = $5 WHERE concern_id = $1",
+            concern_id,
+            outcome,
+            reason,
+            resolved_by,
+            resolved_at,
+        )

@@ -20,12 +20,14 @@ from typing import Any
 
 from services.booking.adapters.repository import Repository
 from services.booking.adapters.unit_of_work import UnitOfWork
-from services.booking.domain.errors import Invalid, NotFound, TooMany
+from services.booking.domain.errors import Conflict, Invalid, NotFound, TooMany
 from shared.contracts import Envelope
-from shared.contracts.trust import ConcernRaised, RaisedBy
+from shared.contracts.trust import ConcernOutcome, ConcernRaised, ConcernResolved, RaisedBy
 from shared.settings import Settings
 
 PRODUCER = "booking"
+#: A concern's status until an operator resolves it.
+OPEN = "open"
 
 
 async def raise_concern(
@@ -99,7 +101,74 @@ async def record(repo: Repository, event: ConcernRaised, summary: str, now: date
     await repo.publish([Envelope.wrap(event, producer=PRODUCER)])
 
 
-async def listed(uow: UnitOfWork, status: str, limit: int) -> list[dict[str, Any]]:
-    """Operators: concerns in a status, oldest first, with how many each raiser raised."""
+async def raise_for_operator(
+    uow: UnitOfWork,
+    about_id: uuid.UUID,
+    booking_id: uuid.UUID | None,
+    summary: str,
+    now: datetime,
+) -> ConcernRaised:
+    """An operator raises a concern about a person (their own, or one reported to them).
+
+    Raises:
+        NotFound: No such person, or ``booking_id`` is not one of theirs.
+    """
+    async with uow.begin() as repo:
+        if await repo.person(about_id) is None:
+            raise NotFound("no such person")
+        if booking_id is not None:
+            booking = await repo.booking(booking_id)
+            if booking is None or about_id not in (booking["helper_id"], booking["neighbour_id"]):
+                raise NotFound("no such booking of that person")
+        event = ConcernRaised(
+            concern_id=uuid.uuid4(),
+            about_id=about_id,
+            raised_by_role=RaisedBy.OPERATOR,
+            booking_id=booking_id,
+        )
+        await record(repo, event, summary, now)
+    return event
+
+
+async def resolve(
+    uow: UnitOfWork,
+    concern_id: uuid.UUID,
+    outcome: ConcernOutcome,
+    reason: str,
+    now: datetime,
+) -> ConcernResolved:
+    """An operator reinstates the person a concern is about, or removes them; trust acts on
+    the event. The reason stays here: the event carries only the outcome.
+
+    Raises:
+        NotFound: No such concern.
+        Conflict: It is already resolved.
+    """
+    async with uow.begin() as repo:
+        concern = await repo.concern_to_resolve(concern_id)
+        if concern is None:
+            raise NotFound("no such concern")
+        if concern["status"] != OPEN:
+            raise Conflict("the concern is already resolved")
+        event = ConcernResolved(
+            concern_id=concern_id,
+            about_id=concern["about_id"],
+            outcome=outcome,
+            resolved_by="operator",
+        )
+        await repo.resolve_concern(
+            concern_id,
+            outcome=outcome.value,
+            reason=reason,
+            resolved_by=event.resolved_by,
+            resolved_at=now,
+        )
+        await repo.publish([Envelope.wrap(event, producer=PRODUCER)])
+    return event
+
+
+async def listed(uow: UnitOfWork, status: str, limit: int, offset: int) -> list[dict[str, Any]]:
+    """Operators: concerns in a status, oldest first, with how many each raiser raised
+    (``limit`` rows from ``offset``)."""
     async with uow.read() as repo:
-        return await repo.concerns_in_status(status, limit)
+        return await repo.concerns_in_status(status, limit, offset)
