@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections import Counter
 from datetime import datetime, timedelta
 
 import asyncpg
@@ -84,6 +85,8 @@ class Sender:
                 break
             handled += len(outcomes)
             took = time.monotonic() - started
+            results = Counter(str(outcome.result) for outcome in outcomes)
+            log.info("notices handled", took_ms=round(took * 1000, 1), **results)
             for outcome in outcomes:
                 channel = str(outcome.notice.channel)
                 NOTICES.labels(channel=channel, result=str(outcome.result)).inc()

@@ -348,7 +348,9 @@ async def _deliver(
             return Handled(notice, Result.FAILED)
         return Handled(notice, await _retry_or_fail(claim, delivery, now, reason, bound))
     await claim.sent(now)
-    bound.info("notice sent", language=language)
+    # Debug: one line a notice at a hundred bookings a second is a load of its own (the
+    # delivery log keeps each; the sender logs a line per batch).
+    bound.debug("notice sent", language=language)
     return Handled(notice, Result.SENT)
 
 
