@@ -460,6 +460,14 @@ class Settings(BaseSettings):
             " operator-token-protected internal API); unset, booking on http_host:http_port."
         ),
     )
+    notify_url: str | None = Field(
+        default=None,
+        max_length=2048,
+        description=(
+            "Where the operators' console asks notify for its figures (its operators' API);"
+            " unset, notify on http_host:notify_port."
+        ),
+    )
     notify_reminder_day_before_h: int = Field(
         default=24,
         ge=1,

@@ -12,6 +12,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from services.ops.adapters.feed import Feed
+from services.ops.adapters.notify_figures import EVERY_S, NotifyFigures
 from services.ops.entrypoints.http.app import create_app
 from services.ops.service_layer.console import HISTORY, Console
 from shared import lifecycle
@@ -51,6 +52,15 @@ class OpsRuntime:
         self._pool: asyncpg.Pool | None = None
         self._limit_sweep: Periodic | None = None
         self._sweeping: asyncio.Task[None] | None = None
+        token = settings.operator_token.get_secret_value() if settings.operator_token else ""
+        self.notify = NotifyFigures(
+            settings.notify_url or f"http://{settings.http_host}:{settings.notify_port}", token
+        )
+        self._notify_poll = Periodic("notify figures", self._refresh_notify, every_s=EVERY_S)
+        self._notify_polling: asyncio.Task[None] | None = None
+
+    async def _refresh_notify(self) -> None:
+        await self.notify.refresh()
 
     async def start(self) -> None:
         """Open the console's database (its rate limits, shared by every console process),
@@ -63,6 +73,7 @@ class OpsRuntime:
             "rate limit sweep", lambda: _forget_idle(limiter), every_s=RATE_LIMIT_SWEEP_EVERY_S
         )
         self._sweeping = asyncio.create_task(self._limit_sweep.run(), name="ops-limit-sweep")
+        self._notify_polling = asyncio.create_task(self._notify_poll.run(), name="ops-notify")
         await self.feed.start()
         self._task = asyncio.create_task(self.feed.run(), name="ops-feed")
 
@@ -75,8 +86,10 @@ class OpsRuntime:
 
     @property
     def tasks(self) -> list[asyncio.Task[None]]:
-        """The feed (if it fails, the console is blind) and the rate-limit sweep."""
-        return [task for task in (self._task, self._sweeping) if task is not None]
+        """The feed (if it fails, the console is blind), the rate-limit sweep and notify's
+        figures."""
+        tasks = (self._task, self._sweeping, self._notify_polling)
+        return [task for task in tasks if task is not None]
 
     async def ready(self) -> None:
         """Return once the feed has every partition."""
@@ -84,7 +97,13 @@ class OpsRuntime:
 
     def app(self) -> FastAPI:
         """The console's HTTP app."""
-        return create_app(self.console, self.settings, ready=self.feed.ready, limiter=self.limiter)
+        return create_app(
+            self.console,
+            self.settings,
+            ready=self.feed.ready,
+            limiter=self.limiter,
+            notify=self.notify,
+        )
 
     async def stop(self) -> None:
         """End every open event stream, then stop reading."""
@@ -92,10 +111,12 @@ class OpsRuntime:
         await self.feed.stop()
         if self._limit_sweep is not None:
             self._limit_sweep.stop()
-        for task in (self._task, self._sweeping):
+        self._notify_poll.stop()
+        for task in (self._task, self._sweeping, self._notify_polling):
             if task is not None:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await asyncio.wait_for(task, timeout=5)
+        await self.notify.close()
         if self._pool is not None:
             await self._pool.close()
             self._pool = None

@@ -34,6 +34,16 @@ class FailedNotice:
     failed_at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """Notify's figures for the operators' console: no personal data."""
+
+    #: Per channel: sent, failed, pending, and retried (tries beyond the first).
+    channels: dict[str, dict[str, int]]
+    #: Failed notices no operator has resolved.
+    open_tasks: int
+
+
 class _Claim:
     """One claimed notice; its outcome is kept here and written with the batch's."""
 
@@ -255,10 +265,11 @@ class PostgresStore:
         return cast(datetime | None, value)
 
     async def failed(self, limit: int) -> list[FailedNotice]:
-        """The latest notices that could not be sent, newest first."""
+        """The open operators' tasks: notices that could not be sent, newest first."""
         rows = await self._pool.fetch(
             "SELECT event_id, person_id, channel, kind, attempts, last_error, updated_at"
-            " FROM deliveries WHERE status = 'failed' ORDER BY updated_at DESC LIMIT $1",
+            " FROM deliveries WHERE status = 'failed' AND resolved_at IS NULL"
+            " ORDER BY updated_at DESC LIMIT $1",
             limit,
         )
         return [
@@ -273,6 +284,42 @@ class PostgresStore:
             )
             for row in rows
         ]
+
+    async def summary(self) -> Summary:
+        """Per channel, notices sent, failed, pending and tries beyond the first; and the
+        operators' open tasks (failed, not resolved)."""
+        rows = await self._pool.fetch(
+            "SELECT channel, status, count(*) AS n, sum(greatest(attempts - 1, 0)) AS retried"
+            " FROM deliveries WHERE channel <> 'any' GROUP BY 1, 2"
+        )
+        channels: dict[str, dict[str, int]] = {}
+        for row in rows:
+            figures = channels.setdefault(
+                row["channel"], {"sent": 0, "failed": 0, "retried": 0, "pending": 0}
+            )
+            if row["status"] in figures:
+                figures[row["status"]] += row["n"]
+            figures["retried"] += int(row["retried"] or 0)
+        open_tasks = await self._pool.fetchval(
+            "SELECT count(*) FROM deliveries WHERE status = 'failed' AND resolved_at IS NULL"
+        )
+        return Summary(channels, int(open_tasks))
+
+    async def resolve(
+        self, event_id: uuid.UUID, person_id: uuid.UUID, channel: str, kind: str, at: datetime
+    ) -> bool:
+        """Close the operators' task of a failed notice; ``False`` when there is no such task."""
+        done = await self._pool.fetchval(
+            "UPDATE deliveries SET resolved_at = $5 WHERE event_id = $1 AND person_id = $2"
+            " AND channel = $3 AND kind = $4 AND status = 'failed' AND resolved_at IS NULL"
+            " RETURNING 1",
+            event_id,
+            person_id,
+            channel,
+            kind,
+            at,
+        )
+        return done is not None
 
     async def counts(self) -> dict[str, int]:
         """How many notices are in each status."""

@@ -8,12 +8,16 @@ booking's operator API. Nothing personal is published, logged or kept by notify.
 from __future__ import annotations
 
 import secrets
+import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, ConfigDict, Field
 
 from services.notify.adapters.postgres import PostgresStore
+from shared.contracts import utc_now
+from shared.problems import install_problem_handlers
 
 _bearer = HTTPBearer(auto_error=False, description="The operators' token.")
 
@@ -61,6 +65,32 @@ async def failed(store: Store, limit: Annotated[int, Query(ge=1, le=500)] = 100)
     }
 
 
+class Resolved(BaseModel):
+    """A failed notice whose person an operator reached another way."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    event_id: uuid.UUID
+    person_id: uuid.UUID
+    channel: str = Field(max_length=16)
+    kind: str = Field(max_length=64)
+
+
+@router.post("/failed/resolved", dependencies=[Depends(_operator)], status_code=204)
+async def resolved(body: Resolved, store: Store) -> None:
+    """Close the task of a failed notice: it leaves ``/failed`` and the open tasks."""
+    if not await store.resolve(body.event_id, body.person_id, body.channel, body.kind, utc_now()):
+        raise HTTPException(status_code=404, detail="no open task for that notice")
+
+
+@router.get("/summary", dependencies=[Depends(_operator)])
+async def summary(store: Store) -> dict[str, Any]:
+    """Per channel, notices sent, failed, pending and retried; and the open operators' tasks
+    (what the operators' console shows of notify)."""
+    figures = await store.summary()
+    return {"channels": figures.channels, "open_tasks": figures.open_tasks}
+
+
 @router.get("/counts", dependencies=[Depends(_operator)])
 async def counts(store: Store) -> dict[str, int]:
     """How many notices are pending, sent, failed and dropped."""
@@ -70,6 +100,7 @@ async def counts(store: Store) -> dict[str, int]:
 def create_app(store: PostgresStore, operator_token: str) -> FastAPI:
     """The API over ``store``, open to bearers of ``operator_token``."""
     app = FastAPI(title="Kith notify", docs_url="/docs")
+    install_problem_handlers(app)
     app.state.store = store
     app.state.operator_token = operator_token
     app.include_router(router)

@@ -13,6 +13,7 @@ import httpx
 from prometheus_client import REGISTRY
 
 from services.notify.bootstrap import NotifyService
+from services.ops.adapters.notify_figures import NotifyFigures
 from shared import clock
 from shared.contracts import Envelope
 from shared.contracts.bookings import (
@@ -247,7 +248,51 @@ async def test_a_notice_that_cannot_be_sent_is_retried_then_an_operator_task(
         assert _tries("failed", "any") - unreachable_before >= 1
         refused = await client.get("/v1/operator/notices/failed")
         assert refused.status_code == 403
+
+        # What the operators' console shows of notify: this service's database is its own.
+        summary = (await client.get("/v1/operator/notices/summary", headers=operator)).json()
+        assert summary["channels"]["email"] == {"sent": 0, "failed": 1, "retried": 2, "pending": 0}
+        assert summary["open_tasks"] == 2
+        task = {key: items[str(helper)][key] for key in ("event_id", "person_id", "kind")}
+        task["channel"] = "email"
+        done = await client.post(
+            "/v1/operator/notices/failed/resolved", json=task, headers=operator
+        )
+        assert done.status_code == 204, done.text
+        again = await client.post(
+            "/v1/operator/notices/failed/resolved", json=task, headers=operator
+        )
+        assert again.status_code == 404
+        bad = await client.post(
+            "/v1/operator/notices/failed/resolved",
+            json={**task, "person_id": "x"},
+            headers=operator,
+        )
+        assert bad.status_code == 422
+        assert "person_id" in bad.text
+        left = (await client.get("/v1/operator/notices/failed", headers=operator)).json()["items"]
+        assert [item["person_id"] for item in left] == [str(no_email)]
+        summary = (await client.get("/v1/operator/notices/summary", headers=operator)).json()
+        assert summary["open_tasks"] == 1
         await client.aclose()
+
+        # The operators' console's line for notify, asked of this notify's API.
+        console_side = NotifyFigures(
+            "http://notify.test",
+            service.operator_token,
+            transport=httpx.ASGITransport(app=service.app()),
+        )
+        await console_side.refresh()
+        assert console_side.latest == {
+            "channels": {"email": {"sent": 0, "failed": 1, "retried": 2, "pending": 0}},
+            "open_tasks": 1,
+        }
+        await console_side.close()
+        unknown_app = httpx.ASGITransport(app=service.app())
+        unknown = NotifyFigures("http://notify.test", "wrong", transport=unknown_app)
+        await unknown.refresh()
+        assert unknown.latest is None, "refused: shown as unknown, never as zero"
+        await unknown.close()
     finally:
         await service.stop()
 

@@ -43,6 +43,9 @@ async def running_console(
     if own_database:
         parts = urlsplit(settings.database_for("ops"))
         database_url = urlunsplit(parts._replace(path=f"/kith_ops_{uuid.uuid4().hex[:12]}"))
+    if settings.notify_url is None:
+        # No notify here: a port nothing listens on, never another Kith's notify on 8003.
+        settings = settings.model_copy(update={"notify_url": f"http://127.0.0.1:{free_port()}"})
     runtime = OpsRuntime(settings, database_url=database_url)
     await runtime.start()
     port = free_port()

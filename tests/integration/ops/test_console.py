@@ -169,6 +169,8 @@ async def test_panels_show_who_waits_what_was_tried_and_open_concerns(
     assert figures["median_time_to_match_s"] is not None
     assert figures["open_concerns"] >= 1
     assert len(figures["hours"]["histogram"]) == 6
+    # No notify in this test: its line says unknown, not zero.
+    assert figures["notify"] is None
 
 
 async def test_events_are_streamed_live_through_the_filters(

@@ -17,6 +17,7 @@ from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
 from pydantic import Field
 
+from services.ops.adapters.notify_figures import NotifyFigures
 from services.ops.entrypoints.http import pages
 from services.ops.entrypoints.http.session import (
     COOKIE,
@@ -41,10 +42,16 @@ class NotSignedIn(Exception):
 
 
 def create_app(
-    console: Console, settings: Settings, *, ready: asyncio.Event, limiter: RateLimiter
+    console: Console,
+    settings: Settings,
+    *,
+    ready: asyncio.Event,
+    limiter: RateLimiter,
+    notify: NotifyFigures | None = None,
 ) -> FastAPI:
     """The console's app over ``console``; ``ready`` says when the feed has its partitions;
-    ``limiter`` counts sign-ins in the console's database."""
+    ``limiter`` counts sign-ins in the console's database; ``notify`` holds notify's latest
+    figures."""
     token = settings.operator_token.get_secret_value() if settings.operator_token else None
     # Operator-only and not a public API: no OpenAPI document or docs pages to hand out.
     app = FastAPI(title="Kith operators", docs_url=None, redoc_url=None, openapi_url=None)
@@ -229,6 +236,8 @@ def create_app(
             "open_concerns": current.open_concerns,
             "caught_up": console.caught_up,
             "events_seen": console.seen,
+            # Per channel sent/failed/retried/pending and open tasks; null: notify unknown.
+            "notify": notify.latest if notify is not None else None,
         }
 
     return app
