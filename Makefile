@@ -4,9 +4,25 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install browser run demo test lint typecheck check clean
+.PHONY: install web browser run demo test lint typecheck check clean
 
-install: $(STAMP)
+install: $(STAMP) web
+
+# The web app booking serves at /app/: npm ci from the lock file, then the build (which
+# generates the typed API client from web/openapi.json, type-checks, and bundles into
+# web/dist). Needs Node 20.19+ and npm, and the npm registry for the first `npm ci`.
+WEB := web
+WEB_SOURCES := $(shell find $(WEB)/src $(WEB)/public -type f 2>/dev/null) \
+	$(WEB)/index.html $(WEB)/openapi.json $(WEB)/vite.config.ts $(WEB)/tsconfig.json
+web: $(WEB)/dist/.built
+
+$(WEB)/node_modules/.installed: $(WEB)/package.json $(WEB)/package-lock.json
+	cd $(WEB) && npm ci --no-audit --no-fund
+	touch $@
+
+$(WEB)/dist/.built: $(WEB)/node_modules/.installed $(WEB_SOURCES)
+	cd $(WEB) && npm run build
+	touch $@
 
 # The operators' console test drives Debian's Chromium through playwright (no browser download).
 # It is installed from Debian's packages when missing; as root, or with sudo where there is one.
@@ -32,6 +48,7 @@ demo: install
 	$(BIN)/kith demo
 
 test: install browser
+	cd $(WEB) && npm test
 	$(BIN)/pytest
 
 lint: install
@@ -44,4 +61,4 @@ typecheck: install
 check: lint typecheck test
 
 clean:
-	rm -rf $(VENV) .kith .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .kith .pytest_cache .mypy_cache .ruff_cache $(WEB)/node_modules $(WEB)/dist

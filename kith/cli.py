@@ -11,6 +11,7 @@ from kith.clock import app as clock_app
 from kith.contracts import app as contracts_app
 from kith.faults import faults
 from kith.kafka_acls import kafka_acls
+from kith.openapi import openapi
 from kith.simulate.command import simulate_command
 from kith.supervisor import SERVICES, Supervisor, SupervisorError, parse_replicas
 from kith.tail import tail
@@ -25,6 +26,7 @@ app.command("kafka-acls")(kafka_acls)
 app.command("tail")(tail)
 app.command("faults")(faults)
 app.command("simulate")(simulate_command)
+app.command("openapi")(openapi)
 
 
 @app.command()

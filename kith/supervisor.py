@@ -480,6 +480,7 @@ class Supervisor:
     def _say_ready(self, elapsed_s: float) -> None:
         self._log("kith", f"[bold green]Kith is up in {elapsed_s:.1f}s[/]")
         host = self._settings.http_host
+        self._log("kith", f"  the web app:       {self._api_url}/app/")
         self._log("kith", f"  API and its docs:  {self._api_url}/docs")
         if "ops" in self._services:
             self._log("kith", f"  operators:         http://{host}:{self._settings.ops_port}/ops")

@@ -120,6 +120,11 @@ class Settings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8000, ge=0, le=65535)
     state_dir: Path = Field(default=Path(".kith"), description="Embedded data and run files.")
+    web_app_dir: Path | None = Field(
+        default=None,
+        description="The built web app booking serves at /app/ (`npm run build` in web/);"
+        " unset, the project's web/dist.",
+    )
     log_format: LogFormat = LogFormat.CONSOLE
     log_level: str = Field(default="info", pattern=r"^(debug|info|warning|error)$")
     operator_token: SecretStr | None = Field(

@@ -498,8 +498,10 @@ class Repository(
     ) -> list[Row]:
         """A helper's inbox: open unexpired offers first, then the rest, newest first."""
         rows = await self.conn.fetch(
-            "SELECT o.*, p.display_name AS neighbour_name FROM offers o"
-            " LEFT JOIN people p ON p.person_id = o.neighbour_id WHERE o.helper_id = $1"
+            "SELECT o.*, p.display_name AS neighbour_name, s.repeat AS repeats FROM offers o"
+            " LEFT JOIN people p ON p.person_id = o.neighbour_id"
+            " LEFT JOIN requests r ON r.request_id = o.request_id"
+            " LEFT JOIN series s ON s.series_id = r.series_id WHERE o.helper_id = $1"
             " ORDER BY (o.status = 'open' AND o.expires_at > $2) DESC, o.starts_at, o.seq"
             " LIMIT $3 OFFSET $4",
             helper_id,

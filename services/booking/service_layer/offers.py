@@ -39,6 +39,9 @@ def offer_view(row: Row, now: datetime) -> dict[str, Any]:
         "reasons": row["reasons"],
         "round": row["round"],
         "neighbour": {"display_name": row.get("neighbour_name")},
+        # A repeating request's occurrence may be taken on as a whole series (``week`` or
+        # ``fortnight``); ``None`` for a visit asked for once.
+        "repeats": row.get("repeats"),
     }
 
 

@@ -229,6 +229,11 @@ async def test_a_helper_takes_a_whole_series_on_with_one_answer(
 
     async with TopicReader(moved.settings.require_bootstrap(), BOOKINGS.name) as bookings_topic:
         offer_id = await offer(moved, requests[0], helper_id)
+        # The inbox says which offers repeat, so a client offers "every time" only for them.
+        inbox = (await client.get("/v1/offers", headers=helper)).json()["items"]
+        repeats = {str(item["offer_id"]): item["repeats"] for item in inbox}
+        assert repeats[str(offer_id)] == "week"
+        assert repeats[str(clash_offer)] is None
         response = await client.post(
             f"/v1/offers/{offer_id}/accept", headers=helper, json={"scope": "series"}
         )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI
 
 from services.booking.adapters.notices import NoticeBoard
@@ -17,6 +19,7 @@ from services.booking.entrypoints.http import (
     routes_operator,
     routes_people,
     routes_visits,
+    web_app,
 )
 from services.booking.entrypoints.http.dependencies import Context
 from services.booking.entrypoints.http.problems import PROBLEM_RESPONSES, install_problem_handlers
@@ -35,13 +38,9 @@ def create_app(
     idempotency_secret: bytes,
     limiter: RateLimiter,
 ) -> FastAPI:
-    """The booking API over an already started runtime (the caller owns its life)."""
-    app = FastAPI(
-        title="Kith booking",
-        version="1.0.0",
-        description="Neighbourhood help, booked in whole hours. Errors are RFC 9457 problems.",
-        responses=PROBLEM_RESPONSES,
-    )
+    """The booking API over an already started runtime (the caller owns its life), with the
+    web app at ``/app/``."""
+    app = _api()
     app.state.context = Context(
         uow=uow,
         settings=settings,
@@ -51,8 +50,25 @@ def create_app(
         idempotency_secret=idempotency_secret,
         limiter=limiter,
     )
-    install_problem_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.http_max_body_bytes)
+    web_app.mount(app, settings.web_app_dir or web_app.BUILT)
+    return app
+
+
+def api_document() -> dict[str, Any]:
+    """The OpenAPI document, without a database or a running server (``kith openapi``)."""
+    return _api().openapi()
+
+
+def _api() -> FastAPI:
+    """The routes, their documentation and their problems: what every client sees."""
+    app = FastAPI(
+        title="Kith booking",
+        version="1.0.0",
+        description="Neighbourhood help, booked in whole hours. Errors are RFC 9457 problems.",
+        responses=PROBLEM_RESPONSES,
+    )
+    install_problem_handlers(app)
     app.include_router(routes_people.router)
     app.include_router(routes_visits.router)
     app.include_router(routes_operator.router)
