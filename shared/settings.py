@@ -160,6 +160,13 @@ class Settings(BaseSettings):
     password_parallelism: int = Field(
         default=1, ge=1, le=16, description="argon2id lanes per password hash (OWASP: 1)."
     )
+    operator_session_hours: int = Field(
+        default=12,
+        ge=1,
+        le=24 * 7,
+        description="How long an operator's sign-in (password and one-time code) lasts before"
+        " they must sign in again.",
+    )
     session_max_age_days: int = Field(
         default=30,
         ge=1,

@@ -143,6 +143,9 @@ class ErasureQueries:
             "UPDATE bookings SET no_show_note = NULL WHERE (helper_id = $1 OR neighbour_id = $1)"
             " AND no_show_note IS NOT NULL",
             "DELETE FROM vetting_reasons WHERE person_id = $1",
+            "DELETE FROM vetting_records WHERE person_id = $1",
+            "UPDATE welfare_outcomes SET note = '' WHERE booking_id IN (SELECT booking_id"
+            " FROM bookings WHERE helper_id = $1 OR neighbour_id = $1)",
             "UPDATE concerns SET summary = NULL, reason = NULL"
             " WHERE about_id = $1 OR raised_by_id = $1",
             "UPDATE referrals SET partner_reference = NULL WHERE person_id = $1",

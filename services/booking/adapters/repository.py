@@ -13,7 +13,9 @@ import asyncpg
 from services.booking.adapters.erasure_queries import ErasureQueries
 from services.booking.adapters.notices import NOTICE_CHANNEL
 from services.booking.adapters.notification_queries import NotificationQueries
+from services.booking.adapters.operator_queries import OperatorQueries
 from services.booking.adapters.partner_queries import PartnerQueries
+from services.booking.adapters.pipeline_queries import PipelineQueries
 from services.booking.adapters.review_queries import ReviewQueries, held_for_review
 from services.booking.adapters.safeguarding_queries import SafeguardingQueries
 from services.booking.adapters.series_queries import SeriesQueries
@@ -63,6 +65,8 @@ class Repository(
     SeriesQueries,
     NotificationQueries,
     ReviewQueries,
+    OperatorQueries,
+    PipelineQueries,
 ):
     """Queries on one connection; the caller owns the transaction."""
 

@@ -147,6 +147,15 @@ class SafeguardingQueries:
             *record.values(),
         )
 
+    async def add_vetting_record(self, record: Row) -> None:
+        """Keep a vetting step as recorded, with its evidence note (the pipeline's history)."""
+        columns = list(record)
+        marks = ", ".join(f"${index}" for index in range(1, len(columns) + 1))
+        await self.conn.execute(
+            f"INSERT INTO vetting_records ({', '.join(columns)}) VALUES ({marks})",
+            *record.values(),
+        )
+
     async def vetting_reasons_of(self, person_id: uuid.UUID) -> list[Row]:
         """Why steps of this person were failed or revoked, newest first."""
         rows = await self.conn.fetch(

@@ -59,7 +59,15 @@ class UnitOfWork:
 
     @asynccontextmanager
     async def outer(self) -> AsyncIterator[Repository]:
-        """A transaction that every ``begin`` and ``read`` of this task joins until it ends."""
+        """A transaction that every ``begin`` and ``read`` of this task joins until it ends.
+
+        Inside another ``outer`` it joins that one: an audited operator action retried with
+        an ``Idempotency-Key`` commits the key, the change and its audit entry together.
+        """
+        current = self._current.get()
+        if current is not None:
+            yield Repository(current)
+            return
         async with self._pool.acquire() as conn, conn.transaction():
             connection = cast(asyncpg.Connection, conn)
             token = self._current.set(connection)

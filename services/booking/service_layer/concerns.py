@@ -136,9 +136,11 @@ async def resolve(
     outcome: ConcernOutcome,
     reason: str,
     now: datetime,
+    by: str = "operator",
 ) -> ConcernResolved:
     """An operator reinstates the person a concern is about, or removes them; trust acts on
-    the event. The reason stays here: the event carries only the outcome.
+    the event. The reason stays here: the event carries only the outcome; ``by`` names the
+    operator (``operator:<name>``).
 
     Raises:
         NotFound: No such concern.
@@ -154,7 +156,7 @@ async def resolve(
             concern_id=concern_id,
             about_id=concern["about_id"],
             outcome=outcome,
-            resolved_by="operator",
+            resolved_by=by,
         )
         await repo.resolve_concern(
             concern_id,

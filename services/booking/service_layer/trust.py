@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from services.booking.adapters.unit_of_work import UnitOfWork
 from services.booking.domain.errors import Invalid, NotFound
 from services.booking.domain.partners import PersonKind
-from shared.contracts import Envelope
+from shared.contracts import Envelope, utc_now
 from shared.contracts.skills import VettingStep
 from shared.contracts.trust import VettingOutcome, VettingStepRecorded
 
@@ -59,8 +60,12 @@ async def record_vetting_step(
     outcome: VettingOutcome = VettingOutcome.PASSED,
     reason: str | None = None,
     operator: str | None = None,
+    *,
+    evidence: str | None = None,
+    now: datetime | None = None,
 ) -> dict[str, Any]:
-    """Operators: how a helper did at a vetting step; trust decides what it unlocks."""
+    """Operators: how a helper did at a vetting step; trust decides what it unlocks. Booking
+    keeps the step with its evidence note and reason for the vetting pipeline."""
     if outcome is not VettingOutcome.PASSED and not reason:
         raise Invalid("reason", f"a {outcome.value} step needs a reason")
     async with uow.begin() as repo:
@@ -87,6 +92,18 @@ async def record_vetting_step(
                     "recorded_by": event.recorded_by,
                 }
             )
+        await repo.add_vetting_record(
+            {
+                "event_id": envelope.event_id,
+                "person_id": person_id,
+                "step": step.value,
+                "outcome": outcome.value,
+                "evidence": evidence,
+                "reason": reason,
+                "recorded_by": event.recorded_by,
+                "recorded_at": now or utc_now(),
+            }
+        )
         await repo.publish([envelope])
     return {
         "person_id": person_id,

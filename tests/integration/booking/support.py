@@ -16,8 +16,9 @@ from aiokafka import AIOKafkaConsumer
 from fastapi import FastAPI
 
 from services.booking.adapters.unit_of_work import UnitOfWork
+from services.booking.domain.operators import totp_now
 from services.booking.service_layer import events
-from shared.contracts import Envelope, Payload, UndecodableEvent, decode
+from shared.contracts import Envelope, Payload, UndecodableEvent, decode, utc_now
 from shared.contracts.requests import OfferMade, Reason, ReasonCode
 from shared.embedded import free_port
 from tests.support import eventually
@@ -203,3 +204,34 @@ def is_stream(operation: dict[str, Any]) -> bool:
     """Whether an OpenAPI operation answers with an endless event stream."""
     ok = operation.get("responses", {}).get("200", {})
     return "text/event-stream" in ok.get("content", {})
+
+
+async def signed_in_operator(
+    client: httpx.AsyncClient, bootstrap: dict[str, str], name: str, *roles: str
+) -> tuple[dict[str, str], dict[str, Any]]:
+    """An operator's account made by the bootstrap administrator, signed in with its password
+    and current one-time code; their auth headers and the account (with its TOTP secret)."""
+    password = "an operator's long password"
+    made = await client.post(
+        "/v1/operator/accounts",
+        headers=bootstrap,
+        json={
+            "email": f"{name.lower().replace(' ', '.')}-{uuid.uuid4().hex[:8]}@kith.example",
+            "name": name,
+            "roles": list(roles) or ["coordinator"],
+            "password": password,
+        },
+    )
+    assert made.status_code == 201, made.text
+    account = made.json()
+    session = await client.post(
+        "/v1/operator/sessions",
+        json={
+            "email": account["email"],
+            "password": password,
+            "code": totp_now(account["totp_secret"], utc_now()),
+        },
+    )
+    assert session.status_code == 201, session.text
+    account["password"] = password
+    return {"Authorization": f"Bearer {session.json()['token']}"}, account

@@ -49,6 +49,21 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("post", "/v1/operator/people/{person_id}/vetting-steps"): {"step": "identity"},
     ("post", "/v1/concerns"): {"about_id": "{victim}", "summary": "walk"},
     ("post", "/v1/operator/concerns"): {"about_id": "{victim}", "summary": "walk"},
+    ("post", "/v1/operator/sessions"): {
+        "email": "walker-{unique}@example.org",
+        "password": "long enough password",
+        "code": "123456",
+    },
+    ("post", "/v1/operator/accounts"): {
+        "email": "walker-{unique}@example.org",
+        "name": "Walker",
+        "roles": ["administrator"],
+        "password": "long enough password",
+    },
+    ("post", "/v1/operator/welfare-checks/{booking_id}/outcome"): {
+        "outcome": "reached",
+        "note": "walk",
+    },
     ("post", "/v1/operator/concerns/{concern_id}/resolve"): {
         "outcome": "reinstate",
         "reason": "walk",

@@ -63,7 +63,10 @@ async def test_a_revoked_step_travels_with_who_recorded_it_and_its_reason_stays_
     }
     identity = by_step["identity"].data
     assert isinstance(identity, VettingStepRecorded)
-    assert (identity.outcome, identity.recorded_by) == (VettingOutcome.PASSED, "operator")
+    assert (identity.outcome, identity.recorded_by) == (
+        VettingOutcome.PASSED,
+        "operator:bootstrap",
+    )
 
 
 async def test_a_failed_or_revoked_step_needs_a_reason(booking: Booking) -> None:

@@ -17,6 +17,8 @@ from services.booking.entrypoints.http import (
     routes_notices,
     routes_notifications,
     routes_operator,
+    routes_operator_accounts,
+    routes_operator_queues,
     routes_people,
     routes_visits,
     web_app,
@@ -72,6 +74,8 @@ def _api() -> FastAPI:
     app.include_router(routes_people.router)
     app.include_router(routes_visits.router)
     app.include_router(routes_operator.router)
+    app.include_router(routes_operator_accounts.router)
+    app.include_router(routes_operator_queues.router)
     app.include_router(routes_concerns.router)
     app.include_router(routes_notices.router)
     app.include_router(routes_account.router)

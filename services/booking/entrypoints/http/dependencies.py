@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -15,7 +16,9 @@ from services.booking.adapters.session_cache import SessionCache
 from services.booking.adapters.unit_of_work import UnitOfWork
 from services.booking.domain.credentials import Passwords
 from services.booking.domain.errors import Forbidden, Unauthorized
-from services.booking.service_layer import accounts
+from services.booking.domain.operators import Acting, Role, bootstrap
+from services.booking.service_layer import accounts, operators
+from shared.contracts import utc_now
 from shared.postgres.rate_limits import RateLimiter
 from shared.settings import Settings
 
@@ -69,16 +72,57 @@ async def bearer_token(credentials: Credentials) -> str:
     return _token(credentials)
 
 
-async def operator(ctx: Ctx, credentials: Credentials) -> None:
-    """Only a request bearing the operators' token passes."""
-    token = _token(credentials)
+def _is_service_token(ctx: Context, token: str) -> bool:
     expected = ctx.settings.operator_token
-    if expected is None or not secrets.compare_digest(
+    return expected is not None and secrets.compare_digest(
         token.encode(), expected.get_secret_value().encode()
-    ):
-        raise Forbidden("operators only")
+    )
+
+
+async def service(ctx: Ctx, credentials: Credentials) -> None:
+    """Only another Kith service (bearing the shared operators' token) passes."""
+    if not _is_service_token(ctx, _token(credentials)):
+        raise Forbidden("Kith's services only")
+
+
+async def operator(request: Request, ctx: Ctx, credentials: Credentials) -> Acting:
+    """The signed-in operator making the call.
+
+    An operator's own session token (``POST /v1/operator/sessions``) names them. The shared
+    operators' token is the bootstrap administrator, and only in the development mode (where
+    ``kith up``, the demo and the tests use it); elsewhere it is refused here.
+    """
+    token = _token(credentials)
+    if ctx.settings.development and _is_service_token(ctx, token):
+        who = bootstrap()
+    else:
+        found = await operators.authenticate(ctx.uow, token, utc_now())
+        if found is None:
+            # A person's token, an expired or signed-out session: not an operator's call.
+            raise Forbidden("operators only: sign in at POST /v1/operator/sessions")
+        who = found
+    request.state.operator = who
+    return who
+
+
+def needs(role: Role) -> Callable[[Acting], Awaitable[Acting]]:
+    """A dependency passing only operators holding ``role``."""
+
+    async def check(who: Annotated[Acting, Depends(operator)]) -> Acting:
+        if not who.may(role):
+            raise Forbidden(f"only a {role.value.replace('_', ' ')} may do this")
+        return who
+
+    return check
 
 
 Me = Annotated[uuid.UUID, Depends(current_person)]
 Token = Annotated[str, Depends(bearer_token)]
 Operator = Depends(operator)
+Service = Depends(service)
+#: The operator making the call (any role does a coordinator's work).
+Acts = Annotated[Acting, Depends(operator)]
+#: An operator who is a safeguarding lead.
+Lead = Annotated[Acting, Depends(needs(Role.SAFEGUARDING_LEAD))]
+#: An operator who is an administrator.
+Admin = Annotated[Acting, Depends(needs(Role.ADMINISTRATOR))]

@@ -11,7 +11,8 @@ from pydantic import Field
 
 from services.booking.domain.erasure import ErasedBy
 from services.booking.domain.rejoining import contact_key
-from services.booking.entrypoints.http.dependencies import Ctx, Me, Operator
+from services.booking.entrypoints.http.audit import recorded
+from services.booking.entrypoints.http.dependencies import Acts, Ctx, Me
 from services.booking.entrypoints.http.schemas import Body
 from services.booking.service_layer import erasure, export
 from shared.contracts import utc_now
@@ -81,17 +82,28 @@ async def delete_me(body: DeleteAccountBody, ctx: Ctx, person_id: Me, request: R
     return Response(status_code=204)
 
 
-@router.post("/operator/people/{person_id}/erase", dependencies=[Operator], tags=["operators"])
-async def erase_person(person_id: uuid.UUID, body: EraseBody, ctx: Ctx) -> dict[str, Any]:
+@router.post("/operator/people/{person_id}/erase", tags=["operators"])
+async def erase_person(
+    person_id: uuid.UUID, body: EraseBody, ctx: Ctx, who: Acts
+) -> dict[str, Any]:
     """Operators: delete a person's account on their behalf, as ``DELETE /v1/me`` would; the
     reason, the operator and the time are kept in the record of erasures."""
-    return await erasure.erase(
-        ctx.uow,
-        person_id,
-        ctx.sessions,
-        now=utc_now(),
-        by=ErasedBy.OPERATOR,
-        contact_key=contact_key(ctx.idempotency_secret),
-        operator=body.operator,
+    acting = who.named(body.operator)
+    async with recorded(
+        ctx,
+        acting,
+        "person.erase",
+        subject_kind="person",
+        subject_id=person_id,
         reason=body.reason,
-    )
+    ):
+        return await erasure.erase(
+            ctx.uow,
+            person_id,
+            ctx.sessions,
+            now=utc_now(),
+            by=ErasedBy.OPERATOR,
+            contact_key=contact_key(ctx.idempotency_secret),
+            operator=acting.name,
+            reason=body.reason,
+        )

@@ -15,7 +15,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import Field
 
-from services.booking.entrypoints.http.dependencies import Ctx, Me, Operator
+from services.booking.entrypoints.http.audit import ViewReason, recorded
+from services.booking.entrypoints.http.dependencies import Acts, Ctx, Lead, Me
 from services.booking.entrypoints.http.idempotency import OPERATORS, IdempotencyKey, idempotent
 from services.booking.entrypoints.http.schemas import Body
 from services.booking.service_layer import concerns as concern_rules
@@ -84,42 +85,63 @@ async def raise_concern(
     return await idempotent(ctx, request, person_id, key, body, 201, create)
 
 
-@router.post("/operator/concerns", status_code=201, dependencies=[Operator], response_model=None)
+@router.post("/operator/concerns", status_code=201, tags=["operators"], response_model=None)
 async def operator_raises(
-    body: ConcernBody, ctx: Ctx, request: Request, key: IdempotencyKey = None
+    body: ConcernBody, ctx: Ctx, who: Acts, request: Request, key: IdempotencyKey = None
 ) -> Response:
     """Raise a concern about a person (an operator's own, or one reported to them)."""
 
     async def create() -> dict[str, Any]:
-        event = await concern_rules.raise_for_operator(
-            ctx.uow, body.about_id, body.booking_id, body.summary, utc_now()
-        )
+        async with recorded(
+            ctx, who, "concern.raise", subject_kind="person", subject_id=body.about_id
+        ) as entry:
+            event = await concern_rules.raise_for_operator(
+                ctx.uow, body.about_id, body.booking_id, body.summary, utc_now()
+            )
+            entry["concern_id"] = str(event.concern_id)
         return _raised(event)
 
     return await idempotent(ctx, request, OPERATORS, key, body, 201, create)
 
 
-@router.post("/operator/concerns/{concern_id}/resolve", dependencies=[Operator])
-async def resolve(concern_id: uuid.UUID, body: ResolveBody, ctx: Ctx) -> dict[str, Any]:
-    """Reinstate the person, or remove them (they stay suspended; their pairs end).
+@router.post("/operator/concerns/{concern_id}/resolve", tags=["operators"])
+async def resolve(concern_id: uuid.UUID, body: ResolveBody, ctx: Ctx, who: Lead) -> dict[str, Any]:
+    """Safeguarding leads: reinstate the person, or remove them (they stay suspended; their
+    pairs end), with the reason.
 
     Resolving twice is a 409: the first decision stands.
     """
-    await concern_rules.resolve(ctx.uow, concern_id, body.outcome, body.reason, utc_now())
+    async with recorded(
+        ctx,
+        who,
+        "concern.resolve",
+        subject_kind="concern",
+        subject_id=concern_id,
+        reason=body.reason,
+        details={"outcome": body.outcome.value},
+    ):
+        await concern_rules.resolve(
+            ctx.uow, concern_id, body.outcome, body.reason, utc_now(), by=who.stamp
+        )
     return {"concern_id": concern_id, "status": "resolved", "outcome": body.outcome}
 
 
-@router.get("/operator/concerns", dependencies=[Operator])
+@router.get("/operator/concerns", tags=["operators"])
 async def concerns(
     ctx: Ctx,
+    who: Acts,
     status: ConcernStatus = ConcernStatus.OPEN,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    reason: ViewReason = None,
 ) -> dict[str, Any]:
     """Concerns in a status (open by default), oldest first, a page at a time (``next_offset``
     is null on the last page); ``raised_by_count`` is how many concerns the person who raised
-    each one has raised in all (null for an operator's)."""
-    items = await concern_rules.listed(ctx.uow, status.value, limit + 1, offset)
+    each one has raised in all (null for an operator's). Their summaries are personal: the
+    view goes on the audit trail."""
+    async with recorded(ctx, who, "concerns.view", reason=reason) as seen:
+        items = await concern_rules.listed(ctx.uow, status.value, limit + 1, offset)
+        seen["concerns"] = [str(item["concern_id"]) for item in items[:limit]]
     return offset_page(items, limit, offset)
 
 

@@ -14,10 +14,10 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.booking.domain.errors import NotFound
-from services.booking.entrypoints.http.dependencies import Ctx, Operator
+from services.booking.entrypoints.http.dependencies import Ctx, Service
 
 router = APIRouter(
-    prefix="/v1/internal", tags=["internal"], dependencies=[Operator], include_in_schema=False
+    prefix="/v1/internal", tags=["internal"], dependencies=[Service], include_in_schema=False
 )
 
 

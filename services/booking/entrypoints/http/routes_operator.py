@@ -8,10 +8,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 
 from services.booking.domain.visits import RequestStatus
-from services.booking.entrypoints.http.dependencies import Ctx, Operator
+from services.booking.entrypoints.http.audit import ViewReason, recorded
+from services.booking.entrypoints.http.dependencies import Acts, Ctx, Operator
 from services.booking.entrypoints.http.idempotency import OPERATORS, IdempotencyKey, idempotent
 from services.booking.entrypoints.http.schemas import CURSOR_PATTERN, ReviewBody, VettingBody
-from services.booking.service_layer import requests, reviews, trust
+from services.booking.service_layer import pipeline, requests, reviews, trust
 from services.booking.service_layer.pages import offset_page
 from shared.contracts import utc_now
 
@@ -27,30 +28,51 @@ async def record_vetting_step(
     person_id: uuid.UUID,
     body: VettingBody,
     ctx: Ctx,
+    who: Acts,
     request: Request,
     key: IdempotencyKey = None,
 ) -> Response:
     """Record how a helper did at a vetting step: passed (the default), failed or revoked,
     the last two with a reason. Trust counts the latest record of each step, each for its
-    own validity: recording one step never renews another."""
-    return await idempotent(
-        ctx,
-        request,
-        OPERATORS,
-        key,
-        body,
-        201,
-        lambda: trust.record_vetting_step(
-            ctx.uow, person_id, body.step, body.outcome, body.reason, body.recorded_by
-        ),
-    )
+    own validity: recording one step never renews another. The step is recorded as the
+    signed-in operator's (``recorded_by`` is read only from the development bootstrap
+    administrator); an ``evidence`` note says what was seen."""
+    acting = who.named(body.recorded_by)
+
+    async def record() -> dict[str, Any]:
+        async with recorded(
+            ctx,
+            acting,
+            "vetting.record_step",
+            subject_kind="person",
+            subject_id=person_id,
+            reason=body.reason,
+            details={"step": body.step.value, "outcome": body.outcome.value},
+        ):
+            return await trust.record_vetting_step(
+                ctx.uow,
+                person_id,
+                body.step,
+                body.outcome,
+                body.reason,
+                acting.name,
+                evidence=body.evidence,
+            )
+
+    return await idempotent(ctx, request, OPERATORS, key, body, 201, record)
 
 
 @router.get("/people/{person_id}")
-async def person(person_id: uuid.UUID, ctx: Ctx) -> dict[str, Any]:
+async def person(
+    person_id: uuid.UUID, ctx: Ctx, who: Acts, reason: ViewReason = None
+) -> dict[str, Any]:
     """A person's profile and standing: suspended or not, and the skills approved until when;
-    ``review`` says why the account is held for an operator's review (null when it is not)."""
-    return await trust.person_for_operators(ctx.uow, person_id)
+    ``review`` says why the account is held for an operator's review (null when it is not).
+    The view goes on the audit trail, with ``reason``."""
+    async with recorded(
+        ctx, who, "person.view", subject_kind="person", subject_id=person_id, reason=reason
+    ):
+        return await trust.person_for_operators(ctx.uow, person_id)
 
 
 @router.get("/reviews")
@@ -62,12 +84,23 @@ async def pending_reviews(ctx: Ctx, limit: Limit = 50, offset: Offset = 0) -> di
 
 
 @router.post("/people/{person_id}/review")
-async def clear_review(person_id: uuid.UUID, body: ReviewBody, ctx: Ctx) -> dict[str, Any]:
+async def clear_review(
+    person_id: uuid.UUID, body: ReviewBody, ctx: Ctx, who: Acts
+) -> dict[str, Any]:
     """Clear an account held for review, with the reason (kept for operators): it may then
     ask for help and take work like anyone. A 409 when it is not waiting for review."""
-    return await reviews.clear_review(
-        ctx.uow, person_id, now=utc_now(), operator=body.operator, reason=body.reason
-    )
+    acting = who.named(body.operator)
+    async with recorded(
+        ctx,
+        acting,
+        "review.clear",
+        subject_kind="person",
+        subject_id=person_id,
+        reason=body.reason,
+    ):
+        return await reviews.clear_review(
+            ctx.uow, person_id, now=utc_now(), operator=acting.name, reason=body.reason
+        )
 
 
 @router.get("/requests")
@@ -91,10 +124,16 @@ async def relationships(
 
 
 @router.get("/welfare-checks")
-async def welfare_checks(ctx: Ctx, limit: Limit = 50, offset: Offset = 0) -> dict[str, Any]:
+async def welfare_checks(
+    ctx: Ctx, who: Acts, limit: Limit = 50, offset: Offset = 0, reason: ViewReason = None
+) -> dict[str, Any]:
     """Visits where the neighbour did not answer the door, newest first, with the helper's
-    note: the event operators are told by carries only whether there is one."""
-    items = await trust.welfare_checks(ctx.uow, limit + 1, offset)
+    note (the event operators are told by carries only whether there is one) and the
+    ``outcome`` an operator closed it with (null while open). Helpers' notes
+    are personal: the view goes on the audit trail."""
+    async with recorded(ctx, who, "welfare_checks.view", reason=reason) as seen:
+        items = await pipeline.welfare_checks(ctx.uow, limit + 1, offset)
+        seen["bookings"] = [str(item["booking_id"]) for item in items[:limit]]
     return offset_page(items, limit, offset)
 
 

@@ -386,6 +386,12 @@ class VettingBody(Body):
     step: VettingStep
     outcome: VettingOutcome = VettingOutcome.PASSED
     reason: str | None = Field(default=None, min_length=1, max_length=500)
+    evidence: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=1000,
+        description='What was seen ("passport checked in person"): kept for operators only.',
+    )
     recorded_by: str | None = Field(
         default=None,
         min_length=1,

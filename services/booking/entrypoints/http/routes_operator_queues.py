@@ -1,0 +1,65 @@
+"""The operators' queues: the vetting pipeline and welfare checks closed with an outcome."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from pydantic import Field
+
+from services.booking.entrypoints.http.audit import ViewReason, recorded
+from services.booking.entrypoints.http.dependencies import Acts, Ctx
+from services.booking.entrypoints.http.schemas import Body
+from services.booking.service_layer import pipeline
+from services.booking.service_layer.pipeline import WelfareOutcome
+from shared.contracts import utc_now
+
+router = APIRouter(prefix="/v1/operator", tags=["operators"])
+
+
+class WelfareOutcomeBody(Body):
+    """What was done about a neighbour who did not answer the door."""
+
+    outcome: WelfareOutcome
+    note: str = Field(min_length=1, max_length=1000, description="What happened, briefly.")
+
+
+@router.get("/vetting")
+async def vetting_pipeline(
+    ctx: Ctx,
+    who: Acts,
+    lapse_within_days: Annotated[int, Query(ge=1, le=365)] = 30,
+    reason: ViewReason = None,
+) -> dict[str, Any]:
+    """The vetting pipeline: ``applicants`` (helpers with an offered skill not yet approved,
+    oldest sign-up first, each with the steps still needed and every step recorded with its
+    evidence note) and ``lapsing`` (approvals ending within ``lapse_within_days``). Evidence
+    notes are personal: the view goes on the audit trail."""
+    async with recorded(ctx, who, "vetting.view", reason=reason) as seen:
+        found = await pipeline.vetting_pipeline(
+            ctx.uow, utc_now(), timedelta(days=lapse_within_days)
+        )
+        seen["applicants"] = len(found["applicants"])
+    return found
+
+
+@router.post("/welfare-checks/{booking_id}/outcome")
+async def close_welfare_check(
+    booking_id: uuid.UUID, body: WelfareOutcomeBody, ctx: Ctx, who: Acts
+) -> dict[str, Any]:
+    """Close a welfare check (a neighbour's no-show) with its outcome: reached, visited,
+    emergency contact called, or escalated. A 409 when it was closed before."""
+    async with recorded(
+        ctx,
+        who,
+        "welfare_check.close",
+        subject_kind="booking",
+        subject_id=booking_id,
+        reason=body.note,
+        details={"outcome": body.outcome.value},
+    ):
+        return await pipeline.close_welfare_check(
+            ctx.uow, booking_id, body.outcome, body.note, who.stamp, utc_now()
+        )

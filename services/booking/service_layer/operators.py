@@ -1,0 +1,180 @@
+"""Operators' accounts: made by an administrator, signed into with a password and a code.
+
+Who may do what is decided at the route (a role per action); this module makes accounts,
+signs operators in and out, and reads the audit trail for administrators.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from services.booking.adapters.unit_of_work import UnitOfWork
+from services.booking.domain.credentials import Passwords, new_token, token_digest
+from services.booking.domain.errors import Conflict, NotFound, Unauthorized
+from services.booking.domain.operators import (
+    Acting,
+    Role,
+    new_totp_secret,
+    provisioning_uri,
+    totp_matches,
+)
+
+#: Said for every refused sign-in, whatever was wrong: it tells nobody which part failed.
+_REFUSED = "that email, password and code do not match an operator"
+
+
+async def add_operator(
+    uow: UnitOfWork,
+    passwords: Passwords,
+    by: Acting,
+    *,
+    email: str,
+    name: str,
+    roles: frozenset[Role],
+    password: str,
+    now: datetime,
+) -> dict[str, Any]:
+    """Make an operator's account; the answer carries the TOTP secret, shown this once."""
+    password_hash = await passwords.hash(password)  # slow: before the transaction opens
+    secret = new_totp_secret()
+    operator_id = uuid.uuid4()
+    async with uow.begin() as repo:
+        added = await repo.add_operator(
+            {
+                "operator_id": operator_id,
+                "email": email,
+                "name": name,
+                "roles": sorted(role.value for role in roles),
+                "password_hash": password_hash,
+                "totp_secret": secret,
+                "created_at": now,
+                "created_by": by.stamp,
+            }
+        )
+        if not added:
+            raise Conflict("an operator with that email exists")
+        await repo.audit(
+            by,
+            "operator.add",
+            now,
+            subject_kind="operator",
+            subject_id=operator_id,
+            details={"name": name, "roles": sorted(role.value for role in roles)},
+        )
+    return {
+        "operator_id": operator_id,
+        "email": email,
+        "name": name,
+        "roles": sorted(role.value for role in roles),
+        "totp_secret": secret,
+        "totp_uri": provisioning_uri(secret, email),
+    }
+
+
+async def sign_in(
+    uow: UnitOfWork,
+    passwords: Passwords,
+    *,
+    email: str,
+    password: str,
+    code: str,
+    now: datetime,
+    lifetime: timedelta,
+) -> dict[str, Any]:
+    """A session token for an operator whose password and current code are right."""
+    async with uow.read() as repo:
+        found = await repo.operator_for_sign_in(email)
+    # The slow hash runs outside any transaction; an unknown email checks a dummy hash.
+    check = await passwords.check(password, found["password_hash"] if found else None)
+    if found is None or not check.matches:
+        raise Unauthorized(_REFUSED)
+    token = new_token()
+    expires_at = now + lifetime
+    async with uow.begin() as repo:
+        # Read again under a lock: two sign-ins racing with one code, only one uses it.
+        account = await repo.operator_for_sign_in(email)
+        if account is None:
+            raise Unauthorized(_REFUSED)
+        step = totp_matches(account["totp_secret"], code, now, account["totp_last_step"])
+        if step is None:
+            raise Unauthorized(_REFUSED)
+        await repo.operator_signed_in(
+            account["operator_id"], token_digest(token), step, now, expires_at, check.rehashed
+        )
+        who = Acting(
+            account["operator_id"],
+            account["name"],
+            frozenset(Role(role) for role in account["roles"]),
+        )
+        await repo.audit(
+            who, "operator.sign_in", now, subject_kind="operator", subject_id=who.operator_id
+        )
+    return {
+        "token": token,
+        "expires_at": expires_at,
+        "operator": {"operator_id": who.operator_id, "name": who.name, "roles": account["roles"]},
+    }
+
+
+async def authenticate(uow: UnitOfWork, token: str, now: datetime) -> Acting | None:
+    """The operator whose live session ``token`` is, or ``None``."""
+    async with uow.read() as repo:
+        return await repo.operator_by_token(token_digest(token), now)
+
+
+async def sign_out(uow: UnitOfWork, who: Acting, token: str, now: datetime) -> None:
+    """End the session ``token`` (it stops working at once)."""
+    async with uow.begin() as repo:
+        await repo.end_operator_session(token_digest(token))
+        await repo.audit(
+            who, "operator.sign_out", now, subject_kind="operator", subject_id=who.operator_id
+        )
+
+
+async def listed(uow: UnitOfWork) -> list[dict[str, Any]]:
+    """Every operator's account, without secrets."""
+    async with uow.read() as repo:
+        return await repo.operators()
+
+
+async def one(uow: UnitOfWork, operator_id: uuid.UUID) -> dict[str, Any]:
+    """One operator's account, without secrets."""
+    async with uow.read() as repo:
+        found = await repo.operator(operator_id)
+    if found is None:
+        raise NotFound("no such operator")
+    return found
+
+
+async def audit_trail(
+    uow: UnitOfWork,
+    who: Acting,
+    now: datetime,
+    *,
+    after: int,
+    limit: int,
+    operator_id: uuid.UUID | None,
+    action: str | None,
+    subject_id: str | None,
+    export: str | None = None,
+) -> list[dict[str, Any]]:
+    """Entries of the audit trail, in the order written; reading it is itself recorded when
+    it is exported (a copy leaves Kith)."""
+    async with uow.begin() as repo:
+        entries = await repo.audit_entries(
+            after=after,
+            limit=limit,
+            operator_id=operator_id,
+            action=action,
+            subject_id=subject_id,
+        )
+        if export is not None:
+            await repo.audit(
+                who,
+                "audit.export",
+                now,
+                details={"format": export, "entries": len(entries), "after": after},
+            )
+    return entries

@@ -1,0 +1,98 @@
+"""The operators' queues: the vetting pipeline with its evidence notes, approvals about to
+lapse, and welfare checks closed with an outcome, each on the audit trail."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import timedelta
+
+from shared.contracts import utc_now
+from tests.integration.booking.conftest import OPERATOR_TOKEN, Booking
+from tests.integration.booking.support import booked, future_hour, sign_up, signed_in_operator
+
+BOOTSTRAP = {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
+
+
+async def test_the_pipeline_shows_applicants_steps_and_approvals_about_to_lapse(
+    booking: Booking,
+) -> None:
+    headers, _ = await signed_in_operator(booking.client, BOOTSTRAP, "Ruth Bell")
+    applicant_id, _ = await sign_up(booking.client, "Ada", skills=["shopping"])
+    lapsing_id, _ = await sign_up(booking.client, "Bo", skills=["company"])
+    recorded = await booking.client.post(
+        f"/v1/operator/people/{applicant_id}/vetting-steps",
+        headers=headers,
+        json={"step": "identity", "evidence": "Driving licence seen at the library"},
+    )
+    assert recorded.status_code == 201, recorded.text
+    # Trust's word on the other: approved for company until next week.
+    until = (utc_now() + timedelta(days=6)).isoformat()
+    async with booking.runtime.uow.begin() as repo:
+        await repo.conn.execute(
+            "INSERT INTO standing (person_id, suspended, as_of, approved_skills)"
+            " VALUES ($1, false, $2, $3::jsonb)",
+            uuid.UUID(lapsing_id),
+            utc_now(),
+            json.dumps({"company": until}),
+        )
+
+    found = await booking.client.get(
+        "/v1/operator/vetting", headers=headers, params={"lapse_within_days": 14}
+    )
+    assert found.status_code == 200, found.text
+    applicants = {a["person_id"]: a for a in found.json()["applicants"]}
+    ada = applicants[applicant_id]
+    assert ada["display_name"] == "Ada"
+    assert ada["skills_waiting"] == ["shopping"]
+    assert ada["steps_needed"] == ["interview", "references"]
+    assert [(s["step"], s["outcome"], s["evidence"], s["recorded_by"]) for s in ada["steps"]] == [
+        ("identity", "passed", "Driving licence seen at the library", "operator:Ruth Bell")
+    ]
+    assert lapsing_id not in applicants
+    lapsing = [row for row in found.json()["lapsing"] if row["person_id"] == lapsing_id]
+    assert [(row["display_name"], row["skill"]) for row in lapsing] == [("Bo", "company")]
+
+    trail = await booking.client.get(
+        "/v1/operator/audit", headers=BOOTSTRAP, params={"action": "vetting"}
+    )
+    mine = [e for e in trail.json()["items"] if e["operator"] == "Ruth Bell"]
+    assert [e["action"] for e in mine] == ["vetting.record_step", "vetting.view"]
+
+
+async def test_a_welfare_check_is_closed_once_with_its_outcome_on_record(
+    booking: Booking,
+) -> None:
+    client, uow = booking.client, booking.runtime.uow
+    headers, _ = await signed_in_operator(client, BOOTSTRAP, "Ola Berg")
+    _, neighbour = await sign_up(client, "Nan")
+    helper_id, helper = await sign_up(client, "Hugh")
+    due = await booked(client, uow, neighbour, helper_id, helper, future_hour(days=2))
+    async with uow.begin() as repo:
+        await repo.update_booking(uuid.UUID(due), starts_at=utc_now() - timedelta(hours=1))
+    no_show = await client.post(
+        f"/v1/bookings/{due}/no-show", headers=helper, json={"note": "No answer at the door"}
+    )
+    assert no_show.status_code == 200, no_show.text
+
+    path = f"/v1/operator/welfare-checks/{due}/outcome"
+    body = {"outcome": "reached", "note": "Rang her: she was at her daughter's"}
+    closed = await client.post(path, headers=headers, json=body)
+    assert closed.status_code == 200, closed.text
+    assert closed.json()["closed_by"] == "operator:Ola Berg"
+    again = await client.post(path, headers=headers, json=body)
+    assert again.status_code == 409
+    unknown = await client.post(
+        f"/v1/operator/welfare-checks/{uuid.uuid4()}/outcome", headers=headers, json=body
+    )
+    assert unknown.status_code == 404
+    bad = await client.post(path, headers=headers, json={"outcome": "forgotten", "note": "x"})
+    assert bad.status_code == 422
+
+    listed = await client.get("/v1/operator/welfare-checks", headers=headers)
+    mine = [c for c in listed.json()["items"] if c["booking_id"] == due]
+    assert mine[0]["outcome"]["outcome"] == "reached"
+    trail = await client.get("/v1/operator/audit", headers=BOOTSTRAP, params={"subject_id": due})
+    assert [(e["action"], e["operator"], e["details"]) for e in trail.json()["items"]] == [
+        ("welfare_check.close", "Ola Berg", {"outcome": "reached"})
+    ]
