@@ -21,6 +21,7 @@ class Options:
     requests: int = 600
     rate: float = 20.0
     seed: int = 7
+    visits: int = 2000
 
 
 async def _relay_kill(folder: Path, options: Options) -> ScenarioResult:
@@ -71,6 +72,27 @@ async def _poison(folder: Path, options: Options) -> ScenarioResult:
     return await run_poison(folder)
 
 
+async def _ledger_kill(folder: Path, options: Options) -> ScenarioResult:
+    from kith.faults.ledger_faults import LedgerFaultOptions, run_ledger_kill
+    from kith.faults.platform import platform
+
+    async with platform(folder) as running:
+        return await run_ledger_kill(
+            running,
+            LedgerFaultOptions(visits=options.visits, kills=options.kills, seed=options.seed),
+        )
+
+
+async def _ledger_replay(folder: Path, options: Options) -> ScenarioResult:
+    from kith.faults.ledger_faults import LedgerFaultOptions, run_ledger_replay
+    from kith.faults.platform import platform
+
+    async with platform(folder) as running:
+        return await run_ledger_replay(
+            running, LedgerFaultOptions(visits=options.visits, seed=options.seed)
+        )
+
+
 Scenario = Callable[[Path, Options], Awaitable[ScenarioResult]]
 
 #: Every scenario, in the order ``kith faults`` runs them.
@@ -81,4 +103,6 @@ SCENARIOS: dict[str, Scenario] = {
     "poison": _poison,
     "database_kill": _database_kill,
     "ops_kill": _ops_kill,
+    "ledger_kill": _ledger_kill,
+    "ledger_replay": _ledger_replay,
 }

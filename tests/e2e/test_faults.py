@@ -10,8 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from kith.faults.ledger_faults import LedgerFaultOptions, run_ledger_kill, run_ledger_replay
 from kith.faults.matcher_kill import MatcherKillOptions, run_matcher_kill
 from kith.faults.ops_kill import OpsKillOptions, run_ops_kill
+from kith.faults.platform import platform
 from kith.faults.poison import POISON, run_poison
 from kith.faults.relay_kill import RelayKillOptions, run_relay_kill
 
@@ -79,3 +81,22 @@ async def test_the_console_killed_mid_flow_shows_every_event_and_the_same_figure
     assert result.details["events_on_topics"] >= 60
     assert result.lost == 0, result.details
     assert result.duplicate_effects == 0, result.details
+
+
+async def test_the_ledger_killed_mid_stream_and_replayed_posts_each_visit_exactly_once(
+    tmp_path: Path,
+) -> None:
+    async with platform(tmp_path) as running:
+        killed = await run_ledger_kill(running, LedgerFaultOptions(visits=200, kills=1))
+        replayed = await run_ledger_replay(running, LedgerFaultOptions())
+
+    assert len(killed.details["kills"]) == 1, "the ledger was killed mid-stream"
+    assert killed.checked == 200
+    assert killed.lost == 0, killed.details
+    assert killed.duplicate_effects == 0, killed.details["duplicated"]
+    assert killed.details["balanced"] is True
+    assert replayed.details["partitions_reset"] == 8
+    assert replayed.checked >= 200, "the replay read every posting's visit again"
+    assert replayed.duplicate_effects == 0, replayed.details
+    assert replayed.details["entries_after"] == replayed.details["entries_before"]
+    assert replayed.lost == 0, replayed.details
