@@ -47,9 +47,10 @@ run: install
 demo: install
 	$(BIN)/kith demo
 
+# Two workers: one runs the end-to-end tests in turn, the other everything else (tests/conftest.py).
 test: install browser
 	cd $(WEB) && npm test
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadgroup
 
 lint: install
 	$(BIN)/ruff check .

@@ -22,6 +22,21 @@ from shared.settings import RATE_LIMITS, Settings
 GENEROUS_RATES = dict.fromkeys(RATE_LIMITS, "100000000/1")
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Group the tests for ``pytest -n 2 --dist loadgroup`` (``make test``).
+
+    Each end-to-end test starts the whole platform, a dozen processes: two at once on a
+    2-core machine starve each other past their deadlines. So every end-to-end test runs on
+    one worker, one after another, while the other worker runs the rest module by module
+    (a module's fixtures are set up once). The suite waits more than it computes, so the two
+    halves overlap almost entirely.
+    """
+    for item in items:
+        module = item.nodeid.split("::", 1)[0]
+        group = "e2e" if module.startswith("tests/e2e/") else module
+        item.add_marker(pytest.mark.xdist_group(group))
+
+
 @dataclass(frozen=True)
 class Stack:
     """The broker and database every integration test talks to."""
