@@ -13,6 +13,7 @@ from fastapi import FastAPI
 
 from services.ops.adapters.feed import Feed
 from services.ops.adapters.notify_figures import EVERY_S, NotifyFigures
+from services.ops.adapters.operator_api import OperatorApi, booking_url
 from services.ops.entrypoints.http.app import create_app
 from services.ops.service_layer.console import HISTORY, Console
 from shared import lifecycle
@@ -48,6 +49,7 @@ class OpsRuntime:
         self.database_url = database_url or settings.database_for("ops")
         self.console = Console(history=history)
         self.feed = Feed(settings, self.console)
+        self.api = OperatorApi(booking_url(settings))
         self._task: asyncio.Task[None] | None = None
         self._pool: asyncpg.Pool | None = None
         self._limit_sweep: Periodic | None = None
@@ -66,6 +68,7 @@ class OpsRuntime:
         """Open the console's database (its rate limits, shared by every console process),
         then take every partition and start feeding the console."""
         await ensure_database(self.database_url)
+        await self.api.start()
         self._pool = await connect_pool(self.database_url, min_size=1, max_size=4)
         await apply_migrations(self._pool, "services.ops.migrations")
         limiter = RateLimiter(self._pool)
@@ -103,6 +106,7 @@ class OpsRuntime:
             ready=self.feed.ready,
             limiter=self.limiter,
             notify=self.notify,
+            api=self.api,
         )
 
     async def stop(self) -> None:
@@ -120,6 +124,7 @@ class OpsRuntime:
         if self._pool is not None:
             await self._pool.close()
             self._pool = None
+        await self.api.close()
 
 
 class _Server(uvicorn.Server):

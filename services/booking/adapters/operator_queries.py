@@ -143,15 +143,17 @@ class OperatorQueries:
         operator_id: uuid.UUID | None = None,
         action: str | None = None,
         subject_id: str | None = None,
+        newest_first: bool = False,
     ) -> list[Row]:
-        """Entries after ``after`` in the order they were written, filtered."""
+        """Entries after ``after`` in the order they were written (or the newest first),
+        filtered."""
         rows = await self.conn.fetch(
             "SELECT entry_id, at, operator_id, operator, roles, action, subject_kind,"
             " subject_id, reason, details FROM operator_audit"
             " WHERE entry_id > $1 AND ($2::uuid IS NULL OR operator_id = $2)"
             " AND ($3::text IS NULL OR action = $3 OR action LIKE $3 || '.%')"
             " AND ($4::text IS NULL OR subject_id = $4)"
-            " ORDER BY entry_id LIMIT $5",
+            f" ORDER BY entry_id {'DESC' if newest_first else ''} LIMIT $5",
             after,
             operator_id,
             action,

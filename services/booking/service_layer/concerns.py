@@ -171,6 +171,14 @@ async def resolve(
 
 async def listed(uow: UnitOfWork, status: str, limit: int, offset: int) -> list[dict[str, Any]]:
     """Operators: concerns in a status, oldest first, with how many each raiser raised
-    (``limit`` rows from ``offset``)."""
+    (``limit`` rows from ``offset``) and the names of the people each is about and was
+    raised by (operators see names, not ids)."""
     async with uow.read() as repo:
-        return await repo.concerns_in_status(status, limit, offset)
+        rows = await repo.concerns_in_status(status, limit, offset)
+        names = await repo.display_names(
+            [row[key] for row in rows for key in ("about_id", "raised_by_id") if row[key]]
+        )
+    for row in rows:
+        row["about_name"] = names.get(row["about_id"])
+        row["raised_by_name"] = names.get(row["raised_by_id"]) if row["raised_by_id"] else None
+    return rows

@@ -159,6 +159,7 @@ async def audit_trail(
     action: str | None,
     subject_id: str | None,
     export: str | None = None,
+    newest_first: bool = False,
 ) -> list[dict[str, Any]]:
     """Entries of the audit trail, in the order written; reading it is itself recorded when
     it is exported (a copy leaves Kith)."""
@@ -169,6 +170,7 @@ async def audit_trail(
             operator_id=operator_id,
             action=action,
             subject_id=subject_id,
+            newest_first=newest_first,
         )
         if export is not None:
             await repo.audit(

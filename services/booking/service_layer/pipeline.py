@@ -102,6 +102,11 @@ async def welfare_checks(uow: UnitOfWork, limit: int, offset: int) -> list[dict[
     async with uow.read() as repo:
         rows = await repo.welfare_checks(limit, offset)
         closed = await repo.welfare_outcomes([row["booking_id"] for row in rows])
+        names = await repo.display_names(
+            [row[key] for row in rows for key in ("neighbour_id", "helper_id")]
+        )
     for row in rows:
         row["outcome"] = closed.get(row["booking_id"])
+        row["neighbour_name"] = names.get(row["neighbour_id"])
+        row["helper_name"] = names.get(row["helper_id"])
     return rows

@@ -149,9 +149,11 @@ async def audit(
     operator_id: uuid.UUID | None = None,
     action: AuditAction = None,
     subject_id: AuditSubject = None,
+    newest_first: bool = False,
 ) -> dict[str, Any]:
     """Administrators: the audit trail in the order it was written; page with ``after`` set
-    to the last ``entry_id`` (``next_after``, null at the end)."""
+    to the last ``entry_id`` (``next_after``, null at the end). ``newest_first`` gives the
+    latest ``limit`` entries, newest first (no paging)."""
     entries = await operators.audit_trail(
         ctx.uow,
         who,
@@ -161,8 +163,9 @@ async def audit(
         operator_id=operator_id,
         action=action,
         subject_id=subject_id,
+        newest_first=newest_first,
     )
-    last = entries[-1]["entry_id"] if len(entries) == limit else None
+    last = entries[-1]["entry_id"] if len(entries) == limit and not newest_first else None
     return {"items": entries, "next_after": last}
 
 

@@ -1,14 +1,19 @@
-"""The console's HTTP routes: sign-in, the page, the event stream and the panels' JSON.
+"""The console's HTTP routes: sign-in, the pages, the event stream and the panels' JSON,
+and the operator API passed through to booking as the signed-in operator.
 
 Every ``/ops`` route but sign-in and health needs an operator: the page sends a browser to
-sign in, the JSON and event-stream routes answer 401 with problem details. A script may send
-``Authorization: Bearer <operator token>`` instead of the session cookie.
+sign in, the JSON and event-stream routes answer 401 with problem details. An operator signs
+in with their email, password and one-time code (checked by booking, which keeps operators'
+accounts); in the development mode the operators' token signs in the bootstrap
+administrator. A script may send ``Authorization: Bearer <token>`` (an operator's session
+token from booking, or the operators' token) instead of the session cookie.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import re
 import secrets
 from typing import Annotated, Any
 from urllib.parse import parse_qs
@@ -18,11 +23,14 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response, Streamin
 from pydantic import Field
 
 from services.ops.adapters.notify_figures import NotifyFigures
+from services.ops.adapters.operator_api import OperatorApi, SignedIn
 from services.ops.entrypoints.http import pages
 from services.ops.entrypoints.http.session import (
     COOKIE,
     LIFETIME,
     new_session,
+    operator_cookie,
+    operator_token,
     session_valid,
     token_matches,
 )
@@ -41,6 +49,12 @@ class NotSignedIn(Exception):
     """The request carries neither a valid session nor the operators' token."""
 
 
+#: The bootstrap administrator's roles: every one (development only).
+_EVERY_ROLE = ("administrator", "coordinator", "safeguarding_lead")
+#: What may follow ``/ops/api/``: a path of booking's operator API, nothing that climbs out.
+_API_PATH = re.compile(r"^[A-Za-z0-9_-]+(/[A-Za-z0-9_.-]+)*$")
+
+
 def create_app(
     console: Console,
     settings: Settings,
@@ -48,10 +62,11 @@ def create_app(
     ready: asyncio.Event,
     limiter: RateLimiter,
     notify: NotifyFigures | None = None,
+    api: OperatorApi,
 ) -> FastAPI:
     """The console's app over ``console``; ``ready`` says when the feed has its partitions;
     ``limiter`` counts sign-ins in the console's database; ``notify`` holds notify's latest
-    figures."""
+    figures; ``api`` is booking's operator API, called as the signed-in operator."""
     token = settings.operator_token.get_secret_value() if settings.operator_token else None
     # Operator-only and not a public API: no OpenAPI document or docs pages to hand out.
     app = FastAPI(title="Kith operators", docs_url=None, redoc_url=None, openapi_url=None)
@@ -60,15 +75,32 @@ def create_app(
     app.add_middleware(BodySizeLimit, max_bytes=settings.http_max_body_bytes)
     app.add_exception_handler(RateLimited, too_many)
 
-    def signed_in(request: Request) -> bool:
-        bearer = request.headers.get("authorization", "")
-        if bearer.lower().startswith("bearer ") and token_matches(token, bearer[7:].strip()):
-            return True
-        return session_valid(token, request.cookies.get(COOKIE), utc_now())
+    bootstrap = SignedIn("bootstrap", _EVERY_ROLE, token) if token else None
 
-    async def operator(request: Request) -> None:
-        if not signed_in(request):
+    async def current(request: Request) -> SignedIn | None:
+        """Who is signed in: by bearer token, or by the session cookie."""
+        bearer = request.headers.get("authorization", "")
+        if bearer.lower().startswith("bearer "):
+            given = bearer[7:].strip()
+            if token_matches(token, given):
+                return bootstrap
+            return await api.who(given) if given else None
+        cookie = request.cookies.get(COOKIE)
+        theirs = operator_token(cookie)
+        if theirs is not None:
+            return await api.who(theirs)
+        if settings.development and session_valid(token, cookie, utc_now()):
+            return bootstrap
+        return None
+
+    async def signed_in(request: Request) -> bool:
+        return await current(request) is not None
+
+    async def operator(request: Request) -> SignedIn:
+        found = await current(request)
+        if found is None:
             raise NotSignedIn
+        return found
 
     @app.exception_handler(NotSignedIn)
     async def refuse(_: Request, __: Exception) -> Response:
@@ -85,6 +117,8 @@ def create_app(
         )
 
     Operator = Depends(operator)  # noqa: N806 - reads as a marker, like FastAPI's own
+    # A default, not Annotated: the dependency is local, and annotations here are strings.
+    SignedInAs = Depends(operator)  # noqa: N806
 
     @app.get("/", include_in_schema=False)
     async def root() -> RedirectResponse:
@@ -101,10 +135,12 @@ def create_app(
 
     @app.get("/ops/login")
     async def login_form(request: Request) -> Response:
-        if signed_in(request):
+        if await signed_in(request):
             return RedirectResponse("/ops", status_code=303)
-        message = "" if token else "No operator token is set (KITH_OPERATOR_TOKEN)."
-        return pages.respond(pages.login_page(message))
+        return pages.respond(pages.login_page(development=_bootstrap_allowed()))
+
+    def _bootstrap_allowed() -> bool:
+        return settings.development and token is not None
 
     @app.post("/ops/login")
     async def login(request: Request) -> Response:
@@ -114,16 +150,50 @@ def create_app(
             limiter, settings, "ops_sign_in", address=client_address(request), account="operators"
         )
         body = await request.body()
+        development = _bootstrap_allowed()
         if len(body) > _MAX_FORM_BYTES:
-            return pages.respond(pages.login_page("That is not a token."), status_code=413)
-        given = parse_qs(body.decode(errors="replace")).get("token", [""])[0].strip()
-        if not token_matches(token, given):
-            return pages.respond(pages.login_page("That token is not right."), status_code=401)
-        assert token is not None  # token_matches is false without one
+            return pages.respond(
+                pages.login_page("That is too long.", development=development), status_code=413
+            )
+        form = parse_qs(body.decode(errors="replace"))
+
+        def field(name: str) -> str:
+            return form.get(name, [""])[0].strip()
+
+        if field("token"):
+            # The bootstrap administrator: the operators' token, in the development mode.
+            given = field("token")
+            if not development or not token_matches(token, given):
+                return pages.respond(
+                    pages.login_page("That token is not right.", development=development),
+                    status_code=401,
+                )
+            assert token is not None  # _bootstrap_allowed is false without one
+            value = new_session(token, utc_now())
+        else:
+            status, answer, retry_after = await api.sign_in(
+                field("email"),
+                form.get("password", [""])[0],
+                field("code"),
+                client=client_address(request),
+            )
+            if status == 429:
+                raise RateLimited("too many sign-ins: wait a little", retry_after)
+            if status != 201:
+                message = (
+                    "That email, password and code do not match an operator."
+                    if status in (401, 422)
+                    else "Kith could not check that just now; try again."
+                )
+                return pages.respond(
+                    pages.login_page(message, development=development),
+                    status_code=401 if status in (401, 422) else 503,
+                )
+            value = operator_cookie(answer["token"])
         response = RedirectResponse("/ops", status_code=303)
         response.set_cookie(
             COOKIE,
-            new_session(token, utc_now()),
+            value,
             max_age=int(LIFETIME.total_seconds()),
             path="/ops",
             httponly=True,
@@ -133,16 +203,60 @@ def create_app(
         return response
 
     @app.post("/ops/logout")
-    async def logout() -> Response:
+    async def logout(request: Request) -> Response:
+        theirs = operator_token(request.cookies.get(COOKIE))
+        if theirs is not None:
+            await api.sign_out(theirs)  # booking ends the session: the token is dead
         response = RedirectResponse("/ops/login", status_code=303)
         response.delete_cookie(COOKIE, path="/ops", httponly=True, samesite="strict")
         return response
 
     @app.get("/ops")
     async def console_page(request: Request) -> Response:
-        if not signed_in(request):
+        if not await signed_in(request):
             return RedirectResponse("/ops/login", status_code=303)
         return pages.respond(pages.console_page())
+
+    @app.get("/ops/act")
+    async def act_page(request: Request) -> Response:
+        """Where operators act: vetting, concerns, welfare checks, the audit trail."""
+        if not await signed_in(request):
+            return RedirectResponse("/ops/login", status_code=303)
+        return pages.respond(pages.act_page())
+
+    @app.get("/ops/me")
+    async def me(who: SignedIn = SignedInAs) -> dict[str, Any]:
+        """Who is signed in to the console, and their roles."""
+        return {"name": who.name, "roles": list(who.roles)}
+
+    @app.api_route("/ops/api/{path:path}", methods=["GET", "POST", "DELETE"])
+    async def operator_api(
+        path: str, request: Request, who: SignedIn = SignedInAs
+    ) -> Response:
+        """Booking's operator API (``/v1/operator/<path>``), called as the signed-in
+        operator: booking checks their role and puts the call on its audit trail."""
+        if not _API_PATH.match(path):
+            return _problem(404, "Not found", "no such operator route")
+        if request.method != "GET" and request.headers.get("x-kith-console") != "1":
+            # A form on another site cannot set this header (nor send the cookie, which is
+            # SameSite=Strict): belt and braces against cross-site requests.
+            return _problem(403, "Forbidden", "send X-Kith-Console: 1 with every change")
+        answer = await api.call(
+            request.method,
+            path,
+            who.token,
+            params=list(request.query_params.multi_items()),
+            body=await request.body() or None,
+        )
+        headers = {"Cache-Control": "no-store"}
+        if answer.disposition:
+            headers["Content-Disposition"] = answer.disposition
+        return Response(
+            answer.body,
+            status_code=answer.status,
+            media_type=answer.content_type,
+            headers=headers,
+        )
 
     @app.get("/ops/events", dependencies=[Operator])
     async def events(
@@ -241,6 +355,14 @@ def create_app(
         }
 
     return app
+
+
+def _problem(status: int, title: str, detail: str) -> JSONResponse:
+    return JSONResponse(
+        {"type": "about:blank", "title": title, "status": status, "detail": detail},
+        status_code=status,
+        media_type="application/problem+json",
+    )
 
 
 #: One filter value (it may hold a comma list), bounded like every input a client sends.

@@ -66,10 +66,20 @@ def console_page() -> Page:
     return Page(document, policy_for(document))
 
 
-def login_page(message: str = "") -> Page:
-    """The sign-in form, with ``message`` (escaped) above it."""
+def login_page(message: str = "", *, development: bool = False) -> Page:
+    """The sign-in form, with ``message`` (escaped) above it; in the development mode, the
+    bootstrap administrator's token form too."""
     notice = f'<p class="notice">{html.escape(message)}</p>' if message else ""
     document = _load("login.html").replace("<!--message-->", notice)
+    if development:
+        document = document.replace("<!--bootstrap-->", _load("bootstrap.html"))
+    return Page(document, policy_for(document))
+
+
+@cache
+def act_page() -> Page:
+    """Where operators act: the vetting pipeline, concerns, welfare checks, the audit trail."""
+    document = _load("act.html")
     return Page(document, policy_for(document))
 
 

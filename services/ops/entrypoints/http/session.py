@@ -1,7 +1,9 @@
-"""Operator sign-in: the operators' token, exchanged once for a signed session cookie.
+"""Operator sign-in cookies.
 
-The cookie holds an expiry and an HMAC of it keyed with the token itself, so the console keeps
-no session store, a session ends on its own, and changing the token signs everyone out.
+An operator signed in through booking carries booking's session token in the cookie (HttpOnly,
+SameSite=Strict): booking checks it on every call, and signing out ends it there. The
+development bootstrap administrator's cookie holds an expiry and an HMAC of it keyed with the
+operators' token, so changing the token signs everyone out.
 """
 
 from __future__ import annotations
@@ -41,3 +43,20 @@ def session_valid(token: str | None, value: str | None, now: datetime) -> bool:
 
 def _signature(token: str, expires: int) -> str:
     return hmac.new(token.encode(), _PURPOSE + str(expires).encode(), hashlib.sha256).hexdigest()
+
+
+#: Marks a cookie that holds an operator's booking session token (not a bootstrap session).
+_OPERATOR_PREFIX = "op."
+
+
+def operator_cookie(booking_token: str) -> str:
+    """The cookie value for an operator signed in through booking: their session token,
+    which only booking can check (and end)."""
+    return _OPERATOR_PREFIX + booking_token
+
+
+def operator_token(value: str | None) -> str | None:
+    """The booking session token a cookie holds, or ``None`` (a bootstrap session, or none)."""
+    if not value or not value.startswith(_OPERATOR_PREFIX):
+        return None
+    return value[len(_OPERATOR_PREFIX) :] or None
