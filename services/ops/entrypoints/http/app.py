@@ -230,9 +230,7 @@ def create_app(
         return {"name": who.name, "roles": list(who.roles)}
 
     @app.api_route("/ops/api/{path:path}", methods=["GET", "POST", "DELETE"])
-    async def operator_api(
-        path: str, request: Request, who: SignedIn = SignedInAs
-    ) -> Response:
+    async def operator_api(path: str, request: Request, who: SignedIn = SignedInAs) -> Response:
         """Booking's operator API (``/v1/operator/<path>``), called as the signed-in
         operator: booking checks their role and puts the call on its audit trail."""
         if not _API_PATH.match(path):
