@@ -39,6 +39,8 @@ class NoticeChannel(StrEnum):
     #: A text message to the person's phone: everything goes this way for someone who gave a
     #: phone and no email.
     SMS = "sms"
+    #: A web-push message to each browser the person subscribed (booking keeps them).
+    PUSH = "push"
 
 
 class QuietHours(BaseModel):

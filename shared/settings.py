@@ -472,6 +472,27 @@ class Settings(BaseSettings):
             " operator-token-protected internal API); unset, booking on http_host:http_port."
         ),
     )
+    vapid_private_key: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Web push: Kith's VAPID private key (PEM, EC P-256). Unset in the development mode,"
+            " one is generated into the state folder (vapid-private.pem, and the public key"
+            " browsers subscribe with in vapid-public-key); unset elsewhere, no push is sent."
+        ),
+    )
+    vapid_public_key: str | None = Field(
+        default=None,
+        max_length=200,
+        description=(
+            "Web push: the public half of vapid_private_key (base64url, uncompressed point),"
+            " which booking gives browsers to subscribe with (GET /v1/push/key)."
+        ),
+    )
+    vapid_subject: str = Field(
+        default="mailto:kith@localhost",
+        max_length=320,
+        description="Web push: how a push service reaches Kith's operators (mailto: or https:).",
+    )
     notify_url: str | None = Field(
         default=None,
         max_length=2048,

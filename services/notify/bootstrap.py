@@ -12,6 +12,7 @@ from fastapi import FastAPI
 
 from services.notify.adapters.contacts import BookingContacts, booking_url
 from services.notify.adapters.postgres import PostgresStore
+from services.notify.adapters.push import WebPush, vapid_key
 from services.notify.adapters.sms import TwilioTexts
 from services.notify.adapters.smtp import SmtpMailer
 from services.notify.adapters.templates import TemplateFolder
@@ -24,6 +25,7 @@ from services.notify.service_layer.ports import (
     ContactBook,
     Mailer,
     Outlets,
+    PushMessages,
     Templates,
     TextMessages,
 )
@@ -55,6 +57,7 @@ class NotifyService:
         contacts: Where contact details come from; defaults to booking's internal API.
         mailer: How email is sent; defaults to the SMTP server in settings.
         texts: How text messages are sent; defaults to the SMS provider in settings.
+        push: How web pushes are sent; defaults to the browsers' push services.
     """
 
     def __init__(
@@ -67,6 +70,7 @@ class NotifyService:
         contacts: ContactBook | None = None,
         mailer: Mailer | None = None,
         texts: TextMessages | None = None,
+        push: PushMessages | None = None,
         templates: Templates | None = None,
     ) -> None:
         self.settings = settings
@@ -82,6 +86,8 @@ class NotifyService:
         self._owned_mailer: SmtpMailer | None = None
         self._texts = texts
         self._owned_texts: TwilioTexts | None = None
+        self._push = push
+        self._owned_push: WebPush | None = None
         self._templates = templates or TemplateFolder()
         self._pool: asyncpg.Pool | None = None
         self._store: PostgresStore | None = None
@@ -142,6 +148,12 @@ class NotifyService:
             texts = self._owned_texts = TwilioTexts(self.settings)
         else:
             texts = self._texts
+        push: PushMessages
+        if self._push is None:
+            key = vapid_key(self.settings)
+            push = self._owned_push = WebPush(key, self.settings.vapid_subject)
+        else:
+            push = self._push
         self._publisher = Publisher(self.settings, client_id="kith-notify")
         await self._publisher.start()
         wake = asyncio.Event()
@@ -157,7 +169,7 @@ class NotifyService:
         self._sender = Sender(
             self._store,
             contacts,
-            Outlets(mailer=mailer, texts=texts),
+            Outlets(mailer=mailer, texts=texts, push=push),
             self._templates,
             windows=windows_from(self.settings),
             delivery=Delivery(
@@ -196,6 +208,8 @@ class NotifyService:
             await self._owned_mailer.close()
         if self._owned_texts is not None:
             await self._owned_texts.close()
+        if self._owned_push is not None:
+            await self._owned_push.close()
         if self._publisher is not None:
             await self._publisher.stop()
         if self._pool is not None:
@@ -204,3 +218,4 @@ class NotifyService:
         self._owned_contacts = None
         self._owned_mailer = None
         self._owned_texts = None
+        self._owned_push = None

@@ -16,6 +16,7 @@ from services.notify.service_layer.ports import (
     Contact,
     Outlets,
     Pending,
+    PushSubscription,
     SendFailed,
 )
 from shared.notifications import NotificationPreferences, QuietHours
@@ -102,6 +103,13 @@ class Book:
         return dict.fromkeys(person_ids, contact)
 
 
+class Pushes:
+    async def send(
+        self, *, to: Sequence[PushSubscription], title: str, body: str, tag: str
+    ) -> None:
+        raise AssertionError("nobody here subscribed to pushes")
+
+
 class Texts:
     def __init__(self) -> None:
         self.sent: list[tuple[str, str]] = []
@@ -137,7 +145,7 @@ async def _send(
     handled = await send_due(
         store,
         book or Book(preferences),
-        Outlets(mailer=mailer, texts=texts or Texts()),
+        Outlets(mailer=mailer, texts=texts or Texts(), push=Pushes()),
         TemplateFolder(),
         Delivery(3, 2.0),
         NOW,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 
@@ -21,6 +22,7 @@ class ContactRow:
     languages: list[str]
     time_zone: str
     preferences: NotificationPreferences
+    push_subscriptions: list[dict[str, str]]
 
     def __repr__(self) -> str:
         # An address must never reach a log, even through an error's repr.
@@ -58,8 +60,10 @@ class NotificationQueries:
         preferences: one query for a whole batch of notices."""
         rows = await self.conn.fetch(
             "SELECT p.person_id, p.display_name, p.email, p.phone, p.languages, p.time_zone,"
-            " n.preferences FROM people p"
-            " LEFT JOIN notification_preferences n USING (person_id)"
+            " n.preferences, coalesce((SELECT json_agg(json_build_object('endpoint', s.endpoint,"
+            " 'p256dh', s.p256dh, 'auth', s.auth) ORDER BY s.created_at)"
+            " FROM push_subscriptions s WHERE s.person_id = p.person_id), '[]') AS push"
+            " FROM people p LEFT JOIN notification_preferences n USING (person_id)"
             " WHERE p.person_id = ANY($1::uuid[]) AND p.kind <> 'erased'",
             person_ids,
         )
@@ -74,6 +78,35 @@ class NotificationQueries:
                 preferences=NotificationPreferences.model_validate_json(row["preferences"])
                 if row["preferences"] is not None
                 else NotificationPreferences(),
+                push_subscriptions=json.loads(row["push"]),
             )
             for row in rows
         ]
+
+    async def add_push_subscription(
+        self, person_id: uuid.UUID, endpoint: str, p256dh: str, auth: str
+    ) -> uuid.UUID:
+        """Keep a browser's subscription (the same endpoint again: its keys are replaced)."""
+        found: uuid.UUID = await self.conn.fetchval(
+            "INSERT INTO push_subscriptions (person_id, endpoint, p256dh, auth)"
+            " VALUES ($1, $2, $3, $4) ON CONFLICT (person_id, endpoint)"
+            " DO UPDATE SET p256dh = EXCLUDED.p256dh, auth = EXCLUDED.auth"
+            " RETURNING subscription_id",
+            person_id,
+            endpoint,
+            p256dh,
+            auth,
+        )
+        return found
+
+    async def remove_push_subscription(
+        self, person_id: uuid.UUID, subscription_id: uuid.UUID
+    ) -> bool:
+        """Forget one of the person's subscriptions; ``False`` when they have no such one."""
+        gone = await self.conn.fetchval(
+            "DELETE FROM push_subscriptions WHERE person_id = $1 AND subscription_id = $2"
+            " RETURNING 1",
+            person_id,
+            subscription_id,
+        )
+        return gone is not None

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from services.notify.service_layer.ports import Contact, ContactUnavailable
+from services.notify.service_layer.ports import Contact, ContactUnavailable, PushSubscription
 from shared.notifications import NotificationPreferences
 from shared.settings import Settings
 
@@ -26,6 +26,10 @@ def _contact(body: dict[str, Any]) -> Contact:
         languages=[str(language) for language in body.get("languages") or []],
         time_zone=str(body.get("time_zone") or "UTC"),
         preferences=NotificationPreferences.model_validate(body.get("preferences") or {}),
+        push=[
+            PushSubscription(str(item["endpoint"]), str(item["p256dh"]), str(item["auth"]))
+            for item in body.get("push_subscriptions") or []
+        ],
     )
 
 

@@ -33,6 +33,7 @@ class Channel(StrEnum):
     ANY = "any"
     EMAIL = "email"
     SMS = "sms"
+    PUSH = "push"
 
 
 class Status(StrEnum):

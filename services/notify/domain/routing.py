@@ -1,8 +1,9 @@
 """Which channels a notice goes on: what the person chose, and what they can be reached on.
 
 Email is the default where there is an address; someone who gave a phone and no email gets
-everything by text message. A choice that cannot be honoured (text messages chosen, no phone
-given) falls back to the default rather than telling nobody.
+everything by text message; a person who subscribed a browser to web push gets pushes too.
+A choice that cannot be honoured (text messages chosen, no phone given) falls back to the
+default rather than telling nobody.
 """
 
 from __future__ import annotations
@@ -21,17 +22,20 @@ class Reach:
 
     email: bool
     phone: bool
+    push: bool = False
 
     def has(self, channel: Channel) -> bool:
         """Whether ``channel`` reaches them."""
-        return (channel is Channel.EMAIL and self.email) or (channel is Channel.SMS and self.phone)
+        return {Channel.EMAIL: self.email, Channel.SMS: self.phone, Channel.PUSH: self.push}.get(
+            channel, False
+        )
 
     @property
     def default(self) -> list[Channel]:
-        """Email where there is an address, else a text message where there is a phone."""
-        if self.email:
-            return [Channel.EMAIL]
-        return [Channel.SMS] if self.phone else []
+        """Email where there is an address, else a text message where there is a phone; and
+        a push to the browsers they subscribed, if any (subscribing is asking for it)."""
+        first = [Channel.EMAIL] if self.email else [Channel.SMS] if self.phone else []
+        return first + ([Channel.PUSH] if self.push else [])
 
 
 @dataclass(frozen=True, slots=True)

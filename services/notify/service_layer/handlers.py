@@ -242,6 +242,14 @@ async def send_due(
         return handled
 
 
+_ADDRESS = {
+    Channel.EMAIL: "email address",
+    Channel.SMS: "phone",
+    Channel.PUSH: "push subscription",
+    Channel.ANY: "channel",
+}
+
+
 def _bound(pending: Pending) -> structlog.typing.FilteringBoundLogger:
     notice = pending.notice
     return cast(
@@ -295,7 +303,7 @@ async def _route(
     chosen = contact.preferences.channels.get(kind)
     decided = route(
         None if chosen is None else [str(c) for c in chosen],
-        Reach(email=bool(contact.email), phone=bool(contact.phone)),
+        Reach(email=bool(contact.email), phone=bool(contact.phone), push=bool(contact.push)),
         safety=kind in SAFETY_KINDS,
     )
     if decided.none_because == "off":
@@ -320,11 +328,10 @@ async def _deliver(
     now: datetime,
 ) -> Handled:
     notice, bound = claim.pending.notice, _bound(claim.pending)
-    address = contact.email if notice.channel is Channel.EMAIL else contact.phone
-    if not address:
+    if not Reach(bool(contact.email), bool(contact.phone), bool(contact.push)).has(notice.channel):
         # The person's details changed since the notice was routed (or it was recorded on a
         # channel before routing existed): an operator's task at once.
-        await claim.failed(f"no {'email address' if notice.channel is Channel.EMAIL else 'phone'}")
+        await claim.failed(f"no {_ADDRESS[notice.channel]}")
         bound.warning("notice failed: no address on its channel")
         return Handled(notice, Result.FAILED)
     preferences = contact.preferences
@@ -335,11 +342,18 @@ async def _deliver(
     subject, body = templates.render(language, notice.kind, values)
     try:
         if notice.channel is Channel.EMAIL:
+            assert contact.email is not None
             await outlets.mailer.send(
-                to=address, subject=subject, body=body, message_id=message_id(notice)
+                to=contact.email, subject=subject, body=body, message_id=message_id(notice)
             )
+        elif notice.channel is Channel.SMS:
+            assert contact.phone is not None
+            await outlets.texts.send(to=contact.phone, text=f"{subject}\n\n{body}")
         else:
-            await outlets.texts.send(to=address, text=f"{subject}\n\n{body}")
+            # The tag lets a browser replace a notice shown twice (a send after a crash).
+            await outlets.push.send(
+                to=contact.push, title=subject, body=body, tag=message_id(notice)
+            )
     except SendFailed as error:
         reason = f"{notice.channel}: {error}"
         if error.permanent:

@@ -15,6 +15,19 @@ from shared.notifications import NotificationPreferences
 
 
 @dataclass(frozen=True, slots=True)
+class PushSubscription:
+    """One browser's web-push subscription, kept by booking and asked for with the contact."""
+
+    endpoint: str
+    p256dh: str
+    auth: str
+
+    def __repr__(self) -> str:
+        # An endpoint identifies a device: never in a log.
+        return "PushSubscription(<redacted>)"
+
+
+@dataclass(frozen=True, slots=True)
 class Contact:
     """How to reach one person, asked of booking when a notice is sent and never kept."""
 
@@ -24,6 +37,7 @@ class Contact:
     languages: list[str]
     time_zone: str
     preferences: NotificationPreferences = field(default_factory=NotificationPreferences)
+    push: list[PushSubscription] = field(default_factory=list)
 
     def __repr__(self) -> str:
         # An address must never reach a log, even through an error's repr.
@@ -79,12 +93,26 @@ class TextMessages(Protocol):
         """
 
 
+class PushMessages(Protocol):
+    """The push services of the browsers a person subscribed."""
+
+    async def send(
+        self, *, to: Sequence[PushSubscription], title: str, body: str, tag: str
+    ) -> None:
+        """Push one message to each of ``to``; done when one of them accepted it.
+
+        Raises:
+            SendFailed: none accepted it (``permanent`` when every subscription is gone).
+        """
+
+
 @dataclass(frozen=True, slots=True)
 class Outlets:
     """The channels' transports."""
 
     mailer: Mailer
     texts: TextMessages
+    push: PushMessages
 
 
 class Templates(Protocol):

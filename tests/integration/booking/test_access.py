@@ -30,6 +30,10 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("post", "/v1/sessions"): {"email": "nobody@example.org", "password": "wrong password"},
     ("patch", "/v1/me"): {"languages": ["en"]},
     ("put", "/v1/me/notifications"): {"language": "cy"},
+    ("post", "/v1/me/push-subscriptions"): {
+        "endpoint": "https://push.example.test/walk",
+        "keys": {"p256dh": "B" * 87, "auth": "A" * 22},
+    },
     ("post", "/v1/operator/people/{person_id}/review"): {"reason": "checked by phone"},
     # The intruder's own account, with a wrong password: refused, so the walk goes on.
     ("delete", "/v1/me"): {"password": "wrong password"},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from tests.integration.booking.conftest import OPERATOR_TOKEN, Booking
 from tests.integration.booking.support import sign_up
@@ -127,3 +128,60 @@ async def test_contacts_of_a_batch_come_in_one_answer_without_the_erased(
     )
     assert empty.status_code == 422
     assert "person_ids" in empty.text
+
+
+def _browser(endpoint: str) -> dict[str, Any]:
+    return {"endpoint": endpoint, "keys": {"p256dh": "B" * 87, "auth": "A" * 22}}
+
+
+async def test_push_subscriptions_are_mine_go_to_notify_and_go_with_the_account(
+    booking: Booking,
+) -> None:
+    person_id, headers = await sign_up(booking.client, "Sam")
+    _, other = await sign_up(booking.client, "Tom")
+    # The key browsers subscribe with: none until notify made the development one (or one is
+    # set), never an error.
+    key = await booking.client.get("/v1/push/key")
+    assert key.status_code == 200, key.text
+    assert set(key.json()) == {"key"}
+    phone = _browser("https://push.example.test/send/phone")
+    laptop = _browser("https://push.example.test/send/laptop")
+    first = await booking.client.post("/v1/me/push-subscriptions", json=phone, headers=headers)
+    assert first.status_code == 201, first.text
+    again = await booking.client.post("/v1/me/push-subscriptions", json=phone, headers=headers)
+    assert again.json() == first.json(), "the same browser again keeps its id"
+    second = await booking.client.post("/v1/me/push-subscriptions", json=laptop, headers=headers)
+    assert second.status_code == 201, second.text
+
+    asked = {"person_ids": [person_id]}
+    answer = await booking.client.post("/v1/internal/people/contacts", json=asked, headers=OPERATOR)
+    [contact] = answer.json()["items"]
+    assert [s["endpoint"] for s in contact["push_subscriptions"]] == [
+        phone["endpoint"],
+        laptop["endpoint"],
+    ]
+    assert contact["push_subscriptions"][0]["auth"] == "A" * 22
+
+    laptop_id = second.json()["subscription_id"]
+    theirs = await booking.client.delete(f"/v1/me/push-subscriptions/{laptop_id}", headers=other)
+    assert theirs.status_code == 404, "another person's subscription is not theirs to remove"
+    removed = await booking.client.delete(f"/v1/me/push-subscriptions/{laptop_id}", headers=headers)
+    assert removed.status_code == 204
+    for bad, field in (
+        ({**phone, "endpoint": "http://push.example.test/plain"}, "endpoint"),
+        ({"endpoint": phone["endpoint"], "keys": {"p256dh": "x", "auth": "A" * 22}}, "p256dh"),
+        ({"endpoint": phone["endpoint"]}, "keys"),
+    ):
+        refused = await booking.client.post("/v1/me/push-subscriptions", json=bad, headers=headers)
+        assert refused.status_code == 422, (bad, refused.text)
+        assert field in refused.text
+
+    erased = await booking.client.request(
+        "DELETE", "/v1/me", json={"password": "a long enough password"}, headers=headers
+    )
+    assert erased.status_code == 204, erased.text
+    async with booking.runtime.uow.read() as repo:
+        kept = await repo.conn.fetchval(
+            "SELECT count(*) FROM push_subscriptions WHERE person_id = $1", uuid.UUID(person_id)
+        )
+    assert kept == 0

@@ -9,10 +9,13 @@ from email.message import EmailMessage
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+import httpx
 import pytest
+from py_vapid import Vapid
 
+from services.notify.adapters.push import WebPush
 from services.notify.bootstrap import NotifyService
-from services.notify.service_layer.ports import Contact
+from services.notify.service_layer.ports import Contact, PushSubscription
 from shared.embedded.mail import DevMailServer, read_mailbox, read_texts
 from shared.messaging import Publisher
 from shared.notifications import NotificationPreferences
@@ -34,6 +37,7 @@ class Contacts:
         email: bool = True,
         phone: str | None = None,
         preferences: NotificationPreferences | None = None,
+        push: list[PushSubscription] | None = None,
     ) -> uuid.UUID:
         person_id = uuid.uuid4()
         self.people[person_id] = Contact(
@@ -43,6 +47,7 @@ class Contacts:
             languages=languages or ["en"],
             time_zone="Europe/London",
             preferences=preferences or NotificationPreferences(),
+            push=push or [],
         )
         return person_id
 
@@ -92,10 +97,31 @@ def contacts() -> Contacts:
     return Contacts()
 
 
+class PushService:
+    """Stands in for the browsers' push services at the HTTP boundary: keeps each request."""
+
+    def __init__(self) -> None:
+        self.received: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.received.append(request)
+        return httpx.Response(201)
+
+    def to(self, endpoint: str) -> list[httpx.Request]:
+        return [request for request in self.received if str(request.url) == endpoint]
+
+
+@pytest.fixture(scope="module")
+def push_service() -> PushService:
+    return PushService()
+
+
 @pytest.fixture(scope="module")
 async def notify(
-    stack: Stack, mail_server: DevMailServer, contacts: Contacts
+    stack: Stack, mail_server: DevMailServer, contacts: Contacts, push_service: PushService
 ) -> AsyncIterator[NotifyService]:
+    vapid = Vapid()
+    vapid.generate_keys()
     service = NotifyService(
         stack.settings(
             smtp_host=mail_server.host,
@@ -111,6 +137,7 @@ async def notify(
         database_url=fresh_database(stack.database_url),
         group_id=f"test-notify-{uuid.uuid4()}",
         contacts=contacts,
+        push=WebPush(vapid, "mailto:ops@example.org", transport=httpx.MockTransport(push_service)),
     )
     await service.start()
     try:

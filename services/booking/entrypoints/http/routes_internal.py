@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.booking.adapters.notification_queries import ContactRow
 from services.booking.domain.errors import NotFound
 from services.booking.entrypoints.http.dependencies import Ctx, Service
 
@@ -21,25 +22,29 @@ router = APIRouter(
 )
 
 
+def _answer(row: ContactRow) -> dict[str, Any]:
+    return {
+        "person_id": str(row.person_id),
+        "display_name": row.display_name,
+        "email": row.email,
+        "phone": row.phone,
+        "languages": row.languages,
+        "time_zone": row.time_zone,
+        "preferences": row.preferences.model_dump(mode="json"),
+        "push_subscriptions": row.push_subscriptions,
+    }
+
+
 @router.get("/people/{person_id}/contact")
 async def contact(person_id: uuid.UUID, ctx: Ctx) -> dict[str, Any]:
-    """How to reach a person: name, email, phone, languages, time zone and notification
-    preferences (``null`` where there is none: a referred person has no email). An erased
-    person is not found: there is nobody to tell."""
+    """How to reach a person: name, email, phone, languages, time zone, notification
+    preferences and web-push subscriptions (``null`` where there is none: a referred person
+    has no email). An erased person is not found: there is nobody to tell."""
     async with ctx.uow.read() as repo:
-        person = await repo.person(person_id)
-        if person is None or person.get("kind") == "erased":
-            raise NotFound(f"no person {person_id}")
-        preferences = await repo.notification_preferences(person_id)
-    return {
-        "person_id": str(person_id),
-        "display_name": person["display_name"],
-        "email": person["email"],
-        "phone": person["phone"],
-        "languages": list(person["languages"] or []),
-        "time_zone": person["time_zone"],
-        "preferences": preferences.model_dump(mode="json"),
-    }
+        rows = await repo.contacts([person_id])
+    if not rows:
+        raise NotFound(f"no person {person_id}")
+    return _answer(rows[0])
 
 
 class ContactsQuery(BaseModel):
@@ -56,17 +61,4 @@ async def contacts(body: ContactsQuery, ctx: Ctx) -> dict[str, Any]:
     person erased (or never known) is left out."""
     async with ctx.uow.read() as repo:
         rows = await repo.contacts(list(dict.fromkeys(body.person_ids)))
-    return {
-        "items": [
-            {
-                "person_id": str(row.person_id),
-                "display_name": row.display_name,
-                "email": row.email,
-                "phone": row.phone,
-                "languages": row.languages,
-                "time_zone": row.time_zone,
-                "preferences": row.preferences.model_dump(mode="json"),
-            }
-            for row in rows
-        ]
-    }
+    return {"items": [_answer(row) for row in rows]}

@@ -6,10 +6,15 @@ topic.
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import uuid
 
+from fastapi import APIRouter, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.booking.domain.errors import NotFound
 from services.booking.entrypoints.http.dependencies import Ctx, Me
 from shared.notifications import NotificationPreferences
+from shared.push import application_server_key
 
 router = APIRouter(prefix="/v1", tags=["people"])
 
@@ -32,3 +37,55 @@ async def set_my_notifications(
     async with ctx.uow.begin() as repo:
         await repo.set_notification_preferences(person_id, body)
     return body
+
+
+#: Base64url without padding, as browsers give a subscription's keys.
+_B64URL = r"^[A-Za-z0-9_-]+={0,2}$"
+
+
+class PushKeys(BaseModel):
+    """The keys of a browser's push subscription (``PushSubscription.toJSON().keys``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    p256dh: str = Field(min_length=80, max_length=100, pattern=_B64URL)
+    auth: str = Field(min_length=16, max_length=32, pattern=_B64URL)
+
+
+class PushSubscriptionBody(BaseModel):
+    """A browser's push subscription, as ``PushSubscription.toJSON()`` gives it."""
+
+    model_config = ConfigDict(extra="ignore")  # expirationTime and what browsers add
+
+    endpoint: str = Field(min_length=12, max_length=2048, pattern=r"^https://[^\s]+$")
+    keys: PushKeys
+
+
+@router.post("/me/push-subscriptions", status_code=201)
+async def add_push_subscription(
+    body: PushSubscriptionBody, ctx: Ctx, person_id: Me
+) -> dict[str, str]:
+    """Be told on this browser too: notify pushes every notice I have not turned off to each
+    browser I subscribed (the subscription never leaves booking but to notify). The same
+    endpoint again replaces its keys and keeps its id."""
+    async with ctx.uow.begin() as repo:
+        subscription_id = await repo.add_push_subscription(
+            person_id, body.endpoint, body.keys.p256dh, body.keys.auth
+        )
+    return {"subscription_id": str(subscription_id)}
+
+
+@router.delete("/me/push-subscriptions/{subscription_id}", status_code=204)
+async def remove_push_subscription(subscription_id: uuid.UUID, ctx: Ctx, person_id: Me) -> Response:
+    """Stop pushing to that browser."""
+    async with ctx.uow.begin() as repo:
+        if not await repo.remove_push_subscription(person_id, subscription_id):
+            raise NotFound(f"no push subscription {subscription_id}")
+    return Response(status_code=204)
+
+
+@router.get("/push/key")
+async def push_key(ctx: Ctx) -> dict[str, str | None]:
+    """The application server key (VAPID, base64url) a browser subscribes with; ``null``
+    when this Kith sends no web push."""
+    return {"key": application_server_key(ctx.settings)}

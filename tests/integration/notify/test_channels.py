@@ -1,5 +1,6 @@
-"""Text messages: someone who gave a phone and no email gets every notice by SMS, through the
-provider adapter, over HTTP, to the development inbox's stand-in for the provider."""
+"""Channels besides email. Text messages: someone who gave a phone and no email gets every
+notice by SMS, through the provider adapter, over HTTP, to the development inbox's stand-in
+for the provider. Web push: to a stand-in for the browsers' push services."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ import httpx
 from services.notify.bootstrap import NotifyService
 from shared.messaging import Publisher
 from shared.notifications import NoticeChannel, NoticeKind, NotificationPreferences
-from tests.integration.notify.conftest import Contacts, Mailbox
+from tests.integration.notify.conftest import Contacts, Mailbox, PushService
 from tests.integration.notify.test_email import confirmed, on_the_hour
 from tests.support import eventually
+from tests.unit.test_notify_push import Browser
 
 
 async def test_a_person_with_a_phone_only_is_told_by_text_message(
@@ -53,3 +55,29 @@ async def test_someone_who_chose_both_gets_an_email_and_a_text(
 
     await eventually(both_arrived, what="an email and a text to the helper")
     assert len(mailbox.texts_to("+447700900222")) == 1
+
+
+async def test_a_subscribed_browser_gets_a_push_beside_the_email(
+    notify: NotifyService,
+    publisher: Publisher,
+    contacts: Contacts,
+    mailbox: Mailbox,
+    push_service: PushService,
+) -> None:
+    browser = Browser("https://push.example.test/send/quinn")
+    helper = contacts.add("Quinn", push=[browser.subscription])
+    neighbour = contacts.add("Rhian")
+    await publisher.publish(confirmed(helper, neighbour, on_the_hour(5)))
+
+    async def pushed() -> list[httpx.Request] | None:
+        return push_service.to(browser.subscription.endpoint) or None
+
+    [request] = await eventually(pushed, what="a push to the helper's browser")
+    message = browser.read(request.content)
+    assert message["title"].startswith("Your visit is booked: gardening on ")
+    assert "Hello Quinn," in message["body"]
+
+    async def emailed() -> bool:
+        return bool(mailbox.to(contacts.email(helper)))
+
+    await eventually(emailed, what="the email as well")
