@@ -22,9 +22,10 @@ from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
 from pydantic import Field
 
+from services.ops.adapters.ledger_api import LedgerApi
 from services.ops.adapters.notify_figures import NotifyFigures
 from services.ops.adapters.operator_api import OperatorApi, SignedIn
-from services.ops.entrypoints.http import pages
+from services.ops.entrypoints.http import ledger_pages, pages
 from services.ops.entrypoints.http.session import (
     COOKIE,
     LIFETIME,
@@ -352,6 +353,7 @@ def create_app(
             "notify": notify.latest if notify is not None else None,
         }
 
+    ledger_pages.install(app, LedgerApi(settings), signed_in, Operator)
     return app
 
 

@@ -1,0 +1,61 @@
+"""The ledger's operators' API, as the console reads it: pots, approvals, reconciliation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from shared.settings import Settings
+
+
+def ledger_url(settings: Settings) -> str:
+    """Where the ledger's API listens."""
+    return settings.ledger_url or f"http://{settings.http_host}:{settings.ledger_port}"
+
+
+class LedgerUnavailable(Exception):
+    """The ledger did not answer; the page says so instead of failing."""
+
+
+class LedgerApi:
+    """Calls on the ledger with the operators' token."""
+
+    def __init__(
+        self, settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None
+    ) -> None:
+        token = settings.operator_token.get_secret_value() if settings.operator_token else ""
+        self._base = ledger_url(settings)
+        self._headers = {"Authorization": f"Bearer {token}"}
+        self._transport = transport
+
+    async def _call(self, method: str, path: str, json: dict[str, Any] | None = None) -> Any:
+        try:
+            async with httpx.AsyncClient(
+                base_url=self._base, timeout=10, transport=self._transport
+            ) as http:
+                response = await http.request(method, path, headers=self._headers, json=json)
+        except httpx.HTTPError as error:
+            raise LedgerUnavailable(f"the ledger did not answer ({type(error).__name__})") from None
+        if response.status_code >= 400:
+            raise LedgerUnavailable(f"the ledger answered {response.status_code}: {response.text}")
+        return response.json()
+
+    async def overview(self) -> dict[str, Any]:
+        """Communities with their pots, pending approvals, and the reconciliation."""
+        communities = await self._call("GET", "/v1/operator/ledger/communities")
+        pending = await self._call("GET", "/v1/operator/ledger/pot-requests")
+        reconciliation = await self._call("GET", "/v1/operator/ledger/reconciliation")
+        return {
+            "communities": communities["items"],
+            "approvals": pending["items"],
+            "reconciliation": reconciliation,
+        }
+
+    async def decide(self, request_id: str, decision: str) -> None:
+        """Approve or refuse covering a request from its pot."""
+        await self._call(
+            "POST",
+            f"/v1/operator/ledger/pot-requests/{request_id}",
+            {"decision": decision, "operator": "console"},
+        )
