@@ -95,6 +95,8 @@ def simulate_command(
         print_report(report, out if out.is_terminal else Console(width=150))
     if not all(target["met"] for target in report["targets"].values()):
         raise typer.Exit(1)
+    if not report.get("hours", {}).get("balanced_every_week", True):
+        raise typer.Exit(1)
 
 
 _COLUMNS = (
@@ -134,6 +136,26 @@ def print_report(report: dict[str, Any], out: Console) -> None:
     if report.get("refused"):
         out.print(f"  refused by the API: {report['refused']}")
     out.print(f"  features: {report['features']}")
+    if report.get("hours"):
+        print_hours(report["hours"], out)
+
+
+def print_hours(hours: dict[str, Any], out: Console) -> None:
+    """How the weeks' hours were paid for, and whether the ledger balanced each week."""
+    table = Table(title="how the hours were paid for (the ledger)")
+    columns = ("hours_given", "hours_received", "hours_gifted", "hours_from_pot", "hours_paid")
+    table.add_column("week", justify="right")
+    for column in (*columns, "money_paid", "balanced"):
+        table.add_column(column.replace("_", " "), justify="right")
+    for week in hours["weeks"]:
+        table.add_row(
+            str(week["week"]),
+            *(_cell(week[column]) for column in columns),
+            ", ".join(f"{v / 100:.2f} {k}" for k, v in week["money_paid"].items()) or "-",
+            "yes" if week["balanced"] else "[red]no[/]",
+        )
+    out.print(table)
+    out.print(f"  the ledger balanced every week: {hours['balanced_every_week']}")
 
 
 def _cell(value: object) -> str:

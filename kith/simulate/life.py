@@ -24,6 +24,7 @@ from kith.demo import matching_knows_people
 from kith.seeding import ApiRefused, approved
 from kith.simulate import actors, diagnosis
 from kith.simulate.actors import Helper, Neighbour
+from kith.simulate.hours import Hours
 from kith.simulate.metrics import Occurrence
 from kith.simulate.safeguarding import Safeguarding
 from kith.simulate.town import nothing
@@ -45,6 +46,10 @@ class Life(Visits, Safeguarding):
         """Seed the neighbourhood, run every moment of every week, and report the figures."""
         started = time.monotonic()
         await self._seed()
+        hours = Hours(self.stack.ledger, self.stack.operator_token, self.api, self.world, self.run)
+        await hours.set_up()
+        for week in range(self.world.weeks):
+            self.at(self.world.at(7 * week, 8), hours.give, rank=4)
         for day in range(self.world.days + 2):
             self.at(self.world.at(day, 7), partial(self._morning, day), rank=3)
             self.at(self.world.at(day, 19), nothing, rank=9)
@@ -64,6 +69,8 @@ class Life(Visits, Safeguarding):
         await self.close_out()
         report = self.ledger.report(time.monotonic() - started)
         report["features"] = self.features.as_json()
+        report["hours"] = await hours.report()
+        await hours.close()
         report["refused"] = dict(sorted(self.refused.items()))
         report["refused_examples"] = dict(sorted(self.examples.items()))
         report["unserved_why"] = diagnosis.why_not_served(

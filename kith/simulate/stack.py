@@ -15,7 +15,7 @@ from shared import clock
 
 #: The services a neighbourhood's life goes through (the console and the partners' gateway
 #: only watch, and would take CPU from the run).
-SERVICES = ("booking", "matching", "trust")
+SERVICES = ("booking", "matching", "trust", "ledger")
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,8 @@ class SimStack:
     bootstrap: str
     clock_file: Path
     log_file: Path
+    ledger: str = ""
+    """The ledger's API (how the neighbourhood's hours are paid for)."""
 
 
 @asynccontextmanager
@@ -63,6 +65,7 @@ async def sim_stack(
                 running.bootstrap,
                 clock_file,
                 kith.state_dir / "kith-up.log",
+                ledger=kith.ledger,
             )
         finally:
             clock.install(None)

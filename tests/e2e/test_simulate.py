@@ -54,6 +54,11 @@ async def test_two_simulated_weeks_give_a_consistent_report_and_no_safeguarding_
         "worst_week_share",
         "elapsed_s",
     }
+    hours = report["hours"]
+    assert [week["week"] for week in hours["weeks"]] == list(range(1, _WEEKS + 1))
+    assert hours["balanced_every_week"] is True
+    assert sum(week["hours_gifted"] for week in hours["weeks"]) == 3 * _WEEKS, "a gift a week"
+    assert sum(week["visits_posted"] for week in hours["weeks"]) > 0, "visits were posted"
 
 
 def _consistent(figures: dict[str, Any]) -> None:
