@@ -111,7 +111,10 @@ def render(overview: dict[str, Any] | None, problem: str = "") -> str:
 
 
 def install(
-    app: FastAPI, api: LedgerApi, signed_in: Callable[[Request], bool], operator: Depends
+    app: FastAPI,
+    api: LedgerApi,
+    signed_in: Callable[[Request], Awaitable[bool]],
+    operator: Depends,
 ) -> None:
     """Add the ledger page (``/ops/ledger``), its JSON (``/ops/ledger.json``) and the approval
     form's target to the console."""
