@@ -25,6 +25,10 @@ class NoticeKind(StrEnum):
     VETTING_OUTCOME = "vetting_outcome"
     REMINDER_DAY_BEFORE = "reminder_day_before"
     REMINDER_HOUR_BEFORE = "reminder_hour_before"
+    #: A helper called a visit off and Kith found someone else: to the neighbour.
+    BOOKING_REOFFERED = "booking_reoffered"
+    #: A concern someone raised was looked at and closed: to them, without its outcome.
+    CONCERN_CLOSED = "concern_closed"
 
 
 #: Notices about someone's safety: a visit somebody waits for will not happen. They are sent

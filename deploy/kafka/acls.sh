@@ -108,6 +108,7 @@ acl --allow-principal User:kith-partners --operation Create --operation Read --o
 # notify
 user kith-notify "${KAFKA_PASSWORD_NOTIFY:?}"
 acl --allow-principal User:kith-notify --operation Read --operation Describe --topic kith.bookings.v1
+acl --allow-principal User:kith-notify --operation Read --operation Describe --topic kith.concerns.v1
 acl --allow-principal User:kith-notify --operation Read --operation Describe --topic kith.offers.v1
 acl --allow-principal User:kith-notify --operation Read --operation Describe --topic kith.vetting.v1
 acl --allow-principal User:kith-notify --operation Write --operation Describe --topic kith.deadletter.v1

@@ -234,7 +234,8 @@ SERVICE_ACCESS: dict[str, Access] = {
         owned_prefix="kith.partner.",
     ),
     "notify": Access(
-        reads=(BOOKINGS, OFFERS, VETTING),
+        # Concerns: ids only, to tell whoever raised one that it was looked at.
+        reads=(BOOKINGS, OFFERS, VETTING, CONCERNS),
         writes=(DEAD_LETTERS,),
         groups=("kith-notify",),
     ),

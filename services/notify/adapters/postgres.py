@@ -239,6 +239,32 @@ class PostgresStore:
         )
         return [_visit(row) for row in rows]
 
+    async def remember_reopened(self, request_id: uuid.UUID) -> None:
+        await self._pool.execute(
+            "INSERT INTO reopened_requests (request_id) VALUES ($1) ON CONFLICT DO NOTHING",
+            request_id,
+        )
+
+    async def reopened(self, request_id: uuid.UUID) -> bool:
+        found = await self._pool.fetchval(
+            "SELECT 1 FROM reopened_requests WHERE request_id = $1", request_id
+        )
+        return found is not None
+
+    async def remember_concern(self, concern_id: uuid.UUID, raised_by: uuid.UUID) -> None:
+        await self._pool.execute(
+            "INSERT INTO concern_raisers (concern_id, raised_by) VALUES ($1, $2)"
+            " ON CONFLICT DO NOTHING",
+            concern_id,
+            raised_by,
+        )
+
+    async def concern_raiser(self, concern_id: uuid.UUID) -> uuid.UUID | None:
+        found = await self._pool.fetchval(
+            "SELECT raised_by FROM concern_raisers WHERE concern_id = $1", concern_id
+        )
+        return cast(uuid.UUID | None, found)
+
     @asynccontextmanager
     async def claim_due(self, now: datetime, limit: int) -> AsyncIterator[Batch]:
         # Locked, then sent, then their outcomes written, in one transaction: SKIP LOCKED lets

@@ -19,6 +19,8 @@ class Kind(StrEnum):
     VETTING_OUTCOME = "vetting_outcome"
     REMINDER_DAY_BEFORE = "reminder_day_before"
     REMINDER_HOUR_BEFORE = "reminder_hour_before"
+    BOOKING_REOFFERED = "booking_reoffered"
+    CONCERN_CLOSED = "concern_closed"
 
 
 #: Reminders are dropped when their visit is cancelled or moved.

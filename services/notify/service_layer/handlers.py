@@ -46,7 +46,7 @@ from shared.contracts.bookings import (
     VisitCompleted,
 )
 from shared.contracts.requests import OfferMade
-from shared.contracts.trust import VettingStepRecorded
+from shared.contracts.trust import ConcernRaised, ConcernResolved, VettingStepRecorded
 from shared.notifications import SAFETY_KINDS, NoticeKind
 
 log = structlog.get_logger(__name__)
@@ -78,11 +78,29 @@ async def handle(envelope: Envelope[Any], store: NotifyStore, now: datetime) -> 
         visit = _visit(data)
         await store.record_visit(visit)
         notices = visit.to_both(event_id, Kind.BOOKING_CONFIRMED, now)
+        if await store.reopened(data.request_id):
+            # The neighbour was told their helper called it off: the news is someone else.
+            notices[1] = Notice(
+                event_id, data.neighbour_id, Kind.BOOKING_REOFFERED, now, visit.params()
+            )
     elif isinstance(data, BookingCancelled):
         visit = _visit(data)
         await store.end_visit(visit.booking_id)
         other = data.neighbour_id if data.cancelled_by is Side.HELPER else data.helper_id
         notices = [Notice(event_id, other, Kind.BOOKING_CANCELLED, now, visit.params())]
+        if data.cancelled_by is Side.HELPER and data.starts_at > now:
+            # Booking asks for the same occurrence again (same request): its next booking
+            # is news of someone else coming.
+            await store.remember_reopened(data.request_id)
+    elif isinstance(data, ConcernRaised):
+        if data.raised_by_id is not None:
+            await store.remember_concern(data.concern_id, data.raised_by_id)
+    elif isinstance(data, ConcernResolved):
+        raised_by = await store.concern_raiser(data.concern_id)
+        if raised_by is not None:
+            # Whoever raised it learns that it was looked at, never what was decided: the
+            # outcome concerns another person.
+            notices = [Notice(event_id, raised_by, Kind.CONCERN_CLOSED, now, {})]
     elif isinstance(data, BookingRescheduled):
         visit = _visit(data)
         await store.move_visit(data.booking_id, data.starts_at, int(data.hours))

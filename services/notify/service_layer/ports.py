@@ -188,6 +188,18 @@ class NotifyStore(Protocol):
     async def visits_starting(self, after: datetime, before: datetime) -> list[Visit]:
         """Visits starting within ``(after, before]``."""
 
+    async def remember_reopened(self, request_id: uuid.UUID) -> None:
+        """A helper called off this request's visit and booking asked for it again."""
+
+    async def reopened(self, request_id: uuid.UUID) -> bool:
+        """Whether ``remember_reopened`` was told of this request."""
+
+    async def remember_concern(self, concern_id: uuid.UUID, raised_by: uuid.UUID) -> None:
+        """Who raised a concern (ids only), to tell them when it is closed."""
+
+    async def concern_raiser(self, concern_id: uuid.UUID) -> uuid.UUID | None:
+        """Who raised a concern, if a person did."""
+
     def claim_due(self, now: datetime, limit: int) -> AbstractAsyncContextManager[Batch]:
         """Up to ``limit`` of the earliest notices due at ``now`` that no other process holds,
         held until the batch ends."""

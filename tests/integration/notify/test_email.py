@@ -23,7 +23,14 @@ from shared.contracts.bookings import (
     Side,
 )
 from shared.contracts.skills import Skill, VettingStep
-from shared.contracts.trust import VettingOutcome, VettingStepRecorded
+from shared.contracts.trust import (
+    ConcernOutcome,
+    ConcernRaised,
+    ConcernResolved,
+    RaisedBy,
+    VettingOutcome,
+    VettingStepRecorded,
+)
 from shared.embedded import free_port
 from shared.embedded.mail import DevMailServer, subject
 from shared.geo import neighbourhood_of
@@ -335,3 +342,52 @@ async def test_a_moved_visit_is_told_to_both_and_reminded_at_its_new_time_only(
         assert f"{local:%H:%M}" in subject(reminder)
     finally:
         clock.install(None)
+
+
+async def test_a_neighbour_whose_helper_called_off_hears_when_someone_else_comes(
+    notify: NotifyService, publisher: Publisher, contacts: Contacts, mailbox: Mailbox
+) -> None:
+    first, second, neighbour = contacts.add("Hal"), contacts.add("Ivy"), contacts.add("Jo")
+    booking = confirmed(first, neighbour, on_the_hour(6))
+    called_off = BookingCancelled(
+        **booking.data.model_dump(exclude={"offer_id"}), cancelled_by=Side.HELPER, late=False
+    )
+    # Booking asks for the same occurrence again (the same request): someone else takes it.
+    again = BookingConfirmed(
+        **{**booking.data.model_dump(), "booking_id": uuid.uuid4(), "helper_id": second}
+    )
+    await publisher.publish_many(
+        [booking, Envelope.wrap(called_off, producer="test"), Envelope.wrap(again, producer="test")]
+    )
+
+    await one_each(mailbox, contacts.email(neighbour), subject_has="Someone else will come")
+    await one_each(mailbox, contacts.email(second), subject_has="Your visit is booked")
+    told = [subject(m) for m in mailbox.to(contacts.email(neighbour))]
+    assert sum("is booked" in s for s in told) == 1, "the first booking only"
+
+
+async def test_whoever_raised_a_concern_hears_it_was_closed_and_nothing_of_the_outcome(
+    notify: NotifyService, publisher: Publisher, contacts: Contacts, mailbox: Mailbox
+) -> None:
+    raiser, about = contacts.add("Kay"), contacts.add("Lee")
+    concern_id = uuid.uuid4()
+    raised = ConcernRaised(
+        concern_id=concern_id, about_id=about, raised_by_id=raiser, raised_by_role=RaisedBy.PERSON
+    )
+    closed = ConcernResolved(
+        concern_id=concern_id,
+        about_id=about,
+        outcome=ConcernOutcome.REMOVE,
+        resolved_by="coordinator",
+    )
+    await publisher.publish_many(
+        [Envelope.wrap(raised, producer="test"), Envelope.wrap(closed, producer="test")]
+    )
+
+    await one_each(mailbox, contacts.email(raiser), subject_has="has been looked at")
+    [email] = mailbox.to(contacts.email(raiser))
+    text = email.get_content().lower()
+    assert "remove" not in text, "no outcome"
+    assert "reinstate" not in text, "no outcome"
+    assert "Lee" not in email.get_content(), "nor whom it was about"
+    assert mailbox.to(contacts.email(about)) == [], "the person it was about is not told here"
