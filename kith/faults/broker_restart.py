@@ -31,6 +31,7 @@ from typing import Any
 import structlog
 
 from kith.client import ApiError, until
+from kith.faults.groups import service_groups
 from kith.faults.platform import Platform, platform
 from kith.faults.processes import ServiceProcess
 from kith.faults.reading import caught_up, events_of, read_only, read_topics
@@ -49,24 +50,21 @@ from shared.contracts.requests import OfferMade
 from shared.contracts.topics import (
     ALL_TOPICS,
     AVAILABILITY,
-    BOOKINGS,
-    CHECKINS,
-    CONCERNS,
     OFFERS,
     PEOPLE,
-    RELATIONSHIPS,
     REQUESTS,
     STANDING,
-    VETTING,
+    Topic,
 )
 
 log = structlog.get_logger(__name__)
 
-_GROUPS = {
-    "kith-matching": (PEOPLE, AVAILABILITY, RELATIONSHIPS, REQUESTS, BOOKINGS, STANDING),
-    "kith-trust": (BOOKINGS, CHECKINS, VETTING, PEOPLE, CONCERNS),
-    "kith-booking": (OFFERS, RELATIONSHIPS, STANDING),
-}
+
+def groups() -> dict[str, tuple[Topic, ...]]:
+    """Every group the scenario waits on, with every topic its service reads."""
+    return {group.group_id: group.topics for group in service_groups().values()}
+
+
 #: Each table's key and the columns that say what a row means (times of writing left out).
 _STATE: dict[str, dict[str, tuple[str, str]]] = {
     "booking": {
@@ -148,10 +146,10 @@ async def _history(api: Api, kith: Platform) -> tuple[Person, datetime, Offered]
     helpers = await vetted_helpers(api, kith.operator_token, place, 4, label=f"br-{run}")
     neighbour = await sign_up(api, place, skills=[], label=f"br-{run}-neighbour")
     await until_approved(api, kith.operator_token, helpers)
-    await _until_read(kith, "kith-matching", (PEOPLE, AVAILABILITY, STANDING))
+    await _until_read(kith, _group("matching"), (PEOPLE, AVAILABILITY, STANDING))
     first = await ask(api, neighbour, hour_from_now(10, days=1), key=f"{run}-first")
-    await _until_read(kith, "kith-matching", (REQUESTS,))
-    await _until_read(kith, "kith-booking", (OFFERS,))
+    await _until_read(kith, _group("matching"), (REQUESTS,))
+    await _until_read(kith, _group("booking"), (OFFERS,))
     offer = await _an_offer(api, helpers, first)
     holder = next(h for h in helpers if h.person_id == offer["helper_id"])
     booked = await api.call("POST", f"/v1/offers/{offer['offer_id']}/accept", token=holder.token)
@@ -206,7 +204,7 @@ async def _offered_for(
     request_id = await ask(api, neighbour, starts_at, key=key)
 
     async def decided() -> Offered | None:
-        if not await caught_up(kith.bootstrap, "kith-matching", [REQUESTS]):
+        if not await caught_up(kith.bootstrap, _group("matching"), [REQUESTS]):
             return None
         offers = [
             envelope.data
@@ -238,6 +236,10 @@ async def _until_read(kith: Platform, group: str, topics: tuple[Any, ...]) -> No
     await until(probe, 120, f"{group} to read everything", every_s=0.2)
 
 
+def _group(service: str) -> str:
+    return service_groups()[service].group_id
+
+
 async def _until_quiet(kith: Platform) -> None:
     """Every outbox published and every group caught up with every topic it reads."""
     settings = kith.settings()
@@ -250,7 +252,7 @@ async def _until_quiet(kith: Platform) -> None:
         return True
 
     await until(published, 120, "the outboxes to be published", every_s=0.1)
-    for group, topics in _GROUPS.items():
+    for group, topics in groups().items():
         await _until_read(kith, group, topics)
 
 

@@ -13,6 +13,7 @@ from functools import partial
 
 from kith.client import ApiError, until
 from kith.demo import FILING_TOPICS
+from kith.faults.groups import service_groups
 from kith.faults.reading import events_of, read_topics, wait_caught_up
 from kith.faults.world import (
     Api,
@@ -29,7 +30,6 @@ from shared.contracts.requests import OfferMade, RequestUnmatched
 from shared.contracts.topics import AVAILABILITY, OFFERS, PEOPLE, STANDING
 from shared.messaging import Kafka
 
-MATCHING_GROUP = "kith-matching"
 _WARM_UP_TRIES = 5
 
 Decision = OfferMade | RequestUnmatched
@@ -71,7 +71,9 @@ async def matched_neighbourhoods(
         hoods.append(Neighbourhood(place, neighbour, vetted))
     await until_approved(api, operator_token, [h for hood in hoods for h in hood.helpers])
     await wait_caught_up(
-        bootstrap, MATCHING_GROUP, [PEOPLE, AVAILABILITY, STANDING, *FILING_TOPICS]
+        bootstrap,
+        service_groups()["matching"].group_id,
+        [PEOPLE, AVAILABILITY, STANDING, *FILING_TOPICS],
     )
     waiting = list(hoods)
     for attempt in range(_WARM_UP_TRIES):

@@ -25,6 +25,7 @@ from typing import Any
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
+from kith.faults.groups import matching_topic, service_groups
 from kith.faults.platform import Platform, platform
 from kith.faults.reading import read_topics, settle
 from kith.faults.result import ScenarioResult
@@ -66,10 +67,15 @@ from shared.messaging.dead_letters import read_dead_letter
 
 log = structlog.get_logger(__name__)
 
-#: Matching's internal topic of round ticks (its own app id, ``-round-due``).
-ROUND_DUE = "kith-matching-round-due"
-#: Each service's consumer group, and the name it signs its dead letters with.
-GROUPS = {"booking": "kith-booking", "trust": "kith-trust", "matching": "kith-matching"}
+
+def round_due() -> str:
+    """Matching's internal topic of round ticks."""
+    return matching_topic("round-due")
+
+
+def groups() -> dict[str, str]:
+    """Each service's consumer group, by the name it signs its dead letters with."""
+    return {service: group.group_id for service, group in service_groups().items()}
 
 
 def consumed() -> dict[str, tuple[str, int, tuple[str, ...]]]:
@@ -78,22 +84,15 @@ def consumed() -> dict[str, tuple[str, int, tuple[str, ...]]]:
     Booking and trust declare their topics; matching's are its neighbourhood streams,
     standing, partners' services and its own round ticks.
     """
-    from services.booking.entrypoints.consumers import TOPICS as BOOKING_TOPICS
-    from services.matching.app import NEIGHBOURHOOD_TOPICS
-    from services.trust.entrypoints.consumer import CONSUMED as TRUST_TOPICS
-
     readers = {
-        "booking": [t.name for t in BOOKING_TOPICS],
-        "trust": [t.name for t in TRUST_TOPICS],
-        "matching": [*(t.name for t in NEIGHBOURHOOD_TOPICS), STANDING.name, PARTNERS.name],
+        service: [t.name for t in group.topics] for service, group in service_groups().items()
     }
-    partitions = {t.name: t.partitions for t in (*BOOKING_TOPICS, *TRUST_TOPICS, STANDING)}
-    partitions |= {t.name: t.partitions for t in (*NEIGHBOURHOOD_TOPICS, PARTNERS)}
+    partitions = {t.name: t.partitions for group in service_groups().values() for t in group.topics}
     topics: dict[str, tuple[str, int, tuple[str, ...]]] = {}
     for name, count in partitions.items():
         services = tuple(s for s, names in readers.items() if name in names)
         topics[name] = (name, count, services)
-    topics[ROUND_DUE] = (ROUND_DUE, NEIGHBOURHOOD_PARTITIONS, ("matching",))
+    topics[round_due()] = (round_due(), NEIGHBOURHOOD_PARTITIONS, ("matching",))
     return topics
 
 
@@ -312,7 +311,7 @@ async def _valid_events(api_url: str) -> dict[str, Callable[[], bytes]]:
                 active=False,
             )
         ),
-        ROUND_DUE: lambda: json.dumps(
+        round_due(): lambda: json.dumps(
             {"neighbourhood": nb, "request_id": str(uuid.uuid4()), "round": 1}
         ).encode(),
     }
@@ -366,7 +365,7 @@ async def _check(kith: Platform, sent: list[_Sent]) -> dict[str, Any]:
                 lost.append(f"{service} did not dead-letter {item.kind} on {item.topic}")
             if letters[(item.topic, item.partition, item.valid_offset, service)]:
                 lost.append(f"{service} dead-lettered the valid event after {item.kind}")
-            position = committed.get((GROUPS[service], item.topic, item.partition)) or 0
+            position = committed.get((groups()[service], item.topic, item.partition)) or 0
             if position <= item.valid_offset:
                 lost.append(f"{service} stalled on {item.topic}/{item.partition} after {item.kind}")
     poisoned = {(s.topic, s.partition, s.poison_offset) for s in sent}
@@ -379,7 +378,7 @@ async def _committed(
 ) -> dict[tuple[str, str, int], int | None]:
     """Each group's committed offset on each partition (``None`` when it committed none)."""
     found: dict[tuple[str, str, int], int | None] = {}
-    for group in GROUPS.values():
+    for group in groups().values():
         reader = AIOKafkaConsumer(
             **KafkaConnection.of(kith.settings()).aiokafka(),
             group_id=group,

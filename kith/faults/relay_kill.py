@@ -36,6 +36,7 @@ from typing import Any
 import structlog
 
 from kith.client import until
+from kith.faults.groups import matching_topic, service_groups
 from kith.faults.platform import Platform, platform
 from kith.faults.processes import ServiceProcess
 from kith.faults.reading import events_of, read_only, read_topics, settle, wait_caught_up
@@ -49,8 +50,6 @@ from shared.messaging import Publisher
 
 log = structlog.get_logger(__name__)
 
-#: Matching's table of helpers (``neighbourhood|helper`` -> state), as faust logs it.
-HELPERS_CHANGELOG = "kith-matching-helpers-changelog"
 _SETUP_CONCURRENCY = 16
 
 
@@ -109,7 +108,8 @@ async def run_relay_kill(folder: Path, options: RelayKillOptions) -> ScenarioRes
             if options.victim == "database" and process.pid != pid
         ]
         await _until_all_published(kith)
-        for group in ("kith-trust", "kith-matching"):
+        for service in ("trust", "matching"):
+            group = service_groups()[service].group_id
             await wait_caught_up(kith.bootstrap, group, [BOOKINGS])
         # Changelogs and inboxes trail the committed offsets a little (seconds on a busy
         # machine, where matching flushes its changelog late): look until it settles.
@@ -382,7 +382,8 @@ async def _check(kith: Platform, world: _World, options: RelayKillOptions) -> Sc
 async def _matching_bookings(bootstrap: str) -> dict[str, int]:
     """Every booking id in matching's helper table (its latest value per key), counted."""
     latest: dict[bytes, bytes | None] = {}
-    for record in await read_topics(bootstrap, [HELPERS_CHANGELOG]):
+    # Matching's table of helpers (``neighbourhood|helper`` -> state), as faust logs it.
+    for record in await read_topics(bootstrap, [matching_topic("helpers-changelog")]):
         if record.key is not None:
             latest[record.key] = record.value
     held: Counter[str] = Counter()

@@ -61,6 +61,8 @@ APP_ID = "kith-matching"
 CONSUMER_NAME = "matching"
 #: The neighbourhood-keyed streams matching reads (co-partitioned: one count, one key).
 NEIGHBOURHOOD_TOPICS: tuple[Topic, ...] = (PEOPLE, AVAILABILITY, RELATIONSHIPS, REQUESTS, BOOKINGS)
+#: Every Kith stream matching reads (besides its own internal topics).
+CONSUMED: tuple[Topic, ...] = (*NEIGHBOURHOOD_TOPICS, STANDING, PARTNERS)
 _RUNTIME_ATTR = "kith_runtime"
 #: Wait this long before ticking the same round again (its tick may still be in flight).
 _RETICK_S = 5.0
@@ -241,7 +243,7 @@ def _wire(app: faust.App, runtime: Runtime, settings: Settings) -> None:
     matcher = runtime.matcher
     allowed = {
         topic.name: {(cls.TYPE, cls.VERSION) for cls in EVENTS_BY_TOPIC[topic]}
-        for topic in (*NEIGHBOURHOOD_TOPICS, STANDING, PARTNERS)
+        for topic in CONSUMED
     }
     neighbourhood_topics = app.topic(*(t.name for t in NEIGHBOURHOOD_TOPICS), **_RAW)
     standing_topic = app.topic(STANDING.name, **_RAW)

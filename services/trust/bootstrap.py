@@ -12,7 +12,7 @@ import structlog
 
 from services.trust.adapters.postgres import unit_of_work
 from services.trust.domain.relationship import Rules
-from services.trust.entrypoints.consumer import build_consumer
+from services.trust.entrypoints.consumer import GROUP_ID, build_consumer
 from services.trust.entrypoints.sweep import ExpirySweep, PauseSweep
 from services.trust.service_layer.handlers import Policy
 from services.trust.service_layer.ports import TrustUnitOfWork
@@ -67,7 +67,7 @@ class TrustService:
         settings: Settings,
         *,
         database_url: str | None = None,
-        group_id: str = "kith-trust",
+        group_id: str = GROUP_ID,
         consumer_name: str = "trust",
         sweep_every_s: float = 60.0,
     ) -> None:

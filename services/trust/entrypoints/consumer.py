@@ -11,6 +11,8 @@ from shared.settings import Settings
 
 #: The streams trust learns from.
 CONSUMED: tuple[Topic, ...] = (BOOKINGS, CHECKINS, VETTING, PEOPLE, CONCERNS)
+#: The consumer group in production; tests pass their own.
+GROUP_ID = "kith-trust"
 
 
 def build_consumer(
@@ -20,7 +22,7 @@ def build_consumer(
     policy: Policy,
     dead_letters: Publisher,
     name: str = "trust",
-    group_id: str = "kith-trust",
+    group_id: str = GROUP_ID,
 ) -> EventConsumer:
     """A consumer group member applying trust's streams; ``name`` also keys its inbox."""
 
