@@ -25,7 +25,7 @@ from shared.geo import cell_of
 from shared.messaging import group_caught_up
 from tests.conftest import Stack
 from tests.e2e.test_whole_flow import kith_up
-from tests.integration.booking.test_notices import listening
+from tests.integration.booking.support import listening
 from tests.support import eventually
 
 pytestmark = pytest.mark.e2e

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import random
 import uuid
 from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,11 +18,13 @@ from aiokafka import AIOKafkaConsumer
 from fastapi import FastAPI
 
 from services.booking.adapters.unit_of_work import UnitOfWork
+from services.booking.bootstrap import BookingRuntime
 from services.booking.domain.operators import totp_now
 from services.booking.service_layer import events
 from shared.contracts import Envelope, Payload, UndecodableEvent, decode, utc_now
 from shared.contracts.requests import OfferMade, Reason, ReasonCode
 from shared.embedded import free_port
+from tests.integration.booking.conftest import Booking
 from tests.support import eventually
 
 
@@ -235,3 +239,80 @@ async def signed_in_operator(
     assert session.status_code == 201, session.text
     account["password"] = password
     return {"Authorization": f"Bearer {session.json()['token']}"}, account
+
+
+class Listener:
+    """One person's open event stream, its notices collected as they come."""
+
+    def __init__(self) -> None:
+        self.notices: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue()
+        self.open = asyncio.Event()
+
+    async def follow(self, client: httpx.AsyncClient, headers: dict[str, str]) -> None:
+        async with client.stream("GET", "/v1/me/events", headers=headers) as response:
+            assert response.status_code == 200
+            assert response.headers["content-type"].startswith("text/event-stream")
+            kind = ""
+            async for line in response.aiter_lines():
+                if line.startswith("retry:"):
+                    self.open.set()  # subscribed before the first line is sent
+                elif line.startswith("event: "):
+                    kind = line.removeprefix("event: ")
+                elif line.startswith("data: "):
+                    await self.notices.put((kind, json.loads(line.removeprefix("data: "))))
+
+    async def next(self) -> tuple[str, dict[str, Any]]:
+        return await asyncio.wait_for(self.notices.get(), timeout=20)
+
+
+@contextlib.asynccontextmanager
+async def listening(
+    client: httpx.AsyncClient, *people: dict[str, str]
+) -> AsyncIterator[list[Listener]]:
+    listeners = [Listener() for _ in people]
+    pairs = zip(listeners, people, strict=True)
+    tasks = [asyncio.create_task(listener.follow(client, who)) for listener, who in pairs]
+    try:
+        for listener, task in zip(listeners, tasks, strict=True):
+            opened = asyncio.create_task(listener.open.wait())
+            await asyncio.wait({opened, task}, timeout=20, return_when=asyncio.FIRST_COMPLETED)
+            opened.cancel()
+            if task.done():
+                task.result()  # raise why the stream ended
+            assert listener.open.is_set(), "the event stream did not open"
+        yield listeners
+    finally:
+        for task in tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+@asynccontextmanager
+async def two_processes(booking: Booking, **rates: str) -> AsyncIterator[list[BookingRuntime]]:
+    """Two more booking processes on the module's database, with these limits."""
+    settings = booking.settings.model_copy(update=rates)
+    async with AsyncExitStack() as stack:
+        runtimes = []
+        for _ in range(2):
+            runtime = BookingRuntime(
+                settings, database_url=booking.runtime.database_url, group_id=f"t-{uuid.uuid4()}"
+            )
+            await runtime.start()
+            stack.push_async_callback(runtime.stop)
+            runtimes.append(runtime)
+        yield runtimes
+
+
+def client_at(runtime: BookingRuntime, address: str) -> httpx.AsyncClient:
+    """A client of ``runtime``'s API that calls from ``address``."""
+    transport = httpx.ASGITransport(app=runtime.app(), client=(address, 40000))
+    return httpx.AsyncClient(transport=transport, base_url="http://booking.test")
+
+
+def assert_limited(answer: httpx.Response) -> None:
+    """The answer is a rate limit's 429 problem with a ``Retry-After``."""
+    assert answer.status_code == 429, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.json()["status"] == 429
+    assert 1 <= int(answer.headers["retry-after"]) <= 3600

@@ -26,15 +26,18 @@ from shared.geo import neighbourhood_of
 from tests.conftest import Stack
 from tests.integration.booking.conftest import OPERATOR_TOKEN, Booking
 from tests.integration.booking.support import (
+    Listener,
     TopicReader,
     ask,
+    assert_limited,
     booked,
+    client_at,
     future_hour,
+    listening,
     served,
     sign_up,
+    two_processes,
 )
-from tests.integration.booking.test_notices import Listener, listening
-from tests.integration.booking.test_rate_limits import _assert_limited, _client, _two_processes
 from tests.support import eventually
 from tests.traces import traces
 
@@ -430,21 +433,21 @@ async def test_nothing_new_is_kept_about_someone_erased(booking: Booking) -> Non
 
 async def test_a_stolen_token_cannot_guess_the_password_by_deleting(booking: Booking) -> None:
     _, headers = await sign_up(booking.client, "Gideon")
-    async with _two_processes(
+    async with two_processes(
         booking, rate_sign_in_per_address="1000/600", rate_sign_in_per_account="2/600"
     ) as (one, two):
-        first, second = _client(one, "10.11.0.1"), _client(two, "10.11.0.2")
+        first, second = client_at(one, "10.11.0.1"), client_at(two, "10.11.0.2")
         for client in (first, second):
             wrong = await client.request(
                 "DELETE", "/v1/me", headers=headers, json={"password": "a guess at it"}
             )
             assert wrong.status_code == 403
         # Even the right password waits now, from any address and any process.
-        third = _client(one, "10.11.0.3")
+        third = client_at(one, "10.11.0.3")
         right = await third.request(
             "DELETE", "/v1/me", headers=headers, json={"password": PASSWORD}
         )
-        _assert_limited(right)
+        assert_limited(right)
         for client in (first, second, third):
             await client.aclose()
     assert (await booking.client.get("/v1/me", headers=headers)).status_code == 200
@@ -454,9 +457,9 @@ async def test_an_erased_token_stops_in_another_process_that_remembered_it(
     booking: Booking,
 ) -> None:
     _, headers = await sign_up(booking.client, "Octavia")
-    async with _two_processes(booking) as (other, _):
+    async with two_processes(booking) as (other, _):
         await other.ready()
-        elsewhere = _client(other, "10.12.0.1")
+        elsewhere = client_at(other, "10.12.0.1")
         # Remembered there now: its cache would answer for a minute without asking.
         assert (await elsewhere.get("/v1/me", headers=headers)).status_code == 200
 

@@ -2,12 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import json
-from collections.abc import AsyncIterator
-from typing import Any
-
 import httpx
 
 from services.booking.service_layer import events
@@ -16,59 +10,13 @@ from tests.integration.booking.conftest import Booking
 from tests.integration.booking.support import (
     ask,
     future_hour,
+    listening,
     offer_for,
     offer_made,
     seed_offer,
     served,
     sign_up,
 )
-
-
-class Listener:
-    """One person's open event stream, its notices collected as they come."""
-
-    def __init__(self) -> None:
-        self.notices: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue()
-        self.open = asyncio.Event()
-
-    async def follow(self, client: httpx.AsyncClient, headers: dict[str, str]) -> None:
-        async with client.stream("GET", "/v1/me/events", headers=headers) as response:
-            assert response.status_code == 200
-            assert response.headers["content-type"].startswith("text/event-stream")
-            kind = ""
-            async for line in response.aiter_lines():
-                if line.startswith("retry:"):
-                    self.open.set()  # subscribed before the first line is sent
-                elif line.startswith("event: "):
-                    kind = line.removeprefix("event: ")
-                elif line.startswith("data: "):
-                    await self.notices.put((kind, json.loads(line.removeprefix("data: "))))
-
-    async def next(self) -> tuple[str, dict[str, Any]]:
-        return await asyncio.wait_for(self.notices.get(), timeout=20)
-
-
-@contextlib.asynccontextmanager
-async def listening(
-    client: httpx.AsyncClient, *people: dict[str, str]
-) -> AsyncIterator[list[Listener]]:
-    listeners = [Listener() for _ in people]
-    pairs = zip(listeners, people, strict=True)
-    tasks = [asyncio.create_task(listener.follow(client, who)) for listener, who in pairs]
-    try:
-        for listener, task in zip(listeners, tasks, strict=True):
-            opened = asyncio.create_task(listener.open.wait())
-            await asyncio.wait({opened, task}, timeout=20, return_when=asyncio.FIRST_COMPLETED)
-            opened.cancel()
-            if task.done():
-                task.result()  # raise why the stream ended
-            assert listener.open.is_set(), "the event stream did not open"
-        yield listeners
-    finally:
-        for task in tasks:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
 
 
 async def test_an_offer_is_told_to_its_helper_and_neighbour_and_nobody_else(

@@ -4,45 +4,12 @@ every booking process through booking's PostgreSQL: past one, a 429 problem with
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
-import httpx
-
-from services.booking.bootstrap import BookingRuntime
 from tests.integration.booking.conftest import Booking
-from tests.integration.booking.support import sign_up
+from tests.integration.booking.support import assert_limited, client_at, sign_up, two_processes
 
 PASSWORD = "a long enough password"
-
-
-@asynccontextmanager
-async def _two_processes(booking: Booking, **rates: str) -> AsyncIterator[list[BookingRuntime]]:
-    """Two more booking processes on the module's database, with these limits."""
-    settings = booking.settings.model_copy(update=rates)
-    async with AsyncExitStack() as stack:
-        runtimes = []
-        for _ in range(2):
-            runtime = BookingRuntime(
-                settings, database_url=booking.runtime.database_url, group_id=f"t-{uuid.uuid4()}"
-            )
-            await runtime.start()
-            stack.push_async_callback(runtime.stop)
-            runtimes.append(runtime)
-        yield runtimes
-
-
-def _client(runtime: BookingRuntime, address: str) -> httpx.AsyncClient:
-    transport = httpx.ASGITransport(app=runtime.app(), client=(address, 40000))
-    return httpx.AsyncClient(transport=transport, base_url="http://booking.test")
-
-
-def _assert_limited(answer: httpx.Response) -> None:
-    assert answer.status_code == 429, answer.text
-    assert answer.headers["content-type"] == "application/problem+json"
-    assert answer.json()["status"] == 429
-    assert 1 <= int(answer.headers["retry-after"]) <= 3600
 
 
 def _body(email: str) -> dict[str, Any]:
@@ -59,19 +26,19 @@ async def test_sign_in_is_limited_per_address_across_processes(booking: Booking)
     email = f"wren-{uuid.uuid4().hex[:10]}@example.org"
     await sign_up(booking.client, "Wren", email=email)
     address = f"10.7.{uuid.uuid4().int % 250}.1"
-    async with _two_processes(
+    async with two_processes(
         booking, rate_sign_in_per_address="3/600", rate_sign_in_per_account="1000/600"
     ) as (one, two):
-        clients = [_client(one, address), _client(two, address)]
+        clients = [client_at(one, address), client_at(two, address)]
         credentials = {"email": email, "password": PASSWORD}
         answers = [
             await clients[attempt % 2].post("/v1/sessions", json=credentials)
             for attempt in range(3)
         ]
         assert [answer.status_code for answer in answers] == [200, 200, 200]
-        _assert_limited(await clients[1].post("/v1/sessions", json=credentials))
-        _assert_limited(await clients[0].post("/v1/sessions", json=credentials))
-        elsewhere = _client(one, "10.8.0.1")
+        assert_limited(await clients[1].post("/v1/sessions", json=credentials))
+        assert_limited(await clients[0].post("/v1/sessions", json=credentials))
+        elsewhere = client_at(one, "10.8.0.1")
         assert (await elsewhere.post("/v1/sessions", json=credentials)).status_code == 200
         for client in (*clients, elsewhere):
             await client.aclose()
@@ -82,17 +49,17 @@ async def test_sign_in_is_limited_per_account_from_any_address(booking: Booking)
     other = f"zoe-{uuid.uuid4().hex[:10]}@example.org"
     await sign_up(booking.client, "Yan", email=email)
     await sign_up(booking.client, "Zoe", email=other)
-    async with _two_processes(
+    async with two_processes(
         booking, rate_sign_in_per_address="1000/600", rate_sign_in_per_account="2/600"
     ) as (one, two):
         wrong = {"email": email.upper(), "password": "guess number one"}
-        first = _client(one, "10.9.0.1")
-        second = _client(two, "10.9.0.2")
+        first = client_at(one, "10.9.0.1")
+        second = client_at(two, "10.9.0.2")
         assert (await first.post("/v1/sessions", json=wrong)).status_code == 401
         assert (await second.post("/v1/sessions", json=wrong)).status_code == 401
         # Even the right password waits: guessing must not go on from a thousand addresses.
-        _assert_limited(
-            await _client(one, "10.9.0.3").post(
+        assert_limited(
+            await client_at(one, "10.9.0.3").post(
                 "/v1/sessions", json={"email": email, "password": PASSWORD}
             )
         )
@@ -101,42 +68,42 @@ async def test_sign_in_is_limited_per_account_from_any_address(booking: Booking)
 
 
 async def test_sign_up_is_limited_per_address_and_per_email(booking: Booking) -> None:
-    async with _two_processes(
+    async with two_processes(
         booking, rate_sign_up_per_address="2/3600", rate_sign_up_per_account="1/3600"
     ) as (one, two):
-        client = _client(one, "10.10.0.1")
+        client = client_at(one, "10.10.0.1")
         for _ in range(2):
             made = await client.post("/v1/people", json=_body(f"{uuid.uuid4().hex}@example.org"))
             assert made.status_code == 201
-        _assert_limited(
-            await _client(two, "10.10.0.1").post(
+        assert_limited(
+            await client_at(two, "10.10.0.1").post(
                 "/v1/people", json=_body(f"{uuid.uuid4().hex}@example.org")
             )
         )
         taken = f"{uuid.uuid4().hex}@example.org"
         assert (
-            await _client(one, "10.10.0.2").post("/v1/people", json=_body(taken))
+            await client_at(one, "10.10.0.2").post("/v1/people", json=_body(taken))
         ).status_code == 201
-        _assert_limited(await _client(two, "10.10.0.3").post("/v1/people", json=_body(taken)))
+        assert_limited(await client_at(two, "10.10.0.3").post("/v1/people", json=_body(taken)))
 
 
 async def test_concerns_are_limited_per_address_and_per_person(booking: Booking) -> None:
     _, raiser = await sign_up(booking.client, "Ash")
     _, other = await sign_up(booking.client, "Bea")
-    async with _two_processes(
+    async with two_processes(
         booking, rate_concerns_per_address="3/3600", rate_concerns_per_account="2/3600"
     ) as (one, two):
         concern = {"about_id": str(uuid.uuid4()), "summary": "something felt wrong"}
         answers = [
-            await _client(runtime, address).post("/v1/concerns", json=concern, headers=raiser)
+            await client_at(runtime, address).post("/v1/concerns", json=concern, headers=raiser)
             for runtime, address in ((one, "10.11.0.1"), (two, "10.11.0.2"))
         ]
         assert [answer.status_code for answer in answers] == [404, 404]  # nobody to be about
-        _assert_limited(
-            await _client(one, "10.11.0.3").post("/v1/concerns", json=concern, headers=raiser)
+        assert_limited(
+            await client_at(one, "10.11.0.3").post("/v1/concerns", json=concern, headers=raiser)
         )
-        shared = _client(two, "10.11.0.9")
+        shared = client_at(two, "10.11.0.9")
         assert (await shared.post("/v1/concerns", json=concern, headers=other)).status_code == 404
         assert (await shared.post("/v1/concerns", json=concern, headers=other)).status_code == 404
-        fourth = _client(one, "10.11.0.9")
-        _assert_limited(await fourth.post("/v1/concerns", json=concern, headers=other))
+        fourth = client_at(one, "10.11.0.9")
+        assert_limited(await fourth.post("/v1/concerns", json=concern, headers=other))

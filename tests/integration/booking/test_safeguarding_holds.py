@@ -19,11 +19,11 @@ from tests.integration.booking.support import (
     ask,
     booked,
     future_hour,
+    listening,
     seed_offer,
     served,
     sign_up,
 )
-from tests.integration.booking.test_notices import listening
 
 OPERATOR = {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
 

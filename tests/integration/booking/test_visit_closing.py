@@ -24,8 +24,14 @@ from shared.contracts.topics import BOOKINGS
 from shared.settings import Settings
 from tests.conftest import Stack
 from tests.integration.booking.conftest import Booking, running_booking
-from tests.integration.booking.support import TopicReader, ask, offer_for, served, sign_up
-from tests.integration.booking.test_notices import listening
+from tests.integration.booking.support import (
+    TopicReader,
+    ask,
+    listening,
+    offer_for,
+    served,
+    sign_up,
+)
 from tests.support import eventually
 
 

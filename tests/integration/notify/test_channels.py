@@ -10,7 +10,7 @@ from services.notify.bootstrap import NotifyService
 from shared.messaging import Publisher
 from shared.notifications import NoticeChannel, NoticeKind, NotificationPreferences
 from tests.integration.notify.conftest import Contacts, Mailbox, PushService
-from tests.integration.notify.test_email import confirmed, on_the_hour
+from tests.integration.notify.support import confirmed, on_the_hour
 from tests.support import eventually
 from tests.unit.test_notify_push import Browser
 

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import random
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,7 @@ from shared.contracts.bookings import (
     BookingRescheduled,
     Side,
 )
-from shared.contracts.skills import Skill, VettingStep
+from shared.contracts.skills import VettingStep
 from shared.contracts.trust import (
     ConcernOutcome,
     ConcernRaised,
@@ -33,49 +32,16 @@ from shared.contracts.trust import (
 )
 from shared.embedded import free_port
 from shared.embedded.mail import DevMailServer, subject
-from shared.geo import neighbourhood_of
 from shared.messaging import Publisher
 from tests.conftest import Stack
 from tests.integration.notify.conftest import Contacts, Mailbox, fresh_database
+from tests.integration.notify.support import confirmed, on_the_hour, one_each
 from tests.support import eventually
-
-
-def confirmed(
-    helper_id: uuid.UUID, neighbour_id: uuid.UUID, starts_at: datetime
-) -> Envelope[BookingConfirmed]:
-    return Envelope.wrap(
-        BookingConfirmed(
-            booking_id=uuid.uuid4(),
-            request_id=uuid.uuid4(),
-            offer_id=uuid.uuid4(),
-            helper_id=helper_id,
-            neighbour_id=neighbour_id,
-            neighbourhood=neighbourhood_of(random.uniform(50, 58), random.uniform(-5, 1.5)),
-            skill=Skill.GARDENING,
-            starts_at=starts_at,
-            hours=2,
-        ),
-        producer="test",
-    )
 
 
 def _tries(result: str, channel: str = "email") -> float:
     value = REGISTRY.get_sample_value("kith_notices_total", {"channel": channel, "result": result})
     return value or 0.0
-
-
-def on_the_hour(days: float) -> datetime:
-    start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
-    return start + timedelta(days=days)
-
-
-async def one_each(mailbox: Mailbox, *addresses: str, subject_has: str = "") -> None:
-    async def arrived() -> bool:
-        return all(
-            any(subject_has in subject(m) for m in mailbox.to(address)) for address in addresses
-        )
-
-    await eventually(arrived, what=f"an email {subject_has!r} to each of {len(addresses)}")
 
 
 async def test_a_booked_visit_emails_both_sides_in_their_own_language(

@@ -14,7 +14,7 @@ from shared.embedded.mail import subject
 from shared.messaging import Publisher
 from shared.notifications import NoticeKind, NotificationPreferences, QuietHours
 from tests.integration.notify.conftest import Contacts, Mailbox
-from tests.integration.notify.test_email import confirmed, on_the_hour, one_each
+from tests.integration.notify.support import confirmed, on_the_hour, one_each
 from tests.support import eventually
 
 

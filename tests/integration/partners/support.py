@@ -16,6 +16,7 @@ from aiokafka.structs import ConsumerRecord
 
 from shared.contracts import Envelope, Payload, UndecodableEvent, decode
 from shared.contracts.partners import Consent, ConsentMethod, PersonReferred
+from shared.contracts.requests import HelpRequested
 from shared.contracts.skills import Skill
 from shared.geo import cell_of, neighbourhood_of_cell
 from tests.integration.partners.conftest import OPERATOR
@@ -121,3 +122,18 @@ class Reader:
             return next((r for r in self.records if match(r)), None)
 
         return await eventually(probe, what=what)
+
+
+def help_requested(neighbourhood: str, cell: str) -> HelpRequested:
+    return HelpRequested(
+        request_id=uuid.uuid4(),
+        series_id=uuid.uuid4(),
+        occurrence=1,
+        occurrences=1,
+        neighbour_id=uuid.uuid4(),
+        neighbourhood=neighbourhood,
+        cell=cell,
+        skill=Skill.LIFT,
+        starts_at=future_hour(),
+        hours=1,
+    )

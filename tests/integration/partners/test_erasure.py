@@ -14,8 +14,7 @@ from shared.contracts.trust import ConcernRaised, RaisedBy
 from tests.conftest import Stack
 from tests.integration.partners.conftest import Gateway
 from tests.integration.partners.receiver import receiving
-from tests.integration.partners.support import Reader, random_place, register
-from tests.integration.partners.test_projector import _request
+from tests.integration.partners.support import Reader, help_requested, random_place, register
 from tests.support import eventually
 from tests.traces import traces
 
@@ -112,7 +111,7 @@ async def test_an_erased_person_leaves_the_gateway_and_partners_are_told(
             )
             # A fence on the requests stream: the partner reading only requests gets it, and
             # was never told of the erasure before it.
-            fence = _request(home, cell)
+            fence = help_requested(home, cell)
             await gateway.publisher.publish(Envelope.wrap(fence, producer="booking"))
             await reader.wait_for(
                 lambda r: (

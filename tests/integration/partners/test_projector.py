@@ -13,7 +13,6 @@ from shared.contracts import Envelope, encode, key_for
 from shared.contracts.partners import PartnerOfferAnswered
 from shared.contracts.people import PersonProfileChanged
 from shared.contracts.requests import HelpRequested, OfferMade
-from shared.contracts.skills import Skill
 from shared.contracts.topics import CONCERNS, PARTNERS
 from shared.contracts.trust import ConcernRaised, RaisedBy
 from tests.conftest import Stack
@@ -21,26 +20,11 @@ from tests.integration.partners.conftest import Gateway
 from tests.integration.partners.support import (
     Reader,
     bearer,
-    future_hour,
+    help_requested,
     random_place,
     register,
 )
 from tests.support import eventually
-
-
-def _request(neighbourhood: str, cell: str) -> HelpRequested:
-    return HelpRequested(
-        request_id=uuid.uuid4(),
-        series_id=uuid.uuid4(),
-        occurrence=1,
-        occurrences=1,
-        neighbour_id=uuid.uuid4(),
-        neighbourhood=neighbourhood,
-        cell=cell,
-        skill=Skill.LIFT,
-        starts_at=future_hour(),
-        hours=1,
-    )
 
 
 def _offer(request: HelpRequested, helper_id: uuid.UUID) -> OfferMade:
@@ -73,7 +57,7 @@ async def test_each_partner_sees_its_scopes_and_a_service_answers_its_own_offer(
     )
     helper_id = uuid.UUID(service["service"]["helper_id"])
     feeds = [p["feed_topic"] for p in (reader_partner, blind, service)]
-    request = _request(neighbourhood, cell)
+    request = help_requested(neighbourhood, cell)
     offer = Envelope.wrap(_offer(request, helper_id), producer="matching")
     async with Reader(stack.bootstrap, *feeds, PARTNERS.name) as reader:
         await gateway.publisher.publish(Envelope.wrap(request, producer="booking"))

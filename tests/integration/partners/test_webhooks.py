@@ -15,8 +15,7 @@ from kith_partner import verify_webhook
 from shared.contracts import Envelope
 from tests.integration.partners.conftest import OPERATOR, Gateway
 from tests.integration.partners.receiver import Receiver, receiving
-from tests.integration.partners.support import bearer, random_place, register
-from tests.integration.partners.test_projector import _request
+from tests.integration.partners.support import bearer, help_requested, random_place, register
 from tests.support import eventually
 
 
@@ -37,8 +36,11 @@ async def test_webhooks_are_signed_retried_in_order_per_key_and_logged(
     receiver.secret = partner["webhook_secret"]
     here, cell = random_place()
     there, there_cell = random_place()
-    first, second = _request(here, cell), _request(here, cell)  # one key: neighbourhood `here`
-    other = _request(there, there_cell)
+    first, second = (
+        help_requested(here, cell),
+        help_requested(here, cell),
+    )  # one key: neighbourhood `here`
+    other = help_requested(there, there_cell)
     receiver.hold, receiver.release = str(first.request_id), str(other.request_id)
     for request in (first, second, other):
         await gateway.publisher.publish(Envelope.wrap(request, producer="booking"))
@@ -90,7 +92,7 @@ async def test_a_delivery_that_keeps_failing_is_abandoned_and_the_key_moves_on(
         webhook_url=receiver.url,
     )
     here, cell = random_place()
-    doomed, after = _request(here, cell), _request(here, cell)
+    doomed, after = help_requested(here, cell), help_requested(here, cell)
     receiver.hold, receiver.release = str(doomed.request_id), str(uuid.uuid4())  # never
     for request in (doomed, after):
         await gateway.publisher.publish(Envelope.wrap(request, producer="booking"))
@@ -125,7 +127,7 @@ async def test_a_rotated_secret_signs_beside_the_old_one_for_the_window(
 
     receiver.secret = old  # a receiver not yet switched over still verifies
     here, cell = random_place()
-    request = _request(here, cell)
+    request = help_requested(here, cell)
     await gateway.publisher.publish(Envelope.wrap(request, producer="booking"))
 
     async def delivered() -> bool:

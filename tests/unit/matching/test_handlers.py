@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
 from services.matching.domain import Policy, Status
 from services.matching.handlers import DueRound, Matcher
-from services.matching.state import MatchingState, SeriesState
+from services.matching.state import SeriesState
 from shared.contracts import EVENTS_BY_TOPIC, Envelope, Payload
 from shared.contracts.bookings import (
     BookingCancelled,
@@ -25,7 +25,6 @@ from shared.contracts.people import (
     AvailabilityChanged,
     AvailabilityChangedV2,
     PersonErased,
-    PersonProfileChanged,
     WeeklySpan,
 )
 from shared.contracts.requests import (
@@ -38,64 +37,23 @@ from shared.contracts.requests import (
 from shared.contracts.skills import Skill
 from shared.contracts.topics import BOOKINGS
 from shared.contracts.trust import StandingChanged
-from tests.unit.matching.factories import HOME, NEIGHBOURHOOD, STARTS, near
-
-NOW = datetime(2031, 3, 1, tzinfo=UTC)
-POLICY = Policy(regular_hold_s=60, offer_ttl_s=300, cascade_width=2, cascade_rounds=3)
-WEEK = timedelta(weeks=1)
-
-
-def _matcher() -> Matcher:
-    return Matcher(MatchingState.in_memory(), POLICY)
-
-
-def _send(matcher: Matcher, payload: Payload, now: datetime = NOW) -> list[Payload]:
-    return [e.data for e in matcher.handle(Envelope.wrap(payload, producer="test"), 0, now)]
-
-
-def _add_helper(
-    matcher: Matcher, metres: float, weeks: int = 4, *, vetted: bool = True
-) -> uuid.UUID:
-    person_id = uuid.uuid4()
-    hours = [STARTS + WEEK * w + timedelta(hours=h) for w in range(weeks) for h in range(-2, 4)]
-    _send(
-        matcher,
-        PersonProfileChanged(
-            person_id=person_id,
-            display_name="Helper",
-            neighbourhood=NEIGHBOURHOOD,
-            cell=near(metres),
-            skills=[Skill.SHOPPING],
-            travel_radius_km=5,
-            weekly_hour_cap=10,
-        ),
-    )
-    _send(
-        matcher,
-        AvailabilityChanged(
-            person_id=person_id,
-            neighbourhood=NEIGHBOURHOOD,
-            horizon_start=hours[0],
-            horizon_end=hours[-1],
-            free_hours=hours,
-        ),
-    )
-    if vetted:
-        matcher.handle_standing(
-            StandingChanged(
-                person_id=person_id,
-                suspended=False,
-                approved_skills={Skill.SHOPPING: STARTS + timedelta(days=365)},
-            ),
-            NOW,
-        )
-    return person_id
+from tests.unit.matching.factories import HOME, NEIGHBOURHOOD, STARTS
+from tests.unit.matching.support import (
+    NOW,
+    POLICY,
+    WEEK,
+    add_helper,
+    book,
+    new_matcher,
+    offers_in,
+    send,
+)
 
 
 def _add_weekly_helper(matcher: Matcher, rules: list[WeeklySpan]) -> uuid.UUID:
     """A vetted helper who offers weekly hours (version 2) for as long as they hold."""
-    person_id = _add_helper(matcher, 100, weeks=1)  # replaced below
-    _send(
+    person_id = add_helper(matcher, 100, weeks=1)  # replaced below
+    send(
         matcher,
         AvailabilityChangedV2(
             person_id=person_id,
@@ -116,7 +74,7 @@ def _add_weekly_helper(matcher: Matcher, rules: list[WeeklySpan]) -> uuid.UUID:
 
 
 def test_weekly_hours_are_offered_for_a_request_forty_days_and_a_year_ahead() -> None:
-    matcher = _matcher()
+    matcher = new_matcher()
     # STARTS is a Monday at 10:00 UTC (11:00 or 10:00 in London, by the season).
     helper_id = _add_weekly_helper(
         matcher, [WeeklySpan(weekday="monday", start_hour=8, end_hour=14)]
@@ -124,19 +82,19 @@ def test_weekly_hours_are_offered_for_a_request_forty_days_and_a_year_ahead() ->
     for days in (42, 364):
         (ask,) = _series(1)
         ask = ask.model_copy(update={"starts_at": STARTS + timedelta(days=days)})
-        offers = _offers(_send(matcher, ask))
+        offers = offers_in(send(matcher, ask))
         assert [offer.helper_id for offer in offers] == [helper_id], days
 
 
 def test_weekly_hours_replace_a_version_one_list_and_the_other_way_round() -> None:
-    matcher = _matcher()
+    matcher = new_matcher()
     helper_id = _add_weekly_helper(
         matcher, [WeeklySpan(weekday="tuesday", start_hour=8, end_hour=14)]
     )
     (monday,) = _series(1)
-    assert _offers(_send(matcher, monday)) == []  # Tuesdays only
+    assert offers_in(send(matcher, monday)) == []  # Tuesdays only
     hours = [STARTS + timedelta(days=7, hours=h) for h in range(2)]
-    _send(
+    send(
         matcher,
         AvailabilityChanged(
             person_id=helper_id,
@@ -148,7 +106,7 @@ def test_weekly_hours_replace_a_version_one_list_and_the_other_way_round() -> No
     )
     (later,) = _series(1)
     later = later.model_copy(update={"starts_at": hours[0]})
-    assert [o.helper_id for o in _offers(_send(matcher, later))] == [helper_id]
+    assert [o.helper_id for o in offers_in(send(matcher, later))] == [helper_id]
 
 
 def _series(occurrences: int) -> list[HelpRequested]:
@@ -170,38 +128,20 @@ def _series(occurrences: int) -> list[HelpRequested]:
     ]
 
 
-def _book(offer: OfferMade) -> BookingConfirmed:
-    return BookingConfirmed(
-        booking_id=uuid.uuid4(),
-        request_id=offer.request_id,
-        helper_id=offer.helper_id,
-        neighbour_id=offer.neighbour_id,
-        neighbourhood=offer.neighbourhood,
-        skill=offer.skill,
-        starts_at=offer.starts_at,
-        hours=offer.hours,
-        offer_id=offer.offer_id,
-    )
-
-
-def _offers(events: list[Payload]) -> list[OfferMade]:
-    return [e for e in events if isinstance(e, OfferMade)]
-
-
 def test_later_occurrences_wait_for_the_first_then_go_to_its_helper_alone() -> None:
-    matcher = _matcher()
-    _add_helper(matcher, 100)
-    far = _add_helper(matcher, 250)
+    matcher = new_matcher()
+    add_helper(matcher, 100)
+    far = add_helper(matcher, 250)
     first, second, third = _series(3)
 
-    opening = _offers(_send(matcher, first))
+    opening = offers_in(send(matcher, first))
     assert len(opening) == 2  # nobody related yet: a widened first round, both about as near
-    assert _send(matcher, second) == []
-    assert _send(matcher, third) == []
+    assert send(matcher, second) == []
+    assert send(matcher, third) == []
 
     # The farther helper accepts first: they become the series' helper.
     chosen = next(o for o in opening if o.helper_id == far)
-    released = _offers(_send(matcher, _book(chosen)))
+    released = offers_in(send(matcher, book(chosen)))
 
     assert {(o.request_id, o.helper_id) for o in released} == {
         (second.request_id, far),
@@ -212,29 +152,29 @@ def test_later_occurrences_wait_for_the_first_then_go_to_its_helper_alone() -> N
 
 
 def test_an_occurrence_arriving_after_a_booking_goes_to_the_series_helper_first() -> None:
-    matcher = _matcher()
-    near_id = _add_helper(matcher, 100)
-    far = _add_helper(matcher, 250)
+    matcher = new_matcher()
+    near_id = add_helper(matcher, 100)
+    far = add_helper(matcher, 250)
     first, second = _series(2)
-    [offer] = [o for o in _offers(_send(matcher, first)) if o.helper_id == far]
-    _send(matcher, _book(offer))
+    [offer] = [o for o in offers_in(send(matcher, first)) if o.helper_id == far]
+    send(matcher, book(offer))
 
-    [again] = _offers(_send(matcher, second))
+    [again] = offers_in(send(matcher, second))
 
     assert again.helper_id == far
     assert near_id != far
 
 
 def test_when_the_series_helper_is_away_a_familiar_face_comes_before_a_stranger() -> None:
-    matcher = _matcher()
-    regular = _add_helper(matcher, 2500, weeks=1)  # free for the first occurrence only
-    cover = _add_helper(matcher, 2000)
-    stranger = _add_helper(matcher, 100)
+    matcher = new_matcher()
+    regular = add_helper(matcher, 2500, weeks=1)  # free for the first occurrence only
+    cover = add_helper(matcher, 2000)
+    stranger = add_helper(matcher, 100)
     first, _, third = _series(3)
     # The regular took the first occurrence, the cover the second.
     matcher.state.put_series(NEIGHBOURHOOD, first.series_id, SeriesState(helpers=(regular, cover)))
 
-    [offer, other] = _offers(_send(matcher, third))
+    [offer, other] = offers_in(send(matcher, third))
 
     assert offer.helper_id == cover
     assert offer.reasons[0].code is ReasonCode.MET_BEFORE
@@ -242,12 +182,12 @@ def test_when_the_series_helper_is_away_a_familiar_face_comes_before_a_stranger(
 
 
 def test_a_round_of_strangers_waits_to_offer_a_much_farther_helper() -> None:
-    matcher = _matcher()
-    near_id = _add_helper(matcher, 100)
-    far = _add_helper(matcher, 2500)
+    matcher = new_matcher()
+    near_id = add_helper(matcher, 100)
+    far = add_helper(matcher, 2500)
     [asked] = _series(1)
 
-    [offer] = _offers(_send(matcher, asked))
+    [offer] = offers_in(send(matcher, asked))
     no = OfferDeclined(
         offer_id=offer.offer_id,
         request_id=asked.request_id,
@@ -255,18 +195,18 @@ def test_a_round_of_strangers_waits_to_offer_a_much_farther_helper() -> None:
         neighbourhood=NEIGHBOURHOOD,
         expired=False,
     )
-    [declined] = _offers(_send(matcher, no))
+    [declined] = offers_in(send(matcher, no))
 
     assert offer.helper_id == near_id, "the first yes wins: the farther helper waits its turn"
     assert (declined.helper_id, declined.round) == (far, 2)
 
 
 def test_a_round_whose_offers_expire_moves_to_the_next_round() -> None:
-    matcher = _matcher()
+    matcher = new_matcher()
     for metres in (100, 200, 300):
-        _add_helper(matcher, metres)
+        add_helper(matcher, metres)
     [asked] = _series(1)
-    first = _offers(_send(matcher, asked))
+    first = offers_in(send(matcher, asked))
     assert {o.round for o in first} == {1}
 
     later = NOW + timedelta(seconds=POLICY.offer_ttl_s)
@@ -289,14 +229,14 @@ def test_a_round_whose_offers_expire_moves_to_the_next_round() -> None:
 
 
 def test_a_lapsed_offer_counts_as_a_decline() -> None:
-    matcher = _matcher()
-    _add_helper(matcher, 100)
-    _add_helper(matcher, 200)
+    matcher = new_matcher()
+    add_helper(matcher, 100)
+    add_helper(matcher, 200)
     [asked] = _series(1)
-    opening = _offers(_send(matcher, asked))
+    opening = offers_in(send(matcher, asked))
     events: list[Payload] = []
     for offer in opening:
-        events = _send(
+        events = send(
             matcher,
             OfferDeclined(
                 offer_id=offer.offer_id,
@@ -311,19 +251,19 @@ def test_a_lapsed_offer_counts_as_a_decline() -> None:
 
 
 def test_a_rescheduled_visit_frees_the_old_hours_and_takes_the_new() -> None:
-    matcher = _matcher()
-    helper_id = _add_helper(matcher, 100)
+    matcher = new_matcher()
+    helper_id = add_helper(matcher, 100)
     first, second = _series(2)
-    [offer] = _offers(_send(matcher, first))
-    booked = _book(offer)
-    _send(matcher, booked)
+    [offer] = offers_in(send(matcher, first))
+    booked = book(offer)
+    send(matcher, booked)
     moved = BookingRescheduled(
         **{**booked.model_dump(exclude={"offer_id"}), "starts_at": second.starts_at},
         previous_starts_at=booked.starts_at,
         previous_hours=booked.hours,
         proposed_by=Side.NEIGHBOUR,
     )
-    _send(matcher, moved)
+    send(matcher, moved)
 
     [visit] = matcher.state.helper(NEIGHBOURHOOD, helper_id).bookings.values()
     assert visit.starts_at == second.starts_at
@@ -331,8 +271,8 @@ def test_a_rescheduled_visit_frees_the_old_hours_and_takes_the_new() -> None:
 
 @pytest.mark.parametrize("kind", [VisitCompleted, VisitNoShow, WelfareCheckRequested])
 def test_event_types_matching_does_not_use_are_ignored(kind: type[Payload]) -> None:
-    matcher = _matcher()
-    helper_id = _add_helper(matcher, 100)
+    matcher = new_matcher()
+    helper_id = add_helper(matcher, 100)
     before = {name: dict(getattr(matcher.state, name)) for name in ("helpers", "progress")}
     visit = {
         "booking_id": uuid.uuid4(),
@@ -349,7 +289,7 @@ def test_event_types_matching_does_not_use_are_ignored(kind: type[Payload]) -> N
     fields = set(kind.model_fields)
     payload = kind.model_validate({k: v for k, v in visit.items() if k in fields})
 
-    assert _send(matcher, payload) == []
+    assert send(matcher, payload) == []
     assert before == {name: dict(getattr(matcher.state, name)) for name in ("helpers", "progress")}
     # The app accepts every type registered on the topic (it reads the registry).
     assert kind in EVENTS_BY_TOPIC[BOOKINGS]
@@ -364,37 +304,37 @@ def _cancelled_by_helper(booking: BookingConfirmed) -> BookingCancelled:
 
 
 def test_a_request_asked_again_after_its_helper_cancelled_is_offered_to_someone_else() -> None:
-    matcher = _matcher()
-    first_helper = _add_helper(matcher, 100)
-    second_helper = _add_helper(matcher, 120)
+    matcher = new_matcher()
+    first_helper = add_helper(matcher, 100)
+    second_helper = add_helper(matcher, 120)
     [request] = _series(1)
     asked = Envelope.wrap(request, producer="booking")
-    opening = _offers([e.data for e in matcher.handle(asked, 0, NOW)])
+    opening = offers_in([e.data for e in matcher.handle(asked, 0, NOW)])
     chosen = next(o for o in opening if o.helper_id == first_helper)
-    booking = _book(chosen)
-    _send(matcher, booking)
+    booking = book(chosen)
+    send(matcher, booking)
 
     # Booking cancels for the helper and asks for the same occurrence again (a new event).
-    _send(matcher, _cancelled_by_helper(booking))
-    again = _offers(_send(matcher, request, NOW + timedelta(hours=1)))
+    send(matcher, _cancelled_by_helper(booking))
+    again = offers_in(send(matcher, request, NOW + timedelta(hours=1)))
 
     assert [o.helper_id for o in again] == [second_helper]
     assert again[0].round > max(o.round for o in opening)
     assert again[0].offer_id not in {o.offer_id for o in opening}
     # Once booked again, the first ask delivered again is not a new ask: nothing happens.
-    _send(matcher, _book(again[0]))
+    send(matcher, book(again[0]))
     assert matcher.handle(asked, 0, NOW + timedelta(hours=2)) == []
 
 
 def test_a_request_asked_again_is_escalated_anew_when_nobody_else_can_take_it() -> None:
-    matcher = _matcher()
-    only_helper = _add_helper(matcher, 100)
+    matcher = new_matcher()
+    only_helper = add_helper(matcher, 100)
     [request] = _series(1)
-    [offer] = _offers(_send(matcher, request))
+    [offer] = offers_in(send(matcher, request))
     assert offer.helper_id == only_helper
-    booking = _book(offer)
-    _send(matcher, booking)
-    _send(matcher, _cancelled_by_helper(booking))
+    booking = book(offer)
+    send(matcher, booking)
+    send(matcher, _cancelled_by_helper(booking))
 
     asked_again = Envelope.wrap(request, producer="booking")
     [unmatched] = matcher.handle(asked_again, 0, NOW)
@@ -409,39 +349,39 @@ def test_a_request_asked_again_is_escalated_anew_when_nobody_else_can_take_it() 
 
 
 def test_an_erased_helper_is_forgotten_and_offered_nothing() -> None:
-    matcher = _matcher()
-    erased = _add_helper(matcher, 100)
-    other = _add_helper(matcher, 900)
+    matcher = new_matcher()
+    erased = add_helper(matcher, 100)
+    other = add_helper(matcher, 900)
 
-    assert _send(matcher, PersonErased(person_id=erased, neighbourhood=NEIGHBOURHOOD)) == []
+    assert send(matcher, PersonErased(person_id=erased, neighbourhood=NEIGHBOURHOOD)) == []
     matcher.forget_standing(erased)
 
     assert erased not in matcher.state.roster_of(NEIGHBOURHOOD)
     assert matcher.state.helper(NEIGHBOURHOOD, erased).profile is None
     assert matcher.state.standing_of(erased) is None
     [request] = _series(1)
-    assert [o.helper_id for o in _offers(_send(matcher, request))] == [other]
+    assert [o.helper_id for o in offers_in(send(matcher, request))] == [other]
     # The same erasure again (another event id) changes nothing.
-    assert _send(matcher, PersonErased(person_id=erased, neighbourhood=NEIGHBOURHOOD)) == []
+    assert send(matcher, PersonErased(person_id=erased, neighbourhood=NEIGHBOURHOOD)) == []
 
 
 def _escalated(matcher: Matcher, starts_at: datetime = STARTS) -> HelpRequested:
     """A request nobody can take yet: escalated at once."""
     [request] = _series(1)
     request = request.model_copy(update={"starts_at": starts_at})
-    [unmatched] = _send(matcher, request)
+    [unmatched] = send(matcher, request)
     assert isinstance(unmatched, RequestUnmatched)
     return request
 
 
 def test_an_escalated_request_is_offered_to_a_helper_whose_new_hours_cover_it() -> None:
-    matcher = _matcher()
+    matcher = new_matcher()
     helper_id = _add_weekly_helper(
         matcher, [WeeklySpan(weekday="tuesday", start_hour=8, end_hour=14)]
     )
     request = _escalated(matcher)  # a Monday: the helper offers Tuesdays only
 
-    unrelated = _send(
+    unrelated = send(
         matcher,
         AvailabilityChangedV2(
             person_id=helper_id,
@@ -451,7 +391,7 @@ def test_an_escalated_request_is_offered_to_a_helper_whose_new_hours_cover_it() 
         ),
     )
     assert unrelated == []  # a change that helps nobody publishes nothing, not a re-escalation
-    retried = _send(
+    retried = send(
         matcher,
         AvailabilityChangedV2(
             person_id=helper_id,
@@ -461,7 +401,7 @@ def test_an_escalated_request_is_offered_to_a_helper_whose_new_hours_cover_it() 
         ),
         NOW + timedelta(minutes=1),
     )
-    [offer] = _offers(retried)
+    [offer] = offers_in(retried)
     assert (offer.request_id, offer.helper_id) == (request.request_id, helper_id)
     progress = matcher.state.progress_of(NEIGHBOURHOOD, request.request_id)
     assert progress is not None
@@ -469,9 +409,9 @@ def test_an_escalated_request_is_offered_to_a_helper_whose_new_hours_cover_it() 
 
 
 def test_a_newly_vetted_helper_brings_the_escalated_requests_of_their_neighbourhood_back() -> None:
-    matcher = _matcher()
+    matcher = new_matcher()
     request = _escalated(matcher)
-    helper_id = _add_helper(matcher, 100, vetted=False)  # profile and hours, not yet vetted
+    helper_id = add_helper(matcher, 100, vetted=False)  # profile and hours, not yet vetted
     assert matcher.retry_unmatched(NEIGHBOURHOOD, NOW) == []
 
     vetted = StandingChanged(
@@ -480,45 +420,45 @@ def test_a_newly_vetted_helper_brings_the_escalated_requests_of_their_neighbourh
         approved_skills={Skill.SHOPPING: STARTS + timedelta(days=365)},
     )
     # The news travels through the helper's ledger to every neighbourhood holding them.
-    [offer] = _offers([e.data for e in matcher.handle_standing(vetted, NOW)])
+    [offer] = offers_in([e.data for e in matcher.handle_standing(vetted, NOW)])
     assert (offer.request_id, offer.helper_id) == (request.request_id, helper_id)
     # Asked again once: the same retry again finds nobody new and does nothing.
     assert matcher.retry_unmatched(NEIGHBOURHOOD, NOW) == []
 
 
 def test_a_cancellation_elsewhere_frees_its_helper_for_an_escalated_request() -> None:
-    matcher = _matcher()
-    helper_id = _add_helper(matcher, 100)
+    matcher = new_matcher()
+    helper_id = add_helper(matcher, 100)
     [first] = _series(1)
-    [offer] = _offers(_send(matcher, first))
-    booking = _book(offer)
-    _send(matcher, booking)
+    [offer] = offers_in(send(matcher, first))
+    booking = book(offer)
+    send(matcher, booking)
     waiting = _escalated(matcher)  # the same hours: the only helper is booked
 
-    freed = _send(matcher, _cancelled_by_helper(booking), NOW + timedelta(minutes=5))
+    freed = send(matcher, _cancelled_by_helper(booking), NOW + timedelta(minutes=5))
 
-    [again] = _offers(freed)
+    [again] = offers_in(freed)
     assert (again.request_id, again.helper_id) == (waiting.request_id, helper_id)
 
 
 def test_a_request_whose_start_has_passed_is_left_with_operators() -> None:
-    matcher = _matcher()
+    matcher = new_matcher()
     _escalated(matcher)
-    _add_helper(matcher, 100)
+    add_helper(matcher, 100)
     assert matcher.retry_unmatched(NEIGHBOURHOOD, STARTS + timedelta(minutes=1)) == []
     assert matcher.state.unmatched_in(NEIGHBOURHOOD) == []
 
 
 def test_an_escalation_after_a_retry_is_news_to_operators() -> None:
-    matcher = _matcher()
+    matcher = new_matcher()
     request = _escalated(matcher)
-    helper_id = _add_helper(matcher, 100, vetted=False)
+    helper_id = add_helper(matcher, 100, vetted=False)
     vetted = StandingChanged(
         person_id=helper_id,
         suspended=False,
         approved_skills={Skill.SHOPPING: STARTS + timedelta(days=365)},
     )
-    [offer] = _offers([e.data for e in matcher.handle_standing(vetted, NOW)])
+    [offer] = offers_in([e.data for e in matcher.handle_standing(vetted, NOW)])
     declined_ = OfferDeclined(
         offer_id=offer.offer_id,
         request_id=offer.request_id,
@@ -535,20 +475,20 @@ def test_an_escalation_after_a_retry_is_news_to_operators() -> None:
 
 
 def test_a_visit_starting_soon_is_offered_as_short_notice_and_says_nothing_personal() -> None:
-    matcher = _matcher()
-    _add_helper(matcher, 100)
+    matcher = new_matcher()
+    add_helper(matcher, 100)
     [soon] = _series(1)
-    [offer] = _offers(_send(matcher, soon, STARTS - timedelta(hours=3)))
+    [offer] = offers_in(send(matcher, soon, STARTS - timedelta(hours=3)))
     notice = [r for r in offer.reasons if r.code is ReasonCode.SHORT_NOTICE]
     assert [r.text for r in notice] == ["Short notice: it starts in 3 hours"]
 
     [later] = _series(1)
-    [offer] = _offers(_send(matcher, later, STARTS - timedelta(days=3)))
+    [offer] = offers_in(send(matcher, later, STARTS - timedelta(days=3)))
     assert all(r.code is not ReasonCode.SHORT_NOTICE for r in offer.reasons)
 
 
 def test_a_visit_asked_again_shortly_before_it_starts_reaches_operators_in_time() -> None:
-    matcher = _matcher()
+    matcher = new_matcher()
     policy = Policy(
         regular_hold_s=60,
         offer_ttl_s=3600,
@@ -557,18 +497,18 @@ def test_a_visit_asked_again_shortly_before_it_starts_reaches_operators_in_time(
         escalate_before_s=2 * 3600,
     )
     matcher.policy = policy
-    first, second, third = (_add_helper(matcher, metres) for metres in (100, 150, 200))
+    first, second, third = (add_helper(matcher, metres) for metres in (100, 150, 200))
     [request] = _series(1)
     asked_at = STARTS - timedelta(hours=4)
-    [offer] = _offers(_send(matcher, request, asked_at))
-    booking = _book(offer)
-    _send(matcher, booking, asked_at)
-    _send(matcher, _cancelled_by_helper(booking), asked_at)
+    [offer] = offers_in(send(matcher, request, asked_at))
+    booking = book(offer)
+    send(matcher, booking, asked_at)
+    send(matcher, _cancelled_by_helper(booking), asked_at)
 
     # Asked again three hours before: the round ends when operators must know, an hour on,
     # not when a whole hour-long offer would.
     again_at = STARTS - timedelta(hours=3)
-    [reoffer] = _offers(_send(matcher, request, again_at))
+    [reoffer] = offers_in(send(matcher, request, again_at))
     assert reoffer.helper_id != offer.helper_id
     [due] = matcher.due_rounds(STARTS - timedelta(hours=2), {0})
     [unmatched] = matcher.round_due(due, STARTS - timedelta(hours=2))
@@ -580,32 +520,32 @@ def test_a_visit_asked_again_shortly_before_it_starts_reaches_operators_in_time(
 def test_an_ask_that_overtakes_the_booking_it_follows_is_taken_up_once_the_booking_is_read() -> (
     None
 ):
-    matcher = _matcher()
-    first_helper = _add_helper(matcher, 100)
-    second_helper = _add_helper(matcher, 120)
+    matcher = new_matcher()
+    first_helper = add_helper(matcher, 100)
+    second_helper = add_helper(matcher, 120)
     [request] = _series(1)
-    opening = _offers(_send(matcher, request))
+    opening = offers_in(send(matcher, request))
     chosen = next(o for o in opening if o.helper_id == first_helper)
-    booking = _book(chosen)
+    booking = book(chosen)
 
     # The streams are read in no order between them: the new ask comes first.
-    repeated = _offers(_send(matcher, request))
+    repeated = offers_in(send(matcher, request))
     assert {o.offer_id for o in repeated} == {o.offer_id for o in opening}
-    again = _offers(_send(matcher, booking))
+    again = offers_in(send(matcher, booking))
 
     assert [o.helper_id for o in again] == [second_helper]
     assert again[0].round == 2
 
 
 def test_a_held_request_asked_for_again_on_reinstatement_is_offered_afresh() -> None:
-    matcher = _matcher()
-    helper = _add_helper(matcher, 100)
+    matcher = new_matcher()
+    helper = add_helper(matcher, 100)
     [request] = _series(1)
-    [first] = _offers(_send(matcher, request))
+    [first] = offers_in(send(matcher, request))
     # The neighbour is suspended: booking holds the request and tells matching it is off.
-    _send(matcher, HelpRequestCancelled(request_id=request.request_id, neighbourhood=NEIGHBOURHOOD))
+    send(matcher, HelpRequestCancelled(request_id=request.request_id, neighbourhood=NEIGHBOURHOOD))
     # Reinstated: booking asks for it again.
-    [again] = _offers(_send(matcher, request, NOW + timedelta(minutes=5)))
+    [again] = offers_in(send(matcher, request, NOW + timedelta(minutes=5)))
 
     assert again.helper_id == helper  # nobody was booked: everyone may be offered it again
     assert again.round == first.round + 1

@@ -11,7 +11,7 @@ from shared.contracts.people import PersonProfileChanged
 from shared.contracts.requests import HelpRequested, ReasonCode, SeriesChanged
 from shared.contracts.skills import Skill
 from tests.unit.matching.factories import HOME, NEIGHBOURHOOD, STARTS, helper, request
-from tests.unit.matching.test_handlers import WEEK, _add_helper, _book, _matcher, _offers, _send
+from tests.unit.matching.support import WEEK, add_helper, book, new_matcher, offers_in, send
 
 
 def _occurrence(series_id: uuid.UUID, neighbour_id: uuid.UUID, number: int) -> HelpRequested:
@@ -56,13 +56,13 @@ def test_a_neighbour_without_languages_ranks_by_distance_alone() -> None:
 
 
 def test_languages_reach_matching_on_the_profile_and_name_the_offer() -> None:
-    matcher = _matcher()
-    near_one = _add_helper(matcher, 100)
-    speaker = _add_helper(matcher, 400)
+    matcher = new_matcher()
+    near_one = add_helper(matcher, 100)
+    speaker = add_helper(matcher, 400)
     profile = matcher.state.helper(NEIGHBOURHOOD, speaker).profile
     assert profile is not None
 
-    _send(
+    send(
         matcher,
         PersonProfileChanged(
             person_id=speaker,
@@ -77,18 +77,18 @@ def test_languages_reach_matching_on_the_profile_and_name_the_offer() -> None:
     )
     asked = _occurrence(uuid.uuid4(), uuid.uuid4(), 1)
     asked = asked.model_copy(update={"occurrences": 1, "languages": ["cy"]})
-    [first, *_] = _offers(_send(matcher, asked))
+    [first, *_] = offers_in(send(matcher, asked))
     assert first.helper_id == speaker
     assert "Speaks Welsh" in [r.text for r in first.reasons]
     assert near_one != speaker
 
 
 def test_the_regular_who_took_a_series_on_is_offered_it_first() -> None:
-    matcher = _matcher()
-    _add_helper(matcher, 100)
-    regular = _add_helper(matcher, 900)
+    matcher = new_matcher()
+    add_helper(matcher, 100)
+    regular = add_helper(matcher, 900)
     series_id, neighbour_id = uuid.uuid4(), uuid.uuid4()
-    _send(
+    send(
         matcher,
         SeriesChanged(
             series_id=series_id,
@@ -97,26 +97,26 @@ def test_the_regular_who_took_a_series_on_is_offered_it_first() -> None:
             regular_helper_id=regular,
         ),
     )
-    offers = _offers(_send(matcher, _occurrence(series_id, neighbour_id, 3)))
+    offers = offers_in(send(matcher, _occurrence(series_id, neighbour_id, 3)))
     assert [o.helper_id for o in offers] == [regular]
     assert ReasonCode.REGULAR_HELPER in {r.code for r in offers[0].reasons}
 
 
 def test_a_helper_who_stepped_back_is_never_offered_the_series_again() -> None:
-    matcher = _matcher()
-    first = _add_helper(matcher, 100)
-    other = _add_helper(matcher, 300)
+    matcher = new_matcher()
+    first = add_helper(matcher, 100)
+    other = add_helper(matcher, 300)
     series_id, neighbour_id = uuid.uuid4(), uuid.uuid4()
     opening = _occurrence(series_id, neighbour_id, 1)
-    offered = _offers(_send(matcher, opening))
+    offered = offers_in(send(matcher, opening))
     mine = next(o for o in offered if o.helper_id == first)
-    _send(matcher, _book(mine))
+    send(matcher, book(mine))
     # Booked for the series, so first in line for the next occurrence...
     assert [
-        o.helper_id for o in _offers(_send(matcher, _occurrence(series_id, neighbour_id, 2)))
+        o.helper_id for o in offers_in(send(matcher, _occurrence(series_id, neighbour_id, 2)))
     ] == [first]
     # ...until they step back: the rest goes to others, and never to them.
-    _send(
+    send(
         matcher,
         SeriesChanged(
             series_id=series_id,
@@ -125,21 +125,21 @@ def test_a_helper_who_stepped_back_is_never_offered_the_series_again() -> None:
             stepped_back_helper_ids=[first],
         ),
     )
-    later = _offers(_send(matcher, _occurrence(series_id, neighbour_id, 3)))
+    later = offers_in(send(matcher, _occurrence(series_id, neighbour_id, 3)))
     assert [o.helper_id for o in later] == [other]
     assert STARTS + 2 * WEEK - later[0].starts_at == timedelta(0)
 
 
 def test_a_booked_week_asked_again_after_a_step_back_goes_to_someone_else() -> None:
-    matcher = _matcher()
-    first = _add_helper(matcher, 100)
-    other = _add_helper(matcher, 300)
+    matcher = new_matcher()
+    first = add_helper(matcher, 100)
+    other = add_helper(matcher, 300)
     series_id, neighbour_id = uuid.uuid4(), uuid.uuid4()
     week = _occurrence(series_id, neighbour_id, 1)
-    offered = _offers(_send(matcher, week))
-    booked = _book(next(o for o in offered if o.helper_id == first))
-    _send(matcher, booked)
-    _send(
+    offered = offers_in(send(matcher, week))
+    booked = book(next(o for o in offered if o.helper_id == first))
+    send(matcher, booked)
+    send(
         matcher,
         SeriesChanged(
             series_id=series_id,
@@ -153,6 +153,6 @@ def test_a_booked_week_asked_again_after_a_step_back_goes_to_someone_else() -> N
     fields = {name: getattr(booked, name) for name in type(booked).model_fields}
     fields.pop("offer_id")
     cancelled = BookingCancelled(**fields, cancelled_by=Side.HELPER, late=False)
-    _send(matcher, cancelled)
-    again = _offers(_send(matcher, week))
+    send(matcher, cancelled)
+    again = offers_in(send(matcher, week))
     assert [o.helper_id for o in again] == [other]

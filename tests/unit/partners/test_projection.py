@@ -8,46 +8,17 @@ from datetime import timedelta
 from services.partners.domain.projection import safeguarding_view, standing_view, view_for
 from services.partners.domain.scopes import grant
 from shared.contracts.bookings import Side, VisitNoShow
-from shared.contracts.requests import HelpRequested, OfferMade
+from shared.contracts.requests import OfferMade
 from shared.contracts.skills import Skill
 from shared.contracts.topics import BOOKINGS, CHECKINS, OFFERS, REQUESTS, STANDING
 from shared.contracts.trust import ConcernRaised, RaisedBy, StandingChanged
-from tests.unit.partners.factories import CELL, NEIGHBOURHOOD, NOW, partner
-
-
-def _request() -> HelpRequested:
-    return HelpRequested(
-        request_id=uuid.uuid4(),
-        series_id=uuid.uuid4(),
-        occurrence=1,
-        occurrences=1,
-        neighbour_id=uuid.uuid4(),
-        neighbourhood=NEIGHBOURHOOD,
-        cell=CELL,
-        skill=Skill.SHOPPING,
-        starts_at=NOW,
-        hours=1,
-    )
-
-
-def _offer(helper_id: uuid.UUID) -> OfferMade:
-    return OfferMade(
-        offer_id=uuid.uuid4(),
-        request_id=uuid.uuid4(),
-        helper_id=helper_id,
-        neighbour_id=uuid.uuid4(),
-        neighbourhood=NEIGHBOURHOOD,
-        skill=Skill.LIFT,
-        starts_at=NOW,
-        hours=1,
-        round=1,
-        expires_at=NOW + timedelta(minutes=15),
-    )
+from tests.unit.partners.factories import NEIGHBOURHOOD, NOW, partner
+from tests.unit.partners.support import help_requested, offer_made
 
 
 def test_a_partner_reading_requests_sees_only_the_default_fields() -> None:
     reader = partner(grant(read_streams=[REQUESTS.name]))
-    request = _request()
+    request = help_requested()
     view = view_for(reader, REQUESTS.name, request, request.model_dump(mode="json"))
     assert view is not None
     assert "neighbour_id" not in view
@@ -57,7 +28,7 @@ def test_a_partner_reading_requests_sees_only_the_default_fields() -> None:
 
 def test_a_stream_outside_the_scopes_or_private_is_not_projected() -> None:
     reader = partner(grant(read_streams=[OFFERS.name]))
-    request = _request()
+    request = help_requested()
     assert view_for(reader, REQUESTS.name, request, request.model_dump(mode="json")) is None
     assert view_for(reader, CHECKINS.name, request, request.model_dump(mode="json")) is None
 
@@ -65,11 +36,11 @@ def test_a_stream_outside_the_scopes_or_private_is_not_projected() -> None:
 def test_a_service_receives_its_own_offers_whole_and_no_one_else_s() -> None:
     service = partner(grant(), service=True)
     assert service.helper_id is not None
-    own = _offer(service.helper_id)
+    own = offer_made(service.helper_id)
     view = view_for(service, OFFERS.name, own, own.model_dump(mode="json"))
     assert view is not None
     assert OfferMade.model_validate(view) == own
-    other = _offer(uuid.uuid4())
+    other = offer_made(uuid.uuid4())
     assert view_for(service, OFFERS.name, other, other.model_dump(mode="json")) is None
 
 

@@ -10,7 +10,7 @@ import pytest
 from kith_partner import FeedEvent, IncompleteEvent, read_feed_message
 from shared.contracts import Envelope, UndecodableEvent
 from shared.contracts.requests import HelpRequested, OfferMade
-from tests.unit.partners.test_projection import _offer, _request
+from tests.unit.partners.support import help_requested, offer_made
 
 
 def _feed_bytes(envelope: Envelope[HelpRequested] | Envelope[OfferMade], keep: set[str]) -> bytes:
@@ -20,7 +20,7 @@ def _feed_bytes(envelope: Envelope[HelpRequested] | Envelope[OfferMade], keep: s
 
 
 def test_a_reduced_event_is_read_with_its_fields_checked_but_is_not_whole() -> None:
-    envelope = Envelope.wrap(_request(), producer="booking")
+    envelope = Envelope.wrap(help_requested(), producer="booking")
     event = read_feed_message(_feed_bytes(envelope, {"request_id", "skill", "hours"}))
     assert isinstance(event, FeedEvent)
     assert event.event_id == envelope.event_id
@@ -32,7 +32,7 @@ def test_a_reduced_event_is_read_with_its_fields_checked_but_is_not_whole() -> N
 
 
 def test_a_whole_event_is_typed() -> None:
-    offer = _offer(uuid.uuid4())
+    offer = offer_made(uuid.uuid4())
     envelope = Envelope.wrap(offer, producer="matching")
     event = read_feed_message(_feed_bytes(envelope, set(OfferMade.model_fields)))
     assert event.payload_as(OfferMade) == offer
@@ -41,7 +41,7 @@ def test_a_whole_event_is_typed() -> None:
 
 
 def test_a_field_that_breaks_its_contract_is_refused() -> None:
-    envelope = Envelope.wrap(_request(), producer="booking")
+    envelope = Envelope.wrap(help_requested(), producer="booking")
     document = json.loads(_feed_bytes(envelope, {"hours"}))
     document["data"]["hours"] = 99
     with pytest.raises(UndecodableEvent, match="hours"):
