@@ -17,8 +17,7 @@ from kith.client import send
 from kith.demo import ask_for_help, matching_knows_people, sign_up
 from shared.geo import cell_of, distance_km, neighbourhood_of
 from tests.conftest import Stack
-from tests.e2e.test_trust_rules import _EVERY_DAY, Api, open_offers, vet_helper
-from tests.e2e.test_whole_flow import kith_up
+from tests.e2e.support import EVERY_DAY, Api, kith_up, open_offers, vet_helper
 from tests.support import eventually
 
 pytestmark = pytest.mark.e2e
@@ -72,7 +71,7 @@ async def test_a_helper_across_a_cell_edge_is_offered_and_their_booking_holds_ev
     run = uuid.uuid4().hex[:6]
     async with httpx.AsyncClient(base_url=api.url, timeout=10) as http:
         helper = await sign_up(http, f"Ada ({run})", helper_home, ["shopping"], run)
-        await send(http, "PUT", "/v1/me/availability", helper.headers, json={"rules": _EVERY_DAY})
+        await send(http, "PUT", "/v1/me/availability", helper.headers, json={"rules": EVERY_DAY})
         await vet_helper(http, api, helper)
         neighbour = await sign_up(http, f"Mrs Okafor ({run})", neighbour_home, [], run)
         # The helper's next-door neighbour, in the helper's own cell.

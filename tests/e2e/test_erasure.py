@@ -21,7 +21,7 @@ from kith.client import send
 from kith.running import running_kith
 from shared.contracts.topics import PEOPLE
 from tests.conftest import Stack
-from tests.e2e.test_trust_rules import Api, book_first_request, new_street
+from tests.e2e.support import Api, book_first_request, new_street
 from tests.integration.booking.support import listening
 from tests.integration.partners.receiver import receiving
 from tests.integration.partners.support import Reader

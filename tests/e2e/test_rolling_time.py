@@ -24,17 +24,17 @@ from shared.contracts.topics import AVAILABILITY
 from shared.embedded import EmbeddedBroker, EmbeddedPostgres
 from shared.messaging import ensure_topics
 from tests.conftest import Stack
-from tests.e2e.test_trust_rules import (
-    _EVERY_DAY,
+from tests.e2e.support import (
+    EVERY_DAY,
     Api,
     Street,
+    kith_up,
     new_street,
     offers_of_request,
     open_offers,
     standing,
     vet_helper,
 )
-from tests.e2e.test_whole_flow import kith_up
 from tests.support import eventually
 
 pytestmark = pytest.mark.e2e
@@ -227,7 +227,7 @@ async def test_an_escalated_request_is_offered_when_a_helper_with_hours_appears(
 
         # A minute later one helper sets their hours: the request is offered to them.
         helper = street.helpers[0]
-        await send(http, "PUT", "/v1/me/availability", helper.headers, json={"rules": _EVERY_DAY})
+        await send(http, "PUT", "/v1/me/availability", helper.headers, json={"rules": EVERY_DAY})
         offers = await offered(http, street, request_id)
         assert list(offers) == [helper.person_id]
         path = f"/v1/offers/{offers[helper.person_id]['offer_id']}/accept"

@@ -15,8 +15,7 @@ from kith.client import send
 from kith.demo import Person
 from shared import clock
 from tests.conftest import Stack
-from tests.e2e.test_trust_rules import Api, new_street, open_offers
-from tests.e2e.test_whole_flow import kith_up
+from tests.e2e.support import Api, kith_up, new_street, open_offers
 from tests.support import eventually
 
 pytestmark = pytest.mark.e2e

@@ -1,155 +1,44 @@
 """Trust's rules end to end, through `kith up`'s real processes, broker and database.
 
 A "not again" keeps a pair apart for good; a concern suspends a helper at once and flags
-their upcoming bookings; a lapsed vetting approval takes the helper out of matching.
+their upcoming bookings (a lapsed vetting approval: ``test_trust_alone``).
 """
 
 from __future__ import annotations
 
-import random
-import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from kith.bench.concern import run_bench
 from kith.client import send
-from kith.demo import MATCHING_GROUP, Person, ask_for_help, sign_up
+from kith.demo import Person, ask_for_help
 from shared.contracts.topics import RELATIONSHIPS, STANDING
-from shared.geo import cell_of
-from shared.messaging import group_caught_up
 from tests.conftest import Stack
-from tests.e2e.test_whole_flow import kith_up
+from tests.e2e.support import (
+    Api,
+    Street,
+    book_first_request,
+    kith_up,
+    matching_caught_up,
+    new_street,
+    offered_to_all,
+    offers_of_request,
+    open_offers,
+    standing,
+)
 from tests.integration.booking.support import listening
 from tests.support import eventually
 
 pytestmark = pytest.mark.e2e
-
-_STEPS = ("identity", "references", "interview", "background_check")
-_EVERY_DAY = [
-    {"weekday": day, "start": "08:00", "end": "20:00"}
-    for day in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-]
-
-
-@dataclass(frozen=True)
-class Api:
-    """A running Kith: its API and the operators' headers."""
-
-    url: str
-    operator: dict[str, str]
-    bootstrap: str
-
-
-@dataclass(frozen=True)
-class Street:
-    """A neighbour and three helpers around them, somewhere no other test lives."""
-
-    neighbour: Person
-    helpers: list[Person]
 
 
 @pytest.fixture(scope="module")
 async def api(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Api]:
     async with kith_up(stack, tmp_path_factory.mktemp("kith")) as (url, token):
         yield Api(url, {"Authorization": f"Bearer {token}"}, stack.bootstrap)
-
-
-async def new_street(http: httpx.AsyncClient, api: Api, *, vet: bool = True) -> Street:
-    """Sign up a neighbour and three helpers in a fresh corner of Britain; vet the helpers."""
-    rng = random.Random()
-    centre = (rng.uniform(51.0, 55.0), rng.uniform(-3.0, 0.0))
-    run = uuid.uuid4().hex[:6]
-    # All four in one street cell: matching offers a request to its neighbourhood's helpers,
-    # and one round reaches every helper only when they are all about as near the neighbour.
-    while True:
-        homes = [
-            (centre[0] + rng.uniform(-0.0005, 0.0005), centre[1] + rng.uniform(-0.0007, 0.0007))
-            for _ in range(4)
-        ]
-        if len({cell_of(*home) for home in homes}) == 1:
-            break
-    helpers = [
-        await sign_up(http, f"{name} ({run})", home, ["shopping"], run)
-        for name, home in zip(("Ada", "Bilal", "Chen"), homes, strict=False)
-    ]
-    for helper in helpers:
-        await send(http, "PUT", "/v1/me/availability", helper.headers, json={"rules": _EVERY_DAY})
-        if vet:
-            await vet_helper(http, api, helper)
-    neighbour = await sign_up(http, f"Mrs Okafor ({run})", homes[3], [], run)
-    return Street(neighbour, helpers)
-
-
-async def vet_helper(http: httpx.AsyncClient, api: Api, helper: Person) -> None:
-    """Record every vetting step, and wait until trust's approval reaches booking."""
-    for step in _STEPS:
-        path = f"/v1/operator/people/{helper.person_id}/vetting-steps"
-        await send(http, "POST", path, api.operator, json={"step": step})
-    await eventually(
-        partial(approved_for_shopping, http, api, helper), what=f"{helper.name} approved"
-    )
-
-
-async def standing(http: httpx.AsyncClient, api: Api, person: Person) -> dict[str, Any]:
-    """Trust's standing for a person, as operators read it."""
-    found = await send(http, "GET", f"/v1/operator/people/{person.person_id}", api.operator)
-    return dict(found.get("standing") or {})
-
-
-async def approved_for_shopping(http: httpx.AsyncClient, api: Api, person: Person) -> bool:
-    return "shopping" in ((await standing(http, api, person)).get("approved_skills") or {})
-
-
-async def open_offers(
-    http: httpx.AsyncClient, helpers: list[Person], request_id: str
-) -> dict[str, dict[str, Any]]:
-    """Each helper's open offer of one request, by person id."""
-    found: dict[str, dict[str, Any]] = {}
-    for helper in helpers:
-        for offer in (await send(http, "GET", "/v1/offers", helper.headers))["items"]:
-            if offer["request_id"] == request_id and offer["status"] == "open":
-                found[helper.person_id] = offer
-    return found
-
-
-async def offers_of_request(http: httpx.AsyncClient, street: Street, request_id: str) -> str:
-    """Every offer of one request, in any status, per helper: what a failed wait saw."""
-    seen = []
-    for index, helper in enumerate(street.helpers):
-        items = (await send(http, "GET", "/v1/offers", helper.headers))["items"]
-        mine = [(o["round"], o["status"]) for o in items if o["request_id"] == request_id]
-        seen.append(f"helper {index}: {mine or 'no offer'}")
-    return ", ".join(seen)
-
-
-async def offered_to_all(
-    http: httpx.AsyncClient, helpers: list[Person], request_id: str
-) -> dict[str, dict[str, Any]] | None:
-    offers = await open_offers(http, helpers, request_id)
-    return offers if len(offers) == len(helpers) else None
-
-
-async def book_first_request(http: httpx.AsyncClient, street: Street) -> tuple[Person, str]:
-    """The neighbour asks; the first helper offered accepts; return them and the booking."""
-    request = await ask_for_help(http, street.neighbour, day=1)
-    offers = await eventually(
-        partial(open_offers, http, street.helpers, request["request_id"]),
-        what="an offer of the first request",
-    )
-    helper = next(h for h in street.helpers if h.person_id in offers)
-    offer_id = offers[helper.person_id]["offer_id"]
-    booking = await send(http, "POST", f"/v1/offers/{offer_id}/accept", helper.headers)
-    return helper, str(booking["booking_id"])
-
-
-async def matching_caught_up(api: Api, topic: Any) -> bool:
-    return await group_caught_up(api.bootstrap, MATCHING_GROUP, topic)
 
 
 async def only_others_offered(
@@ -170,56 +59,6 @@ async def only_others_offered(
     # The round that offered the others is the widest there is (three helpers, at most three
     # offered at once), and no helper is left untried for a later one.
     assert await open_offers(http, [excluded], request["request_id"]) == {}
-
-
-# The two tests below start a Kith of their own (short approvals; the benchmark's own), so they
-# come before the tests sharing the module's Kith: two Kiths on one stack would share consumer
-# groups and databases. Tests run in file order; the module's Kith starts at its first use.
-
-
-async def test_a_lapsed_vetting_approval_takes_the_helper_out_of_matching(
-    stack: Stack, tmp_path: Path
-) -> None:
-    valid_s = 5
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("KITH_VETTING_VALID_S", str(valid_s))
-        async with kith_up(stack, tmp_path) as (url, token):
-            api = Api(url, {"Authorization": f"Bearer {token}"}, stack.bootstrap)
-            async with httpx.AsyncClient(base_url=api.url, timeout=10) as http:
-                street = await new_street(http, api, vet=False)
-                helper = street.helpers[0]
-                await vet_helper(http, api, helper)
-
-                async def lapsed() -> bool:
-                    return not await approved_for_shopping(http, api, helper)
-
-                # Trust's sweep republishes the standing without the skill once it lapses.
-                await eventually(lapsed, timeout_s=valid_s + 10, what="the approval to lapse")
-                await eventually(
-                    partial(matching_caught_up, api, STANDING), what="matching to read it"
-                )
-                request = await ask_for_help(http, street.neighbour, day=1)
-
-                async def unmatched() -> bool:
-                    path = "/v1/operator/requests?status=unmatched&limit=200"
-                    items = (await send(http, "GET", path, api.operator))["items"]
-                    return any(str(i["request_id"]) == request["request_id"] for i in items)
-
-                await eventually(unmatched, what="the request escalated: nobody approved")
-                assert await open_offers(http, street.helpers, request["request_id"]) == {}
-
-                # Renewal: the steps recorded again bring the skill back.
-                await vet_helper(http, api, helper)
-
-
-async def test_the_concern_benchmark_runs_and_finds_no_offer_after_a_suspension(
-    stack: Stack,
-) -> None:
-    figures = await run_bench(stack.settings(), concerns=2, timeout_s=20)
-    summary = figures.summary()
-    assert summary["concerns"] == 2
-    assert summary["offers_after_suspension"] == 0
-    assert 0 < summary["p50_ms"] <= summary["p99_ms"]
 
 
 @pytest.mark.parametrize("says_no", ["helper", "neighbour"])

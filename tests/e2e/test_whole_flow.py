@@ -2,46 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
 import pytest
 
 from kith.demo import DemoFailed, run_demo
-from kith.running import running_kith
 from tests.conftest import Stack
+from tests.e2e.support import kith_up
 
 pytestmark = pytest.mark.e2e
-
-
-@asynccontextmanager
-async def kith_up(
-    stack: Stack,
-    state_dir: Path,
-    *,
-    services: str = "booking,matching,trust",
-    replicas: dict[str, int] | None = None,
-    env: dict[str, str] | None = None,
-) -> AsyncIterator[tuple[str, str]]:
-    """Run `kith up` against the test stack; yield the API URL and the operator token."""
-    async with running_kith(
-        bootstrap=stack.bootstrap,
-        database_url=stack.database_url,
-        state_dir=state_dir,
-        services=tuple(services.split(",")),
-        replicas=replicas,
-        # Tests book visits a day ahead and check in at once (the demo too, with no clock to
-        # move): check-in opens days early here. test_rolling_time keeps the default window.
-        env={
-            "KITH_REGULAR_HOLD_S": "30",
-            "KITH_CHECK_IN_OPENS_BEFORE_S": str(3 * 24 * 3600),
-            **(env or {}),
-        },
-        ready_timeout_s=90,
-    ) as kith:
-        yield kith.api, kith.operator_token
 
 
 async def test_request_is_matched_booked_visited_and_remembered(
