@@ -12,6 +12,7 @@ from kith.contracts import app as contracts_app
 from kith.faults import faults
 from kith.kafka_acls import kafka_acls
 from kith.openapi import openapi
+from kith.operators import app as operators_app
 from kith.simulate.command import simulate_command
 from kith.supervisor import SERVICES, Supervisor, SupervisorError, parse_replicas
 from kith.tail import tail
@@ -22,6 +23,7 @@ app = typer.Typer(help="Kith: neighbourhood help, booked in whole hours.", no_ar
 app.add_typer(bench_app, name="bench")
 app.add_typer(contracts_app, name="contracts")
 app.add_typer(clock_app, name="clock")
+app.add_typer(operators_app, name="operators")
 app.command("kafka-acls")(kafka_acls)
 app.command("tail")(tail)
 app.command("faults")(faults)

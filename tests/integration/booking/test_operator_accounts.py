@@ -13,8 +13,9 @@ import pytest
 from fastapi.security import HTTPAuthorizationCredentials
 from starlette.requests import Request
 
+from kith.operators import add_operator
 from services.booking.domain.errors import Forbidden
-from services.booking.domain.operators import totp_at, totp_now, totp_step
+from services.booking.domain.operators import Role, totp_at, totp_now, totp_step
 from services.booking.entrypoints.http.dependencies import Context, operator
 from shared.contracts import utc_now
 from tests.integration.booking.conftest import OPERATOR_TOKEN, Booking
@@ -218,3 +219,32 @@ async def test_the_trail_exports_as_csv_and_json_and_cannot_be_changed(booking: 
             with pytest.raises(asyncpg.InsufficientPrivilegeError, match="append-only"):
                 await repo.conn.execute(statement)
     assert (await _audit(booking, subject_id=person_id))[0]["reason"] == "a call"
+
+
+async def test_the_first_administrator_of_a_new_kith_is_made_from_the_command_line(
+    booking: Booking,
+) -> None:
+    made = await add_operator(
+        booking.settings,
+        database_url=booking.runtime.database_url,
+        email=f"first-{uuid.uuid4().hex[:6]}@kith.example",
+        name="Ada First",
+        roles=frozenset({Role.ADMINISTRATOR}),
+        password="the first administrator's password",
+    )
+    session = await booking.client.post(
+        "/v1/operator/sessions",
+        json={
+            "email": made["email"],
+            "password": "the first administrator's password",
+            "code": totp_now(made["totp_secret"], utc_now()),
+        },
+    )
+    assert session.status_code == 201, session.text
+    admin = {"Authorization": f"Bearer {session.json()['token']}"}
+    made_entry = await booking.client.get(
+        "/v1/operator/audit",
+        headers=admin,
+        params={"subject_id": str(made["operator_id"]), "action": "operator.add"},
+    )
+    assert [e["operator"] for e in made_entry.json()["items"]] == ["kith operators add"]
