@@ -11,13 +11,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import TypeAlias, TypeVar
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.structs import ConsumerRecord
 
 from kith.client import ApiError, until
 from shared.contracts import Envelope, Payload, UndecodableEvent, decode
 from shared.contracts.topics import Topic
-from shared.messaging import Kafka, KafkaConnection, end_offsets, group_caught_up
+from shared.messaging import Kafka, group_caught_up
+from shared.messaging.reader import read_to_end
 
 T = TypeVar("T")
 Record: TypeAlias = ConsumerRecord[bytes, bytes]
@@ -25,39 +25,7 @@ Record: TypeAlias = ConsumerRecord[bytes, bytes]
 
 async def read_topics(kafka: Kafka, names: Sequence[str]) -> list[Record]:
     """Every message now on the named topics, in order within each partition."""
-    consumer = AIOKafkaConsumer(
-        **KafkaConnection.of(kafka).aiokafka(),
-        group_id=None,
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",
-        fetch_max_wait_ms=10,
-        max_partition_fetch_bytes=8 * 1024 * 1024,
-    )
-    await consumer.start()
-    try:
-        known = await consumer.topics()
-        partitions = [
-            TopicPartition(name, number)
-            for name in names
-            if name in known
-            for number in sorted(consumer.partitions_for_topic(name) or ())
-        ]
-        if not partitions:
-            return []
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
-        ends = await end_offsets(kafka, partitions)
-        records: list[Record] = []
-        waiting = {tp for tp in partitions if ends[tp] > 0}
-        while waiting:
-            batches = await consumer.getmany(*waiting, timeout_ms=500, max_records=5000)
-            for tp, batch in batches.items():
-                records.extend(batch)
-                if batch and batch[-1].offset + 1 >= ends[tp]:
-                    waiting.discard(tp)
-        return records
-    finally:
-        await consumer.stop()
+    return await read_to_end(kafka, names)
 
 
 def events_of(records: Sequence[Record]) -> list[tuple[Record, Envelope[Payload]]]:

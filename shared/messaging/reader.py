@@ -39,6 +39,7 @@ class StreamReader:
         fetch_max_wait_ms: How long an idle fetch waits (keep it short on the embedded broker).
         client_id: How the broker names this client.
         service: The ``service`` label of its metrics (the process's by default).
+        max_partition_fetch_bytes: The most one fetch takes from one partition.
     """
 
     def __init__(
@@ -50,6 +51,7 @@ class StreamReader:
         fetch_max_wait_ms: int = 10,
         client_id: str = "kith-reader",
         service: str | None = None,
+        max_partition_fetch_bytes: int = 1024 * 1024,
     ) -> None:
         self._kafka = KafkaConnection.of(kafka)
         self._topics = list(dict.fromkeys(topics))
@@ -62,6 +64,7 @@ class StreamReader:
             enable_auto_commit=False,
             auto_offset_reset="earliest" if from_beginning else "latest",
             fetch_max_wait_ms=fetch_max_wait_ms,
+            max_partition_fetch_bytes=max_partition_fetch_bytes,
         )
         self._lag_at = 0.0
         self.partitions: list[TopicPartition] = []
@@ -107,15 +110,22 @@ class StreamReader:
 
     async def read(self, timeout_ms: int = 200) -> list[Observed]:
         """The next messages, in order within each partition; empty after ``timeout_ms``."""
+        seen = [observe(record) for record in await self.read_records(timeout_ms)]
+        for item in seen:
+            metrics.EVENTS_CONSUMED.labels(self._service, item.topic, item.type).inc()
+        return seen
+
+    async def read_records(
+        self, timeout_ms: int = 200, max_records: int = 500
+    ) -> list[ConsumerRecord[bytes, bytes]]:
+        """The next messages as the broker holds them (headers and all), in order within each
+        partition; empty after ``timeout_ms``."""
         if not self.partitions:  # nothing to read: wait as a fetch would, never spin
             await asyncio.sleep(timeout_ms / 1000)
             return []
-        batches = await self._consumer.getmany(timeout_ms=timeout_ms, max_records=500)
-        seen = [observe(record) for records in batches.values() for record in records]
-        for item in seen:
-            metrics.EVENTS_CONSUMED.labels(self._service, item.topic, item.type).inc()
+        batches = await self._consumer.getmany(timeout_ms=timeout_ms, max_records=max_records)
         await self._record_lag()
-        return seen
+        return [record for records in batches.values() for record in records]
 
     async def stop(self) -> None:
         """Disconnect."""
@@ -133,6 +143,30 @@ class StreamReader:
                 metrics.CONSUMER_LAG.labels(
                     self._service, partition.topic, str(partition.partition)
                 ).set(max(0, highwater - position))
+
+
+async def read_to_end(kafka: Kafka, topics: Sequence[str]) -> list[ConsumerRecord[bytes, bytes]]:
+    """Every message now on ``topics`` (those the broker has), in order within each partition.
+
+    For observers that check what a topic holds (``kith faults``, tests): no group, nothing
+    committed; large fetches, as a whole topic is read at once.
+    """
+    reader = StreamReader(
+        kafka,
+        topics,
+        from_beginning=True,
+        client_id="kith-reader-to-end",
+        max_partition_fetch_bytes=8 * 1024 * 1024,
+    )
+    await reader.start()
+    try:
+        ends = await reader.end_offsets()
+        records: list[ConsumerRecord[bytes, bytes]] = []
+        while not await reader.reached(ends):
+            records.extend(await reader.read_records(timeout_ms=500, max_records=5000))
+        return records
+    finally:
+        await reader.stop()
 
 
 def observe(record: ConsumerRecord[bytes, bytes]) -> Observed:

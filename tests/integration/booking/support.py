@@ -14,7 +14,6 @@ from typing import Any
 
 import httpx
 import uvicorn
-from aiokafka import AIOKafkaConsumer
 from fastapi import FastAPI
 
 from services.booking.adapters.unit_of_work import UnitOfWork
@@ -24,6 +23,7 @@ from services.booking.service_layer import events
 from shared.contracts import Envelope, Payload, UndecodableEvent, decode, utc_now
 from shared.contracts.requests import OfferMade, Reason, ReasonCode
 from shared.embedded import free_port
+from shared.messaging.reader import StreamReader
 from tests.integration.booking.conftest import Booking
 from tests.support import eventually
 
@@ -65,32 +65,24 @@ class TopicReader:
     """Reads a real topic from the beginning, without a group, and keeps what it decodes."""
 
     def __init__(self, bootstrap: str, topic: str) -> None:
-        self._consumer = AIOKafkaConsumer(
-            topic,
-            bootstrap_servers=bootstrap,
-            auto_offset_reset="earliest",
-            enable_auto_commit=False,
-            fetch_max_wait_ms=10,
-        )
+        self._reader = StreamReader(bootstrap, [topic], from_beginning=True, service="tests")
         self.seen: list[Envelope[Payload]] = []
         self.raw: list[Any] = []
 
     async def __aenter__(self) -> TopicReader:
-        await self._consumer.start()
+        await self._reader.start()
         return self
 
     async def __aexit__(self, *_: object) -> None:
-        await self._consumer.stop()
+        await self._reader.stop()
 
     async def _poll(self) -> None:
-        batch = await self._consumer.getmany(timeout_ms=100)
-        for records in batch.values():
-            for record in records:
-                self.raw.append(record)
-                try:
-                    self.seen.append(decode(record.value))
-                except UndecodableEvent:
-                    continue
+        for record in await self._reader.read_records(timeout_ms=100):
+            self.raw.append(record)
+            try:
+                self.seen.append(decode(record.value))
+            except UndecodableEvent:
+                continue
 
     async def wait_for(
         self, match: Callable[[Envelope[Payload]], bool], count: int = 1, what: str = "event"

@@ -11,7 +11,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import ConsumerRecord
 
 from shared.contracts import Envelope, Payload, UndecodableEvent, decode
@@ -19,6 +18,7 @@ from shared.contracts.partners import Consent, ConsentMethod, PersonReferred
 from shared.contracts.requests import HelpRequested
 from shared.contracts.skills import Skill
 from shared.geo import cell_of, neighbourhood_of_cell
+from shared.messaging.reader import StreamReader
 from tests.integration.partners.conftest import OPERATOR
 from tests.support import eventually
 
@@ -76,18 +76,12 @@ class Reader:
     """Reads real topics from the beginning, without a group, and keeps every record."""
 
     def __init__(self, bootstrap: str, *topics: str) -> None:
-        self._consumer = AIOKafkaConsumer(
-            *topics,
-            bootstrap_servers=bootstrap,
-            group_id=None,
-            auto_offset_reset="earliest",
-            fetch_max_wait_ms=10,
-        )
+        self._reader = StreamReader(bootstrap, topics, from_beginning=True, service="tests")
         self.records: list[ConsumerRecord[bytes, bytes]] = []
         self._task: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> Reader:
-        await self._consumer.start()
+        await self._reader.start()
         self._task = asyncio.create_task(self._read())
         return self
 
@@ -96,13 +90,11 @@ class Reader:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-        await self._consumer.stop()
+        await self._reader.stop()
 
     async def _read(self) -> None:
         while True:
-            batch = await self._consumer.getmany(timeout_ms=100)
-            for records in batch.values():
-                self.records.extend(records)
+            self.records.extend(await self._reader.read_records(timeout_ms=100))
 
     def events(self, topic: str | None = None) -> list[Envelope[Payload]]:
         """Every readable Kith event (optionally on one topic), in arrival order."""
