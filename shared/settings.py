@@ -493,6 +493,20 @@ class Settings(BaseSettings):
         max_length=320,
         description="Web push: how a push service reaches Kith's operators (mailto: or https:).",
     )
+    operators_email: str | None = Field(
+        default=None,
+        max_length=320,
+        description=(
+            "Where notify tells Kith's operators what needs them at once (a welfare check);"
+            " unset, each such notice is listed as an open task on the operators' console."
+        ),
+    )
+    operators_time_zone: str = Field(
+        default="Europe/London",
+        min_length=1,
+        max_length=64,
+        description="The IANA time zone times are written in, in notices to the operators.",
+    )
     notify_url: str | None = Field(
         default=None,
         max_length=2048,

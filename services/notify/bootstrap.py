@@ -22,6 +22,7 @@ from services.notify.entrypoints.http import create_app
 from services.notify.entrypoints.sender import Sender
 from services.notify.service_layer.handlers import Delivery
 from services.notify.service_layer.ports import (
+    Contact,
     ContactBook,
     Mailer,
     Outlets,
@@ -44,6 +45,19 @@ def windows_from(settings: Settings) -> ReminderWindows:
     return ReminderWindows(
         day_before=timedelta(hours=settings.notify_reminder_day_before_h),
         hour_before=timedelta(minutes=settings.notify_reminder_hour_before_min),
+    )
+
+
+def operators_contact(settings: Settings) -> Contact | None:
+    """How notify reaches Kith's operators: ``operators_email``, if set."""
+    if not settings.operators_email:
+        return None
+    return Contact(
+        display_name="Kith operators",
+        email=settings.operators_email,
+        phone=None,
+        languages=["en"],
+        time_zone=settings.operators_time_zone,
     )
 
 
@@ -175,6 +189,7 @@ class NotifyService:
             delivery=Delivery(
                 max_attempts=self.settings.notify_max_attempts,
                 retry_base_s=self.settings.notify_retry_base_s,
+                operators=operators_contact(self.settings),
             ),
             every_s=self.settings.notify_poll_s,
             wake=wake,

@@ -6,41 +6,17 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 
-import http_ece
 import httpx
 import pytest
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from py_vapid import Vapid
 
 from services.notify.adapters.push import WebPush, public_key_of
-from services.notify.service_layer.ports import PushSubscription, SendFailed
-
-
-def b64(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-
-
-class Browser:
-    """A browser's side of a subscription: its ECDH key and auth secret."""
-
-    def __init__(self, endpoint: str) -> None:
-        self.key = ec.generate_private_key(ec.SECP256R1())
-        self.auth = os.urandom(16)
-        point = self.key.public_key().public_bytes(
-            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
-        )
-        self.subscription = PushSubscription(endpoint, b64(point), b64(self.auth))
-
-    def read(self, body: bytes) -> dict[str, str]:
-        plain = http_ece.decrypt(
-            body, private_key=self.key, auth_secret=self.auth, version="aes128gcm"
-        )
-        message: dict[str, str] = json.loads(plain)
-        return message
+from services.notify.service_layer.ports import SendFailed
+from tests.unit.notify_support import Browser
 
 
 def kith_key() -> Vapid:

@@ -23,6 +23,7 @@ class ContactRow:
     time_zone: str
     preferences: NotificationPreferences
     push_subscriptions: list[dict[str, str]]
+    emergency_contact: dict[str, str | None] | None = None
 
     def __repr__(self) -> str:
         # An address must never reach a log, even through an error's repr.
@@ -62,7 +63,9 @@ class NotificationQueries:
             "SELECT p.person_id, p.display_name, p.email, p.phone, p.languages, p.time_zone,"
             " n.preferences, coalesce((SELECT json_agg(json_build_object('endpoint', s.endpoint,"
             " 'p256dh', s.p256dh, 'auth', s.auth) ORDER BY s.created_at)"
-            " FROM push_subscriptions s WHERE s.person_id = p.person_id), '[]') AS push"
+            " FROM push_subscriptions s WHERE s.person_id = p.person_id), '[]') AS push,"
+            " (SELECT json_build_object('name', e.name, 'email', e.email, 'phone', e.phone)"
+            " FROM emergency_contacts e WHERE e.person_id = p.person_id) AS emergency"
             " FROM people p LEFT JOIN notification_preferences n USING (person_id)"
             " WHERE p.person_id = ANY($1::uuid[]) AND p.kind <> 'erased'",
             person_ids,
@@ -79,6 +82,7 @@ class NotificationQueries:
                 if row["preferences"] is not None
                 else NotificationPreferences(),
                 push_subscriptions=json.loads(row["push"]),
+                emergency_contact=json.loads(row["emergency"]) if row["emergency"] else None,
             )
             for row in rows
         ]
@@ -110,3 +114,29 @@ class NotificationQueries:
             subscription_id,
         )
         return gone is not None
+
+    async def emergency_contact(self, person_id: uuid.UUID) -> dict[str, str | None] | None:
+        """The person's emergency contact (name, email, phone), if they named one."""
+        row = await self.conn.fetchrow(
+            "SELECT name, email, phone FROM emergency_contacts WHERE person_id = $1", person_id
+        )
+        return dict(row) if row is not None else None
+
+    async def set_emergency_contact(
+        self, person_id: uuid.UUID, name: str, email: str | None, phone: str | None
+    ) -> None:
+        """Name (or replace) the person's emergency contact."""
+        await self.conn.execute(
+            "INSERT INTO emergency_contacts (person_id, name, email, phone)"
+            " VALUES ($1, $2, $3, $4) ON CONFLICT (person_id) DO UPDATE SET"
+            " name = EXCLUDED.name, email = EXCLUDED.email, phone = EXCLUDED.phone,"
+            " updated_at = now()",
+            person_id,
+            name,
+            email,
+            phone,
+        )
+
+    async def remove_emergency_contact(self, person_id: uuid.UUID) -> None:
+        """Forget the person's emergency contact."""
+        await self.conn.execute("DELETE FROM emergency_contacts WHERE person_id = $1", person_id)

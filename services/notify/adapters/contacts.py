@@ -8,7 +8,12 @@ from typing import Any
 
 import httpx
 
-from services.notify.service_layer.ports import Contact, ContactUnavailable, PushSubscription
+from services.notify.service_layer.ports import (
+    Contact,
+    ContactUnavailable,
+    EmergencyContact,
+    PushSubscription,
+)
 from shared.notifications import NotificationPreferences
 from shared.settings import Settings
 
@@ -30,7 +35,14 @@ def _contact(body: dict[str, Any]) -> Contact:
             PushSubscription(str(item["endpoint"]), str(item["p256dh"]), str(item["auth"]))
             for item in body.get("push_subscriptions") or []
         ],
+        emergency=_emergency(body.get("emergency_contact")),
     )
+
+
+def _emergency(body: dict[str, Any] | None) -> EmergencyContact | None:
+    if not body:
+        return None
+    return EmergencyContact(str(body["name"]), body.get("email"), body.get("phone"))
 
 
 class BookingContacts:

@@ -21,7 +21,17 @@ class Kind(StrEnum):
     REMINDER_HOUR_BEFORE = "reminder_hour_before"
     BOOKING_REOFFERED = "booking_reoffered"
     CONCERN_CLOSED = "concern_closed"
+    #: A neighbour did not answer the door: to the emergency contact they named.
+    WELFARE_CHECK = "welfare_check"
+    #: The same, to Kith's operators (``OPERATORS``).
+    WELFARE_CHECK_OPERATORS = "welfare_check_operators"
 
+
+#: The recipient of notices to Kith's operators (their address is in notify's settings).
+OPERATORS = uuid.UUID(int=0)
+
+#: Welfare checks are about someone's safety: sent in quiet hours, never turned off.
+WELFARE = frozenset({Kind.WELFARE_CHECK, Kind.WELFARE_CHECK_OPERATORS})
 
 #: Reminders are dropped when their visit is cancelled or moved.
 REMINDERS = frozenset({Kind.REMINDER_DAY_BEFORE, Kind.REMINDER_HOUR_BEFORE})

@@ -13,7 +13,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import structlog
 
 from services.notify.domain.notices import (
+    OPERATORS,
     REMINDERS,
+    WELFARE,
     Channel,
     Kind,
     Notice,
@@ -44,6 +46,7 @@ from shared.contracts.bookings import (
     BookingRescheduled,
     Side,
     VisitCompleted,
+    WelfareCheckRequested,
 )
 from shared.contracts.requests import OfferMade
 from shared.contracts.trust import ConcernRaised, ConcernResolved, VettingStepRecorded
@@ -92,6 +95,17 @@ async def handle(envelope: Envelope[Any], store: NotifyStore, now: datetime) -> 
             # Booking asks for the same occurrence again (same request): its next booking
             # is news of someone else coming.
             await store.remember_reopened(data.request_id)
+    elif isinstance(data, WelfareCheckRequested):
+        params = {
+            "booking_id": str(data.booking_id),
+            "neighbour_id": str(data.neighbour_id),
+            "starts_at": data.starts_at.isoformat(),
+            "has_note": "yes" if data.has_note else "no",
+        }
+        notices = [
+            Notice(event_id, data.neighbour_id, Kind.WELFARE_CHECK, now, params),
+            Notice(event_id, OPERATORS, Kind.WELFARE_CHECK_OPERATORS, now, params),
+        ]
     elif isinstance(data, ConcernRaised):
         if data.raised_by_id is not None:
             await store.remember_concern(data.concern_id, data.raised_by_id)
@@ -160,10 +174,12 @@ class Handled:
 
 @dataclass(frozen=True, slots=True)
 class Delivery:
-    """How notices are tried."""
+    """How notices are tried, and how Kith's operators are reached (``None``: they are not,
+    and a notice to them is listed as a task on their console instead)."""
 
     max_attempts: int
     retry_base_s: float
+    operators: Contact | None = None
 
 
 def _zone(name: str) -> ZoneInfo:
@@ -174,9 +190,13 @@ def _zone(name: str) -> ZoneInfo:
 
 
 def _values(
-    params: dict[str, str], display_name: str, language: str, zone: ZoneInfo
+    params: dict[str, str],
+    display_name: str,
+    language: str,
+    zone: ZoneInfo,
+    about: str | None = None,
 ) -> dict[str, str]:
-    values = {**params, "name": display_name}
+    values = {**params, "name": display_name, "neighbour": about or ""}
     if "skill" in params:
         values["skill"] = params["skill"].replace("_", " ")
     for key in ("starts_at", "expires_at", "previous_starts_at"):
@@ -218,8 +238,9 @@ async def send_due(
         claims = list(batch.claims)
         if not claims:
             return []
+        people = {claim.pending.notice.person_id for claim in claims} - {OPERATORS}
         try:
-            found = await contacts.contacts({claim.pending.notice.person_id for claim in claims})
+            found = await contacts.contacts(people) if people else {}
         except ContactUnavailable as error:
             return [
                 Handled(
@@ -234,7 +255,7 @@ async def send_due(
         ready: list[tuple[Claim, Contact]] = []
         for claim in claims:
             notice = claim.pending.notice
-            contact = found.get(notice.person_id)
+            contact = _recipient(notice, found, delivery)
             result = await _hold(claim, contact, now)
             if result is not None:
                 handled.append(Handled(notice, result))
@@ -260,12 +281,42 @@ async def send_due(
         return handled
 
 
+#: The kinds a person chooses channels for (welfare checks go to others).
+_CHOSEN = frozenset(str(kind) for kind in NoticeKind)
+
 _ADDRESS = {
     Channel.EMAIL: "email address",
     Channel.SMS: "phone",
     Channel.PUSH: "push subscription",
     Channel.ANY: "channel",
 }
+
+
+def _recipient(
+    notice: Notice, found: dict[uuid.UUID, Contact], delivery: Delivery
+) -> Contact | None:
+    """Who is told: the person, their emergency contact (a welfare check, in the person's
+    language and time zone), or the operators."""
+    if notice.person_id == OPERATORS:
+        return delivery.operators
+    contact = found.get(notice.person_id)
+    if notice.kind is not Kind.WELFARE_CHECK or contact is None:
+        return contact
+    named = contact.emergency
+    if named is None:
+        return None
+    return Contact(
+        display_name=named.name,
+        email=named.email,
+        phone=named.phone,
+        languages=[contact.preferences.language or "", *contact.languages],
+        time_zone=contact.time_zone,
+        about=contact.display_name,
+    )
+
+
+def _safety(kind: Kind) -> bool:
+    return kind in WELFARE or str(kind) in SAFETY_KINDS
 
 
 def _bound(pending: Pending) -> structlog.typing.FilteringBoundLogger:
@@ -285,17 +336,23 @@ def _bound(pending: Pending) -> structlog.typing.FilteringBoundLogger:
 async def _hold(claim: Claim, contact: Contact | None, now: datetime) -> Result | None:
     """Why ``claim`` is not sent now (dropped or waiting), or ``None`` to go on."""
     notice, bound = claim.pending.notice, _bound(claim.pending)
+    if contact is None and notice.person_id == OPERATORS:
+        await claim.failed("no operators' address (KITH_OPERATORS_EMAIL)")
+        bound.warning("notice failed: no operators' address")
+        return Result.FAILED
     if contact is None:
-        await claim.dropped("no such person (erased)")
-        bound.info("notice dropped: no such person")
+        # Erased, or (a welfare check) no emergency contact named: nobody to tell.
+        await claim.dropped("nobody to tell (erased, or no emergency contact)")
+        bound.info("notice dropped: nobody to tell")
         return Result.DROPPED
     preferences = contact.preferences
-    if notice.channel is not Channel.ANY and not preferences.sends(notice.kind, notice.channel):
+    chose = str(notice.kind) in _CHOSEN and notice.channel is not Channel.ANY
+    if chose and not preferences.sends(notice.kind, notice.channel):
         await claim.dropped("turned off by the person")
         bound.info("notice dropped: turned off by the person")
         return Result.DROPPED
     quiet = preferences.quiet_hours
-    if quiet is None or NoticeKind(str(notice.kind)) in SAFETY_KINDS:
+    if quiet is None or _safety(notice.kind):
         return None
     zone = _zone(contact.time_zone)
     until = quiet_until(now.astimezone(zone), _time(quiet.start), _time(quiet.end))
@@ -317,12 +374,12 @@ async def _route(
 ) -> list[Claim] | Result:
     """The notice on each channel it goes on, or what became of it when it goes on none."""
     notice, bound = claim.pending.notice, _bound(claim.pending)
-    kind = NoticeKind(str(notice.kind))
-    chosen = contact.preferences.channels.get(kind)
+    kind = str(notice.kind)
+    chosen = contact.preferences.channels.get(NoticeKind(kind)) if kind in _CHOSEN else None
     decided = route(
         None if chosen is None else [str(c) for c in chosen],
         Reach(email=bool(contact.email), phone=bool(contact.phone), push=bool(contact.push)),
-        safety=kind in SAFETY_KINDS,
+        safety=_safety(notice.kind),
     )
     if decided.none_because == "off":
         await claim.dropped("turned off by the person")
@@ -356,7 +413,7 @@ async def _deliver(
     zone = _zone(contact.time_zone)
     spoken = [preferences.language] if preferences.language else []
     language = choose_language([*spoken, *contact.languages], templates.languages)
-    values = _values(notice.params, contact.display_name, language, zone)
+    values = _values(notice.params, contact.display_name, language, zone, contact.about)
     subject, body = templates.render(language, notice.kind, values)
     try:
         if notice.channel is Channel.EMAIL:

@@ -28,6 +28,18 @@ class PushSubscription:
 
 
 @dataclass(frozen=True, slots=True)
+class EmergencyContact:
+    """The person someone named to be told when they do not answer the door for a visit."""
+
+    name: str
+    email: str | None
+    phone: str | None
+
+    def __repr__(self) -> str:
+        return "EmergencyContact(<redacted>)"
+
+
+@dataclass(frozen=True, slots=True)
 class Contact:
     """How to reach one person, asked of booking when a notice is sent and never kept."""
 
@@ -38,6 +50,9 @@ class Contact:
     time_zone: str
     preferences: NotificationPreferences = field(default_factory=NotificationPreferences)
     push: list[PushSubscription] = field(default_factory=list)
+    emergency: EmergencyContact | None = None
+    #: Whom a notice to this contact is about, when it is not them (a welfare check).
+    about: str | None = None
 
     def __repr__(self) -> str:
         # An address must never reach a log, even through an error's repr.

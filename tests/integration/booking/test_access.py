@@ -30,6 +30,7 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("post", "/v1/sessions"): {"email": "nobody@example.org", "password": "wrong password"},
     ("patch", "/v1/me"): {"languages": ["en"]},
     ("put", "/v1/me/notifications"): {"language": "cy"},
+    ("put", "/v1/me/emergency-contact"): {"name": "Walker's friend", "phone": "+44 7700 900555"},
     ("post", "/v1/me/push-subscriptions"): {
         "endpoint": "https://push.example.test/walk",
         "keys": {"p256dh": "B" * 87, "auth": "A" * 22},

@@ -185,3 +185,39 @@ async def test_push_subscriptions_are_mine_go_to_notify_and_go_with_the_account(
             "SELECT count(*) FROM push_subscriptions WHERE person_id = $1", uuid.UUID(person_id)
         )
     assert kept == 0
+
+
+async def test_my_emergency_contact_is_kept_checked_given_to_notify_and_goes_with_me(
+    booking: Booking,
+) -> None:
+    person_id, headers = await sign_up(booking.client, "Una")
+    assert (await booking.client.get("/v1/me/emergency-contact", headers=headers)).json() is None
+    named = {"name": "Vera", "email": "vera@example.org", "phone": "+44 7700 900444"}
+    saved = await booking.client.put("/v1/me/emergency-contact", json=named, headers=headers)
+    assert saved.status_code == 200, saved.text
+    assert (await booking.client.get("/v1/me/emergency-contact", headers=headers)).json() == named
+    contact = await booking.client.get(f"/v1/internal/people/{person_id}/contact", headers=OPERATOR)
+    assert contact.json()["emergency_contact"] == named
+    for bad, field in (
+        ({"name": "Vera"}, "email address or a phone"),
+        ({"name": "Vera", "email": "not an address"}, "email"),
+        ({"name": "", "phone": "+44 7700 900444"}, "name"),
+    ):
+        refused = await booking.client.put("/v1/me/emergency-contact", json=bad, headers=headers)
+        assert refused.status_code == 422, (bad, refused.text)
+        assert field in refused.text
+    removed = await booking.client.delete("/v1/me/emergency-contact", headers=headers)
+    assert removed.status_code == 204
+    contact = await booking.client.get(f"/v1/internal/people/{person_id}/contact", headers=OPERATOR)
+    assert contact.json()["emergency_contact"] is None
+
+    await booking.client.put("/v1/me/emergency-contact", json=named, headers=headers)
+    erased = await booking.client.request(
+        "DELETE", "/v1/me", json={"password": "a long enough password"}, headers=headers
+    )
+    assert erased.status_code == 204, erased.text
+    async with booking.runtime.uow.read() as repo:
+        kept = await repo.conn.fetchval(
+            "SELECT count(*) FROM emergency_contacts WHERE person_id = $1", uuid.UUID(person_id)
+        )
+    assert kept == 0

@@ -15,11 +15,13 @@ from py_vapid import Vapid
 
 from services.notify.adapters.push import WebPush
 from services.notify.bootstrap import NotifyService
-from services.notify.service_layer.ports import Contact, PushSubscription
+from services.notify.service_layer.ports import Contact, EmergencyContact, PushSubscription
 from shared.embedded.mail import DevMailServer, read_mailbox, read_texts
 from shared.messaging import Publisher
 from shared.notifications import NotificationPreferences
 from tests.conftest import Stack
+
+OPERATORS_EMAIL = "coordinators@example.org"
 
 
 class Contacts:
@@ -38,6 +40,7 @@ class Contacts:
         phone: str | None = None,
         preferences: NotificationPreferences | None = None,
         push: list[PushSubscription] | None = None,
+        emergency: EmergencyContact | None = None,
     ) -> uuid.UUID:
         person_id = uuid.uuid4()
         self.people[person_id] = Contact(
@@ -48,6 +51,7 @@ class Contacts:
             time_zone="Europe/London",
             preferences=preferences or NotificationPreferences(),
             push=push or [],
+            emergency=emergency,
         )
         return person_id
 
@@ -132,6 +136,7 @@ async def notify(
             sms_account_sid="ACtest",
             sms_auth_token="test",
             sms_from="Kith",
+            operators_email=OPERATORS_EMAIL,
             notify_poll_s=3600,  # woken by events; reminder tests run the sender themselves
         ),
         database_url=fresh_database(stack.database_url),

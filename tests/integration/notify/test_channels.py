@@ -12,7 +12,7 @@ from shared.notifications import NoticeChannel, NoticeKind, NotificationPreferen
 from tests.integration.notify.conftest import Contacts, Mailbox, PushService
 from tests.integration.notify.support import confirmed, on_the_hour
 from tests.support import eventually
-from tests.unit.test_notify_push import Browser
+from tests.unit.notify_support import Browser
 
 
 async def test_a_person_with_a_phone_only_is_told_by_text_message(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from datetime import timedelta
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ import httpx
 from prometheus_client import REGISTRY
 
 from services.notify.bootstrap import NotifyService
+from services.notify.service_layer.ports import EmergencyContact
 from services.ops.adapters.notify_figures import NotifyFigures
 from shared import clock
 from shared.contracts import Envelope
@@ -20,6 +22,7 @@ from shared.contracts.bookings import (
     BookingConfirmed,
     BookingRescheduled,
     Side,
+    WelfareCheckRequested,
 )
 from shared.contracts.skills import VettingStep
 from shared.contracts.trust import (
@@ -32,9 +35,11 @@ from shared.contracts.trust import (
 )
 from shared.embedded import free_port
 from shared.embedded.mail import DevMailServer, subject
+from shared.geo import neighbourhood_of
 from shared.messaging import Publisher
+from shared.notifications import NotificationPreferences, QuietHours
 from tests.conftest import Stack
-from tests.integration.notify.conftest import Contacts, Mailbox, fresh_database
+from tests.integration.notify.conftest import OPERATORS_EMAIL, Contacts, Mailbox, fresh_database
 from tests.integration.notify.support import confirmed, on_the_hour, one_each
 from tests.support import eventually
 
@@ -357,3 +362,56 @@ async def test_whoever_raised_a_concern_hears_it_was_closed_and_nothing_of_the_o
     assert "reinstate" not in text, "no outcome"
     assert "Lee" not in email.get_content(), "nor whom it was about"
     assert mailbox.to(contacts.email(about)) == [], "the person it was about is not told here"
+
+
+async def test_a_welfare_check_tells_the_emergency_contact_and_operators_whatever_the_quiet_hours(
+    notify: NotifyService, publisher: Publisher, contacts: Contacts, mailbox: Mailbox
+) -> None:
+    always_quiet = NotificationPreferences(quiet_hours=QuietHours(start="00:00", end="23:59"))
+    named = EmergencyContact("Mona", "mona-emergency@example.org", "+44 7700 900333")
+    neighbour = contacts.add("Nell", preferences=always_quiet, emergency=named)
+    alone = contacts.add("Olwen", languages=["cy"])  # named nobody
+    starts_at = on_the_hour(-0.1)
+    events = [
+        Envelope.wrap(
+            WelfareCheckRequested(
+                booking_id=uuid.uuid4(),
+                neighbour_id=person,
+                helper_id=uuid.uuid4(),
+                neighbourhood=neighbourhood_of(51.5, -0.1),
+                starts_at=starts_at,
+                has_note=True,
+            ),
+            producer="test",
+        )
+        for person in (neighbour, alone)
+    ]
+    await publisher.publish_many(events)
+
+    await one_each(mailbox, "mona-emergency@example.org", subject_has="checking on Nell")
+    [to_contact] = mailbox.to("mona-emergency@example.org")
+    assert "Hello Mona," in to_contact.get_content()
+
+    async def both_to_operators() -> list[EmailMessage] | None:
+        told = [m for m in mailbox.to(OPERATORS_EMAIL) if "Welfare check" in subject(m)]
+        mine = [
+            m for m in told if str(neighbour) in m.get_content() or str(alone) in m.get_content()
+        ]
+        return mine if len(mine) == 2 else None
+
+    for email in await eventually(both_to_operators, what="both welfare checks to operators"):
+        assert "The helper left a note: yes" in email.get_content()
+    # Nobody else is written to: not the neighbours themselves.
+    assert mailbox.to(contacts.email(neighbour)) == []
+    assert mailbox.to(contacts.email(alone)) == []
+
+    async def nobody_named() -> bool:
+        async with notify.pool.acquire() as conn:
+            status = await conn.fetchval(
+                "SELECT status FROM deliveries WHERE event_id = $1 AND kind = 'welfare_check'",
+                events[1].event_id,
+            )
+        return bool(status == "dropped")
+
+    # No emergency contact named: nobody to tell but the operators.
+    await eventually(nobody_named, what="the welfare check to nobody dropped")

@@ -32,6 +32,7 @@ def _answer(row: ContactRow) -> dict[str, Any]:
         "time_zone": row.time_zone,
         "preferences": row.preferences.model_dump(mode="json"),
         "push_subscriptions": row.push_subscriptions,
+        "emergency_contact": row.emergency_contact,
     }
 
 

@@ -7,12 +7,14 @@ topic.
 from __future__ import annotations
 
 import uuid
+from typing import Self
 
 from fastapi import APIRouter, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.booking.domain.errors import NotFound
 from services.booking.entrypoints.http.dependencies import Ctx, Me
+from services.booking.entrypoints.http.schemas import EMAIL_PATTERN
 from shared.notifications import NotificationPreferences
 from shared.push import application_server_key
 
@@ -89,3 +91,47 @@ async def push_key(ctx: Ctx) -> dict[str, str | None]:
     """The application server key (VAPID, base64url) a browser subscribes with; ``null``
     when this Kith sends no web push."""
     return {"key": application_server_key(ctx.settings)}
+
+
+class EmergencyContact(BaseModel):
+    """Someone to tell when I do not answer the door for a visit (a welfare check): an email
+    address, a phone, or both."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=80)
+    email: str | None = Field(default=None, pattern=EMAIL_PATTERN, max_length=254)
+    phone: str | None = Field(default=None, min_length=5, max_length=40)
+
+    @model_validator(mode="after")
+    def _reachable(self) -> Self:
+        if self.email is None and self.phone is None:
+            raise ValueError("give an email address or a phone for them")
+        return self
+
+
+@router.get("/me/emergency-contact")
+async def my_emergency_contact(ctx: Ctx, person_id: Me) -> EmergencyContact | None:
+    """My emergency contact, or ``null``."""
+    async with ctx.uow.read() as repo:
+        found = await repo.emergency_contact(person_id)
+    return EmergencyContact.model_validate(found) if found else None
+
+
+@router.put("/me/emergency-contact")
+async def set_my_emergency_contact(
+    body: EmergencyContact, ctx: Ctx, person_id: Me
+) -> EmergencyContact:
+    """Name (or replace) my emergency contact: when I do not answer the door for a visit,
+    Kith tells them as well as its operators (whatever my quiet hours)."""
+    async with ctx.uow.begin() as repo:
+        await repo.set_emergency_contact(person_id, body.name, body.email, body.phone)
+    return body
+
+
+@router.delete("/me/emergency-contact", status_code=204)
+async def remove_my_emergency_contact(ctx: Ctx, person_id: Me) -> Response:
+    """Name no emergency contact."""
+    async with ctx.uow.begin() as repo:
+        await repo.remove_emergency_contact(person_id)
+    return Response(status_code=204)
