@@ -212,6 +212,7 @@ def test_k8s_deployments_run_each_service() -> None:
         "booking": 2,
         "matching": 2,
         "trust": 1,
+        "ledger": 1,
     }
     for name, doc in deployments.items():
         (container,) = doc["spec"]["template"]["spec"]["containers"]
@@ -236,7 +237,7 @@ def test_every_document_is_in_the_kith_namespace() -> None:
 
 SECRET_VARIABLES = {"KITH_OPERATOR_TOKEN", "KITH_IDEMPOTENCY_KEY_SECRET", "KITH_DATABASE_URL"}
 #: The services the Kubernetes manifests run, each with a Secret of its own.
-K8S_SERVICES = ("booking", "matching", "trust")
+K8S_SERVICES = ("booking", "matching", "trust", "ledger")
 #: Setting -> the secret NEEDS names for it.
 NEED_OF = {
     "KITH_OPERATOR_TOKEN": "operator_token",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from services.ledger.adapters.metrics import POSTINGS
 from services.ledger.service_layer.handlers import handle
 from services.ledger.service_layer.ports import UnitOfWorkStarter
 from shared.contracts import Envelope, Payload
@@ -24,7 +25,8 @@ def build_consumer(
     """A consumer group member posting each completed visit and late cancellation once."""
 
     async def on_event(envelope: Envelope[Payload], _: Delivery) -> None:
-        await handle(envelope, start)
+        if await handle(envelope, start):
+            POSTINGS.labels(envelope.type).inc()
 
     return EventConsumer(
         settings,

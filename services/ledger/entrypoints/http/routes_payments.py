@@ -10,6 +10,7 @@ import structlog
 from fastapi import APIRouter, Header, HTTPException, Query, Request
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from services.ledger.adapters.metrics import WEBHOOKS
 from services.ledger.adapters.stripe import BadSignature, verify_webhook
 from services.ledger.entrypoints.http.deps import Ctx, Me, Operator
 from services.ledger.service_layer import payments
@@ -116,10 +117,12 @@ async def webhook(
         )
         outcome = await payments.on_webhook(ctx.start, event, now=utc_now())
     except BadSignature as error:
+        WEBHOOKS.labels("refused").inc()
         raise HTTPException(400, f"stripe-signature: {error}") from None
     except (KeyError, TypeError, ValueError) as error:
         raise HTTPException(400, f"not an event the ledger can read: {error!r}") from None
     log.info("provider webhook", event_id=str(event.get("id")), outcome=outcome)
+    WEBHOOKS.labels(outcome).inc()
     return {"outcome": outcome}
 
 
