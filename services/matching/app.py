@@ -207,6 +207,10 @@ def create_app(
         helpers=table("helpers"),
         # Keyed by helper, on the partitions of the facts topic that feeds it (``filing``).
         ledger=table("helper-ledger"),
+        # A helper's bookings by ISO week: a booking rewrites one week's record, not the
+        # whole state, in the ledger and in each neighbourhood holding a copy (``filing``).
+        ledger_weeks=table("ledger-weeks"),
+        helper_weeks=table("helper-weeks"),
         roster=table("roster"),
         relationships=table("relationships"),
         progress=table("progress"),

@@ -32,7 +32,13 @@ from typing import Annotated, Literal
 from pydantic import Field, TypeAdapter
 
 from services.matching.domain import BookedVisit, HelperProfile
-from services.matching.state import HelperState, LedgerEntry, MatchingState
+from services.matching.state import (
+    HelperState,
+    LedgerEntry,
+    MatchingState,
+    WeekBookings,
+    weeks_of,
+)
 from shared.geo import neighbourhoods_within
 from shared.weekly_hours import WeeklyHours
 
@@ -68,21 +74,37 @@ class ErasedFact:
 
 @dataclass(frozen=True, slots=True)
 class BookedFact:
-    """The helper is booked for a visit (again, with new hours, when it is rescheduled)."""
+    """The helper is booked for a visit (again, with new hours, when it is rescheduled).
+
+    Attributes:
+        previous: The visit's hours before it was rescheduled: where the ledger looks for it.
+        weeks: The weeks whose records held the booking before (the ledger sets them for
+            the copies; left out by facts from before week records).
+    """
 
     helper_id: uuid.UUID
     booking_id: uuid.UUID
     visit: BookedVisit
     kind: Literal["booked"] = "booked"
+    previous: BookedVisit | None = None
+    weeks: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
 class ReleasedFact:
-    """A booked visit of the helper's is cancelled: its hours are free again."""
+    """A booked visit of the helper's is cancelled: its hours are free again.
+
+    Attributes:
+        visit: The cancelled visit's hours: where the ledger looks for it (left out by facts
+            from before week records: the ledger then looks in every week).
+        weeks: The weeks whose records held the booking (the ledger sets them for the copies).
+    """
 
     helper_id: uuid.UUID
     booking_id: uuid.UUID
     kind: Literal["released"] = "released"
+    visit: BookedVisit | None = None
+    weeks: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,7 +218,11 @@ def reach_of(entry: LedgerEntry) -> frozenset[str]:
 
 
 def apply_fact(helper: HelperState, fact: AnyFact, seq: int) -> HelperState:
-    """``helper`` changed by ``fact``, at ``seq`` (pure: the ledger and copies share it)."""
+    """``helper`` changed by ``fact``, at ``seq`` (pure: the ledger and copies share it).
+
+    A state kept in tables holds its bookings in week records (``booking_weeks``); this
+    changes the bookings the state itself holds (a whole state, or one stored before them).
+    """
     if isinstance(fact, ProfileFact):
         helper = replace(helper, profile=fact.profile)
     elif isinstance(fact, HoursFact):
@@ -244,19 +270,76 @@ def take_fact(state: MatchingState, raw: bytes) -> list[Forward]:
             )
             for neighbourhood in sorted(entry.filed)
         ]
-    helper = apply_fact(entry.state, fact, entry.state.seq + 1)
+    seq = entry.state.seq + 1
+    if isinstance(fact, BookedFact | ReleasedFact):
+        fact, helper = _book_in_ledger(state, entry.state, fact, seq)
+    else:
+        helper = apply_fact(entry.state, fact, seq)
     home = fact.home if isinstance(fact, ProfileFact) else entry.home
     reach = reach_of(LedgerEntry(helper, home))
     state.put_ledger_entry(fact.helper_id, LedgerEntry(helper, home, reach))
     forwards: list[Forward] = []
+    whole: HelperState | None = None
     for neighbourhood in sorted(reach | entry.filed):
         copy = HelperCopy(neighbourhood, fact.helper_id, helper.seq)
         if neighbourhood in reach and neighbourhood in entry.filed:
             copy = replace(copy, fact=fact)
         elif neighbourhood in reach:
-            copy = replace(copy, state=helper)
+            whole = whole or _whole(state, fact.helper_id, helper)
+            copy = replace(copy, state=whole)
         forwards.append(Forward("copies", neighbourhood.encode(), _COPY.dump_json(copy)))
     return forwards
+
+
+def _book_in_ledger(
+    state: MatchingState, helper: HelperState, fact: BookedFact | ReleasedFact, seq: int
+) -> tuple[BookedFact | ReleasedFact, HelperState]:
+    """Apply a booking fact to the ledger's week records: the fact as the copies take it
+    (naming the weeks that held the booking) and the ledger's state at ``seq``.
+
+    A booking is looked for in the weeks of the hours it had (a cancelled visit's, a moved
+    visit's earlier ones); a fact that does not say them (written before week records) looks
+    in every week the helper has bookings in.
+    """
+    helper_id, booking_id = fact.helper_id, fact.booking_id
+    if isinstance(fact, BookedFact):
+        targets = weeks_of(fact.visit)
+        looked = targets | (frozenset() if fact.previous is None else weeks_of(fact.previous))
+    else:
+        targets = frozenset()
+        looked = helper.weeks if fact.visit is None else weeks_of(fact.visit)
+    held = frozenset(
+        week
+        for week in sorted(looked & helper.weeks)
+        if booking_id in state.ledger_week(helper_id, week).bookings
+    )
+    for week in sorted(held | targets):
+        bookings = dict(state.ledger_week(helper_id, week).bookings)
+        bookings.pop(booking_id, None)
+        if isinstance(fact, BookedFact) and week in targets:
+            bookings[booking_id] = fact.visit
+        state.put_ledger_week(helper_id, week, WeekBookings(bookings, seq))
+    inline = {k: v for k, v in helper.bookings.items() if k != booking_id}
+    helper = replace(helper, bookings=inline, weeks=helper.weeks | targets, seq=seq)
+    return replace(fact, weeks=held), helper
+
+
+def _whole(state: MatchingState, helper_id: uuid.UUID, helper: HelperState) -> HelperState:
+    """The ledger's state of the helper with every booking it holds, for a neighbourhood
+    newly within reach (rare: a new helper, a move, a wider radius)."""
+    bookings = dict(helper.bookings)
+    for week in sorted(helper.weeks):
+        bookings.update(state.ledger_week(helper_id, week).bookings)
+    return replace(helper, bookings=bookings, weeks=frozenset())
+
+
+def booking_weeks(helper: HelperState) -> dict[str, dict[uuid.UUID, BookedVisit]]:
+    """A whole state's bookings, by each week they touch."""
+    weeks: dict[str, dict[uuid.UUID, BookedVisit]] = {}
+    for booking_id, visit in helper.bookings.items():
+        for week in weeks_of(visit):
+            weeks.setdefault(week, {})[booking_id] = visit
+    return weeks
 
 
 def take_copy(state: MatchingState, raw: bytes) -> str | None:
@@ -272,14 +355,49 @@ def take_copy(state: MatchingState, raw: bytes) -> str | None:
     if copy.erased:
         state.forget_helper(copy.neighbourhood, copy.helper_id)
         return copy.neighbourhood
-    filed = state.helper(copy.neighbourhood, copy.helper_id)
+    neighbourhood, helper_id = copy.neighbourhood, copy.helper_id
+    filed = state.helper_record(neighbourhood, helper_id)
     if copy.seq <= filed.seq:
         return None  # delivered again
+    if isinstance(copy.fact, BookedFact | ReleasedFact):
+        # Only the weeks the booking touches change; their records say what is new to them.
+        fact = copy.fact
+        if isinstance(fact, BookedFact):
+            targets, looked = weeks_of(fact.visit), fact.weeks
+        else:
+            # The ledger names the weeks; a fact it passed on before week records does not.
+            targets = frozenset()
+            looked = fact.weeks or (filed.weeks if fact.visit is None else weeks_of(fact.visit))
+        changed = False
+        for week in sorted(looked | targets):
+            record = state.week(neighbourhood, helper_id, week)
+            if copy.seq <= record.seq:
+                continue  # delivered again
+            bookings = {k: v for k, v in record.bookings.items() if k != fact.booking_id}
+            if isinstance(fact, BookedFact) and week in targets:
+                bookings[fact.booking_id] = fact.visit
+            state.put_week(neighbourhood, helper_id, week, WeekBookings(bookings, copy.seq))
+            changed = True
+        if fact.booking_id in filed.bookings or not targets <= filed.weeks:
+            # A new week to list, or a booking the state held itself (stored before weeks).
+            inline = {k: v for k, v in filed.bookings.items() if k != fact.booking_id}
+            listed = replace(filed, bookings=inline, weeks=filed.weeks | targets)
+            state.put_helper(neighbourhood, helper_id, listed)
+            changed = True
+        return neighbourhood if changed else None
     if copy.state is not None:
-        helper = copy.state
+        by_week = booking_weeks(copy.state)
+        helper = replace(copy.state, bookings={}, weeks=filed.weeks | frozenset(by_week))
     elif copy.fact is not None:
         helper = apply_fact(filed, copy.fact, copy.seq)
+        by_week = None
     else:
-        helper = HelperState(seq=copy.seq)  # out of reach: unfiled
-    state.put_helper(copy.neighbourhood, copy.helper_id, helper)
-    return copy.neighbourhood
+        # Out of reach: unfiled; its weeks are emptied below.
+        helper = HelperState(seq=copy.seq, weeks=filed.weeks)
+        by_week = {}
+    if by_week is not None:
+        for week in sorted(helper.weeks):
+            record = WeekBookings(by_week.get(week, {}), copy.seq)
+            state.put_week(neighbourhood, helper_id, week, record)
+    state.put_helper(neighbourhood, helper_id, helper)
+    return neighbourhood

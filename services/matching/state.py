@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Container, Iterable, MutableMapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
@@ -51,6 +51,36 @@ class HelperState:
     holds: dict[uuid.UUID, BookedVisit] = field(default_factory=dict)
     #: The helper's ledger sequence number this state was filed at (``filing``).
     seq: int = 0
+    #: ISO weeks (``week_of``) whose bookings are kept in a week record of their own: a
+    #: stored state holds no bookings itself (one read before them held every booking, so
+    #: each booking rewrote all of them in every neighbourhood holding a copy).
+    weeks: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class WeekBookings:
+    """A helper's bookings touching one ISO week, as one neighbourhood (or the ledger) keeps
+    them: a booking writes this small record instead of the helper's whole state.
+
+    Attributes:
+        bookings: The visits, by booking.
+        seq: The ledger's sequence number of the last change made to this record: a copy's
+            change applies only when newer (a copy delivered again changes nothing).
+    """
+
+    bookings: dict[uuid.UUID, BookedVisit] = field(default_factory=dict)
+    seq: int = 0
+
+
+def week_of(moment: datetime) -> str:
+    """The ISO week ``moment`` falls in (as ``same_week`` counts weeks), e.g. ``2031-W02``."""
+    year, week, _ = moment.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def weeks_of(visit: BookedVisit) -> frozenset[str]:
+    """Every ISO week an hour of ``visit`` falls in (two when it runs past Sunday midnight)."""
+    return frozenset(week_of(hour) for hour in visit.hours_covered())
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +136,7 @@ class SeriesState:
 
 
 _HELPER = TypeAdapter(HelperState)
+_WEEK = TypeAdapter(WeekBookings)
 _SERIES = TypeAdapter(SeriesState)
 _LEDGER = TypeAdapter(LedgerEntry)
 _ROSTER = TypeAdapter(dict[uuid.UUID, RosterEntry | None])
@@ -188,6 +219,9 @@ class MatchingState:
             (partitioned by helper, on the facts topic's partitions: see ``filing``).
         unmatched: ``neighbourhood`` -> its escalated requests, tried again when its supply
             changes (few: only requests operators hold).
+        helper_weeks: ``neighbourhood|helper|week`` -> the helper's bookings that week, in
+            that neighbourhood's copy (``WeekBookings``).
+        ledger_weeks: ``helper|week`` -> the same, in the helper's ledger.
     """
 
     helpers: Table
@@ -200,11 +234,24 @@ class MatchingState:
     partner_services: Table = field(default_factory=dict)
     ledger: Table = field(default_factory=dict)
     unmatched: Table = field(default_factory=dict)
+    helper_weeks: Table = field(default_factory=dict)
+    ledger_weeks: Table = field(default_factory=dict)
     _helpers_read: _Decoded[HelperState] = field(
         default_factory=lambda: _Decoded(_HELPER), init=False, repr=False, compare=False
     )
+    # One entry per person, and small: every helper a worker may weigh fits (a cache of a
+    # thousand, emptied when full, decoded most standings afresh for every request).
     _standing_read: _Decoded[Standing] = field(
-        default_factory=lambda: _Decoded(_STANDING), init=False, repr=False, compare=False
+        default_factory=lambda: _Decoded(_STANDING, limit=1 << 17),
+        init=False,
+        repr=False,
+        compare=False,
+    )
+    _weeks_read: _Decoded[WeekBookings] = field(
+        default_factory=lambda: _Decoded(_WEEK, limit=1 << 14),
+        init=False,
+        repr=False,
+        compare=False,
     )
     _roster_read: _Decoded[list[uuid.UUID] | dict[uuid.UUID, RosterEntry | None]] = field(
         default_factory=lambda: _Decoded(_ROSTER_STORED), init=False, repr=False, compare=False
@@ -214,14 +261,63 @@ class MatchingState:
     )
 
     def helper(self, neighbourhood: str, person_id: uuid.UUID) -> HelperState:
-        """The helper's state, empty when unknown."""
+        """The helper's whole state in the neighbourhood, every booking included (empty when
+        unknown). A request reads less: ``helper_record`` and ``bookings_in``."""
+        record = self.helper_record(neighbourhood, person_id)
+        if not record.weeks:
+            return record
+        prefix = _scoped(neighbourhood, person_id)
+        bookings = dict(record.bookings)
+        for week in sorted(record.weeks):
+            bookings.update(self._week(self.helper_weeks, f"{prefix}|{week}").bookings)
+        return replace(record, bookings=bookings)
+
+    def helper_record(self, neighbourhood: str, person_id: uuid.UUID) -> HelperState:
+        """The helper's state as stored in the neighbourhood: bookings are in week records
+        (``weeks``; only a state stored before them holds bookings itself)."""
         key = _scoped(neighbourhood, person_id)
         raw = self.helpers.get(key)
         return HelperState() if raw is None else self._helpers_read.load(key, raw)
 
+    def bookings_in(
+        self, neighbourhood: str, person_id: uuid.UUID, record: HelperState, weeks: Iterable[str]
+    ) -> tuple[BookedVisit, ...]:
+        """The helper's bookings touching ``weeks`` (``record``: their ``helper_record``)."""
+        bookings = dict(record.bookings)
+        prefix = _scoped(neighbourhood, person_id)
+        for week in weeks:
+            if week in record.weeks:
+                bookings.update(self._week(self.helper_weeks, f"{prefix}|{week}").bookings)
+        return tuple(bookings.values())
+
+    def week(self, neighbourhood: str, person_id: uuid.UUID, week: str) -> WeekBookings:
+        """The helper's week record in the neighbourhood, empty when unknown."""
+        return self._week(self.helper_weeks, f"{_scoped(neighbourhood, person_id)}|{week}")
+
+    def put_week(
+        self, neighbourhood: str, person_id: uuid.UUID, week: str, record: WeekBookings
+    ) -> None:
+        """Store the helper's week record in the neighbourhood (kept when empty: its ``seq``
+        still tells a copy delivered again from a new one)."""
+        key = f"{_scoped(neighbourhood, person_id)}|{week}"
+        self.helper_weeks[key] = _WEEK.dump_json(record)
+
+    def ledger_week(self, person_id: uuid.UUID, week: str) -> WeekBookings:
+        """The helper's week record in their ledger, empty when unknown."""
+        return self._week(self.ledger_weeks, f"{person_id}|{week}")
+
+    def put_ledger_week(self, person_id: uuid.UUID, week: str, record: WeekBookings) -> None:
+        """Store the helper's week record in their ledger."""
+        self.ledger_weeks[f"{person_id}|{week}"] = _WEEK.dump_json(record)
+
+    def _week(self, table: Table, key: str) -> WeekBookings:
+        raw = table.get(key)
+        return WeekBookings() if raw is None else self._weeks_read.load(key, raw)
+
     def put_helper(self, neighbourhood: str, person_id: uuid.UUID, state: HelperState) -> None:
-        """Store the helper's state, and list them in the neighbourhood's roster while they
-        have a profile there (a helper unfiled from it has none)."""
+        """Store the helper's state (bookings belong in week records: ``put_week``), and list
+        them in the neighbourhood's roster while they have a profile there (a helper unfiled
+        from it has none)."""
         self.helpers[_scoped(neighbourhood, person_id)] = _HELPER.dump_json(state)
         roster = self.roster_index(neighbourhood)
         if state.profile is not None:
@@ -241,13 +337,20 @@ class MatchingState:
         self.ledger[str(person_id)] = _LEDGER.dump_json(entry)
 
     def forget_ledger_entry(self, person_id: uuid.UUID) -> None:
-        """Forget a person's ledger entry (their account was deleted)."""
+        """Forget a person's ledger entry and its week records (their account was deleted)."""
+        for week in self.ledger_entry(person_id).state.weeks:
+            if f"{person_id}|{week}" in self.ledger_weeks:
+                del self.ledger_weeks[f"{person_id}|{week}"]
         if str(person_id) in self.ledger:
             del self.ledger[str(person_id)]  # a faust table writes a tombstone
 
     def forget_helper(self, neighbourhood: str, person_id: uuid.UUID) -> None:
-        """Forget a person (their account was deleted): state and place in the roster."""
+        """Forget a person (their account was deleted): state, bookings and place in the
+        roster."""
         key = _scoped(neighbourhood, person_id)
+        for week in self.helper_record(neighbourhood, person_id).weeks:
+            if f"{key}|{week}" in self.helper_weeks:
+                del self.helper_weeks[f"{key}|{week}"]
         if key in self.helpers:
             del self.helpers[key]  # a faust table writes a tombstone to its changelog
         roster = self.roster_index(neighbourhood)
