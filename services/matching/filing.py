@@ -15,9 +15,15 @@ filed, as a copy, in every neighbourhood holding a street within their radius
    out of reach get an empty copy that unfiles the helper;
 3. each neighbourhood keeps the copy with the highest sequence number.
 
-So a booking made from one neighbourhood makes the hour busy in every copy. Facts are
-idempotent (a profile or hours set whole, a booking added or released by id); a copy
-delivered twice, or a fact handled again after a crash, changes nothing a second time.
+Bookings are filed by reference: the ledger keeps a helper's bookings in one record per
+ISO week (``MatchingState.helper_weeks``, a table every worker reads), and every copy refers
+to it. So a booking made from one neighbourhood makes the hour busy in every copy at once,
+and writes one small record: no copy changes (a copy used to hold every booking, and each
+booking rewrote all of them in each of up to 27 neighbourhoods). A cancelled or moved visit
+still goes to every copy, whose escalated requests are tried again.
+
+Facts are idempotent (a profile or hours set whole, a booking added or released by id); a
+copy delivered twice, or a fact handled again after a crash, changes nothing a second time.
 A neighbourhood newly in reach is sent the whole state; one already holding a copy only the
 fact, applied there as in the ledger (``apply_fact``).
 """
@@ -78,8 +84,6 @@ class BookedFact:
 
     Attributes:
         previous: The visit's hours before it was rescheduled: where the ledger looks for it.
-        weeks: The weeks whose records held the booking before (the ledger sets them for
-            the copies; left out by facts from before week records).
     """
 
     helper_id: uuid.UUID
@@ -87,7 +91,6 @@ class BookedFact:
     visit: BookedVisit
     kind: Literal["booked"] = "booked"
     previous: BookedVisit | None = None
-    weeks: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,14 +100,12 @@ class ReleasedFact:
     Attributes:
         visit: The cancelled visit's hours: where the ledger looks for it (left out by facts
             from before week records: the ledger then looks in every week).
-        weeks: The weeks whose records held the booking (the ledger sets them for the copies).
     """
 
     helper_id: uuid.UUID
     booking_id: uuid.UUID
     kind: Literal["released"] = "released"
     visit: BookedVisit | None = None
-    weeks: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,34 +273,38 @@ def take_fact(state: MatchingState, raw: bytes) -> list[Forward]:
         ]
     seq = entry.state.seq + 1
     if isinstance(fact, BookedFact | ReleasedFact):
-        fact, helper = _book_in_ledger(state, entry.state, fact, seq)
+        helper = _book_in_ledger(state, entry.state, fact, seq)
     else:
         helper = apply_fact(entry.state, fact, seq)
     home = fact.home if isinstance(fact, ProfileFact) else entry.home
     reach = reach_of(LedgerEntry(helper, home))
     state.put_ledger_entry(fact.helper_id, LedgerEntry(helper, home, reach))
+    if isinstance(fact, BookedFact) and fact.previous is None:
+        # The booking is in the helper's week record, which every neighbourhood's copy refers
+        # to: no copy changes (27 of them for a 5 km radius), and a new booking never lets
+        # an escalated request be taken. A cancelled or moved visit goes on to every copy,
+        # whose escalated requests are tried again.
+        return []
     forwards: list[Forward] = []
-    whole: HelperState | None = None
     for neighbourhood in sorted(reach | entry.filed):
         copy = HelperCopy(neighbourhood, fact.helper_id, helper.seq)
         if neighbourhood in reach and neighbourhood in entry.filed:
             copy = replace(copy, fact=fact)
         elif neighbourhood in reach:
-            whole = whole or _whole(state, fact.helper_id, helper)
-            copy = replace(copy, state=whole)
+            copy = replace(copy, state=replace(helper, weeks=frozenset()))
         forwards.append(Forward("copies", neighbourhood.encode(), _COPY.dump_json(copy)))
     return forwards
 
 
 def _book_in_ledger(
     state: MatchingState, helper: HelperState, fact: BookedFact | ReleasedFact, seq: int
-) -> tuple[BookedFact | ReleasedFact, HelperState]:
-    """Apply a booking fact to the ledger's week records: the fact as the copies take it
-    (naming the weeks that held the booking) and the ledger's state at ``seq``.
+) -> HelperState:
+    """Apply a booking fact to the helper's week records; the ledger's state at ``seq``.
 
     A booking is looked for in the weeks of the hours it had (a cancelled visit's, a moved
     visit's earlier ones); a fact that does not say them (written before week records) looks
-    in every week the helper has bookings in.
+    in every week the helper has bookings in (one of that age moving a visit leaves it in its
+    old week as well).
     """
     helper_id, booking_id = fact.helper_id, fact.booking_id
     if isinstance(fact, BookedFact):
@@ -308,38 +313,18 @@ def _book_in_ledger(
     else:
         targets = frozenset()
         looked = helper.weeks if fact.visit is None else weeks_of(fact.visit)
-    held = frozenset(
-        week
-        for week in sorted(looked & helper.weeks)
-        if booking_id in state.ledger_week(helper_id, week).bookings
-    )
+    held = {
+        week for week in looked & helper.weeks if booking_id in state.week(helper_id, week).bookings
+    }
     for week in sorted(held | targets):
-        bookings = dict(state.ledger_week(helper_id, week).bookings)
+        bookings = dict(state.week(helper_id, week).bookings)
         bookings.pop(booking_id, None)
         if isinstance(fact, BookedFact) and week in targets:
             bookings[booking_id] = fact.visit
-        state.put_ledger_week(helper_id, week, WeekBookings(bookings, seq))
+        state.put_week(helper_id, week, WeekBookings(bookings))
+    # A state stored before week records held its bookings itself.
     inline = {k: v for k, v in helper.bookings.items() if k != booking_id}
-    helper = replace(helper, bookings=inline, weeks=helper.weeks | targets, seq=seq)
-    return replace(fact, weeks=held), helper
-
-
-def _whole(state: MatchingState, helper_id: uuid.UUID, helper: HelperState) -> HelperState:
-    """The ledger's state of the helper with every booking it holds, for a neighbourhood
-    newly within reach (rare: a new helper, a move, a wider radius)."""
-    bookings = dict(helper.bookings)
-    for week in sorted(helper.weeks):
-        bookings.update(state.ledger_week(helper_id, week).bookings)
-    return replace(helper, bookings=bookings, weeks=frozenset())
-
-
-def booking_weeks(helper: HelperState) -> dict[str, dict[uuid.UUID, BookedVisit]]:
-    """A whole state's bookings, by each week they touch."""
-    weeks: dict[str, dict[uuid.UUID, BookedVisit]] = {}
-    for booking_id, visit in helper.bookings.items():
-        for week in weeks_of(visit):
-            weeks.setdefault(week, {})[booking_id] = visit
-    return weeks
+    return replace(helper, bookings=inline, weeks=helper.weeks | targets, seq=seq)
 
 
 def take_copy(state: MatchingState, raw: bytes) -> str | None:
@@ -360,44 +345,18 @@ def take_copy(state: MatchingState, raw: bytes) -> str | None:
     if copy.seq <= filed.seq:
         return None  # delivered again
     if isinstance(copy.fact, BookedFact | ReleasedFact):
-        # Only the weeks the booking touches change; their records say what is new to them.
-        fact = copy.fact
-        if isinstance(fact, BookedFact):
-            targets, looked = weeks_of(fact.visit), fact.weeks
-        else:
-            # The ledger names the weeks; a fact it passed on before week records does not.
-            targets = frozenset()
-            looked = fact.weeks or (filed.weeks if fact.visit is None else weeks_of(fact.visit))
-        changed = False
-        for week in sorted(looked | targets):
-            record = state.week(neighbourhood, helper_id, week)
-            if copy.seq <= record.seq:
-                continue  # delivered again
-            bookings = {k: v for k, v in record.bookings.items() if k != fact.booking_id}
-            if isinstance(fact, BookedFact) and week in targets:
-                bookings[fact.booking_id] = fact.visit
-            state.put_week(neighbourhood, helper_id, week, WeekBookings(bookings, copy.seq))
-            changed = True
-        if fact.booking_id in filed.bookings or not targets <= filed.weeks:
-            # A new week to list, or a booking the state held itself (stored before weeks).
-            inline = {k: v for k, v in filed.bookings.items() if k != fact.booking_id}
-            listed = replace(filed, bookings=inline, weeks=filed.weeks | targets)
-            state.put_helper(neighbourhood, helper_id, listed)
-            changed = True
-        return neighbourhood if changed else None
+        # The helper's ledger moved the booking in their week records, which this copy refers
+        # to; only a state stored before week records holds bookings itself.
+        booking_id = copy.fact.booking_id
+        if booking_id in filed.bookings:
+            inline = {k: v for k, v in filed.bookings.items() if k != booking_id}
+            state.put_helper(neighbourhood, helper_id, replace(filed, bookings=inline))
+        return neighbourhood  # hours freed: escalated requests are tried again
     if copy.state is not None:
-        by_week = booking_weeks(copy.state)
-        helper = replace(copy.state, bookings={}, weeks=filed.weeks | frozenset(by_week))
+        helper = copy.state
     elif copy.fact is not None:
         helper = apply_fact(filed, copy.fact, copy.seq)
-        by_week = None
     else:
-        # Out of reach: unfiled; its weeks are emptied below.
-        helper = HelperState(seq=copy.seq, weeks=filed.weeks)
-        by_week = {}
-    if by_week is not None:
-        for week in sorted(helper.weeks):
-            record = WeekBookings(by_week.get(week, {}), copy.seq)
-            state.put_week(neighbourhood, helper_id, week, record)
+        helper = HelperState(seq=copy.seq)  # out of reach: unfiled
     state.put_helper(neighbourhood, helper_id, helper)
     return neighbourhood

@@ -462,9 +462,7 @@ class Matcher:
                 HelperView(
                     profile=helper.profile,
                     free_hours=self.state.offered_hours(helper),
-                    bookings=self.state.bookings_in(
-                        request.neighbourhood, person_id, helper, weeks
-                    ),
+                    bookings=self.state.bookings_in(person_id, helper, weeks),
                     standing=self.state.standing_of(person_id),
                     relationship=relationships.get(person_id),
                     visits_ever=sum(helper.visits.values()),

@@ -51,25 +51,22 @@ class HelperState:
     holds: dict[uuid.UUID, BookedVisit] = field(default_factory=dict)
     #: The helper's ledger sequence number this state was filed at (``filing``).
     seq: int = 0
-    #: ISO weeks (``week_of``) whose bookings are kept in a week record of their own: a
-    #: stored state holds no bookings itself (one read before them held every booking, so
-    #: each booking rewrote all of them in every neighbourhood holding a copy).
+    #: In the helper's ledger: the ISO weeks (``week_of``) they have week records in. A
+    #: stored state holds no bookings itself (one stored before week records did, and each
+    #: booking rewrote all of them in every neighbourhood holding a copy).
     weeks: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
 class WeekBookings:
-    """A helper's bookings touching one ISO week, as one neighbourhood (or the ledger) keeps
-    them: a booking writes this small record instead of the helper's whole state.
+    """A helper's bookings touching one ISO week: a booking writes this small record, once,
+    instead of the helper's whole state in every neighbourhood holding a copy.
 
     Attributes:
         bookings: The visits, by booking.
-        seq: The ledger's sequence number of the last change made to this record: a copy's
-            change applies only when newer (a copy delivered again changes nothing).
     """
 
     bookings: dict[uuid.UUID, BookedVisit] = field(default_factory=dict)
-    seq: int = 0
 
 
 def week_of(moment: datetime) -> str:
@@ -219,9 +216,9 @@ class MatchingState:
             (partitioned by helper, on the facts topic's partitions: see ``filing``).
         unmatched: ``neighbourhood`` -> its escalated requests, tried again when its supply
             changes (few: only requests operators hold).
-        helper_weeks: ``neighbourhood|helper|week`` -> the helper's bookings that week, in
-            that neighbourhood's copy (``WeekBookings``).
-        ledger_weeks: ``helper|week`` -> the same, in the helper's ledger.
+        helper_weeks: ``helper|week`` -> the helper's bookings touching that ISO week
+            (``WeekBookings``): written by the helper's ledger, seen by every worker (each
+            neighbourhood's copy of the helper refers to it instead of holding bookings).
     """
 
     helpers: Table
@@ -235,7 +232,6 @@ class MatchingState:
     ledger: Table = field(default_factory=dict)
     unmatched: Table = field(default_factory=dict)
     helper_weeks: Table = field(default_factory=dict)
-    ledger_weeks: Table = field(default_factory=dict)
     _helpers_read: _Decoded[HelperState] = field(
         default_factory=lambda: _Decoded(_HELPER), init=False, repr=False, compare=False
     )
@@ -262,57 +258,43 @@ class MatchingState:
 
     def helper(self, neighbourhood: str, person_id: uuid.UUID) -> HelperState:
         """The helper's whole state in the neighbourhood, every booking included (empty when
-        unknown). A request reads less: ``helper_record`` and ``bookings_in``."""
+        unknown). Its weeks are those the helper's ledger lists: a worker holding the
+        ledger's partition (one holding all: tests, the simulation) sees every booking. A
+        request reads less: ``helper_record`` and ``bookings_in``."""
         record = self.helper_record(neighbourhood, person_id)
-        if not record.weeks:
-            return record
-        prefix = _scoped(neighbourhood, person_id)
-        bookings = dict(record.bookings)
-        for week in sorted(record.weeks):
-            bookings.update(self._week(self.helper_weeks, f"{prefix}|{week}").bookings)
-        return replace(record, bookings=bookings)
+        weeks = self.ledger_entry(person_id).state.weeks
+        return replace(record, bookings=self._bookings(person_id, record, weeks))
 
     def helper_record(self, neighbourhood: str, person_id: uuid.UUID) -> HelperState:
-        """The helper's state as stored in the neighbourhood: bookings are in week records
-        (``weeks``; only a state stored before them holds bookings itself)."""
+        """The helper's state as filed in the neighbourhood, without their bookings (only a
+        state stored before week records holds bookings itself)."""
         key = _scoped(neighbourhood, person_id)
         raw = self.helpers.get(key)
         return HelperState() if raw is None else self._helpers_read.load(key, raw)
 
     def bookings_in(
-        self, neighbourhood: str, person_id: uuid.UUID, record: HelperState, weeks: Iterable[str]
+        self, person_id: uuid.UUID, record: HelperState, weeks: Iterable[str]
     ) -> tuple[BookedVisit, ...]:
-        """The helper's bookings touching ``weeks`` (``record``: their ``helper_record``)."""
+        """The helper's bookings touching ``weeks`` (``record``: a ``helper_record``)."""
+        return tuple(self._bookings(person_id, record, weeks).values())
+
+    def _bookings(
+        self, person_id: uuid.UUID, record: HelperState, weeks: Iterable[str]
+    ) -> dict[uuid.UUID, BookedVisit]:
         bookings = dict(record.bookings)
-        prefix = _scoped(neighbourhood, person_id)
         for week in weeks:
-            if week in record.weeks:
-                bookings.update(self._week(self.helper_weeks, f"{prefix}|{week}").bookings)
-        return tuple(bookings.values())
+            bookings.update(self.week(person_id, week).bookings)
+        return bookings
 
-    def week(self, neighbourhood: str, person_id: uuid.UUID, week: str) -> WeekBookings:
-        """The helper's week record in the neighbourhood, empty when unknown."""
-        return self._week(self.helper_weeks, f"{_scoped(neighbourhood, person_id)}|{week}")
-
-    def put_week(
-        self, neighbourhood: str, person_id: uuid.UUID, week: str, record: WeekBookings
-    ) -> None:
-        """Store the helper's week record in the neighbourhood (kept when empty: its ``seq``
-        still tells a copy delivered again from a new one)."""
-        key = f"{_scoped(neighbourhood, person_id)}|{week}"
-        self.helper_weeks[key] = _WEEK.dump_json(record)
-
-    def ledger_week(self, person_id: uuid.UUID, week: str) -> WeekBookings:
-        """The helper's week record in their ledger, empty when unknown."""
-        return self._week(self.ledger_weeks, f"{person_id}|{week}")
-
-    def put_ledger_week(self, person_id: uuid.UUID, week: str, record: WeekBookings) -> None:
-        """Store the helper's week record in their ledger."""
-        self.ledger_weeks[f"{person_id}|{week}"] = _WEEK.dump_json(record)
-
-    def _week(self, table: Table, key: str) -> WeekBookings:
-        raw = table.get(key)
+    def week(self, person_id: uuid.UUID, week: str) -> WeekBookings:
+        """The helper's bookings touching ``week``, empty when none."""
+        key = f"{person_id}|{week}"
+        raw = self.helper_weeks.get(key)
         return WeekBookings() if raw is None else self._weeks_read.load(key, raw)
+
+    def put_week(self, person_id: uuid.UUID, week: str, record: WeekBookings) -> None:
+        """Store the helper's bookings touching ``week`` (the helper's ledger alone does)."""
+        self.helper_weeks[f"{person_id}|{week}"] = _WEEK.dump_json(record)
 
     def put_helper(self, neighbourhood: str, person_id: uuid.UUID, state: HelperState) -> None:
         """Store the helper's state (bookings belong in week records: ``put_week``), and list
@@ -339,18 +321,14 @@ class MatchingState:
     def forget_ledger_entry(self, person_id: uuid.UUID) -> None:
         """Forget a person's ledger entry and its week records (their account was deleted)."""
         for week in self.ledger_entry(person_id).state.weeks:
-            if f"{person_id}|{week}" in self.ledger_weeks:
-                del self.ledger_weeks[f"{person_id}|{week}"]
+            if f"{person_id}|{week}" in self.helper_weeks:
+                del self.helper_weeks[f"{person_id}|{week}"]
         if str(person_id) in self.ledger:
             del self.ledger[str(person_id)]  # a faust table writes a tombstone
 
     def forget_helper(self, neighbourhood: str, person_id: uuid.UUID) -> None:
-        """Forget a person (their account was deleted): state, bookings and place in the
-        roster."""
+        """Forget a person (their account was deleted): state and place in the roster."""
         key = _scoped(neighbourhood, person_id)
-        for week in self.helper_record(neighbourhood, person_id).weeks:
-            if f"{key}|{week}" in self.helper_weeks:
-                del self.helper_weeks[f"{key}|{week}"]
         if key in self.helpers:
             del self.helpers[key]  # a faust table writes a tombstone to its changelog
         roster = self.roster_index(neighbourhood)

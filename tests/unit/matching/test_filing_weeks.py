@@ -12,7 +12,7 @@ from services.matching.filing import HelperCopy, ReleasedFact, take_copy
 from services.matching.handlers import Matcher
 from services.matching.state import HelperState, MatchingState, week_of
 from shared.contracts.bookings import BookingConfirmed, BookingRescheduled, Side
-from shared.contracts.requests import OfferMade
+from shared.contracts.requests import OfferMade, RequestUnmatched
 from shared.contracts.skills import Skill
 from shared.geo import neighbourhood_of_cell, neighbourhoods_within
 from tests.unit.matching.test_filing import (
@@ -46,29 +46,37 @@ def _booked(matcher: Matcher, helper_id: uuid.UUID, starts_at: object) -> Bookin
     return booking
 
 
-def test_a_booking_rewrites_one_weeks_record_in_each_copy_not_the_helpers_state() -> None:
+def test_a_booking_writes_one_weeks_record_and_no_neighbourhoods_copy() -> None:
     state = MatchingState.in_memory()
     matcher = Matcher(state, POLICY)
     helper_id = _helper(matcher, HERE)
     for week in range(3):
         _booked(matcher, helper_id, STARTS + timedelta(days=7 * week, hours=1))
-    copies = neighbourhoods_within(HERE, 2.0)
     stored = dict(state.helpers)
-    ledger = dict(state.ledger_weeks)
     weeks = dict(state.helper_weeks)
 
-    booking = _booked(matcher, helper_id, STARTS + timedelta(days=7, hours=2))
+    matcher.loopback = False
+    booking = _booked(matcher, helper_id, STARTS + timedelta(hours=2))
+    [fact] = matcher.take_forwards()
+    matcher.handle_fact(fact.value)
 
-    # The helper's stored state is left alone in every copy; only the booking's week changes.
+    # Nothing goes to the copies, and no copy's stored state changes: they refer to the
+    # helper's week records, of which the booking's alone is written.
+    assert matcher.take_forwards() == []
     assert dict(state.helpers) == stored
     changed = {k for k, v in state.helper_weeks.items() if weeks.get(k) is not v}
-    week = week_of(booking.starts_at)
-    assert changed == {f"{n}|{helper_id}|{week}" for n in copies}
-    assert {k for k, v in state.ledger_weeks.items() if ledger.get(k) is not v} == {
-        f"{helper_id}|{week}"
-    }
-    for neighbourhood in copies:
+    assert changed == {f"{helper_id}|{week_of(booking.starts_at)}"}
+    for neighbourhood in neighbourhoods_within(HERE, 2.0):
         assert len(state.helper(neighbourhood, helper_id).bookings) == 4
+    # The hour is busy for a request from any neighbourhood within reach; the one before
+    # it is not.
+    matcher.loopback = True
+    for cell in (HERE, THERE):
+        busy = _request(cell).model_copy(update={"starts_at": booking.starts_at})
+        [unmatched] = _send(matcher, busy)
+        assert isinstance(unmatched, RequestUnmatched)
+    [offer] = _send(matcher, _request(HERE))
+    assert isinstance(offer, OfferMade)
 
 
 def test_a_visit_moved_to_another_week_frees_its_old_hour_in_every_copy() -> None:
