@@ -52,13 +52,16 @@ class FakeBatch:
         self.claims: list[FakeClaim] = claims
         self.routed: list[Notice] = []
 
-    async def route(self, claim: Claim, notices: Sequence[Notice]) -> list[Claim]:
-        assert isinstance(claim, FakeClaim)
-        claim.outcome = ("routed", None)
-        self.routed.extend(notices)
-        new = [FakeClaim(Pending(notice, 0)) for notice in notices]
-        self.claims.extend(new)
-        return list[Claim](new)
+    async def route(self, routes: Sequence[tuple[Claim, Sequence[Notice]]]) -> list[list[Claim]]:
+        answer: list[list[Claim]] = []
+        for claim, notices in routes:
+            assert isinstance(claim, FakeClaim)
+            claim.outcome = ("routed", None)
+            self.routed.extend(notices)
+            new = [FakeClaim(Pending(notice, 0)) for notice in notices]
+            self.claims.extend(new)
+            answer.append(list[Claim](new))
+        return answer
 
 
 class OneNotice:

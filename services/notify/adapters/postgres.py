@@ -122,13 +122,16 @@ class _Batch:
     def claims(self) -> Sequence[Claim]:
         return list(self._claims)
 
-    async def route(self, claim: Claim, notices: Sequence[Notice]) -> list[Claim]:
-        assert isinstance(claim, _Claim)
-        claim.routed()
-        new = await _insert(self._conn, notices)
-        routed = [_Claim(Pending(n, 0)) for n in notices if _key(n) in new]
-        self._claims.extend(routed)
-        return list[Claim](routed)
+    async def route(self, routes: Sequence[tuple[Claim, Sequence[Notice]]]) -> list[list[Claim]]:
+        new = await _insert(self._conn, [n for _, notices in routes for n in notices])
+        answer: list[list[Claim]] = []
+        for claim, notices in routes:
+            assert isinstance(claim, _Claim)
+            claim.routed()
+            routed = [_Claim(Pending(n, 0)) for n in notices if _key(n) in new]
+            self._claims.extend(routed)
+            answer.append(list[Claim](routed))
+        return answer
 
     async def write(self) -> None:
         """Write every claim's outcome in one statement (undecided ones stay as they were)."""

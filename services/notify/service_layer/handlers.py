@@ -28,7 +28,6 @@ from services.notify.domain.notices import (
 from services.notify.domain.routing import Reach, route
 from services.notify.domain.wording import choose_language, when
 from services.notify.service_layer.ports import (
-    Batch,
     Claim,
     Contact,
     ContactBook,
@@ -253,6 +252,7 @@ async def send_due(
             ]
         handled: list[Handled] = []
         ready: list[tuple[Claim, Contact]] = []
+        to_route: list[tuple[Claim, list[Notice], Contact]] = []
         for claim in claims:
             notice = claim.pending.notice
             contact = _recipient(notice, found, delivery)
@@ -264,12 +264,17 @@ async def send_due(
             if notice.channel is not Channel.ANY:
                 ready.append((claim, contact))
                 continue
-            routed = await _route(batch, claim, contact, now)
+            routed = await _route(claim, contact, now)
             if isinstance(routed, Result):
                 handled.append(Handled(notice, routed))
                 continue
             handled.append(Handled(notice, Result.ROUTED))
-            ready.extend((each, contact) for each in routed)
+            to_route.append((claim, routed, contact))
+        if to_route:
+            # One statement records the whole batch's routed notices.
+            news = await batch.route([(claim, notices) for claim, notices, _ in to_route])
+            for (_, _, contact), new in zip(to_route, news, strict=True):
+                ready.extend((each, contact) for each in new)
         handled.extend(
             await asyncio.gather(
                 *(
@@ -369,9 +374,7 @@ async def _hold(claim: Claim, contact: Contact | None, now: datetime) -> Result 
     return Result.DEFERRED
 
 
-async def _route(
-    batch: Batch, claim: Claim, contact: Contact, now: datetime
-) -> list[Claim] | Result:
+async def _route(claim: Claim, contact: Contact, now: datetime) -> list[Notice] | Result:
     """The notice on each channel it goes on, or what became of it when it goes on none."""
     notice, bound = claim.pending.notice, _bound(claim.pending)
     kind = str(notice.kind)
@@ -391,7 +394,7 @@ async def _route(
         await claim.failed("no email address or phone number")
         bound.warning("notice failed: no way to reach the person")
         return Result.FAILED
-    return await batch.route(claim, [notice.on(channel, now) for channel in decided.channels])
+    return [notice.on(channel, now) for channel in decided.channels]
 
 
 async def _deliver(

@@ -180,9 +180,10 @@ class Batch(Protocol):
     def claims(self) -> Sequence[Claim]:
         """The notices claimed (none when nothing is due)."""
 
-    async def route(self, claim: Claim, notices: Sequence[Notice]) -> list[Claim]:
-        """Record ``notices`` (the claimed notice on each of its channels), mark the claimed
-        one routed, and return claims on those that were new, to be sent in this batch."""
+    async def route(self, routes: Sequence[tuple[Claim, Sequence[Notice]]]) -> list[list[Claim]]:
+        """For each claimed notice, record its ``notices`` (it on each of its channels) and
+        mark it routed; return, for each, claims on those that were new, to be sent in this
+        batch."""
 
 
 class NotifyStore(Protocol):
