@@ -217,6 +217,13 @@ async def test_an_operator_runs_the_community_from_the_console(
             await welfare.get_by_label("What happened").press("Enter")  # the keyboard submits
             await expect(announce).to_contain_text("is closed")
             await expect(welfare).to_contain_text("reached: Rang her: at her daughter's")
+            # Correct someone's details, with the reason.
+            await page.get_by_label("Person's id").fill(world["applicant_id"])
+            await page.get_by_label("Name", exact=True).fill("Vera Lynn")
+            await page.get_by_label("Reason", exact=True).last.fill("She rang: name misspelt")
+            await page.get_by_role("button", name="Correct").click()
+            await expect(announce).to_contain_text("Vera Lynn's details are corrected")
+
             # The page's own audit trail (an administrator's) shows the action.
             closed = page.locator("#audit-list tr", has_text="welfare check.close")
             await expect(closed).to_contain_text("Sam Okoye")
@@ -247,6 +254,7 @@ async def test_an_operator_runs_the_community_from_the_console(
         ("vetting.record_step", world["applicant_id"]),
         ("concern.resolve", world["concern_id"]),
         ("welfare_check.close", world["welfare_id"]),
+        ("person.correct", world["applicant_id"]),
     } <= done
     viewed = {e["action"] for e in trail.json()["items"]}
     assert {"vetting.view", "concerns.view", "welfare_checks.view"} <= viewed

@@ -65,6 +65,7 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
         "roles": ["administrator"],
         "password": "long enough password",
     },
+    ("patch", "/v1/operator/people/{person_id}"): {"display_name": "Walk", "reason": "walk"},
     ("post", "/v1/operator/welfare-checks/{booking_id}/outcome"): {
         "outcome": "reached",
         "note": "walk",

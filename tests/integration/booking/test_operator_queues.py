@@ -96,3 +96,35 @@ async def test_a_welfare_check_is_closed_once_with_its_outcome_on_record(
     assert [(e["action"], e["operator"], e["details"]) for e in trail.json()["items"]] == [
         ("welfare_check.close", "Ola Berg", {"outcome": "reached"})
     ]
+
+
+async def test_an_operator_corrects_details_with_a_reason_and_the_trail_names_the_fields(
+    booking: Booking,
+) -> None:
+    client = booking.client
+    headers, _ = await signed_in_operator(client, BOOTSTRAP, "Kit Ames")
+    person_id, person = await sign_up(client, "Margret")
+    path = f"/v1/operator/people/{person_id}"
+    no_reason = await client.patch(path, headers=headers, json={"display_name": "Margaret"})
+    assert no_reason.status_code == 422
+    nothing = await client.patch(path, headers=headers, json={"reason": "a call"})
+    assert nothing.status_code == 422
+    assert "at least one field" in nothing.text
+    corrected = await client.patch(
+        path,
+        headers=headers,
+        json={
+            "display_name": "Margaret",
+            "home": {"lat": 51.5, "lng": -0.12, "address": "12 Elm Row", "phone": "+44 1"},
+            "reason": "She rang: her name was misspelt and she has moved",
+        },
+    )
+    assert corrected.status_code == 200, corrected.text
+    me = (await client.get("/v1/me", headers=person)).json()
+    assert me["display_name"] == "Margaret"
+    trail = await client.get(
+        "/v1/operator/audit", headers=BOOTSTRAP, params={"subject_id": person_id}
+    )
+    entries = [(e["action"], e["operator"], e["details"]) for e in trail.json()["items"]]
+    assert entries == [("person.correct", "Kit Ames", {"fields": ["display_name", "home"]})]
+    assert "12 Elm Row" not in trail.text, "the trail names fields, never their values"

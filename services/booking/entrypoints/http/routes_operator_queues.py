@@ -9,10 +9,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import Field
 
+from services.booking.domain.errors import Invalid
 from services.booking.entrypoints.http.audit import ViewReason, recorded
 from services.booking.entrypoints.http.dependencies import Acts, Ctx
-from services.booking.entrypoints.http.schemas import Body
-from services.booking.service_layer import pipeline
+from services.booking.entrypoints.http.schemas import Body, HomeChange, Language
+from services.booking.service_layer import accounts, pipeline
+from services.booking.service_layer.commands import UpdateProfile
 from services.booking.service_layer.pipeline import WelfareOutcome
 from shared.contracts import utc_now
 
@@ -24,6 +26,52 @@ class WelfareOutcomeBody(Body):
 
     outcome: WelfareOutcome
     note: str = Field(min_length=1, max_length=1000, description="What happened, briefly.")
+
+
+class CorrectionBody(Body):
+    """A correction of someone's details an operator makes for them (by phone, say), with the
+    reason; fields left out stay as they are."""
+
+    display_name: str | None = Field(default=None, min_length=1, max_length=80)
+    languages: list[Language] | None = Field(default=None, max_length=10)
+    accessibility_notes: str | None = Field(default=None, max_length=1000)
+    home: HomeChange | None = None
+    reason: str = Field(min_length=1, max_length=500, description="Why (kept on the trail).")
+
+
+@router.patch("/people/{person_id}")
+async def correct_details(
+    person_id: uuid.UUID, body: CorrectionBody, ctx: Ctx, who: Acts
+) -> dict[str, Any]:
+    """Correct a person's details with a reason, as ``PATCH /v1/me`` would change them (a
+    new home moves them to its neighbourhood). The audit entry names the fields changed,
+    never their values."""
+    fields = sorted(body.model_dump(exclude_none=True, exclude={"reason"}))
+    if not fields:
+        raise Invalid("body", "name at least one field to correct")
+    home = body.home
+    async with recorded(
+        ctx,
+        who,
+        "person.correct",
+        subject_kind="person",
+        subject_id=person_id,
+        reason=body.reason,
+        details={"fields": fields},
+    ):
+        return await accounts.update_profile(
+            ctx.uow,
+            UpdateProfile(
+                person_id=person_id,
+                display_name=body.display_name,
+                languages=body.languages,
+                accessibility_notes=body.accessibility_notes,
+                lat=home.lat if home else None,
+                lng=home.lng if home else None,
+                address=home.address if home else None,
+                phone=home.phone if home else None,
+            ),
+        )
 
 
 @router.get("/vetting")

@@ -230,7 +230,7 @@ def create_app(
         """Who is signed in to the console, and their roles."""
         return {"name": who.name, "roles": list(who.roles)}
 
-    @app.api_route("/ops/api/{path:path}", methods=["GET", "POST", "DELETE"])
+    @app.api_route("/ops/api/{path:path}", methods=["GET", "POST", "PATCH", "DELETE"])
     async def operator_api(path: str, request: Request, who: SignedIn = SignedInAs) -> Response:
         """Booking's operator API (``/v1/operator/<path>``), called as the signed-in
         operator: booking checks their role and puts the call on its audit trail."""
