@@ -29,6 +29,11 @@ def cell_of(lat: float, lng: float) -> str:
     return str(h3.latlng_to_cell(lat, lng, STREET_RESOLUTION))
 
 
+def is_neighbourhood(cell: str) -> bool:
+    """Whether ``cell`` is a valid H3 cell at the neighbourhood resolution."""
+    return bool(h3.is_valid_cell(cell)) and h3.get_resolution(cell) == NEIGHBOURHOOD_RESOLUTION
+
+
 def neighbourhood_of_cell(cell: str) -> str:
     """The neighbourhood that contains a street-level cell."""
     return str(h3.cell_to_parent(cell, NEIGHBOURHOOD_RESOLUTION))

@@ -113,7 +113,10 @@ async def _world(booking: Booking) -> dict[str, str]:
         f"/v1/bookings/{due}/no-show", headers=helper, json={"note": "Curtains drawn"}
     )
     assert no_show.status_code == 200, no_show.text
+    checks = await client.get("/v1/operator/welfare-checks", headers=BOOTSTRAP)
+    where = [c["neighbourhood"] for c in checks.json()["items"] if c["booking_id"] == due]
     return {
+        "neighbourhood": where[0],
         "applicant_id": applicant_id,
         "concern_id": raised.json()["concern_id"],
         "helper_id": helper_id,
@@ -217,9 +220,16 @@ async def test_an_operator_runs_the_community_from_the_console(
             await welfare.get_by_label("What happened").press("Enter")  # the keyboard submits
             await expect(announce).to_contain_text("is closed")
             await expect(welfare).to_contain_text("reached: Rang her: at her daughter's")
+            # Name the welfare check's neighbourhood: the page shows the name, not the cell.
+            await page.get_by_label("Cells (separated by commas)").fill(world["neighbourhood"])
+            await page.get_by_label("Name", exact=True).first.fill("Heol y Coed")
+            await page.get_by_role("button", name="Name", exact=True).click()
+            await expect(announce).to_contain_text("1 cell is now Heol y Coed")
+            await expect(welfare).to_contain_text("Heol y Coed")
+
             # Correct someone's details, with the reason.
             await page.get_by_label("Person's id").fill(world["applicant_id"])
-            await page.get_by_label("Name", exact=True).fill("Vera Lynn")
+            await page.locator("#correct-name").fill("Vera Lynn")
             await page.get_by_label("Reason", exact=True).last.fill("She rang: name misspelt")
             await page.get_by_role("button", name="Correct").click()
             await expect(announce).to_contain_text("Vera Lynn's details are corrected")
@@ -255,6 +265,7 @@ async def test_an_operator_runs_the_community_from_the_console(
         ("concern.resolve", world["concern_id"]),
         ("welfare_check.close", world["welfare_id"]),
         ("person.correct", world["applicant_id"]),
+        ("neighbourhood.name", world["neighbourhood"]),
     } <= done
     viewed = {e["action"] for e in trail.json()["items"]}
     assert {"vetting.view", "concerns.view", "welfare_checks.view"} <= viewed

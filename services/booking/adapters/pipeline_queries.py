@@ -79,3 +79,30 @@ class PipelineQueries:
             booking_ids,
         )
         return {row["booking_id"]: dict(row) for row in rows}
+
+    async def name_neighbourhoods(
+        self, cells: list[str], name: str | None, by: str, now: datetime
+    ) -> None:
+        """Give ``cells`` the name ``name`` (``None``: forget their names)."""
+        if name is None:
+            await self.conn.execute(
+                "DELETE FROM neighbourhood_names WHERE cell = ANY($1::text[])", cells
+            )
+            return
+        await self.conn.execute(
+            "INSERT INTO neighbourhood_names (cell, name, named_by, named_at)"
+            " SELECT unnest($1::text[]), $2, $3, $4"
+            " ON CONFLICT (cell) DO UPDATE SET name = excluded.name,"
+            " named_by = excluded.named_by, named_at = excluded.named_at",
+            cells,
+            name,
+            by,
+            now,
+        )
+
+    async def neighbourhood_names(self) -> list[Row]:
+        """Every named neighbourhood cell, by name."""
+        rows = await self.conn.fetch(
+            "SELECT cell, name, named_by, named_at FROM neighbourhood_names ORDER BY name, cell"
+        )
+        return [dict(row) for row in rows]

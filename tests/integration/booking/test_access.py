@@ -66,6 +66,7 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
         "password": "long enough password",
     },
     ("patch", "/v1/operator/people/{person_id}"): {"display_name": "Walk", "reason": "walk"},
+    ("put", "/v1/operator/neighbourhoods"): {"cells": ["87195da49ffffff"], "name": "Walk"},
     ("post", "/v1/operator/welfare-checks/{booking_id}/outcome"): {
         "outcome": "reached",
         "note": "walk",

@@ -8,6 +8,7 @@ import uuid
 from datetime import timedelta
 
 from shared.contracts import utc_now
+from shared.geo import cell_of, neighbourhood_of
 from tests.integration.booking.conftest import OPERATOR_TOKEN, Booking
 from tests.integration.booking.support import booked, future_hour, sign_up, signed_in_operator
 
@@ -128,3 +129,46 @@ async def test_an_operator_corrects_details_with_a_reason_and_the_trail_names_th
     entries = [(e["action"], e["operator"], e["details"]) for e in trail.json()["items"]]
     assert entries == [("person.correct", "Kit Ames", {"fields": ["display_name", "home"]})]
     assert "12 Elm Row" not in trail.text, "the trail names fields, never their values"
+
+
+async def test_operators_name_neighbourhoods_one_cell_or_a_group(booking: Booking) -> None:
+    client = booking.client
+    headers, account = await signed_in_operator(client, BOOTSTRAP, "Gwen Rees")
+    splott = neighbourhood_of(51.4795, -3.1590)
+    adamsdown = neighbourhood_of(51.4830, -3.1650)
+    cathays = neighbourhood_of(51.4960, -3.1790)
+    group = await client.put(
+        "/v1/operator/neighbourhoods",
+        headers=headers,
+        json={"cells": [splott, adamsdown], "name": "Splott and Adamsdown"},
+    )
+    assert group.status_code == 200, group.text
+    one = await client.put(
+        "/v1/operator/neighbourhoods", headers=headers, json={"cells": [cathays], "name": "Cathays"}
+    )
+    assert one.status_code == 200
+    street = cell_of(51.4795, -3.1590)  # a street cell is not a neighbourhood
+    wrong = await client.put(
+        "/v1/operator/neighbourhoods", headers=headers, json={"cells": [street], "name": "X"}
+    )
+    assert wrong.status_code == 422
+    named = (await client.get("/v1/operator/neighbourhoods", headers=headers)).json()["items"]
+    names = {row["cell"]: row["name"] for row in named}
+    assert names[splott] == names[adamsdown] == "Splott and Adamsdown"
+    assert names[cathays] == "Cathays"
+    forgot = await client.put(
+        "/v1/operator/neighbourhoods", headers=headers, json={"cells": [cathays], "name": None}
+    )
+    assert forgot.status_code == 200
+    named = (await client.get("/v1/operator/neighbourhoods", headers=headers)).json()["items"]
+    assert cathays not in {row["cell"] for row in named}
+    trail = await client.get(
+        "/v1/operator/audit",
+        headers=BOOTSTRAP,
+        params={"action": "neighbourhood", "operator_id": account["operator_id"]},
+    )
+    assert [e["details"]["name"] for e in trail.json()["items"]] == [
+        "Splott and Adamsdown",
+        "Cathays",
+        None,
+    ]

@@ -16,6 +16,7 @@ from services.booking.entrypoints.http.schemas import Body, HomeChange, Language
 from services.booking.service_layer import accounts, pipeline
 from services.booking.service_layer.commands import UpdateProfile
 from services.booking.service_layer.pipeline import WelfareOutcome
+from shared import geo
 from shared.contracts import utc_now
 
 router = APIRouter(prefix="/v1/operator", tags=["operators"])
@@ -72,6 +73,51 @@ async def correct_details(
                 phone=home.phone if home else None,
             ),
         )
+
+
+NeighbourhoodCell = Annotated[
+    str,
+    Field(
+        pattern=r"^[0-9a-f]{15}$",
+        description="A neighbourhood's H3 cell (resolution 7), as events name it.",
+    ),
+]
+
+
+class NeighbourhoodNameBody(Body):
+    """A name for one neighbourhood cell, or for a group of them; ``null`` forgets it."""
+
+    cells: list[NeighbourhoodCell] = Field(min_length=1, max_length=200)
+    name: str | None = Field(min_length=1, max_length=80)
+
+
+@router.get("/neighbourhoods")
+async def neighbourhood_names(ctx: Ctx, _: Acts) -> dict[str, Any]:
+    """The names operators gave neighbourhoods: one per cell, shared by a group's cells."""
+    async with ctx.uow.read() as repo:
+        return {"items": await repo.neighbourhood_names()}
+
+
+@router.put("/neighbourhoods")
+async def name_neighbourhoods(body: NeighbourhoodNameBody, ctx: Ctx, who: Acts) -> dict[str, Any]:
+    """Name neighbourhood cells (several cells, one name: a group), or forget their name."""
+    cells = sorted(set(body.cells))
+    for cell in cells:
+        if not geo.is_neighbourhood(cell):
+            raise Invalid("cells", f"{cell} is not a neighbourhood cell (H3, resolution 7)")
+    async with (
+        recorded(
+            ctx,
+            who,
+            "neighbourhood.name",
+            subject_kind="neighbourhood",
+            subject_id=cells[0] if len(cells) == 1 else None,
+            details={"cells": cells, "name": body.name},
+        ),
+        ctx.uow.begin() as repo,
+    ):
+        await repo.name_neighbourhoods(cells, body.name, who.stamp, utc_now())
+    return {"cells": cells, "name": body.name}
 
 
 @router.get("/vetting")

@@ -18,6 +18,7 @@ import secrets
 from typing import Annotated, Any
 from urllib.parse import parse_qs
 
+import httpx
 from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
 from pydantic import Field
@@ -230,7 +231,7 @@ def create_app(
         """Who is signed in to the console, and their roles."""
         return {"name": who.name, "roles": list(who.roles)}
 
-    @app.api_route("/ops/api/{path:path}", methods=["GET", "POST", "PATCH", "DELETE"])
+    @app.api_route("/ops/api/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
     async def operator_api(path: str, request: Request, who: SignedIn = SignedInAs) -> Response:
         """Booking's operator API (``/v1/operator/<path>``), called as the signed-in
         operator: booking checks their role and puts the call on its audit trail."""
@@ -240,13 +241,16 @@ def create_app(
             # A form on another site cannot set this header (nor send the cookie, which is
             # SameSite=Strict): belt and braces against cross-site requests.
             return _problem(403, "Forbidden", "send X-Kith-Console: 1 with every change")
-        answer = await api.call(
-            request.method,
-            path,
-            who.token,
-            params=list(request.query_params.multi_items()),
-            body=await request.body() or None,
-        )
+        try:
+            answer = await api.call(
+                request.method,
+                path,
+                who.token,
+                params=list(request.query_params.multi_items()),
+                body=await request.body() or None,
+            )
+        except httpx.HTTPError:
+            return _problem(502, "Bad gateway", "booking's operator API did not answer")
         headers = {"Cache-Control": "no-store"}
         if answer.disposition:
             headers["Content-Disposition"] = answer.disposition
