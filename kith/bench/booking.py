@@ -11,6 +11,12 @@ With ``--in-process`` the clients call booking's accept use case from the benchm
 process over a pool like booking's, skipping HTTP: the difference between the two runs is what
 the HTTP layer costs, and the in-process figure is as far as the database and the service
 layer go on this machine.
+
+In the same run, on the same database server, it then measures the raw ceiling
+(``kith.bench.raw_accept``: an accept-shaped transaction on its own schema, asyncpg only, as
+many connections as clients) and prints Kith's figures against it: ``vs_raw`` (accepts a
+second over the raw's) and ``p99_vs_raw``. Absolute figures swing by 2x on a shared machine;
+the ratios measured back to back do not.
 """
 
 from __future__ import annotations
@@ -80,7 +86,11 @@ def booking(
         f"  throughput  {figures['accepts_per_s']} accepts/s\n"
         f"  latency     p50 {figures['p50_ms']} ms, p99 {figures['p99_ms']} ms, "
         f"max {figures['max_ms']} ms\n"
-        f"  errors      {figures['errors']}"
+        f"  errors      {figures['errors']}\n"
+        f"  raw ceiling {figures['raw_accepts_per_s']} accepts/s, p99 {figures['raw_p99_ms']} ms"
+        f" (asyncpg alone, same database, same run)\n"
+        f"  vs raw      {figures['vs_raw']} of its throughput, p99 {figures['p99_vs_raw']}x its p99"
+        f" (targets: >= 0.5 over HTTP, >= 0.75 in process; p99 <= 3x)"
     )
 
 
@@ -120,7 +130,25 @@ async def _run(
                 figures = await _accept_in_process(settings, helpers, offers)
             else:
                 figures = await _accept_over_http(kith.api, helpers, offers)
-            return {**figures, "processes": processes, "in_process": in_process}
+    raw = await _raw_ceiling(settings, clients=clients, accepts=accepts)
+    return {
+        **figures,
+        **raw,
+        "vs_raw": round(figures["accepts_per_s"] / raw["raw_accepts_per_s"], 3),
+        "p99_vs_raw": round(figures["p99_ms"] / max(raw["raw_p99_ms"], 0.1), 2),
+        "processes": processes,
+        "in_process": in_process,
+    }
+
+
+async def _raw_ceiling(settings: Settings, *, clients: int, accepts: int) -> dict[str, Any]:
+    """The raw ceiling on the same server, in a database of its own (made afresh)."""
+    from kith.bench.raw_accept import raw_accepts
+    from shared.postgres import ensure_database
+
+    url = settings.database_for("bench_raw_accept")
+    await ensure_database(url)
+    return await raw_accepts(url, clients=clients, accepts=accepts)
 
 
 async def _sign_up_helpers(http: Any, clients: int) -> list[dict[str, str]]:
