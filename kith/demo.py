@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 import httpx
 from rich.console import Console
 
+from kith import seeding
 from kith.client import ApiError, send, until
 from services.matching.filing import filing_topics
 from shared import clock
@@ -43,7 +44,6 @@ MATCHING_GROUP = "kith-matching"
 #: offered its requests first, having said "again" or being nearer).
 _AREA = ((50.8, 53.8), (-3.0, 0.3))
 _STEPS = ("identity", "references", "interview", "background_check")
-_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
 #: Matching's internal topics that file each helper in every neighbourhood within reach.
@@ -114,26 +114,12 @@ async def run_demo(
             await sign_up(http, f"{name} ({run})", _near(rng, centre), ["shopping", "company"], run)
             for name in ("Ada", "Bilal", "Chen")
         ]
+        seeder = seeding.Api.over(http)
+        hours = [{"weekday": day, "start": "08:00", "end": "20:00"} for day in seeding.WEEKDAYS]
         for helper in helpers:
-            await send(
-                http,
-                "PUT",
-                "/v1/me/availability",
-                helper.headers,
-                json={
-                    "rules": [
-                        {"weekday": day, "start": "08:00", "end": "20:00"} for day in _WEEKDAYS
-                    ]
-                },
-            )
-            for step in _STEPS:
-                await send(
-                    http,
-                    "POST",
-                    f"/v1/operator/people/{helper.person_id}/vetting-steps",
-                    operator,
-                    json={"step": step},
-                )
+            await seeding.set_hours(seeder, helper.token, hours)
+            seeded = seeding.Person(helper.person_id, helper.token)
+            await seeding.vet(seeder, operator_token, seeded, _STEPS)
         out.print(
             f"  3 helpers signed up, offering hours every day, vetted by an operator: "
             f"{', '.join(h.name for h in helpers)}"
@@ -250,21 +236,22 @@ def _near(rng: random.Random, centre: tuple[float, float]) -> tuple[float, float
 async def sign_up(
     http: httpx.AsyncClient, name: str, home: tuple[float, float], skills: list[str], run: str
 ) -> Person:
-    """Sign a person up near ``home``; ``run`` keeps emails unique across demo runs."""
-    email = f"{name.split()[0].lower()}.{run}.{uuid.uuid4().hex[:6]}@demo.kith.example"
-    body = {
-        "display_name": name,
-        "email": email,
-        "password": "demo-password",
-        "home": {"lat": home[0], "lng": home[1], "address": "1 Demo Street"},
-        "time_zone": "Europe/London",
-        "skills": skills,
-        "travel_radius_km": 3,
-        "weekly_hour_cap": 10,
-        "languages": ["en"],
-    }
-    created = await send(http, "POST", "/v1/people", {}, json=body)
-    return Person(name, created["person_id"], created["token"])
+    """Sign a person up near ``home`` through the seeding toolkit; ``run`` keeps emails unique
+    across demo runs."""
+    person, _ = await seeding.sign_up(
+        seeding.Api.over(http),
+        home,
+        skills=skills,
+        label=f"{name.split()[0].lower()}-{run}",
+        display_name=name,
+        address="1 Demo Street",
+        radius_km=3,
+        weekly_hour_cap=10,
+        time_zone="Europe/London",
+        password="demo-password",
+        domain="demo.kith.example",
+    )
+    return Person(name, person.person_id, person.token)
 
 
 async def ask_for_help(http: httpx.AsyncClient, neighbour: Person, *, day: int) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import random
 import time
 import uuid
 from collections.abc import Iterable
@@ -20,6 +21,7 @@ from typing import Any
 import httpx
 
 from kith.client import ApiError, until
+from shared.geo import cell_of
 
 __all__ = [
     "BASIC_VETTING",
@@ -29,6 +31,7 @@ __all__ = [
     "Person",
     "approved",
     "every_hour",
+    "homes_in_one_cell",
     "set_hours",
     "sign_up",
     "until_approved",
@@ -62,13 +65,24 @@ class Api:
     def __init__(self, *bases: str, concurrency: int = 32) -> None:
         limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
         self._clients = [httpx.AsyncClient(base_url=b, timeout=30, limits=limits) for b in bases]
+        self._owned = True
         self._turn = itertools.cycle(range(len(self._clients)))
         self.retries = 0
         """Calls sent again after the connection failed or the server answered 5xx."""
 
+    @classmethod
+    def over(cls, *clients: httpx.AsyncClient) -> Api:
+        """Calls through clients the caller already has (and closes): the demo's, a test's."""
+        api = cls()
+        api._clients = list(clients)
+        api._owned = False
+        api._turn = itertools.cycle(range(len(clients)))
+        return api
+
     async def close(self) -> None:
-        """Close every connection."""
-        await asyncio.gather(*(client.aclose() for client in self._clients))
+        """Close every connection this ``Api`` opened."""
+        if self._owned:
+            await asyncio.gather(*(client.aclose() for client in self._clients))
 
     async def call(
         self,
@@ -142,22 +156,29 @@ async def sign_up(
     *,
     skills: Iterable[str],
     label: str,
+    display_name: str | None = None,
+    address: str | None = None,
     radius_km: float = 5,
     weekly_hour_cap: int = 60,
     time_zone: str = "UTC",
     password: str = "seeded-password",
     domain: str = "seeded.kith.example",
 ) -> tuple[Person, str]:
-    """An account at ``home`` (lat, lng); ``label`` names the person and keys the call.
+    """An account at ``home`` (lat, lng); ``label`` (letters, digits and dashes) keys the
+    call and begins the email, and names the person unless ``display_name`` does.
 
     Returns the person and the email they sign in with (with ``password``).
     """
     email = f"{label}.{uuid.uuid4().hex[:8]}@{domain}"
     body = {
-        "display_name": label[:80],
+        "display_name": (display_name or label)[:80],
         "email": email,
         "password": password,
-        "home": {"lat": home[0], "lng": home[1], "address": f"{len(label)} Seeded Street"},
+        "home": {
+            "lat": home[0],
+            "lng": home[1],
+            "address": address or f"{len(label)} Seeded Street",
+        },
         "time_zone": time_zone,
         "skills": list(skills),
         "travel_radius_km": radius_km,
@@ -173,22 +194,47 @@ async def set_hours(api: Api, token: str, rules: list[dict[str, str]]) -> None:
     await api.call("PUT", "/v1/me/availability", token=token, json={"rules": rules})
 
 
+def homes_in_one_cell(
+    centre: tuple[float, float], count: int, rng: random.Random | None = None
+) -> list[tuple[float, float]]:
+    """``count`` homes within a few dozen metres of ``centre``, all in one street cell (so in
+    one neighbourhood, whose helpers matching offers its requests to, and about as near
+    each other): one round of offers reaches every helper among them."""
+    rng = rng or random.Random()
+    while True:
+        homes = [
+            (centre[0] + rng.uniform(-0.0005, 0.0005), centre[1] + rng.uniform(-0.0007, 0.0007))
+            for _ in range(count)
+        ]
+        if len({cell_of(*home) for home in homes}) == 1:
+            return homes
+
+
 def every_hour() -> list[dict[str, str]]:
     """Weekly rules covering every hour of every day."""
     return [{"weekday": day, "start": "00:00", "end": "24:00"} for day in WEEKDAYS]
 
 
 async def vet(
-    api: Api, operator_token: str, person: Person, steps: Iterable[str] = BASIC_VETTING
+    api: Api,
+    operator_token: str,
+    person: Person,
+    steps: Iterable[str] = BASIC_VETTING,
+    *,
+    occasion: str = "",
 ) -> None:
-    """Record vetting steps (the basic ones by default: enough for shopping and company)."""
+    """Record vetting steps (the basic ones by default: enough for shopping and company).
+
+    A retried call records each step once; a renewal is another ``occasion`` (any string
+    not used before for this person), whose steps are recorded afresh.
+    """
     for step in steps:
         await api.call(
             "POST",
             f"/v1/operator/people/{person.person_id}/vetting-steps",
             token=operator_token,
             json={"step": step},
-            key=f"vet-{person.person_id}-{step}",
+            key=f"vet-{person.person_id}-{step}{occasion}",
         )
 
 

@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 
 import typer
 
+from kith import seeding
 from kith.bench import app
 from kith.bench.stack import bench_stack
 from kith.client import bearer, percentile, send, until
@@ -238,52 +239,34 @@ def _grid(corner: tuple[float, float], index: int) -> tuple[float, float]:
 
 
 async def _street(http: Any, operator: dict[str, str], centre: tuple[float, float]) -> _Street:
-    homes = iter(_homes_in_one_neighbourhood(centre, 3))
+    # In one street cell: both helpers are as near the neighbour as each other, so one round
+    # offers the request to both.
+    homes = iter(seeding.homes_in_one_cell(centre, 3))
     run = uuid.uuid4().hex[:8]
+    api = seeding.Api.over(http)
+    token = operator["Authorization"].removeprefix("Bearer ")
 
     async def sign_up(name: str, skills: list[str]) -> dict[str, str]:
-        home = next(homes)
-        body = {
-            "display_name": f"{name} {run}",
-            "email": f"{name.lower()}.{run}@bench.kith.example",
-            "password": "bench-password",
-            "home": {"lat": home[0], "lng": home[1], "address": "1 Bench Street"},
-            "time_zone": "Europe/London",
-            "skills": skills,
-            "travel_radius_km": 3,
-            "weekly_hour_cap": 10,
-            "languages": ["en"],
-        }
-        created = await send(http, "POST", "/v1/people", {}, body)
-        return {"person_id": created["person_id"], "token": created["token"]}
+        person, _ = await seeding.sign_up(
+            api,
+            next(homes),
+            skills=skills,
+            label=f"{name.lower()}-{run}",
+            display_name=f"{name} {run}",
+            address="1 Bench Street",
+            radius_km=3,
+            weekly_hour_cap=10,
+            time_zone="Europe/London",
+            password="bench-password",
+            domain="bench.kith.example",
+        )
+        return {"person_id": person.person_id, "token": person.token}
 
     helpers = [await sign_up(name, ["shopping"]) for name in ("Target", "Other")]
     for helper in helpers:
-        await send(
-            http, "PUT", "/v1/me/availability", bearer(helper["token"]), {"rules": _EVERY_DAY}
-        )
-        for step in _STEPS:
-            path = f"/v1/operator/people/{helper['person_id']}/vetting-steps"
-            await send(http, "POST", path, operator, {"step": step})
+        await seeding.set_hours(api, helper["token"], _EVERY_DAY)
+        await seeding.vet(api, token, seeding.Person(helper["person_id"], helper["token"]), _STEPS)
     return _Street(await sign_up("Neighbour", []), helpers[0], helpers[1])
-
-
-def _homes_in_one_neighbourhood(
-    centre: tuple[float, float], count: int
-) -> list[tuple[float, float]]:
-    """``count`` homes in one street cell around ``centre`` (so in one neighbourhood, whose
-    helpers matching offers its requests to): both helpers are as near the neighbour as each
-    other, so one round offers the request to both."""
-    from shared.geo import cell_of
-
-    rng = random.Random()
-    while True:
-        homes = [
-            (centre[0] + rng.uniform(-0.0005, 0.0005), centre[1] + rng.uniform(-0.0007, 0.0007))
-            for _ in range(count)
-        ]
-        if len({cell_of(*home) for home in homes}) == 1:
-            return homes
 
 
 async def _approved(http: Any, operator: dict[str, str], street: _Street) -> bool:

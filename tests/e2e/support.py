@@ -13,10 +13,10 @@ from typing import Any
 
 import httpx
 
+from kith import seeding
 from kith.client import send
 from kith.demo import MATCHING_GROUP, Person, ask_for_help, sign_up
 from kith.running import running_kith
-from shared.geo import cell_of
 from shared.messaging import group_caught_up
 from tests.conftest import Stack
 from tests.support import eventually
@@ -83,13 +83,7 @@ async def new_street(http: httpx.AsyncClient, api: Api, *, vet: bool = True) -> 
     run = uuid.uuid4().hex[:6]
     # All four in one street cell: matching offers a request to its neighbourhood's helpers,
     # and one round reaches every helper only when they are all about as near the neighbour.
-    while True:
-        homes = [
-            (centre[0] + rng.uniform(-0.0005, 0.0005), centre[1] + rng.uniform(-0.0007, 0.0007))
-            for _ in range(4)
-        ]
-        if len({cell_of(*home) for home in homes}) == 1:
-            break
+    homes = seeding.homes_in_one_cell(centre, 4, rng)
     helpers = [
         await sign_up(http, f"{name} ({run})", home, ["shopping"], run)
         for name, home in zip(("Ada", "Bilal", "Chen"), homes, strict=False)
@@ -104,9 +98,11 @@ async def new_street(http: httpx.AsyncClient, api: Api, *, vet: bool = True) -> 
 
 async def vet_helper(http: httpx.AsyncClient, api: Api, helper: Person) -> None:
     """Record every vetting step, and wait until trust's approval reaches booking."""
-    for step in _STEPS:
-        path = f"/v1/operator/people/{helper.person_id}/vetting-steps"
-        await send(http, "POST", path, api.operator, json={"step": step})
+    operator_token = api.operator["Authorization"].removeprefix("Bearer ")
+    seeded = seeding.Person(helper.person_id, helper.token)
+    # Each call is a new occasion: the lapse test renews an approval by vetting again.
+    occasion = f"-{uuid.uuid4().hex[:8]}"
+    await seeding.vet(seeding.Api.over(http), operator_token, seeded, _STEPS, occasion=occasion)
     await eventually(
         partial(approved_for_shopping, http, api, helper), what=f"{helper.name} approved"
     )
