@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -25,6 +26,7 @@ from services.booking.adapters.session_cache import (
     token_signed_out,
 )
 from services.booking.adapters.visit_queries import VisitQueries
+from services.booking.domain.errors import AlreadyBooked, HoursTaken
 from shared.contracts import Envelope, utc_now
 from shared.postgres import (
     OUTBOX_CHANNEL,
@@ -569,34 +571,34 @@ class Repository(
         and the event in the outbox (waking the relay when the transaction commits).
 
         Raises:
-            asyncpg.UniqueViolationError: The request is booked already
-                (``bookings_one_active_per_request``) or the helper holds one of these
-                hours (``helper_hours_no_overlap``).
+            AlreadyBooked: The request is booked already (``bookings_one_active_per_request``).
+            HoursTaken: The helper holds one of these hours (``helper_hours_no_overlap``).
         """
         columns = list(booking)
         marks = ", ".join(f"${index}" for index in range(1, len(columns) + 1))
         n = len(columns)
-        await self.conn.execute(
-            f"WITH b AS (INSERT INTO bookings ({', '.join(columns)}) VALUES ({marks})"
-            " RETURNING booking_id, helper_id, request_id, offer_id),"
-            f" h AS (INSERT INTO helper_hours (helper_id, hour, booking_id)"
-            f" SELECT b.helper_id, hour, b.booking_id FROM b, unnest(${n + 1}::timestamptz[])"
-            " AS hour),"
-            f" o AS (UPDATE offers SET status = CASE WHEN offers.offer_id = b.offer_id"
-            f" THEN ${n + 2} ELSE ${n + 3} END FROM b WHERE offers.request_id = b.request_id"
-            " AND (offers.offer_id = b.offer_id OR offers.status = 'open')),"
-            f" r AS (UPDATE requests SET status = ${n + 4} FROM b"
-            " WHERE requests.request_id = b.request_id),"
-            " e AS (INSERT INTO outbox (event_id, topic, key, type, envelope)"
-            f" VALUES (${n + 5}, ${n + 6}, ${n + 7}, ${n + 8}, ${n + 9}))"
-            f" SELECT pg_notify('{OUTBOX_CHANNEL}', '')",
-            *booking.values(),
-            hours,
-            accepted,
-            withdrawn,
-            request_status,
-            *outbox_row(envelope),
-        )
+        with _guarded():
+            await self.conn.execute(
+                f"WITH b AS (INSERT INTO bookings ({', '.join(columns)}) VALUES ({marks})"
+                " RETURNING booking_id, helper_id, request_id, offer_id),"
+                f" h AS (INSERT INTO helper_hours (helper_id, hour, booking_id)"
+                f" SELECT b.helper_id, hour, b.booking_id FROM b, unnest(${n + 1}::timestamptz[])"
+                " AS hour),"
+                f" o AS (UPDATE offers SET status = CASE WHEN offers.offer_id = b.offer_id"
+                f" THEN ${n + 2} ELSE ${n + 3} END FROM b WHERE offers.request_id = b.request_id"
+                " AND (offers.offer_id = b.offer_id OR offers.status = 'open')),"
+                f" r AS (UPDATE requests SET status = ${n + 4} FROM b"
+                " WHERE requests.request_id = b.request_id),"
+                " e AS (INSERT INTO outbox (event_id, topic, key, type, envelope)"
+                f" VALUES (${n + 5}, ${n + 6}, ${n + 7}, ${n + 8}, ${n + 9}))"
+                f" SELECT pg_notify('{OUTBOX_CHANNEL}', '')",
+                *booking.values(),
+                hours,
+                accepted,
+                withdrawn,
+                request_status,
+                *outbox_row(envelope),
+            )
 
     # -- bookings ----------------------------------------------------------------------
     async def add_booking(self, booking: Row, hours: list[datetime]) -> None:
@@ -670,14 +672,19 @@ class Repository(
     async def take_helper_hours(
         self, helper_id: uuid.UUID, booking_id: uuid.UUID, hours: list[datetime]
     ) -> None:
-        """Take hours for a booking (``helper_hours_no_overlap`` refuses a clash)."""
-        await self.conn.execute(
-            "INSERT INTO helper_hours (helper_id, hour, booking_id)"
-            " SELECT $1, hour, $2 FROM unnest($3::timestamptz[]) AS hour",
-            helper_id,
-            booking_id,
-            hours,
-        )
+        """Take hours for a booking.
+
+        Raises:
+            HoursTaken: The helper holds one of them already (``helper_hours_no_overlap``).
+        """
+        with _guarded():
+            await self.conn.execute(
+                "INSERT INTO helper_hours (helper_id, hour, booking_id)"
+                " SELECT $1, hour, $2 FROM unnest($3::timestamptz[]) AS hour",
+                helper_id,
+                booking_id,
+                hours,
+            )
 
     async def free_helper_hours(self, booking_id: uuid.UUID) -> None:
         """Give a cancelled booking's hours back to its helper."""
@@ -732,3 +739,15 @@ def _offer(record: asyncpg.Record | None) -> Row | None:
     if row is not None:
         row["reasons"] = json.loads(row["reasons"])
     return row
+
+
+@contextmanager
+def _guarded() -> Iterator[None]:
+    """Turn the database's refusal of a double booking into the domain's own error, so that
+    no service layer needs to know asyncpg or a constraint's name."""
+    try:
+        yield
+    except asyncpg.UniqueViolationError as error:
+        if error.constraint_name == "helper_hours_no_overlap":
+            raise HoursTaken() from error
+        raise AlreadyBooked() from error

@@ -11,6 +11,7 @@ from typing import Any
 import asyncpg
 
 from services.booking.adapters.review_queries import held_for_review
+from services.booking.domain.errors import AlreadyBooked, HoursTaken
 from shared.contracts import Envelope
 
 Row = dict[str, Any]
@@ -137,6 +138,6 @@ class SeriesQueries:
                     request_status="booked",
                     envelope=envelope,
                 )
-        except asyncpg.UniqueViolationError:
+        except (asyncpg.UniqueViolationError, HoursTaken, AlreadyBooked):
             return False
         return True

@@ -28,6 +28,21 @@ class Conflict(BookingProblem):
     title = "Conflict"
 
 
+class HoursTaken(Conflict):
+    """The helper already holds one of the hours a booking would take (raised by the adapter
+    when the database's guard refuses the write)."""
+
+    def __init__(self, detail: str = "the helper already has a booking at that time") -> None:
+        super().__init__(detail)
+
+
+class AlreadyBooked(Conflict):
+    """The request, or the offer, is booked already (the database's guard refused a second)."""
+
+    def __init__(self, detail: str = "this visit has already been taken") -> None:
+        super().__init__(detail)
+
+
 class Unauthorized(BookingProblem):
     """No valid credentials."""
 

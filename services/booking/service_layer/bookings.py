@@ -8,11 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import asyncpg
-
 from services.booking.adapters.repository import Repository, Row
 from services.booking.adapters.unit_of_work import UnitOfWork
-from services.booking.domain.errors import Conflict, Forbidden, Invalid, NotFound
+from services.booking.domain.errors import Conflict, Forbidden, HoursTaken, Invalid, NotFound
 from services.booking.domain.partners import PersonKind, contact_through
 from services.booking.domain.visits import (
     BookingStatus,
@@ -409,7 +407,7 @@ async def confirm_reschedule(
                 proposed_by=Side(row["proposed_by"]),
             )
             await repo.publish([Envelope.wrap(event, producer=PRODUCER)])
-    except asyncpg.UniqueViolationError as error:
+    except HoursTaken as error:
         raise Conflict("the new time overlaps another booking of the helper") from error
     return {
         "booking_id": booking_id,

@@ -6,11 +6,9 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-import asyncpg
-
 from services.booking.adapters.repository import Row
 from services.booking.adapters.unit_of_work import UnitOfWork
-from services.booking.domain.errors import Conflict, NotFound
+from services.booking.domain.errors import Conflict, HoursTaken, NotFound
 from services.booking.domain.visits import (
     BookingStatus,
     OfferStatus,
@@ -81,10 +79,10 @@ async def accept(
     * write, in one statement, the booking and one row per helper-hour. The checks above are
       a courtesy: the unique indexes are what guarantee one active booking per request and
       no two bookings of one helper in the same hour, even for accepts of *different*
-      requests racing in separate transactions. A ``UniqueViolationError`` rolls everything
-      back and is a 409. The same statement marks the offer accepted, the request's other
-      offers withdrawn, the request booked, and writes ``BookingConfirmed`` to the outbox,
-      all committed together.
+      requests racing in separate transactions. The adapter turns their refusal into
+      ``HoursTaken`` or ``AlreadyBooked``, which roll everything back and are a 409. The
+      same statement marks the offer accepted, the request's other offers withdrawn, the
+      request booked, and writes ``BookingConfirmed`` to the outbox, all committed together.
     """
     try:
         async with uow.begin() as repo:
@@ -151,10 +149,8 @@ async def accept(
                 if whole_series
                 else None
             )
-    except asyncpg.UniqueViolationError as error:
-        if error.constraint_name == "helper_hours_no_overlap":
-            raise Conflict("this visit overlaps another booking of yours") from error
-        raise Conflict("this visit has already been taken") from error
+    except HoursTaken as error:
+        raise Conflict("this visit overlaps another booking of yours") from error
     return {
         "booking_id": booking["booking_id"],
         "request_id": booking["request_id"],
