@@ -97,6 +97,15 @@ class CommunityStore:
             payer,
         )
 
+    async def set_payout_account(self, owner: str, account: str) -> None:
+        """The provider's id of where an owner's earnings are paid."""
+        await self._pool.execute(
+            "INSERT INTO provider_accounts (owner, payout_account) VALUES ($1, $2)"
+            " ON CONFLICT (owner) DO UPDATE SET payout_account = excluded.payout_account",
+            owner,
+            account,
+        )
+
     async def ask_pot(self, request_id: uuid.UUID, neighbour_id: uuid.UUID, community: str) -> bool:
         """A neighbour asks for a request to be covered from a pot; False if already asked."""
         return bool(

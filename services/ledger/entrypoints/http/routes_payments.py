@@ -11,11 +11,11 @@ from fastapi import APIRouter, Header, HTTPException, Query, Request
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from services.ledger.adapters.metrics import WEBHOOKS
+from services.ledger.adapters.reconciliation import reconcile
 from services.ledger.adapters.stripe import BadSignature, verify_webhook
 from services.ledger.entrypoints.http.deps import Ctx, Me, Operator
 from services.ledger.service_layer import payments
 from services.ledger.service_layer.ports import PaymentProvider
-from services.ledger.service_layer.reconciliation import reconcile
 from shared.contracts import utc_now
 
 log = structlog.get_logger(__name__)
@@ -61,12 +61,7 @@ def _provider(request: Request) -> PaymentProvider:
 @router.put("/v1/me/ledger/payout-account")
 async def set_payout_account(body: PayoutAccountBody, ctx: Ctx, person_id: Me) -> dict[str, str]:
     """Where my earnings are paid: my account at the provider."""
-    await ctx.pool.execute(
-        "INSERT INTO provider_accounts (owner, payout_account) VALUES ($1, $2)"
-        " ON CONFLICT (owner) DO UPDATE SET payout_account = excluded.payout_account",
-        f"person:{person_id}",
-        body.account,
-    )
+    await ctx.communities.set_payout_account(f"person:{person_id}", body.account)
     return {"account": body.account}
 
 
