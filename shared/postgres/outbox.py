@@ -207,13 +207,3 @@ class OutboxRelay:
 
     def _on_notify(self, *_: object) -> None:
         self._wake.set()
-
-
-async def republish_all(pool: asyncpg.Pool) -> int:
-    """Mark every event unpublished, so the relay sends the whole history again.
-
-    For an embedded broker that restarted empty: consumers dedupe by event id.
-    """
-    async with pool.acquire() as conn:
-        status = await conn.execute("UPDATE outbox SET published_at = NULL")
-    return int(status.split()[-1])

@@ -601,27 +601,6 @@ class Repository(
             )
 
     # -- bookings ----------------------------------------------------------------------
-    async def add_booking(self, booking: Row, hours: list[datetime]) -> None:
-        """Insert a booking and one row per helper-hour it takes.
-
-        Raises:
-            asyncpg.UniqueViolationError: The request is booked already
-                (``bookings_one_active_per_request``) or the helper holds one of these
-                hours (``helper_hours_no_overlap``).
-        """
-        columns = list(booking)
-        marks = ", ".join(f"${index}" for index in range(1, len(columns) + 1))
-        await self.conn.execute(
-            f"INSERT INTO bookings ({', '.join(columns)}) VALUES ({marks})", *booking.values()
-        )
-        await self.conn.execute(
-            "INSERT INTO helper_hours (helper_id, hour, booking_id)"
-            " SELECT $1, hour, $2 FROM unnest($3::timestamptz[]) AS hour",
-            booking["helper_id"],
-            booking["booking_id"],
-            hours,
-        )
-
     async def booking(self, booking_id: uuid.UUID, *, lock: bool = False) -> Row | None:
         """One booking, optionally locked until the transaction ends."""
         suffix = " FOR UPDATE" if lock else ""

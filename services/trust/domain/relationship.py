@@ -76,10 +76,6 @@ class Relationship:
         """Whether matching may still bring these two together."""
         return self.stage is not Stage.ENDED
 
-    def is_member(self, person_id: uuid.UUID) -> bool:
-        """Whether ``person_id`` is one of the two people."""
-        return person_id in (self.helper_id, self.neighbour_id)
-
 
 def introduce(helper_id: uuid.UUID, neighbour_id: uuid.UUID, neighbourhood: str) -> Relationship:
     """A new pair, introduced by its first booking."""
