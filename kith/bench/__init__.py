@@ -11,4 +11,4 @@ import typer
 app = typer.Typer(help="Benchmarks: each prints its figures; --json prints one JSON object.")
 
 # Each benchmark registers its command on import. Heavy imports stay inside the commands.
-from kith.bench import booking, concern, latency, matching, notify  # noqa: E402, F401
+from kith.bench import booking, concern, idle, latency, matching, notify  # noqa: E402, F401
