@@ -91,6 +91,7 @@ class BookingRuntime:
         self.passwords: Passwords = Argon2Passwords(hasher_for(settings))
         self._idempotency_secret = idempotency_key_secret(settings)
         self._series_sweep: Periodic | None = None
+        self._warming: asyncio.Task[object] | None = None
 
     @property
     def limiter(self) -> RateLimiter:
@@ -107,14 +108,16 @@ class BookingRuntime:
         return self._uow
 
     async def start(self) -> None:
-        """Open the database, migrate, connect to the broker, start the relay and consumer."""
+        """Open the database, migrate, connect to the broker, start the relay, and set the
+        consumer joining its group in the background (``ready`` does not wait for it)."""
         await ensure_database(self.database_url)
         self.pool = await open_pool(self.database_url)
         await apply_migrations(self.pool, "services.booking.migrations")
         self._uow = UnitOfWork(self.pool)
         # Makes the dummy hash an unknown email is checked against now, so even the first
-        # such sign-in takes as long as a wrong password.
-        await self.passwords.check("", None)
+        # such sign-in takes as long as a wrong password: in its worker thread, beside the
+        # rest of the start (``ready`` waits for it).
+        self._warming = asyncio.create_task(self.passwords.check("", None))
         self.publisher = Publisher(self.settings, client_id="booking")
         await self.publisher.start()
         # An empty broker (the embedded one restarted) gets booking's history again.
@@ -151,8 +154,20 @@ class BookingRuntime:
             asyncio.create_task(self._series_sweep.run(), name="booking-series-sweep")
         )
         self.consumer = make_consumer(self.settings, self._uow, self.publisher, self.group_id)
+        self._tasks.append(asyncio.create_task(self._consume(), name="booking-consumer"))
+
+    async def _consume(self) -> None:
+        """Join the group, then consume until stopped.
+
+        Nothing booking answers over HTTP needs the consumer, and after a crash its join
+        waits for the dead process's session to expire and then for a whole rebalance (6 s
+        and 3 s by default): the API answered nothing for about 12 s when the start waited
+        for the join. A join that fails ends this task, and so the process.
+        """
+        assert self.consumer is not None
         await self.consumer.start()
-        self._tasks.append(asyncio.create_task(self.consumer.run(), name="booking-consumer"))
+        log.info("booking consuming", group=self.group_id)
+        await self.consumer.run()
 
     async def replay(self) -> int:
         """Send the outbox again if the broker lost what was published (it restarted empty)."""
@@ -205,11 +220,18 @@ class BookingRuntime:
         return list(self._tasks)
 
     async def ready(self) -> None:
-        """Return once the consumer has its partitions and notices are heard."""
-        assert self.consumer is not None
+        """Return once the API may answer: notices (clients' streams, other processes'
+        sign-outs) are heard and the dummy password hash is made. The consumer may still be
+        joining its group (``consuming``)."""
         assert self._listener is not None
-        await self.consumer.ready.wait()
+        assert self._warming is not None
         await self._listener.listening.wait()
+        await self._warming
+
+    async def consuming(self) -> None:
+        """Return once the consumer has joined its group and has its partitions."""
+        assert self.consumer is not None
+        await self.consumer.ready.wait()
 
     async def stop(self) -> None:
         """Stop consuming and relaying, then close the broker and database connections."""
@@ -226,6 +248,9 @@ class BookingRuntime:
         self._notices.close()
         if self.consumer is not None:
             await self.consumer.stop()
+        if self._warming is not None:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._warming
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await asyncio.wait_for(task, timeout=5)

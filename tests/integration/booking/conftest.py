@@ -57,6 +57,7 @@ async def running_booking(stack: Stack, **overrides: object) -> AsyncIterator[Bo
     client = httpx.AsyncClient(transport=transport, base_url="http://booking.test")
     try:
         await runtime.ready()
+        await runtime.consuming()
         yield Booking(runtime, client, settings, publisher)
     finally:
         await client.aclose()

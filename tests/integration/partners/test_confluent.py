@@ -39,6 +39,7 @@ async def booking(gateway: Gateway, stack: Stack) -> AsyncIterator[BookingRuntim
     await runtime.start()
     try:
         await asyncio.wait_for(runtime.ready(), timeout=60)
+        await asyncio.wait_for(runtime.consuming(), timeout=60)
         yield runtime
     finally:
         await runtime.stop()
