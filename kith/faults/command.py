@@ -30,10 +30,19 @@ def faults(
     scenario: list[str] = typer.Option([], "--scenario", help=_SCENARIO_HELP),
     bookings: int = typer.Option(5000, min=1, max=100_000, help="relay_kill: bookings made."),
     kills: int = typer.Option(
-        5, min=0, max=50, help="relay_kill, ledger_kill: times booking (the ledger) is killed."
+        5,
+        min=0,
+        max=50,
+        help="relay_kill, ledger_kill, booking_kill, trust_kill: times the victim is killed.",
     ),
     visits: int = typer.Option(
         2000, min=1, max=100_000, help="ledger_kill, ledger_replay: visits completed."
+    ),
+    flow_visits: int = typer.Option(
+        300,
+        min=10,
+        max=500,
+        help="booking_kill, trust_kill, crash_anywhere: visits made (partners_kill: referrals).",
     ),
     requests: int = typer.Option(600, min=10, max=20_000, help="matcher_kill: requests posted."),
     rate: float = typer.Option(20.0, min=1, max=500, help="matcher_kill: requests per second."),
@@ -47,7 +56,13 @@ def faults(
         raise typer.BadParameter(f"unknown scenario(s) {unknown}; choose from {list(SCENARIOS)}")
     _log_to_stderr()
     options = Options(
-        bookings=bookings, kills=kills, requests=requests, rate=rate, seed=seed, visits=visits
+        bookings=bookings,
+        kills=kills,
+        requests=requests,
+        rate=rate,
+        seed=seed,
+        visits=visits,
+        flow_visits=flow_visits,
     )
     chosen = [name for name in SCENARIOS if not scenario or name in scenario]
     results = asyncio.run(_run_all(chosen, options, keep=keep))

@@ -11,12 +11,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import TypeAlias, TypeVar
 
 import asyncpg
-from aiokafka.structs import ConsumerRecord
+from aiokafka import AIOKafkaConsumer
+from aiokafka.structs import ConsumerRecord, TopicPartition
 
 from kith.client import ApiError, until
 from shared.contracts import Envelope, Payload, UndecodableEvent, decode
 from shared.contracts.topics import Topic
-from shared.messaging import Kafka, group_caught_up
+from shared.messaging import Kafka, KafkaConnection, end_offsets, group_caught_up
 from shared.messaging.reader import read_to_end
 
 T = TypeVar("T")
@@ -84,3 +85,25 @@ async def read_only(url: str) -> AsyncIterator[asyncpg.Connection]:
             yield conn
     finally:
         await conn.close()
+
+
+async def ends_now(kafka: Kafka, topics: Sequence[Topic]) -> dict[TopicPartition, int]:
+    """Where each partition of ``topics`` ends now (a mark for ``group_reached``)."""
+    return await end_offsets(
+        kafka, [TopicPartition(t.name, p) for t in topics for p in range(t.partitions)]
+    )
+
+
+async def group_reached(kafka: Kafka, group_id: str, marks: dict[TopicPartition, int]) -> bool:
+    """Whether ``group_id`` has committed at least up to ``marks`` on every partition."""
+    reader = AIOKafkaConsumer(
+        **KafkaConnection.of(kafka).aiokafka(), group_id=group_id, enable_auto_commit=False
+    )
+    await reader.start()
+    try:
+        for partition, end in marks.items():
+            if end > 0 and ((await reader.committed(partition)) or 0) < end:
+                return False
+        return True
+    finally:
+        await reader.stop()

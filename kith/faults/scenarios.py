@@ -22,6 +22,7 @@ class Options:
     rate: float = 20.0
     seed: int = 7
     visits: int = 2000
+    flow_visits: int = 300
 
 
 async def _relay_kill(folder: Path, options: Options) -> ScenarioResult:
@@ -93,6 +94,38 @@ async def _ledger_replay(folder: Path, options: Options) -> ScenarioResult:
         )
 
 
+async def _booking_kill(folder: Path, options: Options) -> ScenarioResult:
+    from kith.faults.flow_kills import FlowKillOptions, run_booking_kill
+
+    return await run_booking_kill(
+        folder, FlowKillOptions(visits=options.flow_visits, kills=options.kills, seed=options.seed)
+    )
+
+
+async def _trust_kill(folder: Path, options: Options) -> ScenarioResult:
+    from kith.faults.flow_kills import FlowKillOptions, run_trust_kill
+
+    return await run_trust_kill(
+        folder, FlowKillOptions(visits=options.flow_visits, kills=options.kills, seed=options.seed)
+    )
+
+
+async def _partners_kill(folder: Path, options: Options) -> ScenarioResult:
+    from kith.faults.partners_kill import PartnersKillOptions, run_partners_kill
+
+    return await run_partners_kill(
+        folder, PartnersKillOptions(referrals=options.flow_visits, kills=3, seed=options.seed)
+    )
+
+
+async def _crash_anywhere(folder: Path, options: Options) -> ScenarioResult:
+    from kith.faults.crash_anywhere import CrashAnywhereOptions, run_crash_anywhere
+
+    return await run_crash_anywhere(
+        folder, CrashAnywhereOptions(visits=options.flow_visits, seed=options.seed)
+    )
+
+
 Scenario = Callable[[Path, Options], Awaitable[ScenarioResult]]
 
 #: Every scenario, in the order ``kith faults`` runs them.
@@ -105,4 +138,8 @@ SCENARIOS: dict[str, Scenario] = {
     "ops_kill": _ops_kill,
     "ledger_kill": _ledger_kill,
     "ledger_replay": _ledger_replay,
+    "booking_kill": _booking_kill,
+    "trust_kill": _trust_kill,
+    "partners_kill": _partners_kill,
+    "crash_anywhere": _crash_anywhere,
 }

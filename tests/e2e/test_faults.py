@@ -10,12 +10,16 @@ from pathlib import Path
 
 import pytest
 
+from kith.faults.crash_anywhere import CrashAnywhereOptions, run_crash_anywhere
+from kith.faults.flow_kills import FlowKillOptions, run_booking_kill, run_trust_kill
 from kith.faults.ledger_faults import LedgerFaultOptions, run_ledger_kill, run_ledger_replay
 from kith.faults.matcher_kill import MatcherKillOptions, run_matcher_kill
 from kith.faults.ops_kill import OpsKillOptions, run_ops_kill
+from kith.faults.partners_kill import PartnersKillOptions, run_partners_kill
 from kith.faults.platform import platform
 from kith.faults.poison import POISON, run_poison
 from kith.faults.relay_kill import RelayKillOptions, run_relay_kill
+from kith.seeding import BASIC_VETTING
 
 pytestmark = pytest.mark.e2e
 
@@ -100,3 +104,54 @@ async def test_the_ledger_killed_mid_stream_and_replayed_posts_each_visit_exactl
     assert replayed.duplicate_effects == 0, replayed.details
     assert replayed.details["entries_after"] == replayed.details["entries_before"]
     assert replayed.lost == 0, replayed.details
+
+
+async def test_either_of_two_booking_processes_killed_under_the_flow_loses_and_repeats_nothing(
+    tmp_path: Path,
+) -> None:
+    result = await run_booking_kill(tmp_path, FlowKillOptions(visits=40, kills=2, helpers=4))
+
+    kills = result.details["kills"]
+    assert [k["process"] for k in kills] == ["booking", "booking-2"], "each process died once"
+    assert result.details["refused"] == 0, result.details["refusals"]
+    assert result.details["writes_acknowledged"]["answer"] == 80, "every visit went through"
+    assert result.checked == 40 * 5 + 6 * len(BASIC_VETTING)
+    assert result.lost == 0, result.details
+    assert result.duplicate_effects == 0, result.details["duplicates"]
+
+
+async def test_trust_killed_under_the_flow_applies_every_effect_once(tmp_path: Path) -> None:
+    result = await run_trust_kill(tmp_path, FlowKillOptions(visits=40, kills=2, helpers=4))
+
+    assert len(result.details["kills"]) == 2, "trust was killed twice mid-flow"
+    assert result.details["refused"] == 0, result.details["refusals"]
+    assert result.details["writes_acknowledged"]["concern"] == 8
+    assert result.details["writes_acknowledged"]["resolve"] == 4
+    assert result.lost == 0, result.details
+    assert result.duplicate_effects == 0, result.details["duplicates"]
+
+
+async def test_the_partners_gateway_killed_mid_traffic_loses_no_referral_and_no_webhook(
+    tmp_path: Path,
+) -> None:
+    result = await run_partners_kill(tmp_path, PartnersKillOptions(referrals=60, rate=10, kills=2))
+
+    assert len(result.details["kills"]) == 2, "the gateway was killed twice mid-traffic"
+    assert result.details["referrals_acknowledged"] == {"http": 30, "inbox": 30}
+    assert result.details["feed_events"] >= 60, "each referral's request reached the feed"
+    assert result.lost == 0, result.details
+    assert result.duplicate_effects == 0, result.details["duplicates"]
+
+
+async def test_random_processes_killed_at_random_moments_strand_lose_and_repeat_nothing(
+    tmp_path: Path,
+) -> None:
+    result = await run_crash_anywhere(
+        tmp_path, CrashAnywhereOptions(visits=30, crashes=4, referrals=20, helpers=4, seed=3)
+    )
+
+    assert len(result.details["kills"]) == 4, "four processes were killed mid-flow"
+    assert result.details["stranded_visits"] == 0, result.details["flow"]["refusals"]
+    assert result.details["matching_read_every_request_and_booking"]
+    assert result.lost == 0, result.details
+    assert result.duplicate_effects == 0, result.details
