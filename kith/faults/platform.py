@@ -39,6 +39,10 @@ class Platform:
     ) -> None:
         self.folder = folder
         self.operator_token = secrets.token_urlsafe(16)
+        # Shared by every process, as ``kith up`` shares its state folder's (and production
+        # its setting): each booking process made its own in its own state folder, so a
+        # client's retry reaching the other booking process was refused as "a different body".
+        self._idempotency_secret = secrets.token_urlsafe(32)
         self._bootstrap = bootstrap
         self._database_url = database_url
         self._env = env or {}
@@ -117,6 +121,7 @@ class Platform:
             "KITH_KAFKA_BOOTSTRAP": self.bootstrap,
             "KITH_DATABASE_URL": self.database_url,
             "KITH_OPERATOR_TOKEN": self.operator_token,
+            "KITH_IDEMPOTENCY_KEY_SECRET": self._idempotency_secret,
             # A scenario's own local stack: the development mode, secrets made in its folder,
             # and rate limits its crowd from one address never reaches.
             "KITH_DEVELOPMENT": "true",

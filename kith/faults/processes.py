@@ -57,6 +57,11 @@ class ServiceProcess:
         """``time.monotonic()`` when the current process was spawned."""
 
     @property
+    def environment(self) -> dict[str, str]:
+        """The ``KITH_*`` settings this process is started with (besides its own files)."""
+        return dict(self._env)
+
+    @property
     def pid(self) -> int | None:
         """The running process's id."""
         return self._process.pid if self._process is not None else None
