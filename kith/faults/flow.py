@@ -251,10 +251,9 @@ async def _vet(api: Api, operator_token: str, flow: Flow, applicant: Person, ste
 
 
 async def _concerns(api: Api, operator_token: str, flow: Flow) -> None:
-    """A concern about each subject; every other one is then resolved by reinstating them.
-
-    Raising a concern takes no ``Idempotency-Key``: the scenarios that raise concerns kill
-    no booking process, so the call is never sent twice.
+    """A concern about each subject (with an ``Idempotency-Key``); every other one is then
+    resolved by reinstating them. Resolving takes no key (a second resolution is refused):
+    the scenarios that raise concerns kill no booking process, so it is never sent twice.
     """
     for index, subject in enumerate(flow.subjects):
         concern = await _raise(api, operator_token, flow, subject)
@@ -270,6 +269,7 @@ async def _raise(api: Api, operator_token: str, flow: Flow, subject: Person) -> 
             "/v1/operator/concerns",
             token=operator_token,
             json={"about_id": subject.person_id, "summary": "seen to be careless"},
+            key=f"{flow.run}-concern-{subject.person_id}",
         )
     except Exception as error:
         flow.refused.append(f"concern {subject.person_id}: {error}")
