@@ -82,7 +82,13 @@ async def _run_all(names: list[str], options: Options, *, keep: bool) -> dict[st
         log.info("scenario starting", scenario=name, folder=str(folder))
         started = time.monotonic()
         run: Callable[[Path, Options], Awaitable[ScenarioResult]] = SCENARIOS[name]
-        results[name] = await run(folder, options)
+        try:
+            results[name] = await run(folder, options)
+        except Exception as error:
+            # One scenario that could not finish (a wait that gave up) is a failed scenario,
+            # reported with why; it used to end the whole run, losing the others' figures.
+            log.error("scenario failed", scenario=name, error=repr(error))
+            results[name] = ScenarioResult(0, 1, 0, 0.0, {"error": repr(error), "finished": False})
         log.info(
             "scenario done",
             scenario=name,
