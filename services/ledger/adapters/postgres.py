@@ -122,9 +122,14 @@ class PostgresUnitOfWork(LedgerUnitOfWork):
 
     async def coverage(self, visit: Visit, community: Community, month_start: datetime) -> Coverage:
         pot = await self.balance(pot_account(community.community_id))
+        # Only the visit's own neighbour can have asked: a request id asked for by anyone
+        # else covers nothing.
         approved = await self.conn.fetchval(
-            "SELECT status = 'approved' FROM pot_requests WHERE request_id = $1",
+            "SELECT status = 'approved' FROM pot_requests"
+            " WHERE request_id = $1 AND neighbour_id = $2 AND community_id = $3",
             visit.request_id,
+            visit.neighbour_id,
+            community.community_id,
         )
         drawn = await self.conn.fetchval(
             "SELECT coalesce(sum(e.amount), 0) FROM postings p"

@@ -134,6 +134,19 @@ async def test_each_community_posts_in_its_own_modes(
     )
     assert decided.status_code == 200, decided.text
 
+    # Someone else asking (and being approved) for this neighbour's request covers nothing.
+    _, stranger_token = sessions.person()
+    not_theirs = completed(helper, neighbour, cell=gifted_cell, hours=1)
+    await api.post(
+        "/v1/me/ledger/pot-requests",
+        headers={"Authorization": f"Bearer {stranger_token}"},
+        json={"request_id": str(not_theirs.data.request_id), "neighbourhood": gifted_cell},
+    )
+    await api.post(
+        f"/v1/operator/ledger/pot-requests/{not_theirs.data.request_id}",
+        headers=ops,
+        json={"decision": "approve", "operator": "sam"},
+    )
     paid_visit = completed(helper, neighbour, cell=paid_cell, skill=Skill.SHOPPING, hours=2)
     credits_visit = completed(helper, neighbour, cell=paid_cell, skill=Skill.GARDENING, hours=1)
     not_covered = completed(helper, neighbour, cell=gifted_cell, hours=1)
@@ -145,7 +158,15 @@ async def test_each_community_posts_in_its_own_modes(
         for cell in (paid_cell, gifted_cell)
     ]
     await publisher.publish_many(
-        [covered, paid_visit, credits_visit, not_covered, late_by_neighbour, late_by_helper]
+        [
+            covered,
+            paid_visit,
+            credits_visit,
+            not_covered,
+            not_theirs,
+            late_by_neighbour,
+            late_by_helper,
+        ]
     )
     await publisher.publish_many(fences)
 
@@ -160,6 +181,7 @@ async def test_each_community_posts_in_its_own_modes(
             ("paid", paid_visit),
             ("credits", credits_visit),
             ("not_covered", not_covered),
+            ("not_theirs", not_theirs),
             ("late_neighbour", late_by_neighbour),
             ("late_helper", late_by_helper),
         ]
@@ -169,12 +191,13 @@ async def test_each_community_posts_in_its_own_modes(
         "paid": [("visit", "paid")],
         "credits": [("visit", "time_credits")],
         "not_covered": [("visit", "time_credits")],
+        "not_theirs": [("visit", "time_credits")],
         "late_neighbour": [("late_cancellation", "paid")],
         "late_helper": [],
     }
     helper_side = await _me(api, helper_token)
-    # 2 h from the pot, 1 h gardening, 1 h not covered, 1 h each fence: 6 h given.
-    assert helper_side["hours"]["given"] == 6.0
+    # 2 h from the pot, 1 h gardening, 1 h not covered, 1 h not theirs, 1 h each fence.
+    assert helper_side["hours"]["given"] == 7.0
     assert helper_side["money"] == [
         {
             "currency": "GBP",
@@ -188,7 +211,7 @@ async def test_each_community_posts_in_its_own_modes(
     ]
     neighbour_side = await _me(api, neighbour_token)
     assert neighbour_side["money"][0]["balance"] == -4500
-    assert neighbour_side["hours"]["received"] == 4.0  # the pot paid for the other 2
+    assert neighbour_side["hours"]["received"] == 5.0  # the pot paid for the other 2
     pot = await api.get(
         "/v1/communities/hillside/pot", headers={"Authorization": f"Bearer {giver_token}"}
     )
@@ -198,7 +221,7 @@ async def test_each_community_posts_in_its_own_modes(
     )
     (month,) = earnings.json()["months"]
     assert month["earned"] == {"GBP": 4500}
-    assert month["hours_given"] == 6.0
+    assert month["hours_given"] == 7.0
 
 
 async def test_a_token_booking_does_not_accept_is_refused(api: httpx.AsyncClient) -> None:
