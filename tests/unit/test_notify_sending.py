@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
 from services.notify.adapters.templates import TemplateFolder
-from services.notify.domain.notices import Channel, Kind, Notice, Visit
+from services.notify.domain.notices import OPERATORS, Channel, Kind, Notice, Visit
 from services.notify.service_layer.handlers import Delivery, Result, send_due
 from services.notify.service_layer.ports import (
     Batch,
@@ -228,3 +228,32 @@ async def test_a_number_the_provider_refuses_for_good_is_not_retried() -> None:
         Result.FAILED
     )
     assert store.outcome(Channel.SMS) == ("failed", "sms: the provider answered 400 (21211)")
+
+
+async def test_a_welfare_check_to_unset_operators_is_their_task_and_goes_in_quiet_hours() -> None:
+    to_operators = Notice(
+        uuid.uuid4(), OPERATORS, Kind.WELFARE_CHECK_OPERATORS, NOW, {"starts_at": NOW.isoformat()}
+    )
+    store = OneNotice(to_operators)
+    assert await _send(store, QUIET, Mailer()) is Result.FAILED
+    assert store.claim.outcome == ("failed", "no operators' address (KITH_OPERATORS_EMAIL)")
+
+    mailer = Mailer()
+    operators = Contact("Kith operators", "ops@example.org", None, ["en"], "Europe/London", QUIET)
+    handled = await send_due(
+        OneNotice(to_operators),
+        Book(QUIET),
+        Outlets(mailer=mailer, texts=Texts(), push=Pushes()),
+        TemplateFolder(),
+        Delivery(3, 2.0, operators=operators),
+        NOW,
+        limit=10,
+    )
+    assert handled[-1].result is Result.SENT, "a safety notice: quiet hours do not hold it"
+    assert mailer.sent[0].startswith("Welfare check")
+
+
+async def test_a_welfare_check_goes_to_the_emergency_contact_or_nobody() -> None:
+    params = {"starts_at": NOW.isoformat()}
+    store = OneNotice(Notice(uuid.uuid4(), uuid.uuid4(), Kind.WELFARE_CHECK, NOW, params))
+    assert await _send(store, QUIET, Mailer()) is Result.DROPPED, "no emergency contact named"
