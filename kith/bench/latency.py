@@ -8,7 +8,8 @@ a request's scheduled send time to its neighbour hearing that it was offered, wh
 says once the offer's row has committed (so ``GET /v1/requests`` shows it from then on):
 HTTP, outbox, relay, broker, matching, broker, booking's consumer, database, HTTP. The
 database's own view (offer received minus request created) is printed alongside, split into
-stages.
+stages. In the same run it measures the two-hop floor on the same broker
+(``kith.bench.floor``) and prints the ratios of Kith's p50 and p99 to it.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from kith.bench import app
+from kith.bench.floor import two_hop_floor
 from kith.bench.stack import bench_stack
 from shared.settings import Settings
 
@@ -67,6 +69,9 @@ def latency(
         f"  request row -> offer row (database)    p50 {figures['db_p50_ms']} ms, "
         f"p99 {figures['db_p99_ms']} ms\n"
         f"    of which (p50): {_stage_line(figures['stages_p50_ms'])}\n"
+        f"  two-hop floor (same broker, same run)  p50 {figures['floor_p50_ms']} ms, "
+        f"p99 {figures['floor_p99_ms']} ms: p50 {figures['p50_vs_floor']}x, "
+        f"p99 {figures['p99_vs_floor']}x the floor (targets: 3x, 4x)\n"
         f"  errors {figures['errors']}\n"
         f"  fetch_max_wait_ms {figures['fetch_max_wait_ms']}, outbox relay woken by NOTIFY "
         f"(poll {figures['outbox_poll_s']} s), offers heard on GET /v1/me/events"
@@ -107,7 +112,10 @@ async def _run(
                 latencies, errors, ids, answered = await _measure(http, neighbours, rate, duration)
             database = await _database_view(settings, ids)
             stages = await _stages(settings, ids)
+    # The same broker, right after, with Kith stopped: the floor of the two hops.
+    floor = await two_hop_floor(settings, rate=rate, duration=duration)
     ordered = sorted(latencies)
+    p50, p99 = _ms(_percentile(ordered, 50)), _ms(_percentile(ordered, 99))
     return {
         "benchmark": "latency",
         "rate": rate,
@@ -123,6 +131,9 @@ async def _run(
         "stages_p50_ms": stages,
         "fetch_max_wait_ms": settings.fetch_max_wait_ms,
         "outbox_poll_s": settings.outbox_poll_s,
+        **floor,
+        "p50_vs_floor": round(p50 / max(floor["floor_p50_ms"], 0.1), 2),
+        "p99_vs_floor": round(p99 / max(floor["floor_p99_ms"], 0.1), 2),
     }
 
 
