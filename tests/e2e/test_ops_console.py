@@ -195,6 +195,7 @@ async def test_an_operator_runs_the_community_from_the_console(
                 f'#applicants-list tr[data-person-id="{world["applicant_id"]}"]'
             )
             await expect(applicant).to_be_visible(timeout=15_000)
+            await expect(page.locator("#health-lists h3")).to_have_count(5)
             await scans.check(page, "ops-act")
 
             # Vet an applicant: identity passed, with the evidence seen.
@@ -268,7 +269,12 @@ async def test_an_operator_runs_the_community_from_the_console(
         ("neighbourhood.name", world["neighbourhood"]),
     } <= done
     viewed = {e["action"] for e in trail.json()["items"]}
-    assert {"vetting.view", "concerns.view", "welfare_checks.view"} <= viewed
+    assert {
+        "vetting.view",
+        "concerns.view",
+        "welfare_checks.view",
+        "relationship_health.view",
+    } <= viewed
     for name in ("ops-login", "ops-console", "ops-act", "ops-act-after"):
         assert (output_dir / f"{name}.png").stat().st_size > 10_000
 

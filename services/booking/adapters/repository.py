@@ -12,6 +12,7 @@ from typing import Any
 import asyncpg
 
 from services.booking.adapters.erasure_queries import ErasureQueries
+from services.booking.adapters.health_queries import HealthQueries
 from services.booking.adapters.notices import NOTICE_CHANNEL
 from services.booking.adapters.notification_queries import NotificationQueries
 from services.booking.adapters.operator_queries import OperatorQueries
@@ -62,6 +63,7 @@ class Repository(
     ReviewQueries,
     OperatorQueries,
     PipelineQueries,
+    HealthQueries,
 ):
     """Queries on one connection; the caller owns the transaction."""
 

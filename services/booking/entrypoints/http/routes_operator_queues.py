@@ -13,7 +13,7 @@ from services.booking.domain.errors import Invalid
 from services.booking.entrypoints.http.audit import ViewReason, recorded
 from services.booking.entrypoints.http.dependencies import Acts, Ctx
 from services.booking.entrypoints.http.schemas import Body, HomeChange, Language
-from services.booking.service_layer import accounts, pipeline
+from services.booking.service_layer import accounts, health, pipeline
 from services.booking.service_layer.commands import UpdateProfile
 from services.booking.service_layer.pipeline import WelfareOutcome
 from shared import geo
@@ -118,6 +118,18 @@ async def name_neighbourhoods(body: NeighbourhoodNameBody, ctx: Ctx, who: Acts) 
     ):
         await repo.name_neighbourhoods(cells, body.name, who.stamp, utc_now())
     return {"cells": cells, "name": body.name}
+
+
+@router.get("/relationship-health")
+async def relationship_health(ctx: Ctx, who: Acts, reason: ViewReason = None) -> dict[str, Any]:
+    """What to look at in how visits are going: ``pairs_stopped`` (two or more visits, none
+    for 28 days and none booked), ``not_as_agreed`` (check-ins of the last 28 days answering
+    no or partly), ``late_cancellations`` (two or more in 28 days), ``over_weekly_cap``
+    (helpers booked past their cap this week, Monday to Sunday UTC) and
+    ``neighbours_gone_quiet`` (visits before, none for 28 days and none booked). Each row
+    names its people; the view goes on the audit trail."""
+    async with recorded(ctx, who, "relationship_health.view", reason=reason):
+        return await health.relationship_health(ctx.uow, utc_now())
 
 
 @router.get("/vetting")
