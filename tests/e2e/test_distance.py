@@ -91,6 +91,9 @@ async def test_a_helper_across_a_cell_edge_is_offered_and_their_booking_holds_ev
         distance = next(r["text"] for r in offer["reasons"] if r["code"] == "nearby")
         assert distance.endswith("km away")
         assert float(distance.split()[0]) < 1.0
+        # Both speak English (the demo's sign-up): the offer says so.
+        spoken = [r["text"] for r in offer["reasons"] if r["code"] == "shared_language"]
+        assert spoken == ["Speaks English"]
 
         # Booked from the neighbour's cell, the hour is busy in the helper's own cell too.
         await send(http, "POST", f"/v1/offers/{offer['offer_id']}/accept", helper.headers)

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
 import faust
+import h3
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.structs import ConsumerRecord
@@ -148,7 +149,13 @@ class Place:
         return cell_of(self.lat + metres / 111_000, self.lng)
 
 
-async def add_helper(harness: Harness, place: Place, metres: float = 300) -> uuid.UUID:
+async def add_helper(
+    harness: Harness,
+    place: Place,
+    metres: float = 300,
+    languages: list[str] | None = None,
+    cell: str | None = None,
+) -> uuid.UUID:
     helper_id = uuid.uuid4()
     hours = [place.starts_at + timedelta(hours=h) for h in range(-2, 4)]
     await harness.publisher.publish_many(
@@ -158,10 +165,11 @@ async def add_helper(harness: Harness, place: Place, metres: float = 300) -> uui
                     person_id=helper_id,
                     display_name="Helper",
                     neighbourhood=place.neighbourhood,
-                    cell=place.near(metres),
+                    cell=cell or place.near(metres),
                     skills=[Skill.SHOPPING],
                     travel_radius_km=5,
                     weekly_hour_cap=10,
+                    languages=languages or [],
                 ),
                 producer="test",
             ),
@@ -197,7 +205,10 @@ async def add_helper(harness: Harness, place: Place, metres: float = 300) -> uui
 
 
 async def request_help(
-    harness: Harness, place: Place, neighbour_id: uuid.UUID | None = None
+    harness: Harness,
+    place: Place,
+    neighbour_id: uuid.UUID | None = None,
+    languages: list[str] | None = None,
 ) -> Envelope[HelpRequested]:
     envelope = Envelope.wrap(
         HelpRequested(
@@ -211,6 +222,7 @@ async def request_help(
             skill=Skill.SHOPPING,
             starts_at=place.starts_at,
             hours=2,
+            languages=languages or [],
         ),
         producer="test",
     )
@@ -233,6 +245,25 @@ async def test_a_request_is_offered_with_reasons(harness: Harness) -> None:
     envelope = next(e for e in harness.offers if e.data == offer)
     assert envelope.correlation_id == request.correlation_id
     assert envelope.causation_id == request.event_id
+
+
+async def test_a_helper_who_speaks_the_neighbours_language_is_offered_first_and_told_why(
+    harness: Harness,
+) -> None:
+    place = Place()
+    # One next door (the neighbour's own street cell), one a street further (the next cell,
+    # about 0.3 km): sharing a language counts as half a kilometre nearer.
+    await add_helper(harness, place, cell=place.cell)
+    next_street = sorted(h3.grid_ring(place.cell, 1))[0]
+    speaks = await add_helper(harness, place, cell=next_street, languages=["cy", "en"])
+    request = await request_help(harness, place, languages=["cy"])
+
+    [offer] = await harness.events_for(request.data.request_id, 1)  # a round of one
+
+    assert isinstance(offer, OfferMade)
+    assert offer.helper_id == speaks  # though another helper lives nearer
+    spoken = [r.text for r in offer.reasons if r.code is ReasonCode.SHARED_LANGUAGE]
+    assert spoken == ["Speaks Welsh"]
 
 
 async def test_the_regular_helper_is_offered_alone_first(harness: Harness) -> None:
