@@ -57,9 +57,10 @@ class Actor:
 
 @dataclass
 class Helper(Actor):
-    """A helper, with the plan they follow."""
+    """A helper, with the plan they follow, and the series they took on as its regular."""
 
     plan: HelperPlan | None = None
+    regular_of: set[str] = field(default_factory=set)
 
 
 @dataclass

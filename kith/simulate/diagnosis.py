@@ -16,6 +16,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from kith.simulate.metrics import Occurrence
 from kith.simulate.world import HelperPlan
@@ -83,27 +84,58 @@ def why_not_served(
         mornings: When (real time, as logs are stamped) each simulated day's morning began.
     """
     reasons: Counter[str] = Counter()
+    for item in unserved(
+        occurrences, verdicts, person_ids, answers, helpers, neighbour_cells, mornings
+    ):
+        reasons.update(item["helpers"].values() or [STILL_OPEN])
+    return dict(reasons.most_common())
+
+
+def unserved(
+    occurrences: list[Occurrence],
+    verdicts: dict[str, Verdict],
+    person_ids: dict[str, str],
+    answers: dict[str, dict[str, str]],
+    helpers: dict[str, HelperPlan],
+    neighbour_cells: dict[str, str],
+    mornings: list[tuple[datetime, int]],
+) -> list[dict[str, Any]]:
+    """Each eligible occurrence left unserved, with what kept each eligible helper from it
+    (the arguments are ``why_not_served``'s)."""
+    found: list[dict[str, Any]] = []
     for occurrence in occurrences:
         if occurrence.withdrawn or occurrence.served or not occurrence.eligible:
             continue
         verdict = verdicts.get(occurrence.request_id)
         answered = answers.get(occurrence.request_id, {})
-        if verdict is None:
-            reasons[STILL_OPEN] += 1
-            continue
+        why: dict[str, str] = {}
         for label in occurrence.eligible_helpers:
+            if verdict is None:
+                break  # still open at its start: matching had given no verdict
             person_id = person_ids.get(label, "")
             if label in answered:
-                reasons[f"offered it, and {answered[label]}"] += 1
+                why[label] = f"offered it, and {answered[label]}"
             elif person_id in verdict.passed_over:
-                reasons[f"passed over: {verdict.passed_over[person_id]}"] += 1
+                why[label] = f"passed over: {verdict.passed_over[person_id]}"
             elif helpers[label].neighbourhood != neighbour_cells.get(occurrence.neighbour):
-                reasons[NOT_CONSIDERED_OTHER_CELL] += 1
+                why[label] = NOT_CONSIDERED_OTHER_CELL
             elif _came_later(helpers[label], _day_at(verdict.at, mornings)):
-                reasons[CAME_LATER] += 1
+                why[label] = CAME_LATER
             else:
-                reasons[NOT_CONSIDERED] += 1
-    return dict(reasons.most_common())
+                why[label] = NOT_CONSIDERED
+        found.append(
+            {
+                "request_id": occurrence.request_id,
+                "week": occurrence.week + 1,
+                "starts_at": occurrence.starts_at.isoformat(),
+                "neighbour": occurrence.neighbour,
+                "series": occurrence.series_id is not None,
+                "helper_cancelled": occurrence.helper_cancelled,
+                "cause": occurrence.unserved_cause,
+                "helpers": why,
+            }
+        )
+    return found
 
 
 def _day_at(moment: datetime | None, mornings: list[tuple[datetime, int]]) -> int | None:

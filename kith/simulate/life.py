@@ -4,8 +4,9 @@ moment people do what falls due then, through the API.
 Moments are every morning (07:00 UTC: new asks, arrivals, departures, changed hours, the
 concern), half an hour before each visit (Kith's due rounds run; helpers look at their
 offers again), each visit's start (the occurrence's fate is recorded, the helper checks in)
-and end (check-out and the private questions), and every evening. Helpers read their inbox
-at every moment and answer what they see, so offers are answered in the real seconds
+and end (check-out and the private questions), every evening, and whenever an offer seen in
+an inbox lapses (``notified``). Helpers read their inbox at every moment and answer what they
+see, once Kith has made the offers it owes then, so offers are answered in the real seconds
 between two moves of the clock, as a person glancing at their phone would.
 """
 
@@ -26,6 +27,7 @@ from kith.simulate import actors, diagnosis
 from kith.simulate.actors import Helper, Neighbour
 from kith.simulate.hours import Hours
 from kith.simulate.metrics import Occurrence
+from kith.simulate.notified import Notified
 from kith.simulate.safeguarding import Safeguarding
 from kith.simulate.town import nothing
 from kith.simulate.visits import Visits
@@ -39,7 +41,7 @@ _ROUNDS_S = 1.2
 _ZONE = ZoneInfo(TIME_ZONE)
 
 
-class Life(Visits, Safeguarding):
+class Life(Visits, Safeguarding, Notified):
     """One run of the simulated neighbourhood on a running Kith."""
 
     async def live(self) -> dict[str, Any]:
@@ -64,7 +66,9 @@ class Life(Visits, Safeguarding):
             while self._agenda and self._agenda[0][0] == moment:
                 _, _, _, action = heapq.heappop(self._agenda)
                 await action()
+            await self.until_owed_offers()
             await self._inbox_round()
+            await self.count_offers_seen()
             await self.watch_suspended()
         await self.close_out()
         report = self.ledger.report(time.monotonic() - started)
@@ -73,7 +77,7 @@ class Life(Visits, Safeguarding):
         await hours.close()
         report["refused"] = dict(sorted(self.refused.items()))
         report["refused_examples"] = dict(sorted(self.examples.items()))
-        report["unserved_why"] = diagnosis.why_not_served(
+        evidence = (
             self.ledger.in_range(),
             diagnosis.matching_verdicts(self.stack.log_file),
             {label: helper.person_id for label, helper in self.helpers.items()},
@@ -82,6 +86,8 @@ class Life(Visits, Safeguarding):
             {plan.label: plan.neighbourhood for plan in self.world.neighbours},
             self.mornings,
         )
+        report["unserved_why"] = diagnosis.why_not_served(*evidence)
+        report["unserved"] = diagnosis.unserved(*evidence)
         report["world"] = {
             "seed": self.world.seed,
             "helpers": len(self.world.helpers),
@@ -177,15 +183,14 @@ class Life(Visits, Safeguarding):
         """A helper moves away: they step back from the series they are the regular of (where
         the API has it), call off their upcoming visits and offer no more hours."""
         upcoming = await helper.call("GET", "/v1/bookings?when=upcoming&limit=200")
+        for booking in upcoming["items"]:
+            if booking["side"] == "helper" and booking["status"] == "confirmed":
+                # Stepping back or calling off, each of these is asked for again.
+                await self.before_asked_again(str(booking["request_id"]))
         if self.features.step_back:
-            series = {
-                occurrence.series_id
-                for booking in upcoming["items"]
-                if booking["side"] == "helper"
-                and (occurrence := self.ledger.occurrences.get(str(booking["request_id"])))
-                and occurrence.series_id is not None
-            }
-            for series_id in sorted(s for s in series if s is not None):
+            # Only from the series they took on (a suspension released them from theirs): a
+            # visit of another's series is called off.
+            for series_id in sorted(set() if helper.suspended else helper.regular_of):
                 await self.attempt(
                     "step_back",
                     helper.call(
@@ -307,6 +312,7 @@ class Life(Visits, Safeguarding):
     async def _answer(self, helper: Helper, offers: list[dict[str, Any]]) -> int:
         answered = 0
         for offer in offers:
+            self.note_offer(offer)
             offer_id = str(offer["offer_id"])
             if offer_id in self.decided:
                 continue
@@ -361,6 +367,9 @@ class Life(Visits, Safeguarding):
                 return f"was refused: {refused.detail}"  # taken by someone else, or overlapping
             self.refuse("accept", str(refused))
             return f"accept refused ({refused.status})"
+        taken_on = booked.get("series") or {}
+        if str(taken_on.get("regular_helper_id")) == helper.person_id:
+            helper.regular_of.add(str(taken_on["series_id"]))
         bookings = booked.get("bookings") or [booked]
         for booking in bookings:
             if "booking_id" in booking:
@@ -396,6 +405,8 @@ class Life(Visits, Safeguarding):
     async def _helper_cancels(self, helper: Helper, booking_id: str, reason: str) -> None:
         if helper.suspended:
             return
+        if booking_id in self.booking_requests:
+            await self.before_asked_again(self.booking_requests[booking_id])
         try:
             cancelled = await helper.call(
                 "POST", f"/v1/bookings/{booking_id}/cancel", json={"reason": reason}

@@ -11,6 +11,7 @@ import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import Any
 
 from kith.client import ApiError
 from kith.seeding import Api, ApiRefused
@@ -57,6 +58,12 @@ class Town:
         self.rounds_for: datetime | None = None
         #: What each helper did with the offer of each request: request id, label, answer.
         self.answers: dict[str, dict[str, str]] = {}
+        #: Requests with offers out seen at this moment, and when their latest lapses.
+        self._seen: dict[str, datetime] = {}
+        #: Requests whose next offers the run waits for (``Notified``), by request id.
+        self._watched: dict[str, Any] = {}
+        #: Moments the clock stops at because an offer seen lapses then.
+        self._lapse_moments: set[datetime] = set()
 
     def at(self, moment: datetime, action: Action, *, rank: int = 5) -> None:
         """Do ``action`` at ``moment`` (lower ``rank`` first among one moment's actions)."""

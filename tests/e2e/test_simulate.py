@@ -46,6 +46,8 @@ async def test_two_simulated_weeks_give_a_consistent_report_and_no_safeguarding_
     assert report["asked"] > 0, "the neighbours asked for help"
     assert report["served"] > 0, "some of it was given"
     assert report["safeguarding_violations"] == 0, report["violations"]
+    # Each eligible occurrence left unserved is listed, with what kept each helper from it.
+    assert len(report["unserved"]) == report["eligible"] - report["served_eligible"]
     assert set(report["targets"]) == {
         "stranded",
         "safeguarding_violations",

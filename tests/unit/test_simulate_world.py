@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from kith.simulate import diagnosis
 from kith.simulate.metrics import Ledger, Occurrence
 from kith.simulate.world import (
     Rule,
@@ -102,3 +103,54 @@ def test_a_run_starts_on_the_next_monday_whatever_the_date() -> None:
     assert day_zero_after(sunday_night) == _DAY_ZERO
     assert day_zero_after(monday_morning) == _DAY_ZERO + timedelta(weeks=1)
     assert day_zero_after(_DAY_ZERO - timedelta(days=5)) == _DAY_ZERO
+
+
+def test_each_eligible_occurrence_left_unserved_is_listed_with_each_helpers_story() -> None:
+    world = plan_world(7, 12, _DAY_ZERO)
+    first, second = world.helpers[0], world.helpers[1]
+    cell = first.neighbourhood
+    unserved = Occurrence(
+        request_id="r1",
+        series_id="s1",
+        index=2,
+        neighbour="n1",
+        skill="shopping",
+        starts_at=_DAY_ZERO + timedelta(days=8, hours=10),
+        hours=1,
+        week=1,
+        eligible=True,
+        settled=True,
+        helper_cancelled=True,
+        unserved_cause="helper_cancelled",
+        eligible_helpers=(first.label, second.label),
+    )
+    served = Occurrence("r2", None, 0, "n1", "shopping", _DAY_ZERO, 1, 0, eligible=True)
+    served.served_by = first.label
+    verdicts = {
+        "r1": diagnosis.Verdict(
+            frozenset(), {"id-2": "is already booked for a requested hour"}, None
+        )
+    }
+    evidence = (
+        [unserved, served],
+        verdicts,
+        {first.label: "id-1", second.label: "id-2"},
+        {"r1": {first.label: "let it lapse"}},
+        {plan.label: plan for plan in world.helpers},
+        {"n1": cell},
+        [],
+    )
+
+    [item] = diagnosis.unserved(*evidence)
+
+    assert item["request_id"] == "r1"
+    assert item["week"] == 2
+    assert item["helper_cancelled"] is True
+    assert item["helpers"] == {
+        first.label: "offered it, and let it lapse",
+        second.label: "passed over: is already booked for a requested hour",
+    }
+    assert diagnosis.why_not_served(*evidence) == {
+        "offered it, and let it lapse": 1,
+        "passed over: is already booked for a requested hour": 1,
+    }
