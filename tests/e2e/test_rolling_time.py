@@ -190,6 +190,35 @@ async def test_a_visit_nobody_checks_out_of_closes_and_the_pair_moves_on(moved: 
     assert (record["stage"], record["visits"]) == ("first_visit", 1)
 
 
+async def test_a_cancelled_visit_nobody_takes_again_reaches_operators_before_its_start(
+    moved: Moved,
+) -> None:
+    async with httpx.AsyncClient(base_url=moved.api.url, timeout=10) as http:
+        street = await new_street(http, moved.api)
+        starts_at = eleven_utc(moved.now(), 1)
+        helper, booking_id = await book(http, street, starts_at)
+        visit = await send(http, "GET", f"/v1/bookings/{booking_id}", helper.headers)
+        request_id = str(visit["request_id"])
+        # The helper calls it off five minutes before the last two hours
+        # (KITH_REOFFER_ESCALATE_BEFORE_H): it is offered again at once, to the others.
+        moved.advance(starts_at - timedelta(hours=2, minutes=5) - moved.now())
+        path = f"/v1/bookings/{booking_id}/cancel"
+        await send(http, "POST", path, helper.headers, json={"reason": "ill"})
+        offers = await offered(http, street, request_id)
+        assert helper.person_id not in offers
+
+        # Nobody answers. Six minutes on, the offers have not lapsed (they last 15), but two
+        # hours before the start the visit goes to operators: in time to find someone.
+        moved.advance(timedelta(minutes=6))
+        await eventually(
+            partial(escalated, http, moved.api, request_id),
+            what="the visit asked for again on operators' list",
+        )
+        assert moved.now() < starts_at - timedelta(hours=1)
+        found = await send(http, "GET", f"/v1/requests/{request_id}", street.neighbour.headers)
+        assert found["status"] == "unmatched"
+
+
 async def test_a_helper_who_never_checks_in_is_a_no_show_operators_see(moved: Moved) -> None:
     async with httpx.AsyncClient(base_url=moved.api.url, timeout=10) as http:
         street = await new_street(http, moved.api)
