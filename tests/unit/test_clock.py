@@ -9,7 +9,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from kith.clock import app as clock_command
 from shared import clock
 from shared.contracts import utc_now
 from shared.periodic import Periodic
@@ -90,3 +92,27 @@ async def test_a_periodic_run_due_in_a_day_runs_once_the_clock_moves_a_day(
         periodic.stop()
         await asyncio.wait_for(running, timeout=5)
     assert runs[1] - runs[0] >= timedelta(days=1)
+
+
+def test_kith_clock_advance_moves_a_development_clock_and_refuses_a_production_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runner = CliRunner()
+    path = tmp_path / "clock"
+    for name in ("KITH_KAFKA_BOOTSTRAP", "KITH_DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("KITH_CLOCK_FILE", str(path))
+    moved = runner.invoke(clock_command, ["advance", "1d12h"])
+    assert moved.exit_code == 0, moved.output
+    assert clock.read_offset(path) == timedelta(days=1, hours=12)
+    shown = runner.invoke(clock_command, ["show"])
+    assert shown.exit_code == 0, shown.output
+    assert "1 day, 12:00:00 ahead" in shown.output
+
+    # A Kith on an external broker and database runs on real time.
+    monkeypatch.delenv("KITH_CLOCK_FILE")
+    monkeypatch.setenv("KITH_KAFKA_BOOTSTRAP", "kafka-1:9092")
+    monkeypatch.setenv("KITH_DATABASE_URL", "postgresql://kith@db.internal/postgres")
+    refused = runner.invoke(clock_command, ["advance", "7d"])
+    assert refused.exit_code != 0
+    assert "cannot be moved" in refused.output
