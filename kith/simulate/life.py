@@ -38,6 +38,9 @@ from shared import clock
 _MATCHING_S = 3.0
 #: Real seconds for matching's round timer (once a second) to see a moved clock.
 _ROUNDS_S = 1.2
+#: Real seconds to wait for the services to read the people seeded (a minute was not enough
+#: on a 2-core machine with a load average of 25).
+_SEEDED_S = 180
 _ZONE = ZoneInfo(TIME_ZONE)
 
 
@@ -122,7 +125,7 @@ class Life(Visits, Safeguarding, Notified):
             await self._until_approved(helper)
         await until(
             partial(matching_knows_people, self.stack.bootstrap),
-            60,
+            _SEEDED_S,
             "matching to read the people, their hours and approvals",
             every_s=0.2,
         )
@@ -137,7 +140,7 @@ class Life(Visits, Safeguarding, Notified):
             partial(
                 approved, self.api, self.stack.operator_token, helper.person, helper.plan.skills[0]
             ),
-            60,
+            _SEEDED_S,
             f"trust to approve {helper.label}",
             every_s=0.1,
         )
