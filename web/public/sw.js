@@ -45,3 +45,30 @@ self.addEventListener("fetch", (event) => {
       .catch(() => caches.match(event.request).then((hit) => hit || caches.match("/app/"))),
   );
 });
+
+// A message Kith pushed (notify sends {title, body, tag}); pressing it opens the app.
+self.addEventListener("push", (event) => {
+  let message = { title: "Kith", body: "", tag: "kith" };
+  try {
+    message = { ...message, ...event.data.json() };
+  } catch {
+    // Not JSON: show Kith's name alone rather than nothing.
+  }
+  event.waitUntil(
+    self.registration.showNotification(message.title, {
+      body: message.body,
+      tag: message.tag,
+      icon: "/app/icon-192.png",
+    }),
+  );
+});
+
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  event.waitUntil(
+    self.clients.matchAll({ type: "window" }).then((windows) => {
+      const open = windows.find((client) => client.url.includes("/app/"));
+      return open ? open.focus() : self.clients.openWindow("/app/");
+    }),
+  );
+});

@@ -9,6 +9,7 @@ export type SeeAgain = components["schemas"]["SeeAgain"];
 export type AsAgreed = components["schemas"]["AsAgreed"];
 export type NotificationPreferences = components["schemas"]["NotificationPreferences"];
 export type NoticeKind = components["schemas"]["NoticeKind"];
+export type NoticeChannel = components["schemas"]["NoticeChannel"];
 export type AvailabilityBody = components["schemas"]["AvailabilityBody"];
 
 export interface Page<T> {

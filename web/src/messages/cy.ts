@@ -278,6 +278,8 @@ export const cy: Record<keyof typeof en, string> = {
   "notify.kind.vetting_outcome": "Newyddion am fy ngwiriadau",
   "notify.kind.reminder_day_before": "Nodyn atgoffa y diwrnod cynt",
   "notify.kind.reminder_hour_before": "Nodyn atgoffa awr cyn",
+  "notify.kind.booking_reoffered": "Rhywun newydd yn cymryd ymweliad a ganslodd fy helpwr",
+  "notify.kind.concern_closed": "Mae pryder a godais wedi cael sylw",
   "notify.email": "E-bost",
   "notify.quiet": "Oriau tawel: dim negeseuon rhwng yr amseroedd hyn, ac eithrio ymweliad wedi'i ganslo",
   "notify.quietOn": "Cadw oriau tawel",
@@ -285,6 +287,7 @@ export const cy: Record<keyof typeof en, string> = {
   "notify.push": "Negeseuon ar y ddyfais hon",
   "notify.pushOn": "Anfon negeseuon i'r ddyfais hon",
   "notify.pushOff": "Dydy'r porwr hwn ddim yn gallu dangos negeseuon Kith.",
+  "notify.pushNone": "Dydy'r Kith hwn ddim yn anfon negeseuon i ddyfeisiau.",
   "notify.pushDone": "Bydd y ddyfais hon yn dangos negeseuon Kith o hyn ymlaen.",
 
   "export.title": "Lawrlwytho beth mae Kith yn ei wybod amdana i",

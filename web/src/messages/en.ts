@@ -272,6 +272,8 @@ export const en = {
   "notify.kind.vetting_outcome": "News about my checks",
   "notify.kind.reminder_day_before": "A reminder the day before",
   "notify.kind.reminder_hour_before": "A reminder an hour before",
+  "notify.kind.booking_reoffered": "Someone new takes a visit my helper called off",
+  "notify.kind.concern_closed": "A worry I raised has been looked at",
   "notify.email": "Email",
   "notify.quiet": "Quiet hours: no messages between these times, except a cancelled visit",
   "notify.quietOn": "Keep quiet hours",
@@ -279,6 +281,7 @@ export const en = {
   "notify.push": "Messages on this device",
   "notify.pushOn": "Send messages to this device",
   "notify.pushOff": "This browser cannot show Kith's messages.",
+  "notify.pushNone": "This Kith does not send messages to devices.",
   "notify.pushDone": "This device will now show Kith's messages.",
 
   "export.title": "Download what Kith knows about me",

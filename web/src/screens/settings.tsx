@@ -2,7 +2,7 @@
 // leaving Kith. Each is a screen of its own.
 import { useState } from "preact/hooks";
 import { answer, api, type Problem } from "../api/client";
-import type { Me, NoticeKind, NotificationPreferences } from "../api/views";
+import type { Me, NoticeChannel, NoticeKind, NotificationPreferences } from "../api/views";
 import { type Language, language, pick, setLanguage, t } from "../i18n";
 import { useLoad } from "../load";
 import { href } from "../router";
@@ -10,16 +10,22 @@ import { session } from "../session";
 import { hh } from "../time";
 import { Choice, Done, Field, Loading, ProblemBox, Screen, Select, problemOf } from "../ui";
 
-const KINDS: readonly NoticeKind[] = [
-  "offer_received",
-  "booking_confirmed",
-  "booking_cancelled",
-  "booking_rescheduled",
-  "reminder_day_before",
-  "reminder_hour_before",
-  "checkin_question",
-  "vetting_outcome",
-];
+/** Every kind of message, in the order shown. A record, so that a kind the API adds breaks
+ * the build until it has its words here. */
+const ORDER: Record<NoticeKind, number> = {
+  offer_received: 0,
+  booking_confirmed: 1,
+  booking_cancelled: 2,
+  booking_reoffered: 3,
+  booking_rescheduled: 4,
+  reminder_day_before: 5,
+  reminder_hour_before: 6,
+  checkin_question: 7,
+  vetting_outcome: 8,
+  concern_closed: 9,
+};
+const KINDS = (Object.keys(ORDER) as NoticeKind[]).sort((a, b) => ORDER[a] - ORDER[b]);
+const EVERY_CHANNEL: NoticeChannel[] = ["email", "sms", "push"];
 /** Kith always sends these: a visit somebody waits for will not happen. */
 const SAFETY: readonly NoticeKind[] = ["booking_cancelled"];
 
@@ -93,9 +99,10 @@ export function Messages() {
     );
   }
   const channels = current.channels ?? {};
-  const emailOn = (kind: NoticeKind) => SAFETY.includes(kind) || (channels[kind] ?? ["email"]).includes("email");
+  // A kind left out is sent on every channel: turning its email off keeps the others.
+  const emailOn = (kind: NoticeKind) => SAFETY.includes(kind) || (channels[kind] ?? EVERY_CHANNEL).includes("email");
   function toggle(kind: NoticeKind, on: boolean) {
-    const kept = (channels[kind] ?? ["email"]).filter((channel) => channel !== "email");
+    const kept = (channels[kind] ?? EVERY_CHANNEL).filter((channel) => channel !== "email");
     setPrefs({ ...current!, channels: { ...channels, [kind]: on ? [...kept, "email"] : kept } });
   }
   const quiet = current.quiet_hours ?? null;
@@ -154,8 +161,67 @@ export function Messages() {
           {t("notify.save")}
         </button>
       </form>
+      <Push />
     </Screen>
   );
+}
+
+/** Messages shown by this device (web push), where the browser can and Kith sends them. */
+function Push() {
+  const key = useLoad(() => answer<{ key: string | null }>(api.GET("/v1/push/key")), []);
+  const [state, setState] = useState<"idle" | "done" | "refused">("idle");
+  const [problem, setProblem] = useState<Problem | null>(null);
+  const able = "serviceWorker" in navigator && "PushManager" in globalThis && "Notification" in globalThis;
+  async function subscribe() {
+    const serverKey = key.value?.key;
+    if (!serverKey) return;
+    try {
+      if ((await Notification.requestPermission()) !== "granted") {
+        setState("refused");
+        return;
+      }
+      const registration = await navigator.serviceWorker.ready;
+      const subscription = await registration.pushManager.subscribe({
+        userVisibleOnly: true,
+        applicationServerKey: base64url(serverKey),
+      });
+      const json = subscription.toJSON();
+      await answer(
+        api.POST("/v1/me/push-subscriptions", {
+          body: { endpoint: json.endpoint ?? "", keys: { p256dh: json.keys?.p256dh ?? "", auth: json.keys?.auth ?? "" } },
+        }),
+      );
+      setState("done");
+      setProblem(null);
+    } catch (error) {
+      setProblem(problemOf(error));
+    }
+  }
+  return (
+    <section aria-labelledby="push-title">
+      <h2 id="push-title">{t("notify.push")}</h2>
+      <ProblemBox problem={problem} />
+      {key.value?.key === null ? (
+        <p>{t("notify.pushNone")}</p>
+      ) : !able || state === "refused" ? (
+        <p>{t("notify.pushOff")}</p>
+      ) : state === "done" ? (
+        <Done>{t("notify.pushDone")}</Done>
+      ) : (
+        <button type="button" disabled={!key.value} onClick={() => void subscribe()}>
+          {t("notify.pushOn")}
+        </button>
+      )}
+    </section>
+  );
+}
+
+function base64url(text: string): Uint8Array<ArrayBuffer> {
+  const padded = text.replace(/-/g, "+").replace(/_/g, "/") + "===".slice((text.length + 3) % 4);
+  const raw = atob(padded);
+  const bytes = new Uint8Array(new ArrayBuffer(raw.length));
+  for (let i = 0; i < raw.length; i += 1) bytes[i] = raw.charCodeAt(i);
+  return bytes;
 }
 
 export function Export() {
