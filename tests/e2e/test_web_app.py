@@ -19,10 +19,10 @@ from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Browser, Page, async_playwright, expect
 
 from kith.client import send
-from kith.demo import matching_knows_people
+from kith.demo import Person, matching_knows_people
 from shared import clock
 from tests.conftest import Stack
-from tests.e2e.test_whole_flow import kith_up
+from tests.e2e.support import Api, kith_up, vet_helper
 from tests.support import eventually
 
 pytestmark = pytest.mark.e2e
@@ -50,7 +50,6 @@ WCAG_22_AA = {
 #: Cardiff: where both people of the story live.
 HOME = {"latitude": 51.4816, "longitude": -3.1791}
 PASSWORD = "a long password"
-VETTING_STEPS = ("identity", "references", "interview", "background_check")
 
 
 class Screens:
@@ -139,26 +138,13 @@ async def sign_up(page: Page, screens: Screens, name: str, role: str) -> str:
 async def vet(url: str, operator_token: str, kafka: str, email: str) -> None:
     """An operator vets the helper who signed up with ``email`` (as operators do, through
     the API), and the test waits until trust approved them and matching knows them."""
-    operator = {"Authorization": f"Bearer {operator_token}"}
+    api = Api(url, {"Authorization": f"Bearer {operator_token}"}, kafka)
     async with httpx.AsyncClient(base_url=url, timeout=10) as http:
         signed_in = await send(
             http, "POST", "/v1/sessions", {}, json={"email": email, "password": PASSWORD}
         )
-        helper_id = signed_in["person_id"]
-        for step in VETTING_STEPS:
-            await send(
-                http,
-                "POST",
-                f"/v1/operator/people/{helper_id}/vetting-steps",
-                operator,
-                json={"step": step},
-            )
-
-        async def approved() -> bool:
-            person = await send(http, "GET", f"/v1/operator/people/{helper_id}", operator)
-            return "shopping" in ((person.get("standing") or {}).get("approved_skills") or {})
-
-        await eventually(approved, timeout_s=60, interval_s=0.2, what="trust to approve Owen")
+        owen = Person("Owen", signed_in["person_id"], signed_in["token"])
+        await vet_helper(http, api, owen)
     await eventually(
         partial(matching_knows_people, kafka),
         timeout_s=60,
