@@ -14,11 +14,11 @@ function other(booking: Booking): string {
   return (booking.side === "helper" ? booking.neighbour : booking.helper).display_name ?? "";
 }
 
-function VisitList(props: { me: Me; items: Booking[] }) {
+function VisitList(props: { id: string; me: Me; items: Booking[] }) {
   const lang = language();
-  if (props.items.length === 0) return <p>{t("visits.none")}</p>;
+  if (props.items.length === 0) return <p id={props.id}>{t("visits.none")}</p>;
   return (
-    <ul class="list">
+    <ul class="list" id={props.id}>
       {props.items.map((booking) => (
         <li class="card" key={booking.booking_id} data-booking-id={booking.booking_id}>
           <h3>
@@ -54,9 +54,9 @@ export function Visits(props: { me: Me }) {
     <Screen title={t("visits.title")} back="/">
       <ProblemBox problem={upcoming.problem ?? past.problem} />
       <h2>{t("visits.upcoming")}</h2>
-      {upcoming.value ? <VisitList me={props.me} items={upcoming.value.items} /> : <Loading />}
+      {upcoming.value ? <VisitList id="upcoming" me={props.me} items={upcoming.value.items} /> : <Loading />}
       <h2>{t("visits.past")}</h2>
-      {past.value ? <VisitList me={props.me} items={past.value.items} /> : <Loading />}
+      {past.value ? <VisitList id="past" me={props.me} items={past.value.items} /> : <Loading />}
     </Screen>
   );
 }
