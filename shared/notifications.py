@@ -29,6 +29,8 @@ class NoticeKind(StrEnum):
     BOOKING_REOFFERED = "booking_reoffered"
     #: A concern someone raised was looked at and closed: to them, without its outcome.
     CONCERN_CLOSED = "concern_closed"
+    #: The other side of a visit proposed a new time for it.
+    RESCHEDULE_PROPOSED = "reschedule_proposed"
 
 
 #: Notices about someone's safety: a visit somebody waits for will not happen. They are sent

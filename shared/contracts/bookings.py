@@ -95,6 +95,27 @@ class BookingRescheduled(_Visit):
     proposed_by: Side
 
 
+class RescheduleProposed(Payload):
+    """One side proposed a new time for a visit; nothing moves until the other confirms
+    (then ``booking.rescheduled``). A newer proposal replaces an earlier one.
+
+    Ids and times only: ``starts_at`` and ``hours`` are the visit's current ones,
+    ``proposed_starts_at`` and ``proposed_hours`` the new ones asked for.
+    """
+
+    TYPE = "booking.reschedule_proposed"
+
+    booking_id: uuid.UUID
+    helper_id: uuid.UUID
+    neighbour_id: uuid.UUID
+    neighbourhood: Neighbourhood
+    starts_at: AwareDatetime
+    hours: Hours
+    proposed_starts_at: AwareDatetime
+    proposed_hours: Hours
+    proposed_by: Side
+
+
 class VisitNoShow(_Visit):
     """A visit did not happen because one side was not there; ``absent`` says which."""
 

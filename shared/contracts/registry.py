@@ -35,6 +35,7 @@ EVENTS_BY_TOPIC: dict[Topic, tuple[type[Payload], ...]] = {
         bookings.VisitCheckedIn,
         bookings.VisitCompleted,
         bookings.BookingRescheduled,
+        bookings.RescheduleProposed,
         bookings.VisitNoShow,
         bookings.VisitNoShowV2,
         bookings.WelfareCheckRequested,

@@ -39,6 +39,7 @@ ALLOWED_STRINGS: dict[tuple[str, str], str] = {
             "visit.checked_in",
             "visit.completed",
             "booking.rescheduled",
+            "booking.reschedule_proposed",
             "visit.no_show",
             "welfare.check_requested",
             "checkin.submitted",

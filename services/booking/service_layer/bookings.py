@@ -29,6 +29,7 @@ from shared.contracts import Envelope
 from shared.contracts.bookings import (
     BookingCancelled,
     BookingRescheduled,
+    RescheduleProposed,
     Side,
     VisitCheckedIn,
     VisitCompleted,
@@ -336,7 +337,9 @@ async def propose_reschedule(
 ) -> dict[str, Any]:
     """Either side proposes a new time; it takes effect only when the other confirms.
 
-    A new proposal replaces a pending one. Nothing moves yet, so no event is published.
+    A new proposal replaces a pending one. Nothing moves yet; ``booking.reschedule_proposed``
+    (ids and times) goes out with the proposal, through the outbox, so that notify can tell
+    the other side.
     """
     if not is_on_the_hour(starts_at):
         raise Invalid("starts_at", "must be on the hour (minutes and seconds zero)")
@@ -356,6 +359,18 @@ async def propose_reschedule(
             proposed_hours=new_hours,
             proposed_by=side.value,
         )
+        event = RescheduleProposed(
+            booking_id=booking_id,
+            helper_id=row["helper_id"],
+            neighbour_id=row["neighbour_id"],
+            neighbourhood=row["neighbourhood"],
+            starts_at=row["starts_at"],
+            hours=row["hours"],
+            proposed_starts_at=starts_at,
+            proposed_hours=new_hours,
+            proposed_by=side,
+        )
+        await repo.publish([Envelope.wrap(event, producer=PRODUCER)])
     return {
         "booking_id": booking_id,
         "proposed_reschedule": {

@@ -21,6 +21,8 @@ class Kind(StrEnum):
     REMINDER_HOUR_BEFORE = "reminder_hour_before"
     BOOKING_REOFFERED = "booking_reoffered"
     CONCERN_CLOSED = "concern_closed"
+    #: The other side of a visit proposed a new time: to confirm or decline in the app.
+    RESCHEDULE_PROPOSED = "reschedule_proposed"
     #: A neighbour did not answer the door: to the emergency contact they named.
     WELFARE_CHECK = "welfare_check"
     #: The same, to Kith's operators (``OPERATORS``).

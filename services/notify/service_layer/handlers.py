@@ -43,6 +43,7 @@ from shared.contracts.bookings import (
     BookingCancelled,
     BookingConfirmed,
     BookingRescheduled,
+    RescheduleProposed,
     Side,
     VisitCompleted,
     WelfareCheckRequested,
@@ -123,6 +124,16 @@ async def handle(envelope: Envelope[Any], store: NotifyStore, now: datetime) -> 
             Notice(event_id, person, Kind.BOOKING_RESCHEDULED, now, params)
             for person in (visit.helper_id, visit.neighbour_id)
         ]
+    elif isinstance(data, RescheduleProposed):
+        # The proposer knows: the other side is asked to confirm or decline in the app.
+        other = data.neighbour_id if data.proposed_by is Side.HELPER else data.helper_id
+        params = {
+            "booking_id": str(data.booking_id),
+            "starts_at": data.proposed_starts_at.isoformat(),
+            "hours": str(int(data.proposed_hours)),
+            "previous_starts_at": data.starts_at.isoformat(),
+        }
+        notices = [Notice(event_id, other, Kind.RESCHEDULE_PROPOSED, now, params)]
     elif isinstance(data, VisitCompleted):
         visit = _visit(data)
         await store.end_visit(visit.booking_id)

@@ -8,7 +8,12 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from services.booking.domain.availability import next_hour
-from shared.contracts.bookings import BookingRescheduled, VisitNoShow, WelfareCheckRequested
+from shared.contracts.bookings import (
+    BookingRescheduled,
+    RescheduleProposed,
+    VisitNoShow,
+    WelfareCheckRequested,
+)
 from shared.contracts.people import AvailabilityChangedV2, PersonProfileChanged
 from shared.contracts.topics import AVAILABILITY, BOOKINGS, PEOPLE
 from tests.conftest import Stack
@@ -202,6 +207,22 @@ async def test_a_reschedule_proposed_by_one_side_moves_when_the_other_confirms(
     assert isinstance(event.data, BookingRescheduled)
     assert (event.data.starts_at, event.data.previous_starts_at) == (new_start, start)
     assert event.data.proposed_by == "helper"
+
+    # Each proposal went out too (ids and times), so that the other side can be told.
+    async with TopicReader(stack.bootstrap, BOOKINGS.name) as topic:
+        (proposal,) = await topic.wait_for(
+            lambda e: (
+                isinstance(e.data, RescheduleProposed)
+                and str(e.data.booking_id) == booking_id
+                and e.data.proposed_starts_at == new_start
+            ),
+            what="booking.reschedule_proposed",
+        )
+    assert isinstance(proposal.data, RescheduleProposed)
+    assert (proposal.data.starts_at, proposal.data.hours) == (start, 2)
+    assert proposal.data.proposed_hours == 3
+    assert proposal.data.proposed_by == "helper"
+    assert str(proposal.data.helper_id) == helper_id
 
 
 async def test_no_shows_name_who_was_absent_and_a_closed_door_asks_for_a_welfare_check(

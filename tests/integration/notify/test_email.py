@@ -21,6 +21,7 @@ from shared.contracts.bookings import (
     BookingCancelled,
     BookingConfirmed,
     BookingRescheduled,
+    RescheduleProposed,
     Side,
     WelfareCheckRequested,
 )
@@ -415,3 +416,34 @@ async def test_a_welfare_check_tells_the_emergency_contact_and_operators_whateve
 
     # No emergency contact named: nobody to tell but the operators.
     await eventually(nobody_named, what="the welfare check to nobody dropped")
+
+
+async def test_a_proposed_new_time_asks_the_other_side_only(
+    notify: NotifyService, publisher: Publisher, contacts: Contacts, mailbox: Mailbox
+) -> None:
+    helper, neighbour = contacts.add("Kit"), contacts.add("Lowri", languages=["cy"])
+    booking = confirmed(helper, neighbour, on_the_hour(5))
+    old_start = booking.data.starts_at
+    asked = old_start + timedelta(days=1)
+    proposal = RescheduleProposed(
+        booking_id=booking.data.booking_id,
+        helper_id=helper,
+        neighbour_id=neighbour,
+        neighbourhood=booking.data.neighbourhood,
+        starts_at=old_start,
+        hours=2,
+        proposed_starts_at=asked,
+        proposed_hours=3,
+        proposed_by=Side.HELPER,
+    )
+    await publisher.publish(Envelope.wrap(proposal, producer="test"))
+    await one_each(mailbox, contacts.email(neighbour), subject_has="All eich ymweliad symud")
+    [asked_mail] = [m for m in mailbox.to(contacts.email(neighbour)) if "symud" in subject(m)]
+    local = asked.astimezone(clock_zone())
+    assert f"{local:%H:%M}" in subject(asked_mail)
+    assert "am 3 awr" in asked_mail.get_content()
+    # A fence: an event after the proposal is mailed after it was handled; the helper, who
+    # proposed it, was told nothing.
+    await publisher.publish(booking)
+    await one_each(mailbox, contacts.email(helper), subject_has="Your visit is booked")
+    assert not [m for m in mailbox.to(contacts.email(helper)) if "move" in subject(m)]

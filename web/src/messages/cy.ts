@@ -272,6 +272,7 @@ export const cy: Record<keyof typeof en, string> = {
   "notify.intro": "Dewiswch pa negeseuon e-bost mae Kith yn eu hanfon atoch.",
   "notify.kind.booking_confirmed": "Mae ymweliad wedi'i archebu",
   "notify.kind.booking_cancelled": "Mae ymweliad wedi'i ganslo (yn cael ei anfon bob tro)",
+  "notify.kind.reschedule_proposed": "Mae rhywun yn gofyn am symud ymweliad",
   "notify.kind.booking_rescheduled": "Mae ymweliad wedi symud",
   "notify.kind.offer_received": "Cynnig newydd i mi",
   "notify.kind.checkin_question": "Sut aeth ymweliad?",

@@ -266,6 +266,7 @@ export const en = {
   "notify.intro": "Choose which emails Kith sends you.",
   "notify.kind.booking_confirmed": "A visit is booked",
   "notify.kind.booking_cancelled": "A visit is cancelled (always sent)",
+  "notify.kind.reschedule_proposed": "Someone asks to move a visit",
   "notify.kind.booking_rescheduled": "A visit is moved",
   "notify.kind.offer_received": "A new offer for me",
   "notify.kind.checkin_question": "How did a visit go?",

@@ -17,12 +17,13 @@ const ORDER: Record<NoticeKind, number> = {
   booking_confirmed: 1,
   booking_cancelled: 2,
   booking_reoffered: 3,
-  booking_rescheduled: 4,
-  reminder_day_before: 5,
-  reminder_hour_before: 6,
-  checkin_question: 7,
-  vetting_outcome: 8,
-  concern_closed: 9,
+  reschedule_proposed: 4,
+  booking_rescheduled: 5,
+  reminder_day_before: 6,
+  reminder_hour_before: 7,
+  checkin_question: 8,
+  vetting_outcome: 9,
+  concern_closed: 10,
 };
 const KINDS = (Object.keys(ORDER) as NoticeKind[]).sort((a, b) => ORDER[a] - ORDER[b]);
 const EVERY_CHANNEL: NoticeChannel[] = ["email", "sms", "push"];
