@@ -39,6 +39,7 @@ from kith.faults.result import ScenarioResult
 from kith.faults.webhook_receiver import receiving
 from kith.faults.world import Api
 from kith_partner import PartnerClient
+from shared.contracts.topics import BOOKINGS, REQUESTS
 from shared.embedded import free_port
 
 log = structlog.get_logger(__name__)
@@ -108,12 +109,10 @@ async def run_crash_anywhere(folder: Path, options: CrashAnywhereOptions) -> Sce
 
         async def matching_caught_up() -> bool:
             # Its own filing topics too: a booking reaches matching's tables in three hops.
-            matching = service_groups()["matching"]
-            return await caught_up(
-                kith.bootstrap, matching.group_id, [*matching.topics, *FILING_TOPICS]
-            )
+            matching = service_groups()["matching"].group_id
+            return await caught_up(kith.bootstrap, matching, [REQUESTS, BOOKINGS, *FILING_TOPICS])
 
-        matching_read_all = await settle(matching_caught_up, lambda done: done, 90)
+        matching_read_all = await settle(matching_caught_up, lambda done: done, 120)
         stranded = len(flow.visits) - len(flow.acked.get("check-out", set()))
         return ScenarioResult(
             checked=flow_result.checked + partners_result.checked,

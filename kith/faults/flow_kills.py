@@ -131,11 +131,17 @@ async def flow_while_killing(
     beside: Awaitable[None] | None = None,
 ) -> list[Kill]:
     """Run the flow (and ``beside`` it, another load); meanwhile kill a victim at ``kills``
-    random moments: each victim in turn, or one drawn ``at_random``."""
+    random moments: each victim in turn, or in a random order (``at_random``), every victim
+    once before any twice."""
     rng = random.Random(seed)
     total = flow.planned_writes
     low, high = max(1, total // 10), max(2, total * 9 // 10)
     thresholds = sorted(rng.sample(range(low, high), min(kills, high - low)))
+    # At random, but every process once before any twice: ten draws among six processes
+    # left half of them never killed at seed 7.
+    picks: list[ServiceProcess] = []
+    while len(picks) < len(thresholds):
+        picks += rng.sample(victims, len(victims))
     finished = asyncio.Event()
 
     async def killer() -> list[Kill]:
@@ -145,7 +151,7 @@ async def flow_while_killing(
                 break
             # A few milliseconds more, so the kill lands anywhere in a write or a relay batch.
             await asyncio.sleep(rng.uniform(0, 0.05))
-            victim = rng.choice(victims) if at_random else victims[index % len(victims)]
+            victim = picks[index] if at_random else victims[index % len(victims)]
             kill = Kill(victim.name, flow.writes)
             await kill_and_restart(kith, victim, kill)
             done.append(kill)
