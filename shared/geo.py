@@ -34,6 +34,11 @@ def is_neighbourhood(cell: str) -> bool:
     return bool(h3.is_valid_cell(cell)) and h3.get_resolution(cell) == NEIGHBOURHOOD_RESOLUTION
 
 
+def boundary(cell: str) -> list[tuple[float, float]]:
+    """The corners of ``cell``'s hexagon, as (lat, lng) pairs."""
+    return [(float(lat), float(lng)) for lat, lng in h3.cell_to_boundary(cell)]
+
+
 def neighbourhood_of_cell(cell: str) -> str:
     """The neighbourhood that contains a street-level cell."""
     return str(h3.cell_to_parent(cell, NEIGHBOURHOOD_RESOLUTION))

@@ -185,6 +185,15 @@ async def test_an_operator_runs_the_community_from_the_console(
             waiting = page.locator(f'#waiting-list tr[data-request-id="{request_id}"]')
             await expect(waiting).to_be_visible(timeout=15_000)
             await expect(page.locator("#fig-requests .value")).to_have_text(re.compile(r"^\d+$"))
+            # The map: the request's neighbourhood is a hexagon; choosing it shows who waits
+            # there (by keyboard: focus and Enter).
+            hexagon = page.locator(f'#map-svg a[data-cell="{requested.data.neighbourhood}"]')
+            await expect(hexagon).to_have_count(1, timeout=15_000)
+            await expect(hexagon).to_have_attribute("aria-label", re.compile(r"1 waiting"))
+            await hexagon.focus()
+            await page.keyboard.press("Enter")
+            await expect(page.locator("#map-picked")).to_contain_text("Showing the people waiting")
+            await expect(waiting).to_be_visible()
             await scans.check(page, "ops-console")
 
             # Run the community: by keyboard to the page, then each action's form.

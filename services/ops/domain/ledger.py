@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from shared.contracts import Envelope, Payload
 from shared.contracts.bookings import BookingCancelled, BookingConfirmed, OfferDeclined
-from shared.contracts.people import PersonProfileChanged
+from shared.contracts.people import AvailabilityChangedV2, PersonProfileChanged
 from shared.contracts.requests import (
     HelpRequestCancelled,
     HelpRequested,
@@ -102,6 +102,9 @@ class Ledger:
         self.concerns: dict[uuid.UUID, OpenConcern] = {}
         self.helpers: set[uuid.UUID] = set()
         """People who offer at least one skill: the helpers whose hours are spread."""
+        self.weekly_hours: dict[uuid.UUID, tuple[str, int]] = {}
+        """Per person, their neighbourhood and the hours a week their weekly rules offer (the
+        map's helpers' free hours: away days, extra days and bookings are not counted)."""
         # Per neighbour, the helpers trust calls their regulars (and still matchable).
         self._regulars: dict[uuid.UUID, set[uuid.UUID]] = {}
         # Per series, the helper of each booked occurrence.
@@ -133,6 +136,9 @@ class Ledger:
             self.requests[data.request_id].cancelled = True
         elif isinstance(data, RelationshipChanged):
             self._relationship(data)
+        elif isinstance(data, AvailabilityChangedV2):
+            hours = sum(span.end_hour - span.start_hour for span in data.rules)
+            self.weekly_hours[data.person_id] = (data.neighbourhood, hours)
         elif isinstance(data, PersonProfileChanged):
             if data.skills:
                 self.helpers.add(data.person_id)

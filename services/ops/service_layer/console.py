@@ -26,6 +26,7 @@ from services.ops.domain import (
     waiting,
 )
 from services.ops.domain.ledger import KEEP
+from services.ops.domain.neighbourhood_map import Place, places
 from shared.contracts import utc_now
 from shared.observed import EventFilter, Observed
 
@@ -170,6 +171,12 @@ class Console:
     def waiting(self) -> list[Waiting]:
         """People waiting for help, escalations first."""
         return waiting(self.ledger, self._clock())
+
+    def places(self) -> list[Place]:
+        """The map's neighbourhoods: people waiting against helpers' weekly hours."""
+        return places(
+            (row.neighbourhood for row in self.waiting()), self.ledger.weekly_hours.values()
+        )
 
     def concerns(self) -> list[OpenConcern]:
         """Concerns waiting for an operator, the oldest first."""

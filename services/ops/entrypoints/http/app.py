@@ -37,6 +37,7 @@ from services.ops.entrypoints.http.session import (
     token_matches,
 )
 from services.ops.service_layer.console import HISTORY, Console, Shown
+from shared import geo
 from shared.contracts import utc_now
 from shared.http_limits import BodySizeLimit, RateLimited, client_address, enforce, too_many
 from shared.observed import EventFilter
@@ -51,6 +52,8 @@ class NotSignedIn(Exception):
     """The request carries neither a valid session nor the operators' token."""
 
 
+#: How many neighbourhoods the map draws at most (the most pressed first).
+MAP_PLACES = 300
 #: The bootstrap administrator's roles: every one (development only).
 _EVERY_ROLE = ("administrator", "coordinator", "safeguarding_lead")
 #: What may follow ``/ops/api/``: a path of booking's operator API, nothing that climbs out.
@@ -318,6 +321,23 @@ def create_app(
                     "reason": row.reason,
                 }
                 for row in console.waiting()
+            ]
+        }
+
+    @app.get("/ops/map", dependencies=[Operator])
+    async def neighbourhood_map() -> dict[str, Any]:
+        """Neighbourhoods with people waiting or helpers' hours, the most pressed first, each
+        with its hexagon's corners (lat, lng) to draw: no tile service is asked."""
+        return {
+            "places": [
+                {
+                    "cell": place.cell,
+                    "waiting": place.waiting,
+                    "free_hours": place.free_hours,
+                    "pressure": place.pressure,
+                    "boundary": geo.boundary(place.cell),
+                }
+                for place in console.places()[:MAP_PLACES]
             ]
         }
 
