@@ -45,7 +45,10 @@ async def _run(*, seconds: float, settle: float) -> dict[str, Any]:
     from kith.running import running_kith
 
     with tempfile.TemporaryDirectory(prefix="kith-bench-idle-") as state:
-        async with running_kith(bootstrap=None, database_url=None, state_dir=Path(state)):
+        # Generous: every process starts at once, on a machine that may be busy.
+        async with running_kith(
+            bootstrap=None, database_url=None, state_dir=Path(state), ready_timeout_s=600
+        ):
             await asyncio.sleep(settle)
             # The embedded database runs as a daemon of its own: found by its pid file.
             roots = tuple(_pids(Path(state) / "run"))
