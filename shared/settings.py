@@ -181,6 +181,26 @@ class Settings(BaseSettings):
         description="The largest request body booking, ops and the partners gateway read; a"
         " larger one is answered 413.",
     )
+    password_reset_ttl_s: int = Field(
+        default=3600,
+        ge=60,
+        le=7 * 24 * 3600,
+        description="How long a password-reset link works after it was asked for (once only).",
+    )
+    email_verification_ttl_s: int = Field(
+        default=3 * 24 * 3600,
+        ge=60,
+        le=30 * 24 * 3600,
+        description="How long an email-verification link works after it was asked for.",
+    )
+    web_app_url: str | None = Field(
+        default=None,
+        max_length=2048,
+        description=(
+            "Where people open the web app, for the links notify emails (a reset link is"
+            " <web_app_url>#/reset?token=...); unset, booking's /app/ (see booking_url)."
+        ),
+    )
     rate_sign_in_per_address: str = Field(
         default="30/60",
         pattern=_RATE,

@@ -31,6 +31,7 @@ acl --allow-principal User:kith-booking --operation Read --operation Describe --
 acl --allow-principal User:kith-booking --operation Read --operation Describe --topic kith.requests.v1
 acl --allow-principal User:kith-booking --operation Read --operation Describe --topic kith.standing.v1
 acl --allow-principal User:kith-booking --operation Read --operation Describe --topic kith.vetting.v1
+acl --allow-principal User:kith-booking --operation Write --operation Describe --topic kith.accounts.v1
 acl --allow-principal User:kith-booking --operation Write --operation Describe --topic kith.availability.v1
 acl --allow-principal User:kith-booking --operation Write --operation Describe --topic kith.bookings.v1
 acl --allow-principal User:kith-booking --operation Write --operation Describe --topic kith.checkins.v1
@@ -71,6 +72,7 @@ acl --allow-principal User:kith-trust --operation Read --operation Describe --gr
 
 # ops
 user kith-ops "${KAFKA_PASSWORD_OPS:?}"
+acl --allow-principal User:kith-ops --operation Read --operation Describe --topic kith.accounts.v1
 acl --allow-principal User:kith-ops --operation Read --operation Describe --topic kith.availability.v1
 acl --allow-principal User:kith-ops --operation Read --operation Describe --topic kith.bookings.v1
 acl --allow-principal User:kith-ops --operation Read --operation Describe --topic kith.checkins.v1
@@ -107,6 +109,7 @@ acl --allow-principal User:kith-partners --operation Create --operation Read --o
 
 # notify
 user kith-notify "${KAFKA_PASSWORD_NOTIFY:?}"
+acl --allow-principal User:kith-notify --operation Read --operation Describe --topic kith.accounts.v1
 acl --allow-principal User:kith-notify --operation Read --operation Describe --topic kith.bookings.v1
 acl --allow-principal User:kith-notify --operation Read --operation Describe --topic kith.concerns.v1
 acl --allow-principal User:kith-notify --operation Read --operation Describe --topic kith.offers.v1

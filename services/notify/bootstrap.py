@@ -10,7 +10,7 @@ import asyncpg
 import structlog
 from fastapi import FastAPI
 
-from services.notify.adapters.contacts import BookingContacts, booking_url
+from services.notify.adapters.contacts import BookingContacts, booking_url, web_app_url
 from services.notify.adapters.postgres import PostgresStore
 from services.notify.adapters.push import WebPush, vapid_key
 from services.notify.adapters.sms import TwilioTexts
@@ -190,6 +190,7 @@ class NotifyService:
                 max_attempts=self.settings.notify_max_attempts,
                 retry_base_s=self.settings.notify_retry_base_s,
                 operators=operators_contact(self.settings),
+                web_app_url=web_app_url(self.settings),
             ),
             every_s=self.settings.notify_poll_s,
             wake=wake,

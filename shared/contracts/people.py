@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from enum import StrEnum
 from typing import Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -141,3 +142,26 @@ class AvailabilityChangedV2(Payload):
         except (ZoneInfoNotFoundError, ValueError) as error:
             raise ValueError("not an IANA time zone") from error
         return value
+
+
+class LinkPurpose(StrEnum):
+    """What a link sent to a person's email lets them do."""
+
+    VERIFY_EMAIL = "verify_email"
+    RESET_PASSWORD = "reset_password"
+
+
+class AccountLinkRequested(Payload):
+    """A person should be sent a link (to verify their email, or to reset their password).
+
+    Ids only: never the token, nor the address. Booking keeps only a digest of the token,
+    minted when notify asks for it (``POST /v1/internal/account-links/{link_id}/token``,
+    operators' token) just before sending; the plaintext is in the email and nowhere else.
+    """
+
+    TYPE = "account.link_requested"
+
+    link_id: uuid.UUID
+    person_id: uuid.UUID
+    purpose: LinkPurpose
+    expires_at: AwareDatetime

@@ -8,6 +8,7 @@ from typing import Any
 from shared.contracts import bookings, partners, people, requests, trust
 from shared.contracts.envelope import Payload
 from shared.contracts.topics import (
+    ACCOUNTS,
     AVAILABILITY,
     BOOKINGS,
     CHECKINS,
@@ -45,6 +46,7 @@ EVENTS_BY_TOPIC: dict[Topic, tuple[type[Payload], ...]] = {
     RELATIONSHIPS: (trust.RelationshipChanged,),
     STANDING: (trust.StandingChanged,),
     CONCERNS: (trust.ConcernRaised, trust.ConcernResolved),
+    ACCOUNTS: (people.AccountLinkRequested,),
     PARTNERS: (
         partners.PartnerServiceChanged,
         partners.PersonReferred,

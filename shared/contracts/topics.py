@@ -122,6 +122,15 @@ PARTNERS = Topic(
     private=True,
     description="Partners' services, referrals and answers, after the gateway checked them.",
 )
+ACCOUNTS = Topic(
+    "kith.accounts.v1",
+    4,
+    KeyBy.PERSON,
+    private=True,
+    description=(
+        "Links to send a person (verify an email, reset a password): ids only, never a token."
+    ),
+)
 PARTNERS_INBOX = Topic(
     "kith.partners.inbox.v1",
     4,
@@ -144,6 +153,7 @@ ALL_TOPICS: tuple[Topic, ...] = (
     DEAD_LETTERS,
     PARTNERS,
     PARTNERS_INBOX,
+    ACCOUNTS,
 )
 
 
@@ -211,6 +221,7 @@ SERVICE_ACCESS: dict[str, Access] = {
             CHECKINS,
             VETTING,
             CONCERNS,
+            ACCOUNTS,
             DEAD_LETTERS,
         ),
         groups=("kith-booking",),
@@ -235,7 +246,8 @@ SERVICE_ACCESS: dict[str, Access] = {
     ),
     "notify": Access(
         # Concerns: ids only, to tell whoever raised one that it was looked at.
-        reads=(BOOKINGS, OFFERS, VETTING, CONCERNS),
+        # Accounts: ids of links to send; the token itself is asked of booking once.
+        reads=(BOOKINGS, OFFERS, VETTING, CONCERNS, ACCOUNTS),
         writes=(DEAD_LETTERS,),
         groups=("kith-notify",),
     ),

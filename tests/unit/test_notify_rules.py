@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from services.notify.adapters.templates import TemplateFolder
 from services.notify.domain.notices import (
+    LINKS,
     WELFARE,
     Kind,
     ReminderWindows,
@@ -113,9 +114,10 @@ def test_quiet_hours_within_a_day() -> None:
 
 
 def test_notify_knows_every_kind_booking_lets_people_choose() -> None:
-    # Welfare checks go to someone else (an emergency contact, the operators): not a kind a
-    # person chooses channels for.
-    assert {str(kind) for kind in Kind} - set(WELFARE) == {str(kind) for kind in NoticeKind}
+    # Welfare checks go to someone else (an emergency contact, the operators), and account
+    # links by email only, always: not kinds a person chooses channels for.
+    chosen = {str(kind) for kind in Kind} - set(WELFARE) - set(LINKS)
+    assert chosen == {str(kind) for kind in NoticeKind}
 
 
 def test_safety_notices_cannot_be_turned_off_and_others_can() -> None:

@@ -133,6 +133,8 @@ class ErasureQueries:
             "DELETE FROM notification_preferences WHERE person_id = $1",
             "DELETE FROM push_subscriptions WHERE person_id = $1",
             "DELETE FROM emergency_contacts WHERE person_id = $1",
+            # Links hold the email they were sent to.
+            "DELETE FROM account_links WHERE person_id = $1",
             "DELETE FROM standing WHERE person_id = $1",
             # A sign-up or sign-in is kept under no person: its answer names them.
             "DELETE FROM idempotency_keys WHERE person_id = $1"

@@ -11,6 +11,7 @@ from typing import Any
 
 import asyncpg
 
+from services.booking.adapters.account_link_queries import AccountLinkQueries
 from services.booking.adapters.erasure_queries import ErasureQueries
 from services.booking.adapters.health_queries import HealthQueries
 from services.booking.adapters.notices import NOTICE_CHANNEL
@@ -54,6 +55,7 @@ _REQUEST_TYPES = {
 
 class Repository(
     PeopleQueries,
+    AccountLinkQueries,
     PartnerQueries,
     SafeguardingQueries,
     ErasureQueries,

@@ -14,6 +14,7 @@ from services.booking.domain.credentials import Passwords, new_token, token_dige
 from services.booking.domain.errors import Conflict, Invalid, NotFound, Unauthorized
 from services.booking.domain.languages import language_codes
 from services.booking.domain.rejoining import REVIEW, contact_digests
+from services.booking.service_layer.account_links import add_link
 from services.booking.service_layer.commands import SetAvailability, SignUp, UpdateProfile
 from shared import geo
 from shared.contracts import Envelope, utc_now
@@ -21,6 +22,7 @@ from shared.contracts.people import (
     AvailabilityChangedV2,
     AwayDays,
     ExtraDay,
+    LinkPurpose,
     PersonProfileChanged,
     WeeklySpan,
 )
@@ -42,7 +44,9 @@ def profile_event(person: Row) -> PersonProfileChanged:
     )
 
 
-async def sign_up(uow: UnitOfWork, command: SignUp, contact_key: bytes) -> tuple[uuid.UUID, str]:
+async def sign_up(
+    uow: UnitOfWork, command: SignUp, contact_key: bytes, verification_ttl_s: int = 3 * 24 * 3600
+) -> tuple[uuid.UUID, str]:
     """Create an account and a first token; publish the public profile.
 
     An email or phone whose hash (under ``contact_key``) was kept when someone suspended was
@@ -75,6 +79,15 @@ async def sign_up(uow: UnitOfWork, command: SignUp, contact_key: bytes) -> tuple
             await repo.open_review(person["person_id"], REVIEW, utc_now())
         await repo.add_session(token_digest(token), person["person_id"])
         await repo.publish([Envelope.wrap(profile_event(person), producer=PRODUCER)])
+        # A new account is sent a link to verify its email, in the same transaction.
+        await add_link(
+            repo,
+            person["person_id"],
+            command.email,
+            LinkPurpose.VERIFY_EMAIL,
+            utc_now(),
+            verification_ttl_s,
+        )
     return person["person_id"], token
 
 
@@ -187,6 +200,7 @@ async def me(uow: UnitOfWork, person_id: uuid.UUID) -> dict[str, Any]:
         "languages": person["languages"],
         "accessibility_notes": person.get("accessibility_notes"),
         "suspended": person["suspended"],
+        "email_verified": person.get("email_verified_at") is not None,
     }
 
 
@@ -223,7 +237,8 @@ async def update_profile(uow: UnitOfWork, command: UpdateProfile) -> dict[str, A
         changes["cell"] = geo.cell_of(command.lat, command.lng)
     async with uow.begin() as repo:
         person = await repo.person(command.person_id)
-        if person is None:
+        if person is None or person.get("kind") == "erased":
+            # An erased account keeps its row (ids stay referenced) with nothing to correct.
             raise NotFound("no such person")
         changed = {key: value for key, value in changes.items() if person.get(key) != value}
         if changed:

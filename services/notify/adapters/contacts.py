@@ -12,6 +12,7 @@ from services.notify.service_layer.ports import (
     Contact,
     ContactUnavailable,
     EmergencyContact,
+    LinkGone,
     PushSubscription,
 )
 from shared.notifications import NotificationPreferences
@@ -21,6 +22,11 @@ from shared.settings import Settings
 def booking_url(settings: Settings) -> str:
     """Where booking's API listens."""
     return settings.booking_url or f"http://{settings.http_host}:{settings.http_port}"
+
+
+def web_app_url(settings: Settings) -> str:
+    """Where people open the web app (booking serves it at /app/ unless told otherwise)."""
+    return settings.web_app_url or f"{booking_url(settings).rstrip('/')}/app/"
 
 
 def _contact(body: dict[str, Any]) -> Contact:
@@ -48,11 +54,18 @@ def _emergency(body: dict[str, Any] | None) -> EmergencyContact | None:
 class BookingContacts:
     """``ContactBook`` over HTTP; start with ``start`` and close with ``close``."""
 
-    def __init__(self, base_url: str, operator_token: str) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        operator_token: str,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
         self._client = httpx.AsyncClient(
             base_url=base_url,
             headers={"Authorization": f"Bearer {operator_token}"},
             timeout=10.0,
+            transport=transport,
         )
 
     async def contacts(self, person_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, Contact]:
@@ -68,6 +81,17 @@ class BookingContacts:
         if response.status_code != 200:
             raise ContactUnavailable(f"booking answered {response.status_code}")
         return {uuid.UUID(item["person_id"]): _contact(item) for item in response.json()["items"]}
+
+    async def link_token(self, link_id: uuid.UUID) -> str:
+        try:
+            response = await self._client.post(f"/v1/internal/account-links/{link_id}/token")
+        except httpx.HTTPError as error:
+            raise ContactUnavailable(type(error).__name__) from None
+        if response.status_code in (404, 409):
+            raise LinkGone(f"booking answered {response.status_code}")
+        if response.status_code != 200:
+            raise ContactUnavailable(f"booking answered {response.status_code}")
+        return str(response.json()["token"])
 
     async def close(self) -> None:
         """Close the connections."""

@@ -23,6 +23,10 @@ class Kind(StrEnum):
     CONCERN_CLOSED = "concern_closed"
     #: The other side of a visit proposed a new time: to confirm or decline in the app.
     RESCHEDULE_PROPOSED = "reschedule_proposed"
+    #: A link to verify the person's email (``account.link_requested``).
+    VERIFY_EMAIL = "verify_email"
+    #: A link to reset the person's password.
+    RESET_PASSWORD = "reset_password"
     #: A neighbour did not answer the door: to the emergency contact they named.
     WELFARE_CHECK = "welfare_check"
     #: The same, to Kith's operators (``OPERATORS``).
@@ -34,6 +38,11 @@ OPERATORS = uuid.UUID(int=0)
 
 #: Welfare checks are about someone's safety: sent in quiet hours, never turned off.
 WELFARE = frozenset({Kind.WELFARE_CHECK, Kind.WELFARE_CHECK_OPERATORS})
+
+#: Links to an account's own email: sent by email only (the address is what is verified, and
+#: a reset goes where the account's owner reads), in quiet hours too (someone is waiting
+#: at a screen for it and a link expires), and never turned off (nobody else asks for them).
+LINKS = frozenset({Kind.VERIFY_EMAIL, Kind.RESET_PASSWORD})
 
 #: Reminders are dropped when their visit is cancelled or moved.
 REMINDERS = frozenset({Kind.REMINDER_DAY_BEFORE, Kind.REMINDER_HOUR_BEFORE})

@@ -7,12 +7,12 @@ import asyncio
 from services.notify.service_layer.handlers import handle
 from services.notify.service_layer.ports import NotifyStore
 from shared.contracts import Envelope, Payload, utc_now
-from shared.contracts.topics import BOOKINGS, CONCERNS, OFFERS, VETTING, Topic
+from shared.contracts.topics import ACCOUNTS, BOOKINGS, CONCERNS, OFFERS, VETTING, Topic
 from shared.messaging import Delivery, EventConsumer, Publisher
 from shared.settings import Settings
 
-#: The streams notify learns from: visits, offers, vetting, concerns (ids only).
-CONSUMED: tuple[Topic, ...] = (BOOKINGS, OFFERS, VETTING, CONCERNS)
+#: The streams notify learns from: visits, offers, vetting, concerns, account links (ids only).
+CONSUMED: tuple[Topic, ...] = (BOOKINGS, OFFERS, VETTING, CONCERNS, ACCOUNTS)
 
 
 def build_consumer(

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import structlog
 
 from services.notify.domain.notices import (
+    LINKS,
     OPERATORS,
     REMINDERS,
     WELFARE,
@@ -32,6 +33,7 @@ from services.notify.service_layer.ports import (
     Contact,
     ContactBook,
     ContactUnavailable,
+    LinkGone,
     NotifyStore,
     Outlets,
     Pending,
@@ -48,6 +50,7 @@ from shared.contracts.bookings import (
     VisitCompleted,
     WelfareCheckRequested,
 )
+from shared.contracts.people import AccountLinkRequested, LinkPurpose
 from shared.contracts.requests import OfferMade
 from shared.contracts.trust import ConcernRaised, ConcernResolved, VettingStepRecorded
 from shared.notifications import SAFETY_KINDS, NoticeKind
@@ -146,6 +149,14 @@ async def handle(envelope: Envelope[Any], store: NotifyStore, now: datetime) -> 
             "expires_at": data.expires_at.isoformat(),
         }
         notices = [Notice(event_id, data.helper_id, Kind.OFFER_RECEIVED, now, params)]
+    elif isinstance(data, AccountLinkRequested):
+        # The link's id only: the token is asked of booking when the email is sent, so it is
+        # never in the delivery log.
+        kind = (
+            Kind.RESET_PASSWORD if data.purpose is LinkPurpose.RESET_PASSWORD else Kind.VERIFY_EMAIL
+        )
+        params = {"link_id": str(data.link_id), "expires_at": data.expires_at.isoformat()}
+        notices = [Notice(event_id, data.person_id, kind, now, params)]
     elif isinstance(data, VettingStepRecorded):
         # The reason of a failure is for operators: the person is told the outcome only.
         params = {"step": data.step.value, "outcome": data.outcome.value}
@@ -190,6 +201,17 @@ class Delivery:
     max_attempts: int
     retry_base_s: float
     operators: Contact | None = None
+    #: The web app's address, for account links (``<web_app_url>#/reset?token=...``).
+    web_app_url: str = "http://127.0.0.1:8000/app/"
+
+
+#: The web app's screen for each kind of account link.
+_LINK_SCREENS = {Kind.RESET_PASSWORD: "reset", Kind.VERIFY_EMAIL: "verify"}
+
+
+def link_url(web_app_url: str, kind: Kind, token: str) -> str:
+    """The link an account email carries: the web app's screen with the token."""
+    return f"{web_app_url}#/{_LINK_SCREENS[kind]}?token={token}"
 
 
 def _zone(name: str) -> ZoneInfo:
@@ -289,7 +311,7 @@ async def send_due(
         handled.extend(
             await asyncio.gather(
                 *(
-                    _deliver(claim, contact, outlets, templates, delivery, now)
+                    _deliver(claim, contact, contacts, outlets, templates, delivery, now)
                     for claim, contact in ready
                 )
             )
@@ -335,6 +357,11 @@ def _safety(kind: Kind) -> bool:
     return kind in WELFARE or str(kind) in SAFETY_KINDS
 
 
+def _urgent(kind: Kind) -> bool:
+    """Sent in quiet hours too: a safety notice, or an account link someone waits for."""
+    return _safety(kind) or kind in LINKS
+
+
 def _bound(pending: Pending) -> structlog.typing.FilteringBoundLogger:
     notice = pending.notice
     return cast(
@@ -368,7 +395,7 @@ async def _hold(claim: Claim, contact: Contact | None, now: datetime) -> Result 
         bound.info("notice dropped: turned off by the person")
         return Result.DROPPED
     quiet = preferences.quiet_hours
-    if quiet is None or _safety(notice.kind):
+    if quiet is None or _urgent(notice.kind):
         return None
     zone = _zone(contact.time_zone)
     until = quiet_until(now.astimezone(zone), _time(quiet.start), _time(quiet.end))
@@ -388,6 +415,12 @@ async def _hold(claim: Claim, contact: Contact | None, now: datetime) -> Result 
 async def _route(claim: Claim, contact: Contact, now: datetime) -> list[Notice] | Result:
     """The notice on each channel it goes on, or what became of it when it goes on none."""
     notice, bound = claim.pending.notice, _bound(claim.pending)
+    if notice.kind in LINKS:
+        if not contact.email:
+            await claim.dropped("no email address to send the link to")
+            bound.info("link dropped: no email address")
+            return Result.DROPPED
+        return [notice.on(Channel.EMAIL, now)]
     kind = str(notice.kind)
     chosen = contact.preferences.channels.get(NoticeKind(kind)) if kind in _CHOSEN else None
     decided = route(
@@ -411,6 +444,7 @@ async def _route(claim: Claim, contact: Contact, now: datetime) -> list[Notice] 
 async def _deliver(
     claim: Claim,
     contact: Contact,
+    contacts: ContactBook,
     outlets: Outlets,
     templates: Templates,
     delivery: Delivery,
@@ -428,6 +462,20 @@ async def _deliver(
     spoken = [preferences.language] if preferences.language else []
     language = choose_language([*spoken, *contact.languages], templates.languages)
     values = _values(notice.params, contact.display_name, language, zone, contact.about)
+    if notice.kind in LINKS:
+        try:
+            # Asked for at the last moment and put in the message only: never in the
+            # delivery log (the notice holds the link's id), never in a log line.
+            token = await contacts.link_token(uuid.UUID(notice.params["link_id"]))
+        except LinkGone as error:
+            await claim.dropped(f"link: {error}")
+            bound.info("link dropped: used, expired or erased")
+            return Handled(notice, Result.DROPPED)
+        except ContactUnavailable as error:
+            return Handled(
+                notice, await _retry_or_fail(claim, delivery, now, f"link: {error}", bound)
+            )
+        values["link"] = link_url(delivery.web_app_url, notice.kind, token)
     subject, body = templates.render(language, notice.kind, values)
     try:
         if notice.channel is Channel.EMAIL:

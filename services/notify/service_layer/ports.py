@@ -63,6 +63,10 @@ class ContactUnavailable(Exception):
     """Booking could not be asked (down, slow): the notice is tried again later."""
 
 
+class LinkGone(Exception):
+    """A link's token cannot be had: it was used, has expired, or its person was erased."""
+
+
 class ContactBook(Protocol):
     """Booking's internal contact API."""
 
@@ -71,6 +75,16 @@ class ContactBook(Protocol):
         such person (erased): there is nobody to tell.
 
         Raises:
+            ContactUnavailable: booking did not answer.
+        """
+
+    async def link_token(self, link_id: uuid.UUID) -> str:
+        """The token of an account link, minted by booking for this send (each token is
+        handed out once; asked again, booking mints another and the first stops working).
+        Put in the message and nowhere else: never logged, never stored.
+
+        Raises:
+            LinkGone: used, expired, or nobody's any more: there is nothing to send.
             ContactUnavailable: booking did not answer.
         """
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import secrets
 import uuid
 from collections.abc import AsyncIterator, Collection, Iterator
 from email.message import EmailMessage
@@ -15,7 +16,12 @@ from py_vapid import Vapid
 
 from services.notify.adapters.push import WebPush
 from services.notify.bootstrap import NotifyService
-from services.notify.service_layer.ports import Contact, EmergencyContact, PushSubscription
+from services.notify.service_layer.ports import (
+    Contact,
+    EmergencyContact,
+    LinkGone,
+    PushSubscription,
+)
 from shared.embedded.mail import DevMailServer, read_mailbox, read_texts
 from shared.messaging import Publisher
 from shared.notifications import NotificationPreferences
@@ -30,6 +36,17 @@ class Contacts:
 
     def __init__(self) -> None:
         self.people: dict[uuid.UUID, Contact] = {}
+        self.tokens: dict[uuid.UUID, str] = {}
+
+    def token_for(self, link_id: uuid.UUID) -> str:
+        """The token booking will hand out for ``link_id`` (a link with none is gone)."""
+        self.tokens[link_id] = secrets.token_urlsafe(32)
+        return self.tokens[link_id]
+
+    async def link_token(self, link_id: uuid.UUID) -> str:
+        if link_id not in self.tokens:
+            raise LinkGone("booking answered 409")
+        return self.tokens[link_id]
 
     def add(
         self,

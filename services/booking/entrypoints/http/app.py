@@ -12,6 +12,7 @@ from services.booking.adapters.unit_of_work import UnitOfWork
 from services.booking.domain.credentials import Passwords
 from services.booking.entrypoints.http import (
     routes_account,
+    routes_auth,
     routes_concerns,
     routes_internal,
     routes_notices,
@@ -79,6 +80,7 @@ def _api() -> FastAPI:
     app.include_router(routes_concerns.router)
     app.include_router(routes_notices.router)
     app.include_router(routes_account.router)
+    app.include_router(routes_auth.router)
     app.include_router(routes_internal.router)
     app.include_router(routes_notifications.router)
 

@@ -16,6 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from services.booking.adapters.notification_queries import ContactRow
 from services.booking.domain.errors import NotFound
 from services.booking.entrypoints.http.dependencies import Ctx, Service
+from services.booking.service_layer import account_links
+from shared.contracts import utc_now
 
 router = APIRouter(
     prefix="/v1/internal", tags=["internal"], dependencies=[Service], include_in_schema=False
@@ -63,3 +65,13 @@ async def contacts(body: ContactsQuery, ctx: Ctx) -> dict[str, Any]:
     async with ctx.uow.read() as repo:
         rows = await repo.contacts(list(dict.fromkeys(body.person_ids)))
     return {"items": [_answer(row) for row in rows]}
+
+
+@router.post("/account-links/{link_id}/token")
+async def link_token(link_id: uuid.UUID, ctx: Ctx) -> dict[str, Any]:
+    """A link's token, minted now for notify to put in the email (booking keeps its digest
+    only). Asked again while the link is open (a send retried), another is minted and the
+    first stops working: each token is handed out once. A used or expired link is a 409, an
+    unknown one (or its person erased) a 404: there is nothing to send."""
+    token, purpose = await account_links.hand_out(ctx.uow, link_id, utc_now())
+    return {"token": token, "purpose": purpose}

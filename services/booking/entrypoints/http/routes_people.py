@@ -66,6 +66,7 @@ async def sign_up(
                 languages=body.languages,
             ),
             contact_key(ctx.idempotency_secret),
+            verification_ttl_s=ctx.settings.email_verification_ttl_s,
         )
         return {"person_id": person_id, "token": token}
 
