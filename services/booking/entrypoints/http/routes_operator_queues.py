@@ -9,7 +9,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import Field
 
-from services.booking.domain.errors import Invalid
+from services.booking.domain.errors import Invalid, NotFound
+from services.booking.domain.partners import PersonKind
 from services.booking.entrypoints.http.audit import ViewReason, recorded
 from services.booking.entrypoints.http.dependencies import Acts, Ctx
 from services.booking.entrypoints.http.schemas import Body, HomeChange, Language
@@ -47,9 +48,8 @@ async def correct_details(
     """Correct a person's details with a reason, as ``PATCH /v1/me`` would change them (a
     new home moves them to its neighbourhood). The audit entry names the fields changed,
     never their values."""
+    # A correction naming no field changes nothing, and is still on record as tried.
     fields = sorted(body.model_dump(exclude_none=True, exclude={"reason"}))
-    if not fields:
-        raise Invalid("body", "name at least one field to correct")
     home = body.home
     async with recorded(
         ctx,
@@ -60,6 +60,12 @@ async def correct_details(
         reason=body.reason,
         details={"fields": fields},
     ):
+        async with ctx.uow.read() as repo:
+            person = await repo.person(person_id)
+        if person is None or person["kind"] != PersonKind.MEMBER:
+            # An erased account has nothing to correct; a referred person's or a partner's
+            # service's details are their partner's to change.
+            raise NotFound("no member with that id")
         return await accounts.update_profile(
             ctx.uow,
             UpdateProfile(
