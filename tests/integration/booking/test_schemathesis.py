@@ -32,8 +32,6 @@ RELATIONAL_RULES = [
     ("POST", "/v1/requests"),
     ("POST", "/v1/bookings/{booking_id}/reschedule"),
     ("PUT", "/v1/me/availability"),
-    # At least one field to correct besides the reason (exclude_none: a null names none).
-    ("PATCH", "/v1/operator/people/{person_id}"),
     # A link's token is valid only if Kith emailed it, unused and unexpired: state, not shape.
     ("POST", "/v1/auth/password-reset/confirm"),
     ("POST", "/v1/auth/email-verification/confirm"),
