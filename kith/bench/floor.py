@@ -33,10 +33,9 @@ async def two_hop_floor(settings: Settings, *, rate: float, duration: float) -> 
     from shared.messaging.connection import KafkaConnection
 
     connection = KafkaConnection.from_settings(settings)
-    options = connection.aiokafka()
     run = uuid.uuid4().hex[:8]
     first, second = f"kith-bench-floor-{run}-a", f"kith-bench-floor-{run}-b"
-    admin = AIOKafkaAdminClient(**options)
+    admin = AIOKafkaAdminClient(**connection.aiokafka())
     await admin.start()
     try:
         await admin.create_topics(
@@ -54,10 +53,10 @@ async def two_hop_floor(settings: Settings, *, rate: float, duration: float) -> 
         "enable_auto_commit": False,
         "auto_offset_reset": "earliest",
     }
-    sender = AIOKafkaProducer(**options, **producing)
-    relay_out = AIOKafkaProducer(**options, **producing)
-    relay_in = AIOKafkaConsumer(**options, **consuming)
-    last = AIOKafkaConsumer(**options, **consuming)
+    sender = AIOKafkaProducer(**connection.aiokafka(), **producing)
+    relay_out = AIOKafkaProducer(**connection.aiokafka(), **producing)
+    relay_in = AIOKafkaConsumer(**connection.aiokafka(), **consuming)
+    last = AIOKafkaConsumer(**connection.aiokafka(), **consuming)
     for client in (sender, relay_out, relay_in, last):
         await client.start()
     # Assigned, not joined: a group join waits for the broker's whole rebalance timeout.
