@@ -29,6 +29,12 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     },
     ("post", "/v1/sessions"): {"email": "nobody@example.org", "password": "wrong password"},
     ("patch", "/v1/me"): {"languages": ["en"]},
+    ("post", "/v1/auth/password-reset"): {"email": "nobody@example.org"},
+    ("post", "/v1/auth/password-reset/confirm"): {
+        "token": "not-a-token-anyone-was-sent",
+        "password": "long enough password",
+    },
+    ("post", "/v1/auth/email-verification/confirm"): {"token": "not-a-token-anyone-was-sent"},
     ("put", "/v1/me/notifications"): {"language": "cy"},
     ("put", "/v1/me/emergency-contact"): {"name": "Walker's friend", "phone": "+44 7700 900555"},
     ("post", "/v1/me/push-subscriptions"): {

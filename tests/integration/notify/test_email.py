@@ -228,10 +228,14 @@ async def test_a_notice_that_cannot_be_sent_is_retried_then_an_operator_task(
         refused = await client.get("/v1/operator/notices/failed")
         assert refused.status_code == 403
 
-        # What the operators' console shows of notify: this service's database is its own.
+        # What the operators' console shows of notify: this service's database is its own,
+        # but its consumer also reads what other tests left on the shared topics (welfare
+        # checks with no operators' address are tasks too): count every open task listed.
+        listed = (await client.get("/v1/operator/notices/failed", headers=operator)).json()
+        open_tasks = len(listed["items"])
         summary = (await client.get("/v1/operator/notices/summary", headers=operator)).json()
         assert summary["channels"]["email"] == {"sent": 0, "failed": 1, "retried": 2, "pending": 0}
-        assert summary["open_tasks"] == 2
+        assert summary["open_tasks"] == open_tasks >= 2
         task = {key: items[str(helper)][key] for key in ("event_id", "person_id", "kind")}
         task["channel"] = "email"
         done = await client.post(
@@ -250,9 +254,10 @@ async def test_a_notice_that_cannot_be_sent_is_retried_then_an_operator_task(
         assert bad.status_code == 422
         assert "person_id" in bad.text
         left = (await client.get("/v1/operator/notices/failed", headers=operator)).json()["items"]
-        assert [item["person_id"] for item in left] == [str(no_email)]
+        ours = [item["person_id"] for item in left if item["event_id"] == str(event.event_id)]
+        assert ours == [str(no_email)]
         summary = (await client.get("/v1/operator/notices/summary", headers=operator)).json()
-        assert summary["open_tasks"] == 1
+        assert summary["open_tasks"] == open_tasks - 1
         await client.aclose()
 
         # The operators' console's line for notify, asked of this notify's API.

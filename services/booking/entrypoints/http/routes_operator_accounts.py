@@ -35,7 +35,9 @@ class OperatorSignInBody(Body):
     email: str = Field(max_length=254)
     password: str = Field(max_length=256)
     code: str = Field(
-        pattern=rf"^[0-9]{{{TOTP_DIGITS}}}$", description="The six-digit one-time code."
+        pattern=rf"^[0-9]{{{TOTP_DIGITS}}}$",
+        max_length=TOTP_DIGITS,
+        description="The six-digit one-time code.",
     )
 
 

@@ -85,6 +85,7 @@ NeighbourhoodCell = Annotated[
     str,
     Field(
         pattern=r"^[0-9a-f]{15}$",
+        max_length=15,
         description="A neighbourhood's H3 cell (resolution 7), as events name it.",
     ),
 ]
