@@ -46,15 +46,7 @@ def neighbourhood_of_cell(cell: str) -> str:
 
 def distance_km(cell_a: str, cell_b: str) -> float:
     """Straight-line distance between the centres of two cells."""
-    return float(h3.great_circle_distance(_centre(cell_a), _centre(cell_b)))
-
-
-# A request weighs every helper filed in its neighbourhood who offers its skill (about 250 of
-# 510): their cells repeat from request to request, and h3 cost as much as the distance.
-@functools.lru_cache(maxsize=1 << 16)
-def _centre(cell: str) -> tuple[float, float]:
-    centre: tuple[float, float] = h3.cell_to_latlng(cell)
-    return centre
+    return float(h3.great_circle_distance(h3.cell_to_latlng(cell_a), h3.cell_to_latlng(cell_b)))
 
 
 #: No street cell lies farther than this from its neighbourhood cell's centre (measured:

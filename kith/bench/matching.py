@@ -27,17 +27,12 @@ def matching(
     sizes: str = typer.Option(_SIZES, help="City sizes (helpers) to time, comma-separated."),
     density: int = typer.Option(50, help="Helpers per neighbourhood in the timed cities."),
     requests: int = typer.Option(2000, help="Requests timed per city size."),
-    hour_lists: bool = typer.Option(
-        False,
-        "--hour-lists",
-        help="Timed helpers offer a list of hours (availability v1), not weekly rules.",
-    ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
 ) -> None:
     """Serve a simulated week three ways and time matching at city scale."""
     from services.matching.app import policy_from
     from services.matching.simulation.compare import compare
-    from services.matching.simulation.throughput import build_city, match_rates
+    from services.matching.simulation.throughput import build_city, matched_per_second
     from services.matching.simulation.world import Shape
     from shared.settings import Settings
 
@@ -47,19 +42,13 @@ def matching(
     policy = policy_from(Settings())
     week = compare(Shape(neighbours=neighbours, helpers=helpers, seed=seed), policy)
     rates: dict[str, float] = {}
-    cpu_rates: dict[str, float] = {}
     for size in (int(s) for s in sizes.split(",") if s.strip()):
         began = time.perf_counter()
-        city = build_city(size, density=density, weekly=not hour_lists)
+        city = build_city(size, density=density)
         built_s = time.perf_counter() - began
-        rates[str(size)], cpu_rates[str(size)] = match_rates(city, policy, requests=requests)
+        rates[str(size)] = matched_per_second(city, policy, requests=requests)
         print(f"city of {size} helpers built in {built_s:.2f} s", file=sys.stderr)
-    summary = {
-        **week.summary(),
-        "requests": week.requests,
-        "matched_per_s": rates,
-        "matched_per_cpu_s": cpu_rates,
-    }
+    summary = {**week.summary(), "requests": week.requests, "matched_per_s": rates}
     if as_json:
         print(json.dumps(summary))
         return
@@ -90,7 +79,4 @@ def matching(
     median = week.matching.median_match_s
     print(f"median time to match {'-' if median is None else f'{median / 60:.1f} min'} (simulated)")
     for city_size, rate in rates.items():
-        print(
-            f"matched per second, {int(city_size):>9,} helpers in the city: {rate:,.0f}"
-            f" (per CPU second: {cpu_rates[city_size]:,.0f})"
-        )
+        print(f"matched per second, {int(city_size):>9,} helpers in the city: {rate:,.0f}")

@@ -390,13 +390,10 @@ async def _check(kith: Platform, world: _World, options: RelayKillOptions) -> Sc
 
 
 async def _matching_bookings(bootstrap: str) -> dict[str, int]:
-    """Every booking id in matching's helper tables (their latest value per key), counted:
-    in week records, or in a helper's state stored before them."""
+    """Every booking id in matching's helper table (its latest value per key), counted."""
     latest: dict[bytes, bytes | None] = {}
-    # Matching's helpers (``neighbourhood|helper`` -> state) and their bookings by week
-    # (``helper|week`` -> bookings), as faust logs them.
-    names = [matching_topic("helpers-changelog"), matching_topic("helper-weeks-changelog")]
-    for record in await read_topics(bootstrap, names):
+    # Matching's table of helpers (``neighbourhood|helper`` -> state), as faust logs it.
+    for record in await read_topics(bootstrap, [matching_topic("helpers-changelog")]):
         if record.key is not None:
             latest[record.key] = record.value
     held: Counter[str] = Counter()

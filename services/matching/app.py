@@ -207,16 +207,6 @@ def create_app(
         helpers=table("helpers"),
         # Keyed by helper, on the partitions of the facts topic that feeds it (``filing``).
         ledger=table("helper-ledger"),
-        # A helper's bookings by ISO week, keyed by helper: written once by their ledger and
-        # read by every neighbourhood's copy, so every worker keeps all of it (as standing).
-        # A booking used to rewrite the helper's whole state in each of up to 27 copies.
-        helper_weeks=app.GlobalTable(
-            "helper-weeks",
-            partitions=1,
-            use_partitioner=True,
-            recovery_buffer_size=1,
-            schema=_table_schema(),
-        ),
         roster=table("roster"),
         relationships=table("relationships"),
         progress=table("progress"),

@@ -15,15 +15,9 @@ filed, as a copy, in every neighbourhood holding a street within their radius
    out of reach get an empty copy that unfiles the helper;
 3. each neighbourhood keeps the copy with the highest sequence number.
 
-Bookings are filed by reference: the ledger keeps a helper's bookings in one record per
-ISO week (``MatchingState.helper_weeks``, a table every worker reads), and every copy refers
-to it. So a booking made from one neighbourhood makes the hour busy in every copy at once,
-and writes one small record: no copy changes (a copy used to hold every booking, and each
-booking rewrote all of them in each of up to 27 neighbourhoods). A cancelled or moved visit
-still goes to every copy, whose escalated requests are tried again.
-
-Facts are idempotent (a profile or hours set whole, a booking added or released by id); a
-copy delivered twice, or a fact handled again after a crash, changes nothing a second time.
+So a booking made from one neighbourhood makes the hour busy in every copy. Facts are
+idempotent (a profile or hours set whole, a booking added or released by id); a copy
+delivered twice, or a fact handled again after a crash, changes nothing a second time.
 A neighbourhood newly in reach is sent the whole state; one already holding a copy only the
 fact, applied there as in the ledger (``apply_fact``).
 """
@@ -38,13 +32,7 @@ from typing import Annotated, Literal
 from pydantic import Field, TypeAdapter
 
 from services.matching.domain import BookedVisit, HelperProfile
-from services.matching.state import (
-    HelperState,
-    LedgerEntry,
-    MatchingState,
-    WeekBookings,
-    weeks_of,
-)
+from services.matching.state import HelperState, LedgerEntry, MatchingState
 from shared.geo import neighbourhoods_within
 from shared.weekly_hours import WeeklyHours
 
@@ -80,32 +68,21 @@ class ErasedFact:
 
 @dataclass(frozen=True, slots=True)
 class BookedFact:
-    """The helper is booked for a visit (again, with new hours, when it is rescheduled).
-
-    Attributes:
-        previous: The visit's hours before it was rescheduled: where the ledger looks for it.
-    """
+    """The helper is booked for a visit (again, with new hours, when it is rescheduled)."""
 
     helper_id: uuid.UUID
     booking_id: uuid.UUID
     visit: BookedVisit
     kind: Literal["booked"] = "booked"
-    previous: BookedVisit | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class ReleasedFact:
-    """A booked visit of the helper's is cancelled: its hours are free again.
-
-    Attributes:
-        visit: The cancelled visit's hours: where the ledger looks for it (left out by facts
-            from before week records: the ledger then looks in every week).
-    """
+    """A booked visit of the helper's is cancelled: its hours are free again."""
 
     helper_id: uuid.UUID
     booking_id: uuid.UUID
     kind: Literal["released"] = "released"
-    visit: BookedVisit | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,11 +196,7 @@ def reach_of(entry: LedgerEntry) -> frozenset[str]:
 
 
 def apply_fact(helper: HelperState, fact: AnyFact, seq: int) -> HelperState:
-    """``helper`` changed by ``fact``, at ``seq`` (pure: the ledger and copies share it).
-
-    A state kept in tables holds its bookings in week records (``booking_weeks``); this
-    changes the bookings the state itself holds (a whole state, or one stored before them).
-    """
+    """``helper`` changed by ``fact``, at ``seq`` (pure: the ledger and copies share it)."""
     if isinstance(fact, ProfileFact):
         helper = replace(helper, profile=fact.profile)
     elif isinstance(fact, HoursFact):
@@ -271,60 +244,19 @@ def take_fact(state: MatchingState, raw: bytes) -> list[Forward]:
             )
             for neighbourhood in sorted(entry.filed)
         ]
-    seq = entry.state.seq + 1
-    if isinstance(fact, BookedFact | ReleasedFact):
-        helper = _book_in_ledger(state, entry.state, fact, seq)
-    else:
-        helper = apply_fact(entry.state, fact, seq)
+    helper = apply_fact(entry.state, fact, entry.state.seq + 1)
     home = fact.home if isinstance(fact, ProfileFact) else entry.home
     reach = reach_of(LedgerEntry(helper, home))
     state.put_ledger_entry(fact.helper_id, LedgerEntry(helper, home, reach))
-    if isinstance(fact, BookedFact) and fact.previous is None:
-        # The booking is in the helper's week record, which every neighbourhood's copy refers
-        # to: no copy changes (27 of them for a 5 km radius), and a new booking never lets
-        # an escalated request be taken. A cancelled or moved visit goes on to every copy,
-        # whose escalated requests are tried again.
-        return []
     forwards: list[Forward] = []
     for neighbourhood in sorted(reach | entry.filed):
         copy = HelperCopy(neighbourhood, fact.helper_id, helper.seq)
         if neighbourhood in reach and neighbourhood in entry.filed:
             copy = replace(copy, fact=fact)
         elif neighbourhood in reach:
-            copy = replace(copy, state=replace(helper, weeks=frozenset()))
+            copy = replace(copy, state=helper)
         forwards.append(Forward("copies", neighbourhood.encode(), _COPY.dump_json(copy)))
     return forwards
-
-
-def _book_in_ledger(
-    state: MatchingState, helper: HelperState, fact: BookedFact | ReleasedFact, seq: int
-) -> HelperState:
-    """Apply a booking fact to the helper's week records; the ledger's state at ``seq``.
-
-    A booking is looked for in the weeks of the hours it had (a cancelled visit's, a moved
-    visit's earlier ones); a fact that does not say them (written before week records) looks
-    in every week the helper has bookings in (one of that age moving a visit leaves it in its
-    old week as well).
-    """
-    helper_id, booking_id = fact.helper_id, fact.booking_id
-    if isinstance(fact, BookedFact):
-        targets = weeks_of(fact.visit)
-        looked = targets | (frozenset() if fact.previous is None else weeks_of(fact.previous))
-    else:
-        targets = frozenset()
-        looked = helper.weeks if fact.visit is None else weeks_of(fact.visit)
-    held = {
-        week for week in looked & helper.weeks if booking_id in state.week(helper_id, week).bookings
-    }
-    for week in sorted(held | targets):
-        bookings = dict(state.week(helper_id, week).bookings)
-        bookings.pop(booking_id, None)
-        if isinstance(fact, BookedFact) and week in targets:
-            bookings[booking_id] = fact.visit
-        state.put_week(helper_id, week, WeekBookings(bookings))
-    # A state stored before week records held its bookings itself.
-    inline = {k: v for k, v in helper.bookings.items() if k != booking_id}
-    return replace(helper, bookings=inline, weeks=helper.weeks | targets, seq=seq)
 
 
 def take_copy(state: MatchingState, raw: bytes) -> str | None:
@@ -340,23 +272,14 @@ def take_copy(state: MatchingState, raw: bytes) -> str | None:
     if copy.erased:
         state.forget_helper(copy.neighbourhood, copy.helper_id)
         return copy.neighbourhood
-    neighbourhood, helper_id = copy.neighbourhood, copy.helper_id
-    filed = state.helper_record(neighbourhood, helper_id)
+    filed = state.helper(copy.neighbourhood, copy.helper_id)
     if copy.seq <= filed.seq:
         return None  # delivered again
-    if isinstance(copy.fact, BookedFact | ReleasedFact):
-        # The helper's ledger moved the booking in their week records, which this copy refers
-        # to; only a state stored before week records holds bookings itself.
-        booking_id = copy.fact.booking_id
-        if booking_id in filed.bookings:
-            inline = {k: v for k, v in filed.bookings.items() if k != booking_id}
-            state.put_helper(neighbourhood, helper_id, replace(filed, bookings=inline))
-        return neighbourhood  # hours freed: escalated requests are tried again
     if copy.state is not None:
         helper = copy.state
     elif copy.fact is not None:
         helper = apply_fact(filed, copy.fact, copy.seq)
     else:
         helper = HelperState(seq=copy.seq)  # out of reach: unfiled
-    state.put_helper(neighbourhood, helper_id, helper)
-    return neighbourhood
+    state.put_helper(copy.neighbourhood, copy.helper_id, helper)
+    return copy.neighbourhood

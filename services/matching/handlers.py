@@ -38,7 +38,6 @@ from services.matching.domain import (
     why_ineligible,
 )
 from services.matching.domain.languages import normalised
-from services.matching.domain.model import hours_of
 from services.matching.filing import (
     AnyFact,
     BookedFact,
@@ -55,7 +54,7 @@ from services.matching.filing import (
     take_copy,
     take_fact,
 )
-from services.matching.state import MatchingState, SeriesState, week_of
+from services.matching.state import MatchingState, SeriesState
 from shared.contracts import Envelope, Payload
 from shared.contracts.bookings import (
     BookingCancelled,
@@ -203,11 +202,9 @@ class Matcher:
         elif isinstance(data, BookingRescheduled):
             # The helper's old hours are free again and the new ones taken.
             visit = BookedVisit(starts_at=data.starts_at, hours=data.hours)
-            previous = BookedVisit(starts_at=data.previous_starts_at, hours=data.previous_hours)
-            self._file(BookedFact(data.helper_id, data.booking_id, visit, previous=previous))
+            self._file(BookedFact(data.helper_id, data.booking_id, visit))
         elif isinstance(data, BookingCancelled):
-            visit = BookedVisit(starts_at=data.starts_at, hours=data.hours)
-            self._file(ReleasedFact(data.helper_id, data.booking_id, visit=visit))
+            self._file(ReleasedFact(data.helper_id, data.booking_id))
         elif isinstance(data, OfferDeclined):
             return self._declined(data, now)
         return []
@@ -442,9 +439,6 @@ class Matcher:
         """Helpers filed in the request's neighbourhood: every helper whose radius reaches a
         street of it, wherever they live (``filing``). Cost follows local density."""
         relationships = self.state.relationships_of(request.neighbourhood, request.neighbour_id)
-        # Eligibility looks at bookings on the requested hours and in the request's week:
-        # those are all in the records of the weeks the request touches.
-        weeks = {week_of(hour) for hour in hours_of(request.starts_at, request.hours)}
         views: list[HelperView] = []
         for person_id, entry in self.state.roster_index(request.neighbourhood).items():
             # Two of eligibility's rules, from the roster alone: a neighbourhood holds every
@@ -455,14 +449,14 @@ class Matcher:
                 or distance_km(entry.cell, request.cell) > entry.travel_radius_km
             ):
                 continue
-            helper = self.state.helper_record(request.neighbourhood, person_id)
+            helper = self.state.helper(request.neighbourhood, person_id)
             if helper.profile is None:
                 continue
             views.append(
                 HelperView(
                     profile=helper.profile,
                     free_hours=self.state.offered_hours(helper),
-                    bookings=self.state.bookings_in(person_id, helper, weeks),
+                    bookings=tuple(helper.bookings.values()),
                     standing=self.state.standing_of(person_id),
                     relationship=relationships.get(person_id),
                     visits_ever=sum(helper.visits.values()),

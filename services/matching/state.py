@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Container, Iterable, MutableMapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
@@ -51,33 +51,6 @@ class HelperState:
     holds: dict[uuid.UUID, BookedVisit] = field(default_factory=dict)
     #: The helper's ledger sequence number this state was filed at (``filing``).
     seq: int = 0
-    #: In the helper's ledger: the ISO weeks (``week_of``) they have week records in. A
-    #: stored state holds no bookings itself (one stored before week records did, and each
-    #: booking rewrote all of them in every neighbourhood holding a copy).
-    weeks: frozenset[str] = frozenset()
-
-
-@dataclass(frozen=True, slots=True)
-class WeekBookings:
-    """A helper's bookings touching one ISO week: a booking writes this small record, once,
-    instead of the helper's whole state in every neighbourhood holding a copy.
-
-    Attributes:
-        bookings: The visits, by booking.
-    """
-
-    bookings: dict[uuid.UUID, BookedVisit] = field(default_factory=dict)
-
-
-def week_of(moment: datetime) -> str:
-    """The ISO week ``moment`` falls in (as ``same_week`` counts weeks), e.g. ``2031-W02``."""
-    year, week, _ = moment.isocalendar()
-    return f"{year}-W{week:02d}"
-
-
-def weeks_of(visit: BookedVisit) -> frozenset[str]:
-    """Every ISO week an hour of ``visit`` falls in (two when it runs past Sunday midnight)."""
-    return frozenset(week_of(hour) for hour in visit.hours_covered())
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +106,6 @@ class SeriesState:
 
 
 _HELPER = TypeAdapter(HelperState)
-_WEEK = TypeAdapter(WeekBookings)
 _SERIES = TypeAdapter(SeriesState)
 _LEDGER = TypeAdapter(LedgerEntry)
 _ROSTER = TypeAdapter(dict[uuid.UUID, RosterEntry | None])
@@ -216,9 +188,6 @@ class MatchingState:
             (partitioned by helper, on the facts topic's partitions: see ``filing``).
         unmatched: ``neighbourhood`` -> its escalated requests, tried again when its supply
             changes (few: only requests operators hold).
-        helper_weeks: ``helper|week`` -> the helper's bookings touching that ISO week
-            (``WeekBookings``): written by the helper's ledger, seen by every worker (each
-            neighbourhood's copy of the helper refers to it instead of holding bookings).
     """
 
     helpers: Table
@@ -231,23 +200,11 @@ class MatchingState:
     partner_services: Table = field(default_factory=dict)
     ledger: Table = field(default_factory=dict)
     unmatched: Table = field(default_factory=dict)
-    helper_weeks: Table = field(default_factory=dict)
     _helpers_read: _Decoded[HelperState] = field(
         default_factory=lambda: _Decoded(_HELPER), init=False, repr=False, compare=False
     )
-    # One entry per person, and small: every helper a worker may weigh fits (a cache of a
-    # thousand, emptied when full, decoded most standings afresh for every request).
     _standing_read: _Decoded[Standing] = field(
-        default_factory=lambda: _Decoded(_STANDING, limit=1 << 17),
-        init=False,
-        repr=False,
-        compare=False,
-    )
-    _weeks_read: _Decoded[WeekBookings] = field(
-        default_factory=lambda: _Decoded(_WEEK, limit=1 << 14),
-        init=False,
-        repr=False,
-        compare=False,
+        default_factory=lambda: _Decoded(_STANDING), init=False, repr=False, compare=False
     )
     _roster_read: _Decoded[list[uuid.UUID] | dict[uuid.UUID, RosterEntry | None]] = field(
         default_factory=lambda: _Decoded(_ROSTER_STORED), init=False, repr=False, compare=False
@@ -257,49 +214,14 @@ class MatchingState:
     )
 
     def helper(self, neighbourhood: str, person_id: uuid.UUID) -> HelperState:
-        """The helper's whole state in the neighbourhood, every booking included (empty when
-        unknown). Its weeks are those the helper's ledger lists: a worker holding the
-        ledger's partition (one holding all: tests, the simulation) sees every booking. A
-        request reads less: ``helper_record`` and ``bookings_in``."""
-        record = self.helper_record(neighbourhood, person_id)
-        weeks = self.ledger_entry(person_id).state.weeks
-        return replace(record, bookings=self._bookings(person_id, record, weeks))
-
-    def helper_record(self, neighbourhood: str, person_id: uuid.UUID) -> HelperState:
-        """The helper's state as filed in the neighbourhood, without their bookings (only a
-        state stored before week records holds bookings itself)."""
+        """The helper's state, empty when unknown."""
         key = _scoped(neighbourhood, person_id)
         raw = self.helpers.get(key)
         return HelperState() if raw is None else self._helpers_read.load(key, raw)
 
-    def bookings_in(
-        self, person_id: uuid.UUID, record: HelperState, weeks: Iterable[str]
-    ) -> tuple[BookedVisit, ...]:
-        """The helper's bookings touching ``weeks`` (``record``: a ``helper_record``)."""
-        return tuple(self._bookings(person_id, record, weeks).values())
-
-    def _bookings(
-        self, person_id: uuid.UUID, record: HelperState, weeks: Iterable[str]
-    ) -> dict[uuid.UUID, BookedVisit]:
-        bookings = dict(record.bookings)
-        for week in weeks:
-            bookings.update(self.week(person_id, week).bookings)
-        return bookings
-
-    def week(self, person_id: uuid.UUID, week: str) -> WeekBookings:
-        """The helper's bookings touching ``week``, empty when none."""
-        key = f"{person_id}|{week}"
-        raw = self.helper_weeks.get(key)
-        return WeekBookings() if raw is None else self._weeks_read.load(key, raw)
-
-    def put_week(self, person_id: uuid.UUID, week: str, record: WeekBookings) -> None:
-        """Store the helper's bookings touching ``week`` (the helper's ledger alone does)."""
-        self.helper_weeks[f"{person_id}|{week}"] = _WEEK.dump_json(record)
-
     def put_helper(self, neighbourhood: str, person_id: uuid.UUID, state: HelperState) -> None:
-        """Store the helper's state (bookings belong in week records: ``put_week``), and list
-        them in the neighbourhood's roster while they have a profile there (a helper unfiled
-        from it has none)."""
+        """Store the helper's state, and list them in the neighbourhood's roster while they
+        have a profile there (a helper unfiled from it has none)."""
         self.helpers[_scoped(neighbourhood, person_id)] = _HELPER.dump_json(state)
         roster = self.roster_index(neighbourhood)
         if state.profile is not None:
@@ -319,10 +241,7 @@ class MatchingState:
         self.ledger[str(person_id)] = _LEDGER.dump_json(entry)
 
     def forget_ledger_entry(self, person_id: uuid.UUID) -> None:
-        """Forget a person's ledger entry and its week records (their account was deleted)."""
-        for week in self.ledger_entry(person_id).state.weeks:
-            if f"{person_id}|{week}" in self.helper_weeks:
-                del self.helper_weeks[f"{person_id}|{week}"]
+        """Forget a person's ledger entry (their account was deleted)."""
         if str(person_id) in self.ledger:
             del self.ledger[str(person_id)]  # a faust table writes a tombstone
 

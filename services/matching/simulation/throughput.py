@@ -30,7 +30,6 @@ from shared.contracts import Envelope, Payload
 from shared.contracts.requests import HelpRequested
 from shared.contracts.skills import Skill
 from shared.geo import NEIGHBOURHOOD_RESOLUTION, STREET_RESOLUTION, neighbourhood_of
-from shared.weekly_hours import Weekday, WeeklyHours, WeeklyRule
 
 _TEMPLATES = 64
 _PLACEHOLDER_ID = uuid.UUID(int=0xFEEDFACE)
@@ -186,25 +185,8 @@ class City:
         return MatchingState(**tables)
 
 
-def _weekly(hours: list[datetime]) -> WeeklyHours:
-    """Weekly rules (in UTC) free exactly at ``hours`` of one week, as booking publishes a
-    helper's hours (availability version 2)."""
-    by_day: dict[int, list[int]] = {}
-    for hour in hours:
-        by_day.setdefault(hour.weekday(), []).append(hour.hour)
-    rules = tuple(
-        WeeklyRule(list(Weekday)[day], min(day_hours), max(day_hours) + 1)
-        for day, day_hours in sorted(by_day.items())
-    )
-    return WeeklyHours("UTC", rules)
-
-
-def build_city(size: int, *, density: int = 50, seed: int = 11, weekly: bool = True) -> City:
-    """A city of ``size`` helpers; a few bytes each, built in about a second per million.
-
-    Each helper offers 40 hours of the week: as weekly rules (``weekly``, what booking
-    publishes), or as a list of hours (availability version 1, which older figures used).
-    """
+def build_city(size: int, *, density: int = 50, seed: int = 11) -> City:
+    """A city of ``size`` helpers; a few bytes each, built in about a second per million."""
     helper_json = TypeAdapter(HelperState)
     rng = random.Random(seed)
     count = math.ceil(size / density)
@@ -228,12 +210,7 @@ def build_city(size: int, *, density: int = 50, seed: int = 11, weekly: bool = T
             travel_radius_km=rng.uniform(2.0, 4.0),
             weekly_hour_cap=rng.randint(4, 12),
         )
-        offered = hours[start : start + 40]
-        state = (
-            HelperState(profile=profile, weekly=_weekly(offered))
-            if weekly
-            else HelperState(profile=profile, free_hours=frozenset(offered))
-        )
+        state = HelperState(profile=profile, free_hours=frozenset(hours[start : start + 40]))
         templates.append(helper_json.dump_json(state))
         skills.append(profile.skills)
         radii.append(profile.travel_radius_km)
@@ -249,15 +226,6 @@ def build_city(size: int, *, density: int = 50, seed: int = 11, weekly: bool = T
 
 def matched_per_second(city: City, policy: Policy, *, requests: int = 2000, seed: int = 5) -> float:
     """Requests one worker takes through its first round per second (wall clock)."""
-    return match_rates(city, policy, requests=requests, seed=seed)[0]
-
-
-def match_rates(
-    city: City, policy: Policy, *, requests: int = 2000, seed: int = 5
-) -> tuple[float, float]:
-    """Requests one worker takes through its first round per second of wall clock, and per
-    second of this process's CPU time (steadier on a shared machine: waiting for a core is
-    not counted)."""
     matcher = Matcher(city.state(), policy)
     rng = random.Random(seed)
     envelopes: list[Envelope[Payload]] = []
@@ -282,8 +250,7 @@ def match_rates(
         assert isinstance(envelope.data, HelpRequested)
         rosters[envelope.data.neighbourhood]
     now = WEEK_START - timedelta(days=1)
-    began, began_cpu = time.perf_counter(), time.process_time()
+    began = time.perf_counter()
     for envelope in envelopes:
         matcher.handle(envelope, 0, now)
-    cpu_s = max(time.process_time() - began_cpu, 1e-9)
-    return requests / (time.perf_counter() - began), requests / cpu_s
+    return requests / (time.perf_counter() - began)

@@ -188,8 +188,6 @@ def test_the_benchmark_prints_one_json_object_with_every_figure() -> None:
         "optimum_served",
         "optimum_travel_km",
         "matched_per_s",
-        "matched_per_cpu_s",
     ):
         assert key in figures_
     assert set(figures_["matched_per_s"]) == {"500", "1000"}
-    assert set(figures_["matched_per_cpu_s"]) == {"500", "1000"}
