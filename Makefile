@@ -47,10 +47,10 @@ run: install
 demo: install
 	$(BIN)/kith demo
 
-# Two workers: one runs the end-to-end tests in turn, the other everything else (tests/conftest.py).
+# Three workers, each alternating between end-to-end tests and the rest (tests/conftest.py).
 test: install browser
 	cd $(WEB) && npm test
-	$(BIN)/pytest -n 2 --dist loadgroup
+	$(BIN)/pytest -n 3 --dist loadgroup
 
 lint: install
 	$(BIN)/ruff check .

@@ -22,19 +22,38 @@ from shared.settings import RATE_LIMITS, Settings
 GENEROUS_RATES = dict.fromkeys(RATE_LIMITS, "100000000/1")
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist turns the groups into node ids
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Group the tests for ``pytest -n 2 --dist loadgroup`` (``make test``).
+    """Group and order the tests for ``pytest -n 3 --dist loadgroup`` (``make test``).
 
-    Each end-to-end test starts the whole platform, a dozen processes: two at once on a
-    2-core machine starve each other past their deadlines. So every end-to-end test runs on
-    one worker, one after another, while the other worker runs the rest module by module
-    (a module's fixtures are set up once). The suite waits more than it computes, so the two
-    halves overlap almost entirely.
+    A module's tests stay together on one worker, so that its module fixtures are set up
+    once; an end-to-end test that starts its own Kith is a group of its own, so that the
+    long ones spread over the workers. End-to-end tests keep both cores busy while the
+    others mostly wait on the broker, so the order interleaves the two kinds: each worker
+    alternates between them instead of all running end-to-end tests at once.
     """
+    units: dict[str, list[pytest.Item]] = {}
     for item in items:
         module = item.nodeid.split("::", 1)[0]
-        group = "e2e" if module.startswith("tests/e2e/") else module
+        alone = module.startswith("tests/e2e/") and not _shares_module_fixtures(item)
+        group = item.nodeid if alone else module
         item.add_marker(pytest.mark.xdist_group(group))
+        units.setdefault(group, []).append(item)
+    end_to_end = [unit for group, unit in units.items() if group.startswith("tests/e2e/")]
+    others = [unit for group, unit in units.items() if not group.startswith("tests/e2e/")]
+    ordered: list[pytest.Item] = []
+    for index in range(max(len(end_to_end), len(others))):
+        for kind in (end_to_end, others):
+            if index < len(kind):
+                ordered.extend(kind[index])
+    items[:] = ordered
+
+
+def _shares_module_fixtures(item: pytest.Item) -> bool:
+    fixtures = getattr(item, "_fixtureinfo", None)
+    if fixtures is None:
+        return False
+    return any(defs[-1].scope == "module" for defs in fixtures.name2fixturedefs.values())
 
 
 @dataclass(frozen=True)
