@@ -13,7 +13,7 @@ T = TypeVar("T")
 async def eventually(
     probe: Callable[[], Awaitable[T | None]],
     *,
-    timeout_s: float = 20.0,
+    timeout_s: float = 60.0,
     interval_s: float = 0.02,
     what: str = "condition",
 ) -> T:

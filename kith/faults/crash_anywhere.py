@@ -112,7 +112,7 @@ async def run_crash_anywhere(folder: Path, options: CrashAnywhereOptions) -> Sce
             matching = service_groups()["matching"].group_id
             return await caught_up(kith.bootstrap, matching, [REQUESTS, BOOKINGS, *FILING_TOPICS])
 
-        matching_read_all = await settle(matching_caught_up, lambda done: done, 120)
+        matching_read_all = await settle(matching_caught_up, lambda done: done, 240)
         stranded = len(flow.visits) - len(flow.acked.get("check-out", set()))
         return ScenarioResult(
             checked=flow_result.checked + partners_result.checked,
