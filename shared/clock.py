@@ -127,6 +127,12 @@ def now() -> datetime:
     return _clock.now()
 
 
+def wall_now() -> datetime:
+    """The real time, whatever this process's clock says: for what another party compares
+    with its own clock (a webhook's signed timestamp) and for stamps matched against logs."""
+    return datetime.now(UTC)
+
+
 def offset() -> timedelta:
     """How far this process's clock runs ahead of real time."""
     return _clock.offset()

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import signal
 import socket
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Awaitable, Callable, Collection, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -123,6 +123,27 @@ class Http:
     server: uvicorn.Server
     sockets: list[socket.socket] | None = None
     before_exit: Callable[[], None] | None = None
+
+
+class _Server(uvicorn.Server):
+    """uvicorn, leaving SIGTERM and SIGINT to ``run_service``.
+
+    uvicorn's own handlers would start its graceful shutdown at once, which waits for open
+    event streams; ``serve`` must first close them.
+    """
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def asgi_server(app: Any, host: str, port: int) -> uvicorn.Server:
+    """A uvicorn server for ``app`` that leaves signals to ``run_service`` and never waits
+    long for an open stream as it stops."""
+    config = uvicorn.Config(
+        app, host=host, port=port, log_config=None, lifespan="off", timeout_graceful_shutdown=3
+    )
+    return _Server(config)
 
 
 class BackgroundTaskEnded(RuntimeError):

@@ -29,7 +29,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -38,6 +38,7 @@ import typer
 
 from kith.bench import app
 from kith.bench.stack import bench_stack
+from shared import clock
 from shared.settings import Settings
 
 _SIGN_UP = {
@@ -191,7 +192,7 @@ async def _offers(
     )
     neighbour.raise_for_status()
     neighbour_id, token = neighbour.json()["person_id"], neighbour.json()["token"]
-    first = (datetime.now(UTC) + timedelta(days=2)).replace(minute=0, second=0, microsecond=0)
+    first = (clock.now() + timedelta(days=2)).replace(minute=0, second=0, microsecond=0)
     gate = asyncio.Semaphore(16)
 
     run = uuid.uuid4().hex[:8]
@@ -231,7 +232,7 @@ async def _offers(
             starts_at=request["starts_at"],
             hours=1,
             round=1,
-            expires_at=datetime.now(UTC) + timedelta(hours=1),
+            expires_at=clock.now() + timedelta(hours=1),
         )
         envelopes.append(Envelope.wrap(offer, producer="bench"))
         offers.append({"offer_id": offer.offer_id, "helper": index % len(helpers)})

@@ -31,6 +31,7 @@ from kith.bench.stack import bench_stack
 from kith.client import bearer, percentile, send, until
 from kith.demo import matching_knows_people
 from kith.running import running_kith
+from shared import clock
 from shared.messaging import Kafka, KafkaConnection
 from shared.settings import Settings
 
@@ -280,11 +281,9 @@ async def _approved(http: Any, operator: dict[str, str], street: _Street) -> boo
 
 
 async def _ask(http: Any, neighbour: dict[str, str], *, day: int) -> str:
-    from datetime import UTC, datetime, timedelta
+    from datetime import timedelta
 
-    start = (datetime.now(UTC) + timedelta(days=day)).replace(
-        hour=11, minute=0, second=0, microsecond=0
-    )
+    start = (clock.now() + timedelta(days=day)).replace(hour=11, minute=0, second=0, microsecond=0)
     body = {"skill": "shopping", "starts_at": start.isoformat(), "hours": 1}
     created = await send(http, "POST", "/v1/requests", bearer(neighbour["token"]), body)
     return str(created["occurrences"][0]["request_id"])

@@ -13,8 +13,10 @@ import asyncio
 import statistics
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
+
+from shared import clock
 
 _SCHEMA = """
 DROP TABLE IF EXISTS raw_outbox, raw_helper_hours, raw_bookings, raw_offers, raw_requests;
@@ -67,7 +69,7 @@ async def raw_accepts(database_url: str, *, clients: int, accepts: int) -> dict[
     try:
         await setup.execute(_SCHEMA)
         helpers = [uuid.uuid4() for _ in range(clients)]
-        first = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(days=2)
+        first = clock.now().replace(minute=0, second=0, microsecond=0) + timedelta(days=2)
         requests = [(uuid.uuid4(), first + timedelta(hours=i), "open") for i in range(accepts)]
         offers = [
             (uuid.uuid4(), request_id, helpers[i % clients], "open")

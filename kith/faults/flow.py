@@ -20,13 +20,14 @@ import asyncio
 import uuid
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from kith.client import until
 from kith.faults.platform import Platform
 from kith.faults.reading import read_only
 from kith.faults.world import Api, Person, ask, hour_from_now, places, sign_up
 from kith.seeding import BASIC_VETTING
+from shared import clock
 from shared.contracts import Envelope
 from shared.contracts.requests import OfferMade
 from shared.messaging import Publisher
@@ -125,7 +126,7 @@ async def seed(api: Api, kith: Platform, size: FlowSize) -> Flow:
     requests = await asyncio.gather(*(request(i) for i in range(size.visits)))
     visits: list[Visit] = []
     envelopes = []
-    expires = datetime.now(UTC) + timedelta(hours=2)
+    expires = clock.now() + timedelta(hours=2)
     for index, (request_id, starts_at) in enumerate(requests):
         helper, neighbour = helpers[index % len(helpers)], neighbours[index % len(neighbours)]
         offer = OfferMade(

@@ -25,7 +25,7 @@ import time
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import asyncpg
@@ -37,6 +37,7 @@ from kith.faults.platform import Platform
 from kith.faults.processes import ServiceProcess
 from kith.faults.result import ScenarioResult
 from kith.faults.world import places
+from shared import clock
 from shared.contracts import Envelope
 from shared.contracts.bookings import VisitCompleted
 from shared.contracts.skills import Skill
@@ -78,7 +79,7 @@ async def start_ledger(running: Platform) -> tuple[ServiceProcess, str]:
 def _visits(options: LedgerFaultOptions, paid_cell: str, cells: list[str]) -> _Expected:
     rng = random.Random(options.seed)
     people = [uuid.uuid4() for _ in range(options.people)]
-    start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(days=1)
+    start = clock.now().replace(minute=0, second=0, microsecond=0) - timedelta(days=1)
     visits: dict[uuid.UUID, Envelope[VisitCompleted]] = {}
     balances: dict[str, list[Any]] = defaultdict(lambda: ["hour", 0])
     for _ in range(options.visits):
@@ -328,7 +329,7 @@ async def run_ledger_replay(
                         neighbour_id=uuid.uuid4(),
                         neighbourhood=cell,
                         skill=Skill.SHOPPING,
-                        starts_at=datetime.now(UTC).replace(minute=0, second=0, microsecond=0),
+                        starts_at=clock.now().replace(minute=0, second=0, microsecond=0),
                         hours=1,
                     ),
                     producer="kith-faults",

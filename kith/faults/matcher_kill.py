@@ -27,7 +27,7 @@ import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import structlog
@@ -43,6 +43,7 @@ from kith.faults.world import (
     hour_from_now,
     partition_of,
 )
+from shared import clock
 from shared.contracts.requests import OfferMade, RequestUnmatched
 from shared.contracts.topics import NEIGHBOURHOOD_PARTITIONS, OFFERS
 
@@ -117,7 +118,7 @@ async def _stream_and_kill(
             await asyncio.sleep(delay)
         if killed is None and index >= kill_after:
             partitions = assigned_partitions(victim)
-            killed = _Kill(victim.name, partitions, datetime.now(UTC))
+            killed = _Kill(victim.name, partitions, clock.wall_now())
             await victim.kill()
             log.info("matcher_kill: killed", victim=victim.name, partitions=partitions)
         tasks.append(asyncio.create_task(post(index)))

@@ -24,7 +24,7 @@ import uuid
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,7 @@ from kith.faults.webhook_receiver import WebhookReceiver, receiving
 from kith.faults.world import places
 from kith_partner import PartnerClient
 from services.partners.entrypoints.consumers import INBOX_GROUP
+from shared import clock
 from shared.contracts import Envelope, encode
 from shared.contracts.partners import Consent, ConsentMethod, PersonReferred
 from shared.contracts.skills import Skill
@@ -132,7 +133,7 @@ async def register(http: httpx.AsyncClient, kith: Platform, receiver: WebhookRec
 def _referral(partner: Partner, index: int, run: str) -> PersonReferred:
     place = places(1)[0]
     cell = cell_of(place.lat, place.lng)
-    starts_at = (datetime.now(UTC) + timedelta(days=2)).replace(minute=0, second=0, microsecond=0)
+    starts_at = (clock.now() + timedelta(days=2)).replace(minute=0, second=0, microsecond=0)
     return PersonReferred(
         referral_id=uuid.uuid4(),
         partner_id=uuid.UUID(partner.partner_id),
@@ -144,7 +145,7 @@ def _referral(partner: Partner, index: int, run: str) -> PersonReferred:
         starts_at=starts_at + timedelta(hours=index % 48),
         hours=1,
         consent=Consent(
-            given_at=datetime.now(UTC), method=ConsentMethod.VERBAL, recorded_by="front desk"
+            given_at=clock.now(), method=ConsentMethod.VERBAL, recorded_by="front desk"
         ),
     )
 

@@ -18,7 +18,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,7 @@ from kith.faults.platform import Platform, platform
 from kith.faults.reading import read_topics, settle
 from kith.faults.result import ScenarioResult
 from kith.faults.world import Api, ask, hour_from_now, places, sign_up
+from shared import clock
 from shared.contracts import Envelope, Payload, encode, pair_key
 from shared.contracts.bookings import OfferDeclined, WelfareCheckRequested
 from shared.contracts.partners import PartnerServiceChanged
@@ -101,7 +102,7 @@ def _envelope(kind: str, version: object, data: Any, **overrides: Any) -> bytes:
         "event_id": str(uuid.uuid4()),
         "type": kind,
         "version": version,
-        "occurred_at": datetime.now(UTC).isoformat(),
+        "occurred_at": clock.now().isoformat(),
         "producer": "faults",
         "correlation_id": str(uuid.uuid4()),
         "data": data,

@@ -28,7 +28,7 @@ import time
 import uuid
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -43,6 +43,7 @@ from kith.faults.processes import ServiceProcess
 from kith.faults.reading import events_of, read_only, read_topics, settle, wait_caught_up
 from kith.faults.result import ScenarioResult
 from kith.faults.world import Api, Person, ask, hour_from_now, places, sign_up
+from shared import clock
 from shared.contracts import Envelope
 from shared.contracts.bookings import BookingConfirmed
 from shared.contracts.requests import OfferMade
@@ -171,7 +172,7 @@ async def _seed(api: Api, kith: Platform, options: RelayKillOptions) -> _World:
     requests = await asyncio.gather(*(request(i) for i in range(options.bookings)))
     offers: dict[str, int] = {}
     envelopes = []
-    expires = datetime.now(UTC) + timedelta(hours=2)
+    expires = clock.now() + timedelta(hours=2)
     for index, (request_id, starts_at) in enumerate(requests):
         helper_index = index % len(helpers)
         offer = OfferMade(

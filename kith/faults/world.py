@@ -7,13 +7,14 @@ from __future__ import annotations
 import asyncio
 import itertools
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import h3
 from aiokafka.partitioner import murmur2
 
 from kith import seeding
 from kith.seeding import Api, ApiRefused, Person, approved, until_approved, vet
+from shared import clock
 from shared.contracts.topics import NEIGHBOURHOOD_PARTITIONS
 from shared.geo import neighbourhood_of
 
@@ -117,7 +118,7 @@ async def vetted_helpers(
 
 def hour_from_now(hours: int, *, days: int = 1) -> datetime:
     """A start on the hour, ``days`` days and ``hours`` hours from now (UTC)."""
-    start = (datetime.now(UTC) + timedelta(days=days)).replace(minute=0, second=0, microsecond=0)
+    start = (clock.now() + timedelta(days=days)).replace(minute=0, second=0, microsecond=0)
     return start + timedelta(hours=hours)
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -149,7 +149,7 @@ class Life(Visits, Safeguarding, Notified):
 
     async def _morning(self, day: int) -> None:
         # Logs are stamped in real time: remember when each simulated day began in it.
-        self.mornings.append((datetime.now(UTC), day))
+        self.mornings.append((clock.wall_now(), day))
         for plan in self.world.helpers:
             if plan.arrives_day == day and day > 0:
                 helper = await actors.sign_up_helper(

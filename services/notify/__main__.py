@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import Iterator
-
-import uvicorn
 
 from services.notify.bootstrap import NotifyService
 from shared import lifecycle
@@ -21,28 +17,12 @@ def main() -> None:
     run_service(lambda stop: serve(settings, stop), settings)
 
 
-class _Server(uvicorn.Server):
-    """uvicorn, leaving SIGTERM and SIGINT to ``run_service``."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-
 async def serve(settings: Settings, stop: asyncio.Event) -> None:
     """Run notify and its API until ``stop``; a background task that fails ends the process."""
     service = NotifyService(settings)
 
     def http() -> Http:
-        config = uvicorn.Config(
-            service.app(),
-            host=settings.http_host,
-            port=settings.notify_port,
-            log_config=None,
-            lifespan="off",
-            timeout_graceful_shutdown=3,
-        )
-        return Http(_Server(config))
+        return Http(lifecycle.asgi_server(service.app(), settings.http_host, settings.notify_port))
 
     api = f"http://{settings.http_host}:{settings.notify_port}"
     await lifecycle.serve(

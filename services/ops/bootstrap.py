@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterator
 
 import asyncpg
 import structlog
-import uvicorn
 from fastapi import FastAPI
 
 from services.ops.adapters.feed import Feed
@@ -127,38 +125,13 @@ class OpsRuntime:
         await self.api.close()
 
 
-class _Server(uvicorn.Server):
-    """uvicorn, leaving SIGTERM and SIGINT to ``run_service``.
-
-    uvicorn's own handlers would start its graceful shutdown at once, which waits for open
-    event streams; ``serve`` must first close them through the console.
-    """
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-
-def server_for(runtime: OpsRuntime, host: str, port: int) -> uvicorn.Server:
-    """A uvicorn server for the console that never waits long for an open stream."""
-    config = uvicorn.Config(
-        runtime.app(),
-        host=host,
-        port=port,
-        log_config=None,
-        lifespan="off",
-        timeout_graceful_shutdown=3,
-    )
-    return _Server(config)
-
-
 async def serve(settings: Settings, stop: asyncio.Event) -> None:
     """Run the console until ``stop`` is set; mark it ready once it listens and reads."""
     runtime = OpsRuntime(settings)
     url = f"http://{settings.http_host}:{settings.ops_port}/ops"
 
     def http() -> Http:
-        server = server_for(runtime, settings.http_host, settings.ops_port)
+        server = lifecycle.asgi_server(runtime.app(), settings.http_host, settings.ops_port)
         # Open event streams end first, so the server stops at once.
         return Http(server, before_exit=runtime.console.close)
 

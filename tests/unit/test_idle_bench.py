@@ -23,10 +23,13 @@ def test_each_part_is_its_cpu_time_over_the_wall_time_and_a_newcomer_counts_from
 
 
 def test_the_processes_it_started_are_read_by_name() -> None:
-    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
-    try:
-        names = {name for name, _ in cpu_by_process().values()}
-    finally:
-        sleeper.kill()
-        sleeper.wait()
-    assert any(name.startswith("python") for name in names)
+    # A child that waits on its input until the test is done with it.
+    child = subprocess.Popen(
+        [sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE
+    )
+    with child:
+        try:
+            names = {pid: name for (pid, _), (name, _) in cpu_by_process().items()}
+        finally:
+            child.kill()
+    assert names[child.pid].startswith("python")

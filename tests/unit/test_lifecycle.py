@@ -95,7 +95,11 @@ async def test_stop_ends_serving_cleanly_after_ready(tmp_path: Path) -> None:
     stop = asyncio.Event()
     settings = _settings(tmp_path)
     serving = asyncio.create_task(serve(service, settings, stop, name="fake", ready_detail="x"))
-    await asyncio.sleep(0)
+
+    async def started() -> bool:
+        return service.started
+
+    await eventually(started, timeout_s=5, interval_s=0.001, what="the service started")
     assert not (tmp_path / "ready").exists()  # not before the service says so
     service.is_ready.set()
     await _until_exists(tmp_path / "ready")

@@ -281,7 +281,7 @@ class PostgresStore(ErasureStore):
         )
         return bool(status == "UPDATE 1")
 
-    async def claim_webhooks(self, limit: int, lease: timedelta) -> list[WebhookJob]:
+    async def claim_webhooks(self, limit: int, lease: timedelta, now: datetime) -> list[WebhookJob]:
         """Due deliveries, each the oldest pending one of its partner and key, leased.
 
         A pending delivery holds every later one with the same key, so a receiver sees a
@@ -292,16 +292,18 @@ class PostgresStore(ErasureStore):
             rows = await conn.fetch(
                 "SELECT q.id, q.partner_id, p.webhook_url, p.webhook_secret, q.key, q.event_id,"
                 " q.type, q.body, q.attempts,"
-                " CASE WHEN p.previous_secret_until > now() THEN p.previous_webhook_secret END"
+                " CASE WHEN p.previous_secret_until > $2 THEN p.previous_webhook_secret END"
                 " AS previous_secret FROM webhook_queue q"
                 " JOIN partners p USING (partner_id)"
-                " WHERE q.state = 'pending' AND q.next_attempt_at <= now()"
+                " WHERE q.state = 'pending' AND q.next_attempt_at <= $2"
+                # A lease is about a live process, so it runs on the database's real time.
                 " AND (q.leased_until IS NULL OR q.leased_until < now())"
                 " AND p.webhook_url IS NOT NULL"
                 " AND NOT EXISTS (SELECT 1 FROM webhook_queue e WHERE e.state = 'pending'"
                 "   AND e.partner_id = q.partner_id AND e.key = q.key AND e.id < q.id)"
                 " ORDER BY q.id LIMIT $1 FOR UPDATE OF q SKIP LOCKED",
                 limit,
+                now,
             )
             if not rows:
                 return []

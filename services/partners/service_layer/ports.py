@@ -94,8 +94,8 @@ class PartnersStore(Protocol):
         ``previous_until``; False for an unknown partner."""
         ...
 
-    async def claim_webhooks(self, limit: int, lease: timedelta) -> list[WebhookJob]:
-        """Lease due deliveries, the oldest pending one per partner and key."""
+    async def claim_webhooks(self, limit: int, lease: timedelta, now: datetime) -> list[WebhookJob]:
+        """Lease deliveries due at ``now``, the oldest pending one per partner and key."""
         ...
 
     async def finish_attempt(

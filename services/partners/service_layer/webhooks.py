@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import structlog
 
@@ -12,6 +12,7 @@ from services.partners.domain.backoff import Backoff
 from services.partners.service_layer.ports import PartnersStore, WebhookSender
 from services.partners.service_layer.records import WebhookJob
 from services.partners.service_layer.signing import signature_headers
+from shared import clock
 
 log = structlog.get_logger(__name__)
 
@@ -25,7 +26,7 @@ def signed_headers(job: WebhookJob, *, now: datetime | None = None) -> dict[str,
     The webhook id is the event id, the same on every attempt, so a receiver drops repeats.
     """
     # The wall clock, not the movable one: the receiver compares it with its own clock.
-    moment = datetime.now(UTC) if now is None else now
+    moment = clock.wall_now() if now is None else now
     return {
         "Content-Type": "application/json",
         EVENT_TYPE_HEADER: job.type,
@@ -95,11 +96,11 @@ class WebhookDispatcher:
             return self._poll_s
         if due is None:
             return self._poll_s
-        return min(self._poll_s, max(0.0, (due - datetime.now(UTC)).total_seconds()) + 0.005)
+        return min(self._poll_s, max(0.0, (due - clock.now()).total_seconds()) + 0.005)
 
     async def deliver_due(self) -> int:
         """Attempt every due delivery once (different keys at the same time); how many."""
-        jobs = await self._store.claim_webhooks(self._batch, self._lease)
+        jobs = await self._store.claim_webhooks(self._batch, self._lease, clock.now())
         if jobs:
             await asyncio.gather(*(self._attempt(job) for job in jobs))
         return len(jobs)
@@ -125,7 +126,7 @@ class WebhookDispatcher:
                 job, outcome="abandoned", status_code=status, error=error, next_attempt_at=None
             )
             return
-        retry_at = datetime.now(UTC) + timedelta(seconds=self._backoff.delay_s(job.attempt))
+        retry_at = clock.now() + timedelta(seconds=self._backoff.delay_s(job.attempt))
         await self._store.finish_attempt(
             job, outcome="retrying", status_code=status, error=error, next_attempt_at=retry_at
         )

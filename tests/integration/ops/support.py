@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urlsplit, urlunsplit
 
-from services.ops.bootstrap import OpsRuntime, server_for
+from services.ops.bootstrap import OpsRuntime
 from shared.contracts import Envelope, utc_now
 from shared.contracts.requests import HelpRequested
 from shared.contracts.skills import Skill
 from shared.embedded import free_port
 from shared.geo import cell_of, neighbourhood_of_cell
+from shared.lifecycle import asgi_server
 from shared.settings import Settings
 from tests.support import eventually
 
@@ -49,7 +50,7 @@ async def running_console(
     runtime = OpsRuntime(settings, database_url=database_url)
     await runtime.start()
     port = free_port()
-    server = server_for(runtime, "127.0.0.1", port)
+    server = asgi_server(runtime.app(), "127.0.0.1", port)
     serving = asyncio.create_task(server.serve())
 
     async def started() -> bool:
