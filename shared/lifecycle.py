@@ -146,6 +146,14 @@ def asgi_server(app: Any, host: str, port: int) -> uvicorn.Server:
     return _Server(config)
 
 
+async def finish_tasks(tasks: Collection[asyncio.Task[Any]], timeout_s: float = 10) -> None:
+    """Let each background task end once its work has been told to stop; what it raises then
+    (or a task that will not end in ``timeout_s`` and is cancelled) no longer matters."""
+    for task in tasks:
+        with contextlib.suppress(Exception, asyncio.CancelledError):
+            await asyncio.wait_for(task, timeout=timeout_s)
+
+
 class BackgroundTaskEnded(RuntimeError):
     """A background task a service cannot work without ended while it served."""
 

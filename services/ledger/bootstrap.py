@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -20,6 +19,7 @@ from services.ledger.entrypoints.consumer import build_consumer
 from services.ledger.entrypoints.http.app import create_app
 from services.ledger.entrypoints.http.deps import Parts
 from services.ledger.service_layer.ports import LedgerUnitOfWork
+from shared.lifecycle import finish_tasks
 from shared.messaging import EventConsumer, Publisher
 from shared.postgres import apply_migrations, connect_pool, ensure_database
 from shared.secrets import configured_or_generated
@@ -161,9 +161,7 @@ class LedgerService:
         """Stop consuming, finish what is in hand, and close everything."""
         if self._consumer is not None:
             await self._consumer.stop()
-        for task in self._tasks:
-            with contextlib.suppress(Exception, asyncio.CancelledError):
-                await asyncio.wait_for(task, timeout=10)
+        await finish_tasks(self._tasks)
         self._tasks = []
         if self._sessions is not None:
             await self._sessions.close()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from datetime import timedelta
 
 import asyncpg
@@ -30,6 +29,7 @@ from services.notify.service_layer.ports import (
     Templates,
     TextMessages,
 )
+from shared.lifecycle import finish_tasks
 from shared.messaging import EventConsumer, Publisher
 from shared.postgres import apply_migrations, connect_pool, ensure_database
 from shared.secrets import configured_or_generated
@@ -214,9 +214,7 @@ class NotifyService:
             self._sender.stop()
         if self._consumer is not None:
             await self._consumer.stop()
-        for task in self._tasks:
-            with contextlib.suppress(Exception, asyncio.CancelledError):
-                await asyncio.wait_for(task, timeout=10)
+        await finish_tasks(self._tasks)
         self._tasks = []
         if self._owned_contacts is not None:
             await self._owned_contacts.close()

@@ -27,7 +27,7 @@ from services.partners.service_layer.projector import Projector
 from services.partners.service_layer.webhooks import WebhookDispatcher
 from shared import lifecycle
 from shared.contracts import utc_now
-from shared.lifecycle import Http
+from shared.lifecycle import Http, finish_tasks
 from shared.messaging import EventConsumer, Publisher, RecordConsumer
 from shared.periodic import Periodic
 from shared.postgres import (
@@ -237,9 +237,7 @@ class PartnersGateway:
             if consumer is not None:
                 with contextlib.suppress(Exception):
                     await consumer.stop()
-        for task in self._tasks:
-            with contextlib.suppress(Exception, asyncio.CancelledError):
-                await asyncio.wait_for(task, timeout=10)
+        await finish_tasks(self._tasks)
         self._tasks = []
         if self._sender is not None:
             await self._sender.close()

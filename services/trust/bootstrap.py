@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from contextlib import AbstractAsyncContextManager
 from datetime import timedelta
 
@@ -17,6 +16,7 @@ from services.trust.entrypoints.sweep import ExpirySweep, PauseSweep
 from services.trust.service_layer.handlers import Policy
 from services.trust.service_layer.ports import TrustUnitOfWork
 from shared.contracts.skills import VettingStep
+from shared.lifecycle import finish_tasks
 from shared.messaging import EventConsumer, Publisher
 from shared.postgres import OutboxRelay, apply_migrations, connect_pool, ensure_database
 from shared.postgres.replay import replay_if_broker_lost
@@ -173,9 +173,7 @@ class TrustService:
             self._relay.stop()
         if self._consumer is not None:
             await self._consumer.stop()
-        for task in self._tasks:
-            with contextlib.suppress(Exception, asyncio.CancelledError):
-                await asyncio.wait_for(task, timeout=10)
+        await finish_tasks(self._tasks)
         self._tasks = []
         if self._publisher is not None:
             await self._publisher.stop()
