@@ -87,7 +87,7 @@ async def run_demo(
     operator_token: str,
     kafka: Kafka | None = None,
     console: Console | None = None,
-    timeout_s: float = 60,
+    timeout_s: float = 120,
     centre: tuple[float, float] | None = None,
     clock_file: Path | None = None,
 ) -> DemoResult:

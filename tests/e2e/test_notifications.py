@@ -112,7 +112,7 @@ async def _booked_and_reminded(
 
         await eventually(vetted, timeout_s=60, what="trust to approve the helper")
         await eventually(
-            partial(matching_knows_people, stack.bootstrap), timeout_s=60, what="matching"
+            partial(matching_knows_people, stack.bootstrap), timeout_s=120, what="matching"
         )
         request = await ask_for_help(http, neighbour, day=2)
 

@@ -155,7 +155,7 @@ async def test_partners_take_part_and_receive_nothing_private(stack: Stack, tmp_
                     operator_token=token,
                     kafka=stack.bootstrap,
                     console=Console(file=io.StringIO()),
-                    timeout_s=60,
+                    timeout_s=120,
                     centre=CENTRE,
                 )
                 helper_id = demo.booking["helper_id"]
