@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 import structlog
 
+from services.matching import directing
 from services.matching.domain import (
     BookedVisit,
     Candidate,
@@ -62,6 +63,7 @@ from shared.contracts.bookings import (
     BookingRescheduled,
     OfferDeclined,
 )
+from shared.contracts.candidates import CandidatesAsked, OfferDirected
 from shared.contracts.partners import PartnerServiceChanged
 from shared.contracts.people import (
     AvailabilityChanged,
@@ -207,6 +209,10 @@ class Matcher:
             self._file(ReleasedFact(data.helper_id, data.booking_id))
         elif isinstance(data, OfferDeclined):
             return self._declined(data, now)
+        elif isinstance(data, CandidatesAsked):
+            return directing.list_candidates(self, envelope, data)
+        elif isinstance(data, OfferDirected):
+            return directing.direct_offer(self, envelope, data, partition, now)
         return []
 
     def handle_standing(self, data: StandingChanged, now: datetime) -> Outgoing:
@@ -245,7 +251,7 @@ class Matcher:
                 continue  # booked, cancelled or asked anew since
             if progress.request.starts_at <= now:
                 continue  # too late to help: operators have it
-            _, ranked = self._ranked(progress.request)
+            _, ranked = self.ranked(progress.request)
             if any(c.helper_id not in progress.tried for c in ranked):
                 again.append(progress)
             else:
@@ -338,7 +344,7 @@ class Matcher:
                 self.state.put_progress(replace(known, pending_ask=envelope.event_id))
             # A redelivery: publish the current round again with the same ids (consumers
             # dedupe by offer id), so offers lost in a crash are not lost for good.
-            return _wrap(known, list(known.offers))
+            return wrap(known, list(known.offers))
         if known is not None:
             if not is_new_ask(known, envelope.event_id):
                 return []  # the settled ask delivered again
@@ -383,11 +389,15 @@ class Matcher:
         lead = self.state.progress_of(neighbourhood, series.lead)
         return lead is not None and lead.status is Status.OPEN
 
-    def _ranked(self, request: HelpRequested) -> tuple[list[HelperView], list[Candidate]]:
+    def faces(self, request: HelpRequested) -> SeriesFaces:
+        """Who already helps with the request's series (nobody for a one-off request)."""
+        if not request.recurring:
+            return SeriesFaces()
+        return faces_of(self.state.series_of(request.neighbourhood, request.series_id))
+
+    def ranked(self, request: HelpRequested) -> tuple[list[HelperView], list[Candidate]]:
         """The helpers filed in the request's neighbourhood and its eligible candidates."""
-        faces = SeriesFaces()
-        if request.recurring:
-            faces = _faces(self.state.series_of(request.neighbourhood, request.series_id))
+        faces = self.faces(request)
         views = self.views(request)
         ranked = rank(
             views,
@@ -406,13 +416,13 @@ class Matcher:
 
     def _advance(self, progress: Progress, now: datetime) -> Outgoing:
         request = progress.request
-        views, ranked = self._ranked(request)
+        views, ranked = self.ranked(request)
         advanced, events = next_round(progress, ranked, self.policy, now)
-        self._put_progress(progress, advanced)
+        self.store_progress(progress, advanced)
         if advanced.status is Status.UNMATCHED:
             self._note_unmatched(request)
         _explain(advanced, views, {c.helper_id for c in ranked})
-        outgoing = _wrap(advanced, events)
+        outgoing = wrap(advanced, events)
         if advanced.status is not Status.OPEN:
             outgoing += self._release_series(advanced, now)
         return outgoing
@@ -504,7 +514,7 @@ class Matcher:
         if progress is None or progress.status is not Status.OPEN:
             return []
         settled = closed(progress, status, helper_id)
-        self._put_progress(progress, settled)
+        self.store_progress(progress, settled)
         outgoing = self._release_series(settled, now)
         if status is Status.BOOKED and settled.pending_ask is not None:
             again = asked_again(
@@ -513,7 +523,7 @@ class Matcher:
             outgoing += self._advance(again, now)
         return outgoing
 
-    def _put_progress(self, before: Progress, after: Progress) -> None:
+    def store_progress(self, before: Progress, after: Progress) -> None:
         """Store a request's progress, and hold or free its regular helper's hours."""
         self.state.put_progress(after)
         held, holding = before.held_helper(), after.held_helper()
@@ -547,7 +557,7 @@ def weekly_hours(data: AvailabilityChangedV2) -> WeeklyHours:
     )
 
 
-def _faces(series: SeriesState) -> SeriesFaces:
+def faces_of(series: SeriesState) -> SeriesFaces:
     """Who a series' occurrence goes to first: its regular (the helper who took it on, or else
     the first booked for it), then others who helped with it; never one who stepped back."""
     gone = frozenset(series.stepped_back)
@@ -562,7 +572,7 @@ def _faces(series: SeriesState) -> SeriesFaces:
     )
 
 
-def _wrap(progress: Progress, events: list[OfferMade | RequestUnmatched]) -> Outgoing:
+def wrap(progress: Progress, events: list[OfferMade | RequestUnmatched]) -> Outgoing:
     """Envelopes caused by the request, with ids fixed by what they say (replays match)."""
     wrapped: Outgoing = []
     for event in events:

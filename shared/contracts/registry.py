@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from shared.contracts import bookings, partners, people, requests, trust
+from shared.contracts import bookings, candidates, partners, people, requests, trust
 from shared.contracts.envelope import Payload
 from shared.contracts.topics import (
     ACCOUNTS,
@@ -27,8 +27,19 @@ from shared.contracts.topics import (
 EVENTS_BY_TOPIC: dict[Topic, tuple[type[Payload], ...]] = {
     PEOPLE: (people.PersonProfileChanged, people.PersonErased),
     AVAILABILITY: (people.AvailabilityChanged, people.AvailabilityChangedV2),
-    REQUESTS: (requests.HelpRequested, requests.HelpRequestCancelled, requests.SeriesChanged),
-    OFFERS: (requests.OfferMade, requests.RequestUnmatched),
+    REQUESTS: (
+        requests.HelpRequested,
+        requests.HelpRequestCancelled,
+        requests.SeriesChanged,
+        candidates.CandidatesAsked,
+        candidates.OfferDirected,
+    ),
+    OFFERS: (
+        requests.OfferMade,
+        requests.RequestUnmatched,
+        candidates.CandidatesListed,
+        candidates.OfferDirectionRefused,
+    ),
     BOOKINGS: (
         bookings.OfferDeclined,
         bookings.BookingConfirmed,
@@ -85,6 +96,7 @@ UPCASTERS: dict[tuple[str, int], tuple[int, Upcaster]] = {
     (trust.VettingStepRecorded.TYPE, 1): (2, trust.upcast_vetting_v1_v2),
     ("help.requested", 1): (2, upcast_help_requested_v1_v2),
     (requests.OfferMade.TYPE, 2): (3, requests.upcast_offer_v2_v3),
+    (requests.OfferMade.TYPE, 3): (4, requests.upcast_offer_v3_v4),
     # Versions that carried text a person wrote; the newer ones leave it in booking.
     (trust.VettingStepRecorded.TYPE, 2): (3, trust.upcast_vetting_v2_v3),
     (trust.CheckInSubmitted.TYPE, 1): (2, trust.upcast_checkin_v1_v2),

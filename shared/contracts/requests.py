@@ -91,6 +91,9 @@ class ReasonCode(StrEnum):
     SHORT_NOTICE = "short_notice"
     #: The helper speaks one of the neighbour's languages. Added in ``offer.made`` version 3.
     SHARED_LANGUAGE = "shared_language"
+    #: An operator chose this helper for the request (``offer.directed``). Added in
+    #: ``offer.made`` version 4.
+    OPERATOR_CHOSEN = "operator_chosen"
 
 
 class Reason(BaseModel):
@@ -106,11 +109,12 @@ class OfferMade(Payload):
     """Matching offers one occurrence to one helper until ``expires_at``.
 
     Version 2 added the reason code ``short_notice``, version 3 ``shared_language`` (the
-    helper speaks one of the neighbour's languages); an older offer reads unchanged.
+    helper speaks one of the neighbour's languages), version 4 ``operator_chosen`` (an
+    operator offered it to this helper); an older offer reads unchanged.
     """
 
     TYPE = "offer.made"
-    VERSION = 3
+    VERSION = 4
 
     offer_id: uuid.UUID
     request_id: uuid.UUID
@@ -147,4 +151,10 @@ def upcast_offer_v1_v2(data: dict[str, Any]) -> dict[str, Any]:
 
 def upcast_offer_v2_v3(data: dict[str, Any]) -> dict[str, Any]:
     """Version 2 is version 3 without a shared language among the reasons: nothing to change."""
+    return data
+
+
+def upcast_offer_v3_v4(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 3 is version 4 without an operator's choice among the reasons: nothing to
+    change."""
     return data

@@ -59,13 +59,19 @@ REQUESTS = Topic(
     "kith.requests.v1",
     NEIGHBOURHOOD_PARTITIONS,
     KeyBy.NEIGHBOURHOOD,
-    description="Help asked for, one event per occurrence, and cancellations.",
+    description=(
+        "Help asked for, one event per occurrence, and cancellations; operators' questions"
+        " to matching (who could take a request) and offers they direct to a helper."
+    ),
 )
 OFFERS = Topic(
     "kith.offers.v1",
     NEIGHBOURHOOD_PARTITIONS,
     KeyBy.REQUEST,
-    description="Matching's offers to helpers, with reasons, and unmatched escalations.",
+    description=(
+        "Matching's offers to helpers, with reasons, and unmatched escalations; its answers"
+        " to operators' questions, and offers it refused to direct."
+    ),
 )
 BOOKINGS = Topic(
     "kith.bookings.v1",

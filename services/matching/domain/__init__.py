@@ -16,6 +16,7 @@ from services.matching.domain.cascade import (
     offer_id,
     retried,
 )
+from services.matching.domain.directed import direct, passed_over, refusal
 from services.matching.domain.eligibility import hours_booked_in_week, is_eligible, why_ineligible
 from services.matching.domain.model import (
     BookedVisit,
@@ -46,13 +47,16 @@ __all__ = [
     "asked_again",
     "closed",
     "declined",
+    "direct",
     "escalate",
     "hours_booked_in_week",
     "is_eligible",
     "is_new_ask",
     "next_round",
     "offer_id",
+    "passed_over",
     "rank",
+    "refusal",
     "retried",
     "why_ineligible",
     "why_partner_ineligible",

@@ -87,6 +87,10 @@ class Progress:
         pending_ask: A new ask that arrived while the request was still open here: booking
             booked it and asked again before matching read the booking (the streams are
             read in no order between them). Taken up as soon as the booking is read.
+        directed: The current round is an offer an operator directed to one helper
+            (``directed``): when it ends unanswered, the request goes back to operators.
+        directions: Ids of the operators' directions taken so far: one delivered again
+            opens no second round.
     """
 
     request: HelpRequested
@@ -105,6 +109,8 @@ class Progress:
     holding: bool = False
     retries: int = 0
     pending_ask: uuid.UUID | None = None
+    directed: bool = False
+    directions: tuple[uuid.UUID, ...] = ()
 
     @property
     def rounds_this_ask(self) -> int:
@@ -146,6 +152,14 @@ def next_round(
     if progress.status is not Status.OPEN:
         return progress, []
     untried = [c for c in ranked if c.helper_id not in progress.tried]
+    if progress.directed:
+        # An operator chose the helper: their choice let go, the request is theirs again.
+        return escalate(
+            progress,
+            untried=bool(untried),
+            policy=policy,
+            reason="the helper an operator chose did not take it",
+        )
     deadline = operators_deadline(progress, policy, now)
     if deadline is not None and progress.rounds_this_ask > 0 and now >= deadline:
         return escalate(
@@ -243,7 +257,14 @@ def escalate(
         tried_helper_ids=list(progress.tried),
         reason=reason,
     )
-    given_up = replace(progress, status=Status.UNMATCHED, offers=(), due_at=None, holding=False)
+    given_up = replace(
+        progress,
+        status=Status.UNMATCHED,
+        offers=(),
+        due_at=None,
+        holding=False,
+        directed=False,
+    )
     return given_up, [unmatched]
 
 
@@ -262,7 +283,14 @@ def declined(progress: Progress, declined_offer_id: uuid.UUID) -> tuple[Progress
 def closed(progress: Progress, status: Status, helper_id: uuid.UUID | None = None) -> Progress:
     """The request was booked (by ``helper_id``) or cancelled: no further rounds."""
     booked = helper_id if status is Status.BOOKED else progress.booked_helper_id
-    return replace(progress, status=status, due_at=None, booked_helper_id=booked, holding=False)
+    return replace(
+        progress,
+        status=status,
+        due_at=None,
+        booked_helper_id=booked,
+        holding=False,
+        directed=False,
+    )
 
 
 def is_new_ask(progress: Progress, event_id: uuid.UUID) -> bool:
@@ -296,6 +324,7 @@ def asked_again(
         due_at=None,
         earlier_asks=(*progress.earlier_asks, progress.event_id),
         pending_ask=None,
+        directed=False,
     )
 
 
@@ -310,4 +339,5 @@ def retried(progress: Progress) -> Progress:
         offers=(),
         due_at=None,
         retries=progress.retries + 1,
+        directed=False,
     )

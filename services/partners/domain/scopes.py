@@ -60,6 +60,9 @@ PERSONAL_FIELDS = frozenset(
         # Free text and matching's reasons can say who met whom and how it went.
         "reason",
         "reasons",
+        # Matching's answer to an operator: helpers with reasons, and why others may not.
+        "candidates",
+        "passed_over",
     }
 )
 

@@ -19,6 +19,12 @@ from aiokafka.structs import ConsumerRecord
 from services.matching.app import create_app, runtime_of
 from shared.contracts import Envelope, Payload, UndecodableEvent, decode
 from shared.contracts.bookings import BookingCancelled, BookingConfirmed, OfferDeclined, Side
+from shared.contracts.candidates import (
+    CandidatesAsked,
+    CandidatesListed,
+    OfferDirected,
+    OfferDirectionRefused,
+)
 from shared.contracts.partners import (
     Consent,
     ConsentMethod,
@@ -66,7 +72,10 @@ class Harness:
         return [
             e.data
             for e in self.offers
-            if isinstance(e.data, OfferMade | RequestUnmatched) and e.data.request_id == request_id
+            if isinstance(
+                e.data, OfferMade | RequestUnmatched | CandidatesListed | OfferDirectionRefused
+            )
+            and e.data.request_id == request_id
         ]
 
     async def events_for(self, request_id: uuid.UUID, count: int) -> list[Payload]:
@@ -502,3 +511,64 @@ async def test_a_visit_asked_for_again_after_a_cancellation_goes_to_someone_else
     assert reoffer.helper_id == ({first, second} - {offer.helper_id}).pop()
     assert reoffer.round == 2
     assert any(r.code is ReasonCode.SHORT_NOTICE for r in reoffer.reasons)
+
+
+async def test_an_operator_lists_the_candidates_of_an_escalated_request_and_directs_it(
+    harness: Harness,
+) -> None:
+    place = Place()
+    helper_id = await add_helper(harness, place, 200)
+    suspended = await add_helper(harness, place, 400)
+    await harness.publisher.publish(
+        Envelope.wrap(StandingChanged(person_id=suspended, suspended=True), producer="test")
+    )
+    state = runtime_of(harness.app).matcher.state
+
+    async def held() -> bool:
+        standing = state.standing_of(suspended)
+        return standing is not None and standing.suspended
+
+    await eventually(held, what="the suspension")
+    request = await request_help(harness, place)
+    request_id = request.data.request_id
+    [offer] = await harness.events_for(request_id, 1)
+    assert isinstance(offer, OfferMade)
+    await harness.publisher.publish(
+        Envelope.wrap(
+            OfferDeclined(
+                offer_id=offer.offer_id,
+                request_id=request_id,
+                helper_id=helper_id,
+                neighbourhood=place.neighbourhood,
+            ),
+            producer="test",
+        )
+    )
+    [_, unmatched] = await harness.events_for(request_id, 2)
+    assert isinstance(unmatched, RequestUnmatched)
+    fields = request.data.model_dump()
+
+    # Who could take it: the helper who declined, and why the suspended one may not.
+    asked = CandidatesAsked(query_id=uuid.uuid4(), **fields)
+    await harness.publisher.publish(Envelope.wrap(asked, producer="booking"))
+    listed = (await harness.events_for(request_id, 3))[-1]
+    assert isinstance(listed, CandidatesListed)
+    assert listed.query_id == asked.query_id
+    assert [(c.helper_id, c.offered_before) for c in listed.candidates] == [(helper_id, True)]
+    assert [(p.helper_id, p.why) for p in listed.passed_over] == [(suspended, "is suspended")]
+
+    # The suspended helper is refused; the chosen one is offered it, told an operator chose.
+    refused_direction = OfferDirected(direction_id=uuid.uuid4(), helper_id=suspended, **fields)
+    await harness.publisher.publish(Envelope.wrap(refused_direction, producer="booking"))
+    refused = (await harness.events_for(request_id, 4))[-1]
+    assert isinstance(refused, OfferDirectionRefused)
+    assert (refused.direction_id, refused.reason) == (
+        refused_direction.direction_id,
+        "is suspended",
+    )
+    direction = OfferDirected(direction_id=uuid.uuid4(), helper_id=helper_id, **fields)
+    await harness.publisher.publish(Envelope.wrap(direction, producer="booking"))
+    directed = (await harness.events_for(request_id, 5))[-1]
+    assert isinstance(directed, OfferMade)
+    assert (directed.helper_id, directed.round) == (helper_id, 2)
+    assert directed.reasons[0].code is ReasonCode.OPERATOR_CHOSEN
