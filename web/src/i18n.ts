@@ -1,7 +1,12 @@
 // Every word the app shows, in English and Welsh. Welsh must have every English key (the
 // type says so), so a screen can never fall back to a half-translated page.
-import { en } from "./messages/en";
-import { cy } from "./messages/cy";
+import { en as core } from "./messages/en";
+import { cy as coreCy } from "./messages/cy";
+import { en as account } from "./messages/account/en";
+import { cy as accountCy } from "./messages/account/cy";
+
+const en = { ...core, ...account };
+const cy = { ...coreCy, ...accountCy };
 
 export type Key = keyof typeof en;
 export type Language = "en" | "cy";

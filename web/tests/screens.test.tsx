@@ -58,6 +58,7 @@ const me: Me = {
   person_id: "p-owen",
   display_name: "Owen",
   email: "owen@example.org",
+  email_verified: true,
   home: { lat: 51.48, lng: -3.18, address: "1 Stryd", phone: null },
   time_zone: "Europe/London",
   skills: ["shopping"],

@@ -11,6 +11,7 @@ export type NotificationPreferences = components["schemas"]["NotificationPrefere
 export type NoticeKind = components["schemas"]["NoticeKind"];
 export type NoticeChannel = components["schemas"]["NoticeChannel"];
 export type AvailabilityBody = components["schemas"]["AvailabilityBody"];
+export type EmergencyContact = components["schemas"]["EmergencyContact"];
 
 export interface Page<T> {
   items: T[];
@@ -27,6 +28,8 @@ export interface Me {
   person_id: string;
   display_name: string;
   email: string;
+  /** Whether the person opened the link Kith emailed to check the address. */
+  email_verified: boolean;
   home: { lat: number; lng: number; address: string; phone: string | null };
   time_zone: string;
   skills: Skill[];

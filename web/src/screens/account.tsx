@@ -75,6 +75,9 @@ export function SignIn() {
         </button>
       </form>
       <p>
+        <a href={href("/forgot")}>{t("forgot.link")}</a>
+      </p>
+      <p>
         <a href={href("/sign-up")}>{t("signIn.noAccount")}</a>
       </p>
     </Screen>

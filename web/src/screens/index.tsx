@@ -7,8 +7,10 @@ import { SignIn, SignUp, Welcome } from "./account";
 import { After } from "./after";
 import { Ask } from "./ask";
 import { Concern } from "./concern";
+import { Emergency } from "./emergency";
 import { Home } from "./home";
 import { Hours } from "./hours";
+import { Forgot, Reset, Verify } from "./links";
 import { Offers } from "./offers";
 import { People } from "./people";
 import { CancelRequest, CancelSeries, Requests } from "./requests";
@@ -22,7 +24,13 @@ export function screenFor(
   setMe: (me: Me) => void,
 ): JSX.Element {
   const [first, id, task] = segments(route.path);
+  // The links Kith emails open these whether or not the person is signed in on this device.
+  if (first === "reset") return <Reset params={route.params} />;
+  if (first === "verify") {
+    return <Verify params={route.params} onVerified={me ? () => setMe({ ...me, email_verified: true }) : null} />;
+  }
   if (!me) {
+    if (first === "forgot") return <Forgot />;
     if (first === "sign-in") return <SignIn />;
     if (first === "sign-up") return <SignUp />;
     return <Welcome />;
@@ -55,6 +63,7 @@ export function screenFor(
       if (id === "messages") return <Messages />;
       if (id === "export") return <Export />;
       if (id === "delete") return <DeleteAccount />;
+      if (id === "emergency") return <Emergency />;
       return <Settings me={me} onMe={setMe} />;
     default:
       return <Home me={me} onSignOut={signOut} />;

@@ -9,6 +9,7 @@ import { href } from "../router";
 import { session } from "../session";
 import { hh } from "../time";
 import { Choice, Done, Field, Loading, ProblemBox, Screen, Select, problemOf } from "../ui";
+import { VerifyPrompt } from "./links";
 
 /** Every kind of message, in the order shown. A record, so that a kind the API adds breaks
  * the build until it has its words here. */
@@ -50,6 +51,7 @@ export function Settings(props: { me: Me; onMe: (me: Me) => void }) {
     <Screen title={t("settings.title")} back="/">
       <ProblemBox problem={problem} />
       {done && <Done>{t("app.saved")}</Done>}
+      <VerifyPrompt me={props.me} />
       <form onSubmit={save}>
         <Choice
           name="language"
@@ -68,6 +70,11 @@ export function Settings(props: { me: Me; onMe: (me: Me) => void }) {
         <li>
           <a class="button" href={href("/settings/messages")}>
             {t("settings.notifications")}
+          </a>
+        </li>
+        <li>
+          <a class="button" href={href("/settings/emergency")}>
+            {t("emergency.link")}
           </a>
         </li>
         <li>

@@ -1,0 +1,65 @@
+// English for the account's own screens: a forgotten password, verifying an email address,
+// and the emergency contact. Kept apart from the rest so each area's words sit together.
+export const en = {
+  "forgot.link": "Forgotten your password?",
+  "forgot.title": "Forgotten your password",
+  "forgot.intro":
+    "Type the email address you use with Kith. We will email you a link to choose a new password.",
+  "forgot.email": "Your email address",
+  "forgot.submit": "Email me a link",
+  "forgot.sent":
+    "If Kith has an account with this email address, a link is on its way to it. The link works once, for one hour. It may take a few minutes to come.",
+  "forgot.again": "Not come? Check your junk mail, then ask again.",
+  "forgot.noEmail": "Please type your email address.",
+
+  "reset.title": "Choose a new password",
+  "reset.intro": "Type your new password twice, so we know it is right.",
+  "reset.password": "New password",
+  "reset.hint": "At least 8 letters, numbers or signs.",
+  "reset.again": "Type the new password again",
+  "reset.show": "Show the passwords",
+  "reset.submit": "Save my new password",
+  "reset.tooShort": "it needs at least 8 letters, numbers or signs",
+  "reset.tooLong": "it can have at most 256 letters, numbers or signs",
+  "reset.different": "it is not the same as the new password",
+  "reset.fix": "Please put these right:",
+  "reset.done": "Your password is changed. For your safety you have been signed out everywhere. Please sign in with your new password.",
+  "reset.signIn": "Sign in",
+  "reset.badLink":
+    "This link does not work any more. It may be old, used already, or a newer link was sent. Please ask for a new one.",
+  "reset.askAgain": "Ask for a new link",
+
+  "verify.title": "Check your email address",
+  "verify.checking": "Checking your link…",
+  "verify.done": "Thank you. Your email address is checked.",
+  "verify.badLink":
+    "This link does not work any more. It may be old, used already, or a newer link was sent.",
+  "verify.start": "Go to the start",
+  "verify.prompt":
+    "Please check your email address: we sent a link to {email}. Open it to show the address is yours.",
+  "verify.resend": "Send the link again",
+  "verify.resent": "A new link is on its way to {email}. Only the newest link works.",
+  "verify.verified": "Your email address {email} is checked.",
+
+  "emergency.link": "Someone to tell if I do not answer",
+  "emergency.title": "Someone to tell if I do not answer",
+  "emergency.why":
+    "If a helper comes for a visit and you do not answer the door, Kith tells this person as well as Kith's own team, so that someone can check you are well. Kith tells them at any time of day, even in your quiet hours. Kith does not contact them for anything else.",
+  "emergency.none": "You have not named anyone yet.",
+  "emergency.current": "Kith will tell:",
+  "emergency.name": "Their name",
+  "emergency.email": "Their email address",
+  "emergency.phone": "Their phone number",
+  "emergency.reach": "Give an email address, a phone number, or both.",
+  "emergency.needName": "please type their name",
+  "emergency.needWay": "please give an email address or a phone number",
+  "emergency.set": "Name someone",
+  "emergency.change": "Change who it is",
+  "emergency.save": "Save",
+  "emergency.remove": "Remove this person",
+  "emergency.removeSure": "Kith will tell only its own team if you do not answer. Remove {name}?",
+  "emergency.removeYes": "Yes, remove them",
+  "emergency.keep": "No, keep them",
+  "emergency.saved": "Saved. Kith will tell {name} if you do not answer the door for a visit.",
+  "emergency.removed": "Removed. Kith will tell only its own team.",
+};
