@@ -44,11 +44,24 @@ class OfferDeclined(Payload):
 
 
 class BookingConfirmed(_Visit):
-    """A helper accepted first: the visit is booked and the helper's hours are taken."""
+    """A helper accepted first: the visit is booked and the helper's hours are taken.
+
+    Version 2 says which partner referred the neighbour (``referred_by``, a partner's id;
+    ``None`` for a member who asked for themselves), so that the ledger can post the visit
+    under that partner's community rules. ``upcast_confirmed_v1_v2`` reads version 1 as a
+    visit nobody referred.
+    """
 
     TYPE = "booking.confirmed"
+    VERSION = 2
 
     offer_id: uuid.UUID
+    referred_by: uuid.UUID | None = None
+
+
+def upcast_confirmed_v1_v2(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 1 did not say who referred the neighbour: read it as nobody."""
+    return {**data, "referred_by": None}
 
 
 class BookingCancelled(_Visit):

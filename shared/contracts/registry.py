@@ -103,6 +103,7 @@ UPCASTERS: dict[tuple[str, int], tuple[int, Upcaster]] = {
     (trust.ConcernRaised.TYPE, 1): (2, trust.upcast_concern_raised_v1_v2),
     (trust.ConcernResolved.TYPE, 1): (2, trust.upcast_concern_resolved_v1_v2),
     (bookings.BookingCancelled.TYPE, 1): (2, bookings.upcast_cancelled_v1_v2),
+    (bookings.BookingConfirmed.TYPE, 1): (2, bookings.upcast_confirmed_v1_v2),
     (bookings.WelfareCheckRequested.TYPE, 1): (2, bookings.upcast_welfare_v1_v2),
 }
 

@@ -262,7 +262,8 @@ class Repository(
         One round trip. The request row is locked first (its CTE emits, and so locks, it
         before the outer query can lock the offer), so accepts of different offers of one
         request take turns and never deadlock. Columns of the request are prefixed ``r_``;
-        ``partner_service`` says the helper is a partner's service. None when the offer or
+        ``partner_service`` says the helper is a partner's service, ``referred_by`` the partner
+        who referred the neighbour (or None). None when the offer or
         its request does not exist.
         """
         return _offer(
@@ -276,7 +277,9 @@ class Repository(
                 " WHERE s.person_id = o.helper_id), false)"
                 f" OR {held_for_review('o.helper_id')} AS suspended,"
                 " coalesce((SELECT p.kind = 'partner_service' FROM people p"
-                " WHERE p.person_id = o.helper_id), false) AS partner_service"
+                " WHERE p.person_id = o.helper_id), false) AS partner_service,"
+                " (SELECT p.partner_id FROM people p WHERE p.person_id = r.neighbour_id"
+                " AND p.kind = 'referred') AS referred_by"
                 " FROM r JOIN offers o ON o.request_id = r.request_id"
                 " WHERE o.offer_id = $1 FOR UPDATE OF o",
                 offer_id,

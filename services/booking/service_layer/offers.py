@@ -121,6 +121,7 @@ async def accept(
                 starts_at=booking["starts_at"],
                 hours=booking["hours"],
                 offer_id=offer_id,
+                referred_by=offer["referred_by"],
             )
             # A partner's service (a lift service with several drivers, say) answers many
             # visits at once under one identity: its hours are not one person's to hold.

@@ -172,10 +172,21 @@ async def book_with_regular(
         starts_at=request["starts_at"],
         hours=request["hours"],
         offer_id=offer["offer_id"],
+        referred_by=await _referred_by(repo, request["neighbour_id"]),
     )
     return await repo.book_for_regular(
         offer, booking, [] if partner_service else hours, Envelope.wrap(event, producer=PRODUCER)
     )
+
+
+async def _referred_by(repo: Repository, neighbour_id: uuid.UUID) -> uuid.UUID | None:
+    """The partner who referred the neighbour, if a partner did (the ledger posts the visit
+    under that partner's community)."""
+    neighbour = await repo.person(neighbour_id)
+    if neighbour is None or neighbour["kind"] != PersonKind.REFERRED:
+        return None
+    partner_id = neighbour["partner_id"]
+    return partner_id if isinstance(partner_id, uuid.UUID) else None
 
 
 async def _may_come(repo: Repository, helper: Row, request: Row, *, dated: bool) -> bool:

@@ -70,6 +70,30 @@ class CommunityStore:
             by_community.setdefault(cell["community_id"], []).append(cell["neighbourhood"])
         return [(community_from(row), by_community.get(row["community_id"], [])) for row in rows]
 
+    async def set_partner_community(self, partner_id: uuid.UUID, community_id: str | None) -> None:
+        """Place a partner's referred visits in a community (``None``: by their cell again)."""
+        if community_id is None:
+            await self._pool.execute(
+                "DELETE FROM community_partners WHERE partner_id = $1", partner_id
+            )
+            return
+        await self._pool.execute(
+            "INSERT INTO community_partners (partner_id, community_id) VALUES ($1, $2)"
+            " ON CONFLICT (partner_id) DO UPDATE SET community_id = excluded.community_id",
+            partner_id,
+            community_id,
+        )
+
+    async def partners_by_community(self) -> dict[str, list[str]]:
+        """Each community's partners (whose referred visits follow its rules)."""
+        rows = await self._pool.fetch(
+            "SELECT community_id, partner_id FROM community_partners ORDER BY partner_id"
+        )
+        found: dict[str, list[str]] = {}
+        for row in rows:
+            found.setdefault(row["community_id"], []).append(str(row["partner_id"]))
+        return found
+
     async def community_of(self, neighbourhood: str) -> str:
         """The community a cell belongs to."""
         found = await self._pool.fetchval(

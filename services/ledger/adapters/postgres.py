@@ -11,7 +11,7 @@ from typing import cast
 
 import asyncpg
 
-from services.ledger.domain.communities import DEFAULT_COMMUNITY, Community, PotRule
+from services.ledger.domain.communities import Community, PotRule, community_id_for
 from services.ledger.domain.postings import (
     Entry,
     Kind,
@@ -59,6 +59,7 @@ def visit_from(row: asyncpg.Record) -> Visit:
         skill=row["skill"],
         starts_at=row["starts_at"],
         hours=row["hours"],
+        partner_id=row["partner_id"],
     )
 
 
@@ -73,10 +74,21 @@ class PostgresUnitOfWork(LedgerUnitOfWork):
         return None if row is None else community_from(row)
 
     async def community_of(self, neighbourhood: str, *, lock: bool = False) -> Community:
-        community_id = await self.conn.fetchval(
-            "SELECT community_id FROM community_cells WHERE neighbourhood = $1", neighbourhood
+        return await self.community_of_visit(neighbourhood, None, lock=lock)
+
+    async def community_of_visit(
+        self, neighbourhood: str, partner_id: uuid.UUID | None, *, lock: bool = False
+    ) -> Community:
+        row = await self.conn.fetchrow(
+            "SELECT (SELECT community_id FROM community_partners WHERE partner_id = $2) AS partner,"
+            " (SELECT community_id FROM community_cells WHERE neighbourhood = $1) AS cell",
+            neighbourhood,
+            partner_id,
         )
-        community_id = community_id or DEFAULT_COMMUNITY
+        community_id = community_id_for(
+            partner_community=row["partner"] if row else None,
+            cell_community=row["cell"] if row else None,
+        )
         if lock:
             await self.community_of_id_lock(community_id)
         found = await self.community(community_id)
@@ -91,9 +103,11 @@ class PostgresUnitOfWork(LedgerUnitOfWork):
     async def record_visit(self, visit: Visit) -> None:
         await self.conn.execute(
             "INSERT INTO visits (booking_id, request_id, helper_id, neighbour_id, neighbourhood,"
-            " skill, starts_at, hours) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+            " skill, starts_at, hours, partner_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
             " ON CONFLICT (booking_id) DO UPDATE SET starts_at = excluded.starts_at,"
-            " hours = excluded.hours WHERE visits.status = 'booked'",
+            " hours = excluded.hours,"
+            " partner_id = coalesce(excluded.partner_id, visits.partner_id)"
+            " WHERE visits.status = 'booked'",
             visit.booking_id,
             visit.request_id,
             visit.helper_id,
@@ -102,6 +116,7 @@ class PostgresUnitOfWork(LedgerUnitOfWork):
             visit.skill,
             visit.starts_at,
             visit.hours,
+            visit.partner_id,
         )
 
     async def known_visit(self, booking_id: uuid.UUID) -> KnownVisit | None:

@@ -50,3 +50,13 @@ class Community:
     monthly_allowance_hours: int = 0
     late_cancel_percent: int = 0
     mileage_rate: int = 0
+
+
+def community_id_for(*, partner_community: str | None, cell_community: str | None) -> str:
+    """Which community's rules a visit is posted under.
+
+    A visit that came through a partner's referral follows the partner's community when the
+    partner has one (the partner arranged it, and often pays for it); otherwise the
+    community of the neighbourhood cell it is in; otherwise ``default``.
+    """
+    return partner_community or cell_community or DEFAULT_COMMUNITY

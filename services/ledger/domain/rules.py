@@ -37,6 +37,8 @@ class Visit:
     skill: str
     starts_at: datetime
     hours: int
+    partner_id: uuid.UUID | None = None
+    """The partner who referred the neighbour (``booking.confirmed`` version 2), if any."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -65,7 +65,7 @@ async def record_expense(
         known = await uow.known_visit(booking_id)
         if known is None or known.visit.helper_id != helper_id:
             raise NotFound("no visit of yours with this booking id")
-        community = await uow.community_of(known.visit.neighbourhood)
+        community = await uow.community_of_visit(known.visit.neighbourhood, known.visit.partner_id)
         expense = Expense(
             uuid.uuid4(),
             Kind.EXPENSE,
@@ -105,7 +105,7 @@ async def record_mileage(
             raise NotFound("no visit of yours with this booking id")
         if known.visit.skill != LIFT:
             raise Refused("mileage is paid for lifts only")
-        community = await uow.community_of(known.visit.neighbourhood)
+        community = await uow.community_of_visit(known.visit.neighbourhood, known.visit.partner_id)
         if community.mileage_rate <= 0:
             raise Refused(f"{community.community_id} pays no mileage")
         expense = Expense(

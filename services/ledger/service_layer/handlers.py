@@ -7,6 +7,7 @@ replayed event posts nothing.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import structlog
@@ -16,7 +17,7 @@ from services.ledger.domain.rules import (
     late_cancellation_posting,
     visit_posting,
 )
-from services.ledger.service_layer.ports import UnitOfWorkStarter
+from services.ledger.service_layer.ports import LedgerUnitOfWork, UnitOfWorkStarter
 from shared.contracts import Envelope, Payload
 from shared.contracts.bookings import (
     BookingCancelled,
@@ -33,7 +34,8 @@ VisitEvent = BookingConfirmed | BookingRescheduled | VisitCompleted | BookingCan
 
 
 def visit_of(payload: VisitEvent) -> Visit:
-    """The visit an event is about, as the ledger keeps it."""
+    """The visit an event is about, as the ledger keeps it (only ``booking.confirmed`` says
+    which partner referred it; the ledger remembers that from then on)."""
     return Visit(
         booking_id=payload.booking_id,
         request_id=payload.request_id,
@@ -43,7 +45,17 @@ def visit_of(payload: VisitEvent) -> Visit:
         skill=str(payload.skill),
         starts_at=payload.starts_at,
         hours=payload.hours,
+        partner_id=payload.referred_by if isinstance(payload, BookingConfirmed) else None,
     )
+
+
+async def _as_recorded(uow: LedgerUnitOfWork, visit: Visit) -> Visit:
+    """The visit with the referring partner the ledger recorded from its confirmation."""
+    await uow.record_visit(visit)
+    known = await uow.known_visit(visit.booking_id)
+    if known is None or known.visit.partner_id is None:
+        return visit
+    return replace(visit, partner_id=known.visit.partner_id)
 
 
 def month_start(at: datetime) -> datetime:
@@ -69,12 +81,11 @@ async def handle(envelope: Envelope[Payload], start: UnitOfWorkStarter) -> bool:
 async def _completed(
     envelope: Envelope[Payload], payload: VisitCompleted, start: UnitOfWorkStarter
 ) -> bool:
-    visit = visit_of(payload)
     async with start() as uow:
-        await uow.record_visit(visit)
+        visit = await _as_recorded(uow, visit_of(payload))
         # The community's row is locked first: two visits drawing on one pot must not both
         # see the hours that only one of them can have.
-        community = await uow.community_of(visit.neighbourhood, lock=True)
+        community = await uow.community_of_visit(visit.neighbourhood, visit.partner_id, lock=True)
         coverage = await uow.coverage(visit, community, month_start(visit.starts_at))
         posting = visit_posting(
             visit, community, coverage, event_id=envelope.event_id, occurred_at=envelope.occurred_at
@@ -94,13 +105,12 @@ async def _completed(
 async def _cancelled(
     envelope: Envelope[Payload], payload: BookingCancelled, start: UnitOfWorkStarter
 ) -> bool:
-    visit = visit_of(payload)
     async with start() as uow:
-        await uow.record_visit(visit)
+        visit = await _as_recorded(uow, visit_of(payload))
         await uow.set_visit_status(visit.booking_id, "cancelled")
         if not payload.late:
             return False
-        community = await uow.community_of(visit.neighbourhood, lock=True)
+        community = await uow.community_of_visit(visit.neighbourhood, visit.partner_id, lock=True)
         coverage = await uow.coverage(visit, community, month_start(visit.starts_at))
         posting = late_cancellation_posting(
             visit,

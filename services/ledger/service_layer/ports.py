@@ -49,6 +49,13 @@ class LedgerUnitOfWork(Protocol):
         commit when ``lock``: what draws on or adds to its pot is serialised by it."""
         ...
 
+    async def community_of_visit(
+        self, neighbourhood: str, partner_id: uuid.UUID | None, *, lock: bool = False
+    ) -> Community:
+        """The community whose rules a visit follows: the referring partner's, if the partner
+        has one, else its cell's (``community_id_for``); locked as ``community_of`` is."""
+        ...
+
     async def community_of_id_lock(self, community_id: str) -> None:
         """Lock a community's row until commit (its pot changes)."""
         ...

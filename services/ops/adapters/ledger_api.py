@@ -59,3 +59,9 @@ class LedgerApi:
             f"/v1/operator/ledger/pot-requests/{request_id}",
             {"decision": decision, "operator": "console"},
         )
+
+    async def set_partner_community(self, partner_id: str, community_id: str | None) -> None:
+        """Place a partner's referred visits in a community (``None``: by their cell)."""
+        await self._call(
+            "PUT", f"/v1/operator/ledger/partners/{partner_id}", {"community_id": community_id}
+        )

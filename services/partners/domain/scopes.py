@@ -63,6 +63,8 @@ PERSONAL_FIELDS = frozenset(
         # Matching's answer to an operator: helpers with reasons, and why others may not.
         "candidates",
         "passed_over",
+        # Which partner referred a neighbour says something about them (a charity's client).
+        "referred_by",
     }
 )
 

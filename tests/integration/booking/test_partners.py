@@ -234,6 +234,10 @@ async def test_a_partner_service_accepts_offers_and_may_take_two_visits_at_once(
     assert {str(e.data.request_id) for e in confirmed if isinstance(e.data, BookingConfirmed)} == (
         set(request_ids)
     )
+    # The visits came through the partner's referral: the ledger posts them by its rules.
+    assert {e.data.referred_by for e in confirmed if isinstance(e.data, BookingConfirmed)} == {
+        partner_id
+    }
     assert "not made to this partner's service" in read_dead_letter(record).reason
     view = await _operator_view(booking, helper_id)
     assert view["kind"] == "partner_service"

@@ -14,8 +14,11 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import pytest
+from fastapi import Depends, FastAPI
 
 from services.ledger.bootstrap import LedgerService
+from services.ops.adapters.ledger_api import LedgerApi
+from services.ops.entrypoints.http import ledger_pages
 from shared.contracts import Envelope
 from shared.contracts.bookings import BookingCancelled, Side, VisitCompleted
 from shared.contracts.skills import Skill
@@ -71,6 +74,24 @@ async def ledger(stack: Stack, sessions: Sessions) -> AsyncIterator[LedgerServic
 async def api(ledger: LedgerService) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=ledger.app())
     async with httpx.AsyncClient(transport=transport, base_url="http://ledger") as client:
+        yield client
+
+
+@pytest.fixture
+async def console(stack: Stack, ledger: LedgerService) -> AsyncIterator[httpx.AsyncClient]:
+    """The console's ledger page (signed in) over the ledger's real API."""
+    api = LedgerApi(
+        stack.settings(operator_token=ledger.operator_token),
+        transport=httpx.ASGITransport(app=ledger.app()),
+    )
+    app = FastAPI()
+
+    async def signed_in(_: object) -> bool:
+        return True
+
+    ledger_pages.install(app, api, signed_in, Depends(lambda: None))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://ops") as client:
         yield client
 
 

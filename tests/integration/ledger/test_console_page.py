@@ -4,34 +4,12 @@ form that approves), and the reconciliation with its differences."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 
 import httpx
-import pytest
-from fastapi import Depends, FastAPI
 
 from services.ledger.bootstrap import LedgerService
-from services.ops.adapters.ledger_api import LedgerApi
 from services.ops.entrypoints.http import ledger_pages
-from tests.conftest import Stack
 from tests.integration.ledger.conftest import Sessions, a_cell, operator
-
-
-@pytest.fixture
-async def console(stack: Stack, ledger: LedgerService) -> AsyncIterator[httpx.AsyncClient]:
-    api = LedgerApi(
-        stack.settings(operator_token=ledger.operator_token),
-        transport=httpx.ASGITransport(app=ledger.app()),
-    )
-    app = FastAPI()
-
-    async def signed_in(_: object) -> bool:
-        return True
-
-    ledger_pages.install(app, api, signed_in, Depends(lambda: None))
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://ops") as client:
-        yield client
 
 
 async def test_the_page_shows_pots_and_approvals_and_a_form_approves(

@@ -113,7 +113,7 @@ async def test_a_cancellation_tells_the_other_side_and_vetting_the_helper(
     helper, neighbour = contacts.add("Fay"), contacts.add("Gwen")
     booking = confirmed(helper, neighbour, on_the_hour(4))
     cancelled = BookingCancelled(
-        **booking.data.model_dump(exclude={"offer_id"}),
+        **booking.data.model_dump(exclude={"offer_id", "referred_by"}),
         cancelled_by=Side.HELPER,
         late=False,
     )
@@ -303,7 +303,10 @@ async def test_a_moved_visit_is_told_to_both_and_reminded_at_its_new_time_only(
         old_start = booking.data.starts_at
         new_start = old_start + timedelta(days=2)
         moved = BookingRescheduled(
-            **{**booking.data.model_dump(exclude={"offer_id"}), "starts_at": new_start},
+            **{
+                **booking.data.model_dump(exclude={"offer_id", "referred_by"}),
+                "starts_at": new_start,
+            },
             previous_starts_at=old_start,
             previous_hours=2,
             proposed_by=Side.NEIGHBOUR,
@@ -334,7 +337,9 @@ async def test_a_neighbour_whose_helper_called_off_hears_when_someone_else_comes
     first, second, neighbour = contacts.add("Hal"), contacts.add("Ivy"), contacts.add("Jo")
     booking = confirmed(first, neighbour, on_the_hour(6))
     called_off = BookingCancelled(
-        **booking.data.model_dump(exclude={"offer_id"}), cancelled_by=Side.HELPER, late=False
+        **booking.data.model_dump(exclude={"offer_id", "referred_by"}),
+        cancelled_by=Side.HELPER,
+        late=False,
     )
     # Booking asks for the same occurrence again (the same request): someone else takes it.
     again = BookingConfirmed(

@@ -33,7 +33,7 @@ async def test_a_kind_turned_off_is_not_sent_but_a_cancellation_always_is(
     helper, neighbour = contacts.add("Lyn"), contacts.add("Mair", preferences=off)
     booking = confirmed(helper, neighbour, on_the_hour(4))
     cancelled = BookingCancelled(
-        **booking.data.model_dump(exclude={"offer_id"}),
+        **booking.data.model_dump(exclude={"offer_id", "referred_by"}),
         cancelled_by=Side.HELPER,
         late=False,
     )

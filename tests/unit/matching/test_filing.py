@@ -149,7 +149,7 @@ def test_a_booking_from_one_neighbourhood_makes_the_hour_busy_in_every_copy() ->
         assert booking.booking_id in matcher.state.helper(neighbourhood, helper_id).bookings
     # Cancelled: the hour is free again everywhere.
     cancelled = BookingCancelled(
-        **booking.model_dump(exclude={"offer_id"}),
+        **booking.model_dump(exclude={"offer_id", "referred_by"}),
         cancelled_by=Side.HELPER,
         late=False,
     )

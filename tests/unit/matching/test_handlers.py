@@ -258,7 +258,7 @@ def test_a_rescheduled_visit_frees_the_old_hours_and_takes_the_new() -> None:
     booked = book(offer)
     send(matcher, booked)
     moved = BookingRescheduled(
-        **{**booked.model_dump(exclude={"offer_id"}), "starts_at": second.starts_at},
+        **{**booked.model_dump(exclude={"offer_id", "referred_by"}), "starts_at": second.starts_at},
         previous_starts_at=booked.starts_at,
         previous_hours=booked.hours,
         proposed_by=Side.NEIGHBOUR,
@@ -297,7 +297,7 @@ def test_event_types_matching_does_not_use_are_ignored(kind: type[Payload]) -> N
 
 def _cancelled_by_helper(booking: BookingConfirmed) -> BookingCancelled:
     return BookingCancelled(
-        **booking.model_dump(exclude={"offer_id"}),
+        **booking.model_dump(exclude={"offer_id", "referred_by"}),
         cancelled_by=Side.HELPER,
         late=False,
     )

@@ -111,16 +111,41 @@ async def set_community(
 
 @router.get("/communities")
 async def communities(ctx: Ctx) -> dict[str, Any]:
-    """Every community, its modes and cells, and its pot."""
+    """Every community, its modes, cells and partners, and its pot."""
     items = []
+    partners = await ctx.communities.partners_by_community()
     for community, cells in await ctx.communities.all():
         items.append(
             {
                 **_community_json(community, cells),
+                "partners": partners.get(community.community_id, []),
                 "pot": await ctx.queries.pot(community.community_id),
             }
         )
     return {"items": items}
+
+
+class PartnerCommunityBody(BaseModel):
+    """The community whose rules a partner's referred visits follow."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    community_id: str | None = Field(
+        pattern=r"^[a-z0-9][a-z0-9-]{0,63}$",
+        description="a community set up already; null: by each visit's neighbourhood cell",
+    )
+
+
+@router.put("/partners/{partner_id}")
+async def set_partner_community(
+    partner_id: uuid.UUID, body: PartnerCommunityBody, ctx: Ctx
+) -> dict[str, Any]:
+    """Make a community a partner's: a visit that came through this partner's referral is
+    posted under its rules (a partner with none: the visit's neighbourhood's)."""
+    if body.community_id is not None and not await ctx.communities.exists(body.community_id):
+        raise HTTPException(422, "community_id: no such community (set it up first)")
+    await ctx.communities.set_partner_community(partner_id, body.community_id)
+    return {"partner_id": str(partner_id), "community_id": body.community_id}
 
 
 @router.put("/payers/{neighbour_id}")

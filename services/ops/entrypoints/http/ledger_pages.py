@@ -40,6 +40,24 @@ def _rows(items: list[str]) -> str:
     return "".join(items)
 
 
+def _partner_form(communities: list[dict[str, Any]]) -> str:
+    """A form placing a partner's referred visits in a community (or back by their cell)."""
+    options = "".join(
+        f'<option value="{_e(c["community_id"])}">{_e(c["community_id"])}</option>'
+        for c in communities
+    )
+    return (
+        "<h2>A partner's community</h2><p>Visits that come through a partner's referral"
+        " follow its community's rules; a partner in none follows each visit's"
+        ' neighbourhood.</p><form method="post" action="/ops/ledger/partners">'
+        '<p><label for="partner_id">Partner id</label> <input id="partner_id"'
+        ' name="partner_id" required pattern="[0-9a-fA-F-]{36}" size="38"></p>'
+        '<p><label for="community_id">Community</label> <select id="community_id"'
+        f' name="community_id"><option value="">by neighbourhood</option>{options}</select>'
+        " <button>Save</button></p></form>"
+    )
+
+
 def render(overview: dict[str, Any] | None, problem: str = "") -> str:
     """The page's HTML."""
     parts = [
@@ -54,19 +72,23 @@ def render(overview: dict[str, Any] | None, problem: str = "") -> str:
         parts.append(f'<p class="bad" role="alert">{_e(problem)}</p></main></body></html>')
         return "".join(parts)
     parts.append("<h2>Communities and their pots</h2><table><thead><tr><th scope=col>community")
-    parts.append("<th scope=col>modes<th scope=col>cells<th scope=col>pot (hours)")
-    parts.append("<th scope=col>given<th scope=col>drawn</tr></thead><tbody>")
+    parts.append("<th scope=col>modes<th scope=col>cells<th scope=col>partners")
+    parts.append("<th scope=col>pot (hours)<th scope=col>given<th scope=col>drawn</tr>")
+    parts.append("</thead><tbody>")
     parts.append(
         _rows(
             [
                 f"<tr><td>{_e(c['community_id'])}<td>{_e(', '.join(c['modes']) or 'none')}"
-                f"<td>{len(c['cells'])}<td>{_e(c['pot']['hours'])}<td>{_e(c['pot']['given'])}"
+                f"<td>{len(c['cells'])}<td>{_e(', '.join(c.get('partners', [])) or 'none')}"
+                f"<td>{_e(c['pot']['hours'])}<td>{_e(c['pot']['given'])}"
                 f"<td>{_e(c['pot']['drawn'])}</tr>"
                 for c in overview["communities"]
             ]
         )
     )
-    parts.append("</tbody></table><h2>Approvals waiting</h2>")
+    parts.append("</tbody></table>")
+    parts.append(_partner_form(overview["communities"]))
+    parts.append("<h2>Approvals waiting</h2>")
     if not overview["approvals"]:
         parts.append("<p>No request is waiting to be covered from a pot.</p>")
     else:
@@ -116,8 +138,8 @@ def install(
     signed_in: Callable[[Request], Awaitable[bool]],
     operator: Depends,
 ) -> None:
-    """Add the ledger page (``/ops/ledger``), its JSON (``/ops/ledger.json``) and the approval
-    form's target to the console."""
+    """Add the ledger page (``/ops/ledger``), its JSON (``/ops/ledger.json``) and the targets
+    of its forms (approvals, a partner's community) to the console."""
 
     @app.get("/ops/ledger")
     async def ledger_page(request: Request) -> Response:
@@ -133,6 +155,24 @@ def install(
     async def ledger_json() -> dict[str, Any]:
         """The pots, the approvals waiting and the reconciliation, as the page shows them."""
         return await api.overview()
+
+    @app.post("/ops/ledger/partners", dependencies=[operator])
+    async def partner_community(request: Request) -> Response:
+        form = parse_qs((await request.body())[:1024].decode(errors="replace"))
+        partner = form.get("partner_id", [""])[0].strip()
+        community = form.get("community_id", [""])[0]
+        try:
+            partner_id = uuid.UUID(partner)
+        except ValueError:
+            return Response("partner_id: not a partner's id", status_code=422)
+        if community and not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,63}", community):
+            return Response("community_id: not a community's name", status_code=422)
+        try:
+            await api.set_partner_community(str(partner_id), community or None)
+        except LedgerUnavailable as error:
+            document = render(None, str(error))
+            return respond(Page(document, policy_for(document)), status_code=409)
+        return RedirectResponse("/ops/ledger", status_code=303)
 
     @app.post("/ops/ledger/pot-requests/{request_id}", dependencies=[operator])
     async def decide(request_id: uuid.UUID, request: Request) -> Response:
