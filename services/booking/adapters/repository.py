@@ -12,6 +12,7 @@ from typing import Any
 import asyncpg
 
 from services.booking.adapters.account_link_queries import AccountLinkQueries
+from services.booking.adapters.candidate_queries import CandidateQueries
 from services.booking.adapters.erasure_queries import ErasureQueries
 from services.booking.adapters.health_queries import HealthQueries
 from services.booking.adapters.notices import NOTICE_CHANNEL
@@ -66,6 +67,7 @@ class Repository(
     OperatorQueries,
     PipelineQueries,
     HealthQueries,
+    CandidateQueries,
 ):
     """Queries on one connection; the caller owns the transaction."""
 

@@ -15,6 +15,7 @@ from services.booking.adapters.unit_of_work import UnitOfWork
 from services.booking.domain.visits import RequestStatus
 from services.booking.service_layer import partners, safeguarding
 from shared.contracts import Envelope, Payload, utc_now
+from shared.contracts.candidates import CandidatesListed, OfferDirectionRefused
 from shared.contracts.requests import OfferMade, RequestUnmatched
 from shared.contracts.topics import STANDING
 from shared.contracts.trust import RelationshipChanged, StandingChanged
@@ -47,6 +48,11 @@ async def apply(
         data = envelope.data
         if isinstance(data, RequestUnmatched):
             await _request_unmatched(repo, data)
+        elif isinstance(data, CandidatesListed):
+            await _candidates_listed(repo, data, envelope)
+        elif isinstance(data, OfferDirectionRefused):
+            if not await repo.refuse_direction(data.direction_id, data.reason, data.refused_at):
+                raise RejectedEvent(f"refusal of unknown direction {data.direction_id}")
         elif isinstance(data, RelationshipChanged):
             await _relationship_changed(repo, data, envelope)
         elif isinstance(data, StandingChanged):
@@ -127,6 +133,21 @@ async def _request_unmatched(repo: Repository, event: RequestUnmatched) -> None:
         raise RejectedEvent(f"unmatched escalation for unknown request {event.request_id}")
     if request["status"] == RequestStatus.OPEN:
         await repo.set_request_status(event.request_id, RequestStatus.UNMATCHED)
+
+
+async def _candidates_listed(
+    repo: Repository, event: CandidatesListed, envelope: Envelope[Payload]
+) -> None:
+    """Keep matching's answer with the operator's question it answers."""
+    answered = await repo.answer_candidate_query(
+        event.query_id,
+        event.request_id,
+        [c.model_dump(mode="json") for c in event.candidates],
+        [p.model_dump(mode="json") for p in event.passed_over],
+        envelope.occurred_at,
+    )
+    if not answered:
+        raise RejectedEvent(f"candidates for unknown question {event.query_id}")
 
 
 async def _relationship_changed(

@@ -58,6 +58,12 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("post", "/v1/bookings/{booking_id}/reschedule"): {"starts_at": "{future}"},
     ("post", "/v1/bookings/{booking_id}/no-show"): {},
     ("post", "/v1/operator/people/{person_id}/vetting-steps"): {"step": "identity"},
+    ("post", "/v1/operator/requests/{request_id}/candidates"): {"reason": "walk"},
+    ("post", "/v1/operator/requests/{request_id}/assign"): {
+        "helper_id": "{victim}",
+        "reason": "walk",
+    },
+    ("post", "/v1/operator/requests/{request_id}/reoffer"): {"reason": "walk"},
     ("post", "/v1/concerns"): {"about_id": "{victim}", "summary": "walk"},
     ("post", "/v1/operator/concerns"): {"about_id": "{victim}", "summary": "walk"},
     ("post", "/v1/operator/sessions"): {

@@ -20,6 +20,7 @@ from services.booking.entrypoints.http import (
     routes_operator,
     routes_operator_accounts,
     routes_operator_queues,
+    routes_operator_requests,
     routes_people,
     routes_visits,
     web_app,
@@ -77,6 +78,7 @@ def _api() -> FastAPI:
     app.include_router(routes_operator.router)
     app.include_router(routes_operator_accounts.router)
     app.include_router(routes_operator_queues.router)
+    app.include_router(routes_operator_requests.router)
     app.include_router(routes_concerns.router)
     app.include_router(routes_notices.router)
     app.include_router(routes_account.router)
