@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from enum import StrEnum
-from typing import Self
+from typing import Any, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -145,23 +145,35 @@ class AvailabilityChangedV2(Payload):
 
 
 class LinkPurpose(StrEnum):
-    """What a link sent to a person's email lets them do."""
+    """What a link sent to a person lets them do."""
 
     VERIFY_EMAIL = "verify_email"
     RESET_PASSWORD = "reset_password"
+    #: Since version 2: someone an operator registered is welcomed and may choose a
+    #: password with it (it works as a reset link does).
+    WELCOME = "welcome"
 
 
 class AccountLinkRequested(Payload):
-    """A person should be sent a link (to verify their email, or to reset their password).
+    """A person should be sent a link (to verify their email, to reset their password, or
+    to choose one after an operator registered them).
 
-    Ids only: never the token, nor the address. Booking keeps only a digest of the token,
-    minted when notify asks for it (``POST /v1/internal/account-links/{link_id}/token``,
-    operators' token) just before sending; the plaintext is in the email and nowhere else.
+    Ids only: never the token, nor the address or phone. Booking keeps only a digest of the
+    token, minted when notify asks for it (``POST /v1/internal/account-links/{link_id}/token``,
+    operators' token) just before sending; the plaintext is in the message and nowhere else.
+
+    Version 2 adds the ``welcome`` purpose; a version 1 event reads as version 2 unchanged.
     """
 
     TYPE = "account.link_requested"
+    VERSION = 2
 
     link_id: uuid.UUID
     person_id: uuid.UUID
     purpose: LinkPurpose
     expires_at: AwareDatetime
+
+
+def upcast_link_requested_v1_v2(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 1 had the same fields and fewer purposes: it reads as version 2 unchanged."""
+    return dict(data)

@@ -105,6 +105,7 @@ UPCASTERS: dict[tuple[str, int], tuple[int, Upcaster]] = {
     (bookings.BookingCancelled.TYPE, 1): (2, bookings.upcast_cancelled_v1_v2),
     (bookings.BookingConfirmed.TYPE, 1): (2, bookings.upcast_confirmed_v1_v2),
     (bookings.WelfareCheckRequested.TYPE, 1): (2, bookings.upcast_welfare_v1_v2),
+    (people.AccountLinkRequested.TYPE, 1): (2, people.upcast_link_requested_v1_v2),
 }
 
 

@@ -20,7 +20,7 @@ class LinkRow:
     link_id: uuid.UUID
     person_id: uuid.UUID
     purpose: str
-    email: str
+    email: str | None
     expires_at: datetime
     handed_out: bool
     used: bool
@@ -50,7 +50,7 @@ class AccountLinkQueries:
         link_id: uuid.UUID,
         person_id: uuid.UUID,
         purpose: str,
-        email: str,
+        email: str | None,
         expires_at: datetime,
     ) -> None:
         """Record a link with no token yet (it is minted when notify sends it)."""

@@ -20,7 +20,7 @@ Row = dict[str, Any]
 
 #: Columns of ``people`` that describe the person; all are emptied by an erasure.
 _ERASED_PEOPLE_COLUMNS = (
-    "email = NULL, display_name = NULL, password_hash = NULL,"
+    "email = NULL, sign_in_phone = NULL, display_name = NULL, password_hash = NULL,"
     " lat = NULL, lng = NULL, address = NULL, phone = NULL, accessibility_notes = NULL,"
     " neighbourhood = NULL, cell = NULL, partner_reference = NULL, skills = '{}',"
     " languages = '{}', travel_radius_km = 0, weekly_hour_cap = 0, time_zone = 'UTC'"
@@ -133,6 +133,8 @@ class ErasureQueries:
             "DELETE FROM notification_preferences WHERE person_id = $1",
             "DELETE FROM push_subscriptions WHERE person_id = $1",
             "DELETE FROM emergency_contacts WHERE person_id = $1",
+            # What they needed, as the operator who registered them noted it.
+            "DELETE FROM assisted_sign_ups WHERE person_id = $1",
             # Links hold the email they were sent to.
             "DELETE FROM account_links WHERE person_id = $1",
             "DELETE FROM standing WHERE person_id = $1",

@@ -60,7 +60,10 @@ class NotificationQueries:
         """How to reach each of ``person_ids`` that has an account (not erased), with their
         preferences: one query for a whole batch of notices."""
         rows = await self.conn.fetch(
-            "SELECT p.person_id, p.display_name, p.email, p.phone, p.languages, p.time_zone,"
+            # A phone-only account whose contact phone was taken out is still texted on the
+            # number it signs in with.
+            "SELECT p.person_id, p.display_name, p.email,"
+            " coalesce(p.phone, p.sign_in_phone) AS phone, p.languages, p.time_zone,"
             " n.preferences, coalesce((SELECT json_agg(json_build_object('endpoint', s.endpoint,"
             " 'p256dh', s.p256dh, 'auth', s.auth) ORDER BY s.created_at)"
             " FROM push_subscriptions s WHERE s.person_id = p.person_id), '[]') AS push,"

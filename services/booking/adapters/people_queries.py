@@ -37,7 +37,7 @@ class PeopleQueries:
 
     # -- people ------------------------------------------------------------------------
     async def add_person(self, person: Row) -> bool:
-        """Insert a person; False when the email is taken."""
+        """Insert a person; False when the email or the sign-in phone is taken."""
         columns = ", ".join(person)
         marks = ", ".join(f"${index}" for index in range(1, len(person) + 1))
         try:
@@ -65,6 +65,23 @@ class PeopleQueries:
         return row_or_none(
             await self.conn.fetchrow("SELECT * FROM people WHERE lower(email) = lower($1)", email)
         )
+
+    async def person_by_phone(self, phone: str) -> Row | None:
+        """A person found by the mobile number they sign in with (E.164, as stored)."""
+        return row_or_none(
+            await self.conn.fetchrow("SELECT * FROM people WHERE sign_in_phone = $1", phone)
+        )
+
+    async def sign_in_phone_taken(self, person: Row) -> bool:
+        """Whether another account signs in with ``person``'s phone (why an insert failed)."""
+        if not person.get("sign_in_phone"):
+            return False
+        found = await self.conn.fetchval(
+            "SELECT 1 FROM people WHERE sign_in_phone = $1 AND person_id <> $2",
+            person["sign_in_phone"],
+            person["person_id"],
+        )
+        return found is not None
 
     async def person_exists(self, person_id: uuid.UUID) -> bool:
         """Whether a person has an account here (not deleted). The row is share-locked until

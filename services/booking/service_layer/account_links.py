@@ -1,4 +1,7 @@
-"""Email verification and password reset: links sent by email, with single-use tokens.
+"""Email verification, password reset and welcome links, with single-use tokens.
+
+Links go by email; to a person with a phone and no email, a reset or welcome link goes by
+text message (notify decides the channel from the person's contact details).
 
 A link is recorded with no token. Notify, when it sends the email, asks booking for the
 token (``hand_out``): a fresh one is minted then, only its digest is kept, and the plaintext
@@ -32,12 +35,14 @@ UNKNOWN = "this link is not known or was replaced by a newer one: ask for a new 
 async def add_link(
     repo: Repository,
     person_id: uuid.UUID,
-    email: str,
+    email: str | None,
     purpose: LinkPurpose,
     now: datetime,
     ttl_s: int,
 ) -> uuid.UUID:
-    """Record a link (no token yet) and publish its ids, in the caller's transaction."""
+    """Record a link (no token yet) and publish its ids, in the caller's transaction.
+
+    ``email`` is the address a verification is for (``None`` for a link sent by text)."""
     link_id = uuid.uuid4()
     expires_at = now + timedelta(seconds=ttl_s)
     await repo.add_link(link_id, person_id, purpose.value, email, expires_at)
@@ -56,12 +61,19 @@ async def request_link(
     ttl_s: int,
 ) -> uuid.UUID | None:
     """Record a link for the person's current email and publish its ids; ``None`` when the
-    person has no email (a person referred by a partner) or is gone."""
+    person cannot be sent one (no email to verify; neither email nor phone for a reset, as
+    for a person referred by a partner) or is gone."""
     async with uow.begin() as repo:
         person = await repo.person(person_id)
-        if person is None or person.get("kind") == "erased" or not person.get("email"):
+        if person is None or person.get("kind") == "erased":
             return None
-        return await add_link(repo, person_id, person["email"], purpose, now, ttl_s)
+        reachable = person.get("email") or (
+            purpose is not LinkPurpose.VERIFY_EMAIL
+            and (person.get("sign_in_phone") or person.get("phone"))
+        )
+        if not reachable:
+            return None
+        return await add_link(repo, person_id, person.get("email"), purpose, now, ttl_s)
 
 
 async def ask_verification(
@@ -80,11 +92,19 @@ async def ask_verification(
     return link_id
 
 
-async def request_password_reset(uow: UnitOfWork, email: str, now: datetime, ttl_s: int) -> None:
-    """Send a reset link to ``email`` if an account has it; the same answer either way."""
+async def request_password_reset(
+    uow: UnitOfWork, email: str | None, now: datetime, ttl_s: int, phone: str | None = None
+) -> None:
+    """Send a reset link to the account of ``email`` (or, without one, of the sign-in
+    ``phone``) if there is one; the same answer either way. It goes by email, or by text to
+    an account with a phone only. Someone an operator registered, who never chose a
+    password, may choose one this way too."""
     async with uow.read() as repo:
-        person = await repo.person_by_email(email)
-    if person is None or person.get("kind") == "erased" or not person.get("password_hash"):
+        if email is not None:
+            person = await repo.person_by_email(email)
+        else:
+            person = await repo.person_by_phone(phone) if phone else None
+    if person is None or person.get("kind") != "member":
         return
     await request_link(uow, person["person_id"], LinkPurpose.RESET_PASSWORD, now, ttl_s)
 
@@ -124,16 +144,23 @@ async def reset_password(
     sessions: SessionCache,
     now: datetime,
 ) -> uuid.UUID:
-    """Set a new password with a reset token, once; every session of the person ends (whoever
-    knew the old password is signed out). The link and its siblings are used up in the same
+    """Set a new password with a reset token (or a welcome link's: the first password of
+    someone an operator registered), once; every session of the person ends (whoever knew
+    the old password is signed out). The link and its siblings are used up in the same
     transaction as the change, under the link's row lock, so two tries with one token cannot
     both succeed."""
     async with uow.begin() as repo:
         link = await repo.link_by_token(token_digest(token))
-        _check(link, LinkPurpose.RESET_PASSWORD, now)
+        purpose = (
+            LinkPurpose.WELCOME
+            if link is not None and link.purpose == LinkPurpose.WELCOME.value
+            else LinkPurpose.RESET_PASSWORD
+        )
+        _check(link, purpose, now)
         assert link is not None
         await repo.set_password_hash(link.person_id, password_hash)
-        await repo.use_links(link.person_id, LinkPurpose.RESET_PASSWORD.value, now)
+        for used in (LinkPurpose.RESET_PASSWORD, LinkPurpose.WELCOME):
+            await repo.use_links(link.person_id, used.value, now)
         await repo.end_sessions_of(link.person_id)
     sessions.forget_person(link.person_id)
     return link.person_id
@@ -145,7 +172,9 @@ async def verify_email(uow: UnitOfWork, token: str, now: datetime) -> uuid.UUID:
         link = await repo.link_by_token(token_digest(token))
         _check(link, LinkPurpose.VERIFY_EMAIL, now)
         assert link is not None
-        if not await repo.mark_email_verified(link.person_id, link.email, now):
+        if link.email is None or not await repo.mark_email_verified(
+            link.person_id, link.email, now
+        ):
             raise Invalid("token", "this link was sent to an older email address")
         await repo.use_links(link.person_id, LinkPurpose.VERIFY_EMAIL.value, now)
     return link.person_id

@@ -6,7 +6,7 @@ import uuid
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from services.booking.adapters.repository import Row
+from services.booking.adapters.repository import Repository, Row
 from services.booking.adapters.session_cache import SessionCache
 from services.booking.adapters.unit_of_work import UnitOfWork
 from services.booking.domain import availability
@@ -44,24 +44,19 @@ def profile_event(person: Row) -> PersonProfileChanged:
     )
 
 
-async def sign_up(
-    uow: UnitOfWork, command: SignUp, contact_key: bytes, verification_ttl_s: int = 3 * 24 * 3600
-) -> tuple[uuid.UUID, str]:
-    """Create an account and a first token; publish the public profile.
-
-    An email or phone whose hash (under ``contact_key``) was kept when someone suspended was
-    erased holds the new account for an operator's review. The answer is the same either way:
-    a sign-up never tells anyone about another person's standing.
-    """
-    person: Row = {
+def new_person(command: SignUp) -> Row:
+    """The row of a new member: cells derived here from the home, never sent by the caller."""
+    return {
         "person_id": uuid.uuid4(),
         "email": command.email,
+        "sign_in_phone": command.sign_in_phone,
         "display_name": command.display_name,
         "password_hash": command.password_hash,
         "lat": command.lat,
         "lng": command.lng,
         "address": command.address,
-        "phone": command.phone,
+        # A phone-only account is texted on the number it signed up with.
+        "phone": command.phone or command.sign_in_phone,
         "neighbourhood": geo.neighbourhood_of(command.lat, command.lng),
         "cell": geo.cell_of(command.lat, command.lng),
         "time_zone": command.time_zone,
@@ -70,42 +65,78 @@ async def sign_up(
         "weekly_hour_cap": command.weekly_hour_cap,
         "languages": command.languages,
     }
+
+
+async def add_member(repo: Repository, person: Row, contact_key: bytes, now: datetime) -> None:
+    """Insert a new member and publish their public profile, in the caller's transaction.
+
+    An email or phone whose hash (under ``contact_key``) was kept when someone suspended was
+    erased holds the new account for an operator's review. Nobody is told either way: a
+    sign-up never tells anyone about another person's standing.
+
+    Raises:
+        Conflict: the email or the sign-in phone belongs to another account.
+    """
+    if not await repo.add_person(person):
+        taken = "phone number" if await repo.sign_in_phone_taken(person) else "email"
+        raise Conflict(f"an account with this {taken} exists")
+    digests = contact_digests(contact_key, person["email"], person["phone"])
+    if person["sign_in_phone"] and person["sign_in_phone"] != person["phone"]:
+        digests += contact_digests(contact_key, None, person["sign_in_phone"])
+    if await repo.matches_erased_contact(digests):
+        await repo.open_review(person["person_id"], REVIEW, now)
+    await repo.publish([Envelope.wrap(profile_event(person), producer=PRODUCER)])
+
+
+async def sign_up(
+    uow: UnitOfWork, command: SignUp, contact_key: bytes, verification_ttl_s: int = 3 * 24 * 3600
+) -> tuple[uuid.UUID, str]:
+    """Create an account and a first token; publish the public profile (``add_member``).
+
+    An account with an email is sent a link to verify it; one with a phone only is not (a
+    text message reaching them is proof enough that the number is theirs to read).
+    """
+    person = new_person(command)
     token = new_token()
     async with uow.begin() as repo:
-        if not await repo.add_person(person):
-            raise Conflict("an account with this email exists")
-        digests = contact_digests(contact_key, command.email, command.phone)
-        if await repo.matches_erased_contact(digests):
-            await repo.open_review(person["person_id"], REVIEW, utc_now())
+        await add_member(repo, person, contact_key, utc_now())
         await repo.add_session(token_digest(token), person["person_id"])
-        await repo.publish([Envelope.wrap(profile_event(person), producer=PRODUCER)])
-        # A new account is sent a link to verify its email, in the same transaction.
-        await add_link(
-            repo,
-            person["person_id"],
-            command.email,
-            LinkPurpose.VERIFY_EMAIL,
-            utc_now(),
-            verification_ttl_s,
-        )
+        if command.email is not None:
+            # A new account is sent a link to verify its email, in the same transaction.
+            await add_link(
+                repo,
+                person["person_id"],
+                command.email,
+                LinkPurpose.VERIFY_EMAIL,
+                utc_now(),
+                verification_ttl_s,
+            )
     return person["person_id"], token
 
 
 async def check_password(
-    uow: UnitOfWork, passwords: Passwords, email: str, password: str
+    uow: UnitOfWork,
+    passwords: Passwords,
+    email: str | None,
+    password: str,
+    phone: str | None = None,
 ) -> uuid.UUID:
-    """The person whose email and password these are; ``Unauthorized`` otherwise.
+    """The person whose email (or, without one, sign-in phone) and password these are;
+    ``Unauthorized`` otherwise.
 
     The hash is checked with no transaction open (it takes tens of milliseconds), and an
-    unknown email costs the same check as a wrong password. A hash made with older
+    unknown email or phone costs the same check as a wrong password. A hash made with older
     parameters is replaced, unless it changed meanwhile.
     """
     async with uow.read() as repo:
-        person = await repo.person_by_email(email)
+        if email is not None:
+            person = await repo.person_by_email(email)
+        else:
+            person = await repo.person_by_phone(phone) if phone else None
     stored = person.get("password_hash") if person is not None else None
     checked = await passwords.check(password, stored)
     if person is None or not checked.matches:
-        raise Unauthorized("wrong email or password")
+        raise Unauthorized("wrong email, phone number or password")
     person_id: uuid.UUID = person["person_id"]
     if checked.rehashed is not None:
         async with uow.read() as repo:
@@ -186,6 +217,7 @@ async def me(uow: UnitOfWork, person_id: uuid.UUID) -> dict[str, Any]:
         "person_id": person["person_id"],
         "display_name": person["display_name"],
         "email": person["email"],
+        "phone": person.get("sign_in_phone"),
         "home": {
             "lat": person["lat"],
             "lng": person["lng"],

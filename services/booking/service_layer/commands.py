@@ -17,18 +17,23 @@ class SignUp:
     """Open an account that both gives and receives help."""
 
     display_name: str
-    email: str
-    password_hash: str
-    """The encoded hash (``Passwords.hash``), made before any transaction opens."""
+    email: str | None
+    password_hash: str | None
+    """The encoded hash (``Passwords.hash``), made before any transaction opens; ``None``
+    for someone an operator registers (they may set one with the link they are sent)."""
     lat: float
     lng: float
     address: str
     phone: str | None
+    """The contact phone given with the home (texts go to it)."""
     time_zone: str
     skills: list[Skill] = field(default_factory=list)
     travel_radius_km: float = 2.0
     weekly_hour_cap: int = 4
     languages: list[str] = field(default_factory=list)
+    sign_in_phone: str | None = None
+    """The mobile number (E.164) the account signs in with, unique like an email; texts go
+    to it when no other phone is given."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,6 +27,8 @@ class Kind(StrEnum):
     VERIFY_EMAIL = "verify_email"
     #: A link to reset the person's password.
     RESET_PASSWORD = "reset_password"
+    #: Welcome to someone an operator registered, with a link to choose a password.
+    WELCOME = "welcome"
     #: A neighbour did not answer the door: to the emergency contact they named.
     WELFARE_CHECK = "welfare_check"
     #: The same, to Kith's operators (``OPERATORS``).
@@ -39,10 +41,15 @@ OPERATORS = uuid.UUID(int=0)
 #: Welfare checks are about someone's safety: sent in quiet hours, never turned off.
 WELFARE = frozenset({Kind.WELFARE_CHECK, Kind.WELFARE_CHECK_OPERATORS})
 
-#: Links to an account's own email: sent by email only (the address is what is verified, and
-#: a reset goes where the account's owner reads), in quiet hours too (someone is waiting
-#: at a screen for it and a link expires), and never turned off (nobody else asks for them).
-LINKS = frozenset({Kind.VERIFY_EMAIL, Kind.RESET_PASSWORD})
+#: Links to an account's own email, or its own phone when it has no email: never on another
+#: channel (the address is what is verified, and a reset goes where the account's owner
+#: reads), in quiet hours too (someone is waiting at a screen for it and a link expires),
+#: and never turned off (nobody else asks for them).
+LINKS = frozenset({Kind.VERIFY_EMAIL, Kind.RESET_PASSWORD, Kind.WELCOME})
+
+#: The links that go by text message to a person with a phone and no email (an email's
+#: verification link has nothing to verify without one).
+TEXTED_LINKS = frozenset({Kind.RESET_PASSWORD, Kind.WELCOME})
 
 #: Reminders are dropped when their visit is cancelled or moved.
 REMINDERS = frozenset({Kind.REMINDER_DAY_BEFORE, Kind.REMINDER_HOUR_BEFORE})

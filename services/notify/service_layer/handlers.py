@@ -16,6 +16,7 @@ from services.notify.domain.notices import (
     LINKS,
     OPERATORS,
     REMINDERS,
+    TEXTED_LINKS,
     WELFARE,
     Channel,
     Kind,
@@ -152,9 +153,7 @@ async def handle(envelope: Envelope[Any], store: NotifyStore, now: datetime) -> 
     elif isinstance(data, AccountLinkRequested):
         # The link's id only: the token is asked of booking when the email is sent, so it is
         # never in the delivery log.
-        kind = (
-            Kind.RESET_PASSWORD if data.purpose is LinkPurpose.RESET_PASSWORD else Kind.VERIFY_EMAIL
-        )
+        kind = _LINK_KINDS[data.purpose]
         params = {"link_id": str(data.link_id), "expires_at": data.expires_at.isoformat()}
         notices = [Notice(event_id, data.person_id, kind, now, params)]
     elif isinstance(data, VettingStepRecorded):
@@ -205,8 +204,16 @@ class Delivery:
     web_app_url: str = "http://127.0.0.1:8000/app/"
 
 
-#: The web app's screen for each kind of account link.
-_LINK_SCREENS = {Kind.RESET_PASSWORD: "reset", Kind.VERIFY_EMAIL: "verify"}
+#: What each purpose of an account link is told as.
+_LINK_KINDS = {
+    LinkPurpose.RESET_PASSWORD: Kind.RESET_PASSWORD,
+    LinkPurpose.VERIFY_EMAIL: Kind.VERIFY_EMAIL,
+    LinkPurpose.WELCOME: Kind.WELCOME,
+}
+
+#: The web app's screen for each kind of account link (a welcome link chooses a first
+#: password on the reset screen).
+_LINK_SCREENS = {Kind.RESET_PASSWORD: "reset", Kind.VERIFY_EMAIL: "verify", Kind.WELCOME: "reset"}
 
 
 def link_url(web_app_url: str, kind: Kind, token: str) -> str:
@@ -416,11 +423,14 @@ async def _route(claim: Claim, contact: Contact, now: datetime) -> list[Notice] 
     """The notice on each channel it goes on, or what became of it when it goes on none."""
     notice, bound = claim.pending.notice, _bound(claim.pending)
     if notice.kind in LINKS:
-        if not contact.email:
-            await claim.dropped("no email address to send the link to")
-            bound.info("link dropped: no email address")
-            return Result.DROPPED
-        return [notice.on(Channel.EMAIL, now)]
+        if contact.email:
+            return [notice.on(Channel.EMAIL, now)]
+        if notice.kind in TEXTED_LINKS and contact.phone:
+            # Signed up with a phone only: the link goes to the phone.
+            return [notice.on(Channel.SMS, now)]
+        await claim.dropped("no email address (or phone) to send the link to")
+        bound.info("link dropped: no email address or phone")
+        return Result.DROPPED
     kind = str(notice.kind)
     chosen = contact.preferences.channels.get(NoticeKind(kind)) if kind in _CHOSEN else None
     decided = route(

@@ -1,6 +1,6 @@
-"""Account links (verify an email, reset a password) through notify, its database and a real
-SMTP server: by email only, in quiet hours too, the token asked for at the last moment and
-kept nowhere."""
+"""Account links (verify an email, reset a password, welcome) through notify, its database and
+a real SMTP server: by email (a reset or welcome link by text to a person with a phone only),
+in quiet hours too, the token asked for at the last moment and kept nowhere."""
 
 from __future__ import annotations
 
@@ -80,3 +80,46 @@ async def test_a_link_already_used_or_expired_is_not_sent(
 
     await eventually(dropped, what="the link's email dropped")
     assert mailbox.to(contacts.email(person)) == []
+
+
+async def test_a_phone_only_person_s_reset_and_welcome_links_go_by_text_message(
+    notify: NotifyService, publisher: Publisher, contacts: Contacts, mailbox: Mailbox
+) -> None:
+    # Signed up with a phone only: the reset link goes by text, through the provider adapter
+    # over HTTP to the stand-in for the provider's API.
+    person = contacts.add("Eirlys", email=False, phone="+447700900777")
+    reset = _link(person, LinkPurpose.RESET_PASSWORD)
+    welcome = _link(person, LinkPurpose.WELCOME)
+    reset_token = contacts.token_for(reset.data.link_id)
+    welcome_token = contacts.token_for(welcome.data.link_id)
+
+    await publisher.publish(reset)
+    await publisher.publish(welcome)
+
+    async def texted() -> list[str] | None:
+        texts = mailbox.texts_to("+447700900777")
+        return texts if len(texts) == 2 else None
+
+    texts = await eventually(texted, what="two text messages with links")
+    [reset_text] = [t for t in texts if t.startswith("Reset your Kith password")]
+    [welcome_text] = [t for t in texts if t.startswith("Welcome to Kith")]
+    assert f"http://127.0.0.1:8000/app/#/reset?token={reset_token}" in reset_text
+    # A welcome link chooses a first password on the same screen.
+    assert f"http://127.0.0.1:8000/app/#/reset?token={welcome_token}" in welcome_text
+    assert "Hello Eirlys," in welcome_text
+
+    # An email's verification link has nothing to verify without an email: it is dropped.
+    verify = _link(person, LinkPurpose.VERIFY_EMAIL)
+    contacts.token_for(verify.data.link_id)
+    await publisher.publish(verify)
+
+    async def dropped() -> bool:
+        async with notify.pool.acquire() as conn:
+            status = await conn.fetchval(
+                "SELECT status FROM deliveries WHERE event_id = $1 AND channel = 'any'",
+                verify.event_id,
+            )
+        return status == "dropped"
+
+    await eventually(dropped, what="the verification link dropped")
+    assert len(mailbox.texts_to("+447700900777")) == 2

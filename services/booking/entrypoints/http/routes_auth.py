@@ -1,14 +1,16 @@
-"""Email verification and password reset: links sent by email (notify), single-use tokens."""
+"""Email verification and password reset: links sent by email, or by text message to an
+account with a phone only (notify), single-use tokens."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from fastapi import APIRouter, Request
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
+from services.booking.domain.errors import Invalid
 from services.booking.entrypoints.http.dependencies import Ctx, Me
-from services.booking.entrypoints.http.schemas import Body
+from services.booking.entrypoints.http.schemas import Body, email_or_phone
 from services.booking.service_layer import account_links
 from shared.contracts import utc_now
 from shared.http_limits import client_address, enforce
@@ -17,9 +19,17 @@ router = APIRouter(prefix="/v1", tags=["people"])
 
 
 class PasswordResetBody(Body):
-    """The email of the account whose password is forgotten."""
+    """The email, or the mobile phone number, of the account whose password is forgotten."""
 
-    email: str = Field(min_length=3, max_length=254)
+    model_config = ConfigDict(json_schema_extra=email_or_phone)
+
+    email: str | None = Field(default=None, min_length=3, max_length=254)
+    phone: str | None = Field(
+        default=None,
+        min_length=3,
+        max_length=40,
+        description="The mobile phone number signed up with (E.164, such as +447700900123).",
+    )
 
 
 class LinkTokenBody(Body):
@@ -37,20 +47,26 @@ class PasswordResetConfirmBody(LinkTokenBody):
 #: The same answer whether or not the address has an account: a stranger learns nothing.
 _SENT = {
     "status": "sent",
-    "detail": "if an account has this email, a link to reset its password is on its way",
+    "detail": "if an account has this email or phone number, a link to reset its password"
+    " is on its way",
 }
 
 
 @router.post("/auth/password-reset", status_code=202)
 async def ask_password_reset(body: PasswordResetBody, ctx: Ctx, request: Request) -> dict[str, Any]:
-    """Forgotten password: email a link to reset it (valid ``KITH_PASSWORD_RESET_TTL_S``,
-    once). The answer is the same whether or not an account has this email. Counted
-    against the sign-in limits (``KITH_RATE_SIGN_IN_*``, per client address and per email)."""
+    """Forgotten password: send a link to reset it (valid ``KITH_PASSWORD_RESET_TTL_S``,
+    once), by email, or by text message to an account with a phone only. Name the account
+    by ``email`` or by ``phone`` (the email is used when both are given). The answer is the
+    same whether or not there is such an account. Counted against the sign-in limits
+    (``KITH_RATE_SIGN_IN_*``, per client address and per email or phone)."""
+    account = body.email or body.phone
+    if account is None:
+        raise Invalid("email", "give the account's email or its mobile phone number (phone)")
     await enforce(
-        ctx.limiter, ctx.settings, "sign_in", address=client_address(request), account=body.email
+        ctx.limiter, ctx.settings, "sign_in", address=client_address(request), account=account
     )
     await account_links.request_password_reset(
-        ctx.uow, body.email, utc_now(), ctx.settings.password_reset_ttl_s
+        ctx.uow, body.email, utc_now(), ctx.settings.password_reset_ttl_s, phone=body.phone
     )
     return _SENT
 

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 
 from services.booking.domain.availability import Away, DatedException, ExtraHours, WeeklyRule
+from services.booking.domain.errors import Invalid
 from services.booking.domain.rejoining import contact_key
 from services.booking.entrypoints.http.dependencies import Context, Ctx, Me, Token
 from services.booking.entrypoints.http.idempotency import (
@@ -39,10 +40,15 @@ Offset = Annotated[int, Query(ge=0, le=1_000_000)]
 async def sign_up(
     body: SignUpBody, ctx: Ctx, request: Request, key: IdempotencyKey = None
 ) -> Response:
-    """Open an account (one account both gives and receives help). Limited per client
-    address and per email (``KITH_RATE_SIGN_UP_*``): past either, a 429 with ``Retry-After``."""
+    """Open an account (one account both gives and receives help), with an email, a mobile
+    phone number (E.164), or both: at least one, each unique to one account (a 409 when
+    taken). Limited per client address and per email or phone (``KITH_RATE_SIGN_UP_*``):
+    past either, a 429 with ``Retry-After``."""
+    account = body.email or body.phone
+    if account is None:
+        raise Invalid("email", "give an email or a mobile phone number (phone), or both")
     await enforce(
-        ctx.limiter, ctx.settings, "sign_up", address=client_address(request), account=body.email
+        ctx.limiter, ctx.settings, "sign_up", address=client_address(request), account=account
     )
     # Hashed before the idempotency record's transaction opens: it takes tens of
     # milliseconds, and a transaction held meanwhile would hold its connection and locks.
@@ -59,6 +65,7 @@ async def sign_up(
                 lng=body.home.lng,
                 address=body.home.address,
                 phone=body.home.phone,
+                sign_in_phone=body.phone,
                 time_zone=body.time_zone,
                 skills=body.skills,
                 travel_radius_km=body.travel_radius_km,
@@ -77,13 +84,19 @@ async def sign_up(
 async def sign_in(
     body: SignInBody, ctx: Ctx, request: Request, key: IdempotencyKey = None
 ) -> Response:
-    """Sign in: a new bearer token (a retry with the same ``Idempotency-Key`` gets another).
-    Limited per client address and per email (``KITH_RATE_SIGN_IN_*``): past either, a 429
-    with ``Retry-After``, whether the password is right or not."""
+    """Sign in with an email or a mobile phone number (the email is used when both are
+    given) and the password: a new bearer token (a retry with the same ``Idempotency-Key``
+    gets another). Limited per client address and per email or phone
+    (``KITH_RATE_SIGN_IN_*``): past either, a 429 with ``Retry-After``, whether the password
+    is right or not."""
+    if body.email is None and body.phone is None:
+        raise Invalid("email", "give your email or your mobile phone number (phone)")
     await enforce(
-        ctx.limiter, ctx.settings, "sign_in", address=client_address(request), account=body.email
+        ctx.limiter, ctx.settings, "sign_in", address=client_address(request), account=body.account
     )
-    person_id = await accounts.check_password(ctx.uow, ctx.passwords, body.email, body.password)
+    person_id = await accounts.check_password(
+        ctx.uow, ctx.passwords, body.email, body.password, phone=body.phone
+    )
 
     async def create() -> dict[str, Any]:
         person_id_, token = await accounts.open_session(ctx.uow, person_id)

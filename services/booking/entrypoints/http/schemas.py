@@ -152,6 +152,45 @@ def _check_text(value: Any) -> None:
 #: An e-mail address: something, an @, a domain with a dot; no spaces and nothing unstorable.
 EMAIL_PATTERN = r"^[^@\s\x00]+@[^@\s\x00]+\.[^@\s\x00]+$"
 
+#: A mobile phone number in international form (E.164): a ``+``, the country code, and the
+#: number, digits only (the web app takes out the spaces people type).
+PHONE_PATTERN = r"^\+[1-9][0-9]{6,14}$"
+_PHONE = re.compile(PHONE_PATTERN)
+
+
+def _e164(value: Any) -> Any:
+    if not isinstance(value, str) or not _PHONE.match(value):
+        raise ValueError(
+            "must be a mobile phone number in international form (E.164): a +, the country"
+            " code and the number, digits only, such as +447700900123"
+        )
+    return value
+
+
+#: A phone number one signs in with and is sent text messages on.
+Phone = Annotated[
+    str,
+    BeforeValidator(_e164),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": PHONE_PATTERN,
+            "maxLength": 16,
+            "description": "A mobile phone number in E.164 form, digits only after the +.",
+            "examples": ["+447700900123"],
+        }
+    ),
+]
+
+
+def email_or_phone(schema: dict[str, Any]) -> None:
+    """Declare that a body names an account by its email, its phone, or both."""
+    _declare_storable_text(schema)
+    schema["anyOf"] = [
+        {"required": [name], "properties": {name: {"type": "string", "maxLength": 254}}}
+        for name in ("email", "phone")
+    ]
+
 
 @cache
 def time_zones() -> list[str]:
@@ -203,10 +242,15 @@ Language = Annotated[
 
 
 class SignUpBody(Body):
-    """Open an account."""
+    """Open an account, with an email, a mobile phone number, or both (at least one): the
+    account signs in with either, and someone with a phone only is told everything by text
+    message."""
+
+    model_config = ConfigDict(json_schema_extra=email_or_phone)
 
     display_name: str = Field(min_length=1, max_length=80)
-    email: str = Field(pattern=EMAIL_PATTERN, max_length=254)
+    email: str | None = Field(default=None, pattern=EMAIL_PATTERN, max_length=254)
+    phone: Phone | None = None
     password: str = Field(min_length=8, max_length=256)
     home: Home
     time_zone: TimeZone
@@ -239,10 +283,22 @@ class ProfilePatch(Body):
 
 
 class SignInBody(Body):
-    """Sign in with email and password."""
+    """Sign in with an email or a mobile phone number (one of them), and the password."""
 
-    email: str = Field(max_length=254)
+    model_config = ConfigDict(json_schema_extra=email_or_phone)
+
+    email: str | None = Field(default=None, max_length=254)
+    phone: str | None = Field(
+        default=None,
+        max_length=40,
+        description="The mobile phone number signed up with (E.164, such as +447700900123).",
+    )
     password: str = Field(max_length=256)
+
+    @property
+    def account(self) -> str:
+        """The email or phone the sign-in names (counted by the sign-in limits)."""
+        return self.email or self.phone or ""
 
 
 class RuleBody(Body):
