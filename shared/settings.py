@@ -575,8 +575,20 @@ class Settings(BaseSettings):
         le=200,
         description=(
             "Due notices one sender takes at once: one question to booking for all their"
-            " contacts, their messages sent together, their outcomes written in one statement."
-            " A notify process killed mid-batch sends that batch again on restart."
+            " contacts, their messages sent together. Each outcome is written as it is known:"
+            " a notify process killed mid-batch sends again only the messages it had in"
+            " flight."
+        ),
+    )
+    notify_lease_s: float = Field(
+        default=60.0,
+        ge=10,
+        le=3600,
+        description=(
+            "How long a sender holds the notices it took: a notify process killed while"
+            " sending leaves its notices to the others (or to itself, restarted) once this"
+            " has passed. Longer than one send may take (each wait on a server ends after"
+            " 15 s)."
         ),
     )
     notify_poll_s: float = Field(

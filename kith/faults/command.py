@@ -33,7 +33,10 @@ def faults(
         5,
         min=0,
         max=50,
-        help="relay_kill, ledger_kill, booking_kill, trust_kill: times the victim is killed.",
+        help=(
+            "relay_kill, ledger_kill, notify_kill (at most 5), booking_kill, trust_kill: times"
+            " the victim is killed."
+        ),
     ),
     visits: int = typer.Option(
         2000, min=1, max=100_000, help="ledger_kill, ledger_replay: visits completed."
@@ -43,6 +46,9 @@ def faults(
         min=10,
         max=500,
         help="booking_kill, trust_kill, crash_anywhere: visits made (partners_kill: referrals).",
+    ),
+    notices: int = typer.Option(
+        1000, min=2, max=100_000, help="notify_kill: notices due while notify is killed."
     ),
     requests: int = typer.Option(600, min=10, max=20_000, help="matcher_kill: requests posted."),
     rate: float = typer.Option(20.0, min=1, max=500, help="matcher_kill: requests per second."),
@@ -63,6 +69,7 @@ def faults(
         seed=seed,
         visits=visits,
         flow_visits=flow_visits,
+        notices=notices,
     )
     chosen = [name for name in SCENARIOS if not scenario or name in scenario]
     results = asyncio.run(_run_all(chosen, options, keep=keep))

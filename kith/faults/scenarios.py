@@ -23,6 +23,7 @@ class Options:
     seed: int = 7
     visits: int = 2000
     flow_visits: int = 300
+    notices: int = 1000
 
 
 async def _relay_kill(folder: Path, options: Options) -> ScenarioResult:
@@ -94,6 +95,19 @@ async def _ledger_replay(folder: Path, options: Options) -> ScenarioResult:
         )
 
 
+async def _notify_kill(folder: Path, options: Options) -> ScenarioResult:
+    from kith.faults.notify_kill import NotifyKillOptions, run_notify_kill
+    from kith.faults.platform import platform
+
+    async with platform(folder) as running:
+        return await run_notify_kill(
+            running,
+            NotifyKillOptions(
+                notices=options.notices, kills=min(options.kills, 5), seed=options.seed
+            ),
+        )
+
+
 async def _booking_kill(folder: Path, options: Options) -> ScenarioResult:
     from kith.faults.flow_kills import FlowKillOptions, run_booking_kill
 
@@ -138,6 +152,7 @@ SCENARIOS: dict[str, Scenario] = {
     "ops_kill": _ops_kill,
     "ledger_kill": _ledger_kill,
     "ledger_replay": _ledger_replay,
+    "notify_kill": _notify_kill,
     "booking_kill": _booking_kill,
     "trust_kill": _trust_kill,
     "partners_kill": _partners_kill,

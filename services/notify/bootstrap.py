@@ -145,7 +145,7 @@ class NotifyService:
         await ensure_database(self.database_url)
         self._pool = await connect_pool(self.database_url)
         await apply_migrations(self._pool, MIGRATIONS)
-        self._store = PostgresStore(self._pool)
+        self._store = PostgresStore(self._pool, self.settings.notify_lease_s)
         contacts: ContactBook
         if self._contacts is None:
             self._owned_contacts = BookingContacts(booking_url(self.settings), self.operator_token)

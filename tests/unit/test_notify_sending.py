@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Collection, Sequence
 from contextlib import asynccontextmanager
@@ -27,9 +28,13 @@ QUIET = NotificationPreferences(quiet_hours=QuietHours(start="22:00", end="07:00
 
 
 class FakeClaim:
-    def __init__(self, pending: Pending) -> None:
+    def __init__(self, pending: Pending, left_s: float = 60.0) -> None:
         self.pending = pending
         self.outcome: tuple[str, object] | None = None
+        self.left_s = left_s
+
+    def seconds_left(self) -> float:
+        return self.left_s
 
     async def sent(self, at: datetime) -> None:
         self.outcome = ("sent", at)
@@ -65,8 +70,8 @@ class FakeBatch:
 
 
 class OneNotice:
-    def __init__(self, notice: Notice, attempts: int = 0) -> None:
-        self.claim = FakeClaim(Pending(notice, attempts))
+    def __init__(self, notice: Notice, attempts: int = 0, left_s: float = 60.0) -> None:
+        self.claim = FakeClaim(Pending(notice, attempts), left_s)
         self.batch = FakeBatch([self.claim])
 
     @asynccontextmanager
@@ -125,11 +130,14 @@ class Texts:
 
 
 class Mailer:
-    def __init__(self, fails: bool = False) -> None:
+    def __init__(self, fails: bool = False, stalls: bool = False) -> None:
         self.fails = fails
+        self.stalls = stalls
         self.sent: list[str] = []
 
     async def send(self, *, to: str, subject: str, body: str, message_id: str) -> None:
+        if self.stalls:
+            await asyncio.Event().wait()
         if self.fails:
             raise SendFailed("the server answered 451")
         self.sent.append(subject)
@@ -188,6 +196,17 @@ async def test_a_refused_send_is_retried_then_fails_at_the_last_try() -> None:
     last = OneNotice(notice(Kind.BOOKING_CONFIRMED, timedelta(days=3), Channel.EMAIL), attempts=2)
     assert await _send(last, NotificationPreferences(), Mailer(fails=True)) is Result.FAILED
     assert last.claim.outcome == ("failed", "email: the server answered 451")
+
+
+async def test_a_send_not_over_before_the_lease_ends_is_given_up_and_tried_again() -> None:
+    # After the lease, another sender may take the notice: this one must not still be sending.
+    store = OneNotice(notice(Kind.BOOKING_CONFIRMED, timedelta(days=3), Channel.EMAIL), left_s=0.05)
+    mailer = Mailer(stalls=True)
+    assert await _send(store, NotificationPreferences(), mailer) is Result.RETRIED
+    assert store.claim.outcome == ("retry", NOW + timedelta(seconds=2))
+    assert mailer.sent == []
+    spent = OneNotice(notice(Kind.BOOKING_CONFIRMED, timedelta(days=3), Channel.EMAIL), left_s=-1)
+    assert await _send(spent, NotificationPreferences(), Mailer()) is Result.RETRIED
 
 
 async def test_a_notice_goes_by_email_by_default_and_is_routed_once() -> None:

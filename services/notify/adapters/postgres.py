@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -16,6 +17,10 @@ from services.notify.domain.notices import REMINDERS, Channel, Kind, Notice, Sta
 from services.notify.service_layer.ports import Batch, Claim, Pending
 
 _REMINDER_KINDS = sorted(str(kind) for kind in REMINDERS)
+
+#: A sender stops starting sends this long before its lease ends, so that a send it began is
+#: over (its longest wait, on a slow server) before anyone else may take the notice.
+_LEASE_MARGIN_S = 5.0
 
 #: A notice's identity: event, person, channel, kind.
 Key = tuple[uuid.UUID, uuid.UUID, str, str]
@@ -45,10 +50,12 @@ class Summary:
 
 
 class _Claim:
-    """One claimed notice; its outcome is kept here and written with the batch's."""
+    """One leased notice; its outcome is committed the moment it is known."""
 
-    def __init__(self, pending: Pending) -> None:
+    def __init__(self, pool: asyncpg.Pool, pending: Pending, deadline: float) -> None:
+        self._pool = pool
         self._pending = pending
+        self._deadline = deadline
         notice = pending.notice
         self.status = Status.PENDING
         self.due_at = notice.due_at
@@ -61,29 +68,48 @@ class _Claim:
     def pending(self) -> Pending:
         return self._pending
 
-    def _set(self, status: Status, **changes: Any) -> None:
+    def seconds_left(self) -> float:
+        return self._deadline - time.monotonic()
+
+    async def _set(self, status: Status, **changes: Any) -> None:
         self.status = status
         self.decided = True
         for name, value in changes.items():
             setattr(self, name, value)
+        notice = self._pending.notice
+        # On its own, at once: a crash after this line does not send the notice again.
+        await self._pool.execute(
+            "UPDATE deliveries SET status = $5, due_at = $6, attempts = $7,"
+            " last_error = coalesce($8, last_error), sent_at = coalesce($9, sent_at),"
+            " lease_until = NULL, updated_at = now()"
+            " WHERE event_id = $1 AND person_id = $2 AND channel = $3 AND kind = $4",
+            notice.event_id,
+            notice.person_id,
+            str(notice.channel),
+            str(notice.kind),
+            str(self.status),
+            self.due_at,
+            self.attempts,
+            self.last_error,
+            self.sent_at,
+        )
 
     async def sent(self, at: datetime) -> None:
-        self._set(Status.SENT, sent_at=at, attempts=self._pending.attempts + 1)
+        await self._set(Status.SENT, sent_at=at, attempts=self._pending.attempts + 1)
 
     async def retry(self, at: datetime, error: str) -> None:
-        self._set(Status.PENDING, due_at=at, attempts=self._pending.attempts + 1, last_error=error)
+        await self._set(
+            Status.PENDING, due_at=at, attempts=self._pending.attempts + 1, last_error=error
+        )
 
     async def deferred(self, until: datetime) -> None:
-        self._set(Status.PENDING, due_at=until)
+        await self._set(Status.PENDING, due_at=until)
 
     async def failed(self, error: str) -> None:
-        self._set(Status.FAILED, attempts=self._pending.attempts + 1, last_error=error)
+        await self._set(Status.FAILED, attempts=self._pending.attempts + 1, last_error=error)
 
     async def dropped(self, reason: str) -> None:
-        self._set(Status.DROPPED, last_error=reason)
-
-    def routed(self) -> None:
-        self._set(Status.ROUTED)
+        await self._set(Status.DROPPED, last_error=reason)
 
 
 _INSERT = (
@@ -112,53 +138,76 @@ def _key(notice: Notice) -> Key:
 
 
 class _Batch:
-    """``Batch`` on one connection inside one transaction."""
+    """``Batch``: leased notices, each claim writing its own outcome."""
 
-    def __init__(self, conn: asyncpg.Connection, claims: list[_Claim]) -> None:
-        self._conn = conn
+    def __init__(
+        self, pool: asyncpg.Pool, claims: list[_Claim], lease_s: float, deadline: float
+    ) -> None:
+        self._pool = pool
         self._claims = claims
+        self._lease_s = lease_s
+        self._deadline = deadline
 
     @property
     def claims(self) -> Sequence[Claim]:
         return list(self._claims)
 
     async def route(self, routes: Sequence[tuple[Claim, Sequence[Notice]]]) -> list[list[Claim]]:
-        new = await _insert(self._conn, [n for _, notices in routes for n in notices])
+        keys = [_key(claim.pending.notice) for claim, _ in routes]
+        async with self._pool.acquire() as conn, conn.transaction():
+            connection = cast(asyncpg.Connection, conn)
+            new = await _insert(connection, [n for _, notices in routes for n in notices])
+            # The new notices are this sender's to send now: leased with the batch.
+            await connection.execute(
+                "UPDATE deliveries d SET lease_until = now() + make_interval(secs => $5)"
+                " FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[])"
+                " AS k(event_id, person_id, channel, kind)"
+                " WHERE (d.event_id, d.person_id, d.channel, d.kind)"
+                " = (k.event_id, k.person_id, k.channel, k.kind)",
+                *_columns(list(new)),
+                self._lease_s,
+            )
+            await connection.execute(
+                "UPDATE deliveries d SET status = 'routed', lease_until = NULL,"
+                " updated_at = now()"
+                " FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[])"
+                " AS k(event_id, person_id, channel, kind)"
+                " WHERE (d.event_id, d.person_id, d.channel, d.kind)"
+                " = (k.event_id, k.person_id, k.channel, k.kind)",
+                *_columns(keys),
+            )
         answer: list[list[Claim]] = []
         for claim, notices in routes:
             assert isinstance(claim, _Claim)
-            claim.routed()
-            routed = [_Claim(Pending(n, 0)) for n in notices if _key(n) in new]
+            claim.status, claim.decided = Status.ROUTED, True
+            routed = [
+                _Claim(self._pool, Pending(n, 0), self._deadline) for n in notices if _key(n) in new
+            ]
             self._claims.extend(routed)
             answer.append(list[Claim](routed))
         return answer
 
-    async def write(self) -> None:
-        """Write every claim's outcome in one statement (undecided ones stay as they were)."""
-        decided = [claim for claim in self._claims if claim.decided]
-        if not decided:
-            return
-        notices = [claim.pending.notice for claim in decided]
-        await self._conn.execute(
-            "UPDATE deliveries d SET status = u.status, due_at = u.due_at,"
-            " attempts = u.attempts, last_error = coalesce(u.last_error, d.last_error),"
-            " sent_at = coalesce(u.sent_at, d.sent_at), updated_at = now()"
-            " FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[],"
-            " $6::timestamptz[], $7::int[], $8::text[], $9::timestamptz[])"
-            " AS u(event_id, person_id, channel, kind, status, due_at, attempts, last_error,"
-            " sent_at)"
-            " WHERE d.event_id = u.event_id AND d.person_id = u.person_id"
-            " AND d.channel = u.channel AND d.kind = u.kind",
-            [n.event_id for n in notices],
-            [n.person_id for n in notices],
-            [str(n.channel) for n in notices],
-            [str(n.kind) for n in notices],
-            [str(claim.status) for claim in decided],
-            [claim.due_at for claim in decided],
-            [claim.attempts for claim in decided],
-            [claim.last_error for claim in decided],
-            [claim.sent_at for claim in decided],
-        )
+    async def release(self) -> None:
+        """Give back the notices nobody decided on, for the next round to take at once."""
+        undecided = [_key(claim.pending.notice) for claim in self._claims if not claim.decided]
+        if undecided:
+            await self._pool.execute(
+                "UPDATE deliveries d SET lease_until = NULL"
+                " FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[])"
+                " AS k(event_id, person_id, channel, kind)"
+                " WHERE (d.event_id, d.person_id, d.channel, d.kind)"
+                " = (k.event_id, k.person_id, k.channel, k.kind) AND d.status = 'pending'",
+                *_columns(undecided),
+            )
+
+
+def _columns(keys: Sequence[Key]) -> tuple[list[Any], list[Any], list[Any], list[Any]]:
+    return (
+        [k[0] for k in keys],
+        [k[1] for k in keys],
+        [k[2] for k in keys],
+        [k[3] for k in keys],
+    )
 
 
 def _notice(row: asyncpg.Record) -> Notice:
@@ -186,8 +235,9 @@ def _visit(row: asyncpg.Record) -> Visit:
 class PostgresStore:
     """``NotifyStore`` on notify's own database."""
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, lease_s: float = 60.0) -> None:
         self._pool = pool
+        self._lease_s = lease_s
 
     async def add_notices(self, notices: Sequence[Notice]) -> int:
         return len(await _insert(self._pool, notices))
@@ -270,26 +320,38 @@ class PostgresStore:
 
     @asynccontextmanager
     async def claim_due(self, now: datetime, limit: int) -> AsyncIterator[Batch]:
-        # Locked, then sent, then their outcomes written, in one transaction: SKIP LOCKED lets
-        # another sender (or notify process) take the next notices instead of waiting.
-        async with self._pool.acquire() as conn, conn.transaction():
-            connection = cast(asyncpg.Connection, conn)
-            rows = await connection.fetch(
-                "SELECT * FROM deliveries WHERE status = 'pending' AND due_at <= $1"
-                " ORDER BY due_at LIMIT $2 FOR UPDATE SKIP LOCKED",
-                now,
-                limit,
-            )
-            batch = _Batch(
-                connection, [_Claim(Pending(_notice(row), row["attempts"])) for row in rows]
-            )
+        # Leased in one short statement (SKIP LOCKED: two senders never take the same ones),
+        # not held in a transaction while they are sent: each outcome commits on its own.
+        deadline = time.monotonic() + self._lease_s - _LEASE_MARGIN_S
+        rows = await self._pool.fetch(
+            "UPDATE deliveries d SET lease_until = now() + make_interval(secs => $3)"
+            " FROM (SELECT event_id, person_id, channel, kind FROM deliveries"
+            " WHERE status = 'pending' AND due_at <= $1"
+            " AND (lease_until IS NULL OR lease_until < now())"
+            " ORDER BY due_at LIMIT $2 FOR UPDATE SKIP LOCKED) c"
+            " WHERE (d.event_id, d.person_id, d.channel, d.kind)"
+            " = (c.event_id, c.person_id, c.channel, c.kind)"
+            " RETURNING d.*",
+            now,
+            limit,
+            self._lease_s,
+        )
+        rows = sorted(rows, key=lambda row: row["due_at"])
+        claims = [
+            _Claim(self._pool, Pending(_notice(row), row["attempts"]), deadline) for row in rows
+        ]
+        batch = _Batch(self._pool, claims, self._lease_s, deadline)
+        try:
             yield batch
-            await batch.write()
+        finally:
+            await batch.release()
 
     async def next_due(self) -> datetime | None:
-        """When the earliest pending notice falls due."""
+        """When the earliest pending notice nobody holds falls due (one a killed sender held
+        is found by the regular poll once its lease ends)."""
         value = await self._pool.fetchval(
             "SELECT min(due_at) FROM deliveries WHERE status = 'pending'"
+            " AND (lease_until IS NULL OR lease_until < now())"
         )
         return cast(datetime | None, value)
 

@@ -488,19 +488,16 @@ async def _deliver(
         values["link"] = link_url(delivery.web_app_url, notice.kind, token)
     subject, body = templates.render(language, notice.kind, values)
     try:
-        if notice.channel is Channel.EMAIL:
-            assert contact.email is not None
-            await outlets.mailer.send(
-                to=contact.email, subject=subject, body=body, message_id=message_id(notice)
-            )
-        elif notice.channel is Channel.SMS:
-            assert contact.phone is not None
-            await outlets.texts.send(to=contact.phone, text=f"{subject}\n\n{body}")
-        else:
-            # The tag lets a browser replace a notice shown twice (a send after a crash).
-            await outlets.push.send(
-                to=contact.push, title=subject, body=body, tag=message_id(notice)
-            )
+        # Over before the claim's lease ends, or not at all: after it, another sender may
+        # take the notice, and two sends of one notice must never overlap.
+        left = claim.seconds_left()
+        if left <= 0:
+            raise TimeoutError
+        async with asyncio.timeout(left):
+            await _send(notice, contact, outlets, subject, body)
+    except TimeoutError:
+        reason = f"{notice.channel}: not sent before the sender's lease ended"
+        return Handled(notice, await _retry_or_fail(claim, delivery, now, reason, bound))
     except SendFailed as error:
         reason = f"{notice.channel}: {error}"
         if error.permanent:
@@ -513,6 +510,22 @@ async def _deliver(
     # delivery log keeps each; the sender logs a line per batch).
     bound.debug("notice sent", language=language)
     return Handled(notice, Result.SENT)
+
+
+async def _send(
+    notice: Notice, contact: Contact, outlets: Outlets, subject: str, body: str
+) -> None:
+    if notice.channel is Channel.EMAIL:
+        assert contact.email is not None
+        await outlets.mailer.send(
+            to=contact.email, subject=subject, body=body, message_id=message_id(notice)
+        )
+    elif notice.channel is Channel.SMS:
+        assert contact.phone is not None
+        await outlets.texts.send(to=contact.phone, text=f"{subject}\n\n{body}")
+    else:
+        # The tag lets a browser replace a notice shown twice (a send after a crash).
+        await outlets.push.send(to=contact.push, title=subject, body=body, tag=message_id(notice))
 
 
 async def _retry_or_fail(

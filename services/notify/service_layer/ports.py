@@ -164,11 +164,15 @@ class Pending:
 
 
 class Claim(Protocol):
-    """One due notice, held by this process until the claim ends (others skip it)."""
+    """One due notice, leased by this process until its outcome is written (others skip it);
+    each outcome is recorded the moment it is given."""
 
     @property
     def pending(self) -> Pending:
         """The notice claimed."""
+
+    def seconds_left(self) -> float:
+        """How long a send may still take before another sender could take the notice."""
 
     async def sent(self, at: datetime) -> None:
         """It was sent."""
@@ -187,8 +191,8 @@ class Claim(Protocol):
 
 
 class Batch(Protocol):
-    """Due notices claimed together: each claim's outcome is written, and the notices it was
-    routed into recorded, when the batch ends."""
+    """Due notices claimed together; those with no outcome when the batch ends are given
+    back at once."""
 
     @property
     def claims(self) -> Sequence[Claim]:
