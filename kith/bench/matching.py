@@ -30,10 +30,10 @@ def matching(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
 ) -> None:
     """Serve a simulated week three ways and time matching at city scale."""
+    from kith.matching_simulation.compare import compare
+    from kith.matching_simulation.throughput import build_city, matched_per_second
+    from kith.matching_simulation.world import Shape
     from services.matching.app import policy_from
-    from services.matching.simulation.compare import compare
-    from services.matching.simulation.throughput import build_city, matched_per_second
-    from services.matching.simulation.world import Shape
     from shared.settings import Settings
 
     if importlib.util.find_spec("scipy") is None:

@@ -10,11 +10,10 @@ import h3
 import pytest
 from typer.testing import CliRunner
 
-from services.matching.domain import HelperProfile, Policy
-from services.matching.simulation.metrics import figures, gini
-from services.matching.simulation.replay import replay_greedy, replay_matching
-from services.matching.simulation.throughput import build_city, matched_per_second
-from services.matching.simulation.world import (
+from kith.matching_simulation.metrics import figures, gini
+from kith.matching_simulation.replay import replay_greedy, replay_matching
+from kith.matching_simulation.throughput import build_city, matched_per_second
+from kith.matching_simulation.world import (
     WEEK_START,
     Need,
     Shape,
@@ -22,6 +21,7 @@ from services.matching.simulation.world import (
     World,
     build_world,
 )
+from services.matching.domain import HelperProfile, Policy
 from services.matching.state import HelperState
 from shared.contracts.requests import HelpRequested
 from shared.contracts.skills import Skill
@@ -89,7 +89,7 @@ def test_greedy_takes_the_nearest_and_strands_the_second_request() -> None:
 
 def test_the_optimum_serves_both_with_the_least_travel() -> None:
     pytest.importorskip("scipy")
-    from services.matching.simulation.optimum import solve_optimum
+    from kith.matching_simulation.optimum import solve_optimum
 
     world = _crossed()
     outcome = solve_optimum(world)

@@ -25,10 +25,10 @@ import uuid
 from collections import defaultdict
 from datetime import datetime
 
+from kith.matching_simulation.replay import Booking, Outcome
+from kith.matching_simulation.world import World
 from services.matching.domain import is_eligible
 from services.matching.domain.model import hours_of
-from services.matching.simulation.replay import Booking, Outcome
-from services.matching.simulation.world import World
 
 
 def feasible_pairs(world: World) -> list[tuple[int, uuid.UUID, float]]:

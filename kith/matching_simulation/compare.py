@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from kith.matching_simulation.metrics import Figures, figures, ratio
+from kith.matching_simulation.optimum import solve_optimum
+from kith.matching_simulation.replay import replay_greedy, replay_matching
+from kith.matching_simulation.world import Shape, build_world
 from services.matching.domain import Policy
-from services.matching.simulation.metrics import Figures, figures, ratio
-from services.matching.simulation.optimum import solve_optimum
-from services.matching.simulation.replay import replay_greedy, replay_matching
-from services.matching.simulation.world import Shape, build_world
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,10 +15,10 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from kith.matching_simulation.world import Need, World
 from services.matching.domain import BookedVisit, HelperView, Policy, is_eligible
 from services.matching.domain.model import hours_of
 from services.matching.handlers import Matcher
-from services.matching.simulation.world import Need, World
 from services.matching.state import MatchingState
 from shared.contracts import Envelope, Payload
 from shared.contracts.bookings import BookingConfirmed, OfferDeclined

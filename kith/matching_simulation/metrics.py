@@ -6,8 +6,8 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from services.matching.simulation.replay import Outcome
-from services.matching.simulation.world import World
+from kith.matching_simulation.replay import Outcome
+from kith.matching_simulation.world import World
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,9 +22,9 @@ from typing import Any
 import h3
 from pydantic import TypeAdapter
 
+from kith.matching_simulation.world import WEEK_START
 from services.matching.domain import HelperProfile, Policy, Standing
 from services.matching.handlers import Matcher
-from services.matching.simulation.world import WEEK_START
 from services.matching.state import HelperState, MatchingState, RosterEntry
 from shared.contracts import Envelope, Payload
 from shared.contracts.requests import HelpRequested

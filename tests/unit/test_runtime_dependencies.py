@@ -1,0 +1,33 @@
+"""A service's image installs Kith without the benchmarks' extra: no service may need it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+#: Each service's entry, as its process imports it.
+SERVICES = [
+    "services.booking.bootstrap",
+    "services.matching.app",
+    "services.notify.bootstrap",
+    "services.ledger.bootstrap",
+    "services.ops.bootstrap",
+    "services.partners.bootstrap",
+    "services.trust.bootstrap",
+]
+#: The ``bench`` extra's packages (pyproject.toml).
+BENCH_ONLY = ["scipy"]
+
+
+def test_no_service_imports_what_only_the_benchmarks_need() -> None:
+    code = (
+        f"import sys\n"
+        f"for module in {SERVICES!r}:\n"
+        f"    __import__(module)\n"
+        f"print(','.join(m for m in {BENCH_ONLY!r} if m in sys.modules))"
+    )
+    # A fresh interpreter: this one has imported whatever other tests did.
+    found = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    ).stdout.strip()
+    assert found == "", f"a service imports {found}"
