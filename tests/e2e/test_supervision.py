@@ -39,12 +39,13 @@ async def test_every_process_comes_back_after_a_sigkill_and_the_flow_still_works
             # The demo checks in a day ahead: open check-in early rather than move this clock.
             env={"KITH_REGULAR_HOLD_S": "30", "KITH_CHECK_IN_OPENS_BEFORE_S": str(3 * 86400)},
         ) as kith,
-        httpx.AsyncClient(timeout=5) as http,
+        # What is measured here is that each process comes back, not how fast booking answers:
+        # with the suite's other workers on the same two cores, the API document (built on its
+        # first request) took more than 5 s.
+        httpx.AsyncClient(timeout=30) as http,
     ):
         # Every service but booking at once, then booking: the API answers while the others
-        # come back, and each comes back by itself. The API document is built once, on its
-        # first request: built while six processes start again on two cores, it took longer
-        # than the client waits.
+        # come back, and each comes back by itself.
         assert (await http.get(f"{kith.api}/openapi.json")).status_code == 200
         others = [name for name in SERVICES if name != "booking"]
         for group in (others, ["booking"]):
