@@ -31,6 +31,8 @@ class NoticeKind(StrEnum):
     CONCERN_CLOSED = "concern_closed"
     #: The other side of a visit proposed a new time for it.
     RESCHEDULE_PROPOSED = "reschedule_proposed"
+    #: A visit Kith called off goes ahead after all, as booked: to both sides.
+    BOOKING_KEPT = "booking_kept"
 
 
 #: Notices about someone's safety: a visit somebody waits for will not happen. They are sent

@@ -64,6 +64,20 @@ def upcast_confirmed_v1_v2(data: dict[str, Any]) -> dict[str, Any]:
     return {**data, "referred_by": None}
 
 
+class BookingKept(BookingConfirmed):
+    """A visit a suspension held goes ahead after all, as booked, with the same two people:
+    an operator kept it once both were in good standing again.
+
+    It says everything ``booking.confirmed`` says (the booking's own id and offer), and every
+    consumer that reads a confirmed booking reads this one as one (the helper's hours taken,
+    the request booked); it has its own type so that a consumer that tells people (notify)
+    can say the visit is back on rather than newly booked, and a redelivered
+    ``booking.confirmed`` is never mistaken for it.
+    """
+
+    TYPE = "booking.kept"
+
+
 class BookingCancelled(_Visit):
     """A booked visit will not happen; ``late`` when inside the notice window.
 

@@ -43,6 +43,7 @@ EVENTS_BY_TOPIC: dict[Topic, tuple[type[Payload], ...]] = {
     BOOKINGS: (
         bookings.OfferDeclined,
         bookings.BookingConfirmed,
+        bookings.BookingKept,
         bookings.BookingCancelled,
         bookings.VisitCheckedIn,
         bookings.VisitCompleted,

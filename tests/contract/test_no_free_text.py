@@ -35,6 +35,7 @@ ALLOWED_STRINGS: dict[tuple[str, str], str] = {
             "request.unmatched",
             "offer.declined",
             "booking.confirmed",
+            "booking.kept",
             "booking.cancelled",
             "visit.checked_in",
             "visit.completed",

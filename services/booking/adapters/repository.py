@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +13,8 @@ import asyncpg
 from services.booking.adapters.account_link_queries import AccountLinkQueries
 from services.booking.adapters.candidate_queries import CandidateQueries
 from services.booking.adapters.erasure_queries import ErasureQueries
+from services.booking.adapters.flag_queries import FlagQueries
+from services.booking.adapters.guards import guarded
 from services.booking.adapters.health_queries import HealthQueries
 from services.booking.adapters.notices import NOTICE_CHANNEL
 from services.booking.adapters.notification_queries import NotificationQueries
@@ -25,7 +26,6 @@ from services.booking.adapters.review_queries import ReviewQueries, held_for_rev
 from services.booking.adapters.safeguarding_queries import SafeguardingQueries
 from services.booking.adapters.series_queries import SeriesQueries
 from services.booking.adapters.visit_queries import VisitQueries
-from services.booking.domain.errors import AlreadyBooked, HoursTaken
 from shared.contracts import Envelope
 from shared.postgres import (
     OUTBOX_CHANNEL,
@@ -59,6 +59,7 @@ class Repository(
     AccountLinkQueries,
     PartnerQueries,
     SafeguardingQueries,
+    FlagQueries,
     ErasureQueries,
     VisitQueries,
     SeriesQueries,
@@ -308,7 +309,7 @@ class Repository(
         columns = list(booking)
         marks = ", ".join(f"${index}" for index in range(1, len(columns) + 1))
         n = len(columns)
-        with _guarded():
+        with guarded():
             await self.conn.execute(
                 f"WITH b AS (INSERT INTO bookings ({', '.join(columns)}) VALUES ({marks})"
                 " RETURNING booking_id, helper_id, request_id, offer_id),"
@@ -359,15 +360,6 @@ class Repository(
         )
         return [dict(row) for row in rows]
 
-    async def flagged_bookings(self, limit: int, offset: int) -> list[Row]:
-        """Bookings a suspension held (or touched), a page at a time."""
-        rows = await self.conn.fetch(
-            "SELECT * FROM bookings WHERE flagged ORDER BY starts_at, seq LIMIT $1 OFFSET $2",
-            limit,
-            offset,
-        )
-        return [dict(row) for row in rows]
-
     async def update_booking(self, booking_id: uuid.UUID, **changes: Any) -> None:
         """Set some columns of a booking."""
         assignments = ", ".join(
@@ -387,7 +379,7 @@ class Repository(
         Raises:
             HoursTaken: The helper holds one of them already (``helper_hours_no_overlap``).
         """
-        with _guarded():
+        with guarded():
             await self.conn.execute(
                 "INSERT INTO helper_hours (helper_id, hour, booking_id)"
                 " SELECT $1, hour, $2 FROM unnest($3::timestamptz[]) AS hour",
@@ -449,15 +441,3 @@ def _offer(record: asyncpg.Record | None) -> Row | None:
     if row is not None:
         row["reasons"] = json.loads(row["reasons"])
     return row
-
-
-@contextmanager
-def _guarded() -> Iterator[None]:
-    """Turn the database's refusal of a double booking into the domain's own error, so that
-    no service layer needs to know asyncpg or a constraint's name."""
-    try:
-        yield
-    except asyncpg.UniqueViolationError as error:
-        if error.constraint_name == "helper_hours_no_overlap":
-            raise HoursTaken() from error
-        raise AlreadyBooked() from error

@@ -87,15 +87,6 @@ class SafeguardingQueries:
             list(request_ids),
         )
 
-    async def unflag_upcoming(self, person_id: uuid.UUID, now: datetime) -> None:
-        """Take a reinstated person's upcoming visits off the operators' flagged list."""
-        await self.conn.execute(
-            "UPDATE bookings SET flagged = false WHERE (helper_id = $1 OR neighbour_id = $1)"
-            " AND starts_at > $2 AND flagged",
-            person_id,
-            now,
-        )
-
     # -- concerns ----------------------------------------------------------------------
     async def visit_since(
         self, me: uuid.UUID, other: uuid.UUID, booking_id: uuid.UUID | None, since: datetime

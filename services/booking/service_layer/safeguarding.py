@@ -17,9 +17,9 @@ in the transaction that stores the standing:
   once reinstated, they may be offered it again and take it on anew.
 
 Reinstatement gives back what it can: the neighbour's held requests that have not started
-are asked for again (``request.reopened``). A held visit is not rebooked: its helper was
-suspended (it has been offered to someone else) or its neighbour was (the helper's hours
-went back to them); the neighbour's request is asked for anew instead.
+are asked for again (``request.reopened``). A held visit is not rebooked by itself: it stays
+on the flagged list until an operator decides it (``flag_decisions``: call it off, ask for
+it again, or keep it with the same two people once both are in good standing).
 
 No reason that could tell anyone of a concern travels on a topic: a held visit's
 ``booking.cancelled`` says only that Kith called it off.
@@ -108,7 +108,6 @@ async def _restore(repo: Repository, person_id: uuid.UUID, now: datetime) -> Non
         await repo.publish([Envelope.wrap(help_requested(row), producer=PRODUCER) for row in held])
         for row in held:
             await repo.notify(person_id, "request.reopened", {"request_id": str(row["request_id"])})
-    await repo.unflag_upcoming(person_id, now)
 
 
 def _cancelled(booking: Row, side: Side) -> Envelope[BookingCancelled]:

@@ -164,9 +164,3 @@ async def welfare_checks(uow: UnitOfWork, limit: int, offset: int) -> list[dict[
     helper's note (kept here: ``welfare.check_requested`` says only whether there is one)."""
     async with uow.read() as repo:
         return await repo.welfare_checks(limit, offset)
-
-
-async def flagged_bookings(uow: UnitOfWork, limit: int, offset: int) -> list[dict[str, Any]]:
-    """Operators: a page of upcoming bookings of helpers trust has suspended."""
-    async with uow.read() as repo:
-        return await repo.flagged_bookings(limit, offset)

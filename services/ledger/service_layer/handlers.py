@@ -22,6 +22,7 @@ from shared.contracts import Envelope, Payload
 from shared.contracts.bookings import (
     BookingCancelled,
     BookingConfirmed,
+    BookingKept,
     BookingRescheduled,
     Side,
     VisitCompleted,
@@ -70,6 +71,9 @@ async def handle(envelope: Envelope[Payload], start: UnitOfWorkStarter) -> bool:
     if isinstance(payload, BookingConfirmed | BookingRescheduled):
         async with start() as uow:
             await uow.record_visit(visit_of(payload))
+            if isinstance(payload, BookingKept):
+                # A visit a suspension held (cancelled here) goes ahead after all.
+                await uow.set_visit_status(payload.booking_id, "booked")
         return False
     if isinstance(payload, VisitCompleted):
         return await _completed(envelope, payload, start)

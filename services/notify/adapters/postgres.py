@@ -275,6 +275,23 @@ class PostgresStore:
             )
             await self._drop_reminders(connection, booking_id)
 
+    async def keep_visit(self, visit: Visit) -> None:
+        async with self._pool.acquire() as conn, conn.transaction():
+            connection = cast(asyncpg.Connection, conn)
+            await connection.execute(
+                "DELETE FROM ended_visits WHERE booking_id = $1", visit.booking_id
+            )
+            await connection.execute(
+                "INSERT INTO visits (booking_id, helper_id, neighbour_id, skill, starts_at,"
+                " hours) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+                visit.booking_id,
+                visit.helper_id,
+                visit.neighbour_id,
+                visit.skill,
+                visit.starts_at,
+                visit.hours,
+            )
+
     async def move_visit(self, booking_id: uuid.UUID, starts_at: datetime, hours: int) -> None:
         async with self._pool.acquire() as conn, conn.transaction():
             connection = cast(asyncpg.Connection, conn)

@@ -21,6 +21,8 @@ class Kind(StrEnum):
     REMINDER_HOUR_BEFORE = "reminder_hour_before"
     BOOKING_REOFFERED = "booking_reoffered"
     CONCERN_CLOSED = "concern_closed"
+    #: A visit a suspension held goes ahead after all, as booked: to both sides.
+    BOOKING_KEPT = "booking_kept"
     #: The other side of a visit proposed a new time: to confirm or decline in the app.
     RESCHEDULE_PROPOSED = "reschedule_proposed"
     #: A link to verify the person's email (``account.link_requested``).

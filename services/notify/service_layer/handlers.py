@@ -45,6 +45,7 @@ from shared.contracts import Envelope, Payload
 from shared.contracts.bookings import (
     BookingCancelled,
     BookingConfirmed,
+    BookingKept,
     BookingRescheduled,
     RescheduleProposed,
     Side,
@@ -81,7 +82,13 @@ async def handle(envelope: Envelope[Any], store: NotifyStore, now: datetime) -> 
     data: Payload = envelope.data
     event_id = envelope.event_id
     notices: list[Notice] = []
-    if isinstance(data, BookingConfirmed):
+    if isinstance(data, BookingKept):
+        # A visit a suspension held goes ahead after all, with the same two people: it is
+        # news to both, and its reminders fall due again.
+        visit = _visit(data)
+        await store.keep_visit(visit)
+        notices = visit.to_both(event_id, Kind.BOOKING_KEPT, now)
+    elif isinstance(data, BookingConfirmed):
         visit = _visit(data)
         await store.record_visit(visit)
         notices = visit.to_both(event_id, Kind.BOOKING_CONFIRMED, now)

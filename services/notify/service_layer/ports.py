@@ -216,6 +216,10 @@ class NotifyStore(Protocol):
     async def end_visit(self, booking_id: uuid.UUID) -> None:
         """Forget a visit (cancelled or done) and drop its reminders not yet sent."""
 
+    async def keep_visit(self, visit: Visit) -> None:
+        """Remember a visit again that had ended (an operator kept a visit a suspension
+        held): its reminders fall due as for any booked visit."""
+
     async def move_visit(self, booking_id: uuid.UUID, starts_at: datetime, hours: int) -> None:
         """A visit moved: drop its reminders not yet sent; new ones fall due at the new time."""
 

@@ -4,12 +4,14 @@ and database; balances read through the ledger's API."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
 
 from services.ledger.bootstrap import LedgerService
-from shared.contracts.bookings import Side
+from shared.contracts import Envelope
+from shared.contracts.bookings import BookingConfirmed, BookingKept, Side
 from shared.contracts.skills import Skill
 from shared.messaging import Publisher
 from tests.integration.ledger.conftest import (
@@ -232,3 +234,30 @@ async def test_a_token_booking_does_not_accept_is_refused(api: httpx.AsyncClient
         "/v1/operator/ledger/communities/x", headers={"Authorization": "Bearer nope"}, json={}
     )
     assert bad.status_code == 403
+
+
+async def test_a_held_visit_kept_after_all_is_booked_again(
+    ledger: LedgerService, publisher: Publisher, sessions: Sessions
+) -> None:
+    (helper, _), (neighbour, _) = sessions.person(), sessions.person()
+    held = cancelled_late(helper, neighbour, cell=a_cell(), by=Side.HELPER)
+    visit = held.data.model_dump(exclude={"cancelled_by", "late"})
+    confirmed = Envelope.wrap(BookingConfirmed(**visit, offer_id=uuid.uuid4()), producer="test")
+    # A suspension held it (not late: nobody chose it), then an operator kept it.
+    called_off = Envelope.wrap(held.data.model_copy(update={"late": False}), producer="test")
+    kept = Envelope.wrap(BookingKept(**confirmed.data.model_dump()), producer="test")
+
+    def status_is(wanted: str) -> Callable[[], Awaitable[bool]]:
+        async def probe() -> bool:
+            found = await ledger.pool.fetchval(
+                "SELECT status FROM visits WHERE booking_id = $1", held.data.booking_id
+            )
+            return bool(found == wanted)
+
+        return probe
+
+    await publisher.publish_many([confirmed, called_off])
+    await eventually(status_is("cancelled"), what="the held visit cancelled")
+    await publisher.publish(kept)
+    await eventually(status_is("booked"), what="the kept visit booked again")
+    assert await _postings(ledger, held.data.booking_id) == []  # no late cancellation

@@ -20,6 +20,7 @@ from shared.contracts import Envelope
 from shared.contracts.bookings import (
     BookingCancelled,
     BookingConfirmed,
+    BookingKept,
     BookingRescheduled,
     RescheduleProposed,
     Side,
@@ -353,6 +354,42 @@ async def test_a_neighbour_whose_helper_called_off_hears_when_someone_else_comes
     await one_each(mailbox, contacts.email(second), subject_has="Your visit is booked")
     told = [subject(m) for m in mailbox.to(contacts.email(neighbour))]
     assert sum("is booked" in s for s in told) == 1, "the first booking only"
+
+
+async def test_a_held_visit_kept_after_all_is_news_to_both_and_reminded_again(
+    notify: NotifyService,
+    publisher: Publisher,
+    contacts: Contacts,
+    mailbox: Mailbox,
+    tmp_path: Path,
+) -> None:
+    clock_file = tmp_path / "clock"
+    clock.install(clock_file)
+    try:
+        helper, neighbour = contacts.add("Hedd"), contacts.add("Siân", languages=["cy"])
+        starts_at = on_the_hour(3)
+        booking = confirmed(helper, neighbour, starts_at)
+        # A suspension held it (called off by Kith, the helper's side), then an operator kept
+        # it with the same two people.
+        held = BookingCancelled(
+            **booking.data.model_dump(exclude={"offer_id"}), cancelled_by=Side.HELPER, late=False
+        )
+        kept = BookingKept(**booking.data.model_dump())
+        await publisher.publish_many(
+            [booking, Envelope.wrap(held, producer="test"), Envelope.wrap(kept, producer="test")]
+        )
+
+        await one_each(mailbox, contacts.email(helper), subject_has="will go ahead after all")
+        await one_each(mailbox, contacts.email(neighbour), subject_has="digwydd wedi'r cyfan")
+        told = [subject(m) for m in mailbox.to(contacts.email(neighbour))]
+        assert not any("rhywun arall" in s.lower() for s in told), (
+            "the same helper, not someone else"
+        )
+        clock.advance(clock_file, starts_at - timedelta(hours=23) - clock.now())
+        await notify.sender.run_once()
+        await one_each(mailbox, contacts.email(helper), subject_has="Tomorrow")
+    finally:
+        clock.install(None)
 
 
 async def test_whoever_raised_a_concern_hears_it_was_closed_and_nothing_of_the_outcome(

@@ -280,6 +280,7 @@ export const cy: Record<keyof typeof en, string> = {
   "notify.kind.reminder_day_before": "Nodyn atgoffa y diwrnod cynt",
   "notify.kind.reminder_hour_before": "Nodyn atgoffa awr cyn",
   "notify.kind.booking_reoffered": "Rhywun newydd yn cymryd ymweliad a ganslodd fy helpwr",
+  "notify.kind.booking_kept": "Mae ymweliad a ganslodd Kith yn digwydd wedi'r cyfan",
   "notify.kind.concern_closed": "Mae pryder a godais wedi cael sylw",
   "notify.email": "E-bost",
   "notify.quiet": "Oriau tawel: dim negeseuon rhwng yr amseroedd hyn, ac eithrio ymweliad wedi'i ganslo",

@@ -274,6 +274,7 @@ export const en = {
   "notify.kind.reminder_day_before": "A reminder the day before",
   "notify.kind.reminder_hour_before": "A reminder an hour before",
   "notify.kind.booking_reoffered": "Someone new takes a visit my helper called off",
+  "notify.kind.booking_kept": "A visit Kith called off goes ahead after all",
   "notify.kind.concern_closed": "A worry I raised has been looked at",
   "notify.email": "Email",
   "notify.quiet": "Quiet hours: no messages between these times, except a cancelled visit",

@@ -18,13 +18,14 @@ const ORDER: Record<NoticeKind, number> = {
   booking_confirmed: 1,
   booking_cancelled: 2,
   booking_reoffered: 3,
-  reschedule_proposed: 4,
-  booking_rescheduled: 5,
-  reminder_day_before: 6,
-  reminder_hour_before: 7,
-  checkin_question: 8,
-  vetting_outcome: 9,
-  concern_closed: 10,
+  booking_kept: 4,
+  reschedule_proposed: 5,
+  booking_rescheduled: 6,
+  reminder_day_before: 7,
+  reminder_hour_before: 8,
+  checkin_question: 9,
+  vetting_outcome: 10,
+  concern_closed: 11,
 };
 const KINDS = (Object.keys(ORDER) as NoticeKind[]).sort((a, b) => ORDER[a] - ORDER[b]);
 const EVERY_CHANNEL: NoticeChannel[] = ["email", "sms", "push"];

@@ -6,13 +6,20 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
+from pydantic import Field
 
+from services.booking.domain.flag_decisions import FlagDecision
 from services.booking.domain.visits import RequestStatus
 from services.booking.entrypoints.http.audit import ViewReason, recorded
 from services.booking.entrypoints.http.dependencies import Acts, Ctx, Operator
 from services.booking.entrypoints.http.idempotency import OPERATORS, IdempotencyKey, idempotent
-from services.booking.entrypoints.http.schemas import CURSOR_PATTERN, ReviewBody, VettingBody
-from services.booking.service_layer import pipeline, requests, reviews, trust
+from services.booking.entrypoints.http.schemas import (
+    CURSOR_PATTERN,
+    Body,
+    ReviewBody,
+    VettingBody,
+)
+from services.booking.service_layer import flag_decisions, pipeline, requests, reviews, trust
 from services.booking.service_layer.pages import offset_page
 from shared.contracts import utc_now
 
@@ -138,7 +145,59 @@ async def welfare_checks(
 
 
 @router.get("/bookings/flagged")
-async def flagged_bookings(ctx: Ctx, limit: Limit = 50, offset: Offset = 0) -> dict[str, Any]:
-    """Upcoming bookings of helpers trust has suspended, a page at a time."""
-    items = await trust.flagged_bookings(ctx.uow, limit + 1, offset)
+async def flagged_bookings(
+    ctx: Ctx, who: Acts, limit: Limit = 50, offset: Offset = 0, reason: ViewReason = None
+) -> dict[str, Any]:
+    """Visits a suspension held (``held: true``) that wait for an operator's decision,
+    soonest first, a page at a time: each with both people's names, whether each is
+    ``helper_suspended`` or ``neighbour_suspended`` now, and its ``request_status`` now (a
+    suspended helper's visit is asked for again at once, and may be booked anew). The view
+    names people: it goes on the audit trail."""
+    async with recorded(ctx, who, "flagged_visits.view", reason=reason) as seen:
+        items = await flag_decisions.flagged_visits(ctx.uow, limit + 1, offset)
+        seen["bookings"] = [str(item["booking_id"]) for item in items[:limit]]
     return offset_page(items, limit, offset)
+
+
+class FlagDecisionBody(Body):
+    """An operator's decision on a flagged visit, with the reason (kept on the audit trail
+    only: nobody is told it, and it travels on no topic)."""
+
+    decision: FlagDecision = Field(
+        description="`cancel` (off for good), `reoffer` (ask for its request again) or `keep`"
+        " (goes ahead as booked with the same two people)."
+    )
+    reason: str = Field(min_length=1, max_length=500, description="Why (kept on the trail).")
+
+
+@router.post("/bookings/{booking_id}/decision", response_model=None)
+async def decide_flagged(
+    booking_id: uuid.UUID,
+    body: FlagDecisionBody,
+    ctx: Ctx,
+    who: Acts,
+    request: Request,
+    key: IdempotencyKey = None,
+) -> Response:
+    """Decide a flagged visit. ``cancel``: its request is closed if it still waits, and both
+    sides are told it will not happen. ``reoffer``: its request is asked for again and the
+    neighbour told (a 409 while the neighbour is suspended, once the visit's time has
+    passed, or when the request was booked with someone else since). ``keep``: the same
+    booking is confirmed again (``booking.kept``) and both sides told (a 409 while either
+    person is suspended, when the helper has another visit in those hours, or when the
+    request was taken since). A 409 too when the visit was decided already."""
+
+    async def decide() -> dict[str, Any]:
+        async with recorded(
+            ctx,
+            who,
+            f"flagged_visit.{body.decision.value}",
+            subject_kind="booking",
+            subject_id=booking_id,
+            reason=body.reason,
+        ) as noted:
+            decided = await flag_decisions.decide(ctx.uow, booking_id, body.decision, utc_now())
+            noted["request_status"] = decided["request_status"].value
+        return decided
+
+    return await idempotent(ctx, request, OPERATORS, key, body, 200, decide)
