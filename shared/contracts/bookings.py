@@ -72,10 +72,12 @@ class BookingKept(BookingConfirmed):
     consumer that reads a confirmed booking reads this one as one (the helper's hours taken,
     the request booked); it has its own type so that a consumer that tells people (notify)
     can say the visit is back on rather than newly booked, and a redelivered
-    ``booking.confirmed`` is never mistaken for it.
+    ``booking.confirmed`` is never mistaken for it. It carries ``booking.confirmed``
+    version 2's fields (``referred_by`` too) from its own first version.
     """
 
     TYPE = "booking.kept"
+    VERSION = 1
 
 
 class BookingCancelled(_Visit):

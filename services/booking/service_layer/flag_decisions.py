@@ -102,6 +102,14 @@ def _request_after(decision: FlagDecision, status: RequestStatus) -> RequestStat
 _WAITING_TO_CLOSE = frozenset({RequestStatus.OPEN, RequestStatus.UNMATCHED, RequestStatus.HELD})
 
 
+def _referred_by(neighbour: Row | None) -> uuid.UUID | None:
+    """The partner who referred the neighbour, as an accept names it for the ledger."""
+    if neighbour is None or neighbour["kind"] != PersonKind.REFERRED:
+        return None
+    partner_id = neighbour["partner_id"]
+    return partner_id if isinstance(partner_id, uuid.UUID) else None
+
+
 def _told(booking: Row) -> dict[str, str]:
     return {"booking_id": str(booking["booking_id"]), "request_id": str(booking["request_id"])}
 
@@ -156,6 +164,7 @@ async def _keep(repo: Repository, booking: Row) -> None:
         starts_at=booking["starts_at"],
         hours=booking["hours"],
         offer_id=booking["offer_id"],
+        referred_by=_referred_by(await repo.person(booking["neighbour_id"])),
     )
     await repo.publish([Envelope.wrap(event, producer=PRODUCER)])
     for person_id in (booking["neighbour_id"], booking["helper_id"]):

@@ -372,7 +372,9 @@ async def test_a_held_visit_kept_after_all_is_news_to_both_and_reminded_again(
         # A suspension held it (called off by Kith, the helper's side), then an operator kept
         # it with the same two people.
         held = BookingCancelled(
-            **booking.data.model_dump(exclude={"offer_id"}), cancelled_by=Side.HELPER, late=False
+            **booking.data.model_dump(exclude={"offer_id", "referred_by"}),
+            cancelled_by=Side.HELPER,
+            late=False,
         )
         kept = BookingKept(**booking.data.model_dump())
         await publisher.publish_many(
