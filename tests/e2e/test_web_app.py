@@ -1,118 +1,32 @@
 """The web app in Debian's Chromium, against `kith up`'s real processes: a neighbour and a
 helper, each in a browser of their own, walk a whole visit, and every screen they see is
-scanned by axe-core for WCAG 2.2 AA and photographed at a phone's size and a desktop's."""
+scanned by axe-core for WCAG 2.2 AA and photographed at a phone's size and a desktop's. A
+second pair, on the same `kith up`, does every other flow and each is checked through the API
+(tests/e2e/web_account_walk.py)."""
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
-from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Browser, Page, async_playwright, expect
 
 from kith.client import send
 from kith.demo import Person, matching_knows_people
 from shared import clock
 from tests.conftest import Stack
+from tests.e2e import web_account_walk
 from tests.e2e.support import Api, kith_up, vet_helper
+from tests.e2e.web_browser import ARGS, CHROMIUM, PASSWORD, Screens, person
 from tests.support import eventually
 
 pytestmark = pytest.mark.e2e
-
-CHROMIUM = Path("/usr/bin/chromium")
-_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 900}
-#: Every WCAG 2.0, 2.1 and 2.2 rule at levels A and AA that axe-core checks.
-WCAG_22_AA = {
-    "runOnly": {
-        "type": "tag",
-        "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"],
-    },
-    "resultTypes": ["violations"],
-}
-#: Cardiff: where both people of the story live.
-HOME = {"latitude": 51.4816, "longitude": -3.1791}
-PASSWORD = "a long password"
-
-
-class Screens:
-    """Scans and photographs each screen once, and keeps what axe found."""
-
-    #: Screens also photographed at a desktop's size (every one is at a phone's).
-    DESKTOP = frozenset({"welcome", "home", "hours", "offers", "visit", "people", "home-cy"})
-
-    def __init__(self, output_dir: Path) -> None:
-        self.output_dir = output_dir
-        self.axe_script = Axe().axe_script
-        self.violations: dict[str, list[str]] = {}
-        self.seen: list[str] = []
-        self.seconds: dict[str, float] = {}
-        self.began = time.perf_counter()
-
-    async def check(self, page: Page, name: str, *, opened: bool = True) -> None:
-        """Scan the screen as it is now, and photograph it at a phone's and a desktop's size.
-        A screen just ``opened`` has put the focus on its title, so a screen reader says it."""
-        began = time.perf_counter()
-        if opened:
-            await expect(page.locator("h1")).to_be_focused()
-        # axe-core is put in the page once: the app changes screens without loading a page.
-        if not await page.evaluate("typeof window.axe !== 'undefined'"):
-            await page.evaluate(self.axe_script)
-        results = await page.evaluate("options => axe.run(document, options)", WCAG_22_AA)
-        assert results["passes"], f"axe checked nothing on {name}"
-        found: list[dict[str, Any]] = results["violations"]
-        if found:
-            self.violations[name] = [
-                f"{v['id']}: {v['help']} ({len(v['nodes'])}: {v['nodes'][0]['target']})"
-                for v in found
-            ]
-        self.seen.append(name)
-        await page.screenshot(path=str(self.output_dir / f"{name}-phone.png"), full_page=True)
-        if name in self.DESKTOP:
-            size = page.viewport_size
-            await page.set_viewport_size(DESKTOP)
-            await page.screenshot(path=str(self.output_dir / f"{name}-desktop.png"), full_page=True)
-            if size is not None:
-                await page.set_viewport_size(size)
-        self.seconds[name] = time.perf_counter() - began
-
-    def mark(self, what: str) -> None:
-        """Note how long the walk has taken so far (the test's output says where time goes)."""
-        self.seconds[f"@{what}"] = time.perf_counter() - self.began
-
-
-@asynccontextmanager
-async def person(browser: Browser, url: str) -> AsyncIterator[Page]:
-    """A browser of one's own (its own storage), on a phone, at home, in the app."""
-    context = await browser.new_context(
-        viewport=PHONE, geolocation=HOME, permissions=["geolocation"], locale="en-GB"
-    )
-    page = await context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    await page.goto(f"{url}/app/")
-    try:
-        yield page
-    finally:
-        await context.close()
-    assert errors == [], f"the page threw: {errors}"
 
 
 async def sign_up(page: Page, screens: Screens, name: str, role: str) -> str:
@@ -160,30 +74,66 @@ async def open_from_home(page: Page, link: str, heading: str) -> None:
     await expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
 
 
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (`make browser`)")
-# About 100 s on a quiet machine; the default 300 s is too close when every core is taken.
-@pytest.mark.timeout(480)
-async def test_a_neighbour_and_a_helper_walk_a_whole_visit_in_the_web_app(
-    stack: Stack, tmp_path: Path, output_dir: Path
-) -> None:
-    screens = Screens(output_dir)
-    clock_file = tmp_path / "clock"
-    env = {"KITH_CLOCK_FILE": str(clock_file)}
+@dataclass(frozen=True)
+class Running:
+    """`kith up` (with notify, whose emails land in the development mail folder) and Chromium,
+    shared by this module's tests: each starts its own people in its own browsers."""
+
+    url: str
+    operator_token: str
+    kafka: str
+    clock_file: Path
+    mail: Path
+    browser: Browser
+
+
+@pytest.fixture(scope="module")
+async def running(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Running]:
+    state = tmp_path_factory.mktemp("web-app")
+    clock_file = state / "clock"
+    # Notify looks for due emails every second: the walk waits on a link in an email.
+    env = {"KITH_CLOCK_FILE": str(clock_file), "KITH_NOTIFY_POLL_S": "1"}
     async with (
-        kith_up(stack, tmp_path / "kith", env=env) as (url, operator_token),
+        kith_up(stack, state / "kith", services=_SERVICES, env=env) as (url, operator_token),
         async_playwright() as playwright,
     ):
         browser = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=_ARGS
+            executable_path=str(CHROMIUM), headless=True, args=ARGS
         )
         try:
-            async with person(browser, url) as neighbour, person(browser, url) as helper:
-                await _walk(
-                    url, operator_token, stack.bootstrap, clock_file, screens, neighbour, helper
-                )
+            yield Running(
+                url, operator_token, stack.bootstrap, clock_file, state / "kith" / "mail", browser
+            )
         finally:
             clock.install(None)
             await browser.close()
+
+
+_SERVICES = "booking,matching,trust,notify"
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (`make browser`)")
+# About 100 s on a quiet machine (with `kith up`, shared with the next test); the default
+# 300 s is too close when every core is taken.
+@pytest.mark.timeout(480)
+async def test_a_neighbour_and_a_helper_walk_a_whole_visit_in_the_web_app(
+    running: Running, output_dir: Path
+) -> None:
+    screens = Screens(output_dir)
+    browser, url = running.browser, running.url
+    try:
+        async with person(browser, url) as neighbour, person(browser, url) as helper:
+            await _walk(
+                url,
+                running.operator_token,
+                running.kafka,
+                running.clock_file,
+                screens,
+                neighbour,
+                helper,
+            )
+    finally:
+        clock.install(None)
 
     (output_dir / "screens.txt").write_text(
         "".join(f"{name} {seconds:.2f}s\n" for name, seconds in screens.seconds.items())
@@ -194,6 +144,36 @@ async def test_a_neighbour_and_a_helper_walk_a_whole_visit_in_the_web_app(
     assert len(screens.seen) >= 20
     assert (output_dir / "home-phone.png").stat().st_size > 5_000
     assert (output_dir / "offers-desktop.png").stat().st_size > 5_000
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (`make browser`)")
+@pytest.mark.timeout(300)
+async def test_every_other_flow_is_done_in_the_web_app_and_seen_through_the_api(
+    running: Running, output_dir: Path
+) -> None:
+    """Away days, declining, cancelling, moving a visit, a no-show, a concern, messages, my
+    data, deleting my account, a forgotten password, checking my email, my emergency contact:
+    each done in the browser, each checked through the API, each new screen scanned."""
+    screens = Screens(output_dir)
+    world = web_account_walk.World(
+        running.url,
+        {"Authorization": f"Bearer {running.operator_token}"},
+        running.kafka,
+        running.clock_file,
+        running.mail,
+    )
+    clock.install(running.clock_file)  # the walk reads the moved present too
+    try:
+        await web_account_walk.walk(world, running.browser, screens)
+    finally:
+        clock.install(None)
+
+    (output_dir / "screens.txt").write_text(
+        "".join(f"{name} {seconds:.2f}s\n" for name, seconds in screens.seconds.items())
+    )
+    assert screens.violations == {}, screens.violations
+    new = {"settings-unverified", "verify", "emergency", "emergency-set", "forgot", "reset"}
+    assert new <= set(screens.seen), screens.seen
 
 
 async def _walk(

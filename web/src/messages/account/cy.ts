@@ -9,7 +9,7 @@ export const cy: Record<keyof typeof en, string> = {
   "forgot.email": "Eich cyfeiriad e-bost",
   "forgot.submit": "Anfon dolen ataf",
   "forgot.sent":
-    "Os oes gan Kith gyfrif gyda'r cyfeiriad e-bost hwn, mae dolen ar ei ffordd ato. Mae'r ddolen yn gweithio unwaith, am awr. Gall gymryd ychydig funudau i gyrraedd.",
+    "Os oes gan Kith gyfrif gyda'r cyfeiriad e-bost hwn, mae dolen ar ei ffordd ato. Mae'r ddolen yn gweithio unwaith, ac am gyfnod byr yn unig. Gall gymryd ychydig funudau i gyrraedd.",
   "forgot.again": "Heb gyrraedd? Edrychwch yn eich post sothach, yna gofynnwch eto.",
   "forgot.noEmail": "Teipiwch eich cyfeiriad e-bost, os gwelwch yn dda.",
 
@@ -28,25 +28,25 @@ export const cy: Record<keyof typeof en, string> = {
     "Mae eich cyfrinair wedi newid. Er eich diogelwch, rydych wedi cael eich allgofnodi ym mhobman. Mewngofnodwch gyda'ch cyfrinair newydd.",
   "reset.signIn": "Mewngofnodi",
   "reset.badLink":
-    "Nid yw'r ddolen hon yn gweithio bellach. Efallai ei bod yn hen, wedi'i defnyddio'n barod, neu fod dolen fwy newydd wedi'i hanfon. Gofynnwch am un newydd.",
+    "Nid yw'r ddolen hon yn gweithio bellach: efallai ei bod yn rhy hen, neu wedi'i defnyddio'n barod. Gofynnwch am un newydd.",
   "reset.askAgain": "Gofyn am ddolen newydd",
 
   "verify.title": "Gwirio eich cyfeiriad e-bost",
   "verify.checking": "Yn gwirio eich dolen…",
   "verify.done": "Diolch. Mae eich cyfeiriad e-bost wedi'i wirio.",
   "verify.badLink":
-    "Nid yw'r ddolen hon yn gweithio bellach. Efallai ei bod yn hen, wedi'i defnyddio'n barod, neu fod dolen fwy newydd wedi'i hanfon.",
+    "Nid yw'r ddolen hon yn gweithio bellach: efallai ei bod yn rhy hen, neu wedi'i defnyddio'n barod.",
   "verify.start": "Mynd i'r dechrau",
   "verify.prompt":
     "Gwiriwch eich cyfeiriad e-bost: anfonon ni ddolen i {email}. Agorwch hi i ddangos mai chi biau'r cyfeiriad.",
   "verify.resend": "Anfon y ddolen eto",
-  "verify.resent": "Mae dolen newydd ar ei ffordd i {email}. Dim ond y ddolen fwyaf newydd sy'n gweithio.",
+  "verify.resent": "Mae dolen newydd ar ei ffordd i {email}.",
   "verify.verified": "Mae eich cyfeiriad e-bost {email} wedi'i wirio.",
 
   "emergency.link": "Rhywun i'w hysbysu os na fyddaf yn ateb",
   "emergency.title": "Rhywun i'w hysbysu os na fyddaf yn ateb",
   "emergency.why":
-    "Os daw cynorthwyydd i ymweliad ac nad ydych yn ateb y drws, mae Kith yn dweud wrth y person hwn yn ogystal â thîm Kith ei hun, fel y gall rhywun wneud yn siŵr eich bod yn iawn. Mae Kith yn dweud wrthyn nhw ar unrhyw adeg o'r dydd, hyd yn oed yn eich oriau tawel. Nid yw Kith yn cysylltu â nhw am unrhyw beth arall.",
+    "Os daw cynorthwyydd i ymweliad ac nad ydych yn ateb y drws, mae Kith yn dweud wrth y person hwn yn ogystal â thîm Kith ei hun, fel y gall rhywun wneud yn siŵr eich bod yn iawn. Mae Kith yn dweud wrthyn nhw ar unrhyw adeg o'r dydd, hyd yn oed yn eich oriau tawel. Nid yw Kith yn anfon dim byd arall atyn nhw.",
   "emergency.none": "Nid ydych wedi enwi neb eto.",
   "emergency.current": "Bydd Kith yn dweud wrth:",
   "emergency.name": "Eu henw",

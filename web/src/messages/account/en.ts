@@ -8,7 +8,7 @@ export const en = {
   "forgot.email": "Your email address",
   "forgot.submit": "Email me a link",
   "forgot.sent":
-    "If Kith has an account with this email address, a link is on its way to it. The link works once, for one hour. It may take a few minutes to come.",
+    "If Kith has an account with this email address, a link is on its way to it. The link works once, and only for a while. It may take a few minutes to come.",
   "forgot.again": "Not come? Check your junk mail, then ask again.",
   "forgot.noEmail": "Please type your email address.",
 
@@ -26,25 +26,25 @@ export const en = {
   "reset.done": "Your password is changed. For your safety you have been signed out everywhere. Please sign in with your new password.",
   "reset.signIn": "Sign in",
   "reset.badLink":
-    "This link does not work any more. It may be old, used already, or a newer link was sent. Please ask for a new one.",
+    "This link does not work any more: it may be too old, or used already. Please ask for a new one.",
   "reset.askAgain": "Ask for a new link",
 
   "verify.title": "Check your email address",
   "verify.checking": "Checking your link…",
   "verify.done": "Thank you. Your email address is checked.",
   "verify.badLink":
-    "This link does not work any more. It may be old, used already, or a newer link was sent.",
+    "This link does not work any more: it may be too old, or used already.",
   "verify.start": "Go to the start",
   "verify.prompt":
     "Please check your email address: we sent a link to {email}. Open it to show the address is yours.",
   "verify.resend": "Send the link again",
-  "verify.resent": "A new link is on its way to {email}. Only the newest link works.",
+  "verify.resent": "A new link is on its way to {email}.",
   "verify.verified": "Your email address {email} is checked.",
 
   "emergency.link": "Someone to tell if I do not answer",
   "emergency.title": "Someone to tell if I do not answer",
   "emergency.why":
-    "If a helper comes for a visit and you do not answer the door, Kith tells this person as well as Kith's own team, so that someone can check you are well. Kith tells them at any time of day, even in your quiet hours. Kith does not contact them for anything else.",
+    "If a helper comes for a visit and you do not answer the door, Kith tells this person as well as Kith's own team, so that someone can check you are well. Kith tells them at any time of day, even in your quiet hours. Kith sends them nothing else.",
   "emergency.none": "You have not named anyone yet.",
   "emergency.current": "Kith will tell:",
   "emergency.name": "Their name",
