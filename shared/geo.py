@@ -34,6 +34,13 @@ def is_neighbourhood(cell: str) -> bool:
     return bool(h3.is_valid_cell(cell)) and h3.get_resolution(cell) == NEIGHBOURHOOD_RESOLUTION
 
 
+def centre_of(cell: str) -> tuple[float, float]:
+    """The centre of a cell, as (lat, lng): a neighbourhood's centre is in that neighbourhood
+    (H3's centre child nests in its parent)."""
+    lat, lng = h3.cell_to_latlng(cell)
+    return float(lat), float(lng)
+
+
 def boundary(cell: str) -> list[tuple[float, float]]:
     """The corners of ``cell``'s hexagon, as (lat, lng) pairs."""
     return [(float(lat), float(lng)) for lat, lng in h3.cell_to_boundary(cell)]

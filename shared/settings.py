@@ -187,6 +187,13 @@ class Settings(BaseSettings):
         le=7 * 24 * 3600,
         description="How long a password-reset link works after it was asked for (once only).",
     )
+    welcome_link_ttl_s: int = Field(
+        default=14 * 24 * 3600,
+        ge=60,
+        le=60 * 24 * 3600,
+        description="How long the link to choose a password works, sent to someone an operator"
+        " registered (assisted sign-up), once only; they may ask for a reset link later.",
+    )
     email_verification_ttl_s: int = Field(
         default=3 * 24 * 3600,
         ge=60,

@@ -11,6 +11,7 @@ from typing import Any
 import asyncpg
 
 from services.booking.adapters.account_link_queries import AccountLinkQueries
+from services.booking.adapters.assisted_queries import AssistedQueries
 from services.booking.adapters.candidate_queries import CandidateQueries
 from services.booking.adapters.erasure_queries import ErasureQueries
 from services.booking.adapters.flag_queries import FlagQueries
@@ -69,6 +70,7 @@ class Repository(
     PipelineQueries,
     HealthQueries,
     CandidateQueries,
+    AssistedQueries,
 ):
     """Queries on one connection; the caller owns the transaction."""
 

@@ -137,6 +137,10 @@ async def person_for_operators(uow: UnitOfWork, person_id: uuid.UUID) -> dict[st
             # Why steps were failed or revoked: kept here, never on the vetting stream.
             "vetting_reasons": await repo.vetting_reasons_of(person_id),
         }
+        assisted = await repo.assisted_sign_up(person_id)
+        if assisted is not None:
+            # Registered by an operator: by whom, and the consent the person gave.
+            view["assisted_sign_up"] = assisted.view()
         if person["kind"] == PersonKind.REFERRED:
             view["referrals"] = [_referral_view(row) for row in await repo.referrals_of(person_id)]
         elif person["kind"] == PersonKind.PARTNER_SERVICE:

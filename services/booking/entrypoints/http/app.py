@@ -19,6 +19,7 @@ from services.booking.entrypoints.http import (
     routes_notifications,
     routes_operator,
     routes_operator_accounts,
+    routes_operator_people,
     routes_operator_queues,
     routes_operator_requests,
     routes_people,
@@ -78,6 +79,7 @@ def _api() -> FastAPI:
     app.include_router(routes_operator.router)
     app.include_router(routes_operator_accounts.router)
     app.include_router(routes_operator_queues.router)
+    app.include_router(routes_operator_people.router)
     app.include_router(routes_operator_requests.router)
     app.include_router(routes_concerns.router)
     app.include_router(routes_notices.router)
