@@ -200,6 +200,11 @@ describe("the emergency contact", () => {
       "Their email address",
     ]);
     expect(emergency.contactErrors({ name: "Siân", email: "", phone: "029 2000 0000" })).toEqual([]);
+    expect(emergency.contactErrors({ name: "Siân", email: "sian at home", phone: "" })).toEqual([
+      { field: "Their email address", reason: "please check it: an email address looks like name@example.org" },
+    ]);
+    const refused = { status: 422, title: "", detail: "", errors: [{ field: "phone", reason: "too short" }] };
+    expect(emergency.named(refused).errors).toEqual([{ field: "Their phone number", reason: "too short" }]);
     expect(emergency.contactBody({ name: " Siân ", email: " ", phone: "029 2000 0000" })).toEqual({
       name: "Siân",
       email: null,

@@ -3,7 +3,7 @@
 import { useState } from "preact/hooks";
 import { answer, api, type Problem } from "../api/client";
 import type { EmergencyContact } from "../api/views";
-import { t } from "../i18n";
+import { type Key, t } from "../i18n";
 import { useLoad } from "../load";
 import { Done, Field, Loading, ProblemBox, Screen, problemOf } from "../ui";
 import { type FieldError, fieldProblem } from "./links";
@@ -18,10 +18,26 @@ export interface ContactDraft {
 export function contactErrors(draft: ContactDraft): FieldError[] {
   const errors: FieldError[] = [];
   if (!draft.name.trim()) errors.push({ field: t("emergency.name"), reason: t("emergency.needName") });
-  if (!draft.email.trim() && !draft.phone.trim()) {
+  const email = draft.email.trim();
+  if (!email && !draft.phone.trim()) {
     errors.push({ field: t("emergency.email"), reason: t("emergency.needWay") });
+  } else if (email && !EMAIL.test(email)) {
+    errors.push({ field: t("emergency.email"), reason: t("emergency.badEmail") });
   }
   return errors;
+}
+
+/** Roughly what booking accepts as an email address: said here in plain words first. */
+const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+
+/** Booking's problem with its fields named as the person sees them on this screen. */
+export function named(problem: Problem): Problem {
+  const labels: Record<string, Key> = { name: "emergency.name", email: "emergency.email", phone: "emergency.phone" };
+  const errors = (problem.errors ?? []).map((error) => {
+    const label = labels[error.field];
+    return label ? { ...error, field: t(label) } : error;
+  });
+  return { ...problem, errors };
 }
 
 /** The body booking takes: a way left empty is sent as none, not as an empty text. */
@@ -66,7 +82,7 @@ export function Emergency() {
       setDone(t("emergency.saved", { name: saved.name }));
       setMode("view");
     } catch (error) {
-      setProblem(problemOf(error));
+      setProblem(named(problemOf(error)));
     }
   }
 

@@ -55,6 +55,7 @@ export const cy: Record<keyof typeof en, string> = {
   "emergency.reach": "Rhowch gyfeiriad e-bost, rhif ffôn, neu'r ddau.",
   "emergency.needName": "teipiwch eu henw, os gwelwch yn dda",
   "emergency.needWay": "rhowch gyfeiriad e-bost neu rif ffôn, os gwelwch yn dda",
+  "emergency.badEmail": "gwiriwch ef, os gwelwch yn dda: mae cyfeiriad e-bost yn edrych fel enw@example.org",
   "emergency.set": "Enwi rhywun",
   "emergency.change": "Newid pwy yw e",
   "emergency.save": "Cadw",

@@ -53,6 +53,7 @@ export const en = {
   "emergency.reach": "Give an email address, a phone number, or both.",
   "emergency.needName": "please type their name",
   "emergency.needWay": "please give an email address or a phone number",
+  "emergency.badEmail": "please check it: an email address looks like name@example.org",
   "emergency.set": "Name someone",
   "emergency.change": "Change who it is",
   "emergency.save": "Save",
