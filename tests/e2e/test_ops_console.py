@@ -297,3 +297,95 @@ async def test_console_refuses_anyone_not_signed_in(both: Both) -> None:
         assert (await anonymous.get("/ops/events")).status_code == 401
         assert (await anonymous.get("/ops/api/vetting")).status_code == 401
         assert (await anonymous.post("/ops/login", data={"token": "wrong"})).status_code == 401
+
+
+async def _signed_in(page: Page, console: RunningConsole, account: dict[str, str]) -> None:
+    """Sign in to the console as ``account``, with its password and current one-time code."""
+    await page.goto(f"{console.url}/ops/login")
+    await page.get_by_label("Email").fill(account["email"])
+    await page.get_by_label("Password").fill(PASSWORD)
+    await page.get_by_label("One-time code").fill(
+        totp_at(account["totp_secret"], totp_step(utc_now()))
+    )
+    await page.get_by_role("button", name="Sign in", exact=True).click()
+    await expect(page).to_have_url(f"{console.url}/ops")
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (`make browser`)")
+async def test_an_operator_registers_someone_who_phoned(both: Both, output_dir: Path) -> None:
+    booking, console = both.booking, both.console
+    account = await _operator(booking)
+    # Their neighbourhood has a name the operator knows it by.
+    cell = somewhere()[1]
+    place = f"Parc {uuid.uuid4().hex[:4]}"
+    named = await booking.client.put(
+        "/v1/operator/neighbourhoods", headers=BOOTSTRAP, json={"cells": [cell], "name": place}
+    )
+    assert named.status_code == 200, named.text
+    phone = f"+447700{uuid.uuid4().int % 900000 + 100000}"
+    scans = Scans(output_dir)
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=_ARGS
+        )
+        try:
+            page = await browser.new_page(viewport={"width": 1280, "height": 900})
+            errors: list[str] = []
+            page.on("pageerror", lambda error: errors.append(str(error)))
+            await _signed_in(page, console, account)
+            await page.goto(f"{console.url}/ops/act")
+            form = page.locator("#register-form")
+            await expect(form.get_by_label("Neighbourhood")).to_contain_text(place)
+
+            # Mrs Okafor rang: her name, her mobile (as she says it), where she lives, what
+            # she needs and offers, and her agreement, given on the phone.
+            await form.get_by_label("Their name").fill("Grace Okafor")
+            await form.get_by_label("Mobile phone").fill(f"{phone[:3]} {phone[3:7]} {phone[7:]}")
+            await form.get_by_label("Address").fill("12 Mill Lane")
+            await form.get_by_label("Neighbourhood").select_option(label=place)
+            await (
+                form.get_by_role("group", name="What they would like help with")
+                .get_by_label("Shopping")
+                .check()
+            )
+            await (
+                form.get_by_role("group", name="What they could help with")
+                .get_by_label("Company")
+                .check()
+            )
+            await form.get_by_label("How they agreed").select_option("verbal")
+            await form.get_by_label("They agreed to be registered").check()
+            await form.get_by_label("Reason (for the audit trail)").fill("Rang the office to join")
+            await scans.check(page, "ops-act-register")
+            await form.get_by_role("button", name="Register").click()
+            announce = page.locator("#announce")
+            await expect(announce).to_contain_text("Grace Okafor is registered")
+            await expect(announce).to_contain_text("welcome text message")
+            person_id = re.search(r"id ([0-9a-f-]{36})", await announce.inner_text())
+            assert person_id is not None
+            assert errors == [], f"the page logged errors: {errors}"
+        finally:
+            await browser.close()
+
+    assert scans.violations == {}, f"axe-core found violations: {scans.violations}"
+    # Kept with her: the consent, and the operator who took it; on the trail, no details.
+    client = booking.client
+    view = await client.get(f"/v1/operator/people/{person_id[1]}", headers=BOOTSTRAP)
+    assert view.status_code == 200, view.text
+    assert view.json()["neighbourhood"] == cell
+    assisted = view.json()["assisted_sign_up"]
+    assert assisted["consent"]["method"] == "verbal"
+    assert assisted["consent"]["recorded_by"] == "Sam Okoye"
+    assert assisted["needs"] == ["shopping"]
+    trail = await client.get(
+        "/v1/operator/audit",
+        headers=BOOTSTRAP,
+        params={"subject_id": person_id[1], "action": "person.assisted_sign_up"},
+    )
+    [entry] = trail.json()["items"]
+    assert (entry["operator_id"], entry["reason"]) == (
+        account["operator_id"],
+        "Rang the office to join",
+    )
+    assert phone[1:] not in str(entry)
+    assert "Mill Lane" not in str(entry)
