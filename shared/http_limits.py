@@ -8,6 +8,7 @@ the cap are read whole here and handed on: every route reads its JSON whole anyw
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 
 from fastapi import Request
 from fastapi.responses import JSONResponse
@@ -20,19 +21,24 @@ from shared.settings import Settings
 
 
 class BodySizeLimit:
-    """ASGI middleware refusing request bodies larger than ``max_bytes`` (413)."""
+    """ASGI middleware refusing request bodies larger than ``max_bytes`` (413), or than
+    ``larger[path]`` on the few paths that take more (a receipt photo, say)."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, larger: Mapping[str, int] | None = None
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.larger = dict(larger or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        cap = self.larger.get(scope.get("path", ""), self.max_bytes)
         declared = _content_length(scope)
-        if declared is not None and declared > self.max_bytes:
-            await self._refuse(scope, receive, send)
+        if declared is not None and declared > cap:
+            await self._refuse(scope, receive, send, cap)
             return
         chunks: list[bytes] = []
         size = 0
@@ -44,8 +50,8 @@ class BodySizeLimit:
                 break
             body = message.get("body", b"")
             size += len(body)
-            if size > self.max_bytes:
-                await self._refuse(scope, receive, send)
+            if size > cap:
+                await self._refuse(scope, receive, send, cap)
                 return
             chunks.append(body)
             if not message.get("more_body", False):
@@ -62,11 +68,11 @@ class BodySizeLimit:
 
         await self.app(scope, replay, send)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, cap: int) -> None:
         response = problem(
             413,
             "Content too large",
-            f"the request body is larger than {self.max_bytes} bytes",
+            f"the request body is larger than {cap} bytes",
         )
         # The rest of the body is left unread: the connection is closed after the answer.
         response.headers["Connection"] = "close"

@@ -618,7 +618,17 @@ class Settings(BaseSettings):
         max_length=2048,
         description=(
             "Where the operators' console asks the ledger for pots, approvals and"
-            " reconciliation; unset, the ledger on http_host:ledger_port."
+            " reconciliation, and where booking forwards the web app's /ledger/ calls; unset,"
+            " the ledger on http_host:ledger_port."
+        ),
+    )
+    ledger_forward_timeout_s: float = Field(
+        default=5.0,
+        gt=0,
+        le=60,
+        description=(
+            "How long booking waits for the ledger when it forwards the web app's /ledger/"
+            " calls before it answers 503 (the app says to try again)."
         ),
     )
     ledger_provider_url: str = Field(
@@ -741,6 +751,10 @@ class Settings(BaseSettings):
             raise KeyError(name)
         count, _, seconds = str(getattr(self, name)).partition("/")
         return int(count), int(seconds)
+
+    def ledger_base_url(self) -> str:
+        """Where the ledger's API listens (``ledger_url``, else ``http_host:ledger_port``)."""
+        return self.ledger_url or f"http://{self.http_host}:{self.ledger_port}"
 
     def require_bootstrap(self) -> str:
         """The broker address; fails loudly when no broker was started or configured."""

@@ -11,7 +11,7 @@ from shared.settings import Settings
 
 def ledger_url(settings: Settings) -> str:
     """Where the ledger's API listens."""
-    return settings.ledger_url or f"http://{settings.http_host}:{settings.ledger_port}"
+    return settings.ledger_base_url()
 
 
 class LedgerUnavailable(Exception):

@@ -11,6 +11,7 @@ from services.booking.adapters.session_cache import SessionCache
 from services.booking.adapters.unit_of_work import UnitOfWork
 from services.booking.domain.credentials import Passwords
 from services.booking.entrypoints.http import (
+    ledger_forward,
     routes_account,
     routes_auth,
     routes_concerns,
@@ -55,7 +56,17 @@ def create_app(
         idempotency_secret=idempotency_secret,
         limiter=limiter,
     )
-    app.add_middleware(BodySizeLimit, max_bytes=settings.http_max_body_bytes)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.http_max_body_bytes,
+        # A receipt photo is larger than anything booking's own API takes.
+        larger={
+            f"{ledger_forward.PREFIX}/v1/me/ledger/expenses": ledger_forward.receipt_body_cap(
+                settings
+            )
+        },
+    )
+    ledger_forward.install(app, settings)
     web_app.mount(app, settings.web_app_dir or web_app.BUILT)
     return app
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
@@ -55,13 +57,25 @@ def create_app(
 ) -> FastAPI:
     """The ledger's API over ``parts``; payments need a ``provider`` and webhooks its
     ``webhook_secret``."""
-    app = FastAPI(title="Kith ledger", docs_url="/docs")
+    app = _api()
     app.state.parts = parts
     app.state.receipt_max_bytes = receipt_max_bytes
     app.state.provider = provider
     app.state.webhook_secret = webhook_secret
     app.state.webhook_tolerance_s = webhook_tolerance_s
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
+    return app
+
+
+def api_document() -> dict[str, Any]:
+    """The OpenAPI document, without a database or a running server (``kith openapi
+    --service ledger``; the web app's ledger client is generated from it)."""
+    return _api().openapi()
+
+
+def _api() -> FastAPI:
+    """The routes, their documentation and how their errors read."""
+    app = FastAPI(title="Kith ledger", version="1.0.0", docs_url="/docs")
     install_problem_handlers(app)
     app.add_exception_handler(NotFound, _not_found)
     app.add_exception_handler(Refused, _refused)

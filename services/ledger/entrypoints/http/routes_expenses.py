@@ -11,6 +11,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.ledger.entrypoints.http import schemas
 from services.ledger.entrypoints.http.deps import Ctx, Me
 from services.ledger.service_layer import expenses
 from shared.contracts import utc_now
@@ -68,7 +69,7 @@ def _json(expense: expenses.Expense) -> dict[str, Any]:
     }
 
 
-@router.post("/expenses", status_code=201)
+@router.post("/expenses", status_code=201, response_model=schemas.Expense)
 async def record_expense(
     body: ExpenseBody, ctx: Ctx, person_id: Me, request: Request
 ) -> dict[str, Any]:
@@ -94,7 +95,7 @@ async def record_expense(
     return _json(expense)
 
 
-@router.post("/mileage", status_code=201)
+@router.post("/mileage", status_code=201, response_model=schemas.Expense)
 async def record_mileage(body: MileageBody, ctx: Ctx, person_id: Me) -> dict[str, Any]:
     """Record the miles of a lift I gave, paid at the community's rate once confirmed."""
     expense = await expenses.record_mileage(
@@ -107,7 +108,7 @@ async def record_mileage(body: MileageBody, ctx: Ctx, person_id: Me) -> dict[str
     return _json(expense)
 
 
-@router.get("/expenses")
+@router.get("/expenses", response_model=schemas.Expenses)
 async def my_expenses(
     ctx: Ctx, person_id: Me, limit: Annotated[int, Query(ge=1, le=500)] = 100
 ) -> dict[str, Any]:
@@ -115,7 +116,7 @@ async def my_expenses(
     return {"items": await ctx.queries.expenses_of(person_id, limit)}
 
 
-@router.post("/expenses/{expense_id}")
+@router.post("/expenses/{expense_id}", response_model=schemas.Expense)
 async def decide(
     expense_id: uuid.UUID, body: DecisionBody, ctx: Ctx, person_id: Me
 ) -> dict[str, Any]:

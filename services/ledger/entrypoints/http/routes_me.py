@@ -5,11 +5,13 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.ledger.entrypoints.http import schemas
 from services.ledger.entrypoints.http.deps import Ctx, Me
 from services.ledger.service_layer import commands
+from services.ledger.service_layer.ports import NotFound
 from shared.contracts import utc_now
 
 router = APIRouter(prefix="/v1", tags=["people"])
@@ -50,14 +52,14 @@ def line(entry: Any) -> dict[str, Any]:
     }
 
 
-@router.get("/me/ledger")
+@router.get("/me/ledger", response_model=schemas.Balance)
 async def my_balance(ctx: Ctx, person_id: Me) -> dict[str, Any]:
     """My balance: hours given and received, time credits, and per currency what I earned,
     was charged, spent for others (expenses), paid and was paid out. Derived from entries."""
     return await ctx.queries.summary(f"person:{person_id}")
 
 
-@router.get("/me/ledger/statement")
+@router.get("/me/ledger/statement", response_model=schemas.Statement)
 async def my_statement(
     ctx: Ctx,
     person_id: Me,
@@ -73,13 +75,13 @@ async def my_statement(
     }
 
 
-@router.get("/me/ledger/earnings")
+@router.get("/me/ledger/earnings", response_model=schemas.Earnings)
 async def my_earnings(ctx: Ctx, person_id: Me) -> dict[str, Any]:
     """As a helper, by month: hours given and money earned."""
     return {"months": await ctx.queries.earnings_by_month(person_id)}
 
 
-@router.post("/me/ledger/gifts", status_code=201)
+@router.post("/me/ledger/gifts", status_code=201, response_model=schemas.Gift)
 async def give(body: GiftBody, ctx: Ctx, person_id: Me) -> dict[str, Any]:
     """Give hours of my time credits into a community's pot."""
     posting = await commands.give_hours(
@@ -92,7 +94,7 @@ async def give(body: GiftBody, ctx: Ctx, person_id: Me) -> dict[str, Any]:
     return {"posting_id": str(posting.posting_id), "pot": await ctx.queries.pot(body.community_id)}
 
 
-@router.post("/me/ledger/pot-requests", status_code=201)
+@router.post("/me/ledger/pot-requests", status_code=201, response_model=schemas.PotAsked)
 async def ask_pot(body: PotRequestBody, ctx: Ctx, person_id: Me) -> dict[str, Any]:
     """Ask for a request of mine to be covered from my neighbourhood's pot (an operator
     approves it where the community's rule is approval)."""
@@ -101,7 +103,29 @@ async def ask_pot(body: PotRequestBody, ctx: Ctx, person_id: Me) -> dict[str, An
     return {"request_id": str(body.request_id), "community_id": community, "new": created}
 
 
-@router.get("/communities/{community_id}/pot")
+@router.get("/communities/{community_id}/pot", response_model=schemas.Pot)
 async def pot(community_id: str, ctx: Ctx, _: Me) -> dict[str, Any]:
     """A community's pot of gifted hours: in it, given, drawn."""
     return await ctx.queries.pot(community_id)
+
+
+@router.get("/neighbourhoods/{neighbourhood}/community", response_model=schemas.CommunityView)
+async def community_of(
+    neighbourhood: Annotated[str, Path(min_length=1, max_length=32)], ctx: Ctx, _: Me
+) -> dict[str, Any]:
+    """How hours are paid for where a neighbourhood cell is (``neighbourhood`` from booking's
+    ``GET /v1/me``): its community's modes and rules, and its pot."""
+    community_id = await ctx.communities.community_of(neighbourhood)
+    async with ctx.start() as uow:
+        community = await uow.community(community_id)
+    if community is None:
+        raise NotFound(f"no community {community_id}")
+    return {
+        "community_id": community.community_id,
+        "modes": sorted(str(mode) for mode in community.modes),
+        "currency": community.currency,
+        "pot_rule": str(community.pot_rule),
+        "monthly_allowance_hours": community.monthly_allowance_hours,
+        "mileage_rate": community.mileage_rate,
+        "pot": await ctx.queries.pot(community.community_id),
+    }
