@@ -9,11 +9,12 @@ STAMP := $(VENV)/.installed
 install: $(STAMP) web
 
 # The web app booking serves at /app/: npm ci from the lock file, then the build (which
-# generates the typed API client from web/openapi.json, type-checks, and bundles into
-# web/dist). Needs Node 20.19+ and npm, and the npm registry for the first `npm ci`.
+# generates the typed API clients from web/openapi.json and web/ledger-openapi.json,
+# type-checks, and bundles into web/dist). Needs Node 20.19+ and npm, and the npm registry for the first `npm ci`.
 WEB := web
 WEB_SOURCES := $(shell find $(WEB)/src $(WEB)/public -type f 2>/dev/null) \
-	$(WEB)/index.html $(WEB)/openapi.json $(WEB)/vite.config.ts $(WEB)/tsconfig.json
+	$(WEB)/index.html $(WEB)/openapi.json $(WEB)/ledger-openapi.json $(WEB)/vite.config.ts \
+	$(WEB)/tsconfig.json
 web: $(WEB)/dist/.built
 
 $(WEB)/node_modules/.installed: $(WEB)/package.json $(WEB)/package-lock.json

@@ -1,6 +1,7 @@
 """How an hour is paid for, through `kith up`'s real processes: one visit in each mode
 (paid, gifted hours from a pot, time credits), each posted once by the ledger, balances read
-through the ledger's API with booking's own session tokens."""
+through the ledger's API with booking's own session tokens; then the same in the web app, in
+a browser (``ledger_screens``), through booking's forwarding of ``/ledger/``."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from kith.client import send
 from kith.demo import Person, ask_for_help, sign_up
 from kith.running import running_kith
 from tests.conftest import Stack
+from tests.e2e.ledger_screens import walk_the_ledger_screens
+from tests.e2e.test_web_app import CHROMIUM
 from tests.support import eventually
 
 pytestmark = pytest.mark.e2e
@@ -46,8 +49,9 @@ async def _balance(http: httpx.AsyncClient, ledger: str, who: Person) -> dict[st
     return await send(http, "GET", f"{ledger}/v1/me/ledger", who.headers)
 
 
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (`make browser`)")
 async def test_a_visit_in_each_mode_is_posted_once_and_shows_in_both_balances(
-    stack: Stack, tmp_path: Path
+    stack: Stack, tmp_path: Path, output_dir: Path
 ) -> None:
     async with (
         running_kith(
@@ -167,6 +171,30 @@ async def test_a_visit_in_each_mode_is_posted_once_and_shows_in_both_balances(
         checked = await send(http, "GET", f"{ledger}/v1/operator/ledger/reconciliation", operator)
         mine = [d for d in checked["differences"] if d.get("booking_id") in bookings]
         assert mine == []
+
+        # The web app: the street takes gifts of hours again, and the helper gives one.
+        await send(
+            http,
+            "PUT",
+            f"{ledger}/v1/operator/ledger/communities/{community}",
+            operator,
+            json={"cells": [cell], "modes": ["gifted", "time_credits"]},
+        )
+        screens = await walk_the_ledger_screens(
+            api,
+            output_dir,
+            helper_email=(await send(http, "GET", f"{api}/v1/me", helper.headers))["email"],
+            neighbour_email=(await send(http, "GET", f"{api}/v1/me", neighbour.headers))["email"],
+            password="demo-password",
+        )
+        assert screens.violations == {}, screens.violations
+        assert len(screens.seen) == 9, screens.seen
+        assert (output_dir / "ledger-phone.png").stat().st_size > 5_000
+        after = await _balance(http, ledger, helper)
+        assert after["hours"]["gifted_to_pots"] == 1.0, "the hour given in the app"
+        assert after["money"][0]["expenses"] == 420, "the spending the neighbour confirmed"
+        pot = await send(http, "GET", f"{ledger}/v1/communities/{community}/pot", giver.headers)
+        assert pot["hours"] == 2.0
         signed_out = await http.delete(f"{api}/v1/sessions/current", headers=helper.headers)
         assert signed_out.status_code == 204
         refused = await http.get(f"{ledger}/v1/me/ledger", headers=helper.headers)

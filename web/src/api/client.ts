@@ -20,7 +20,7 @@ export class ApiProblem extends Error {
   }
 }
 
-const bearer: Middleware = {
+export const bearer: Middleware = {
   onRequest({ request }) {
     const token = session.token();
     if (token) request.headers.set("Authorization", `Bearer ${token}`);

@@ -60,6 +60,11 @@ export function Home(props: { me: Me; onSignOut: () => void }) {
             </li>
           )}
           <li>
+            <a class="button" href={href("/ledger")}>
+              {t("home.ledger")}
+            </a>
+          </li>
+          <li>
             <a class="button" href={href("/settings")}>
               {t("home.settings")}
             </a>

@@ -10,6 +10,8 @@ import { Concern } from "./concern";
 import { Emergency } from "./emergency";
 import { Home } from "./home";
 import { Hours } from "./hours";
+import { Earnings, Give, Ledger, LedgerStatement, PotScreen } from "./ledger";
+import { Expenses, RecordExpense } from "./expenses";
 import { Forgot, Reset, Verify } from "./links";
 import { Offers } from "./offers";
 import { People } from "./people";
@@ -59,6 +61,13 @@ export function screenFor(
       return <Hours me={me} />;
     case "concern":
       return <Concern about={route.params.get("about")} booking={route.params.get("booking")} />;
+    case "ledger":
+      if (id === "statement") return <LedgerStatement me={me} />;
+      if (id === "earnings") return <Earnings />;
+      if (id === "give") return <Give me={me} />;
+      if (id === "pot") return <PotScreen me={me} />;
+      if (id === "expenses") return task === "new" ? <RecordExpense me={me} /> : <Expenses me={me} />;
+      return <Ledger me={me} />;
     case "settings":
       if (id === "messages") return <Messages />;
       if (id === "export") return <Export />;
