@@ -10,7 +10,7 @@ from pathlib import Path
 
 from playwright.async_api import Page, async_playwright, expect
 
-from tests.e2e.test_web_app import _ARGS, CHROMIUM, Screens, person
+from tests.e2e.web_browser import ARGS, CHROMIUM, Screens, person
 
 #: The smallest PNG there is: a receipt photo the ledger keeps as it is.
 RECEIPT_PNG = bytes.fromhex(
@@ -40,7 +40,7 @@ async def walk_the_ledger_screens(
     screens = Screens(output_dir)
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=_ARGS
+            executable_path=str(CHROMIUM), headless=True, args=ARGS
         )
         try:
             async with person(browser, url) as helper:

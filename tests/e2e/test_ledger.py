@@ -19,7 +19,7 @@ from kith.demo import Person, ask_for_help, sign_up
 from kith.running import running_kith
 from tests.conftest import Stack
 from tests.e2e.ledger_screens import walk_the_ledger_screens
-from tests.e2e.test_web_app import CHROMIUM
+from tests.e2e.web_browser import CHROMIUM
 from tests.support import eventually
 
 pytestmark = pytest.mark.e2e
