@@ -354,9 +354,9 @@ async def forgotten_password(
     await page.get_by_role("link", name="Sign in").click()
     await page.get_by_role("link", name="Forgotten your password?").click()
     await expect(page.get_by_role("heading", name="Forgotten your password")).to_be_visible()
-    await page.get_by_label("Your email address").fill(owen.email)
+    await page.get_by_label("Your email address or mobile phone number").fill(owen.email)
     await screens.check(page, "forgot", opened=False)
-    await page.get_by_role("button", name="Email me a link").click()
+    await page.get_by_role("button", name="Send me a link").click()
     await expect(page.get_by_role("status")).to_contain_text(
         "If Kith has an account with this email address"
     )

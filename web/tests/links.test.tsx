@@ -146,17 +146,25 @@ describe("a new password typed twice", () => {
 });
 
 describe("a forgotten password", () => {
+  it("is asked for by email address, or by mobile number without the spaces people type", () => {
+    expect(links.accountOf(" mair@example.org ")).toEqual({ email: "mair@example.org" });
+    expect(links.accountOf("+44 7700-900 (123)")).toEqual({ phone: "+447700900123" });
+    expect(links.accountOf("+44 7700 900123")).toEqual({ phone: "+447700900123" });
+    expect(links.accountOf("   ")).toBeNull();
+  });
+
+
   it("asks for the address and answers the same whether or not it has an account", async () => {
     answers["POST /v1/auth/password-reset"] = { status: 202, body: { status: "sent" } };
     mount(<links.Forgot />);
-    button("Email me a link").click();
+    button("Send me a link").click();
     expect((await until(() => document.querySelector('[role="alert"]'))).textContent).toContain(
-      "Your email address: Please type your email address.",
+      "Your email address or mobile phone number: Please type your email address or your mobile phone number.",
     );
     await type("email", " mair@example.org ");
-    button("Email me a link").click();
+    button("Send me a link").click();
     const done = await until(() => document.querySelector(".done"));
-    expect(done.textContent).toContain("If Kith has an account with this email address");
+    expect(done.textContent).toContain("If Kith has an account with this email address or phone number");
     expect(calls).toEqual([{ method: "POST", path: "/v1/auth/password-reset", body: { email: "mair@example.org" } }]);
   });
 });

@@ -39,6 +39,15 @@ export function fieldProblem(errors: FieldError[]): Problem | null {
   return errors.length === 0 ? null : { status: 422, title: "", detail: t("reset.fix"), errors };
 }
 
+/** What the forgotten-password screen sends for what was typed: an email address (it has an
+ * "@"), else a mobile number with the spaces, dashes and brackets people type taken out. */
+export function accountOf(typed: string): { email: string } | { phone: string } | null {
+  const text = typed.trim();
+  if (!text) return null;
+  if (text.includes("@")) return { email: text };
+  return { phone: text.replace(/[\s().-]/g, "") };
+}
+
 /** Whether booking refused the link itself (used, expired, replaced or unknown). */
 function refusedLink(problem: Problem): boolean {
   return problem.status === 422 && (problem.errors ?? []).some((error) => error.field.endsWith("token"));
@@ -52,14 +61,15 @@ export function Forgot() {
 
   async function submit(event: Event) {
     event.preventDefault();
-    if (!email.trim()) {
+    const account = accountOf(email);
+    if (!account) {
       setProblem(fieldProblem([{ field: t("forgot.email"), reason: t("forgot.noEmail") }]));
       return;
     }
     setBusy(true);
     try {
       // Booking answers the same whether or not an account has the address, and so does the app.
-      await answer(api.POST("/v1/auth/password-reset", { body: { email: email.trim() } }));
+      await answer(api.POST("/v1/auth/password-reset", { body: account }));
       setProblem(null);
       setSent(true);
     } catch (error) {
@@ -87,9 +97,9 @@ export function Forgot() {
           <p class="lead">{t("forgot.intro")}</p>
           <Field
             id="email"
-            type="email"
-            autocomplete="email"
+            autocomplete="username"
             label={t("forgot.email")}
+            hint={t("forgot.emailHint")}
             maxLength={254}
             aria-invalid={problem?.errors?.length ? true : undefined}
             value={email}

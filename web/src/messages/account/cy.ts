@@ -5,13 +5,14 @@ export const cy: Record<keyof typeof en, string> = {
   "forgot.link": "Wedi anghofio eich cyfrinair?",
   "forgot.title": "Wedi anghofio eich cyfrinair",
   "forgot.intro":
-    "Teipiwch y cyfeiriad e-bost rydych chi'n ei ddefnyddio gyda Kith. Byddwn yn anfon dolen atoch i ddewis cyfrinair newydd.",
-  "forgot.email": "Eich cyfeiriad e-bost",
+    "Teipiwch y cyfeiriad e-bost neu'r rhif ffôn symudol rydych chi'n ei ddefnyddio gyda Kith. Byddwn yn anfon dolen atoch i ddewis cyfrinair newydd.",
+  "forgot.email": "Eich cyfeiriad e-bost neu eich rhif ffôn symudol",
+  "forgot.emailHint": "Mae rhif ffôn yn dechrau gyda + a'r wlad, fel +44 7700 900123.",
   "forgot.submit": "Anfon dolen ataf",
   "forgot.sent":
-    "Os oes gan Kith gyfrif gyda'r cyfeiriad e-bost hwn, mae dolen ar ei ffordd ato. Mae'r ddolen yn gweithio unwaith, ac am gyfnod byr yn unig. Gall gymryd ychydig funudau i gyrraedd.",
+    "Os oes gan Kith gyfrif gyda'r cyfeiriad e-bost neu'r rhif ffôn hwn, mae dolen ar ei ffordd ato, drwy e-bost neu neges destun. Mae'r ddolen yn gweithio unwaith, ac am gyfnod byr yn unig. Gall gymryd ychydig funudau i gyrraedd.",
   "forgot.again": "Heb gyrraedd? Edrychwch yn eich post sothach, yna gofynnwch eto.",
-  "forgot.noEmail": "Teipiwch eich cyfeiriad e-bost, os gwelwch yn dda.",
+  "forgot.noEmail": "Teipiwch eich cyfeiriad e-bost neu eich rhif ffôn symudol, os gwelwch yn dda.",
 
   "reset.title": "Dewis cyfrinair newydd",
   "reset.intro": "Teipiwch eich cyfrinair newydd ddwywaith, er mwyn i ni wybod ei fod yn gywir.",

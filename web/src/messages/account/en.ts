@@ -4,13 +4,14 @@ export const en = {
   "forgot.link": "Forgotten your password?",
   "forgot.title": "Forgotten your password",
   "forgot.intro":
-    "Type the email address you use with Kith. We will email you a link to choose a new password.",
-  "forgot.email": "Your email address",
-  "forgot.submit": "Email me a link",
+    "Type the email address or the mobile phone number you use with Kith. We will send you a link to choose a new password.",
+  "forgot.email": "Your email address or mobile phone number",
+  "forgot.emailHint": "A phone number starts with + and the country, such as +44 7700 900123.",
+  "forgot.submit": "Send me a link",
   "forgot.sent":
-    "If Kith has an account with this email address, a link is on its way to it. The link works once, and only for a while. It may take a few minutes to come.",
+    "If Kith has an account with this email address or phone number, a link is on its way to it, by email or by text message. The link works once, and only for a while. It may take a few minutes to come.",
   "forgot.again": "Not come? Check your junk mail, then ask again.",
-  "forgot.noEmail": "Please type your email address.",
+  "forgot.noEmail": "Please type your email address or your mobile phone number.",
 
   "reset.title": "Choose a new password",
   "reset.intro": "Type your new password twice, so we know it is right.",
