@@ -123,6 +123,8 @@ def _why_not(
     matcher: Matcher, request: HelpRequested, views: list[HelperView], helper_id: uuid.UUID
 ) -> str:
     """Why a helper who is not among the request's candidates may not be offered it."""
+    if helper_id == request.neighbour_id:
+        return "is the neighbour who asked"
     near = [v for v in views if v.profile.person_id == helper_id]
     found = passed_over(near, request, set(), matcher.faces(request).stepped_back)
     if found:

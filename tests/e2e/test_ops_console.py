@@ -1,17 +1,22 @@
 """The operators' console in a real headless Chromium: an operator signs in with a one-time
 code, watches an event arrive, vets an applicant, resolves a concern and closes a welfare
-check; each result is checked through booking's API and its audit trail, and every console
-page is scanned by axe-core for WCAG 2.2 AA.
+check, and assigns an escalated request to a helper matching lists; each result is checked
+through booking's API and its audit trail, and every console page is scanned by axe-core for
+WCAG 2.2 AA.
 
 Booking and the console run in this process (over the real broker and PostgreSQL, booking
-served over TCP); Debian's Chromium is driven through playwright, no browser is downloaded.
+served over TCP), and matching too where a test needs it; Debian's Chromium is driven
+through playwright, no browser is downloaded.
 """
 
 from __future__ import annotations
 
+import asyncio
+import random
 import re
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -23,7 +28,12 @@ from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Page, async_playwright, expect
 
 from services.booking.domain.operators import totp_at, totp_step
-from shared.contracts import utc_now
+from services.matching.app import create_app, runtime_of
+from services.matching.state import MatchingState
+from shared.contracts import Envelope, utc_now
+from shared.contracts.skills import Skill
+from shared.contracts.trust import StandingChanged
+from shared.geo import neighbourhood_of
 from shared.messaging import Publisher
 from tests.conftest import Stack
 from tests.integration.booking.conftest import OPERATOR_TOKEN, Booking, running_booking
@@ -34,6 +44,7 @@ from tests.integration.ops.support import (
     running_console,
     somewhere,
 )
+from tests.support import eventually
 
 pytestmark = pytest.mark.e2e
 
@@ -299,6 +310,28 @@ async def test_console_refuses_anyone_not_signed_in(both: Both) -> None:
         assert (await anonymous.post("/ops/login", data={"token": "wrong"})).status_code == 401
 
 
+@asynccontextmanager
+async def running_matching(stack: Stack) -> AsyncIterator[MatchingState]:
+    """Matching in this process, reading from now on; its state, to wait on what it knows."""
+    settings = stack.settings(
+        regular_hold_s=1,
+        offer_ttl_s=120,
+        cascade_rounds=3,
+        session_timeout_ms=1000,
+        rebalance_timeout_ms=1000,
+        heartbeat_interval_ms=200,
+    )
+    app = create_app(
+        settings, app_id=f"test-ops-matching-{uuid.uuid4().hex[:8]}", from_beginning=False
+    )
+    try:
+        await app.start()
+        await asyncio.wait_for(runtime_of(app).ready.wait(), timeout=60)
+        yield runtime_of(app).matcher.state
+    finally:
+        await app.stop()
+
+
 async def _signed_in(page: Page, console: RunningConsole, account: dict[str, str]) -> None:
     """Sign in to the console as ``account``, with its password and current one-time code."""
     await page.goto(f"{console.url}/ops/login")
@@ -389,3 +422,150 @@ async def test_an_operator_registers_someone_who_phoned(both: Both, output_dir: 
     )
     assert phone[1:] not in str(entry)
     assert "Mill Lane" not in str(entry)
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (`make browser`)")
+async def test_an_operator_assigns_an_escalated_request_to_a_helper_matching_lists(
+    stack: Stack, both: Both, output_dir: Path
+) -> None:
+    booking, console = both.booking, both.console
+    client = booking.client
+    run = uuid.uuid4().hex[:6]
+    # Far from the London the other booking tests fill with helpers on this broker.
+    lat, lng = random.uniform(-44.0, -30.0), random.uniform(116.0, 150.0)
+    home = {"lat": lat, "lng": lng, "address": "3 Quiet Lane"}
+    starts_at = (utc_now() + timedelta(days=2)).replace(hour=12, minute=0, second=0, microsecond=0)
+    async with running_matching(stack) as matching:
+        helper_id, helper = await sign_up(
+            client, f"Hal{run}", home={**home, "lat": lat + 0.002}, skills=["shopping"]
+        )
+        every_day = [
+            {"weekday": day, "start": "08:00", "end": "20:00"}
+            for day in (
+                "monday",
+                "tuesday",
+                "wednesday",
+                "thursday",
+                "friday",
+                "saturday",
+                "sunday",
+            )
+        ]
+        hours = await client.put("/v1/me/availability", headers=helper, json={"rules": every_day})
+        assert hours.status_code == 200, hours.text
+        # Trust's word (trust does not run here): Hal is vetted for shopping.
+        await booking.publisher.publish(
+            Envelope.wrap(
+                StandingChanged(
+                    person_id=uuid.UUID(helper_id),
+                    suspended=False,
+                    approved_skills={Skill.SHOPPING: starts_at + timedelta(days=365)},
+                ),
+                producer="trust",
+            )
+        )
+        neighbourhood = neighbourhood_of(lat + 0.002, lng)
+
+        async def known() -> bool:
+            filed = matching.helper(neighbourhood, uuid.UUID(helper_id))
+            return bool(
+                filed.profile and filed.weekly and matching.standing_of(uuid.UUID(helper_id))
+            )
+
+        await eventually(known, timeout_s=30, what="matching knowing Hal")
+        _, neighbour = await sign_up(client, f"Nell{run}", home=home)
+        asked = await client.post(
+            "/v1/requests",
+            headers=neighbour,
+            json={"skill": "shopping", "starts_at": starts_at.isoformat(), "hours": 1},
+        )
+        assert asked.status_code == 201, asked.text
+        request_id = asked.json()["occurrences"][0]["request_id"]
+
+        # Hal is offered it and declines: nobody else may take it, so operators are told.
+        async def offer_to_hal(*, chosen: bool) -> dict[str, Any] | None:
+            inbox = (await client.get("/v1/offers", headers=helper)).json()["items"]
+            return next(
+                (
+                    o
+                    for o in inbox
+                    if o["request_id"] == request_id
+                    and o["status"] == "open"
+                    and chosen == any(r["code"] == "operator_chosen" for r in o["reasons"])
+                ),
+                None,
+            )
+
+        first = await eventually(lambda: offer_to_hal(chosen=False), timeout_s=30, what="an offer")
+        declined = await client.post(f"/v1/offers/{first['offer_id']}/decline", headers=helper)
+        assert declined.status_code == 200, declined.text
+
+        async def escalated() -> bool:
+            mine = await client.get(f"/v1/requests/{request_id}", headers=neighbour)
+            return bool(mine.json()["status"] == "unmatched")
+
+        await eventually(escalated, timeout_s=30, what="the request escalated")
+
+        account = await _operator(booking)
+        scans = Scans(output_dir)
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(
+                executable_path=str(CHROMIUM), headless=True, args=_ARGS
+            )
+            try:
+                page = await browser.new_page(viewport={"width": 1280, "height": 900})
+                errors: list[str] = []
+                page.on("pageerror", lambda error: errors.append(str(error)))
+                await _signed_in(page, console, account)
+                await page.get_by_role("link", name="Run the community").click()
+                waiting = page.locator(f'#requests-list tr[data-request-id="{request_id}"]')
+                await expect(waiting).to_be_visible(timeout=15_000)
+                await expect(waiting).to_contain_text(f"Nell{run}")
+
+                # Find helpers, with the reason: matching's answer arrives, announced.
+                await waiting.get_by_label("Why look for helpers").fill("Nell rang: still waiting")
+                await waiting.get_by_role("button", name="Find helpers").click()
+                announce = page.locator("#announce")
+                await expect(announce).to_contain_text("Matching found 1 helper", timeout=20_000)
+                candidate = waiting.locator(f'li[data-helper-id="{helper_id}"]')
+                await expect(candidate).to_contain_text(f"Hal{run}")
+                await expect(candidate).to_contain_text("offered it before")
+                await expect(candidate).to_contain_text("km away")
+                await expect(waiting).not_to_contain_text("is the neighbour")  # never listed
+                await scans.check(page, "ops-act-candidates")
+
+                # Offer it to Hal, by keyboard, with the reason.
+                why = candidate.get_by_label(f"Why offer it to Hal{run}")
+                await why.fill("Hal can go after all: he rang back")
+                await why.press("Enter")
+                await expect(announce).to_contain_text(f"offered to Hal{run}")
+                # Matching's offer makes the request open again: it is shown with the others
+                # being offered, with the operator's direction and the offer's state.
+                chosen = await eventually(
+                    lambda: offer_to_hal(chosen=True), timeout_s=30, what="the directed offer"
+                )
+                await page.get_by_label("Show").select_option("open")
+                offered = page.locator(f'#requests-list tr[data-request-id="{request_id}"]')
+                await expect(offered).to_contain_text(
+                    f"Offered to Hal{run} by Sam Okoye: offer open"
+                )
+                await scans.check(page, "ops-act-assigned")
+                assert errors == [], f"the page logged errors: {errors}"
+            finally:
+                await browser.close()
+
+        # Hal accepts in his app as for any offer, told an operator chose him.
+        accepted = await client.post(f"/v1/offers/{chosen['offer_id']}/accept", headers=helper)
+        assert accepted.status_code == 201, accepted.text
+    visit = await client.get(f"/v1/bookings/{accepted.json()['booking_id']}", headers=neighbour)
+    assert visit.json()["status"] == "confirmed"
+    assert scans.violations == {}, f"axe-core found violations: {scans.violations}"
+    trail = await client.get(
+        "/v1/operator/audit",
+        headers=BOOTSTRAP,
+        params={"operator_id": account["operator_id"], "subject_id": request_id},
+    )
+    assert [(e["action"], e["reason"]) for e in trail.json()["items"]] == [
+        ("request.candidates", "Nell rang: still waiting"),
+        ("request.assign", "Hal can go after all: he rang back"),
+    ]

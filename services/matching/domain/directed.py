@@ -38,11 +38,12 @@ def passed_over(
     stepped_back: frozenset[uuid.UUID],
 ) -> list[tuple[uuid.UUID, str]]:
     """The helpers near the request (offering its skill, within their radius of it) that
-    may not be offered it, each with why, nearest rules first (``why_ineligible``)."""
+    may not be offered it, each with why (``why_ineligible``). The neighbour, a helper too
+    perhaps, is left out: never anyone's candidate for their own request."""
     found: list[tuple[uuid.UUID, str]] = []
     for view in views:
         helper_id = view.profile.person_id
-        if helper_id in eligible:
+        if helper_id in eligible or helper_id == request.neighbour_id:
             continue
         why = STEPPED_BACK if helper_id in stepped_back else why_ineligible(view, request)
         if why is not None:

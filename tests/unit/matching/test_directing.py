@@ -73,6 +73,17 @@ def test_candidates_are_the_eligible_helpers_best_first_and_the_others_say_why_n
     assert [(p.helper_id, p.why) for p in listed.passed_over] == [
         (unvetted, "has no standing from trust yet")
     ]
+    # The neighbour, a helper too, is never listed for their own request.
+    neighbour_helper = add_helper(matcher, 50)
+    [again] = send(
+        matcher,
+        CandidatesAsked(
+            query_id=uuid.uuid4(), **{**asked.model_dump(), "neighbour_id": neighbour_helper}
+        ),
+    )
+    assert isinstance(again, CandidatesListed)
+    assert neighbour_helper not in {p.helper_id for p in again.passed_over}
+    assert neighbour_helper not in {c.helper_id for c in again.candidates}
     # Asking changes nothing of the request's way through its rounds.
     assert matcher.state.progress_of(NEIGHBOURHOOD, asked.request_id) == before
 
