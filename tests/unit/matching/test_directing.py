@@ -9,7 +9,7 @@ from datetime import timedelta
 from services.matching.domain import Status
 from services.matching.handlers import Matcher
 from shared.contracts import Envelope, Payload
-from shared.contracts.bookings import OfferDeclined
+from shared.contracts.bookings import BookingConfirmed, OfferDeclined
 from shared.contracts.candidates import (
     CandidatesAsked,
     CandidatesListed,
@@ -159,7 +159,23 @@ def test_matching_refuses_a_helper_who_may_not_be_offered_the_request() -> None:
     suspended = add_helper(matcher, 150)
     blocked = add_helper(matcher, 200)
     unvetted = add_helper(matcher, 250, vetted=False)
+    busy = add_helper(matcher, 300)
     asked = request()
+    # The busy helper is booked elsewhere for the same hours.
+    send(
+        matcher,
+        BookingConfirmed(
+            booking_id=uuid.uuid4(),
+            request_id=uuid.uuid4(),
+            helper_id=busy,
+            neighbour_id=uuid.uuid4(),
+            neighbourhood=NEIGHBOURHOOD,
+            skill=asked.skill,
+            starts_at=asked.starts_at,
+            hours=asked.hours,
+            offer_id=uuid.uuid4(),
+        ),
+    )
     matcher.handle_standing(StandingChanged(person_id=suspended, suspended=True), NOW)
     send(
         matcher,
@@ -180,6 +196,7 @@ def test_matching_refuses_a_helper_who_may_not_be_offered_the_request() -> None:
     assert _refused(matcher, asked, suspended) == "is suspended"
     assert _refused(matcher, asked, blocked) == "the pair is not matchable"
     assert _refused(matcher, asked, unvetted) == "has no standing from trust yet"
+    assert _refused(matcher, asked, busy) == "is already booked for a requested hour"
     assert _refused(matcher, asked, uuid.uuid4()) == (
         "is not a helper within reach of this neighbourhood"
     )

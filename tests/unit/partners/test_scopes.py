@@ -69,3 +69,9 @@ def test_granted_fields_replace_the_default_and_reduce_drops_never_fields() -> N
     assert scopes.visible_fields("help.requested") == {"neighbour_id"}
     data = {"neighbour_id": "x", "cell": "y", "note": "z", "home_address": "w"}
     assert reduce(data, {"neighbour_id", "note", "home_address"}) == {"neighbour_id": "x"}
+
+
+def test_matchings_answer_to_an_operator_names_no_helper_by_default() -> None:
+    # Which helpers may take a request, and why others may not, is for operators.
+    assert default_fields("candidates.listed") == {"query_id", "request_id", "neighbourhood"}
+    assert "reason" not in default_fields("offer.direction_refused")
