@@ -30,16 +30,21 @@ export const cy: Record<keyof typeof en, string> = {
   "welcome.signIn": "Mewngofnodi",
   "welcome.signUp": "Creu cyfrif",
 
+  "account.label": "Eich cyfeiriad e-bost neu rif ffôn symudol",
+  "account.hint": "Mae rhif ffôn symudol yn dechrau gyda + a chod y wlad, fel +44 7700 900123.",
+  "account.bad":
+    "ysgrifennwch gyfeiriad e-bost, neu rif ffôn symudol gyda + a chod y wlad, fel +44 7700 900123",
+  "account.fix": "Gwiriwch sut ysgrifennoch chi eich cyfeiriad e-bost neu rif ffôn symudol.",
+
   "signIn.title": "Mewngofnodi",
-  "signIn.email": "Eich cyfeiriad e-bost",
   "signIn.password": "Eich cyfrinair",
   "signIn.submit": "Mewngofnodi",
   "signIn.noAccount": "Dim cyfrif eto? Crëwch un",
-  "signIn.wrong": "Dydy'r cyfeiriad e-bost a'r cyfrinair ddim yn cyfateb. Gwiriwch nhw a rhowch gynnig arall arni.",
+  "signIn.wrong":
+    "Dydy'r cyfeiriad e-bost neu'r rhif ffôn a'r cyfrinair ddim yn cyfateb. Gwiriwch nhw a rhowch gynnig arall arni.",
 
   "signUp.title": "Creu cyfrif",
   "signUp.name": "Eich enw, fel y bydd eraill yn ei weld",
-  "signUp.email": "Eich cyfeiriad e-bost",
   "signUp.password": "Dewiswch gyfrinair",
   "signUp.passwordHint": "O leiaf 8 llythyren, rhif neu symbol.",
   "signUp.showPassword": "Dangos y cyfrinair",

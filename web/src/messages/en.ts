@@ -28,16 +28,20 @@ export const en = {
   "welcome.signIn": "Sign in",
   "welcome.signUp": "Make an account",
 
+  "account.label": "Your email address or mobile phone number",
+  "account.hint": "A mobile number starts with + and the country code, such as +44 7700 900123.",
+  "account.bad":
+    "write an email address, or a mobile number with + and the country code, such as +44 7700 900123",
+  "account.fix": "Please check how you wrote your email address or mobile number.",
+
   "signIn.title": "Sign in",
-  "signIn.email": "Your email address",
   "signIn.password": "Your password",
   "signIn.submit": "Sign in",
   "signIn.noAccount": "No account yet? Make one",
-  "signIn.wrong": "That email address and password do not match. Please check them and try again.",
+  "signIn.wrong": "That email address or phone number and password do not match. Please check them and try again.",
 
   "signUp.title": "Make an account",
   "signUp.name": "Your name, as others will see it",
-  "signUp.email": "Your email address",
   "signUp.password": "Choose a password",
   "signUp.passwordHint": "At least 8 letters, numbers or signs.",
   "signUp.showPassword": "Show the password",

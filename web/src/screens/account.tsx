@@ -2,6 +2,7 @@
 import { useState } from "preact/hooks";
 import { answer, api, idempotencyKey, type Problem } from "../api/client";
 import { SKILLS, type Session, type Skill } from "../api/views";
+import { accountName } from "../contact";
 import { language, t } from "../i18n";
 import { go, href } from "../router";
 import { session } from "../session";
@@ -24,19 +25,52 @@ export function Welcome() {
   );
 }
 
+/** The refusal shown when what was typed is neither an email nor a mobile number. */
+function notAnAccount(): Problem {
+  return {
+    status: 422,
+    title: "",
+    detail: t("account.fix"),
+    errors: [{ field: t("account.label"), reason: t("account.bad") }],
+  };
+}
+
+/** The field that takes an email address or a mobile phone number. */
+function AccountField(props: { value: string; onInput: (value: string) => void }) {
+  return (
+    <Field
+      id="account"
+      type="text"
+      autocomplete="username"
+      autoCapitalize="none"
+      spellcheck={false}
+      label={t("account.label")}
+      hint={t("account.hint")}
+      maxLength={254}
+      value={props.value}
+      onInput={(event) => props.onInput(event.currentTarget.value)}
+    />
+  );
+}
+
 export function SignIn() {
-  const [email, setEmail] = useState("");
+  const [account, setAccount] = useState("");
   const [password, setPassword] = useState("");
   const [problem, setProblem] = useState<Problem | null>(null);
   const [busy, setBusy] = useState(false);
 
   async function submit(event: Event) {
     event.preventDefault();
+    const named = accountName(account);
+    if (named === null) {
+      setProblem(notAnAccount());
+      return;
+    }
     setBusy(true);
     try {
       const opened = await answer<Session>(
         api.POST("/v1/sessions", {
-          body: { email, password },
+          body: { ...named, password },
           params: { header: idempotencyKey() },
         }),
       );
@@ -54,14 +88,7 @@ export function SignIn() {
     <Screen title={t("signIn.title")} back="/">
       <ProblemBox problem={problem} />
       <form onSubmit={submit} noValidate={false}>
-        <Field
-          id="email"
-          type="email"
-          autocomplete="email"
-          label={t("signIn.email")}
-          value={email}
-          onInput={(event) => setEmail(event.currentTarget.value)}
-        />
+        <AccountField value={account} onInput={setAccount} />
         <Field
           id="password"
           type="password"
@@ -86,7 +113,7 @@ export function SignIn() {
 
 export function SignUp() {
   const [name, setName] = useState("");
-  const [email, setEmail] = useState("");
+  const [account, setAccount] = useState("");
   const [password, setPassword] = useState("");
   const [showPassword, setShowPassword] = useState(false);
   // One account both asks and helps: a helper is someone who offers skills.
@@ -124,13 +151,19 @@ export function SignUp() {
 
   async function submit(event: Event) {
     event.preventDefault();
+    // An email or a mobile number: someone with a phone only is told everything by text.
+    const named = accountName(account);
+    if (named === null) {
+      setProblem(notAnAccount());
+      return;
+    }
     setBusy(true);
     try {
       const created = await answer<Session>(
         api.POST("/v1/people", {
           body: {
             display_name: name,
-            email,
+            ...named,
             password,
             home: { lat: Number(lat), lng: Number(lng), address, phone: phone || null },
             time_zone: zone as never,
@@ -162,15 +195,7 @@ export function SignUp() {
           value={name}
           onInput={(event) => setName(event.currentTarget.value)}
         />
-        <Field
-          id="email"
-          type="email"
-          autocomplete="email"
-          label={t("signUp.email")}
-          maxLength={254}
-          value={email}
-          onInput={(event) => setEmail(event.currentTarget.value)}
-        />
+        <AccountField value={account} onInput={setAccount} />
         <Field
           id="password"
           type={showPassword ? "text" : "password"}
