@@ -53,6 +53,8 @@ async def walk_the_ledger_screens(
                 card = neighbour.locator(".card").filter(has_text="Milk and bread")
                 await expect(card).to_contain_text("Spent for you")
                 await screens.check(neighbour, "ledger-expenses-neighbour")
+                await card.get_by_role("button", name="See the receipt photo").click()
+                await expect(card.get_by_role("img", name="The receipt photo")).to_be_visible()
                 await card.get_by_role("button", name="Yes, it is right").click()
                 await expect(neighbour.get_by_role("status")).to_contain_text("It is confirmed")
                 await expect(card).to_contain_text("Confirmed")

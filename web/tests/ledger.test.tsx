@@ -17,6 +17,9 @@ async function fakeFetch(input: RequestInfo | URL): Promise<Response> {
   const url = new URL(request.url);
   const text = request.method === "GET" ? "" : await request.text();
   calls.push({ method: request.method, url, body: text ? JSON.parse(text) : null });
+  if (url.pathname.endsWith("/receipt")) {
+    return new Response(new Uint8Array([0x89, 0x50, 0x4e, 0x47]), { headers: { "Content-Type": "image/png" } });
+  }
   const found = answers[`${request.method} ${url.pathname}`];
   return new Response(JSON.stringify(found ?? { title: "Not found", detail: "none" }), {
     status: found === undefined ? 404 : 200,
@@ -161,6 +164,22 @@ describe("what a person may give and record", () => {
   });
 });
 
+describe("a lift's miles", () => {
+  it("takes miles to a tenth, from 0.1 to 500", () => {
+    expect(expenses.parseMiles("7.5")).toBe(7.5);
+    expect(expenses.parseMiles(" 12 ")).toBe(12);
+    for (const wrong of ["0", "501", "7.25", "", "-3", "far"]) expect(expenses.parseMiles(wrong)).toBeNull();
+  });
+
+  it("names the fields wrong", () => {
+    expect(expenses.mileageErrors("", "x").map((error) => error.field)).toEqual([
+      "Which visit was it for?",
+      "How many miles did you drive?",
+    ]);
+    expect(expenses.mileageErrors("b-1", "7.5")).toEqual([]);
+  });
+});
+
 describe("the screens", () => {
   it("shows the balance from the ledger through booking's /ledger/ path", async () => {
     answers["GET /ledger/v1/me/ledger"] = {
@@ -253,8 +272,56 @@ describe("the screens", () => {
     expect(root.querySelector(".visually-hidden")?.textContent).toBe("4 pounds and 20 pence");
     const yes = [...root.querySelectorAll("button")].find((b) => b.textContent === "Yes, it is right")!;
     expect(yes.getAttribute("aria-describedby")).toBe("expense-e-1");
+    // The receipt photo is fetched only when asked for, and shown from a data: address.
+    const see = [...root.querySelectorAll("button")].find((b) => b.textContent === "See the receipt photo")!;
+    see.click();
+    await until(() => root.querySelector("img.receipt") !== null);
+    expect(root.querySelector("img.receipt")?.getAttribute("src")).toMatch(/^data:image\/png;base64,/);
+    expect(root.querySelector("img.receipt")?.getAttribute("alt")).toBe("The receipt photo");
+    expect(calls.some((call) => call.url.pathname === "/ledger/v1/me/ledger/expenses/e-1/receipt")).toBe(true);
     yes.click();
     await until(() => root.textContent?.includes("It is confirmed") ?? false);
     expect(calls.find((call) => call.method === "POST")?.body).toEqual({ decision: "confirm" });
+  });
+
+  it("records a lift's miles when the helper chooses to", async () => {
+    answers["GET /v1/bookings"] = {
+      items: [
+        {
+          booking_id: "b-lift",
+          request_id: "r-1",
+          side: "helper",
+          skill: "lift",
+          starts_at: "2026-12-01T10:00:00Z",
+          hours: 1,
+          status: "completed",
+        },
+      ],
+    };
+    answers["POST /ledger/v1/me/ledger/mileage"] = {
+      expense_id: "e-2",
+      kind: "mileage",
+      booking_id: "b-lift",
+      currency: "GBP",
+      amount: 338,
+      what_for: "7.5 miles",
+      has_receipt: false,
+      status: "recorded",
+      miles: 7.5,
+    };
+    const root = mount(<expenses.RecordExpense me={me} />);
+    await until(() => root.querySelector("#expense-kind-miles") !== null);
+    root.querySelector<HTMLInputElement>("#expense-kind-miles")!.click();
+    await until(() => root.querySelector("#expense-miles") !== null);
+    expect(root.querySelector("#expense-amount")).toBeNull();
+    const miles = root.querySelector<HTMLInputElement>("#expense-miles")!;
+    miles.value = "7.5";
+    miles.dispatchEvent(new Event("input", { bubbles: true }));
+    await settle();
+    root.querySelector("form")!.dispatchEvent(new Event("submit", { cancelable: true }));
+    await until(() => root.querySelector("[role='status']")?.textContent?.includes("7.5 miles, £3.38") ?? false);
+    const post = calls.find((call) => call.method === "POST");
+    expect(post?.url.pathname).toBe("/ledger/v1/me/ledger/mileage");
+    expect(post?.body).toEqual({ booking_id: "b-lift", miles: 7.5 });
   });
 });

@@ -10,7 +10,7 @@ import { language, t } from "../i18n";
 import { useLoad } from "../load";
 import { href } from "../router";
 import { when } from "../time";
-import { Done, Field, Loading, ProblemBox, Screen, Select, problemOf } from "../ui";
+import { Choice, Done, Field, Loading, ProblemBox, Screen, Select, problemOf } from "../ui";
 import { Amount } from "./ledger";
 
 /** The photo types and size the ledger keeps (``KITH_LEDGER_RECEIPT_MAX_BYTES``). */
@@ -22,6 +22,61 @@ export interface ExpenseDraft {
   amount: string;
   whatFor: string;
   receipt: { type: string; size: number } | null;
+}
+
+/** Miles as typed ("12", "3.5"), to a tenth of a mile; null unless from 0.1 to 500. */
+export function parseMiles(typed: string): number | null {
+  const text = typed.trim();
+  if (!/^\d{1,3}(\.\d)?$/.test(text)) return null;
+  const miles = Number(text);
+  return miles >= 0.1 && miles <= 500 ? miles : null;
+}
+
+/** What is wrong with a lift's miles as typed, naming the field. */
+export function mileageErrors(bookingId: string, miles: string): { field: string; reason: string }[] {
+  const errors: { field: string; reason: string }[] = [];
+  if (!bookingId) errors.push({ field: t("record.visit"), reason: t("record.needVisit") });
+  if (parseMiles(miles) === null) errors.push({ field: t("record.miles"), reason: t("record.needMiles") });
+  return errors;
+}
+
+/** A receipt photo as a data: address an <img> may show (the app's policy allows no other). */
+async function dataUrlOf(blob: Blob): Promise<string> {
+  return `data:${blob.type};base64,${await base64Of(blob)}`;
+}
+
+/** The receipt photo of an expense, fetched when the person asks to see it. */
+function ReceiptPhoto(props: { expenseId: string; describedBy: string }) {
+  const [src, setSrc] = useState<string | null>(null);
+  const [problem, setProblem] = useState<Problem | null>(null);
+
+  async function show() {
+    try {
+      const photo = await answer<Blob>(
+        ledger.GET("/v1/me/ledger/expenses/{expense_id}/receipt", {
+          params: { path: { expense_id: props.expenseId } },
+          parseAs: "blob",
+        }),
+      );
+      setProblem(null);
+      setSrc(photo.type.startsWith("image/") ? await dataUrlOf(photo) : "");
+    } catch (error) {
+      setProblem(problemOf(error));
+    }
+  }
+
+  return (
+    <>
+      <ProblemBox problem={problem} />
+      {src === null && (
+        <button type="button" aria-describedby={props.describedBy} onClick={() => void show()}>
+          {t("expenses.seeReceipt")}
+        </button>
+      )}
+      {src === "" && <p>{t("expenses.receiptNotPhoto")}</p>}
+      {src && <img class="receipt" src={src} alt={t("expenses.receiptAlt")} />}
+    </>
+  );
 }
 
 /** What is wrong with an expense as typed, each naming its field by its label. */
@@ -107,6 +162,7 @@ export function Expenses(props: { me: Me }) {
               {expense.recorded_at && <p>{when(expense.recorded_at, props.me.time_zone, language())}</p>}
               <p class="status">{t(`expenses.status.${expense.status}`)}</p>
               <p>{expense.has_receipt ? t("expenses.receipt") : t("expenses.noReceipt")}</p>
+              {expense.has_receipt && <ReceiptPhoto expenseId={expense.expense_id} describedBy={heading} />}
               {!mine && expense.status === "recorded" && (
                 <>
                   <p>{t("expenses.ask")}</p>
@@ -147,15 +203,40 @@ export function RecordExpense(props: { me: Me }) {
   const [amount, setAmount] = useState("");
   const [whatFor, setWhatFor] = useState("");
   const [photo, setPhoto] = useState<File | null>(null);
+  const [kind, setKind] = useState<"money" | "miles">("money");
+  const [miles, setMiles] = useState("");
   const [problem, setProblem] = useState<Problem | null>(null);
   const [bad, setBad] = useState<string[]>([]);
   const [done, setDone] = useState("");
   const [busy, setBusy] = useState(false);
   const chosen = bookingId || mine[0]?.booking_id || "";
   const zone = props.me.time_zone;
+  // A lift may be paid by the mile, at the community's rate, instead of what was spent.
+  const lift = mine.find((visit) => visit.booking_id === chosen)?.skill === "lift";
+  const byMiles = lift && kind === "miles";
+
+  async function recordMiles() {
+    const errors = mileageErrors(chosen, miles);
+    setBad(errors.map((error) => error.field));
+    if (errors.length > 0) {
+      setProblem({ status: 422, title: "", detail: t("record.fix"), errors });
+      return;
+    }
+    try {
+      const recorded = await answer<Expense>(
+        ledger.POST("/v1/me/ledger/mileage", { body: { booking_id: chosen, miles: parseMiles(miles) ?? 0 } }),
+      );
+      setProblem(null);
+      setDone(t("record.milesDone", { miles: recorded.miles ?? miles, amount: moneyText(recorded.amount, recorded.currency) }));
+      setMiles("");
+    } catch (error) {
+      setProblem(problemOf(error));
+    }
+  }
 
   async function record(event: Event) {
     event.preventDefault();
+    if (byMiles) return recordMiles();
     const draft: ExpenseDraft = {
       bookingId: chosen,
       amount,
@@ -217,37 +298,65 @@ export function RecordExpense(props: { me: Me }) {
             }))}
             onChange={setBookingId}
           />
-          <Field
-            id="expense-amount"
-            inputMode="decimal"
-            autocomplete="off"
-            label={t("record.amount")}
-            hint={t("record.amountHint")}
-            aria-invalid={invalid(t("record.amount"))}
-            value={amount}
-            onInput={(event) => setAmount(event.currentTarget.value)}
-          />
-          <Field
-            id="expense-what"
-            autocomplete="off"
-            maxLength={200}
-            label={t("record.whatFor")}
-            hint={t("record.whatForHint")}
-            aria-invalid={invalid(t("record.whatFor"))}
-            value={whatFor}
-            onInput={(event) => setWhatFor(event.currentTarget.value)}
-          />
-          <Field
-            id="expense-receipt"
-            type="file"
-            optional
-            accept={RECEIPT_TYPES.join(",")}
-            capture="environment"
-            label={t("record.receipt")}
-            hint={t("record.receiptHint")}
-            aria-invalid={invalid(t("record.receipt"))}
-            onChange={(event) => setPhoto(event.currentTarget.files?.[0] ?? null)}
-          />
+          {lift && (
+            <Choice
+              name="expense-kind"
+              legend={t("record.kind")}
+              options={[
+                { value: "money", label: t("record.kindMoney") },
+                { value: "miles", label: t("record.kindMiles") },
+              ]}
+              value={kind}
+              onChange={setKind}
+            />
+          )}
+          {byMiles && (
+            <Field
+              id="expense-miles"
+              inputMode="decimal"
+              autocomplete="off"
+              label={t("record.miles")}
+              hint={t("record.milesHint")}
+              aria-invalid={invalid(t("record.miles"))}
+              value={miles}
+              onInput={(event) => setMiles(event.currentTarget.value)}
+            />
+          )}
+          {!byMiles && (
+            <>
+              <Field
+                id="expense-amount"
+                inputMode="decimal"
+                autocomplete="off"
+                label={t("record.amount")}
+                hint={t("record.amountHint")}
+                aria-invalid={invalid(t("record.amount"))}
+                value={amount}
+                onInput={(event) => setAmount(event.currentTarget.value)}
+              />
+              <Field
+                id="expense-what"
+                autocomplete="off"
+                maxLength={200}
+                label={t("record.whatFor")}
+                hint={t("record.whatForHint")}
+                aria-invalid={invalid(t("record.whatFor"))}
+                value={whatFor}
+                onInput={(event) => setWhatFor(event.currentTarget.value)}
+              />
+              <Field
+                id="expense-receipt"
+                type="file"
+                optional
+                accept={RECEIPT_TYPES.join(",")}
+                capture="environment"
+                label={t("record.receipt")}
+                hint={t("record.receiptHint")}
+                aria-invalid={invalid(t("record.receipt"))}
+                onChange={(event) => setPhoto(event.currentTarget.files?.[0] ?? null)}
+              />
+            </>
+          )}
           <button class="primary" type="submit" disabled={busy}>
             {t("record.submit")}
           </button>
