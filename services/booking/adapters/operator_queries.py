@@ -105,6 +105,40 @@ class OperatorQueries:
         )
         return dict(record) if record is not None else None
 
+    async def enabled_administrators(self) -> list[uuid.UUID]:
+        """The enabled administrators' accounts, locked until the transaction ends: two
+        administrators demoting each other at once take turns, and the second sees the
+        first one's change (so one of them always remains)."""
+        rows = await self.conn.fetch(
+            "SELECT operator_id FROM operators WHERE disabled_at IS NULL"
+            " AND 'administrator' = ANY(roles) ORDER BY operator_id FOR UPDATE"
+        )
+        return [row["operator_id"] for row in rows]
+
+    async def operator_locked(self, operator_id: uuid.UUID) -> Row | None:
+        """One operator's account, without secrets, locked until the transaction ends."""
+        record = await self.conn.fetchrow(
+            f"SELECT {_OPERATOR_COLUMNS} FROM operators WHERE operator_id = $1 FOR UPDATE",
+            operator_id,
+        )
+        return dict(record) if record is not None else None
+
+    async def change_operator(
+        self, operator_id: uuid.UUID, roles: list[str], disabled_at: datetime | None
+    ) -> None:
+        """Set an account's roles and whether it is disabled; a disabled account's sessions
+        end at once (its tokens stop working on the next call)."""
+        await self.conn.execute(
+            "UPDATE operators SET roles = $2, disabled_at = $3 WHERE operator_id = $1",
+            operator_id,
+            roles,
+            disabled_at,
+        )
+        if disabled_at is not None:
+            await self.conn.execute(
+                "DELETE FROM operator_sessions WHERE operator_id = $1", operator_id
+            )
+
     # -- the audit trail ------------------------------------------------------------------
     async def audit(
         self,

@@ -74,6 +74,35 @@ def bootstrap(name: str | None = None) -> Acting:
     return Acting(None, name or BOOTSTRAP, frozenset(Role))
 
 
+def account_change_refusal(
+    by: uuid.UUID | None,
+    operator_id: uuid.UUID,
+    *,
+    disabling: bool,
+    admin_before: bool,
+    admin_after: bool,
+    enabled_admins: int,
+) -> str | None:
+    """Why an administrator may not make this change to an operator's account, or ``None``.
+
+    Args:
+        by: The administrator making it (``None``: the development bootstrap administrator).
+        operator_id: Whose account changes.
+        disabling: Whether the change disables an enabled account.
+        admin_before: Whether the account is an enabled administrator now.
+        admin_after: Whether it will be one after the change.
+        enabled_admins: How many enabled administrators there are now (this one included).
+
+    Nobody locks themselves out, and Kith always keeps one administrator who can sign in:
+    without one, nobody could make or mend an account but from the command line.
+    """
+    if disabling and by == operator_id:
+        return "you cannot disable your own account: ask another administrator"
+    if admin_before and not admin_after and enabled_admins <= 1:
+        return "this is the last administrator: make another one first"
+    return None
+
+
 # -- TOTP (RFC 6238: HMAC-SHA1, 6 digits, 30-second steps, as authenticator apps expect) --
 
 TOTP_STEP_S = 30

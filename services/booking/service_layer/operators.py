@@ -16,6 +16,7 @@ from services.booking.domain.errors import Conflict, NotFound, Unauthorized
 from services.booking.domain.operators import (
     Acting,
     Role,
+    account_change_refusal,
     new_totp_secret,
     provisioning_uri,
     totp_matches,
@@ -146,6 +147,63 @@ async def one(uow: UnitOfWork, operator_id: uuid.UUID) -> dict[str, Any]:
     if found is None:
         raise NotFound("no such operator")
     return found
+
+
+async def change_account(
+    uow: UnitOfWork,
+    by: Acting,
+    operator_id: uuid.UUID,
+    *,
+    roles: frozenset[Role] | None,
+    disabled: bool | None,
+    reason: str,
+    now: datetime,
+) -> dict[str, Any]:
+    """Administrators: change an operator's roles, or disable (or enable) their account; a
+    disabled operator's sessions end at once. Refused (409) for one's own disabling and for
+    a change leaving no enabled administrator."""
+    async with uow.begin() as repo:
+        # The administrators first, then the account: every change takes the same order.
+        admins = await repo.enabled_administrators()
+        account = await repo.operator_locked(operator_id)
+        if account is None:
+            raise NotFound("no such operator")
+        enabled_before = account["disabled_at"] is None
+        enabled_after = enabled_before if disabled is None else not disabled
+        roles_before = sorted(account["roles"])
+        roles_after = roles_before if roles is None else sorted(role.value for role in roles)
+        admin = Role.ADMINISTRATOR.value
+        why = account_change_refusal(
+            by.operator_id,
+            operator_id,
+            disabling=enabled_before and not enabled_after,
+            admin_before=enabled_before and admin in roles_before,
+            admin_after=enabled_after and admin in roles_after,
+            enabled_admins=len(admins),
+        )
+        if why is not None:
+            raise Conflict(why)
+        disabled_at = None if enabled_after else (account["disabled_at"] or now)
+        await repo.change_operator(operator_id, roles_after, disabled_at)
+        changes: dict[str, Any] = {}
+        if roles_after != roles_before:
+            changes["roles"] = {"before": roles_before, "after": roles_after}
+        if enabled_after != enabled_before:
+            changes["disabled"] = not enabled_after
+        await repo.audit(
+            by,
+            "operator.change",
+            now,
+            subject_kind="operator",
+            subject_id=operator_id,
+            reason=reason,
+            details=changes,
+        )
+    return {
+        **{key: account[key] for key in ("operator_id", "email", "name", "created_at")},
+        "roles": roles_after,
+        "disabled_at": disabled_at,
+    }
 
 
 async def audit_trail(

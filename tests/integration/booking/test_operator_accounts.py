@@ -248,3 +248,79 @@ async def test_the_first_administrator_of_a_new_kith_is_made_from_the_command_li
         params={"subject_id": str(made["operator_id"]), "action": "operator.add"},
     )
     assert [e["operator"] for e in made_entry.json()["items"]] == ["kith operators add"]
+
+
+async def test_an_administrator_changes_roles_and_disables_accounts_but_never_the_last_admin(
+    booking: Booking,
+) -> None:
+    client = booking.client
+    ada, ada_account = await signed_in_operator(client, BOOTSTRAP, "Ada Grant", "administrator")
+    cal, cal_account = await signed_in_operator(client, BOOTSTRAP, "Cal Moss")
+    cal_path = f"/v1/operator/accounts/{cal_account['operator_id']}"
+    ada_path = f"/v1/operator/accounts/{ada_account['operator_id']}"
+    refused = await client.patch(ada_path, headers=cal, json={"disabled": True, "reason": "x"})
+    assert refused.status_code == 403, "only administrators change accounts"
+
+    own = await client.patch(ada_path, headers=ada, json={"disabled": True, "reason": "leaving"})
+    assert own.status_code == 409, own.text
+    assert "your own account" in own.json()["detail"]
+    # Every other administrator this module made is disabled: Ada is the last one.
+    for account in (await client.get("/v1/operator/accounts", headers=ada)).json()["items"]:
+        if account["operator_id"] == ada_account["operator_id"] or account["disabled_at"]:
+            continue
+        if "administrator" in account["roles"]:
+            gone = await client.patch(
+                f"/v1/operator/accounts/{account['operator_id']}",
+                headers=ada,
+                json={"disabled": True, "reason": "tidying up"},
+            )
+            assert gone.status_code == 200, gone.text
+    for who, body in [
+        (ada, {"roles": ["coordinator"], "reason": "stepping down"}),
+        (BOOTSTRAP, {"disabled": True, "reason": "leaving"}),
+    ]:
+        last = await client.patch(ada_path, headers=who, json=body)
+        assert last.status_code == 409, last.text
+        assert "last administrator" in last.json()["detail"]
+
+    promoted = await client.patch(
+        cal_path,
+        headers=ada,
+        json={"roles": ["coordinator", "safeguarding_lead"], "reason": "trained as a lead"},
+    )
+    assert promoted.status_code == 200, promoted.text
+    assert promoted.json()["roles"] == ["coordinator", "safeguarding_lead"]
+    assert (await client.get("/v1/operator/me", headers=cal)).json()["roles"] == [
+        "coordinator",
+        "safeguarding_lead",
+    ]
+
+    disabled = await client.patch(
+        cal_path, headers=ada, json={"disabled": True, "reason": "left the charity"}
+    )
+    assert disabled.status_code == 200, disabled.text
+    assert disabled.json()["disabled_at"] is not None
+    # Signed out at once, and no new sign-in.
+    assert (await client.get("/v1/operator/me", headers=cal)).status_code == 403
+    again = await client.post(
+        "/v1/operator/sessions",
+        json={
+            "email": cal_account["email"],
+            "password": cal_account["password"],
+            "code": totp_at(cal_account["totp_secret"], totp_step(utc_now()) + 1),
+        },
+    )
+    assert again.status_code == 401
+
+    trail = await _audit(booking, subject_id=str(cal_account["operator_id"]))
+    changes = [e for e in trail if e["action"] == "operator.change"]
+    assert [(e["operator"], e["reason"], e["details"]) for e in changes] == [
+        (
+            "Ada Grant",
+            "trained as a lead",
+            {"roles": {"before": ["coordinator"], "after": ["coordinator", "safeguarding_lead"]}},
+        ),
+        ("Ada Grant", "left the charity", {"disabled": True}),
+    ]
+    enabled = await client.patch(cal_path, headers=ada, json={"disabled": False, "reason": "back"})
+    assert enabled.json()["disabled_at"] is None

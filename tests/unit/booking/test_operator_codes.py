@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from services.booking.domain.operators import (
     Acting,
     Role,
+    account_change_refusal,
     bootstrap,
     provisioning_uri,
     totp_at,
@@ -60,3 +61,24 @@ def test_only_the_bootstrap_administrator_may_say_whom_it_records_for() -> None:
     assert bootstrap().named("Sam").stamp == "operator:Sam"
     signed_in = Acting(uuid.uuid4(), "Ana", frozenset({Role.COORDINATOR}))
     assert signed_in.named("Someone else").stamp == "operator:Ana"
+
+
+def test_nobody_disables_themselves_and_one_administrator_always_remains() -> None:
+    me, other = uuid.uuid4(), uuid.uuid4()
+    change = {"admin_before": False, "admin_after": False, "enabled_admins": 1}
+    assert "your own account" in str(account_change_refusal(me, me, disabling=True, **change))
+    assert account_change_refusal(me, other, disabling=True, **change) is None
+    # Demoting or disabling the last enabled administrator, by anyone: refused.
+    for by in (me, None):
+        last = account_change_refusal(
+            by, other, disabling=False, admin_before=True, admin_after=False, enabled_admins=1
+        )
+        assert last == "this is the last administrator: make another one first"
+    assert (
+        account_change_refusal(
+            me, other, disabling=True, admin_before=True, admin_after=False, enabled_admins=2
+        )
+        is None
+    )
+    # A coordinator's account changes freely, even with one administrator.
+    assert account_change_refusal(None, other, disabling=True, **change) is None

@@ -134,6 +134,34 @@ async def accounts(_: Admin, ctx: Ctx) -> dict[str, Any]:
     return {"items": await operators.listed(ctx.uow)}
 
 
+class AccountChangeBody(Body):
+    """A change to an operator's account, with the reason; what is left out stays."""
+
+    roles: list[Role] | None = Field(default=None, min_length=1, max_length=len(Role))
+    disabled: bool | None = Field(
+        default=None, description="True disables the account (its sessions end at once)."
+    )
+    reason: str = Field(min_length=1, max_length=500, description="Why (kept on the trail).")
+
+
+@router.patch("/accounts/{operator_id}")
+async def change_operator(
+    operator_id: uuid.UUID, body: AccountChangeBody, who: Admin, ctx: Ctx
+) -> dict[str, Any]:
+    """Administrators: change an operator's roles, or disable (``disabled: true``) or enable
+    their account; a disabled operator is signed out everywhere at once. A 409 for disabling
+    your own account, or for a change that would leave no enabled administrator."""
+    return await operators.change_account(
+        ctx.uow,
+        who,
+        operator_id,
+        roles=frozenset(body.roles) if body.roles is not None else None,
+        disabled=body.disabled,
+        reason=body.reason,
+        now=utc_now(),
+    )
+
+
 AuditAfter = Annotated[int, Query(ge=0, description="Entries after this entry_id.")]
 AuditLimit = Annotated[int, Query(ge=1, le=1000)]
 AuditAction = Annotated[
