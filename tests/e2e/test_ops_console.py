@@ -28,6 +28,7 @@ from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Page, async_playwright, expect
 
 from services.booking.domain.operators import totp_at, totp_step
+from services.booking.service_layer import events
 from services.matching.app import create_app, runtime_of
 from services.matching.state import MatchingState
 from shared.contracts import Envelope, utc_now
@@ -37,7 +38,7 @@ from shared.geo import neighbourhood_of
 from shared.messaging import Publisher
 from tests.conftest import Stack
 from tests.integration.booking.conftest import OPERATOR_TOKEN, Booking, running_booking
-from tests.integration.booking.support import booked, future_hour, served, sign_up
+from tests.integration.booking.support import ask, booked, future_hour, served, sign_up
 from tests.integration.ops.support import (
     RunningConsole,
     help_requested,
@@ -297,6 +298,126 @@ async def test_an_operator_runs_the_community_from_the_console(
     } <= viewed
     for name in ("ops-login", "ops-console", "ops-act", "ops-act-after"):
         assert (output_dir / f"{name}.png").stat().st_size > 10_000
+
+
+async def _held_visit(booking: Booking) -> dict[str, str]:
+    """A visit held by its helper's suspension (trust's word through booking's own consumer
+    path), the helper since reinstated; and a concern about the helper."""
+    client, uow = booking.client, booking.runtime.uow
+    run = uuid.uuid4().hex[:6]
+    _, neighbour = await sign_up(client, f"Nia{run}")
+    helper_id, helper = await sign_up(client, f"Huw{run}")
+    booking_id = await booked(client, uow, neighbour, helper_id, helper, future_hour(days=3))
+    for suspended in (True, False):
+        change = StandingChanged(person_id=uuid.UUID(helper_id), suspended=suspended)
+        await events.apply(uow, Envelope.wrap(change, producer="trust"))
+    raised = await client.post(
+        "/v1/operator/concerns",
+        headers=BOOTSTRAP,
+        json={"about_id": helper_id, "summary": "Came late twice"},
+    )
+    assert raised.status_code == 201, raised.text
+    # She asks for another visit (no matching runs here: it waits).
+    waiting = await ask(client, neighbour, future_hour(days=4))
+    return {
+        "run": run,
+        "booking_id": booking_id,
+        "waiting_id": waiting["occurrences"][0]["request_id"],
+        "concern_id": raised.json()["concern_id"],
+        "neighbour_token": neighbour["Authorization"],
+    }
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (`make browser`)")
+async def test_an_operator_keeps_a_flagged_visit_and_disables_an_account_by_names(
+    both: Both, output_dir: Path
+) -> None:
+    booking, console = both.booking, both.console
+    held = await _held_visit(booking)
+    run = held["run"]
+    account = await _operator(booking)
+    leaving = await booking.client.post(
+        "/v1/operator/accounts",
+        headers=BOOTSTRAP,
+        json={
+            "email": f"cai-{run}@kith.example",
+            "name": f"Cai{run}",
+            "roles": ["coordinator"],
+            "password": PASSWORD,
+        },
+    )
+    assert leaving.status_code == 201, leaving.text
+    leaving_id = leaving.json()["operator_id"]
+    scans = Scans(output_dir)
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=_ARGS
+        )
+        try:
+            page = await browser.new_page(viewport={"width": 1280, "height": 900})
+            errors: list[str] = []
+            page.on("pageerror", lambda error: errors.append(str(error)))
+            await page.goto(f"{console.url}/ops/login")
+            await page.get_by_label("Email").fill(account["email"])
+            await page.get_by_label("Password").fill(PASSWORD)
+            code = totp_at(account["totp_secret"], totp_step(utc_now()))
+            await page.get_by_label("One-time code").fill(code)
+            await page.get_by_role("button", name="Sign in", exact=True).click()
+            await expect(page).to_have_url(f"{console.url}/ops")
+
+            # The live view names people: who waits, and whom a concern is about.
+            waiting = page.locator(f'#waiting-list tr[data-request-id="{held["waiting_id"]}"]')
+            await expect(waiting).to_contain_text(f"Nia{run}", timeout=30_000)
+            concern = page.locator(f'#concerns-list tr[data-concern-id="{held["concern_id"]}"]')
+            await expect(concern).to_contain_text(f"Huw{run}", timeout=30_000)
+
+            await page.get_by_role("link", name="Run the community").click()
+            flagged = page.locator(f'#flagged-list tr[data-booking-id="{held["booking_id"]}"]')
+            await expect(flagged).to_contain_text(f"Nia{run}", timeout=15_000)
+            await expect(flagged).to_contain_text(f"Huw{run}")
+            await expect(flagged).to_contain_text("request open")
+            cai = page.locator(f'#accounts-list tr[data-operator-id="{leaving_id}"]')
+            await expect(cai).to_contain_text("enabled")
+            await scans.check(page, "ops-act-flagged")
+
+            # Keep the visit: both are in good standing again and the hours are free.
+            await flagged.get_by_label("Decision").select_option("keep")
+            await flagged.get_by_label("Reason").fill("Both reinstated; Nia asked for Huw")
+            await flagged.get_by_role("button", name="Decide").click()
+            announce = page.locator("#announce")
+            await expect(announce).to_contain_text(f"with Huw{run} goes ahead")
+            await expect(flagged).to_have_count(0)
+
+            # Disable an operator's account, with the reason.
+            await cai.get_by_label("Account").select_option("disabled")
+            await cai.get_by_label("Reason").fill("Left the volunteer centre")
+            await cai.get_by_role("button", name="Change").click()
+            await expect(announce).to_contain_text(f"Cai{run}: coordinator, disabled.")
+            await expect(cai).to_contain_text("disabled")
+            await scans.check(page, "ops-act-decided")
+            assert errors == [], f"the page logged errors: {errors}"
+        finally:
+            await browser.close()
+
+    assert scans.violations == {}, f"axe-core found violations: {scans.violations}"
+    client = booking.client
+    neighbour = {"Authorization": held["neighbour_token"]}
+    visit = (await client.get(f"/v1/bookings/{held['booking_id']}", headers=neighbour)).json()
+    assert (visit["status"], visit["held"]) == ("confirmed", False)
+    accounts = (await client.get("/v1/operator/accounts", headers=BOOTSTRAP)).json()["items"]
+    assert [a["disabled_at"] is not None for a in accounts if a["operator_id"] == leaving_id] == [
+        True
+    ]
+    trail = await client.get(
+        "/v1/operator/audit",
+        headers=BOOTSTRAP,
+        params={"operator_id": account["operator_id"], "limit": 1000},
+    )
+    entries = trail.json()["items"]
+    done = {(e["action"], e["subject_id"], e["reason"]) for e in entries}
+    assert ("flagged_visit.keep", held["booking_id"], "Both reinstated; Nia asked for Huw") in done
+    assert ("operator.change", leaving_id, "Left the volunteer centre") in done
+    assert {"flagged_visits.view", "names.view"} <= {e["action"] for e in entries}
 
 
 async def test_console_refuses_anyone_not_signed_in(both: Both) -> None:

@@ -132,11 +132,15 @@ class OperatorApi:
         *,
         params: list[tuple[str, str | int | float | bool | None]],
         body: bytes | None,
+        idempotency_key: str | None = None,
     ) -> Answer:
-        """Call ``/v1/operator/<path>`` as the operator; booking's answer as it came."""
+        """Call ``/v1/operator/<path>`` as the operator; booking's answer as it came. An
+        ``Idempotency-Key`` from the page is passed on: a form sent twice acts once."""
         headers = {"Authorization": f"Bearer {token}"}
         if body:
             headers["Content-Type"] = "application/json"
+        if idempotency_key:
+            headers["Idempotency-Key"] = idempotency_key
         response = await self.client.request(
             method, f"/v1/operator/{path}", params=params, content=body, headers=headers
         )

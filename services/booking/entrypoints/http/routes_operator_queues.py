@@ -127,6 +127,30 @@ async def name_neighbourhoods(body: NeighbourhoodNameBody, ctx: Ctx, who: Acts) 
     return {"cells": cells, "name": body.name}
 
 
+PersonIds = Annotated[
+    list[uuid.UUID],
+    Query(min_length=1, max_length=200, description="The people's ids (repeat the parameter)."),
+]
+
+
+@router.get("/names")
+async def names(
+    ctx: Ctx, who: Acts, person_id: PersonIds, reason: ViewReason = None
+) -> dict[str, Any]:
+    """People's names by id, for lists that know people only by id (the console's live
+    view reads the streams, where no name travels). Ids nobody holds are left out. Whose
+    names were read goes on the audit trail."""
+    ids = sorted(set(person_id))
+    async with (
+        recorded(ctx, who, "names.view", reason=reason, details={"people": ids}),
+        ctx.uow.read() as repo,
+    ):
+        found = await repo.display_names(ids)
+    return {
+        "items": [{"person_id": key, "display_name": found[key]} for key in ids if key in found]
+    }
+
+
 @router.get("/relationship-health")
 async def relationship_health(ctx: Ctx, who: Acts, reason: ViewReason = None) -> dict[str, Any]:
     """What to look at in how visits are going: ``pairs_stopped`` (two or more visits, none

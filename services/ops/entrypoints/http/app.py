@@ -251,6 +251,7 @@ def create_app(
                 who.token,
                 params=list(request.query_params.multi_items()),
                 body=await request.body() or None,
+                idempotency_key=request.headers.get("idempotency-key"),
             )
         except httpx.HTTPError:
             return _problem(502, "Bad gateway", "booking's operator API did not answer")
