@@ -252,7 +252,7 @@ async def test_an_operator_runs_the_community_from_the_console(
             # Correct someone's details, with the reason.
             await page.get_by_label("Person's id").fill(world["applicant_id"])
             await page.locator("#correct-name").fill("Vera Lynn")
-            await page.get_by_label("Reason", exact=True).last.fill("She rang: name misspelt")
+            await page.locator("#correct-reason").fill("She rang: name misspelt")
             await page.get_by_role("button", name="Correct").click()
             await expect(announce).to_contain_text("Vera Lynn's details are corrected")
 
