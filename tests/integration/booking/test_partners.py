@@ -26,6 +26,7 @@ from shared.messaging import read_dead_letter
 from tests.conftest import Stack
 from tests.integration.booking.conftest import OPERATOR_TOKEN, Booking
 from tests.integration.booking.support import TopicReader, future_hour, seed_offer, sign_up
+from tests.integration.booking.test_series import vetted_helper
 
 OPERATOR = {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
 LONDON = ZoneInfo("Europe/London")
@@ -270,3 +271,36 @@ async def test_the_helper_of_a_referred_neighbour_is_told_to_contact_the_partner
     reference = referral.data.partner_reference
     assert neighbour["contact"] == f"Contact through Elm Surgery (ref {reference})"
     assert "address" not in neighbour
+
+
+async def test_a_referred_neighbours_visits_say_which_partner_referred_them_series_and_all(
+    booking: Booking, stack: Stack
+) -> None:
+    """The ledger posts a referred visit under its partner's community: every booking of the
+    referral's weekly series says who referred it, those its regular takes on included."""
+    partner_id = uuid.uuid4()
+    helper_id, helper = await vetted_helper(booking, "Grace")
+    referral = Envelope.wrap(
+        _referral(partner_id, future_hour(days=1), occurrences=3), producer="partners"
+    )
+    async with TopicReader(stack.bootstrap, REQUESTS.name) as requests:
+        await booking.publisher.publish(referral)
+        asked = await requests.wait_for(_caused_by(referral), count=3, what="three weeks asked")
+    weeks = sorted(
+        (e.data for e in asked if isinstance(e.data, HelpRequested)), key=lambda r: r.starts_at
+    )
+    offer_id = await seed_offer(booking.runtime.uow, str(weeks[0].request_id), helper_id)
+    async with TopicReader(stack.bootstrap, BOOKINGS.name) as bookings:
+        accepted = await booking.client.post(
+            f"/v1/offers/{offer_id}/accept", headers=helper, json={"scope": "series"}
+        )
+        assert accepted.status_code == 201, accepted.text
+        confirmed = await bookings.wait_for(
+            lambda e: (
+                isinstance(e.data, BookingConfirmed) and e.data.helper_id == uuid.UUID(helper_id)
+            ),
+            count=3,
+            what="the three weeks booked with the regular",
+        )
+    assert {e.data.request_id for e in confirmed} == {r.request_id for r in weeks}  # type: ignore[attr-defined]
+    assert {e.data.referred_by for e in confirmed} == {partner_id}  # type: ignore[attr-defined]
