@@ -66,7 +66,20 @@ async def test_a_referred_visit_follows_its_partners_community_and_others_their_
     assert unknown.status_code == 422
     assert "community_id" in unknown.json()["detail"]
 
-    helper, _ = sessions.person()
+    helper, helper_token = sessions.person()
+    # What a person's app reads for their own neighbourhood: its community, not a partner's.
+    mine = await api.get(
+        f"/v1/neighbourhoods/{cell}/community", headers={"Authorization": f"Bearer {helper_token}"}
+    )
+    assert mine.status_code == 200, mine.text
+    assert mine.json()["community_id"] == "millbrook"
+    assert mine.json()["modes"] == ["time_credits"]
+    assert mine.json()["pot"]["hours"] == 0.0
+    nowhere = await api.get(
+        "/v1/neighbourhoods/87195da49ffffff/community",
+        headers={"Authorization": f"Bearer {helper_token}"},
+    )
+    assert nowhere.json()["community_id"] == "default"
     referred = completed(helper, uuid.uuid4(), cell=cell, hours=2)
     member = completed(helper, uuid.uuid4(), cell=cell, hours=1)
     # Referred by a partner that has no community: the visit's neighbourhood decides.
