@@ -17,6 +17,7 @@ export function topicsOf(notice: Notice): Topic[] {
     case "request.reopened":
       return ["requests"];
     case "booking.cancelled":
+    case "booking.kept":
     case "booking.completed":
     case "booking.no_show":
       return ["visits", "requests"];

@@ -15,6 +15,7 @@ describe("live notices", () => {
   it("says which lists to read again", () => {
     expect(topicsOf({ type: "offer.received", data: {} })).toEqual(["offers"]);
     expect(topicsOf({ type: "booking.cancelled", data: {} })).toContain("visits");
+    expect(topicsOf({ type: "booking.kept", data: {} })).toEqual(["visits", "requests"]);
     expect(topicsOf({ type: "something.new", data: {} })).toEqual(["offers", "visits", "requests"]);
   });
 });

@@ -21,6 +21,7 @@ _EVENTS = {
         " when its helper called it off, it is being offered again"
     ),
     "request.reopened": "a request of yours that was held is asked for again",
+    "booking.kept": "a visit of yours that Kith called off goes ahead after all, as booked",
 }
 
 
