@@ -21,11 +21,13 @@ async function fakeFetch(input: RequestInfo | URL): Promise<Response> {
 
 let SignUp: typeof import("../src/screens/account").SignUp;
 let SignIn: typeof import("../src/screens/account").SignIn;
+let VerifyPrompt: typeof import("../src/screens/links").VerifyPrompt;
 
 beforeAll(async () => {
   // openapi-fetch takes fetch when the client is made, at import: stub it first.
   vi.stubGlobal("fetch", fakeFetch);
   ({ SignUp, SignIn } = await import("../src/screens/account"));
+  ({ VerifyPrompt } = await import("../src/screens/links"));
 });
 
 const roots: HTMLElement[] = [];
@@ -141,5 +143,27 @@ describe("signing in", () => {
     await submit();
     const sent = await until(() => calls.find((call) => call.path === "/v1/sessions"));
     expect(sent.body).toEqual({ phone: "+447700900123", password: "a long enough password" });
+  });
+});
+
+describe("an account made with a phone only", () => {
+  it("is not asked to check an email address it does not have", () => {
+    const me = {
+      person_id: "p-gwen",
+      display_name: "Gwen",
+      email: null,
+      phone: "+447700900123",
+      email_verified: false,
+      home: { lat: 51.48, lng: -3.18, address: "3 Heol y Plwyf", phone: "+447700900123" },
+      time_zone: "Europe/London",
+      skills: [],
+      languages: ["cy"],
+      accessibility_notes: null,
+      suspended: false,
+    };
+    mount(<VerifyPrompt me={me} />);
+    expect(document.body.textContent).toBe("");
+    mount(<VerifyPrompt me={{ ...me, email: "gwen@example.org" }} />);
+    expect(document.body.textContent).toContain("gwen@example.org");
   });
 });

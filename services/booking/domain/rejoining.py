@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Mapping
+from typing import Any
 
 #: What operators read on an account held because it matched an erased one.
 REVIEW = "matches a removed person's account"
@@ -48,4 +50,14 @@ def contact_digests(key: bytes, email: str | None, phone: str | None) -> list[tu
         if value.strip("+"):
             message = f"{kind}:{value}".encode()
             found.append((kind, hmac.new(key, message, hashlib.sha256).digest()))
+    return found
+
+
+def person_digests(key: bytes, person: Mapping[str, Any]) -> list[tuple[str, bytes]]:
+    """``contact_digests`` of a person's email and contact phone, and of the phone they sign
+    in with when it is another number."""
+    found = contact_digests(key, person.get("email"), person.get("phone"))
+    own = person.get("sign_in_phone")
+    if own and normalised_phone(own) != normalised_phone(person.get("phone") or ""):
+        found += contact_digests(key, None, own)
     return found

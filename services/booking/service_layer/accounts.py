@@ -13,7 +13,7 @@ from services.booking.domain import availability
 from services.booking.domain.credentials import Passwords, new_token, token_digest
 from services.booking.domain.errors import Conflict, Invalid, NotFound, Unauthorized
 from services.booking.domain.languages import language_codes
-from services.booking.domain.rejoining import REVIEW, contact_digests
+from services.booking.domain.rejoining import REVIEW, person_digests
 from services.booking.service_layer.account_links import add_link
 from services.booking.service_layer.commands import SetAvailability, SignUp, UpdateProfile
 from shared import geo
@@ -80,10 +80,7 @@ async def add_member(repo: Repository, person: Row, contact_key: bytes, now: dat
     if not await repo.add_person(person):
         taken = "phone number" if await repo.sign_in_phone_taken(person) else "email"
         raise Conflict(f"an account with this {taken} exists")
-    digests = contact_digests(contact_key, person["email"], person["phone"])
-    if person["sign_in_phone"] and person["sign_in_phone"] != person["phone"]:
-        digests += contact_digests(contact_key, None, person["sign_in_phone"])
-    if await repo.matches_erased_contact(digests):
+    if await repo.matches_erased_contact(person_digests(contact_key, person)):
         await repo.open_review(person["person_id"], REVIEW, now)
     await repo.publish([Envelope.wrap(profile_event(person), producer=PRODUCER)])
 

@@ -22,7 +22,7 @@ from services.booking.domain.credentials import Passwords
 from services.booking.domain.erasure import ErasedBy
 from services.booking.domain.errors import Conflict, Forbidden, NotFound
 from services.booking.domain.partners import PersonKind
-from services.booking.domain.rejoining import HELD_FOR_REVIEW, SUSPENDED, contact_digests
+from services.booking.domain.rejoining import HELD_FOR_REVIEW, SUSPENDED, person_digests
 from services.booking.domain.visits import BookingStatus, OfferStatus, RequestStatus
 from services.booking.service_layer.requests import help_requested
 from shared.contracts import Envelope
@@ -98,7 +98,7 @@ async def erase(
         events += await _decline_offers(repo, person_id, now)
         record = await repo.record_erasure(person_id, now, by.value, operator, reason)
         if standing is not None:
-            digests = contact_digests(contact_key, person["email"], person["phone"])
+            digests = person_digests(contact_key, person)
             await repo.keep_erased_contacts(person_id, digests, standing, now)
         if person["neighbourhood"] is not None:
             erased = PersonErased(person_id=person_id, neighbourhood=person["neighbourhood"])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.booking.domain.rejoining import contact_digests, contact_key
+from services.booking.domain.rejoining import contact_digests, contact_key, person_digests
 
 KEY = contact_key(b"a server secret of enough length for a test")
 
@@ -28,3 +28,13 @@ def test_nothing_readable_and_nothing_for_an_empty_phone() -> None:
     assert len(digests) == 1
     assert b"rex" not in digests[0][1]
     assert len(digests[0][1]) == 32
+
+
+def test_a_phone_signed_in_with_is_recognised_as_well_as_the_contact_phone() -> None:
+    person = {"email": None, "phone": "+44 20 7946 0000", "sign_in_phone": "+447700900123"}
+    kept = person_digests(KEY, person)
+    assert contact_digests(KEY, None, "+447700900123")[0] in kept
+    assert contact_digests(KEY, None, "+442079460000")[0] in kept
+    # The same number as contact and sign-in phone is kept once.
+    same = person_digests(KEY, {**person, "phone": "+44 7700 900123"})
+    assert same == contact_digests(KEY, None, "+447700900123")

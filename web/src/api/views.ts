@@ -27,7 +27,10 @@ export interface Session {
 export interface Me {
   person_id: string;
   display_name: string;
-  email: string;
+  /** Null for an account made with a mobile phone number only. */
+  email: string | null;
+  /** The mobile number the account signs in with (E.164), if it has one. */
+  phone?: string | null;
   /** Whether the person opened the link Kith emailed to check the address. */
   email_verified: boolean;
   home: { lat: number; lng: number; address: string; phone: string | null };

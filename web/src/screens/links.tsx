@@ -263,6 +263,8 @@ export function VerifyPrompt(props: { me: Me }) {
   const [problem, setProblem] = useState<Problem | null>(null);
   const [sent, setSent] = useState(false);
   const [busy, setBusy] = useState(false);
+  // An account made with a phone only has no email to check.
+  if (!email) return null;
   if (props.me.email_verified !== false) {
     return props.me.email_verified ? <p>{t("verify.verified", { email })}</p> : null;
   }
