@@ -44,6 +44,7 @@ async def export(
             raise NotFound("no such person")
         rows = await repo.export_of(person_id)
         standing = await repo.standing(person_id)
+        assisted = await repo.assisted_sign_up(person_id)
     lifetime = timedelta(days=session_max_age_days)
     return {
         "exported_at": now,
@@ -60,6 +61,8 @@ async def export(
             for row in rows["sessions"]
         ],
         "referrals": [_referral(row) for row in rows["referrals"]],
+        # Registered by an operator: by whom, and the consent given (null if self-made).
+        "assisted_sign_up": assisted.view() if assisted is not None else None,
         "trust": {
             "standing": standing,
             "relationships": [_relationship(row, person_id) for row in rows["relationships"]],

@@ -135,6 +135,11 @@ async def test_a_coordinator_registers_someone_by_phone_with_their_consent(
     )
     assert signed_in.status_code == 200, signed_in.text
     assert signed_in.json()["person_id"] == person_id
+    # What Kith holds about her includes how she was registered and how she agreed.
+    exported = await booking.client.get(
+        "/v1/me/export", headers={"Authorization": f"Bearer {signed_in.json()['token']}"}
+    )
+    assert exported.json()["assisted_sign_up"]["consent"]["method"] == "verbal"
 
 
 async def test_who_may_register_someone(booking: Booking) -> None:
