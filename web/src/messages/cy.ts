@@ -335,6 +335,7 @@ export const cy: Record<keyof typeof en, string> = {
   "ledger.creditsToReceive": "Gallwch gael {hours} o help",
   "ledger.creditsOwed": "Rydych wedi cael {hours} yn fwy nag rydych wedi'i roi",
   "ledger.creditsNone": "Dim eto",
+  "ledger.money": "Arian",
   "ledger.moneyTitle": "Arian mewn {currency}",
   "ledger.earned": "Wedi'i ennill am ymweliadau",
   "ledger.charged": "Wedi'i dalu am ymweliadau a chostau",

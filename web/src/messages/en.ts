@@ -328,6 +328,7 @@ export const en = {
   "ledger.creditsToReceive": "You can receive {hours} of help",
   "ledger.creditsOwed": "You have received {hours} more than you have given",
   "ledger.creditsNone": "None yet",
+  "ledger.money": "Money",
   "ledger.moneyTitle": "Money in {currency}",
   "ledger.earned": "Earned for visits",
   "ledger.charged": "Paid for visits and expenses",

@@ -91,7 +91,9 @@ export function Ledger(props: { me: Me }) {
           {b.money.length === 0 && <p>{t("ledger.noMoney")}</p>}
           {b.money.map((money) => (
             <div key={money.currency}>
-              <h2>{t("ledger.moneyTitle", { currency: money.currency })}</h2>
+              <h2>
+                {b.money.length === 1 ? t("ledger.money") : t("ledger.moneyTitle", { currency: money.currency })}
+              </h2>
               <dl class="card">
                 <dt>{t("ledger.earned")}</dt>
                 <dd>
