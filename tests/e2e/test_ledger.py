@@ -183,9 +183,8 @@ async def test_a_visit_in_each_mode_is_posted_once_and_shows_in_both_balances(
         screens = await walk_the_ledger_screens(
             api,
             output_dir,
-            helper_email=(await send(http, "GET", f"{api}/v1/me", helper.headers))["email"],
-            neighbour_email=(await send(http, "GET", f"{api}/v1/me", neighbour.headers))["email"],
-            password="demo-password",
+            helper=helper,
+            neighbour=neighbour,
         )
         assert screens.violations == {}, screens.violations
         assert len(screens.seen) == 9, screens.seen
