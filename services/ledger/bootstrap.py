@@ -21,6 +21,7 @@ from services.ledger.entrypoints.http.deps import Parts
 from services.ledger.service_layer.ports import LedgerUnitOfWork
 from shared.lifecycle import finish_tasks
 from shared.messaging import EventConsumer, Publisher
+from shared.operator_access import OperatorAccess
 from shared.postgres import apply_migrations, connect_pool, ensure_database
 from shared.secrets import configured_or_generated
 from shared.settings import Settings
@@ -135,7 +136,11 @@ class LedgerService:
             queries=LedgerQueries(self._pool),
             communities=CommunityStore(self._pool),
             sessions=self._sessions,
-            operator_token=self.operator_token,
+            operators=OperatorAccess(
+                self.settings,
+                transport=self._booking_transport,
+                service_key=self.operator_token,
+            ),
         )
         if not consume:
             return
@@ -165,6 +170,8 @@ class LedgerService:
         self._tasks = []
         if self._sessions is not None:
             await self._sessions.close()
+        if self._parts is not None:
+            await self._parts.operators.close()
         if self._provider is not None:
             await self._provider.close()
         if self._publisher is not None:

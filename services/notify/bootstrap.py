@@ -6,6 +6,7 @@ import asyncio
 from datetime import timedelta
 
 import asyncpg
+import httpx
 import structlog
 from fastapi import FastAPI
 
@@ -31,6 +32,7 @@ from services.notify.service_layer.ports import (
 )
 from shared.lifecycle import finish_tasks
 from shared.messaging import EventConsumer, Publisher
+from shared.operator_access import OperatorAccess
 from shared.postgres import apply_migrations, connect_pool, ensure_database
 from shared.secrets import configured_or_generated
 from shared.settings import Settings
@@ -72,6 +74,8 @@ class NotifyService:
         mailer: How email is sent; defaults to the SMTP server in settings.
         texts: How text messages are sent; defaults to the SMS provider in settings.
         push: How web pushes are sent; defaults to the browsers' push services.
+        booking_transport: How notify reaches booking's operators' API (tests pass booking's
+            app through an ASGI transport).
     """
 
     def __init__(
@@ -86,7 +90,9 @@ class NotifyService:
         texts: TextMessages | None = None,
         push: PushMessages | None = None,
         templates: Templates | None = None,
+        booking_transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
+        self._booking_transport = booking_transport
         self.settings = settings
         self.database_url = database_url or settings.database_for("notify")
         self.operator_token = configured_or_generated(
@@ -105,6 +111,7 @@ class NotifyService:
         self._templates = templates or TemplateFolder()
         self._pool: asyncpg.Pool | None = None
         self._store: PostgresStore | None = None
+        self._operators: OperatorAccess | None = None
         self._publisher: Publisher | None = None
         self._consumer: EventConsumer | None = None
         self._sender: Sender | None = None
@@ -138,7 +145,9 @@ class NotifyService:
 
     def app(self) -> FastAPI:
         """The operators' HTTP API."""
-        return create_app(self.store, self.operator_token)
+        if self._operators is None:
+            raise RuntimeError("notify is not started")
+        return create_app(self.store, self._operators)
 
     async def start(self) -> None:
         """Create and migrate the database, then start the consumer and the sender."""
@@ -146,6 +155,9 @@ class NotifyService:
         self._pool = await connect_pool(self.database_url)
         await apply_migrations(self._pool, MIGRATIONS)
         self._store = PostgresStore(self._pool, self.settings.notify_lease_s)
+        self._operators = OperatorAccess(
+            self.settings, transport=self._booking_transport, service_key=self.operator_token
+        )
         contacts: ContactBook
         if self._contacts is None:
             self._owned_contacts = BookingContacts(booking_url(self.settings), self.operator_token)
@@ -228,7 +240,10 @@ class NotifyService:
             await self._publisher.stop()
         if self._pool is not None:
             await self._pool.close()
+        if self._operators is not None:
+            await self._operators.close()
         self._pool = self._store = self._publisher = self._consumer = self._sender = None
+        self._operators = None
         self._owned_contacts = None
         self._owned_mailer = None
         self._owned_texts = None

@@ -29,6 +29,7 @@ from shared import lifecycle
 from shared.contracts import utc_now
 from shared.lifecycle import Http, finish_tasks
 from shared.messaging import EventConsumer, Publisher, RecordConsumer
+from shared.operator_access import OperatorAccess
 from shared.periodic import Periodic
 from shared.postgres import (
     ChannelListener,
@@ -163,6 +164,7 @@ class PartnersGateway:
             settings=settings,
             on_partners_changed=self._directory.invalidate,
             limiter=limiter,
+            operators=OperatorAccess(settings),
         )
         self._tasks = [
             asyncio.create_task(self._relay.run(), name="partners-relay"),
@@ -247,6 +249,8 @@ class PartnersGateway:
             await self._pool.close()
         self._pool = self._publisher = self._sender = self._listener = None
         self._relay = self._inbox = self._projector = self._dispatcher = None
+        if self._context is not None:
+            await self._context.operators.close()
         self._context = None
 
 

@@ -21,6 +21,7 @@ from services.booking.domain.operators import (
     provisioning_uri,
     totp_matches,
 )
+from shared.operator_access import OPERATOR_SESSION_PREFIX
 
 #: Said for every refused sign-in, whatever was wrong: it tells nobody which part failed.
 _REFUSED = "that email, password and code do not match an operator"
@@ -91,7 +92,7 @@ async def sign_in(
     check = await passwords.check(password, found["password_hash"] if found else None)
     if found is None or not check.matches:
         raise Unauthorized(_REFUSED)
-    token = new_token()
+    token = OPERATOR_SESSION_PREFIX + new_token()
     expires_at = now + lifetime
     async with uow.begin() as repo:
         # Read again under a lock: two sign-ins racing with one code, only one uses it.
@@ -204,6 +205,30 @@ async def change_account(
         "roles": roles_after,
         "disabled_at": disabled_at,
     }
+
+
+async def record_elsewhere(
+    uow: UnitOfWork,
+    who: Acting,
+    now: datetime,
+    *,
+    action: str,
+    subject_kind: str | None,
+    subject_id: str | None,
+    reason: str | None,
+    details: dict[str, str],
+) -> int:
+    """One entry for an action ``who`` takes in another service; its id."""
+    async with uow.begin() as repo:
+        return await repo.audit(
+            who,
+            action,
+            now,
+            subject_kind=subject_kind,
+            subject_id=subject_id,
+            reason=reason,
+            details=details,
+        )
 
 
 async def audit_trail(

@@ -7,31 +7,30 @@ booking's operator API. Nothing personal is published, logged or kept by notify.
 
 from __future__ import annotations
 
-import secrets
 import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.notify.adapters.postgres import PostgresStore
 from shared.contracts import utc_now
+from shared.operator_access import OperatorAccess, operator_dependency
 from shared.problems import install_problem_handlers
-
-_bearer = HTTPBearer(auto_error=False, description="The operators' token.")
 
 router = APIRouter(prefix="/v1/operator/notices", tags=["operators"])
 
 
-async def _operator(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> None:
-    expected: str = request.app.state.operator_token
-    given = credentials.credentials if credentials else ""
-    if not secrets.compare_digest(given.encode(), expected.encode()):
-        raise HTTPException(status_code=403, detail="operators only")
+def _operators(request: Request) -> OperatorAccess:
+    access = request.app.state.operators
+    assert isinstance(access, OperatorAccess)
+    return access
+
+
+#: Operators only, each action on the audit trail under their name: the tasks name people.
+_operator = operator_dependency("notify", _operators)
+#: Figures that name nobody: the operators' console asks for them with the services' key.
+_figures = operator_dependency("notify", _operators, service_reads=True)
 
 
 async def _store(request: Request) -> PostgresStore:
@@ -83,7 +82,7 @@ async def resolved(body: Resolved, store: Store) -> None:
         raise HTTPException(status_code=404, detail="no open task for that notice")
 
 
-@router.get("/summary", dependencies=[Depends(_operator)])
+@router.get("/summary", dependencies=[Depends(_figures)])
 async def summary(store: Store) -> dict[str, Any]:
     """Per channel, notices sent, failed, pending and retried; and the open operators' tasks
     (what the operators' console shows of notify)."""
@@ -91,17 +90,17 @@ async def summary(store: Store) -> dict[str, Any]:
     return {"channels": figures.channels, "open_tasks": figures.open_tasks}
 
 
-@router.get("/counts", dependencies=[Depends(_operator)])
+@router.get("/counts", dependencies=[Depends(_figures)])
 async def counts(store: Store) -> dict[str, int]:
     """How many notices are pending, sent, failed and dropped."""
     return await store.counts()
 
 
-def create_app(store: PostgresStore, operator_token: str) -> FastAPI:
-    """The API over ``store``, open to bearers of ``operator_token``."""
+def create_app(store: PostgresStore, operators: OperatorAccess) -> FastAPI:
+    """The API over ``store``, open to the operators booking knows (``operators``)."""
     app = FastAPI(title="Kith notify", docs_url="/docs")
     install_problem_handlers(app)
     app.state.store = store
-    app.state.operator_token = operator_token
+    app.state.operators = operators
     app.include_router(router)
     return app

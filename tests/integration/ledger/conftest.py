@@ -18,6 +18,7 @@ from fastapi import Depends, FastAPI
 
 from services.ledger.bootstrap import LedgerService
 from services.ops.adapters.ledger_api import LedgerApi
+from services.ops.adapters.operator_api import SignedIn
 from services.ops.entrypoints.http import ledger_pages
 from shared.contracts import Envelope
 from shared.contracts.bookings import BookingCancelled, Side, VisitCompleted
@@ -85,11 +86,13 @@ async def console(stack: Stack, ledger: LedgerService) -> AsyncIterator[httpx.As
         transport=httpx.ASGITransport(app=ledger.app()),
     )
     app = FastAPI()
+    # The development bootstrap administrator: the ledger knows them without asking booking.
+    who = SignedIn("bootstrap", ("administrator",), ledger.operator_token)
 
-    async def signed_in(_: object) -> bool:
-        return True
+    async def current(_: object) -> SignedIn:
+        return who
 
-    ledger_pages.install(app, api, signed_in, Depends(lambda: None))
+    ledger_pages.install(app, api, current, Depends(lambda: who))
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://ops") as client:
         yield client

@@ -233,7 +233,10 @@ async def test_a_notice_that_cannot_be_sent_is_retried_then_an_operator_task(
             ) or None
 
         await eventually(counted, what="the failures counted in the metrics")
-        refused = await client.get("/v1/operator/notices/failed")
+        # No token: asked to sign in; a token that is no operator's: refused.
+        assert (await client.get("/v1/operator/notices/failed")).status_code == 401
+        stranger = {"Authorization": "Bearer a-neighbours-session"}
+        refused = await client.get("/v1/operator/notices/failed", headers=stranger)
         assert refused.status_code == 403
 
         # What the operators' console shows of notify: this service's database is its own,

@@ -50,6 +50,24 @@ class NewOperatorBody(Body):
     password: str = Field(min_length=12, max_length=256)
 
 
+class OtherServiceEntryBody(Body):
+    """What an operator did in another Kith service, for the one audit trail."""
+
+    action: str = Field(
+        pattern=r"^(partners|notify|ledger|ops)\.[a-z_]{1,60}$",
+        max_length=70,
+        description="The service, a dot, and what was done (`ledger.decide_pot_request`).",
+    )
+    subject_kind: str | None = Field(default=None, pattern=r"^[a-z_]{1,40}$", max_length=40)
+    subject_id: str | None = Field(default=None, max_length=80)
+    reason: str | None = Field(default=None, min_length=1, max_length=500)
+    details: dict[str, str] = Field(
+        default_factory=dict,
+        max_length=20,
+        description="What was asked (ids and choices, never personal values).",
+    )
+
+
 class ExportFormat(StrEnum):
     """How the audit trail is exported."""
 
@@ -197,6 +215,24 @@ async def audit(
     )
     last = entries[-1]["entry_id"] if len(entries) == limit and not newest_first else None
     return {"items": entries, "next_after": last}
+
+
+@router.post("/audit/entries", status_code=201)
+async def record_elsewhere(body: OtherServiceEntryBody, who: Acts, ctx: Ctx) -> dict[str, Any]:
+    """Put on record an action the calling operator takes in another Kith service (partners,
+    notify, the ledger): the service forwards the operator's own token, so the entry names
+    whoever booking knows the token to be, and the service acts only once it is written."""
+    entry_id = await operators.record_elsewhere(
+        ctx.uow,
+        who,
+        utc_now(),
+        action=body.action,
+        subject_kind=body.subject_kind,
+        subject_id=body.subject_id,
+        reason=body.reason,
+        details={key[:40]: value[:200] for key, value in body.details.items()},
+    )
+    return {"entry_id": entry_id}
 
 
 @router.get(

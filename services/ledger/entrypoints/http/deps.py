@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 import uuid
 from dataclasses import dataclass
 from typing import Annotated
@@ -15,6 +14,7 @@ from services.ledger.adapters.communities import CommunityStore
 from services.ledger.adapters.queries import LedgerQueries
 from services.ledger.adapters.sessions import BookingSessions
 from services.ledger.service_layer.ports import UnitOfWorkStarter
+from shared.operator_access import OperatorAccess, OperatorCalling, operator_dependency
 
 _bearer = HTTPBearer(auto_error=False, description="A booking session token, or the operators'.")
 
@@ -28,7 +28,7 @@ class Parts:
     queries: LedgerQueries
     communities: CommunityStore
     sessions: BookingSessions
-    operator_token: str
+    operators: OperatorAccess
 
 
 def _parts(request: Request) -> Parts:
@@ -54,12 +54,12 @@ async def _me(
 Me = Annotated[uuid.UUID, Depends(_me)]
 
 
-async def _operator(
-    ctx: Ctx, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
-) -> None:
-    given = credentials.credentials if credentials else ""
-    if not secrets.compare_digest(given.encode(), ctx.operator_token.encode()):
-        raise HTTPException(403, "operators only")
+def _operators(request: Request) -> OperatorAccess:
+    return _parts(request).operators
 
 
+#: Only operators pass, each action on the audit trail under their name.
+_operator = operator_dependency("ledger", _operators)
 Operator = Depends(_operator)
+#: The operator making the call (``Operator`` on the route itself records it too).
+Acting = Annotated[OperatorCalling | None, Depends(_operator)]

@@ -12,7 +12,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from services.ledger.domain.communities import Community, PotRule
 from services.ledger.domain.postings import Mode
-from services.ledger.entrypoints.http.deps import Ctx, Operator
+from services.ledger.entrypoints.http.deps import Acting, Ctx, Operator
 from services.ledger.entrypoints.http.routes_me import line
 from services.ledger.service_layer import commands
 from shared.contracts import utc_now
@@ -59,7 +59,11 @@ class DecisionBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     decision: Literal["approve", "refuse"]
-    operator: str = Field(min_length=1, max_length=80)
+    operator: str | None = Field(
+        default=None,
+        max_length=80,
+        description="Ignored: the decision is recorded under the signed-in operator's name.",
+    )
 
 
 class CorrectionBody(BaseModel):
@@ -177,10 +181,15 @@ async def pot_requests(
 
 
 @router.post("/pot-requests/{request_id}")
-async def decide(request_id: uuid.UUID, body: DecisionBody, ctx: Ctx) -> dict[str, Any]:
+async def decide(
+    request_id: uuid.UUID, body: DecisionBody, ctx: Ctx, who: Acting
+) -> dict[str, Any]:
     """Approve or refuse covering a request from its community's pot."""
     changed = await ctx.communities.decide_pot(
-        request_id, approve=body.decision == "approve", operator=body.operator, at=utc_now()
+        request_id,
+        approve=body.decision == "approve",
+        operator=who.name if who else "kith",
+        at=utc_now(),
     )
     if not changed:
         raise HTTPException(409, "no pending pot request with this id")

@@ -378,7 +378,7 @@ def create_app(
             "notify": notify.latest if notify is not None else None,
         }
 
-    ledger_pages.install(app, LedgerApi(settings), signed_in, Operator)
+    ledger_pages.install(app, LedgerApi(settings), current, Operator)
     return app
 
 

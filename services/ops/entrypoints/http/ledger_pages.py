@@ -12,10 +12,10 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from fastapi import FastAPI, Request
-from fastapi.params import Depends
 from fastapi.responses import RedirectResponse, Response
 
 from services.ops.adapters.ledger_api import LedgerApi, LedgerUnavailable
+from services.ops.adapters.operator_api import SignedIn
 from services.ops.entrypoints.http.pages import Page, policy_for, respond
 
 _STYLE = """<style>
@@ -135,29 +135,30 @@ def render(overview: dict[str, Any] | None, problem: str = "") -> str:
 def install(
     app: FastAPI,
     api: LedgerApi,
-    signed_in: Callable[[Request], Awaitable[bool]],
-    operator: Depends,
+    current: Callable[[Request], Awaitable[SignedIn | None]],
+    operator: Any,
 ) -> None:
     """Add the ledger page (``/ops/ledger``), its JSON (``/ops/ledger.json``) and the targets
     of its forms (approvals, a partner's community) to the console."""
 
     @app.get("/ops/ledger")
     async def ledger_page(request: Request) -> Response:
-        if not await signed_in(request):
+        who = await current(request)
+        if who is None:
             return RedirectResponse("/ops/login", status_code=303)
         try:
-            document = render(await api.overview())
+            document = render(await api.overview(who.token))
         except LedgerUnavailable as error:
             document = render(None, str(error))
         return respond(Page(document, policy_for(document)))
 
-    @app.get("/ops/ledger.json", dependencies=[operator])
-    async def ledger_json() -> dict[str, Any]:
+    @app.get("/ops/ledger.json")
+    async def ledger_json(who: SignedIn = operator) -> dict[str, Any]:
         """The pots, the approvals waiting and the reconciliation, as the page shows them."""
-        return await api.overview()
+        return await api.overview(who.token)
 
-    @app.post("/ops/ledger/partners", dependencies=[operator])
-    async def partner_community(request: Request) -> Response:
+    @app.post("/ops/ledger/partners")
+    async def partner_community(request: Request, who: SignedIn = operator) -> Response:
         form = parse_qs((await request.body())[:1024].decode(errors="replace"))
         partner = form.get("partner_id", [""])[0].strip()
         community = form.get("community_id", [""])[0]
@@ -168,20 +169,20 @@ def install(
         if community and not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,63}", community):
             return Response("community_id: not a community's name", status_code=422)
         try:
-            await api.set_partner_community(str(partner_id), community or None)
+            await api.set_partner_community(who.token, str(partner_id), community or None)
         except LedgerUnavailable as error:
             document = render(None, str(error))
             return respond(Page(document, policy_for(document)), status_code=409)
         return RedirectResponse("/ops/ledger", status_code=303)
 
-    @app.post("/ops/ledger/pot-requests/{request_id}", dependencies=[operator])
-    async def decide(request_id: uuid.UUID, request: Request) -> Response:
+    @app.post("/ops/ledger/pot-requests/{request_id}")
+    async def decide(request_id: uuid.UUID, request: Request, who: SignedIn = operator) -> Response:
         body = (await request.body())[:1024].decode(errors="replace")
         decision = parse_qs(body).get("decision", [""])[0]
         if not re.fullmatch(r"approve|refuse", decision):
             return Response("decision: approve or refuse", status_code=422)
         try:
-            await api.decide(str(request_id), decision)
+            await api.decide(who.token, str(request_id), decision)
         except LedgerUnavailable as error:
             document = render(None, str(error))
             return respond(Page(document, policy_for(document)), status_code=409)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
@@ -15,6 +14,7 @@ from services.partners.domain.webhook_targets import TargetPolicy, networks
 from services.partners.service_layer.inbox import authenticate
 from services.partners.service_layer.ports import Feeds, PartnersStore
 from shared.http_limits import client_address, enforce
+from shared.operator_access import OperatorAccess, operator_dependency
 from shared.postgres.rate_limits import RateLimiter
 from shared.settings import Settings
 
@@ -31,6 +31,8 @@ class Context:
     on_partners_changed: Callable[[], None]
     limiter: RateLimiter
     """Rate limits, counted in the gateway's database for every gateway process."""
+    operators: OperatorAccess
+    """Who an operator is, and their actions on the audit trail (both in booking)."""
 
 
 #: Where a partner's receiver runs in development: on this machine.
@@ -69,14 +71,14 @@ def _token(credentials: HTTPAuthorizationCredentials | None) -> str:
     return credentials.credentials
 
 
-async def operator(ctx: Ctx, credentials: Credentials) -> None:
-    """Only a request bearing the operators' token passes."""
-    token = _token(credentials)
-    expected = ctx.settings.operator_token
-    if expected is None or not secrets.compare_digest(
-        token.encode(), expected.get_secret_value().encode()
-    ):
-        raise HTTPException(403, "operators only")
+def _operators(request: Request) -> OperatorAccess:
+    value = request.app.state.context
+    assert isinstance(value, Context)
+    return value.operators
+
+
+#: Only operators pass, each action on the audit trail under their name.
+operator = operator_dependency("partners", _operators)
 
 
 async def current_partner(ctx: Ctx, credentials: Credentials, request: Request) -> Partner:
