@@ -45,11 +45,15 @@ function mount(screen: preact.ComponentChild): HTMLElement {
   return root;
 }
 
-afterEach(() => {
+function unmountAll(): void {
   for (const root of roots.splice(0)) {
     render(null, root);
     root.remove();
   }
+}
+
+afterEach(() => {
+  unmountAll();
   calls.length = 0;
   answers = {};
   setLanguage("en");
@@ -324,4 +328,54 @@ describe("the screens", () => {
     expect(post?.url.pathname).toBe("/ledger/v1/me/ledger/mileage");
     expect(post?.body).toEqual({ booking_id: "b-lift", miles: 7.5 });
   });
+
+  it("pages back through the statement, saying which way each amount went", async () => {
+    const line = (id: number, amount: number, unit = "hour") => ({
+      entry_id: id,
+      posting_id: `p-${id}`,
+      kind: "visit",
+      mode: unit === "hour" ? "time_credits" : "paid",
+      account: unit === "hour" ? "time" : "money",
+      unit,
+      amount,
+      occurred_at: "2026-12-01T10:00:00Z",
+      booking_id: `b-${id}`,
+      memo: "1 h of shopping",
+      corrects: null,
+    });
+    answers["GET /ledger/v1/me/ledger/statement"] = { items: [line(9, 60), line(8, -1500, "GBP")], next_before: 8 };
+    const root = mount(<screens.LedgerStatement me={me} />);
+    await until(() => root.querySelectorAll(".card").length === 2);
+    expect(root.querySelectorAll(".card")[0]?.textContent).toContain("To you: 1 hour");
+    expect(root.querySelectorAll(".card")[1]?.textContent).toContain("From you:");
+    expect(root.querySelectorAll(".card")[1]?.querySelector(".visually-hidden")?.textContent).toBe("15 pounds");
+    answers["GET /ledger/v1/me/ledger/statement"] = { items: [line(3, 120)], next_before: null };
+    [...root.querySelectorAll("button")].find((b) => b.textContent === "Show earlier ones")!.click();
+    await until(() => root.querySelectorAll(".card").length === 3);
+    expect(calls.at(-1)?.url.searchParams.get("before")).toBe("8");
+    await settle();
+    expect([...root.querySelectorAll("button")].some((b) => b.textContent === "Show earlier ones")).toBe(false);
+  });
+
+  it("says a pot's rule and that a neighbourhood with no pot takes no gifts", async () => {
+    const community = {
+      community_id: "millbrook",
+      modes: ["gifted"],
+      currency: "GBP",
+      pot_rule: "allowance",
+      monthly_allowance_hours: 2,
+      mileage_rate: 0,
+      pot: { community_id: "millbrook", hours: 1.5, given: 3, drawn: 1.5 },
+    };
+    answers["GET /ledger/v1/neighbourhoods/87195da49ffffff/community"] = community;
+    const root = mount(<screens.PotScreen me={me} />);
+    await until(() => root.textContent?.includes("1 hour 30 minutes") ?? false);
+    expect(root.textContent).toContain("Each person may have up to 2 hours a month from the pot.");
+    unmountAll();
+    answers["GET /ledger/v1/neighbourhoods/87195da49ffffff/community"] = { ...community, modes: ["paid"] };
+    const other = mount(<screens.Give me={me} />);
+    await until(() => other.textContent?.includes("does not take gifts of hours") ?? false);
+    expect(other.querySelector("form")).toBeNull();
+  });
 });
+
