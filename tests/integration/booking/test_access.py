@@ -64,6 +64,19 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
         "reason": "walk",
     },
     ("post", "/v1/operator/requests/{request_id}/reoffer"): {"reason": "walk"},
+    ("post", "/v1/operator/bookings/{booking_id}/decision"): {
+        "decision": "cancel",
+        "reason": "walk",
+    },
+    ("patch", "/v1/operator/accounts/{operator_id}"): {"disabled": True, "reason": "walk"},
+    ("post", "/v1/operator/audit/entries"): {"action": "ledger.walk"},
+    ("post", "/v1/operator/people"): {
+        "display_name": "Walker",
+        "phone": "+447700900{unique}",
+        "home": {"address": "1 Walk Street", "lat": 51.5, "lng": -0.1},
+        "consent": {"method": "verbal"},
+        "reason": "walk",
+    },
     ("post", "/v1/concerns"): {"about_id": "{victim}", "summary": "walk"},
     ("post", "/v1/operator/concerns"): {"about_id": "{victim}", "summary": "walk"},
     ("post", "/v1/operator/sessions"): {
