@@ -162,9 +162,9 @@ class AccountChangeBody(Body):
     reason: str = Field(min_length=1, max_length=500, description="Why (kept on the trail).")
 
 
-@router.patch("/accounts/{operator_id}")
+@router.patch("/accounts/{account_id}")
 async def change_operator(
-    operator_id: uuid.UUID, body: AccountChangeBody, who: Admin, ctx: Ctx
+    account_id: uuid.UUID, body: AccountChangeBody, who: Admin, ctx: Ctx
 ) -> dict[str, Any]:
     """Administrators: change an operator's roles, or disable (``disabled: true``) or enable
     their account; a disabled operator is signed out everywhere at once. A 409 for disabling
@@ -172,7 +172,7 @@ async def change_operator(
     return await operators.change_account(
         ctx.uow,
         who,
-        operator_id,
+        account_id,
         roles=frozenset(body.roles) if body.roles is not None else None,
         disabled=body.disabled,
         reason=body.reason,
