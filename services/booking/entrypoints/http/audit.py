@@ -14,6 +14,7 @@ from fastapi import Query
 
 from services.booking.domain.operators import Acting
 from services.booking.entrypoints.http.dependencies import Context
+from services.booking.entrypoints.http.schemas import TEXT_PATTERN
 from shared.contracts import utc_now
 
 #: Why an operator opens someone's personal details; kept with the entry of the view.
@@ -22,6 +23,8 @@ ViewReason = Annotated[
     Query(
         min_length=1,
         max_length=500,
+        # Kept in PostgreSQL text, which holds no NUL: refused as a 422, not a failed view.
+        pattern=TEXT_PATTERN,
         description="Why you are looking (kept in the audit trail with the view).",
     ),
 ]
