@@ -68,7 +68,7 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
         "decision": "cancel",
         "reason": "walk",
     },
-    ("patch", "/v1/operator/accounts/{operator_id}"): {"disabled": True, "reason": "walk"},
+    ("patch", "/v1/operator/accounts/{account_id}"): {"disabled": True, "reason": "walk"},
     ("post", "/v1/operator/audit/entries"): {"action": "ledger.walk"},
     ("post", "/v1/operator/people"): {
         "display_name": "Walker",
@@ -96,18 +96,6 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
         "outcome": "reached",
         "note": "walk",
     },
-    ("post", "/v1/operator/people"): {
-        "display_name": "Walker",
-        "email": "walker-{unique}@example.org",
-        "home": {"address": "1 Walk Way", "neighbourhood": "87195da49ffffff"},
-        "consent": {"method": "verbal", "given_at": "2026-03-02T10:15:00Z"},
-        "reason": "walk",
-    },
-    ("post", "/v1/operator/bookings/{booking_id}/decision"): {
-        "decision": "cancel",
-        "reason": "walk",
-    },
-    ("patch", "/v1/operator/accounts/{account_id}"): {"disabled": True, "reason": "walk"},
     ("post", "/v1/operator/concerns/{concern_id}/resolve"): {
         "outcome": "reinstate",
         "reason": "walk",
