@@ -38,7 +38,7 @@ from shared.geo import neighbourhood_of
 from shared.messaging import Publisher
 from tests.conftest import Stack
 from tests.integration.booking.conftest import OPERATOR_TOKEN, Booking, running_booking
-from tests.integration.booking.support import ask, booked, future_hour, served, sign_up
+from tests.integration.booking.support import booked, future_hour, served, sign_up
 from tests.integration.ops.support import (
     RunningConsole,
     help_requested,
@@ -317,12 +317,11 @@ async def _held_visit(booking: Booking) -> dict[str, str]:
         json={"about_id": helper_id, "summary": "Came late twice"},
     )
     assert raised.status_code == 201, raised.text
-    # She asks for another visit (no matching runs here: it waits).
-    waiting = await ask(client, neighbour, future_hour(days=4))
+    visit = await client.get(f"/v1/bookings/{booking_id}", headers=neighbour)
     return {
         "run": run,
         "booking_id": booking_id,
-        "waiting_id": waiting["occurrences"][0]["request_id"],
+        "request_id": visit.json()["request_id"],
         "concern_id": raised.json()["concern_id"],
         "neighbour_token": neighbour["Authorization"],
     }
@@ -365,8 +364,9 @@ async def test_an_operator_keeps_a_flagged_visit_and_disables_an_account_by_name
             await page.get_by_role("button", name="Sign in", exact=True).click()
             await expect(page).to_have_url(f"{console.url}/ops")
 
-            # The live view names people: who waits, and whom a concern is about.
-            waiting = page.locator(f'#waiting-list tr[data-request-id="{held["waiting_id"]}"]')
+            # The live view names people: who waits (the held visit was asked for again at
+            # once: no matching runs here, so it waits), and whom a concern is about.
+            waiting = page.locator(f'#waiting-list tr[data-request-id="{held["request_id"]}"]')
             await expect(waiting).to_contain_text(f"Nia{run}", timeout=30_000)
             concern = page.locator(f'#concerns-list tr[data-concern-id="{held["concern_id"]}"]')
             await expect(concern).to_contain_text(f"Huw{run}", timeout=30_000)

@@ -174,6 +174,13 @@ class Ledger:
 
     def _requested(self, data: HelpRequested, at: datetime) -> None:
         track = self._track(data.request_id, data.neighbourhood, data.skill.value, data.starts_at)
+        if track.booked_at is not None and at > track.booked_at:
+            # Booking asks for a booked request again only once its visit was called off
+            # (its helper cancelled, a suspension held it, an operator asked again): it waits
+            # again. An ask older than the booking (the streams are read side by side) does
+            # not count.
+            track.booked_at = track.helper_id = None
+            track.unmatched_at = track.unmatched_reason = None
         track.requested_at = at
         track.hours = data.hours
         track.neighbour_id = data.neighbour_id

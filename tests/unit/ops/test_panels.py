@@ -152,6 +152,36 @@ def test_waiting_lists_escalations_first_then_the_longest_waiting() -> None:
     assert second.tried == [(helper_a, True)]
 
 
+def test_a_request_asked_for_again_after_its_visit_was_called_off_waits_again() -> None:
+    world = World()
+    helper = uuid.uuid4()
+    asked = world.request(NOW - timedelta(hours=3))
+    booking = world.book(NOW - timedelta(hours=2), asked, helper)
+    # A suspension held the visit: booking calls it off and asks for the request again.
+    world.at(
+        NOW - timedelta(hours=1),
+        BookingCancelled(
+            booking_id=booking,
+            request_id=asked.request_id,
+            helper_id=helper,
+            neighbour_id=asked.neighbour_id,
+            neighbourhood=PLACE,
+            skill=asked.skill,
+            starts_at=asked.starts_at,
+            hours=asked.hours,
+            cancelled_by=Side.HELPER,
+            late=False,
+        ),
+    )
+    world.at(NOW - timedelta(hours=1), asked)
+    assert [row.request_id for row in waiting(world.ledger, NOW)] == [asked.request_id]
+    # Booked anew, it waits no more; an ask older than the booking (read late from its
+    # own stream) does not bring it back.
+    world.book(NOW - timedelta(minutes=30), asked, uuid.uuid4())
+    world.at(NOW - timedelta(hours=3), asked)
+    assert waiting(world.ledger, NOW) == []
+
+
 def test_concerns_stay_open_until_resolved_oldest_first() -> None:
     world = World()
     about = uuid.uuid4()
