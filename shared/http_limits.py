@@ -14,7 +14,7 @@ from fastapi import Request
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.contracts import utc_now
+from shared import clock
 from shared.postgres.rate_limits import RateLimiter
 from shared.problems import problem
 from shared.settings import Settings
@@ -129,8 +129,12 @@ async def enforce(
     account: str | None = None,
 ) -> None:
     """Count one ``action`` for the client address, then the account; raise ``RateLimited``
-    past either limit (``rate_<action>_per_address`` and ``_per_account`` in settings)."""
-    now = utc_now()
+    past either limit (``rate_<action>_per_address`` and ``_per_account`` in settings).
+
+    On real time, not the shared clock: a limit counts the seconds a client really waits, and
+    a process whose clock was moved ahead (a demo's fast-forward) would otherwise leave the
+    bucket days in the future for every other process."""
+    now = clock.wall_now()
     wait = await limiter.hit(
         f"{action}:address:{address}", settings.rate(f"rate_{action}_per_address"), now
     )

@@ -20,7 +20,7 @@ from services.booking.domain.credentials import Passwords
 from services.booking.entrypoints.consumers import GROUP_ID, make_consumer
 from services.booking.entrypoints.http import create_app
 from services.booking.service_layer import accounts, series, visit_sweep
-from shared import lifecycle
+from shared import clock, lifecycle
 from shared.contracts import utc_now
 from shared.lifecycle import Http
 from shared.messaging import EventConsumer, Publisher
@@ -194,7 +194,7 @@ class BookingRuntime:
         )
         if keys:
             log.info("forgot expired idempotency keys", count=keys)
-        await self.limiter.forget_idle(utc_now())
+        await self.limiter.forget_idle(clock.wall_now())
 
     async def _extend_series(self) -> float | None:
         made, more = await series.extend(self.uow, utc_now(), self.settings.series_horizon_days)

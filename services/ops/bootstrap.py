@@ -14,8 +14,7 @@ from services.ops.adapters.notify_figures import EVERY_S, NotifyFigures
 from services.ops.adapters.operator_api import OperatorApi, booking_url
 from services.ops.entrypoints.http.app import create_app
 from services.ops.service_layer.console import HISTORY, Console
-from shared import lifecycle
-from shared.contracts import utc_now
+from shared import clock, lifecycle
 from shared.lifecycle import Http
 from shared.periodic import Periodic
 from shared.postgres import apply_migrations, connect_pool, ensure_database
@@ -29,7 +28,7 @@ RATE_LIMIT_SWEEP_EVERY_S = 3600.0
 
 
 async def _forget_idle(limiter: RateLimiter) -> None:
-    await limiter.forget_idle(utc_now())
+    await limiter.forget_idle(clock.wall_now())
 
 
 class OpsRuntime:

@@ -25,8 +25,7 @@ from services.partners.entrypoints.http.dependencies import Context, target_poli
 from services.partners.service_layer.directory import PartnerDirectory
 from services.partners.service_layer.projector import Projector
 from services.partners.service_layer.webhooks import WebhookDispatcher
-from shared import lifecycle
-from shared.contracts import utc_now
+from shared import clock, lifecycle
 from shared.lifecycle import Http, finish_tasks
 from shared.messaging import EventConsumer, Publisher, RecordConsumer
 from shared.operator_access import OperatorAccess
@@ -52,7 +51,7 @@ RATE_LIMIT_SWEEP_EVERY_S = 3600.0
 
 
 async def _forget_idle(limiter: RateLimiter) -> None:
-    await limiter.forget_idle(utc_now())
+    await limiter.forget_idle(clock.wall_now())
 
 
 class PartnersGateway:

@@ -4,8 +4,14 @@ every booking process through booking's PostgreSQL: past one, a 429 problem with
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
+import pytest
+
+from shared import clock
+from shared.http_limits import RateLimited, enforce
 from tests.integration.booking.conftest import Booking
 from tests.integration.booking.support import assert_limited, client_at, sign_up, two_processes
 
@@ -107,3 +113,23 @@ async def test_concerns_are_limited_per_address_and_per_person(booking: Booking)
         assert (await shared.post("/v1/concerns", json=concern, headers=other)).status_code == 404
         fourth = client_at(one, "10.11.0.9")
         assert_limited(await fourth.post("/v1/concerns", json=concern, headers=other))
+
+
+async def test_a_process_whose_clock_was_moved_ahead_leaves_the_limits_on_real_time(
+    booking: Booking, tmp_path: Path
+) -> None:
+    # Limits count real seconds between requests: a demo or test that moves the shared clock
+    # days ahead must not leave an address refused for days by every process on real time.
+    address = f"10.9.{uuid.uuid4().int % 250}.1"
+    settings = booking.settings.model_copy(update={"rate_sign_in_per_address": "2/600"})
+    moved = tmp_path / "clock"
+    clock.advance(moved, timedelta(days=3))
+    clock.install(moved)
+    try:
+        await enforce(booking.runtime.limiter, settings, "sign_in", address=address)
+    finally:
+        clock.install(None)
+    await enforce(booking.runtime.limiter, settings, "sign_in", address=address)
+    with pytest.raises(RateLimited) as refused:
+        await enforce(booking.runtime.limiter, settings, "sign_in", address=address)
+    assert refused.value.retry_after_s <= 600
