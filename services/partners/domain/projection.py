@@ -7,7 +7,7 @@ from typing import Any
 
 from services.partners.domain.partner import Partner
 from services.partners.domain.scopes import PUBLIC_TOPICS, never_visible, reduce
-from shared.contracts.bookings import VisitNoShow
+from shared.contracts.bookings import BookingKept, VisitNoShow
 from shared.contracts.envelope import Payload
 from shared.contracts.people import PersonErased
 from shared.contracts.topics import BOOKINGS, OFFERS, STANDING
@@ -51,6 +51,13 @@ def view_for(
         return {name: value for name, value in data.items() if not never_visible(name)}
     if isinstance(payload, VisitNoShow) and not _covers(partner, payload.neighbourhood):
         return None  # who missed visits is for the partners of that neighbourhood only
+    if (
+        isinstance(payload, BookingKept)
+        and payload.neighbourhood not in partner.safeguarding_neighbourhoods
+    ):
+        # That a visit had been held tells of a suspension, so of a concern: only the
+        # safeguarding contact where it was to happen learns it (as with standing).
+        return None
     if topic in partner.scopes.read_streams:
         visible = partner.scopes.visible_fields(payload.TYPE)
         if isinstance(payload, PersonErased):

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from services.partners.domain.projection import safeguarding_view, standing_view, view_for
 from services.partners.domain.scopes import grant
-from shared.contracts.bookings import Side, VisitNoShow
+from shared.contracts.bookings import BookingKept, Side, VisitNoShow
 from shared.contracts.requests import OfferMade
 from shared.contracts.skills import Skill
 from shared.contracts.topics import BOOKINGS, CHECKINS, OFFERS, REQUESTS, STANDING
@@ -122,3 +122,30 @@ def test_a_no_show_reaches_a_partner_only_in_its_own_areas() -> None:
     assert view_for(serving, BOOKINGS.name, missed, data) is not None
     assert view_for(elsewhere, BOOKINGS.name, missed, data) is None
     assert view_for(partner(scopes), BOOKINGS.name, missed, data) is None
+
+
+def test_a_kept_visit_reaches_a_partner_only_in_its_own_areas() -> None:
+    """It tells that the visit had been held by a suspension: a concern's trace."""
+    scopes = grant(read_streams=[BOOKINGS.name])
+    kept = BookingKept(
+        booking_id=uuid.uuid4(),
+        request_id=uuid.uuid4(),
+        helper_id=uuid.uuid4(),
+        neighbour_id=uuid.uuid4(),
+        neighbourhood=NEIGHBOURHOOD,
+        skill=Skill.SHOPPING,
+        starts_at=NOW,
+        hours=1,
+        offer_id=uuid.uuid4(),
+    )
+    data = kept.model_dump(mode="json")
+    here = partner(scopes, safeguarding=frozenset({NEIGHBOURHOOD}))
+    elsewhere = partner(scopes, safeguarding=frozenset({"871f1d4bbffffff"}))
+    serving = partner(scopes, service=True)
+
+    seen = view_for(here, BOOKINGS.name, kept, data)
+    assert seen is not None
+    assert "helper_id" not in seen  # the default view names nobody
+    assert view_for(elsewhere, BOOKINGS.name, kept, data) is None
+    assert view_for(serving, BOOKINGS.name, kept, data) is None  # it serves, not safeguards
+    assert view_for(partner(scopes), BOOKINGS.name, kept, data) is None
