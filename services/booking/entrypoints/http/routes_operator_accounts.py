@@ -61,10 +61,12 @@ class OtherServiceEntryBody(Body):
     subject_kind: str | None = Field(default=None, pattern=r"^[a-z_]{1,40}$", max_length=40)
     subject_id: str | None = Field(default=None, max_length=80)
     reason: str | None = Field(default=None, min_length=1, max_length=500)
-    details: dict[str, str] = Field(
-        default_factory=dict,
-        max_length=20,
-        description="What was asked (ids and choices, never personal values).",
+    details: dict[Annotated[str, Field(max_length=40)], Annotated[str, Field(max_length=200)]] = (
+        Field(
+            default_factory=dict,
+            max_length=20,
+            description="What was asked (ids and choices, never personal values).",
+        )
     )
 
 
@@ -230,7 +232,7 @@ async def record_elsewhere(body: OtherServiceEntryBody, who: Acts, ctx: Ctx) -> 
         subject_kind=body.subject_kind,
         subject_id=body.subject_id,
         reason=body.reason,
-        details={key[:40]: value[:200] for key, value in body.details.items()},
+        details=body.details,
     )
     return {"entry_id": entry_id}
 
