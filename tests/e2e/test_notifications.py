@@ -143,12 +143,12 @@ async def _booked_and_reminded(
 
 
 async def test_notify_killed_while_sending_sends_every_notice_and_each_once(
-    stack: Stack, tmp_path: Path
+    tmp_path: Path,
 ) -> None:
-    # kith faults' notify_kill, short: 200 notices due, notify killed twice while sending.
-    async with platform(
-        tmp_path, bootstrap=stack.bootstrap, database_url=stack.database_url
-    ) as running:
+    # kith faults' notify_kill, short: 200 notices due, notify killed twice while sending. On a
+    # broker and database of its own: a hundred bookings of one helper on the session's broker
+    # are a hundred helper states for every later matching in this worker to file again.
+    async with platform(tmp_path) as running:
         result = await run_notify_kill(
             running, NotifyKillOptions(notices=200, kills=2, lease_s=10, timeout_s=120)
         )
