@@ -59,11 +59,6 @@ class OperatorCalling:
     bootstrap: bool = False
 
 
-def booking_address(settings: Settings) -> str:
-    """Where booking's API listens."""
-    return settings.booking_url or f"http://{settings.http_host}:{settings.http_port}"
-
-
 class OperatorAccess:
     """Asks booking who an operator is (remembered briefly) and records their actions.
 
@@ -91,7 +86,7 @@ class OperatorAccess:
         self._service_key = service_key or ""
         self._development = settings.development
         self._client = httpx.AsyncClient(
-            base_url=booking_address(settings), timeout=5.0, transport=transport
+            base_url=settings.booking_base_url(), timeout=5.0, transport=transport
         )
         self._remember_s = remember_s
         self._known: dict[str, tuple[float, OperatorCalling | None]] = {}

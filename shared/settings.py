@@ -752,6 +752,10 @@ class Settings(BaseSettings):
         count, _, seconds = str(getattr(self, name)).partition("/")
         return int(count), int(seconds)
 
+    def booking_base_url(self) -> str:
+        """Where booking's API listens (``booking_url``, else ``http_host:http_port``)."""
+        return self.booking_url or f"http://{self.http_host}:{self.http_port}"
+
     def ledger_base_url(self) -> str:
         """Where the ledger's API listens (``ledger_url``, else ``http_host:ledger_port``)."""
         return self.ledger_url or f"http://{self.http_host}:{self.ledger_port}"

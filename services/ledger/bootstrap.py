@@ -29,11 +29,6 @@ from shared.settings import Settings
 MIGRATIONS = "services.ledger.migrations"
 
 
-def booking_url(settings: Settings) -> str:
-    """Where booking's API listens."""
-    return settings.booking_url or f"http://{settings.http_host}:{settings.http_port}"
-
-
 class LedgerService:
     """The running ledger; tests start it in-process against their own database.
 
@@ -121,7 +116,7 @@ class LedgerService:
         self._pool = await connect_pool(self.database_url)
         await apply_migrations(self._pool, MIGRATIONS)
         self._sessions = BookingSessions(
-            booking_url(self.settings), transport=self._booking_transport
+            self.settings.booking_base_url(), transport=self._booking_transport
         )
         key = self.settings.ledger_provider_secret_key
         if key is not None:

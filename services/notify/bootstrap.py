@@ -10,7 +10,7 @@ import httpx
 import structlog
 from fastapi import FastAPI
 
-from services.notify.adapters.contacts import BookingContacts, booking_url, web_app_url
+from services.notify.adapters.contacts import BookingContacts, web_app_url
 from services.notify.adapters.postgres import PostgresStore
 from services.notify.adapters.push import WebPush, vapid_key
 from services.notify.adapters.sms import TwilioTexts
@@ -160,7 +160,9 @@ class NotifyService:
         )
         contacts: ContactBook
         if self._contacts is None:
-            self._owned_contacts = BookingContacts(booking_url(self.settings), self.operator_token)
+            self._owned_contacts = BookingContacts(
+                self.settings.booking_base_url(), self.operator_token
+            )
             contacts = self._owned_contacts
         else:
             contacts = self._contacts

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 from services.ops.adapters.feed import Feed
 from services.ops.adapters.notify_figures import EVERY_S, NotifyFigures
-from services.ops.adapters.operator_api import OperatorApi, booking_url
+from services.ops.adapters.operator_api import OperatorApi
 from services.ops.entrypoints.http.app import create_app
 from services.ops.service_layer.console import HISTORY, Console
 from shared import clock, lifecycle
@@ -46,7 +46,7 @@ class OpsRuntime:
         self.database_url = database_url or settings.database_for("ops")
         self.console = Console(history=history)
         self.feed = Feed(settings, self.console)
-        self.api = OperatorApi(booking_url(settings))
+        self.api = OperatorApi(settings.booking_base_url())
         self._task: asyncio.Task[None] | None = None
         self._pool: asyncpg.Pool | None = None
         self._limit_sweep: Periodic | None = None

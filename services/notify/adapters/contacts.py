@@ -19,14 +19,9 @@ from shared.notifications import NotificationPreferences
 from shared.settings import Settings
 
 
-def booking_url(settings: Settings) -> str:
-    """Where booking's API listens."""
-    return settings.booking_url or f"http://{settings.http_host}:{settings.http_port}"
-
-
 def web_app_url(settings: Settings) -> str:
     """Where people open the web app (booking serves it at /app/ unless told otherwise)."""
-    return settings.web_app_url or f"{booking_url(settings).rstrip('/')}/app/"
+    return settings.web_app_url or f"{settings.booking_base_url().rstrip('/')}/app/"
 
 
 def _contact(body: dict[str, Any]) -> Contact:

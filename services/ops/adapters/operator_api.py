@@ -14,17 +14,10 @@ from typing import Any
 
 import httpx
 
-from shared.settings import Settings
-
 #: How long the console trusts booking's answer to "who is this token?": a panel refreshes
 #: every few seconds, and a signed-out or disabled operator is refused by booking itself on
 #: any action whatever the console remembers.
 WHO_CACHE_S = 10.0
-
-
-def booking_url(settings: Settings) -> str:
-    """Where booking's API listens."""
-    return settings.booking_url or f"http://{settings.http_host}:{settings.http_port}"
 
 
 @dataclass(frozen=True, slots=True)
