@@ -136,7 +136,7 @@ async def run_demo(
         if kafka:
             await until(
                 partial(matching_knows_people, kafka),
-                timeout_s,
+                max(timeout_s, MATCHING_CATCH_UP_S),
                 "matching to read the people, their hours and approvals",
             )
 
@@ -204,6 +204,12 @@ async def run_demo(
 def _until(starts_at: str, offset: timedelta) -> timedelta:
     """How far the clock (``offset`` ahead of real time) is from ``starts_at``."""
     return datetime.fromisoformat(starts_at) - (datetime.now(UTC) + offset)
+
+
+#: How long matching may take to read a broker's history after it starts: it files every
+#: helper it reads in each neighbourhood in reach, and a broker that served many runs (a test
+#: worker's, after dozens of end-to-end tests) holds a long one.
+MATCHING_CATCH_UP_S = 300.0
 
 
 async def matching_knows_people(kafka: Kafka) -> bool:

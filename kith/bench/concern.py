@@ -29,7 +29,7 @@ from kith import seeding
 from kith.bench import app
 from kith.bench.stack import bench_stack
 from kith.client import bearer, percentile, send, until
-from kith.demo import matching_knows_people
+from kith.demo import MATCHING_CATCH_UP_S, matching_knows_people
 from kith.running import running_kith
 from shared import clock
 from shared.messaging import Kafka, KafkaConnection
@@ -113,7 +113,7 @@ async def run_bench(settings: Settings, *, concerns: int, timeout_s: float = 30)
                     # before the first request, or it would find nobody to offer it to.
                     await until(
                         partial(matching_knows_people, settings),
-                        timeout_s,
+                        max(timeout_s, MATCHING_CATCH_UP_S),
                         "matching to learn of the helpers",
                     )
                     latencies: list[float] = []

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from kith.client import send
-from kith.demo import ask_for_help, matching_knows_people, sign_up
+from kith.demo import MATCHING_CATCH_UP_S, ask_for_help, matching_knows_people, sign_up
 from shared.geo import cell_of, distance_km, neighbourhood_of
 from tests.conftest import Stack
 from tests.e2e.support import EVERY_DAY, Api, kith_up, open_offers, vet_helper
@@ -78,6 +78,7 @@ async def test_a_helper_across_a_cell_edge_is_offered_and_their_booking_holds_ev
         next_door = await sign_up(http, f"Mr Bello ({run})", helper_home, [], run)
         await eventually(
             partial(matching_knows_people, api.bootstrap),
+            timeout_s=MATCHING_CATCH_UP_S,
             what="matching to file the helper in every cell within reach",
         )
 
@@ -99,6 +100,7 @@ async def test_a_helper_across_a_cell_edge_is_offered_and_their_booking_holds_ev
         await send(http, "POST", f"/v1/offers/{offer['offer_id']}/accept", helper.headers)
         await eventually(
             partial(matching_knows_people, api.bootstrap),
+            timeout_s=MATCHING_CATCH_UP_S,
             what="matching to file the booking in every copy of the helper",
         )
         same_hour = await ask_for_help(http, next_door, day=1)

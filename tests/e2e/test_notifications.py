@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from kith.client import send
-from kith.demo import ask_for_help, matching_knows_people, sign_up
+from kith.demo import MATCHING_CATCH_UP_S, ask_for_help, matching_knows_people, sign_up
 from kith.faults.notify_kill import NotifyKillOptions, run_notify_kill
 from kith.faults.platform import platform
 from kith.running import running_kith
@@ -104,7 +104,9 @@ async def _booked_and_reminded(
 
         await eventually(vetted, timeout_s=60, what="trust to approve the helper")
         await eventually(
-            partial(matching_knows_people, stack.bootstrap), timeout_s=120, what="matching"
+            partial(matching_knows_people, stack.bootstrap),
+            timeout_s=MATCHING_CATCH_UP_S,
+            what="matching",
         )
         request = await ask_for_help(http, neighbour, day=2)
 

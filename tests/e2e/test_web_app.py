@@ -18,7 +18,7 @@ import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 
 from kith.client import send
-from kith.demo import Person, matching_knows_people
+from kith.demo import MATCHING_CATCH_UP_S, Person, matching_knows_people
 from shared import clock
 from tests.conftest import Stack
 from tests.e2e import web_account_walk
@@ -61,7 +61,7 @@ async def vet(url: str, operator_token: str, kafka: str, email: str) -> None:
         await vet_helper(http, api, owen)
     await eventually(
         partial(matching_knows_people, kafka),
-        timeout_s=60,
+        timeout_s=MATCHING_CATCH_UP_S,
         interval_s=0.2,
         what="matching to know the people, their hours and approvals",
     )

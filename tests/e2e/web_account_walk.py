@@ -23,7 +23,7 @@ from playwright.async_api import Browser, Page, expect
 
 from kith import seeding
 from kith.client import send
-from kith.demo import Person, matching_knows_people
+from kith.demo import MATCHING_CATCH_UP_S, Person, matching_knows_people
 from shared import clock
 from shared.embedded.mail import read_mailbox
 from tests.e2e.support import EVERY_DAY, Api, vet_helper
@@ -244,7 +244,7 @@ async def visits(
     and Owen says yes to the new time. The moved visit's id."""
     await eventually(
         partial(matching_knows_people, world.kafka),
-        timeout_s=120,
+        timeout_s=MATCHING_CATCH_UP_S,
         interval_s=0.2,
         what="matching to know Mair and Owen",
     )
