@@ -15,13 +15,17 @@ import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from functools import partial
 from typing import Any
 
 import httpx
 
 from kith.client import ApiError, until
-from shared.geo import cell_of
+from shared.contracts import Envelope
+from shared.contracts.bookings import BookingConfirmed
+from shared.contracts.skills import Skill
+from shared.geo import cell_of, neighbourhood_of
 
 __all__ = [
     "BASIC_VETTING",
@@ -252,3 +256,29 @@ async def until_approved(
         await until(
             partial(approved, api, operator_token, person, skill), 60, "trust to approve helpers"
         )
+
+
+def confirmed_visit(
+    helper_id: uuid.UUID,
+    neighbour_id: uuid.UUID,
+    home: tuple[float, float],
+    starts_at: datetime,
+    *,
+    producer: str,
+) -> Envelope[BookingConfirmed]:
+    """An hour of shopping booked between two people, as booking announces it: for runs that
+    need what follows a booking (notices, reminders) without walking one through the API."""
+    return Envelope.wrap(
+        BookingConfirmed(
+            booking_id=uuid.uuid4(),
+            request_id=uuid.uuid4(),
+            offer_id=uuid.uuid4(),
+            helper_id=helper_id,
+            neighbour_id=neighbour_id,
+            neighbourhood=neighbourhood_of(*home),
+            skill=Skill.SHOPPING,
+            starts_at=starts_at,
+            hours=1,
+        ),
+        producer=producer,
+    )

@@ -88,12 +88,9 @@ async def run_bench(settings: Settings, *, rate: int, seconds: int, grace_s: flo
     import httpx
 
     from kith.demo import sign_up
+    from kith.seeding import confirmed_visit
     from services.notify.domain.notices import Channel, Kind, Notice
     from services.notify.service_layer.handlers import message_id
-    from shared.contracts import Envelope
-    from shared.contracts.bookings import BookingConfirmed
-    from shared.contracts.skills import Skill
-    from shared.geo import neighbourhood_of
     from shared.messaging import Publisher
 
     smtp_port = free_port()
@@ -133,18 +130,11 @@ async def run_bench(settings: Settings, *, rate: int, seconds: int, grace_s: flo
             try:
                 for n in range(total):
                     await _pace(began, n / rate)
-                    event = Envelope.wrap(
-                        BookingConfirmed(
-                            booking_id=uuid.uuid4(),
-                            request_id=uuid.uuid4(),
-                            offer_id=uuid.uuid4(),
-                            helper_id=people[0],
-                            neighbour_id=people[1],
-                            neighbourhood=neighbourhood_of(*home),
-                            skill=Skill.SHOPPING,
-                            starts_at=start + timedelta(days=30, hours=n),
-                            hours=1,
-                        ),
+                    event = confirmed_visit(
+                        people[0],
+                        people[1],
+                        home,
+                        start + timedelta(days=30, hours=n),
                         producer="kith-bench",
                     )
                     await publisher.publish(event)

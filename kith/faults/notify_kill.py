@@ -31,12 +31,8 @@ from kith.faults.result import ScenarioResult
 from services.notify.domain.notices import Channel, Kind, Notice
 from services.notify.service_layer.handlers import message_id
 from shared import clock
-from shared.contracts import Envelope
-from shared.contracts.bookings import BookingConfirmed
-from shared.contracts.skills import Skill
 from shared.embedded import free_port
 from shared.embedded.mail import DevMailServer
-from shared.geo import neighbourhood_of
 from shared.messaging import Publisher
 
 _HOME = (51.5, -0.1)
@@ -162,19 +158,8 @@ async def _publish(running: Platform, api: str, notices: int) -> set[str]:
     # Weeks ahead: no reminder falls due while the confirmations are sent.
     start = clock.now().replace(minute=0, second=0, microsecond=0) + timedelta(days=30)
     events = [
-        Envelope.wrap(
-            BookingConfirmed(
-                booking_id=uuid.uuid4(),
-                request_id=uuid.uuid4(),
-                offer_id=uuid.uuid4(),
-                helper_id=people[0],
-                neighbour_id=people[1],
-                neighbourhood=neighbourhood_of(*_HOME),
-                skill=Skill.SHOPPING,
-                starts_at=start + timedelta(hours=n),
-                hours=1,
-            ),
-            producer="kith-faults",
+        seeding.confirmed_visit(
+            people[0], people[1], _HOME, start + timedelta(hours=n), producer="kith-faults"
         )
         for n in range(notices // 2)
     ]

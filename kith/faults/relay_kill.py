@@ -55,6 +55,10 @@ log = structlog.get_logger(__name__)
 _SETUP_CONCURRENCY = 16
 
 
+#: How long matching may take per booking to read them all after the flow.
+_CATCH_UP_S_PER_BOOKING = 0.2
+
+
 @dataclass(frozen=True)
 class RelayKillOptions:
     """How hard to push: bookings made, kills, helpers accepting at once, the RNG's seed."""
@@ -116,10 +120,13 @@ async def run_relay_kill(folder: Path, options: RelayKillOptions) -> ScenarioRes
         # facts, then a copy per neighbourhood): the last hop is what the check reads. On a
         # busy machine it trailed the first by more than the check waits.
         matching_group = groups["matching"].group_id
-        await wait_caught_up(kith.bootstrap, matching_group, [BOOKINGS])
-        for topic in FILING_TOPICS:
+        # A deadline, not a wait: matching's cost per booking grows with the helper's
+        # bookings (it files the helper's whole state in every neighbourhood in reach), so
+        # thousands of bookings among a few dozen helpers take it minutes to read.
+        catch_up_s = max(120.0, options.bookings * _CATCH_UP_S_PER_BOOKING)
+        for topic in (BOOKINGS, *FILING_TOPICS):
             try:
-                await wait_caught_up(kith.bootstrap, matching_group, [topic])
+                await wait_caught_up(kith.bootstrap, matching_group, [topic], timeout_s=catch_up_s)
             except ApiError as error:  # far behind: the check reports what is missing
                 log.warning("relay_kill: matching still filing", error=repr(error))
         # Changelogs and inboxes trail the committed offsets a little (seconds on a busy

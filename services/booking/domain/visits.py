@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 from zoneinfo import ZoneInfo
 
 
@@ -126,3 +128,21 @@ def check_in_problem(
     if now >= visit_end(starts_at, hours):
         return "the visit's time is over: check-in has closed"
     return None
+
+
+#: What every event about one visit says of it (``booking.confirmed``, ``.cancelled``, ...).
+VISIT_FIELDS = (
+    "booking_id",
+    "request_id",
+    "helper_id",
+    "neighbour_id",
+    "neighbourhood",
+    "skill",
+    "starts_at",
+    "hours",
+)
+
+
+def visit_fields(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A booking's row as the fields every event about the visit carries."""
+    return {name: row[name] for name in VISIT_FIELDS}

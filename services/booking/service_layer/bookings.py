@@ -22,6 +22,7 @@ from services.booking.domain.visits import (
     is_on_the_hour,
     may_report_no_show,
     may_reschedule,
+    visit_fields,
 )
 from services.booking.service_layer.commands import SubmitCheckIn
 from services.booking.service_layer.requests import help_requested
@@ -45,19 +46,6 @@ SUSPENDED = (
     "your account is paused while a concern is looked into: you cannot check in or out;"
     " an operator will be in touch"
 )
-
-
-def _visit(row: Row) -> dict[str, Any]:
-    return {
-        "booking_id": row["booking_id"],
-        "request_id": row["request_id"],
-        "helper_id": row["helper_id"],
-        "neighbour_id": row["neighbour_id"],
-        "neighbourhood": row["neighbourhood"],
-        "skill": row["skill"],
-        "starts_at": row["starts_at"],
-        "hours": row["hours"],
-    }
 
 
 def booking_view(row: Row, viewer: uuid.UUID, names: dict[uuid.UUID, str]) -> dict[str, Any]:
@@ -226,7 +214,7 @@ async def _helper_step(
         if problem is not None:
             raise Conflict(problem)
         await repo.update_booking(booking_id, status=step.after.value, **{step.stamp: now})
-        await repo.publish([Envelope.wrap(step.event(**_visit(row)), producer=PRODUCER)])
+        await repo.publish([Envelope.wrap(step.event(**visit_fields(row)), producer=PRODUCER)])
     return {"booking_id": booking_id, "status": step.after}
 
 
@@ -262,7 +250,7 @@ async def cancel(
         await repo.free_helper_hours(booking_id)
         events: list[Envelope[Any]] = [
             Envelope.wrap(
-                BookingCancelled(**_visit(row), cancelled_by=side, late=late),
+                BookingCancelled(**visit_fields(row), cancelled_by=side, late=late),
                 producer=PRODUCER,
             )
         ]
@@ -416,7 +404,7 @@ async def confirm_reschedule(
             )
             await repo.move_request(row["request_id"], starts_at, hours)
             event = BookingRescheduled(
-                **{**_visit(row), "starts_at": starts_at, "hours": hours},
+                **{**visit_fields(row), "starts_at": starts_at, "hours": hours},
                 previous_starts_at=row["starts_at"],
                 previous_hours=row["hours"],
                 proposed_by=Side(row["proposed_by"]),
@@ -487,6 +475,6 @@ async def report_no_show(
                 has_note=bool(note),
             )
         else:
-            event = VisitNoShow(**_visit(row), absent=absent, reported_by=reporter)
+            event = VisitNoShow(**visit_fields(row), absent=absent, reported_by=reporter)
         await repo.publish([Envelope.wrap(event, producer=PRODUCER)])
     return {"booking_id": booking_id, "status": BookingStatus.NO_SHOW, "absent": absent}

@@ -23,7 +23,7 @@ from services.booking.domain.erasure import ErasedBy
 from services.booking.domain.errors import Conflict, Forbidden, NotFound
 from services.booking.domain.partners import PersonKind
 from services.booking.domain.rejoining import HELD_FOR_REVIEW, SUSPENDED, person_digests
-from services.booking.domain.visits import BookingStatus, OfferStatus, RequestStatus
+from services.booking.domain.visits import BookingStatus, OfferStatus, RequestStatus, visit_fields
 from services.booking.service_layer.requests import help_requested
 from shared.contracts import Envelope
 from shared.contracts.bookings import BookingCancelled, OfferDeclined, Side
@@ -139,7 +139,7 @@ async def _call_off_visits(
         await repo.free_helper_hours(row["booking_id"])
         events.append(
             Envelope.wrap(
-                BookingCancelled(**_visit(row), cancelled_by=side, late=False),
+                BookingCancelled(**visit_fields(row), cancelled_by=side, late=False),
                 producer=PRODUCER,
             )
         )
@@ -182,19 +182,6 @@ async def _decline_offers(
         )
         events.append(Envelope.wrap(declined, producer=PRODUCER))
     return events
-
-
-def _visit(row: Row) -> dict[str, Any]:
-    return {
-        "booking_id": row["booking_id"],
-        "request_id": row["request_id"],
-        "helper_id": row["helper_id"],
-        "neighbour_id": row["neighbour_id"],
-        "neighbourhood": row["neighbourhood"],
-        "skill": row["skill"],
-        "starts_at": row["starts_at"],
-        "hours": row["hours"],
-    }
 
 
 def _record_view(record: Row) -> dict[str, Any]:

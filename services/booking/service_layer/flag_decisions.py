@@ -27,7 +27,7 @@ from services.booking.adapters.unit_of_work import UnitOfWork
 from services.booking.domain.errors import AlreadyBooked, Conflict, HoursTaken, NotFound
 from services.booking.domain.flag_decisions import FlagDecision, FlaggedVisit, refusal
 from services.booking.domain.partners import PersonKind
-from services.booking.domain.visits import RequestStatus, booked_hours
+from services.booking.domain.visits import RequestStatus, booked_hours, visit_fields
 from services.booking.service_layer.requests import help_requested
 from shared.contracts import Envelope
 from shared.contracts.bookings import BookingKept
@@ -155,14 +155,7 @@ async def _keep(repo: Repository, booking: Row) -> None:
     hours = [] if partner_service else booked_hours(booking["starts_at"], booking["hours"])
     await repo.keep_booking(booking, hours)
     event = BookingKept(
-        booking_id=booking["booking_id"],
-        request_id=booking["request_id"],
-        helper_id=booking["helper_id"],
-        neighbour_id=booking["neighbour_id"],
-        neighbourhood=booking["neighbourhood"],
-        skill=booking["skill"],
-        starts_at=booking["starts_at"],
-        hours=booking["hours"],
+        **visit_fields(booking),
         offer_id=booking["offer_id"],
         referred_by=_referred_by(await repo.person(booking["neighbour_id"])),
     )

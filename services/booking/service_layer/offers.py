@@ -15,6 +15,7 @@ from services.booking.domain.visits import (
     RequestStatus,
     booked_hours,
     effective_offer_status,
+    visit_fields,
 )
 from services.booking.service_layer import series
 from shared.contracts import Envelope
@@ -112,14 +113,7 @@ async def accept(
                 "status": BookingStatus.CONFIRMED.value,
             }
             event = BookingConfirmed(
-                booking_id=booking["booking_id"],
-                request_id=booking["request_id"],
-                helper_id=helper_id,
-                neighbour_id=booking["neighbour_id"],
-                neighbourhood=booking["neighbourhood"],
-                skill=booking["skill"],
-                starts_at=booking["starts_at"],
-                hours=booking["hours"],
+                **visit_fields(booking),
                 offer_id=offer_id,
                 referred_by=offer["referred_by"],
             )

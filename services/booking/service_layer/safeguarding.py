@@ -32,7 +32,7 @@ from datetime import datetime
 from typing import Any
 
 from services.booking.adapters.repository import Repository, Row
-from services.booking.domain.visits import RequestStatus
+from services.booking.domain.visits import RequestStatus, visit_fields
 from services.booking.service_layer.requests import help_requested
 from services.booking.service_layer.series_events import series_changed
 from shared.contracts import Envelope
@@ -113,14 +113,7 @@ async def _restore(repo: Repository, person_id: uuid.UUID, now: datetime) -> Non
 def _cancelled(booking: Row, side: Side) -> Envelope[BookingCancelled]:
     return Envelope.wrap(
         BookingCancelled(
-            booking_id=booking["booking_id"],
-            request_id=booking["request_id"],
-            helper_id=booking["helper_id"],
-            neighbour_id=booking["neighbour_id"],
-            neighbourhood=booking["neighbourhood"],
-            skill=booking["skill"],
-            starts_at=booking["starts_at"],
-            hours=booking["hours"],
+            **visit_fields(booking),
             cancelled_by=side,
             # Not counted against anyone as a late cancellation: nobody chose it.
             late=False,

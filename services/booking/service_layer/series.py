@@ -33,6 +33,7 @@ from services.booking.domain.visits import (
     Repeat,
     RequestStatus,
     booked_hours,
+    visit_fields,
 )
 from services.booking.service_layer.requests import help_requested
 from services.booking.service_layer.series_events import series_changed
@@ -163,14 +164,7 @@ async def book_with_regular(
         "status": BookingStatus.CONFIRMED.value,
     }
     event = BookingConfirmed(
-        booking_id=booking["booking_id"],
-        request_id=request["request_id"],
-        helper_id=helper_id,
-        neighbour_id=request["neighbour_id"],
-        neighbourhood=request["neighbourhood"],
-        skill=request["skill"],
-        starts_at=request["starts_at"],
-        hours=request["hours"],
+        **visit_fields(booking),
         offer_id=offer["offer_id"],
         referred_by=await _referred_by(repo, request["neighbour_id"]),
     )
@@ -332,14 +326,7 @@ async def step_back(
             events.append(
                 Envelope.wrap(
                     BookingCancelled(
-                        booking_id=booking["booking_id"],
-                        request_id=booking["request_id"],
-                        helper_id=booking["helper_id"],
-                        neighbour_id=booking["neighbour_id"],
-                        neighbourhood=booking["neighbourhood"],
-                        skill=booking["skill"],
-                        starts_at=booking["starts_at"],
-                        hours=booking["hours"],
+                        **visit_fields(booking),
                         cancelled_by=side,
                         late=False,
                     ),

@@ -19,8 +19,7 @@ from datetime import datetime, timedelta
 
 from services.booking.adapters.repository import Repository, Row
 from services.booking.adapters.unit_of_work import UnitOfWork
-from services.booking.domain.visits import BookingStatus
-from services.booking.service_layer.bookings import _visit as visit_fields
+from services.booking.domain.visits import BookingStatus, visit_fields
 from shared.contracts import Envelope
 from shared.contracts.bookings import Side, VisitCompleted, VisitNoShowV2
 from shared.settings import Settings
