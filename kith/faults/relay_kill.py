@@ -56,7 +56,7 @@ _SETUP_CONCURRENCY = 16
 
 
 #: How long matching may take per booking to read them all after the flow.
-_CATCH_UP_S_PER_BOOKING = 0.2
+_CATCH_UP_S_PER_BOOKING = 0.06
 
 
 @dataclass(frozen=True)
@@ -122,12 +122,14 @@ async def run_relay_kill(folder: Path, options: RelayKillOptions) -> ScenarioRes
         matching_group = groups["matching"].group_id
         # A deadline, not a wait: matching's cost per booking grows with the helper's
         # bookings (it files the helper's whole state in every neighbourhood in reach), so
-        # thousands of bookings among a few dozen helpers take it minutes to read.
-        catch_up_s = max(120.0, options.bookings * _CATCH_UP_S_PER_BOOKING)
+        # thousands of bookings among a few dozen helpers take it minutes to read; past the
+        # deadline the check reports what it has not filed.
+        deadline = time.monotonic() + max(120.0, options.bookings * _CATCH_UP_S_PER_BOOKING)
         for topic in (BOOKINGS, *FILING_TOPICS):
             try:
-                await wait_caught_up(kith.bootstrap, matching_group, [topic], timeout_s=catch_up_s)
-            except ApiError as error:  # far behind: the check reports what is missing
+                left = max(deadline - time.monotonic(), 1.0)
+                await wait_caught_up(kith.bootstrap, matching_group, [topic], timeout_s=left)
+            except ApiError as error:
                 log.warning("relay_kill: matching still filing", error=repr(error))
         # Changelogs and inboxes trail the committed offsets a little (seconds on a busy
         # machine, where matching flushes its changelog late): look until it settles.
