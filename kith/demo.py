@@ -88,6 +88,7 @@ async def run_demo(
     kafka: Kafka | None = None,
     console: Console | None = None,
     timeout_s: float = 120,
+    matching_timeout_s: float | None = None,
     centre: tuple[float, float] | None = None,
     clock_file: Path | None = None,
 ) -> DemoResult:
@@ -96,7 +97,8 @@ async def run_demo(
     With ``kafka``, the demo waits until matching has read the people, their hours
     and trust's approvals before the first request, and every relationship before asking
     again: in life days pass between these steps, and matching learns of each on a different
-    stream from the one the request arrives on. Everyone lives near ``centre``, a new place
+    stream from the one the request arrives on; that wait allows ``matching_timeout_s`` (else
+    ``timeout_s``). Everyone lives near ``centre``, a new place
     each run unless given.
 
     A helper checks in only around the visit's time: with ``clock_file`` (a development Kith's
@@ -136,7 +138,7 @@ async def run_demo(
         if kafka:
             await until(
                 partial(matching_knows_people, kafka),
-                max(timeout_s, MATCHING_CATCH_UP_S),
+                matching_timeout_s or timeout_s,
                 "matching to read the people, their hours and approvals",
             )
 
