@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
@@ -205,7 +205,7 @@ async def run_demo(
 
 def _until(starts_at: str, offset: timedelta) -> timedelta:
     """How far the clock (``offset`` ahead of real time) is from ``starts_at``."""
-    return datetime.fromisoformat(starts_at) - (datetime.now(UTC) + offset)
+    return datetime.fromisoformat(starts_at) - (clock.wall_now() + offset)
 
 
 #: How long matching may take to read a broker's history after it starts: it files every
@@ -264,9 +264,7 @@ async def sign_up(
 
 async def ask_for_help(http: httpx.AsyncClient, neighbour: Person, *, day: int) -> dict[str, Any]:
     """An hour of help with shopping at 11:00 UTC, ``day`` days from now; its occurrence."""
-    start = (datetime.now(UTC) + timedelta(days=day)).replace(
-        hour=11, minute=0, second=0, microsecond=0
-    )
+    start = (clock.now() + timedelta(days=day)).replace(hour=11, minute=0, second=0, microsecond=0)
     created = await send(
         http,
         "POST",

@@ -18,7 +18,7 @@ import tempfile
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,7 @@ from kith.bench import app
 from kith.bench.stack import bench_stack
 from kith.client import percentile
 from kith.running import running_kith
+from shared import clock
 from shared.embedded import free_port
 from shared.settings import Settings
 
@@ -124,7 +125,7 @@ async def run_bench(settings: Settings, *, rate: int, seconds: int, grace_s: flo
             publisher = Publisher(settings, client_id="kith-bench-notify")
             await publisher.start()
             acked: dict[str, int] = {}  # Message-ID -> when the broker acknowledged (ns)
-            start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+            start = clock.now().replace(minute=0, second=0, microsecond=0)
             total = rate * seconds
             began = time.monotonic()
             try:

@@ -356,13 +356,7 @@ async def test_an_operator_keeps_a_flagged_visit_and_disables_an_account_by_name
             page = await browser.new_page(viewport={"width": 1280, "height": 900})
             errors: list[str] = []
             page.on("pageerror", lambda error: errors.append(str(error)))
-            await page.goto(f"{console.url}/ops/login")
-            await page.get_by_label("Email").fill(account["email"])
-            await page.get_by_label("Password").fill(PASSWORD)
-            code = totp_at(account["totp_secret"], totp_step(utc_now()))
-            await page.get_by_label("One-time code").fill(code)
-            await page.get_by_role("button", name="Sign in", exact=True).click()
-            await expect(page).to_have_url(f"{console.url}/ops")
+            await _signed_in(page, console, account)
 
             # The live view names people: who waits (the held visit was asked for again at
             # once: no matching runs here, so it waits), and whom a concern is about.
