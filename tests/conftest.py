@@ -7,8 +7,10 @@ PostgreSQL server on free loopback ports, or the external ones named by
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -111,6 +113,29 @@ async def stack(stack_processes: Stack) -> Stack:
     """The running stack, with every Kith topic created."""
     await ensure_topics(stack_processes.settings())
     return stack_processes
+
+
+@pytest.fixture(autouse=True)
+def _the_worker_broker_outlives_each_test(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fail the test during which the worker's shared broker died, and start it again.
+
+    Every later test on the worker would fail on a dead broker, far from the cause; this
+    names the test it died under, and how it ended, and lets the rest run.
+    """
+    yield
+    if "stack" not in request.fixturenames:
+        return
+    stack: Stack = request.getfixturevalue("stack_processes")
+    broker = stack.broker
+    if broker is None or broker.alive():
+        return
+    code = broker.exit_code
+    broker.start()
+    # Its topics were in memory: create them again, in a thread of its own (a test's event
+    # loop may still be set on this one).
+    with ThreadPoolExecutor(1) as thread:
+        thread.submit(asyncio.run, ensure_topics(stack.settings())).result()
+    pytest.fail(f"the test worker's broker ended during this test (exit code {code}); restarted")
 
 
 @pytest.fixture

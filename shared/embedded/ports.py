@@ -2,19 +2,53 @@
 
 from __future__ import annotations
 
+import random
 import socket
 import time
+from pathlib import Path
 
 
 class PortInUse(RuntimeError):
     """A port Kith was told to use is already taken by another program."""
 
 
+#: Where listening ports are drawn from when the kernel's ephemeral range is unknown.
+_EPHEMERAL_DEFAULT = (32768, 60999)
+#: How many ports below the ephemeral range a listening port is drawn from.
+_LISTEN_SPAN = 12000
+#: Not seeded by anything a test or a benchmark seeds: two processes drawing at once must not
+#: draw the same sequence.
+_draw = random.SystemRandom()
+
+
 def free_port(host: str = "127.0.0.1") -> int:
-    """A port that nothing listens on right now."""
+    """A port that nothing listens on right now, for a child process to listen on.
+
+    Drawn at random from below the kernel's ephemeral range. A port from that range, freed
+    here, can be taken as the source port of any outgoing connection (to the broker, to the
+    database) before the child binds it.
+    """
+    low, _ = _ephemeral_range()
+    first = max(1024, low - _LISTEN_SPAN)
+    for _ in range(200):
+        port = _draw.randrange(first, low)
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            try:
+                probe.bind((host, port))
+            except OSError:
+                continue
+            return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind((host, 0))
         return int(probe.getsockname()[1])
+
+
+def _ephemeral_range() -> tuple[int, int]:
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+    except (OSError, ValueError):
+        return _EPHEMERAL_DEFAULT
+    return int(low), int(high)
 
 
 def require_free(host: str, port: int, what: str) -> None:

@@ -88,6 +88,12 @@ class LocalServer:
         """Whether the server this object started is still running."""
         return self._process is not None and self._process.poll() is None
 
+    @property
+    def exit_code(self) -> int | None:
+        """How the server ended when it stopped by itself (a negative signal number when a
+        signal ended it); ``None`` while it runs or once stopped here."""
+        return self._process.poll() if self._process is not None else None
+
     def _launch(
         self,
         argv: Sequence[str],

@@ -1,0 +1,26 @@
+"""Listening ports for child processes: drawn below the kernel's ephemeral range."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from shared.embedded.ports import PortInUse, _ephemeral_range, free_port, require_free
+
+
+def test_a_free_port_is_below_the_range_outgoing_connections_take_their_ports_from() -> None:
+    low, _ = _ephemeral_range()
+    ports = {free_port() for _ in range(50)}
+    assert all(1024 <= port < low for port in ports)
+    # Drawn at random, not handed out in order.
+    assert len(ports) > 40
+
+
+def test_a_free_port_can_be_listened_on_and_a_taken_one_is_named() -> None:
+    port = free_port()
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as server:
+        server.bind(("127.0.0.1", port))
+        server.listen()
+        with pytest.raises(PortInUse, match="the test server cannot listen"):
+            require_free("127.0.0.1", port, "the test server")
