@@ -181,7 +181,8 @@ class Ledger:
             # not count.
             track.booked_at = track.helper_id = None
             track.unmatched_at = track.unmatched_reason = None
-        track.requested_at = at
+        if track.requested_at is None or at > track.requested_at:
+            track.requested_at = at
         track.hours = data.hours
         track.neighbour_id = data.neighbour_id
         track.series_id = data.series_id
@@ -199,9 +200,12 @@ class Ledger:
 
     def _booked(self, data: BookingConfirmed, at: datetime) -> None:
         track = self._track(data.request_id, data.neighbourhood, data.skill.value, data.starts_at)
-        track.booked_at = at
-        track.helper_id = data.helper_id
         track.neighbour_id = data.neighbour_id
+        if track.requested_at is None or track.requested_at <= at:
+            track.booked_at = at
+            track.helper_id = data.helper_id
+        # Else the visit was asked for again after this booking (read first: the streams are
+        # read side by side): it is called off, and the request waits.
         # Who the regular helper is, as things stood when this visit was booked.
         expected = set(self._regulars.get(data.neighbour_id, ()))
         if track.series_id is not None:

@@ -182,6 +182,19 @@ def test_a_request_asked_for_again_after_its_visit_was_called_off_waits_again() 
     assert waiting(world.ledger, NOW) == []
 
 
+def test_a_request_asked_for_again_waits_when_its_first_booking_is_read_after_the_ask() -> None:
+    world = World()
+    asked = world.request(NOW - timedelta(hours=3))
+    # The requests stream is read ahead of the bookings stream: the ask made after the visit
+    # was called off arrives before the booking it followed.
+    world.at(NOW - timedelta(hours=1), asked)
+    world.book(NOW - timedelta(hours=2), asked, uuid.uuid4())
+    assert [row.request_id for row in waiting(world.ledger, NOW)] == [asked.request_id]
+    # Its next booking ends the wait.
+    world.book(NOW - timedelta(minutes=30), asked, uuid.uuid4())
+    assert waiting(world.ledger, NOW) == []
+
+
 def test_concerns_stay_open_until_resolved_oldest_first() -> None:
     world = World()
     about = uuid.uuid4()
