@@ -18,9 +18,11 @@ Register as the ``kith://`` broker scheme with ``register_transport``.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Mapping
+from dataclasses import asdict
 from typing import Any, cast
 
 import aiokafka
+import mode
 import structlog
 from aiokafka import TopicPartition
 from aiokafka.errors import IllegalStateError
@@ -29,6 +31,7 @@ from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP, Message
 
 from services.matching.ordering import InOrder, Verdict
+from services.matching.progress import Seen, Watch
 from shared.messaging.fetch_wait import FetchWait
 from shared.messaging.offsets import end_offsets
 
@@ -42,6 +45,8 @@ IDEMPOTENCE_ATTR = "kith_idempotence"
 #: The ``KafkaConnection`` (with its SASL and TLS) of the driver's own offset reads.
 CONNECTION_ATTR = "kith_connection"
 _DEFAULT_FETCH_MAX_WAIT_MS = 25
+#: How often each partition's progress is looked at: a stall is kicked after one to two.
+WATCH_EVERY_S = 30.0
 
 
 class FastConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
@@ -80,6 +85,56 @@ class FastConsumer(faust_aiokafka.Consumer):
         busy_ms = getattr(self.app, FETCH_MAX_WAIT_ATTR, _DEFAULT_FETCH_MAX_WAIT_MS)
         idle_ms = getattr(self.app, IDLE_FETCH_MAX_WAIT_ATTR, busy_ms)
         self._wait = FetchWait(busy_ms=busy_ms, idle_ms=idle_ms)
+        self._watch = Watch()
+        # Messages handed to the streams, and as of the last look at progress.
+        self._handed = self._handed_at_look = 0
+
+    @mode.Service.timer(WATCH_EVERY_S)
+    async def _watch_progress(self) -> None:
+        await self.kick_stalled()
+
+    async def kick_stalled(self) -> list[TP]:
+        """Read again from its committed offset (resumed) each partition that stopped moving
+        with messages waiting (``progress``); return them."""
+        kicked: list[TP] = []
+        client: aiokafka.AIOKafkaConsumer | None = cast(FastConsumerThread, self._thread)._consumer
+        # Only while the worker is idle: a busy one moves its partitions in turn, and one
+        # read again would only be handled twice.
+        busy, self._handed_at_look = self._handed != self._handed_at_look, self._handed
+        if client is None or busy or self.app.rebalancing or not self.app.flow_control.is_active():
+            self._watch.reset()
+            return kicked
+        acking = self.app.topics.acks_enabled_for
+        paused = client.paused()
+        for tp in self.assignment():
+            if not acking(tp.topic) or tp in self._paused_partitions:
+                continue
+            kafka_tp = TopicPartition(tp.topic, tp.partition)
+            acked = self._acked.get(tp)
+            seen = Seen(
+                committed=self._committed_offset.get(tp),
+                read=self._read_offset.get(tp),
+                end=client.highwater(kafka_tp),
+                first_acked=min(acked) if acked else None,
+                paused_in_client=kafka_tp in paused,
+            )
+            reason = self._watch.look(tp, seen)
+            if reason is None:
+                continue
+            log.warning(
+                "partition not moving: reading it again", tp=str(tp), why=reason, **asdict(seen)
+            )
+            if seen.paused_in_client:
+                client.resume(kafka_tp)
+            kicked.append(tp)
+            if seen.committed is None:
+                continue
+            self._in_order.sought(tp, seen.committed)
+            try:
+                await self.seek_wait({tp: seen.committed})
+            except IllegalStateError:
+                log.warning("partition gone before it was read again", tp=str(tp))
+        return kicked
 
     def _new_consumer_thread(self) -> faust_aiokafka.AIOKafkaConsumerThread:
         return FastConsumerThread(self, loop=self.loop, beacon=self.beacon)
@@ -97,6 +152,7 @@ class FastConsumer(faust_aiokafka.Consumer):
                 continue
             verdict = self._in_order.admit(tp, message.offset, refetching=tp in refetching)
             if verdict is Verdict.DELIVER:
+                self._handed += 1
                 yield tp, message
             elif verdict is Verdict.REFETCH:
                 expected = self._in_order.expected(tp)

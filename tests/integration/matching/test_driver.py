@@ -13,9 +13,11 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from typing import Any
 
 import faust
 import pytest
+from aiokafka import TopicPartition
 from faust.transport.consumer import Consumer as BaseConsumer
 from faust.types import TP
 from faust.types.tuples import Message
@@ -134,3 +136,50 @@ async def test_a_refetch_of_a_partition_a_rebalance_took_meanwhile_is_let_go(
 
     assert delivered == [], "a jump is never delivered, and the refused seek is no error"
     assert runtime_of(app).ready.is_set()
+
+
+async def _look_while_idle(consumer: Any) -> list[TP]:
+    consumer._handed_at_look = consumer._handed  # the test's world moves nothing meanwhile
+    kicked: list[TP] = await consumer.kick_stalled()
+    return kicked
+
+
+async def test_a_partition_left_paused_in_the_kafka_client_is_resumed_after_a_look(
+    app: faust.App,
+) -> None:
+    consumer: Any = app.consumer
+    client = consumer._thread._consumer
+    tp = TP(REQUESTS.name, 2)
+    client.pause(TopicPartition(tp.topic, tp.partition))  # faust itself reads it
+
+    assert await _look_while_idle(consumer) == []  # first seen so: it may be moving
+    assert await _look_while_idle(consumer) == [tp]
+    assert TopicPartition(tp.topic, tp.partition) not in client.paused()
+
+
+async def test_a_partition_whose_committed_message_was_never_handled_is_read_again(
+    app: faust.App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    consumer: Any = app.consumer
+    tp = TP(REQUESTS.name, 3)
+    committed = consumer._committed_offset.get(tp) or 0
+    consumer._committed_offset[tp] = committed
+    # Handled after it, never it: the commit cannot move past it by itself.
+    assert consumer.ack(_message(committed + 1, app.consumer_generation_id, 3))
+
+    sought: list[tuple[TP, int | None]] = []
+    original = consumer._in_order.sought
+
+    def spied(tp: TP, offset: int | None) -> None:
+        sought.append((tp, offset))
+        original(tp, offset)
+
+    monkeypatch.setattr(consumer._in_order, "sought", spied)
+
+    await _look_while_idle(consumer)
+    assert await _look_while_idle(consumer) == [tp]
+    # Its streams expect it next: read again from there.
+    assert (tp, committed) in sought
+    # A busy worker is left alone: its partitions move in turn.
+    consumer._handed += 1
+    assert await consumer.kick_stalled() == []
