@@ -41,6 +41,7 @@ from kith.faults.world import Api
 from kith_partner import PartnerClient
 from shared.contracts.topics import BOOKINGS, REQUESTS
 from shared.embedded import free_port
+from shared.messaging import group_lag
 
 log = structlog.get_logger(__name__)
 
@@ -113,6 +114,7 @@ async def run_crash_anywhere(folder: Path, options: CrashAnywhereOptions) -> Sce
             return await caught_up(kith.bootstrap, matching, [REQUESTS, BOOKINGS, *FILING_TOPICS])
 
         matching_read_all = await settle(matching_caught_up, lambda done: done, 240)
+        matching_lag = {} if matching_read_all else await _lag(kith.bootstrap)
         stranded = len(flow.visits) - len(flow.acked.get("check-out", set()))
         return ScenarioResult(
             checked=flow_result.checked + partners_result.checked,
@@ -123,8 +125,20 @@ async def run_crash_anywhere(folder: Path, options: CrashAnywhereOptions) -> Sce
                 "kills": [k.as_json() for k in kills],
                 "stranded_visits": stranded,
                 "matching_read_every_request_and_booking": matching_read_all,
+                "matching_lag": matching_lag,
                 "flow": flow_result.details,
                 "partners": partners_result.details,
                 "http_retries": api.retries + partner.http_retries,
             },
         )
+
+
+async def _lag(bootstrap: str) -> dict[str, str]:
+    """Where matching's commits stopped short: ``topic[partition]: committed of end``."""
+    matching = service_groups()["matching"].group_id
+    found = {}
+    for topic in (REQUESTS, BOOKINGS, *FILING_TOPICS):
+        lag = await group_lag(bootstrap, matching, topic)
+        for partition, (committed, end) in lag.items():
+            found[f"{topic.name}[{partition}]"] = f"{committed} of {end}"
+    return found

@@ -3,7 +3,7 @@
 The only aiokafka code in Kith besides matching's faust driver.
 """
 
-from shared.messaging.admin import ensure_topics, group_caught_up
+from shared.messaging.admin import ensure_topics, group_caught_up, group_lag
 from shared.messaging.connection import Kafka, KafkaConnection
 from shared.messaging.consumer import (
     BatchHandler,
@@ -35,6 +35,7 @@ __all__ = [
     "end_offsets",
     "ensure_topics",
     "group_caught_up",
+    "group_lag",
     "read_dead_letter",
     "run_consumers",
 ]

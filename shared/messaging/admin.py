@@ -41,6 +41,12 @@ async def group_caught_up(kafka: Kafka, group_id: str, topic: Topic) -> bool:
     Lets a client wait until a consumer has seen an event it cannot observe through an API
     (for example, that matching has applied a relationship before the next request).
     """
+    return not await group_lag(kafka, group_id, topic)
+
+
+async def group_lag(kafka: Kafka, group_id: str, topic: Topic) -> dict[int, tuple[int, int]]:
+    """Per partition of ``topic`` that ``group_id`` has not committed past: its committed
+    offset and the partition's end."""
     # A consumer that only looks at offsets: it never joins the group it inspects.
     reader = AIOKafkaConsumer(
         **KafkaConnection.of(kafka).aiokafka(), group_id=group_id, enable_auto_commit=False
@@ -49,10 +55,11 @@ async def group_caught_up(kafka: Kafka, group_id: str, topic: Topic) -> bool:
     try:
         partitions = [TopicPartition(topic.name, p) for p in range(topic.partitions)]
         ends = await end_offsets(kafka, partitions)
+        lag = {}
         for partition in partitions:
-            committed = await reader.committed(partition)
-            if ends[partition] > 0 and (committed or 0) < ends[partition]:
-                return False
-        return True
+            committed = await reader.committed(partition) or 0
+            if ends[partition] > 0 and committed < ends[partition]:
+                lag[partition.partition] = (committed, ends[partition])
+        return lag
     finally:
         await reader.stop()

@@ -153,6 +153,14 @@ async def test_random_processes_killed_at_random_moments_strand_lose_and_repeat_
     killed = [kill["process"] for kill in result.details["kills"]]
     assert len(set(killed)) == 4, f"four different processes were killed mid-flow: {killed}"
     assert result.details["stranded_visits"] == 0, result.details["flow"]["refusals"]
-    assert result.details["matching_read_every_request_and_booking"]
+    warnings = [
+        line
+        for line in (tmp_path / "logs" / "matching.log").read_text().splitlines()
+        if '"level": "warning"' in line
+    ]
+    assert result.details["matching_read_every_request_and_booking"], (
+        result.details["matching_lag"],
+        warnings[-12:],
+    )
     assert result.lost == 0, result.details
     assert result.duplicate_effects == 0, result.details
