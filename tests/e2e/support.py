@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 import uuid
 from collections.abc import AsyncIterator
@@ -17,7 +18,8 @@ from kith import seeding
 from kith.client import send
 from kith.demo import MATCHING_GROUP, Person, ask_for_help, sign_up
 from kith.running import running_kith
-from shared.messaging import group_caught_up
+from shared.embedded import EmbeddedBroker, EmbeddedPostgres
+from shared.messaging import ensure_topics, group_caught_up
 from tests.conftest import Stack
 from tests.support import eventually
 
@@ -165,3 +167,31 @@ async def book_first_request(http: httpx.AsyncClient, street: Street) -> tuple[P
 
 async def matching_caught_up(api: Api, topic: Any) -> bool:
     return await group_caught_up(api.bootstrap, MATCHING_GROUP, topic)
+
+
+@asynccontextmanager
+async def fresh_stack(stack: Stack, folder: Path) -> AsyncIterator[Stack]:
+    """A fresh embedded broker and database in ``folder`` (the session's external ones when
+    configured).
+
+    A Kith started on a test worker's shared broker reads everything the worker's earlier
+    tests left there first: matching recovers its tables from their whole changelogs, and its
+    group's earlier members leave it waiting for partitions. In CI that took past the tests'
+    deadlines; a broker of its own holds only this Kith's history.
+    """
+    if os.environ.get("KITH_TEST_KAFKA_BOOTSTRAP") or os.environ.get("KITH_TEST_DATABASE_URL"):
+        yield stack
+        return
+    broker = EmbeddedBroker(log_path=folder / "broker.log")
+    database = EmbeddedPostgres(folder / "postgres" / "data")
+    broker.start()
+    try:
+        database.start()
+        try:
+            own = Stack(broker.bootstrap, database.url, folder / "state", broker)
+            await ensure_topics(own.settings())
+            yield own
+        finally:
+            database.stop()
+    finally:
+        broker.stop()

@@ -27,9 +27,10 @@ _FROM_EDGE_M = 200
 
 
 @pytest.fixture(scope="module")
-async def api(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Api]:
-    async with kith_up(stack, tmp_path_factory.mktemp("kith")) as (url, token):
-        yield Api(url, {"Authorization": f"Bearer {token}"}, stack.bootstrap)
+async def api(module_stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Api]:
+    # A broker and database of the module's own (``fresh_stack``).
+    async with kith_up(module_stack, tmp_path_factory.mktemp("kith")) as (url, token):
+        yield Api(url, {"Authorization": f"Bearer {token}"}, module_stack.bootstrap)
 
 
 def across_an_edge(rng: random.Random) -> tuple[tuple[float, float], tuple[float, float]]:

@@ -51,8 +51,11 @@ async def _balance(http: httpx.AsyncClient, ledger: str, who: Person) -> dict[st
 
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (`make browser`)")
 async def test_a_visit_in_each_mode_is_posted_once_and_shows_in_both_balances(
-    stack: Stack, tmp_path: Path, output_dir: Path
+    own_stack: Stack, tmp_path: Path, output_dir: Path
 ) -> None:
+    # A broker and database of its own: on a test worker's shared broker, matching first
+    # reads every earlier test's history (see ``fresh_stack``).
+    stack = own_stack
     async with (
         running_kith(
             bootstrap=stack.bootstrap,

@@ -47,8 +47,11 @@ async def _arrives(mail: Path, address: str, prefix: str) -> None:
 
 
 async def test_a_booked_visit_is_confirmed_to_both_and_reminded_once_the_day_before(
-    stack: Stack, tmp_path: Path
+    own_stack: Stack, tmp_path: Path
 ) -> None:
+    # A broker and database of its own: on a test worker's shared broker, matching first
+    # reads every earlier test's history (see ``fresh_stack``).
+    stack = own_stack
     clock_file = tmp_path / "clock"
     state = tmp_path / "kith"
     env = {"KITH_CLOCK_FILE": str(clock_file), "KITH_NOTIFY_POLL_S": "2"}

@@ -7,7 +7,6 @@ own: its clock runs weeks ahead, and what it writes must not reach the other mod
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -21,13 +20,12 @@ from kith.client import send
 from kith.demo import Person, _relationship, matching_caught_up
 from shared import clock
 from shared.contracts.topics import AVAILABILITY
-from shared.embedded import EmbeddedBroker, EmbeddedPostgres
-from shared.messaging import ensure_topics
 from tests.conftest import Stack
 from tests.e2e.support import (
     EVERY_DAY,
     Api,
     Street,
+    fresh_stack,
     kith_up,
     new_street,
     offers_of_request,
@@ -67,25 +65,11 @@ async def moved(tmp_path_factory: pytest.TempPathFactory, stack: Stack) -> Async
         # The real check-in window (kith_up opens it days early for other tests).
         "KITH_CHECK_IN_OPENS_BEFORE_S": "1800",
     }
-    if os.environ.get("KITH_TEST_KAFKA_BOOTSTRAP") or os.environ.get("KITH_TEST_DATABASE_URL"):
-        async with kith_up(stack, root / "state", env=env) as (url, token):
-            yield Moved(Api(url, {"Authorization": f"Bearer {token}"}, stack.bootstrap), clock_file)
-        return
-    broker = EmbeddedBroker(log_path=root / "broker.log")
-    database = EmbeddedPostgres(root / "postgres" / "data")
-    broker.start()
-    try:
-        database.start()
-        try:
-            own = Stack(broker.bootstrap, database.url, root / "state", broker)
-            await ensure_topics(own.settings())
-            async with kith_up(own, root / "state", env=env) as (url, token):
-                api = Api(url, {"Authorization": f"Bearer {token}"}, own.bootstrap)
-                yield Moved(api, clock_file)
-        finally:
-            database.stop()
-    finally:
-        broker.stop()
+    async with (
+        fresh_stack(stack, root) as own,
+        kith_up(own, root / "state", env=env) as (url, token),
+    ):
+        yield Moved(Api(url, {"Authorization": f"Bearer {token}"}, own.bootstrap), clock_file)
 
 
 async def relationship(

@@ -34,8 +34,11 @@ pytestmark = pytest.mark.e2e
 
 
 async def test_a_lapsed_vetting_approval_takes_the_helper_out_of_matching(
-    stack: Stack, tmp_path: Path
+    own_stack: Stack, tmp_path: Path
 ) -> None:
+    # A broker and database of its own: on a test worker's shared broker, matching first
+    # reads every earlier test's history (see ``fresh_stack``).
+    stack = own_stack
     valid_s = 5
     with pytest.MonkeyPatch.context() as env:
         env.setenv("KITH_VETTING_VALID_S", str(valid_s))
@@ -69,9 +72,9 @@ async def test_a_lapsed_vetting_approval_takes_the_helper_out_of_matching(
 
 
 async def test_the_concern_benchmark_runs_and_finds_no_offer_after_a_suspension(
-    stack: Stack,
+    own_stack: Stack,
 ) -> None:
-    figures = await run_bench(stack.settings(), concerns=2, timeout_s=20)
+    figures = await run_bench(own_stack.settings(), concerns=2, timeout_s=20)
     summary = figures.summary()
     assert summary["concerns"] == 2
     assert summary["offers_after_suspension"] == 0
