@@ -95,6 +95,22 @@ def cpu_by_process(roots: tuple[int, ...] = ()) -> dict[tuple[int, float], tuple
     return found
 
 
+def memory_by_process() -> dict[str, float]:
+    """Resident memory (MB) of every process this one started, directly or not, summed per
+    name (``booking``, ``matching``, the broker's executable)."""
+    import psutil  # type: ignore[import-untyped,unused-ignore]
+
+    found: dict[str, float] = {}
+    for process in psutil.Process().children(recursive=True):
+        try:
+            with process.oneshot():
+                name = _name(process.cmdline(), process.name())
+                found[name] = found.get(name, 0.0) + process.memory_info().rss / 2**20
+        except psutil.Error:
+            continue  # it ended while being read
+    return {name: round(mb, 1) for name, mb in sorted(found.items())}
+
+
 def idle_figures(
     before: dict[tuple[int, float], tuple[str, float]],
     after: dict[tuple[int, float], tuple[str, float]],

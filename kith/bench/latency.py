@@ -35,6 +35,17 @@ if TYPE_CHECKING:
 
 #: A request with no offer after this long counts as an error.
 GIVE_UP_S = 30.0
+#: ``max_rate`` is the highest steady rate whose p99 stays under this.
+MAX_RATE_P99_MS = 500.0
+#: Each step of the search for ``max_rate`` sends this much faster than the one before.
+RATE_STEP = 1.25
+#: The fastest rate the search tries.
+RATE_CEILING = 1000.0
+#: A run at least this long also compares its first minute with its last.
+MINUTES_FROM_S = 120.0
+
+#: A request's send time (seconds after the first) and its latency (seconds).
+Sample = tuple[float, float]
 
 
 @app.command("latency")
@@ -45,6 +56,12 @@ def latency(
         4, min=1, max=32, help="Neighbourhoods (one neighbour each)."
     ),
     helpers: int = typer.Option(3, min=1, max=20, help="Vetted helpers per neighbourhood."),
+    max_rate: bool = typer.Option(
+        False,
+        "--max-rate",
+        help="Then find the highest steady rate whose p99 stays under 500 ms.",
+    ),
+    step_s: float = typer.Option(20.0, min=5, help="Seconds each step of --max-rate sends."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
 ) -> None:
     """Post requests at a steady rate; print p50, p99 and max until each offer is visible."""
@@ -56,11 +73,16 @@ def latency(
                 duration=duration,
                 places=neighbourhoods,
                 helpers=helpers,
+                search_step_s=step_s if max_rate else None,
             )
         )
     if json_out:
         typer.echo(json.dumps(figures))
         return
+    _echo(figures, rate, duration)
+
+
+def _echo(figures: dict[str, Any], rate: float, duration: float) -> None:
     typer.echo(
         f"latency: {figures['requests']} requests at {rate:g}/s for {duration:g} s\n"
         f"  request posted -> offer visible (API)  p50 {figures['p50_ms']} ms, "
@@ -74,8 +96,17 @@ def latency(
         f"p99 {figures['p99_vs_floor']}x the floor (targets: 3x, 4x)\n"
         f"  errors {figures['errors']}\n"
         f"  fetch_max_wait_ms {figures['fetch_max_wait_ms']}, outbox relay woken by NOTIFY "
-        f"(poll {figures['outbox_poll_s']} s), offers heard on GET /v1/me/events"
+        f"(poll {figures['outbox_poll_s']} s), offers heard on GET /v1/me/events\n"
+        f"  memory at the end (MB): {figures['memory_mb']}"
     )
+    if "p50_first_minute_ms" in figures:
+        typer.echo(
+            f"  p50 first minute {figures['p50_first_minute_ms']} ms, last minute "
+            f"{figures['p50_last_minute_ms']} ms: {figures['last_vs_first']}x (target <= 1.25)"
+        )
+    if "max_rate" in figures:
+        steps = ", ".join(f"{s['rate']}/s p99 {s['p99_ms']} ms" for s in figures["rate_steps"])
+        typer.echo(f"  max_rate {figures['max_rate']}/s (p99 < {MAX_RATE_P99_MS:g} ms): {steps}")
 
 
 @dataclass
@@ -92,9 +123,11 @@ async def _run(
     duration: float,
     places: int,
     helpers: int,
+    search_step_s: float | None = None,
 ) -> dict[str, Any]:
     import aiohttp
 
+    from kith.bench.idle import memory_by_process
     from kith.running import running_kith
     from shared.messaging import ensure_topics
 
@@ -109,13 +142,20 @@ async def _run(
             neighbours = await _seed(kith.api, kith.operator_token, settings, places, helpers)
             connector = aiohttp.TCPConnector(limit=128)
             async with aiohttp.ClientSession(kith.api, connector=connector) as http:
-                latencies, errors, ids, answered = await _measure(http, neighbours, rate, duration)
-            database = await _database_view(settings, ids)
-            stages = await _stages(settings, ids)
+                samples, errors, ids, answered = await _measure(http, neighbours, rate, duration)
+                memory = memory_by_process()
+                database = await _database_view(settings, ids)
+                stages = await _stages(settings, ids)
+                search = (
+                    await _max_rate(http, neighbours, rate, search_step_s)
+                    if search_step_s is not None
+                    else {}
+                )
     # The same broker, right after, with Kith stopped: the floor of the two hops.
     floor = await two_hop_floor(settings, rate=rate, duration=duration)
-    ordered = sorted(latencies)
+    ordered = sorted(latency for _, latency in samples)
     p50, p99 = _ms(_percentile(ordered, 50)), _ms(_percentile(ordered, 99))
+    minutes = minute_p50s(samples, duration) if duration >= MINUTES_FROM_S else {}
     return {
         "benchmark": "latency",
         "rate": rate,
@@ -134,7 +174,44 @@ async def _run(
         **floor,
         "p50_vs_floor": round(p50 / max(floor["floor_p50_ms"], 0.1), 2),
         "p99_vs_floor": round(p99 / max(floor["floor_p99_ms"], 0.1), 2),
+        "memory_mb": memory,
+        **minutes,
+        **search,
     }
+
+
+def minute_p50s(samples: list[Sample], duration: float) -> dict[str, float]:
+    """The median latency of the requests sent in the first minute and in the last, and
+    the ratio of the last to the first (a slow decline shows as a ratio above 1)."""
+    first = sorted(latency for sent, latency in samples if sent < 60)
+    last = sorted(latency for sent, latency in samples if sent >= duration - 60)
+    first_ms, last_ms = _ms(_percentile(first, 50)), _ms(_percentile(last, 50))
+    return {
+        "p50_first_minute_ms": first_ms,
+        "p50_last_minute_ms": last_ms,
+        "last_vs_first": round(last_ms / max(first_ms, 0.1), 2),
+    }
+
+
+def holds(p99_ms: float, errors: int) -> bool:
+    """Whether a steady rate with these figures is one Kith keeps up with."""
+    return errors == 0 and p99_ms < MAX_RATE_P99_MS
+
+
+async def _max_rate(
+    http: aiohttp.ClientSession, neighbours: list[_Neighbour], start: float, step_s: float
+) -> dict[str, Any]:
+    """From ``start``, send for ``step_s`` at rates ``RATE_STEP`` apart until one does not
+    hold; ``max_rate`` is the last that did (0 when ``start`` did not)."""
+    held, steps, rate = 0.0, [], start
+    while rate <= RATE_CEILING:
+        samples, errors, _, _ = await _measure(http, neighbours, rate, step_s)
+        p99 = _ms(_percentile(sorted(latency for _, latency in samples), 99))
+        steps.append({"rate": round(rate, 1), "p99_ms": p99, "errors": errors})
+        if not holds(p99, errors):
+            break
+        held, rate = rate, rate * RATE_STEP
+    return {"max_rate": round(held, 1), "rate_steps": steps}
 
 
 async def _seed(
@@ -155,9 +232,10 @@ async def _seed(
 
 async def _measure(
     http: aiohttp.ClientSession, neighbours: list[_Neighbour], rate: float, duration: float
-) -> tuple[list[float], int, list[str], list[float]]:
-    """Send on schedule while following each neighbour's notices; return latencies (s),
-    errors, the request ids and how long each POST took to answer."""
+) -> tuple[list[Sample], int, list[str], list[float]]:
+    """Send on schedule while following each neighbour's notices; return each request's
+    send time and latency (s), errors, the request ids and how long each POST took to
+    answer."""
     import aiohttp
 
     from kith.faults.world import hour_from_now
@@ -165,7 +243,7 @@ async def _measure(
     total = int(rate * duration)
     errors = 0
     ids: list[str] = []
-    latencies: list[float] = []
+    latencies: list[Sample] = []
     answered: list[float] = []
     scheduled_at: dict[str, float] = {}  # posted, not yet heard of
     heard_at: dict[str, float] = {}  # heard of before the POST's answer came back
@@ -174,7 +252,7 @@ async def _measure(
     def heard(request_id: str, at: float) -> None:
         scheduled = scheduled_at.pop(request_id, None)
         if scheduled is not None:
-            latencies.append(at - scheduled)
+            latencies.append((scheduled - started, at - scheduled))
         elif request_id not in ids:
             heard_at.setdefault(request_id, at)
         if len(latencies) + errors >= total:
@@ -218,6 +296,9 @@ async def _measure(
         if request_id in heard_at:  # its offer was told before the answer came back
             heard(request_id, heard_at.pop(request_id))
 
+    started = time.perf_counter()
+    for neighbour in neighbours:  # heard anew by this run's own streams
+        neighbour.listening.clear()
     followers = [asyncio.create_task(follow(neighbour)) for neighbour in neighbours]
     try:
         for neighbour in neighbours:

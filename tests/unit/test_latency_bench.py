@@ -1,0 +1,22 @@
+"""``kith bench latency``'s long-run and max-rate figures, from made-up samples."""
+
+from __future__ import annotations
+
+from kith.bench.latency import MAX_RATE_P99_MS, holds, minute_p50s
+
+
+def test_the_first_and_last_minutes_are_compared_by_their_medians() -> None:
+    # Ten minutes, one request a second: 100 ms at first, 150 ms in the last minute.
+    samples = [(float(sent), 0.100 if sent < 540 else 0.150) for sent in range(600)]
+    figures = minute_p50s(samples, duration=600)
+    assert figures == {
+        "p50_first_minute_ms": 100.0,
+        "p50_last_minute_ms": 150.0,
+        "last_vs_first": 1.5,
+    }
+
+
+def test_a_rate_holds_only_without_errors_and_under_the_p99_bound() -> None:
+    assert holds(MAX_RATE_P99_MS - 1, errors=0)
+    assert not holds(MAX_RATE_P99_MS, errors=0)
+    assert not holds(10.0, errors=1)
