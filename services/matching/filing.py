@@ -262,8 +262,9 @@ def take_fact(state: MatchingState, raw: bytes) -> list[Forward]:
 def take_copy(state: MatchingState, raw: bytes) -> str | None:
     """File one copy in its neighbourhood, unless a newer one is filed there already.
 
-    Returns the neighbourhood when its supply changed (a helper filed, changed or unfiled),
-    ``None`` for a copy delivered again.
+    Returns the neighbourhood when its supply may have grown (a helper filed, changed or
+    unfiled, hours freed); ``None`` for a copy delivered again, or one that only books or
+    holds a helper's hours.
 
     Raises:
         pydantic.ValidationError: ``raw`` is not a copy.
@@ -282,4 +283,16 @@ def take_copy(state: MatchingState, raw: bytes) -> str | None:
     else:
         helper = HelperState(seq=copy.seq)  # out of reach: unfiled
     state.put_helper(copy.neighbourhood, copy.helper_id, helper)
-    return copy.neighbourhood
+    return None if _only_takes_hours(filed, copy.fact) else copy.neighbourhood
+
+
+def _only_takes_hours(filed: HelperState, fact: Fact | None) -> bool:
+    """Whether ``fact`` only takes hours away from the helper: a new booking or hold. No
+    escalated request can be taken because of one, so none is asked again (each would cost a
+    ranking per waiting request, on every copy of every booking). A booking moved to other
+    hours frees its old ones."""
+    if isinstance(fact, BookedFact):
+        return fact.booking_id not in filed.bookings
+    if isinstance(fact, HeldFact):
+        return fact.request_id not in filed.holds
+    return False

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pydantic import TypeAdapter
 
 from services.matching.domain import BookedVisit, HelperProfile, Policy
-from services.matching.filing import BookedFact, HelperCopy, ReleasedFact, take_copy
+from services.matching.filing import BookedFact, HeldFact, HelperCopy, ReleasedFact, take_copy
 from services.matching.handlers import Matcher
 from services.matching.state import HelperState, MatchingState
 from shared.contracts import Envelope, Payload
@@ -256,3 +256,25 @@ def test_a_regulars_hour_is_held_from_strangers_while_their_neighbour_asks_first
     [again] = _send(matcher, _request(HERE))
     assert isinstance(again, OfferMade)
     assert again.helper_id == regular_id
+
+
+def test_only_a_copy_that_may_free_a_helper_asks_escalated_requests_again() -> None:
+    state = MatchingState.in_memory()
+    neighbourhood = neighbourhood_of_cell(THERE)
+    helper_id = uuid.uuid4()
+    profile = HelperProfile(helper_id, "Helper", HERE, frozenset({Skill.SHOPPING}), 2.0, 10)
+    booking_id = uuid.uuid4()
+
+    def file(seq: int, **change: object) -> str | None:
+        copy = HelperCopy(neighbourhood, helper_id, seq, **change)  # type: ignore[arg-type]
+        return take_copy(state, _COPY.dump_json(copy))
+
+    assert file(1, state=HelperState(profile=profile, seq=1)) == neighbourhood
+    # A booking or a hold only takes hours away: nobody escalated can be helped by it.
+    assert file(2, fact=BookedFact(helper_id, booking_id, BookedVisit(STARTS, 1))) is None
+    assert file(3, fact=HeldFact(helper_id, uuid.uuid4(), BookedVisit(STARTS, 1))) is None
+    assert state.helper(neighbourhood, helper_id).bookings  # filed all the same
+    # Moved to other hours, it frees its old ones; its release frees them all.
+    moved = BookedFact(helper_id, booking_id, BookedVisit(STARTS + timedelta(hours=2), 1))
+    assert file(4, fact=moved) == neighbourhood
+    assert file(5, fact=ReleasedFact(helper_id, booking_id)) == neighbourhood
