@@ -183,3 +183,21 @@ async def test_a_partition_whose_committed_message_was_never_handled_is_read_aga
     # A busy worker is left alone: its partitions move in turn.
     consumer._handed += 1
     assert await consumer.kick_stalled() == []
+
+
+async def test_the_changelogs_a_worker_paused_are_not_reported_as_never_fetched(
+    app: faust.App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    consumer: Any = app.consumer
+    thread = consumer._thread
+    paused = sorted(consumer._paused_partitions)
+    assert paused, "a worker holding tables pauses their changelogs"
+    errors: list[object] = []
+    monkeypatch.setattr(thread.log, "error", lambda *args, **kwargs: errors.append(args))
+    # As faust's livelock check sees them once the worker is older than its fetch timeout.
+    later = thread.time_started + thread.tp_fetch_request_timeout_secs + 60
+
+    for tp in paused:
+        thread.verify_event_path(later, tp)
+
+    assert errors == []
