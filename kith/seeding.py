@@ -265,9 +265,12 @@ def confirmed_visit(
     starts_at: datetime,
     *,
     producer: str,
+    skill: Skill = Skill.SHOPPING,
+    hours: int = 1,
 ) -> Envelope[BookingConfirmed]:
-    """An hour of shopping booked between two people, as booking announces it: for runs that
-    need what follows a booking (notices, reminders) without walking one through the API."""
+    """A visit (an hour of shopping unless said) booked between two people, as booking
+    announces it: for runs that need what follows a booking (notices, reminders) without
+    walking one through the API."""
     return Envelope.wrap(
         BookingConfirmed(
             booking_id=uuid.uuid4(),
@@ -276,9 +279,9 @@ def confirmed_visit(
             helper_id=helper_id,
             neighbour_id=neighbour_id,
             neighbourhood=neighbourhood_of(*home),
-            skill=Skill.SHOPPING,
+            skill=skill,
             starts_at=starts_at,
-            hours=1,
+            hours=hours,
         ),
         producer=producer,
     )

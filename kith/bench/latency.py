@@ -296,7 +296,6 @@ async def _measure(
         if request_id in heard_at:  # its offer was told before the answer came back
             heard(request_id, heard_at.pop(request_id))
 
-    started = time.perf_counter()
     for neighbour in neighbours:  # heard anew by this run's own streams
         neighbour.listening.clear()
     followers = [asyncio.create_task(follow(neighbour)) for neighbour in neighbours]

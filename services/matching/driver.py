@@ -139,11 +139,18 @@ class FastConsumer(faust_aiokafka.Consumer):
             if seen.committed is None:
                 continue
             self._in_order.sought(tp, seen.committed)
-            try:
-                await self.seek_wait({tp: seen.committed})
-            except IllegalStateError:
-                log.warning("partition gone before it was read again", tp=str(tp))
+            await self._fetch_again(tp, seen.committed)
         return kicked
+
+    async def _fetch_again(self, tp: TP, offset: int) -> None:
+        """Fetch ``tp`` again from ``offset``, in the consumer's own thread (``seek`` calls
+        into it from this one)."""
+        try:
+            await self.seek_wait({tp: offset})
+        except IllegalStateError:
+            # A rebalance took the partition meanwhile: its next owner starts from the
+            # committed offset, which is never past this one.
+            log.warning("partition gone before it was fetched again", tp=str(tp))
 
     def _new_consumer_thread(self) -> faust_aiokafka.AIOKafkaConsumerThread:
         return FastConsumerThread(self, loop=self.loop, beacon=self.beacon)
@@ -172,13 +179,7 @@ class FastConsumer(faust_aiokafka.Consumer):
                     fetched=message.offset,
                 )
                 refetching.add(tp)
-                try:
-                    # In the consumer's own thread (``seek`` calls into it from this one).
-                    await self.seek_wait({tp: cast(int, expected)})
-                except IllegalStateError:
-                    # A rebalance took the partition meanwhile: its next owner starts from
-                    # the committed offset, which is never past the expected one.
-                    log.warning("partition gone before its refetch", tp=str(tp))
+                await self._fetch_again(tp, cast(int, expected))
         # faust calls this in a loop with a timeout: an empty call is a quiet spell.
         self._wait.after_read(cast(FastConsumerThread, self._thread)._consumer, read)
 

@@ -6,13 +6,13 @@ import random
 import uuid
 from datetime import UTC, datetime, timedelta
 
+from kith.seeding import confirmed_visit
 from shared.contracts import Envelope
 from shared.contracts.bookings import (
     BookingConfirmed,
 )
 from shared.contracts.skills import Skill
 from shared.embedded.mail import subject
-from shared.geo import neighbourhood_of
 from tests.integration.notify.conftest import Mailbox
 from tests.support import eventually
 
@@ -20,19 +20,10 @@ from tests.support import eventually
 def confirmed(
     helper_id: uuid.UUID, neighbour_id: uuid.UUID, starts_at: datetime
 ) -> Envelope[BookingConfirmed]:
-    return Envelope.wrap(
-        BookingConfirmed(
-            booking_id=uuid.uuid4(),
-            request_id=uuid.uuid4(),
-            offer_id=uuid.uuid4(),
-            helper_id=helper_id,
-            neighbour_id=neighbour_id,
-            neighbourhood=neighbourhood_of(random.uniform(50, 58), random.uniform(-5, 1.5)),
-            skill=Skill.GARDENING,
-            starts_at=starts_at,
-            hours=2,
-        ),
-        producer="test",
+    """Two hours of gardening booked between two people, somewhere in Britain."""
+    home = (random.uniform(50, 58), random.uniform(-5, 1.5))
+    return confirmed_visit(
+        helper_id, neighbour_id, home, starts_at, producer="test", skill=Skill.GARDENING, hours=2
     )
 
 
