@@ -142,7 +142,12 @@ async def _check(kith: Platform, posted: dict[str, int], killed: _Kill) -> Scena
         lost = {r for r in posted if not any(isinstance(o, OfferMade) for o in offered.get(r, []))}
         return offered, lost
 
-    offered, lost = await settle(look, lambda seen: not seen[1], timeout_s=60)
+    from services.matching.driver import WATCH_EVERY_S
+
+    # Longer than two of a worker's looks at its partitions (``services.matching.progress``):
+    # a partition the survivor took over that stopped moving is read again after one to two.
+    wait_s = 60 + 3 * WATCH_EVERY_S
+    offered, lost = await settle(look, lambda seen: not seen[1], timeout_s=wait_s)
     # Offer times as matching stamped them: the first after the kill on the victim's partitions.
     first_after: float | None = None
     for _, envelope in events_of(await read_topics(kith.bootstrap, [OFFERS.name])):
