@@ -14,7 +14,9 @@ from services.notify.service_layer.handlers import Delivery, Result, send_due
 from services.notify.service_layer.ports import (
     Batch,
     Claim,
+    Commit,
     Contact,
+    HandOver,
     Outlets,
     Pending,
     PushSubscription,
@@ -38,6 +40,21 @@ class FakeClaim:
 
     async def sent(self, at: datetime) -> None:
         self.outcome = ("sent", at)
+
+    @asynccontextmanager
+    async def handing_over(self, at: datetime) -> AsyncIterator[Commit]:
+        before = self.outcome
+        committed = False
+
+        async def commit() -> None:
+            nonlocal committed
+            self.outcome, committed = ("sent", at), True
+
+        try:
+            yield commit
+        finally:
+            if not committed:
+                self.outcome = before
 
     async def retry(self, at: datetime, error: str) -> None:
         self.outcome = ("retry", at)
@@ -132,16 +149,35 @@ class Texts:
 
 
 class Mailer:
-    def __init__(self, fails: bool = False, stalls: bool = False) -> None:
+    """A server that takes each message whole, or refuses it before or at its end-of-data
+    line; ``claim``'s outcome is noted once that line and the record's commit are out."""
+
+    def __init__(
+        self,
+        fails: bool = False,
+        stalls: bool = False,
+        refuses_at_end: bool = False,
+        claim: FakeClaim | None = None,
+    ) -> None:
         self.fails = fails
         self.stalls = stalls
+        self.refuses_at_end = refuses_at_end
+        self.claim = claim
         self.sent: list[str] = []
+        self.at_end: list[tuple[str, object] | None] = []
 
-    async def send(self, *, to: str, subject: str, body: str, message_id: str) -> None:
+    async def send(
+        self, *, to: str, subject: str, body: str, message_id: str, handing_over: HandOver
+    ) -> None:
         if self.stalls:
             await asyncio.Event().wait()
         if self.fails:
             raise SendFailed("the server answered 451")
+        async with handing_over as commit:
+            await commit()
+        self.at_end.append(self.claim.outcome if self.claim else None)
+        if self.refuses_at_end:
+            raise SendFailed("the server answered 554")
         self.sent.append(subject)
 
 
@@ -198,6 +234,23 @@ async def test_a_refused_send_is_retried_then_fails_at_the_last_try() -> None:
     last = OneNotice(notice(Kind.BOOKING_CONFIRMED, timedelta(days=3), Channel.EMAIL), attempts=2)
     assert await _send(last, NotificationPreferences(), Mailer(fails=True)) is Result.FAILED
     assert last.claim.outcome == ("failed", "email: the server answered 451")
+
+
+async def test_an_email_is_recorded_sent_before_its_end_of_data_line_is_written() -> None:
+    # A process killed after that line then never sends it again: the log already says sent.
+    store = OneNotice(notice(Kind.BOOKING_CONFIRMED, timedelta(days=3), Channel.EMAIL))
+    mailer = Mailer(claim=store.claim)
+    assert await _send(store, NotificationPreferences(), mailer) is Result.SENT
+    assert mailer.at_end == [("sent", NOW)]
+    assert store.claim.outcome == ("sent", NOW)
+
+
+async def test_an_email_refused_at_its_end_of_data_line_is_taken_back_and_retried() -> None:
+    store = OneNotice(notice(Kind.BOOKING_CONFIRMED, timedelta(days=3), Channel.EMAIL))
+    mailer = Mailer(refuses_at_end=True, claim=store.claim)
+    assert await _send(store, NotificationPreferences(), mailer) is Result.RETRIED
+    assert mailer.at_end == [("sent", NOW)]
+    assert store.claim.outcome == ("retry", NOW + timedelta(seconds=2))
 
 
 async def test_a_send_not_over_before_the_lease_ends_is_given_up_and_tried_again() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 import uuid
@@ -14,13 +15,19 @@ from typing import Any, cast
 import asyncpg
 
 from services.notify.domain.notices import REMINDERS, Channel, Kind, Notice, Status, Visit
-from services.notify.service_layer.ports import Batch, Claim, Pending
+from services.notify.service_layer.ports import Batch, Claim, Commit, Pending
 
 _REMINDER_KINDS = sorted(str(kind) for kind in REMINDERS)
 
 #: A sender stops starting sends this long before its lease ends, so that a send it began is
 #: over (its longest wait, on a slow server) before anyone else may take the notice.
 _LEASE_MARGIN_S = 5.0
+
+#: Where a claim writes its outcome: on its own (the pool), or in a hand-over's transaction.
+Executor = asyncpg.Pool | asyncpg.Connection
+
+#: What a rollback on a connection that broke may raise.
+_GONE = (asyncpg.InterfaceError, asyncpg.PostgresError, OSError)
 
 #: A notice's identity: event, person, channel, kind.
 Key = tuple[uuid.UUID, uuid.UUID, str, str]
@@ -72,15 +79,18 @@ class _Claim:
         return self._deadline - time.monotonic()
 
     async def _set(self, status: Status, **changes: Any) -> None:
+        # On its own, at once: a crash after this line does not send the notice again.
+        await self._write(self._pool, status, **changes)
+
+    async def _write(self, executor: Executor, status: Status, **changes: Any) -> None:
         self.status = status
         self.decided = True
         for name, value in changes.items():
             setattr(self, name, value)
         notice = self._pending.notice
-        # On its own, at once: a crash after this line does not send the notice again.
-        await self._pool.execute(
+        await executor.execute(
             "UPDATE deliveries SET status = $5, due_at = $6, attempts = $7,"
-            " last_error = coalesce($8, last_error), sent_at = coalesce($9, sent_at),"
+            " last_error = coalesce($8, last_error), sent_at = $9,"
             " lease_until = NULL, updated_at = now()"
             " WHERE event_id = $1 AND person_id = $2 AND channel = $3 AND kind = $4",
             notice.event_id,
@@ -97,16 +107,52 @@ class _Claim:
     async def sent(self, at: datetime) -> None:
         await self._set(Status.SENT, sent_at=at, attempts=self._pending.attempts + 1)
 
+    @asynccontextmanager
+    async def handing_over(self, at: datetime) -> AsyncIterator[Commit]:
+        before = (self.status, self.decided, self.attempts, self.sent_at)
+        committed = False
+        async with self._pool.acquire() as pooled:
+            connection = cast(asyncpg.Connection, pooled)
+            transaction = connection.transaction()
+            await transaction.start()
+
+            async def commit() -> None:
+                nonlocal committed
+                # No await before COMMIT's bytes are written (asyncpg writes a query before
+                # its first wait): they leave right behind the caller's last write.
+                await transaction.commit()
+                committed = True
+
+            try:
+                await self._write(
+                    connection, Status.SENT, sent_at=at, attempts=self._pending.attempts + 1
+                )
+                yield commit
+            finally:
+                if not committed:
+                    self.status, self.decided, self.attempts, self.sent_at = before
+                    with contextlib.suppress(
+                        asyncpg.InterfaceError, asyncpg.PostgresError, OSError
+                    ):
+                        await transaction.rollback()
+
     async def retry(self, at: datetime, error: str) -> None:
+        # ``sent_at=None``: a message recorded as sent as it was handed over, then refused.
         await self._set(
-            Status.PENDING, due_at=at, attempts=self._pending.attempts + 1, last_error=error
+            Status.PENDING,
+            due_at=at,
+            attempts=self._pending.attempts + 1,
+            last_error=error,
+            sent_at=None,
         )
 
     async def deferred(self, until: datetime) -> None:
         await self._set(Status.PENDING, due_at=until)
 
     async def failed(self, error: str) -> None:
-        await self._set(Status.FAILED, attempts=self._pending.attempts + 1, last_error=error)
+        await self._set(
+            Status.FAILED, attempts=self._pending.attempts + 1, last_error=error, sent_at=None
+        )
 
     async def dropped(self, reason: str) -> None:
         await self._set(Status.DROPPED, last_error=reason)

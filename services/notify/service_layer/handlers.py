@@ -257,8 +257,8 @@ def _time(hhmm: str) -> time:
 
 
 def message_id(notice: Notice, domain: str = "kith.local") -> str:
-    """The email's Message-ID, the same on every try: a message sent again after a crash
-    between the server's acceptance and the log's commit is recognisably the same one."""
+    """The email's Message-ID, the same on every try: a message sent again after its
+    connection broke past the end-of-data line, unanswered, is recognisably the same one."""
     key = f"{notice.event_id}/{notice.person_id}/{notice.channel}/{notice.kind}"
     return f"<{uuid.uuid5(uuid.NAMESPACE_URL, key)}@{domain}>"
 
@@ -501,7 +501,7 @@ async def _deliver(
         if left <= 0:
             raise TimeoutError
         async with asyncio.timeout(left):
-            await _send(notice, contact, outlets, subject, body)
+            await _send(claim, contact, outlets, subject, body, now)
     except TimeoutError:
         reason = f"{notice.channel}: not sent before the sender's lease ended"
         return Handled(notice, await _retry_or_fail(claim, delivery, now, reason, bound))
@@ -512,7 +512,10 @@ async def _deliver(
             bound.warning("notice refused for good", error=reason)
             return Handled(notice, Result.FAILED)
         return Handled(notice, await _retry_or_fail(claim, delivery, now, reason, bound))
-    await claim.sent(now)
+    if notice.channel is not Channel.EMAIL:
+        # An SMS or a push: its provider's answer is the only moment there is (an email
+        # was recorded as it was handed over).
+        await claim.sent(now)
     # Debug: one line a notice at a hundred bookings a second is a load of its own (the
     # delivery log keeps each; the sender logs a line per batch).
     bound.debug("notice sent", language=language)
@@ -520,12 +523,17 @@ async def _deliver(
 
 
 async def _send(
-    notice: Notice, contact: Contact, outlets: Outlets, subject: str, body: str
+    claim: Claim, contact: Contact, outlets: Outlets, subject: str, body: str, now: datetime
 ) -> None:
+    notice = claim.pending.notice
     if notice.channel is Channel.EMAIL:
         assert contact.email is not None
         await outlets.mailer.send(
-            to=contact.email, subject=subject, body=body, message_id=message_id(notice)
+            to=contact.email,
+            subject=subject,
+            body=body,
+            message_id=message_id(notice),
+            handing_over=claim.handing_over(now),
         )
     elif notice.channel is Channel.SMS:
         assert contact.phone is not None

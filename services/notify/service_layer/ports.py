@@ -4,7 +4,7 @@ transports, and the templates."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -99,14 +99,40 @@ class SendFailed(Exception):
         self.permanent = permanent
 
 
+#: Commits a notice's record as sent; awaited right behind the write that hands its message
+#: over, so that both leave the process in one step (see ``Mailer.send``).
+Commit = Callable[[], Awaitable[None]]
+
+#: A notice's record as its message is handed over (see ``Claim.handing_over``).
+HandOver = AbstractAsyncContextManager[Commit]
+
+
 class Mailer(Protocol):
     """An SMTP server."""
 
-    async def send(self, *, to: str, subject: str, body: str, message_id: str) -> None:
-        """Hand one plain-text email to the server.
+    async def send(
+        self,
+        *,
+        to: str,
+        subject: str,
+        body: str,
+        message_id: str,
+        handing_over: HandOver,
+    ) -> None:
+        """Hand one plain-text email to the server, recording it as sent as it goes.
+
+        A server keeps nothing of a message whose connection closed before its end-of-data
+        line (RFC 5321, 4.1.1.4). So ``handing_over`` is entered once the server holds the
+        rest of the message (the notice recorded as sent, uncommitted), and its ``Commit`` is
+        awaited right after that line is written: the line and the commit leave the process
+        in one step, with no other task between them. A notify process killed before that
+        step sends the notice again to a server that kept nothing; killed after it, it
+        neither sends it again nor loses it. An error ``handing_over`` raises is raised as it
+        is, and the server drops the message.
 
         Raises:
-            SendFailed: it was not accepted.
+            SendFailed: it was not accepted (or the connection broke after the end-of-data
+                line, when the server may have taken it: it is tried again, as SMTP expects).
         """
 
 
@@ -176,6 +202,10 @@ class Claim(Protocol):
 
     async def sent(self, at: datetime) -> None:
         """It was sent."""
+
+    def handing_over(self, at: datetime) -> HandOver:
+        """It is being sent: recorded as sent at ``at``, uncommitted until the ``Commit``
+        this yields is awaited; leaving without it takes the record back."""
 
     async def retry(self, at: datetime, error: str) -> None:
         """It failed this time; try again at ``at``."""

@@ -113,3 +113,47 @@ async def test_a_dead_senders_notice_waits_for_its_lease_then_is_taken(
         assert taken.pending.notice.event_id == notice.event_id
         await taken.sent(NOW)
     assert await _status(pool, notice) == "sent"
+
+
+async def test_a_notice_recorded_sent_then_refused_at_its_end_is_due_again(
+    pool: asyncpg.Pool,
+) -> None:
+    # An email is recorded as sent as it is handed over; the server may still refuse it.
+    notice = _notice(1)
+    store = await _fresh(pool, notice)
+    async with store.claim_due(NOW, 10) as batch:
+        [claim] = batch.claims
+        await claim.sent(NOW)
+        assert await _status(pool, notice) == "sent"
+        await claim.retry(NOW + timedelta(seconds=2), "email: the server answered 554")
+    row = await pool.fetchrow(
+        "SELECT status, sent_at, attempts, due_at FROM deliveries WHERE event_id = $1",
+        notice.event_id,
+    )
+    assert row is not None
+    assert (row["status"], row["sent_at"], row["attempts"]) == ("pending", None, 1)
+    assert await store.next_due() == NOW + timedelta(seconds=2)
+
+
+async def test_a_hand_over_is_on_record_only_once_committed(pool: asyncpg.Pool) -> None:
+    kept, dropped = _notice(2), _notice(1)
+    store = await _fresh(pool, kept, dropped)
+    async with store.claim_due(NOW, 10) as batch:
+        claims = {claim.pending.notice.event_id: claim for claim in batch.claims}
+        async with claims[kept.event_id].handing_over(NOW) as commit:
+            # Written, uncommitted: a notify process killed here sends the notice again.
+            assert await _status(pool, kept) == "pending"
+            await commit()
+        assert await _status(pool, kept) == "sent"
+        with pytest.raises(RuntimeError):
+            async with claims[dropped.event_id].handing_over(NOW):
+                raise RuntimeError("the message never reached its end-of-data line")
+        assert await _status(pool, dropped) == "pending"
+    row = await pool.fetchrow(
+        "SELECT sent_at, attempts FROM deliveries WHERE event_id = $1", kept.event_id
+    )
+    assert row is not None
+    assert (row["sent_at"], row["attempts"]) == (NOW, 1)
+    # Given back with the batch, for the next round to take at once.
+    async with store.claim_due(NOW, 10) as again:
+        assert [c.pending.notice.event_id for c in again.claims] == [dropped.event_id]
