@@ -18,7 +18,7 @@ from kith.client import ApiError, until
 from shared.contracts import Envelope, Payload, UndecodableEvent, decode
 from shared.contracts.topics import Topic
 from shared.messaging import Kafka, KafkaConnection, end_offsets, group_caught_up
-from shared.messaging.reader import read_to_end
+from shared.messaging.reader import StreamReader, read_to_end
 
 T = TypeVar("T")
 Record: TypeAlias = ConsumerRecord[bytes, bytes]
@@ -27,6 +27,45 @@ Record: TypeAlias = ConsumerRecord[bytes, bytes]
 async def read_topics(kafka: Kafka, names: Sequence[str]) -> list[Record]:
     """Every message now on the named topics, in order within each partition."""
     return await read_to_end(kafka, names)
+
+
+class LatestValues:
+    """The latest value of every key on a topic (a table's changelog), read once: each
+    ``refresh`` reads only what was added since the last.
+
+    A checker that looks until what it sees settles would otherwise read the whole topic on
+    every look: matching's helpers changelog after 5,000 bookings holds more than a gigabyte.
+    Only the latest value per key is kept, not the topic.
+    """
+
+    def __init__(self, kafka: Kafka, topic: str) -> None:
+        self._reader = StreamReader(
+            kafka,
+            [topic],
+            from_beginning=True,
+            client_id="kith-faults-latest",
+            max_partition_fetch_bytes=8 * 1024 * 1024,
+        )
+        self._started = False
+        self.latest: dict[bytes, bytes | None] = {}
+        """Each key's latest value (``None``: deleted), as of the last ``refresh``."""
+
+    async def refresh(self) -> dict[bytes, bytes | None]:
+        """Read to the topic's end as it is now; the latest value of every key."""
+        if not self._started:
+            await self._reader.start()
+            self._started = True
+        ends = await self._reader.end_offsets()
+        while not await self._reader.reached(ends):
+            for record in await self._reader.read_records(timeout_ms=500, max_records=5000):
+                if record.key is not None:
+                    self.latest[record.key] = record.value
+        return self.latest
+
+    async def close(self) -> None:
+        """Disconnect."""
+        if self._started:
+            await self._reader.stop()
 
 
 def events_of(records: Sequence[Record]) -> list[tuple[Record, Envelope[Payload]]]:

@@ -40,7 +40,14 @@ from kith.demo import FILING_TOPICS
 from kith.faults.groups import matching_topic, service_groups
 from kith.faults.platform import Platform, platform
 from kith.faults.processes import ServiceProcess
-from kith.faults.reading import events_of, read_only, read_topics, settle, wait_caught_up
+from kith.faults.reading import (
+    LatestValues,
+    events_of,
+    read_only,
+    read_topics,
+    settle,
+    wait_caught_up,
+)
 from kith.faults.result import ScenarioResult
 from kith.faults.world import Api, Person, ask, hour_from_now, places, sign_up
 from shared import clock
@@ -133,9 +140,16 @@ async def run_relay_kill(folder: Path, options: RelayKillOptions) -> ScenarioRes
                 log.warning("relay_kill: matching still filing", error=repr(error))
         # Changelogs and inboxes trail the committed offsets a little (seconds on a busy
         # machine, where matching flushes its changelog late): look until it settles.
-        result = await settle(
-            partial(_check, kith, world, options), lambda seen: seen.lost == 0, timeout_s=90
-        )
+        # Matching's table of helpers (``neighbourhood|helper`` -> state), as faust logs it.
+        helpers = LatestValues(kith.bootstrap, matching_topic("helpers-changelog"))
+        try:
+            result = await settle(
+                partial(_check, kith, world, options, helpers),
+                lambda seen: seen.lost == 0,
+                timeout_s=90,
+            )
+        finally:
+            await helpers.close()
         details = {
             **result.details,
             "kills": [
@@ -334,7 +348,9 @@ async def _until_all_published(kith: Platform) -> None:
     await until(published, 120, "booking's outbox to be published", every_s=0.1)
 
 
-async def _check(kith: Platform, world: _World, options: RelayKillOptions) -> ScenarioResult:
+async def _check(
+    kith: Platform, world: _World, options: RelayKillOptions, helpers: LatestValues
+) -> ScenarioResult:
     settings = kith.settings()
     async with read_only(settings.database_for("booking")) as db:
         bookings = await db.fetch("SELECT booking_id, request_id, offer_id FROM bookings")
@@ -364,7 +380,7 @@ async def _check(kith: Platform, world: _World, options: RelayKillOptions) -> Sc
         )
     trust_ids = {row["event_id"] for row in applied}
     by_trust = {b for b in committed if event_of.get(b) in trust_ids}
-    by_matching = await _matching_bookings(kith.bootstrap)
+    by_matching = await _matching_bookings(helpers)
     lost = committed - (on_topic & by_trust & set(by_matching))
     answered_missing = {b for b in world.answers.values() if b not in committed}
     offer_booking = {str(row["offer_id"]): str(row["booking_id"]) for row in bookings}
@@ -399,15 +415,10 @@ async def _check(kith: Platform, world: _World, options: RelayKillOptions) -> Sc
     )
 
 
-async def _matching_bookings(bootstrap: str) -> dict[str, int]:
+async def _matching_bookings(helpers: LatestValues) -> dict[str, int]:
     """Every booking id in matching's helper table (its latest value per key), counted."""
-    latest: dict[bytes, bytes | None] = {}
-    # Matching's table of helpers (``neighbourhood|helper`` -> state), as faust logs it.
-    for record in await read_topics(bootstrap, [matching_topic("helpers-changelog")]):
-        if record.key is not None:
-            latest[record.key] = record.value
     held: Counter[str] = Counter()
-    for value in latest.values():
+    for value in (await helpers.refresh()).values():
         if value:
             state: dict[str, Any] = json.loads(value)
             held.update(str(booking_id) for booking_id in state.get("bookings") or {})
