@@ -131,9 +131,7 @@ class _Claim:
             finally:
                 if not committed:
                     self.status, self.decided, self.attempts, self.sent_at = before
-                    with contextlib.suppress(
-                        asyncpg.InterfaceError, asyncpg.PostgresError, OSError
-                    ):
+                    with contextlib.suppress(*_GONE):
                         await transaction.rollback()
 
     async def retry(self, at: datetime, error: str) -> None:

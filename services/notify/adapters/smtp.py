@@ -74,7 +74,9 @@ class HandOverConnection(aiosmtplib.SMTP):
                     answer.cancel()
                     raise
         except BaseException as error:
-            # Before the end-of-data line, closing makes the server keep nothing.
+            # The record failed. Before the end-of-data line, closing makes the server keep
+            # nothing; after it (the commit failed), the message may be kept but is not on
+            # record, and the notice is sent again: SMTP's doubt, on a database's failure.
             self.refused = error
             self.close()
             raise
