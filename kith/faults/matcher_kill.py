@@ -43,6 +43,7 @@ from kith.faults.world import (
     hour_from_now,
     partition_of,
 )
+from services.matching.progress import WATCH_EVERY_S
 from shared import clock
 from shared.contracts.requests import OfferMade, RequestUnmatched
 from shared.contracts.topics import NEIGHBOURHOOD_PARTITIONS, OFFERS
@@ -141,8 +142,6 @@ async def _check(kith: Platform, posted: dict[str, int], killed: _Kill) -> Scena
         offered = await decisions(kith.bootstrap)
         lost = {r for r in posted if not any(isinstance(o, OfferMade) for o in offered.get(r, []))}
         return offered, lost
-
-    from services.matching.driver import WATCH_EVERY_S
 
     # Longer than two of a worker's looks at its partitions (``services.matching.progress``):
     # a partition the survivor took over that stopped moving is read again after one to two.

@@ -55,11 +55,9 @@ class LatestValues:
         if not self._started:
             await self._reader.start()
             self._started = True
-        ends = await self._reader.end_offsets()
-        while not await self._reader.reached(ends):
-            for record in await self._reader.read_records(timeout_ms=500, max_records=5000):
-                if record.key is not None:
-                    self.latest[record.key] = record.value
+        async for record in self._reader.read_to(await self._reader.end_offsets()):
+            if record.key is not None:
+                self.latest[record.key] = record.value
         return self.latest
 
     async def close(self) -> None:

@@ -31,7 +31,7 @@ from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP, Message
 
 from services.matching.ordering import InOrder, Verdict
-from services.matching.progress import Seen, Watch
+from services.matching.progress import WATCH_EVERY_S, Seen, Watch
 from shared.messaging.fetch_wait import FetchWait
 from shared.messaging.offsets import end_offsets
 
@@ -45,8 +45,6 @@ IDEMPOTENCE_ATTR = "kith_idempotence"
 #: The ``KafkaConnection`` (with its SASL and TLS) of the driver's own offset reads.
 CONNECTION_ATTR = "kith_connection"
 _DEFAULT_FETCH_MAX_WAIT_MS = 25
-#: How often each partition's progress is looked at: a stall is kicked after one to two.
-WATCH_EVERY_S = 30.0
 
 
 class FastConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):

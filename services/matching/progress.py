@@ -16,6 +16,9 @@ from __future__ import annotations
 from collections.abc import Hashable
 from dataclasses import dataclass, field
 
+#: How often a worker looks at each partition's progress: a stall is kicked after one to two.
+WATCH_EVERY_S = 30.0
+
 
 @dataclass(frozen=True, slots=True)
 class Seen:

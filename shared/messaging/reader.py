@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -127,6 +127,14 @@ class StreamReader:
         await self._record_lag()
         return [record for records in batches.values() for record in records]
 
+    async def read_to(
+        self, offsets: dict[TopicPartition, int]
+    ) -> AsyncIterator[ConsumerRecord[bytes, bytes]]:
+        """Every message from here up to ``offsets`` (say, the ends now), in large reads."""
+        while not await self.reached(offsets):
+            for record in await self.read_records(timeout_ms=500, max_records=5000):
+                yield record
+
     async def stop(self) -> None:
         """Disconnect."""
         await self._consumer.stop()
@@ -160,11 +168,7 @@ async def read_to_end(kafka: Kafka, topics: Sequence[str]) -> list[ConsumerRecor
     )
     await reader.start()
     try:
-        ends = await reader.end_offsets()
-        records: list[ConsumerRecord[bytes, bytes]] = []
-        while not await reader.reached(ends):
-            records.extend(await reader.read_records(timeout_ms=500, max_records=5000))
-        return records
+        return [record async for record in reader.read_to(await reader.end_offsets())]
     finally:
         await reader.stop()
 
