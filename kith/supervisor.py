@@ -265,6 +265,23 @@ class Supervisor:
             )
         return state_secret(self._state, "operator-token")
 
+    def _listening(self) -> set[int]:
+        """The ports the services are told to listen on: none of them can be a metrics port.
+
+        Whoever chose them (a test, a benchmark) may have drawn them a moment ago, and the
+        services have not bound them yet.
+        """
+        settings = self._settings
+        return {
+            settings.http_port,
+            settings.ops_port,
+            settings.partners_port,
+            settings.notify_port,
+            settings.ledger_port,
+            settings.mail_inbox_port,
+            settings.mail_smtp_port,
+        }
+
     async def _start_services(self, extra_env: dict[str, str]) -> None:
         run_dir = self._state / "run"
         run_dir.mkdir(parents=True, exist_ok=True)
@@ -275,7 +292,7 @@ class Supervisor:
             ready_file.unlink(missing_ok=True)
             # Any free port, listed in .kith/run/metrics: a fixed one would collide with a second
             # Kith (or a test run) on the machine, and that process would serve no metrics.
-            self._metrics[name] = free_port(self._settings.http_host)
+            self._metrics[name] = free_port(self._settings.http_host, avoid=self._listening())
             service, _, _ = name.partition("-")
             env = {
                 **os.environ,
@@ -293,7 +310,7 @@ class Supervisor:
             child.pump = asyncio.create_task(self._pump(child))
             self._children.append(child)
         # kith up's own figures (restarts) beside the services'.
-        self._metrics["kith"] = free_port(self._settings.http_host)
+        self._metrics["kith"] = free_port(self._settings.http_host, avoid=self._listening())
         start_http_server(self._metrics["kith"], addr=self._settings.http_host)
         (run_dir / "metrics").write_text(
             "".join(f"{name} {self._metrics_url(port)}\n" for name, port in self._metrics.items())

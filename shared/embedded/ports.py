@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import socket
 import time
+from collections.abc import Collection
 from pathlib import Path
 
 
@@ -19,24 +20,31 @@ _LISTEN_SPAN = 12000
 #: Not seeded by anything a test or a benchmark seeds: two processes drawing at once must not
 #: draw the same sequence.
 _draw = random.SystemRandom()
+#: Every port this process has handed out. A port is only free until its child binds it, so
+#: two draws for the same `kith up` (a service's port, then a metrics port) must not meet.
+_handed_out: set[int] = set()
 
 
-def free_port(host: str = "127.0.0.1") -> int:
+def free_port(host: str = "127.0.0.1", *, avoid: Collection[int] = ()) -> int:
     """A port that nothing listens on right now, for a child process to listen on.
 
     Drawn at random from below the kernel's ephemeral range. A port from that range, freed
     here, can be taken as the source port of any outgoing connection (to the broker, to the
-    database) before the child binds it.
+    database) before the child binds it. Never one this process handed out before, nor one in
+    ``avoid``: ports another process chose for children that have not bound them yet.
     """
     low, _ = _ephemeral_range()
     first = max(1024, low - _LISTEN_SPAN)
     for _ in range(200):
         port = _draw.randrange(first, low)
+        if port in _handed_out or port in avoid:
+            continue
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
             try:
                 probe.bind((host, port))
             except OSError:
                 continue
+            _handed_out.add(port)
             return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind((host, 0))

@@ -24,3 +24,17 @@ def test_a_free_port_can_be_listened_on_and_a_taken_one_is_named() -> None:
         server.listen()
         with pytest.raises(PortInUse, match="the test server cannot listen"):
             require_free("127.0.0.1", port, "the test server")
+
+
+def test_a_port_handed_out_once_is_not_handed_out_again_before_its_child_binds_it() -> None:
+    # Nothing binds these: each stays free, and the draws must still never meet (without the
+    # memory, 2,000 draws from about 12,000 ports meet almost surely).
+    ports = [free_port() for _ in range(2000)]
+    assert len(set(ports)) == len(ports)
+
+
+def test_a_port_another_process_chose_is_avoided() -> None:
+    low, _ = _ephemeral_range()
+    chosen = set(range(max(1024, low - 12000), low - 10))
+    ports = {free_port(avoid=chosen) for _ in range(5)}
+    assert not ports & chosen
