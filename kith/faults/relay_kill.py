@@ -12,9 +12,12 @@ What "applied once" means here, per committed booking:
   with another id for the same booking is a duplicate effect;
 * trust: its inbox holds that event id (the inbox key makes a second application
   impossible; its absence is a loss);
-* matching: the helper's state in matching's table (read from its changelog) holds the
-  booking exactly under its id; a booking id matching holds that booking never committed
-  is a duplicate effect;
+* matching: the helper's ledger entry (read from its changelog) holds the booking exactly
+  under its id; a booking id matching holds that booking never committed is a duplicate
+  effect. The ledger is the helper's whole state, once, from which matching files a copy in
+  every neighbourhood in reach through its filing topics (the check waits until matching has
+  read those); the copies' own changelog, one whole state per neighbourhood per booking, is
+  more than a gigabyte after 5,000 bookings;
 * booking itself: one booking per request and per offer, one request per client key, and the
   booking each client was answered with is the one committed.
 """
@@ -140,16 +143,16 @@ async def run_relay_kill(folder: Path, options: RelayKillOptions) -> ScenarioRes
                 log.warning("relay_kill: matching still filing", error=repr(error))
         # Changelogs and inboxes trail the committed offsets a little (seconds on a busy
         # machine, where matching flushes its changelog late): look until it settles.
-        # Matching's table of helpers (``neighbourhood|helper`` -> state), as faust logs it.
-        helpers = LatestValues(kith.bootstrap, matching_topic("helpers-changelog"))
+        # Matching's ledger of helpers (``helper`` -> whole state), as faust logs it.
+        ledger = LatestValues(kith.bootstrap, matching_topic("helper-ledger-changelog"))
         try:
             result = await settle(
-                partial(_check, kith, world, options, helpers),
+                partial(_check, kith, world, options, ledger),
                 lambda seen: seen.lost == 0,
                 timeout_s=90,
             )
         finally:
-            await helpers.close()
+            await ledger.close()
         details = {
             **result.details,
             "kills": [
@@ -349,7 +352,7 @@ async def _until_all_published(kith: Platform) -> None:
 
 
 async def _check(
-    kith: Platform, world: _World, options: RelayKillOptions, helpers: LatestValues
+    kith: Platform, world: _World, options: RelayKillOptions, ledger: LatestValues
 ) -> ScenarioResult:
     settings = kith.settings()
     async with read_only(settings.database_for("booking")) as db:
@@ -380,7 +383,7 @@ async def _check(
         )
     trust_ids = {row["event_id"] for row in applied}
     by_trust = {b for b in committed if event_of.get(b) in trust_ids}
-    by_matching = await _matching_bookings(helpers)
+    by_matching = await _matching_bookings(ledger)
     lost = committed - (on_topic & by_trust & set(by_matching))
     answered_missing = {b for b in world.answers.values() if b not in committed}
     offer_booking = {str(row["offer_id"]): str(row["booking_id"]) for row in bookings}
@@ -415,12 +418,12 @@ async def _check(
     )
 
 
-async def _matching_bookings(helpers: LatestValues) -> dict[str, int]:
-    """Every booking id in matching's helper table (its latest value per key), counted."""
+async def _matching_bookings(ledger: LatestValues) -> dict[str, int]:
+    """Every booking id in matching's helper ledger (its latest entry per helper), counted."""
     held: Counter[str] = Counter()
-    for value in (await helpers.refresh()).values():
+    for value in (await ledger.refresh()).values():
         if value:
-            state: dict[str, Any] = json.loads(value)
+            state: dict[str, Any] = json.loads(value)["state"]
             held.update(str(booking_id) for booking_id in state.get("bookings") or {})
     return dict(held)
 
