@@ -14,7 +14,7 @@ from typing import Any
 import typer
 
 from services.booking.adapters.passwords import Argon2Passwords, hasher_for
-from services.booking.adapters.unit_of_work import UnitOfWork
+from services.booking.adapters.unit_of_work import PostgresUnitOfWork
 from services.booking.domain.operators import Role, bootstrap
 from services.booking.service_layer import operators
 from shared.contracts import utc_now
@@ -42,7 +42,7 @@ async def add_operator(
     pool = await connect_pool(url, min_size=1, max_size=1)
     try:
         return await operators.add_operator(
-            UnitOfWork(pool),
+            PostgresUnitOfWork(pool),
             Argon2Passwords(hasher_for(settings)),
             bootstrap(MADE_BY),
             email=email,

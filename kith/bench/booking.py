@@ -322,7 +322,7 @@ async def _accept_in_process(
     settings: Settings, helpers: list[dict[str, str]], offers: list[dict[str, Any]]
 ) -> dict[str, Any]:
     """Booking's accept use case called from here, over a pool like booking's own."""
-    from services.booking.adapters.unit_of_work import UnitOfWork
+    from services.booking.adapters.unit_of_work import PostgresUnitOfWork
     from services.booking.bootstrap import open_pool
     from services.booking.domain.errors import BookingProblem
     from services.booking.service_layer import offers as use_cases
@@ -332,7 +332,7 @@ async def _accept_in_process(
     pool = await open_pool(
         settings.database_for("booking"), min_size=len(helpers), max_size=len(helpers)
     )
-    uow = UnitOfWork(pool)
+    uow = PostgresUnitOfWork(pool)
 
     async def accept(index: int, offer: dict[str, Any]) -> bool:
         try:

@@ -15,11 +15,12 @@ from services.booking.adapters.notices import NOTICE_CHANNEL, NoticeBoard
 from services.booking.adapters.passwords import Argon2Passwords, hasher_for
 from services.booking.adapters.replay import SETTLED_REQUESTS
 from services.booking.adapters.session_cache import SESSIONS_CHANNEL, SessionCache
-from services.booking.adapters.unit_of_work import UnitOfWork
+from services.booking.adapters.unit_of_work import PostgresUnitOfWork
 from services.booking.domain.credentials import Passwords
 from services.booking.entrypoints.consumers import GROUP_ID, make_consumer
 from services.booking.entrypoints.http import create_app
 from services.booking.service_layer import accounts, series, visit_sweep
+from services.booking.service_layer.ports import UnitOfWork
 from shared import clock, lifecycle
 from shared.contracts import utc_now
 from shared.lifecycle import Http
@@ -82,7 +83,7 @@ class BookingRuntime:
         self.relay: OutboxRelay | None = None
         self.consumer: EventConsumer | None = None
         self._tasks: list[asyncio.Task[None]] = []
-        self._uow: UnitOfWork | None = None
+        self._uow: PostgresUnitOfWork | None = None
         self._notices = NoticeBoard()
         self._sessions = SessionCache()
         self._listener: ChannelListener | None = None
@@ -113,7 +114,7 @@ class BookingRuntime:
         await ensure_database(self.database_url)
         self.pool = await open_pool(self.database_url)
         await apply_migrations(self.pool, "services.booking.migrations")
-        self._uow = UnitOfWork(self.pool)
+        self._uow = PostgresUnitOfWork(self.pool)
         # Makes the dummy hash an unknown email is checked against now, so even the first
         # such sign-in takes as long as a wrong password: in its worker thread, beside the
         # rest of the start (``ready`` waits for it).

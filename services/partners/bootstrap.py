@@ -11,7 +11,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from services.partners.adapters.feeds import KafkaFeeds
-from services.partners.adapters.postgres import PARTNERS_CHANNEL, WEBHOOKS_CHANNEL, PostgresStore
+from services.partners.adapters.postgres import PARTNERS_CHANNEL, WEBHOOKS_CHANNEL, unit_of_work
 from services.partners.adapters.webhook_client import HttpxWebhookSender
 from services.partners.domain.backoff import Backoff
 from services.partners.entrypoints.consumers import (
@@ -23,6 +23,7 @@ from services.partners.entrypoints.consumers import (
 from services.partners.entrypoints.http import create_app
 from services.partners.entrypoints.http.dependencies import Context, target_policy
 from services.partners.service_layer.directory import PartnerDirectory
+from services.partners.service_layer.ports import PartnersUnitOfWork
 from services.partners.service_layer.projector import Projector
 from services.partners.service_layer.webhooks import WebhookDispatcher
 from shared import clock, lifecycle
@@ -102,12 +103,9 @@ class PartnersGateway:
             raise RuntimeError("the gateway is not started")
         return self._pool
 
-    @property
-    def store(self) -> PostgresStore:
-        """The gateway's store (once started)."""
-        if self._pool is None:
-            raise RuntimeError("the gateway is not started")
-        return PostgresStore(self._pool)
+    def unit_of_work(self) -> contextlib.AbstractAsyncContextManager[PartnersUnitOfWork]:
+        """A unit of work on the gateway's database (once started)."""
+        return unit_of_work(self.pool)
 
     @property
     def tasks(self) -> list[asyncio.Task[None]]:
@@ -121,20 +119,19 @@ class PartnersGateway:
         await ensure_database(self.database_url)
         self._pool = await connect_pool(self.database_url)
         await apply_migrations(self._pool, MIGRATIONS)
-        store = PostgresStore(self._pool)
         self._publisher = Publisher(settings, client_id="kith-partners")
         await self._publisher.start()
         # An empty broker (the embedded one restarted) gets the gateway's history again.
         await replay_if_broker_lost(self._pool, settings)
         feeds = KafkaFeeds(settings, self._publisher)
-        self._directory = PartnerDirectory(store, feeds)
+        self._directory = PartnerDirectory(self.unit_of_work, feeds)
         self._sender = HttpxWebhookSender(
             timeout_s=settings.webhook_timeout_s,
             max_response_bytes=settings.webhook_max_response_bytes,
             policy=target_policy(settings),
         )
         self._dispatcher = WebhookDispatcher(
-            store,
+            self.unit_of_work,
             self._sender,
             Backoff(
                 base_s=settings.webhook_backoff_base_s,
@@ -146,8 +143,12 @@ class PartnersGateway:
         )
         listening = self._listen()
         self._relay = OutboxRelay(self._pool, self._publisher, poll_s=settings.outbox_poll_s)
-        self._inbox = inbox_consumer(settings, store, self._publisher, group_id=self._inbox_group)
-        projector = Projector(store, feeds, self._directory, on_queued=self._dispatcher.wake)
+        self._inbox = inbox_consumer(
+            settings, self.unit_of_work, self._publisher, group_id=self._inbox_group
+        )
+        projector = Projector(
+            self.unit_of_work, feeds, self._directory, on_queued=self._dispatcher.wake
+        )
         self._projector = projector_consumer(
             settings, projector, self._publisher, group_id=self._projector_group
         )
@@ -158,7 +159,7 @@ class PartnersGateway:
             "rate limit sweep", lambda: _forget_idle(limiter), every_s=RATE_LIMIT_SWEEP_EVERY_S
         )
         self._context = Context(
-            store=store,
+            start=self.unit_of_work,
             feeds=feeds,
             settings=settings,
             on_partners_changed=self._directory.invalidate,

@@ -132,7 +132,7 @@ class TrustService:
         self._relay = OutboxRelay(self._pool, self._publisher, poll_s=self.settings.outbox_poll_s)
         self._consumer = build_consumer(
             self.settings,
-            uow_factory=self.unit_of_work,
+            start=self.unit_of_work,
             policy=self.policy,
             dead_letters=self._publisher,
             name=self._consumer_name,

@@ -7,23 +7,11 @@ a link's token is ever stored.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
 
 import asyncpg
 
-
-@dataclass(frozen=True, slots=True)
-class LinkRow:
-    """One link as stored: never its token."""
-
-    link_id: uuid.UUID
-    person_id: uuid.UUID
-    purpose: str
-    email: str | None
-    expires_at: datetime
-    handed_out: bool
-    used: bool
+from services.booking.service_layer.records import LinkRow
 
 
 def _link(record: asyncpg.Record | None) -> LinkRow | None:

@@ -6,37 +6,10 @@ A mixin of ``Repository`` (which owns the connection and the transaction).
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
 
 import asyncpg
 
-
-@dataclass(frozen=True, slots=True)
-class AssistedSignUp:
-    """Who registered a person, and the consent the person gave to it."""
-
-    person_id: uuid.UUID
-    operator_id: uuid.UUID | None
-    operator: str
-    consent_method: str
-    consent_given_at: datetime
-    needs: list[str]
-    registered_at: datetime
-
-    def view(self) -> dict[str, Any]:
-        """As operators are shown it (with the person's profile)."""
-        return {
-            "registered_by": self.operator,
-            "registered_at": self.registered_at,
-            "consent": {
-                "method": self.consent_method,
-                "given_at": self.consent_given_at,
-                "recorded_by": self.operator,
-            },
-            "needs": self.needs,
-        }
+from services.booking.service_layer.records import AssistedSignUp
 
 
 class AssistedQueries:

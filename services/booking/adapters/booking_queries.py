@@ -10,8 +10,7 @@ import asyncpg
 
 from services.booking.adapters.guards import guarded
 from services.booking.adapters.people_queries import row_or_none
-
-Row = dict[str, Any]
+from services.booking.service_layer.records import Row
 
 
 class BookingQueries:

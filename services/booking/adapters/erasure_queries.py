@@ -15,8 +15,7 @@ from typing import Any
 import asyncpg
 
 from services.booking.adapters.session_cache import SESSIONS_CHANNEL, person_signed_out
-
-Row = dict[str, Any]
+from services.booking.service_layer.records import Row
 
 #: Columns of ``people`` that describe the person; all are emptied by an erasure.
 _ERASED_PEOPLE_COLUMNS = (

@@ -8,13 +8,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 import asyncpg
 
 from services.booking.adapters.guards import guarded
-
-Row = dict[str, Any]
+from services.booking.service_layer.records import Row
 
 
 class FlagQueries:

@@ -7,11 +7,10 @@ A mixin of ``Repository`` (which owns the connection and the transaction).
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
 import asyncpg
 
-Row = dict[str, Any]
+from services.booking.service_layer.records import Row
 
 #: How many rows each list of the panel shows at most.
 LIMIT = 100

@@ -4,30 +4,11 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass
 
 import asyncpg
 
+from services.booking.service_layer.records import ContactRow
 from shared.notifications import NotificationPreferences
-
-
-@dataclass(frozen=True, slots=True)
-class ContactRow:
-    """How notify reaches one person: kept by booking, never put on a topic."""
-
-    person_id: uuid.UUID
-    display_name: str
-    email: str | None
-    phone: str | None
-    languages: list[str]
-    time_zone: str
-    preferences: NotificationPreferences
-    push_subscriptions: list[dict[str, str]]
-    emergency_contact: dict[str, str | None] | None = None
-
-    def __repr__(self) -> str:
-        # An address must never reach a log, even through an error's repr.
-        return f"ContactRow({self.person_id}, <redacted>)"
 
 
 class NotificationQueries:

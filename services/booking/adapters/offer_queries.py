@@ -14,13 +14,12 @@ from services.booking.adapters.guards import guarded
 from services.booking.adapters.notices import NOTICE_CHANNEL
 from services.booking.adapters.people_queries import row_or_none
 from services.booking.adapters.review_queries import held_for_review
+from services.booking.service_layer.records import Row
 from shared.contracts import Envelope
 from shared.postgres import (
     OUTBOX_CHANNEL,
     outbox_row,
 )
-
-Row = dict[str, Any]
 
 
 class OfferQueries:

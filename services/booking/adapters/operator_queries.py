@@ -14,8 +14,7 @@ from typing import Any
 import asyncpg
 
 from services.booking.domain.operators import Acting, Role
-
-Row = dict[str, Any]
+from services.booking.service_layer.records import Row
 
 _OPERATOR_COLUMNS = "operator_id, email, name, roles, created_at, created_by, disabled_at"
 

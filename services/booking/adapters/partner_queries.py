@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
 
 import asyncpg
 
-Row = dict[str, Any]
+from services.booking.domain.errors import Conflict
+from services.booking.service_layer.records import Row
 
 
 class PartnerQueries:
@@ -54,14 +54,18 @@ class PartnerQueries:
         """Record a referral and its consent.
 
         Raises:
-            asyncpg.UniqueViolationError: Another transaction recorded it meanwhile (the
-                consumer retries the event, and then finds it known).
+            Conflict: Another transaction recorded it meanwhile (the consumer retries the
+                event, and then finds it known).
         """
         columns = list(referral)
         marks = ", ".join(f"${index}" for index in range(1, len(columns) + 1))
-        await self.conn.execute(
-            f"INSERT INTO referrals ({', '.join(columns)}) VALUES ({marks})", *referral.values()
-        )
+        try:
+            await self.conn.execute(
+                f"INSERT INTO referrals ({', '.join(columns)}) VALUES ({marks})",
+                *referral.values(),
+            )
+        except asyncpg.UniqueViolationError as error:
+            raise Conflict(f"referral {referral['referral_id']} is recorded already") from error
 
     async def referrals_of(self, person_id: uuid.UUID) -> list[Row]:
         """A referred person's referrals with their consent, oldest first."""

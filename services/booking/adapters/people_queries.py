@@ -10,7 +10,6 @@ import json
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 import asyncpg
 
@@ -20,9 +19,8 @@ from services.booking.adapters.session_cache import (
     person_signed_out,
     token_signed_out,
 )
+from services.booking.service_layer.records import Row
 from shared.contracts import utc_now
-
-Row = dict[str, Any]
 
 
 def row_or_none(record: asyncpg.Record | None) -> Row | None:

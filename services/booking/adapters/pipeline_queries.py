@@ -9,11 +9,10 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import datetime
-from typing import Any
 
 import asyncpg
 
-Row = dict[str, Any]
+from services.booking.service_layer.records import Row
 
 
 class PipelineQueries:

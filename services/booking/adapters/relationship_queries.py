@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 import asyncpg
 
-Row = dict[str, Any]
+from services.booking.service_layer.records import Row
 
 
 class RelationshipQueries:

@@ -37,8 +37,6 @@ from shared.postgres import (
     first_delivery,
 )
 
-Row = dict[str, Any]
-
 
 class Repository(
     RequestQueries,

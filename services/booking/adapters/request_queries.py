@@ -10,12 +10,11 @@ from typing import Any
 import asyncpg
 
 from services.booking.adapters.people_queries import row_or_none
+from services.booking.service_layer.records import Row
 from shared.contracts import Envelope
 from shared.postgres import (
     change_with_events,
 )
-
-Row = dict[str, Any]
 
 #: The columns an occurrence of a request is inserted with, and their types.
 _REQUEST_TYPES = {

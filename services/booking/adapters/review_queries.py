@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
 
 import asyncpg
 
-Row = dict[str, Any]
+from services.booking.service_layer.records import Row
 
 #: SQL true while ``person`` (an expression naming a person id) is held for review.
 HELD_FOR_REVIEW = (

@@ -10,13 +10,11 @@ import json
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 import asyncpg
 
 from services.booking.adapters.notices import NOTICE_CHANNEL
-
-Row = dict[str, Any]
+from services.booking.service_layer.records import Row
 
 
 class SafeguardingQueries:

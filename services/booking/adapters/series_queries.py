@@ -12,9 +12,8 @@ import asyncpg
 
 from services.booking.adapters.review_queries import held_for_review
 from services.booking.domain.errors import AlreadyBooked, HoursTaken
+from services.booking.service_layer.records import Row
 from shared.contracts import Envelope
-
-Row = dict[str, Any]
 
 #: Columns of ``series`` a use case may set.
 _SETTABLE = frozenset(

@@ -13,8 +13,9 @@ import asyncpg
 from services.booking.adapters.repository import Repository
 
 
-class UnitOfWork:
-    """Hands out repositories bound to one connection, in a transaction or not."""
+class PostgresUnitOfWork:
+    """Hands out repositories bound to one connection, in a transaction or not (booking's
+    ``service_layer.ports.UnitOfWork``)."""
 
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool

@@ -6,11 +6,10 @@ A mixin of ``Repository`` (which owns the connection and the transaction).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 import asyncpg
 
-Row = dict[str, Any]
+from services.booking.service_layer.records import Row
 
 
 class VisitQueries:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from functools import partial
 
-from services.booking.adapters.unit_of_work import UnitOfWork
 from services.booking.service_layer import events
+from services.booking.service_layer.ports import UnitOfWork
 from shared.contracts import Envelope, Payload
 from shared.contracts.requests import OfferMade
 from shared.contracts.topics import OFFERS, PARTNERS, RELATIONSHIPS, STANDING

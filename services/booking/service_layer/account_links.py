@@ -16,12 +16,10 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from services.booking.adapters.account_link_queries import LinkRow
-from services.booking.adapters.repository import Repository
-from services.booking.adapters.session_cache import SessionCache
-from services.booking.adapters.unit_of_work import UnitOfWork
 from services.booking.domain.credentials import new_token, token_digest
 from services.booking.domain.errors import Conflict, Invalid, NotFound
+from services.booking.service_layer.ports import Repository, Sessions, UnitOfWork
+from services.booking.service_layer.records import LinkRow
 from shared.contracts import Envelope
 from shared.contracts.people import AccountLinkRequested, LinkPurpose
 
@@ -141,7 +139,7 @@ async def reset_password(
     uow: UnitOfWork,
     token: str,
     password_hash: str,
-    sessions: SessionCache,
+    sessions: Sessions,
     now: datetime,
 ) -> uuid.UUID:
     """Set a new password with a reset token (or a welcome link's: the first password of

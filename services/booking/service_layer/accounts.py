@@ -6,9 +6,6 @@ import uuid
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from services.booking.adapters.repository import Repository, Row
-from services.booking.adapters.session_cache import SessionCache
-from services.booking.adapters.unit_of_work import UnitOfWork
 from services.booking.domain import availability
 from services.booking.domain.credentials import Passwords, new_token, token_digest
 from services.booking.domain.errors import Conflict, Invalid, NotFound, Unauthorized
@@ -16,6 +13,8 @@ from services.booking.domain.languages import language_codes
 from services.booking.domain.rejoining import REVIEW, person_digests
 from services.booking.service_layer.account_links import add_link
 from services.booking.service_layer.commands import SetAvailability, SignUp, UpdateProfile
+from services.booking.service_layer.ports import Repository, Sessions, UnitOfWork
+from services.booking.service_layer.records import Row
 from shared import geo
 from shared.contracts import Envelope, utc_now
 from shared.contracts.people import (
@@ -158,7 +157,7 @@ async def forget_expired_idempotency_keys(uow: UnitOfWork, now: datetime, ttl_s:
 
 
 async def authenticate(
-    uow: UnitOfWork, token: str, sessions: SessionCache, max_age_days: int
+    uow: UnitOfWork, token: str, sessions: Sessions, max_age_days: int
 ) -> uuid.UUID:
     """The person a bearer token belongs to (asked of the database unless seen lately); a
     token works for ``max_age_days`` after the sign-up or sign-in that gave it."""
@@ -185,9 +184,7 @@ async def forget_expired_sessions(uow: UnitOfWork, max_age_days: int) -> int:
         return await repo.delete_sessions_older_than(max_age_days)
 
 
-async def sign_out(
-    uow: UnitOfWork, person_id: uuid.UUID, token: str, sessions: SessionCache
-) -> None:
+async def sign_out(uow: UnitOfWork, person_id: uuid.UUID, token: str, sessions: Sessions) -> None:
     """End the session of ``token``: it stops working at once, in every booking process."""
     digest = token_digest(token)
     async with uow.read() as repo:
@@ -195,9 +192,7 @@ async def sign_out(
     sessions.forget(digest)  # here at once, not only when the NOTIFY comes back
 
 
-async def sign_out_everywhere(
-    uow: UnitOfWork, person_id: uuid.UUID, sessions: SessionCache
-) -> None:
+async def sign_out_everywhere(uow: UnitOfWork, person_id: uuid.UUID, sessions: Sessions) -> None:
     """End every session of the person (a lost phone): every token of theirs stops working."""
     async with uow.read() as repo:
         await repo.end_sessions_of(person_id)

@@ -20,12 +20,12 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from services.booking.adapters.repository import Repository, Row
-from services.booking.adapters.unit_of_work import UnitOfWork
 from services.booking.domain.errors import Conflict, Invalid, NotFound
 from services.booking.domain.languages import language_codes
 from services.booking.domain.partners import PersonKind
 from services.booking.domain.visits import RequestStatus
+from services.booking.service_layer.ports import Repository, UnitOfWork
+from services.booking.service_layer.records import Row
 from services.booking.service_layer.requests import help_requested
 from shared.contracts import Envelope
 from shared.contracts.candidates import CandidatesAsked, OfferDirected

@@ -12,12 +12,12 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from services.booking.adapters.assisted_queries import AssistedSignUp
-from services.booking.adapters.unit_of_work import UnitOfWork
 from services.booking.domain.operators import Acting
 from services.booking.service_layer.account_links import add_link
 from services.booking.service_layer.accounts import add_member, new_person
 from services.booking.service_layer.commands import SignUp
+from services.booking.service_layer.ports import UnitOfWork
+from services.booking.service_layer.records import AssistedSignUp
 from shared.contracts.partners import ConsentMethod
 from shared.contracts.people import LinkPurpose
 from shared.contracts.skills import Skill

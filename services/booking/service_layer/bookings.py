@@ -8,8 +8,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from services.booking.adapters.repository import Repository, Row
-from services.booking.adapters.unit_of_work import UnitOfWork
 from services.booking.domain.errors import Conflict, Forbidden, HoursTaken, Invalid, NotFound
 from services.booking.domain.partners import PersonKind, contact_through
 from services.booking.domain.visits import (
@@ -25,6 +23,8 @@ from services.booking.domain.visits import (
     visit_fields,
 )
 from services.booking.service_layer.commands import SubmitCheckIn
+from services.booking.service_layer.ports import Repository, UnitOfWork
+from services.booking.service_layer.records import Row
 from services.booking.service_layer.requests import help_requested
 from shared.contracts import Envelope
 from shared.contracts.bookings import (

@@ -18,9 +18,8 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from services.booking.adapters.repository import Repository
-from services.booking.adapters.unit_of_work import UnitOfWork
 from services.booking.domain.errors import Conflict, Invalid, NotFound, TooMany
+from services.booking.service_layer.ports import Repository, UnitOfWork
 from shared.contracts import Envelope
 from shared.contracts.trust import ConcernOutcome, ConcernRaised, ConcernResolved, RaisedBy
 from shared.settings import Settings

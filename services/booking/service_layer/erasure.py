@@ -15,15 +15,14 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from services.booking.adapters.repository import Repository, Row
-from services.booking.adapters.session_cache import SessionCache
-from services.booking.adapters.unit_of_work import UnitOfWork
 from services.booking.domain.credentials import Passwords
 from services.booking.domain.erasure import ErasedBy
 from services.booking.domain.errors import Conflict, Forbidden, NotFound
 from services.booking.domain.partners import PersonKind
 from services.booking.domain.rejoining import HELD_FOR_REVIEW, SUSPENDED, person_digests
 from services.booking.domain.visits import BookingStatus, OfferStatus, RequestStatus, visit_fields
+from services.booking.service_layer.ports import Repository, Sessions, UnitOfWork
+from services.booking.service_layer.records import Row
 from services.booking.service_layer.requests import help_requested
 from shared.contracts import Envelope
 from shared.contracts.bookings import BookingCancelled, OfferDeclined, Side
@@ -41,7 +40,7 @@ async def erase_own_account(
     passwords: Passwords,
     person_id: uuid.UUID,
     password: str,
-    sessions: SessionCache,
+    sessions: Sessions,
     *,
     now: datetime,
     contact_key: bytes,
@@ -60,7 +59,7 @@ async def erase_own_account(
 async def erase(
     uow: UnitOfWork,
     person_id: uuid.UUID,
-    sessions: SessionCache,
+    sessions: Sessions,
     *,
     now: datetime,
     by: ErasedBy,

@@ -10,10 +10,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from services.booking.adapters.repository import Repository, Row
-from services.booking.adapters.unit_of_work import UnitOfWork
 from services.booking.domain.visits import RequestStatus
 from services.booking.service_layer import partners, safeguarding
+from services.booking.service_layer.ports import Repository, UnitOfWork
+from services.booking.service_layer.records import Row
 from shared.contracts import Envelope, Payload, utc_now
 from shared.contracts.candidates import CandidatesListed, OfferDirectionRefused
 from shared.contracts.requests import OfferMade, RequestUnmatched

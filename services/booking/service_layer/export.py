@@ -12,10 +12,10 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from services.booking.adapters.repository import Row
-from services.booking.adapters.unit_of_work import UnitOfWork
 from services.booking.domain.errors import NotFound
 from services.booking.service_layer.accounts import get_availability, me
+from services.booking.service_layer.ports import UnitOfWork
+from services.booking.service_layer.records import Row
 
 #: What other services keep about a person that this export cannot include, and why.
 HELD_ELSEWHERE: dict[str, str] = {

@@ -11,7 +11,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from services.booking.adapters.unit_of_work import UnitOfWork
+from services.booking.service_layer.ports import UnitOfWork
 
 #: A pair or a neighbour with no visit for this long has gone quiet.
 QUIET = timedelta(days=28)

@@ -6,8 +6,6 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from services.booking.adapters.repository import Row
-from services.booking.adapters.unit_of_work import UnitOfWork
 from services.booking.domain.errors import Conflict, HoursTaken, NotFound
 from services.booking.domain.visits import (
     BookingStatus,
@@ -18,6 +16,8 @@ from services.booking.domain.visits import (
     visit_fields,
 )
 from services.booking.service_layer import series
+from services.booking.service_layer.ports import UnitOfWork
+from services.booking.service_layer.records import Row
 from shared.contracts import Envelope
 from shared.contracts.bookings import BookingConfirmed, OfferDeclined
 

@@ -10,7 +10,6 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from services.booking.adapters.unit_of_work import UnitOfWork
 from services.booking.domain.credentials import Passwords, new_token, token_digest
 from services.booking.domain.errors import Conflict, NotFound, Unauthorized
 from services.booking.domain.operators import (
@@ -21,6 +20,7 @@ from services.booking.domain.operators import (
     provisioning_uri,
     totp_matches,
 )
+from services.booking.service_layer.ports import UnitOfWork
 from shared.operator_access import OPERATOR_SESSION_PREFIX
 
 #: Said for every refused sign-in, whatever was wrong: it tells nobody which part failed.

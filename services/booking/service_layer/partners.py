@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import uuid
 
-from services.booking.adapters.repository import Repository
-from services.booking.adapters.unit_of_work import UnitOfWork
 from services.booking.domain.errors import BookingProblem
 from services.booking.domain.partners import PersonKind, referral_problem
 from services.booking.domain.visits import OfferStatus, Repeat
 from services.booking.service_layer import offers, requests
 from services.booking.service_layer.commands import AskForHelp
+from services.booking.service_layer.ports import Repository, UnitOfWork
 from shared.contracts import Envelope, Payload, utc_now
 from shared.contracts.partners import PartnerOfferAnswered, PartnerServiceChanged, PersonReferred
 from shared.messaging import RejectedEvent

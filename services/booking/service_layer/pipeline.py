@@ -11,8 +11,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from services.booking.adapters.unit_of_work import UnitOfWork
 from services.booking.domain.errors import Conflict, NotFound
+from services.booking.service_layer.ports import UnitOfWork
 from shared.contracts.skills import REQUIRED_STEPS, Skill
 
 #: How many helpers the pipeline looks at in one read (the oldest sign-ups first).

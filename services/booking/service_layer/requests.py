@@ -8,14 +8,14 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from services.booking.adapters.repository import Row
-from services.booking.adapters.unit_of_work import UnitOfWork
 from services.booking.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from services.booking.domain.languages import language_codes
 from services.booking.domain.series import SeriesRule, count_until
 from services.booking.domain.visits import RequestStatus, is_on_the_hour
 from services.booking.service_layer.commands import AskForHelp
 from services.booking.service_layer.pages import decode_cursor, page
+from services.booking.service_layer.ports import UnitOfWork
+from services.booking.service_layer.records import Row
 from services.booking.service_layer.series_events import series_changed
 from shared.contracts import Envelope
 from shared.contracts.requests import HelpRequestCancelled, HelpRequested

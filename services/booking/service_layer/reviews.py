@@ -12,9 +12,9 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from services.booking.adapters.unit_of_work import UnitOfWork
 from services.booking.domain.errors import Conflict, NotFound
 from services.booking.domain.partners import PersonKind
+from services.booking.service_layer.ports import UnitOfWork
 
 
 async def pending_reviews(uow: UnitOfWork, limit: int, offset: int) -> list[dict[str, Any]]:

@@ -31,8 +31,9 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from services.booking.adapters.repository import Repository, Row
 from services.booking.domain.visits import RequestStatus, visit_fields
+from services.booking.service_layer.ports import Repository
+from services.booking.service_layer.records import Row
 from services.booking.service_layer.requests import help_requested
 from services.booking.service_layer.series_events import series_changed
 from shared.contracts import Envelope

@@ -15,8 +15,6 @@ import uuid
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from services.booking.adapters.repository import Repository, Row
-from services.booking.adapters.unit_of_work import UnitOfWork
 from services.booking.domain.availability import (
     Away,
     DatedException,
@@ -35,6 +33,8 @@ from services.booking.domain.visits import (
     booked_hours,
     visit_fields,
 )
+from services.booking.service_layer.ports import Repository, UnitOfWork
+from services.booking.service_layer.records import Row
 from services.booking.service_layer.requests import help_requested
 from services.booking.service_layer.series_events import series_changed
 from shared.contracts import Envelope

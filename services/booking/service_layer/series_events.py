@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.booking.adapters.repository import Row
+from services.booking.service_layer.records import Row
 from shared.contracts.requests import SeriesChanged
 
 

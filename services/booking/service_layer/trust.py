@@ -6,9 +6,9 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from services.booking.adapters.unit_of_work import UnitOfWork
 from services.booking.domain.errors import Invalid, NotFound
 from services.booking.domain.partners import PersonKind
+from services.booking.service_layer.ports import UnitOfWork
 from shared.contracts import Envelope, utc_now
 from shared.contracts.skills import VettingStep
 from shared.contracts.trust import VettingOutcome, VettingStepRecorded

@@ -17,9 +17,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from services.booking.adapters.repository import Repository, Row
-from services.booking.adapters.unit_of_work import UnitOfWork
 from services.booking.domain.visits import BookingStatus, visit_fields
+from services.booking.service_layer.ports import Repository, UnitOfWork
+from services.booking.service_layer.records import Row
 from shared.contracts import Envelope
 from shared.contracts.bookings import Side, VisitCompleted, VisitNoShowV2
 from shared.settings import Settings

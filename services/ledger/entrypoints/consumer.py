@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from services.ledger.adapters.metrics import POSTINGS
 from services.ledger.service_layer.handlers import handle
-from services.ledger.service_layer.ports import UnitOfWorkStarter
+from services.ledger.service_layer.ports import LedgerUnitOfWork
 from shared.contracts import Envelope, Payload
 from shared.contracts.topics import BOOKINGS, Topic
 from shared.messaging import Delivery, EventConsumer, Publisher
 from shared.settings import Settings
+from shared.unit_of_work import UnitOfWorkStarter
 
 #: The stream the ledger learns from: visits booked, moved, cancelled and completed.
 CONSUMED: tuple[Topic, ...] = (BOOKINGS,)
@@ -17,7 +18,7 @@ CONSUMED: tuple[Topic, ...] = (BOOKINGS,)
 def build_consumer(
     settings: Settings,
     *,
-    start: UnitOfWorkStarter,
+    start: UnitOfWorkStarter[LedgerUnitOfWork],
     dead_letters: Publisher,
     name: str = "ledger",
     group_id: str = "kith-ledger",

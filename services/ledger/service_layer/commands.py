@@ -7,11 +7,17 @@ from datetime import datetime
 
 from services.ledger.domain.postings import Kind, Mode, Posting, reversal
 from services.ledger.domain.rules import gift_posting
-from services.ledger.service_layer.ports import NotFound, Refused, UnitOfWorkStarter
+from services.ledger.service_layer.ports import LedgerUnitOfWork, NotFound, Refused
+from shared.unit_of_work import UnitOfWorkStarter
 
 
 async def give_hours(
-    start: UnitOfWorkStarter, *, giver: str, community_id: str, hours: int, now: datetime
+    start: UnitOfWorkStarter[LedgerUnitOfWork],
+    *,
+    giver: str,
+    community_id: str,
+    hours: int,
+    now: datetime,
 ) -> Posting:
     """Give ``hours`` into a community's pot from the giver's time account.
 
@@ -32,7 +38,7 @@ async def give_hours(
 
 
 async def correct(
-    start: UnitOfWorkStarter, posting_id: uuid.UUID, *, memo: str, now: datetime
+    start: UnitOfWorkStarter[LedgerUnitOfWork], posting_id: uuid.UUID, *, memo: str, now: datetime
 ) -> Posting:
     """Post the reversal of a posting: entries are never edited.
 

@@ -13,7 +13,8 @@ from datetime import datetime
 
 from services.ledger.domain.postings import Kind
 from services.ledger.domain.rules import Coverage, expense_posting, mileage_amount, payer_of
-from services.ledger.service_layer.ports import NotFound, Refused, UnitOfWorkStarter
+from services.ledger.service_layer.ports import LedgerUnitOfWork, NotFound, Refused
+from shared.unit_of_work import UnitOfWorkStarter
 
 #: Only a lift is paid by the mile.
 LIFT = "lift"
@@ -47,7 +48,7 @@ class Receipt:
 
 
 async def record_expense(
-    start: UnitOfWorkStarter,
+    start: UnitOfWorkStarter[LedgerUnitOfWork],
     *,
     helper_id: uuid.UUID,
     booking_id: uuid.UUID,
@@ -86,7 +87,7 @@ async def record_expense(
 
 
 async def record_mileage(
-    start: UnitOfWorkStarter,
+    start: UnitOfWorkStarter[LedgerUnitOfWork],
     *,
     helper_id: uuid.UUID,
     booking_id: uuid.UUID,
@@ -128,7 +129,7 @@ async def record_mileage(
 
 
 async def decide(
-    start: UnitOfWorkStarter,
+    start: UnitOfWorkStarter[LedgerUnitOfWork],
     *,
     neighbour_id: uuid.UUID,
     expense_id: uuid.UUID,

@@ -17,7 +17,7 @@ from services.ledger.domain.rules import (
     late_cancellation_posting,
     visit_posting,
 )
-from services.ledger.service_layer.ports import LedgerUnitOfWork, UnitOfWorkStarter
+from services.ledger.service_layer.ports import LedgerUnitOfWork
 from shared.contracts import Envelope, Payload
 from shared.contracts.bookings import (
     BookingCancelled,
@@ -27,6 +27,7 @@ from shared.contracts.bookings import (
     Side,
     VisitCompleted,
 )
+from shared.unit_of_work import UnitOfWorkStarter
 
 log = structlog.get_logger(__name__)
 
@@ -65,7 +66,7 @@ def month_start(at: datetime) -> datetime:
     return at.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
 
-async def handle(envelope: Envelope[Payload], start: UnitOfWorkStarter) -> bool:
+async def handle(envelope: Envelope[Payload], start: UnitOfWorkStarter[LedgerUnitOfWork]) -> bool:
     """Apply one event; True when it posted something."""
     payload = envelope.data
     if isinstance(payload, BookingConfirmed | BookingRescheduled):
@@ -83,7 +84,7 @@ async def handle(envelope: Envelope[Payload], start: UnitOfWorkStarter) -> bool:
 
 
 async def _completed(
-    envelope: Envelope[Payload], payload: VisitCompleted, start: UnitOfWorkStarter
+    envelope: Envelope[Payload], payload: VisitCompleted, start: UnitOfWorkStarter[LedgerUnitOfWork]
 ) -> bool:
     async with start() as uow:
         visit = await _as_recorded(uow, visit_of(payload))
@@ -107,7 +108,9 @@ async def _completed(
 
 
 async def _cancelled(
-    envelope: Envelope[Payload], payload: BookingCancelled, start: UnitOfWorkStarter
+    envelope: Envelope[Payload],
+    payload: BookingCancelled,
+    start: UnitOfWorkStarter[LedgerUnitOfWork],
 ) -> bool:
     async with start() as uow:
         visit = await _as_recorded(uow, visit_of(payload))

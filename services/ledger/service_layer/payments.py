@@ -23,11 +23,12 @@ from services.ledger.domain.postings import (
     transfer,
 )
 from services.ledger.service_layer.ports import (
+    LedgerUnitOfWork,
     PaymentProvider,
     ProviderObject,
     Refused,
-    UnitOfWorkStarter,
 )
+from shared.unit_of_work import UnitOfWorkStarter
 
 
 def _key(*parts: object) -> str:
@@ -35,7 +36,7 @@ def _key(*parts: object) -> str:
 
 
 async def pay(
-    start: UnitOfWorkStarter,
+    start: UnitOfWorkStarter[LedgerUnitOfWork],
     provider: PaymentProvider,
     *,
     owner: str,
@@ -68,7 +69,7 @@ async def pay(
 
 
 async def pay_out(
-    start: UnitOfWorkStarter,
+    start: UnitOfWorkStarter[LedgerUnitOfWork],
     provider: PaymentProvider,
     *,
     person_id: uuid.UUID,
@@ -111,7 +112,9 @@ async def pay_out(
     return payout
 
 
-async def on_webhook(start: UnitOfWorkStarter, event: dict[str, Any], *, now: datetime) -> str:
+async def on_webhook(
+    start: UnitOfWorkStarter[LedgerUnitOfWork], event: dict[str, Any], *, now: datetime
+) -> str:
     """Apply one verified provider event, once; what was done, for the answer and the log.
 
     ``payment_intent.succeeded`` posts the payment (the payer's debt goes down by what the

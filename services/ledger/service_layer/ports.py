@@ -4,7 +4,6 @@ provider."""
 from __future__ import annotations
 
 import uuid
-from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
@@ -130,14 +129,6 @@ class LedgerUnitOfWork(Protocol):
 
     async def set_expense_status(self, expense_id: uuid.UUID, status: str, at: datetime) -> None:
         """Mark an expense confirmed or disputed."""
-        ...
-
-
-class UnitOfWorkStarter(Protocol):
-    """Opens one transaction over the ledger's database."""
-
-    def __call__(self) -> AbstractAsyncContextManager[LedgerUnitOfWork]:
-        """A unit of work, committed when the block ends without an error."""
         ...
 
 

@@ -1,10 +1,11 @@
-"""The gateway's SQL for erasing a person: a mixin of ``PostgresStore``."""
+"""The gateway's SQL for erasing a person: a mixin of ``PostgresUnitOfWork`` (one
+transaction)."""
 
 from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Collection
+from collections.abc import Awaitable, Callable, Collection
 from datetime import datetime
 
 import asyncpg
@@ -12,16 +13,18 @@ import asyncpg
 from shared.contracts.redaction import redacted
 
 
-class ErasureStore:
-    """What an erasure reads and changes in the gateway's database."""
+class ErasureStatements:
+    """What an erasure reads and changes, in the unit of work's transaction."""
 
-    _pool: asyncpg.Pool
+    #: The unit of work's connection, in its transaction.
+    _connection: Callable[[], Awaitable[asyncpg.Connection]]
 
     async def erased_among(self, people: Collection[uuid.UUID]) -> set[uuid.UUID]:
         """Which of these people's accounts were deleted."""
         if not people:
             return set()
-        rows = await self._pool.fetch(
+        conn = await self._connection()
+        rows = await conn.fetch(
             "SELECT person_id FROM erased_people WHERE person_id = ANY($1::uuid[])", list(people)
         )
         return {row["person_id"] for row in rows}
@@ -30,33 +33,33 @@ class ErasureStore:
         """Forget where the person lives and take every name and text out of the webhook
         bodies that name them (delivered or not: the delivery log keeps its lines); return
         how many bodies changed. Idempotent."""
-        async with self._pool.acquire() as conn, conn.transaction():
+        conn = await self._connection()
+        await conn.execute(
+            "INSERT INTO erased_people (person_id, erased_at) VALUES ($1, $2)"
+            " ON CONFLICT DO NOTHING",
+            person_id,
+            erased_at,
+        )
+        await conn.execute("DELETE FROM people_places WHERE person_id = $1", person_id)
+        rows = await conn.fetch(
+            "SELECT id, body FROM webhook_queue"
+            " WHERE position(convert_to($1, 'UTF8') IN body) > 0 ORDER BY id FOR UPDATE",
+            str(person_id),
+        )
+        changed: list[tuple[int, bytes]] = []
+        for row in rows:
+            document = json.loads(row["body"])
+            data = document.get("data") if isinstance(document, dict) else None
+            if isinstance(data, dict) and redacted(data) != data:
+                document["data"] = redacted(data)
+                body = json.dumps(document, separators=(",", ":")).encode()
+                changed.append((row["id"], body))
+        if changed:
             await conn.execute(
-                "INSERT INTO erased_people (person_id, erased_at) VALUES ($1, $2)"
-                " ON CONFLICT DO NOTHING",
-                person_id,
-                erased_at,
+                "UPDATE webhook_queue SET body = c.body"
+                " FROM unnest($1::bigint[], $2::bytea[]) AS c(id, body)"
+                " WHERE webhook_queue.id = c.id",
+                [row_id for row_id, _ in changed],
+                [body for _, body in changed],
             )
-            await conn.execute("DELETE FROM people_places WHERE person_id = $1", person_id)
-            rows = await conn.fetch(
-                "SELECT id, body FROM webhook_queue"
-                " WHERE position(convert_to($1, 'UTF8') IN body) > 0 ORDER BY id FOR UPDATE",
-                str(person_id),
-            )
-            changed: list[tuple[int, bytes]] = []
-            for row in rows:
-                document = json.loads(row["body"])
-                data = document.get("data") if isinstance(document, dict) else None
-                if isinstance(data, dict) and redacted(data) != data:
-                    document["data"] = redacted(data)
-                    body = json.dumps(document, separators=(",", ":")).encode()
-                    changed.append((row["id"], body))
-            if changed:
-                await conn.execute(
-                    "UPDATE webhook_queue SET body = c.body"
-                    " FROM unnest($1::bigint[], $2::bytea[]) AS c(id, body)"
-                    " WHERE webhook_queue.id = c.id",
-                    [row_id for row_id, _ in changed],
-                    [body for _, body in changed],
-                )
         return len(changed)

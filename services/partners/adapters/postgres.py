@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import uuid
 from collections.abc import AsyncIterator, Sequence
@@ -11,9 +12,10 @@ from typing import Any, cast
 
 import asyncpg
 
-from services.partners.adapters.erasure import ErasureStore
+from services.partners.adapters.erasure import ErasureStatements
 from services.partners.domain.partner import Partner, Service
 from services.partners.domain.scopes import Scopes
+from services.partners.service_layer.ports import PartnersUnitOfWork
 from services.partners.service_layer.records import (
     Attempt,
     FeedMessage,
@@ -76,17 +78,31 @@ def _partner_values(partner: Partner) -> tuple[Any, ...]:
     )
 
 
-class PostgresStore(ErasureStore):
-    """Every read and write the gateway makes; each method is one transaction."""
+@asynccontextmanager
+async def unit_of_work(pool: asyncpg.Pool) -> AsyncIterator[PartnersUnitOfWork]:
+    """A unit of work in one transaction, begun by its first statement: most events the
+    projector reads need nothing of the database, and pay for no connection nor transaction."""
+    async with contextlib.AsyncExitStack() as stack:
+        yield PostgresUnitOfWork(pool, stack)
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
+
+class PostgresUnitOfWork(ErasureStatements):
+    """Every read and write the gateway makes, in the transaction of one unit of work."""
+
+    def __init__(self, pool: asyncpg.Pool, stack: contextlib.AsyncExitStack) -> None:
         self._pool = pool
+        self._stack = stack
+        self._conn: asyncpg.Connection | None = None
 
-    @asynccontextmanager
-    async def _transaction(self) -> AsyncIterator[asyncpg.Connection]:
-        async with self._pool.acquire() as proxy, proxy.transaction():
+    async def _connection(self) -> asyncpg.Connection:
+        """The unit of work's connection, in its transaction (begun on the first call; it
+        commits, or rolls back on an error, when the unit of work ends)."""
+        if self._conn is None:
+            proxy = await self._stack.enter_async_context(self._pool.acquire())
+            await self._stack.enter_async_context(proxy.transaction())
             # The pool hands out a proxy; the shared outbox and inbox helpers take a connection.
-            yield cast(asyncpg.Connection, proxy)
+            self._conn = cast(asyncpg.Connection, proxy)
+        return self._conn
 
     # Registry -----------------------------------------------------------------------------
 
@@ -94,39 +110,41 @@ class PostgresStore(ErasureStore):
         self, partner: Partner, key_hash: str, events: Sequence[Envelope[Any]]
     ) -> None:
         """Insert a partner and, in the same transaction, the events announcing it."""
-        async with self._transaction() as conn:
-            await conn.execute(
-                f"INSERT INTO partners ({_PARTNER_COLUMNS.replace(', created_at', '')}, key_hash)"
-                " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-                *_partner_values(partner),
-                key_hash,
-            )
-            await add_to_outbox(conn, events)
-            await conn.execute(f"NOTIFY {PARTNERS_CHANNEL}")
+        conn = await self._connection()
+        await conn.execute(
+            f"INSERT INTO partners ({_PARTNER_COLUMNS.replace(', created_at', '')}, key_hash)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+            *_partner_values(partner),
+            key_hash,
+        )
+        await add_to_outbox(conn, events)
+        await conn.execute(f"NOTIFY {PARTNERS_CHANNEL}")
 
     async def save_partner(self, partner: Partner, events: Sequence[Envelope[Any]]) -> None:
         """Update a partner and write the events its change causes, together."""
-        async with self._transaction() as conn:
-            await conn.execute(
-                "UPDATE partners SET name = $2, key_hint = $3, webhook_secret = $4,"
-                " webhook_url = $5, scopes = $6, helper_id = $7, service_skills = $8,"
-                " service_areas = $9, safeguarding = $10, active = $11, updated_at = now()"
-                " WHERE partner_id = $1",
-                *_partner_values(partner),
-            )
-            await add_to_outbox(conn, events)
-            await conn.execute(f"NOTIFY {PARTNERS_CHANNEL}")
+        conn = await self._connection()
+        await conn.execute(
+            "UPDATE partners SET name = $2, key_hint = $3, webhook_secret = $4,"
+            " webhook_url = $5, scopes = $6, helper_id = $7, service_skills = $8,"
+            " service_areas = $9, safeguarding = $10, active = $11, updated_at = now()"
+            " WHERE partner_id = $1",
+            *_partner_values(partner),
+        )
+        await add_to_outbox(conn, events)
+        await conn.execute(f"NOTIFY {PARTNERS_CHANNEL}")
 
     async def partner(self, partner_id: uuid.UUID) -> Partner | None:
         """One partner, active or not."""
-        row = await self._pool.fetchrow(
+        conn = await self._connection()
+        row = await conn.fetchrow(
             f"SELECT {_PARTNER_COLUMNS} FROM partners WHERE partner_id = $1", partner_id
         )
         return None if row is None else _partner(row)
 
     async def partners(self, *, active_only: bool = False) -> list[Partner]:
         """Every partner, oldest first."""
-        rows = await self._pool.fetch(
+        conn = await self._connection()
+        rows = await conn.fetch(
             f"SELECT {_PARTNER_COLUMNS} FROM partners"
             " WHERE active OR NOT $1 ORDER BY created_at, partner_id",
             active_only,
@@ -135,14 +153,16 @@ class PostgresStore(ErasureStore):
 
     async def partner_by_key_hash(self, key_hash: str) -> tuple[Partner, str] | None:
         """The partner holding the key with this hash, and the stored hash to compare."""
-        row = await self._pool.fetchrow(
+        conn = await self._connection()
+        row = await conn.fetchrow(
             f"SELECT {_PARTNER_COLUMNS}, key_hash FROM partners WHERE key_hash = $1", key_hash
         )
         return None if row is None else (_partner(row), row["key_hash"])
 
     async def partner_key_hash(self, partner_id: uuid.UUID) -> tuple[Partner, str] | None:
         """The partner with this id, and the stored hash of its key."""
-        row = await self._pool.fetchrow(
+        conn = await self._connection()
+        row = await conn.fetchrow(
             f"SELECT {_PARTNER_COLUMNS}, key_hash FROM partners WHERE partner_id = $1", partner_id
         )
         return None if row is None else (_partner(row), row["key_hash"])
@@ -157,32 +177,33 @@ class PostgresStore(ErasureStore):
         Returns the id of the event the message became: the one given, or, for a message
         accepted before, the one it became then.
         """
-        async with self._transaction() as conn:
-            # Keyed by partner: one partner cannot suppress another's message by reusing its id.
-            if not await first_delivery(conn, f"partner-inbox:{partner_id}", partner_event_id):
-                earlier = await conn.fetchval(
-                    "SELECT event_id FROM accepted WHERE partner_id = $1 AND partner_event_id = $2",
-                    partner_id,
-                    partner_event_id,
-                )
-                assert isinstance(earlier, uuid.UUID)
-                return earlier
-            await conn.execute(
-                "INSERT INTO accepted (partner_id, partner_event_id, event_id, type, topic)"
-                " VALUES ($1, $2, $3, $4, $5)",
+        conn = await self._connection()
+        # Keyed by partner: one partner cannot suppress another's message by reusing its id.
+        if not await first_delivery(conn, f"partner-inbox:{partner_id}", partner_event_id):
+            earlier = await conn.fetchval(
+                "SELECT event_id FROM accepted WHERE partner_id = $1 AND partner_event_id = $2",
                 partner_id,
                 partner_event_id,
-                event.event_id,
-                event.type,
-                topic,
             )
-            await add_to_outbox(conn, [event])
+            assert isinstance(earlier, uuid.UUID)
+            return earlier
+        await conn.execute(
+            "INSERT INTO accepted (partner_id, partner_event_id, event_id, type, topic)"
+            " VALUES ($1, $2, $3, $4, $5)",
+            partner_id,
+            partner_event_id,
+            event.event_id,
+            event.type,
+            topic,
+        )
+        await add_to_outbox(conn, [event])
         return event.event_id
 
     async def reject(self, rejection: Rejection) -> None:
         """Remember a refused message for its partner to read."""
         r = rejection
-        await self._pool.execute(
+        conn = await self._connection()
+        await conn.execute(
             "INSERT INTO rejections (partner_id, partner_event_id, type, reason, source, topic,"
             ' partition, "offset") VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
             r.partner_id,
@@ -197,7 +218,8 @@ class PostgresStore(ErasureStore):
 
     async def rejections(self, partner_id: uuid.UUID, limit: int) -> list[Rejection]:
         """A partner's own refused messages, newest first."""
-        rows = await self._pool.fetch(
+        conn = await self._connection()
+        rows = await conn.fetch(
             "SELECT partner_id, partner_event_id, type, reason, source, topic, partition,"
             ' "offset", received_at FROM rejections WHERE partner_id = $1'
             " ORDER BY id DESC LIMIT $2",
@@ -208,7 +230,8 @@ class PostgresStore(ErasureStore):
 
     async def offer_made_to(self, offer_id: uuid.UUID, partner_id: uuid.UUID) -> bool:
         """Whether matching made this offer to the partner's service."""
-        found = await self._pool.fetchval(
+        conn = await self._connection()
+        found = await conn.fetchval(
             "SELECT true FROM partner_offers WHERE offer_id = $1 AND partner_id = $2",
             offer_id,
             partner_id,
@@ -219,7 +242,8 @@ class PostgresStore(ErasureStore):
 
     async def remember_place(self, person_id: uuid.UUID, neighbourhood: str) -> None:
         """Where a person lives, by neighbourhood (the latest profile wins)."""
-        await self._pool.execute(
+        conn = await self._connection()
+        await conn.execute(
             "INSERT INTO people_places (person_id, neighbourhood) VALUES ($1, $2)"
             " ON CONFLICT (person_id) DO UPDATE SET neighbourhood = EXCLUDED.neighbourhood",
             person_id,
@@ -228,7 +252,8 @@ class PostgresStore(ErasureStore):
 
     async def place_of(self, person_id: uuid.UUID) -> str | None:
         """The neighbourhood a person lives in, if the gateway has seen their profile."""
-        value = await self._pool.fetchval(
+        conn = await self._connection()
+        value = await conn.fetchval(
             "SELECT neighbourhood FROM people_places WHERE person_id = $1", person_id
         )
         return None if value is None else str(value)
@@ -237,7 +262,8 @@ class PostgresStore(ErasureStore):
         self, offer_id: uuid.UUID, partner_id: uuid.UUID, request_id: uuid.UUID
     ) -> None:
         """Note an offer made to a partner's service, so its answer is admitted."""
-        await self._pool.execute(
+        conn = await self._connection()
+        await conn.execute(
             "INSERT INTO partner_offers (offer_id, partner_id, request_id) VALUES ($1, $2, $3)"
             " ON CONFLICT DO NOTHING",
             offer_id,
@@ -249,19 +275,19 @@ class PostgresStore(ErasureStore):
         """Queue one delivery per message; a message queued before is not queued again."""
         if not messages:
             return 0
-        async with self._transaction() as conn:
-            inserted = await conn.fetch(
-                "INSERT INTO webhook_queue (partner_id, key, event_id, type, body)"
-                " SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[],"
-                " $5::bytea[]) ON CONFLICT (partner_id, event_id) DO NOTHING RETURNING id",
-                [m.partner_id for m in messages],
-                [m.key.decode(errors="replace") for m in messages],
-                [m.event_id for m in messages],
-                [m.type for m in messages],
-                [m.value for m in messages],
-            )
-            if inserted:
-                await conn.execute(f"NOTIFY {WEBHOOKS_CHANNEL}")
+        conn = await self._connection()
+        inserted = await conn.fetch(
+            "INSERT INTO webhook_queue (partner_id, key, event_id, type, body)"
+            " SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[],"
+            " $5::bytea[]) ON CONFLICT (partner_id, event_id) DO NOTHING RETURNING id",
+            [m.partner_id for m in messages],
+            [m.key.decode(errors="replace") for m in messages],
+            [m.event_id for m in messages],
+            [m.type for m in messages],
+            [m.value for m in messages],
+        )
+        if inserted:
+            await conn.execute(f"NOTIFY {WEBHOOKS_CHANNEL}")
         return len(inserted)
 
     # Webhooks -----------------------------------------------------------------------------
@@ -271,7 +297,8 @@ class PostgresStore(ErasureStore):
     ) -> bool:
         """Sign with ``secret`` from now on, and with the current one too until
         ``previous_until``; False for an unknown partner."""
-        status = await self._pool.execute(
+        conn = await self._connection()
+        status = await conn.execute(
             "UPDATE partners SET previous_webhook_secret = webhook_secret,"
             " previous_secret_until = $3, webhook_secret = $2, updated_at = now()"
             " WHERE partner_id = $1",
@@ -288,31 +315,31 @@ class PostgresStore(ErasureStore):
         key's events in order even while an earlier one is being retried. SKIP LOCKED lets
         several workers claim at once without taking the same row.
         """
-        async with self._transaction() as conn:
-            rows = await conn.fetch(
-                "SELECT q.id, q.partner_id, p.webhook_url, p.webhook_secret, q.key, q.event_id,"
-                " q.type, q.body, q.attempts,"
-                " CASE WHEN p.previous_secret_until > $2 THEN p.previous_webhook_secret END"
-                " AS previous_secret FROM webhook_queue q"
-                " JOIN partners p USING (partner_id)"
-                " WHERE q.state = 'pending' AND q.next_attempt_at <= $2"
-                # A lease is about a live process, so it runs on the database's real time.
-                " AND (q.leased_until IS NULL OR q.leased_until < now())"
-                " AND p.webhook_url IS NOT NULL"
-                " AND NOT EXISTS (SELECT 1 FROM webhook_queue e WHERE e.state = 'pending'"
-                "   AND e.partner_id = q.partner_id AND e.key = q.key AND e.id < q.id)"
-                " ORDER BY q.id LIMIT $1 FOR UPDATE OF q SKIP LOCKED",
-                limit,
-                now,
-            )
-            if not rows:
-                return []
-            await conn.execute(
-                "UPDATE webhook_queue SET leased_until = now() + $2::interval,"
-                " attempts = attempts + 1 WHERE id = ANY($1::bigint[])",
-                [row["id"] for row in rows],
-                lease,
-            )
+        conn = await self._connection()
+        rows = await conn.fetch(
+            "SELECT q.id, q.partner_id, p.webhook_url, p.webhook_secret, q.key, q.event_id,"
+            " q.type, q.body, q.attempts,"
+            " CASE WHEN p.previous_secret_until > $2 THEN p.previous_webhook_secret END"
+            " AS previous_secret FROM webhook_queue q"
+            " JOIN partners p USING (partner_id)"
+            " WHERE q.state = 'pending' AND q.next_attempt_at <= $2"
+            # A lease is about a live process, so it runs on the database's real time.
+            " AND (q.leased_until IS NULL OR q.leased_until < now())"
+            " AND p.webhook_url IS NOT NULL"
+            " AND NOT EXISTS (SELECT 1 FROM webhook_queue e WHERE e.state = 'pending'"
+            "   AND e.partner_id = q.partner_id AND e.key = q.key AND e.id < q.id)"
+            " ORDER BY q.id LIMIT $1 FOR UPDATE OF q SKIP LOCKED",
+            limit,
+            now,
+        )
+        if not rows:
+            return []
+        await conn.execute(
+            "UPDATE webhook_queue SET leased_until = now() + $2::interval,"
+            " attempts = attempts + 1 WHERE id = ANY($1::bigint[])",
+            [row["id"] for row in rows],
+            lease,
+        )
         return [
             WebhookJob(
                 delivery_id=row["id"],
@@ -343,33 +370,34 @@ class PostgresStore(ErasureStore):
     ) -> None:
         """Record one attempt in the log and move its delivery on, together."""
         state = {"delivered": "delivered", "abandoned": "abandoned"}.get(outcome, "pending")
-        async with self._transaction() as conn:
-            await conn.execute(
-                "UPDATE webhook_queue SET state = $2, leased_until = NULL,"
-                " next_attempt_at = COALESCE($3, next_attempt_at),"
-                " finished_at = CASE WHEN $2 = 'pending' THEN NULL ELSE now() END"
-                " WHERE id = $1",
-                job.delivery_id,
-                state,
-                next_attempt_at,
-            )
-            await conn.execute(
-                "INSERT INTO webhook_attempts (delivery_id, partner_id, event_id, attempt,"
-                " outcome, status_code, error, next_attempt_at)"
-                " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                job.delivery_id,
-                job.partner_id,
-                job.event_id,
-                job.attempt,
-                outcome,
-                status_code,
-                error,
-                next_attempt_at,
-            )
+        conn = await self._connection()
+        await conn.execute(
+            "UPDATE webhook_queue SET state = $2, leased_until = NULL,"
+            " next_attempt_at = COALESCE($3, next_attempt_at),"
+            " finished_at = CASE WHEN $2 = 'pending' THEN NULL ELSE now() END"
+            " WHERE id = $1",
+            job.delivery_id,
+            state,
+            next_attempt_at,
+        )
+        await conn.execute(
+            "INSERT INTO webhook_attempts (delivery_id, partner_id, event_id, attempt,"
+            " outcome, status_code, error, next_attempt_at)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            job.delivery_id,
+            job.partner_id,
+            job.event_id,
+            job.attempt,
+            outcome,
+            status_code,
+            error,
+            next_attempt_at,
+        )
 
     async def next_webhook_due(self) -> datetime | None:
         """When the earliest pending delivery is next due (None when none is pending)."""
-        value = await self._pool.fetchval(
+        conn = await self._connection()
+        value = await conn.fetchval(
             "SELECT min(greatest(next_attempt_at, coalesce(leased_until, next_attempt_at)))"
             " FROM webhook_queue WHERE state = 'pending'"
         )
@@ -377,7 +405,8 @@ class PostgresStore(ErasureStore):
 
     async def attempts(self, partner_id: uuid.UUID, limit: int) -> list[Attempt]:
         """A partner's delivery log, newest first."""
-        rows = await self._pool.fetch(
+        conn = await self._connection()
+        rows = await conn.fetch(
             "SELECT delivery_id, event_id, attempt, outcome, status_code, error,"
             " next_attempt_at, attempted_at FROM webhook_attempts WHERE partner_id = $1"
             " ORDER BY id DESC LIMIT $2",

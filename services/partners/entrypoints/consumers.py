@@ -5,13 +5,14 @@ from __future__ import annotations
 from aiokafka.structs import ConsumerRecord
 
 from services.partners.service_layer.inbox import Accepted, SignedMessage, Source, receive
-from services.partners.service_layer.ports import PartnersStore
+from services.partners.service_layer.ports import PartnersUnitOfWork
 from services.partners.service_layer.projector import Projector
 from shared.contracts import Envelope, Payload
 from shared.contracts.inbox_signature import CLEAR_KEY_HEADER, SIGNATURE_HEADER
 from shared.contracts.topics import ALL_TOPICS, CONCERNS, PARTNERS_INBOX, Topic
 from shared.messaging import Delivery, EventConsumer, Publisher, RecordConsumer
 from shared.settings import Settings
+from shared.unit_of_work import UnitOfWorkStarter
 
 INBOX_GROUP = "kith-partners-inbox"
 PROJECTOR_GROUP = "kith-partners-projector"
@@ -32,7 +33,7 @@ def header(record: ConsumerRecord[bytes, bytes], name: str) -> str | None:
 
 def inbox_consumer(
     settings: Settings,
-    store: PartnersStore,
+    start: UnitOfWorkStarter[PartnersUnitOfWork],
     publisher: Publisher,
     *,
     group_id: str = INBOX_GROUP,
@@ -51,7 +52,7 @@ def inbox_consumer(
             signature=header(record, SIGNATURE_HEADER),
             clear_key=header(record, CLEAR_KEY_HEADER) is not None,
         )
-        outcome = await receive(store, record.value, message, source)
+        outcome = await receive(start, record.value, message, source)
         return None if isinstance(outcome, Accepted) else outcome.reason
 
     return RecordConsumer(

@@ -12,13 +12,14 @@ from datetime import datetime
 from services.partners.domain import keys
 from services.partners.domain.admission import Refused, admit
 from services.partners.domain.partner import Partner
-from services.partners.service_layer.ports import PartnersStore
+from services.partners.service_layer.ports import PartnersUnitOfWork
 from services.partners.service_layer.records import Rejection
 from shared.contracts import Envelope, Payload, UndecodableEvent, decode, utc_now
 from shared.contracts.inbox_signature import SIGNATURE_HEADER, inbox_signature_matches
 from shared.contracts.partners import PartnerOfferAnswered, PersonReferred
 from shared.contracts.registry import TOPIC_OF
 from shared.geo import neighbourhood_of_cell
+from shared.unit_of_work import UnitOfWorkStarter
 
 PRODUCER = "partners"
 
@@ -74,11 +75,11 @@ class Rejected:
 Outcome = Accepted | Rejected
 
 
-async def authenticate(store: PartnersStore, api_key: str | None) -> Partner | None:
+async def authenticate(uow: PartnersUnitOfWork, api_key: str | None) -> Partner | None:
     """The active or inactive partner holding ``api_key``, or None."""
     if not api_key:
         return None
-    found = await store.partner_by_key_hash(keys.hash_key(api_key))
+    found = await uow.partner_by_key_hash(keys.hash_key(api_key))
     if found is None:
         return None
     partner, stored = found
@@ -87,7 +88,7 @@ async def authenticate(store: PartnersStore, api_key: str | None) -> Partner | N
 
 
 async def authenticate_message(
-    store: PartnersStore, raw: bytes | None, message: SignedMessage
+    uow: PartnersUnitOfWork, raw: bytes | None, message: SignedMessage
 ) -> Partner | str:
     """The partner that signed a Kafka message, or why it is not recognised."""
     if message.clear_key:
@@ -101,7 +102,7 @@ async def authenticate_message(
         partner_id = uuid.UUID(message.partner_key.decode())
     except (UnicodeDecodeError, ValueError):
         return "the message key is not a partner id"
-    found = await store.partner_key_hash(partner_id)
+    found = await uow.partner_key_hash(partner_id)
     if found is None or not inbox_signature_matches(
         found[1], str(partner_id), raw or b"", message.signature
     ):
@@ -110,25 +111,36 @@ async def authenticate_message(
 
 
 async def receive(
-    store: PartnersStore,
+    start: UnitOfWorkStarter[PartnersUnitOfWork],
     raw: bytes | None,
     credentials: Credentials,
     source: Source,
     *,
     now: datetime | None = None,
 ) -> Outcome:
-    """Admit one partner message, or refuse it.
+    """Admit one partner message, or refuse it, in one unit of work.
 
     A refusal from a recognised partner is recorded for that partner to read back; an
     unrecognised sender's message is only refused (the caller dead-letters it).
     """
+    async with start() as uow:
+        return await _receive(uow, raw, credentials, source, now)
+
+
+async def _receive(
+    uow: PartnersUnitOfWork,
+    raw: bytes | None,
+    credentials: Credentials,
+    source: Source,
+    now: datetime | None,
+) -> Outcome:
     if isinstance(credentials, SignedMessage):
-        sender = await authenticate_message(store, raw, credentials)
+        sender = await authenticate_message(uow, raw, credentials)
         if isinstance(sender, str):
             return Rejected(sender, None)
         partner = sender
     else:
-        found = await authenticate(store, credentials.key)
+        found = await authenticate(uow, credentials.key)
         if found is None:
             return Rejected(
                 "no partner key" if not credentials.key else "unknown partner key", None
@@ -137,17 +149,17 @@ async def receive(
     try:
         envelope = decode(raw)
     except UndecodableEvent as error:
-        return await _refuse(store, partner, source, error.reason, None)
+        return await _refuse(uow, partner, source, error.reason, None)
     try:
         payload = admit(partner, envelope.data, now=now or utc_now())
-        if isinstance(payload, PartnerOfferAnswered) and not await store.offer_made_to(
+        if isinstance(payload, PartnerOfferAnswered) and not await uow.offer_made_to(
             payload.offer_id, partner.partner_id
         ):
             raise Refused(f"offer {payload.offer_id} was not made to your service")
         if isinstance(payload, PersonReferred):
             _check_place(payload)
     except Refused as refusal:
-        return await _refuse(store, partner, source, refusal.reason, envelope)
+        return await _refuse(uow, partner, source, refusal.reason, envelope)
     topic = TOPIC_OF[type(payload)].name
     canonical = Envelope.wrap(
         payload,
@@ -155,7 +167,7 @@ async def receive(
         correlation_id=envelope.correlation_id,
         causation_id=envelope.event_id,
     )
-    event_id = await store.accept(partner.partner_id, envelope.event_id, canonical, topic)
+    event_id = await uow.accept(partner.partner_id, envelope.event_id, canonical, topic)
     return Accepted(event_id, topic)
 
 
@@ -170,13 +182,13 @@ def _check_place(referral: PersonReferred) -> None:
 
 
 async def _refuse(
-    store: PartnersStore,
+    uow: PartnersUnitOfWork,
     partner: Partner,
     source: Source,
     reason: str,
     envelope: Envelope[Payload] | None,
 ) -> Rejected:
-    await store.reject(
+    await uow.reject(
         Rejection(
             partner_id=partner.partner_id,
             reason=reason,

@@ -12,9 +12,15 @@ from services.partners.service_layer.records import Attempt, FeedMessage, Reject
 from shared.contracts import Envelope
 
 
-class PartnersStore(Protocol):
-    """The gateway's own state. Each method is one transaction; writes that publish events
-    write them to the outbox in that same transaction."""
+class PartnersUnitOfWork(Protocol):
+    """The gateway's own state: everything one use case may read or change, committed
+    together or not at all (opened by a
+    ``shared.unit_of_work.UnitOfWorkStarter[PartnersUnitOfWork]``). Writes that publish
+    events write them to the outbox in the same transaction.
+
+    Nothing that waits on another system (a feed's topic, a partner's webhook receiver) is
+    done inside one: a transaction holds its locks until it ends.
+    """
 
     async def create_partner(
         self, partner: Partner, key_hash: str, events: Sequence[Envelope[Any]]

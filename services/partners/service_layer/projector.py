@@ -10,7 +10,7 @@ from typing import Any
 from services.partners.domain.partner import Partner
 from services.partners.domain.projection import safeguarding_view, standing_view, view_for
 from services.partners.service_layer.directory import PartnerDirectory
-from services.partners.service_layer.ports import Feeds, PartnersStore
+from services.partners.service_layer.ports import Feeds, PartnersUnitOfWork
 from services.partners.service_layer.records import FeedMessage
 from shared.contracts import Envelope, Payload
 from shared.contracts.people import PersonErased, PersonProfileChanged
@@ -18,6 +18,7 @@ from shared.contracts.redaction import people_named, redacted
 from shared.contracts.requests import OfferMade
 from shared.contracts.topics import CONCERNS, STANDING
 from shared.contracts.trust import ConcernRaised, ConcernResolved, StandingChanged
+from shared.unit_of_work import UnitOfWorkStarter
 
 
 def feed_message(
@@ -46,13 +47,13 @@ class Projector:
 
     def __init__(
         self,
-        store: PartnersStore,
+        start: UnitOfWorkStarter[PartnersUnitOfWork],
         feeds: Feeds,
         directory: PartnerDirectory,
         *,
         on_queued: Callable[[], None] = lambda: None,
     ) -> None:
-        self._store = store
+        self._start = start
         self._feeds = feeds
         self._directory = directory
         self._on_queued = on_queued
@@ -62,33 +63,38 @@ class Projector:
         payload = envelope.data
         partners = await self._directory.active()
         data = payload.model_dump(mode="json")
-        if isinstance(payload, PersonErased):
-            # The stored copies first: what is queued from here on is already without them.
-            await self._store.erase_person(payload.person_id, envelope.occurred_at)
-        # Streams are read in no order between them: an event may name someone erased since.
-        named = {uuid.UUID(person) for person in people_named(data)}
-        if named and await self._store.erased_among(named):
-            data = redacted(data)
-        elif isinstance(payload, PersonProfileChanged):
-            await self._store.remember_place(payload.person_id, payload.neighbourhood)
-        if isinstance(payload, OfferMade):
-            for partner in partners:
-                if partner.helper_id == payload.helper_id:
-                    # Before the feed: the partner's answer must find the offer recorded.
-                    await self._store.remember_offer(
-                        payload.offer_id, partner.partner_id, payload.request_id
-                    )
-        messages = await self._messages(partners, envelope, data, topic, key or b"")
+        # Committed before the feeds are written, and not held while the broker answers.
+        async with self._start() as uow:
+            if isinstance(payload, PersonErased):
+                # The stored copies first: what is queued from here on is already without them.
+                await uow.erase_person(payload.person_id, envelope.occurred_at)
+            # Streams are read in no order between them: an event may name someone erased since.
+            named = {uuid.UUID(person) for person in people_named(data)}
+            if named and await uow.erased_among(named):
+                data = redacted(data)
+            elif isinstance(payload, PersonProfileChanged):
+                await uow.remember_place(payload.person_id, payload.neighbourhood)
+            if isinstance(payload, OfferMade):
+                for partner in partners:
+                    if partner.helper_id == payload.helper_id:
+                        # Before the feed: the partner's answer must find the offer recorded.
+                        await uow.remember_offer(
+                            payload.offer_id, partner.partner_id, payload.request_id
+                        )
+            messages = await self._messages(uow, partners, envelope, data, topic, key or b"")
         if not messages:
             return 0
         await self._feeds.publish(messages)
         hooked = {p.partner_id for p in partners if p.webhook_url}
-        if await self._store.enqueue_webhooks([m for m in messages if m.partner_id in hooked]):
+        async with self._start() as uow:
+            queued = await uow.enqueue_webhooks([m for m in messages if m.partner_id in hooked])
+        if queued:
             self._on_queued()
         return len(messages)
 
     async def _messages(
         self,
+        uow: PartnersUnitOfWork,
         partners: list[Partner],
         envelope: Envelope[Payload],
         data: dict[str, Any],
@@ -102,7 +108,7 @@ class Projector:
                 return []
             if not any(p.safeguarding_neighbourhoods for p in partners):
                 return []
-            place = await self._store.place_of(payload.about_id)
+            place = await uow.place_of(payload.about_id)
             for partner in partners:
                 view = safeguarding_view(partner, payload, data, place)
                 if view is not None:
@@ -113,7 +119,7 @@ class Projector:
                 return []
             if not any(STANDING.name in p.scopes.read_streams for p in partners):
                 return []
-            home = await self._store.place_of(payload.person_id)
+            home = await uow.place_of(payload.person_id)
             for partner in partners:
                 view = standing_view(partner, payload, data, home)
                 if view is not None:

@@ -13,10 +13,11 @@ from services.partners.domain import keys
 from services.partners.domain.partner import Partner, Service
 from services.partners.domain.scopes import ScopeError, Scopes, grant
 from services.partners.domain.webhook_targets import RefusedTarget, TargetPolicy
-from services.partners.service_layer.ports import Feeds, PartnersStore
+from services.partners.service_layer.ports import Feeds, PartnersUnitOfWork
 from shared.contracts import Envelope
 from shared.contracts.partners import PartnerOfferAnswered
 from shared.contracts.skills import Skill
+from shared.unit_of_work import UnitOfWorkStarter
 
 PRODUCER = "partners"
 
@@ -77,7 +78,7 @@ def _announce(partner: Partner, *, active: bool | None = None) -> list[Envelope[
 
 
 async def register(
-    store: PartnersStore,
+    start: UnitOfWorkStarter[PartnersUnitOfWork],
     feeds: Feeds,
     *,
     name: str,
@@ -109,7 +110,8 @@ async def register(
     # The feed exists before the partner does, so the projector never writes to a missing
     # topic; a feed left behind by a failed insert is empty and harmless.
     await feeds.ensure([partner.feed_topic])
-    await store.create_partner(partner, keys.hash_key(api_key), _announce(partner))
+    async with start() as uow:
+        await uow.create_partner(partner, keys.hash_key(api_key), _announce(partner))
     return Registration(partner=partner, api_key=api_key, webhook_secret=secret)
 
 
@@ -117,7 +119,7 @@ _UNSET: Any = object()
 
 
 async def update(
-    store: PartnersStore,
+    start: UnitOfWorkStarter[PartnersUnitOfWork],
     partner_id: uuid.UUID,
     *,
     name: str = _UNSET,
@@ -134,60 +136,70 @@ async def update(
     A changed service (or name) is announced whole; a removed one is announced inactive, so
     matching stops routing to it.
     """
-    partner = await store.partner(partner_id)
-    if partner is None:
-        raise UnknownPartner(str(partner_id))
-    changes: dict[str, Any] = {}
-    if name is not _UNSET:
-        changes["name"] = name
-    new_service = partner.service
-    if service is not _UNSET:
-        new_service = None if service is None else _service(service, partner.service)
-        changes["service"] = new_service
-    if scopes is not _UNSET or service is not _UNSET:
-        request = (
-            scopes
-            if scopes is not _UNSET
-            else ScopeRequest(
-                read_streams=tuple(partner.scopes.read_streams),
-                fields=partner.scopes.fields,
-                send=tuple(partner.scopes.send),
+    async with start() as uow:
+        partner = await uow.partner(partner_id)
+        if partner is None:
+            raise UnknownPartner(str(partner_id))
+        changes: dict[str, Any] = {}
+        if name is not _UNSET:
+            changes["name"] = name
+        new_service = partner.service
+        if service is not _UNSET:
+            new_service = None if service is None else _service(service, partner.service)
+            changes["service"] = new_service
+        if scopes is not _UNSET or service is not _UNSET:
+            request = (
+                scopes
+                if scopes is not _UNSET
+                else ScopeRequest(
+                    read_streams=tuple(partner.scopes.read_streams),
+                    fields=partner.scopes.fields,
+                    send=tuple(partner.scopes.send),
+                )
             )
-        )
-        changes["scopes"] = _scopes(request, runs_service=new_service is not None)
-    if safeguarding_neighbourhoods is not _UNSET:
-        changes["safeguarding_neighbourhoods"] = frozenset(safeguarding_neighbourhoods)
-    if webhook_url is not _UNSET:
-        _check_webhook_url(webhook_url, targets)
-        changes["webhook_url"] = webhook_url
-    changed = dataclasses.replace(partner, **changes)
-    events: list[Envelope[Any]] = []
-    if partner.active and (changed.service, changed.name) != (partner.service, partner.name):
-        # A removed service is announced stopped under the identity it had.
-        events = _announce(changed) if changed.service else _announce(partner, active=False)
-    await store.save_partner(changed, events)
+            changes["scopes"] = _scopes(request, runs_service=new_service is not None)
+        if safeguarding_neighbourhoods is not _UNSET:
+            changes["safeguarding_neighbourhoods"] = frozenset(safeguarding_neighbourhoods)
+        if webhook_url is not _UNSET:
+            _check_webhook_url(webhook_url, targets)
+            changes["webhook_url"] = webhook_url
+        changed = dataclasses.replace(partner, **changes)
+        events: list[Envelope[Any]] = []
+        if partner.active and (changed.service, changed.name) != (partner.service, partner.name):
+            # A removed service is announced stopped under the identity it had.
+            events = _announce(changed) if changed.service else _announce(partner, active=False)
+        await uow.save_partner(changed, events)
     return changed
 
 
-async def deactivate(store: PartnersStore, partner_id: uuid.UUID) -> Partner:
+async def deactivate(
+    start: UnitOfWorkStarter[PartnersUnitOfWork], partner_id: uuid.UUID
+) -> Partner:
     """Stop a partner: its key no longer works, its feed stops, its service stops."""
-    partner = await store.partner(partner_id)
-    if partner is None:
-        raise UnknownPartner(str(partner_id))
-    if not partner.active:
-        return partner
-    stopped = dataclasses.replace(partner, active=False)
-    await store.save_partner(stopped, _announce(stopped))
+    async with start() as uow:
+        partner = await uow.partner(partner_id)
+        if partner is None:
+            raise UnknownPartner(str(partner_id))
+        if not partner.active:
+            return partner
+        stopped = dataclasses.replace(partner, active=False)
+        await uow.save_partner(stopped, _announce(stopped))
     return stopped
 
 
 async def rotate_webhook_secret(
-    store: PartnersStore, partner_id: uuid.UUID, *, window: timedelta, now: datetime
+    start: UnitOfWorkStarter[PartnersUnitOfWork],
+    partner_id: uuid.UUID,
+    *,
+    window: timedelta,
+    now: datetime,
 ) -> str:
     """Issue a new webhook secret, shown this once. Until ``now + window`` every webhook
     is signed with the previous secret as well, so the partner can switch without a gap."""
     secret = keys.new_webhook_secret()
-    if not await store.rotate_webhook_secret(partner_id, secret, now + window):
+    async with start() as uow:
+        rotated = await uow.rotate_webhook_secret(partner_id, secret, now + window)
+    if not rotated:
         raise UnknownPartner(str(partner_id))
     return secret
 

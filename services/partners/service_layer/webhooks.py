@@ -9,10 +9,11 @@ from datetime import datetime, timedelta
 import structlog
 
 from services.partners.domain.backoff import Backoff
-from services.partners.service_layer.ports import PartnersStore, WebhookSender
+from services.partners.service_layer.ports import PartnersUnitOfWork, WebhookSender
 from services.partners.service_layer.records import WebhookJob
 from services.partners.service_layer.signing import signature_headers
 from shared import clock
+from shared.unit_of_work import UnitOfWorkStarter
 
 log = structlog.get_logger(__name__)
 
@@ -43,7 +44,7 @@ class WebhookDispatcher:
 
     def __init__(
         self,
-        store: PartnersStore,
+        start: UnitOfWorkStarter[PartnersUnitOfWork],
         sender: WebhookSender,
         backoff: Backoff,
         *,
@@ -51,7 +52,7 @@ class WebhookDispatcher:
         poll_s: float = 1.0,
         batch: int = 50,
     ) -> None:
-        self._store = store
+        self._start = start
         self._sender = sender
         self._backoff = backoff
         # A lease longer than an attempt can take: a worker that dies mid-attempt frees
@@ -90,7 +91,8 @@ class WebhookDispatcher:
 
     async def _idle_s(self) -> float:
         try:
-            due = await self._store.next_webhook_due()
+            async with self._start() as uow:
+                due = await uow.next_webhook_due()
         except Exception as error:  # the database is away: look again after the usual pause
             log.warning("webhook dispatcher retrying", error=repr(error))
             return self._poll_s
@@ -100,7 +102,9 @@ class WebhookDispatcher:
 
     async def deliver_due(self) -> int:
         """Attempt every due delivery once (different keys at the same time); how many."""
-        jobs = await self._store.claim_webhooks(self._batch, self._lease, clock.now())
+        # The leases commit before any attempt: a post may take up to the timeout.
+        async with self._start() as uow:
+            jobs = await uow.claim_webhooks(self._batch, self._lease, clock.now())
         if jobs:
             await asyncio.gather(*(self._attempt(job) for job in jobs))
         return len(jobs)
@@ -115,18 +119,16 @@ class WebhookDispatcher:
         except Exception as failure:  # any transport failure is a failed attempt, retried
             error = repr(failure)[:500]
         self.attempted += 1
+        retry_at: datetime | None = None
         if error is None:
-            await self._store.finish_attempt(
-                job, outcome="delivered", status_code=status, error=None, next_attempt_at=None
-            )
-            return
-        if self._backoff.gives_up_after(job.attempt):
+            outcome = "delivered"
+        elif self._backoff.gives_up_after(job.attempt):
             log.warning("webhook abandoned", event_id=str(job.event_id), error=error)
-            await self._store.finish_attempt(
-                job, outcome="abandoned", status_code=status, error=error, next_attempt_at=None
+            outcome = "abandoned"
+        else:
+            outcome = "retrying"
+            retry_at = clock.now() + timedelta(seconds=self._backoff.delay_s(job.attempt))
+        async with self._start() as uow:
+            await uow.finish_attempt(
+                job, outcome=outcome, status_code=status, error=error, next_attempt_at=retry_at
             )
-            return
-        retry_at = clock.now() + timedelta(seconds=self._backoff.delay_s(job.attempt))
-        await self._store.finish_attempt(
-            job, outcome="retrying", status_code=status, error=error, next_attempt_at=retry_at
-        )

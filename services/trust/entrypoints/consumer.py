@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from services.trust.service_layer.handlers import InvalidEvent, Policy, handle
-from services.trust.service_layer.ports import UnitOfWorkFactory
+from services.trust.service_layer.ports import TrustUnitOfWork
 from shared.contracts import Envelope, Payload
 from shared.contracts.topics import BOOKINGS, CHECKINS, CONCERNS, PEOPLE, VETTING, Topic
 from shared.messaging import Delivery, EventConsumer, Publisher, RejectedEvent
 from shared.settings import Settings
+from shared.unit_of_work import UnitOfWorkStarter
 
 #: The streams trust learns from.
 CONSUMED: tuple[Topic, ...] = (BOOKINGS, CHECKINS, VETTING, PEOPLE, CONCERNS)
@@ -18,7 +19,7 @@ GROUP_ID = "kith-trust"
 def build_consumer(
     settings: Settings,
     *,
-    uow_factory: UnitOfWorkFactory,
+    start: UnitOfWorkStarter[TrustUnitOfWork],
     policy: Policy,
     dead_letters: Publisher,
     name: str = "trust",
@@ -28,7 +29,7 @@ def build_consumer(
 
     async def on_event(envelope: Envelope[Payload], _: Delivery) -> None:
         try:
-            await handle(envelope, uow_factory, policy, name)
+            await handle(envelope, start, policy, name)
         except InvalidEvent as error:
             raise RejectedEvent(str(error)) from error
 

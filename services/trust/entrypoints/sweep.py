@@ -13,9 +13,10 @@ from services.trust.service_layer.handlers import (
     next_expiry,
     pause_stale,
 )
-from services.trust.service_layer.ports import UnitOfWorkFactory
+from services.trust.service_layer.ports import TrustUnitOfWork
 from shared.contracts import utc_now
 from shared.periodic import Periodic
+from shared.unit_of_work import UnitOfWorkStarter
 
 log = structlog.get_logger(__name__)
 
@@ -23,8 +24,10 @@ log = structlog.get_logger(__name__)
 class PauseSweep:
     """Every ``every_s`` seconds, pause the pairs that have gone quiet."""
 
-    def __init__(self, uow_factory: UnitOfWorkFactory, rules: Rules, *, every_s: float) -> None:
-        self._uow_factory = uow_factory
+    def __init__(
+        self, start: UnitOfWorkStarter[TrustUnitOfWork], rules: Rules, *, every_s: float
+    ) -> None:
+        self._start = start
         self._rules = rules
         self._periodic = Periodic("pause sweep", self._sweep, every_s=every_s)
 
@@ -39,7 +42,7 @@ class PauseSweep:
 
     async def sweep_once(self, now: datetime | None = None) -> int:
         """Pause what is due at ``now`` (default: the present); return how many were paused."""
-        return await pause_stale(self._uow_factory, self._rules, now=now or utc_now())
+        return await pause_stale(self._start, self._rules, now=now or utc_now())
 
     def stop(self) -> None:
         """Return from ``run`` after the sweep in hand."""
@@ -54,8 +57,10 @@ class ExpirySweep:
     approval, so an expiry is never overslept by more than the time of one sweep.
     """
 
-    def __init__(self, uow_factory: UnitOfWorkFactory, policy: Policy, *, every_s: float) -> None:
-        self._uow_factory = uow_factory
+    def __init__(
+        self, start: UnitOfWorkStarter[TrustUnitOfWork], policy: Policy, *, every_s: float
+    ) -> None:
+        self._start = start
         self._policy = policy
         every_s = min(every_s, max(policy.shortest_validity.total_seconds() / 2, 0.5))
         self._periodic = Periodic("expiry sweep", self._sweep, every_s=every_s)
@@ -69,7 +74,7 @@ class ExpirySweep:
         lapsed = await self.sweep_once()
         if lapsed:
             log.info("vetting approvals lapsed", people=lapsed)
-        upcoming = await next_expiry(self._uow_factory)
+        upcoming = await next_expiry(self._start)
         if upcoming is None:
             return None
         # A little after the expiry, so that it has passed when the sweep looks.
@@ -78,7 +83,7 @@ class ExpirySweep:
 
     async def sweep_once(self, now: datetime | None = None) -> int:
         """Republish the standing of people whose approval lapsed by ``now``; return how many."""
-        return await expire_approvals(self._uow_factory, self._policy, now=now or utc_now())
+        return await expire_approvals(self._start, self._policy, now=now or utc_now())
 
     def stop(self) -> None:
         """Return from ``run`` after the sweep in hand."""

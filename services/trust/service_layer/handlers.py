@@ -12,7 +12,7 @@ from services.trust.domain.concerns import resolution_applies
 from services.trust.domain.relationship import Relationship, Rules
 from services.trust.domain.standing import DEFAULT_VALIDITY, Standing, approvals, is_suspended
 from services.trust.service_layer import erasure
-from services.trust.service_layer.ports import TrustUnitOfWork, UnitOfWorkFactory
+from services.trust.service_layer.ports import TrustUnitOfWork
 from shared.contracts import Envelope, Payload, pair_key, utc_now
 from shared.contracts.bookings import (
     BookingCancelled,
@@ -34,6 +34,7 @@ from shared.contracts.trust import (
     StandingChanged,
     VettingStepRecorded,
 )
+from shared.unit_of_work import UnitOfWorkStarter
 
 PRODUCER = "trust"
 # The sweep pauses at most this many pairs per transaction; it runs again soon after.
@@ -64,13 +65,16 @@ class Policy:
 
 
 async def handle(
-    envelope: Envelope[Payload], uow_factory: UnitOfWorkFactory, policy: Policy, consumer: str
+    envelope: Envelope[Payload],
+    start: UnitOfWorkStarter[TrustUnitOfWork],
+    policy: Policy,
+    consumer: str,
 ) -> bool:
     """Apply one event once; False when it was applied before (or is of no interest)."""
     data = envelope.data
     if isinstance(data, OfferDeclined | VisitCheckedIn):
         return False
-    async with uow_factory() as uow:
+    async with start() as uow:
         if not await uow.first_delivery(consumer, envelope.event_id):
             return False
         if await erasure.ignored(uow, data):
@@ -103,10 +107,12 @@ async def handle(
         return True
 
 
-async def pause_stale(uow_factory: UnitOfWorkFactory, rules: Rules, *, now: datetime) -> int:
+async def pause_stale(
+    start: UnitOfWorkStarter[TrustUnitOfWork], rules: Rules, *, now: datetime
+) -> int:
     """Pause every pair that has met but had no visit for a while; return how many."""
     paused = 0
-    async with uow_factory() as uow:
+    async with start() as uow:
         for before in await uow.stale_relationships(rel.stale_before(now, rules), _SWEEP_BATCH):
             after = rel.pause_if_stale(before, now=now, rules=rules)
             if after != before:
@@ -116,22 +122,24 @@ async def pause_stale(uow_factory: UnitOfWorkFactory, rules: Rules, *, now: date
     return paused
 
 
-async def expire_approvals(uow_factory: UnitOfWorkFactory, policy: Policy, *, now: datetime) -> int:
+async def expire_approvals(
+    start: UnitOfWorkStarter[TrustUnitOfWork], policy: Policy, *, now: datetime
+) -> int:
     """Republish the standing of everyone whose approval lapsed by ``now``; return how many.
 
     Matching already refuses an approval that ends before a visit; this makes the lapse
     visible everywhere (operators, booking) and leaves the compacted standing stream true.
     """
-    async with uow_factory() as uow:
+    async with start() as uow:
         due = await uow.due_expiries(now, _SWEEP_BATCH)
         for person_id in due:
             await _recompute_standing(uow, None, person_id, policy, now=now)
     return len(due)
 
 
-async def next_expiry(uow_factory: UnitOfWorkFactory) -> datetime | None:
+async def next_expiry(start: UnitOfWorkStarter[TrustUnitOfWork]) -> datetime | None:
     """When the earliest published approval lapses."""
-    async with uow_factory() as uow:
+    async with start() as uow:
         return await uow.next_expiry()
 
 

@@ -1,10 +1,10 @@
-"""The port trust's handlers work through: one transaction over trust's own state."""
+"""The port trust's handlers work through: one transaction over trust's own state, opened
+by a ``shared.unit_of_work.UnitOfWorkStarter[TrustUnitOfWork]``."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Collection
-from contextlib import AbstractAsyncContextManager
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -156,6 +156,3 @@ class TrustUnitOfWork(Protocol):
         """Write a tombstone (a null value under ``key`` on the compacted ``topic``) when the
         unit of work commits, after its events."""
         ...
-
-
-UnitOfWorkFactory = Callable[[], AbstractAsyncContextManager[TrustUnitOfWork]]

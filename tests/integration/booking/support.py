@@ -16,10 +16,10 @@ import httpx
 import uvicorn
 from fastapi import FastAPI
 
-from services.booking.adapters.unit_of_work import UnitOfWork
 from services.booking.bootstrap import BookingRuntime
 from services.booking.domain.operators import totp_now
 from services.booking.service_layer import events
+from services.booking.service_layer.ports import UnitOfWork
 from shared.contracts import Envelope, Payload, UndecodableEvent, decode, utc_now
 from shared.contracts.requests import OfferMade, Reason, ReasonCode
 from shared.embedded import free_port

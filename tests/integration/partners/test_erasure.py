@@ -69,7 +69,8 @@ async def test_an_erased_person_leaves_the_gateway_and_partners_are_told(
             )
 
             async def placed() -> bool:
-                return await gateway.runtime.store.place_of(person) == home
+                async with gateway.runtime.unit_of_work() as uow:
+                    return await uow.place_of(person) == home
 
             await eventually(placed, what="the person's neighbourhood")
             concern = _concern(person)
@@ -144,4 +145,5 @@ async def test_an_erased_person_leaves_the_gateway_and_partners_are_told(
     await gateway.publisher.publish(
         Envelope.wrap(PersonErased(person_id=person, neighbourhood=home), producer="booking")
     )
-    assert await gateway.runtime.store.erase_person(person, erased.occurred_at) == 0
+    async with gateway.runtime.unit_of_work() as uow:
+        assert await uow.erase_person(person, erased.occurred_at) == 0

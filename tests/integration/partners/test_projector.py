@@ -145,7 +145,8 @@ async def test_a_safeguarding_contact_hears_of_a_concern_where_the_person_lives(
 
         # The profile must be applied first: concerns are read from another topic.
         async def known() -> bool:
-            return await gateway.runtime.store.place_of(person) == home
+            async with gateway.runtime.unit_of_work() as uow:
+                return await uow.place_of(person) == home
 
         await eventually(known, what="the person's neighbourhood")
         await gateway.publisher.send_encoded(

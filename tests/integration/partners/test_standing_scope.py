@@ -71,7 +71,8 @@ async def test_a_suspension_reaches_only_the_safeguarding_contact_where_the_pers
         await gateway.publisher.publish(Envelope.wrap(profile, producer="booking"))
 
         async def known() -> bool:
-            return await gateway.runtime.store.place_of(person) == home
+            async with gateway.runtime.unit_of_work() as uow:
+                return await uow.place_of(person) == home
 
         await eventually(known, what="the person's neighbourhood")
         await gateway.publisher.publish(Envelope.wrap(standing, producer="trust"))

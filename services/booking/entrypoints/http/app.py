@@ -7,8 +7,6 @@ from typing import Any
 from fastapi import FastAPI
 
 from services.booking.adapters.notices import NoticeBoard
-from services.booking.adapters.session_cache import SessionCache
-from services.booking.adapters.unit_of_work import UnitOfWork
 from services.booking.domain.credentials import Passwords
 from services.booking.entrypoints.http import (
     ledger_forward,
@@ -29,6 +27,7 @@ from services.booking.entrypoints.http import (
 )
 from services.booking.entrypoints.http.dependencies import Context
 from services.booking.entrypoints.http.problems import PROBLEM_RESPONSES, install_problem_handlers
+from services.booking.service_layer.ports import Sessions, UnitOfWork
 from shared.http_limits import BodySizeLimit
 from shared.postgres.rate_limits import RateLimiter
 from shared.settings import Settings
@@ -38,7 +37,7 @@ def create_app(
     uow: UnitOfWork,
     settings: Settings,
     notices: NoticeBoard,
-    sessions: SessionCache,
+    sessions: Sessions,
     *,
     passwords: Passwords,
     idempotency_secret: bytes,

@@ -12,12 +12,11 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from services.booking.adapters.notices import NoticeBoard
-from services.booking.adapters.session_cache import SessionCache
-from services.booking.adapters.unit_of_work import UnitOfWork
 from services.booking.domain.credentials import Passwords
 from services.booking.domain.errors import Forbidden, Unauthorized
 from services.booking.domain.operators import Acting, Role, bootstrap
 from services.booking.service_layer import accounts, operators
+from services.booking.service_layer.ports import Sessions, UnitOfWork
 from shared.contracts import utc_now
 from shared.postgres.rate_limits import RateLimiter
 from shared.settings import Settings
@@ -32,7 +31,7 @@ class Context:
     uow: UnitOfWork
     settings: Settings
     notices: NoticeBoard
-    sessions: SessionCache
+    sessions: Sessions
     passwords: Passwords
     idempotency_secret: bytes
     """Keys the HMAC of bodies kept with idempotency records; the key of the hashes kept of

@@ -13,10 +13,10 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.booking.adapters.notification_queries import ContactRow
 from services.booking.domain.errors import NotFound
 from services.booking.entrypoints.http.dependencies import Ctx, Service
 from services.booking.service_layer import account_links
+from services.booking.service_layer.records import ContactRow
 from shared.contracts import utc_now
 
 router = APIRouter(

@@ -13,8 +13,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from services.ledger.adapters.communities import CommunityStore
 from services.ledger.adapters.queries import LedgerQueries
 from services.ledger.adapters.sessions import BookingSessions
-from services.ledger.service_layer.ports import UnitOfWorkStarter
+from services.ledger.service_layer.ports import LedgerUnitOfWork
 from shared.operator_access import OperatorAccess, OperatorCalling, operator_dependency
+from shared.unit_of_work import UnitOfWorkStarter
 
 _bearer = HTTPBearer(auto_error=False, description="A booking session token, or the operators'.")
 
@@ -24,7 +25,7 @@ class Parts:
     """The ledger's parts the routes use, wired in ``bootstrap``."""
 
     pool: asyncpg.Pool
-    start: UnitOfWorkStarter
+    start: UnitOfWorkStarter[LedgerUnitOfWork]
     queries: LedgerQueries
     communities: CommunityStore
     sessions: BookingSessions

@@ -12,11 +12,12 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from services.partners.domain.partner import Partner
 from services.partners.domain.webhook_targets import TargetPolicy, networks
 from services.partners.service_layer.inbox import authenticate
-from services.partners.service_layer.ports import Feeds, PartnersStore
+from services.partners.service_layer.ports import Feeds, PartnersUnitOfWork
 from shared.http_limits import client_address, enforce
 from shared.operator_access import OperatorAccess, operator_dependency
 from shared.postgres.rate_limits import RateLimiter
 from shared.settings import Settings
+from shared.unit_of_work import UnitOfWorkStarter
 
 _bearer = HTTPBearer(auto_error=False, description="The operators' token, or a partner's API key.")
 
@@ -25,7 +26,7 @@ _bearer = HTTPBearer(auto_error=False, description="The operators' token, or a p
 class Context:
     """The composition root's pieces the routes use."""
 
-    store: PartnersStore
+    start: UnitOfWorkStarter[PartnersUnitOfWork]
     feeds: Feeds
     settings: Settings
     on_partners_changed: Callable[[], None]
@@ -91,7 +92,8 @@ async def current_partner(ctx: Ctx, credentials: Credentials, request: Request) 
     await enforce(
         ctx.limiter, ctx.settings, "partner_api", address=client_address(request), account=token
     )
-    partner = await authenticate(ctx.store, _token(credentials))
+    async with ctx.start() as uow:
+        partner = await authenticate(uow, _token(credentials))
     if partner is None or not partner.active:
         raise HTTPException(401, "unknown or deactivated partner key")
     return partner

@@ -42,7 +42,7 @@ async def register_partner(body: PartnerIn, ctx: Ctx) -> RegistrationOut:
     """Register a partner. The API key and webhook secret are in this answer only: Kith
     keeps the key as a hash and cannot show it again."""
     registration = await registry.register(
-        ctx.store,
+        ctx.start,
         ctx.feeds,
         name=body.name,
         scopes=_scopes(body.scopes),
@@ -62,13 +62,16 @@ async def register_partner(body: PartnerIn, ctx: Ctx) -> RegistrationOut:
 @router.get("")
 async def list_partners(ctx: Ctx) -> list[PartnerOut]:
     """Every partner, active or not."""
-    return [PartnerOut.of(partner) for partner in await ctx.store.partners()]
+    async with ctx.start() as uow:
+        partners = await uow.partners()
+    return [PartnerOut.of(partner) for partner in partners]
 
 
 @router.get("/{partner_id}")
 async def get_partner(partner_id: uuid.UUID, ctx: Ctx) -> PartnerOut:
     """One partner."""
-    partner = await ctx.store.partner(partner_id)
+    async with ctx.start() as uow:
+        partner = await uow.partner(partner_id)
     if partner is None:
         raise UnknownPartner(str(partner_id))
     return PartnerOut.of(partner)
@@ -91,7 +94,7 @@ async def change_partner(partner_id: uuid.UUID, body: PartnerPatch, ctx: Ctx) ->
     if "webhook_url" in given:
         changes["webhook_url"] = None if body.webhook_url is None else str(body.webhook_url)
     partner = await registry.update(
-        ctx.store, partner_id, targets=target_policy(ctx.settings), **changes
+        ctx.start, partner_id, targets=target_policy(ctx.settings), **changes
     )
     ctx.on_partners_changed()
     return PartnerOut.of(partner)
@@ -100,7 +103,7 @@ async def change_partner(partner_id: uuid.UUID, body: PartnerPatch, ctx: Ctx) ->
 @router.delete("/{partner_id}")
 async def deactivate_partner(partner_id: uuid.UUID, ctx: Ctx) -> PartnerOut:
     """Deactivate a partner: its key stops working, its feed stops, its service stops."""
-    partner = await registry.deactivate(ctx.store, partner_id)
+    partner = await registry.deactivate(ctx.start, partner_id)
     ctx.on_partners_changed()
     return PartnerOut.of(partner)
 
@@ -112,5 +115,5 @@ async def rotate_webhook_secret(partner_id: uuid.UUID, ctx: Ctx) -> WebhookSecre
     receiver keeps verifying while it switches to the new one."""
     now = utc_now()
     window = timedelta(seconds=ctx.settings.webhook_rotation_window_s)
-    secret = await registry.rotate_webhook_secret(ctx.store, partner_id, window=window, now=now)
+    secret = await registry.rotate_webhook_secret(ctx.start, partner_id, window=window, now=now)
     return WebhookSecretOut(webhook_secret=secret, previous_valid_until=now + window)

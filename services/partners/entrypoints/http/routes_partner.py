@@ -52,7 +52,7 @@ async def send_event(request: Request, partner: Me, ctx: Ctx) -> AcceptedOut | J
     if len(body) > MAX_EVENT_BYTES:
         return problem(413, "Too large", f"an event is at most {MAX_EVENT_BYTES} bytes")
     api_key = request.headers["authorization"].partition(" ")[2].strip()
-    outcome = await receive(ctx.store, body, ApiKey(api_key), Source("http"))
+    outcome = await receive(ctx.start, body, ApiKey(api_key), Source("http"))
     if isinstance(outcome, Accepted):
         return AcceptedOut(event_id=outcome.event_id, topic=outcome.topic)
     return problem(
@@ -63,10 +63,14 @@ async def send_event(request: Request, partner: Me, ctx: Ctx) -> AcceptedOut | J
 @router.get("/rejections")
 async def rejections(partner: Me, ctx: Ctx, limit: Limit = 100) -> list[RejectionOut]:
     """Your refused messages, newest first, each with the reason."""
-    return [RejectionOut.of(r) for r in await ctx.store.rejections(partner.partner_id, limit)]
+    async with ctx.start() as uow:
+        found = await uow.rejections(partner.partner_id, limit)
+    return [RejectionOut.of(r) for r in found]
 
 
 @router.get("/deliveries")
 async def deliveries(partner: Me, ctx: Ctx, limit: Limit = 100) -> list[AttemptOut]:
     """Your webhook delivery log, newest attempt first."""
-    return [AttemptOut.of(a) for a in await ctx.store.attempts(partner.partner_id, limit)]
+    async with ctx.start() as uow:
+        found = await uow.attempts(partner.partner_id, limit)
+    return [AttemptOut.of(a) for a in found]
