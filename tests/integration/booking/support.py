@@ -20,8 +20,10 @@ from services.booking.bootstrap import BookingRuntime
 from services.booking.domain.operators import totp_now
 from services.booking.service_layer import events
 from services.booking.service_layer.ports import UnitOfWork
+from shared import clock
 from shared.contracts import Envelope, Payload, UndecodableEvent, decode, utc_now
 from shared.contracts.requests import OfferMade, Reason, ReasonCode
+from shared.contracts.trust import StandingChanged
 from shared.embedded import free_port
 from shared.messaging.reader import StreamReader
 from tests.integration.booking.conftest import Booking
@@ -53,6 +55,29 @@ async def sign_up(
     assert response.status_code == 201, response.text
     data = response.json()
     return data["person_id"], {"Authorization": f"Bearer {data['token']}"}
+
+
+#: Weekly rules: free every hour of every day.
+EVERY_HOUR = [
+    {"weekday": day, "start": "00:00", "end": "24:00"}
+    for day in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+]
+
+
+async def vetted_helper(booking: Booking, name: str) -> tuple[str, dict[str, str]]:
+    """A helper approved for shopping for two years and free every hour."""
+    helper_id, headers = await sign_up(booking.client, name)
+    standing = StandingChanged(
+        person_id=uuid.UUID(helper_id),
+        suspended=False,
+        approved_skills={"shopping": clock.now() + timedelta(days=730)},
+    )
+    await events.apply(booking.runtime.uow, Envelope.wrap(standing, producer="trust"))
+    response = await booking.client.put(
+        "/v1/me/availability", headers=headers, json={"rules": EVERY_HOUR}
+    )
+    assert response.status_code == 200, response.text
+    return helper_id, headers
 
 
 def future_hour(days: int = 1, hour_offset: int = 0) -> datetime:

@@ -25,8 +25,13 @@ from shared.geo import cell_of, neighbourhood_of, neighbourhood_of_cell
 from shared.messaging import read_dead_letter
 from tests.conftest import Stack
 from tests.integration.booking.conftest import OPERATOR_TOKEN, Booking
-from tests.integration.booking.support import TopicReader, future_hour, seed_offer, sign_up
-from tests.integration.booking.test_series import vetted_helper
+from tests.integration.booking.support import (
+    TopicReader,
+    future_hour,
+    seed_offer,
+    sign_up,
+    vetted_helper,
+)
 
 OPERATOR = {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
 LONDON = ZoneInfo("Europe/London")

@@ -31,13 +31,8 @@ from shared.contracts.requests import (
 from shared.contracts.topics import BOOKINGS, REQUESTS
 from shared.contracts.trust import StandingChanged
 from tests.integration.booking.conftest import Booking
-from tests.integration.booking.support import TopicReader, sign_up
+from tests.integration.booking.support import TopicReader, sign_up, vetted_helper
 from tests.support import eventually
-
-EVERY_HOUR = [
-    {"weekday": day, "start": "00:00", "end": "24:00"}
-    for day in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-]
 
 
 @pytest.fixture(scope="module")
@@ -60,22 +55,6 @@ def hour_ahead(days: float, hour_offset: int = 0) -> datetime:
     """A whole hour some days after the clock's present."""
     base = clock.now().replace(minute=0, second=0, microsecond=0)
     return base + timedelta(days=days, hours=hour_offset)
-
-
-async def vetted_helper(booking: Booking, name: str) -> tuple[str, dict[str, str]]:
-    """A helper approved for shopping for two years and free every hour."""
-    helper_id, headers = await sign_up(booking.client, name)
-    standing = StandingChanged(
-        person_id=uuid.UUID(helper_id),
-        suspended=False,
-        approved_skills={"shopping": clock.now() + timedelta(days=730)},
-    )
-    await events.apply(booking.runtime.uow, Envelope.wrap(standing, producer="trust"))
-    response = await booking.client.put(
-        "/v1/me/availability", headers=headers, json={"rules": EVERY_HOUR}
-    )
-    assert response.status_code == 200, response.text
-    return helper_id, headers
 
 
 async def offer(booking: Booking, request_id: str, helper_id: str) -> str:
