@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import signal
 import sys
 import tempfile
 import time
@@ -72,7 +73,11 @@ def faults(
         notices=notices,
     )
     chosen = [name for name in SCENARIOS if not scenario or name in scenario]
-    results = asyncio.run(_run_all(chosen, options, keep=keep))
+    try:
+        results = asyncio.run(_run_all(chosen, options, keep=keep))
+    except asyncio.CancelledError:
+        typer.echo("kith faults: stopped (SIGTERM); every scenario's processes stopped", err=True)
+        raise typer.Exit(128 + signal.SIGTERM) from None
     if json_out:
         typer.echo(json.dumps({name: result.as_json() for name, result in results.items()}))
     else:
@@ -82,6 +87,12 @@ def faults(
 
 
 async def _run_all(names: list[str], options: Options, *, keep: bool) -> dict[str, ScenarioResult]:
+    # SIGTERM (a timeout, a cancelled job) ends the run as Ctrl-C does: the running scenario
+    # is cancelled, and its cleanup stops its services, broker and database. Left to the
+    # default, the command died at once and they ran on, orphaned.
+    main = asyncio.current_task()
+    assert main is not None
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main.cancel)
     results: dict[str, ScenarioResult] = {}
     log = structlog.get_logger("faults")
     for name in names:
@@ -96,14 +107,16 @@ async def _run_all(names: list[str], options: Options, *, keep: bool) -> dict[st
             # reported with why; it used to end the whole run, losing the others' figures.
             log.error("scenario failed", scenario=name, error=repr(error))
             results[name] = ScenarioResult(0, 1, 0, 0.0, {"error": repr(error), "finished": False})
+        finally:
+            # A stopped run too: a scenario's folder holds a database of up to gigabytes.
+            if not keep:
+                await asyncio.to_thread(_remove, folder)
         log.info(
             "scenario done",
             scenario=name,
             seconds=round(time.monotonic() - started, 1),
             **results[name].as_json(),
         )
-        if not keep:
-            await asyncio.to_thread(_remove, folder)
     return results
 
 

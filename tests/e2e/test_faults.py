@@ -6,8 +6,13 @@ these tests do not use the session's stack.
 
 from __future__ import annotations
 
+import asyncio
+import re
+import signal
+import sys
 from pathlib import Path
 
+import psutil
 import pytest
 
 from kith.faults.crash_anywhere import CrashAnywhereOptions, run_crash_anywhere
@@ -20,6 +25,7 @@ from kith.faults.platform import platform
 from kith.faults.poison import POISON, run_poison
 from kith.faults.relay_kill import RelayKillOptions, run_relay_kill
 from kith.seeding import BASIC_VETTING
+from tests.support import eventually
 
 pytestmark = pytest.mark.e2e
 
@@ -164,3 +170,49 @@ async def test_random_processes_killed_at_random_moments_strand_lose_and_repeat_
     )
     assert result.lost == 0, result.details
     assert result.duplicate_effects == 0, result.details
+
+
+async def test_a_faults_run_stopped_by_sigterm_stops_every_process_it_started(
+    tmp_path: Path,
+) -> None:
+    log_path = tmp_path / "faults.log"
+    with log_path.open("wb") as log:
+        run = await asyncio.create_subprocess_exec(
+            *(sys.executable, "-m", "kith.cli", "faults", "--scenario", "poison", "--json"),
+            stdout=log,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+    try:
+        parent = psutil.Process(run.pid)
+
+        async def services_up() -> list[psutil.Process] | None:
+            started = parent.children(recursive=True)
+            names = " ".join(_command_line(child) for child in started)
+            return started if "services.booking" in names and "services.trust" in names else None
+
+        started = await eventually(services_up, timeout_s=120, interval_s=0.2)
+        run.send_signal(signal.SIGTERM)
+        code = await asyncio.wait_for(run.wait(), 60)
+    finally:
+        if run.returncode is None:
+            run.kill()
+    assert code == 128 + signal.SIGTERM, log_path.read_text()[-2000:]
+    left = [child for child in started if _alive(child)]
+    assert not left, [_command_line(child) for child in left]
+    folder = re.search(r"folder=(\S+)", log_path.read_text())
+    assert folder is not None
+    assert not await asyncio.to_thread(Path(folder.group(1)).exists), "its folder is removed"
+
+
+def _command_line(process: psutil.Process) -> str:
+    try:
+        return " ".join(process.cmdline())
+    except psutil.Error:  # it ended meanwhile
+        return ""
+
+
+def _alive(process: psutil.Process) -> bool:
+    try:
+        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
