@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from kith.client import until
+from kith.faults.gate import LoadGate
 from kith.faults.platform import Platform
 from kith.faults.reading import read_only
 from kith.faults.world import Api, Person, ask, hour_from_now, places, sign_up
@@ -81,6 +82,8 @@ class Flow:
     refused: list[str] = field(default_factory=list)
     writes: int = 0
     progress: asyncio.Event = field(default_factory=asyncio.Event)
+    gate: LoadGate = field(default_factory=LoadGate)
+    """Where visits stop starting while a killed process comes back (``kith.faults.gate``)."""
 
     def ack(self, kind: str, name: str) -> None:
         """Record an acknowledged write, and wake whoever waits on progress."""
@@ -187,6 +190,7 @@ async def _write(flow: Flow, what: str, call: Awaitable[object]) -> bool:
 
 async def _visits(api: Api, flow: Flow, visits: list[Visit]) -> None:
     for visit in visits:
+        await flow.gate.wait(flow.writes)
         if await _write(flow, f"accept {visit.offer_id}", _accept(api, flow, visit)):
             await _visit(api, flow, visit, flow.booking_of[visit.offer_id])
 
@@ -293,8 +297,9 @@ async def _reinstate(api: Api, operator_token: str, flow: Flow, concern: str) ->
 
 
 async def at_writes(flow: Flow, count: int, finished: asyncio.Event) -> bool:
-    """Wait until the flow has made ``count`` writes; False if it finished first."""
+    """Wait until the flow has made ``count`` writes; False if it finished first (a kill
+    then would land on an idle Kith)."""
     while flow.writes < count and not finished.is_set():
         flow.progress.clear()
         await flow.progress.wait()
-    return not finished.is_set() or flow.writes >= count
+    return not finished.is_set()

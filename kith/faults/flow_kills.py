@@ -132,7 +132,8 @@ async def flow_while_killing(
 ) -> list[Kill]:
     """Run the flow (and ``beside`` it, another load); meanwhile kill a victim at ``kills``
     random moments: each victim in turn, or in a random order (``at_random``), every victim
-    once before any twice."""
+    once before any twice. While a victim comes back the flow goes on up to the next kill's
+    point and waits there (``kith.faults.gate``), so every kill lands under the flow."""
     rng = random.Random(seed)
     total = flow.planned_writes
     low, high = max(1, total // 10), max(2, total * 9 // 10)
@@ -143,17 +144,27 @@ async def flow_while_killing(
     while len(picks) < len(thresholds):
         picks += rng.sample(victims, len(victims))
     finished = asyncio.Event()
+    # Writes the flow makes again after a hold before the next kill: every helper moving.
+    moving = len({visit.helper.person_id for visit in flow.visits})
 
     async def killer() -> list[Kill]:
         done: list[Kill] = []
+        resumed_at = 0
         for index, threshold in enumerate(thresholds):
-            if not await at_writes(flow, threshold, finished):
+            if not await at_writes(flow, max(threshold, resumed_at + moving), finished):
                 break
             # A few milliseconds more, so the kill lands anywhere in a write or a relay batch.
             await asyncio.sleep(rng.uniform(0, 0.05))
             victim = picks[index] if at_random else victims[index % len(victims)]
             kill = Kill(victim.name, flow.writes)
-            await kill_and_restart(kith, victim, kill)
+            # The flow goes on while the victim comes back, up to the next kill's point.
+            later = thresholds[index + 1 :]
+            flow.gate.hold_at(later[0] if later else None)
+            try:
+                await kill_and_restart(kith, victim, kill)
+            finally:
+                flow.gate.hold_at(None)
+            resumed_at = flow.writes
             done.append(kill)
         return done
 

@@ -33,6 +33,7 @@ import structlog
 
 from kith.client import until
 from kith.faults.flow_kills import Kill
+from kith.faults.gate import LoadGate
 from kith.faults.platform import Platform, platform
 from kith.faults.processes import ServiceProcess
 from kith.faults.reading import ends_now, events_of, group_reached, read_only, read_topics, settle
@@ -181,12 +182,14 @@ async def _traffic_while_killing(
     options: PartnersKillOptions,
 ) -> list[Kill]:
     """Send the referrals; kill the gateway after a random number of them each time (one
-    kill after the other: a kill due while the gateway is still coming back waits)."""
+    kill after the other: while the gateway comes back the referrals go on up to the next
+    kill's point and wait there, so every kill lands under traffic; ``kith.faults.gate``)."""
     rng = random.Random(options.seed)
     low, high = options.referrals // 10, options.referrals * 9 // 10
     moments = sorted(rng.sample(range(max(1, low), max(2, high)), options.kills))
     sent = 0
     progress = asyncio.Event()
+    gate = LoadGate()
 
     def after(index: int) -> None:
         nonlocal sent
@@ -195,17 +198,29 @@ async def _traffic_while_killing(
 
     async def killer() -> list[Kill]:
         kills: list[Kill] = []
-        for moment in moments:
-            while sent < moment:
+        resumed_at = 0
+        for index, moment in enumerate(moments):
+            # After a hold, a few referrals on their way again before the next kill.
+            while sent < max(moment, resumed_at + 2):
+                if sent == options.referrals:
+                    return kills  # the traffic ended: a kill now would find none
                 progress.clear()
                 await progress.wait()
             kill = Kill(gateway.name, sent)
-            await _kill_and_restart(kith, gateway, kill)
+            later = moments[index + 1 :]
+            gate.hold_at(later[0] if later else None)
+            try:
+                await _kill_and_restart(kith, gateway, kill)
+            finally:
+                gate.hold_at(None)
+            resumed_at = sent
             kills.append(kill)
         return kills
 
     killing = asyncio.create_task(killer())
-    await send_referrals(http, client, partner, options.referrals, options.rate, after=after)
+    await send_referrals(
+        http, client, partner, options.referrals, options.rate, after=after, gate=gate
+    )
     return await killing
 
 
@@ -217,15 +232,20 @@ async def send_referrals(
     rate: float,
     *,
     after: Callable[[int], None] = lambda index: None,
+    gate: LoadGate | None = None,
 ) -> None:
     """Refer ``count`` people at ``rate`` a second, every other one over HTTP, the others
-    on the inbox topic; ``after(index)`` runs as each is sent off."""
+    on the inbox topic; ``after(index)`` runs as each is sent off. ``gate`` holds them back
+    at a mark while it is held."""
     run = uuid.uuid4().hex[:8]
     sending: list[asyncio.Task[None]] = []
-    started = time.monotonic()
+    due = time.monotonic()
     for index in range(count):
+        if gate is not None and await gate.wait(index):
+            due = time.monotonic()  # held: the schedule goes on from now, not in a burst
         # Open loop: each referral at its own moment, whatever the ones before cost.
-        await asyncio.sleep(max(0.0, started + index / rate - time.monotonic()))
+        await asyncio.sleep(max(0.0, due - time.monotonic()))
+        due += 1 / rate
         referral = _referral(partner, index, run)
         if index % 2 == 0:
             sending.append(asyncio.create_task(_send_http(http, partner, referral)))
