@@ -9,7 +9,8 @@ released contract.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+from collections.abc import Callable, Mapping
 from typing import Any
 
 #: What an erased text reads as where a contract requires some text.
@@ -45,3 +46,20 @@ def redacted(data: Mapping[str, Any]) -> dict[str, Any]:
 def people_named(data: Mapping[str, Any]) -> set[str]:
     """The ids of the people a payload (as JSON data) names."""
     return {str(data[name]) for name in PERSON_FIELDS & data.keys() if data[name] is not None}
+
+
+def redacted_document(
+    raw: bytes | str, redact: Callable[[Mapping[str, Any]], dict[str, Any]] = redacted
+) -> bytes | None:
+    """A stored event document (an outbox's envelope, a webhook's body) with its ``data``
+    passed through ``redact``, as compact JSON; ``None`` when that changes nothing (the copy
+    stays as it is)."""
+    document = json.loads(raw)
+    data = document.get("data") if isinstance(document, dict) else None
+    if not isinstance(data, dict):
+        return None
+    cleaned = redact(data)
+    if cleaned == data:
+        return None
+    document["data"] = cleaned
+    return json.dumps(document, separators=(",", ":")).encode()

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 
 from shared.contracts.people import PersonProfileChanged
-from shared.contracts.redaction import ERASED_TEXT, redacted
+from shared.contracts.redaction import ERASED_TEXT, redacted, redacted_document
 from shared.contracts.trust import AsAgreed, CheckInSubmitted, ConcernRaised, RaisedBy, SeeAgain
 
 
@@ -54,3 +55,14 @@ def test_free_texts_are_replaced_and_a_nullable_note_emptied() -> None:
     assert redacted(checkin)["see_again"] == "yes"
     assert redacted({"reason": ""})["reason"] == ERASED_TEXT
     assert redacted({"note": None}) == {"note": None}
+
+
+def test_a_stored_document_is_rewritten_only_when_its_data_loses_something() -> None:
+    named = {"id": "e1", "type": "concern.raised", "data": {"about_id": "p1", "summary": "x"}}
+    rewritten = redacted_document(json.dumps(named).encode())
+
+    assert rewritten is not None
+    assert json.loads(rewritten) == {**named, "data": {"about_id": "p1", "summary": ERASED_TEXT}}
+    assert redacted_document(rewritten) is None, "already redacted: left as it is"
+    assert redacted_document(b'{"id": "e2", "data": null}') is None, "no data: left as it is"
+    assert redacted_document(b"[1, 2]") is None, "not a document: left as it is"

@@ -6,7 +6,6 @@ that neither module grows past what one reads in a sitting.
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import datetime
@@ -16,6 +15,7 @@ import asyncpg
 
 from services.booking.adapters.session_cache import SESSIONS_CHANNEL, person_signed_out
 from services.booking.service_layer.records import Row
+from shared.contracts.redaction import redacted_document
 
 #: Columns of ``people`` that describe the person; all are emptied by an erasure.
 _ERASED_PEOPLE_COLUMNS = (
@@ -94,16 +94,11 @@ class ErasureQueries:
             " AND position(convert_to($1, 'UTF8') IN envelope) > 0 ORDER BY id FOR UPDATE",
             str(person_id),
         )
-        changed: list[tuple[int, bytes]] = []
-        for row in rows:
-            document = json.loads(row["envelope"])
-            data = document.get("data")
-            if not isinstance(data, dict):
-                continue
-            cleaned = redact(data)
-            if cleaned != data:
-                document["data"] = cleaned
-                changed.append((row["id"], json.dumps(document, separators=(",", ":")).encode()))
+        changed = [
+            (row["id"], envelope)
+            for row in rows
+            if (envelope := redacted_document(row["envelope"], redact)) is not None
+        ]
         if changed:
             await self.conn.execute(
                 "UPDATE outbox SET envelope = c.envelope FROM unnest($1::bigint[], $2::bytea[])"

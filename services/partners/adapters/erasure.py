@@ -3,14 +3,13 @@ transaction)."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Awaitable, Callable, Collection
 from datetime import datetime
 
 import asyncpg
 
-from shared.contracts.redaction import redacted
+from shared.contracts.redaction import redacted_document
 
 
 class ErasureStatements:
@@ -46,14 +45,11 @@ class ErasureStatements:
             " WHERE position(convert_to($1, 'UTF8') IN body) > 0 ORDER BY id FOR UPDATE",
             str(person_id),
         )
-        changed: list[tuple[int, bytes]] = []
-        for row in rows:
-            document = json.loads(row["body"])
-            data = document.get("data") if isinstance(document, dict) else None
-            if isinstance(data, dict) and redacted(data) != data:
-                document["data"] = redacted(data)
-                body = json.dumps(document, separators=(",", ":")).encode()
-                changed.append((row["id"], body))
+        changed = [
+            (row["id"], body)
+            for row in rows
+            if (body := redacted_document(row["body"])) is not None
+        ]
         if changed:
             await conn.execute(
                 "UPDATE webhook_queue SET body = c.body"
