@@ -79,7 +79,6 @@ from shared.contracts.requests import (
     SeriesChanged,
 )
 from shared.contracts.trust import RelationshipChanged, StandingChanged
-from shared.geo import distance_km
 from shared.weekly_hours import Away, ExtraHours, WeeklyHours, WeeklyRule
 
 log = structlog.get_logger(__name__)
@@ -450,15 +449,11 @@ class Matcher:
         street of it, wherever they live (``filing``). Cost follows local density."""
         relationships = self.state.relationships_of(request.neighbourhood, request.neighbour_id)
         views: list[HelperView] = []
-        for person_id, entry in self.state.roster_index(request.neighbourhood).items():
-            # Two of eligibility's rules, from the roster alone: a neighbourhood holds every
-            # helper whose radius reaches any of its streets, and most offer other skills or
-            # live too far from this street. Reading their whole state cost most of a request.
-            if entry is not None and (
-                request.skill not in entry.skills
-                or distance_km(entry.cell, request.cell) > entry.travel_radius_km
-            ):
-                continue
+        # Two of eligibility's rules, from the roster alone: a neighbourhood holds every
+        # helper whose radius reaches any of its streets, and most offer other skills or
+        # live too far from this street. Reading their whole state cost most of a request.
+        candidates = self.state.candidates(request.neighbourhood, request.skill, request.cell)
+        for person_id in candidates:
             helper = self.state.helper(request.neighbourhood, person_id)
             if helper.profile is None:
                 continue

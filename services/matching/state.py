@@ -7,8 +7,9 @@ pydantic type adapters built once here.
 
 from __future__ import annotations
 
+import functools
 import uuid
-from collections.abc import Container, Iterable, MutableMapping
+from collections.abc import Callable, Container, Iterable, Iterator, MutableMapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -23,6 +24,7 @@ from services.matching.domain import (
     Relationship,
     Standing,
 )
+from services.matching.sieve import RosterSieve
 from shared.contracts.skills import Skill
 from shared.weekly_hours import WeeklyHours
 
@@ -138,8 +140,10 @@ class _Decoded(Generic[T]):
     object) is decoded afresh. Bounded: emptied when full.
     """
 
-    def __init__(self, adapter: TypeAdapter[T], limit: int = 1024) -> None:
-        self._adapter = adapter
+    def __init__(self, decode: TypeAdapter[T] | Callable[[Any], T], limit: int = 1024) -> None:
+        self._decode: Callable[[Any], T] = (
+            functools.partial(_load, decode) if isinstance(decode, TypeAdapter) else decode
+        )
         self._limit = limit
         self._by_key: dict[str, tuple[object, T]] = {}
 
@@ -147,7 +151,7 @@ class _Decoded(Generic[T]):
         seen = self._by_key.get(key)
         if seen is not None and seen[0] is raw:
             return seen[1]
-        value = _load(self._adapter, raw)
+        value = self._decode(raw)
         if len(self._by_key) >= self._limit:
             self._by_key.clear()
         self._by_key[key] = (raw, value)
@@ -159,7 +163,7 @@ class _Decoded(Generic[T]):
         loaded: dict[str, tuple[object, T]] = {}
         for key, raw in items:
             seen = self._by_key.get(key)
-            value = seen[1] if seen is not None and seen[0] is raw else _load(self._adapter, raw)
+            value = seen[1] if seen is not None and seen[0] is raw else self._decode(raw)
             loaded[key] = (raw, value)
         self._by_key = loaded
         return [(key, value) for key, (_, value) in loaded.items()]
@@ -208,6 +212,9 @@ class MatchingState:
     )
     _roster_read: _Decoded[list[uuid.UUID] | dict[uuid.UUID, RosterEntry | None]] = field(
         default_factory=lambda: _Decoded(_ROSTER_STORED), init=False, repr=False, compare=False
+    )
+    _sieve_read: _Decoded[RosterSieve] = field(
+        default_factory=lambda: _Decoded(RosterSieve.of), init=False, repr=False, compare=False
     )
     _open_read: _Decoded[dict[str, datetime]] = field(
         default_factory=lambda: _Decoded(_DUE), init=False, repr=False, compare=False
@@ -269,6 +276,14 @@ class MatchingState:
         if isinstance(stored, list):
             return dict.fromkeys(stored)
         return dict(stored)
+
+    def candidates(self, neighbourhood: str, skill: Skill, cell: str) -> Iterator[uuid.UUID]:
+        """The helpers filed in the neighbourhood who offer ``skill`` and whose radius
+        reaches ``cell``, from the roster alone (``RosterSieve``), in roster order."""
+        raw = self.roster.get(neighbourhood)
+        if raw is None:
+            return iter(())
+        return self._sieve_read.load(neighbourhood, raw).candidates(skill, cell)
 
     def _put_roster(self, neighbourhood: str, roster: dict[uuid.UUID, RosterEntry | None]) -> None:
         self.roster[neighbourhood] = _ROSTER.dump_json(roster)
