@@ -8,8 +8,9 @@ receiver this scenario runs). The gateway is killed at random moments (seeded) a
 again at once.
 
 Lost: a referral the gateway acknowledged (HTTP) or the broker acknowledged (inbox) that
-never became one event on ``kith.partners.v1`` and one referral in booking; an event on the
-partner's feed never delivered by webhook. A duplicate effect: a referral published twice
+never became one event on ``kith.partners.v1`` and one referral in booking; a request made
+for a referred person that never reached the partner's feed; an event on the partner's feed
+never delivered by webhook. A duplicate effect: a referral published twice
 (two event ids) or made into two requests; a webhook whose ``webhook-id`` is not its event's
 id, or an event delivered under two ids.
 """
@@ -45,8 +46,9 @@ from services.partners.entrypoints.consumers import INBOX_GROUP
 from shared import clock
 from shared.contracts import Envelope, encode
 from shared.contracts.partners import Consent, ConsentMethod, PersonReferred
+from shared.contracts.requests import HelpRequested
 from shared.contracts.skills import Skill
-from shared.contracts.topics import PARTNERS, PARTNERS_INBOX, partner_feed
+from shared.contracts.topics import PARTNERS, PARTNERS_INBOX, REQUESTS, partner_feed
 from shared.embedded import free_port
 from shared.geo import cell_of
 
@@ -281,17 +283,23 @@ async def check_partners(
     """Each acknowledged referral published and made into a request once; each event on
     the partner's feed delivered by webhook under its own id."""
     published: dict[str, set[uuid.UUID]] = defaultdict(set)
-    for _, envelope in events_of(await read_topics(kith.bootstrap, [PARTNERS.name])):
+    asked: dict[uuid.UUID, set[str]] = defaultdict(set)
+    streams = await read_topics(kith.bootstrap, [PARTNERS.name, REQUESTS.name])
+    for _, envelope in events_of(streams):
         if isinstance(envelope.data, PersonReferred):
             published[str(envelope.data.referral_id)].add(envelope.event_id)
+        elif isinstance(envelope.data, HelpRequested):
+            asked[envelope.data.neighbour_id].add(str(envelope.event_id))
     async with read_only(kith.settings().database_for("booking")) as db:
         rows = await db.fetch(
-            "SELECT r.referral_id, count(q.request_id) AS requests FROM referrals r"
-            " LEFT JOIN requests q ON q.neighbour_id = r.person_id"
-            " WHERE r.partner_id = $1 GROUP BY r.referral_id",
+            "SELECT r.referral_id, r.person_id, count(q.request_id) AS requests"
+            " FROM referrals r LEFT JOIN requests q ON q.neighbour_id = r.person_id"
+            " WHERE r.partner_id = $1 GROUP BY r.referral_id, r.person_id",
             uuid.UUID(partner.partner_id),
         )
     requests = {str(row["referral_id"]): int(row["requests"]) for row in rows}
+    # The partner reads the requests stream: each request made for someone it referred.
+    for_referred = {event for row in rows for event in asked[row["person_id"]]}
     feed = {
         str(json.loads(record.value)["event_id"])
         for record in await read_topics(kith.bootstrap, [partner_feed(partner.partner_id)])
@@ -310,6 +318,7 @@ async def check_partners(
             "referral_not_published": len(sent - set(published)),
             "referral_not_in_booking": len(sent - set(requests)),
             "referral_without_request": sum(1 for r in sent if requests.get(r) == 0),
+            "request_not_on_feed": len(for_referred - feed),
             "feed_event_not_delivered_by_webhook": len(feed - set(ids_of)),
         }
     )
@@ -328,6 +337,7 @@ async def check_partners(
         recovery_s=0.0,
         details={
             "referrals_acknowledged": dict(Counter(partner.sent.values())),
+            "requests_for_referred": len(for_referred),
             "feed_events": len(feed),
             "webhook_requests": len(receiver.deliveries),
             "redelivered_webhooks": len(receiver.deliveries) - len(ids_of),

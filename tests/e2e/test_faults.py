@@ -144,6 +144,7 @@ async def test_the_partners_gateway_killed_mid_traffic_loses_no_referral_and_no_
 
     assert len(result.details["kills"]) == 2, "the gateway was killed twice mid-traffic"
     assert result.details["referrals_acknowledged"] == {"http": 30, "inbox": 30}
+    assert result.details["requests_for_referred"] == 60, "each referral made one request"
     assert result.details["feed_events"] >= 60, "each referral's request reached the feed"
     assert result.lost == 0, result.details
     assert result.duplicate_effects == 0, result.details["duplicates"]
