@@ -31,7 +31,7 @@ def matching(
 ) -> None:
     """Serve a simulated week three ways and time matching at city scale."""
     from kith.matching_simulation.compare import compare
-    from kith.matching_simulation.throughput import build_city, matched_per_second
+    from kith.matching_simulation.throughput import build_city, timed_matching
     from kith.matching_simulation.world import Shape
     from services.matching.app import policy_from
     from shared.settings import Settings
@@ -42,13 +42,26 @@ def matching(
     policy = policy_from(Settings())
     week = compare(Shape(neighbours=neighbours, helpers=helpers, seed=seed), policy)
     rates: dict[str, float] = {}
+    cpu_rates: dict[str, float] = {}
     for size in (int(s) for s in sizes.split(",") if s.strip()):
         began = time.perf_counter()
         city = build_city(size, density=density)
         built_s = time.perf_counter() - began
-        rates[str(size)] = matched_per_second(city, policy, requests=requests)
+        wall, cpu = timed_matching(city, policy, requests=requests)
+        rates[str(size)], cpu_rates[str(size)] = round(wall, 1), round(cpu, 1)
         print(f"city of {size} helpers built in {built_s:.2f} s", file=sys.stderr)
-    summary = {**week.summary(), "requests": week.requests, "matched_per_s": rates}
+    summary = {
+        **week.summary(),
+        "requests": week.requests,
+        "matched_per_s": rates,
+        "matched_per_cpu_s": cpu_rates,
+        # Flat cost: the smallest city's rate over the largest's, per CPU second (1.0 is flat).
+        "smallest_vs_largest": (
+            round(cpu_rates[min(cpu_rates, key=int)] / cpu_rates[max(cpu_rates, key=int)], 2)
+            if cpu_rates
+            else None
+        ),
+    }
     if as_json:
         print(json.dumps(summary))
         return
@@ -79,4 +92,8 @@ def matching(
     median = week.matching.median_match_s
     print(f"median time to match {'-' if median is None else f'{median / 60:.1f} min'} (simulated)")
     for city_size, rate in rates.items():
-        print(f"matched per second, {int(city_size):>9,} helpers in the city: {rate:,.0f}")
+        print(
+            f"matched per second, {int(city_size):>9,} helpers in the city: {rate:,.0f}"
+            f" ({cpu_rates[city_size]:,.0f} per CPU second)"
+        )
+    print(f"smallest city vs largest, per CPU second: {summary['smallest_vs_largest']} (flat: 1)")

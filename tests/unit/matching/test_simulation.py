@@ -188,6 +188,11 @@ def test_the_benchmark_prints_one_json_object_with_every_figure() -> None:
         "optimum_served",
         "optimum_travel_km",
         "matched_per_s",
+        "matched_per_cpu_s",
+        "smallest_vs_largest",
     ):
         assert key in figures_
     assert set(figures_["matched_per_s"]) == {"500", "1000"}
+    assert set(figures_["matched_per_cpu_s"]) == {"500", "1000"}
+    assert all(rate > 0 for rate in figures_["matched_per_cpu_s"].values())
+    assert figures_["smallest_vs_largest"] > 0
