@@ -162,6 +162,16 @@ class City:
                     filed[_person(i)] = entry
         return filed
 
+    def inland(self) -> list[str]:
+        """The neighbourhoods with every home within reach (two rings) inside the city: at
+        its density all around. One at the edge has about 440 helpers filed instead of 590,
+        and 93 of the 200 neighbourhoods of a city of 10k helpers are at its edge, which made
+        it look cheaper than a large city for a reason that is not its size."""
+        inside = [
+            n for n in self.neighbourhoods if all(m in self._index for m in h3.grid_disk(n, 2))
+        ]
+        return inside or self.neighbourhoods
+
     def children(self, neighbourhood: str) -> list[str]:
         """The street cells of a neighbourhood (cached: only visited ones are computed)."""
         known = self._children.get(neighbourhood)
@@ -194,7 +204,9 @@ def build_city(size: int, *, density: int = 50, seed: int = 11) -> City:
     rings = 0
     while 3 * rings * (rings + 1) + 1 < count:
         rings += 1
-    neighbourhoods = sorted(h3.grid_disk(centre, rings))[:count]
+    # Ring by ring from the centre: a disc, its unfilled outer ring the only ragged edge.
+    by_ring = sorted(h3.grid_disk(centre, rings), key=lambda n: (h3.grid_distance(centre, n), n))
+    neighbourhoods = by_ring[:count]
     assert all(h3.get_resolution(n) == NEIGHBOURHOOD_RESOLUTION for n in neighbourhoods[:1])
     hours = [WEEK_START + timedelta(days=d, hours=h) for d in range(7) for h in range(8, 20)]
     templates: list[bytes] = []
@@ -238,8 +250,9 @@ def timed_matching(
     matcher = Matcher(city.state(), policy)
     rng = random.Random(seed)
     envelopes: list[Envelope[Payload]] = []
+    inland = city.inland()
     for _ in range(requests):
-        neighbourhood = rng.choice(city.neighbourhoods)
+        neighbourhood = rng.choice(inland)
         asked = HelpRequested(
             request_id=uuid.UUID(int=rng.getrandbits(128), version=4),
             series_id=uuid.UUID(int=rng.getrandbits(128), version=4),

@@ -196,3 +196,15 @@ def test_the_benchmark_prints_one_json_object_with_every_figure() -> None:
     assert set(figures_["matched_per_cpu_s"]) == {"500", "1000"}
     assert all(rate > 0 for rate in figures_["matched_per_cpu_s"].values())
     assert figures_["smallest_vs_largest"] > 0
+
+
+def test_requests_are_timed_where_every_home_within_reach_is_in_the_city() -> None:
+    city = build_city(10_000, density=50)
+    inland = city.inland()
+    edge = [n for n in city.neighbourhoods if n not in set(inland)]
+    assert (len(inland), len(edge)) == (107, 93)
+    # A disc: the centre is inland, and so is every neighbourhood two rings from it.
+    assert city.neighbourhoods[0] in inland
+    assert all(n in inland for n in h3.grid_disk(city.neighbourhoods[0], 2))
+    rosters = [len(city.filed_in(n)) for n in (inland[0], inland[-1], edge[-1])]
+    assert rosters[2] < min(rosters[:2]), "the edge weighs fewer helpers than the inland"
