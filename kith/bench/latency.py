@@ -19,6 +19,7 @@ import contextlib
 import json
 import tempfile
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -104,6 +105,16 @@ def _echo(figures: dict[str, Any], rate: float, duration: float) -> None:
             f"  p50 first minute {figures['p50_first_minute_ms']} ms, last minute "
             f"{figures['p50_last_minute_ms']} ms: {figures['last_vs_first']}x (target <= 1.25)"
         )
+    if "stages_first_minute_p50_ms" in figures:
+        typer.echo(
+            f"    first minute (p50): {_stage_line(figures['stages_first_minute_p50_ms'])}\n"
+            f"    last minute (p50): {_stage_line(figures['stages_last_minute_p50_ms'])}"
+        )
+    if "cpu_first_minute" in figures:
+        typer.echo(
+            f"  share of a core, first minute: {figures['cpu_first_minute']}\n"
+            f"  share of a core, last minute: {figures['cpu_last_minute']}"
+        )
     if "max_rate" in figures:
         steps = ", ".join(f"{s['rate']}/s p99 {s['p99_ms']} ms" for s in figures["rate_steps"])
         typer.echo(f"  max_rate {figures['max_rate']}/s (p99 < {MAX_RATE_P99_MS:g} ms): {steps}")
@@ -142,10 +153,16 @@ async def _run(
             neighbours = await _seed(kith.api, kith.operator_token, settings, places, helpers)
             connector = aiohttp.TCPConnector(limit=128)
             async with aiohttp.ClientSession(kith.api, connector=connector) as http:
+                at_ends = (
+                    asyncio.create_task(cpu_at_the_ends(duration))
+                    if duration >= MINUTES_FROM_S
+                    else None
+                )
                 samples, errors, ids, answered = await _measure(http, neighbours, rate, duration)
+                cpu = await at_ends if at_ends is not None else {}
                 memory = memory_by_process()
                 database = await _database_view(settings, ids)
-                stages = await _stages(settings, ids)
+                stages = await _stages(settings, ids, duration)
                 search = (
                     await _max_rate(http, neighbours, rate, search_step_s)
                     if search_step_s is not None
@@ -168,7 +185,7 @@ async def _run(
         "post_p50_ms": _ms(_percentile(answered, 50)),
         "db_p50_ms": _ms(_percentile(database, 50)),
         "db_p99_ms": _ms(_percentile(database, 99)),
-        "stages_p50_ms": stages,
+        **stages,
         "fetch_max_wait_ms": settings.fetch_max_wait_ms,
         "outbox_poll_s": settings.outbox_poll_s,
         **floor,
@@ -176,8 +193,27 @@ async def _run(
         "p99_vs_floor": round(p99 / max(floor["floor_p99_ms"], 0.1), 2),
         "memory_mb": memory,
         **minutes,
+        **cpu,
         **search,
     }
+
+
+async def cpu_at_the_ends(duration: float) -> dict[str, dict[str, float]]:
+    """The share of a core each process (the broker, PostgreSQL, each service, this one)
+    used in the first minute of sending and in the last: where a slow decline's time goes."""
+    from kith.bench.idle import cpu_by_process, idle_figures
+
+    async def minute() -> dict[str, float]:
+        began, before = time.monotonic(), cpu_by_process()
+        await asyncio.sleep(60)
+        shares: dict[str, float] = idle_figures(before, cpu_by_process(), time.monotonic() - began)[
+            "processes"
+        ]
+        return shares
+
+    first = await minute()
+    await asyncio.sleep(max(0.0, duration - 120))
+    return {"cpu_first_minute": first, "cpu_last_minute": await minute()}
 
 
 def minute_p50s(samples: list[Sample], duration: float) -> dict[str, float]:
@@ -346,9 +382,11 @@ STAGES = {
 }
 
 
-async def _stages(settings: Settings, ids: list[str]) -> dict[str, float]:
+async def _stages(settings: Settings, ids: list[str], duration: float) -> dict[str, Any]:
     """Median milliseconds of each stage in ``STAGES``, from booking's rows and the offers
-    topic (each offer is stamped by matching when it makes it)."""
+    topic (each offer is stamped by matching when it makes it); for a run of two minutes or
+    more, also of the requests made in its first minute and in its last, to show which stage
+    a slow decline is in."""
     import asyncpg
 
     from kith.faults.reading import events_of, read_topics
@@ -378,15 +416,36 @@ async def _stages(settings: Settings, ids: list[str]) -> dict[str, float]:
         )
     finally:
         await conn.close()
-    spans: dict[str, list[float]] = {name: [] for name in STAGES}
+    timed: list[tuple[float, dict[str, float]]] = []
     for row in rows:
         if row["id"] not in made:
             continue
         created, relayed, received = (float(row[k]) for k in ("created", "relayed", "received"))
-        spans["outbox"].append(relayed - created)
-        spans["matching"].append(made[row["id"]] - relayed)
-        spans["offer_to_row"].append(received - made[row["id"]])
-    return {name: _ms(_percentile(sorted(values), 50)) for name, values in spans.items()}
+        spans = {
+            "outbox": relayed - created,
+            "matching": made[row["id"]] - relayed,
+            "offer_to_row": received - made[row["id"]],
+        }
+        timed.append((created, spans))
+    figures: dict[str, Any] = {"stages_p50_ms": stage_p50s(spans for _, spans in timed)}
+    if duration >= MINUTES_FROM_S and timed:
+        began = min(created for created, _ in timed)
+        figures["stages_first_minute_p50_ms"] = stage_p50s(
+            spans for created, spans in timed if created - began < 60
+        )
+        figures["stages_last_minute_p50_ms"] = stage_p50s(
+            spans for created, spans in timed if created - began >= duration - 60
+        )
+    return figures
+
+
+def stage_p50s(spans: Iterable[dict[str, float]]) -> dict[str, float]:
+    """The median of each stage, in milliseconds, over the requests' ``spans``."""
+    by_stage: dict[str, list[float]] = {name: [] for name in STAGES}
+    for span in spans:
+        for name, seconds in span.items():
+            by_stage[name].append(seconds)
+    return {name: _ms(_percentile(sorted(values), 50)) for name, values in by_stage.items()}
 
 
 def _stage_line(stages: dict[str, float]) -> str:

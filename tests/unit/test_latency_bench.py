@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kith.bench.latency import MAX_RATE_P99_MS, holds, minute_p50s
+from kith.bench.latency import MAX_RATE_P99_MS, holds, minute_p50s, stage_p50s
 
 
 def test_the_first_and_last_minutes_are_compared_by_their_medians() -> None:
@@ -20,3 +20,10 @@ def test_a_rate_holds_only_without_errors_and_under_the_p99_bound() -> None:
     assert holds(MAX_RATE_P99_MS - 1, errors=0)
     assert not holds(MAX_RATE_P99_MS, errors=0)
     assert not holds(10.0, errors=1)
+
+
+def test_each_stage_has_its_own_median() -> None:
+    spans = [
+        {"outbox": 0.001 * k, "matching": 0.010 * k, "offer_to_row": 0.005} for k in (1, 2, 9)
+    ]
+    assert stage_p50s(spans) == {"outbox": 2.0, "matching": 20.0, "offer_to_row": 5.0}
