@@ -23,7 +23,5 @@ def test_a_rate_holds_only_without_errors_and_under_the_p99_bound() -> None:
 
 
 def test_each_stage_has_its_own_median() -> None:
-    spans = [
-        {"outbox": 0.001 * k, "matching": 0.010 * k, "offer_to_row": 0.005} for k in (1, 2, 9)
-    ]
+    spans = [{"outbox": 0.001 * k, "matching": 0.010 * k, "offer_to_row": 0.005} for k in (1, 2, 9)]
     assert stage_p50s(spans) == {"outbox": 2.0, "matching": 20.0, "offer_to_row": 5.0}
