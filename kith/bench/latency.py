@@ -199,7 +199,7 @@ async def _run(
 
 
 async def cpu_at_the_ends(duration: float) -> dict[str, dict[str, float]]:
-    """The share of a core each process (the broker, PostgreSQL, each service, this one)
+    """The share of a core each process this one started (the broker, PostgreSQL, each service)
     used in the first minute of sending and in the last: where a slow decline's time goes."""
     from kith.bench.idle import cpu_by_process, idle_figures
 

@@ -26,7 +26,13 @@ from shared.contracts import utc_now
 from shared.lifecycle import Http
 from shared.messaging import EventConsumer, Publisher
 from shared.periodic import Periodic
-from shared.postgres import ChannelListener, OutboxRelay, apply_migrations, ensure_database
+from shared.postgres import (
+    ChannelListener,
+    OutboxRelay,
+    apply_migrations,
+    close_pool,
+    ensure_database,
+)
 from shared.postgres.rate_limits import RateLimiter
 from shared.postgres.replay import replay_if_broker_lost
 from shared.secrets import idempotency_key_secret
@@ -259,7 +265,7 @@ class BookingRuntime:
         if self.publisher is not None:
             await self.publisher.stop()
         if self.pool is not None:
-            await self.pool.close()
+            await close_pool(self.pool)
 
 
 def shared_listener(host: str, port: int) -> socket.socket:

@@ -22,7 +22,7 @@ from services.ledger.service_layer.ports import LedgerUnitOfWork
 from shared.lifecycle import finish_tasks
 from shared.messaging import EventConsumer, Publisher
 from shared.operator_access import OperatorAccess
-from shared.postgres import apply_migrations, connect_pool, ensure_database
+from shared.postgres import apply_migrations, close_pool, connect_pool, ensure_database
 from shared.secrets import configured_or_generated
 from shared.settings import Settings
 
@@ -172,6 +172,6 @@ class LedgerService:
         if self._publisher is not None:
             await self._publisher.stop()
         if self._pool is not None:
-            await self._pool.close()
+            await close_pool(self._pool)
         self._pool = self._publisher = self._consumer = self._sessions = self._parts = None
         self._provider = None

@@ -33,7 +33,7 @@ from services.notify.service_layer.ports import (
 from shared.lifecycle import finish_tasks
 from shared.messaging import EventConsumer, Publisher
 from shared.operator_access import OperatorAccess
-from shared.postgres import apply_migrations, connect_pool, ensure_database
+from shared.postgres import apply_migrations, close_pool, connect_pool, ensure_database
 from shared.secrets import configured_or_generated
 from shared.settings import Settings
 
@@ -241,7 +241,7 @@ class NotifyService:
         if self._publisher is not None:
             await self._publisher.stop()
         if self._pool is not None:
-            await self._pool.close()
+            await close_pool(self._pool)
         if self._operators is not None:
             await self._operators.close()
         self._pool = self._store = self._publisher = self._consumer = self._sender = None

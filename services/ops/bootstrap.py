@@ -17,7 +17,7 @@ from services.ops.service_layer.console import HISTORY, Console
 from shared import clock, lifecycle
 from shared.lifecycle import Http
 from shared.periodic import Periodic
-from shared.postgres import apply_migrations, connect_pool, ensure_database
+from shared.postgres import apply_migrations, close_pool, connect_pool, ensure_database
 from shared.postgres.rate_limits import RateLimiter
 from shared.settings import Settings
 
@@ -119,7 +119,7 @@ class OpsRuntime:
                     await asyncio.wait_for(task, timeout=5)
         await self.notify.close()
         if self._pool is not None:
-            await self._pool.close()
+            await close_pool(self._pool)
             self._pool = None
         await self.api.close()
 

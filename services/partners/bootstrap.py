@@ -35,6 +35,7 @@ from shared.postgres import (
     ChannelListener,
     OutboxRelay,
     apply_migrations,
+    close_pool,
     connect_pool,
     ensure_database,
 )
@@ -246,7 +247,7 @@ class PartnersGateway:
         if self._publisher is not None:
             await self._publisher.stop()
         if self._pool is not None:
-            await self._pool.close()
+            await close_pool(self._pool)
         self._pool = self._publisher = self._sender = self._listener = None
         self._relay = self._inbox = self._projector = self._dispatcher = None
         if self._context is not None:

@@ -18,7 +18,7 @@ from services.trust.service_layer.ports import TrustUnitOfWork
 from shared.contracts.skills import VettingStep
 from shared.lifecycle import finish_tasks
 from shared.messaging import EventConsumer, Publisher
-from shared.postgres import OutboxRelay, apply_migrations, connect_pool, ensure_database
+from shared.postgres import OutboxRelay, apply_migrations, close_pool, connect_pool, ensure_database
 from shared.postgres.replay import replay_if_broker_lost
 from shared.settings import Settings
 
@@ -178,6 +178,6 @@ class TrustService:
         if self._publisher is not None:
             await self._publisher.stop()
         if self._pool is not None:
-            await self._pool.close()
+            await close_pool(self._pool)
         self._pool = self._publisher = self._consumer = self._relay = None
         self._sweep = self._expiry = None

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
+import structlog
+
+log = structlog.get_logger(__name__)
+
+#: How long a stopping service waits for its connections to be handed back.
+POOL_CLOSE_TIMEOUT_S = 10.0
 
 
 async def ensure_database(url: str) -> bool:
@@ -33,3 +40,18 @@ async def connect_pool(url: str, *, min_size: int = 2, max_size: int = 20) -> as
     pool = await asyncpg.create_pool(url, min_size=min_size, max_size=max_size)
     assert pool is not None
     return pool
+
+
+async def close_pool(pool: asyncpg.Pool, *, timeout_s: float = POOL_CLOSE_TIMEOUT_S) -> None:
+    """Close ``pool`` gracefully, or within ``timeout_s`` by force.
+
+    ``Pool.close`` waits for every connection to be handed back, for ever. After the server
+    was killed, a connection whose protocol was left mid-operation ("another operation is in
+    progress") is never handed back, and a booking stopping so that its supervisor would
+    start it again waited on it and never ended.
+    """
+    try:
+        await asyncio.wait_for(pool.close(), timeout=timeout_s)
+    except TimeoutError:
+        log.warning("connections not handed back: closing them", timeout_s=timeout_s)
+        pool.terminate()

@@ -46,8 +46,14 @@ class ChannelListener:
             try:
                 async with self._pool.acquire() as conn:
                     conn.add_termination_listener(self._on_closed)
-                    for channel in self._handlers:
-                        await conn.add_listener(channel, self._on_notify)
+                    try:
+                        for channel in self._handlers:
+                            await conn.add_listener(channel, self._on_notify)
+                    except asyncpg.InternalClientError:
+                        # Left mid-operation when the server went away: of no use to anyone,
+                        # and the pool waits for ever to have it back whole.
+                        conn.terminate()
+                        raise
                     if self._on_listen is not None:
                         self._on_listen()
                     self.listening.set()
@@ -62,7 +68,12 @@ class ChannelListener:
                                 await conn.remove_listener(channel, self._on_notify)
                 if not self._stopping:
                     raise ConnectionError("the listening connection was closed")
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+            except (
+                OSError,
+                asyncpg.PostgresError,
+                asyncpg.InterfaceError,
+                asyncpg.InternalClientError,
+            ) as error:
                 log.warning("listening again", channels=list(self._handlers), error=repr(error))
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._woken.wait(), timeout=RETRY_S)

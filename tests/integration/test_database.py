@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
-from shared.postgres import ensure_database
+from shared.postgres import close_pool, connect_pool, ensure_database
 from tests.conftest import Stack
 from tests.support import eventually
 
@@ -43,3 +44,38 @@ async def test_a_table_filled_from_empty_is_analysed_within_seconds(stack: Stack
         await eventually(analysed, timeout_s=40, interval_s=0.5, what="autoanalyze")
     finally:
         await conn.close()
+
+
+async def test_a_pool_closes_within_its_bound_while_a_connection_is_never_released(
+    stack: Stack,
+) -> None:
+    url = stack.settings().database_for(f"held_{uuid.uuid4().hex[:8]}")
+    await ensure_database(url)
+    pool = await connect_pool(url, min_size=1, max_size=2)
+    held = await pool.acquire()  # as a task stuck on a dead server holds one
+    began = asyncio.get_running_loop().time()
+
+    await close_pool(pool, timeout_s=0.5)
+
+    assert asyncio.get_running_loop().time() - began < 5
+    assert held is not None
+
+    async def no_backend_left() -> bool:
+        return not await backends_on(url)
+
+    await eventually(no_backend_left, timeout_s=10, interval_s=0.1, what="the backends to end")
+
+
+async def backends_on(url: str) -> int:
+    """Backends connected to the database of ``url``, seen from the server's catalogue."""
+    parts = urlsplit(url)
+    admin = await asyncpg.connect(urlunsplit(parts._replace(path="/postgres")))
+    try:
+        return int(
+            await admin.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = $1",
+                parts.path.lstrip("/"),
+            )
+        )
+    finally:
+        await admin.close()
