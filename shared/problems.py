@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -11,6 +12,18 @@ from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
 MEDIA_TYPE = "application/problem+json"
+
+#: What a request meets while its database is away (killed, starting again, unreachable),
+#: including a connection the dying server left in the middle of an operation.
+DATABASE_AWAY: tuple[type[Exception], ...] = (
+    OSError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+)
+#: Seconds a client is told to wait before trying again while the database is away.
+RETRY_AFTER_S = 1
 
 #: The JSON schema of every error body, for the OpenAPI document.
 PROBLEM_SCHEMA: dict[str, Any] = {
@@ -112,7 +125,21 @@ def _title(status: int) -> str:
     }.get(status, "Error")
 
 
+async def _database_away(_: Request, error: Exception) -> JSONResponse:
+    """A 503 the client may retry (with its ``Idempotency-Key``), not a bare 500: nothing
+    was done, or what was done committed and the retry finds it."""
+    return problem(
+        503,
+        "Service unavailable",
+        "the database is not answering at present; try again shortly",
+        headers={"Retry-After": str(RETRY_AFTER_S)},
+    )
+
+
 def install_problem_handlers(app: FastAPI) -> None:
-    """Validation failures and HTTP errors as problem details; a service adds its own."""
+    """Validation failures, HTTP errors and a database that is away as problem details; a
+    service adds its own."""
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(HTTPException, _http)
+    for away in DATABASE_AWAY:
+        app.add_exception_handler(away, _database_away)

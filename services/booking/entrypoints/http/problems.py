@@ -23,6 +23,7 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = problems.problem_responses(
     (413, "The request body is larger than `KITH_HTTP_MAX_BODY_BYTES`"),
     (422, "A field breaks a rule; `errors` names each field and why"),
     (429, "Too often: `Retry-After` says in how many seconds to try again"),
+    (503, "The database is not answering: try again after `Retry-After` seconds"),
 )
 
 __all__ = ["PROBLEM_RESPONSES", "install_problem_handlers", "problem"]

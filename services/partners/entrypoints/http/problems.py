@@ -21,6 +21,7 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = problems.problem_responses(
     (413, "The request body is larger than `KITH_HTTP_MAX_BODY_BYTES`"),
     (429, "Too many requests from this address or with this key: see `Retry-After`"),
     (422, "A field breaks a rule, or the event was refused; `errors` says why"),
+    (503, "The database is not answering: try again after `Retry-After` seconds"),
 )
 
 __all__ = ["PROBLEM_RESPONSES", "install_problem_handlers", "problem"]
