@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
 from kith.client import ApiError, until
+from shared.postgres import ensure_database
+from shared.settings import Settings
 
 T = TypeVar("T")
 
@@ -81,3 +84,10 @@ async def oversized_chunks(size: int) -> AsyncIterator[bytes]:
         yield b"x" * step
         left -= step
     yield b'"}'
+
+
+async def new_database(settings: Settings, prefix: str) -> str:
+    """The URL of a database of its own on the test's server, created empty."""
+    url = settings.database_for(f"{prefix}_{uuid.uuid4().hex[:8]}")
+    await ensure_database(url)
+    return url

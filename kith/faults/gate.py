@@ -20,6 +20,8 @@ class LoadGate:
     def __init__(self) -> None:
         self._mark: int | None = None
         self._changed = asyncio.Event()
+        self.held = 0
+        """How many are waiting at the mark now."""
 
     def hold_at(self, mark: int | None) -> None:
         """Start no new work once ``mark`` units are done; ``None``: no limit."""
@@ -33,5 +35,9 @@ class LoadGate:
         while self._mark is not None and done >= self._mark:
             waited = True
             self._changed.clear()
-            await self._changed.wait()
+            self.held += 1
+            try:
+                await self._changed.wait()
+            finally:
+                self.held -= 1
         return waited

@@ -37,6 +37,8 @@ _PLACEHOLDER_CELL = "8f0000000000000"
 _SKILLS = tuple(Skill)
 _EARTH_KM = 6371.0088
 _ROSTER = TypeAdapter(dict[uuid.UUID, RosterEntry | None])
+#: Rings of neighbourhoods a helper's radius (4 km at most) can reach from their home.
+_REACH_RINGS = 2
 _APPROVED = datetime(2099, 1, 1, tzinfo=WEEK_START.tzinfo)
 
 
@@ -141,7 +143,7 @@ class City:
 
         streets = np.radians([h3.cell_to_latlng(c) for c in self.children(neighbourhood)])
         filed: dict[uuid.UUID, RosterEntry | None] = {}
-        for home in sorted(h3.grid_disk(neighbourhood, 2)):
+        for home in sorted(h3.grid_disk(neighbourhood, _REACH_RINGS)):
             k = self._index.get(home)
             if k is None:
                 continue
@@ -168,7 +170,9 @@ class City:
         and 93 of the 200 neighbourhoods of a city of 10k helpers are at its edge, which made
         it look cheaper than a large city for a reason that is not its size."""
         inside = [
-            n for n in self.neighbourhoods if all(m in self._index for m in h3.grid_disk(n, 2))
+            n
+            for n in self.neighbourhoods
+            if all(m in self._index for m in h3.grid_disk(n, _REACH_RINGS))
         ]
         return inside or self.neighbourhoods
 
@@ -234,11 +238,6 @@ def build_city(size: int, *, density: int = 50, seed: int = 11) -> City:
     )
     city.rosters = _Rosters(city)
     return city
-
-
-def matched_per_second(city: City, policy: Policy, *, requests: int = 2000, seed: int = 5) -> float:
-    """Requests one worker takes through its first round per second (wall clock)."""
-    return timed_matching(city, policy, requests=requests, seed=seed)[0]
 
 
 def timed_matching(

@@ -10,7 +10,7 @@ import asyncpg
 
 from shared.postgres import close_pool, connect_pool, ensure_database
 from tests.conftest import Stack
-from tests.support import eventually
+from tests.support import eventually, new_database
 
 
 async def test_processes_starting_together_create_the_database_once_without_error(
@@ -25,8 +25,7 @@ async def test_processes_starting_together_create_the_database_once_without_erro
 
 
 async def test_a_table_filled_from_empty_is_analysed_within_seconds(stack: Stack) -> None:
-    url = stack.settings().database_for(f"growth_{uuid.uuid4().hex[:8]}")
-    await ensure_database(url)
+    url = await new_database(stack.settings(), "growth")
     conn = await asyncpg.connect(url)
     try:
         await conn.execute("CREATE TABLE growing (id bigint PRIMARY KEY)")
@@ -49,16 +48,14 @@ async def test_a_table_filled_from_empty_is_analysed_within_seconds(stack: Stack
 async def test_a_pool_closes_within_its_bound_while_a_connection_is_never_released(
     stack: Stack,
 ) -> None:
-    url = stack.settings().database_for(f"held_{uuid.uuid4().hex[:8]}")
-    await ensure_database(url)
+    url = await new_database(stack.settings(), "held")
     pool = await connect_pool(url, min_size=1, max_size=2)
-    held = await pool.acquire()  # as a task stuck on a dead server holds one
+    await pool.acquire()  # and never handed back, as a task stuck on a dead server
     began = asyncio.get_running_loop().time()
 
     await close_pool(pool, timeout_s=0.5)
 
     assert asyncio.get_running_loop().time() - began < 5
-    assert held is not None
 
     async def no_backend_left() -> bool:
         return not await backends_on(url)

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import uuid
-
 import asyncpg
 
 from kith.bench.raw_accept import raw_accepts
-from shared.postgres import ensure_database
 from tests.conftest import Stack
+from tests.support import new_database
 
 
 async def test_the_raw_ceiling_accepts_every_offer_once_and_prints_its_figures(
     stack: Stack,
 ) -> None:
-    url = stack.settings().database_for(f"raw_{uuid.uuid4().hex[:8]}")
-    await ensure_database(url)
+    url = await new_database(stack.settings(), "raw")
 
     figures = await raw_accepts(url, clients=4, accepts=20)
 
