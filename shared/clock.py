@@ -12,10 +12,11 @@ The offset only grows: a clock that went back would let a visit end before it be
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import re
-import time
+import weakref
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -72,13 +73,17 @@ class MovableClock:
 
     movable = True
 
-    #: How often a sleeper looks whether the clock moved. Only development runs a movable
-    #: clock, and a stat four times a second costs nothing measurable even when idle.
-    watch_every_s = 0.25
+    #: How often a process whose tasks sleep looks whether the clock moved. One look serves
+    #: every sleeper of the process, so an idle service wakes this often for the clock and
+    #: no more, however many sweeps it runs.
+    watch_every_s = 0.5
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._seen = _Seen(stamp=(-1, -1, -1), offset=timedelta(0))
+        self._watches: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Watch] = (
+            weakref.WeakKeyDictionary()
+        )
 
     def offset(self) -> timedelta:
         """How far ahead of real time the clock runs now."""
@@ -102,11 +107,60 @@ class MovableClock:
         as soon as someone moves the clock a week on, not a real week later.
         """
         started = self.offset()
-        deadline = time.monotonic() + max(0.0, seconds)
-        while (left := deadline - time.monotonic()) > 0:
-            await asyncio.sleep(min(left, self.watch_every_s))
+        watch = self._watch()
+        moved = watch.join()
+        try:
+            # A move between reading ``started`` and joining the watch is seen here; any
+            # later one sets ``moved``.
             if self.offset() != started:
                 return
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(moved.wait(), timeout=max(0.0, seconds))
+        finally:
+            watch.leave()
+
+    def _watch(self) -> _Watch:
+        loop = asyncio.get_running_loop()
+        watch = self._watches.get(loop)
+        if watch is None:
+            watch = self._watches[loop] = _Watch(self)
+        return watch
+
+
+class _Watch:
+    """The one task of an event loop that looks at the clock file while anything sleeps, and
+    wakes every sleeper when the clock moves."""
+
+    def __init__(self, clock: MovableClock) -> None:
+        self._clock = clock
+        self._moved = asyncio.Event()
+        self._sleepers = 0
+        self._task: asyncio.Task[None] | None = None
+
+    def join(self) -> asyncio.Event:
+        """Count one more sleeper; return the event set at the next move."""
+        self._sleepers += 1
+        if self._task is None or self._task.done():
+            # Read now, not when the task first runs: a move in between must count.
+            seen = self._clock.offset()
+            self._task = asyncio.create_task(self._look(seen), name="clock-watch")
+        return self._moved
+
+    def leave(self) -> None:
+        """Count one sleeper less; with none left, stop looking."""
+        self._sleepers -= 1
+        if not self._sleepers and self._task is not None:
+            self._task.cancel()
+            self._task = None
+
+    async def _look(self, seen: timedelta) -> None:
+        while True:
+            await asyncio.sleep(self._clock.watch_every_s)
+            now = self._clock.offset()
+            if now != seen:
+                seen = now
+                moved, self._moved = self._moved, asyncio.Event()
+                moved.set()
 
 
 _clock: SystemClock | MovableClock = SystemClock()

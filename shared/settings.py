@@ -104,13 +104,33 @@ class Settings(BaseSettings):
         le=5000,
         description=(
             "The fetch wait of consumers no one waits on (trust's, the operators' console,"
-            " the partners' projector), and of every other consumer once it has read nothing"
-            " for 2 s. An idle consumer costs the broker a fetch this often; what it reads is"
-            " seen up to this much later (after a quiet spell, the first record only)."
+            " the partners' projector) while records flow: what they read is seen up to this"
+            " much later."
+        ),
+    )
+    idle_fetch_max_wait_ms: int = Field(
+        default=5000,
+        ge=0,
+        le=10_000,
+        description=(
+            "The fetch wait of every consumer once it has read nothing for 10 s. An idle"
+            " consumer costs the broker a fetch this often (the embedded broker looks at its"
+            " partitions a few times during each). After such a quiet spell the first record"
+            " is seen up to half of this later on the embedded broker; Apache Kafka answers"
+            " at once."
         ),
     )
     session_timeout_ms: int = Field(default=6000, ge=1000, le=300_000)
-    heartbeat_interval_ms: int = Field(default=500, ge=100, le=60_000)
+    heartbeat_interval_ms: int = Field(
+        default=2000,
+        ge=100,
+        le=60_000,
+        description=(
+            "How often a consumer tells its group it is alive; a third of the session"
+            " timeout, as Kafka advises. A member that joins waits up to this long for the"
+            " others to hear of it."
+        ),
+    )
     rebalance_timeout_ms: int = Field(
         default=3000,
         ge=500,
@@ -349,7 +369,15 @@ class Settings(BaseSettings):
     ready_file: Path | None = Field(
         default=None, description="Written by a service once it serves; read by `kith up`."
     )
-    outbox_poll_s: float = Field(default=0.5, gt=0, le=30)
+    outbox_poll_s: float = Field(
+        default=5.0,
+        gt=0,
+        le=30,
+        description=(
+            "How often an outbox relay looks for events no NOTIFY announced. Each committed"
+            " event wakes it at once; the look is a safety net."
+        ),
+    )
     relationship_pause_after_days: int = Field(
         default=42,
         ge=1,

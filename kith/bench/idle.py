@@ -25,7 +25,12 @@ from kith.bench import app
 @app.command("idle")
 def idle(
     seconds: float = typer.Option(60.0, min=1.0, help="How long to measure."),
-    settle: float = typer.Option(10.0, min=0.0, help="Wait this long after ready first."),
+    settle: float = typer.Option(
+        15.0,
+        min=0.0,
+        help="Wait this long after ready first (consumers count as idle after 10 s without a"
+        " record).",
+    ),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
 ) -> None:
     """Run an idle Kith; print the share of a core it uses, in all and per process."""

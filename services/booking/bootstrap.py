@@ -293,7 +293,7 @@ async def serve(settings: Settings, stop: asyncio.Event) -> None:
     runtime = BookingRuntime(settings)
 
     def http() -> Http:
-        server = uvicorn.Server(
+        server = lifecycle.IdleServer(
             uvicorn.Config(
                 runtime.app(),
                 host=settings.http_host,

@@ -111,7 +111,7 @@ def create_app(
         datadir=str(datadir),
     )
     setattr(app, FETCH_MAX_WAIT_ATTR, settings.fetch_max_wait_ms)
-    setattr(app, IDLE_FETCH_MAX_WAIT_ATTR, settings.background_fetch_max_wait_ms)
+    setattr(app, IDLE_FETCH_MAX_WAIT_ATTR, settings.idle_fetch_max_wait_ms)
     setattr(app, IDEMPOTENCE_ATTR, settings.kafka_idempotence)
     setattr(app, CONNECTION_ATTR, connection)
 

@@ -17,6 +17,7 @@ Register as the ``kith://`` broker scheme with ``register_transport``.
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import asdict
 from typing import Any, cast
@@ -32,7 +33,7 @@ from faust.types import TP, Message
 
 from services.matching.ordering import InOrder, Verdict
 from services.matching.progress import WATCH_EVERY_S, Seen, Watch
-from shared.messaging.fetch_wait import FetchWait
+from shared.messaging.fetch_wait import ROUTINE_WAKE_MS, FetchWait
 from shared.messaging.offsets import end_offsets
 
 log = structlog.get_logger(__name__)
@@ -52,10 +53,11 @@ class FastConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
 
     def _create_worker_consumer(self, transport: Any) -> aiokafka.AIOKafkaConsumer:
         consumer: aiokafka.AIOKafkaConsumer = super()._create_worker_consumer(transport)
-        # faust passes 1500 to the constructor; the fetcher reads this when started.
+        # faust passes 1500 to the constructor; the fetcher reads both when started.
         consumer._fetch_max_wait_ms = getattr(
             self.app, FETCH_MAX_WAIT_ATTR, _DEFAULT_FETCH_MAX_WAIT_MS
         )
+        consumer._consumer_timeout = ROUTINE_WAKE_MS / 1000
         return consumer
 
     def verify_event_path(self, now: float, tp: TP) -> None:
@@ -95,6 +97,16 @@ class FastConsumer(faust_aiokafka.Consumer):
         self._watch = Watch()
         # Messages handed to the streams, and as of the last look at progress.
         self._handed = self._handed_at_look = 0
+
+    async def verify_all_partitions_active(self) -> None:
+        # faust yields to the loop before checking each partition, every 1.25 s: with about
+        # sixty partitions, an idle worker woke a hundred times a second for it. Each check
+        # is a few dictionary looks, so they run in one go.
+        now = time.monotonic()
+        for tp in self.assignment():
+            if self.should_stop:
+                return
+            self.verify_event_path(now, tp)
 
     @mode.Service.timer(WATCH_EVERY_S)
     async def _watch_progress(self) -> None:

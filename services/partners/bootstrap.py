@@ -77,7 +77,7 @@ class PartnersGateway:
         database_url: str | None = None,
         inbox_group: str = INBOX_GROUP,
         projector_group: str = PROJECTOR_GROUP,
-        webhook_poll_s: float = 1.0,
+        webhook_poll_s: float = 5.0,
     ) -> None:
         self.settings = settings
         self.database_url = database_url or settings.database_for("partners")
@@ -270,7 +270,7 @@ async def serve(settings: Settings, stop: asyncio.Event) -> None:
             log_config=None,
             lifespan="on",
         )
-        return Http(uvicorn.Server(config))
+        return Http(lifecycle.IdleServer(config))
 
     address = f"http://{settings.http_host}:{settings.partners_port}"
     await lifecycle.serve(

@@ -88,9 +88,9 @@ class EventConsumer(ConsumerLoop):
             database, say) instead of one per event. It must have the effect of ``handler``
             applied to each in order.
         background: No one waits on what this consumer does: it fetches with the settings'
-            longer ``background_fetch_max_wait_ms``, which costs an idle broker less. Any
-            other consumer fetches with it too once it has been idle for a while
-            (``FetchWait``).
+            longer ``background_fetch_max_wait_ms``, which costs a broker less. Every
+            consumer fetches with ``idle_fetch_max_wait_ms`` once it has been idle for a
+            while (``FetchWait``).
         on_tombstone: Called for each tombstone (``tombstone_of``) on a compacted topic, to
             forget what the consumer keeps under its key. Without it tombstones are skipped;
             either way they are never dead-lettered, being no mistake.

@@ -26,7 +26,7 @@ from aiokafka.structs import ConsumerRecord, TopicPartition
 from shared import metrics
 from shared.messaging.connection import KafkaConnection
 from shared.messaging.dead_letters import dead_letter, publisher_sender
-from shared.messaging.fetch_wait import FetchWait
+from shared.messaging.fetch_wait import ROUTINE_WAKE_MS, FetchWait
 from shared.messaging.publisher import Publisher
 from shared.settings import Settings
 
@@ -39,6 +39,11 @@ _MAX_RETRY_PAUSE_S = 1.0
 #: and one per fetch cost it as much as the fetches did; a crash re-delivers at most this
 #: much more, which idempotent handlers absorb.
 COMMIT_EVERY_S = 0.25
+#: How long a read waits for records while handled offsets wait to be committed, and
+#: while none do. A read returns as soon as records arrive either way; the longer wait only
+#: spares an idle process waking five times a second for nothing.
+_READ_WAIT_MS = 200
+_IDLE_READ_WAIT_MS = 1000
 
 Record: TypeAlias = "ConsumerRecord[bytes, bytes]"
 #: Handles one raw record; returns a reason to dead-letter it, or None when it was taken.
@@ -73,6 +78,7 @@ def group_member(
         fetch_max_wait_ms=(
             settings.fetch_max_wait_ms if fetch_max_wait_ms is None else fetch_max_wait_ms
         ),
+        consumer_timeout_ms=ROUTINE_WAKE_MS,
         session_timeout_ms=settings.session_timeout_ms,
         heartbeat_interval_ms=settings.heartbeat_interval_ms,
         rebalance_timeout_ms=settings.rebalance_timeout_ms,
@@ -102,9 +108,9 @@ class ConsumerLoop:
     Args:
         name: The member's client id, and the consumer named on its dead letters.
         background: No one waits on what this consumer does: it fetches with the settings'
-            longer ``background_fetch_max_wait_ms``, which costs an idle broker less. Any
-            other consumer fetches with it too once it has been idle for a while
-            (``FetchWait``).
+            longer ``background_fetch_max_wait_ms``, which costs a broker less. Every
+            consumer fetches with ``idle_fetch_max_wait_ms`` once it has been idle for a
+            while (``FetchWait``).
         secret_headers: Headers never copied to the dead letters (a partner's key), which
             operators and their tools read.
     """
@@ -129,8 +135,10 @@ class ConsumerLoop:
         self._send_dead_letter = publisher_sender(dead_letters)
         self._secret_headers = secret_headers
         self._attempts = attempts
-        idle_ms = settings.background_fetch_max_wait_ms
-        busy_ms = idle_ms if background else settings.fetch_max_wait_ms
+        idle_ms = settings.idle_fetch_max_wait_ms
+        busy_ms = (
+            settings.background_fetch_max_wait_ms if background else settings.fetch_max_wait_ms
+        )
         self._consumer = group_member(
             settings,
             group_id=group_id,
@@ -162,7 +170,10 @@ class ConsumerLoop:
         """Consume until ``stop`` is called."""
         while not self._stopping.is_set():
             try:
-                batches = await self._consumer.getmany(timeout_ms=200, max_records=500)
+                batches = await self._consumer.getmany(
+                    timeout_ms=_READ_WAIT_MS if self._handled else _IDLE_READ_WAIT_MS,
+                    max_records=500,
+                )
             except Exception:
                 if self._stopping.is_set():
                     return

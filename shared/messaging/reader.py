@@ -22,6 +22,7 @@ from shared.contracts import Envelope, Payload, UndecodableEvent, decode
 from shared.contracts.topics import DEAD_LETTERS
 from shared.messaging.connection import Kafka, KafkaConnection
 from shared.messaging.dead_letters import read_dead_letter
+from shared.messaging.fetch_wait import ROUTINE_WAKE_MS, FetchWait
 from shared.messaging.offsets import end_offsets
 from shared.observed import Observed, Refusal
 
@@ -37,6 +38,8 @@ class StreamReader:
         topics: Topic names; those the broker lacks are listed in ``missing`` after ``start``.
         from_beginning: Start at the oldest message kept, else at the end (new messages only).
         fetch_max_wait_ms: How long an idle fetch waits (keep it short on the embedded broker).
+        idle_fetch_max_wait_ms: The wait once nothing has been read for a while
+            (``FetchWait``), for a reader that runs for good; None keeps the one wait.
         client_id: How the broker names this client.
         service: The ``service`` label of its metrics (the process's by default).
         max_partition_fetch_bytes: The most one fetch takes from one partition.
@@ -49,6 +52,7 @@ class StreamReader:
         *,
         from_beginning: bool,
         fetch_max_wait_ms: int = 10,
+        idle_fetch_max_wait_ms: int | None = None,
         client_id: str = "kith-reader",
         service: str | None = None,
         max_partition_fetch_bytes: int = 1024 * 1024,
@@ -64,7 +68,13 @@ class StreamReader:
             enable_auto_commit=False,
             auto_offset_reset="earliest" if from_beginning else "latest",
             fetch_max_wait_ms=fetch_max_wait_ms,
+            consumer_timeout_ms=ROUTINE_WAKE_MS,
             max_partition_fetch_bytes=max_partition_fetch_bytes,
+        )
+        self._wait = (
+            None
+            if idle_fetch_max_wait_ms is None
+            else FetchWait(busy_ms=fetch_max_wait_ms, idle_ms=idle_fetch_max_wait_ms)
         )
         self._lag_at = 0.0
         self.partitions: list[TopicPartition] = []
@@ -125,7 +135,10 @@ class StreamReader:
             return []
         batches = await self._consumer.getmany(timeout_ms=timeout_ms, max_records=max_records)
         await self._record_lag()
-        return [record for records in batches.values() for record in records]
+        records = [record for records in batches.values() for record in records]
+        if self._wait is not None:
+            self._wait.after_read(self._consumer, len(records))
+        return records
 
     async def read_to(
         self, offsets: dict[TopicPartition, int]

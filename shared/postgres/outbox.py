@@ -31,6 +31,9 @@ _CHANNEL = OUTBOX_CHANNEL
 # service runs several processes.
 _RELAY_LOCK_ID = 0x6F7574626F78  # "outbox"
 _BACKLOG = "SELECT count(*) FROM outbox WHERE published_at IS NULL"
+#: How soon the relay tries again after a try that failed (the broker or the database away)
+#: or that found another relay publishing; a NOTIFY may have been spent meanwhile.
+_RETRY_S = 0.5
 
 
 def outbox_row(envelope: Envelope[Any]) -> tuple[uuid.UUID, str, bytes, str, bytes]:
@@ -123,7 +126,13 @@ async def change_with_events(
 
 
 class OutboxRelay:
-    """Publishes a service's outbox, woken by NOTIFY and, as a safety net, by a short poll."""
+    """Publishes a service's outbox, woken by NOTIFY and, as a safety net, by a poll every
+    ``poll_s`` (sooner after a failed try).
+
+    A row committed while the relay listens is announced by NOTIFY, so the poll only covers
+    what no NOTIFY announced: a try that failed, another process's relay that held the lock,
+    a connection that broke (the relay then listens again on a new one).
+    """
 
     def __init__(
         self, pool: asyncpg.Pool, publisher: Publisher, *, poll_s: float, batch: int = 500
@@ -134,20 +143,31 @@ class OutboxRelay:
         self._batch = batch
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
+        self._published_all = False
+        """Whether the last try held the lock and published everything it found."""
         self.published = 0
         self._backlog = metrics.OUTBOX_BACKLOG.labels(publisher.service)
 
     async def run(self) -> None:
         """Publish until ``stop``; survives broker hiccups by retrying the same rows."""
-        # A connection of its own for LISTEN, held for the relay's whole life.
-        async with self._pool.acquire() as listener:
-            await self._relay(listener)
+        while not self._stopping.is_set():
+            try:
+                # A connection of its own for LISTEN, held until it breaks.
+                async with self._pool.acquire() as listener:
+                    await self._relay(listener)
+            except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+                log.warning("outbox relay listening again", error=repr(error))
+                await self._pause(_RETRY_S)
 
     async def _relay(self, listener: Any) -> None:
+        """Publish while ``listener`` listens; return once it is closed or on ``stop``."""
         try:
+            # A connection that ends wakes the relay too, to listen again on another.
+            listener.add_termination_listener(self._on_notify)
             await listener.add_listener(_CHANNEL, self._on_notify)
-            while not self._stopping.is_set():
+            while not self._stopping.is_set() and not listener.is_closed():
                 self._wake.clear()
+                self._published_all = False
                 try:
                     sent = await self.publish_pending()
                 except (TimeoutError, OSError, asyncpg.PostgresError) as error:
@@ -161,11 +181,16 @@ class OutboxRelay:
                     sent = 0
                 if sent >= self._batch:
                     continue  # more are waiting
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=self._poll_s)
+                await self._pause(self._poll_s if self._published_all else _RETRY_S)
         finally:
             with contextlib.suppress(Exception):
                 await listener.remove_listener(_CHANNEL, self._on_notify)
+            listener.remove_termination_listener(self._on_notify)
+
+    async def _pause(self, seconds: float) -> None:
+        """Wait ``seconds``, or until a NOTIFY or ``stop``."""
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout=seconds)
 
     def stop(self) -> None:
         """Finish the batch in hand, then return from ``run``."""
@@ -176,7 +201,7 @@ class OutboxRelay:
         """Publish one batch of unpublished events in order; return how many."""
         async with self._pool.acquire() as conn, conn.transaction():
             if not await conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", _RELAY_LOCK_ID):
-                return 0
+                return 0  # another relay publishes: look again soon, it may stop
             rows = await conn.fetch(
                 "SELECT id, topic, key, envelope, type FROM outbox WHERE published_at IS NULL"
                 " ORDER BY id LIMIT $1",
@@ -187,6 +212,7 @@ class OutboxRelay:
             backlog = await conn.fetchval(_BACKLOG) - len(rows) if full else 0
             if not rows:
                 self._backlog.set(0)
+                self._published_all = True
                 return 0
             await self._publisher.send_encoded(
                 [(row["topic"], row["key"], row["envelope"], row["type"]) for row in rows]
@@ -197,6 +223,7 @@ class OutboxRelay:
             )
         self.published += len(rows)
         self._backlog.set(backlog)
+        self._published_all = not full
         return len(rows)
 
     async def _count_backlog(self) -> None:

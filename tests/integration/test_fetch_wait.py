@@ -22,7 +22,7 @@ async def test_an_idle_consumer_waits_longer_and_still_hears_the_next_event(
 ) -> None:
     monkeypatch.setattr(fetch_wait, "IDLE_AFTER_S", 0.3)
     settings = stack.settings()
-    assert settings.fetch_max_wait_ms < settings.background_fetch_max_wait_ms
+    assert settings.fetch_max_wait_ms < settings.idle_fetch_max_wait_ms
     heard: dict[uuid.UUID, int] = {}
     """Each event handled, with the fetch wait in force as it was handled."""
 
@@ -36,7 +36,7 @@ async def test_an_idle_consumer_waits_longer_and_still_hears_the_next_event(
         async def waiting(ms: int) -> bool:
             return bool(fetcher._fetch_max_wait_ms == ms)
 
-        await eventually(lambda: waiting(settings.background_fetch_max_wait_ms), what="idle")
+        await eventually(lambda: waiting(settings.idle_fetch_max_wait_ms), what="idle")
         event = Envelope.wrap(
             HelpRequestCancelled(request_id=uuid.uuid4(), neighbourhood=neighbourhood_of(51, 0)),
             producer="test",

@@ -125,3 +125,41 @@ async def test_a_change_with_events_writes_both_or_neither(pool: asyncpg.Pool) -
     assert await pool.fetchval("SELECT count(*) FROM inbox WHERE event_id = $1", applied) == 1
     written = await pool.fetch("SELECT event_id FROM outbox ORDER BY id")
     assert [row["event_id"] for row in written] == [event.event_id for event in kept]
+
+
+async def test_a_relay_whose_connection_is_cut_listens_again_and_misses_nothing(
+    stack: Stack, pool: asyncpg.Pool
+) -> None:
+    settings = stack.settings()
+    neighbourhood = neighbourhood_of(-35.0 - uuid.uuid4().int % 1000 / 1000, 149.0)
+
+    def cancelled() -> Envelope[HelpRequestCancelled]:
+        return Envelope.wrap(
+            HelpRequestCancelled(request_id=uuid.uuid4(), neighbourhood=neighbourhood),
+            producer="test",
+        )
+
+    publisher = Publisher(settings, client_id="test-outbox-listen")
+    await publisher.start()
+    # No poll within the test: only a NOTIFY heard on a live connection publishes.
+    relay = OutboxRelay(pool, publisher, poll_s=3600)
+    running = asyncio.create_task(relay.run())
+    try:
+
+        async def published(count: int) -> bool:
+            return relay.published == count
+
+        await _commit(pool, [cancelled()])
+        await eventually(lambda: published(1), what="the first event, on NOTIFY")
+        cut = await pool.fetchval(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND query ILIKE 'LISTEN%'"
+        )
+        assert cut == 1, "the relay's listening connection"
+        await _commit(pool, [cancelled()])
+        await eventually(lambda: published(2), what="the next event, heard on a new connection")
+        assert not running.done()
+    finally:
+        relay.stop()
+        await asyncio.wait_for(running, timeout=10)
+        await publisher.stop()

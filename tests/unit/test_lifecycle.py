@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 from structlog.testing import capture_logs
 
-from shared.lifecycle import BackgroundTaskEnded, serve
+from shared.embedded.ports import free_port
+from shared.lifecycle import BackgroundTaskEnded, asgi_server, serve
 from shared.settings import Settings
 from tests.support import eventually
 
@@ -108,3 +111,26 @@ async def test_stop_ends_serving_cleanly_after_ready(tmp_path: Path) -> None:
     await asyncio.wait_for(serving, timeout=5)
     assert service.started
     assert service.stopped
+
+
+async def test_the_http_server_answers_with_a_date_and_exits_without_waiting_out_its_tick() -> None:
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    server = asgi_server(app, "127.0.0.1", free_port())
+    server.tick_s = 3600  # exit must not wait for the next tick
+    serving = asyncio.create_task(server.serve())
+
+    async def started() -> bool:
+        assert not serving.done(), "uvicorn failed to start"
+        return bool(server.started)
+
+    await eventually(started, timeout_s=10, what="uvicorn listening")
+    port = server.servers[0].sockets[0].getsockname()[1]
+    async with httpx.AsyncClient() as client:
+        response = await client.get(f"http://127.0.0.1:{port}/")
+    assert response.status_code == 204
+    assert "date" in response.headers
+    server.exit()
+    await asyncio.wait_for(serving, timeout=10)

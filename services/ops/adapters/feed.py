@@ -30,6 +30,7 @@ class Feed:
             # Every partition of every topic, for people watching: a quarter of a second
             # is soon enough, and an idle fetch this wide costs the broker each time.
             fetch_max_wait_ms=settings.background_fetch_max_wait_ms,
+            idle_fetch_max_wait_ms=settings.idle_fetch_max_wait_ms,
             client_id="kith-ops",
         )
         self._stopping = asyncio.Event()
@@ -50,7 +51,7 @@ class Feed:
         ends = await self._reader.end_offsets()
         while not self._stopping.is_set():
             try:
-                batch = await self._reader.read(timeout_ms=200)
+                batch = await self._reader.read(timeout_ms=1000)
             except Exception:
                 if self._stopping.is_set():
                     return
