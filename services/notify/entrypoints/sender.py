@@ -64,6 +64,9 @@ class Sender:
         """Record due reminders and send every due notice; return how many were handled."""
         now = utc_now()
         await record_due_reminders(self._store, self._windows, now)
+        upcoming = await self._store.next_due()
+        if upcoming is None or upcoming > now:
+            return 0  # one look, rather than one per sender, when nothing is due
         # Several at once: SKIP LOCKED gives each its own notice.
         counts = await asyncio.gather(*(self._drain(now) for _ in range(self._senders)))
         return sum(counts)
