@@ -1,5 +1,5 @@
-"""An idle consumer fetches with the longer wait, and its next event still arrives and puts
-the short wait back."""
+"""An idle consumer or reader fetches with the longer wait, and its next event still arrives
+and puts the short wait back."""
 
 from __future__ import annotations
 
@@ -10,8 +10,10 @@ import pytest
 
 from shared.contracts import Envelope, Payload
 from shared.contracts.requests import HelpRequestCancelled
+from shared.contracts.topics import REQUESTS
 from shared.geo import neighbourhood_of
 from shared.messaging import Delivery, Publisher, fetch_wait
+from shared.messaging.reader import StreamReader
 from tests.conftest import Stack
 from tests.integration.consumers import running_member
 from tests.support import eventually
@@ -44,3 +46,40 @@ async def test_an_idle_consumer_waits_longer_and_still_hears_the_next_event(
         await publisher.publish_many([event])
         await eventually(lambda: asyncio.sleep(0, event.event_id in heard), what="the event")
         assert heard[event.event_id] == settings.fetch_max_wait_ms, "busy again"
+
+
+async def test_a_reader_of_every_partition_idles_the_same_way(
+    stack: Stack, publisher: Publisher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fetch_wait, "IDLE_AFTER_S", 0.3)
+    settings = stack.settings()
+    reader = StreamReader(
+        settings,
+        [REQUESTS.name],
+        from_beginning=False,
+        fetch_max_wait_ms=settings.background_fetch_max_wait_ms,
+        idle_fetch_max_wait_ms=settings.idle_fetch_max_wait_ms,
+    )
+    await reader.start()
+    try:
+        fetcher = reader._consumer._fetcher
+        event = Envelope.wrap(
+            HelpRequestCancelled(request_id=uuid.uuid4(), neighbourhood=neighbourhood_of(52, 1)),
+            producer="test",
+        )
+        read: list[uuid.UUID] = []
+
+        async def waiting(ms: int) -> bool:
+            read.extend(
+                item.envelope.event_id
+                for item in await reader.read(timeout_ms=100)
+                if item.envelope is not None
+            )
+            return bool(fetcher._fetch_max_wait_ms == ms)
+
+        await eventually(lambda: waiting(settings.idle_fetch_max_wait_ms), what="idle")
+        await publisher.publish_many([event])
+        await eventually(lambda: waiting(settings.background_fetch_max_wait_ms), what="busy again")
+        assert event.event_id in read
+    finally:
+        await reader.stop()
