@@ -8,6 +8,7 @@ import signal
 import socket
 from collections.abc import Awaitable, Callable, Collection, Iterator
 from dataclasses import dataclass
+from types import FrameType
 from typing import Any, Protocol
 
 import structlog
@@ -140,13 +141,22 @@ class IdleServer(uvicorn.Server):
     def __init__(self, config: uvicorn.Config) -> None:
         super().__init__(config)
         self._exit = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def exit(self) -> None:
         """Start the graceful shutdown now."""
         self.should_exit = True
         self._exit.set()
 
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        # uvicorn's own SIGTERM and SIGINT handler (where it installs one): a signal
+        # handler, so the event is set from the loop, not from inside the handler.
+        super().handle_exit(sig, frame)
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._exit.set)
+
     async def main_loop(self) -> None:
+        self._loop = asyncio.get_running_loop()
         counter = 0
         while not await self.on_tick(counter):
             # uvicorn refreshes the Date header when the counter is a multiple of 10.

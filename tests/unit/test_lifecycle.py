@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -113,7 +114,10 @@ async def test_stop_ends_serving_cleanly_after_ready(tmp_path: Path) -> None:
     assert service.stopped
 
 
-async def test_the_http_server_answers_with_a_date_and_exits_without_waiting_out_its_tick() -> None:
+@pytest.mark.parametrize("told", ["exit", "signal"])
+async def test_the_http_server_answers_with_a_date_and_exits_without_waiting_out_its_tick(
+    told: str,
+) -> None:
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         await send({"type": "http.response.start", "status": 204, "headers": []})
         await send({"type": "http.response.body", "body": b""})
@@ -132,5 +136,8 @@ async def test_the_http_server_answers_with_a_date_and_exits_without_waiting_out
         response = await client.get(f"http://127.0.0.1:{port}/")
     assert response.status_code == 204
     assert "date" in response.headers
-    server.exit()
+    if told == "exit":
+        server.exit()
+    else:  # uvicorn's own signal handler, where a server installs it
+        server.handle_exit(signal.SIGTERM, None)
     await asyncio.wait_for(serving, timeout=10)
