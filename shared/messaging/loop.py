@@ -21,6 +21,7 @@ from typing import TypeAlias
 import asyncpg
 import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener
+from aiokafka.errors import CommitFailedError
 from aiokafka.structs import ConsumerRecord, TopicPartition
 
 from shared import metrics
@@ -205,7 +206,14 @@ class ConsumerLoop:
         offsets = {tp: offset for tp, offset in self._handled.items() if tp in chosen}
         if not offsets:
             return
-        await self._consumer.commit(offsets)
+        try:
+            await self._consumer.commit(offsets)
+        except CommitFailedError as error:
+            # The group went on without this member (a restarted broker forgot it): the
+            # partitions' next owner, maybe this member once it has joined again, reads
+            # these records again, and handlers are idempotent. Nothing is lost.
+            log.warning("commit refused after a rebalance", consumer=self._name, error=str(error))
+            return
         for tp, offset in offsets.items():
             if self._handled.get(tp) == offset:  # nothing newer handled meanwhile
                 del self._handled[tp]

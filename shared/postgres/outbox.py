@@ -157,6 +157,7 @@ class OutboxRelay:
                     await self._relay(listener)
             except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
                 log.warning("outbox relay listening again", error=repr(error))
+                self._wake.clear()  # set by the connection's end, which is why we are here
                 await self._pause(_RETRY_S)
 
     async def _relay(self, listener: Any) -> None:
@@ -183,9 +184,9 @@ class OutboxRelay:
                     continue  # more are waiting
                 await self._pause(self._poll_s if self._published_all else _RETRY_S)
         finally:
-            with contextlib.suppress(Exception):
+            with contextlib.suppress(Exception):  # a closed connection has neither
                 await listener.remove_listener(_CHANNEL, self._on_notify)
-            listener.remove_termination_listener(self._on_notify)
+                listener.remove_termination_listener(self._on_notify)
 
     async def _pause(self, seconds: float) -> None:
         """Wait ``seconds``, or until a NOTIFY or ``stop``."""

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 
 import pytest
+from structlog.testing import capture_logs
 
 from shared.contracts import Envelope, Payload
 from shared.contracts.requests import HelpRequestCancelled
@@ -104,3 +105,26 @@ async def test_partitions_handed_to_a_new_member_start_after_what_was_handled(
     assert new.ids, "the new member took partitions"
     assert set(new.ids) < set(_ids(later)), "and handled none of the first events"
     assert sorted([*old.ids, *new.ids]) == sorted(_ids(first) + _ids(later)), "each once"
+
+
+async def test_a_commit_the_group_refuses_leaves_the_member_consuming(
+    stack: Stack, publisher: Publisher
+) -> None:
+    group, first, later, ours = _two_rounds()
+    handled = Handled(ours)
+
+    async with running_member(stack.settings(), publisher, group, handled) as member:
+        running = member._consumer  # the aiokafka consumer under the loop
+        await publisher.publish_many(first)
+        await eventually(handled.count(len(first)), what="the first events handled")
+        # As after a broker restart that forgot the group: this member's generation is
+        # one the broker no longer knows, so the commit is refused.
+        coordinator = running._coordinator
+        coordinator.generation, coordinator.member_id = 999, "forgotten-member"
+        with capture_logs() as logs:
+            await member.commit()
+        assert [line for line in logs if line["event"] == "commit refused after a rebalance"]
+        await publisher.publish_many(later)
+        await eventually(
+            handled.count(len(first) + len(later)), what="the later events handled as well"
+        )
