@@ -30,6 +30,8 @@ from tests.integration.booking.support import sign_up
 PASSWORD = "a long enough password"
 #: OWASP's minimum for argon2id: 19 MiB, two passes, one lane.
 OWASP = {"m": 19 * 1024, "t": 2, "p": 1}
+#: How the second booking process's connections are named in ``pg_stat_activity``.
+_ELSEWHERE = "kith-booking-elsewhere"
 
 
 def _parameters(encoded: str) -> dict[str, int]:
@@ -57,10 +59,10 @@ async def _sign_in(client: httpx.AsyncClient, email: str, password: str = PASSWO
 async def _another_process(
     booking: Booking, settings: Settings, **app: Any
 ) -> AsyncIterator[httpx.AsyncClient]:
-    """A second booking process on the same database, with its own settings."""
-    other = BookingRuntime(
-        settings, database_url=booking.runtime.database_url, group_id=f"test-{uuid.uuid4()}"
-    )
+    """A second booking process on the same database, with its own settings. Its
+    connections are named ``_ELSEWHERE`` in ``pg_stat_activity``."""
+    named = f"{booking.runtime.database_url}?application_name={_ELSEWHERE}"
+    other = BookingRuntime(settings, database_url=named, group_id=f"test-{uuid.uuid4()}")
     await other.start()
     transport = httpx.ASGITransport(app=other.app(**app))
     client = httpx.AsyncClient(transport=transport, base_url="http://booking-2.test")
@@ -147,12 +149,14 @@ class _Watching(PasswordHasher):
 
 
 async def _open_transactions(probe: asyncpg.Connection) -> int:
-    """Booking's sessions that sit in a transaction having touched accounts."""
+    """The hashing process's sessions that sit in a transaction having touched accounts
+    (the other booking on this database, and its sweeps, are not the one asked)."""
     count = await probe.fetchval(
         "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-        " AND pid <> pg_backend_pid() AND state LIKE 'idle in transaction%'"
+        " AND application_name = $1 AND state LIKE 'idle in transaction%'"
         " AND (query ILIKE '%people%' OR query ILIKE '%idempotency_keys%'"
-        " OR query ILIKE '%sessions%')"
+        " OR query ILIKE '%sessions%')",
+        _ELSEWHERE,
     )
     assert isinstance(count, int)
     return count
@@ -175,6 +179,10 @@ async def test_passwords_are_hashed_off_the_event_loop_and_outside_any_transacti
             )
             assert answer.status_code == 200
             assert await _sign_in(elsewhere, f"nobody-{uuid.uuid4().hex}@example.org") == 401
+            named = await probe.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1", _ELSEWHERE
+            )
+            assert named > 0, "the probe sees the hashing process's connections"
     finally:
         await probe.close()
     assert len(watching.seen) >= 3
