@@ -22,7 +22,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 
@@ -47,6 +47,7 @@ MINUTES_FROM_S = 120.0
 
 #: A request's send time (seconds after the first) and its latency (seconds).
 Sample = tuple[float, float]
+T = TypeVar("T")
 
 
 @app.command("latency")
@@ -219,14 +220,29 @@ async def cpu_at_the_ends(duration: float) -> dict[str, dict[str, float]]:
 def minute_p50s(samples: list[Sample], duration: float) -> dict[str, float]:
     """The median latency of the requests sent in the first minute and in the last, and
     the ratio of the last to the first (a slow decline shows as a ratio above 1)."""
-    first = sorted(latency for sent, latency in samples if sent < 60)
-    last = sorted(latency for sent, latency in samples if sent >= duration - 60)
-    first_ms, last_ms = _ms(_percentile(first, 50)), _ms(_percentile(last, 50))
+    first, last = first_and_last_minute(samples, duration)
+    first_ms = _ms(_percentile(sorted(first), 50))
+    last_ms = _ms(_percentile(sorted(last), 50))
     return {
         "p50_first_minute_ms": first_ms,
         "p50_last_minute_ms": last_ms,
         "last_vs_first": round(last_ms / max(first_ms, 0.1), 2),
     }
+
+
+def first_and_last_minute(
+    timed: Iterable[tuple[float, T]], duration: float
+) -> tuple[list[T], list[T]]:
+    """Of ``(seconds since sending began, value)`` pairs, the values of the first minute and
+    those of the last minute of ``duration``."""
+    first: list[T] = []
+    last: list[T] = []
+    for at, value in timed:
+        if at < 60:
+            first.append(value)
+        if at >= duration - 60:
+            last.append(value)
+    return first, last
 
 
 def holds(p99_ms: float, errors: int) -> bool:
@@ -430,12 +446,11 @@ async def _stages(settings: Settings, ids: list[str], duration: float) -> dict[s
     figures: dict[str, Any] = {"stages_p50_ms": stage_p50s(spans for _, spans in timed)}
     if duration >= MINUTES_FROM_S and timed:
         began = min(created for created, _ in timed)
-        figures["stages_first_minute_p50_ms"] = stage_p50s(
-            spans for created, spans in timed if created - began < 60
+        first, last = first_and_last_minute(
+            ((created - began, spans) for created, spans in timed), duration
         )
-        figures["stages_last_minute_p50_ms"] = stage_p50s(
-            spans for created, spans in timed if created - began >= duration - 60
-        )
+        figures["stages_first_minute_p50_ms"] = stage_p50s(first)
+        figures["stages_last_minute_p50_ms"] = stage_p50s(last)
     return figures
 
 

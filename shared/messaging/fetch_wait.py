@@ -16,10 +16,10 @@ from typing import Any
 
 #: Seconds without a record before a consumer counts as idle.
 IDLE_AFTER_S = 10.0
-#: aiokafka's ``consumer_timeout_ms``: how often its fetch routine wakes when nothing
-#: happened (200 by default, five wake-ups a second of every idle consumer). A fetch coming
-#: back, records taken, or a rebalance wake it at once regardless.
-ROUTINE_WAKE_MS = 1000
+#: How often an idle consumer's loops wake with nothing to do: aiokafka's fetch routine
+#: (its ``consumer_timeout_ms``, 200 by default) and Kith's reads (their wait for records).
+#: Records arriving, a fetch coming back or a rebalance wake them at once regardless.
+IDLE_WAKE_MS = 1000
 
 
 class FetchWait:

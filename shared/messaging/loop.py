@@ -27,7 +27,7 @@ from aiokafka.structs import ConsumerRecord, TopicPartition
 from shared import metrics
 from shared.messaging.connection import KafkaConnection
 from shared.messaging.dead_letters import dead_letter, publisher_sender
-from shared.messaging.fetch_wait import ROUTINE_WAKE_MS, FetchWait
+from shared.messaging.fetch_wait import IDLE_WAKE_MS, FetchWait
 from shared.messaging.publisher import Publisher
 from shared.settings import Settings
 
@@ -40,11 +40,9 @@ _MAX_RETRY_PAUSE_S = 1.0
 #: and one per fetch cost it as much as the fetches did; a crash re-delivers at most this
 #: much more, which idempotent handlers absorb.
 COMMIT_EVERY_S = 0.25
-#: How long a read waits for records while handled offsets wait to be committed, and
-#: while none do. A read returns as soon as records arrive either way; the longer wait only
-#: spares an idle process waking five times a second for nothing.
+#: How long a read waits for records while handled offsets wait to be committed (with none
+#: waiting, ``IDLE_WAKE_MS``). A read returns as soon as records arrive either way.
 _READ_WAIT_MS = 200
-_IDLE_READ_WAIT_MS = 1000
 
 Record: TypeAlias = "ConsumerRecord[bytes, bytes]"
 #: Handles one raw record; returns a reason to dead-letter it, or None when it was taken.
@@ -79,7 +77,7 @@ def group_member(
         fetch_max_wait_ms=(
             settings.fetch_max_wait_ms if fetch_max_wait_ms is None else fetch_max_wait_ms
         ),
-        consumer_timeout_ms=ROUTINE_WAKE_MS,
+        consumer_timeout_ms=IDLE_WAKE_MS,
         session_timeout_ms=settings.session_timeout_ms,
         heartbeat_interval_ms=settings.heartbeat_interval_ms,
         rebalance_timeout_ms=settings.rebalance_timeout_ms,
@@ -172,7 +170,7 @@ class ConsumerLoop:
         while not self._stopping.is_set():
             try:
                 batches = await self._consumer.getmany(
-                    timeout_ms=_READ_WAIT_MS if self._handled else _IDLE_READ_WAIT_MS,
+                    timeout_ms=_READ_WAIT_MS if self._handled else IDLE_WAKE_MS,
                     max_records=500,
                 )
             except Exception:

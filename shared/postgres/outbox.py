@@ -21,6 +21,7 @@ import structlog
 from shared import metrics
 from shared.contracts import Envelope, encode, key_for, topic_for
 from shared.messaging.publisher import Publisher
+from shared.postgres.listen import ChannelListener
 
 log = structlog.get_logger(__name__)
 
@@ -127,11 +128,12 @@ async def change_with_events(
 
 class OutboxRelay:
     """Publishes a service's outbox, woken by NOTIFY and, as a safety net, by a poll every
-    ``poll_s`` (sooner after a failed try).
+    ``poll_s``.
 
-    A row committed while the relay listens is announced by NOTIFY, so the poll only covers
-    what no NOTIFY announced: a try that failed, another process's relay that held the lock,
-    a connection that broke (the relay then listens again on a new one).
+    While the relay listens, every committed row is announced by NOTIFY, so the poll only
+    covers what none announced. It looks again within ``_RETRY_S`` after a try that failed
+    or that found another process's relay publishing, and while its listening connection is
+    being replaced (``ChannelListener``, which wakes it once it listens again).
     """
 
     def __init__(
@@ -143,55 +145,45 @@ class OutboxRelay:
         self._batch = batch
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
-        self._published_all = False
-        """Whether the last try held the lock and published everything it found."""
+        self._listener = ChannelListener(
+            pool, {_CHANNEL: self._on_notify}, on_listen=self._wake.set
+        )
+        self._lock_elsewhere = False
+        """Whether the last try found another relay holding the lock."""
         self.published = 0
         self._backlog = metrics.OUTBOX_BACKLOG.labels(publisher.service)
 
     async def run(self) -> None:
         """Publish until ``stop``; survives broker hiccups by retrying the same rows."""
-        while not self._stopping.is_set():
-            try:
-                # A connection of its own for LISTEN, held until it breaks.
-                async with self._pool.acquire() as listener:
-                    await self._relay(listener)
-            except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
-                log.warning("outbox relay listening again", error=repr(error))
-                self._wake.clear()  # set by the connection's end, which is why we are here
-                await self._pause(_RETRY_S)
-
-    async def _relay(self, listener: Any) -> None:
-        """Publish while ``listener`` listens; return once it is closed or on ``stop``."""
+        listening = asyncio.create_task(self._listener.run(), name="outbox-listener")
         try:
-            # A connection that ends wakes the relay too, to listen again on another.
-            listener.add_termination_listener(self._on_notify)
-            await listener.add_listener(_CHANNEL, self._on_notify)
-            while not self._stopping.is_set() and not listener.is_closed():
-                self._wake.clear()
-                self._published_all = False
-                try:
-                    sent = await self.publish_pending()
-                except (TimeoutError, OSError, asyncpg.PostgresError) as error:
-                    log.warning("outbox relay retrying", error=repr(error))
-                    sent = 0
-                except Exception as error:  # a broker error from aiokafka
-                    if self._stopping.is_set():
-                        return
-                    log.warning("outbox relay retrying", error=repr(error))
-                    await self._count_backlog()  # while the broker is away, it grows
-                    sent = 0
-                if sent >= self._batch:
-                    continue  # more are waiting
-                await self._pause(self._poll_s if self._published_all else _RETRY_S)
+            await self._relay()
         finally:
-            with contextlib.suppress(Exception):  # a closed connection has neither
-                await listener.remove_listener(_CHANNEL, self._on_notify)
-                listener.remove_termination_listener(self._on_notify)
+            self._listener.stop()
+            await listening
 
-    async def _pause(self, seconds: float) -> None:
-        """Wait ``seconds``, or until a NOTIFY or ``stop``."""
-        with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), timeout=seconds)
+    async def _relay(self) -> None:
+        while not self._stopping.is_set():
+            self._wake.clear()
+            failed = False
+            try:
+                sent = await self.publish_pending()
+            except (TimeoutError, OSError, asyncpg.PostgresError) as error:
+                log.warning("outbox relay retrying", error=repr(error))
+                sent, failed = 0, True
+            except Exception as error:  # a broker error from aiokafka
+                if self._stopping.is_set():
+                    return
+                log.warning("outbox relay retrying", error=repr(error))
+                await self._count_backlog()  # while the broker is away, it grows
+                sent, failed = 0, True
+            if sent >= self._batch:
+                continue  # more are waiting
+            soon = failed or self._lock_elsewhere or not self._listener.listening.is_set()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(
+                    self._wake.wait(), timeout=_RETRY_S if soon else self._poll_s
+                )
 
     def stop(self) -> None:
         """Finish the batch in hand, then return from ``run``."""
@@ -201,7 +193,10 @@ class OutboxRelay:
     async def publish_pending(self) -> int:
         """Publish one batch of unpublished events in order; return how many."""
         async with self._pool.acquire() as conn, conn.transaction():
-            if not await conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", _RELAY_LOCK_ID):
+            self._lock_elsewhere = not await conn.fetchval(
+                "SELECT pg_try_advisory_xact_lock($1)", _RELAY_LOCK_ID
+            )
+            if self._lock_elsewhere:
                 return 0  # another relay publishes: look again soon, it may stop
             rows = await conn.fetch(
                 "SELECT id, topic, key, envelope, type FROM outbox WHERE published_at IS NULL"
@@ -213,7 +208,6 @@ class OutboxRelay:
             backlog = await conn.fetchval(_BACKLOG) - len(rows) if full else 0
             if not rows:
                 self._backlog.set(0)
-                self._published_all = True
                 return 0
             await self._publisher.send_encoded(
                 [(row["topic"], row["key"], row["envelope"], row["type"]) for row in rows]
@@ -224,7 +218,6 @@ class OutboxRelay:
             )
         self.published += len(rows)
         self._backlog.set(backlog)
-        self._published_all = not full
         return len(rows)
 
     async def _count_backlog(self) -> None:

@@ -62,14 +62,19 @@ class Sender:
 
     async def run_once(self) -> int:
         """Record due reminders and send every due notice; return how many were handled."""
+        handled, _ = await self._round()
+        return handled
+
+    async def _round(self) -> tuple[int, datetime | None]:
+        """``run_once``, also saying when the next notice nobody holds falls due."""
         now = utc_now()
         await record_due_reminders(self._store, self._windows, now)
         upcoming = await self._store.next_due()
         if upcoming is None or upcoming > now:
-            return 0  # one look, rather than one per sender, when nothing is due
+            return 0, upcoming  # one look, rather than one per sender, when nothing is due
         # Several at once: SKIP LOCKED gives each its own notice.
         counts = await asyncio.gather(*(self._drain(now) for _ in range(self._senders)))
-        return sum(counts)
+        return sum(counts), await self._store.next_due()
 
     async def _drain(self, now: datetime) -> int:
         handled = 0
@@ -106,8 +111,7 @@ class Sender:
             seen = clock.offset()
             wait_s = self._every_s
             try:
-                await self.run_once()
-                upcoming = await self._store.next_due()
+                _, upcoming = await self._round()
                 if upcoming is not None:
                     due_in = (upcoming - utc_now() + timedelta(milliseconds=5)).total_seconds()
                     wait_s = min(wait_s, max(due_in, 0.05))

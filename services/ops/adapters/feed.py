@@ -12,6 +12,7 @@ import structlog
 
 from services.ops.service_layer.console import Console
 from shared.contracts.topics import ALL_TOPICS
+from shared.messaging.fetch_wait import IDLE_WAKE_MS
 from shared.messaging.reader import StreamReader
 from shared.settings import Settings
 
@@ -51,7 +52,7 @@ class Feed:
         ends = await self._reader.end_offsets()
         while not self._stopping.is_set():
             try:
-                batch = await self._reader.read(timeout_ms=1000)
+                batch = await self._reader.read(timeout_ms=IDLE_WAKE_MS)
             except Exception:
                 if self._stopping.is_set():
                     return
