@@ -23,9 +23,11 @@ import h3
 from pydantic import TypeAdapter
 
 from kith.matching_simulation.world import WEEK_START
+from services.matching import roster
 from services.matching.domain import HelperProfile, Policy, Standing
 from services.matching.handlers import Matcher
-from services.matching.state import HelperState, MatchingState, RosterEntry
+from services.matching.roster import RosterEntry
+from services.matching.state import HelperState, MatchingState
 from shared.contracts import Envelope, Payload
 from shared.contracts.requests import HelpRequested
 from shared.contracts.skills import Skill
@@ -36,7 +38,6 @@ _PLACEHOLDER_ID = uuid.UUID(int=0xFEEDFACE)
 _PLACEHOLDER_CELL = "8f0000000000000"
 _SKILLS = tuple(Skill)
 _EARTH_KM = 6371.0088
-_ROSTER = TypeAdapter(dict[uuid.UUID, RosterEntry | None])
 #: Rings of neighbourhoods a helper's radius (4 km at most) can reach from their home.
 _REACH_RINGS = 2
 _APPROVED = datetime(2099, 1, 1, tzinfo=WEEK_START.tzinfo)
@@ -83,7 +84,7 @@ class _Rosters(Mapping[str, bytes]):
     def __getitem__(self, neighbourhood: str) -> bytes:
         known = self.filed.get(neighbourhood)
         if known is None:
-            known = _ROSTER.dump_json(self.city.filed_in(neighbourhood))
+            known = roster.encode(self.city.filed_in(neighbourhood))
             self.filed[neighbourhood] = known
         return known
 

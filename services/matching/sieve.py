@@ -1,76 +1,52 @@
 """A neighbourhood's roster read for one purpose: which helpers a request may concern.
 
 Every request reads its neighbourhood's roster: every helper whose radius reaches one of its
-streets, 500 to 600 of them in a dense city, each with skills, street and radius. Decoding
-that into ``RosterEntry`` objects (a UUID, a frozenset of skills and a float apiece) cost a
-cold read 1.5 ms, plus the garbage collector's passes over the hundreds of thousands of
-objects a full cache holds, and in a city of a million helpers nearly every read is cold.
-The sieve keeps, per skill, three flat columns (ids, street cells, radii) of plain strings
-and floats, built in one pass over the parsed JSON: a cold read costs about a third of a
-decode and holds a few dozen objects the collector has to visit instead of thousands.
+streets, 500 to 600 of them in a dense city. The sieve works on the roster's stored columns
+(``roster``) as they are: a skill is a bit test and a distance is measured from the stored
+centre of the helper's home, so a request costs no object per helper it passes over, and a
+roster read for the first time costs no more than one read before.
 """
 
 from __future__ import annotations
 
 import uuid
-from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import pydantic_core
+import h3
 
+from services.matching.roster import Columns, columns
 from shared.contracts.skills import Skill
-from shared.geo import distance_km
-
-_SKILLS = tuple(skill.value for skill in Skill)
-
-
-@dataclass(frozen=True, slots=True)
-class _Column:
-    """The helpers filed with one skill, in roster order. A cell of ``""`` marks a helper
-    filed by an older matching, which kept ids only: nothing is known of them here."""
-
-    ids: list[str]
-    cells: list[str]
-    radii: array[float]
+from shared.geo import centre_of
 
 
 @dataclass(frozen=True, slots=True)
 class RosterSieve:
-    """A roster by skill: ``candidates`` names the helpers a request may concern."""
+    """A roster's columns: ``candidates`` names the helpers a request may concern."""
 
-    by_skill: dict[str, _Column]
+    columns: Columns
+    bits: dict[str, int]
 
     @classmethod
     def of(cls, raw: Any) -> RosterSieve:
-        """From the roster as stored: JSON bytes (or, read back through faust's JSON codec,
-        the parsed document), entries by id or, from an older matching, a list of ids."""
-        stored = pydantic_core.from_json(raw) if isinstance(raw, bytes | bytearray | str) else raw
-        by_skill = {skill: _Column([], [], array("d")) for skill in _SKILLS}
-        entries = stored.items() if isinstance(stored, dict) else ((i, None) for i in stored)
-        for person, entry in entries:
-            if entry is None:
-                for every in by_skill.values():
-                    every.ids.append(person)
-                    every.cells.append("")
-                    every.radii.append(0.0)
-                continue
-            for skill in entry["skills"]:
-                column = by_skill.get(skill)
-                if column is not None:
-                    column.ids.append(person)
-                    column.cells.append(entry["cell"])
-                    column.radii.append(entry["travel_radius_km"])
-        return cls(by_skill)
+        """From the roster as stored (``roster.columns`` reads every layout)."""
+        read = columns(raw)
+        return cls(read, {name: 1 << i for i, name in enumerate(read.names)})
 
     def candidates(self, skill: Skill, cell: str) -> Iterator[uuid.UUID]:
         """The helpers filed here who offer ``skill`` and whose radius reaches ``cell`` (and
         any filed without an entry), in roster order: the rest cannot be offered the
-        request, so their whole state is never read."""
-        column = self.by_skill.get(skill.value)
-        if column is None:
-            return
-        for person, home, radius in zip(column.ids, column.cells, column.radii, strict=True):
-            if not home or distance_km(home, cell) <= radius:
-                yield uuid.UUID(person)
+        request, so their whole state is never read. The distance is H3's, between the same
+        two centres ``shared.geo.distance_km`` measures, so the rule is exactly eligibility's."""
+        bit = self.bits.get(skill.value, 0)
+        read = self.columns
+        places, cells, distance = read.places, read.cells, h3.great_circle_distance
+        here = centre_of(cell)
+        for i, mask in enumerate(read.masks):
+            if not cells[i]:  # filed by an older matching, with an id only
+                yield uuid.UUID(read.ids[i])
+            elif mask & bit:
+                at = 3 * i
+                if distance((places[at], places[at + 1]), here) <= places[at + 2]:
+                    yield uuid.UUID(read.ids[i])

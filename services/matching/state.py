@@ -16,6 +16,7 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import TypeAdapter
 
+from services.matching import roster as rosters
 from services.matching.domain import (
     BookedVisit,
     HelperProfile,
@@ -24,6 +25,7 @@ from services.matching.domain import (
     Relationship,
     Standing,
 )
+from services.matching.roster import Roster, RosterEntry
 from services.matching.sieve import RosterSieve
 from shared.contracts.skills import Skill
 from shared.weekly_hours import WeeklyHours
@@ -71,21 +73,6 @@ class LedgerEntry:
 
 
 @dataclass(frozen=True, slots=True)
-class RosterEntry:
-    """What a neighbourhood's roster keeps of each helper filed there: enough to pass over
-    most helpers for a request without reading (decoding) their whole state."""
-
-    skills: frozenset[Skill]
-    cell: str
-    travel_radius_km: float
-
-    @classmethod
-    def of(cls, profile: HelperProfile) -> RosterEntry:
-        """The entry of a helper with ``profile``."""
-        return cls(profile.skills, profile.cell, profile.travel_radius_km)
-
-
-@dataclass(frozen=True, slots=True)
 class SeriesState:
     """What matching holds about one recurring request's series of occurrences.
 
@@ -110,9 +97,6 @@ class SeriesState:
 _HELPER = TypeAdapter(HelperState)
 _SERIES = TypeAdapter(SeriesState)
 _LEDGER = TypeAdapter(LedgerEntry)
-_ROSTER = TypeAdapter(dict[uuid.UUID, RosterEntry | None])
-#: Rosters as stored: a list of ids before entries were kept, then entries by id.
-_ROSTER_STORED = TypeAdapter(list[uuid.UUID] | dict[uuid.UUID, RosterEntry | None])
 _RELATIONSHIPS = TypeAdapter(dict[uuid.UUID, Relationship])
 _PROGRESS = TypeAdapter(Progress)
 _IDS = TypeAdapter(list[uuid.UUID])
@@ -210,8 +194,8 @@ class MatchingState:
     _standing_read: _Decoded[Standing] = field(
         default_factory=lambda: _Decoded(_STANDING), init=False, repr=False, compare=False
     )
-    _roster_read: _Decoded[list[uuid.UUID] | dict[uuid.UUID, RosterEntry | None]] = field(
-        default_factory=lambda: _Decoded(_ROSTER_STORED), init=False, repr=False, compare=False
+    _roster_read: _Decoded[Roster] = field(
+        default_factory=lambda: _Decoded(rosters.decode), init=False, repr=False, compare=False
     )
     _sieve_read: _Decoded[RosterSieve] = field(
         default_factory=lambda: _Decoded(RosterSieve.of), init=False, repr=False, compare=False
@@ -265,17 +249,14 @@ class MatchingState:
         """The helpers with a profile in the neighbourhood."""
         return list(self.roster_index(neighbourhood))
 
-    def roster_index(self, neighbourhood: str) -> dict[uuid.UUID, RosterEntry | None]:
+    def roster_index(self, neighbourhood: str) -> Roster:
         """The helpers filed in the neighbourhood, each with what rules most of them out of a
         request without reading their whole state (``None`` for one filed by an older
         matching, which listed ids only)."""
         raw = self.roster.get(neighbourhood)
         if raw is None:
             return {}
-        stored = self._roster_read.load(neighbourhood, raw)
-        if isinstance(stored, list):
-            return dict.fromkeys(stored)
-        return dict(stored)
+        return dict(self._roster_read.load(neighbourhood, raw))
 
     def candidates(self, neighbourhood: str, skill: Skill, cell: str) -> Iterator[uuid.UUID]:
         """The helpers filed in the neighbourhood who offer ``skill`` and whose radius
@@ -285,8 +266,8 @@ class MatchingState:
             return iter(())
         return self._sieve_read.load(neighbourhood, raw).candidates(skill, cell)
 
-    def _put_roster(self, neighbourhood: str, roster: dict[uuid.UUID, RosterEntry | None]) -> None:
-        self.roster[neighbourhood] = _ROSTER.dump_json(roster)
+    def _put_roster(self, neighbourhood: str, roster: Roster) -> None:
+        self.roster[neighbourhood] = rosters.encode(roster)
 
     def relationships_of(
         self, neighbourhood: str, neighbour_id: uuid.UUID

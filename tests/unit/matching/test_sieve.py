@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import uuid
+from array import array
 
 import h3
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import TypeAdapter
 
+from services.matching import roster as rosters
+from services.matching.roster import RosterEntry
 from services.matching.sieve import RosterSieve
-from services.matching.state import MatchingState, RosterEntry
+from services.matching.state import MatchingState
 from shared.contracts.skills import Skill
 from shared.geo import distance_km
 from tests.unit.matching.factories import HOME, NEIGHBOURHOOD
@@ -19,8 +24,8 @@ from tests.unit.matching.factories import HOME, NEIGHBOURHOOD
 #: Street cells up to about 3 km from HOME: some in a helper's reach, some not.
 STREETS = sorted(h3.grid_disk(HOME, 8))
 FARTHEST = max(STREETS, key=lambda street: distance_km(HOME, street))
-#: Rosters as matching stores them.
-ROSTER = TypeAdapter(dict[uuid.UUID, RosterEntry | None])
+#: Rosters as an older matching stored them: entries by id.
+ENTRIES = TypeAdapter(dict[uuid.UUID, RosterEntry | None])
 
 entries = st.one_of(
     st.none(),
@@ -31,7 +36,7 @@ entries = st.one_of(
         st.floats(min_value=0.5, max_value=4.0),
     ),
 )
-rosters = st.dictionaries(st.uuids(), entries, max_size=40)
+any_roster = st.dictionaries(st.uuids(), entries, max_size=40)
 
 
 def by_entries(
@@ -47,16 +52,47 @@ def by_entries(
 
 
 @settings(max_examples=200, deadline=None)
-@given(rosters, st.sampled_from(Skill), st.sampled_from(STREETS))
+@given(any_roster, st.sampled_from(Skill), st.sampled_from(STREETS))
 def test_the_sieve_keeps_the_entries_rule_and_the_roster_order(
     roster: dict[uuid.UUID, RosterEntry | None], skill: Skill, cell: str
 ) -> None:
-    stored = ROSTER.dump_json(roster)
+    expected = by_entries(roster, skill, cell)
+    for stored in (rosters.encode(roster), ENTRIES.dump_json(roster)):
+        assert list(RosterSieve.of(stored).candidates(skill, cell)) == expected
+        # Read back through faust's JSON codec, a roster arrives as the parsed document.
+        assert list(RosterSieve.of(json.loads(stored)).candidates(skill, cell)) == expected
 
-    assert list(RosterSieve.of(stored).candidates(skill, cell)) == by_entries(roster, skill, cell)
-    # Read back through faust's JSON codec, a roster arrives as the parsed document.
-    parsed = RosterSieve.of(json.loads(stored))
-    assert list(parsed.candidates(skill, cell)) == by_entries(roster, skill, cell)
+
+@settings(max_examples=200, deadline=None)
+@given(any_roster)
+def test_a_stored_roster_reads_back_entry_for_entry_in_order(
+    roster: dict[uuid.UUID, RosterEntry | None],
+) -> None:
+    stored = rosters.encode(roster)
+
+    assert json.loads(stored)["roster"] == rosters.VERSION
+    assert list(rosters.decode(stored).items()) == list(roster.items())
+    assert list(rosters.decode(ENTRIES.dump_json(roster)).items()) == list(roster.items())
+
+
+def test_a_roster_of_skills_this_matching_does_not_know_keeps_those_it_knows() -> None:
+    helper = uuid.uuid4()
+    document = json.loads(rosters.encode({helper: RosterEntry(frozenset({Skill.LIFT}), HOME, 2.0)}))
+    # Written by a later matching that knew one more skill, first in its list.
+    document["names"] = ["astronomy", *document["names"]]
+    document["masks"] = base64.b64encode(array("I", [0b11]).tobytes()).decode()
+
+    assert rosters.decode(document) == {helper: RosterEntry(frozenset({Skill.SHOPPING}), HOME, 2.0)}
+    assert list(RosterSieve.of(document).candidates(Skill.SHOPPING, HOME)) == [helper]
+    assert list(RosterSieve.of(document).candidates(Skill.LIFT, HOME)) == []
+
+
+def test_a_roster_whose_columns_disagree_is_refused() -> None:
+    document = json.loads(rosters.encode({uuid.uuid4(): None, uuid.uuid4(): None}))
+    document["cells"] = ""
+
+    with pytest.raises(ValueError, match="columns differ"):
+        rosters.decode(document)
 
 
 def test_a_roster_of_ids_only_names_every_helper_for_any_request() -> None:
@@ -73,12 +109,12 @@ def test_a_changed_roster_is_sieved_afresh() -> None:
     state = MatchingState.in_memory()
     far = FARTHEST
     assert 0.5 < distance_km(HOME, far) < 4.0
-    state.roster[NEIGHBOURHOOD] = ROSTER.dump_json(
+    state.roster[NEIGHBOURHOOD] = rosters.encode(
         {helper: RosterEntry(frozenset({Skill.LIFT}), HOME, 0.5)}
     )
     assert list(state.candidates(NEIGHBOURHOOD, Skill.LIFT, far)) == []
 
-    state.roster[NEIGHBOURHOOD] = ROSTER.dump_json(
+    state.roster[NEIGHBOURHOOD] = rosters.encode(
         {helper: RosterEntry(frozenset({Skill.LIFT}), HOME, 4.0)}
     )
     assert list(state.candidates(NEIGHBOURHOOD, Skill.LIFT, far)) == [helper]

@@ -8,7 +8,8 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from services.matching.domain import HelperProfile
-from services.matching.state import HelperState, MatchingState, RosterEntry
+from services.matching.roster import RosterEntry
+from services.matching.state import HelperState, MatchingState
 from shared.contracts.skills import Skill
 from tests.unit.matching.factories import HOME, NEIGHBOURHOOD
 
