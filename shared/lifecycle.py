@@ -15,7 +15,7 @@ import structlog
 import uvicorn
 import uvloop
 
-from shared import clock
+from shared import clock, collector
 from shared.logs import configure_logging
 from shared.metrics import start_metrics_server
 from shared.secrets import require_secrets
@@ -26,11 +26,12 @@ log = structlog.get_logger(__name__)
 
 def prepare_process(settings: Settings, service: str) -> None:
     """What every service process does first: refuse weak secrets, then its clock, its logs,
-    its metrics."""
+    its metrics, and the garbage collector's pace (``collector``)."""
     require_secrets(settings, service)
     clock.install(settings.clock_file)
     configure_logging(settings, service)
     start_metrics_server(settings, service)
+    collector.tune()
 
 
 def mark_ready(settings: Settings, detail: str = "ready") -> None:

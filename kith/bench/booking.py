@@ -326,8 +326,10 @@ async def _accept_in_process(
     from services.booking.bootstrap import open_pool
     from services.booking.domain.errors import BookingProblem
     from services.booking.service_layer import offers as use_cases
+    from shared import collector
     from shared.contracts import utc_now
 
+    collector.tune()  # as booking's own process runs (``lifecycle.prepare_process``)
     people = [uuid.UUID(helper["person_id"]) for helper in helpers]
     pool = await open_pool(
         settings.database_for("booking"), min_size=len(helpers), max_size=len(helpers)
