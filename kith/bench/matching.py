@@ -31,25 +31,30 @@ def matching(
 ) -> None:
     """Serve a simulated week three ways and time matching at city scale."""
     from kith.matching_simulation.compare import compare
-    from kith.matching_simulation.throughput import build_city, timed_matching
+    from kith.matching_simulation.throughput import build_city, timed_cities
     from kith.matching_simulation.world import Shape
     from services.matching.app import policy_from
+    from shared import collector
     from shared.settings import Settings
 
     if importlib.util.find_spec("scipy") is None:
         typer.secho("kith bench matching needs scipy (the offline optimum)", err=True)
         raise typer.Exit(2)
+    collector.tune()  # as matching's own process runs (``lifecycle.prepare_process``)
     policy = policy_from(Settings())
     week = compare(Shape(neighbours=neighbours, helpers=helpers, seed=seed), policy)
-    rates: dict[str, float] = {}
-    cpu_rates: dict[str, float] = {}
+    cities = []
     for size in (int(s) for s in sizes.split(",") if s.strip()):
         began = time.perf_counter()
-        city = build_city(size, density=density)
-        built_s = time.perf_counter() - began
-        wall, cpu = timed_matching(city, policy, requests=requests)
-        rates[str(size)], cpu_rates[str(size)] = round(wall, 1), round(cpu, 1)
-        print(f"city of {size} helpers built in {built_s:.2f} s", file=sys.stderr)
+        cities.append(build_city(size, density=density))
+        print(
+            f"city of {size} helpers built in {time.perf_counter() - began:.2f} s", file=sys.stderr
+        )
+    timed = timed_cities(cities, policy, requests=requests)
+    rates = {str(city.size): round(wall, 1) for city, (wall, _) in zip(cities, timed, strict=True)}
+    cpu_rates = {
+        str(city.size): round(cpu, 1) for city, (_, cpu) in zip(cities, timed, strict=True)
+    }
     summary = {
         **week.summary(),
         "requests": week.requests,

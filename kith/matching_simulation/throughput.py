@@ -247,11 +247,39 @@ def timed_matching(
     """Requests one worker takes through its first round per second of wall clock, and per
     second of this process's CPU: the steadier figure on a machine shared with other work,
     which takes wall time but not CPU time from the path."""
-    matcher = Matcher(city.state(), policy)
+    return timed_cities([city], policy, requests=requests, seed=seed, rounds=1)[0]
+
+
+def timed_cities(
+    cities: list[City], policy: Policy, *, requests: int = 2000, seed: int = 5, rounds: int = 8
+) -> list[tuple[float, float]]:
+    """``timed_matching`` of each city, their requests taken in turns: a share of each
+    city's in turn, ``rounds`` times over. A busy spell on a shared machine, or the process
+    growing as it goes, then weighs on every city alike instead of on whichever came last."""
+    matchers = [Matcher(city.state(), policy) for city in cities]
+    batches = [_requests(city, requests, seed) for city in cities]
+    now = WEEK_START - timedelta(days=1)
+    wall = [0.0] * len(cities)
+    cpu = [0.0] * len(cities)
+    for round_ in range(rounds):
+        for k, (matcher, batch) in enumerate(zip(matchers, batches, strict=True)):
+            share = batch[round_ * len(batch) // rounds : (round_ + 1) * len(batch) // rounds]
+            began, began_cpu = time.perf_counter(), time.process_time()
+            for envelope in share:
+                matcher.handle(envelope, 0, now)
+            cpu[k] += time.process_time() - began_cpu
+            wall[k] += time.perf_counter() - began
+    return [(requests / w, requests / max(c, 1e-6)) for w, c in zip(wall, cpu, strict=True)]
+
+
+def _requests(city: City, count: int, seed: int) -> list[Envelope[Payload]]:
+    """``count`` requests in the city's inland neighbourhoods, their rosters filed already:
+    the timed path reads a roster, it does not build one."""
     rng = random.Random(seed)
     envelopes: list[Envelope[Payload]] = []
     inland = city.inland()
-    for _ in range(requests):
+    rosters = city.rosters if city.rosters is not None else _Rosters(city)
+    for _ in range(count):
         neighbourhood = rng.choice(inland)
         asked = HelpRequested(
             request_id=uuid.UUID(int=rng.getrandbits(128), version=4),
@@ -265,15 +293,6 @@ def timed_matching(
             starts_at=rng.choice(city.hours),
             hours=rng.choice((1, 2)),
         )
+        rosters[neighbourhood]
         envelopes.append(Envelope.wrap(asked, producer="bench"))
-    # Filed before the clock starts: the timed path reads a roster, it does not build one.
-    rosters = city.rosters if city.rosters is not None else _Rosters(city)
-    for envelope in envelopes:
-        assert isinstance(envelope.data, HelpRequested)
-        rosters[envelope.data.neighbourhood]
-    now = WEEK_START - timedelta(days=1)
-    began, began_cpu = time.perf_counter(), time.process_time()
-    for envelope in envelopes:
-        matcher.handle(envelope, 0, now)
-    cpu_s = max(time.process_time() - began_cpu, 1e-6)
-    return requests / (time.perf_counter() - began), requests / cpu_s
+    return envelopes
