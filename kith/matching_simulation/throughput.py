@@ -293,6 +293,6 @@ def _requests(city: City, count: int, seed: int) -> list[Envelope[Payload]]:
             starts_at=rng.choice(city.hours),
             hours=rng.choice((1, 2)),
         )
-        rosters[neighbourhood]
+        rosters[neighbourhood]  # filed now, before any clock starts
         envelopes.append(Envelope.wrap(asked, producer="bench"))
     return envelopes

@@ -34,6 +34,8 @@ VERSION = 3
 #: A helper filed by an older matching, which kept ids only: offered for any skill.
 _EVERY_SKILL = 0xFFFFFFFF
 _NAMES = [skill.value for skill in Skill]
+#: A mask is an unsigned 32-bit integer: a skill past the 32nd needs a wider column.
+assert len(_NAMES) <= 32
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,8 +3,8 @@
 Every request reads its neighbourhood's roster: every helper whose radius reaches one of its
 streets, 500 to 600 of them in a dense city. The sieve works on the roster's stored columns
 (``roster``) as they are: a skill is a bit test and a distance is measured from the stored
-centre of the helper's home, so a request costs no object per helper it passes over, and a
-roster read for the first time costs no more than one read before.
+centre of the helper's home, so a request makes no object for a helper it passes over, and
+reading a roster for the first time costs little more than reading it again.
 """
 
 from __future__ import annotations
