@@ -129,7 +129,7 @@ def columns(raw: Any) -> Columns:
     ids = stored["ids"].split(",") if stored["ids"] else []
     cells = stored["cells"].split(",") if ids else []
     masks, places = _unpacked("I", stored["masks"]), _unpacked("d", stored["places"])
-    if not len(ids) == len(cells) == len(masks) == len(places) // 3:
+    if not (len(ids) == len(cells) == len(masks) and len(places) == 3 * len(ids)):
         raise ValueError(f"a roster's columns differ in length ({len(ids)} ids)")
     return Columns(ids, cells, masks, places, list(stored["names"]))
 

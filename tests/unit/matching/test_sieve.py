@@ -88,11 +88,14 @@ def test_a_roster_of_skills_this_matching_does_not_know_keeps_those_it_knows() -
 
 
 def test_a_roster_whose_columns_disagree_is_refused() -> None:
-    document = json.loads(rosters.encode({uuid.uuid4(): None, uuid.uuid4(): None}))
-    document["cells"] = ""
+    stored = json.loads(rosters.encode({uuid.uuid4(): None, uuid.uuid4(): None}))
+    no_cells = {**stored, "cells": ""}
+    # Seven doubles for two helpers: one too many, whichever helper it belongs to.
+    extra = {**stored, "places": base64.b64encode(array("d", [0.0] * 7).tobytes()).decode()}
 
-    with pytest.raises(ValueError, match="columns differ"):
-        rosters.decode(document)
+    for document in (no_cells, extra):
+        with pytest.raises(ValueError, match="columns differ"):
+            rosters.decode(document)
 
 
 def test_a_roster_of_ids_only_names_every_helper_for_any_request() -> None:
