@@ -50,11 +50,11 @@ def matching(
         print(
             f"city of {size} helpers built in {time.perf_counter() - began:.2f} s", file=sys.stderr
         )
+    rates: dict[str, float] = {}
+    cpu_rates: dict[str, float] = {}
     timed = timed_cities(cities, policy, requests=requests)
-    rates = {str(city.size): round(wall, 1) for city, (wall, _) in zip(cities, timed, strict=True)}
-    cpu_rates = {
-        str(city.size): round(cpu, 1) for city, (_, cpu) in zip(cities, timed, strict=True)
-    }
+    for city, (wall, cpu) in zip(cities, timed, strict=True):
+        rates[str(city.size)], cpu_rates[str(city.size)] = round(wall, 1), round(cpu, 1)
     summary = {
         **week.summary(),
         "requests": week.requests,
