@@ -321,20 +321,29 @@ async def _accept_over_http(
 async def _accept_in_process(
     settings: Settings, helpers: list[dict[str, str]], offers: list[dict[str, Any]]
 ) -> dict[str, Any]:
-    """Booking's accept use case called from here, over a pool like booking's own."""
+    """Booking's accept use case called from here, over a pool like booking's own, with an
+    outbox relay here publishing what the accepts commit, as booking's process has."""
     from services.booking.adapters.unit_of_work import PostgresUnitOfWork
     from services.booking.bootstrap import open_pool
     from services.booking.domain.errors import BookingProblem
     from services.booking.service_layer import offers as use_cases
     from shared import collector
     from shared.contracts import utc_now
+    from shared.messaging import Publisher
+    from shared.postgres import OutboxRelay, RelayBell
 
     collector.tune()  # as booking's own process runs (``lifecycle.prepare_process``)
     people = [uuid.UUID(helper["person_id"]) for helper in helpers]
+    # A connection for each client, and the relay's two (one to publish, one to listen).
     pool = await open_pool(
-        settings.database_for("booking"), min_size=len(helpers), max_size=len(helpers)
+        settings.database_for("booking"), min_size=len(helpers), max_size=len(helpers) + 2
     )
-    uow = PostgresUnitOfWork(pool)
+    bell = RelayBell()
+    uow = PostgresUnitOfWork(pool, bell)
+    publisher = Publisher(settings, client_id="bench-booking")
+    await publisher.start()
+    relay = OutboxRelay(pool, publisher, poll_s=settings.outbox_poll_s, bell=bell)
+    relaying = asyncio.create_task(relay.run(), name="bench-outbox")
 
     async def accept(index: int, offer: dict[str, Any]) -> bool:
         try:
@@ -346,6 +355,9 @@ async def _accept_in_process(
     try:
         return await _drive(helpers, offers, accept)
     finally:
+        relay.stop()
+        await relaying
+        await publisher.stop()
         await pool.close()
 
 

@@ -29,6 +29,7 @@ from shared.periodic import Periodic
 from shared.postgres import (
     ChannelListener,
     OutboxRelay,
+    RelayBell,
     apply_migrations,
     close_pool,
     ensure_database,
@@ -120,7 +121,9 @@ class BookingRuntime:
         await ensure_database(self.database_url)
         self.pool = await open_pool(self.database_url)
         await apply_migrations(self.pool, "services.booking.migrations")
-        self._uow = PostgresUnitOfWork(self.pool)
+        # The relay below is rung by this process's commits instead of by NOTIFY.
+        self._bell = RelayBell()
+        self._uow = PostgresUnitOfWork(self.pool, self._bell)
         # Makes the dummy hash an unknown email is checked against now, so even the first
         # such sign-in takes as long as a wrong password: in its worker thread, beside the
         # rest of the start (``ready`` waits for it).
@@ -129,7 +132,9 @@ class BookingRuntime:
         await self.publisher.start()
         # An empty broker (the embedded one restarted) gets booking's history again.
         await self.replay()
-        self.relay = OutboxRelay(self.pool, self.publisher, poll_s=self.settings.outbox_poll_s)
+        self.relay = OutboxRelay(
+            self.pool, self.publisher, poll_s=self.settings.outbox_poll_s, bell=self._bell
+        )
         # The relay starts before the consumer joins its group: after a crash the join waits
         # for the dead process's session to time out, and committed events should not.
         self._tasks = [asyncio.create_task(self.relay.run(), name="booking-outbox")]

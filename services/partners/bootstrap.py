@@ -34,6 +34,7 @@ from shared.periodic import Periodic
 from shared.postgres import (
     ChannelListener,
     OutboxRelay,
+    RelayBell,
     apply_migrations,
     close_pool,
     connect_pool,
@@ -85,6 +86,8 @@ class PartnersGateway:
         self._projector_group = projector_group
         self._webhook_poll_s = webhook_poll_s
         self._pool: asyncpg.Pool | None = None
+        # Rings the relay after a commit that wrote events, instead of a NOTIFY.
+        self._bell = RelayBell()
         self._publisher: Publisher | None = None
         self._sender: HttpxWebhookSender | None = None
         self._listener: ChannelListener | None = None
@@ -106,7 +109,7 @@ class PartnersGateway:
 
     def unit_of_work(self) -> contextlib.AbstractAsyncContextManager[PartnersUnitOfWork]:
         """A unit of work on the gateway's database (once started)."""
-        return unit_of_work(self.pool)
+        return unit_of_work(self.pool, self._bell)
 
     @property
     def tasks(self) -> list[asyncio.Task[None]]:
@@ -143,7 +146,9 @@ class PartnersGateway:
             poll_s=self._webhook_poll_s,
         )
         listening = self._listen()
-        self._relay = OutboxRelay(self._pool, self._publisher, poll_s=settings.outbox_poll_s)
+        self._relay = OutboxRelay(
+            self._pool, self._publisher, poll_s=settings.outbox_poll_s, bell=self._bell
+        )
         self._inbox = inbox_consumer(
             settings, self.unit_of_work, self._publisher, group_id=self._inbox_group
         )

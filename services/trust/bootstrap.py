@@ -18,7 +18,14 @@ from services.trust.service_layer.ports import TrustUnitOfWork
 from shared.contracts.skills import VettingStep
 from shared.lifecycle import finish_tasks
 from shared.messaging import EventConsumer, Publisher
-from shared.postgres import OutboxRelay, apply_migrations, close_pool, connect_pool, ensure_database
+from shared.postgres import (
+    OutboxRelay,
+    RelayBell,
+    apply_migrations,
+    close_pool,
+    connect_pool,
+    ensure_database,
+)
 from shared.postgres.replay import replay_if_broker_lost
 from shared.settings import Settings
 
@@ -78,6 +85,8 @@ class TrustService:
         self._consumer_name = consumer_name
         self._sweep_every_s = sweep_every_s
         self._pool: asyncpg.Pool | None = None
+        # Rings the relay after a commit that wrote events, instead of a NOTIFY.
+        self._bell = RelayBell()
         self._publisher: Publisher | None = None
         self._consumer: EventConsumer | None = None
         self._relay: OutboxRelay | None = None
@@ -113,7 +122,7 @@ class TrustService:
 
     def unit_of_work(self) -> AbstractAsyncContextManager[TrustUnitOfWork]:
         """A unit of work on trust's database."""
-        return unit_of_work(self.pool)
+        return unit_of_work(self.pool, self._bell)
 
     async def replay(self) -> int:
         """Send the outbox again if the broker lost what was published (it restarted empty)."""
@@ -129,7 +138,9 @@ class TrustService:
         await self._publisher.start()
         # An empty broker (the embedded one restarted) gets trust's history again.
         await self.replay()
-        self._relay = OutboxRelay(self._pool, self._publisher, poll_s=self.settings.outbox_poll_s)
+        self._relay = OutboxRelay(
+            self._pool, self._publisher, poll_s=self.settings.outbox_poll_s, bell=self._bell
+        )
         self._consumer = build_consumer(
             self.settings,
             start=self.unit_of_work,

@@ -7,18 +7,21 @@ from shared.postgres.inbox import first_delivery
 from shared.postgres.listen import ChannelListener
 from shared.postgres.migrations import apply_migrations
 from shared.postgres.outbox import (
-    OUTBOX_CHANNEL,
+    RELAY_LOCK_ID,
     OutboxRelay,
     add_to_outbox,
     add_tombstones,
     change_with_events,
     outbox_row,
 )
+from shared.postgres.relay_bell import OUTBOX_CHANNEL, RelayBell, wake_relay
 
 __all__ = [
     "OUTBOX_CHANNEL",
+    "RELAY_LOCK_ID",
     "ChannelListener",
     "OutboxRelay",
+    "RelayBell",
     "add_to_outbox",
     "add_tombstones",
     "apply_migrations",
@@ -28,4 +31,5 @@ __all__ = [
     "ensure_database",
     "first_delivery",
     "outbox_row",
+    "wake_relay",
 ]

@@ -1,7 +1,8 @@
 """The transactional outbox and the relay that publishes it.
 
 A service writes its events with ``add_to_outbox`` inside the transaction that makes the
-change, so an event exists exactly when its change does. The relay reads unpublished rows
+change, so an event exists exactly when its change does, and the commit wakes the relay
+(``shared.postgres.relay_bell``). The relay reads unpublished rows
 in order, publishes them, waits for the broker's acknowledgement and only then marks them
 published: a crash in between publishes them again (at least once; consumers dedupe by
 event id), and nothing committed is ever lost.
@@ -22,15 +23,13 @@ from shared import metrics
 from shared.contracts import Envelope, encode, key_for, topic_for
 from shared.messaging.publisher import Publisher
 from shared.postgres.listen import ChannelListener
+from shared.postgres.relay_bell import OUTBOX_CHANNEL, RelayBell, wake_relay
 
 log = structlog.get_logger(__name__)
 
-#: The channel the relay listens on; a commit that wrote to the outbox notifies it.
-OUTBOX_CHANNEL = "kith_outbox"
-_CHANNEL = OUTBOX_CHANNEL
-# Only one relay publishes at a time, so that events keep their order per key even when a
-# service runs several processes.
-_RELAY_LOCK_ID = 0x6F7574626F78  # "outbox"
+#: The advisory lock of the relay publishing: one at a time, so that events keep their order
+#: per key even when a service runs several processes.
+RELAY_LOCK_ID = 0x6F7574626F78  # "outbox"
 _BACKLOG = "SELECT count(*) FROM outbox WHERE published_at IS NULL"
 #: How soon the relay tries again after a try that failed (the broker or the database away)
 #: or that found another relay publishing; a NOTIFY may have been spent meanwhile.
@@ -69,15 +68,11 @@ def _outbox_columns(envelopes: Sequence[Envelope[Any]]) -> list[list[Any]]:
     return [list(column) for column in zip(*(outbox_row(e) for e in envelopes), strict=True)]
 
 
-#: Wakes the relay; a NOTIFY is delivered only if its transaction commits.
-_WAKE_RELAY = f" SELECT pg_notify('{_CHANNEL}', '')"
-
-
 async def add_to_outbox(conn: asyncpg.Connection, envelopes: Sequence[Envelope[Any]]) -> None:
     """Write events in the caller's transaction and wake the relay when it commits."""
     if not envelopes:
         return
-    await conn.execute(f"WITH {_outbox_insert(1)}{_WAKE_RELAY}", *_outbox_columns(envelopes))
+    await conn.execute(f"WITH {_outbox_insert(1)}{wake_relay()}", *_outbox_columns(envelopes))
 
 
 #: The ``type`` of a tombstone's outbox row (it has no envelope).
@@ -97,7 +92,7 @@ async def add_tombstones(conn: asyncpg.Connection, keys: Sequence[tuple[str, byt
         "WITH events AS (INSERT INTO outbox (event_id, topic, key, type, envelope)"
         " SELECT gen_random_uuid(), topic, key, $3, NULL"
         " FROM unnest($1::text[], $2::bytea[]) WITH ORDINALITY AS k(topic, key, n)"
-        f" ORDER BY n){_WAKE_RELAY}",
+        f" ORDER BY n){wake_relay()}",
         [topic for topic, _ in keys],
         [key for _, key in keys],
         TOMBSTONE,
@@ -120,34 +115,47 @@ async def change_with_events(
         await conn.execute(change, *args)
         return
     await conn.execute(
-        f"WITH change AS ({change}), {_outbox_insert(len(args) + 1)}{_WAKE_RELAY}",
+        f"WITH change AS ({change}), {_outbox_insert(len(args) + 1)}{wake_relay()}",
         *args,
         *_outbox_columns(envelopes),
     )
 
 
 class OutboxRelay:
-    """Publishes a service's outbox, woken by NOTIFY and, as a safety net, by a poll every
-    ``poll_s``.
+    """Publishes a service's outbox, woken by its process's commits (``bell``), by NOTIFY
+    and, as a safety net, by a poll every ``poll_s``.
 
-    While the relay listens, every committed row is announced by NOTIFY, so the poll only
-    covers what none announced. It looks again within ``_RETRY_S`` after a try that failed
-    or that found another process's relay publishing, and while its listening connection is
-    being replaced (``ChannelListener``, which wakes it once it listens again).
+    While the relay runs and listens, every committed row rings its bell or is announced by
+    NOTIFY, so the poll only covers what neither announced. It looks again within
+    ``_RETRY_S`` after a try that failed or that found another process's relay publishing
+    (telling that relay, by NOTIFY, that rows it may not have seen are waiting), and while
+    its listening connection is being replaced (``ChannelListener``, which wakes it once it
+    listens again).
     """
 
     def __init__(
-        self, pool: asyncpg.Pool, publisher: Publisher, *, poll_s: float, batch: int = 500
+        self,
+        pool: asyncpg.Pool,
+        publisher: Publisher,
+        *,
+        poll_s: float,
+        bell: RelayBell | None = None,
+        batch: int = 500,
     ) -> None:
         self._pool = pool
         self._publisher = publisher
         self._poll_s = poll_s
+        self._bell = bell
         self._batch = batch
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self._listener = ChannelListener(
-            pool, {_CHANNEL: self._on_notify}, on_listen=self._wake.set
+            pool, {OUTBOX_CHANNEL: self._on_notify}, on_listen=self._wake.set
         )
+        # Names this relay's own NOTIFYs, which would otherwise wake it again at once.
+        self._token = uuid.uuid4().hex
+        self._rung = False
+        """Whether the bell rang since the last try began."""
         self._lock_elsewhere = False
         """Whether the last try found another relay holding the lock."""
         self.published = 0
@@ -156,18 +164,25 @@ class OutboxRelay:
     async def run(self) -> None:
         """Publish until ``stop``; survives broker hiccups by retrying the same rows."""
         listening = asyncio.create_task(self._listener.run(), name="outbox-listener")
+        if self._bell is not None:
+            self._bell.attach(self._ring)
         try:
             await self._relay()
         finally:
+            if self._bell is not None:
+                self._bell.detach()
             self._listener.stop()
             await listening
 
     async def _relay(self) -> None:
         while not self._stopping.is_set():
             self._wake.clear()
+            rung, self._rung = self._rung, False
             failed = False
             try:
                 sent = await self.publish_pending()
+                if self._lock_elsewhere and rung:
+                    await self._hand_over()
             except (TimeoutError, OSError, asyncpg.PostgresError) as error:
                 log.warning("outbox relay retrying", error=repr(error))
                 sent, failed = 0, True
@@ -185,6 +200,11 @@ class OutboxRelay:
                     self._wake.wait(), timeout=_RETRY_S if soon else self._poll_s
                 )
 
+    @property
+    def listening(self) -> asyncio.Event:
+        """Set while the relay hears NOTIFYs (and so, once set, runs and hears its bell)."""
+        return self._listener.listening
+
     def stop(self) -> None:
         """Finish the batch in hand, then return from ``run``."""
         self._stopping.set()
@@ -194,7 +214,7 @@ class OutboxRelay:
         """Publish one batch of unpublished events in order; return how many."""
         async with self._pool.acquire() as conn, conn.transaction():
             self._lock_elsewhere = not await conn.fetchval(
-                "SELECT pg_try_advisory_xact_lock($1)", _RELAY_LOCK_ID
+                "SELECT pg_try_advisory_xact_lock($1)", RELAY_LOCK_ID
             )
             if self._lock_elsewhere:
                 return 0  # another relay publishes: look again soon, it may stop
@@ -226,5 +246,15 @@ class OutboxRelay:
             async with self._pool.acquire() as conn:
                 self._backlog.set(await conn.fetchval(_BACKLOG))
 
-    def _on_notify(self, *_: object) -> None:
+    async def _hand_over(self) -> None:
+        """Tell the relay publishing elsewhere that rows may be waiting: it may have read
+        before they committed, and their writers rang only this process's relay."""
+        await self._pool.execute("SELECT pg_notify($1, $2)", OUTBOX_CHANNEL, self._token)
+
+    def _ring(self) -> None:
+        self._rung = True
         self._wake.set()
+
+    def _on_notify(self, payload: str) -> None:
+        if payload != self._token:
+            self._wake.set()

@@ -17,7 +17,10 @@ from shared.contracts.topics import REQUESTS
 from shared.geo import neighbourhood_of
 from shared.messaging import Publisher
 from shared.postgres import (
+    OUTBOX_CHANNEL,
+    RELAY_LOCK_ID,
     OutboxRelay,
+    RelayBell,
     add_to_outbox,
     apply_migrations,
     change_with_events,
@@ -163,3 +166,102 @@ async def test_a_relay_whose_connection_is_cut_listens_again_and_misses_nothing(
         relay.stop()
         await asyncio.wait_for(running, timeout=10)
         await publisher.stop()
+
+
+class _Heard:
+    """The payloads of every NOTIFY on the relays' channel, heard on a connection of its own."""
+
+    def __init__(self) -> None:
+        self.payloads: list[str] = []
+
+    def __call__(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
+        self.payloads.append(payload)
+
+
+@contextlib.asynccontextmanager
+async def _listening(pool: asyncpg.Pool) -> AsyncIterator[_Heard]:
+    heard = _Heard()
+    async with pool.acquire() as conn:
+        await conn.add_listener(OUTBOX_CHANNEL, heard)
+        try:
+            yield heard
+        finally:
+            await conn.remove_listener(OUTBOX_CHANNEL, heard)
+
+
+async def test_a_commit_in_the_relays_own_process_rings_it_and_sends_no_notify(
+    stack: Stack, pool: asyncpg.Pool
+) -> None:
+    neighbourhood = neighbourhood_of(-36.0 - uuid.uuid4().int % 1000 / 1000, 148.0)
+
+    def cancelled() -> Envelope[HelpRequestCancelled]:
+        return Envelope.wrap(
+            HelpRequestCancelled(request_id=uuid.uuid4(), neighbourhood=neighbourhood),
+            producer="test",
+        )
+
+    publisher = Publisher(stack.settings(), client_id="test-outbox-bell")
+    await publisher.start()
+    bell = RelayBell()
+    # No poll within the test: only the bell, or a NOTIFY, publishes.
+    relay = OutboxRelay(pool, publisher, poll_s=3600, bell=bell)
+    running = asyncio.create_task(relay.run())
+    try:
+        await eventually(lambda: _listening_relay(relay), what="the relay, running")
+        async with _listening(pool) as heard:
+            async with bell.after_commit(), pool.acquire() as conn, conn.transaction():
+                await add_to_outbox(conn, [cancelled()])
+            await eventually(lambda: _published(relay, 1), what="the event, on the bell")
+            # Written where no bell rings, the next one is announced by NOTIFY. Notices
+            # arrive in commit order: had the first commit sent one, it would be heard first.
+            await _commit(pool, [cancelled()])
+            await eventually(lambda: _published(relay, 2), what="the next event, on NOTIFY")
+            await eventually(lambda: _heard(heard, 1), what="the second commit's NOTIFY")
+            assert heard.payloads == [""], "the first commit sent none"
+    finally:
+        relay.stop()
+        await asyncio.wait_for(running, timeout=10)
+        await publisher.stop()
+
+
+async def test_a_rung_relay_that_finds_another_publishing_tells_it_by_notify(
+    stack: Stack, pool: asyncpg.Pool
+) -> None:
+    neighbourhood = neighbourhood_of(-37.0 - uuid.uuid4().int % 1000 / 1000, 147.0)
+    event = Envelope.wrap(
+        HelpRequestCancelled(request_id=uuid.uuid4(), neighbourhood=neighbourhood),
+        producer="test",
+    )
+    publisher = Publisher(stack.settings(), client_id="test-outbox-hand-over")
+    await publisher.start()
+    bell = RelayBell()
+    relay = OutboxRelay(pool, publisher, poll_s=3600, bell=bell)
+    running = asyncio.create_task(relay.run())
+    try:
+        await eventually(lambda: _listening_relay(relay), what="the relay, running")
+        async with _listening(pool) as heard, pool.acquire() as other, other.transaction():
+            # Another process's relay, publishing: it holds the lock.
+            await other.execute("SELECT pg_advisory_xact_lock($1)", RELAY_LOCK_ID)
+            async with bell.after_commit(), pool.acquire() as conn, conn.transaction():
+                await add_to_outbox(conn, [event])
+            await eventually(lambda: _heard(heard, 1), what="the rung relay's NOTIFY")
+            assert heard.payloads[0] != "", "named, so that it does not wake its sender"
+            assert relay.published == 0
+        # The lock free again, the relay publishes it on its next look.
+        await eventually(lambda: _published(relay, 1), what="the event, once the lock is free")
+    finally:
+        relay.stop()
+        await asyncio.wait_for(running, timeout=10)
+        await publisher.stop()
+
+
+async def _published(relay: OutboxRelay, count: int) -> bool:
+    return relay.published == count
+
+
+async def _heard(heard: _Heard, count: int) -> bool:
+    return len(heard.payloads) >= count
+
+
+async def _listening_relay(relay: OutboxRelay) -> bool:
+    return relay.listening.is_set()

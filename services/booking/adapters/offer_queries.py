@@ -16,10 +16,7 @@ from services.booking.adapters.people_queries import row_or_none
 from services.booking.adapters.review_queries import held_for_review
 from services.booking.service_layer.records import Row
 from shared.contracts import Envelope
-from shared.postgres import (
-    OUTBOX_CHANNEL,
-    outbox_row,
-)
+from shared.postgres import outbox_row, wake_relay
 
 
 class OfferQueries:
@@ -188,8 +185,7 @@ class OfferQueries:
                 f" r AS (UPDATE requests SET status = ${n + 4} FROM b"
                 " WHERE requests.request_id = b.request_id),"
                 " e AS (INSERT INTO outbox (event_id, topic, key, type, envelope)"
-                f" VALUES (${n + 5}, ${n + 6}, ${n + 7}, ${n + 8}, ${n + 9}))"
-                f" SELECT pg_notify('{OUTBOX_CHANNEL}', '')",
+                f" VALUES (${n + 5}, ${n + 6}, ${n + 7}, ${n + 8}, ${n + 9})){wake_relay()}",
                 *booking.values(),
                 hours,
                 accepted,

@@ -11,14 +11,18 @@ from typing import cast
 import asyncpg
 
 from services.booking.adapters.repository import Repository
+from shared.postgres import RelayBell
 
 
 class PostgresUnitOfWork:
     """Hands out repositories bound to one connection, in a transaction or not (booking's
     ``service_layer.ports.UnitOfWork``)."""
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, bell: RelayBell | None = None) -> None:
         self._pool = pool
+        # Rings the process's outbox relay after a commit that wrote events; without one
+        # (a command), the statements that write them NOTIFY instead.
+        self._bell = bell or RelayBell()
         # The connection of an enclosing ``outer`` transaction in this task, if any.
         self._current: ContextVar[asyncpg.Connection | None] = ContextVar(
             f"booking-uow-{uuid.uuid4()}", default=None
@@ -43,7 +47,7 @@ class PostgresUnitOfWork:
         if current is not None:
             yield Repository(current)
             return
-        async with self._pool.acquire() as conn, conn.transaction():
+        async with self._bell.after_commit(), self._pool.acquire() as conn, conn.transaction():
             # A pool's proxy forwards every call to its connection.
             yield Repository(cast(asyncpg.Connection, conn))
 
@@ -55,7 +59,7 @@ class PostgresUnitOfWork:
         if current is not None:
             yield Repository(current)
             return
-        async with self._pool.acquire() as conn:
+        async with self._bell.after_commit(), self._pool.acquire() as conn:
             yield Repository(cast(asyncpg.Connection, conn))
 
     @asynccontextmanager
@@ -69,7 +73,7 @@ class PostgresUnitOfWork:
         if current is not None:
             yield Repository(current)
             return
-        async with self._pool.acquire() as conn, conn.transaction():
+        async with self._bell.after_commit(), self._pool.acquire() as conn, conn.transaction():
             connection = cast(asyncpg.Connection, conn)
             token = self._current.set(connection)
             try:

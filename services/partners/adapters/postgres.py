@@ -24,7 +24,7 @@ from services.partners.service_layer.records import (
 )
 from shared.contracts import Envelope
 from shared.contracts.skills import Skill
-from shared.postgres import add_to_outbox, first_delivery
+from shared.postgres import RelayBell, add_to_outbox, first_delivery
 
 #: NOTIFY channel: a partner was registered or changed (the projector reloads its directory).
 PARTNERS_CHANNEL = "kith_partners"
@@ -79,10 +79,11 @@ def _partner_values(partner: Partner) -> tuple[Any, ...]:
 
 
 @asynccontextmanager
-async def unit_of_work(pool: asyncpg.Pool) -> AsyncIterator[PartnersUnitOfWork]:
+async def unit_of_work(pool: asyncpg.Pool, bell: RelayBell) -> AsyncIterator[PartnersUnitOfWork]:
     """A unit of work in one transaction, begun by its first statement: most events the
-    projector reads need nothing of the database, and pay for no connection nor transaction."""
-    async with contextlib.AsyncExitStack() as stack:
+    projector reads need nothing of the database, and pay for no connection nor transaction.
+    ``bell`` rings the process's relay after a commit that wrote events."""
+    async with bell.after_commit(), contextlib.AsyncExitStack() as stack:
         yield PostgresUnitOfWork(pool, stack)
 
 

@@ -25,7 +25,7 @@ from shared.contracts.trust import (
     SeeAgain,
     VettingOutcome,
 )
-from shared.postgres import add_to_outbox, add_tombstones, first_delivery
+from shared.postgres import RelayBell, add_to_outbox, add_tombstones, first_delivery
 
 _RELATIONSHIP_COLUMNS = (
     "helper_id, neighbour_id, neighbourhood, stage, visits, hours_together, first_visit_at,"
@@ -313,9 +313,10 @@ class PostgresUnitOfWork(ErasureStatements, TrustUnitOfWork):
 
 
 @asynccontextmanager
-async def unit_of_work(pool: asyncpg.Pool) -> AsyncIterator[TrustUnitOfWork]:
-    """A unit of work in one transaction; its events reach the outbox just before commit."""
-    async with pool.acquire() as proxy, proxy.transaction():
+async def unit_of_work(pool: asyncpg.Pool, bell: RelayBell) -> AsyncIterator[TrustUnitOfWork]:
+    """A unit of work in one transaction; its events reach the outbox just before commit,
+    and ``bell`` rings the process's relay after it."""
+    async with bell.after_commit(), pool.acquire() as proxy, proxy.transaction():
         # The pool hands out a proxy that behaves as the connection it wraps.
         conn = cast(asyncpg.Connection, proxy)
         uow = PostgresUnitOfWork(conn)
