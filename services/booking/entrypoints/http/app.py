@@ -84,8 +84,8 @@ def _api() -> FastAPI:
         responses=PROBLEM_RESPONSES,
     )
     install_problem_handlers(app)
-    app.include_router(routes_people.router)
     app.include_router(routes_visits.router)
+    app.include_router(routes_people.router)
     app.include_router(routes_operator.router)
     app.include_router(routes_operator_accounts.router)
     app.include_router(routes_operator_queues.router)

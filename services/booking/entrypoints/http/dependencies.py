@@ -59,8 +59,11 @@ def _token(credentials: HTTPAuthorizationCredentials | None) -> str:
     return credentials.credentials
 
 
-async def current_person(ctx: Ctx, credentials: Credentials) -> uuid.UUID:
+async def current_person(request: Request, credentials: Credentials) -> uuid.UUID:
     """The signed-in person."""
+    # The context read here, not as a dependency: every route a person calls asks for it,
+    # and each dependency FastAPI solves costs a request more than the look-up itself.
+    ctx = await context(request)
     return await accounts.authenticate(
         ctx.uow, _token(credentials), ctx.sessions, ctx.settings.session_max_age_days
     )
