@@ -2,10 +2,10 @@
 
 A service writes its events with ``add_to_outbox`` inside the transaction that makes the
 change, so an event exists exactly when its change does, and the commit wakes the relay
-(``shared.postgres.relay_bell``). The relay reads unpublished rows
-in order, publishes them, waits for the broker's acknowledgement and only then marks them
-published: a crash in between publishes them again (at least once; consumers dedupe by
-event id), and nothing committed is ever lost.
+(``shared.postgres.relay_bell``). The relay reads unpublished rows in order, publishes them,
+waits for the broker's acknowledgement and only then marks them published: a crash in
+between publishes them again (at least once; consumers dedupe by event id), and nothing
+committed is ever lost.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ log = structlog.get_logger(__name__)
 RELAY_LOCK_ID = 0x6F7574626F78  # "outbox"
 _BACKLOG = "SELECT count(*) FROM outbox WHERE published_at IS NULL"
 #: How soon the relay tries again after a try that failed (the broker or the database away)
-#: or that found another relay publishing; a NOTIFY may have been spent meanwhile.
+#: or that found another relay publishing; a wake may have been spent meanwhile.
 _RETRY_S = 0.5
 
 
