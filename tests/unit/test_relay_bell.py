@@ -61,10 +61,14 @@ async def test_it_rings_after_an_error_too() -> None:
     # A statement of the block may have committed on a connection of its own.
     bell, relay = RelayBell(), Relay()
     bell.attach(relay.ring)
-    with pytest.raises(RuntimeError):
+
+    async def failing_change() -> None:
         async with bell.after_commit():
             wake_relay()
             raise RuntimeError("the change failed")
+
+    with pytest.raises(RuntimeError):
+        await failing_change()
     assert relay.rings == 1
 
 
