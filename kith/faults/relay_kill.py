@@ -25,6 +25,7 @@ What "applied once" means here, per committed booking:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import random
 import time
@@ -281,12 +282,21 @@ async def _accept_while_killing(
                 await _restart_and_watch(kith, booking, kill)
         return kills
 
-    killing = asyncio.create_task(killer())
-    try:
-        await asyncio.gather(*(client(index) for index in range(len(world.helpers))))
-    finally:
+    def done(_: object) -> None:
         finished.set()
         progress.set()
+
+    killing = asyncio.create_task(killer())
+    accepting = asyncio.gather(*(client(index) for index in range(len(world.helpers))))
+    accepting.add_done_callback(done)
+    # A kill that fails (the database not starting again) ends the run with its error:
+    # the clients would otherwise retry against a server that is not coming back.
+    both: set[asyncio.Future[Any]] = {killing, accepting}
+    await asyncio.wait(both, return_when=asyncio.FIRST_EXCEPTION)
+    if not accepting.done():
+        accepting.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await accepting
     return await killing
 
 

@@ -6,6 +6,7 @@ on a loopback TCP port, as an external server would, and dies with the process t
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import pwd
@@ -14,6 +15,8 @@ import signal
 import subprocess
 import time
 from pathlib import Path
+
+import psutil
 
 from shared.embedded.process import LocalServer
 
@@ -50,6 +53,26 @@ class EmbeddedPostgres(LocalServer):
     def url(self) -> str:
         """A URL for the server's ``postgres`` database."""
         return f"postgresql://postgres@{self.host}:{self.port}/postgres"
+
+    def kill(self) -> None:
+        """SIGKILL the server and every backend of it, as a crash of its machine would, and
+        wait until they are gone.
+
+        A backend outlives a killed postmaster until it next looks (at most a query later),
+        attached to the server's shared memory meanwhile; a server started again on the
+        same data directory then refuses to start ("pre-existing shared memory block is
+        still in use"), as ``kith faults --scenario database_kill`` found.
+        """
+        server = self.pid
+        backends: list[psutil.Process] = []
+        if server is not None:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                backends = psutil.Process(server).children(recursive=True)
+        super().kill()
+        for backend in backends:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                backend.kill()
+        _until_gone(backends, timeout_s=10)
 
     def start(self, *, timeout_s: float = 30) -> None:
         """Create the data directory if it is new, then start the server and wait for it."""
@@ -101,6 +124,21 @@ class EmbeddedPostgres(LocalServer):
         done = subprocess.run(argv, capture_output=True, check=False)
         if done.returncode != 0:
             raise RuntimeError(f"initdb failed: {done.stderr.decode(errors='replace')}")
+
+
+def _until_gone(processes: list[psutil.Process], *, timeout_s: float) -> None:
+    """Wait until every one of ``processes`` has exited (a zombie has: its memory is freed)."""
+    deadline = time.monotonic() + timeout_s
+    for process in processes:
+        while True:
+            try:
+                if process.status() == psutil.STATUS_ZOMBIE:
+                    break
+            except psutil.NoSuchProcess:
+                break
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"process {process.pid} runs {timeout_s:.0f}s after SIGKILL")
+            time.sleep(0.01)
 
 
 #: Who may connect, and how: TCP on loopback only. The superuser ``postgres`` (the developer's
