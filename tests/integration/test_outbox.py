@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import asyncpg
 import pytest
@@ -14,6 +15,7 @@ from aiokafka import AIOKafkaConsumer
 from shared.contracts import Envelope, decode
 from shared.contracts.requests import HelpRequestCancelled
 from shared.contracts.topics import REQUESTS
+from shared.embedded import EmbeddedPostgres
 from shared.geo import neighbourhood_of
 from shared.messaging import Publisher
 from shared.postgres import (
@@ -27,6 +29,7 @@ from shared.postgres import (
     connect_pool,
     ensure_database,
 )
+from shared.problems import DATABASE_AWAY
 from tests.conftest import Stack
 from tests.support import eventually
 
@@ -265,3 +268,47 @@ async def _heard(heard: _Heard, count: int) -> bool:
 
 async def _listening_relay(relay: OutboxRelay) -> bool:
     return relay.listening.is_set()
+
+
+async def test_a_relay_outlives_its_database_crashing_and_publishes_after_it(
+    stack: Stack, tmp_path: Path
+) -> None:
+    # A server of its own: a crash takes every connection down, abruptly, mid-operation.
+    database = EmbeddedPostgres(tmp_path / "postgres" / "data")
+    database.start()
+    neighbourhood = neighbourhood_of(-38.0 - uuid.uuid4().int % 1000 / 1000, 146.0)
+
+    def cancelled() -> Envelope[HelpRequestCancelled]:
+        return Envelope.wrap(
+            HelpRequestCancelled(request_id=uuid.uuid4(), neighbourhood=neighbourhood),
+            producer="test",
+        )
+
+    pool = await connect_pool(database.url, min_size=4, max_size=4)
+    await apply_migrations(pool)
+    publisher = Publisher(stack.settings(), client_id="test-outbox-crash")
+    await publisher.start()
+    relay = OutboxRelay(pool, publisher, poll_s=3600)
+    running = asyncio.create_task(relay.run())
+    try:
+        await _commit(pool, [cancelled()])
+        await eventually(lambda: _published(relay, 1), what="the first event")
+        database.kill()
+        database.start()
+
+        async def committed_again() -> bool:
+            with contextlib.suppress(*DATABASE_AWAY):
+                await _commit(pool, [cancelled()])
+                return True
+            return False
+
+        await eventually(committed_again, what="a commit once the database is back")
+        await eventually(lambda: _published(relay, 2), what="the event committed after it")
+        assert not running.done(), "the relay runs on"
+    finally:
+        relay.stop()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(running, timeout=10)
+        await publisher.stop()
+        await pool.close()
+        database.stop()
