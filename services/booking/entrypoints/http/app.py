@@ -84,6 +84,8 @@ def _api() -> FastAPI:
         responses=PROBLEM_RESPONSES,
     )
     install_problem_handlers(app)
+    # Requests are matched against the routes in this order: the busiest (requests, offers,
+    # bookings) first, so that an accept is not first compared with every other route.
     app.include_router(routes_visits.router)
     app.include_router(routes_people.router)
     app.include_router(routes_operator.router)
