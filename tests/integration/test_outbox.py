@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import asyncpg
@@ -192,70 +192,70 @@ async def _listening(pool: asyncpg.Pool) -> AsyncIterator[_Heard]:
             await conn.remove_listener(OUTBOX_CHANNEL, heard)
 
 
-async def test_a_commit_in_the_relays_own_process_rings_it_and_sends_no_notify(
-    stack: Stack, pool: asyncpg.Pool
-) -> None:
-    neighbourhood = neighbourhood_of(-36.0 - uuid.uuid4().int % 1000 / 1000, 148.0)
+def _cancellations(lat: float, lng: float) -> Callable[[], Envelope[HelpRequestCancelled]]:
+    """Events of a neighbourhood of the test's own near (lat, lng)."""
+    neighbourhood = neighbourhood_of(lat - uuid.uuid4().int % 1000 / 1000, lng)
 
     def cancelled() -> Envelope[HelpRequestCancelled]:
-        return Envelope.wrap(
-            HelpRequestCancelled(request_id=uuid.uuid4(), neighbourhood=neighbourhood),
-            producer="test",
-        )
+        event = HelpRequestCancelled(request_id=uuid.uuid4(), neighbourhood=neighbourhood)
+        return Envelope.wrap(event, producer="test")
 
-    publisher = Publisher(stack.settings(), client_id="test-outbox-bell")
+    return cancelled
+
+
+@contextlib.asynccontextmanager
+async def _running_relay(
+    stack: Stack, pool: asyncpg.Pool, bell: RelayBell | None = None
+) -> AsyncIterator[tuple[OutboxRelay, asyncio.Task[None]]]:
+    """A relay running on ``pool``, listening; no poll within a test, so only its bell or a
+    NOTIFY publishes."""
+    publisher = Publisher(stack.settings(), client_id=f"test-outbox-{uuid.uuid4().hex[:8]}")
     await publisher.start()
-    bell = RelayBell()
-    # No poll within the test: only the bell, or a NOTIFY, publishes.
     relay = OutboxRelay(pool, publisher, poll_s=3600, bell=bell)
     running = asyncio.create_task(relay.run())
     try:
         await eventually(lambda: _listening_relay(relay), what="the relay, running")
-        async with _listening(pool) as heard:
-            async with bell.after_commit(), pool.acquire() as conn, conn.transaction():
-                await add_to_outbox(conn, [cancelled()])
-            await eventually(lambda: _published(relay, 1), what="the event, on the bell")
-            # Written where no bell rings, the next one is announced by NOTIFY. Notices
-            # arrive in commit order: had the first commit sent one, it would be heard first.
-            await _commit(pool, [cancelled()])
-            await eventually(lambda: _published(relay, 2), what="the next event, on NOTIFY")
-            await eventually(lambda: _heard(heard, 1), what="the second commit's NOTIFY")
-            assert heard.payloads == [""], "the first commit sent none"
+        yield relay, running
     finally:
         relay.stop()
-        await asyncio.wait_for(running, timeout=10)
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(running, timeout=10)
         await publisher.stop()
+
+
+async def test_a_commit_in_the_relays_own_process_rings_it_and_sends_no_notify(
+    stack: Stack, pool: asyncpg.Pool
+) -> None:
+    cancelled = _cancellations(-36.0, 148.0)
+    bell = RelayBell()
+    async with _running_relay(stack, pool, bell) as (relay, _), _listening(pool) as heard:
+        async with bell.after_commit(), pool.acquire() as conn, conn.transaction():
+            await add_to_outbox(conn, [cancelled()])
+        await eventually(lambda: _published(relay, 1), what="the event, on the bell")
+        # Written where no bell rings, the next one is announced by NOTIFY. Notices arrive
+        # in commit order: had the first commit sent one, it would be heard first.
+        await _commit(pool, [cancelled()])
+        await eventually(lambda: _published(relay, 2), what="the next event, on NOTIFY")
+        await eventually(lambda: _heard(heard, 1), what="the second commit's NOTIFY")
+        assert heard.payloads == [""], "the first commit sent none"
 
 
 async def test_a_rung_relay_that_finds_another_publishing_tells_it_by_notify(
     stack: Stack, pool: asyncpg.Pool
 ) -> None:
-    neighbourhood = neighbourhood_of(-37.0 - uuid.uuid4().int % 1000 / 1000, 147.0)
-    event = Envelope.wrap(
-        HelpRequestCancelled(request_id=uuid.uuid4(), neighbourhood=neighbourhood),
-        producer="test",
-    )
-    publisher = Publisher(stack.settings(), client_id="test-outbox-hand-over")
-    await publisher.start()
+    cancelled = _cancellations(-37.0, 147.0)
     bell = RelayBell()
-    relay = OutboxRelay(pool, publisher, poll_s=3600, bell=bell)
-    running = asyncio.create_task(relay.run())
-    try:
-        await eventually(lambda: _listening_relay(relay), what="the relay, running")
+    async with _running_relay(stack, pool, bell) as (relay, _):
         async with _listening(pool) as heard, pool.acquire() as other, other.transaction():
             # Another process's relay, publishing: it holds the lock.
             await other.execute("SELECT pg_advisory_xact_lock($1)", RELAY_LOCK_ID)
             async with bell.after_commit(), pool.acquire() as conn, conn.transaction():
-                await add_to_outbox(conn, [event])
+                await add_to_outbox(conn, [cancelled()])
             await eventually(lambda: _heard(heard, 1), what="the rung relay's NOTIFY")
             assert heard.payloads[0] != "", "named, so that it does not wake its sender"
             assert relay.published == 0
         # The lock free again, the relay publishes it on its next look.
         await eventually(lambda: _published(relay, 1), what="the event, once the lock is free")
-    finally:
-        relay.stop()
-        await asyncio.wait_for(running, timeout=10)
-        await publisher.stop()
 
 
 async def _published(relay: OutboxRelay, count: int) -> bool:
@@ -276,39 +276,25 @@ async def test_a_relay_outlives_its_database_crashing_and_publishes_after_it(
     # A server of its own: a crash takes every connection down, abruptly, mid-operation.
     database = EmbeddedPostgres(tmp_path / "postgres" / "data")
     database.start()
-    neighbourhood = neighbourhood_of(-38.0 - uuid.uuid4().int % 1000 / 1000, 146.0)
-
-    def cancelled() -> Envelope[HelpRequestCancelled]:
-        return Envelope.wrap(
-            HelpRequestCancelled(request_id=uuid.uuid4(), neighbourhood=neighbourhood),
-            producer="test",
-        )
-
+    cancelled = _cancellations(-38.0, 146.0)
     pool = await connect_pool(database.url, min_size=4, max_size=4)
-    await apply_migrations(pool)
-    publisher = Publisher(stack.settings(), client_id="test-outbox-crash")
-    await publisher.start()
-    relay = OutboxRelay(pool, publisher, poll_s=3600)
-    running = asyncio.create_task(relay.run())
     try:
-        await _commit(pool, [cancelled()])
-        await eventually(lambda: _published(relay, 1), what="the first event")
-        database.kill()
-        database.start()
+        await apply_migrations(pool)
+        async with _running_relay(stack, pool) as (relay, running):
+            await _commit(pool, [cancelled()])
+            await eventually(lambda: _published(relay, 1), what="the first event")
+            database.kill()
+            database.start()
 
-        async def committed_again() -> bool:
-            with contextlib.suppress(*DATABASE_AWAY):
-                await _commit(pool, [cancelled()])
-                return True
-            return False
+            async def committed_again() -> bool:
+                with contextlib.suppress(*DATABASE_AWAY):
+                    await _commit(pool, [cancelled()])
+                    return True
+                return False
 
-        await eventually(committed_again, what="a commit once the database is back")
-        await eventually(lambda: _published(relay, 2), what="the event committed after it")
-        assert not running.done(), "the relay runs on"
+            await eventually(committed_again, what="a commit once the database is back")
+            await eventually(lambda: _published(relay, 2), what="the event committed after it")
+            assert not running.done(), "the relay runs on"
     finally:
-        relay.stop()
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(running, timeout=10)
-        await publisher.stop()
         await pool.close()
         database.stop()
