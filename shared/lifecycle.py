@@ -178,13 +178,25 @@ class _Server(IdleServer):
         yield
 
 
+#: Seconds a Kith server keeps an idle connection open. Longer than any client of the
+#: platform keeps one in its pool (httpx's default is 5 s): with the two equal, a client
+#: sometimes sent a request on a connection the server was closing that instant and read
+#: nothing back (the console's proxy then answered 502).
+KEEP_ALIVE_S = 30
+
+
+def server_config(app: Any, host: str, port: int, **options: Any) -> uvicorn.Config:
+    """uvicorn's configuration for one of Kith's servers: Kith's logging, its keep-alive
+    (``KEEP_ALIVE_S``), and ``options`` (uvicorn's own)."""
+    return uvicorn.Config(
+        app, host=host, port=port, log_config=None, timeout_keep_alive=KEEP_ALIVE_S, **options
+    )
+
+
 def asgi_server(app: Any, host: str, port: int) -> IdleServer:
     """A uvicorn server for ``app`` that leaves signals to ``run_service`` and never waits
     long for an open stream as it stops."""
-    config = uvicorn.Config(
-        app, host=host, port=port, log_config=None, lifespan="off", timeout_graceful_shutdown=3
-    )
-    return _Server(config)
+    return _Server(server_config(app, host, port, lifespan="off", timeout_graceful_shutdown=3))
 
 
 async def finish_tasks(tasks: Collection[asyncio.Task[Any]], timeout_s: float = 10) -> None:

@@ -8,7 +8,6 @@ import socket
 
 import asyncpg
 import structlog
-import uvicorn
 from fastapi import FastAPI
 
 from services.booking.adapters.notices import NOTICE_CHANNEL, NoticeBoard
@@ -299,11 +298,10 @@ async def serve(settings: Settings, stop: asyncio.Event) -> None:
 
     def http() -> Http:
         server = lifecycle.IdleServer(
-            uvicorn.Config(
+            lifecycle.server_config(
                 runtime.app(),
-                host=settings.http_host,
-                port=settings.http_port,
-                log_config=None,
+                settings.http_host,
+                settings.http_port,
                 lifespan="on",
                 backlog=_BACKLOG,
             )

@@ -7,7 +7,6 @@ import contextlib
 
 import asyncpg
 import structlog
-import uvicorn
 from fastapi import FastAPI
 
 from services.partners.adapters.feeds import KafkaFeeds
@@ -268,12 +267,8 @@ async def serve(settings: Settings, stop: asyncio.Event) -> None:
     gateway = PartnersGateway(settings)
 
     def http() -> Http:
-        config = uvicorn.Config(
-            gateway.app(),
-            host=settings.http_host,
-            port=settings.partners_port,
-            log_config=None,
-            lifespan="on",
+        config = lifecycle.server_config(
+            gateway.app(), settings.http_host, settings.partners_port, lifespan="on"
         )
         return Http(lifecycle.IdleServer(config))
 

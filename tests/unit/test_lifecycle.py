@@ -12,7 +12,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from shared.embedded.ports import free_port
-from shared.lifecycle import BackgroundTaskEnded, asgi_server, serve
+from shared.lifecycle import BackgroundTaskEnded, asgi_server, serve, server_config
 from shared.settings import Settings
 from tests.support import eventually
 
@@ -141,3 +141,12 @@ async def test_the_http_server_answers_with_a_date_and_exits_without_waiting_out
     else:  # uvicorn's own signal handler, where a server installs it
         server.handle_exit(signal.SIGTERM, None)
     await asyncio.wait_for(serving, timeout=10)
+
+
+def test_a_server_keeps_an_idle_connection_longer_than_its_clients_pool_does() -> None:
+    """Were the two equal, a client could send on a connection the server was closing that
+    instant and read nothing back: seen as the console's proxy answering 502."""
+    clients_keep = httpx.Limits().keepalive_expiry  # what a client's pool keeps, by default
+    assert clients_keep is not None
+    assert asgi_server(None, "127.0.0.1", 0).config.timeout_keep_alive > clients_keep
+    assert server_config(None, "127.0.0.1", 0, lifespan="on").timeout_keep_alive > clients_keep

@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 import httpx
+import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
@@ -16,6 +17,7 @@ from services.ops.entrypoints.http.context import Acting, Ctx, problem, signed_i
 _API_PATH = re.compile(r"^[A-Za-z0-9_-]+(/[A-Za-z0-9_.-]+)*$")
 
 router = APIRouter()
+log = structlog.get_logger(__name__)
 
 
 @router.get("/ops")
@@ -58,7 +60,8 @@ async def operator_api(path: str, request: Request, who: Acting, ctx: Ctx) -> Re
             body=await request.body() or None,
             idempotency_key=request.headers.get("idempotency-key"),
         )
-    except httpx.HTTPError:
+    except httpx.HTTPError as error:
+        log.warning("operator_api.unanswered", path=path, error=repr(error))
         return problem(502, "Bad gateway", "booking's operator API did not answer")
     headers = {"Cache-Control": "no-store"}
     if answer.disposition:
