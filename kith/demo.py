@@ -112,6 +112,7 @@ async def run_demo(
     centre = centre or _centre(rng)
     async with httpx.AsyncClient(base_url=api, timeout=10) as http:
         out.print(f"[bold]Kith demo[/] against {api}")
+        await until(partial(_answers, http), timeout_s, f"booking's API to answer at {api}")
         helpers = [
             await sign_up(http, f"{name} ({run})", _near(rng, centre), ["shopping", "company"], run)
             for name in ("Ada", "Bilal", "Chen")
@@ -239,6 +240,15 @@ def _near(rng: random.Random, centre: tuple[float, float]) -> tuple[float, float
     """A home a few streets from ``centre``: within about 450 m, in whichever neighbourhood
     cell it falls (matching asks every helper whose radius reaches the neighbour)."""
     return centre[0] + rng.uniform(-0.004, 0.004), centre[1] + rng.uniform(-0.006, 0.006)
+
+
+async def _answers(http: httpx.AsyncClient) -> bool:
+    """Whether booking's API answers: the demo says so at once rather than leave seeding to
+    retry each call as it would through a restart."""
+    try:
+        return (await http.get("/health")).status_code == 200
+    except httpx.TransportError:
+        return False
 
 
 async def sign_up(
