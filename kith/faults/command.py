@@ -55,7 +55,9 @@ def faults(
     rate: float = typer.Option(20.0, min=1, max=500, help="matcher_kill: requests per second."),
     seed: int = typer.Option(7, help="Seed of the random moments of each kill."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
-    keep: bool = typer.Option(False, help="Keep each scenario's folder (logs, data)."),
+    keep: bool = typer.Option(
+        False, help="Keep each scenario's folder (logs, data); a failed one keeps its logs anyway."
+    ),
 ) -> None:
     """Kill and restart Kith's processes and broker, poison its topics; count what was lost."""
     unknown = sorted(set(scenario) - set(SCENARIOS))
@@ -108,6 +110,12 @@ async def _run_all(names: list[str], options: Options, *, keep: bool) -> dict[st
             log.error("scenario failed", scenario=name, error=repr(error))
             results[name] = ScenarioResult(0, 1, 0, 0.0, {"error": repr(error), "finished": False})
         finally:
+            failed = name not in results or not results[name].clean
+            if failed and not keep:
+                logs = await asyncio.to_thread(_keep_logs, folder)
+                if name in results:
+                    results[name].details["logs"] = str(logs)
+                log.error("scenario failed: its logs are kept", scenario=name, logs=str(logs))
             # A stopped run too: a scenario's folder holds a database of up to gigabytes.
             if not keep:
                 await asyncio.to_thread(_remove, folder)
@@ -118,6 +126,21 @@ async def _run_all(names: list[str], options: Options, *, keep: bool) -> dict[st
             **results[name].as_json(),
         )
     return results
+
+
+def _keep_logs(folder: Path) -> Path:
+    """Copy every log of a scenario's folder (not its data) to a folder of their own, beside
+    it, and return that folder: a failed run is read afterwards, and its cause may not recur."""
+    import shutil
+
+    kept = folder.with_name(f"{folder.name}-logs")
+    for log in folder.rglob("*.log"):
+        if log.is_file():
+            target = kept / log.relative_to(folder)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(log, target)
+    kept.mkdir(exist_ok=True)
+    return kept
 
 
 def _remove(folder: Path) -> None:
