@@ -132,25 +132,99 @@ class OfferQueries:
         who referred the neighbour (or None). None when the offer or
         its request does not exist.
         """
+        locked = _FOR_ACCEPT.format(lock=" FOR UPDATE", lock_offer=" FOR UPDATE OF o")
+        return _offer(await self.conn.fetchrow(locked, offer_id))
+
+    async def read_for_accept(self, offer_id: uuid.UUID) -> Row | None:
+        """What ``lock_for_accept`` returns, read without locking anything."""
         return _offer(
-            await self.conn.fetchrow(
-                "WITH r AS MATERIALIZED (SELECT * FROM requests WHERE request_id ="
-                " (SELECT request_id FROM offers WHERE offer_id = $1) FOR UPDATE)"
-                " SELECT o.*, r.status AS r_status, r.neighbourhood AS r_neighbourhood,"
-                " r.skill AS r_skill, r.starts_at AS r_starts_at, r.hours AS r_hours,"
-                " r.series_id AS r_series_id, r.occurrence AS r_occurrence,"
-                " coalesce((SELECT s.suspended FROM standing s"
-                " WHERE s.person_id = o.helper_id), false)"
-                f" OR {held_for_review('o.helper_id')} AS suspended,"
-                " coalesce((SELECT p.kind = 'partner_service' FROM people p"
-                " WHERE p.person_id = o.helper_id), false) AS partner_service,"
-                " (SELECT p.partner_id FROM people p WHERE p.person_id = r.neighbour_id"
-                " AND p.kind = 'referred') AS referred_by"
-                " FROM r JOIN offers o ON o.request_id = r.request_id"
-                " WHERE o.offer_id = $1 FOR UPDATE OF o",
-                offer_id,
-            )
+            await self.conn.fetchrow(_FOR_ACCEPT.format(lock="", lock_offer=""), offer_id)
         )
+
+    async def book_as_read(
+        self,
+        booking: Row,
+        hours: list[datetime],
+        accepted: str,
+        withdrawn: str,
+        request_status: str,
+        envelope: Envelope[Any],
+        *,
+        read: Row,
+        now: datetime,
+        bookable: Sequence[str],
+    ) -> bool:
+        """Book an accept in ONE statement, with no transaction around it, if the offer and
+        its request are still as ``read`` (``read_for_accept``) says and still bookable;
+        whether it booked.
+
+        The statement locks the request, then the offer (as ``lock_for_accept`` does), and
+        writes what ``book`` writes only when, once locked, the request is bookable and
+        unchanged, the offer is the helper's, open and unexpired, and the helper neither
+        suspended nor held for review: what the caller checked of ``read`` holds still. When
+        anything changed it writes nothing; the caller then takes the locking path, which
+        says why. The unique indexes guard it as they guard ``book``.
+
+        Raises:
+            AlreadyBooked: The request is booked already (``bookings_one_active_per_request``).
+            HoursTaken: The helper holds one of these hours (``helper_hours_no_overlap``).
+        """
+        columns = list(booking)
+        n = len(columns)
+        marks = ", ".join(f"${index}" for index in range(1, n + 1))
+        with guarded():
+            row = await self.conn.fetchrow(
+                "WITH r AS MATERIALIZED (SELECT request_id FROM requests"
+                f" WHERE request_id = ${n + 1} AND status = ANY(${n + 2}::text[])"
+                f" AND starts_at = ${n + 3} AND hours = ${n + 4} AND neighbourhood = ${n + 5}"
+                f" AND skill = ${n + 6} AND neighbour_id = ${n + 7}"
+                f" AND series_id IS NOT DISTINCT FROM ${n + 8} FOR UPDATE),"
+                " ok AS MATERIALIZED (SELECT o.offer_id FROM r JOIN offers o"
+                " ON o.request_id = r.request_id"
+                f" WHERE o.offer_id = ${n + 9} AND o.helper_id = ${n + 10} AND o.status = 'open'"
+                f" AND o.expires_at > ${n + 11}"
+                " AND NOT coalesce((SELECT s.suspended FROM standing s"
+                " WHERE s.person_id = o.helper_id), false)"
+                f" AND NOT {held_for_review('o.helper_id')}"
+                " AND coalesce((SELECT p.kind = 'partner_service' FROM people p"
+                f" WHERE p.person_id = o.helper_id), false) = ${n + 12}"
+                " AND (SELECT p.partner_id FROM people p WHERE p.person_id = o.neighbour_id"
+                f" AND p.kind = 'referred') IS NOT DISTINCT FROM ${n + 13}"
+                " FOR UPDATE OF o),"
+                f" b AS (INSERT INTO bookings ({', '.join(columns)}) SELECT {marks} FROM ok"
+                " RETURNING booking_id, helper_id, request_id, offer_id),"
+                " h AS (INSERT INTO helper_hours (helper_id, hour, booking_id)"
+                f" SELECT b.helper_id, hour, b.booking_id FROM b,"
+                f" unnest(${n + 14}::timestamptz[]) AS hour),"
+                " o AS (UPDATE offers SET status = CASE WHEN offers.offer_id = b.offer_id"
+                f" THEN ${n + 15} ELSE ${n + 16} END FROM b WHERE offers.request_id = b.request_id"
+                " AND (offers.offer_id = b.offer_id OR offers.status = 'open')),"
+                f" u AS (UPDATE requests SET status = ${n + 17} FROM b"
+                " WHERE requests.request_id = b.request_id),"
+                " e AS (INSERT INTO outbox (event_id, topic, key, type, envelope)"
+                f" SELECT ${n + 18}, ${n + 19}, ${n + 20}, ${n + 21}, ${n + 22} FROM b)"
+                f"{wake_relay()}, (SELECT count(*) FROM b) AS booked",
+                *booking.values(),
+                read["request_id"],
+                list(bookable),
+                read["r_starts_at"],
+                read["r_hours"],
+                read["r_neighbourhood"],
+                read["r_skill"],
+                read["neighbour_id"],
+                read["r_series_id"],
+                read["offer_id"],
+                read["helper_id"],
+                now,
+                read["partner_service"],
+                read["referred_by"],
+                hours,
+                accepted,
+                withdrawn,
+                request_status,
+                *outbox_row(envelope),
+            )
+        return bool(row is not None and row["booked"])
 
     async def book(
         self,
@@ -193,6 +267,26 @@ class OfferQueries:
                 request_status,
                 *outbox_row(envelope),
             )
+
+
+#: An offer with what accepting it needs to know of its request, its helper and its
+#: neighbour; ``{lock}`` locks the request and then the offer, or is empty.
+_FOR_ACCEPT = (
+    "WITH r AS MATERIALIZED (SELECT * FROM requests WHERE request_id ="
+    " (SELECT request_id FROM offers WHERE offer_id = $1){lock})"
+    " SELECT o.*, r.status AS r_status, r.neighbourhood AS r_neighbourhood,"
+    " r.skill AS r_skill, r.starts_at AS r_starts_at, r.hours AS r_hours,"
+    " r.series_id AS r_series_id, r.occurrence AS r_occurrence,"
+    " coalesce((SELECT s.suspended FROM standing s"
+    " WHERE s.person_id = o.helper_id), false)"
+    f" OR {held_for_review('o.helper_id')} AS suspended,"
+    " coalesce((SELECT p.kind = 'partner_service' FROM people p"
+    " WHERE p.person_id = o.helper_id), false) AS partner_service,"
+    " (SELECT p.partner_id FROM people p WHERE p.person_id = r.neighbour_id"
+    " AND p.kind = 'referred') AS referred_by"
+    " FROM r JOIN offers o ON o.request_id = r.request_id"
+    " WHERE o.offer_id = $1{lock_offer}"
+)
 
 
 def _offer(record: asyncpg.Record | None) -> Row | None:

@@ -68,7 +68,10 @@ async def accept(
     the same transaction (``series.take_on``): they become its regular, and its later
     occurrences are booked with them where they are free.
 
-    Everything happens in ONE transaction of two statements, in the order lock, check, write:
+    An accept that is going to succeed, the common case, takes two statements and no
+    transaction (``_book_as_read``). Any other (a taken visit, a paused helper, an offer
+    that changed, a whole series) goes the locking way, in ONE transaction of two
+    statements, in the order lock, check, write:
 
     * lock the request row (``FOR UPDATE``) first, so accepts of different offers of one
       request take turns; always request before offer, or two accepts that each hold an
@@ -86,6 +89,10 @@ async def accept(
       request booked, and writes ``BookingConfirmed`` to the outbox, all committed together.
     """
     try:
+        if not whole_series:
+            booked = await _book_as_read(uow, helper_id, offer_id, now)
+            if booked is not None:
+                return _answer(booked, None)
         async with uow.begin() as repo:
             offer = await repo.lock_for_accept(offer_id)
             if offer is None or offer["helper_id"] != helper_id:
@@ -100,34 +107,8 @@ async def accept(
                 raise Conflict(f"this offer is {status}: it can no longer be accepted")
             if offer["r_status"] not in _BOOKABLE:
                 raise Conflict("this visit has already been taken or cancelled")
-            booking: Row = {
-                "booking_id": uuid.uuid4(),
-                "request_id": offer["request_id"],
-                "offer_id": offer_id,
-                "helper_id": helper_id,
-                "neighbour_id": offer["neighbour_id"],
-                "neighbourhood": offer["r_neighbourhood"],
-                "skill": offer["r_skill"],
-                "starts_at": offer["r_starts_at"],
-                "hours": offer["r_hours"],
-                "status": BookingStatus.CONFIRMED.value,
-            }
-            event = BookingConfirmed(
-                **visit_fields(booking),
-                offer_id=offer_id,
-                referred_by=offer["referred_by"],
-            )
-            # A partner's service (a lift service with several drivers, say) answers many
-            # visits at once under one identity: its hours are not one person's to hold.
-            held = booked_hours(booking["starts_at"], booking["hours"])
-            await repo.book(
-                booking,
-                [] if offer["partner_service"] else held,
-                accepted=OfferStatus.ACCEPTED.value,
-                withdrawn=OfferStatus.WITHDRAWN.value,
-                request_status=RequestStatus.BOOKED.value,
-                envelope=Envelope.wrap(event, producer=PRODUCER),
-            )
+            booking, held, envelope = booking_of(offer, helper_id)
+            await repo.book(booking, held, *_ACCEPTED, envelope=envelope)
             taken_on = (
                 await series.take_on(
                     repo,
@@ -146,10 +127,76 @@ async def accept(
             )
     except HoursTaken as error:
         raise Conflict("this visit overlaps another booking of yours") from error
+    return _answer(booking, taken_on)
+
+
+#: What an accept sets: the offer's status, its request's other open offers', the request's.
+_ACCEPTED = (OfferStatus.ACCEPTED.value, OfferStatus.WITHDRAWN.value, RequestStatus.BOOKED.value)
+
+
+async def _book_as_read(
+    uow: UnitOfWork, helper_id: uuid.UUID, offer_id: uuid.UUID, now: datetime
+) -> Row | None:
+    """Book an offer read without a lock, in one statement that books only if, once it has
+    locked them, the offer and its request are as read; the booking, or None when the read
+    does not pass the checks or anything changed since (the locking way decides then).
+
+    No transaction: two round trips instead of four (begin, lock, write, commit), and the
+    request and offer are locked only while the one statement runs.
+    """
+    async with uow.read() as repo:
+        offer = await repo.read_for_accept(offer_id)
+        if (
+            offer is None
+            or offer["helper_id"] != helper_id
+            or offer["suspended"]
+            or effective_offer_status(offer["status"], offer["expires_at"], now)
+            is not OfferStatus.OPEN
+            or offer["r_status"] not in _BOOKABLE
+        ):
+            return None
+        booking, held, envelope = booking_of(offer, helper_id)
+        booked = await repo.book_as_read(
+            booking,
+            held,
+            *_ACCEPTED,
+            envelope=envelope,
+            read=offer,
+            now=now,
+            bookable=[status.value for status in _BOOKABLE],
+        )
+    return booking if booked else None
+
+
+def booking_of(offer: Row, helper_id: uuid.UUID) -> tuple[Row, list[datetime], Envelope[Any]]:
+    """The booking an accept of ``offer`` (``lock_for_accept``'s row) makes, the hours it
+    holds of the helper, and its ``BookingConfirmed``."""
+    booking: Row = {
+        "booking_id": uuid.uuid4(),
+        "request_id": offer["request_id"],
+        "offer_id": offer["offer_id"],
+        "helper_id": helper_id,
+        "neighbour_id": offer["neighbour_id"],
+        "neighbourhood": offer["r_neighbourhood"],
+        "skill": offer["r_skill"],
+        "starts_at": offer["r_starts_at"],
+        "hours": offer["r_hours"],
+        "status": BookingStatus.CONFIRMED.value,
+    }
+    event = BookingConfirmed(
+        **visit_fields(booking), offer_id=offer["offer_id"], referred_by=offer["referred_by"]
+    )
+    # A partner's service (a lift service with several drivers, say) answers many visits at
+    # once under one identity: its hours are not one person's to hold.
+    held = [] if offer["partner_service"] else booked_hours(booking["starts_at"], booking["hours"])
+    return booking, held, Envelope.wrap(event, producer=PRODUCER)
+
+
+def _answer(booking: Row, taken_on: dict[str, Any] | None) -> dict[str, Any]:
     return {
         "booking_id": booking["booking_id"],
         "request_id": booking["request_id"],
-        "offer_id": offer_id,
+        "offer_id": booking["offer_id"],
         "skill": booking["skill"],
         "starts_at": booking["starts_at"],
         "hours": booking["hours"],
