@@ -270,7 +270,8 @@ class OfferQueries:
 
 
 #: An offer with what accepting it needs to know of its request, its helper and its
-#: neighbour; ``{lock}`` locks the request and then the offer, or is empty.
+#: neighbour; ``{lock}`` and ``{lock_offer}`` lock the request and then the offer, or are
+#: both empty.
 _FOR_ACCEPT = (
     "WITH r AS MATERIALIZED (SELECT * FROM requests WHERE request_id ="
     " (SELECT request_id FROM offers WHERE offer_id = $1){lock})"
