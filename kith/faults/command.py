@@ -110,11 +110,10 @@ async def _run_all(names: list[str], options: Options, *, keep: bool) -> dict[st
             log.error("scenario failed", scenario=name, error=repr(error))
             results[name] = ScenarioResult(0, 1, 0, 0.0, {"error": repr(error), "finished": False})
         finally:
-            failed = name not in results or not results[name].clean
-            if failed and not keep:
+            # A run stopped mid-scenario (SIGTERM, Ctrl-C) has no result: nothing to read.
+            if name in results and not results[name].clean and not keep:
                 logs = await asyncio.to_thread(_keep_logs, folder)
-                if name in results:
-                    results[name].details["logs"] = str(logs)
+                results[name].details["logs"] = str(logs)
                 log.error("scenario failed: its logs are kept", scenario=name, logs=str(logs))
             # A stopped run too: a scenario's folder holds a database of up to gigabytes.
             if not keep:

@@ -203,6 +203,8 @@ async def test_a_faults_run_stopped_by_sigterm_stops_every_process_it_started(
     folder = re.search(r"folder=(\S+)", log_path.read_text())
     assert folder is not None
     assert not await asyncio.to_thread(Path(folder.group(1)).exists), "its folder is removed"
+    logs = Path(f"{folder.group(1)}-logs")
+    assert not await asyncio.to_thread(logs.exists), "a stopped run is no failure: no logs kept"
 
 
 def _command_line(process: psutil.Process) -> str:
