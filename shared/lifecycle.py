@@ -178,11 +178,12 @@ class _Server(IdleServer):
         yield
 
 
-#: Seconds a Kith server keeps an idle connection open. Longer than any client of the
-#: platform keeps one in its pool (httpx's default is 5 s): with the two equal, a client
+#: Seconds a Kith server keeps an idle connection open. Longer than any client keeps one in
+#: its pool: httpx's 5 s within the platform, and the 60 s of the usual proxies in front of
+#: it (nginx's ingress upstreams, cloud load balancers). With the two equal, a client
 #: sometimes sent a request on a connection the server was closing that instant and read
 #: nothing back (the console's proxy then answered 502).
-KEEP_ALIVE_S = 30
+KEEP_ALIVE_S = 75
 
 
 def server_config(app: Any, host: str, port: int, **options: Any) -> uvicorn.Config:
