@@ -132,14 +132,11 @@ class OfferQueries:
         who referred the neighbour (or None). None when the offer or
         its request does not exist.
         """
-        locked = _FOR_ACCEPT.format(lock=" FOR UPDATE", lock_offer=" FOR UPDATE OF o")
-        return _offer(await self.conn.fetchrow(locked, offer_id))
+        return _offer(await self.conn.fetchrow(_LOCK_FOR_ACCEPT, offer_id))
 
     async def read_for_accept(self, offer_id: uuid.UUID) -> Row | None:
         """What ``lock_for_accept`` returns, read without locking anything."""
-        return _offer(
-            await self.conn.fetchrow(_FOR_ACCEPT.format(lock="", lock_offer=""), offer_id)
-        )
+        return _offer(await self.conn.fetchrow(_READ_FOR_ACCEPT, offer_id))
 
     async def book_as_read(
         self,
@@ -154,57 +151,44 @@ class OfferQueries:
         now: datetime,
         bookable: Sequence[str],
     ) -> bool:
-        """Book an accept in ONE statement, with no transaction around it, if the offer and
-        its request are still as ``read`` (``read_for_accept``) says and still bookable;
-        whether it booked.
+        """Write what ``book`` writes, in ONE statement with no transaction around it, if the
+        offer and its request are still as ``read`` (``read_for_accept``) says; whether it
+        booked.
 
         The statement locks the request, then the offer (as ``lock_for_accept`` does), and
-        writes what ``book`` writes only when, once locked, the request is bookable and
-        unchanged, the offer is the helper's, open and unexpired, and the helper neither
-        suspended nor held for review: what the caller checked of ``read`` holds still. When
-        anything changed it writes nothing; the caller then takes the locking path, which
-        says why. The unique indexes guard it as they guard ``book``.
+        writes only when, once locked, the request is bookable and unchanged, the offer is
+        the helper's, open and unexpired, and the helper neither suspended nor held for
+        review: what the caller checked of ``read`` holds still. When anything changed it
+        writes nothing; the caller then takes the locking path, which says why. The unique
+        indexes guard it as they guard ``book``.
 
         Raises:
             AlreadyBooked: The request is booked already (``bookings_one_active_per_request``).
             HoursTaken: The helper holds one of these hours (``helper_hours_no_overlap``).
         """
-        columns = list(booking)
-        n = len(columns)
-        marks = ", ".join(f"${index}" for index in range(1, n + 1))
+        # The checks' parameters come after the writes' (``_accept_writes``).
+        k = len(booking) + _WRITE_PARAMETERS
         with guarded():
             row = await self.conn.fetchrow(
                 "WITH r AS MATERIALIZED (SELECT request_id FROM requests"
-                f" WHERE request_id = ${n + 1} AND status = ANY(${n + 2}::text[])"
-                f" AND starts_at = ${n + 3} AND hours = ${n + 4} AND neighbourhood = ${n + 5}"
-                f" AND skill = ${n + 6} AND neighbour_id = ${n + 7}"
-                f" AND series_id IS NOT DISTINCT FROM ${n + 8} FOR UPDATE),"
+                f" WHERE request_id = ${k + 1} AND status = ANY(${k + 2}::text[])"
+                f" AND starts_at = ${k + 3} AND hours = ${k + 4} AND neighbourhood = ${k + 5}"
+                f" AND skill = ${k + 6} AND neighbour_id = ${k + 7}"
+                f" AND series_id = ${k + 8} FOR UPDATE),"
                 " ok AS MATERIALIZED (SELECT o.offer_id FROM r JOIN offers o"
                 " ON o.request_id = r.request_id"
-                f" WHERE o.offer_id = ${n + 9} AND o.helper_id = ${n + 10} AND o.status = 'open'"
-                f" AND o.expires_at > ${n + 11}"
+                f" WHERE o.offer_id = ${k + 9} AND o.helper_id = ${k + 10} AND o.status = 'open'"
+                f" AND o.expires_at > ${k + 11}"
                 " AND NOT coalesce((SELECT s.suspended FROM standing s"
                 " WHERE s.person_id = o.helper_id), false)"
                 f" AND NOT {held_for_review('o.helper_id')}"
                 " AND coalesce((SELECT p.kind = 'partner_service' FROM people p"
-                f" WHERE p.person_id = o.helper_id), false) = ${n + 12}"
+                f" WHERE p.person_id = o.helper_id), false) = ${k + 12}"
                 " AND (SELECT p.partner_id FROM people p WHERE p.person_id = o.neighbour_id"
-                f" AND p.kind = 'referred') IS NOT DISTINCT FROM ${n + 13}"
-                " FOR UPDATE OF o),"
-                f" b AS (INSERT INTO bookings ({', '.join(columns)}) SELECT {marks} FROM ok"
-                " RETURNING booking_id, helper_id, request_id, offer_id),"
-                " h AS (INSERT INTO helper_hours (helper_id, hour, booking_id)"
-                f" SELECT b.helper_id, hour, b.booking_id FROM b,"
-                f" unnest(${n + 14}::timestamptz[]) AS hour),"
-                " o AS (UPDATE offers SET status = CASE WHEN offers.offer_id = b.offer_id"
-                f" THEN ${n + 15} ELSE ${n + 16} END FROM b WHERE offers.request_id = b.request_id"
-                " AND (offers.offer_id = b.offer_id OR offers.status = 'open')),"
-                f" u AS (UPDATE requests SET status = ${n + 17} FROM b"
-                " WHERE requests.request_id = b.request_id),"
-                " e AS (INSERT INTO outbox (event_id, topic, key, type, envelope)"
-                f" SELECT ${n + 18}, ${n + 19}, ${n + 20}, ${n + 21}, ${n + 22} FROM b)"
+                f" AND p.kind = 'referred') IS NOT DISTINCT FROM ${k + 13}"
+                f" FOR UPDATE OF o), {_accept_writes(list(booking), ' FROM ok')}"
                 f"{wake_relay()}, (SELECT count(*) FROM b) AS booked",
-                *booking.values(),
+                *_write_arguments(booking, hours, accepted, withdrawn, request_status, envelope),
                 read["request_id"],
                 list(bookable),
                 read["r_starts_at"],
@@ -218,11 +202,6 @@ class OfferQueries:
                 now,
                 read["partner_service"],
                 read["referred_by"],
-                hours,
-                accepted,
-                withdrawn,
-                request_status,
-                *outbox_row(envelope),
             )
         return bool(row is not None and row["booked"])
 
@@ -243,35 +222,55 @@ class OfferQueries:
             AlreadyBooked: The request is booked already (``bookings_one_active_per_request``).
             HoursTaken: The helper holds one of these hours (``helper_hours_no_overlap``).
         """
-        columns = list(booking)
-        marks = ", ".join(f"${index}" for index in range(1, len(columns) + 1))
-        n = len(columns)
         with guarded():
             await self.conn.execute(
-                f"WITH b AS (INSERT INTO bookings ({', '.join(columns)}) VALUES ({marks})"
-                " RETURNING booking_id, helper_id, request_id, offer_id),"
-                f" h AS (INSERT INTO helper_hours (helper_id, hour, booking_id)"
-                f" SELECT b.helper_id, hour, b.booking_id FROM b, unnest(${n + 1}::timestamptz[])"
-                " AS hour),"
-                f" o AS (UPDATE offers SET status = CASE WHEN offers.offer_id = b.offer_id"
-                f" THEN ${n + 2} ELSE ${n + 3} END FROM b WHERE offers.request_id = b.request_id"
-                " AND (offers.offer_id = b.offer_id OR offers.status = 'open')),"
-                f" r AS (UPDATE requests SET status = ${n + 4} FROM b"
-                " WHERE requests.request_id = b.request_id),"
-                " e AS (INSERT INTO outbox (event_id, topic, key, type, envelope)"
-                f" VALUES (${n + 5}, ${n + 6}, ${n + 7}, ${n + 8}, ${n + 9})){wake_relay()}",
-                *booking.values(),
-                hours,
-                accepted,
-                withdrawn,
-                request_status,
-                *outbox_row(envelope),
+                f"WITH {_accept_writes(list(booking), '')}{wake_relay()}",
+                *_write_arguments(booking, hours, accepted, withdrawn, request_status, envelope),
             )
+
+
+#: Parameters of ``_accept_writes`` after the booking's columns: the hours, three statuses
+#: and the outbox row's five.
+_WRITE_PARAMETERS = 9
+
+
+def _accept_writes(columns: list[str], source: str) -> str:
+    """The CTEs that write an accept (``b`` the booking, selected ``source``, then its hours,
+    the offers, the request and the event), taking ``$1``.. the booking's ``columns`` and
+    then the rest of ``_write_arguments``."""
+    n = len(columns)
+    marks = ", ".join(f"${index}" for index in range(1, n + 1))
+    return (
+        f"b AS (INSERT INTO bookings ({', '.join(columns)}) SELECT {marks}{source}"
+        " RETURNING booking_id, helper_id, request_id, offer_id),"
+        " h AS (INSERT INTO helper_hours (helper_id, hour, booking_id)"
+        f" SELECT b.helper_id, hour, b.booking_id FROM b, unnest(${n + 1}::timestamptz[])"
+        " AS hour),"
+        " o AS (UPDATE offers SET status = CASE WHEN offers.offer_id = b.offer_id"
+        f" THEN ${n + 2} ELSE ${n + 3} END FROM b WHERE offers.request_id = b.request_id"
+        " AND (offers.offer_id = b.offer_id OR offers.status = 'open')),"
+        f" u AS (UPDATE requests SET status = ${n + 4} FROM b"
+        " WHERE requests.request_id = b.request_id),"
+        " e AS (INSERT INTO outbox (event_id, topic, key, type, envelope)"
+        f" SELECT ${n + 5}, ${n + 6}, ${n + 7}, ${n + 8}, ${n + 9} FROM b)"
+    )
+
+
+def _write_arguments(
+    booking: Row,
+    hours: list[datetime],
+    accepted: str,
+    withdrawn: str,
+    request_status: str,
+    envelope: Envelope[Any],
+) -> list[Any]:
+    """``_accept_writes``' arguments, in its order."""
+    return [*booking.values(), hours, accepted, withdrawn, request_status, *outbox_row(envelope)]
 
 
 #: An offer with what accepting it needs to know of its request, its helper and its
 #: neighbour; ``{lock}`` and ``{lock_offer}`` lock the request and then the offer, or are
-#: both empty.
+#: both empty (``_LOCK_FOR_ACCEPT``, ``_READ_FOR_ACCEPT``).
 _FOR_ACCEPT = (
     "WITH r AS MATERIALIZED (SELECT * FROM requests WHERE request_id ="
     " (SELECT request_id FROM offers WHERE offer_id = $1){lock})"
@@ -288,6 +287,8 @@ _FOR_ACCEPT = (
     " FROM r JOIN offers o ON o.request_id = r.request_id"
     " WHERE o.offer_id = $1{lock_offer}"
 )
+_LOCK_FOR_ACCEPT = _FOR_ACCEPT.format(lock=" FOR UPDATE", lock_offer=" FOR UPDATE OF o")
+_READ_FOR_ACCEPT = _FOR_ACCEPT.format(lock="", lock_offer="")
 
 
 def _offer(record: asyncpg.Record | None) -> Row | None:

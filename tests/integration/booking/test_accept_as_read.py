@@ -8,18 +8,23 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import pytest
+
 from services.booking.domain.visits import OfferStatus, RequestStatus
 from services.booking.service_layer.offers import booking_of
 from shared import clock
 from tests.integration.booking.conftest import Booking
 from tests.integration.booking.support import ask, future_hour, seed_offer, sign_up
 
+#: A change made between the read and the statement: given booking, the request and Ada.
+Change = Callable[[Booking, str, str], Awaitable[None]]
+
 
 async def _stale_accept(
-    booking: Booking, change: Callable[[str, str, dict[str, str]], Awaitable[None]]
+    booking: Booking, change: Change
 ) -> tuple[str, dict[str, str], bool, dict[str, Any]]:
-    """Read an offer to Ada, make ``change`` (given the request, Ada and her headers), then
-    book from the read; Ada's offer, her headers, whether it booked, and what is stored."""
+    """Read an offer to Ada, make ``change``, then book from the read; Ada's offer, her
+    headers, whether it booked, and what is stored."""
     _, neighbour = await sign_up(booking.client, "Nia")
     ada_id, ada = await sign_up(booking.client, "Ada")
     series = await ask(booking.client, neighbour, future_hour(days=9), 2)
@@ -31,7 +36,7 @@ async def _stale_accept(
     assert read is not None
     assert read["status"] == "open"
 
-    await change(request_id, ada_id, ada)
+    await change(booking, request_id, ada_id)
 
     made, held, envelope = booking_of(read, uuid.UUID(ada_id))
     async with uow.read() as repo:
@@ -63,87 +68,74 @@ async def _stale_accept(
     return offer_id, ada, booked, stored
 
 
-async def test_an_accept_read_before_another_helper_booked_the_visit_books_nothing(
-    booking: Booking,
-) -> None:
-    async def bruno_books_first(request_id: str, ada_id: str, ada: dict[str, str]) -> None:
-        bruno_id, bruno = await sign_up(booking.client, "Bruno")
-        bruno_offer = await seed_offer(booking.runtime.uow, request_id, bruno_id)
-        answer = await booking.client.post(f"/v1/offers/{bruno_offer}/accept", headers=bruno)
-        assert answer.status_code == 201, answer.text
-
-    offer_id, ada, booked, stored = await _stale_accept(booking, bruno_books_first)
-
-    assert booked is False
-    assert stored == {"ada_bookings": 0, "event": 0, "hours": 0, "offer": "withdrawn"}
-    answer = await booking.client.post(f"/v1/offers/{offer_id}/accept", headers=ada)
-    assert answer.status_code == 409
-    assert "withdrawn" in answer.json()["detail"]
+async def _bruno_books_first(booking: Booking, request_id: str, ada_id: str) -> None:
+    bruno_id, bruno = await sign_up(booking.client, "Bruno")
+    bruno_offer = await seed_offer(booking.runtime.uow, request_id, bruno_id)
+    answer = await booking.client.post(f"/v1/offers/{bruno_offer}/accept", headers=bruno)
+    assert answer.status_code == 201, answer.text
 
 
-async def test_an_accept_read_before_its_helper_was_suspended_books_nothing(
-    booking: Booking,
-) -> None:
-    async def suspended(request_id: str, ada_id: str, ada: dict[str, str]) -> None:
-        # Only her standing, not the withdrawal of her offers that trust's event also makes:
-        # the statement's own check is what is shown here.
-        async with booking.runtime.uow.begin() as repo:
-            await repo.conn.execute(
-                "INSERT INTO standing (person_id, suspended, as_of) VALUES ($1, true, now())"
-                " ON CONFLICT (person_id) DO UPDATE SET suspended = true",
-                uuid.UUID(ada_id),
-            )
-
-    offer_id, ada, booked, stored = await _stale_accept(booking, suspended)
-
-    assert booked is False
-    assert stored == {"ada_bookings": 0, "event": 0, "hours": 0, "offer": "open"}
-    answer = await booking.client.post(f"/v1/offers/{offer_id}/accept", headers=ada)
-    assert answer.status_code == 409
-    assert "paused" in answer.json()["detail"]
+async def _suspended(booking: Booking, request_id: str, ada_id: str) -> None:
+    # Only her standing, not the withdrawal of her offers that trust's event also makes: the
+    # statement's own check is what is shown here.
+    await _execute(
+        booking,
+        "INSERT INTO standing (person_id, suspended, as_of) VALUES ($1, true, now())"
+        " ON CONFLICT (person_id) DO UPDATE SET suspended = true",
+        ada_id,
+    )
 
 
-async def test_an_accept_read_before_its_helper_was_held_for_review_books_nothing(
-    booking: Booking,
-) -> None:
-    async def held(request_id: str, ada_id: str, ada: dict[str, str]) -> None:
-        async with booking.runtime.uow.begin() as repo:
-            await repo.conn.execute(
-                "INSERT INTO reviews (person_id, review, opened_at) VALUES ($1, 'rejoin', now())",
-                uuid.UUID(ada_id),
-            )
-
-    offer_id, ada, booked, stored = await _stale_accept(booking, held)
-
-    assert booked is False
-    assert stored == {"ada_bookings": 0, "event": 0, "hours": 0, "offer": "open"}
-    answer = await booking.client.post(f"/v1/offers/{offer_id}/accept", headers=ada)
-    assert answer.status_code == 409
-    assert "paused" in answer.json()["detail"]
+async def _held_for_review(booking: Booking, request_id: str, ada_id: str) -> None:
+    await _execute(
+        booking,
+        "INSERT INTO reviews (person_id, review, opened_at) VALUES ($1, 'rejoin', now())",
+        ada_id,
+    )
 
 
-async def test_an_accept_read_before_its_request_moved_books_nothing(booking: Booking) -> None:
+async def _moved(booking: Booking, request_id: str, ada_id: str) -> None:
     """The event is made from the read: a request whose time changed since must not be
     booked at the old time."""
+    await _execute(
+        booking,
+        "UPDATE requests SET starts_at = starts_at + interval '1 hour' WHERE request_id = $1",
+        request_id,
+    )
 
-    async def moved(request_id: str, ada_id: str, ada: dict[str, str]) -> None:
-        async with booking.runtime.uow.begin() as repo:
-            await repo.conn.execute(
-                "UPDATE requests SET starts_at = starts_at + interval '1 hour'"
-                " WHERE request_id = $1",
-                uuid.UUID(request_id),
-            )
 
-    _, _, booked, stored = await _stale_accept(booking, moved)
+async def _execute(booking: Booking, statement: str, person_or_request: str) -> None:
+    async with booking.runtime.uow.begin() as repo:
+        await repo.conn.execute(statement, uuid.UUID(person_or_request))
+
+
+@pytest.mark.parametrize(
+    ("change", "offer", "refusal"),
+    [
+        (_bruno_books_first, "withdrawn", "withdrawn"),
+        (_suspended, "open", "paused"),
+        (_held_for_review, "open", "paused"),
+        (_moved, "open", None),
+    ],
+    ids=["another_helper_booked_the_visit", "suspended", "held_for_review", "request_moved"],
+)
+async def test_an_accept_read_before_a_change_books_nothing(
+    booking: Booking, change: Change, offer: str, refusal: str | None
+) -> None:
+    offer_id, ada, booked, stored = await _stale_accept(booking, change)
 
     assert booked is False
-    assert stored == {"ada_bookings": 0, "event": 0, "hours": 0, "offer": "open"}
+    assert stored == {"ada_bookings": 0, "event": 0, "hours": 0, "offer": offer}
+    if refusal is not None:
+        answer = await booking.client.post(f"/v1/offers/{offer_id}/accept", headers=ada)
+        assert answer.status_code == 409
+        assert refusal in answer.json()["detail"]
 
 
 async def test_an_accept_read_that_still_holds_books_the_visit_with_its_event(
     booking: Booking,
 ) -> None:
-    async def nothing(request_id: str, ada_id: str, ada: dict[str, str]) -> None:
+    async def nothing(booking: Booking, request_id: str, ada_id: str) -> None:
         return None
 
     _, _, booked, stored = await _stale_accept(booking, nothing)
