@@ -120,6 +120,18 @@ class Settings(BaseSettings):
             " at once."
         ),
     )
+    background_idle_fetch_max_wait_ms: int = Field(
+        default=30_000,
+        ge=0,
+        le=30_000,
+        description=(
+            "The idle fetch wait of the consumers no one waits on (the ledger's, the"
+            " operators' console, the partners' projector): they read most partitions, and"
+            " the embedded broker looks at each a few times during every fetch. After a quiet"
+            " spell their first record is seen up to half of this later there; Apache Kafka"
+            " answers at once. Keep it under aiokafka's request timeout (40 s)."
+        ),
+    )
     session_timeout_ms: int = Field(default=6000, ge=1000, le=300_000)
     heartbeat_interval_ms: int = Field(
         default=2000,

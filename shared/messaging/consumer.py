@@ -76,6 +76,7 @@ class EventConsumer(ConsumerLoop):
         partitions_in_parallel: bool = False,
         batch_handlers: Mapping[str, BatchHandler] | None = None,
         background: bool = False,
+        idle_fetch_max_wait_ms: int | None = None,
         on_tombstone: TombstoneHandler | None = None,
     ) -> None:
         """Args:
@@ -87,10 +88,8 @@ class EventConsumer(ConsumerLoop):
             type in one partition's share of a fetch: one call (one round trip to the
             database, say) instead of one per event. It must have the effect of ``handler``
             applied to each in order.
-        background: No one waits on what this consumer does: it fetches with the settings'
-            longer ``background_fetch_max_wait_ms``, which costs a broker less. Every
-            consumer fetches with ``idle_fetch_max_wait_ms`` once it has been idle for a
-            while (``FetchWait``).
+        background, idle_fetch_max_wait_ms: How long its fetches wait, as for
+            ``ConsumerLoop``.
         on_tombstone: Called for each tombstone (``tombstone_of``) on a compacted topic, to
             forget what the consumer keeps under its key. Without it tombstones are skipped;
             either way they are never dead-lettered, being no mistake.
@@ -109,6 +108,7 @@ class EventConsumer(ConsumerLoop):
             from_beginning=from_beginning,
             service=service,
             background=background,
+            idle_fetch_max_wait_ms=idle_fetch_max_wait_ms,
         )
         self._on_tombstone = on_tombstone
         self._batch_handlers = dict(batch_handlers or {})

@@ -19,7 +19,7 @@ IDLE_AFTER_S = 10.0
 #: How often an idle consumer's loops wake with nothing to do: aiokafka's fetch routine
 #: (its ``consumer_timeout_ms``, 200 by default) and Kith's reads (their wait for records).
 #: Records arriving, a fetch coming back or a rebalance wake them at once regardless.
-IDLE_WAKE_MS = 1000
+IDLE_WAKE_MS = 5000
 
 
 class FetchWait:
@@ -34,6 +34,11 @@ class FetchWait:
         self._last_record = clock()
         self.current_ms = busy_ms
         """The wait now asked for."""
+
+    @property
+    def idle_ms(self) -> int:
+        """The wait once idle."""
+        return self._idle_ms
 
     def after_read(self, consumer: Any, records: int) -> None:
         """Call after each read of ``consumer`` (an ``AIOKafkaConsumer``, or None before it

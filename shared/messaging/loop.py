@@ -40,8 +40,9 @@ _MAX_RETRY_PAUSE_S = 1.0
 #: and one per fetch cost it as much as the fetches did; a crash re-delivers at most this
 #: much more, which idempotent handlers absorb.
 COMMIT_EVERY_S = 0.25
-#: How long a read waits for records while handled offsets wait to be committed (with none
-#: waiting, ``IDLE_WAKE_MS``). A read returns as soon as records arrive either way.
+#: How long a read waits for records while handled offsets wait to be committed, and until
+#: the member has its partitions (``ready``); otherwise ``IDLE_WAKE_MS``. A read returns as
+#: soon as records arrive either way.
 _READ_WAIT_MS = 200
 
 Record: TypeAlias = "ConsumerRecord[bytes, bytes]"
@@ -109,7 +110,9 @@ class ConsumerLoop:
         background: No one waits on what this consumer does: it fetches with the settings'
             longer ``background_fetch_max_wait_ms``, which costs a broker less. Every
             consumer fetches with ``idle_fetch_max_wait_ms`` once it has been idle for a
-            while (``FetchWait``).
+            while (``FetchWait``); a background one with ``background_idle_fetch_max_wait_ms``.
+        idle_fetch_max_wait_ms: The wait once idle, instead of the one ``background`` chooses
+            (for a background consumer whose first record after a quiet spell still counts).
         secret_headers: Headers never copied to the dead letters (a partner's key), which
             operators and their tools read.
     """
@@ -126,6 +129,7 @@ class ConsumerLoop:
         from_beginning: bool = True,
         service: str | None = None,
         background: bool = False,
+        idle_fetch_max_wait_ms: int | None = None,
         secret_headers: frozenset[str] = frozenset(),
     ) -> None:
         self._name = name
@@ -134,7 +138,12 @@ class ConsumerLoop:
         self._send_dead_letter = publisher_sender(dead_letters)
         self._secret_headers = secret_headers
         self._attempts = attempts
-        idle_ms = settings.idle_fetch_max_wait_ms
+        if idle_fetch_max_wait_ms is not None:
+            idle_ms = idle_fetch_max_wait_ms
+        elif background:
+            idle_ms = settings.background_idle_fetch_max_wait_ms
+        else:
+            idle_ms = settings.idle_fetch_max_wait_ms
         busy_ms = (
             settings.background_fetch_max_wait_ms if background else settings.fetch_max_wait_ms
         )
@@ -170,7 +179,9 @@ class ConsumerLoop:
         while not self._stopping.is_set():
             try:
                 batches = await self._consumer.getmany(
-                    timeout_ms=_READ_WAIT_MS if self._handled else IDLE_WAKE_MS,
+                    timeout_ms=(
+                        _READ_WAIT_MS if self._handled or not self.ready.is_set() else IDLE_WAKE_MS
+                    ),
                     max_records=500,
                 )
             except Exception:
@@ -328,6 +339,7 @@ class RecordConsumer(ConsumerLoop):
         dead_letters: Publisher,
         attempts: int = 5,
         background: bool = False,
+        idle_fetch_max_wait_ms: int | None = None,
         secret_headers: frozenset[str] = frozenset(),
     ) -> None:
         super().__init__(

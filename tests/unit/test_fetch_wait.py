@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from types import SimpleNamespace
+from typing import Any
 
-from shared.messaging import fetch_wait
+from services.ledger.entrypoints.consumer import build_consumer as ledger_consumer
+from services.trust.entrypoints.consumer import build_consumer as trust_consumer
+from shared.messaging import Publisher, fetch_wait
 from shared.messaging.fetch_wait import FetchWait
+from shared.settings import Settings
 
 
 def _client(wait_ms: int) -> SimpleNamespace:
@@ -43,3 +47,21 @@ def test_a_consumer_not_started_yet_is_left_alone() -> None:
     client = _client(25)
     wait.after_read(client, 0)
     assert client._fetcher._fetch_max_wait_ms == 250
+
+
+async def test_only_the_consumers_no_one_waits_on_idle_longest() -> None:
+    # Built, never started: nothing here reaches a broker.
+    settings = Settings(kafka_bootstrap="127.0.0.1:9")
+    publisher = Publisher(settings, client_id="test")
+    nothing: Any = None
+    ledger = ledger_consumer(settings, start=nothing, dead_letters=publisher)
+    trust = trust_consumer(settings, start=nothing, policy=nothing, dead_letters=publisher)
+    try:
+        assert ledger._wait.idle_ms == settings.background_idle_fetch_max_wait_ms
+        # Trust reads concerns, and suspends someone as soon as it does.
+        assert trust._wait.idle_ms == settings.idle_fetch_max_wait_ms
+        assert settings.idle_fetch_max_wait_ms < settings.background_idle_fetch_max_wait_ms
+    finally:
+        for consumer in (ledger, trust):
+            await consumer._consumer.stop()
+        await publisher.stop()

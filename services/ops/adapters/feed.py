@@ -31,7 +31,7 @@ class Feed:
             # Every partition of every topic, for people watching: a quarter of a second
             # is soon enough, and an idle fetch this wide costs the broker each time.
             fetch_max_wait_ms=settings.background_fetch_max_wait_ms,
-            idle_fetch_max_wait_ms=settings.idle_fetch_max_wait_ms,
+            idle_fetch_max_wait_ms=settings.background_idle_fetch_max_wait_ms,
             client_id="kith-ops",
         )
         self._stopping = asyncio.Event()
@@ -51,6 +51,11 @@ class Feed:
         """Feed the console until ``stop``."""
         ends = await self._reader.end_offsets()
         while not self._stopping.is_set():
+            # Looked at before each read too: with nothing left to read, a read waits for
+            # records up to ``IDLE_WAKE_MS``.
+            if not self._console.caught_up and await self._reader.reached(ends):
+                self._console.caught_up = True
+                log.info("ops caught up with the streams", events=self._console.seen)
             try:
                 batch = await self._reader.read(timeout_ms=IDLE_WAKE_MS)
             except Exception:
@@ -59,9 +64,6 @@ class Feed:
                 raise
             for seen in batch:
                 self._console.take(seen)
-            if not self._console.caught_up and await self._reader.reached(ends):
-                self._console.caught_up = True
-                log.info("ops caught up with the streams", events=self._console.seen)
 
     async def stop(self) -> None:
         """Stop reading and disconnect."""

@@ -43,4 +43,7 @@ def build_consumer(
         # What trust derives (relationships, standing) matters within seconds, not
         # milliseconds: it waits longer on each fetch and costs an idle broker less.
         background=True,
+        # But a concern it reads suspends someone at once, quiet spell or not: once idle it
+        # waits no longer than the consumers requests wait on.
+        idle_fetch_max_wait_ms=settings.idle_fetch_max_wait_ms,
     )
