@@ -76,7 +76,7 @@ class MovableClock:
     #: How often a process whose tasks sleep looks whether the clock moved. One look serves
     #: every sleeper of the process, so an idle service wakes this often for the clock and
     #: no more, however many sweeps it runs.
-    watch_every_s = 0.5
+    watch_every_s = 1.0
 
     def __init__(self, path: Path) -> None:
         self.path = path

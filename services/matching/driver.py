@@ -33,7 +33,7 @@ from faust.types import TP, Message
 
 from services.matching.ordering import InOrder, Verdict
 from services.matching.progress import WATCH_EVERY_S, Seen, Watch
-from shared.messaging.fetch_wait import IDLE_WAKE_MS, FetchWait
+from shared.messaging.fetch_wait import FETCH_ROUTINE_WAKE_MS, FetchWait
 from shared.messaging.offsets import end_offsets
 
 log = structlog.get_logger(__name__)
@@ -57,7 +57,7 @@ class FastConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
         consumer._fetch_max_wait_ms = getattr(
             self.app, FETCH_MAX_WAIT_ATTR, _DEFAULT_FETCH_MAX_WAIT_MS
         )
-        consumer._consumer_timeout = IDLE_WAKE_MS / 1000
+        consumer._consumer_timeout = FETCH_ROUTINE_WAKE_MS / 1000
         return consumer
 
     def verify_event_path(self, now: float, tp: TP) -> None:

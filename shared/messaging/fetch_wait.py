@@ -16,10 +16,15 @@ from typing import Any
 
 #: Seconds without a record before a consumer counts as idle.
 IDLE_AFTER_S = 10.0
-#: How often an idle consumer's loops wake with nothing to do: aiokafka's fetch routine
-#: (its ``consumer_timeout_ms``, 200 by default) and Kith's reads (their wait for records).
-#: Records arriving, a fetch coming back or a rebalance wake them at once regardless.
+#: How long Kith's reads wait for records before their loop goes round with nothing to
+#: do. Records arriving, a rebalance or a stop wake them at once regardless.
 IDLE_WAKE_MS = 5000
+#: How often aiokafka's fetch routine wakes with nothing to do (its ``consumer_timeout_ms``,
+#: 200 by default). Not as seldom as Kith's reads: it also looks then whether partitions can
+#: be fetched again, and at 5 s a matching worker restarted under load took from 24 s to
+#: two minutes, instead of 15 s, to read what it had missed (``kith faults --scenario
+#: crash_anywhere``).
+FETCH_ROUTINE_WAKE_MS = 1000
 
 
 class FetchWait:

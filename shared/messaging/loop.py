@@ -27,7 +27,7 @@ from aiokafka.structs import ConsumerRecord, TopicPartition
 from shared import metrics
 from shared.messaging.connection import KafkaConnection
 from shared.messaging.dead_letters import dead_letter, publisher_sender
-from shared.messaging.fetch_wait import IDLE_WAKE_MS, FetchWait
+from shared.messaging.fetch_wait import FETCH_ROUTINE_WAKE_MS, IDLE_WAKE_MS, FetchWait
 from shared.messaging.publisher import Publisher
 from shared.settings import Settings
 
@@ -78,7 +78,7 @@ def group_member(
         fetch_max_wait_ms=(
             settings.fetch_max_wait_ms if fetch_max_wait_ms is None else fetch_max_wait_ms
         ),
-        consumer_timeout_ms=IDLE_WAKE_MS,
+        consumer_timeout_ms=FETCH_ROUTINE_WAKE_MS,
         session_timeout_ms=settings.session_timeout_ms,
         heartbeat_interval_ms=settings.heartbeat_interval_ms,
         rebalance_timeout_ms=settings.rebalance_timeout_ms,

@@ -22,7 +22,7 @@ from shared.contracts import Envelope, Payload, UndecodableEvent, decode
 from shared.contracts.topics import DEAD_LETTERS
 from shared.messaging.connection import Kafka, KafkaConnection
 from shared.messaging.dead_letters import read_dead_letter
-from shared.messaging.fetch_wait import IDLE_WAKE_MS, FetchWait
+from shared.messaging.fetch_wait import FETCH_ROUTINE_WAKE_MS, FetchWait
 from shared.messaging.offsets import end_offsets
 from shared.observed import Observed, Refusal
 
@@ -68,7 +68,7 @@ class StreamReader:
             enable_auto_commit=False,
             auto_offset_reset="earliest" if from_beginning else "latest",
             fetch_max_wait_ms=fetch_max_wait_ms,
-            consumer_timeout_ms=IDLE_WAKE_MS,
+            consumer_timeout_ms=FETCH_ROUTINE_WAKE_MS,
             max_partition_fetch_bytes=max_partition_fetch_bytes,
         )
         self._wait = (

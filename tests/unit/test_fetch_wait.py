@@ -61,6 +61,11 @@ async def test_only_the_consumers_no_one_waits_on_idle_longest() -> None:
         # Trust reads concerns, and suspends someone as soon as it does.
         assert trust._wait.idle_ms == settings.idle_fetch_max_wait_ms
         assert settings.idle_fetch_max_wait_ms < settings.background_idle_fetch_max_wait_ms
+        # Kith's reads wait longer for records than aiokafka's fetch routine sleeps: a
+        # restarted consumer catches up on the latter's pace (FETCH_ROUTINE_WAKE_MS).
+        for consumer in (ledger, trust):
+            assert consumer._consumer._consumer_timeout == fetch_wait.FETCH_ROUTINE_WAKE_MS / 1000
+        assert fetch_wait.FETCH_ROUTINE_WAKE_MS < fetch_wait.IDLE_WAKE_MS
     finally:
         for consumer in (ledger, trust):
             await consumer._consumer.stop()
