@@ -350,6 +350,7 @@ class RecordConsumer(ConsumerLoop):
             dead_letters=dead_letters,
             attempts=attempts,
             background=background,
+            idle_fetch_max_wait_ms=idle_fetch_max_wait_ms,
             secret_headers=secret_headers,
         )
         self._handler = handler

@@ -9,6 +9,7 @@ from services.ledger.entrypoints.consumer import build_consumer as ledger_consum
 from services.trust.entrypoints.consumer import build_consumer as trust_consumer
 from shared.messaging import Publisher, fetch_wait
 from shared.messaging.fetch_wait import FetchWait
+from shared.messaging.loop import RecordConsumer
 from shared.settings import Settings
 
 
@@ -56,7 +57,18 @@ async def test_only_the_consumers_no_one_waits_on_idle_longest() -> None:
     nothing: Any = None
     ledger = ledger_consumer(settings, start=nothing, dead_letters=publisher)
     trust = trust_consumer(settings, start=nothing, policy=nothing, dead_letters=publisher)
+    chosen = RecordConsumer(
+        settings,
+        name="test",
+        group_id="test",
+        topics=["kith.requests.v1"],
+        handler=nothing,
+        dead_letters=publisher,
+        background=True,
+        idle_fetch_max_wait_ms=1234,
+    )
     try:
+        assert chosen._wait.idle_ms == 1234, "the wait asked for, over the background one"
         assert ledger._wait.idle_ms == settings.background_idle_fetch_max_wait_ms
         # Trust reads concerns, and suspends someone as soon as it does.
         assert trust._wait.idle_ms == settings.idle_fetch_max_wait_ms
@@ -67,6 +79,6 @@ async def test_only_the_consumers_no_one_waits_on_idle_longest() -> None:
             assert consumer._consumer._consumer_timeout == fetch_wait.FETCH_ROUTINE_WAKE_MS / 1000
         assert fetch_wait.FETCH_ROUTINE_WAKE_MS < fetch_wait.IDLE_WAKE_MS
     finally:
-        for consumer in (ledger, trust):
+        for consumer in (ledger, trust, chosen):
             await consumer._consumer.stop()
         await publisher.stop()
