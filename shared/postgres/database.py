@@ -35,9 +35,27 @@ async def ensure_database(url: str) -> bool:
         await admin.close()
 
 
+#: The array types Kith's statements pass. asyncpg decodes few array types without asking the
+#: server: the first time a connection meets any other, it looks the type up in the catalogue
+#: with a query the server takes milliseconds to plan (more than a hundred accepts' worth of
+#: its work), once per type and connection, in the path of whichever request came first.
+_ARRAY_TYPES = ("uuid[]", "int4[]", "int8[]", "timestamptz[]", "jsonb[]", "bytea[]")
+_KNOW_ARRAY_TYPES = "SELECT " + ", ".join(
+    f"${index}::{kind}" for index, kind in enumerate(_ARRAY_TYPES, start=1)
+)
+
+
+async def know_array_types(conn: asyncpg.Connection) -> None:
+    """Look up every array type Kith passes in one query as a connection opens (a pool's
+    ``init``), instead of one query per type in the requests that first use each."""
+    await conn.prepare(_KNOW_ARRAY_TYPES)
+
+
 async def connect_pool(url: str, *, min_size: int = 2, max_size: int = 20) -> asyncpg.Pool:
     """A connection pool on the service's database."""
-    pool = await asyncpg.create_pool(url, min_size=min_size, max_size=max_size)
+    pool = await asyncpg.create_pool(
+        url, min_size=min_size, max_size=max_size, init=know_array_types
+    )
     assert pool is not None
     return pool
 

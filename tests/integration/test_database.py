@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
+import pytest
 
+from services.booking.bootstrap import open_pool
 from shared.postgres import close_pool, connect_pool, ensure_database
 from tests.conftest import Stack
 from tests.support import eventually, new_database
@@ -76,3 +79,29 @@ async def backends_on(url: str) -> int:
         )
     finally:
         await admin.close()
+
+
+@pytest.mark.parametrize("opener", ["connect_pool", "booking"])
+async def test_a_pooled_connection_knows_every_array_type_kith_passes_before_its_first_statement(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch, opener: str
+) -> None:
+    """asyncpg looks up an array type it does not know with a query that costs the server
+    milliseconds to plan; a statement in a request's path must not be the one to pay it."""
+    url = await new_database(stack.settings(), "arrays")
+    pool = await (connect_pool(url, min_size=1) if opener == "connect_pool" else open_pool(url))
+    looked_up: list[set[int]] = []
+    introspect = asyncpg.Connection._introspect_types
+
+    async def counted(self: asyncpg.Connection, oids: set[int], *rest: Any) -> Any:
+        looked_up.append(set(oids))
+        return await introspect(self, oids, *rest)
+
+    monkeypatch.setattr(asyncpg.Connection, "_introspect_types", counted)
+    try:
+        async with pool.acquire() as conn:
+            for kind in ("uuid[]", "int[]", "bigint[]", "timestamptz[]", "jsonb[]", "bytea[]"):
+                assert await conn.fetchval(f"SELECT cardinality($1::{kind})", []) == 0
+    finally:
+        await close_pool(pool)
+
+    assert looked_up == []
