@@ -37,7 +37,7 @@ async def ensure_database(url: str) -> bool:
 
 #: The array types Kith's statements pass. asyncpg decodes few array types without asking the
 #: server: the first time a connection meets any other, it looks the type up in the catalogue
-#: with a query the server takes milliseconds to plan (more than a hundred accepts' worth of
+#: with a query the server takes milliseconds to plan (a dozen accepts' worth of
 #: its work), once per type and connection, in the path of whichever request came first.
 _ARRAY_TYPES = ("uuid[]", "int4[]", "int8[]", "timestamptz[]", "jsonb[]", "bytea[]")
 _KNOW_ARRAY_TYPES = "SELECT " + ", ".join(
