@@ -31,8 +31,8 @@ from shared.postgres import (
     RelayBell,
     apply_migrations,
     close_pool,
+    connect_pool,
     ensure_database,
-    know_array_types,
 )
 from shared.postgres.rate_limits import RateLimiter
 from shared.postgres.replay import replay_if_broker_lost
@@ -67,12 +67,8 @@ async def _keep_session(_: asyncpg.Connection) -> None:
 
 async def open_pool(database_url: str, *, min_size: int = 2, max_size: int = 20) -> asyncpg.Pool:
     """Booking's connection pool (``kith bench booking --in-process`` opens the same)."""
-    return await asyncpg.create_pool(
-        database_url,
-        min_size=min_size,
-        max_size=max_size,
-        init=know_array_types,
-        reset=_keep_session,
+    return await connect_pool(
+        database_url, min_size=min_size, max_size=max_size, reset=_keep_session
     )
 
 

@@ -2,7 +2,7 @@
 written in the same transaction as each change, its relay, an inbox for idempotency, and
 a LISTEN that outlives its connection."""
 
-from shared.postgres.database import close_pool, connect_pool, ensure_database, know_array_types
+from shared.postgres.database import close_pool, connect_pool, ensure_database
 from shared.postgres.inbox import first_delivery
 from shared.postgres.listen import ChannelListener
 from shared.postgres.migrations import apply_migrations
@@ -30,7 +30,6 @@ __all__ = [
     "connect_pool",
     "ensure_database",
     "first_delivery",
-    "know_array_types",
     "outbox_row",
     "wake_relay",
 ]

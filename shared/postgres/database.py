@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -37,8 +38,8 @@ async def ensure_database(url: str) -> bool:
 
 #: The array types Kith's statements pass. asyncpg decodes few array types without asking the
 #: server: the first time a connection meets any other, it looks the type up in the catalogue
-#: with a query the server takes milliseconds to plan (a dozen accepts' worth of
-#: its work), once per type and connection, in the path of whichever request came first.
+#: with a query the server takes milliseconds to plan (a dozen accepts' worth of its work),
+#: once per type and connection, in the path of whichever request came first.
 _ARRAY_TYPES = ("uuid[]", "int4[]", "int8[]", "timestamptz[]", "jsonb[]", "bytea[]")
 _KNOW_ARRAY_TYPES = "SELECT " + ", ".join(
     f"${index}::{kind}" for index, kind in enumerate(_ARRAY_TYPES, start=1)
@@ -51,10 +52,17 @@ async def know_array_types(conn: asyncpg.Connection) -> None:
     await conn.prepare(_KNOW_ARRAY_TYPES)
 
 
-async def connect_pool(url: str, *, min_size: int = 2, max_size: int = 20) -> asyncpg.Pool:
-    """A connection pool on the service's database."""
+async def connect_pool(
+    url: str,
+    *,
+    min_size: int = 2,
+    max_size: int = 20,
+    reset: Callable[[asyncpg.Connection], Awaitable[None]] | None = None,
+) -> asyncpg.Pool:
+    """A connection pool on the service's database; ``reset`` replaces asyncpg's reset of a
+    connection handed back (its default when None)."""
     pool = await asyncpg.create_pool(
-        url, min_size=min_size, max_size=max_size, init=know_array_types
+        url, min_size=min_size, max_size=max_size, init=know_array_types, reset=reset
     )
     assert pool is not None
     return pool
