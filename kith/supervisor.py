@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from prometheus_client import Counter, start_http_server
+from prometheus_client import Counter
 from rich.console import Console
 
 from kith.restarts import CrashRecord, RestartPolicy
@@ -26,6 +26,7 @@ from shared import clock
 from shared.embedded import EmbeddedBroker, EmbeddedPostgres, PortInUse, free_port, require_free
 from shared.embedded.mail import DevMailServer
 from shared.messaging import ensure_topics
+from shared.metrics import serve_metrics
 from shared.postgres.roles import embedded_service_urls
 from shared.secrets import state_secret
 from shared.settings import Settings
@@ -311,7 +312,7 @@ class Supervisor:
             self._children.append(child)
         # kith up's own figures (restarts) beside the services'.
         self._metrics["kith"] = free_port(self._settings.http_host, avoid=self._listening())
-        start_http_server(self._metrics["kith"], addr=self._settings.http_host)
+        serve_metrics(self._settings.http_host, self._metrics["kith"])
         (run_dir / "metrics").write_text(
             "".join(f"{name} {self._metrics_url(port)}\n" for name, port in self._metrics.items())
         )

@@ -9,15 +9,17 @@ few and bounded: a service name, a topic, an event type, a partition, a reason c
 
 from __future__ import annotations
 
-import contextlib
+import socket
 import threading
 from dataclasses import dataclass
 from enum import StrEnum
-from wsgiref.simple_server import WSGIServer
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import structlog
-from prometheus_client import Counter, Gauge, Histogram, start_http_server
+from prometheus_client import Counter, Gauge, Histogram, make_wsgi_app
+from prometheus_client.exposition import ThreadingWSGIServer
 
+from shared.http_thread import serve_in_thread, stop_serving
 from shared.settings import Settings
 
 __all__ = [
@@ -29,6 +31,7 @@ __all__ = [
     "OUTBOX_BACKLOG",
     "DeadLetterReason",
     "MetricsServer",
+    "serve_metrics",
     "service_name",
     "set_service_name",
     "start_metrics_server",
@@ -108,10 +111,31 @@ class MetricsServer:
 
     def close(self) -> None:
         """Stop serving and free the port."""
-        self._server.shutdown()
-        self._server.server_close()
-        with contextlib.suppress(RuntimeError):
-            self._thread.join(timeout=5)
+        stop_serving(self._server, self._thread)
+
+
+def serve_metrics(host: str, port: int) -> MetricsServer:
+    """Serve the default registry on ``/metrics`` at ``host``:``port`` (0: a free port) from
+    a daemon thread that sleeps until a scrape comes (``shared.http_thread``), as
+    prometheus-client's ``start_http_server`` would with a wake-up every half second.
+
+    Raises:
+        OSError: The port is taken.
+    """
+    family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0][0]
+    server_class = type("_MetricsHTTPServer", (ThreadingWSGIServer,), {"address_family": family})
+    server: WSGIServer = make_server(
+        host, port, make_wsgi_app(), server_class, handler_class=_Quiet
+    )
+    thread = serve_in_thread(server, "kith-metrics")
+    return MetricsServer(host, server.server_port, server, thread)
+
+
+class _Quiet(WSGIRequestHandler):
+    """Scrapes are not worth a log line each."""
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Log nothing."""
 
 
 def start_metrics_server(settings: Settings, service: str) -> MetricsServer | None:
@@ -125,7 +149,7 @@ def start_metrics_server(settings: Settings, service: str) -> MetricsServer | No
     if settings.metrics_port is None:
         return None
     try:
-        server, thread = start_http_server(settings.metrics_port, addr=settings.http_host)
+        return serve_metrics(settings.http_host, settings.metrics_port)
     except OSError as error:
         log.error(
             "metrics not served: the port is taken",
@@ -134,4 +158,3 @@ def start_metrics_server(settings: Settings, service: str) -> MetricsServer | No
             error=str(error),
         )
         return None
-    return MetricsServer(settings.http_host, server.server_port, server, thread)

@@ -29,6 +29,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from shared.embedded.ports import free_port, require_free
+from shared.http_thread import serve_in_thread, stop_serving
 
 
 def read_mailbox(folder: Path) -> list[EmailMessage]:
@@ -202,20 +203,14 @@ class DevMailServer:
         )
         self._controller.start()
         self._http = ThreadingHTTPServer((self.host, self.inbox_port), _inbox_handler(self.folder))
-        self._thread = threading.Thread(
-            target=self._http.serve_forever, name="kith-dev-inbox", daemon=True
-        )
-        self._thread.start()
+        self._thread = serve_in_thread(self._http, "kith-dev-inbox")
 
     def stop(self) -> None:
         """Stop both servers; the messages stay in the folder."""
         if self._controller is not None:
             self._controller.stop()
             self._controller = None
-        if self._http is not None:
-            self._http.shutdown()
-            self._http.server_close()
-            self._http = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        if self._http is not None and self._thread is not None:
+            stop_serving(self._http, self._thread)
+        self._http = None
+        self._thread = None
