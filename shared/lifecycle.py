@@ -6,9 +6,10 @@ import asyncio
 import contextlib
 import signal
 import socket
+import time
 from collections.abc import Awaitable, Callable, Collection, Iterator
 from dataclasses import dataclass
-from types import FrameType
+from email.utils import formatdate
 from typing import Any, Protocol
 
 import structlog
@@ -128,33 +129,39 @@ class Http:
 
 
 class IdleServer(uvicorn.Server):
-    """uvicorn, waking once a second between requests rather than ten times.
+    """uvicorn, waking only while someone is connected, and then once a second.
 
-    uvicorn's main loop looks at its exit flag every 100 ms, and refreshes the Date header on
+    uvicorn's main loop looks at its exit flag every 100 ms and refreshes the Date header on
     every tenth look: an idle service woke ten times a second for that alone. This one
-    refreshes the header as often (once a second) and is told to exit through ``exit``,
-    which ends the wait at once.
+    refreshes the header once a second while a connection is open; with none open it sleeps
+    until one opens (``_Connections``), which refreshes the header at once, so that the
+    first response already carries the present time. Exiting (``should_exit`` set, by
+    ``exit`` or a signal) ends the wait at once.
     """
 
-    #: Seconds between two refreshes of the Date header (its resolution).
+    #: Seconds between two refreshes of the Date header (its resolution) while connected.
     tick_s = 1.0
 
     def __init__(self, config: uvicorn.Config) -> None:
-        super().__init__(config)
-        self._exit = asyncio.Event()
+        self._wake = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
+        super().__init__(config)
+        self.server_state.connections = _Connections(self._opened)
+
+    @property
+    def should_exit(self) -> bool:
+        """Whether the server is to shut down; setting it wakes the main loop."""
+        return self._should_exit
+
+    @should_exit.setter
+    def should_exit(self, value: bool) -> None:
+        self._should_exit = value
+        if value:
+            self._wake_up()
 
     def exit(self) -> None:
         """Start the graceful shutdown now."""
         self.should_exit = True
-        self._exit.set()
-
-    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
-        # uvicorn's own SIGTERM and SIGINT handler (where it installs one): a signal
-        # handler, so the event is set from the loop, not from inside the handler.
-        super().handle_exit(sig, frame)
-        if self._loop is not None:
-            self._loop.call_soon_threadsafe(self._exit.set)
 
     async def main_loop(self) -> None:
         self._loop = asyncio.get_running_loop()
@@ -162,8 +169,42 @@ class IdleServer(uvicorn.Server):
         while not await self.on_tick(counter):
             # uvicorn refreshes the Date header when the counter is a multiple of 10.
             counter = (counter + 10) % 864000
+            self._wake.clear()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._exit.wait(), timeout=self.tick_s)
+                await asyncio.wait_for(self._wake.wait(), timeout=self.next_tick_s())
+
+    def next_tick_s(self) -> float | None:
+        """How long the main loop sleeps now: ``tick_s`` while a connection is open, else
+        until one opens (or the server exits)."""
+        return self.tick_s if self.server_state.connections else None
+
+    def _opened(self) -> None:
+        """A connection opened: the Date header is refreshed before its first request is
+        read, and the main loop ticks again while it stays open."""
+        date = formatdate(time.time(), usegmt=True).encode()
+        headers = [(b"date", date)] if self.config.date_header else []
+        self.server_state.default_headers = headers + self.config.encoded_headers
+        self._wake.set()
+
+    def _wake_up(self) -> None:
+        # ``should_exit`` is set from the loop, or from a signal handler (uvicorn's own),
+        # which must not touch the event directly.
+        if self._loop is None:
+            self._wake.set()
+        else:
+            self._loop.call_soon_threadsafe(self._wake.set)
+
+
+class _Connections(set[Any]):
+    """uvicorn's open connections, calling ``opened`` as each one is added."""
+
+    def __init__(self, opened: Callable[[], None]) -> None:
+        super().__init__()
+        self._opened = opened
+
+    def add(self, connection: Any) -> None:
+        super().add(connection)
+        self._opened()
 
 
 class _Server(IdleServer):

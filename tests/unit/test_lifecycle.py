@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import time
+from email.utils import formatdate
 from pathlib import Path
 from typing import Any
 
@@ -141,6 +143,37 @@ async def test_the_http_server_answers_with_a_date_and_exits_without_waiting_out
     else:  # uvicorn's own signal handler, where a server installs it
         server.handle_exit(signal.SIGTERM, None)
     await asyncio.wait_for(serving, timeout=10)
+
+
+async def test_an_idle_server_sleeps_until_a_connection_opens_and_dates_its_first_answer_afresh(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    server = asgi_server(app, "127.0.0.1", free_port())
+    serving = asyncio.create_task(server.serve())
+
+    async def started() -> bool:
+        assert not serving.done(), "uvicorn failed to start"
+        return bool(server.started)
+
+    await eventually(started, timeout_s=10, what="uvicorn listening")
+    assert server.next_tick_s() is None, "with nobody connected the main loop does not tick"
+    # A day passes while nobody is connected: the first answer must not carry the Date of
+    # the last tick.
+    a_day_later = time.time() + 86400
+    monkeypatch.setattr("shared.lifecycle.time.time", lambda: a_day_later)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        async with httpx.AsyncClient() as client:
+            response = await client.get(f"http://127.0.0.1:{port}/")
+            assert server.next_tick_s() == server.tick_s, "connected, it ticks again"
+        assert response.headers["date"] == formatdate(a_day_later, usegmt=True)
+    finally:
+        server.should_exit = True  # as uvicorn's own code sets it: wakes the idle loop too
+        await asyncio.wait_for(serving, timeout=10)
 
 
 def test_a_server_keeps_an_idle_connection_longer_than_its_clients_pool_does() -> None:
