@@ -17,9 +17,14 @@ import json
 import os
 import re
 import weakref
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from asyncinotify import Inotify
 
 __all__ = [
     "ClockNotMovable",
@@ -73,9 +78,9 @@ class MovableClock:
 
     movable = True
 
-    #: How often a process whose tasks sleep looks whether the clock moved. One look serves
-    #: every sleeper of the process, so an idle service wakes this often for the clock and
-    #: no more, however many sweeps it runs.
+    #: How often a process whose tasks sleep looks whether the clock moved, where the
+    #: system cannot tell it (``_changes``: Linux's inotify tells it at once, with no look).
+    #: One look serves every sleeper of the process, however many sweeps it runs.
     watch_every_s = 1.0
 
     def __init__(self, path: Path) -> None:
@@ -128,7 +133,7 @@ class MovableClock:
 
 
 class _Watch:
-    """The one task of an event loop that looks at the clock file while anything sleeps, and
+    """The one task of an event loop that watches the clock file while anything sleeps, and
     wakes every sleeper when the clock moves."""
 
     def __init__(self, clock: MovableClock) -> None:
@@ -154,13 +159,55 @@ class _Watch:
             self._task = None
 
     async def _look(self, seen: timedelta) -> None:
+        # Closed as the watch is cancelled, not whenever the collector gets to it: its
+        # inotify handle is one of the user's few.
+        async with contextlib.aclosing(
+            _changes(self._clock.path, self._clock.watch_every_s)
+        ) as changes:
+            async for _ in changes:
+                now = self._clock.offset()
+                if now != seen:
+                    seen = now
+                    moved, self._moved = self._moved, asyncio.Event()
+                    moved.set()
+
+
+async def _changes(path: Path, every_s: float) -> AsyncGenerator[None, None]:
+    """Once at once, then each time the file at ``path`` may have changed.
+
+    Linux says so (inotify, on the folder: ``advance`` replaces the file by a rename), so an
+    idle process does not wake for the clock at all; elsewhere, or when the folder cannot be
+    watched, every ``every_s``.
+    """
+    try:
+        inotify = _watch_folder(path.parent)
+    except (ImportError, OSError):
         while True:
-            await asyncio.sleep(self._clock.watch_every_s)
-            now = self._clock.offset()
-            if now != seen:
-                seen = now
-                moved, self._moved = self._moved, asyncio.Event()
-                moved.set()
+            yield
+            await asyncio.sleep(every_s)
+    with inotify:
+        yield  # a move before the watch began
+        async for event in inotify:
+            if event.name is not None and event.name.name == path.name:
+                yield
+
+
+def _watch_folder(folder: Path) -> Inotify:
+    """An inotify handle told of every file written, made or renamed into ``folder``.
+
+    Raises:
+        ImportError: Not on Linux (asyncinotify is installed there only).
+        OSError: The folder does not exist, or inotify is out of watches.
+    """
+    from asyncinotify import Inotify, Mask
+
+    inotify = Inotify()
+    try:
+        inotify.add_watch(folder, Mask.MOVED_TO | Mask.CLOSE_WRITE | Mask.CREATE)
+    except OSError:
+        inotify.close()
+        raise
+    return inotify
 
 
 _clock: SystemClock | MovableClock = SystemClock()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -70,6 +71,33 @@ async def test_a_sleeper_wakes_when_the_clock_is_moved(clock_file: Path) -> None
     asyncio.get_running_loop().call_soon(clock.advance, clock_file, timedelta(hours=1))
     await asyncio.wait_for(sleeper, timeout=5)
     assert time.monotonic() - started < 5
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="inotify is Linux's")
+async def test_on_linux_a_sleeper_hears_of_a_move_without_looking_at_the_file(
+    clock_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Were the watch looking at the file on a timer, it would not look again within the hour.
+    monkeypatch.setattr(clock.MovableClock, "watch_every_s", 3600.0)
+    sleeper = asyncio.create_task(clock.sleep(3600))
+    await eventually(lambda: _watching(1), what="a watch")
+    (clock_file.parent / "another-file").write_text("not the clock")
+    clock.advance(clock_file, timedelta(hours=1))
+    await asyncio.wait_for(sleeper, timeout=5)
+
+
+async def test_where_the_folder_cannot_be_watched_the_clock_is_looked_at_in_turn(
+    clock_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def unwatchable(folder: Path) -> None:
+        raise OSError("inotify watch limit reached")
+
+    monkeypatch.setattr("shared.clock._watch_folder", unwatchable)
+    monkeypatch.setattr(clock.MovableClock, "watch_every_s", 0.05)
+    sleeper = asyncio.create_task(clock.sleep(3600))
+    await eventually(lambda: _watching(1), what="a watch")
+    clock.advance(clock_file, timedelta(hours=1))
+    await asyncio.wait_for(sleeper, timeout=5)
 
 
 def _clock_watches() -> list[asyncio.Task[object]]:
