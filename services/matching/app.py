@@ -12,6 +12,8 @@ import logging
 from typing import Any
 
 import faust
+from faust.sensors import Monitor
+from mode import Service
 
 from services.matching.agents import CONSUMED, CONSUMER_NAME, NEIGHBOURHOOD_TOPICS, Agents
 from services.matching.domain import Policy
@@ -100,11 +102,15 @@ def create_app(
         broker_heartbeat_interval=settings.heartbeat_interval_ms / 1000,
         broker_request_timeout=max(session_s, 10.0),
         stream_recovery_delay=0.0,
-        broker_commit_interval=0.5,
+        # How often handled offsets are committed (faust's default is 2.8 s): what a restarted
+        # worker may read again, at most a second of events, each handled again harmlessly
+        # (offers keep their ids). The committer and faust's livelock check wake this often.
+        broker_commit_interval=1.0,
         producer_linger=0.0,
         producer_acks=-1 if settings.kafka_acks in {"all", "-1"} else int(settings.kafka_acks),
         consumer_auto_offset_reset="earliest" if from_beginning else "latest",
         TableManager=EagerTableManager,
+        Monitor=QuietMonitor,
         web_enabled=False,
         key_serializer="raw",
         value_serializer="raw",
@@ -156,6 +162,19 @@ def create_app(
     setattr(app, _RUNTIME_ATTR, runtime)
     Agents(app, runtime, _timer_interval(settings))
     return app
+
+
+class QuietMonitor(Monitor):
+    """faust's monitor without its once-a-second sampling.
+
+    The sampler turns counts into rates for faust's own web page, which matching does not
+    serve (``web_enabled=False``); Kith's figures are its Prometheus metrics. Sampled, an
+    idle worker woke once a second more for it.
+    """
+
+    @Service.task
+    async def _sampler(self) -> None:
+        """Sample nothing."""
 
 
 def _quiet_faust() -> None:
