@@ -57,8 +57,8 @@ class SystemClock:
         """How far ahead of real time this clock runs: never."""
         return timedelta(0)
 
-    async def sleep(self, seconds: float) -> None:
-        """Wait ``seconds``."""
+    async def sleep(self, seconds: float, *, since: timedelta | None = None) -> None:
+        """Wait ``seconds`` (real time never moves: ``since`` changes nothing)."""
         await asyncio.sleep(max(0.0, seconds))
 
 
@@ -105,13 +105,16 @@ class MovableClock:
         """The moved present in UTC."""
         return datetime.now(UTC) + self.offset()
 
-    async def sleep(self, seconds: float) -> None:
+    async def sleep(self, seconds: float, *, since: timedelta | None = None) -> None:
         """Wait ``seconds`` of clock time, or less when the clock is moved meanwhile.
 
         Returning early on a move is the point: a sweep due in a week of clock time must run
-        as soon as someone moves the clock a week on, not a real week later.
+        as soon as someone moves the clock a week on, not a real week later. ``since`` is
+        the offset the caller last acted on (``offset()``): a move after it and before this
+        sleep began (a sleep run as a task of its own begins a turn of the loop later) ends
+        the sleep at once, as a move during it would.
         """
-        started = self.offset()
+        started = self.offset() if since is None else since
         watch = self._watch()
         moved = watch.join()
         try:
@@ -239,9 +242,10 @@ def offset() -> timedelta:
     return _clock.offset()
 
 
-async def sleep(seconds: float) -> None:
-    """Wait ``seconds`` of clock time; a movable clock returns early when it is moved."""
-    await _clock.sleep(seconds)
+async def sleep(seconds: float, *, since: timedelta | None = None) -> None:
+    """Wait ``seconds`` of clock time; a movable clock returns early when it is moved (after
+    ``since``, an ``offset()`` the caller read, when given)."""
+    await _clock.sleep(seconds, since=since)
 
 
 def read_offset(path: Path) -> timedelta:

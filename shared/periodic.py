@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 
 import asyncpg
 import structlog
@@ -46,13 +47,15 @@ class Periodic:
                 log.warning(f"{self._name} failed", error=repr(error))
             if clock.offset() != seen:
                 continue
-            await self._wait(wait_s)
+            await self._wait(wait_s, since=seen)
 
-    async def _wait(self, seconds: float) -> None:
+    async def _wait(self, seconds: float, *, since: timedelta) -> None:
         # Clock time, not real time: a run due in a week is due at once when the clock moves
         # a week on, so rules over months can be tried in minutes.
         stopping = asyncio.ensure_future(self._stopping.wait())
-        slept = asyncio.ensure_future(clock.sleep(seconds))
+        # From ``since``: the sleep's task begins a turn later, and a move in that turn
+        # must end it too.
+        slept = asyncio.ensure_future(clock.sleep(seconds, since=since))
         try:
             await asyncio.wait({stopping, slept}, return_when=asyncio.FIRST_COMPLETED)
         finally:

@@ -100,6 +100,39 @@ async def test_where_the_folder_cannot_be_watched_the_clock_is_looked_at_in_turn
     await asyncio.wait_for(sleeper, timeout=5)
 
 
+async def test_a_move_after_the_offset_a_sleeper_acted_on_ends_its_sleep_at_once(
+    clock_file: Path,
+) -> None:
+    # Another sleeper keeps the watch going, so the move below is seen as soon as it is made.
+    other = asyncio.create_task(clock.sleep(3600))
+    await eventually(lambda: _watching(1), what="a watch")
+    seen = clock.offset()
+    clock.advance(clock_file, timedelta(hours=1))
+    await asyncio.wait_for(other, timeout=5)  # the watch has taken the move in
+    # A sleep that begins only now, from the offset its caller acted on, ends at once.
+    await asyncio.wait_for(clock.sleep(3600, since=seen), timeout=5)
+
+
+async def test_a_periodic_run_sleeps_from_the_offset_its_run_saw(
+    clock_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sleeps: list[timedelta | None] = []
+
+    async def sleep(seconds: float, *, since: timedelta | None = None) -> None:
+        sleeps.append(since)
+        periodic.stop()
+
+    monkeypatch.setattr(clock, "sleep", sleep)
+    periodic = Periodic("sweep", _nothing, every_s=3600)
+    before = clock.offset()
+    await asyncio.wait_for(periodic.run(), timeout=5)
+    assert sleeps == [before]
+
+
+async def _nothing() -> float | None:
+    return None
+
+
 def _clock_watches() -> list[asyncio.Task[object]]:
     return [task for task in asyncio.all_tasks() if task.get_name() == "clock-watch"]
 

@@ -119,13 +119,14 @@ class Sender:
                 log.warning("notify round failed", error=repr(error))
             if clock.offset() != seen:
                 continue
-            await self._wait(wait_s)
+            await self._wait(wait_s, since=seen)
 
-    async def _wait(self, seconds: float) -> None:
+    async def _wait(self, seconds: float, *, since: timedelta) -> None:
         waits = [
             asyncio.ensure_future(self._stopping.wait()),
             asyncio.ensure_future(self._wake.wait()),
-            asyncio.ensure_future(clock.sleep(seconds)),
+            # From ``since``: a move before the sleep's task begins must end it too.
+            asyncio.ensure_future(clock.sleep(seconds, since=since)),
         ]
         try:
             await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
