@@ -3,8 +3,8 @@
 ``socketserver``'s ``serve_forever`` wakes every half second to look whether it was asked to
 stop. An idle ``kith up`` runs nine such servers (each service's ``/metrics``, ``kith up``'s
 own, the development inbox page): eighteen wake-ups a second, each taking the interpreter's
-lock, were a tenth of what an idle Kith cost. Here the thread waits in ``select`` with no
-timeout, and ``stop`` wakes it by connecting once it has asked it to stop.
+lock, for nothing. Here the thread waits in ``select`` with no timeout, and ``stop_serving``
+wakes it by connecting once it has asked it to stop.
 """
 
 from __future__ import annotations
