@@ -37,6 +37,9 @@ def stop_serving(
     flag is raised from a helper thread (``shutdown`` also waits for the loop to end) while
     this one knocks on the port until the loop has seen it.
     """
+    if not thread.is_alive():  # ``shutdown`` would wait for a loop that is not running
+        server.server_close()
+        return
     asking = threading.Thread(target=server.shutdown, name=f"{thread.name}-stop", daemon=True)
     asking.start()
     deadline = time.monotonic() + timeout_s

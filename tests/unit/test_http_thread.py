@@ -5,6 +5,7 @@ from __future__ import annotations
 import selectors
 import socket
 import socketserver
+import threading
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -68,3 +69,15 @@ def test_stopping_a_server_that_is_serving_nobody_returns_at_once() -> None:
     thread = serve_in_thread(server, "test-http-thread")
     stop_serving(server, thread, timeout_s=5)
     assert not thread.is_alive()
+
+
+def test_stopping_a_server_whose_thread_is_not_running_frees_its_port_without_waiting() -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Hello)
+    port = server.server_address[1]
+    never_served = threading.Thread(target=server.serve_forever, name="test-never")
+    stop_serving(server, never_served, timeout_s=5)
+    with socket.socket() as again:
+        again.bind(("127.0.0.1", port))  # the port is free again
+    assert not any(t.name == "test-never-stop" for t in threading.enumerate()), (
+        "no helper left waiting for a loop that never ran"
+    )
