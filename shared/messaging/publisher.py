@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
@@ -11,6 +12,7 @@ from aiokafka import AIOKafkaProducer
 from shared import metrics
 from shared.contracts import Envelope, encode, key_for, topic_for
 from shared.messaging.connection import KafkaConnection
+from shared.messaging.partitioner import partition_of
 from shared.settings import Settings
 
 Headers = list[tuple[str, bytes]]
@@ -30,6 +32,7 @@ class Publisher:
             enable_idempotence=settings.kafka_idempotence,
             linger_ms=0,
             request_timeout_ms=15_000,
+            partitioner=partition_of,
         )
 
     async def start(self) -> None:
@@ -62,8 +65,9 @@ class Publisher:
             for topic, key, value, kind in messages
         ]
         await asyncio.gather(*futures)
-        for topic, _, _, kind in messages:
-            metrics.EVENTS_PUBLISHED.labels(self.service, topic, kind).inc()
+        # Counted once per topic and type: a relay's batch holds hundreds of one kind.
+        for (topic, kind), count in Counter((m[0], m[3]) for m in messages).items():
+            metrics.EVENTS_PUBLISHED.labels(self.service, topic, kind).inc(count)
 
     async def publish_raw(
         self, topic: str, *, value: bytes | None, key: bytes | None, headers: Headers

@@ -123,7 +123,8 @@ class OfferQueries:
         )
 
     async def lock_for_accept(self, offer_id: uuid.UUID) -> Row | None:
-        """An offer with its request and its helper's suspension, both rows locked.
+        """An offer (what an accept reads of it) with its request and its helper's
+        suspension, both rows locked.
 
         One round trip. The request row is locked first (its CTE emits, and so locks, it
         before the outer query can lock the offer), so accepts of different offers of one
@@ -132,11 +133,11 @@ class OfferQueries:
         who referred the neighbour (or None). None when the offer or
         its request does not exist.
         """
-        return _offer(await self.conn.fetchrow(_LOCK_FOR_ACCEPT, offer_id))
+        return row_or_none(await self.conn.fetchrow(_LOCK_FOR_ACCEPT, offer_id))
 
     async def read_for_accept(self, offer_id: uuid.UUID) -> Row | None:
         """What ``lock_for_accept`` returns, read without locking anything."""
-        return _offer(await self.conn.fetchrow(_READ_FOR_ACCEPT, offer_id))
+        return row_or_none(await self.conn.fetchrow(_READ_FOR_ACCEPT, offer_id))
 
     async def book_as_read(
         self,
@@ -268,13 +269,15 @@ def _write_arguments(
     return [*booking.values(), hours, accepted, withdrawn, request_status, *outbox_row(envelope)]
 
 
-#: An offer with what accepting it needs to know of its request, its helper and its
-#: neighbour; ``{lock}`` and ``{lock_offer}`` lock the request and then the offer, or are
-#: both empty (``_LOCK_FOR_ACCEPT``, ``_READ_FOR_ACCEPT``).
+#: What accepting an offer needs to know of it (not its reasons, which an accept never reads
+#: and would decode), of its request, its helper and its neighbour; ``{lock}`` and
+#: ``{lock_offer}`` lock the request and then the offer, or are both empty
+#: (``_LOCK_FOR_ACCEPT``, ``_READ_FOR_ACCEPT``).
 _FOR_ACCEPT = (
     "WITH r AS MATERIALIZED (SELECT * FROM requests WHERE request_id ="
     " (SELECT request_id FROM offers WHERE offer_id = $1){lock})"
-    " SELECT o.*, r.status AS r_status, r.neighbourhood AS r_neighbourhood,"
+    " SELECT o.offer_id, o.request_id, o.helper_id, o.neighbour_id, o.status, o.expires_at,"
+    " r.status AS r_status, r.neighbourhood AS r_neighbourhood,"
     " r.skill AS r_skill, r.starts_at AS r_starts_at, r.hours AS r_hours,"
     " r.series_id AS r_series_id, r.occurrence AS r_occurrence,"
     " coalesce((SELECT s.suspended FROM standing s"

@@ -1,0 +1,36 @@
+"""The partition of a keyed message: Kafka's own rule, remembered per key.
+
+Every Kafka client puts a key on partition ``murmur2(key) mod partitions`` (aiokafka's
+``DefaultPartitioner``, as Java's), and every Kith producer must keep doing so: a consumer
+that reads a neighbourhood's events in order relies on them all landing on one partition,
+whoever published them. aiokafka computes the hash in pure Python, about 5 µs a message,
+and most of Kith's keys recur (a neighbourhood's cell, a helper and neighbour's pair): a
+booking's relay hashed the same few keys for every event it published.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from functools import lru_cache
+
+from aiokafka.partitioner import murmur2
+
+#: Keys whose hash is remembered: many more than a town's neighbourhoods, a few hundred kB.
+REMEMBERED_KEYS = 4096
+
+
+@lru_cache(maxsize=REMEMBERED_KEYS)
+def _positive_hash(key: bytes) -> int:
+    return int(murmur2(key)) & 0x7FFFFFFF
+
+
+def partition_of(key: bytes | None, all_partitions: Sequence[int], available: Sequence[int]) -> int:
+    """The partition aiokafka's ``DefaultPartitioner`` picks: by the key's hash, or at random
+    among the available partitions for a message without a key.
+
+    An aiokafka ``partitioner``: ``AIOKafkaProducer(partitioner=partition_of)``.
+    """
+    if key is None:
+        return random.choice(available or all_partitions)
+    return all_partitions[_positive_hash(key) % len(all_partitions)]
