@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import uuid
 from collections.abc import Sequence
@@ -167,28 +168,11 @@ class OfferQueries:
             AlreadyBooked: The request is booked already (``bookings_one_active_per_request``).
             HoursTaken: The helper holds one of these hours (``helper_hours_no_overlap``).
         """
-        # The checks' parameters come after the writes' (``_accept_writes``).
-        k = len(booking) + _WRITE_PARAMETERS
         with guarded():
             row = await self.conn.fetchrow(
-                "WITH r AS MATERIALIZED (SELECT request_id FROM requests"
-                f" WHERE request_id = ${k + 1} AND status = ANY(${k + 2}::text[])"
-                f" AND starts_at = ${k + 3} AND hours = ${k + 4} AND neighbourhood = ${k + 5}"
-                f" AND skill = ${k + 6} AND neighbour_id = ${k + 7}"
-                f" AND series_id = ${k + 8} FOR UPDATE),"
-                " ok AS MATERIALIZED (SELECT o.offer_id FROM r JOIN offers o"
-                " ON o.request_id = r.request_id"
-                f" WHERE o.offer_id = ${k + 9} AND o.helper_id = ${k + 10} AND o.status = 'open'"
-                f" AND o.expires_at > ${k + 11}"
-                " AND NOT coalesce((SELECT s.suspended FROM standing s"
-                " WHERE s.person_id = o.helper_id), false)"
-                f" AND NOT {held_for_review('o.helper_id')}"
-                " AND coalesce((SELECT p.kind = 'partner_service' FROM people p"
-                f" WHERE p.person_id = o.helper_id), false) = ${k + 12}"
-                " AND (SELECT p.partner_id FROM people p WHERE p.person_id = o.neighbour_id"
-                f" AND p.kind = 'referred') IS NOT DISTINCT FROM ${k + 13}"
-                f" FOR UPDATE OF o), {_accept_writes(list(booking), ' FROM ok')}"
-                f"{wake_relay()}, (SELECT count(*) FROM b) AS booked",
+                # The end depends on the transaction the statement runs in (``wake_relay``).
+                f"{_book_as_read_statement(tuple(booking))}{wake_relay()},"
+                " (SELECT count(*) FROM b) AS booked",
                 *_write_arguments(booking, hours, accepted, withdrawn, request_status, envelope),
                 read["request_id"],
                 list(bookable),
@@ -225,7 +209,7 @@ class OfferQueries:
         """
         with guarded():
             await self.conn.execute(
-                f"WITH {_accept_writes(list(booking), '')}{wake_relay()}",
+                f"WITH {_accept_writes(tuple(booking), '')}{wake_relay()}",
                 *_write_arguments(booking, hours, accepted, withdrawn, request_status, envelope),
             )
 
@@ -235,7 +219,35 @@ class OfferQueries:
 _WRITE_PARAMETERS = 9
 
 
-def _accept_writes(columns: list[str], source: str) -> str:
+@functools.cache
+def _book_as_read_statement(columns: tuple[str, ...]) -> str:
+    """``book_as_read``'s statement but its end: the checks, then the writes; made once for
+    the booking's ``columns`` rather than on every accept."""
+    # The checks' parameters come after the writes' (``_accept_writes``).
+    k = len(columns) + _WRITE_PARAMETERS
+    return (
+        "WITH r AS MATERIALIZED (SELECT request_id FROM requests"
+        f" WHERE request_id = ${k + 1} AND status = ANY(${k + 2}::text[])"
+        f" AND starts_at = ${k + 3} AND hours = ${k + 4} AND neighbourhood = ${k + 5}"
+        f" AND skill = ${k + 6} AND neighbour_id = ${k + 7}"
+        f" AND series_id = ${k + 8} FOR UPDATE),"
+        " ok AS MATERIALIZED (SELECT o.offer_id FROM r JOIN offers o"
+        " ON o.request_id = r.request_id"
+        f" WHERE o.offer_id = ${k + 9} AND o.helper_id = ${k + 10} AND o.status = 'open'"
+        f" AND o.expires_at > ${k + 11}"
+        " AND NOT coalesce((SELECT s.suspended FROM standing s"
+        " WHERE s.person_id = o.helper_id), false)"
+        f" AND NOT {held_for_review('o.helper_id')}"
+        " AND coalesce((SELECT p.kind = 'partner_service' FROM people p"
+        f" WHERE p.person_id = o.helper_id), false) = ${k + 12}"
+        " AND (SELECT p.partner_id FROM people p WHERE p.person_id = o.neighbour_id"
+        f" AND p.kind = 'referred') IS NOT DISTINCT FROM ${k + 13}"
+        f" FOR UPDATE OF o), {_accept_writes(columns, ' FROM ok')}"
+    )
+
+
+@functools.cache
+def _accept_writes(columns: tuple[str, ...], source: str) -> str:
     """The CTEs that write an accept (``b`` the booking, selected ``source``, then its hours,
     the offers, the request and the event), taking ``$1``.. the booking's ``columns`` and
     then the rest of ``_write_arguments``."""
