@@ -16,7 +16,7 @@ from functools import lru_cache
 
 from aiokafka.partitioner import murmur2
 
-#: Keys whose hash is remembered: many more than a town's neighbourhoods, a few hundred kB.
+#: Keys whose hash is remembered: many more than a town's neighbourhoods, about a megabyte.
 REMEMBERED_KEYS = 4096
 
 
