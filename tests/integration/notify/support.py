@@ -39,3 +39,12 @@ async def one_each(mailbox: Mailbox, *addresses: str, subject_has: str = "") -> 
         )
 
     await eventually(arrived, what=f"an email {subject_has!r} to each of {len(addresses)}")
+
+
+async def emails_each(mailbox: Mailbox, count: int, *addresses: str) -> None:
+    """Wait until each address has had ``count`` emails (whatever their subjects)."""
+
+    async def arrived() -> bool:
+        return all(len(mailbox.to(address)) >= count for address in addresses)
+
+    await eventually(arrived, what=f"{count} emails to each of {len(addresses)}")
