@@ -10,14 +10,15 @@ booking's relay hashed the same few keys for every event it published.
 
 from __future__ import annotations
 
-import random
 from collections.abc import Sequence
 from functools import lru_cache
 
-from aiokafka.partitioner import murmur2
+from aiokafka.partitioner import DefaultPartitioner, murmur2
 
 #: Keys whose hash is remembered: many more than a town's neighbourhoods, about a megabyte.
 REMEMBERED_KEYS = 4096
+
+_DEFAULT = DefaultPartitioner()
 
 
 @lru_cache(maxsize=REMEMBERED_KEYS)
@@ -26,11 +27,11 @@ def _positive_hash(key: bytes) -> int:
 
 
 def partition_of(key: bytes | None, all_partitions: Sequence[int], available: Sequence[int]) -> int:
-    """The partition aiokafka's ``DefaultPartitioner`` picks: by the key's hash, or at random
-    among the available partitions for a message without a key.
+    """The partition aiokafka's ``DefaultPartitioner`` picks: by the key's hash, remembered,
+    or its own choice for a message without a key.
 
     An aiokafka ``partitioner``: ``AIOKafkaProducer(partitioner=partition_of)``.
     """
     if key is None:
-        return random.choice(available or all_partitions)
+        return int(_DEFAULT(key, all_partitions, available))
     return all_partitions[_positive_hash(key) % len(all_partitions)]

@@ -66,7 +66,8 @@ class Publisher:
         ]
         await asyncio.gather(*futures)
         # Counted once per topic and type: a relay's batch holds hundreds of one kind.
-        for (topic, kind), count in Counter((m[0], m[3]) for m in messages).items():
+        published = Counter((topic, kind) for topic, _, _, kind in messages)
+        for (topic, kind), count in published.items():
             metrics.EVENTS_PUBLISHED.labels(self.service, topic, kind).inc(count)
 
     async def publish_raw(
