@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import fcntl
+import json
+import os
 import random
 import socket
+import tempfile
 import time
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -23,6 +28,13 @@ _draw = random.SystemRandom()
 #: Every port this process has handed out. A port is only free until its child binds it, so
 #: two draws for the same `kith up` (a service's port, then a metrics port) must not meet.
 _handed_out: set[int] = set()
+#: Ports handed out by every process of this user on this machine, with when each hold ends:
+#: a second test worker or a second `kith up` drawing at the same moment cannot see this
+#: process's memory, and its child could bind a port before the child it was drawn for.
+_LEDGER = Path(tempfile.gettempdir()) / f"kith-ports-{os.getuid()}.json"
+#: How long a port handed out stays held for its child: far longer than any child takes to
+#: bind it, after which the probe sees it bound.
+_HOLD_S = 60.0
 
 
 def free_port(host: str = "127.0.0.1", *, avoid: Collection[int] = ()) -> int:
@@ -35,20 +47,44 @@ def free_port(host: str = "127.0.0.1", *, avoid: Collection[int] = ()) -> int:
     """
     low, _ = _ephemeral_range()
     first = max(1024, low - _LISTEN_SPAN)
-    for _ in range(200):
-        port = _draw.randrange(first, low)
-        if port in _handed_out or port in avoid:
-            continue
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-            try:
-                probe.bind((host, port))
-            except OSError:
+    with _held_elsewhere() as held:
+        for _ in range(200):
+            port = _draw.randrange(first, low)
+            if port in _handed_out or port in avoid or port in held:
                 continue
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+                try:
+                    probe.bind((host, port))
+                except OSError:
+                    continue
             _handed_out.add(port)
+            held[port] = time.time() + _HOLD_S
             return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind((host, 0))
         return int(probe.getsockname()[1])
+
+
+@contextmanager
+def _held_elsewhere() -> Iterator[dict[int, float]]:
+    """The machine-wide holds, locked against other processes until the block ends.
+
+    What the block adds is written back; a ledger that cannot be read counts as empty.
+    """
+    with _LEDGER.open("a+", encoding="utf-8") as ledger:
+        fcntl.flock(ledger, fcntl.LOCK_EX)
+        ledger.seek(0)
+        try:
+            entries = json.loads(ledger.read() or "{}")
+            held = {int(port): float(until) for port, until in entries.items()}
+        except (ValueError, AttributeError):
+            held = {}
+        now = time.time()
+        held = {port: until for port, until in held.items() if until > now}
+        yield held
+        ledger.seek(0)
+        ledger.truncate()
+        ledger.write(json.dumps(held))
 
 
 def _ephemeral_range() -> tuple[int, int]:
