@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
 
-from shared.contracts.envelope import Envelope, Payload
-from shared.contracts.registry import PAYLOADS, UPCASTERS, topic_for
+from shared.contracts.envelope import Envelope, Payload, TraceContext, new_id, utc_now
+from shared.contracts.registry import PAYLOADS, TOPIC_OF, UPCASTERS, topic_for
 from shared.contracts.topics import KeyBy, topic_named
 
 MAX_EVENT_BYTES = 256 * 1024
@@ -30,6 +31,48 @@ def encode(envelope: Envelope[Any]) -> bytes:
     """The envelope as compact UTF-8 JSON."""
     # Serialise the payload by its runtime class, not the envelope's declared type parameter.
     return envelope.model_dump_json(serialize_as_any=True).encode()
+
+
+@dataclass(frozen=True, slots=True)
+class OpenEnvelope:
+    """A new event's envelope, encoded but for its data, which a SQL statement writes between
+    ``head`` and ``tail`` from the rows it has locked: for a change that learns what its event
+    says only inside its one statement (an accept books whatever the offer and its request say
+    once locked). Consumers read the result as any event (``decode``).
+
+    Attributes:
+        event_id: The envelope's id, for the outbox row.
+        type: The payload's type name.
+        topic: The topic the payload is published on.
+        head: The envelope's JSON up to its data.
+        tail: What closes it after the data.
+    """
+
+    event_id: uuid.UUID
+    type: str
+    topic: str
+    head: str
+    tail: str
+
+
+def encode_around(payload: type[Payload], *, producer: str) -> OpenEnvelope:
+    """A new envelope of ``payload``'s type and version from ``producer``, occurring now,
+    open where its data goes."""
+    envelope: Envelope[Any] = Envelope.model_construct(
+        event_id=new_id(),
+        type=payload.TYPE,
+        version=payload.VERSION,
+        occurred_at=utc_now(),
+        producer=producer,
+        correlation_id=new_id(),
+        causation_id=None,
+        trace=TraceContext(),
+        data=None,
+    )
+    head, data, tail = envelope.model_dump_json(serialize_as_any=True).rpartition("null}")
+    if not head.endswith('"data":') or data != "null}" or tail:
+        raise ValueError("an envelope's data is no longer its last field")
+    return OpenEnvelope(envelope.event_id, payload.TYPE, TOPIC_OF[payload].name, head, tail="}")
 
 
 def decode(raw: bytes | None) -> Envelope[Payload]:

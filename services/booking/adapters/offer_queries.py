@@ -17,6 +17,7 @@ from services.booking.adapters.people_queries import row_or_none
 from services.booking.adapters.review_queries import held_for_review
 from services.booking.service_layer.records import Row
 from shared.contracts import Envelope
+from shared.contracts.codec import OpenEnvelope
 from shared.postgres import outbox_row, wake_relay
 
 
@@ -136,33 +137,30 @@ class OfferQueries:
         """
         return row_or_none(await self.conn.fetchrow(_LOCK_FOR_ACCEPT, offer_id))
 
-    async def read_for_accept(self, offer_id: uuid.UUID) -> Row | None:
-        """What ``lock_for_accept`` returns, read without locking anything."""
-        return row_or_none(await self.conn.fetchrow(_READ_FOR_ACCEPT, offer_id))
-
-    async def book_as_read(
+    async def book_open_offer(
         self,
-        booking: Row,
-        hours: list[datetime],
+        offer_id: uuid.UUID,
+        helper_id: uuid.UUID,
+        now: datetime,
+        *,
+        booking_id: uuid.UUID,
+        event: OpenEnvelope,
+        bookable: Sequence[str],
+        booking_status: str,
         accepted: str,
         withdrawn: str,
         request_status: str,
-        envelope: Envelope[Any],
-        *,
-        read: Row,
-        now: datetime,
-        bookable: Sequence[str],
-    ) -> bool:
-        """Write what ``book`` writes, in ONE statement with no transaction around it, if the
-        offer and its request are still as ``read`` (``read_for_accept``) says; whether it
-        booked.
+    ) -> Row | None:
+        """Book the helper's offer in ONE statement with no transaction around it, if it is
+        open and bookable once locked; the booking, or None when it wrote nothing.
 
         The statement locks the request, then the offer (as ``lock_for_accept`` does), and
-        writes only when, once locked, the request is bookable and unchanged, the offer is
-        the helper's, open and unexpired, and the helper neither suspended nor held for
-        review: what the caller checked of ``read`` holds still. When anything changed it
-        writes nothing; the caller then takes the locking path, which says why. The unique
-        indexes guard it as they guard ``book``.
+        writes only when the request is bookable, the offer the helper's, open and
+        unexpired, and the helper neither suspended nor held for review. It books what the
+        locked rows say, so nothing read before can be stale, and writes ``event``'s
+        ``BookingConfirmed`` from them too. When anything is in the way it writes nothing;
+        the caller then takes the locking path, which says what. The unique indexes guard it
+        as they guard ``book``.
 
         Raises:
             AlreadyBooked: The request is booked already (``bookings_one_active_per_request``).
@@ -171,24 +169,23 @@ class OfferQueries:
         with guarded():
             row = await self.conn.fetchrow(
                 # The end depends on the transaction the statement runs in (``wake_relay``).
-                f"{_book_as_read_statement(tuple(booking))}{wake_relay()},"
-                " (SELECT count(*) FROM b) AS booked",
-                *_write_arguments(booking, hours, accepted, withdrawn, request_status, envelope),
-                read["request_id"],
-                list(bookable),
-                read["r_starts_at"],
-                read["r_hours"],
-                read["r_neighbourhood"],
-                read["r_skill"],
-                read["neighbour_id"],
-                read["r_series_id"],
-                read["offer_id"],
-                read["helper_id"],
+                f"{_BOOK_OPEN_OFFER}{wake_relay()}, {_BOOKED_COLUMNS} FROM b",
+                offer_id,
+                helper_id,
                 now,
-                read["partner_service"],
-                read["referred_by"],
+                list(bookable),
+                booking_id,
+                booking_status,
+                accepted,
+                withdrawn,
+                request_status,
+                event.event_id,
+                event.topic,
+                event.type,
+                event.head,
+                event.tail,
             )
-        return bool(row is not None and row["booked"])
+        return None if row is None else {column: row[column] for column in _BOOKED}
 
     async def book(
         self,
@@ -212,38 +209,6 @@ class OfferQueries:
                 f"WITH {_accept_writes(tuple(booking), '')}{wake_relay()}",
                 *_write_arguments(booking, hours, accepted, withdrawn, request_status, envelope),
             )
-
-
-#: Parameters of ``_accept_writes`` after the booking's columns: the hours, three statuses
-#: and the outbox row's five.
-_WRITE_PARAMETERS = 9
-
-
-@functools.cache
-def _book_as_read_statement(columns: tuple[str, ...]) -> str:
-    """``book_as_read``'s statement but its end: the checks, then the writes; made once for
-    the booking's ``columns`` rather than on every accept."""
-    # The checks' parameters come after the writes' (``_accept_writes``).
-    k = len(columns) + _WRITE_PARAMETERS
-    return (
-        "WITH r AS MATERIALIZED (SELECT request_id FROM requests"
-        f" WHERE request_id = ${k + 1} AND status = ANY(${k + 2}::text[])"
-        f" AND starts_at = ${k + 3} AND hours = ${k + 4} AND neighbourhood = ${k + 5}"
-        f" AND skill = ${k + 6} AND neighbour_id = ${k + 7}"
-        f" AND series_id = ${k + 8} FOR UPDATE),"
-        " ok AS MATERIALIZED (SELECT o.offer_id FROM r JOIN offers o"
-        " ON o.request_id = r.request_id"
-        f" WHERE o.offer_id = ${k + 9} AND o.helper_id = ${k + 10} AND o.status = 'open'"
-        f" AND o.expires_at > ${k + 11}"
-        " AND NOT coalesce((SELECT s.suspended FROM standing s"
-        " WHERE s.person_id = o.helper_id), false)"
-        f" AND NOT {held_for_review('o.helper_id')}"
-        " AND coalesce((SELECT p.kind = 'partner_service' FROM people p"
-        f" WHERE p.person_id = o.helper_id), false) = ${k + 12}"
-        " AND (SELECT p.partner_id FROM people p WHERE p.person_id = o.neighbour_id"
-        f" AND p.kind = 'referred') IS NOT DISTINCT FROM ${k + 13}"
-        f" FOR UPDATE OF o), {_accept_writes(columns, ' FROM ok')}"
-    )
 
 
 @functools.cache
@@ -281,13 +246,82 @@ def _write_arguments(
     return [*booking.values(), hours, accepted, withdrawn, request_status, *outbox_row(envelope)]
 
 
+#: What ``book_open_offer`` returns of the booking it made.
+_BOOKED = (
+    "booking_id",
+    "request_id",
+    "offer_id",
+    "helper_id",
+    "neighbour_id",
+    "neighbourhood",
+    "skill",
+    "starts_at",
+    "hours",
+    "status",
+)
+_BOOKED_COLUMNS = ", ".join(f"b.{column}" for column in _BOOKED)
+
+#: ``BookingConfirmed``'s data, field by field, from ``book_open_offer``'s rows: ``b`` the
+#: booking, ``ok`` the offer with its request (a test holds it to the contract's fields).
+CONFIRMED_DATA = {
+    "booking_id": "b.booking_id",
+    "request_id": "b.request_id",
+    "helper_id": "b.helper_id",
+    "neighbour_id": "b.neighbour_id",
+    "neighbourhood": "b.neighbourhood",
+    "skill": "b.skill",
+    "starts_at": "b.starts_at",
+    "hours": "b.hours",
+    "offer_id": "b.offer_id",
+    "referred_by": "ok.referred_by",
+}
+
+#: ``book_open_offer``'s statement but its end. ``r`` locks the offer's request if it is
+#: bookable, ``ok`` then the offer if it is the helper's, open and unexpired and the helper
+#: free to take it, with whether the helper is a partner's service (whose hours are not one
+#: person's to hold) and the partner who referred the neighbour. The writes are
+#: ``_accept_writes``' (``book``) but from those rows; the event's key is its neighbourhood
+#: (``kith.bookings.v1`` is keyed so), its data ``CONFIRMED_DATA``.
+_BOOK_OPEN_OFFER = (
+    "WITH r AS MATERIALIZED (SELECT request_id, neighbour_id, neighbourhood, skill,"
+    " starts_at, hours FROM requests WHERE request_id ="
+    " (SELECT request_id FROM offers WHERE offer_id = $1) AND status = ANY($4::text[])"
+    " FOR UPDATE),"
+    " ok AS MATERIALIZED (SELECT o.offer_id, o.helper_id, r.*,"
+    " coalesce((SELECT p.kind = 'partner_service' FROM people p"
+    " WHERE p.person_id = o.helper_id), false) AS partner_service,"
+    " (SELECT p.partner_id FROM people p WHERE p.person_id = r.neighbour_id"
+    " AND p.kind = 'referred') AS referred_by"
+    " FROM r JOIN offers o ON o.request_id = r.request_id"
+    " WHERE o.offer_id = $1 AND o.helper_id = $2 AND o.status = 'open' AND o.expires_at > $3"
+    " AND NOT coalesce((SELECT s.suspended FROM standing s"
+    " WHERE s.person_id = o.helper_id), false)"
+    f" AND NOT {held_for_review('o.helper_id')}"
+    " FOR UPDATE OF o),"
+    " b AS (INSERT INTO bookings (booking_id, request_id, offer_id, helper_id, neighbour_id,"
+    " neighbourhood, skill, starts_at, hours, status)"
+    " SELECT $5, request_id, offer_id, helper_id, neighbour_id, neighbourhood, skill,"
+    f" starts_at, hours, $6 FROM ok RETURNING {', '.join(_BOOKED)}),"
+    " h AS (INSERT INTO helper_hours (helper_id, hour, booking_id)"
+    " SELECT b.helper_id, b.starts_at + make_interval(hours => n), b.booking_id"
+    " FROM b, ok, generate_series(0, b.hours - 1) AS n WHERE NOT ok.partner_service),"
+    " o AS (UPDATE offers SET status = CASE WHEN offers.offer_id = b.offer_id"
+    " THEN $7 ELSE $8 END FROM b WHERE offers.request_id = b.request_id"
+    " AND (offers.offer_id = b.offer_id OR offers.status = 'open')),"
+    " u AS (UPDATE requests SET status = $9 FROM b WHERE requests.request_id = b.request_id),"
+    " e AS (INSERT INTO outbox (event_id, topic, key, type, envelope)"
+    " SELECT $10, $11, convert_to(b.neighbourhood, 'UTF8'), $12,"
+    " convert_to($13 || json_build_object("
+    + ", ".join(f"'{field}', {column}" for field, column in CONFIRMED_DATA.items())
+    + ")::text || $14, 'UTF8') FROM b, ok)"
+)
+
 #: What accepting an offer needs to know of it (not its reasons, which an accept never reads
-#: and would decode), of its request, its helper and its neighbour; ``{lock}`` and
-#: ``{lock_offer}`` lock the request and then the offer, or are both empty
-#: (``_LOCK_FOR_ACCEPT``, ``_READ_FOR_ACCEPT``).
-_FOR_ACCEPT = (
+#: and would decode), of its request, its helper and its neighbour, locking the request and
+#: then the offer.
+_LOCK_FOR_ACCEPT = (
     "WITH r AS MATERIALIZED (SELECT * FROM requests WHERE request_id ="
-    " (SELECT request_id FROM offers WHERE offer_id = $1){lock})"
+    " (SELECT request_id FROM offers WHERE offer_id = $1) FOR UPDATE)"
     " SELECT o.offer_id, o.request_id, o.helper_id, o.neighbour_id, o.status, o.expires_at,"
     " r.status AS r_status, r.neighbourhood AS r_neighbourhood,"
     " r.skill AS r_skill, r.starts_at AS r_starts_at, r.hours AS r_hours,"
@@ -300,10 +334,8 @@ _FOR_ACCEPT = (
     " (SELECT p.partner_id FROM people p WHERE p.person_id = r.neighbour_id"
     " AND p.kind = 'referred') AS referred_by"
     " FROM r JOIN offers o ON o.request_id = r.request_id"
-    " WHERE o.offer_id = $1{lock_offer}"
+    " WHERE o.offer_id = $1 FOR UPDATE OF o"
 )
-_LOCK_FOR_ACCEPT = _FOR_ACCEPT.format(lock=" FOR UPDATE", lock_offer=" FOR UPDATE OF o")
-_READ_FOR_ACCEPT = _FOR_ACCEPT.format(lock="", lock_offer="")
 
 
 def _offer(record: asyncpg.Record | None) -> Row | None:

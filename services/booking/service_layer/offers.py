@@ -20,6 +20,7 @@ from services.booking.service_layer.ports import UnitOfWork
 from services.booking.service_layer.records import Row
 from shared.contracts import Envelope
 from shared.contracts.bookings import BookingConfirmed, OfferDeclined
+from shared.contracts.codec import encode_around
 
 PRODUCER = "booking"
 _BOOKABLE = {RequestStatus.OPEN, RequestStatus.UNMATCHED}
@@ -68,8 +69,8 @@ async def accept(
     the same transaction (``series.take_on``): they become its regular, and its later
     occurrences are booked with them where they are free.
 
-    An accept that is going to succeed, the common case, takes two statements and no
-    transaction (``_book_as_read``). Any other (a taken visit, a paused helper, an offer
+    An accept that is going to succeed, the common case, takes one statement and no
+    transaction (``_book_at_once``). Any other (a taken visit, a paused helper, an offer
     that changed, a whole series) goes the locking way, in ONE transaction of two
     statements, in the order lock, check, write:
 
@@ -90,7 +91,7 @@ async def accept(
     """
     try:
         if not whole_series:
-            booked = await _book_as_read(uow, helper_id, offer_id, now)
+            booked = await _book_at_once(uow, helper_id, offer_id, now)
             if booked is not None:
                 return _answer(booked, None)
         async with uow.begin() as repo:
@@ -134,38 +135,30 @@ async def accept(
 _ACCEPTED = (OfferStatus.ACCEPTED.value, OfferStatus.WITHDRAWN.value, RequestStatus.BOOKED.value)
 
 
-async def _book_as_read(
+async def _book_at_once(
     uow: UnitOfWork, helper_id: uuid.UUID, offer_id: uuid.UUID, now: datetime
 ) -> Row | None:
-    """Book an offer read without a lock, in one statement that books only if, once it has
-    locked them, the offer and its request are as read; the booking, or None when the read
-    does not pass the checks or anything changed since (the locking way decides then).
+    """Book an open offer in one statement that checks, once it has locked them, that the
+    offer and its request can be booked, and makes the booking and its event from them; the
+    booking, or None when anything was in the way (the locking way decides then, and says
+    what).
 
-    No transaction: two round trips instead of four (begin, lock, write, commit), and the
-    request and offer are locked only while the one statement runs.
+    One round trip and no transaction: the request and the offer are locked only while the
+    one statement runs, and nothing is read before it that could have changed.
     """
     async with uow.read() as repo:
-        offer = await repo.read_for_accept(offer_id)
-        if (
-            offer is None
-            or offer["helper_id"] != helper_id
-            or offer["suspended"]
-            or effective_offer_status(offer["status"], offer["expires_at"], now)
-            is not OfferStatus.OPEN
-            or offer["r_status"] not in _BOOKABLE
-        ):
-            return None
-        booking, held, envelope = booking_of(offer, helper_id)
-        booked = await repo.book_as_read(
-            booking,
-            held,
-            *_ACCEPTED,
-            envelope=envelope,
-            read=offer,
-            now=now,
+        return await repo.book_open_offer(
+            offer_id,
+            helper_id,
+            now,
+            booking_id=uuid.uuid4(),
+            event=encode_around(BookingConfirmed, producer=PRODUCER),
             bookable=[status.value for status in _BOOKABLE],
+            booking_status=BookingStatus.CONFIRMED.value,
+            accepted=OfferStatus.ACCEPTED.value,
+            withdrawn=OfferStatus.WITHDRAWN.value,
+            request_status=RequestStatus.BOOKED.value,
         )
-    return booking if booked else None
 
 
 def booking_of(offer: Row, helper_id: uuid.UUID) -> tuple[Row, list[datetime], Envelope[Any]]:
