@@ -206,20 +206,20 @@ class OfferQueries:
         """
         with guarded():
             await self.conn.execute(
-                f"WITH {_accept_writes(tuple(booking), '')}{wake_relay()}",
+                f"WITH {_accept_writes(tuple(booking))}{wake_relay()}",
                 *_write_arguments(booking, hours, accepted, withdrawn, request_status, envelope),
             )
 
 
 @functools.cache
-def _accept_writes(columns: tuple[str, ...], source: str) -> str:
-    """The CTEs that write an accept (``b`` the booking, selected ``source``, then its hours,
+def _accept_writes(columns: tuple[str, ...]) -> str:
+    """The CTEs that write an accept (``b`` the booking, then its hours,
     the offers, the request and the event), taking ``$1``.. the booking's ``columns`` and
     then the rest of ``_write_arguments``."""
     n = len(columns)
     marks = ", ".join(f"${index}" for index in range(1, n + 1))
     return (
-        f"b AS (INSERT INTO bookings ({', '.join(columns)}) SELECT {marks}{source}"
+        f"b AS (INSERT INTO bookings ({', '.join(columns)}) SELECT {marks}"
         " RETURNING booking_id, helper_id, request_id, offer_id),"
         " h AS (INSERT INTO helper_hours (helper_id, hour, booking_id)"
         f" SELECT b.helper_id, hour, b.booking_id FROM b, unnest(${n + 1}::timestamptz[])"
@@ -262,7 +262,9 @@ _BOOKED = (
 _BOOKED_COLUMNS = ", ".join(f"b.{column}" for column in _BOOKED)
 
 #: ``BookingConfirmed``'s data, field by field, from ``book_open_offer``'s rows: ``b`` the
-#: booking, ``ok`` the offer with its request (a test holds it to the contract's fields).
+#: booking, ``ok`` the offer with its request (a test holds it to the contract's fields and
+#: to the codec's JSON). A visit starts on a whole hour, written in UTC as the codec writes
+#: it: PostgreSQL's own JSON would give the session's time zone.
 CONFIRMED_DATA = {
     "booking_id": "b.booking_id",
     "request_id": "b.request_id",
@@ -270,7 +272,7 @@ CONFIRMED_DATA = {
     "neighbour_id": "b.neighbour_id",
     "neighbourhood": "b.neighbourhood",
     "skill": "b.skill",
-    "starts_at": "b.starts_at",
+    "starts_at": """to_char(b.starts_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')""",
     "hours": "b.hours",
     "offer_id": "b.offer_id",
     "referred_by": "ok.referred_by",

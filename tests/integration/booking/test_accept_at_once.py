@@ -4,6 +4,7 @@ nothing, and the locking way says why."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -41,6 +42,8 @@ async def _accept_at_once(
     event = encode_around(BookingConfirmed, producer="booking")
     booking_id = uuid.uuid4()
     async with booking.runtime.uow.read() as repo:
+        # Far from UTC: the event must say the hour as the codec does whatever the session's.
+        await repo.conn.execute("SET timezone = 'Pacific/Auckland'")
         booked = await repo.book_open_offer(
             uuid.UUID(offer_id),
             uuid.UUID(ada_id),
@@ -72,6 +75,7 @@ async def _accept_at_once(
                 "SELECT status FROM requests WHERE request_id = $1", uuid.UUID(request_id)
             ),
         }
+        await repo.conn.execute("RESET timezone")
     return offer_id, ada, booked, stored
 
 
@@ -174,6 +178,7 @@ async def test_an_accept_books_the_visit_and_writes_its_event_from_the_locked_ro
         referred_by=None,
     )
     assert envelope.data == expected
+    assert json.loads(bytes(event["envelope"]))["data"] == json.loads(expected.model_dump_json())
     assert (envelope.type, envelope.version, envelope.producer) == (
         "booking.confirmed",
         2,
