@@ -15,6 +15,7 @@ from services.booking.adapters.guards import guarded
 from services.booking.adapters.notices import NOTICE_CHANNEL
 from services.booking.adapters.people_queries import row_or_none
 from services.booking.adapters.review_queries import held_for_review
+from services.booking.domain.visits import VISIT_FIELDS
 from services.booking.service_layer.records import Row
 from shared.contracts import Envelope
 from shared.contracts.codec import OpenEnvelope
@@ -142,14 +143,14 @@ class OfferQueries:
         offer_id: uuid.UUID,
         helper_id: uuid.UUID,
         now: datetime,
+        accepted: str,
+        withdrawn: str,
+        request_status: str,
         *,
         booking_id: uuid.UUID,
         event: OpenEnvelope,
         bookable: Sequence[str],
         booking_status: str,
-        accepted: str,
-        withdrawn: str,
-        request_status: str,
     ) -> Row | None:
         """Book the helper's offer in ONE statement with no transaction around it, if it is
         open and bookable once locked; the booking, or None when it wrote nothing.
@@ -246,19 +247,9 @@ def _write_arguments(
     return [*booking.values(), hours, accepted, withdrawn, request_status, *outbox_row(envelope)]
 
 
-#: What ``book_open_offer`` returns of the booking it made.
-_BOOKED = (
-    "booking_id",
-    "request_id",
-    "offer_id",
-    "helper_id",
-    "neighbour_id",
-    "neighbourhood",
-    "skill",
-    "starts_at",
-    "hours",
-    "status",
-)
+#: What ``book_open_offer`` writes and returns of the booking it makes: the booking's id
+#: first and its status last, the rest as the locked offer and request say.
+_BOOKED = (*VISIT_FIELDS, "offer_id", "status")
 _BOOKED_COLUMNS = ", ".join(f"b.{column}" for column in _BOOKED)
 
 #: ``BookingConfirmed``'s data, field by field, from ``book_open_offer``'s rows: ``b`` the
@@ -266,14 +257,8 @@ _BOOKED_COLUMNS = ", ".join(f"b.{column}" for column in _BOOKED)
 #: to the codec's JSON). A visit starts on a whole hour, written in UTC as the codec writes
 #: it: PostgreSQL's own JSON would give the session's time zone.
 CONFIRMED_DATA = {
-    "booking_id": "b.booking_id",
-    "request_id": "b.request_id",
-    "helper_id": "b.helper_id",
-    "neighbour_id": "b.neighbour_id",
-    "neighbourhood": "b.neighbourhood",
-    "skill": "b.skill",
+    **{field: f"b.{field}" for field in VISIT_FIELDS},
     "starts_at": """to_char(b.starts_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')""",
-    "hours": "b.hours",
     "offer_id": "b.offer_id",
     "referred_by": "ok.referred_by",
 }
@@ -300,10 +285,8 @@ _BOOK_OPEN_OFFER = (
     " WHERE s.person_id = o.helper_id), false)"
     f" AND NOT {held_for_review('o.helper_id')}"
     " FOR UPDATE OF o),"
-    " b AS (INSERT INTO bookings (booking_id, request_id, offer_id, helper_id, neighbour_id,"
-    " neighbourhood, skill, starts_at, hours, status)"
-    " SELECT $5, request_id, offer_id, helper_id, neighbour_id, neighbourhood, skill,"
-    f" starts_at, hours, $6 FROM ok RETURNING {', '.join(_BOOKED)}),"
+    f" b AS (INSERT INTO bookings ({', '.join(_BOOKED)})"
+    f" SELECT $5, {', '.join(_BOOKED[1:-1])}, $6 FROM ok RETURNING {', '.join(_BOOKED)}),"
     " h AS (INSERT INTO helper_hours (helper_id, hour, booking_id)"
     " SELECT b.helper_id, b.starts_at + make_interval(hours => n), b.booking_id"
     " FROM b, ok, generate_series(0, b.hours - 1) AS n WHERE NOT ok.partner_service),"

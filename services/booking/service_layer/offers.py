@@ -151,13 +151,11 @@ async def _book_at_once(
             offer_id,
             helper_id,
             now,
+            *_ACCEPTED,
             booking_id=uuid.uuid4(),
             event=encode_around(BookingConfirmed, producer=PRODUCER),
             bookable=[status.value for status in _BOOKABLE],
             booking_status=BookingStatus.CONFIRMED.value,
-            accepted=OfferStatus.ACCEPTED.value,
-            withdrawn=OfferStatus.WITHDRAWN.value,
-            request_status=RequestStatus.BOOKED.value,
         )
 
 
