@@ -31,3 +31,19 @@ def test_no_service_imports_what_only_the_benchmarks_need() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
     ).stdout.strip()
     assert found == "", f"a service imports {found}"
+
+
+def test_httpcore_learns_its_async_library_without_searching_the_path() -> None:
+    # httpcore asks sniffio on every lock and event it makes; with sniffio missing each ask
+    # is a failed import, which searches every entry of sys.path again.
+    code = (
+        "import asyncio, sys\n"
+        "from httpcore._synchronization import current_async_library\n"
+        "async def ask():\n"
+        "    return current_async_library()\n"
+        "print(asyncio.run(ask()), 'sniffio' in sys.modules)"
+    )
+    answer = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    ).stdout.split()
+    assert answer == ["asyncio", "True"]
