@@ -1,4 +1,5 @@
-"""A service's image installs Kith without the benchmarks' extra: no service may need it."""
+"""What a service's image installs: nothing of the benchmarks' extra is needed, and what
+httpcore looks for on every request is there."""
 
 from __future__ import annotations
 
