@@ -212,6 +212,39 @@ class OfferQueries:
             )
 
 
+#: The offer's request, by the offer's id (``$1``), as both ways of accepting find it.
+_REQUEST_OF_OFFER = "(SELECT request_id FROM offers WHERE offer_id = $1)"
+#: Whether the helper of offer ``o`` may take no visit now: suspended by trust or held for
+#: review.
+_HELPER_PAUSED = (
+    "coalesce((SELECT s.suspended FROM standing s WHERE s.person_id = o.helper_id), false)"
+    f" OR {held_for_review('o.helper_id')}"
+)
+#: Whether the helper of offer ``o`` is a partner's service, whose hours are not one
+#: person's to hold.
+_PARTNER_SERVICE = (
+    "coalesce((SELECT p.kind = 'partner_service' FROM people p"
+    " WHERE p.person_id = o.helper_id), false)"
+)
+#: The partner who referred the neighbour of request ``r``, if one did.
+_REFERRED_BY = (
+    "(SELECT p.partner_id FROM people p WHERE p.person_id = r.neighbour_id AND p.kind = 'referred')"
+)
+
+
+def _offers_and_request(accepted: int, withdrawn: int, request_status: int) -> str:
+    """The CTEs that mark booking ``b``'s offer accepted and its request's other open
+    offers withdrawn (``o``), then its request booked (``u``), taking the three statuses at
+    those parameter numbers."""
+    return (
+        " o AS (UPDATE offers SET status = CASE WHEN offers.offer_id = b.offer_id"
+        f" THEN ${accepted} ELSE ${withdrawn} END FROM b WHERE offers.request_id = b.request_id"
+        " AND (offers.offer_id = b.offer_id OR offers.status = 'open')),"
+        f" u AS (UPDATE requests SET status = ${request_status} FROM b"
+        " WHERE requests.request_id = b.request_id),"
+    )
+
+
 @functools.cache
 def _accept_writes(columns: tuple[str, ...]) -> str:
     """The CTEs that write an accept (``b`` the booking, then its hours,
@@ -225,11 +258,7 @@ def _accept_writes(columns: tuple[str, ...]) -> str:
         " h AS (INSERT INTO helper_hours (helper_id, hour, booking_id)"
         f" SELECT b.helper_id, hour, b.booking_id FROM b, unnest(${n + 1}::timestamptz[])"
         " AS hour),"
-        " o AS (UPDATE offers SET status = CASE WHEN offers.offer_id = b.offer_id"
-        f" THEN ${n + 2} ELSE ${n + 3} END FROM b WHERE offers.request_id = b.request_id"
-        " AND (offers.offer_id = b.offer_id OR offers.status = 'open')),"
-        f" u AS (UPDATE requests SET status = ${n + 4} FROM b"
-        " WHERE requests.request_id = b.request_id),"
+        f"{_offers_and_request(n + 2, n + 3, n + 4)}"
         " e AS (INSERT INTO outbox (event_id, topic, key, type, envelope)"
         f" SELECT ${n + 5}, ${n + 6}, ${n + 7}, ${n + 8}, ${n + 9} FROM b)"
     )
@@ -265,35 +294,25 @@ CONFIRMED_DATA = {
 
 #: ``book_open_offer``'s statement but its end. ``r`` locks the offer's request if it is
 #: bookable, ``ok`` then the offer if it is the helper's, open and unexpired and the helper
-#: free to take it, with whether the helper is a partner's service (whose hours are not one
-#: person's to hold) and the partner who referred the neighbour. The writes are
-#: ``_accept_writes``' (``book``) but from those rows; the event's key is its neighbourhood
-#: (``kith.bookings.v1`` is keyed so), its data ``CONFIRMED_DATA``.
+#: free to take it, with whether the helper is a partner's service and the partner who
+#: referred the neighbour. The writes are ``_accept_writes``' (``book``) but from those rows;
+#: the event's key is its neighbourhood (``kith.bookings.v1`` is keyed so), its data
+#: ``CONFIRMED_DATA``.
 _BOOK_OPEN_OFFER = (
     "WITH r AS MATERIALIZED (SELECT request_id, neighbour_id, neighbourhood, skill,"
-    " starts_at, hours FROM requests WHERE request_id ="
-    " (SELECT request_id FROM offers WHERE offer_id = $1) AND status = ANY($4::text[])"
-    " FOR UPDATE),"
+    f" starts_at, hours FROM requests WHERE request_id = {_REQUEST_OF_OFFER}"
+    " AND status = ANY($4::text[]) FOR UPDATE),"
     " ok AS MATERIALIZED (SELECT o.offer_id, o.helper_id, r.*,"
-    " coalesce((SELECT p.kind = 'partner_service' FROM people p"
-    " WHERE p.person_id = o.helper_id), false) AS partner_service,"
-    " (SELECT p.partner_id FROM people p WHERE p.person_id = r.neighbour_id"
-    " AND p.kind = 'referred') AS referred_by"
+    f" {_PARTNER_SERVICE} AS partner_service, {_REFERRED_BY} AS referred_by"
     " FROM r JOIN offers o ON o.request_id = r.request_id"
     " WHERE o.offer_id = $1 AND o.helper_id = $2 AND o.status = 'open' AND o.expires_at > $3"
-    " AND NOT coalesce((SELECT s.suspended FROM standing s"
-    " WHERE s.person_id = o.helper_id), false)"
-    f" AND NOT {held_for_review('o.helper_id')}"
-    " FOR UPDATE OF o),"
+    f" AND NOT ({_HELPER_PAUSED}) FOR UPDATE OF o),"
     f" b AS (INSERT INTO bookings ({', '.join(_BOOKED)})"
     f" SELECT $5, {', '.join(_BOOKED[1:-1])}, $6 FROM ok RETURNING {', '.join(_BOOKED)}),"
     " h AS (INSERT INTO helper_hours (helper_id, hour, booking_id)"
     " SELECT b.helper_id, b.starts_at + make_interval(hours => n), b.booking_id"
     " FROM b, ok, generate_series(0, b.hours - 1) AS n WHERE NOT ok.partner_service),"
-    " o AS (UPDATE offers SET status = CASE WHEN offers.offer_id = b.offer_id"
-    " THEN $7 ELSE $8 END FROM b WHERE offers.request_id = b.request_id"
-    " AND (offers.offer_id = b.offer_id OR offers.status = 'open')),"
-    " u AS (UPDATE requests SET status = $9 FROM b WHERE requests.request_id = b.request_id),"
+    f"{_offers_and_request(7, 8, 9)}"
     " e AS (INSERT INTO outbox (event_id, topic, key, type, envelope)"
     " SELECT $10, $11, convert_to(b.neighbourhood, 'UTF8'), $12,"
     " convert_to($13 || json_build_object("
@@ -305,19 +324,14 @@ _BOOK_OPEN_OFFER = (
 #: and would decode), of its request, its helper and its neighbour, locking the request and
 #: then the offer.
 _LOCK_FOR_ACCEPT = (
-    "WITH r AS MATERIALIZED (SELECT * FROM requests WHERE request_id ="
-    " (SELECT request_id FROM offers WHERE offer_id = $1) FOR UPDATE)"
+    f"WITH r AS MATERIALIZED (SELECT * FROM requests WHERE request_id = {_REQUEST_OF_OFFER}"
+    " FOR UPDATE)"
     " SELECT o.offer_id, o.request_id, o.helper_id, o.neighbour_id, o.status, o.expires_at,"
     " r.status AS r_status, r.neighbourhood AS r_neighbourhood,"
     " r.skill AS r_skill, r.starts_at AS r_starts_at, r.hours AS r_hours,"
     " r.series_id AS r_series_id, r.occurrence AS r_occurrence,"
-    " coalesce((SELECT s.suspended FROM standing s"
-    " WHERE s.person_id = o.helper_id), false)"
-    f" OR {held_for_review('o.helper_id')} AS suspended,"
-    " coalesce((SELECT p.kind = 'partner_service' FROM people p"
-    " WHERE p.person_id = o.helper_id), false) AS partner_service,"
-    " (SELECT p.partner_id FROM people p WHERE p.person_id = r.neighbour_id"
-    " AND p.kind = 'referred') AS referred_by"
+    f" {_HELPER_PAUSED} AS suspended, {_PARTNER_SERVICE} AS partner_service,"
+    f" {_REFERRED_BY} AS referred_by"
     " FROM r JOIN offers o ON o.request_id = r.request_id"
     " WHERE o.offer_id = $1 FOR UPDATE OF o"
 )
