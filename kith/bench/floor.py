@@ -24,8 +24,17 @@ from shared.settings import Settings
 _GRACE_S = 10.0
 
 
-async def two_hop_floor(settings: Settings, *, rate: float, duration: float) -> dict[str, Any]:
-    """Send ``rate`` messages a second for ``duration`` seconds through two hops; p50, p99."""
+async def two_hop_floor(
+    settings: Settings,
+    *,
+    rate: float,
+    duration: float,
+    samples: list[tuple[float, float]] | None = None,
+) -> dict[str, Any]:
+    """Send ``rate`` messages a second for ``duration`` seconds through two hops; p50, p99.
+
+    ``samples``, if given, receives each message's send time (seconds after the first) and
+    latency (seconds): what a long run's first and last minutes are told from."""
     from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
     from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
@@ -99,6 +108,8 @@ async def two_hop_floor(settings: Settings, *, rate: float, duration: float) -> 
         relaying.cancel()
         for client in (sender, relay_out, relay_in, last):
             await client.stop()
+    if samples is not None:
+        samples.extend((index / rate, at - (began + index / rate)) for index, at in arrived.items())
     latencies = sorted((at - (began + index / rate)) * 1000 for index, at in arrived.items())
     if len(latencies) < 2:
         raise RuntimeError(f"only {len(latencies)} of {count} messages made both hops")

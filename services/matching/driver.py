@@ -60,6 +60,19 @@ class FastConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
         consumer._consumer_timeout = FETCH_ROUTINE_WAKE_MS / 1000
         return consumer
 
+    # mode's thread service pokes the thread's loop every second (``_thread_keepalive``)
+    # and, every 1.1 s, both loops (``_keepalive2``, which also logs a thread that stopped
+    # answering), so that work queued without waking the thread's loop is seen. faust's
+    # aiokafka driver queues every call with ``call_soon_threadsafe`` (``call_thread``),
+    # which wakes that loop at once: the pokes were three of an idle worker's sixteen
+    # wakes a second, and did nothing.
+    @mode.Service.task
+    async def _thread_keepalive(self) -> None:
+        return
+
+    async def _keepalive2(self) -> None:
+        return
+
     def verify_event_path(self, now: float, tp: TP) -> None:
         # The changelogs of the tables a worker holds are paused in the Kafka client too
         # (``FastConsumer.pause_partitions``): not fetching them is meant. faust's check

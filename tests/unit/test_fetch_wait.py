@@ -14,8 +14,12 @@ from shared.settings import Settings
 
 
 def _client(wait_ms: int) -> SimpleNamespace:
-    # What FetchWait touches of an aiokafka consumer: the fetcher's wait.
-    return SimpleNamespace(_fetcher=SimpleNamespace(_fetch_max_wait_ms=wait_ms))
+    # What FetchWait touches of an aiokafka consumer: the fetcher's wait and how long its
+    # routine sleeps.
+    routine_s = fetch_wait.FETCH_ROUTINE_WAKE_MS / 1000
+    return SimpleNamespace(
+        _fetcher=SimpleNamespace(_fetch_max_wait_ms=wait_ms, _fetcher_timeout=routine_s)
+    )
 
 
 def test_the_wait_lengthens_after_a_quiet_spell_and_shortens_with_a_record() -> None:
@@ -34,9 +38,24 @@ def test_the_wait_lengthens_after_a_quiet_spell_and_shortens_with_a_record() -> 
 
     wait.after_read(client, 3)
     assert client._fetcher._fetch_max_wait_ms == 25
+    assert client._fetcher._fetcher_timeout == fetch_wait.FETCH_ROUTINE_WAKE_MS / 1000
     clock[0] += fetch_wait.IDLE_AFTER_S / 2
     wait.after_read(client, 0)
     assert client._fetcher._fetch_max_wait_ms == 25, "the quiet spell starts at the last record"
+
+
+def test_an_idle_fetch_routine_wakes_once_a_fetch_not_every_second() -> None:
+    clock = [100.0]
+    client = _client(25)
+    wait = FetchWait(busy_ms=25, idle_ms=30_000, clock=lambda: clock[0])
+    clock[0] += 2 * fetch_wait.IDLE_AFTER_S
+    wait.after_read(client, 0)
+    assert client._fetcher._fetcher_timeout == 30.0
+
+    wait.after_read(client, 1)
+    assert client._fetcher._fetcher_timeout == fetch_wait.FETCH_ROUTINE_WAKE_MS / 1000
+    # Never sooner than the routine's usual pace, whatever the wait.
+    assert fetch_wait.routine_wake_s(250) == fetch_wait.FETCH_ROUTINE_WAKE_MS / 1000
 
 
 def test_a_consumer_not_started_yet_is_left_alone() -> None:

@@ -16,6 +16,16 @@ def test_the_first_and_last_minutes_are_compared_by_their_medians() -> None:
     }
 
 
+def test_the_floors_minutes_have_keys_of_their_own() -> None:
+    samples = [(float(sent), 0.020 if sent < 300 else 0.030) for sent in range(600)]
+    figures = minute_p50s(samples, duration=600, prefix="floor_")
+    assert figures == {
+        "floor_p50_first_minute_ms": 20.0,
+        "floor_p50_last_minute_ms": 30.0,
+        "floor_last_vs_first": 1.5,
+    }
+
+
 def test_a_rate_holds_only_without_errors_and_under_the_p99_bound() -> None:
     assert holds(MAX_RATE_P99_MS - 1, errors=0)
     assert not holds(MAX_RATE_P99_MS, errors=0)
