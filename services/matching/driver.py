@@ -17,8 +17,9 @@ Register as the ``kith://`` broker scheme with ``register_transport``.
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import asdict
 from typing import Any, cast
 
@@ -46,6 +47,20 @@ IDEMPOTENCE_ATTR = "kith_idempotence"
 #: The ``KafkaConnection`` (with its SASL and TLS) of the driver's own offset reads.
 CONNECTION_ATTR = "kith_connection"
 _DEFAULT_FETCH_MAX_WAIT_MS = 25
+
+
+def on_loop(loop: asyncio.AbstractEventLoop, call: Callable[..., object], *args: object) -> None:
+    """Make ``call(*args)`` on ``loop``: at once from its own thread, else as soon as that loop
+    wakes, which ``call_soon_threadsafe`` makes it do. A future of the consumer thread's loop
+    resolved from faust's thread waited for that loop's next timer to be noticed."""
+    try:
+        running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+    except RuntimeError:
+        running = None
+    if running is loop:
+        call(*args)
+    else:
+        loop.call_soon_threadsafe(call, *args)
 
 
 class FastConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
@@ -233,14 +248,13 @@ class FastConsumer(faust_aiokafka.Consumer):
         """Pause or resume ``tps`` in the Kafka client too, once the consumer thread has
         started it (the client takes its own ``TopicPartition``, equal to faust's ``TP``
         but not one)."""
-        client: aiokafka.AIOKafkaConsumer | None = cast(FastConsumerThread, self._thread)._consumer
+        thread = cast(FastConsumerThread, self._thread)
+        client: aiokafka.AIOKafkaConsumer | None = thread._consumer
         if client is None:
             return
         assigned = [tp for tp in client.assignment() if tp in tps]
-        if paused:
-            client.pause(*assigned)
-        else:
-            client.resume(*assigned)
+        # On the client's own loop: resuming resolves a future its fetch routine waits on.
+        on_loop(thread.thread_loop, client.pause if paused else client.resume, *assigned)
 
     async def on_partitions_revoked(self, revoked: set[TP]) -> None:
         for tp in revoked:
