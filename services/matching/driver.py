@@ -252,9 +252,17 @@ class FastConsumer(faust_aiokafka.Consumer):
         client: aiokafka.AIOKafkaConsumer | None = thread._consumer
         if client is None:
             return
-        assigned = [tp for tp in client.assignment() if tp in tps]
-        # On the client's own loop: resuming resolves a future its fetch routine waits on.
-        on_loop(thread.thread_loop, client.pause if paused else client.resume, *assigned)
+
+        def apply() -> None:
+            assigned = [tp for tp in client.assignment() if tp in tps]
+            if paused:
+                client.pause(*assigned)
+            else:
+                client.resume(*assigned)
+
+        # On the client's own loop, which reads its assignment there too: resuming resolves
+        # a future its fetch routine waits on.
+        on_loop(thread.thread_loop, apply)
 
     async def on_partitions_revoked(self, revoked: set[TP]) -> None:
         for tp in revoked:

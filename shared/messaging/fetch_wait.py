@@ -10,7 +10,7 @@ or a conversation with pauses of a few seconds, never does.
 While idle, aiokafka's fetch routine also wakes only as often as its fetch returns: each of
 its other reasons to look again (a fetch answered, records taken, a partition resumed or
 unassigned) ends its wait at once anyway, and eight consumers waking every second for
-nothing were a fifth of an idle Kith's wakes.
+nothing were a fifth of an idle Kith's services' wakes.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from typing import TypeAlias
 import asyncpg
 import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener
-from aiokafka.errors import CommitFailedError
+from aiokafka.errors import CommitFailedError, IllegalStateError
 from aiokafka.structs import ConsumerRecord, TopicPartition
 
 from shared import metrics
@@ -161,7 +161,8 @@ class ConsumerLoop:
         self._committed_at = time.monotonic()
         self._stopping = asyncio.Event()
         self.ready = asyncio.Event()
-        """Set once the group has assigned this member its partitions."""
+        """Set once the group has assigned this member its partitions and it knows where it
+        reads each from."""
 
     async def start(self) -> None:
         """Join the group."""
@@ -188,7 +189,7 @@ class ConsumerLoop:
                 if self._stopping.is_set():
                     return
                 raise
-            if self._consumer.assignment():
+            if not self.ready.is_set() and await self._positioned():
                 self.ready.set()
             batches = {partition: records for partition, records in batches.items() if records}
             self._wait.after_read(self._consumer, sum(map(len, batches.values())))
@@ -198,6 +199,21 @@ class ConsumerLoop:
             if time.monotonic() - self._committed_at >= COMMIT_EVERY_S:
                 await self.commit()
             await self._record_lag()
+
+    async def _positioned(self) -> bool:
+        """Whether this member has partitions and knows where it reads each from.
+
+        Given its partitions, aiokafka still asks for the committed offsets (or the ends, for
+        a member from the end): an event sent in between would be read past, so ``ready``
+        waits for the answers too.
+        """
+        assigned = self._consumer.assignment()
+        try:
+            for partition in assigned:
+                await self._consumer.position(partition)
+        except IllegalStateError:  # a rebalance took it meanwhile: ask again next read
+            return False
+        return bool(assigned)
 
     async def _process_fetch(self, batches: dict[TopicPartition, list[Record]]) -> None:
         """Handle one fetch, partition by partition, in order."""
