@@ -10,9 +10,10 @@ import pytest
 from aiokafka.consumer.fetcher import Fetcher
 
 from shared.contracts import Envelope, Payload
-from shared.messaging import Delivery, Publisher
+from shared.contracts.topics import REQUESTS
+from shared.messaging import Delivery, EventConsumer, Publisher
 from tests.conftest import Stack
-from tests.integration.consumers import running_member
+from tests.support import eventually
 
 
 async def test_a_member_from_the_end_is_ready_only_once_every_partition_has_a_position(
@@ -20,25 +21,57 @@ async def test_a_member_from_the_end_is_ready_only_once_every_partition_has_a_po
 ) -> None:
     # Given its partitions, a member still asks where to start (its committed offsets, or
     # the ends): an event sent in between would be read past, and services wait for
-    # ``ready`` before they say they serve. The asking is made slower than a read's wait
-    # here, as a busy broker or machine can make it.
+    # ``ready`` before they say they serve. Here the asking is held until the member has
+    # read with its partitions, as a busy broker or machine can make it.
+    answer = asyncio.Event()
     looking_up = Fetcher._update_fetch_positions
 
-    async def slowly(self: Fetcher, *args: Any) -> Any:
-        await asyncio.sleep(1.0)
+    async def held(self: Fetcher, *args: Any) -> Any:
+        await answer.wait()
         return await looking_up(self, *args)
 
-    monkeypatch.setattr(Fetcher, "_update_fetch_positions", slowly)
+    monkeypatch.setattr(Fetcher, "_update_fetch_positions", held)
 
     async def ignore(_: Envelope[Payload], __: Delivery) -> None:
         return None
 
     group = f"test-ready-{uuid.uuid4().hex[:8]}"
-    settings = stack.settings()
-    async with running_member(settings, publisher, group, ignore, from_beginning=False) as member:
-        client = member._consumer
+    member = EventConsumer(
+        stack.settings(),
+        name=group,
+        group_id=group,
+        topics=[REQUESTS],
+        handler=ignore,
+        dead_letters=publisher,
+        from_beginning=False,
+    )
+    await member.start()
+    client = member._consumer
+    reads_with_partitions = 0
+    read = client.getmany
+
+    async def counting(*args: Any, **kwargs: Any) -> Any:
+        nonlocal reads_with_partitions
+        batches = await read(*args, **kwargs)
+        reads_with_partitions += bool(client.assignment())
+        return batches
+
+    monkeypatch.setattr(client, "getmany", counting)
+    task = asyncio.create_task(member.run())
+    try:
+        await eventually(
+            lambda: asyncio.sleep(0, reads_with_partitions >= 1), what="a read with partitions"
+        )
+        assert not member.ready.is_set(), "ready before knowing where to read from"
+
+        answer.set()
+        await asyncio.wait_for(member.ready.wait(), timeout=30)
         assignment = client._subscription.subscription.assignment
         partitions = client.assignment()
         assert partitions
         unknown = [tp for tp in partitions if not assignment.state_value(tp).has_valid_position]
-        assert unknown == [], "ready before knowing where to read from"
+        assert unknown == []
+    finally:
+        answer.set()
+        await member.stop()
+        await task
