@@ -250,8 +250,7 @@ class ConsumerLoop:
         a reset, and a message sent meanwhile would count as already there, and be skipped.
         """
         await self._consumer.seek_to_end()
-        for partition in self._consumer.assignment():
-            await self._consumer.position(partition)
+        await self._positioned()
 
     async def _record_lag(self) -> None:
         """Refresh ``kith_consumer_lag`` now and then; never let it stop consumption."""
