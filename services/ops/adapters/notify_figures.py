@@ -39,6 +39,9 @@ class NotifyFigures:
             headers={"Authorization": f"Bearer {operator_token}"},
             timeout=5.0,
             transport=transport,
+            # One ask every ten seconds: a connection kept alive between them would keep
+            # notify's idle HTTP server waking every second (``IdleServer``) for nothing.
+            limits=httpx.Limits(max_keepalive_connections=0),
         )
         self.latest: dict[str, Any] | None = None
 
