@@ -120,6 +120,18 @@ class Settings(BaseSettings):
             " at once."
         ),
     )
+    message_idle_fetch_max_wait_ms: int = Field(
+        default=15_000,
+        ge=0,
+        le=30_000,
+        description=(
+            "The idle fetch wait of the consumers whose records become messages rather than"
+            " answers on someone's screen: notify's (emails, texts, pushes) and the partners'"
+            " inbox. Each idle fetch costs the embedded broker a few looks at its partitions;"
+            " after a quiet spell the first record is seen up to half of this later there."
+            " Apache Kafka answers at once."
+        ),
+    )
     background_idle_fetch_max_wait_ms: int = Field(
         default=30_000,
         ge=0,

@@ -6,6 +6,8 @@ from types import SimpleNamespace
 from typing import Any
 
 from services.ledger.entrypoints.consumer import build_consumer as ledger_consumer
+from services.notify.entrypoints.consumer import build_consumer as notify_consumer
+from services.partners.entrypoints.consumers import inbox_consumer
 from services.trust.entrypoints.consumer import build_consumer as trust_consumer
 from shared.messaging import Publisher, fetch_wait
 from shared.messaging.fetch_wait import FetchWait
@@ -76,6 +78,8 @@ async def test_only_the_consumers_no_one_waits_on_idle_longest() -> None:
     nothing: Any = None
     ledger = ledger_consumer(settings, start=nothing, dead_letters=publisher)
     trust = trust_consumer(settings, start=nothing, policy=nothing, dead_letters=publisher)
+    notify = notify_consumer(settings, store=nothing, wake=nothing, dead_letters=publisher)
+    inbox = inbox_consumer(settings, nothing, publisher)
     chosen = RecordConsumer(
         settings,
         name="test",
@@ -91,13 +95,23 @@ async def test_only_the_consumers_no_one_waits_on_idle_longest() -> None:
         assert ledger._wait.idle_ms == settings.background_idle_fetch_max_wait_ms
         # Trust reads concerns, and suspends someone as soon as it does.
         assert trust._wait.idle_ms == settings.idle_fetch_max_wait_ms
-        assert settings.idle_fetch_max_wait_ms < settings.background_idle_fetch_max_wait_ms
+        # What notify and the partners' inbox read becomes a message, not an answer on a
+        # screen: after a quiet spell it may be seen a few seconds later, not fifteen.
+        assert notify._wait.idle_ms == settings.message_idle_fetch_max_wait_ms
+        assert inbox._wait.idle_ms == settings.message_idle_fetch_max_wait_ms
+        assert (
+            settings.idle_fetch_max_wait_ms
+            < settings.message_idle_fetch_max_wait_ms
+            < settings.background_idle_fetch_max_wait_ms
+        )
+        # While records flow they read as promptly as any consumer someone waits on.
+        assert notify._wait.current_ms == inbox._wait.current_ms == settings.fetch_max_wait_ms
         # Kith's reads wait longer for records than aiokafka's fetch routine sleeps: a
         # restarted consumer catches up on the latter's pace (FETCH_ROUTINE_WAKE_MS).
-        for consumer in (ledger, trust):
+        for consumer in (ledger, trust, notify, inbox):
             assert consumer._consumer._consumer_timeout == fetch_wait.FETCH_ROUTINE_WAKE_MS / 1000
         assert fetch_wait.FETCH_ROUTINE_WAKE_MS < fetch_wait.IDLE_WAKE_MS
     finally:
-        for consumer in (ledger, trust, chosen):
+        for consumer in (ledger, trust, notify, inbox, chosen):
             await consumer._consumer.stop()
         await publisher.stop()

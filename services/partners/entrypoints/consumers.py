@@ -64,6 +64,9 @@ def inbox_consumer(
         dead_letters=publisher,
         # A key sent in clear by an old client is not copied to the dead letters as well.
         secret_headers=frozenset({CLEAR_KEY_HEADER}),
+        # Partners' systems send here, and hear back by webhook: once idle it waits longer
+        # than the consumers a person's screen waits on, and costs the broker less.
+        idle_fetch_max_wait_ms=settings.message_idle_fetch_max_wait_ms,
     )
 
 
