@@ -113,7 +113,8 @@ class Settings(BaseSettings):
         ge=0,
         le=10_000,
         description=(
-            "The fetch wait of every consumer once it has read nothing for 10 s. An idle"
+            "The fetch wait of the consumers a person's screen waits on (booking's, matching's,"
+            " trust's) once they have read nothing for 10 s. An idle"
             " consumer costs the broker a fetch this often (the embedded broker looks at its"
             " partitions a few times during each). After such a quiet spell the first record"
             " is seen up to half of this later on the embedded broker; Apache Kafka answers"

@@ -41,7 +41,8 @@ def build_consumer(
         topics=CONSUMED,
         handler=on_event,
         dead_letters=dead_letters,
-        # What it reads becomes an email, a text or a push, read by a person minutes later,
-        # not an answer on a screen: once idle it waits longer, and costs the broker less.
+        # What it reads becomes an email, a text or a push, which take seconds to arrive
+        # anyway, not an answer on a screen: once idle it waits longer, and costs the broker
+        # less.
         idle_fetch_max_wait_ms=settings.message_idle_fetch_max_wait_ms,
     )
