@@ -114,11 +114,10 @@ class Settings(BaseSettings):
         le=10_000,
         description=(
             "The fetch wait of the consumers a person's screen waits on (booking's, matching's,"
-            " trust's) once they have read nothing for 10 s. An idle"
-            " consumer costs the broker a fetch this often (the embedded broker looks at its"
-            " partitions a few times during each). After such a quiet spell the first record"
-            " is seen up to half of this later on the embedded broker; Apache Kafka answers"
-            " at once."
+            " trust's) once they have read nothing for 10 s. An idle consumer costs the broker"
+            " a fetch this often (the embedded broker looks at its partitions a few times"
+            " during each). After such a quiet spell the first record is seen up to half of"
+            " this later on the embedded broker; Apache Kafka answers at once."
         ),
     )
     message_idle_fetch_max_wait_ms: int = Field(

@@ -3,8 +3,9 @@
 The embedded broker answers a fetch that finds no data only when its wait is over, and looks
 at every partition of the fetch on each pass: matching, idle, fetching its 59 partitions
 every 25 ms cost it about a third of a core. Once a consumer has read nothing for
-``IDLE_AFTER_S`` it fetches with the settings' ``idle_fetch_max_wait_ms``; its first record
-puts the short wait back. Only the first hop after a quiet spell waits longer; a steady flow,
+``IDLE_AFTER_S`` it fetches with its idle wait (the settings' ``idle_fetch_max_wait_ms``, or a
+longer one for consumers whose records no screen waits on); its first record puts the short
+wait back. Only the first hop after a quiet spell waits longer; a steady flow,
 or a conversation with pauses of a few seconds, never does.
 
 While idle, aiokafka's fetch routine also wakes only as often as its fetch returns: each of
