@@ -136,23 +136,26 @@ class Agents:
         worker at one broker round trip per event. An event is committed only once
         acknowledged, so at least once holds; a send that fails stops the worker before the
         event is committed, and it is handled again after the restart.
+
+        Everything goes through the producer itself, all of it in one turn of the loop, so
+        that what one event sends to a partition leaves as one batch. faust's ``Topic.send``
+        hands the loop over before each message (its producer lookup sleeps), and the
+        producer's sender then took each request's first offer away alone: about 1.8 batches
+        for three offers, and on the embedded broker each batch is an object that every later
+        fetch of its partition lists.
         """
-        sent = [
-            # aiokafka's delivery future, once the message is in the producer's buffer.
-            cast(
-                "asyncio.Future[Any]",
-                await self._offers.send(
-                    key=key_for(e.data),
-                    value=encode(e),
-                    headers=[("kith-type", e.type.encode())],
-                ),
-            )
-            for e in outgoing
-        ]
+        producer = await self._app.maybe_start_producer()
+        sent: list[asyncio.Future[Any]] = []
         for e in outgoing:
+            headers = [("kith-type", e.type.encode())]
+            future = await producer.send(
+                OFFERS.name, key_for(e.data), encode(e), None, None, headers
+            )
+            sent.append(cast("asyncio.Future[Any]", future))
             metrics.EVENTS_PUBLISHED.labels(CONSUMER_NAME, OFFERS.name, e.type).inc()
         for forward in forwards:
-            future = await self._filing[forward.channel].send(key=forward.key, value=forward.value)
+            topic = self._filing[forward.channel].get_topic_name()
+            future = await producer.send(topic, forward.key, forward.value, None, None, None)
             sent.append(cast("asyncio.Future[Any]", future))
         self._acknowledge_when_sent(event, sent)
 

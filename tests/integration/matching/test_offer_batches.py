@@ -1,0 +1,34 @@
+"""What one event makes matching send reaches the broker together, as one record batch.
+
+On the embedded broker each batch is an object a fetch of its partition lists, so a request's
+offers sent one batch each made every later read of the offers dearer.
+"""
+
+from __future__ import annotations
+
+from shared.contracts.topics import OFFERS
+from tests.conftest import Stack
+from tests.integration.matching.harness import (
+    Place,
+    add_helper,
+    batches_keyed,
+    request_help,
+    running_harness,
+)
+
+
+async def test_a_requests_offers_to_three_helpers_reach_the_broker_in_one_batch(
+    stack: Stack,
+) -> None:
+    async with running_harness(stack, cascade_width=3) as harness:
+        place = Place()
+        for _ in range(3):  # as near as each other: one round offers all three
+            await add_helper(harness, place)
+        request = await request_help(harness, place)
+        request_id = request.data.request_id
+        offers = await harness.events_for(request_id, 3)
+        assert len(offers) == 3
+
+        batches = await batches_keyed(stack.bootstrap, OFFERS.name, str(request_id).encode())
+
+    assert [len(offsets) for offsets in batches] == [3]
