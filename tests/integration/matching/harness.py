@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import random
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
@@ -229,22 +229,26 @@ async def request_help(
     return envelope
 
 
-async def batches_keyed(bootstrap: str, topic: str, key: bytes) -> list[list[int]]:
-    """The record batches on ``topic`` that hold records keyed ``key``, as the broker stores
-    them: for each, the offsets of those records."""
+async def batches_keyed(
+    bootstrap: str, topic: str, key: bytes, since: Mapping[int, int]
+) -> list[list[int]]:
+    """The record batches on ``topic`` from offset ``since[partition]`` of each partition on
+    that hold records keyed ``key``, as the broker stores them: for each, the offsets of those
+    records. (Other tests put what they like on the shared topics before ``since``.)"""
     client = AIOKafkaClient(bootstrap_servers=bootstrap)
     await client.bootstrap()
     found: list[list[int]] = []
     try:
         await client.add_topic(topic)
-        for partition in sorted(client.cluster.partitions_for_topic(topic) or ()):
+        for partition, offset in sorted(since.items()):
             node = client.cluster.leader_for_partition(TopicPartition(topic, partition))
-            offset, end = 0, 1
-            while offset < end:
+            while True:
                 request = FetchRequest(10, 1, _PAGE, 0, [(topic, [(partition, offset, _PAGE)])])
                 response = await client.send(node, request)
                 [(_, [(_, error, end, *_, raw)])] = response.topics
                 assert error == 0, f"fetch {topic}[{partition}] at {offset}: error {error}"
+                if offset >= end:
+                    break
                 records, start = MemoryRecords(raw), offset
                 while records.has_next():
                     batch = records.next_batch()
@@ -252,8 +256,8 @@ async def batches_keyed(bootstrap: str, topic: str, key: bytes) -> list[list[int
                     if ours:
                         found.append(ours)
                     offset = batch.next_offset
-                if offset == start:  # below the end, yet nothing came back
-                    raise AssertionError(f"fetch {topic}[{partition}] at {offset}: no records")
+                if offset == start:
+                    raise AssertionError(f"fetch {topic}[{partition}] at {offset} of {end}: none")
     finally:
         await client.close()
     return found

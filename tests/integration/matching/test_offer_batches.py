@@ -1,12 +1,15 @@
 """What one event makes matching send reaches the broker together, as one record batch.
 
-On the embedded broker each batch is an object a fetch of its partition lists, so a request's
-offers sent one batch each made every later read of the offers dearer.
+On the embedded broker each batch is an object that every later fetch of its partition lists:
+a request's offers in several batches would make each later read of the offers dearer.
 """
 
 from __future__ import annotations
 
+from aiokafka import TopicPartition
+
 from shared.contracts.topics import OFFERS
+from shared.messaging import end_offsets
 from tests.conftest import Stack
 from tests.integration.matching.harness import (
     Place,
@@ -24,11 +27,17 @@ async def test_a_requests_offers_to_three_helpers_reach_the_broker_in_one_batch(
         place = Place()
         for _ in range(3):  # as near as each other: one round offers all three
             await add_helper(harness, place)
+        partitions = [TopicPartition(OFFERS.name, p) for p in range(OFFERS.partitions)]
+        since = {
+            tp.partition: end
+            for tp, end in (await end_offsets(stack.settings(), partitions)).items()
+        }
         request = await request_help(harness, place)
         request_id = request.data.request_id
         offers = await harness.events_for(request_id, 3)
         assert len(offers) == 3
 
-        batches = await batches_keyed(stack.bootstrap, OFFERS.name, str(request_id).encode())
+        key = str(request_id).encode()
+        batches = await batches_keyed(stack.bootstrap, OFFERS.name, key, since)
 
     assert [len(offsets) for offsets in batches] == [3]
