@@ -76,7 +76,6 @@ class Agents:
             topic.name: {(cls.TYPE, cls.VERSION) for cls in EVENTS_BY_TOPIC[topic]}
             for topic in CONSUMED
         }
-        self._offers = app.topic(OFFERS.name, **_RAW)
         self._dead_letters = app.topic(DEAD_LETTERS.name, **_RAW)
         # Rounds run out of time outside any event; faust tables change only inside a
         # stream, so the timer sends the owner a tick on this internal, co-partitioned topic.
@@ -139,9 +138,9 @@ class Agents:
 
         Everything goes through the producer itself, all of it in one turn of the loop, so
         that what one event sends to a partition leaves as one batch. faust's ``Topic.send``
-        hands the loop over before each message (its producer lookup sleeps), and the
-        producer's sender then took each request's first offer away alone: about 1.8 batches
-        for three offers, and on the embedded broker each batch is an object that every later
+        hands the loop over before each message (its producer lookup sleeps), so the
+        producer's sender would take a request's first offer away alone: about 1.8 batches for
+        three offers, and on the embedded broker each batch is an object that every later
         fetch of its partition lists.
         """
         producer = await self._app.maybe_start_producer()
@@ -149,13 +148,20 @@ class Agents:
         for e in outgoing:
             headers = [("kith-type", e.type.encode())]
             future = await producer.send(
-                OFFERS.name, key_for(e.data), encode(e), None, None, headers
+                OFFERS.name,
+                key_for(e.data),
+                encode(e),
+                partition=None,
+                timestamp=None,
+                headers=headers,
             )
             sent.append(cast("asyncio.Future[Any]", future))
             metrics.EVENTS_PUBLISHED.labels(CONSUMER_NAME, OFFERS.name, e.type).inc()
         for forward in forwards:
             topic = self._filing[forward.channel].get_topic_name()
-            future = await producer.send(topic, forward.key, forward.value, None, None, None)
+            future = await producer.send(
+                topic, forward.key, forward.value, partition=None, timestamp=None, headers=None
+            )
             sent.append(cast("asyncio.Future[Any]", future))
         self._acknowledge_when_sent(event, sent)
 
