@@ -36,6 +36,17 @@ class RunningKith:
     inbox: str = ""
     """The development mail server's inbox page (its messages are in ``state_dir / "mail"``)."""
 
+    def metrics_urls(self) -> dict[str, str]:
+        """Each process's metrics endpoint by name (``matching``, ``kith``, ...)."""
+        return metrics_urls(self.state_dir)
+
+
+def metrics_urls(state_dir: Path) -> dict[str, str]:
+    """The metrics endpoints ``kith up`` listed in ``state_dir`` (none before it has)."""
+    listing = state_dir / "run" / "metrics"
+    lines = listing.read_text().splitlines() if listing.exists() else []
+    return dict(line.split(" ", 1) for line in lines if line)
+
 
 @asynccontextmanager
 async def running_kith(
@@ -126,10 +137,8 @@ async def _where_things_stand(state_dir: Path) -> str:
     import httpx
 
     lines = ["Kith at the time of the failure:"]
-    listing = state_dir / "run" / "metrics"
-    endpoints = listing.read_text().split("\n") if listing.exists() else []
     async with httpx.AsyncClient(timeout=2) as http:
-        for name, _, url in (line.partition(" ") for line in endpoints if line):
+        for name, url in metrics_urls(state_dir).items():
             try:
                 text = (await http.get(url)).text
             except httpx.HTTPError as error:

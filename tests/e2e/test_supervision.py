@@ -69,9 +69,7 @@ async def test_every_process_comes_back_after_a_sigkill_and_the_flow_still_works
             os.kill(_pid(state, name), 0)  # raises if any process is gone
         log = (state / "kith-up.log").read_text()
         assert log.count("stopped unexpectedly") == len(SERVICES)
-        metrics = (state / "run" / "metrics").read_text().split()
-        kith_metrics = metrics[metrics.index("kith") + 1]
-        figures = (await http.get(kith_metrics)).text
+        figures = (await http.get(kith.metrics_urls()["kith"])).text
         for name in SERVICES:
             assert f'kith_process_restarts_total{{process="{name}"}} 1.0' in figures
         # Matching, killed with the rest, rebuilds its tables before it reads anew: on two
