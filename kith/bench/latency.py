@@ -11,7 +11,8 @@ database's own view (offer received minus request created) is printed alongside,
 stages. In the same run it measures the two-hop floor on the same broker
 (``kith.bench.floor``) and prints the ratios of Kith's p50 and p99 to it. A run of two
 minutes or more compares the median of its first minute with that of its last, for Kith and
-for the floor, which runs as long: how much of a slow decline is the broker's own.
+for the floor, which runs as long: how much of a slow decline is the broker's own. With
+``--floor-only`` it runs the floor alone: on the embedded broker, one nothing else has used.
 """
 
 from __future__ import annotations
@@ -66,9 +67,19 @@ def latency(
         help="Then find the highest steady rate whose p99 stays under 500 ms.",
     ),
     step_s: float = typer.Option(20.0, min=5, help="Seconds each step of --max-rate sends."),
+    floor_only: bool = typer.Option(
+        False,
+        "--floor-only",
+        help="Run only the two-hop floor (on a fresh embedded broker unless one is named).",
+    ),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
 ) -> None:
     """Post requests at a steady rate; print p50, p99 and max until each offer is visible."""
+    if floor_only:
+        with bench_stack(Settings()) as settings:
+            floor = asyncio.run(floor_alone(settings, rate=rate, duration=duration))
+        typer.echo(json.dumps(floor) if json_out else _floor_line(floor))
+        return
     with bench_stack(Settings()) as settings:
         figures = asyncio.run(
             _run(
@@ -124,6 +135,42 @@ def _echo(figures: dict[str, Any], rate: float, duration: float) -> None:
     if "max_rate" in figures:
         steps = ", ".join(f"{s['rate']}/s p99 {s['p99_ms']} ms" for s in figures["rate_steps"])
         typer.echo(f"  max_rate {figures['max_rate']}/s (p99 < {MAX_RATE_P99_MS:g} ms): {steps}")
+
+
+def _floor_line(floor: dict[str, Any]) -> str:
+    line = (
+        f"two-hop floor alone: {floor['requests']} messages at {floor['rate']:g}/s for "
+        f"{floor['duration_s']:g} s: p50 {floor['floor_p50_ms']} ms, "
+        f"p99 {floor['floor_p99_ms']} ms, lost {floor['floor_lost']}"
+    )
+    if "floor_last_vs_first" in floor:
+        line += (
+            f"\n  p50 first minute {floor['floor_p50_first_minute_ms']} ms, last minute "
+            f"{floor['floor_p50_last_minute_ms']} ms: {floor['floor_last_vs_first']}x\n"
+            f"  share of a core, first minute: {floor['cpu_first_minute']}\n"
+            f"  share of a core, last minute: {floor['cpu_last_minute']}"
+        )
+    return line
+
+
+async def floor_alone(settings: Settings, *, rate: float, duration: float) -> dict[str, Any]:
+    """The two-hop floor with nothing of Kith's before or beside it: what the broker alone
+    does over ``duration`` (with its first and last minute, from two minutes on)."""
+    samples: list[Sample] = []
+    # The minutes' shares of a core begin with the floor's few seconds of setting up its topics.
+    at_ends = asyncio.create_task(cpu_at_the_ends(duration)) if duration >= MINUTES_FROM_S else None
+    floor = await two_hop_floor(settings, rate=rate, duration=duration, samples=samples)
+    cpu = await at_ends if at_ends is not None else {}
+    minutes = minute_p50s(samples, duration, prefix="floor_") if duration >= MINUTES_FROM_S else {}
+    return {
+        "benchmark": "latency_floor",
+        "rate": rate,
+        "duration_s": duration,
+        "requests": int(rate * duration),
+        **floor,
+        **minutes,
+        **cpu,
+    }
 
 
 @dataclass
