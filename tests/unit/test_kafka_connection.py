@@ -140,7 +140,9 @@ async def test_every_client_is_made_with_the_connection_options(
         "stream reader (console, kith tail)": lambda: StreamReader(
             settings, [PEOPLE.name], from_beginning=True
         ),
-        "benchmark's standing reader": lambda: _StandingWatcher(settings),
+        "benchmark's standing reader": lambda: _StandingWatcher(
+            settings, "http://127.0.0.1/metrics"
+        ),
     }
     for name, make in clients.items():
         with pytest.raises(_Made):
