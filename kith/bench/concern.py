@@ -264,7 +264,6 @@ class _StandingWatcher:
         return sum(
             sample.value
             for family in text_string_to_metric_families(text)
-            if family.name == "kith_events_consumed"
             for sample in family.samples
             if sample.name == "kith_events_consumed_total" and sample.labels == wanted
         )

@@ -76,6 +76,8 @@ def latency(
 ) -> None:
     """Post requests at a steady rate; print p50, p99 and max until each offer is visible."""
     if floor_only:
+        if max_rate:
+            raise typer.BadParameter("--max-rate needs Kith running; --floor-only runs no Kith")
         with bench_stack(Settings()) as settings:
             floor = asyncio.run(floor_alone(settings, rate=rate, duration=duration))
         typer.echo(json.dumps(floor) if json_out else _floor_line(floor))

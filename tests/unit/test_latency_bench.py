@@ -35,3 +35,14 @@ def test_a_rate_holds_only_without_errors_and_under_the_p99_bound() -> None:
 def test_each_stage_has_its_own_median() -> None:
     spans = [{"outbox": 0.001 * k, "matching": 0.010 * k, "offer_to_row": 0.005} for k in (1, 2, 9)]
     assert stage_p50s(spans) == {"outbox": 2.0, "matching": 20.0, "offer_to_row": 5.0}
+
+
+def test_the_floor_alone_refuses_a_max_rate_search_before_starting_anything() -> None:
+    from typer.testing import CliRunner
+
+    from kith.bench import app
+
+    result = CliRunner().invoke(app, ["latency", "--floor-only", "--max-rate"])
+
+    assert result.exit_code == 2
+    assert "--max-rate needs Kith running" in result.output
