@@ -141,6 +141,6 @@ def _the_worker_broker_outlives_each_test(request: pytest.FixtureRequest) -> Ite
 @pytest.fixture
 def output_dir(request: pytest.FixtureRequest) -> Path:
     """A folder under ``test-output/`` for what a test saves (screenshots, logs)."""
-    folder = Path("test-output") / request.node.name
+    folder = Path("test-output") / str(request.node.name)
     folder.mkdir(parents=True, exist_ok=True)
     return folder

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 
 
-async def traces(conn: asyncpg.Connection, markers: Iterable[str]) -> list[str]:
+async def traces(
+    conn: asyncpg.Connection | PoolConnectionProxy[Any], markers: Iterable[str]
+) -> list[str]:
     """Every ``table: row`` of the public schema whose text contains one of ``markers``.
 
     Searches each row as text (every column), and the bytes of each ``bytea`` column read as

@@ -100,7 +100,7 @@ async def add_tombstones(conn: asyncpg.Connection, keys: Sequence[tuple[str, byt
 
 
 async def change_with_events(
-    conn: asyncpg.Connection,
+    conn: asyncpg.Connection | asyncpg.Pool,
     change: str,
     args: Sequence[Any],
     envelopes: Sequence[Envelope[Any]],
@@ -109,7 +109,8 @@ async def change_with_events(
     ``envelopes`` to the outbox in ONE statement.
 
     One statement is atomic on its own: a change whose other reads need no lock saves the
-    round trips of a transaction (``BEGIN``, ``COMMIT``) and of a separate outbox insert.
+    round trips of a transaction (``BEGIN``, ``COMMIT``) and of a separate outbox insert; so
+    ``conn`` may as well be the pool.
     """
     if not envelopes:
         await conn.execute(change, *args)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from axe_playwright_python.async_playwright import Axe
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, Geolocation, Page, ViewportSize, expect
 
 CHROMIUM = Path("/usr/bin/chromium")
 #: Chromium in a container: no sandbox, no GPU, nothing fetched from the internet.
@@ -24,8 +24,8 @@ ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 900}
+PHONE: ViewportSize = {"width": 390, "height": 844}
+DESKTOP: ViewportSize = {"width": 1280, "height": 900}
 #: Every WCAG 2.0, 2.1 and 2.2 rule at levels A and AA that axe-core checks.
 WCAG_22_AA = {
     "runOnly": {
@@ -35,7 +35,7 @@ WCAG_22_AA = {
     "resultTypes": ["violations"],
 }
 #: Cardiff: where both people of the story live.
-HOME = {"latitude": 51.4816, "longitude": -3.1791}
+HOME: Geolocation = {"latitude": 51.4816, "longitude": -3.1791}
 PASSWORD = "a long password"
 
 

@@ -90,7 +90,7 @@ async def test_a_pooled_connection_knows_every_array_type_kith_passes_before_its
     url = await new_database(stack.settings(), "arrays")
     pool = await (connect_pool(url, min_size=1) if opener == "connect_pool" else open_pool(url))
     looked_up: list[set[int]] = []
-    introspect = asyncpg.Connection._introspect_types
+    introspect = asyncpg.Connection._introspect_types  # type: ignore[attr-defined]  # private
 
     async def counted(self: asyncpg.Connection, oids: set[int], *rest: Any) -> Any:
         looked_up.append(set(oids))

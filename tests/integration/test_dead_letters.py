@@ -10,7 +10,13 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from shared.contracts import Envelope, Payload, encode
 from shared.contracts.requests import HelpRequestCancelled
 from shared.contracts.topics import DEAD_LETTERS, REQUESTS
-from shared.messaging import Delivery, EventConsumer, Publisher, read_dead_letter
+from shared.messaging import (
+    DeadLetter,
+    Delivery,
+    EventConsumer,
+    Publisher,
+    read_dead_letter,
+)
 from tests.conftest import Stack
 from tests.support import eventually
 
@@ -58,7 +64,7 @@ async def test_malformed_message_is_dead_lettered_and_the_next_one_handled(stack
             lambda: _async(any(e.event_id == valid.event_id for e in handled)),
             what="the valid message after the malformed one",
         )
-        letters = []
+        letters: list[DeadLetter] = []
 
         async def dead_letter_for_marker() -> bool:
             batch = await dlq.getmany(timeout_ms=100)

@@ -7,6 +7,7 @@ import contextlib
 import uuid
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import cast
 
 import asyncpg
 import pytest
@@ -46,7 +47,7 @@ async def pool(stack: Stack) -> AsyncIterator[asyncpg.Pool]:
 
 async def _commit(pool: asyncpg.Pool, events: list[Envelope[HelpRequestCancelled]]) -> None:
     async with pool.acquire() as conn, conn.transaction():
-        await add_to_outbox(conn, events)
+        await add_to_outbox(cast(asyncpg.Connection, conn), events)
 
 
 async def test_committed_events_are_published_in_order_and_rolled_back_ones_never(
@@ -83,7 +84,7 @@ async def test_committed_events_are_published_in_order_and_rolled_back_ones_neve
 
         with contextlib.suppress(RuntimeError):
             async with pool.acquire() as conn, conn.transaction():
-                await add_to_outbox(conn, [rolled_back])
+                await add_to_outbox(cast(asyncpg.Connection, conn), [rolled_back])
                 raise RuntimeError("the change failed, so its event must not exist")
         await _commit(pool, events[30:])
 
@@ -177,8 +178,8 @@ class _Heard:
     def __init__(self) -> None:
         self.payloads: list[str] = []
 
-    def __call__(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
-        self.payloads.append(payload)
+    def __call__(self, _conn: object, _pid: int, _channel: str, payload: object) -> None:
+        self.payloads.append(str(payload))
 
 
 @contextlib.asynccontextmanager
@@ -230,7 +231,7 @@ async def test_a_commit_in_the_relays_own_process_rings_it_and_sends_no_notify(
     bell = RelayBell()
     async with _running_relay(stack, pool, bell) as (relay, _), _listening(pool) as heard:
         async with bell.after_commit(), pool.acquire() as conn, conn.transaction():
-            await add_to_outbox(conn, [cancelled()])
+            await add_to_outbox(cast(asyncpg.Connection, conn), [cancelled()])
         await eventually(lambda: _published(relay, 1), what="the event, on the bell")
         # Written where no bell rings, the next one is announced by NOTIFY. Notices arrive
         # in commit order: had the first commit sent one, it would be heard first.
@@ -250,7 +251,7 @@ async def test_a_rung_relay_that_finds_another_publishing_tells_it_by_notify(
             # Another process's relay, publishing: it holds the lock.
             await other.execute("SELECT pg_advisory_xact_lock($1)", RELAY_LOCK_ID)
             async with bell.after_commit(), pool.acquire() as conn, conn.transaction():
-                await add_to_outbox(conn, [cancelled()])
+                await add_to_outbox(cast(asyncpg.Connection, conn), [cancelled()])
             await eventually(lambda: _heard(heard, 1), what="the rung relay's NOTIFY")
             assert heard.payloads[0] != "", "named, so that it does not wake its sender"
             assert relay.published == 0

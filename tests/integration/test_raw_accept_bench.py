@@ -28,4 +28,5 @@ async def test_the_raw_ceiling_accepts_every_offer_once_and_prints_its_figures(
         )
     finally:
         await conn.close()
+    assert counts is not None
     assert dict(counts) == {"bookings": 20, "hours": 20, "outbox": 20, "accepted": 20}

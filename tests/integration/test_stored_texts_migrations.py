@@ -129,6 +129,7 @@ async def test_trust_forgets_the_texts_it_kept(database: asyncpg.Pool) -> None:
         " (SELECT array_agg(reason) FROM vetting_steps) AS vetting,"
         " (SELECT array_agg(outcome) FROM vetting_steps) AS outcomes"
     )
+    assert texts is not None
     assert dict(texts) == {
         "notes": [None],
         "summaries": [None],

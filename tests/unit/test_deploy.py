@@ -331,8 +331,8 @@ def test_make_secrets_writes_values_every_service_accepts_and_never_overwrites(
     )
     assert (tmp_path / ".env").stat().st_mode & 0o077 == 0
     as_compose = Settings(
-        operator_token=compose["OPERATOR_TOKEN"],  # type: ignore[arg-type]
-        idempotency_key_secret=compose["IDEMPOTENCY_KEY_SECRET"],  # type: ignore[arg-type]
+        operator_token=compose["OPERATOR_TOKEN"],
+        idempotency_key_secret=compose["IDEMPOTENCY_KEY_SECRET"],
         database_url=f"postgresql://kith:{compose['POSTGRES_PASSWORD']}@postgres:5432/postgres",
     )
     for service in NEEDS:

@@ -13,7 +13,7 @@ import ssl
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -132,7 +132,7 @@ async def test_every_client_is_made_with_the_connection_options(
     from shared.postgres.replay import topic_ends
 
     partition = [TopicPartition(PEOPLE.name, 0)]
-    clients = {
+    clients: dict[str, Callable[[], object]] = {
         "publisher": lambda: Publisher(settings, client_id="test"),
         "consumer group member": lambda: group_member(
             settings, PEOPLE.name, group_id="g", name="n"
@@ -149,13 +149,14 @@ async def test_every_client_is_made_with_the_connection_options(
             make()
         _assert_secure(made.pop())
         assert not made, name
-    for name, connect in {
+    connections: dict[str, Callable[[], Awaitable[object]]] = {
         "topic creation": lambda: ensure_topics(settings),
         "end offsets": lambda: end_offsets(settings, partition),
         "group progress": lambda: group_caught_up(settings, "g", PEOPLE),
         "replay check": lambda: topic_ends(settings, [PEOPLE.name]),
         "faults' reader": lambda: read_topics(settings, [PEOPLE.name]),
-    }.items():
+    }
+    for name, connect in connections.items():
         with pytest.raises(_Made):
             await connect()
         _assert_secure(made.pop())
@@ -171,12 +172,14 @@ async def test_every_client_is_made_with_the_connection_options(
 
 
 def test_matching_faust_app_gets_the_credentials(settings: Settings) -> None:
+    from faust.auth import SASLCredentials
+
     from services.matching.app import create_app
     from services.matching.driver import CONNECTION_ATTR
 
     app = create_app(settings, app_id=f"test-{uuid.uuid4().hex[:8]}")
     credentials = app.conf.broker_credentials
-    assert credentials is not None
+    assert isinstance(credentials, SASLCredentials)
     assert credentials.username == "kith-booking"
     assert credentials.mechanism.value == "SCRAM-SHA-512"
     assert credentials.ssl_context is not None

@@ -97,9 +97,13 @@ async def test_one_device_taking_it_is_enough_and_gone_subscriptions_are_permane
     await busy.close()
 
 
+def _no_request(request: httpx.Request) -> httpx.Response:
+    raise AssertionError(f"nothing should reach the push service: {request.url}")
+
+
 async def test_without_a_vapid_key_no_push_is_tried() -> None:
     browser = Browser("https://push.example.test/x")
-    push = WebPush(None, "mailto:ops@example.org", transport=httpx.MockTransport(lambda _: 1 / 0))
+    push = WebPush(None, "mailto:ops@example.org", transport=httpx.MockTransport(_no_request))
     with pytest.raises(SendFailed, match="no VAPID key"):
         await push.send(to=[browser.subscription], title="t", body="b", tag="x")
     await push.close()

@@ -109,6 +109,16 @@ class OneNotice:
     async def visits_starting(self, after: datetime, before: datetime) -> list[Visit]:
         return []
 
+    async def remember_reopened(self, request_id: uuid.UUID) -> None: ...
+
+    async def reopened(self, request_id: uuid.UUID) -> bool:
+        return False
+
+    async def remember_concern(self, concern_id: uuid.UUID, raised_by: uuid.UUID) -> None: ...
+
+    async def concern_raiser(self, concern_id: uuid.UUID) -> uuid.UUID | None:
+        return None
+
     def outcome(self, channel: Channel) -> tuple[str, object] | None:
         [claim] = [c for c in self.batch.claims if c.pending.notice.channel is channel]
         return claim.outcome

@@ -131,6 +131,7 @@ def test_each_eligible_occurrence_left_unserved_is_listed_with_each_helpers_stor
             frozenset(), {"id-2": "is already booked for a requested hour"}, None
         )
     }
+    no_mornings: list[tuple[datetime, int]] = []
     evidence = (
         [unserved, served],
         verdicts,
@@ -138,7 +139,7 @@ def test_each_eligible_occurrence_left_unserved_is_listed_with_each_helpers_stor
         {"r1": {first.label: "let it lapse"}},
         {plan.label: plan for plan in world.helpers},
         {"n1": cell},
-        [],
+        no_mornings,
     )
 
     [item] = diagnosis.unserved(*evidence)

@@ -383,8 +383,10 @@ async def test_a_tombstone_on_the_standing_stream_forgets_booking_s_copy(
 
     async def forgotten() -> bool:
         async with booking.runtime.uow.read() as repo:
-            return await repo.conn.fetchval(
-                "SELECT count(*) = 0 FROM standing WHERE person_id = $1", person
+            return bool(
+                await repo.conn.fetchval(
+                    "SELECT count(*) = 0 FROM standing WHERE person_id = $1", person
+                )
             )
 
     await eventually(forgotten, what="the standing forgotten")

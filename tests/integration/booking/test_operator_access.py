@@ -47,7 +47,7 @@ async def test_an_operator_is_known_by_name_and_others_are_not(
     token = headers["Authorization"].removeprefix("Bearer ")
     who = await production.identify(token)
     assert who is not None
-    assert (who.name, who.roles, who.bootstrap) == ("Ana Costa", {"coordinator"}, False)
+    assert (who.name, who.roles, who.bootstrap) == ("Ana Costa", frozenset({"coordinator"}), False)
     # A neighbour's own session is no operator's; nor, outside development, the services' key.
     _, neighbour = await sign_up(booking.client, "Bea")
     assert await production.identify(neighbour["Authorization"].removeprefix("Bearer ")) is None

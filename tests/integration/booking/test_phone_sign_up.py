@@ -47,6 +47,7 @@ async def test_a_person_signs_up_with_a_phone_only_and_signs_in_with_it(
     # The number stays in booking: not on the topic, not even in the raw record.
     raw = next(r for r in people.raw if person_id.encode() in r.value)
     assert phone[1:].encode() not in raw.value
+    assert isinstance(published.data, PersonProfileChanged)
     assert published.data.display_name == "Gwen"
 
     signed_in = await booking.client.post(

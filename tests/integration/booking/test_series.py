@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -46,7 +46,7 @@ def clock_file(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 
 @pytest.fixture(scope="module")
-async def moved(clock_file: Path, booking: Booking) -> AsyncIterator[Booking]:
+async def moved(clock_file: Path, booking: Booking) -> Booking:
     """Booking, started on the movable clock."""
     return booking
 
@@ -103,7 +103,7 @@ async def occurrences_of(
     items: list[dict[str, Any]] = []
     cursor: str | None = None
     while True:
-        params = {"limit": 200, **({"cursor": cursor} if cursor else {})}
+        params: dict[str, str | int] = {"limit": 200, **({"cursor": cursor} if cursor else {})}
         page = (await client.get("/v1/requests", headers=headers, params=params)).json()
         items += [item for item in page["items"] if item["series_id"] == series_id]
         cursor = page.get("next_cursor")

@@ -142,6 +142,7 @@ async def test_a_visit_not_checked_out_is_completed_hours_after_its_end(
             lambda e: isinstance(e.data, VisitCompleted) and str(e.data.booking_id) == booking_id,
             what="the completion trust asks its questions on",
         )
+    assert isinstance(completed.data, VisitCompleted)
     assert completed.data.starts_at == starts_at
     for headers in (helper, neighbour):
         answered = await booking.client.post(

@@ -318,7 +318,7 @@ async def test_a_consumed_offer_is_applied_once_and_only_to_its_own_request(
     assert str(stranger.offer_id) not in {item["offer_id"] for item in after}
 
     # Once the request is booked, a later offer is kept as withdrawn (the inbox stays honest).
-    accepted = await booking.client.post(f"/v1/offers/{offer.data.offer_id}/accept", headers=helper)
+    accepted = await booking.client.post(f"/v1/offers/{made.offer_id}/accept", headers=helper)
     assert accepted.status_code == 201, accepted.text
     late_helper, late = await sign_up(booking.client, "Rosa")
     late_offer = _offer(request, late_helper, neighbour[0], me["neighbourhood"])

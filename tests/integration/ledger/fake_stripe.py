@@ -38,7 +38,7 @@ class FakeStripe:
         if request.url.path == "/v1/payment_intents":
             if form["payment_method"] == "pm_card_declined":
                 return httpx.Response(402, json={"error": {"message": "Your card was declined."}})
-            obj = {
+            obj: dict[str, Any] = {
                 "id": f"pi_{uuid.uuid4().hex[:16]}",
                 "object": "payment_intent",
                 "amount": int(form["amount"]),

@@ -5,18 +5,23 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 import asyncpg
 import pytest
+from asyncpg.pool import PoolConnectionProxy
 
 from services.ledger.bootstrap import LedgerService
 from services.ledger.domain.postings import HOUR, Entry, Kind, Posting, Unbalanced
 from services.ledger.service_layer import commands
+from services.ledger.service_layer.ports import Refused
 
 NOW = datetime(2026, 3, 2, 10, tzinfo=UTC)
 
 
-async def _raw_posting(conn: asyncpg.Connection, amounts: list[int], unit: str = HOUR) -> uuid.UUID:
+async def _raw_posting(
+    conn: asyncpg.Connection | PoolConnectionProxy[Any], amounts: list[int], unit: str = HOUR
+) -> uuid.UUID:
     posting_id = uuid.uuid4()
     await conn.execute(
         "INSERT INTO postings (posting_id, kind, occurred_at) VALUES ($1, 'correction', $2)",
@@ -113,5 +118,5 @@ async def test_a_correction_is_a_new_posting_and_only_one_per_original(
         assert await uow.balance("test:pot") == 0
         assert await uow.posting(original.posting_id) == original
         assert (await uow.posting(correction.posting_id)) is not None
-    with pytest.raises(commands.Refused):
+    with pytest.raises(Refused):
         await commands.correct(ledger.unit_of_work, original.posting_id, memo="again", now=NOW)

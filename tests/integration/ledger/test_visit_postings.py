@@ -159,17 +159,16 @@ async def test_each_community_posts_in_its_own_modes(
         completed(helper, neighbour, cell=cell, skill=Skill.GARDENING, hours=1)
         for cell in (paid_cell, gifted_cell)
     ]
-    await publisher.publish_many(
-        [
-            covered,
-            paid_visit,
-            credits_visit,
-            not_covered,
-            not_theirs,
-            late_by_neighbour,
-            late_by_helper,
-        ]
-    )
+    visits: dict[str, Envelope[Any]] = {
+        "covered": covered,
+        "paid": paid_visit,
+        "credits": credits_visit,
+        "not_covered": not_covered,
+        "not_theirs": not_theirs,
+        "late_neighbour": late_by_neighbour,
+        "late_helper": late_by_helper,
+    }
+    await publisher.publish_many(list(visits.values()))
     await publisher.publish_many(fences)
 
     async def fenced() -> bool:
@@ -178,15 +177,7 @@ async def test_each_community_posts_in_its_own_modes(
     await eventually(fenced, what="the fence visits posted")
     modes = {
         name: [tuple(row) for row in await _postings(ledger, event.data.booking_id)]
-        for name, event in [
-            ("covered", covered),
-            ("paid", paid_visit),
-            ("credits", credits_visit),
-            ("not_covered", not_covered),
-            ("not_theirs", not_theirs),
-            ("late_neighbour", late_by_neighbour),
-            ("late_helper", late_by_helper),
-        ]
+        for name, event in visits.items()
     }
     assert modes == {
         "covered": [("visit", "gifted")],

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, cast
 
 import faust
 import pytest
@@ -56,7 +56,7 @@ async def app(stack: Stack) -> AsyncIterator[faust.App]:
 
 
 async def test_a_skipped_message_is_never_counted_as_handled(app: faust.App) -> None:
-    consumer = app.consumer
+    consumer = cast(BaseConsumer, app.consumer)
     generation = app.consumer_generation_id
     tp = TP(REQUESTS.name, 0)
 
@@ -78,7 +78,7 @@ async def test_a_skipped_message_is_never_counted_as_handled(app: faust.App) -> 
 
 
 async def test_an_unhandled_message_at_the_head_holds_the_commit_back(app: faust.App) -> None:
-    consumer = app.consumer
+    consumer = cast(BaseConsumer, app.consumer)
     generation = app.consumer_generation_id
     tp = TP(REQUESTS.name, 1)
     consumer._committed_offset[tp] = 2_000_000  # the next message to handle
@@ -114,7 +114,7 @@ async def test_the_changelogs_of_the_tables_a_worker_holds_are_not_fetched_once_
 async def test_a_refetch_of_a_partition_a_rebalance_took_meanwhile_is_let_go(
     app: faust.App, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    consumer = app.consumer
+    consumer = cast(BaseConsumer, app.consumer)
     gone = TP(REQUESTS.name, 97)  # assigned to nobody here: seeking it is refused
     consumer._in_order.sought(gone, 10)  # type: ignore[attr-defined]
     jumped = _message(12, app.consumer_generation_id, partition=97)

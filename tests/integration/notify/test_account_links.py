@@ -76,7 +76,7 @@ async def test_a_link_already_used_or_expired_is_not_sent(
                 "SELECT status FROM deliveries WHERE event_id = $1 AND channel = 'email'",
                 gone.event_id,
             )
-        return status == "dropped"
+        return bool(status == "dropped")
 
     await eventually(dropped, what="the link's email dropped")
     assert mailbox.to(contacts.email(person)) == []
@@ -119,7 +119,7 @@ async def test_a_phone_only_person_s_reset_and_welcome_links_go_by_text_message(
                 "SELECT status FROM deliveries WHERE event_id = $1 AND channel = 'any'",
                 verify.event_id,
             )
-        return status == "dropped"
+        return bool(status == "dropped")
 
     await eventually(dropped, what="the verification link dropped")
     assert len(mailbox.texts_to("+447700900777")) == 2

@@ -59,6 +59,7 @@ async def running_console(
     try:
         await eventually(started, what="the console listening")
         assert not serving.done(), "the console's server did not start"
+        assert settings.operator_token is not None
         yield RunningConsole(
             f"http://127.0.0.1:{port}", settings.operator_token.get_secret_value(), runtime
         )

@@ -10,6 +10,7 @@ import asyncio
 import socket
 import uuid
 from collections.abc import AsyncIterator
+from typing import cast
 
 import asyncpg
 import httpx
@@ -164,7 +165,7 @@ async def test_relay_reports_its_backlog_and_what_it_published(
             for _ in range(3)
         ]
         async with pool.acquire() as conn, conn.transaction():
-            await add_to_outbox(conn, events)
+            await add_to_outbox(cast(asyncpg.Connection, conn), events)
         relay = OutboxRelay(pool, publisher, poll_s=0.1, batch=2)
 
         assert await relay.publish_pending() == 2

@@ -75,14 +75,10 @@ class Receiver:
         return [r.status for r in self.requests if r.request_id == request_id]
 
     def _answer(self, request_id: str | None) -> int:
-        held = request_id is not None and request_id == self.hold
-        if (
-            held
-            and self.release in self.delivered()
-            and self.attempts_of(request_id).count(503) >= 2
-        ):
-            held = False
-        return 503 if held else 200
+        if request_id is None or request_id != self.hold:
+            return 200
+        released = self.release in self.delivered() and self.attempts_of(request_id).count(503) >= 2
+        return 200 if released else 503
 
 
 @contextlib.asynccontextmanager

@@ -156,8 +156,9 @@ async def test_a_librdkafka_partner_refers_and_reads_the_request_on_its_feed(
 
     async def on_feed() -> dict[str, Any] | None:
         message = await asyncio.to_thread(consumer.poll, 0.2)
-        if message is not None and message.error() is None and message.value():
-            seen.append(json.loads(message.value()))
+        value = None if message is None or message.error() else message.value()
+        if value:
+            seen.append(json.loads(value))
         return next(
             (m for m in seen if m["data"].get("request_id") == str(request.request_id)), None
         )

@@ -4,12 +4,14 @@ signature over it (``kith-partner-signature``); an API key in a header is refuse
 
 from __future__ import annotations
 
+import functools
 import json
 import uuid
 from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaProducer
+from aiokafka.structs import ConsumerRecord
 from prometheus_client import REGISTRY
 
 from shared import metrics
@@ -92,6 +94,10 @@ async def test_a_valid_referral_becomes_one_canonical_event_even_if_sent_twice(
     assert again.json()["event_id"] == str(event.event_id), "a resend answers with the same event"
 
 
+def _carries(value: bytes, record: ConsumerRecord[bytes, bytes]) -> bool:
+    return bool(record.value == value)
+
+
 def _dead_letters_counted() -> float:
     labels = {"service": metrics.service_name(), "topic": PARTNERS_INBOX.name, "reason": "rejected"}
     return REGISTRY.get_sample_value("kith_dead_letters_total", labels) or 0.0
@@ -125,7 +131,7 @@ async def test_invalid_messages_are_dead_lettered_with_the_reason_and_shown_to_t
             await _send(producer, value, sender, **how)
         for name, (value, _, _, reason) in cases.items():
             record = await reader.wait_for(
-                lambda r, v=value: r.value == v, what=f"the dead letter of {name!r}"
+                functools.partial(_carries, value), what=f"the dead letter of {name!r}"
             )
             letter = read_dead_letter(record)
             assert reason in letter.reason, (name, letter.reason)

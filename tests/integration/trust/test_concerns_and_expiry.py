@@ -76,7 +76,7 @@ async def test_one_of_two_open_concerns_resolved_keeps_the_suspension(
     async def all_published() -> bool:
         async with trust.pool.acquire() as conn:
             waiting = await conn.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL")
-        return waiting == 0
+        return bool(waiting == 0)
 
     # The relay publishes after the commit: wait until it has sent everything, then read it.
     await eventually(all_published, what="trust's outbox published")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from typing import Any
 
 from services.trust.bootstrap import TrustService
 from shared.contracts import Envelope, encode, key_for, topic_for
@@ -107,7 +108,7 @@ async def test_an_erased_person_s_pairs_end_and_nothing_of_theirs_stays(
     late_pair = Pair(
         erased, uuid.uuid4(), pair.neighbourhood, uuid.uuid4(), uuid.uuid4(), on_the_hour()
     )
-    late = [
+    late: list[Envelope[Any]] = [
         vetting_step(erased, VettingStep.BACKGROUND_CHECK, [Skill.PERSONAL_CARE]),
         concern(pair.neighbour_id, erased),
         late_pair.confirmed(),

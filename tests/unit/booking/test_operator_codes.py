@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import uuid
 from datetime import UTC, datetime
 
@@ -65,9 +66,16 @@ def test_only_the_bootstrap_administrator_may_say_whom_it_records_for() -> None:
 
 def test_nobody_disables_themselves_and_one_administrator_always_remains() -> None:
     me, other = uuid.uuid4(), uuid.uuid4()
-    change = {"admin_before": False, "admin_after": False, "enabled_admins": 1}
-    assert "your own account" in str(account_change_refusal(me, me, disabling=True, **change))
-    assert account_change_refusal(me, other, disabling=True, **change) is None
+    # A coordinator's account (no administrator before or after), with one administrator left.
+    change = functools.partial(
+        account_change_refusal,
+        disabling=True,
+        admin_before=False,
+        admin_after=False,
+        enabled_admins=1,
+    )
+    assert "your own account" in str(change(me, me))
+    assert change(me, other) is None
     # Demoting or disabling the last enabled administrator, by anyone: refused.
     for by in (me, None):
         last = account_change_refusal(
@@ -81,4 +89,4 @@ def test_nobody_disables_themselves_and_one_administrator_always_remains() -> No
         is None
     )
     # A coordinator's account changes freely, even with one administrator.
-    assert account_change_refusal(None, other, disabling=True, **change) is None
+    assert change(None, other) is None

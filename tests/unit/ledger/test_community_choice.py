@@ -44,10 +44,10 @@ def _visit() -> dict[str, object]:
 
 def test_the_confirmation_says_who_referred_the_visit_and_completion_does_not() -> None:
     fields = _visit()
-    confirmed = BookingConfirmed(**fields, offer_id=uuid.uuid4(), referred_by=PARTNER)  # type: ignore[arg-type]
+    confirmed = BookingConfirmed(**fields, offer_id=uuid.uuid4(), referred_by=PARTNER)
     assert visit_of(confirmed).partner_id == PARTNER
     # The ledger remembers it from the confirmation: a completion carries no partner.
-    assert visit_of(VisitCompleted(**fields)).partner_id is None  # type: ignore[arg-type]
+    assert visit_of(VisitCompleted(**fields)).partner_id is None
 
 
 def test_a_version_1_confirmation_reads_as_a_visit_nobody_referred() -> None:

@@ -92,7 +92,7 @@ def test_a_directed_offer_goes_to_the_chosen_helper_alone_saying_an_operator_cho
     matcher = new_matcher()
     helper_id = add_helper(matcher, 100)
     asked = _escalated(matcher, helper_id)
-    direction = Envelope.wrap(_directed(asked, helper_id), producer="test")
+    direction = Envelope[Payload].wrap(_directed(asked, helper_id), producer="test")
 
     [offer] = [e.data for e in matcher.handle(direction, 0, NOW)]
 

@@ -308,7 +308,7 @@ def test_a_request_asked_again_after_its_helper_cancelled_is_offered_to_someone_
     first_helper = add_helper(matcher, 100)
     second_helper = add_helper(matcher, 120)
     [request] = _series(1)
-    asked = Envelope.wrap(request, producer="booking")
+    asked = Envelope[Payload].wrap(request, producer="booking")
     opening = offers_in([e.data for e in matcher.handle(asked, 0, NOW)])
     chosen = next(o for o in opening if o.helper_id == first_helper)
     booking = book(chosen)
@@ -336,7 +336,7 @@ def test_a_request_asked_again_is_escalated_anew_when_nobody_else_can_take_it() 
     send(matcher, booking)
     send(matcher, _cancelled_by_helper(booking))
 
-    asked_again = Envelope.wrap(request, producer="booking")
+    asked_again = Envelope[Payload].wrap(request, producer="booking")
     [unmatched] = matcher.handle(asked_again, 0, NOW)
 
     assert isinstance(unmatched.data, RequestUnmatched)

@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime
 
 from services.ops.service_layer.console import QUEUE, Console
-from shared.contracts import Envelope
+from shared.contracts import Envelope, Payload
 from shared.contracts.requests import HelpRequestCancelled
 from shared.geo import cell_of, neighbourhood_of_cell
 from shared.observed import EventFilter, Observed
@@ -17,7 +17,7 @@ THERE = neighbourhood_of_cell(cell_of(40.4, -3.7))
 
 
 def cancelled(place: str) -> Observed:
-    envelope = Envelope.wrap(
+    envelope = Envelope[Payload].wrap(
         HelpRequestCancelled(request_id=uuid.uuid4(), neighbourhood=place), producer="test"
     )
     return Observed("kith.requests.v1", 0, 0, place.encode(), AT, envelope)

@@ -47,7 +47,9 @@ def test_basic_steps_approve_basic_skills_only() -> None:
 
 
 def test_a_missing_step_withholds_approval() -> None:
-    partial = {k: v for k, v in BASIC.items() if k is not VettingStep.INTERVIEW}
+    partial: dict[VettingStep, StepRecord] = {
+        k: v for k, v in BASIC.items() if k is not VettingStep.INTERVIEW
+    }
     assert _approvals(partial, {Skill.SHOPPING}) == {}
 
 
