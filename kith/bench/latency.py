@@ -160,10 +160,10 @@ async def floor_alone(settings: Settings, *, rate: float, duration: float) -> di
     does over ``duration`` (with its first and last minute, from two minutes on)."""
     samples: list[Sample] = []
     # The minutes' shares of a core begin with the floor's few seconds of setting up its topics.
-    at_ends = asyncio.create_task(cpu_at_the_ends(duration)) if duration >= MINUTES_FROM_S else None
+    at_ends = asyncio.create_task(cpu_at_the_ends(duration))
     floor = await two_hop_floor(settings, rate=rate, duration=duration, samples=samples)
-    cpu = await at_ends if at_ends is not None else {}
-    minutes = minute_p50s(samples, duration, prefix="floor_") if duration >= MINUTES_FROM_S else {}
+    cpu = await at_ends
+    minutes = minute_p50s(samples, duration, prefix="floor_")
     return {
         "benchmark": "latency_floor",
         "rate": rate,
@@ -208,13 +208,9 @@ async def _run(
             neighbours = await _seed(kith.api, kith.operator_token, settings, places, helpers)
             connector = aiohttp.TCPConnector(limit=128)
             async with aiohttp.ClientSession(kith.api, connector=connector) as http:
-                at_ends = (
-                    asyncio.create_task(cpu_at_the_ends(duration))
-                    if duration >= MINUTES_FROM_S
-                    else None
-                )
+                at_ends = asyncio.create_task(cpu_at_the_ends(duration))
                 samples, errors, ids, answered = await _measure(http, neighbours, rate, duration)
-                cpu = await at_ends if at_ends is not None else {}
+                cpu = await at_ends
                 memory = memory_by_process()
                 database = await _database_view(settings, ids)
                 stages = await _stages(settings, ids, duration)
@@ -228,11 +224,7 @@ async def _run(
     floor = await two_hop_floor(settings, rate=rate, duration=duration, samples=floor_samples)
     ordered = sorted(latency for _, latency in samples)
     p50, p99 = _ms(_percentile(ordered, 50)), _ms(_percentile(ordered, 99))
-    minutes = (
-        minute_p50s(samples, duration) | minute_p50s(floor_samples, duration, prefix="floor_")
-        if duration >= MINUTES_FROM_S
-        else {}
-    )
+    minutes = minute_p50s(samples, duration) | minute_p50s(floor_samples, duration, prefix="floor_")
     return {
         "benchmark": "latency",
         "rate": rate,
@@ -260,7 +252,10 @@ async def _run(
 
 async def cpu_at_the_ends(duration: float) -> dict[str, dict[str, float]]:
     """The share of a core each process this one started (the broker, PostgreSQL, each service)
-    used in the first minute of sending and in the last: where a slow decline's time goes."""
+    used in the first minute of sending and in the last: where a slow decline's time goes.
+    Nothing for a run shorter than ``MINUTES_FROM_S``."""
+    if duration < MINUTES_FROM_S:
+        return {}
     from kith.bench.idle import cpu_by_process, idle_figures
 
     async def minute() -> dict[str, float]:
@@ -279,7 +274,10 @@ async def cpu_at_the_ends(duration: float) -> dict[str, dict[str, float]]:
 def minute_p50s(samples: list[Sample], duration: float, *, prefix: str = "") -> dict[str, float]:
     """The median latency of the requests sent in the first minute and in the last, and
     the ratio of the last to the first (a slow decline shows as a ratio above 1); each key
-    begins with ``prefix`` (``floor_`` for the floor's messages)."""
+    begins with ``prefix`` (``floor_`` for the floor's messages). Nothing for a run shorter
+    than ``MINUTES_FROM_S``, whose first and last minutes would overlap."""
+    if duration < MINUTES_FROM_S:
+        return {}
     first, last = first_and_last_minute(samples, duration)
     first_ms = _ms(_percentile(sorted(first), 50))
     last_ms = _ms(_percentile(sorted(last), 50))

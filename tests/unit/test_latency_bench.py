@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from kith.bench.latency import MAX_RATE_P99_MS, holds, minute_p50s, stage_p50s
+from kith.bench.latency import (
+    MAX_RATE_P99_MS,
+    cpu_at_the_ends,
+    holds,
+    minute_p50s,
+    stage_p50s,
+)
 
 
 def test_the_first_and_last_minutes_are_compared_by_their_medians() -> None:
@@ -24,6 +30,12 @@ def test_the_floors_minutes_have_keys_of_their_own() -> None:
         "floor_p50_last_minute_ms": 30.0,
         "floor_last_vs_first": 1.5,
     }
+
+
+async def test_a_run_shorter_than_two_minutes_has_no_first_and_last_minute() -> None:
+    samples = [(float(sent), 0.020) for sent in range(60)]
+    assert minute_p50s(samples, duration=60) == {}
+    assert await cpu_at_the_ends(60) == {}
 
 
 def test_a_rate_holds_only_without_errors_and_under_the_p99_bound() -> None:
