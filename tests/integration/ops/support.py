@@ -30,6 +30,14 @@ class RunningConsole:
     token: str
     runtime: OpsRuntime
 
+    def check_running(self) -> None:
+        """Fail with the feed's (or another task's) own error if it has ended: a console
+        whose feed died answers on, blind to new events."""
+        for task in self.runtime.tasks:
+            if task.done():
+                task.result()
+                raise AssertionError(f"the console's {task.get_name()} ended")
+
 
 @asynccontextmanager
 async def running_console(
@@ -40,6 +48,7 @@ async def running_console(
     ``own_database`` gives it a fresh database, so its rate limits start from nothing.
     """
     assert settings.operator_token is not None
+    token = settings.operator_token.get_secret_value()
     database_url = None
     if own_database:
         parts = urlsplit(settings.database_for("ops"))
@@ -59,10 +68,7 @@ async def running_console(
     try:
         await eventually(started, what="the console listening")
         assert not serving.done(), "the console's server did not start"
-        assert settings.operator_token is not None
-        yield RunningConsole(
-            f"http://127.0.0.1:{port}", settings.operator_token.get_secret_value(), runtime
-        )
+        yield RunningConsole(f"http://127.0.0.1:{port}", token, runtime)
     finally:
         runtime.console.close()
         server.should_exit = True

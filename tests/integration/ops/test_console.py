@@ -127,6 +127,7 @@ async def test_panels_show_who_waits_what_was_tried_and_open_concerns(
     await publisher.publish_many(events)
 
     async def escalation_listed() -> dict[str, Any] | None:
+        console.check_running()
         rows = (await operator.get("/ops/waiting")).json()["waiting"]
         return next((r for r in rows if r["request_id"] == str(request.request_id)), None)
 
