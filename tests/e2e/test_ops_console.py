@@ -20,7 +20,6 @@ import random
 import re
 import uuid
 from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -30,7 +29,7 @@ from typing import Any
 import httpx
 import pytest
 from axe_playwright_python.async_playwright import Axe
-from playwright.async_api import Page, async_playwright, expect
+from playwright.async_api import Page, expect
 
 from kith import seeding
 from kith.client import send
@@ -40,7 +39,7 @@ from services.booking.domain.operators import totp_at, totp_step
 from shared import clock
 from shared.observed import short_id
 from tests.e2e.support import EVERY_DAY, Api, open_offers, standing, vet_helper
-from tests.e2e.web_browser import ARGS, CHROMIUM, WCAG_22_AA
+from tests.e2e.web_browser import CHROMIUM, WCAG_22_AA, desktop_page
 from tests.integration.ops.support import somewhere
 from tests.support import eventually
 
@@ -112,22 +111,6 @@ class Scans:
                 for v in found
             ]
         await page.screenshot(path=str(self.output_dir / f"{name}.png"), full_page=True)
-
-
-@asynccontextmanager
-async def _chromium() -> AsyncIterator[tuple[Page, list[str]]]:
-    """A desktop-sized page in Debian's Chromium, and the errors its scripts throw."""
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=ARGS
-        )
-        try:
-            page = await browser.new_page(viewport={"width": 1280, "height": 900})
-            errors: list[str] = []
-            page.on("pageerror", lambda error: errors.append(str(error)))
-            yield page, errors
-        finally:
-            await browser.close()
 
 
 def _new_place() -> tuple[float, float]:
@@ -256,7 +239,7 @@ async def test_an_operator_runs_the_community_from_the_console(
     found = await send(http, "GET", f"/v1/operator/people/{asking.person_id}", running.bootstrap)
     neighbourhood = found["neighbourhood"]
     scans = Scans(output_dir)
-    async with _chromium() as (page, errors):
+    async with desktop_page() as (page, errors):
         page.on(
             "console",
             lambda message: errors.append(message.text) if message.type == "error" else None,
@@ -436,7 +419,7 @@ async def test_an_operator_keeps_a_flagged_visit_and_disables_an_account_by_name
     assert leaving.status_code == 201, leaving.text
     leaving_id = leaving.json()["operator_id"]
     scans = Scans(output_dir)
-    async with _chromium() as (page, errors):
+    async with desktop_page() as (page, errors):
         await _signed_in(page, console, account)
 
         # The live view names people: who waits (the held visit, asked for again at once and
@@ -539,7 +522,7 @@ async def test_an_operator_registers_someone_who_phoned(running: Running, output
     assert named.status_code == 200, named.text
     phone = f"+447700{uuid.uuid4().int % 900000 + 100000}"
     scans = Scans(output_dir)
-    async with _chromium() as (page, errors):
+    async with desktop_page() as (page, errors):
         await _signed_in(page, console, account)
         await page.goto(f"{console}/ops/act")
         form = page.locator("#register-form")
@@ -633,7 +616,7 @@ async def test_an_operator_assigns_an_escalated_request_to_a_helper_matching_lis
 
     account = await _operator(running)
     scans = Scans(output_dir)
-    async with _chromium() as (page, errors):
+    async with desktop_page() as (page, errors):
         await _signed_in(page, console, account)
         await page.get_by_role("link", name="Run the community").click()
         waiting = page.locator(f'#requests-list tr[data-request-id="{request_id}"]')

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from axe_playwright_python.async_playwright import Axe
-from playwright.async_api import Browser, Geolocation, Page, ViewportSize, expect
+from playwright.async_api import Browser, Geolocation, Page, ViewportSize, async_playwright, expect
 
 CHROMIUM = Path("/usr/bin/chromium")
 #: Chromium in a container: no sandbox, no GPU, nothing fetched from the internet.
@@ -100,3 +100,19 @@ async def person(browser: Browser, url: str) -> AsyncIterator[Page]:
     finally:
         await context.close()
     assert errors == [], f"the page threw: {errors}"
+
+
+@asynccontextmanager
+async def desktop_page() -> AsyncIterator[tuple[Page, list[str]]]:
+    """A desktop-sized page in Debian's Chromium, and the errors its scripts throw."""
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=ARGS
+        )
+        try:
+            page = await browser.new_page(viewport=DESKTOP)
+            errors: list[str] = []
+            page.on("pageerror", lambda error: errors.append(str(error)))
+            yield page, errors
+        finally:
+            await browser.close()

@@ -50,8 +50,9 @@ class Waiting:
     reason: str | None
 
 
-def waiting(ledger: Ledger, now: datetime, *, limit: int = 200) -> list[Waiting]:
-    """Requests neither booked nor cancelled whose visit has not ended yet.
+def waiting(ledger: Ledger, now: datetime, *, neighbourhood: str | None = None) -> list[Waiting]:
+    """Requests neither booked nor cancelled whose visit has not ended yet, all of them (in
+    ``neighbourhood`` only, if given).
 
     Escalated ones first, then the longest waiting.
     """
@@ -59,6 +60,8 @@ def waiting(ledger: Ledger, now: datetime, *, limit: int = 200) -> list[Waiting]
     for track in ledger.requests.values():
         ends = track.starts_at + timedelta(hours=track.hours)
         if track.booked_at is not None or track.cancelled or ends <= now:
+            continue
+        if neighbourhood is not None and track.neighbourhood != neighbourhood:
             continue
         rows.append(
             Waiting(
@@ -76,7 +79,7 @@ def waiting(ledger: Ledger, now: datetime, *, limit: int = 200) -> list[Waiting]
             )
         )
     rows.sort(key=lambda row: (row.status != "escalated", -row.waiting_s))
-    return rows[:limit]
+    return rows
 
 
 def open_concerns(ledger: Ledger) -> list[OpenConcern]:
@@ -151,7 +154,7 @@ def figures(ledger: Ledger, now: datetime) -> Figures:
     recent = [b for b in ledger.bookings.values() if b.booked_at >= now - CONTINUITY_WINDOW]
     recurring = [b for b in recent if b.recurring]
     kept = sum(1 for b in recurring if b.with_regular)
-    waiting_now = waiting(ledger, now, limit=10**9)
+    waiting_now = waiting(ledger, now)
     return Figures(
         requests_per_hour=_per_hour(
             [t.requested_at for t in tracks if t.requested_at is not None], now

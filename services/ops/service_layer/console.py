@@ -168,9 +168,9 @@ class Console:
         for subscription in list(self._subscribers):
             self._drop(subscription)
 
-    def waiting(self) -> list[Waiting]:
-        """People waiting for help, escalations first."""
-        return waiting(self.ledger, self._clock())
+    def waiting(self, *, neighbourhood: str | None = None) -> list[Waiting]:
+        """Everyone waiting for help (in ``neighbourhood`` only, if given), escalations first."""
+        return waiting(self.ledger, self._clock(), neighbourhood=neighbourhood)
 
     def places(self) -> list[Place]:
         """The map's neighbourhoods: people waiting against helpers' weekly hours."""

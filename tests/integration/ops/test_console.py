@@ -126,9 +126,11 @@ async def test_panels_show_who_waits_what_was_tried_and_open_concerns(
     ]
     await publisher.publish_many(events)
 
+    here = {"neighbourhood": neighbourhood}
+
     async def escalation_listed() -> dict[str, Any] | None:
         console.check_running()
-        rows = (await operator.get("/ops/waiting")).json()["waiting"]
+        rows = (await operator.get("/ops/waiting", params=here)).json()["waiting"]
         return next((r for r in rows if r["request_id"] == str(request.request_id)), None)
 
     row = await eventually(escalation_listed, what="the escalated request in the waiting panel")
@@ -146,8 +148,13 @@ async def test_panels_show_who_waits_what_was_tried_and_open_concerns(
         )
 
     await eventually(booking_seen, what="the booking in the console")
-    waiting_ids = {r["request_id"] for r in (await operator.get("/ops/waiting")).json()["waiting"]}
-    assert str(booked.data.request_id) not in waiting_ids, "a booked request waits no more"
+    listed_here = (await operator.get("/ops/waiting", params=here)).json()
+    waiting_ids = [r["request_id"] for r in listed_here["waiting"]]
+    assert waiting_ids == [str(request.request_id)], "a booked request waits no more"
+    assert (listed_here["total"], listed_here["escalated"]) == (1, 1)
+    everywhere = (await operator.get("/ops/waiting", params={"limit": 1})).json()
+    assert len(everywhere["waiting"]) == 1
+    assert everywhere["total"] >= 1
 
     async def concerns_seen() -> list[str] | None:
         rows = (await operator.get("/ops/concerns")).json()["concerns"]
@@ -327,6 +334,12 @@ async def test_every_query_and_header_the_console_reads_is_bounded(
     assert too_long.status_code == 422
     too_many = await operator.get("/ops/events/recent", params=[("stream", "s")] * 21)
     assert too_many.status_code == 422
+    not_a_place = await operator.get("/ops/waiting", params={"neighbourhood": "downtown"})
+    assert not_a_place.status_code == 422
+    assert "downtown is not a neighbourhood cell" in not_a_place.json()["detail"]
+    for limit in (0, 2001):
+        refused = await operator.get("/ops/waiting", params={"limit": limit})
+        assert refused.status_code == 422
     # A resume id of thousands of digits was turned into an int (and failed) before.
     huge = await operator.get("/ops/events", headers={"Last-Event-ID": "9" * 5000})
     assert huge.status_code == 422

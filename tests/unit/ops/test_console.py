@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from services.ops.service_layer.console import QUEUE, Console
 from shared.contracts import Envelope, Payload
-from shared.contracts.requests import HelpRequestCancelled
+from shared.contracts.requests import HelpRequestCancelled, HelpRequested
+from shared.contracts.skills import Skill
 from shared.geo import cell_of, neighbourhood_of_cell
 from shared.observed import EventFilter, Observed
 
@@ -20,6 +21,23 @@ def cancelled(place: str) -> Observed:
     envelope = Envelope[Payload].wrap(
         HelpRequestCancelled(request_id=uuid.uuid4(), neighbourhood=place), producer="test"
     )
+    return Observed("kith.requests.v1", 0, 0, place.encode(), AT, envelope)
+
+
+def requested(place: str) -> Observed:
+    request = HelpRequested(
+        request_id=uuid.uuid4(),
+        series_id=uuid.uuid4(),
+        occurrence=1,
+        occurrences=1,
+        neighbour_id=uuid.uuid4(),
+        neighbourhood=place,
+        cell=cell_of(51.545, -0.0553),
+        skill=Skill.COMPANY,
+        starts_at=AT + timedelta(days=1),
+        hours=1,
+    )
+    envelope = Envelope[Payload].wrap(request, producer="test", occurred_at=AT)
     return Observed("kith.requests.v1", 0, 0, place.encode(), AT, envelope)
 
 
@@ -55,3 +73,18 @@ def test_a_subscriber_that_falls_behind_is_dropped_not_waited_for() -> None:
     assert slow.queue.get_nowait() is None, "told to reconnect and catch up from the history"
     console.take(cancelled(HERE))
     assert slow.queue.empty()
+
+
+def test_the_map_and_a_neighbourhoods_list_count_everyone_waiting_however_many() -> None:
+    console = Console(clock=lambda: AT)
+    for _ in range(250):
+        console.take(requested(HERE))
+    there = console.take(requested(THERE))
+    assert there.seen.envelope is not None
+    asked = there.seen.envelope.data
+    assert isinstance(asked, HelpRequested)
+    by_cell = {place.cell: place.waiting for place in console.places()}
+    assert by_cell == {HERE: 250, THERE: 1}
+    assert len(console.waiting()) == 251
+    only_there = console.waiting(neighbourhood=THERE)
+    assert [row.request_id for row in only_there] == [asked.request_id]

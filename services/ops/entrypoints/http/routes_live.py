@@ -9,10 +9,10 @@ import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query
-from fastapi.responses import StreamingResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import Field
 
-from services.ops.entrypoints.http.context import Ctx, Operator
+from services.ops.entrypoints.http.context import Ctx, Operator, problem
 from services.ops.service_layer.console import HISTORY, Shown
 from shared import geo
 from shared.observed import EventFilter
@@ -20,6 +20,8 @@ from shared.sse import event_stream
 
 #: How many neighbourhoods the map draws at most (the most pressed first).
 MAP_PLACES = 300
+#: How many people waiting one answer lists at most.
+WAITING_SHOWN = 2000
 
 router = APIRouter()
 
@@ -67,10 +69,29 @@ async def recent(
     return {"events": [shown.view for shown in ctx.console.recent(filters, limit=limit)]}
 
 
-@router.get("/ops/waiting", dependencies=[Operator])
-async def waiting(ctx: Ctx) -> dict[str, Any]:
-    """Requests nobody has taken yet: escalations first, then the longest waiting."""
+@router.get("/ops/waiting", dependencies=[Operator], response_model=None)
+async def waiting(
+    ctx: Ctx,
+    neighbourhood: Annotated[
+        str | None, Query(max_length=20, description="Only those waiting in this H3 cell.")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=WAITING_SHOWN)] = 200,
+) -> dict[str, Any] | JSONResponse:
+    """Requests nobody has taken yet: escalations first, then the longest waiting.
+
+    ``total`` and ``escalated`` count everyone waiting (in the neighbourhood), so that a list
+    cut at ``limit`` says how many it leaves out.
+    """
+    if neighbourhood is not None and not geo.is_neighbourhood(neighbourhood):
+        return problem(
+            422,
+            "Validation failed",
+            f"{neighbourhood} is not a neighbourhood cell (H3, resolution 7)",
+        )
+    everyone = ctx.console.waiting(neighbourhood=neighbourhood)
     return {
+        "total": len(everyone),
+        "escalated": sum(1 for row in everyone if row.status == "escalated"),
         "waiting": [
             {
                 "request_id": row.request_id,
@@ -85,8 +106,8 @@ async def waiting(ctx: Ctx) -> dict[str, Any]:
                 "status": row.status,
                 "reason": row.reason,
             }
-            for row in ctx.console.waiting()
-        ]
+            for row in everyone[:limit]
+        ],
     }
 
 
