@@ -13,7 +13,7 @@ import pytest
 from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import expect
 
-from services.ops.entrypoints.http.routes_live import WAITING_SHOWN
+from services.ops.entrypoints.http.routes_live import MAP_PLACES, WAITING_SHOWN
 from shared.contracts import Envelope
 from shared.messaging import Publisher
 from tests.conftest import Stack
@@ -79,6 +79,16 @@ async def test_a_cut_list_says_so_and_a_chosen_neighbourhood_lists_everyone_ther
         await expect(rows).to_have_count(SHOWN)
         scanned = await Axe().run(page, options=WCAG_22_AA)
         assert scanned.response["violations"] == []
+
+        # The map draws the most pressed neighbourhoods, and says so when it leaves some out.
+        drawn = await (await page.request.get(f"{console.url}/ops/map")).json()
+        assert drawn["places"][0]["cell"] == busy, "nobody helps there, and most wait there"
+        assert len(drawn["places"]) == min(drawn["total"], MAP_PLACES)
+        await expect(page.locator("#map-more")).to_have_count(1)
+        if drawn["total"] > MAP_PLACES:
+            await expect(page.locator("#map-more")).to_contain_text(f"the {MAP_PLACES} most")
+        else:
+            await expect(page.locator("#map-more")).to_be_hidden()
 
         # The busy neighbourhood, chosen by keyboard: its own list, cut at the same length.
         hexagon = page.locator(f'#map-svg a[data-cell="{busy}"]')

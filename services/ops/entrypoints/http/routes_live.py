@@ -114,8 +114,11 @@ async def waiting(
 @router.get("/ops/map", dependencies=[Operator])
 async def neighbourhood_map(ctx: Ctx) -> dict[str, Any]:
     """Neighbourhoods with people waiting or helpers' hours, the most pressed first, each
-    with its hexagon's corners (lat, lng) to draw: no tile service is asked."""
+    with its hexagon's corners (lat, lng) to draw: no tile service is asked. ``total`` counts
+    them all, drawn or not."""
+    everywhere = ctx.console.places()
     return {
+        "total": len(everywhere),
         "places": [
             {
                 "cell": place.cell,
@@ -124,8 +127,8 @@ async def neighbourhood_map(ctx: Ctx) -> dict[str, Any]:
                 "pressure": place.pressure,
                 "boundary": geo.boundary(place.cell),
             }
-            for place in ctx.console.places()[:MAP_PLACES]
-        ]
+            for place in everywhere[:MAP_PLACES]
+        ],
     }
 
 
