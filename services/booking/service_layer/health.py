@@ -19,6 +19,16 @@ QUIET = timedelta(days=28)
 RECENT = timedelta(days=28)
 #: Late cancellations in ``RECENT`` that make a pattern.
 LATE_PATTERN = 2
+#: How many rows each list shows at most; the answer names the lists that had more.
+SHOWN = 100
+#: The panel's lists, as the answer names them.
+HEALTH_LISTS = (
+    "pairs_stopped",
+    "not_as_agreed",
+    "late_cancellations",
+    "over_weekly_cap",
+    "neighbours_gone_quiet",
+)
 
 
 def week_start(now: datetime) -> datetime:
@@ -27,16 +37,26 @@ def week_start(now: datetime) -> datetime:
     return day - timedelta(days=day.weekday())
 
 
-async def relationship_health(uow: UnitOfWork, now: datetime) -> dict[str, Any]:
-    """The panel's five lists, each row with the names of its people."""
+async def relationship_health(
+    uow: UnitOfWork, now: datetime, *, shown: int = SHOWN
+) -> dict[str, Any]:
+    """The panel's five lists (``HEALTH_LISTS``), each row with the names of its people.
+
+    Each list holds its first ``shown`` rows; ``more_than_shown`` names those that had more,
+    so that an operator is not told a busy list's length is the cut.
+    """
+    # One row past the cut says whether there are more, without counting them all.
+    past = shown + 1
     async with uow.read() as repo:
         found = {
-            "pairs_stopped": await repo.pairs_stopped(now, QUIET),
-            "not_as_agreed": await repo.not_as_agreed(now, RECENT),
-            "late_cancellations": await repo.late_cancellers(now, RECENT, LATE_PATTERN),
-            "over_weekly_cap": await repo.over_weekly_cap(week_start(now)),
-            "neighbours_gone_quiet": await repo.neighbours_gone_quiet(now, QUIET),
+            "pairs_stopped": await repo.pairs_stopped(now, QUIET, past),
+            "not_as_agreed": await repo.not_as_agreed(now, RECENT, past),
+            "late_cancellations": await repo.late_cancellers(now, RECENT, LATE_PATTERN, past),
+            "over_weekly_cap": await repo.over_weekly_cap(week_start(now), past),
+            "neighbours_gone_quiet": await repo.neighbours_gone_quiet(now, QUIET, past),
         }
+        more = [key for key, rows in found.items() if len(rows) > shown]
+        found = {key: rows[:shown] for key, rows in found.items()}
         ids: set[uuid.UUID] = {
             value
             for rows in found.values()
@@ -49,4 +69,4 @@ async def relationship_health(uow: UnitOfWork, now: datetime) -> dict[str, Any]:
         for row in rows:
             for key in [k for k in row if k.endswith("_id") and k != "booking_id"]:
                 row[key.removesuffix("_id") + "_name"] = names.get(row[key])
-    return found
+    return {**found, "more_than_shown": more, "shown_at_most": shown}

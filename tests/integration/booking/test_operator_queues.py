@@ -7,7 +7,12 @@ import json
 import uuid
 from datetime import timedelta
 
-from services.booking.service_layer.health import week_start
+from services.booking.service_layer.health import (
+    HEALTH_LISTS,
+    SHOWN,
+    relationship_health,
+    week_start,
+)
 from shared.contracts import utc_now
 from shared.geo import cell_of, neighbourhood_of
 from tests.integration.booking.conftest import OPERATOR_TOKEN, Booking
@@ -238,3 +243,40 @@ async def test_the_relationship_health_panel_names_what_to_look_at(booking: Book
     assert [(p["person_name"], p["late_cancellations"]) for p in late] == [("Dai", 2)]
     capped = [h for h in panel["over_weekly_cap"] if h["helper_id"] == helper_id]
     assert [(h["helper_name"], h["hours"], h["weekly_hour_cap"]) for h in capped] == [("Dai", 2, 1)]
+
+
+async def test_each_health_list_says_when_it_shows_only_its_first_rows(booking: Booking) -> None:
+    client, uow = booking.client, booking.runtime.uow
+    headers, _ = await signed_in_operator(client, BOOTSTRAP, "Ifan Lloyd")
+    now = utc_now()
+    helper_id, helper = await sign_up(client, "Gwen")
+    for ahead, (name, days) in enumerate((("Cai", 40), ("Nia", 45))):
+        _, neighbour = await sign_up(client, name)
+        for offset in (0, 1):
+            visit = await booked(
+                client, uow, neighbour, helper_id, helper, future_hour(days=2 + 2 * ahead + offset)
+            )
+            async with uow.begin() as repo:
+                await repo.conn.execute(
+                    "UPDATE bookings SET status = 'completed', starts_at = $2"
+                    " WHERE booking_id = $1",
+                    uuid.UUID(visit),
+                    now - timedelta(days=days + offset),
+                )
+
+    # Two quiet neighbours and two pairs that stopped at least: one row of each is shown,
+    # the first of the whole list, and the list is named as cut.
+    cut = await relationship_health(uow, now, shown=1)
+    whole = await relationship_health(uow, now, shown=10_000)
+    assert {"pairs_stopped", "neighbours_gone_quiet"} <= set(cut["more_than_shown"])
+    assert whole["more_than_shown"] == []
+    assert (cut["shown_at_most"], whole["shown_at_most"]) == (1, 10_000)
+    for key in HEALTH_LISTS:
+        assert cut[key] == whole[key][:1]
+        assert (key in cut["more_than_shown"]) == (len(whole[key]) > 1), key
+
+    panel = (await client.get("/v1/operator/relationship-health", headers=headers)).json()
+    assert panel["shown_at_most"] == SHOWN
+    for key in HEALTH_LISTS:
+        assert len(panel[key]) == min(len(whole[key]), SHOWN)
+        assert (key in panel["more_than_shown"]) == (len(whole[key]) > SHOWN), key

@@ -158,7 +158,8 @@ async def relationship_health(ctx: Ctx, who: Acts, reason: ViewReason = None) ->
     no or partly), ``late_cancellations`` (two or more in 28 days), ``over_weekly_cap``
     (helpers booked past their cap this week, Monday to Sunday UTC) and
     ``neighbours_gone_quiet`` (visits before, none for 28 days and none booked). Each row
-    names its people; the view goes on the audit trail."""
+    names its people. Each list holds its first ``shown_at_most`` rows (100), and
+    ``more_than_shown`` names the lists that had more. The view goes on the audit trail."""
     async with recorded(ctx, who, "relationship_health.view", reason=reason):
         return await health.relationship_health(ctx.uow, utc_now())
 
