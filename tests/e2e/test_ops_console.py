@@ -51,6 +51,9 @@ PASSWORD = "a long operator password"
 #: How long the first offer of a request or the first live row may take: matching and the
 #: console read what was just seeded on two cores that the suite's other workers share.
 FIRST_S = 120.0
+#: The operators' queues come 50 rows a page; Pat's weekly series make more than a page.
+PAGE = 50
+SERIES, WEEKS = 9, 6
 
 
 @dataclass(frozen=True)
@@ -665,3 +668,75 @@ async def test_an_operator_assigns_an_escalated_request_to_a_helper_matching_lis
         ("request.candidates", "Nell rang: still waiting"),
         ("request.assign", "Hal can go after all: he rang back"),
     ]
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (`make browser`)")
+async def test_a_long_queue_is_read_a_page_at_a_time_and_stays_open_through_a_refresh(
+    running: Running,
+) -> None:
+    http = running.http
+    run = uuid.uuid4().hex[:6]
+    # Pat lives where nobody helps: each of her weekly visits is escalated to operators.
+    pat = await sign_up(http, f"Pat{run}", _new_place(), [], run)
+    first_day = (clock.now() + timedelta(days=2)).replace(minute=0, second=0, microsecond=0)
+    asked: set[str] = set()
+    for hour in range(8, 8 + SERIES):
+        created = await send(
+            http,
+            "POST",
+            "/v1/requests",
+            pat.headers,
+            json={
+                "skill": "shopping",
+                "starts_at": first_day.replace(hour=hour).isoformat(),
+                "hours": 1,
+                "repeat": {"every": "week", "occurrences": WEEKS},
+            },
+        )
+        asked |= {occurrence["request_id"] for occurrence in created["occurrences"]}
+    assert len(asked) == SERIES * WEEKS > PAGE
+
+    async def all_escalated() -> bool:
+        found = await send(http, "GET", "/v1/requests?limit=200", pat.headers)
+        return sum(1 for r in found["items"] if r["status"] == "unmatched") == len(asked)
+
+    await eventually(all_escalated, timeout_s=FIRST_S, what="Pat's requests escalated")
+
+    where = await send(http, "GET", f"/v1/operator/people/{pat.person_id}", running.bootstrap)
+    account = await _operator(running)
+    async with desktop_page() as (page, errors):
+        await _signed_in(page, running.console, account)
+        await page.get_by_role("link", name="Run the community").click()
+        rows = page.locator("#requests-list tr")
+        more = page.locator("#requests-more")
+        await expect(rows).to_have_count(PAGE, timeout=15_000)
+        await expect(more).to_be_visible()
+
+        async def shown() -> set[str]:
+            ids = await rows.evaluate_all("(trs) => trs.map((tr) => tr.dataset.requestId)")
+            return {str(i) for i in ids}
+
+        # Page by page to the end of the queue, each page announced.
+        while await more.is_visible():
+            before = await rows.count()
+            await more.click()
+
+            async def grown(before: int = before) -> bool:
+                return await rows.count() > before
+
+            await eventually(grown, what="another page of requests")
+            await expect(page.locator("#announce")).to_contain_text("more requests shown")
+        assert asked <= await shown(), "every one of Pat's requests is within reach"
+        scanned = await Axe().run(page, options=WCAG_22_AA)
+        assert scanned.response["violations"] == []
+        opened = await rows.count()
+        assert opened > PAGE
+
+        # An action refreshes the lists: as many pages are read again.
+        await page.get_by_label("Cells (separated by commas)").fill(where["neighbourhood"])
+        await page.get_by_label("Name", exact=True).first.fill(f"Pat's corner {run}")
+        await page.get_by_role("button", name="Name", exact=True).click()
+        await expect(page.locator("#announce")).to_contain_text(f"now Pat's corner {run}")
+        await expect(rows).to_have_count(opened)
+        assert asked <= await shown()
+        assert errors == [], f"the page logged errors: {errors}"
