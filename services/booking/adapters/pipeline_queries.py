@@ -20,9 +20,13 @@ class PipelineQueries:
 
     conn: asyncpg.Connection
 
-    async def vetting_candidates(self, limit: int) -> list[Row]:
-        """Members offering skills, not suspended, with trust's approvals (skill: until) and
-        every step booking recorded for them, oldest sign-up first."""
+    async def vetting_candidates(self, lapse_by: datetime, limit: int) -> list[Row]:
+        """Members offering skills, not suspended, who wait for an approval of a skill they
+        offer or hold one ending by ``lapse_by``, with trust's approvals (skill: until) and
+        every step booking recorded for them, oldest sign-up first.
+
+        Approved helpers with nothing lapsing are left out here, not after the limit: however
+        many signed up before an applicant, they never crowd them out of the list."""
         rows = await self.conn.fetch(
             "SELECT p.person_id, p.display_name, p.skills, p.neighbourhood, p.created_at,"
             " coalesce(s.approved_skills, '{}'::jsonb) AS approved_skills,"
@@ -33,8 +37,13 @@ class PipelineQueries:
             " FROM people p LEFT JOIN standing s USING (person_id)"
             " WHERE p.kind = 'member' AND cardinality(p.skills) > 0"
             " AND NOT coalesce(s.suspended, false)"
+            " AND (EXISTS (SELECT 1 FROM unnest(p.skills) AS o(skill)"
+            "       WHERE NOT coalesce(s.approved_skills, '{}'::jsonb) ? o.skill)"
+            "   OR EXISTS (SELECT 1 FROM jsonb_each_text(s.approved_skills) AS a(skill, until)"
+            "       WHERE a.until::timestamptz <= $2))"
             " ORDER BY p.created_at, p.person_id LIMIT $1",
             limit,
+            lapse_by,
         )
         return [
             {

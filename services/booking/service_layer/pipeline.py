@@ -15,7 +15,8 @@ from services.booking.domain.errors import Conflict, NotFound
 from services.booking.service_layer.ports import UnitOfWork
 from shared.contracts.skills import REQUIRED_STEPS, Skill
 
-#: How many helpers the pipeline looks at in one read (the oldest sign-ups first).
+#: How many people the pipeline lists at most (the oldest sign-ups first); the answer says
+#: when more wait.
 CANDIDATES = 500
 
 
@@ -29,15 +30,18 @@ class WelfareOutcome(StrEnum):
 
 
 async def vetting_pipeline(
-    uow: UnitOfWork, now: datetime, lapse_within: timedelta
+    uow: UnitOfWork, now: datetime, lapse_within: timedelta, *, candidates: int = CANDIDATES
 ) -> dict[str, Any]:
     """Applicants waiting (an offered skill not approved), each with the steps still needed
-    and every step recorded; and approvals lapsing within ``lapse_within``."""
+    and every step recorded; and approvals lapsing within ``lapse_within``; of the first
+    ``candidates`` people with either. ``more_than_shown`` says whether more wait."""
     async with uow.read() as repo:
-        candidates = await repo.vetting_candidates(CANDIDATES)
+        # One row past the cut says whether there are more, without counting them all.
+        found = await repo.vetting_candidates(now + lapse_within, candidates + 1)
+    more = len(found) > candidates
     applicants: list[dict[str, Any]] = []
     lapsing: list[dict[str, Any]] = []
-    for person in candidates:
+    for person in found[:candidates]:
         approved = {
             Skill(skill): datetime.fromisoformat(until)
             for skill, until in person["approved_skills"].items()
@@ -69,7 +73,7 @@ async def vetting_pipeline(
             if until - now <= lapse_within:
                 lapsing.append({**base, "skill": skill, "until": until})
     lapsing.sort(key=lambda row: row["until"])
-    return {"applicants": applicants, "lapsing": lapsing}
+    return {"applicants": applicants, "lapsing": lapsing, "more_than_shown": more}
 
 
 async def close_welfare_check(

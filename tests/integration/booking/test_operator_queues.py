@@ -13,6 +13,7 @@ from services.booking.service_layer.health import (
     relationship_health,
     week_start,
 )
+from services.booking.service_layer.pipeline import vetting_pipeline
 from shared.contracts import utc_now
 from shared.geo import cell_of, neighbourhood_of
 from tests.integration.booking.conftest import OPERATOR_TOKEN, Booking
@@ -280,3 +281,36 @@ async def test_each_health_list_says_when_it_shows_only_its_first_rows(booking: 
     for key in HEALTH_LISTS:
         assert len(panel[key]) == min(len(whole[key]), SHOWN)
         assert (key in panel["more_than_shown"]) == (len(whole[key]) > SHOWN), key
+
+
+async def test_the_pipeline_reads_only_people_who_need_an_operator(booking: Booking) -> None:
+    """Approved helpers, however many signed up before, never crowd out an applicant."""
+    uow = booking.runtime.uow
+    settled_id, _ = await sign_up(booking.client, "Elis", skills=["company"])
+    applicant_id, _ = await sign_up(booking.client, "Mari", skills=["shopping"])
+    async with uow.begin() as repo:
+        # Elis signed up before anyone else and is approved for years.
+        await repo.conn.execute(
+            "UPDATE people SET created_at = '2000-01-01T00:00:00Z' WHERE person_id = $1",
+            uuid.UUID(settled_id),
+        )
+        await repo.conn.execute(
+            "INSERT INTO standing (person_id, suspended, as_of, approved_skills)"
+            " VALUES ($1, false, $2, $3::jsonb)",
+            uuid.UUID(settled_id),
+            utc_now(),
+            json.dumps({"company": (utc_now() + timedelta(days=700)).isoformat()}),
+        )
+
+    first = await vetting_pipeline(uow, utc_now(), timedelta(days=30), candidates=1)
+    read = [row["person_id"] for row in first["applicants"] + first["lapsing"]]
+    assert read, "the one person read is someone an operator should look at"
+    assert uuid.UUID(settled_id) not in read
+    assert first["more_than_shown"]
+
+    everyone = await vetting_pipeline(uow, utc_now(), timedelta(days=30), candidates=10_000)
+    assert uuid.UUID(applicant_id) in [row["person_id"] for row in everyone["applicants"]]
+    assert uuid.UUID(settled_id) not in [
+        row["person_id"] for row in everyone["applicants"] + everyone["lapsing"]
+    ]
+    assert not everyone["more_than_shown"]

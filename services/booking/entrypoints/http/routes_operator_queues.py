@@ -173,8 +173,9 @@ async def vetting_pipeline(
 ) -> dict[str, Any]:
     """The vetting pipeline: ``applicants`` (helpers with an offered skill not yet approved,
     oldest sign-up first, each with the steps still needed and every step recorded with its
-    evidence note) and ``lapsing`` (approvals ending within ``lapse_within_days``). Evidence
-    notes are personal: the view goes on the audit trail."""
+    evidence note) and ``lapsing`` (approvals ending within ``lapse_within_days``), of the
+    first 500 people with either; ``more_than_shown`` says whether more wait. Evidence notes
+    are personal: the view goes on the audit trail."""
     async with recorded(ctx, who, "vetting.view", reason=reason) as seen:
         found = await pipeline.vetting_pipeline(
             ctx.uow, utc_now(), timedelta(days=lapse_within_days)
