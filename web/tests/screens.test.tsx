@@ -7,14 +7,17 @@ import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import type { Booking, Me, Offer } from "../src/api/views";
 
 const calls: { method: string; path: string; body: unknown }[] = [];
+/** What the fake answers, by method and path: a value, or a function of the query. */
 let answers: Record<string, unknown> = {};
 
 async function fakeFetch(input: RequestInfo | URL): Promise<Response> {
   const request = input instanceof Request ? input : new Request(String(input));
-  const path = new URL(request.url).pathname;
+  const url = new URL(request.url);
+  const path = url.pathname;
   const text = request.method === "GET" ? "" : await request.text();
   calls.push({ method: request.method, path, body: text ? JSON.parse(text) : null });
-  const found = answers[`${request.method} ${path}`];
+  const answer = answers[`${request.method} ${path}`];
+  const found = typeof answer === "function" ? answer(url.searchParams) : answer;
   return new Response(JSON.stringify(found ?? {}), {
     status: found === undefined ? 404 : 200,
     headers: { "Content-Type": "application/json" },
@@ -23,12 +26,13 @@ async function fakeFetch(input: RequestInfo | URL): Promise<Response> {
 
 let Offers: typeof import("../src/screens/offers").Offers;
 let Visit: typeof import("../src/screens/visits").Visit;
+let Visits: typeof import("../src/screens/visits").Visits;
 
 beforeAll(async () => {
   // openapi-fetch takes fetch when the client is made, at import: stub it first.
   vi.stubGlobal("fetch", fakeFetch);
   ({ Offers } = await import("../src/screens/offers"));
-  ({ Visit } = await import("../src/screens/visits"));
+  ({ Visit, Visits } = await import("../src/screens/visits"));
 });
 
 const roots: HTMLElement[] = [];
@@ -166,5 +170,23 @@ describe("a visit", () => {
     expect(button("I have arrived")).toBeUndefined();
     expect(document.body.textContent).not.toContain("The other person did not come");
     expect(document.body.textContent).toContain("Cancel this visit");
+  });
+});
+
+describe("the visits list", () => {
+  it("lists every visit ahead, however many pages they take, and the latest past ones", async () => {
+    const ahead = Array.from({ length: 203 }, (_, n) => ({ ...booking("helper"), booking_id: `b${n}` }));
+    answers["GET /v1/bookings"] = (query: URLSearchParams) => {
+      if (query.get("when") === "past") return { items: [], next_offset: null };
+      const offset = Number(query.get("offset") ?? 0);
+      const limit = Number(query.get("limit"));
+      const end = offset + limit;
+      return { items: ahead.slice(offset, end), next_offset: end < ahead.length ? end : null };
+    };
+    mount(<Visits me={me} />);
+    await until(() => document.querySelectorAll("#upcoming li").length === ahead.length || undefined);
+    const shown = [...document.querySelectorAll("#upcoming li")].map((li) => li.getAttribute("data-booking-id"));
+    expect(shown).toEqual(ahead.map((b) => b.booking_id));
+    expect(document.querySelector("#past")?.textContent).toBe("No visits here.");
   });
 });

@@ -40,12 +40,25 @@ function VisitList(props: { id: string; me: Me; items: Booking[] }) {
   );
 }
 
+async function visitsAhead(): Promise<Booking[]> {
+  const found: Booking[] = [];
+  let offset = 0;
+  // Soonest first, a page at a time: a helper with a few weekly series has more than a page
+  // of visits in the six weeks booked ahead.
+  for (let page = 0; page < 20; page += 1) {
+    const next = await answer<Page<Booking>>(
+      api.GET("/v1/bookings", { params: { query: { when: "upcoming", limit: 200, offset } } }),
+    );
+    found.push(...next.items);
+    if (next.next_offset == null) break;
+    offset = next.next_offset;
+  }
+  return found;
+}
+
 export function Visits(props: { me: Me }) {
   const changed = useTopic("visits");
-  const upcoming = useLoad(
-    () => answer<Page<Booking>>(api.GET("/v1/bookings", { params: { query: { when: "upcoming", limit: 50 } } })),
-    [changed],
-  );
+  const upcoming = useLoad(visitsAhead, [changed]);
   const past = useLoad(
     () => answer<Page<Booking>>(api.GET("/v1/bookings", { params: { query: { when: "past", limit: 20 } } })),
     [changed],
@@ -54,7 +67,7 @@ export function Visits(props: { me: Me }) {
     <Screen title={t("visits.title")} back="/">
       <ProblemBox problem={upcoming.problem ?? past.problem} />
       <h2>{t("visits.upcoming")}</h2>
-      {upcoming.value ? <VisitList id="upcoming" me={props.me} items={upcoming.value.items} /> : <Loading />}
+      {upcoming.value ? <VisitList id="upcoming" me={props.me} items={upcoming.value} /> : <Loading />}
       <h2>{t("visits.past")}</h2>
       {past.value ? <VisitList id="past" me={props.me} items={past.value.items} /> : <Loading />}
     </Screen>
