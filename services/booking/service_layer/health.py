@@ -21,14 +21,6 @@ RECENT = timedelta(days=28)
 LATE_PATTERN = 2
 #: How many rows each list shows at most; the answer names the lists that had more.
 SHOWN = 100
-#: The panel's lists, as the answer names them.
-HEALTH_LISTS = (
-    "pairs_stopped",
-    "not_as_agreed",
-    "late_cancellations",
-    "over_weekly_cap",
-    "neighbours_gone_quiet",
-)
 
 
 def week_start(now: datetime) -> datetime:
@@ -40,7 +32,7 @@ def week_start(now: datetime) -> datetime:
 async def relationship_health(
     uow: UnitOfWork, now: datetime, *, shown: int = SHOWN
 ) -> dict[str, Any]:
-    """The panel's five lists (``HEALTH_LISTS``), each row with the names of its people.
+    """The panel's five lists, each row with the names of its people.
 
     Each list holds its first ``shown`` rows; ``more_than_shown`` names those that had more,
     so that an operator is not told a busy list's length is the cut.
